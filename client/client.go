@@ -1,0 +1,200 @@
+// Package client is Halo's Go client library: it finds the leading master,
+// tags every mutation with an operation id, and retries across failovers so
+// that callers see either a definite answer or "outcome unknown", never a
+// false failure (DESIGN.md contracts 3 and 7).
+package client
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/backoff"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
+
+	"github.com/halo-fs/halo/fserr"
+	"github.com/halo-fs/halo/proto/halopb"
+)
+
+// UserMetadataKey is the gRPC metadata key that carries the caller's user
+// name (SIMPLE authentication).
+const UserMetadataKey = "halo-user"
+
+// Defaults for Options, taken from Alluxio's alluxio.user.rpc.retry.* settings.
+const (
+	DefaultRetryBaseSleep     = 50 * time.Millisecond
+	DefaultRetryMaxSleep      = 3 * time.Second
+	DefaultRetryMaxDuration   = 2 * time.Minute
+	DefaultAttemptTimeout     = 30 * time.Second
+	DefaultLeaderProbeTimeout = 3 * time.Second
+)
+
+// Options configures a Client. Zero values take the defaults above.
+type Options struct {
+	// Addresses are the masters' RPC addresses, host:port
+	// (alluxio.master.rpc.addresses).
+	Addresses []string
+	// Finder locates the leader; nil means a polling finder over Addresses.
+	Finder LeaderFinder
+	// User is sent in the "halo-user" metadata key on every call.
+	User string
+	// RetryBaseSleep and RetryMaxSleep bound the exponential backoff
+	// between attempts.
+	RetryBaseSleep time.Duration
+	RetryMaxSleep  time.Duration
+	// RetryMaxDuration is how long one call keeps retrying in total.
+	RetryMaxDuration time.Duration
+	// AttemptTimeout is the deadline of a single attempt.
+	AttemptTimeout time.Duration
+	// LeaderProbeTimeout bounds each GetMasterInfo probe of the default
+	// finder, so that one hung master does not stall leader discovery.
+	LeaderProbeTimeout time.Duration
+	Logger             hclog.Logger
+	// DialOptions are appended to the client's own (insecure transport by
+	// default; pass grpc.WithTransportCredentials to override it).
+	DialOptions []grpc.DialOption
+}
+
+func (o Options) withDefaults() Options {
+	if o.RetryBaseSleep <= 0 {
+		o.RetryBaseSleep = DefaultRetryBaseSleep
+	}
+	if o.RetryMaxSleep <= 0 {
+		o.RetryMaxSleep = DefaultRetryMaxSleep
+	}
+	if o.RetryMaxSleep < o.RetryBaseSleep {
+		o.RetryMaxSleep = o.RetryBaseSleep
+	}
+	if o.RetryMaxDuration <= 0 {
+		o.RetryMaxDuration = DefaultRetryMaxDuration
+	}
+	if o.AttemptTimeout <= 0 {
+		o.AttemptTimeout = DefaultAttemptTimeout
+	}
+	if o.LeaderProbeTimeout <= 0 {
+		o.LeaderProbeTimeout = DefaultLeaderProbeTimeout
+	}
+	if o.Logger == nil {
+		o.Logger = hclog.NewNullLogger()
+	}
+	return o
+}
+
+// Client talks to a Halo master cluster. It is safe for concurrent use.
+type Client struct {
+	opts   Options
+	finder LeaderFinder
+	ops    *opIDSource
+	logger hclog.Logger
+
+	mu     sync.Mutex
+	conns  map[string]*grpc.ClientConn
+	stubs  map[string]halopb.MasterServiceClient
+	closed bool
+}
+
+// New returns a client for the masters in opts. It does not connect:
+// connections are made lazily, one per master, and reused.
+func New(opts Options) (*Client, error) {
+	opts = opts.withDefaults()
+	if opts.Finder == nil && len(opts.Addresses) == 0 {
+		return nil, fserr.New(fserr.InvalidArgument, "no master addresses configured (alluxio.master.rpc.addresses)")
+	}
+	ops, err := newOpIDSource(rand.Reader)
+	if err != nil {
+		return nil, fmt.Errorf("generating client id: %w", err)
+	}
+	c := &Client{
+		opts:  opts,
+		ops:   ops,
+		conns: make(map[string]*grpc.ClientConn),
+		stubs: make(map[string]halopb.MasterServiceClient),
+	}
+	c.logger = opts.Logger.Named("client").With("client_id", ops.clientID())
+	c.finder = opts.Finder
+	if c.finder == nil {
+		c.finder = newPollingFinder(opts.Addresses, c.stub, opts.LeaderProbeTimeout)
+	}
+	return c, nil
+}
+
+// ClientID is this client's random 128-bit id in hex, the first half of
+// every operation id it sends.
+func (c *Client) ClientID() string { return c.ops.clientID() }
+
+// Addresses returns the configured master RPC addresses.
+func (c *Client) Addresses() []string { return append([]string(nil), c.opts.Addresses...) }
+
+// Close closes every connection. Calls in flight fail.
+func (c *Client) Close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.closed = true
+	var errs []error
+	for addr, conn := range c.conns {
+		if err := conn.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("closing connection to %s: %w", addr, err))
+		}
+	}
+	c.conns = map[string]*grpc.ClientConn{}
+	c.stubs = map[string]halopb.MasterServiceClient{}
+	return errors.Join(errs...)
+}
+
+// stub returns the RPC stub for addr, creating its connection on first use.
+func (c *Client) stub(addr string) (halopb.MasterServiceClient, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return nil, fserr.New(fserr.Unavailable, "client is closed")
+	}
+	if s, ok := c.stubs[addr]; ok {
+		return s, nil
+	}
+	conn, err := grpc.NewClient(addr, c.dialOptions()...)
+	if err != nil {
+		return nil, fserr.New(fserr.InvalidArgument, "bad master address %q: %v", addr, err)
+	}
+	s := halopb.NewMasterServiceClient(conn)
+	c.conns[addr] = conn
+	c.stubs[addr] = s
+	return s, nil
+}
+
+func (c *Client) dialOptions() []grpc.DialOption {
+	opts := []grpc.DialOption{
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		// gRPC's own reconnect backoff grows to two minutes by default;
+		// a master restarted during a failover must be usable again as
+		// soon as our retry loop comes back to it.
+		grpc.WithConnectParams(grpc.ConnectParams{
+			Backoff: backoff.Config{
+				BaseDelay:  c.opts.RetryBaseSleep,
+				Multiplier: 1.6,
+				Jitter:     0.2,
+				MaxDelay:   c.opts.RetryMaxSleep,
+			},
+			MinConnectTimeout: c.opts.LeaderProbeTimeout,
+		}),
+	}
+	if c.opts.User != "" {
+		opts = append(opts,
+			grpc.WithChainUnaryInterceptor(c.unaryUser),
+			grpc.WithChainStreamInterceptor(c.streamUser))
+	}
+	return append(opts, c.opts.DialOptions...)
+}
+
+func (c *Client) unaryUser(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+	return invoker(metadata.AppendToOutgoingContext(ctx, UserMetadataKey, c.opts.User), method, req, reply, cc, opts...)
+}
+
+func (c *Client) streamUser(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
+	return streamer(metadata.AppendToOutgoingContext(ctx, UserMetadataKey, c.opts.User), desc, cc, method, opts...)
+}

@@ -1,0 +1,362 @@
+package client
+
+import (
+	"context"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/halo-fs/halo/fserr"
+	"github.com/halo-fs/halo/proto/halopb"
+)
+
+// scriptedMaster is an in-process gRPC server whose answers a test scripts
+// call by call. It checks the client, not the master: it has no namespace.
+type scriptedMaster struct {
+	halopb.UnimplementedMasterServiceServer
+	addr string
+	info *halopb.MasterInfo
+
+	mu    sync.Mutex
+	steps []step // consumed one per call; when empty, calls succeed
+	calls []call
+}
+
+// step is what one call does: hang until the caller's deadline, or answer
+// with err (nil for success).
+type step struct {
+	hang bool
+	err  error
+}
+
+type call struct {
+	method string
+	opID   *halopb.OperationID
+	user   string
+}
+
+var hang = step{hang: true}
+
+func fail(err error) step { return step{err: fserr.ToGRPC(err)} }
+
+func startMaster(t *testing.T, state string, steps ...step) *scriptedMaster {
+	t.Helper()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &scriptedMaster{addr: lis.Addr().String(), steps: steps}
+	m.info = &halopb.MasterInfo{State: state, Version: "test"}
+	srv := grpc.NewServer()
+	halopb.RegisterMasterServiceServer(srv, m)
+	go func() { _ = srv.Serve(lis) }()
+	t.Cleanup(srv.Stop)
+	return m
+}
+
+func (m *scriptedMaster) next(ctx context.Context, method string, opID *halopb.OperationID) error {
+	user := ""
+	if md, ok := metadata.FromIncomingContext(ctx); ok && len(md.Get(UserMetadataKey)) > 0 {
+		user = md.Get(UserMetadataKey)[0]
+	}
+	m.mu.Lock()
+	m.calls = append(m.calls, call{method: method, opID: opID, user: user})
+	var s step
+	if len(m.steps) > 0 {
+		s = m.steps[0]
+		m.steps = m.steps[1:]
+	}
+	m.mu.Unlock()
+	if s.hang {
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	return s.err
+}
+
+func (m *scriptedMaster) recorded() []call {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]call(nil), m.calls...)
+}
+
+func (m *scriptedMaster) GetMasterInfo(context.Context, *halopb.Empty) (*halopb.MasterInfo, error) {
+	return m.info, nil
+}
+
+func (m *scriptedMaster) CreateFile(ctx context.Context, req *halopb.CreateFileRequest) (*halopb.FileInfoResponse, error) {
+	if err := m.next(ctx, "CreateFile", req.GetOpId()); err != nil {
+		return nil, err
+	}
+	return &halopb.FileInfoResponse{Info: &halopb.FileInfo{Path: req.GetPath()}}, nil
+}
+
+func (m *scriptedMaster) GetStatus(ctx context.Context, req *halopb.GetStatusRequest) (*halopb.FileInfoResponse, error) {
+	if err := m.next(ctx, "GetStatus", nil); err != nil {
+		return nil, err
+	}
+	return &halopb.FileInfoResponse{Info: &halopb.FileInfo{Path: req.GetPath()}}, nil
+}
+
+func (m *scriptedMaster) ListStatus(req *halopb.ListStatusRequest, stream grpc.ServerStreamingServer[halopb.ListStatusResponse]) error {
+	if err := m.next(stream.Context(), "ListStatus", nil); err != nil {
+		return err
+	}
+	for _, batch := range [][]string{{"a", "b"}, {"c"}} {
+		resp := &halopb.ListStatusResponse{}
+		for _, name := range batch {
+			resp.Infos = append(resp.Infos, &halopb.FileInfo{Path: req.GetPath() + "/" + name})
+		}
+		if err := stream.Send(resp); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// staticFinder always names one address, to aim attempts at it directly.
+type staticFinder struct{ addr string }
+
+func (f staticFinder) Leader(context.Context) (string, error) { return f.addr, nil }
+func (f staticFinder) Report(string, error)                   {}
+
+func newTestClient(t *testing.T, opts Options) *Client {
+	t.Helper()
+	if opts.RetryBaseSleep == 0 {
+		opts.RetryBaseSleep = time.Millisecond
+		opts.RetryMaxSleep = 5 * time.Millisecond
+	}
+	c, err := New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+func sameOpID(t *testing.T, calls []call) {
+	t.Helper()
+	for _, c := range calls[1:] {
+		if !proto.Equal(c.opID, calls[0].opID) {
+			t.Fatalf("retry carried op id %v, first attempt %v", c.opID, calls[0].opID)
+		}
+	}
+	if calls[0].opID.GetSeq() == 0 {
+		t.Fatalf("mutation sent without an operation id")
+	}
+}
+
+func TestRetryAfterUnavailableReusesOperationID(t *testing.T) {
+	m := startMaster(t, StatePrimary, fail(fserr.New(fserr.Unavailable, "catching up")), fail(fserr.New(fserr.NotLeader, "stepping down")))
+	c := newTestClient(t, Options{Addresses: []string{m.addr}, User: "alice", RetryMaxDuration: time.Minute})
+
+	info, err := c.CreateFile(context.Background(), "/f", CreateFileOptions{})
+	if err != nil {
+		t.Fatalf("CreateFile: %v", err)
+	}
+	if info.GetPath() != "/f" {
+		t.Errorf("CreateFile returned %v", info)
+	}
+	calls := m.recorded()
+	if len(calls) != 3 {
+		t.Fatalf("master saw %d calls, want 3", len(calls))
+	}
+	sameOpID(t, calls)
+	for _, c := range calls {
+		if c.user != "alice" {
+			t.Errorf("call carried user %q, want alice", c.user)
+		}
+	}
+
+	// The next mutation gets a new sequence number from the same client.
+	if _, err := c.CreateFile(context.Background(), "/g", CreateFileOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	calls = m.recorded()
+	last := calls[len(calls)-1].opID
+	if last.GetSeq() <= calls[0].opID.GetSeq() || last.GetClientHi() != calls[0].opID.GetClientHi() {
+		t.Errorf("second mutation op id %v, first %v", last, calls[0].opID)
+	}
+}
+
+func TestNotLeaderHintIsFollowedWithoutSleeping(t *testing.T) {
+	leader := startMaster(t, StatePrimary)
+	stale := startMaster(t, StatePrimary,
+		fail(&fserr.Error{Code: fserr.NotLeader, Message: "not the leader", LeaderHint: leader.addr}))
+	// Any sleep would overrun the one-millisecond budget and fail the call,
+	// so success proves the hint was tried at once.
+	c := newTestClient(t, Options{
+		Addresses:        []string{stale.addr},
+		RetryBaseSleep:   time.Hour,
+		RetryMaxSleep:    time.Hour,
+		RetryMaxDuration: time.Millisecond,
+	})
+	if _, err := c.CreateFile(context.Background(), "/f", CreateFileOptions{}); err != nil {
+		t.Fatalf("CreateFile: %v", err)
+	}
+	first, second := stale.recorded(), leader.recorded()
+	if len(first) != 1 || len(second) != 1 {
+		t.Fatalf("stale master saw %d calls, leader %d; want 1 and 1", len(first), len(second))
+	}
+	sameOpID(t, append(first, second...))
+	if got, _ := c.finder.Leader(context.Background()); got != leader.addr {
+		t.Errorf("finder leader = %s after the redirect, want %s", got, leader.addr)
+	}
+}
+
+func TestDefiniteErrorsAreNotRetried(t *testing.T) {
+	for _, code := range []fserr.Code{fserr.NotFound, fserr.AlreadyExists, fserr.InvalidPath, fserr.PermissionDenied, fserr.DirectoryNotEmpty} {
+		t.Run(code.String(), func(t *testing.T) {
+			m := startMaster(t, StatePrimary, fail(fserr.New(code, "scripted")))
+			c := newTestClient(t, Options{Addresses: []string{m.addr}, RetryMaxDuration: time.Minute})
+			_, err := c.CreateFile(context.Background(), "/f", CreateFileOptions{})
+			if fserr.CodeOf(err) != code {
+				t.Fatalf("CreateFile error %v, want code %v", err, code)
+			}
+			if n := len(m.recorded()); n != 1 {
+				t.Errorf("master saw %d calls, want 1", n)
+			}
+		})
+	}
+}
+
+func TestRetriesRunningOut(t *testing.T) {
+	tests := []struct {
+		name     string
+		steps    []step
+		mutation bool
+		want     fserr.Code
+	}{
+		{"hung mutation is outcome unknown", []step{hang, hang, hang, hang, hang, hang, hang, hang}, true, fserr.OutcomeUnknown},
+		{"hung read is unavailable", []step{hang, hang, hang, hang, hang, hang, hang, hang}, false, fserr.Unavailable},
+		{"one hung attempt keeps a mutation uncertain", append([]step{hang}, repeat(fail(fserr.New(fserr.NotLeader, "no")), 200)...), true, fserr.OutcomeUnknown},
+		{"refused mutation is unavailable", repeat(fail(fserr.New(fserr.NotLeader, "no")), 200), true, fserr.Unavailable},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := startMaster(t, StatePrimary, tt.steps...)
+			c := newTestClient(t, Options{
+				Addresses:        []string{m.addr},
+				AttemptTimeout:   20 * time.Millisecond,
+				RetryMaxDuration: 100 * time.Millisecond,
+			})
+			var err error
+			if tt.mutation {
+				_, err = c.CreateFile(context.Background(), "/f", CreateFileOptions{})
+			} else {
+				_, err = c.GetStatus(context.Background(), "/f")
+			}
+			if fserr.CodeOf(err) != tt.want {
+				t.Fatalf("error %v (code %v), want code %v", err, fserr.CodeOf(err), tt.want)
+			}
+			calls := m.recorded()
+			if len(calls) < 2 {
+				t.Fatalf("master saw %d calls, want retries", len(calls))
+			}
+			if tt.mutation {
+				sameOpID(t, calls)
+			}
+		})
+	}
+}
+
+func repeat(s step, n int) []step {
+	out := make([]step, n)
+	for i := range out {
+		out[i] = s
+	}
+	return out
+}
+
+func TestCallerDeadlineMidMutationIsOutcomeUnknown(t *testing.T) {
+	m := startMaster(t, StatePrimary, hang)
+	c := newTestClient(t, Options{Addresses: []string{m.addr}, RetryMaxDuration: time.Minute})
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	err := c.Delete(ctx, "/f", false)
+	if fserr.CodeOf(err) != fserr.OutcomeUnknown {
+		t.Fatalf("Delete error %v, want OutcomeUnknown", err)
+	}
+}
+
+func TestUnreachableMasterIsUnavailableNotUnknown(t *testing.T) {
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := lis.Addr().String()
+	_ = lis.Close()
+	c := newTestClient(t, Options{
+		Finder:           staticFinder{addr: dead},
+		RetryMaxDuration: 200 * time.Millisecond,
+	})
+	err = c.Rename(context.Background(), "/a", "/b")
+	if fserr.CodeOf(err) != fserr.Unavailable {
+		t.Fatalf("Rename against a closed port: %v, want Unavailable (nothing was sent)", err)
+	}
+}
+
+func TestNoLeaderFound(t *testing.T) {
+	standby := startMaster(t, StateStandby)
+	c := newTestClient(t, Options{Addresses: []string{standby.addr}, RetryMaxDuration: 50 * time.Millisecond})
+	if _, err := c.GetStatus(context.Background(), "/"); fserr.CodeOf(err) != fserr.Unavailable {
+		t.Fatalf("GetStatus with only a standby: %v, want Unavailable", err)
+	}
+	if _, err := c.Leader(context.Background()); fserr.CodeOf(err) != fserr.Unavailable {
+		t.Fatalf("Leader with only a standby: %v, want Unavailable", err)
+	}
+	if len(standby.recorded()) != 0 {
+		t.Errorf("the standby was sent a file system call")
+	}
+	info, err := c.MasterInfoFrom(context.Background(), standby.addr)
+	if err != nil || info.GetState() != StateStandby {
+		t.Fatalf("MasterInfoFrom standby = %v, %v", info, err)
+	}
+}
+
+func TestListStatusConcatenatesBatchesAndRestartsBrokenStreams(t *testing.T) {
+	m := startMaster(t, StatePrimary, fail(fserr.New(fserr.Unavailable, "stepping down")))
+	c := newTestClient(t, Options{Addresses: []string{m.addr}, RetryMaxDuration: time.Minute})
+	infos, err := c.ListStatus(context.Background(), "/d", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var paths []string
+	for _, i := range infos {
+		paths = append(paths, i.GetPath())
+	}
+	want := []string{"/d/a", "/d/b", "/d/c"}
+	if len(paths) != len(want) {
+		t.Fatalf("ListStatus = %v, want %v", paths, want)
+	}
+	for i := range want {
+		if paths[i] != want[i] {
+			t.Fatalf("ListStatus = %v, want %v", paths, want)
+		}
+	}
+}
+
+func TestNewNeedsAddresses(t *testing.T) {
+	if _, err := New(Options{}); fserr.CodeOf(err) != fserr.InvalidArgument {
+		t.Fatalf("New without addresses: %v, want InvalidArgument", err)
+	}
+}
+
+func TestClosedClientFailsAtOnce(t *testing.T) {
+	m := startMaster(t, StatePrimary)
+	c := newTestClient(t, Options{Addresses: []string{m.addr}, RetryMaxDuration: time.Minute})
+	if _, err := c.GetStatus(context.Background(), "/"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.GetStatus(context.Background(), "/"); err == nil {
+		t.Fatal("GetStatus on a closed client succeeded")
+	}
+}

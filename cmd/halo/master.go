@@ -1,0 +1,188 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"os/user"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/halo-fs/halo/conf"
+	"github.com/halo-fs/halo/fsm"
+	"github.com/halo-fs/halo/journal"
+	"github.com/halo-fs/halo/server"
+	"github.com/halo-fs/halo/ufs/adapters"
+	"github.com/spf13/cobra"
+)
+
+func versionString() string { return "Halo " + server.Version }
+
+func newMasterCommand(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "master",
+		Short: "run a master on this host",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := g.load()
+			if err != nil {
+				return err
+			}
+			log := g.logger("master")
+			for _, w := range cfg.Warnings {
+				log.Warn("configuration", "warning", w)
+			}
+			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+			defer stop()
+			return runMaster(ctx, cfg, g)
+		},
+	}
+}
+
+// fsmConfig gives "/" to the master's own user, as Alluxio does.
+func fsmConfig(cfg *conf.Config) fsm.Config {
+	fc := fsm.DefaultConfig()
+	fc.RootOwner = cfg.LoginUser
+	fc.RootGroup = primaryGroupOf(cfg.LoginUser)
+	if cfg.RetryCacheSize > 0 {
+		fc.OperationTableSize = cfg.RetryCacheSize
+	}
+	return fc
+}
+
+func primaryGroupOf(name string) string {
+	u, err := user.Lookup(name)
+	if err != nil {
+		return name
+	}
+	g, err := user.LookupGroupId(u.Gid)
+	if err != nil {
+		return name
+	}
+	return g.Name
+}
+
+func serverConfig(cfg *conf.Config, g *globals) server.Config {
+	return server.Config{
+		Hostname:        cfg.Hostname,
+		BindHost:        cfg.BindHost,
+		RPCPort:         cfg.RPCPort,
+		WebPort:         cfg.WebPort,
+		HAMode:          string(cfg.HA),
+		MasterAddresses: cfg.RPCAddresses,
+		RaftAddresses:   cfg.EmbeddedJournalAddresses,
+		ZooKeeper:       cfg.ZooKeeperAddresses,
+		JournalFolder:   cfg.JournalFolder,
+		SuperUser:       cfg.LoginUser,
+		SuperGroup:      cfg.SuperGroup,
+		RootUFS:         cfg.MountTableRootUFS,
+		UFS:             adapters.NewRegistry(),
+		Logger:          g.logger("master"),
+	}
+}
+
+func runMaster(ctx context.Context, cfg *conf.Config, g *globals) error {
+	switch cfg.HA {
+	case conf.HANone:
+	default:
+		return fmt.Errorf("--ha=%s is not available in this build yet; run a single master with --ha=none", cfg.HA)
+	}
+	sc := serverConfig(cfg, g)
+	log := sc.Logger
+	folder, err := localJournalFolder(cfg.JournalFolder)
+	if err != nil {
+		return err
+	}
+	j, err := journal.Open(journal.Options{Dir: folder, Logger: log.Named("journal")})
+	if err != nil {
+		if errors.Is(err, journal.ErrNotFormatted) {
+			return fmt.Errorf("journal folder %s is not formatted; run `halo format` first", folder)
+		}
+		return err
+	}
+	f := fsm.New(fsmConfig(cfg))
+	start := time.Now()
+	if _, err := server.RecoverFSM(j, f, log); err != nil {
+		j.Close()
+		return fmt.Errorf("recover namespace from %s: %w", folder, err)
+	}
+	log.Info("namespace recovered", "inodes", f.InodeCount(), "applied_index", f.AppliedIndex(), "duration", time.Since(start))
+	m := server.New(sc, f, func(metrics *server.Metrics) server.Replicator {
+		return server.NewLocalReplicator(server.LocalOptions{
+			Journal: j, FSM: f, CheckpointPeriodEntries: cfg.CheckpointPeriodEntries, Logger: log, Metrics: metrics,
+		})
+	})
+	if err := m.EnsureRootMount(ctx); err != nil {
+		m.Stop()
+		return err
+	}
+	if err := m.Start(); err != nil {
+		m.Stop()
+		return err
+	}
+	<-ctx.Done()
+	log.Info("stopping master")
+	return m.Stop()
+}
+
+// localJournalFolder accepts a plain path or a file:// URI; other UFS
+// journals arrive with the UFS and ZooKeeper work.
+func localJournalFolder(folder string) (string, error) {
+	if strings.HasPrefix(folder, "file://") {
+		folder = strings.TrimPrefix(folder, "file://")
+	}
+	if strings.Contains(folder, "://") {
+		return "", fmt.Errorf("alluxio.master.journal.folder=%s: a single master keeps its journal in a local folder in this build", folder)
+	}
+	if !filepath.IsAbs(folder) {
+		abs, err := filepath.Abs(folder)
+		if err != nil {
+			return "", err
+		}
+		folder = abs
+	}
+	return folder, nil
+}
+
+func newFormatCommand(g *globals, name, short string) *cobra.Command {
+	return &cobra.Command{
+		Use:   name,
+		Short: short,
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := g.load()
+			if err != nil {
+				return err
+			}
+			folder, err := localJournalFolder(cfg.JournalFolder)
+			if err != nil {
+				return err
+			}
+			if err := journal.Format(folder, newClusterID()); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "Formatted journal at %s\n", folder)
+			if root := cfg.MountTableRootUFS; root != "" && !strings.Contains(strings.TrimPrefix(root, "file://"), "://") {
+				if err := os.MkdirAll(strings.TrimPrefix(root, "file://"), 0o755); err != nil {
+					return fmt.Errorf("create root UFS folder: %w", err)
+				}
+			}
+			return nil
+		},
+	}
+}
+
+func newClusterID() string {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return hex.EncodeToString(b)
+}
+

@@ -1,0 +1,70 @@
+package main
+
+import (
+	"context"
+	"net"
+	"strconv"
+
+	"github.com/halo-fs/halo/bench"
+	"github.com/halo-fs/halo/cli"
+	"github.com/halo-fs/halo/client"
+	"github.com/halo-fs/halo/conf"
+	"github.com/spf13/cobra"
+)
+
+// clientOptions builds client options from the deployment's configuration:
+// the master list (alluxio.master.rpc.addresses, else derived), the login
+// user and Alluxio's retry settings.
+func clientOptions(cfg *conf.Config, g *globals) client.Options {
+	addrs := cfg.RPCAddresses
+	if len(addrs) == 0 {
+		addrs = []string{net.JoinHostPort(cfg.Hostname, strconv.Itoa(cfg.RPCPort))}
+	}
+	return client.Options{
+		Addresses:        addrs,
+		User:             cfg.LoginUser,
+		RetryBaseSleep:   cfg.ClientRetryBaseSleep,
+		RetryMaxSleep:    cfg.ClientRetryMaxSleep,
+		RetryMaxDuration: cfg.ClientRetryMaxDuration,
+		Logger:           g.logger("client"),
+	}
+}
+
+// toolEnv loads the configuration lazily, when a command runs, so that
+// flags parsed by cobra are in effect.
+func toolEnv(g *globals, cmd func() *cobra.Command) *cli.Env {
+	env := &cli.Env{}
+	env.Dial = func(ctx context.Context) (*client.Client, error) {
+		cfg, err := g.load()
+		if err != nil {
+			return nil, err
+		}
+		fillEnv(env, cfg)
+		return client.New(clientOptions(cfg, g))
+	}
+	return env
+}
+
+func fillEnv(env *cli.Env, cfg *conf.Config) {
+	env.MasterAddresses = cfg.RPCAddresses
+	if len(env.MasterAddresses) == 0 {
+		env.MasterAddresses = []string{cfg.RPCAddress()}
+	}
+	env.HAMode = string(cfg.HA)
+	env.ZooKeeperAddresses = cfg.ZooKeeperAddresses
+	env.RaftAddresses = cfg.EmbeddedJournalAddresses
+}
+
+func newFSCommand(g *globals) *cobra.Command {
+	cmd := cli.NewFSCommand(toolEnv(g, nil))
+	return cmd
+}
+
+func newFSAdminCommand(g *globals) *cobra.Command {
+	return cli.NewFSAdminCommand(toolEnv(g, nil))
+}
+
+func newBenchCommand(g *globals) *cobra.Command {
+	env := toolEnv(g, nil)
+	return bench.NewCommand(env.Dial, nil)
+}

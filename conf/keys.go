@@ -1,0 +1,335 @@
+package conf
+
+import "strings"
+
+// Keys that Load treats specially or that other packages look up by name.
+const (
+	KeyHome                     = "alluxio.home"
+	KeyWorkDir                  = "alluxio.work.dir"
+	KeyConfDir                  = "alluxio.conf.dir"
+	KeyMasterHostname           = "alluxio.master.hostname"
+	KeyMasterBindHost           = "alluxio.master.bind.host"
+	KeyMasterRPCPort            = "alluxio.master.rpc.port"
+	KeyMasterWebPort            = "alluxio.master.web.port"
+	KeyMasterRPCAddresses       = "alluxio.master.rpc.addresses"
+	KeyEmbeddedJournalPort      = "alluxio.master.embedded.journal.port"
+	KeyEmbeddedJournalAddresses = "alluxio.master.embedded.journal.addresses"
+	KeyJournalType              = "alluxio.master.journal.type"
+	KeyJournalFolder            = "alluxio.master.journal.folder"
+	KeyCheckpointPeriodEntries  = "alluxio.master.journal.checkpoint.period.entries"
+	KeyElectionTimeoutMin       = "alluxio.master.embedded.journal.min.election.timeout"
+	KeyElectionTimeoutMax       = "alluxio.master.embedded.journal.max.election.timeout"
+	KeyZooKeeperEnabled         = "alluxio.zookeeper.enabled"
+	KeyZooKeeperAddress         = "alluxio.zookeeper.address"
+	KeyZooKeeperSessionTimeout  = "alluxio.zookeeper.session.timeout"
+	KeyZooKeeperElectionPath    = "alluxio.zookeeper.election.path"
+	KeyZooKeeperLeaderPath      = "alluxio.zookeeper.leader.path"
+	KeyMountTableRootUFS        = "alluxio.master.mount.table.root.ufs"
+	KeyLoginUsername            = "alluxio.security.login.username"
+	KeyUmask                    = "alluxio.security.authorization.permission.umask"
+	KeyJournalUFSOptionPrefix   = "alluxio.master.journal.ufs.option."
+)
+
+// ZooKeeperDefaultPort is the port a ZooKeeper address without one gets.
+const ZooKeeperDefaultPort = 2181
+
+// valueKind says how a key's text is parsed and checked.
+type valueKind int
+
+const (
+	kindString valueKind = iota
+	kindBool
+	kindCount // a non-negative int
+	kindUint64
+	kindPort
+	kindDuration
+	kindSize
+	kindAddresses
+	kindEnum
+	kindUmask
+)
+
+// keySpec describes one known key. The same entry supplies the default,
+// the parser, the Config field and the getConf description.
+type keySpec struct {
+	name        string
+	kind        valueKind
+	def         string // may contain ${key} and ${ENV} references
+	description string
+	// dynamicDefault replaces def for defaults that depend on the machine
+	// or on other keys (alluxio.home, alluxio.master.hostname).
+	dynamicDefault func(r *resolver) (string, error)
+	// field points at the Config field the parsed value lands in; nil for
+	// keys Halo checks but keeps only in Config.Properties.
+	field func(c *Config) any
+	// enum lists the accepted values of a kindEnum key, in upper case.
+	enum []string
+	// portOf gives the port for kindAddresses entries written without one.
+	portOf func(c *Config) int
+}
+
+// passThroughPrefixes are key families Halo accepts without knowing each
+// key: they are options for UFS adapters, logical names and tier levels.
+var passThroughPrefixes = []string{
+	"alluxio.underfs.",
+	KeyJournalUFSOptionPrefix,
+	"alluxio.master.mount.table.",
+	"alluxio.master.nameservices.",
+	"alluxio.master.rpc.address.",
+	"alluxio.master.zookeeper.nameservices.",
+	"alluxio.master.zookeeper.address.",
+	"alluxio.worker.tieredstore.level",
+	"alluxio.master.tieredstore.global.level",
+	"aws.",
+	"fs.",
+}
+
+func isPassThrough(key string) bool {
+	for _, prefix := range passThroughPrefixes {
+		if strings.HasPrefix(key, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+var knownKeyTable = []keySpec{
+	// Locations.
+	{name: KeyHome, kind: kindString, dynamicDefault: defaultHome,
+		description: "Installation directory; $ALLUXIO_HOME, else /opt/alluxio.",
+		field:       func(c *Config) any { return &c.Home }},
+	{name: KeyWorkDir, kind: kindString, def: "${alluxio.home}",
+		description: "Directory for the journal, logs and the default root UFS.",
+		field:       func(c *Config) any { return &c.WorkDir }},
+	{name: KeyConfDir, kind: kindString, dynamicDefault: func(r *resolver) (string, error) { return r.confDir, nil },
+		description: "Directory holding alluxio-site.properties, masters and workers."},
+	{name: "alluxio.logs.dir", kind: kindString, def: "${alluxio.work.dir}/logs",
+		description: "Directory for log files."},
+
+	// Master identity and ports.
+	{name: KeyMasterHostname, kind: kindString, dynamicDefault: defaultHostname,
+		description: "This master's host name as others reach it; defaults to localhost for a single master, else this machine's name among the listed masters.",
+		field:       func(c *Config) any { return &c.Hostname }},
+	{name: KeyMasterBindHost, kind: kindString, def: "${alluxio.master.hostname}",
+		description: "Host the master's listeners bind to.",
+		field:       func(c *Config) any { return &c.BindHost }},
+	{name: KeyMasterRPCPort, kind: kindPort, def: "19998",
+		description: "Master RPC port.",
+		field:       func(c *Config) any { return &c.RPCPort }},
+	{name: KeyMasterWebPort, kind: kindPort, def: "19999",
+		description: "Master web UI, REST and metrics port.",
+		field:       func(c *Config) any { return &c.WebPort }},
+	{name: KeyEmbeddedJournalPort, kind: kindPort, def: "19200",
+		description: "Embedded journal (Raft) port.",
+		field:       func(c *Config) any { return &c.EmbeddedJournalPort }},
+	{name: "alluxio.job.master.embedded.journal.port", kind: kindPort, def: "20003",
+		description: "Job master embedded journal port."},
+	{name: "alluxio.worker.rpc.port", kind: kindPort, def: "29999",
+		description: "Worker RPC and data port.",
+		field:       func(c *Config) any { return &c.WorkerRPCPort }},
+	{name: "alluxio.worker.web.port", kind: kindPort, def: "30000",
+		description: "Worker web UI port.",
+		field:       func(c *Config) any { return &c.WorkerWebPort }},
+	{name: KeyMasterRPCAddresses, kind: kindAddresses,
+		description: "Masters' RPC addresses for clients; defaults to the embedded journal hosts, else the masters file, at the RPC port.",
+		field:       func(c *Config) any { return &c.RPCAddresses },
+		portOf:      func(c *Config) int { return c.RPCPort }},
+
+	// Journal.
+	{name: KeyJournalType, kind: kindEnum, def: string(JournalEmbedded), enum: []string{"EMBEDDED", "UFS", "NOOP"},
+		description: "EMBEDDED (Raft among the masters), UFS (a folder, shared in ZooKeeper mode) or NOOP.",
+		field:       func(c *Config) any { return &c.JournalType }},
+	{name: KeyJournalFolder, kind: kindString, def: "${alluxio.work.dir}/journal",
+		description: "Journal location: local for EMBEDDED, a shared UFS URI for UFS with ZooKeeper.",
+		field:       func(c *Config) any { return &c.JournalFolder }},
+	{name: KeyCheckpointPeriodEntries, kind: kindUint64, def: "2000000",
+		description: "Entries between checkpoints (Raft snapshots, UFS standby checkpoints).",
+		field:       func(c *Config) any { return &c.CheckpointPeriodEntries }},
+	{name: "alluxio.master.journal.log.size.bytes.max", kind: kindSize, def: "10MB",
+		description: "Size at which a UFS journal log file rotates.",
+		field:       func(c *Config) any { return &c.JournalLogSizeMax }},
+	{name: "alluxio.master.journal.tailer.sleep.time", kind: kindDuration, def: "1s",
+		description: "How long a UFS standby sleeps when it has caught up.",
+		field:       func(c *Config) any { return &c.JournalTailerSleepTime }},
+	{name: "alluxio.master.journal.tailer.shutdown.quiet.wait.time", kind: kindDuration, def: "5s",
+		description: "Quiet period without new entries before a UFS standby becomes leader.",
+		field:       func(c *Config) any { return &c.JournalTailerQuietWait }},
+	{name: "alluxio.master.journal.gc.period", kind: kindDuration, def: "2min",
+		description: "How often old UFS journal logs and checkpoints are collected.",
+		field:       func(c *Config) any { return &c.JournalGCPeriod }},
+	{name: "alluxio.master.journal.gc.threshold", kind: kindDuration, def: "5min",
+		description: "Age before a superseded journal file may be deleted.",
+		field:       func(c *Config) any { return &c.JournalGCThreshold }},
+	{name: "alluxio.master.journal.exit.on.demotion", kind: kindBool, def: "false",
+		description: "Exit when demoted, for a supervisor to restart the process.",
+		field:       func(c *Config) any { return &c.ExitOnDemotion }},
+	{name: "alluxio.master.journal.init.from.backup", kind: kindString,
+		description: "Backup URI to restore into an empty journal on first start (alluxio-start.sh -i).",
+		field:       func(c *Config) any { return &c.InitFromBackup }},
+
+	// Embedded journal (Raft).
+	{name: KeyEmbeddedJournalAddresses, kind: kindAddresses,
+		description: "Raft quorum members host:port; defaults to the masters file hosts, else this host, at the embedded journal port.",
+		field:       func(c *Config) any { return &c.EmbeddedJournalAddresses },
+		portOf:      func(c *Config) int { return c.EmbeddedJournalPort }},
+	{name: KeyElectionTimeoutMin, kind: kindDuration, def: "10s",
+		description: "Lower bound of the Raft election timeout.",
+		field:       func(c *Config) any { return &c.ElectionTimeoutMin }},
+	{name: KeyElectionTimeoutMax, kind: kindDuration, def: "20s",
+		description: "Upper bound of the Raft election timeout.",
+		field:       func(c *Config) any { return &c.ElectionTimeoutMax }},
+	{name: "alluxio.master.embedded.journal.transport.request.timeout.ms", kind: kindDuration, def: "5s",
+		description: "Timeout of one Raft transport request."},
+	{name: "alluxio.master.embedded.journal.transport.max.inbound.message.size", kind: kindSize, def: "100MB",
+		description: "Largest Raft message accepted.",
+		field:       func(c *Config) any { return &c.EmbeddedJournalMaxMessageSize }},
+	{name: "alluxio.master.embedded.journal.entry.size.max", kind: kindSize, def: "10MB",
+		description: "Largest single journal entry.",
+		field:       func(c *Config) any { return &c.EmbeddedJournalEntrySizeMax }},
+	{name: "alluxio.master.embedded.journal.flush.size.max", kind: kindSize, def: "160MB",
+		description: "Largest batch of entries flushed at once."},
+	{name: "alluxio.master.embedded.journal.write.timeout", kind: kindDuration, def: "30s",
+		description: "How long a journal write may wait for the quorum.",
+		field:       func(c *Config) any { return &c.EmbeddedJournalWriteTimeout }},
+	{name: "alluxio.master.embedded.journal.catchup.retry.wait", kind: kindDuration, def: "1s",
+		description: "Wait between catch-up attempts of a new leader."},
+	{name: "alluxio.master.embedded.journal.snapshot.replication.chunk.size", kind: kindSize, def: "4MB",
+		description: "Chunk size when a snapshot is streamed between masters.",
+		field:       func(c *Config) any { return &c.SnapshotChunkSize }},
+	{name: "alluxio.master.embedded.journal.retry.cache.expiry.time", kind: kindDuration, def: "60s",
+		description: "How long the Raft layer remembers a retried request."},
+	{name: "alluxio.master.embedded.journal.unsafe.flush.enabled", kind: kindBool, def: "false",
+		description: "Acknowledge entries before they are fsynced (unsafe)."},
+
+	// ZooKeeper.
+	{name: KeyZooKeeperEnabled, kind: kindBool, def: "false",
+		description: "Elect the leader in ZooKeeper; requires journal type UFS.",
+		field:       func(c *Config) any { return &c.ZooKeeperEnabled }},
+	{name: KeyZooKeeperAddress, kind: kindAddresses,
+		description: "ZooKeeper ensemble host:port list.",
+		field:       func(c *Config) any { return &c.ZooKeeperAddresses },
+		portOf:      func(*Config) int { return ZooKeeperDefaultPort }},
+	{name: KeyZooKeeperSessionTimeout, kind: kindDuration, def: "60s",
+		description: "ZooKeeper session timeout; 120s is advised above a few hundred million files.",
+		field:       func(c *Config) any { return &c.ZooKeeperSessionTimeout }},
+	{name: "alluxio.zookeeper.connection.timeout", kind: kindDuration, def: "15s",
+		description: "ZooKeeper connection timeout.",
+		field:       func(c *Config) any { return &c.ZooKeeperConnectionTimeout }},
+	{name: KeyZooKeeperElectionPath, kind: kindString, def: "/alluxio/election",
+		description: "Znode under which masters run the leader election.",
+		field:       func(c *Config) any { return &c.ZooKeeperElectionPath }},
+	{name: KeyZooKeeperLeaderPath, kind: kindString, def: "/alluxio/leader",
+		description: "Znode under which the leader advertises its address.",
+		field:       func(c *Config) any { return &c.ZooKeeperLeaderPath }},
+	{name: "alluxio.zookeeper.leader.inquiry.retry", kind: kindCount, def: "10",
+		description: "How many times a client looks up the leader znode.",
+		field:       func(c *Config) any { return &c.ZooKeeperLeaderInquiryRetries }},
+	{name: "alluxio.zookeeper.auth.enabled", kind: kindBool, def: "true",
+		description: "Use ZooKeeper authentication."},
+	{name: "alluxio.zookeeper.leader.connection.error.policy", kind: kindEnum, def: "SESSION", enum: []string{"SESSION", "STANDARD"},
+		description: "SESSION keeps the leader through a suspended connection that regains its session; STANDARD steps down.",
+		field:       func(c *Config) any { return &c.ZooKeeperConnectionErrorPolicy }},
+
+	// Namespace, security and backups.
+	{name: KeyMountTableRootUFS, kind: kindString, def: "${alluxio.work.dir}/underFSStorage",
+		description: "Under file system mounted at /.",
+		field:       func(c *Config) any { return &c.MountTableRootUFS }},
+	{name: "alluxio.master.backup.directory", kind: kindString, def: "/alluxio_backups",
+		description: "Backup directory on the root UFS (or local with --local).",
+		field:       func(c *Config) any { return &c.BackupDirectory }},
+	{name: "alluxio.master.daily.backup.enabled", kind: kindBool, def: "false",
+		description: "Write a backup every day.",
+		field:       func(c *Config) any { return &c.DailyBackupEnabled }},
+	{name: "alluxio.master.daily.backup.time", kind: kindString, def: "05:00",
+		description: "UTC time of day of the daily backup.",
+		field:       func(c *Config) any { return &c.DailyBackupTime }},
+	{name: "alluxio.master.daily.backup.files.retained", kind: kindCount, def: "3",
+		description: "Daily backups kept.",
+		field:       func(c *Config) any { return &c.DailyBackupFilesRetained }},
+	{name: "alluxio.master.backup.delegation.enabled", kind: kindBool, def: "false",
+		description: "Let a standby take backups for the leader.",
+		field:       func(c *Config) any { return &c.BackupDelegationEnabled }},
+	{name: KeyLoginUsername, kind: kindString, dynamicDefault: defaultLoginUser,
+		description: "User the process acts as; defaults to the OS user.",
+		field:       func(c *Config) any { return &c.LoginUser }},
+	{name: "alluxio.security.authentication.type", kind: kindEnum, def: "SIMPLE", enum: []string{"NOSASL", "SIMPLE", "CUSTOM"},
+		description: "Client authentication scheme."},
+	{name: "alluxio.security.authorization.permission.enabled", kind: kindBool, def: "true",
+		description: "Check permissions on namespace operations."},
+	{name: KeyUmask, kind: kindUmask, def: "022",
+		description: "Octal umask applied to new files and directories.",
+		field:       func(c *Config) any { return &c.Umask }},
+	{name: "alluxio.security.authorization.permission.supergroup", kind: kindString, def: "supergroup",
+		description: "Group whose members bypass permission checks.",
+		field:       func(c *Config) any { return &c.SuperGroup }},
+	{name: "alluxio.master.filesystem.operation.retry.cache.enabled", kind: kindBool, def: "true",
+		description: "Remember operation ids so that retried mutations answer once.",
+		field:       func(c *Config) any { return &c.RetryCacheEnabled }},
+	{name: "alluxio.master.filesystem.operation.retry.cache.size", kind: kindCount, def: "100000",
+		description: "Operation ids remembered for retries.",
+		field:       func(c *Config) any { return &c.RetryCacheSize }},
+
+	// Leadership and workers.
+	{name: "alluxio.master.serving.thread.timeout", kind: kindDuration, def: "5m",
+		description: "Grace period for in-flight RPCs when the leader steps down.",
+		field:       func(c *Config) any { return &c.ServingThreadTimeout }},
+	{name: "alluxio.master.worker.connect.wait.time", kind: kindDuration, def: "5s",
+		description: "Safe-mode period of a new leader while workers register.",
+		field:       func(c *Config) any { return &c.WorkerConnectWait }},
+	{name: "alluxio.master.standby.heartbeat.interval", kind: kindDuration, def: "2min",
+		description: "Interval of standby-to-leader heartbeats.",
+		field:       func(c *Config) any { return &c.StandbyHeartbeatInterval }},
+	{name: "alluxio.standby.master.web.enabled", kind: kindBool, def: "false",
+		description: "Serve the web UI on standbys too.",
+		field:       func(c *Config) any { return &c.StandbyWebEnabled }},
+	{name: "alluxio.master.worker.timeout", kind: kindDuration, def: "5min",
+		description: "A worker silent this long is marked lost.",
+		field:       func(c *Config) any { return &c.WorkerTimeout }},
+	{name: "alluxio.master.worker.register.lease.enabled", kind: kindBool, def: "false",
+		description: "Make workers take a lease before registering."},
+	{name: "alluxio.worker.block.heartbeat.interval", kind: kindDuration, def: "1s",
+		description: "Worker heartbeat interval.",
+		field:       func(c *Config) any { return &c.WorkerHeartbeatInterval }},
+	{name: "alluxio.worker.master.connect.retry.timeout", kind: kindDuration, def: "1h",
+		description: "How long a worker keeps trying to reach a leader."},
+	{name: "alluxio.worker.block.heartbeat.timeout", kind: kindDuration, def: "${alluxio.worker.master.connect.retry.timeout}",
+		description: "A worker exits after failing heartbeats this long.",
+		field:       func(c *Config) any { return &c.WorkerHeartbeatTimeout }},
+	{name: "alluxio.worker.ramdisk.size", kind: kindSize, def: "1GB",
+		description: "Size of the worker's MEM tier."},
+	{name: "alluxio.worker.tieredstore.levels", kind: kindCount, def: "1",
+		description: "Number of worker storage tiers."},
+	{name: "alluxio.master.tieredstore.global.levels", kind: kindCount, def: "3",
+		description: "Number of storage tiers the master knows (MEM, SSD, HDD)."},
+
+	// Client retries.
+	{name: "alluxio.user.rpc.retry.base.sleep", kind: kindDuration, def: "50ms",
+		description: "First backoff of a client retry.",
+		field:       func(c *Config) any { return &c.ClientRetryBaseSleep }},
+	{name: "alluxio.user.rpc.retry.max.sleep", kind: kindDuration, def: "3s",
+		description: "Largest backoff of a client retry.",
+		field:       func(c *Config) any { return &c.ClientRetryMaxSleep }},
+	{name: "alluxio.user.rpc.retry.max.duration", kind: kindDuration, def: "2min",
+		description: "How long a client keeps retrying one call.",
+		field:       func(c *Config) any { return &c.ClientRetryMaxDuration }},
+}
+
+// keyIndex finds a known key's spec by name.
+var keyIndex = indexKeys(knownKeyTable)
+
+func indexKeys(table []keySpec) map[string]*keySpec {
+	index := make(map[string]*keySpec, len(table))
+	for i := range table {
+		index[table[i].name] = &table[i]
+	}
+	return index
+}
+
+func specsByName() map[string]*keySpec { return keyIndex }
+
+// IsKnownKey reports whether Halo reads key or accepts it as part of a
+// pass-through family.
+func IsKnownKey(key string) bool {
+	_, known := keyIndex[key]
+	return known || isPassThrough(key)
+}

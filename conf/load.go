@@ -1,0 +1,526 @@
+package conf
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"os"
+	"os/user"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/magiconair/properties"
+)
+
+// File names inside the conf directory, as Alluxio names them.
+const (
+	SiteFileName    = "alluxio-site.properties"
+	MastersFileName = "masters"
+	WorkersFileName = "workers"
+)
+
+// LoadOptions says where the configuration comes from. The zero value
+// reads $ALLUXIO_CONF_DIR (else ./conf) with the real environment.
+type LoadOptions struct {
+	// ConfDir holds alluxio-site.properties, masters and workers. Empty
+	// means $ALLUXIO_CONF_DIR, else ./conf. A missing directory or file
+	// means defaults.
+	ConfDir string
+	// Overrides are -D key=value pairs; they win over the site file.
+	Overrides map[string]string
+	// HA is the --ha flag: "", "none", "raft" or "zookeeper". It wins over
+	// the overrides.
+	HA string
+	// Env looks up environment variables for ${NAME} and ALLUXIO_HOME;
+	// os.Getenv when nil.
+	Env func(string) string
+	// Hostname names this machine; os.Hostname when nil.
+	Hostname func() (string, error)
+	// CurrentUser names the OS user; the current user when nil.
+	CurrentUser func() (string, error)
+}
+
+// confFiles is the raw content of a conf directory; nil means absent.
+type confFiles struct {
+	sitePath string
+	site     []byte
+	masters  []byte
+	workers  []byte
+}
+
+// Load reads the conf directory, applies the overrides and the --ha
+// shortcut, and returns a validated configuration. Every bad value is
+// reported, each naming its key.
+func Load(opts LoadOptions) (*Config, error) {
+	opts = opts.withDefaults()
+	dir := opts.ConfDir
+	if dir == "" {
+		dir = opts.Env("ALLUXIO_CONF_DIR")
+	}
+	if dir == "" {
+		dir = "conf"
+	}
+	files, err := readConfDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	return build(dir, files, opts)
+}
+
+// Default returns the configuration of a conf directory that has no files,
+// with no overrides and an empty environment: a single master on localhost
+// with an embedded journal under /opt/alluxio. It is meant for tests and
+// tools that need a valid starting point to edit.
+func Default() *Config {
+	opts := LoadOptions{
+		Env:         func(string) string { return "" },
+		Hostname:    func() (string, error) { return "localhost", nil },
+		CurrentUser: currentUser,
+	}
+	c, err := build("", confFiles{}, opts)
+	if err != nil {
+		panic("conf: the built-in defaults do not validate: " + err.Error())
+	}
+	return c
+}
+
+func (opts LoadOptions) withDefaults() LoadOptions {
+	if opts.Env == nil {
+		opts.Env = os.Getenv
+	}
+	if opts.Hostname == nil {
+		opts.Hostname = os.Hostname
+	}
+	if opts.CurrentUser == nil {
+		opts.CurrentUser = currentUser
+	}
+	return opts
+}
+
+// currentUser falls back to the numeric uid, as `id` does, because a
+// container may run under a uid that /etc/passwd does not name.
+func currentUser() (string, error) {
+	u, err := user.Current()
+	if err != nil {
+		return strconv.Itoa(os.Getuid()), nil
+	}
+	return u.Username, nil
+}
+
+// ParseOverride splits a -D argument "key=value". The value may be empty
+// and may itself contain "=".
+func ParseOverride(s string) (key, value string, err error) {
+	key, value, found := strings.Cut(s, "=")
+	key = strings.TrimSpace(key)
+	if !found || key == "" {
+		return "", "", fmt.Errorf("-D %q: want key=value", s)
+	}
+	if strings.ContainsFunc(key, isSpaceOrControl) {
+		return "", "", fmt.Errorf("-D %q: key %q contains white space", s, key)
+	}
+	return key, strings.TrimSpace(value), nil
+}
+
+// ParseHA reads the --ha flag. The empty string means "derive the mode
+// from the journal properties" and is returned as "".
+func ParseHA(s string) (HAMode, error) {
+	switch mode := HAMode(strings.ToLower(strings.TrimSpace(s))); mode {
+	case "", HANone, HARaft, HAZooKeeper:
+		return mode, nil
+	}
+	return "", &KeyError{Key: "--ha", Value: s, Err: errors.New("want none, raft or zookeeper")}
+}
+
+func readConfDir(dir string) (confFiles, error) {
+	files := confFiles{sitePath: filepath.Join(dir, SiteFileName)}
+	info, err := os.Stat(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return files, nil
+	}
+	if err != nil {
+		return files, fmt.Errorf("conf dir %s: %w", dir, err)
+	}
+	if !info.IsDir() {
+		return files, fmt.Errorf("conf dir %s is not a directory", dir)
+	}
+	for _, f := range []struct {
+		name    string
+		content *[]byte
+	}{
+		{SiteFileName, &files.site},
+		{MastersFileName, &files.masters},
+		{WorkersFileName, &files.workers},
+	} {
+		data, err := os.ReadFile(filepath.Join(dir, f.name))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return files, err
+		}
+		*f.content = data
+	}
+	return files, nil
+}
+
+// build does all of Load after the files are read, so the fuzz target can
+// drive it with arbitrary file contents.
+func build(dir string, files confFiles, opts LoadOptions) (*Config, error) {
+	ha, err := ParseHA(opts.HA)
+	if err != nil {
+		return nil, err
+	}
+	site, err := parseSite(files)
+	if err != nil {
+		return nil, err
+	}
+	masters, err := parseHostList(filepath.Join(dir, MastersFileName), files.masters)
+	if err != nil {
+		return nil, err
+	}
+	workers, err := parseHostList(filepath.Join(dir, WorkersFileName), files.workers)
+	if err != nil {
+		return nil, err
+	}
+
+	settings := make(map[string]setting, len(site)+len(opts.Overrides))
+	for key, value := range site {
+		settings[key] = setting{value: value, source: SourceSiteProperty, origin: files.sitePath}
+	}
+	for key, value := range opts.Overrides {
+		settings[key] = setting{value: strings.TrimSpace(value), source: SourceCLI, origin: "-D"}
+	}
+	for key, value := range haShortcut(ha) {
+		settings[key] = setting{value: value, source: SourceCLI, origin: "--ha=" + string(ha)}
+	}
+
+	r := &resolver{
+		settings:    settings,
+		specs:       keyIndex,
+		env:         opts.Env,
+		hostname:    opts.Hostname,
+		currentUser: opts.CurrentUser,
+		confDir:     dir,
+		masters:     masters,
+		resolved:    make(map[string]string),
+		failed:      make(map[string]error),
+	}
+	var problems []error
+	report := func(err error) {
+		// A key that fails also fails every key referring to it; say it once.
+		if !slices.ContainsFunc(problems, func(seen error) bool { return seen.Error() == err.Error() }) {
+			problems = append(problems, err)
+		}
+	}
+	for _, key := range allKeys(settings) {
+		if _, err := r.get(key); err != nil {
+			report(err)
+		}
+	}
+
+	c := &Config{ConfDir: dir, Masters: masters, Workers: workers}
+	// Address lists take their default port from the port keys, so every
+	// other kind is assigned first.
+	for _, addressPass := range []bool{false, true} {
+		for i := range knownKeyTable {
+			spec := &knownKeyTable[i]
+			value, resolved := r.resolved[spec.name]
+			if !resolved || (spec.kind == kindAddresses) != addressPass {
+				continue
+			}
+			if err := assign(c, spec, value); err != nil {
+				report(err)
+			}
+		}
+	}
+	if len(problems) > 0 {
+		return nil, errors.Join(problems...)
+	}
+
+	c.HA = deriveHA(c.JournalType, c.ZooKeeperEnabled)
+	deriveAddresses(c, r.resolved)
+	c.Properties = r.resolved
+	c.sources = make(map[string]Source, len(settings))
+	for key, s := range settings {
+		c.sources[key] = s.source
+	}
+	c.Warnings = append(unknownKeyWarnings(settings), doubtfulSettingWarnings(c)...)
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// parseSite reads alluxio-site.properties with expansion left to the
+// resolver. Values are trimmed: Alluxio trims them, and a trailing blank
+// after "UFS " would otherwise be a puzzling bad value.
+func parseSite(files confFiles) (map[string]string, error) {
+	if files.site == nil {
+		return nil, nil
+	}
+	loader := properties.Loader{Encoding: properties.UTF8, DisableExpansion: true}
+	p, err := loader.LoadBytes(files.site)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", files.sitePath, err)
+	}
+	site := make(map[string]string, p.Len())
+	for _, key := range p.Keys() {
+		value, _ := p.Get(key)
+		site[strings.TrimSpace(key)] = strings.TrimSpace(value)
+	}
+	delete(site, "")
+	return site, nil
+}
+
+// parseHostList reads a masters or workers file: one host a line, "#"
+// starts a comment, blank lines are skipped — what the scripts' sed does.
+func parseHostList(path string, data []byte) ([]string, error) {
+	var hosts []string
+	for i, line := range strings.Split(string(data), "\n") {
+		line, _, _ = strings.Cut(line, "#")
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		if err := checkHost(line); err != nil {
+			return nil, fmt.Errorf("%s:%d: %w (want one host a line)", path, i+1, err)
+		}
+		if !slices.Contains(hosts, line) {
+			hosts = append(hosts, line)
+		}
+	}
+	return hosts, nil
+}
+
+// haShortcut is the set of properties each --ha value stands for.
+func haShortcut(mode HAMode) map[string]string {
+	switch mode {
+	case HANone:
+		return map[string]string{KeyJournalType: string(JournalUFS), KeyZooKeeperEnabled: "false"}
+	case HARaft:
+		return map[string]string{KeyJournalType: string(JournalEmbedded), KeyZooKeeperEnabled: "false"}
+	case HAZooKeeper:
+		return map[string]string{KeyJournalType: string(JournalUFS), KeyZooKeeperEnabled: "true"}
+	}
+	return nil
+}
+
+// deriveAddresses fills the address lists left empty and records the
+// result in the properties, so getConf shows what the master will use.
+func deriveAddresses(c *Config, properties map[string]string) {
+	atPort := func(hosts []string, port int) []string {
+		addresses := make([]string, len(hosts))
+		for i, host := range hosts {
+			addresses[i] = joinHostPort(host, port)
+		}
+		return addresses
+	}
+	if c.HA == HARaft && len(c.EmbeddedJournalAddresses) == 0 {
+		if len(c.Masters) > 0 {
+			c.EmbeddedJournalAddresses = atPort(c.Masters, c.EmbeddedJournalPort)
+		} else {
+			c.EmbeddedJournalAddresses = []string{c.EmbeddedJournalAddress()}
+		}
+		properties[KeyEmbeddedJournalAddresses] = strings.Join(c.EmbeddedJournalAddresses, ",")
+	}
+	if len(c.RPCAddresses) == 0 {
+		switch {
+		case len(c.EmbeddedJournalAddresses) > 0:
+			hosts := make([]string, len(c.EmbeddedJournalAddresses))
+			for i, address := range c.EmbeddedJournalAddresses {
+				hosts[i] = hostOf(address)
+			}
+			c.RPCAddresses = atPort(hosts, c.RPCPort)
+		case len(c.Masters) > 0:
+			c.RPCAddresses = atPort(c.Masters, c.RPCPort)
+		default:
+			c.RPCAddresses = []string{c.RPCAddress()}
+		}
+		properties[KeyMasterRPCAddresses] = strings.Join(c.RPCAddresses, ",")
+	}
+}
+
+func joinHostPort(host string, port int) string {
+	return net.JoinHostPort(host, strconv.Itoa(port))
+}
+
+// assign parses value by spec's kind and stores it in spec's field.
+func assign(c *Config, spec *keySpec, value string) error {
+	parsed, err := parseKind(c, spec, value)
+	if err != nil {
+		return &KeyError{Key: spec.name, Value: value, Err: err}
+	}
+	if spec.field == nil {
+		return nil
+	}
+	switch field := spec.field(c).(type) {
+	case *string:
+		*field = parsed.(string)
+	case *JournalType:
+		*field = JournalType(parsed.(string))
+	case *bool:
+		*field = parsed.(bool)
+	case *int:
+		*field = parsed.(int)
+	case *uint64:
+		*field = parsed.(uint64)
+	case *uint32:
+		*field = parsed.(uint32)
+	case *time.Duration:
+		*field = parsed.(time.Duration)
+	case *[]string:
+		*field = parsed.([]string)
+	default:
+		panic(fmt.Sprintf("conf: key %s points at a field of unsupported type %T", spec.name, field))
+	}
+	return nil
+}
+
+func parseKind(c *Config, spec *keySpec, value string) (any, error) {
+	switch spec.kind {
+	case kindString:
+		return value, nil
+	case kindBool:
+		return ParseBool(value)
+	case kindCount:
+		n, err := strconv.Atoi(strings.TrimSpace(value))
+		if err != nil || n < 0 {
+			return nil, errors.New("want a whole number of 0 or more")
+		}
+		return n, nil
+	case kindUint64:
+		n, err := strconv.ParseUint(strings.TrimSpace(value), 10, 64)
+		if err != nil {
+			return nil, errors.New("want a whole number of 0 or more")
+		}
+		return n, nil
+	case kindPort:
+		return ParsePort(value)
+	case kindDuration:
+		return ParseDuration(value)
+	case kindSize:
+		return ParseSize(value)
+	case kindAddresses:
+		return ParseAddresses(value, spec.portOf(c))
+	case kindEnum:
+		upper := strings.ToUpper(strings.TrimSpace(value))
+		if !slices.Contains(spec.enum, upper) {
+			return nil, fmt.Errorf("want one of %s", strings.Join(spec.enum, ", "))
+		}
+		return upper, nil
+	case kindUmask:
+		return ParseUmask(value)
+	}
+	panic(fmt.Sprintf("conf: key %s has unknown kind %d", spec.name, spec.kind))
+}
+
+// allKeys lists the known keys and the set ones, sorted, so errors come
+// out in a stable order.
+func allKeys(settings map[string]setting) []string {
+	keys := make([]string, 0, len(keyIndex)+len(settings))
+	for key := range keyIndex {
+		keys = append(keys, key)
+	}
+	for key := range settings {
+		if _, known := keyIndex[key]; !known {
+			keys = append(keys, key)
+		}
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// maxSuggestions bounds the edit-distance work spent on unknown keys; a
+// file with hundreds of them is not a file of typos.
+const maxSuggestions = 20
+
+func unknownKeyWarnings(settings map[string]setting) []string {
+	var unknown []string
+	for key := range settings {
+		if !IsKnownKey(key) {
+			unknown = append(unknown, key)
+		}
+	}
+	sort.Strings(unknown)
+	warnings := make([]string, 0, len(unknown))
+	for i, key := range unknown {
+		warning := fmt.Sprintf("unknown property %s (from %s) is ignored", key, settings[key].origin)
+		if i < maxSuggestions {
+			if suggestion, ok := closestKnownKey(key); ok {
+				warning += "; did you mean " + suggestion + "?"
+			}
+		}
+		warnings = append(warnings, warning)
+	}
+	return warnings
+}
+
+// doubtfulSettingWarnings flags settings that are legal but probably not
+// what the operator meant.
+func doubtfulSettingWarnings(c *Config) []string {
+	var warnings []string
+	if c.HA == HAZooKeeper && len(c.Masters) > 1 && !strings.Contains(c.JournalFolder, "://") {
+		warnings = append(warnings, fmt.Sprintf(
+			"%s=%s is a local path, but ZooKeeper mode needs a journal folder every master can read (hdfs://, a shared mount)",
+			KeyJournalFolder, c.JournalFolder))
+	}
+	if c.HA == HARaft && len(c.EmbeddedJournalAddresses) == 2 {
+		warnings = append(warnings, fmt.Sprintf(
+			"%s lists two masters: a two-member Raft quorum survives no failure; use three",
+			KeyEmbeddedJournalAddresses))
+	}
+	return warnings
+}
+
+// closestKnownKey suggests a known key within a small edit distance.
+func closestKnownKey(key string) (string, bool) {
+	const maxDistance = 3
+	best, bestDistance := "", maxDistance+1
+	for name := range keyIndex {
+		if abs(len(name)-len(key)) > maxDistance {
+			continue
+		}
+		if d := editDistance(key, name); d < bestDistance || d == bestDistance && name < best {
+			best, bestDistance = name, d
+		}
+	}
+	return best, best != ""
+}
+
+// editDistance is the Levenshtein distance between a and b, in bytes.
+func editDistance(a, b string) int {
+	previous := make([]int, len(b)+1)
+	current := make([]int, len(b)+1)
+	for j := range previous {
+		previous[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		current[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			current[j] = min(previous[j]+1, current[j-1]+1, previous[j-1]+cost)
+		}
+		previous, current = current, previous
+	}
+	return previous[len(b)]
+}
+
+func abs(n int) int {
+	if n < 0 {
+		return -n
+	}
+	return n
+}
+
+func isSpaceOrControl(r rune) bool {
+	return unicode.IsSpace(r) || unicode.IsControl(r)
+}

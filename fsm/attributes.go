@@ -1,0 +1,94 @@
+package fsm
+
+import (
+	"github.com/halo-fs/halo/fserr"
+	"github.com/halo-fs/halo/proto/halopb"
+)
+
+func applySetAttribute(f *FSM, e *halopb.Entry) (uint64, error) {
+	op := e.GetSetAttribute()
+	parts, err := SplitPath(op.Path)
+	if err != nil {
+		return 0, err
+	}
+	n, err := f.lookup(e.Caller, parts)
+	if err != nil {
+		return 0, err
+	}
+	if op.HasMode && op.Mode > 0o7777 {
+		return 0, fserr.New(fserr.InvalidArgument, "invalid mode %o for %s", op.Mode, op.Path)
+	}
+	// Check every inode first so that a recursive change that fails part
+	// way leaves nothing changed.
+	targets := []*Inode{n}
+	if op.Recursive {
+		targets = appendSubtree(targets[:0], n)
+	}
+	for _, t := range targets {
+		if err := checkAttributePermission(e.Caller, t, op, parts); err != nil {
+			return 0, err
+		}
+	}
+	for _, t := range targets {
+		f.setAttributes(t, op)
+	}
+	return n.id, nil
+}
+
+func appendSubtree(out []*Inode, n *Inode) []*Inode {
+	out = append(out, n)
+	for _, c := range n.sortedChildren() {
+		out = appendSubtree(out, c)
+	}
+	return out
+}
+
+// checkAttributePermission applies Alluxio's rules: only a superuser changes
+// an owner; the owner may change the group to one of its own groups and the
+// mode; other attributes need write permission.
+func checkAttributePermission(c *halopb.Caller, n *Inode, op *halopb.SetAttributeEntry, parts []string) error {
+	if c == nil || c.Superuser {
+		return nil
+	}
+	path := JoinPath(parts)
+	if op.HasOwner && op.Owner != n.owner {
+		return fserr.New(fserr.PermissionDenied, "permission denied: only a superuser can change the owner of %s (user=%s)", path, c.User)
+	}
+	if op.HasGroup && (c.User != n.owner || !inGroup(c, op.Group)) {
+		return fserr.New(fserr.PermissionDenied, "permission denied: user=%s cannot change the group of %s to %s", c.User, path, op.Group)
+	}
+	if op.HasMode && c.User != n.owner {
+		return fserr.New(fserr.PermissionDenied, "permission denied: user=%s is not the owner of %s", c.User, path)
+	}
+	if (op.HasPinned || op.HasTtl || op.HasPersisted) && !allowed(c, n, permWrite) {
+		return checkPermission(c, n, permWrite, parts)
+	}
+	return nil
+}
+
+func (f *FSM) setAttributes(n *Inode, op *halopb.SetAttributeEntry) {
+	if op.HasMode {
+		n.mode = uint16(op.Mode)
+	}
+	if op.HasOwner {
+		n.owner = f.strs.intern(op.Owner)
+	}
+	if op.HasGroup {
+		n.group = f.strs.intern(op.Group)
+	}
+	if op.HasPinned {
+		n.setFlag(flagPinned, op.Pinned)
+	}
+	if op.HasTtl {
+		if op.TtlMs != 0 || n.extra != nil {
+			n.ext().ttlMs = op.TtlMs
+		}
+	}
+	if op.HasPersisted {
+		if op.Persisted {
+			n.persist = uint8(halopb.PersistenceState_PERSISTED)
+		} else {
+			n.persist = uint8(halopb.PersistenceState_NOT_PERSISTED)
+		}
+	}
+}

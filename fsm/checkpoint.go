@@ -1,0 +1,432 @@
+package fsm
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash"
+	"hash/crc32"
+	"io"
+
+	"github.com/halo-fs/halo/proto/halopb"
+	"google.golang.org/protobuf/proto"
+)
+
+// Checkpoint layout (all integers big-endian):
+//
+//	magic "HALOCKPT" | version u32 | header fields (see checkpointHeader)
+//	records: kind u8 | length uvarint | protobuf bytes     (repeated)
+//	end marker u8 (recordEnd) | CRC-32C u32 of every byte before it
+//
+// Inodes are written depth first with children in name order, mounts by id
+// and operation records oldest first, so equal states give equal bytes.
+const (
+	checkpointMagic   = "HALOCKPT"
+	checkpointVersion = 1
+
+	recordInode     byte = 1
+	recordMount     byte = 2
+	recordOperation byte = 3
+	recordEnd       byte = 0xff
+
+	// maxCheckpointRecord bounds one record so that a corrupt length cannot
+	// make the reader allocate without limit.
+	maxCheckpointRecord = 64 << 20
+)
+
+// ErrCorruptCheckpoint is wrapped by every checkpoint decoding error.
+var ErrCorruptCheckpoint = errors.New("corrupt checkpoint")
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// CheckpointHeader describes a checkpoint.
+type CheckpointHeader struct {
+	Version      uint32
+	AppliedIndex uint64
+	InodeCount   uint64
+	NextInodeID  uint64
+	NextMountID  uint64
+	MountCount   uint64
+	OpCount      uint64
+}
+
+const headerBytes = 8 + 4 + 6*8
+
+func (h CheckpointHeader) marshal() []byte {
+	b := make([]byte, 0, headerBytes)
+	b = append(b, checkpointMagic...)
+	b = binary.BigEndian.AppendUint32(b, h.Version)
+	for _, v := range []uint64{h.AppliedIndex, h.InodeCount, h.NextInodeID, h.NextMountID, h.MountCount, h.OpCount} {
+		b = binary.BigEndian.AppendUint64(b, v)
+	}
+	return b
+}
+
+func parseHeader(b []byte) (CheckpointHeader, error) {
+	if string(b[:8]) != checkpointMagic {
+		return CheckpointHeader{}, fmt.Errorf("%w: bad magic %q (not a Halo checkpoint)", ErrCorruptCheckpoint, b[:8])
+	}
+	h := CheckpointHeader{Version: binary.BigEndian.Uint32(b[8:12])}
+	if h.Version != checkpointVersion {
+		return h, fmt.Errorf("%w: format version %d is not supported (this master reads version %d)", ErrCorruptCheckpoint, h.Version, checkpointVersion)
+	}
+	vals := []*uint64{&h.AppliedIndex, &h.InodeCount, &h.NextInodeID, &h.NextMountID, &h.MountCount, &h.OpCount}
+	for i, v := range vals {
+		*v = binary.BigEndian.Uint64(b[12+8*i:])
+	}
+	return h, nil
+}
+
+// checksumWriter counts and checksums what passes through.
+type checksumWriter struct {
+	w   *bufio.Writer
+	crc hash.Hash32
+	buf []byte
+}
+
+func (c *checksumWriter) write(b []byte) error {
+	c.crc.Write(b)
+	_, err := c.w.Write(b)
+	return err
+}
+
+func (c *checksumWriter) record(kind byte, m proto.Message) error {
+	var err error
+	c.buf = append(c.buf[:0], kind)
+	size := proto.Size(m)
+	c.buf = binary.AppendUvarint(c.buf, uint64(size))
+	c.buf, err = marshalDeterministic.MarshalAppend(c.buf, m)
+	if err != nil {
+		return err
+	}
+	return c.write(c.buf)
+}
+
+// WriteCheckpoint writes the whole state to w and returns its header. It
+// holds the read lock while it writes, so mutations wait.
+func (f *FSM) WriteCheckpoint(w io.Writer) (CheckpointHeader, error) {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	h := CheckpointHeader{
+		Version:      checkpointVersion,
+		AppliedIndex: f.applied,
+		InodeCount:   f.inodes,
+		NextInodeID:  f.nextID,
+		NextMountID:  f.mounts.nextID,
+		MountCount:   uint64(len(f.mounts.byID)),
+		OpCount:      uint64(f.ops.len()),
+	}
+	cw := &checksumWriter{w: bufio.NewWriterSize(w, 1<<20), crc: crc32.New(castagnoli)}
+	if err := cw.write(h.marshal()); err != nil {
+		return h, err
+	}
+	rec := &halopb.InodeRecord{}
+	var walk func(n *Inode) error
+	walk = func(n *Inode) error {
+		fillInodeRecord(rec, n)
+		if err := cw.record(recordInode, rec); err != nil {
+			return err
+		}
+		if !n.isDir() {
+			return nil
+		}
+		for _, c := range n.sortedChildren() {
+			if err := walk(c); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := walk(f.root); err != nil {
+		return h, err
+	}
+	for _, m := range f.mounts.sorted() {
+		if err := cw.record(recordMount, m.record()); err != nil {
+			return h, err
+		}
+	}
+	if err := f.ops.each(func(r *halopb.OperationRecord) error { return cw.record(recordOperation, r) }); err != nil {
+		return h, err
+	}
+	if err := cw.write([]byte{recordEnd}); err != nil {
+		return h, err
+	}
+	if _, err := cw.w.Write(binary.BigEndian.AppendUint32(nil, cw.crc.Sum32())); err != nil {
+		return h, err
+	}
+	return h, cw.w.Flush()
+}
+
+func fillInodeRecord(rec *halopb.InodeRecord, n *Inode) {
+	var parentID uint64
+	if n.parent != nil {
+		parentID = n.parent.id
+	}
+	*rec = halopb.InodeRecord{
+		Id:                     n.id,
+		ParentId:               parentID,
+		Name:                   n.name,
+		IsDirectory:            n.isDir(),
+		CreationTimeMs:         n.ctime,
+		LastModificationTimeMs: n.mtime,
+		Owner:                  n.owner,
+		Group:                  n.group,
+		Mode:                   uint32(n.mode),
+		Length:                 n.length,
+		BlockIds:               n.blockIDs,
+		Completed:              n.flags&flagCompleted != 0,
+		Pinned:                 n.flags&flagPinned != 0,
+		TtlMs:                  n.ttl(),
+		PersistenceState:       halopb.PersistenceState(n.persist),
+		BlockSizeBytes:         n.blockSize(),
+		MountPoint:             n.isMountPoint(),
+		MountId:                n.mountID(),
+	}
+}
+
+// checksumReader checksums what it reads.
+type checksumReader struct {
+	r   *bufio.Reader
+	crc hash.Hash32
+	off int64
+	buf []byte
+}
+
+func (c *checksumReader) ReadByte() (byte, error) {
+	b, err := c.r.ReadByte()
+	if err != nil {
+		return 0, err
+	}
+	c.crc.Write([]byte{b})
+	c.off++
+	return b, nil
+}
+
+func (c *checksumReader) readFull(n int) ([]byte, error) {
+	if cap(c.buf) < n {
+		c.buf = make([]byte, n)
+	}
+	b := c.buf[:n]
+	if _, err := io.ReadFull(c.r, b); err != nil {
+		return nil, err
+	}
+	c.crc.Write(b)
+	c.off += int64(n)
+	return b, nil
+}
+
+// ReadCheckpointHeader reads only the header of a checkpoint.
+func ReadCheckpointHeader(r io.Reader) (CheckpointHeader, error) {
+	b := make([]byte, headerBytes)
+	if _, err := io.ReadFull(r, b); err != nil {
+		return CheckpointHeader{}, fmt.Errorf("%w: header: %v", ErrCorruptCheckpoint, err)
+	}
+	return parseHeader(b)
+}
+
+// Restore replaces the state with the checkpoint read from r. The
+// checkpoint is checked completely — structure, counts and checksum —
+// before anything is replaced; on error the state is unchanged.
+func (f *FSM) Restore(r io.Reader) (CheckpointHeader, error) {
+	fresh := New(f.cfg)
+	h, err := fresh.decodeCheckpoint(r)
+	if err != nil {
+		return h, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.root, f.nextID, f.inodes, f.mounts, f.ops, f.applied, f.strs =
+		fresh.root, fresh.nextID, fresh.inodes, fresh.mounts, fresh.ops, fresh.applied, fresh.strs
+	return h, nil
+}
+
+func corrupt(off int64, format string, args ...any) error {
+	return fmt.Errorf("%w at byte %d: %s", ErrCorruptCheckpoint, off, fmt.Sprintf(format, args...))
+}
+
+func (f *FSM) decodeCheckpoint(r io.Reader) (CheckpointHeader, error) {
+	cr := &checksumReader{r: bufio.NewReaderSize(r, 1<<20), crc: crc32.New(castagnoli)}
+	hb, err := cr.readFull(headerBytes)
+	if err != nil {
+		return CheckpointHeader{}, fmt.Errorf("%w: header: %v", ErrCorruptCheckpoint, err)
+	}
+	h, err := parseHeader(hb)
+	if err != nil {
+		return h, err
+	}
+	dirs := map[uint64]*Inode{}
+	var inodes, mounts uint64
+	rec := &halopb.InodeRecord{}
+	for {
+		start := cr.off
+		kind, err := cr.ReadByte()
+		if err != nil {
+			return h, corrupt(start, "truncated before the end marker")
+		}
+		if kind == recordEnd {
+			break
+		}
+		size, err := binary.ReadUvarint(cr)
+		if err != nil {
+			return h, corrupt(start, "bad record length")
+		}
+		if size > maxCheckpointRecord {
+			return h, corrupt(start, "record length %d exceeds the limit", size)
+		}
+		body, err := cr.readFull(int(size))
+		if err != nil {
+			return h, corrupt(start, "truncated record")
+		}
+		switch kind {
+		case recordInode:
+			rec.Reset()
+			if err := proto.Unmarshal(body, rec); err != nil {
+				return h, corrupt(start, "inode record: %v", err)
+			}
+			if err := f.restoreInode(rec, dirs, inodes == 0); err != nil {
+				return h, corrupt(start, "%v", err)
+			}
+			inodes++
+		case recordMount:
+			m := &halopb.MountRecord{}
+			if err := proto.Unmarshal(body, m); err != nil {
+				return h, corrupt(start, "mount record: %v", err)
+			}
+			parts, err := SplitPath(m.Path)
+			if err != nil || m.MountId == 0 {
+				return h, corrupt(start, "mount record with bad path %q or id %d", m.Path, m.MountId)
+			}
+			f.mounts.add(&mount{id: m.MountId, parts: parts, ufsURI: m.UfsUri, readOnly: m.ReadOnly, shared: m.Shared, options: copyOptions(m.Options)})
+			mounts++
+		case recordOperation:
+			o := &halopb.OperationRecord{}
+			if err := proto.Unmarshal(body, o); err != nil || o.OpId == nil {
+				return h, corrupt(start, "operation record is malformed")
+			}
+			f.ops.add(o)
+		default:
+			return h, corrupt(start, "unknown record kind %d", kind)
+		}
+	}
+	sum := cr.crc.Sum32()
+	tail := make([]byte, 4)
+	if _, err := io.ReadFull(cr.r, tail); err != nil {
+		return h, corrupt(cr.off, "missing checksum")
+	}
+	if got := binary.BigEndian.Uint32(tail); got != sum {
+		return h, corrupt(cr.off, "checksum mismatch: stored %08x, computed %08x", got, sum)
+	}
+	if _, err := cr.r.ReadByte(); err != io.EOF {
+		return h, corrupt(cr.off+4, "trailing bytes after the checksum")
+	}
+	if inodes != h.InodeCount || mounts != h.MountCount || uint64(f.ops.len()) != min(h.OpCount, uint64(f.ops.capacity)) {
+		return h, corrupt(cr.off, "counts disagree with the header: %d inodes (header %d), %d mounts (header %d)", inodes, h.InodeCount, mounts, h.MountCount)
+	}
+	if h.NextInodeID <= f.maxInodeID(dirs) {
+		return h, corrupt(cr.off, "next inode id %d is not above the ids in use", h.NextInodeID)
+	}
+	for _, m := range f.mounts.byID {
+		n := f.root
+		for _, name := range m.parts {
+			if n = n.children[name]; n == nil {
+				break
+			}
+		}
+		if n == nil || !n.isMountPoint() || n.mountID() != m.id {
+			return h, corrupt(cr.off, "mount %d at %s has no matching mount point inode", m.id, JoinPath(m.parts))
+		}
+	}
+	if h.NextMountID < f.mounts.nextID {
+		return h, corrupt(cr.off, "next mount id %d is not above the ids in use", h.NextMountID)
+	}
+	f.nextID = h.NextInodeID
+	f.mounts.nextID = h.NextMountID
+	f.inodes = inodes
+	f.applied = h.AppliedIndex
+	return h, nil
+}
+
+// maxInodeID is a cheap bound: file ids are checked as they are restored
+// (see restoreInode), directories here.
+func (f *FSM) maxInodeID(dirs map[uint64]*Inode) uint64 {
+	var m uint64
+	for id := range dirs {
+		m = max(m, id)
+	}
+	return max(m, f.maxFileID)
+}
+
+func (f *FSM) restoreInode(rec *halopb.InodeRecord, dirs map[uint64]*Inode, first bool) error {
+	if first {
+		if rec.Id != RootInodeID || rec.ParentId != 0 || !rec.IsDirectory {
+			return fmt.Errorf("the first inode is not the root directory")
+		}
+		n := f.root
+		f.fillInode(n, rec)
+		dirs[n.id] = n
+		return nil
+	}
+	parent := dirs[rec.ParentId]
+	if parent == nil {
+		return fmt.Errorf("inode %d names parent %d, which is not a directory written before it", rec.Id, rec.ParentId)
+	}
+	if _, err := SplitPath("/" + rec.Name); err != nil || rec.Name == "" || containsSlash(rec.Name) {
+		return fmt.Errorf("inode %d has an invalid name %q", rec.Id, rec.Name)
+	}
+	if _, dup := parent.children[rec.Name]; dup {
+		return fmt.Errorf("inode %d: duplicate name %q in directory %d", rec.Id, rec.Name, rec.ParentId)
+	}
+	if rec.Id <= RootInodeID {
+		return fmt.Errorf("inode has a reserved id %d", rec.Id)
+	}
+	n := &Inode{parent: parent}
+	f.fillInode(n, rec)
+	parent.children[n.name] = n
+	if n.isDir() {
+		if _, dup := dirs[n.id]; dup {
+			return fmt.Errorf("duplicate inode id %d", n.id)
+		}
+		dirs[n.id] = n
+	} else {
+		f.maxFileID = max(f.maxFileID, n.id)
+	}
+	return nil
+}
+
+func containsSlash(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] == '/' {
+			return true
+		}
+	}
+	return false
+}
+
+func (f *FSM) fillInode(n *Inode, rec *halopb.InodeRecord) {
+	n.id = rec.Id
+	n.name = rec.Name
+	n.ctime = rec.CreationTimeMs
+	n.mtime = rec.LastModificationTimeMs
+	n.owner = f.strs.intern(rec.Owner)
+	n.group = f.strs.intern(rec.Group)
+	n.mode = uint16(rec.Mode & 0o7777)
+	n.length = rec.Length
+	if len(rec.BlockIds) > 0 {
+		n.blockIDs = append([]uint64(nil), rec.BlockIds...)
+	}
+	n.flags = 0
+	n.setFlag(flagDirectory, rec.IsDirectory)
+	n.setFlag(flagCompleted, rec.Completed)
+	n.setFlag(flagPinned, rec.Pinned)
+	n.setFlag(flagMountPoint, rec.MountPoint)
+	n.persist = uint8(rec.PersistenceState)
+	if rec.TtlMs != 0 || rec.BlockSizeBytes != 0 || rec.MountId != 0 {
+		n.extra = &inodeExtra{ttlMs: rec.TtlMs, blockSizeBytes: rec.BlockSizeBytes, mountID: rec.MountId}
+	} else {
+		n.extra = nil
+	}
+	if rec.IsDirectory && n.children == nil {
+		n.children = map[string]*Inode{}
+	}
+}

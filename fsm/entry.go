@@ -1,0 +1,103 @@
+package fsm
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/halo-fs/halo/proto/halopb"
+	"google.golang.org/protobuf/proto"
+)
+
+// Kind is the type byte in front of every encoded journal entry. Its low
+// seven bits are the entry's payload field number; the high bit marks an
+// entry that a master which does not know its kind may skip (for rolling
+// upgrades), where an unknown kind without it stops the master rather than
+// let replicas diverge.
+type Kind uint8
+
+// Entry kinds. The values equal the payload field numbers in journal.proto.
+const (
+	KindUnknown          Kind = 0
+	KindCreateFile       Kind = 16
+	KindCreateDirectory  Kind = 17
+	KindRename           Kind = 18
+	KindDelete           Kind = 19
+	KindSetAttribute     Kind = 20
+	KindCompleteFile     Kind = 21
+	KindAddMountPoint    Kind = 22
+	KindDeleteMountPoint Kind = 23
+	KindLoadMetadata     Kind = 24
+	KindNoop             Kind = 25
+
+	// KindIgnorable is or-ed into a kind byte that older masters may skip.
+	KindIgnorable Kind = 0x80
+)
+
+// ErrCorruptEntry is wrapped by every entry decoding error.
+var ErrCorruptEntry = errors.New("corrupt journal entry")
+
+// KindOf returns the kind of e's payload.
+func KindOf(e *halopb.Entry) Kind {
+	switch e.Payload.(type) {
+	case *halopb.Entry_CreateFile:
+		return KindCreateFile
+	case *halopb.Entry_CreateDirectory:
+		return KindCreateDirectory
+	case *halopb.Entry_Rename:
+		return KindRename
+	case *halopb.Entry_Delete:
+		return KindDelete
+	case *halopb.Entry_SetAttribute:
+		return KindSetAttribute
+	case *halopb.Entry_CompleteFile:
+		return KindCompleteFile
+	case *halopb.Entry_AddMountPoint:
+		return KindAddMountPoint
+	case *halopb.Entry_DeleteMountPoint:
+		return KindDeleteMountPoint
+	case *halopb.Entry_LoadMetadata:
+		return KindLoadMetadata
+	case *halopb.Entry_Noop:
+		return KindNoop
+	}
+	return KindUnknown
+}
+
+var marshalDeterministic = proto.MarshalOptions{Deterministic: true}
+
+// EncodeEntry frames e as its kind byte followed by the protobuf encoding.
+func EncodeEntry(e *halopb.Entry) ([]byte, error) {
+	kind := KindOf(e)
+	if kind == KindUnknown {
+		return nil, fmt.Errorf("encode journal entry: no payload set")
+	}
+	buf := make([]byte, 1, 1+proto.Size(e))
+	buf[0] = byte(kind)
+	return marshalDeterministic.MarshalAppend(buf, e)
+}
+
+// DecodeEntry parses bytes written by EncodeEntry. An entry of a kind this
+// master does not know decodes to a no-op if it is marked ignorable and is
+// an error otherwise.
+func DecodeEntry(b []byte) (*halopb.Entry, error) {
+	if len(b) == 0 {
+		return nil, fmt.Errorf("%w: empty record", ErrCorruptEntry)
+	}
+	kind := Kind(b[0])
+	e := &halopb.Entry{}
+	if err := proto.Unmarshal(b[1:], e); err != nil {
+		return nil, fmt.Errorf("%w: kind %d: %v", ErrCorruptEntry, kind&^KindIgnorable, err)
+	}
+	got := KindOf(e)
+	if got == KindUnknown {
+		if kind&KindIgnorable != 0 {
+			e.Payload = &halopb.Entry_Noop{Noop: &halopb.NoopEntry{}}
+			return e, nil
+		}
+		return nil, fmt.Errorf("%w: entry kind %d is unknown to this master (written by a newer version?)", ErrCorruptEntry, kind)
+	}
+	if got != kind&^KindIgnorable {
+		return nil, fmt.Errorf("%w: kind byte %d does not match payload kind %d", ErrCorruptEntry, kind, got)
+	}
+	return e, nil
+}

@@ -1,0 +1,159 @@
+package fsm
+
+import (
+	"github.com/halo-fs/halo/fserr"
+	"github.com/halo-fs/halo/proto/halopb"
+)
+
+// newChild links a new inode under parent and updates the parent's
+// modification time.
+func (f *FSM) newChild(parent *Inode, name string, dir bool, e *halopb.Entry, mode uint32) *Inode {
+	n := &Inode{
+		id:     f.nextID,
+		parent: parent,
+		name:   name,
+		ctime:  e.TimeMs,
+		mtime:  e.TimeMs,
+		owner:  f.strs.intern(callerUser(e.Caller)),
+		group:  f.strs.intern(primaryGroup(e.Caller)),
+		mode:   uint16(mode & 0o7777),
+	}
+	if dir {
+		n.flags = flagDirectory | flagCompleted
+		n.children = map[string]*Inode{}
+	}
+	f.nextID++
+	f.inodes++
+	parent.children[name] = n
+	parent.mtime = e.TimeMs
+	return n
+}
+
+// prepareCreate validates creating parts and returns the deepest existing
+// directory on the way and the index of the first missing component. It
+// changes nothing, so a create that fails leaves no half-made parents.
+func (f *FSM) prepareCreate(c *halopb.Caller, parts []string, recursive bool) (*Inode, int, error) {
+	cur := f.root
+	for i, name := range parts {
+		if !cur.isDir() {
+			return nil, 0, fserr.New(fserr.InvalidPath, "cannot create %s: %s is a file", JoinPath(parts), JoinPath(parts[:i]))
+		}
+		if err := checkPermission(c, cur, permExecute, parts[:i]); err != nil {
+			return nil, 0, err
+		}
+		next, ok := cur.children[name]
+		if !ok {
+			if i < len(parts)-1 && !recursive {
+				return nil, 0, fserr.New(fserr.NotFound, "cannot create %s: parent %s does not exist", JoinPath(parts), JoinPath(parts[:i+1]))
+			}
+			if err := checkPermission(c, cur, permWrite|permExecute, parts[:i]); err != nil {
+				return nil, 0, err
+			}
+			if err := f.checkWritableMount(parts); err != nil {
+				return nil, 0, err
+			}
+			return cur, i, nil
+		}
+		cur = next
+	}
+	return cur, len(parts), nil
+}
+
+// createPath makes every missing component of parts; the parents as
+// directories, the last one as a file or directory.
+func (f *FSM) createPath(e *halopb.Entry, parts []string, dir bool, mode uint32, recursive bool) (*Inode, bool, error) {
+	if len(parts) == 0 {
+		if dir {
+			return f.root, false, nil
+		}
+		return nil, false, fserr.New(fserr.InvalidPath, "cannot create a file at /")
+	}
+	base, missing, err := f.prepareCreate(e.Caller, parts, recursive)
+	if err != nil {
+		return nil, false, err
+	}
+	if missing == len(parts) {
+		return base, false, nil
+	}
+	cur := base
+	for i := missing; i < len(parts)-1; i++ {
+		// Parents get the owner's write and search bits so that the caller
+		// can go on creating inside them, as mkdir -p does.
+		cur = f.newChild(cur, parts[i], true, e, mode|0o300)
+	}
+	return f.newChild(cur, parts[len(parts)-1], dir, e, mode), true, nil
+}
+
+func applyCreateFile(f *FSM, e *halopb.Entry) (uint64, error) {
+	op := e.GetCreateFile()
+	parts, err := SplitPath(op.Path)
+	if err != nil {
+		return 0, err
+	}
+	n, created, err := f.createPath(e, parts, false, op.Mode, op.Recursive)
+	if err != nil {
+		return 0, err
+	}
+	if !created {
+		return 0, fserr.New(fserr.AlreadyExists, "%s already exists", op.Path)
+	}
+	if op.Completed {
+		n.flags |= flagCompleted
+	}
+	if op.Pinned {
+		n.flags |= flagPinned
+	}
+	if op.TtlMs != 0 {
+		n.ext().ttlMs = op.TtlMs
+	}
+	if op.BlockSizeBytes != 0 {
+		n.ext().blockSizeBytes = op.BlockSizeBytes
+	}
+	return n.id, nil
+}
+
+func applyCreateDirectory(f *FSM, e *halopb.Entry) (uint64, error) {
+	op := e.GetCreateDirectory()
+	parts, err := SplitPath(op.Path)
+	if err != nil {
+		return 0, err
+	}
+	n, created, err := f.createPath(e, parts, true, op.Mode, op.Recursive)
+	if err != nil {
+		return 0, err
+	}
+	if !created {
+		if !n.isDir() || !op.AllowExists {
+			return 0, fserr.New(fserr.AlreadyExists, "%s already exists", op.Path)
+		}
+	}
+	return n.id, nil
+}
+
+func applyCompleteFile(f *FSM, e *halopb.Entry) (uint64, error) {
+	op := e.GetCompleteFile()
+	parts, err := SplitPath(op.Path)
+	if err != nil {
+		return 0, err
+	}
+	n, err := f.lookup(e.Caller, parts)
+	if err != nil {
+		return 0, err
+	}
+	switch {
+	case n.isDir():
+		return 0, fserr.New(fserr.InvalidArgument, "cannot complete %s: it is a directory", op.Path)
+	case n.flags&flagCompleted != 0:
+		return 0, fserr.New(fserr.FailedPrecondition, "%s is already complete", op.Path)
+	case op.Length < 0:
+		return 0, fserr.New(fserr.InvalidArgument, "cannot complete %s: negative length %d", op.Path, op.Length)
+	}
+	if err := checkPermission(e.Caller, n, permWrite, parts); err != nil {
+		return 0, err
+	}
+	n.length = op.Length
+	n.blockIDs = append([]uint64(nil), op.BlockIds...)
+	n.flags |= flagCompleted
+	n.mtime = e.TimeMs
+	return n.id, nil
+}

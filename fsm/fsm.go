@@ -1,0 +1,295 @@
+// Package fsm is Halo's namespace state machine: the inode tree, the mount
+// table and the table of recent operations, changed only by applying journal
+// entries. Apply is deterministic — it reads no clock, no random source and
+// no under file system — so replicas that apply the same entries hold the
+// same state and write byte-identical checkpoints.
+package fsm
+
+import (
+	"sync"
+
+	"github.com/halo-fs/halo/fserr"
+	"github.com/halo-fs/halo/proto/halopb"
+)
+
+// RootInodeID is the id of "/"; ids of other inodes are handed out in apply
+// order starting after it.
+const RootInodeID uint64 = 1
+
+// DefaultOperationTableSize is how many recent operation ids are remembered
+// for exactly-once retries (Alluxio's retry cache holds 100,000).
+const DefaultOperationTableSize = 100000
+
+// Config holds what the namespace needs to know at creation. Every replica
+// must use the same values.
+type Config struct {
+	// RootOwner, RootGroup and RootMode are the attributes of "/" in a new
+	// namespace (the master's user, as Alluxio does).
+	RootOwner string
+	RootGroup string
+	RootMode  uint32
+	// OperationTableSize bounds the exactly-once table.
+	OperationTableSize int
+}
+
+// DefaultConfig returns a configuration with Alluxio's defaults.
+func DefaultConfig() Config {
+	return Config{RootOwner: "root", RootGroup: "root", RootMode: 0o755, OperationTableSize: DefaultOperationTableSize}
+}
+
+// Result is what applying one entry produced.
+type Result struct {
+	Err *fserr.Error
+	// InodeID is the id of the inode the entry created or changed; for
+	// LoadMetadata it is the number of inodes loaded.
+	InodeID uint64
+	// Replayed is true when the entry's operation id had been applied before
+	// and this is its first result, answered again.
+	Replayed bool
+}
+
+// Error returns r.Err as an error (nil when the entry succeeded).
+func (r Result) Error() error {
+	if r.Err == nil {
+		return nil
+	}
+	return r.Err
+}
+
+// FSM is the namespace. It is safe for concurrent use: Apply and Restore
+// take the write lock, reads share the read lock.
+type FSM struct {
+	mu      sync.RWMutex
+	cfg     Config
+	root    *Inode
+	nextID  uint64
+	inodes  uint64
+	mounts  *mountTable
+	ops     *operationTable
+	applied uint64
+	strs    stringInterner
+	// maxFileID is used only while restoring, to check the header's next id.
+	maxFileID uint64
+}
+
+// New returns an empty namespace: a root directory and no mounts.
+func New(cfg Config) *FSM {
+	if cfg.OperationTableSize <= 0 {
+		cfg.OperationTableSize = DefaultOperationTableSize
+	}
+	f := &FSM{cfg: cfg}
+	f.reset()
+	return f
+}
+
+func (f *FSM) reset() {
+	f.strs = stringInterner{}
+	f.root = &Inode{
+		id:       RootInodeID,
+		owner:    f.strs.intern(f.cfg.RootOwner),
+		group:    f.strs.intern(f.cfg.RootGroup),
+		mode:     uint16(f.cfg.RootMode & 0o7777),
+		flags:    flagDirectory | flagCompleted,
+		children: map[string]*Inode{},
+	}
+	f.nextID = RootInodeID + 1
+	f.inodes = 1
+	f.mounts = newMountTable()
+	f.ops = newOperationTable(f.cfg.OperationTableSize)
+	f.applied = 0
+}
+
+// AppliedIndex is the journal index of the last entry applied.
+func (f *FSM) AppliedIndex() uint64 {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	return f.applied
+}
+
+// InodeCount is the number of inodes, the root included.
+func (f *FSM) InodeCount() uint64 {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	return f.inodes
+}
+
+// entryHandler applies one kind of entry. It validates everything it needs
+// against the current state and changes nothing when it returns an error.
+type entryHandler func(f *FSM, e *halopb.Entry) (uint64, error)
+
+// handlers is the dispatch table: one small handler per entry kind.
+var handlers = map[Kind]entryHandler{
+	KindCreateFile:       applyCreateFile,
+	KindCreateDirectory:  applyCreateDirectory,
+	KindRename:           applyRename,
+	KindDelete:           applyDelete,
+	KindSetAttribute:     applySetAttribute,
+	KindCompleteFile:     applyCompleteFile,
+	KindAddMountPoint:    applyAddMountPoint,
+	KindDeleteMountPoint: applyDeleteMountPoint,
+	KindLoadMetadata:     applyLoadMetadata,
+	KindNoop:             func(*FSM, *halopb.Entry) (uint64, error) { return 0, nil },
+}
+
+// Apply applies the entry at journal index index. Entries must be applied
+// in index order; an index at or below AppliedIndex is ignored (it was
+// already applied, for example before a checkpoint was restored).
+func (f *FSM) Apply(index uint64, e *halopb.Entry) Result {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if index != 0 && index <= f.applied {
+		return Result{Err: fserr.New(fserr.FailedPrecondition, "journal index %d was already applied (applied index %d)", index, f.applied)}
+	}
+	if index != 0 {
+		f.applied = index
+	}
+	if e.OpId != nil {
+		if rec, ok := f.ops.lookup(e.OpId); ok {
+			return Result{Err: recordErr(rec), InodeID: rec.InodeId, Replayed: true}
+		}
+	}
+	kind := KindOf(e)
+	h, ok := handlers[kind]
+	var (
+		id  uint64
+		err error
+	)
+	if !ok {
+		err = fserr.New(fserr.InvalidArgument, "journal entry has no payload this master knows")
+	} else {
+		id, err = h(f, e)
+	}
+	res := Result{InodeID: id}
+	if err != nil {
+		res.Err = asFSError(err)
+	}
+	if e.OpId != nil {
+		f.ops.record(e.OpId, res)
+	}
+	return res
+}
+
+func asFSError(err error) *fserr.Error {
+	if e, ok := err.(*fserr.Error); ok {
+		return e
+	}
+	return &fserr.Error{Code: fserr.Internal, Message: err.Error()}
+}
+
+// lookup returns the inode at components parts, checking EXECUTE on every
+// directory passed through.
+func (f *FSM) lookup(c *halopb.Caller, parts []string) (*Inode, error) {
+	cur := f.root
+	for i, name := range parts {
+		if !cur.isDir() {
+			return nil, fserr.New(fserr.NotFound, "path %s does not exist: %s is a file", JoinPath(parts), JoinPath(parts[:i]))
+		}
+		if err := checkPermission(c, cur, permExecute, parts[:i]); err != nil {
+			return nil, err
+		}
+		next, ok := cur.children[name]
+		if !ok {
+			return nil, fserr.New(fserr.NotFound, "path %s does not exist", JoinPath(parts))
+		}
+		cur = next
+	}
+	return cur, nil
+}
+
+// lookupParent returns the directory that holds (or would hold) parts.
+func (f *FSM) lookupParent(c *halopb.Caller, parts []string) (*Inode, error) {
+	parent, err := f.lookup(c, parts[:len(parts)-1])
+	if err != nil {
+		return nil, err
+	}
+	if !parent.isDir() {
+		return nil, fserr.New(fserr.InvalidPath, "cannot create %s: parent %s is a file", JoinPath(parts), JoinPath(parts[:len(parts)-1]))
+	}
+	return parent, nil
+}
+
+// GetStatus returns the attributes of path.
+func (f *FSM) GetStatus(c *halopb.Caller, path string) (*halopb.FileInfo, error) {
+	parts, err := SplitPath(path)
+	if err != nil {
+		return nil, err
+	}
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	n, err := f.lookup(c, parts)
+	if err != nil {
+		return nil, err
+	}
+	fi := n.info(JoinPath(parts))
+	fi.UfsPath = f.ufsPathLocked(n)
+	return fi, nil
+}
+
+// ListStatus calls fn with the attributes of every child of path (every
+// descendant when recursive), in name order, depth first. A file lists as
+// itself. fn must not call back into the FSM.
+func (f *FSM) ListStatus(c *halopb.Caller, path string, recursive bool, fn func(*halopb.FileInfo) error) error {
+	parts, err := SplitPath(path)
+	if err != nil {
+		return err
+	}
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	n, err := f.lookup(c, parts)
+	if err != nil {
+		return err
+	}
+	p := JoinPath(parts)
+	if !n.isDir() {
+		return fn(n.info(p))
+	}
+	if err := checkPermission(c, n, permRead|permExecute, parts); err != nil {
+		return err
+	}
+	return f.listLocked(c, n, p, recursive, fn)
+}
+
+func (f *FSM) listLocked(c *halopb.Caller, dir *Inode, dirPath string, recursive bool, fn func(*halopb.FileInfo) error) error {
+	for _, child := range dir.sortedChildren() {
+		childPath := joinChild(dirPath, child.name)
+		if err := fn(child.info(childPath)); err != nil {
+			return err
+		}
+		if recursive && child.isDir() && allowed(c, child, permRead|permExecute) {
+			if err := f.listLocked(c, child, childPath, true, fn); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func joinChild(dir, name string) string {
+	if dir == "/" {
+		return "/" + name
+	}
+	return dir + "/" + name
+}
+
+// MountTable returns the mounts, ordered by path.
+func (f *FSM) MountTable() []*halopb.MountRecord {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	return f.mounts.records()
+}
+
+// ResolveUFS returns the mount that holds path and the UFS URI path maps to.
+// The path need not exist in the namespace.
+func (f *FSM) ResolveUFS(path string) (*halopb.MountRecord, string, error) {
+	parts, err := SplitPath(path)
+	if err != nil {
+		return nil, "", err
+	}
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	m, rest := f.mounts.resolve(parts)
+	if m == nil {
+		return nil, "", fserr.New(fserr.NotFound, "path %s is not under any mount point", path)
+	}
+	return m.record(), joinUFS(m.ufsURI, rest), nil
+}

@@ -1,0 +1,154 @@
+package fsm
+
+import (
+	"sort"
+
+	"github.com/halo-fs/halo/proto/halopb"
+)
+
+// Inode flags, packed to keep an inode small: a namespace holds many
+// millions of them.
+const (
+	flagDirectory uint8 = 1 << iota
+	flagCompleted
+	flagPinned
+	flagMountPoint
+)
+
+// Inode is one file or directory. Fields are kept compact; rarely used
+// attributes live in extra so that ordinary inodes do not pay for them.
+type Inode struct {
+	id       uint64
+	parent   *Inode
+	name     string
+	ctime    int64
+	mtime    int64
+	owner    string // interned
+	group    string // interned
+	length   int64
+	blockIDs []uint64
+	children map[string]*Inode // directories only
+	extra    *inodeExtra
+	mode     uint16
+	flags    uint8
+	persist  uint8 // halopb.PersistenceState
+}
+
+type inodeExtra struct {
+	ttlMs          int64
+	blockSizeBytes int64
+	mountID        uint64
+}
+
+func (n *Inode) isDir() bool        { return n.flags&flagDirectory != 0 }
+func (n *Inode) isMountPoint() bool { return n.flags&flagMountPoint != 0 }
+
+func (n *Inode) setFlag(f uint8, on bool) {
+	if on {
+		n.flags |= f
+	} else {
+		n.flags &^= f
+	}
+}
+
+func (n *Inode) ext() *inodeExtra {
+	if n.extra == nil {
+		n.extra = &inodeExtra{}
+	}
+	return n.extra
+}
+
+func (n *Inode) ttl() int64 {
+	if n.extra == nil {
+		return 0
+	}
+	return n.extra.ttlMs
+}
+
+func (n *Inode) blockSize() int64 {
+	if n.extra == nil {
+		return 0
+	}
+	return n.extra.blockSizeBytes
+}
+
+func (n *Inode) mountID() uint64 {
+	if n.extra == nil {
+		return 0
+	}
+	return n.extra.mountID
+}
+
+// path returns the inode's absolute path by walking up to the root.
+func (n *Inode) path() string {
+	if n.parent == nil {
+		return "/"
+	}
+	var parts []string
+	for cur := n; cur.parent != nil; cur = cur.parent {
+		parts = append(parts, cur.name)
+	}
+	size := 0
+	for _, p := range parts {
+		size += len(p) + 1
+	}
+	buf := make([]byte, 0, size)
+	for i := len(parts) - 1; i >= 0; i-- {
+		buf = append(buf, '/')
+		buf = append(buf, parts[i]...)
+	}
+	return string(buf)
+}
+
+// sortedChildren returns the children ordered by name: the order every
+// listing and every checkpoint uses, so that replicas write identical bytes.
+func (n *Inode) sortedChildren() []*Inode {
+	out := make([]*Inode, 0, len(n.children))
+	for _, c := range n.children {
+		out = append(out, c)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
+	return out
+}
+
+// info renders the inode for clients. path is passed in when the caller
+// already knows it, to avoid walking up the tree.
+func (n *Inode) info(path string) *halopb.FileInfo {
+	fi := &halopb.FileInfo{
+		Id:                     n.id,
+		Name:                   n.name,
+		Path:                   path,
+		IsDirectory:            n.isDir(),
+		Length:                 n.length,
+		CreationTimeMs:         n.ctime,
+		LastModificationTimeMs: n.mtime,
+		Owner:                  n.owner,
+		Group:                  n.group,
+		Mode:                   uint32(n.mode),
+		Completed:              n.flags&flagCompleted != 0,
+		Pinned:                 n.flags&flagPinned != 0,
+		TtlMs:                  n.ttl(),
+		PersistenceState:       halopb.PersistenceState(n.persist),
+		BlockIds:               append([]uint64(nil), n.blockIDs...),
+		BlockSizeBytes:         n.blockSize(),
+		MountPoint:             n.isMountPoint(),
+		MountId:                n.mountID(),
+		ChildCount:             uint32(len(n.children)),
+	}
+	if n.parent == nil {
+		fi.Name = ""
+	}
+	return fi
+}
+
+// stringInterner shares the few distinct owner and group names among all
+// inodes instead of storing a copy per inode.
+type stringInterner map[string]string
+
+func (s stringInterner) intern(v string) string {
+	if got, ok := s[v]; ok {
+		return got
+	}
+	s[v] = v
+	return v
+}

@@ -1,0 +1,119 @@
+package fsm
+
+import (
+	"github.com/halo-fs/halo/fserr"
+	"github.com/halo-fs/halo/proto/halopb"
+)
+
+func applyRename(f *FSM, e *halopb.Entry) (uint64, error) {
+	op := e.GetRename()
+	src, err := SplitPath(op.Src)
+	if err != nil {
+		return 0, err
+	}
+	dst, err := SplitPath(op.Dst)
+	if err != nil {
+		return 0, err
+	}
+	switch {
+	case len(src) == 0:
+		return 0, fserr.New(fserr.InvalidPath, "cannot rename /")
+	case len(dst) == 0:
+		return 0, fserr.New(fserr.AlreadyExists, "cannot rename %s to /: / already exists", op.Src)
+	case isPrefix(src, dst) && len(dst) > len(src):
+		return 0, fserr.New(fserr.InvalidPath, "cannot rename %s into its own subtree %s", op.Src, op.Dst)
+	}
+	n, err := f.lookup(e.Caller, src)
+	if err != nil {
+		return 0, err
+	}
+	srcParent := n.parent
+	if err := checkPermission(e.Caller, srcParent, permWrite|permExecute, src[:len(src)-1]); err != nil {
+		return 0, err
+	}
+	dstParent, err := f.lookupParent(e.Caller, dst)
+	if err != nil {
+		return 0, err
+	}
+	if isPrefix(src, dst) {
+		// dst == src: renaming onto itself.
+		return 0, fserr.New(fserr.AlreadyExists, "cannot rename %s to %s: destination already exists", op.Src, op.Dst)
+	}
+	if _, exists := dstParent.children[dst[len(dst)-1]]; exists {
+		return 0, fserr.New(fserr.AlreadyExists, "cannot rename %s to %s: destination already exists", op.Src, op.Dst)
+	}
+	if err := checkPermission(e.Caller, dstParent, permWrite|permExecute, dst[:len(dst)-1]); err != nil {
+		return 0, err
+	}
+	if n.isMountPoint() || len(f.mounts.under(src)) > 0 {
+		return 0, fserr.New(fserr.InvalidArgument, "cannot rename %s: it is or holds a mount point; unmount it first", op.Src)
+	}
+	srcMount, _ := f.mounts.resolve(src)
+	dstMount, _ := f.mounts.resolve(dst)
+	if srcMount != dstMount {
+		return 0, fserr.New(fserr.InvalidArgument, "cannot rename %s to %s: they are under different mount points", op.Src, op.Dst)
+	}
+	if err := f.checkWritableMount(dst); err != nil {
+		return 0, err
+	}
+	delete(srcParent.children, n.name)
+	srcParent.mtime = e.TimeMs
+	n.name = dst[len(dst)-1]
+	n.parent = dstParent
+	dstParent.children[n.name] = n
+	dstParent.mtime = e.TimeMs
+	return n.id, nil
+}
+
+func applyDelete(f *FSM, e *halopb.Entry) (uint64, error) {
+	op := e.GetDelete()
+	parts, err := SplitPath(op.Path)
+	if err != nil {
+		return 0, err
+	}
+	if len(parts) == 0 {
+		return 0, fserr.New(fserr.InvalidPath, "cannot delete /")
+	}
+	n, err := f.lookup(e.Caller, parts)
+	if err != nil {
+		return 0, err
+	}
+	if err := checkPermission(e.Caller, n.parent, permWrite|permExecute, parts[:len(parts)-1]); err != nil {
+		return 0, err
+	}
+	if n.isDir() && len(n.children) > 0 && !op.Recursive {
+		return 0, fserr.New(fserr.DirectoryNotEmpty, "cannot delete %s: directory is not empty (use recursive delete)", op.Path)
+	}
+	if n.isMountPoint() || len(f.mounts.under(parts)) > 0 {
+		return 0, fserr.New(fserr.InvalidArgument, "cannot delete %s: it is or holds a mount point; unmount it first", op.Path)
+	}
+	if err := f.checkWritableMount(parts); err != nil {
+		return 0, err
+	}
+	f.unlink(n, e.TimeMs)
+	return n.id, nil
+}
+
+// unlink removes n and its subtree.
+func (f *FSM) unlink(n *Inode, timeMs int64) {
+	delete(n.parent.children, n.name)
+	n.parent.mtime = timeMs
+	f.inodes -= countSubtree(n)
+	n.parent = nil
+}
+
+func countSubtree(n *Inode) uint64 {
+	total := uint64(1)
+	for _, c := range n.children {
+		total += countSubtree(c)
+	}
+	return total
+}
+
+// checkWritableMount refuses changes under a read-only mount.
+func (f *FSM) checkWritableMount(parts []string) error {
+	if m, _ := f.mounts.resolve(parts); m != nil && m.readOnly {
+		return fserr.New(fserr.PermissionDenied, "cannot change %s: mount point %s is read-only", JoinPath(parts), JoinPath(m.parts))
+	}
+	return nil
+}

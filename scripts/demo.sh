@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Starts (or stops) a local Halo cluster on loopback for trying things out.
+#   scripts/demo.sh start   # HA=none: one master on 127.0.0.1 with the default ports
+#   scripts/demo.sh stop
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DEMO_DIR=${DEMO_DIR:-$PWD/.demo}
+HA=${HA:-none}
+BIN=$PWD/bin/halo
+CONF=$DEMO_DIR/conf
+
+stop() {
+  if [ -d "$DEMO_DIR/pids" ]; then
+    for f in "$DEMO_DIR"/pids/*.pid; do
+      [ -e "$f" ] || continue
+      pid=$(cat "$f")
+      if kill -0 "$pid" 2>/dev/null; then kill "$pid" 2>/dev/null || true; fi
+      for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      kill -9 "$pid" 2>/dev/null || true
+      rm -f "$f"
+    done
+  fi
+}
+
+wait_ready() { # host webport
+  for _ in $(seq 1 300); do
+    if curl -fsS "http://$1:$2/health/ready" >/dev/null 2>&1; then return 0; fi
+    sleep 0.1
+  done
+  echo "master on $1 did not become ready; see $DEMO_DIR/logs" >&2
+  return 1
+}
+
+start() {
+  stop
+  rm -rf "$DEMO_DIR"
+  mkdir -p "$CONF" "$DEMO_DIR/pids" "$DEMO_DIR/logs"
+  case "$HA" in
+  none)
+    cat >"$CONF/alluxio-site.properties" <<PROPS
+# Written by scripts/demo.sh: one master, journal in a local folder.
+alluxio.master.hostname=127.0.0.1
+alluxio.master.journal.type=UFS
+alluxio.master.journal.folder=$DEMO_DIR/journal
+alluxio.master.mount.table.root.ufs=$DEMO_DIR/underFSStorage
+alluxio.work.dir=$DEMO_DIR
+PROPS
+    echo 127.0.0.1 >"$CONF/masters"
+    "$BIN" --conf "$CONF" format >/dev/null
+    nohup "$BIN" --conf "$CONF" master >"$DEMO_DIR/logs/master-127.0.0.1.log" 2>&1 &
+    echo $! >"$DEMO_DIR/pids/master-127.0.0.1.pid"
+    wait_ready 127.0.0.1 19999
+    ;;
+  *)
+    echo "HA=$HA is not available yet in the demo" >&2
+    exit 2
+    ;;
+  esac
+  cat <<MSG
+Halo is running ($HA): master 127.0.0.1:19998, web http://127.0.0.1:19999/health
+Configuration: $CONF
+Try:
+  export ALLUXIO_CONF_DIR=$CONF
+  bin/halo fs leader
+  bin/halo fs mkdir /demo && bin/halo fs touch /demo/hello && bin/halo fs ls -R /
+  bin/halo fsadmin report
+  bin/halo bench master --operation CreateFile --threads 16 --duration 10s
+Stop it with: make demo-stop
+MSG
+}
+
+case "${1:-start}" in
+start) start ;;
+stop) stop ;;
+*) echo "usage: $0 start|stop" >&2; exit 2 ;;
+esac

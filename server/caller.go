@@ -1,0 +1,96 @@
+package server
+
+import (
+	"context"
+	"os/user"
+	"sync"
+	"time"
+
+	"github.com/halo-fs/halo/fserr"
+	"github.com/halo-fs/halo/proto/halopb"
+	"google.golang.org/grpc/metadata"
+)
+
+// UserMetadataKey carries the caller's user name (SIMPLE authentication).
+const UserMetadataKey = "halo-user"
+
+// groupCacheTTL is how long a user's groups are remembered, as Alluxio's
+// shell-based group mapping caches them.
+const groupCacheTTL = 60 * time.Second
+
+// identities turns a user name into a Caller: groups from the master host's
+// user database, superuser if the user is the master's own user or in the
+// supergroup. Only the leader does this; the result is stamped into each
+// entry so that apply never consults the host.
+type identities struct {
+	superUser  string
+	superGroup string
+	lookup     func(name string) []string
+
+	mu    sync.Mutex
+	cache map[string]cachedGroups
+}
+
+type cachedGroups struct {
+	groups []string
+	at     time.Time
+}
+
+func newIdentities(superUser, superGroup string) *identities {
+	return &identities{superUser: superUser, superGroup: superGroup, lookup: osGroups, cache: map[string]cachedGroups{}}
+}
+
+// osGroups returns the user's groups, primary group first; none if the
+// user is unknown on this host (Alluxio treats such users the same way).
+func osGroups(name string) []string {
+	u, err := user.Lookup(name)
+	if err != nil {
+		return nil
+	}
+	ids, err := u.GroupIds()
+	if err != nil {
+		ids = []string{u.Gid}
+	}
+	out := make([]string, 0, len(ids))
+	if g, err := user.LookupGroupId(u.Gid); err == nil {
+		out = append(out, g.Name)
+	}
+	for _, id := range ids {
+		if id == u.Gid {
+			continue
+		}
+		if g, err := user.LookupGroupId(id); err == nil {
+			out = append(out, g.Name)
+		}
+	}
+	return out
+}
+
+func (ids *identities) groups(name string) []string {
+	ids.mu.Lock()
+	defer ids.mu.Unlock()
+	if c, ok := ids.cache[name]; ok && time.Since(c.at) < groupCacheTTL {
+		return c.groups
+	}
+	g := ids.lookup(name)
+	ids.cache[name] = cachedGroups{groups: g, at: time.Now()}
+	return g
+}
+
+// caller builds the Caller for the request in ctx.
+func (ids *identities) caller(ctx context.Context) (*halopb.Caller, error) {
+	md, _ := metadata.FromIncomingContext(ctx)
+	vals := md.Get(UserMetadataKey)
+	if len(vals) == 0 || vals[0] == "" {
+		return nil, fserr.New(fserr.PermissionDenied, "request carries no user name (SIMPLE authentication needs metadata %q)", UserMetadataKey)
+	}
+	name := vals[0]
+	c := &halopb.Caller{User: name, Groups: ids.groups(name)}
+	c.Superuser = name == ids.superUser
+	for _, g := range c.Groups {
+		if g == ids.superGroup {
+			c.Superuser = true
+		}
+	}
+	return c, nil
+}

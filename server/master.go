@@ -1,0 +1,240 @@
+// Package server runs a Halo master: the client RPC service, the web port
+// (health and metrics), and the replicator that makes mutations durable in
+// the configured HA mode.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/halo-fs/halo/fsm"
+	"github.com/halo-fs/halo/proto/halopb"
+	"github.com/halo-fs/halo/ufs"
+	"github.com/hashicorp/go-hclog"
+	"google.golang.org/grpc"
+)
+
+// Version is reported by masters and the CLI.
+const Version = "0.1.0"
+
+// Config holds what a running master needs. cmd/halo builds it from the
+// deployment's properties.
+type Config struct {
+	Hostname        string   // the name clients and peers use for this master
+	BindHost        string   // listen address; "" means Hostname
+	RPCPort         int      // 0 picks a free port (tests)
+	WebPort         int      // 0 picks a free port; -1 disables the web server
+	HAMode          string   // none, raft, zookeeper
+	MasterAddresses []string // every master's RPC address, for reports
+	RaftAddresses   []string
+	ZooKeeper       []string
+	JournalFolder   string
+	SuperUser       string // the master's own user
+	SuperGroup      string
+	RootUFS         string // alluxio.master.mount.table.root.ufs; "" leaves / unmounted
+	UFS             *ufs.Registry
+	Logger          hclog.Logger
+	GRPCOptions     []grpc.ServerOption
+}
+
+// Master is one running master process.
+type Master struct {
+	cfg        Config
+	log        hclog.Logger
+	fsm        *fsm.FSM
+	replicator Replicator
+	ids        *identities
+	metrics    *Metrics
+	started    time.Time
+
+	rpcListener net.Listener
+	webListener net.Listener
+	grpcServer  *grpc.Server
+	webServer   *http.Server
+	stopOnce    sync.Once
+}
+
+// New creates a master around a recovered namespace and its replicator.
+// Call Start to serve.
+func New(cfg Config, f *fsm.FSM, newReplicator func(*Metrics) Replicator) *Master {
+	if cfg.Logger == nil {
+		cfg.Logger = hclog.NewNullLogger()
+	}
+	if cfg.BindHost == "" {
+		cfg.BindHost = cfg.Hostname
+	}
+	m := &Master{cfg: cfg, log: cfg.Logger, fsm: f, ids: newIdentities(cfg.SuperUser, cfg.SuperGroup), started: time.Now()}
+	m.metrics = NewMetrics(
+		func() float64 { return float64(f.InodeCount()) },
+		func() float64 { return float64(f.AppliedIndex()) },
+		func() float64 { return float64(m.replicator.Status().EntriesSinceCheckpoint) },
+		func() float64 {
+			if m.replicator.Status().Leader {
+				return 1
+			}
+			return 0
+		},
+	)
+	m.replicator = newReplicator(m.metrics)
+	return m
+}
+
+// Start opens the RPC and web ports and serves until Stop.
+func (m *Master) Start() error {
+	rpcAddr := net.JoinHostPort(m.cfg.BindHost, strconv.Itoa(m.cfg.RPCPort))
+	l, err := net.Listen("tcp", rpcAddr)
+	if err != nil {
+		return fmt.Errorf("master RPC port %s: %w", rpcAddr, err)
+	}
+	m.rpcListener = l
+	opts := append([]grpc.ServerOption{
+		grpc.ChainUnaryInterceptor(m.unaryInterceptor),
+		grpc.ChainStreamInterceptor(m.streamInterceptor),
+		grpc.MaxRecvMsgSize(64 << 20),
+	}, m.cfg.GRPCOptions...)
+	m.grpcServer = grpc.NewServer(opts...)
+	halopb.RegisterMasterServiceServer(m.grpcServer, &service{m: m})
+	go func() {
+		if err := m.grpcServer.Serve(l); err != nil && !errors.Is(err, grpc.ErrServerStopped) {
+			m.log.Error("RPC server stopped", "error", err)
+		}
+	}()
+	if m.cfg.WebPort >= 0 {
+		webAddr := net.JoinHostPort(m.cfg.BindHost, strconv.Itoa(m.cfg.WebPort))
+		wl, err := net.Listen("tcp", webAddr)
+		if err != nil {
+			m.grpcServer.Stop()
+			return fmt.Errorf("master web port %s: %w", webAddr, err)
+		}
+		m.webListener = wl
+		m.webServer = &http.Server{Handler: m.webHandler(), ReadHeaderTimeout: 10 * time.Second}
+		go func() {
+			if err := m.webServer.Serve(wl); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				m.log.Error("web server stopped", "error", err)
+			}
+		}()
+	}
+	m.log.Info("master serving", "rpc", l.Addr().String(), "web", m.WebAddr(), "ha", m.cfg.HAMode)
+	return nil
+}
+
+// EnsureRootMount mounts the root UFS at / if nothing is mounted there yet.
+func (m *Master) EnsureRootMount(ctx context.Context) error {
+	if m.cfg.RootUFS == "" {
+		return nil
+	}
+	for _, mt := range m.fsm.MountTable() {
+		if mt.Path == "/" {
+			return nil
+		}
+	}
+	entry, err := m.mountEntry(ctx, &halopb.MountRequest{Path: "/", UfsUri: m.cfg.RootUFS})
+	if err != nil {
+		return fmt.Errorf("mount root UFS %s: %w", m.cfg.RootUFS, err)
+	}
+	res, err := m.replicator.Propose(ctx, &halopb.Entry{
+		TimeMs:  time.Now().UnixMilli(),
+		Caller:  &halopb.Caller{User: m.cfg.SuperUser, Superuser: true},
+		Payload: &halopb.Entry_AddMountPoint{AddMountPoint: entry},
+	})
+	if err == nil {
+		err = res.Error()
+	}
+	if err != nil {
+		return fmt.Errorf("mount root UFS %s: %w", m.cfg.RootUFS, err)
+	}
+	m.log.Info("mounted root UFS", "ufs", m.cfg.RootUFS)
+	return nil
+}
+
+// Stop stops serving and closes the replicator.
+func (m *Master) Stop() error {
+	var err error
+	m.stopOnce.Do(func() {
+		if m.webServer != nil {
+			m.webServer.Close()
+		}
+		if m.grpcServer != nil {
+			stopped := make(chan struct{})
+			go func() { m.grpcServer.GracefulStop(); close(stopped) }()
+			select {
+			case <-stopped:
+			case <-time.After(5 * time.Second):
+				m.grpcServer.Stop()
+			}
+		}
+		err = m.replicator.Close()
+	})
+	return err
+}
+
+// RPCAddr is the address the RPC port listens on.
+func (m *Master) RPCAddr() string {
+	if m.rpcListener == nil {
+		return ""
+	}
+	return m.rpcListener.Addr().String()
+}
+
+// WebAddr is the address the web port listens on, "" when disabled.
+func (m *Master) WebAddr() string {
+	if m.webListener == nil {
+		return ""
+	}
+	return m.webListener.Addr().String()
+}
+
+// advertisedRPC is this master's RPC address as clients should dial it.
+func (m *Master) advertisedRPC() string {
+	port := m.cfg.RPCPort
+	if m.rpcListener != nil {
+		port = m.rpcListener.Addr().(*net.TCPAddr).Port
+	}
+	return net.JoinHostPort(m.cfg.Hostname, strconv.Itoa(port))
+}
+
+// Info describes this master for GetMasterInfo and the report.
+func (m *Master) Info() *halopb.MasterInfo {
+	st := m.replicator.Status()
+	state := "STANDBY"
+	leader := st.LeaderRPCAddress
+	if st.Leader {
+		state = "PRIMARY"
+		leader = m.advertisedRPC()
+	}
+	info := &halopb.MasterInfo{
+		LeaderAddress:          leader,
+		MasterAddresses:        m.cfg.MasterAddresses,
+		Version:                Version,
+		StartTimeMs:            m.started.UnixMilli(),
+		UptimeMs:               time.Since(m.started).Milliseconds(),
+		JournalType:            st.JournalType,
+		HaMode:                 m.cfg.HAMode,
+		EntriesSinceCheckpoint: st.EntriesSinceCheckpoint,
+		AppliedIndex:           st.AppliedIndex,
+		ZookeeperEnabled:       m.cfg.HAMode == "zookeeper",
+		ZookeeperAddresses:     m.cfg.ZooKeeper,
+		RaftAddresses:          m.cfg.RaftAddresses,
+		Hostname:               m.cfg.Hostname,
+		InodeCount:             m.fsm.InodeCount(),
+		JournalFolder:          m.cfg.JournalFolder,
+		State:                  state,
+		ClusterId:              st.ClusterID,
+	}
+	if !st.LastCheckpointTime.IsZero() {
+		info.LastCheckpointTimeMs = st.LastCheckpointTime.UnixMilli()
+	}
+	if m.rpcListener != nil {
+		info.RpcPort = uint32(m.rpcListener.Addr().(*net.TCPAddr).Port)
+	}
+	if m.webListener != nil {
+		info.WebPort = uint32(m.webListener.Addr().(*net.TCPAddr).Port)
+	}
+	return info
+}

@@ -1,0 +1,242 @@
+package server
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/halo-fs/halo/fserr"
+	"github.com/halo-fs/halo/fsm"
+	"github.com/halo-fs/halo/proto/halopb"
+	"google.golang.org/grpc"
+)
+
+// listBatch is how many entries one ListStatus message carries.
+const listBatch = 1000
+
+// service implements halopb.MasterServiceServer on top of a Master.
+type service struct {
+	halopb.UnimplementedMasterServiceServer
+	m *Master
+}
+
+// propose stamps time and caller into e and proposes it.
+func (s *service) propose(ctx context.Context, opID *halopb.OperationID, e *halopb.Entry) (fsm.Result, error) {
+	c, err := s.m.ids.caller(ctx)
+	if err != nil {
+		return fsm.Result{}, err
+	}
+	e.OpId = opID
+	e.Caller = c
+	e.TimeMs = time.Now().UnixMilli()
+	res, err := s.m.replicator.Propose(ctx, e)
+	if err != nil {
+		return res, err
+	}
+	return res, res.Error()
+}
+
+// read checks leadership for a linearizable read and returns the caller.
+func (s *service) read(ctx context.Context) (*halopb.Caller, error) {
+	c, err := s.m.ids.caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.m.replicator.VerifyRead(ctx); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func (s *service) statusAfterCreate(ctx context.Context, path string) (*halopb.FileInfoResponse, error) {
+	c, err := s.m.ids.caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	info, err := s.m.fsm.GetStatus(c, path)
+	if err != nil {
+		return nil, err
+	}
+	return &halopb.FileInfoResponse{Info: info}, nil
+}
+
+func (s *service) CreateFile(ctx context.Context, req *halopb.CreateFileRequest) (*halopb.FileInfoResponse, error) {
+	mode := req.Mode
+	if mode == 0 {
+		mode = 0o644
+	}
+	_, err := s.propose(ctx, req.OpId, &halopb.Entry{Payload: &halopb.Entry_CreateFile{CreateFile: &halopb.CreateFileEntry{
+		Path: req.Path, Mode: mode, Recursive: req.Recursive, Completed: req.Completed,
+		BlockSizeBytes: req.BlockSizeBytes, TtlMs: req.TtlMs,
+	}}})
+	if err != nil {
+		return nil, err
+	}
+	return s.statusAfterCreate(ctx, req.Path)
+}
+
+func (s *service) CreateDirectory(ctx context.Context, req *halopb.CreateDirectoryRequest) (*halopb.FileInfoResponse, error) {
+	mode := req.Mode
+	if mode == 0 {
+		mode = 0o755
+	}
+	_, err := s.propose(ctx, req.OpId, &halopb.Entry{Payload: &halopb.Entry_CreateDirectory{CreateDirectory: &halopb.CreateDirectoryEntry{
+		Path: req.Path, Mode: mode, Recursive: req.Recursive, AllowExists: req.AllowExists,
+	}}})
+	if err != nil {
+		return nil, err
+	}
+	return s.statusAfterCreate(ctx, req.Path)
+}
+
+func (s *service) GetStatus(ctx context.Context, req *halopb.GetStatusRequest) (*halopb.FileInfoResponse, error) {
+	c, err := s.read(ctx)
+	if err != nil {
+		return nil, err
+	}
+	info, err := s.m.fsm.GetStatus(c, req.Path)
+	if err != nil {
+		return nil, err
+	}
+	return &halopb.FileInfoResponse{Info: info}, nil
+}
+
+func (s *service) ListStatus(req *halopb.ListStatusRequest, stream grpc.ServerStreamingServer[halopb.ListStatusResponse]) error {
+	ctx := stream.Context()
+	c, err := s.read(ctx)
+	if err != nil {
+		return err
+	}
+	// Collect under the namespace's read lock, send after it is released,
+	// so that a slow client never holds up writers.
+	var infos []*halopb.FileInfo
+	err = s.m.fsm.ListStatus(c, req.Path, req.Recursive, func(fi *halopb.FileInfo) error {
+		infos = append(infos, fi)
+		return ctx.Err()
+	})
+	if err != nil {
+		return err
+	}
+	for len(infos) > 0 {
+		n := min(len(infos), listBatch)
+		if err := stream.Send(&halopb.ListStatusResponse{Infos: infos[:n]}); err != nil {
+			return err
+		}
+		infos = infos[n:]
+	}
+	return nil
+}
+
+func (s *service) Rename(ctx context.Context, req *halopb.RenameRequest) (*halopb.Empty, error) {
+	_, err := s.propose(ctx, req.OpId, &halopb.Entry{Payload: &halopb.Entry_Rename{Rename: &halopb.RenameEntry{Src: req.Src, Dst: req.Dst}}})
+	return empty(err)
+}
+
+func (s *service) Delete(ctx context.Context, req *halopb.DeleteRequest) (*halopb.Empty, error) {
+	_, err := s.propose(ctx, req.OpId, &halopb.Entry{Payload: &halopb.Entry_Delete{Delete: &halopb.DeleteEntry{Path: req.Path, Recursive: req.Recursive}}})
+	return empty(err)
+}
+
+func (s *service) SetAttribute(ctx context.Context, req *halopb.SetAttributeRequest) (*halopb.Empty, error) {
+	if req.Attr == nil {
+		return nil, fserr.New(fserr.InvalidArgument, "SetAttribute without attributes")
+	}
+	_, err := s.propose(ctx, req.OpId, &halopb.Entry{Payload: &halopb.Entry_SetAttribute{SetAttribute: req.Attr}})
+	return empty(err)
+}
+
+func (s *service) CompleteFile(ctx context.Context, req *halopb.CompleteFileRequest) (*halopb.Empty, error) {
+	_, err := s.propose(ctx, req.OpId, &halopb.Entry{Payload: &halopb.Entry_CompleteFile{CompleteFile: &halopb.CompleteFileEntry{
+		Path: req.Path, Length: req.Length, BlockIds: req.BlockIds,
+	}}})
+	return empty(err)
+}
+
+func (s *service) Mount(ctx context.Context, req *halopb.MountRequest) (*halopb.Empty, error) {
+	entry, err := s.m.mountEntry(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	_, err = s.propose(ctx, req.OpId, &halopb.Entry{Payload: &halopb.Entry_AddMountPoint{AddMountPoint: entry}})
+	return empty(err)
+}
+
+func (s *service) Unmount(ctx context.Context, req *halopb.UnmountRequest) (*halopb.Empty, error) {
+	_, err := s.propose(ctx, req.OpId, &halopb.Entry{Payload: &halopb.Entry_DeleteMountPoint{DeleteMountPoint: &halopb.DeleteMountPointEntry{Path: req.Path}}})
+	return empty(err)
+}
+
+func (s *service) GetMountTable(ctx context.Context, _ *halopb.Empty) (*halopb.MountTableResponse, error) {
+	if _, err := s.read(ctx); err != nil {
+		return nil, err
+	}
+	return &halopb.MountTableResponse{Mounts: s.m.fsm.MountTable()}, nil
+}
+
+func (s *service) LoadMetadata(ctx context.Context, req *halopb.LoadMetadataRequest) (*halopb.LoadMetadataResponse, error) {
+	if _, err := s.read(ctx); err != nil {
+		return nil, err
+	}
+	entry, err := s.m.loadMetadataEntry(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	res, err := s.propose(ctx, req.OpId, &halopb.Entry{Payload: &halopb.Entry_LoadMetadata{LoadMetadata: entry}})
+	if err != nil {
+		return nil, err
+	}
+	return &halopb.LoadMetadataResponse{Loaded: res.InodeID}, nil
+}
+
+func (s *service) GetMasterInfo(ctx context.Context, _ *halopb.Empty) (*halopb.MasterInfo, error) {
+	return s.m.Info(), nil
+}
+
+func (s *service) Checkpoint(ctx context.Context, _ *halopb.Empty) (*halopb.CheckpointResponse, error) {
+	c, err := s.m.ids.caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !c.Superuser {
+		return nil, fserr.New(fserr.PermissionDenied, "permission denied: only a superuser can take a checkpoint (user=%s)", c.User)
+	}
+	info, err := s.m.replicator.Checkpoint(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &halopb.CheckpointResponse{Location: info.Location, Index: info.Index}, nil
+}
+
+func empty(err error) (*halopb.Empty, error) {
+	if err != nil {
+		return nil, err
+	}
+	return &halopb.Empty{}, nil
+}
+
+// methodName turns "/halo.v1.MasterService/CreateFile" into "CreateFile".
+func methodName(full string) string {
+	if i := strings.LastIndexByte(full, '/'); i >= 0 {
+		return full[i+1:]
+	}
+	return full
+}
+
+// unaryInterceptor maps typed errors to gRPC statuses and records metrics.
+func (m *Master) unaryInterceptor(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	start := time.Now()
+	resp, err := handler(ctx, req)
+	name := methodName(info.FullMethod)
+	m.metrics.RPCs.WithLabelValues(name, fserr.CodeOf(err).String()).Inc()
+	m.metrics.RPCLatency.WithLabelValues(name).Observe(time.Since(start).Seconds())
+	return resp, fserr.ToGRPC(err)
+}
+
+func (m *Master) streamInterceptor(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+	start := time.Now()
+	err := handler(srv, ss)
+	name := methodName(info.FullMethod)
+	m.metrics.RPCs.WithLabelValues(name, fserr.CodeOf(err).String()).Inc()
+	m.metrics.RPCLatency.WithLabelValues(name).Observe(time.Since(start).Seconds())
+	return fserr.ToGRPC(err)
+}
