@@ -96,6 +96,13 @@ func (m *scriptedMaster) CreateFile(ctx context.Context, req *halopb.CreateFileR
 	return &halopb.FileInfoResponse{Info: &halopb.FileInfo{Path: req.GetPath()}}, nil
 }
 
+func (m *scriptedMaster) Delete(ctx context.Context, req *halopb.DeleteRequest) (*halopb.Empty, error) {
+	if err := m.next(ctx, "Delete", req.GetOpId()); err != nil {
+		return nil, err
+	}
+	return &halopb.Empty{}, nil
+}
+
 func (m *scriptedMaster) GetStatus(ctx context.Context, req *halopb.GetStatusRequest) (*halopb.FileInfoResponse, error) {
 	if err := m.next(ctx, "GetStatus", nil); err != nil {
 		return nil, err

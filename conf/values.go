@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/bits"
 	"net"
 	"strconv"
 	"strings"
@@ -83,25 +84,44 @@ func splitNumberUnit(s string) (number, unit string, ok bool) {
 }
 
 // scale multiplies number (decimal text) by unit, refusing results above
-// limit. Integers are multiplied exactly; fractions go through float64,
-// which is precise enough for configuration values.
+// limit. It computes in integers so that "0.3s" is exactly 300ms; digits
+// of the fraction beyond what a unit can resolve are dropped.
 func scale(number string, unit, limit uint64) (uint64, bool) {
-	if !strings.Contains(number, ".") {
-		n, err := strconv.ParseUint(number, 10, 64)
-		if err != nil || unit != 0 && n > limit/unit {
+	wholeText, fractionText, _ := strings.Cut(number, ".")
+	var whole uint64
+	if wholeText != "" {
+		var err error
+		if whole, err = strconv.ParseUint(wholeText, 10, 64); err != nil {
 			return 0, false
 		}
-		return n * unit, true
 	}
-	f, err := strconv.ParseFloat(number, 64)
-	if err != nil {
+	if whole > limit/unit {
 		return 0, false
 	}
-	product := f * float64(unit)
-	if math.IsNaN(product) || product >= float64(limit) {
-		return 0, false
+	result := whole * unit
+	const maxFractionDigits = 18 // 10^18 still fits in a uint64
+	if len(fractionText) > maxFractionDigits {
+		fractionText = fractionText[:maxFractionDigits]
 	}
-	return uint64(product), true
+	if fractionText != "" {
+		fraction, err := strconv.ParseUint(fractionText, 10, 64)
+		if err != nil {
+			return 0, false
+		}
+		denominator := uint64(1)
+		for range fractionText {
+			denominator *= 10
+		}
+		// fraction < denominator, so the 128-bit product divided by the
+		// denominator is below unit and cannot overflow.
+		hi, lo := bits.Mul64(fraction, unit)
+		part, _ := bits.Div64(hi, lo, denominator)
+		if part > limit-result {
+			return 0, false
+		}
+		result += part
+	}
+	return result, true
 }
 
 // The value parsers' errors do not repeat the input: Load wraps them in a

@@ -8,6 +8,7 @@ import (
 	"hash"
 	"hash/crc32"
 	"io"
+	"slices"
 
 	"github.com/halo-fs/halo/proto/halopb"
 	"google.golang.org/protobuf/proto"
@@ -188,9 +189,10 @@ func fillInodeRecord(rec *halopb.InodeRecord, n *Inode) {
 // checksumReader checksums what it reads.
 type checksumReader struct {
 	r   *bufio.Reader
-	crc hash.Hash32
+	crc uint32
 	off int64
 	buf []byte
+	one [1]byte
 }
 
 func (c *checksumReader) ReadByte() (byte, error) {
@@ -198,25 +200,38 @@ func (c *checksumReader) ReadByte() (byte, error) {
 	if err != nil {
 		return 0, err
 	}
-	c.crc.Write([]byte{b})
+	c.one[0] = b
+	c.crc = crc32.Update(c.crc, castagnoli, c.one[:])
 	c.off++
 	return b, nil
 }
 
+// readFull reads n bytes into a buffer reused between calls. The buffer
+// grows with what actually arrives, so that a corrupt length cannot make
+// the reader allocate far more than the checkpoint holds.
 func (c *checksumReader) readFull(n int) ([]byte, error) {
-	if cap(c.buf) < n {
-		c.buf = make([]byte, n)
+	const step = 1 << 20
+	b := c.buf[:0]
+	for len(b) < n {
+		want := min(n-len(b), step)
+		if cap(b)-len(b) < want {
+			b = append(b[:cap(b)], make([]byte, want)...)[:len(b)]
+		}
+		got, err := io.ReadFull(c.r, b[len(b):len(b)+want])
+		b = b[:len(b)+got]
+		if err != nil {
+			c.buf = b
+			return nil, err
+		}
 	}
-	b := c.buf[:n]
-	if _, err := io.ReadFull(c.r, b); err != nil {
-		return nil, err
-	}
-	c.crc.Write(b)
+	c.buf = b
+	c.crc = crc32.Update(c.crc, castagnoli, b)
 	c.off += int64(n)
 	return b, nil
 }
 
-// ReadCheckpointHeader reads only the header of a checkpoint.
+// ReadCheckpointHeader reads only the header of a checkpoint. It does not
+// verify the checksum; Restore does.
 func ReadCheckpointHeader(r io.Reader) (CheckpointHeader, error) {
 	b := make([]byte, headerBytes)
 	if _, err := io.ReadFull(r, b); err != nil {
@@ -245,8 +260,18 @@ func corrupt(off int64, format string, args ...any) error {
 	return fmt.Errorf("%w at byte %d: %s", ErrCorruptCheckpoint, off, fmt.Sprintf(format, args...))
 }
 
+// restoreState is what decoding keeps beside the tree to check it.
+type restoreState struct {
+	// open is the path from the root to the directory last written:
+	// inodes are written depth first, so a parent is always on it.
+	open        []*Inode
+	ids         []uint64
+	mountPoints uint64
+	opKeys      map[opKey]struct{}
+}
+
 func (f *FSM) decodeCheckpoint(r io.Reader) (CheckpointHeader, error) {
-	cr := &checksumReader{r: bufio.NewReaderSize(r, 1<<20), crc: crc32.New(castagnoli)}
+	cr := &checksumReader{r: bufio.NewReaderSize(r, 1<<20)}
 	hb, err := cr.readFull(headerBytes)
 	if err != nil {
 		return CheckpointHeader{}, fmt.Errorf("%w: header: %v", ErrCorruptCheckpoint, err)
@@ -255,8 +280,8 @@ func (f *FSM) decodeCheckpoint(r io.Reader) (CheckpointHeader, error) {
 	if err != nil {
 		return h, err
 	}
-	dirs := map[uint64]*Inode{}
-	var inodes, mounts uint64
+	st := &restoreState{ids: make([]uint64, 0, min(h.InodeCount, 1<<24)), opKeys: map[opKey]struct{}{}}
+	var inodes, mounts, ops uint64
 	rec := &halopb.InodeRecord{}
 	for {
 		start := cr.off
@@ -284,7 +309,7 @@ func (f *FSM) decodeCheckpoint(r io.Reader) (CheckpointHeader, error) {
 			if err := proto.Unmarshal(body, rec); err != nil {
 				return h, corrupt(start, "inode record: %v", err)
 			}
-			if err := f.restoreInode(rec, dirs, inodes == 0); err != nil {
+			if err := f.restoreInode(rec, st, inodes == 0); err != nil {
 				return h, corrupt(start, "%v", err)
 			}
 			inodes++
@@ -294,8 +319,11 @@ func (f *FSM) decodeCheckpoint(r io.Reader) (CheckpointHeader, error) {
 				return h, corrupt(start, "mount record: %v", err)
 			}
 			parts, err := SplitPath(m.Path)
-			if err != nil || m.MountId == 0 {
-				return h, corrupt(start, "mount record with bad path %q or id %d", m.Path, m.MountId)
+			if err != nil || m.MountId == 0 || m.UfsUri == "" {
+				return h, corrupt(start, "mount record with bad path %q, id %d or URI %q", m.Path, m.MountId, m.UfsUri)
+			}
+			if _, dup := f.mounts.byID[m.MountId]; dup {
+				return h, corrupt(start, "duplicate mount id %d", m.MountId)
 			}
 			f.mounts.add(&mount{id: m.MountId, parts: parts, ufsURI: m.UfsUri, readOnly: m.ReadOnly, shared: m.Shared, options: copyOptions(m.Options)})
 			mounts++
@@ -304,12 +332,17 @@ func (f *FSM) decodeCheckpoint(r io.Reader) (CheckpointHeader, error) {
 			if err := proto.Unmarshal(body, o); err != nil || o.OpId == nil {
 				return h, corrupt(start, "operation record is malformed")
 			}
+			if _, dup := st.opKeys[keyOf(o.OpId)]; dup {
+				return h, corrupt(start, "duplicate operation id %v", o.OpId)
+			}
+			st.opKeys[keyOf(o.OpId)] = struct{}{}
 			f.ops.add(o)
+			ops++
 		default:
 			return h, corrupt(start, "unknown record kind %d", kind)
 		}
 	}
-	sum := cr.crc.Sum32()
+	sum := cr.crc
 	tail := make([]byte, 4)
 	if _, err := io.ReadFull(cr.r, tail); err != nil {
 		return h, corrupt(cr.off, "missing checksum")
@@ -320,13 +353,26 @@ func (f *FSM) decodeCheckpoint(r io.Reader) (CheckpointHeader, error) {
 	if _, err := cr.r.ReadByte(); err != io.EOF {
 		return h, corrupt(cr.off+4, "trailing bytes after the checksum")
 	}
-	if inodes != h.InodeCount || mounts != h.MountCount || uint64(f.ops.len()) != min(h.OpCount, uint64(f.ops.capacity)) {
-		return h, corrupt(cr.off, "counts disagree with the header: %d inodes (header %d), %d mounts (header %d)", inodes, h.InodeCount, mounts, h.MountCount)
+	if inodes == 0 {
+		return h, corrupt(cr.off, "no root inode")
 	}
-	if h.NextInodeID <= f.maxInodeID(dirs) {
+	if inodes != h.InodeCount || mounts != h.MountCount || ops != h.OpCount {
+		return h, corrupt(cr.off, "counts disagree with the header: %d inodes (header %d), %d mounts (header %d), %d operations (header %d)",
+			inodes, h.InodeCount, mounts, h.MountCount, ops, h.OpCount)
+	}
+	slices.Sort(st.ids)
+	for i := 1; i < len(st.ids); i++ {
+		if st.ids[i] == st.ids[i-1] {
+			return h, corrupt(cr.off, "inode id %d is used twice", st.ids[i])
+		}
+	}
+	if len(st.ids) > 0 && h.NextInodeID <= st.ids[len(st.ids)-1] {
 		return h, corrupt(cr.off, "next inode id %d is not above the ids in use", h.NextInodeID)
 	}
-	for _, m := range f.mounts.byID {
+	if st.mountPoints != mounts {
+		return h, corrupt(cr.off, "%d mount point inodes for %d mounts", st.mountPoints, mounts)
+	}
+	for _, m := range f.mounts.sorted() {
 		n := f.root
 		for _, name := range m.parts {
 			if n = n.children[name]; n == nil {
@@ -347,49 +393,62 @@ func (f *FSM) decodeCheckpoint(r io.Reader) (CheckpointHeader, error) {
 	return h, nil
 }
 
-// maxInodeID is a cheap bound: file ids are checked as they are restored
-// (see restoreInode), directories here.
-func (f *FSM) maxInodeID(dirs map[uint64]*Inode) uint64 {
-	var m uint64
-	for id := range dirs {
-		m = max(m, id)
+func (f *FSM) restoreInode(rec *halopb.InodeRecord, st *restoreState, first bool) error {
+	if err := checkInodeRecord(rec); err != nil {
+		return err
 	}
-	return max(m, f.maxFileID)
-}
-
-func (f *FSM) restoreInode(rec *halopb.InodeRecord, dirs map[uint64]*Inode, first bool) error {
+	var n *Inode
 	if first {
-		if rec.Id != RootInodeID || rec.ParentId != 0 || !rec.IsDirectory {
+		if rec.Id != RootInodeID || rec.ParentId != 0 || !rec.IsDirectory || rec.Name != "" {
 			return fmt.Errorf("the first inode is not the root directory")
 		}
-		n := f.root
+		n = f.root
 		f.fillInode(n, rec)
-		dirs[n.id] = n
-		return nil
-	}
-	parent := dirs[rec.ParentId]
-	if parent == nil {
-		return fmt.Errorf("inode %d names parent %d, which is not a directory written before it", rec.Id, rec.ParentId)
-	}
-	if _, err := SplitPath("/" + rec.Name); err != nil || rec.Name == "" || containsSlash(rec.Name) {
-		return fmt.Errorf("inode %d has an invalid name %q", rec.Id, rec.Name)
-	}
-	if _, dup := parent.children[rec.Name]; dup {
-		return fmt.Errorf("inode %d: duplicate name %q in directory %d", rec.Id, rec.Name, rec.ParentId)
-	}
-	if rec.Id <= RootInodeID {
-		return fmt.Errorf("inode has a reserved id %d", rec.Id)
-	}
-	n := &Inode{parent: parent}
-	f.fillInode(n, rec)
-	parent.children[n.name] = n
-	if n.isDir() {
-		if _, dup := dirs[n.id]; dup {
-			return fmt.Errorf("duplicate inode id %d", n.id)
-		}
-		dirs[n.id] = n
 	} else {
-		f.maxFileID = max(f.maxFileID, n.id)
+		for len(st.open) > 0 && st.open[len(st.open)-1].id != rec.ParentId {
+			st.open = st.open[:len(st.open)-1]
+		}
+		if len(st.open) == 0 {
+			return fmt.Errorf("inode %d names parent %d, which is not a directory on the path written before it", rec.Id, rec.ParentId)
+		}
+		parent := st.open[len(st.open)-1]
+		if _, err := SplitPath("/" + rec.Name); err != nil || rec.Name == "" || containsSlash(rec.Name) {
+			return fmt.Errorf("inode %d has an invalid name %q", rec.Id, rec.Name)
+		}
+		if _, dup := parent.children[rec.Name]; dup {
+			return fmt.Errorf("inode %d: duplicate name %q in directory %d", rec.Id, rec.Name, rec.ParentId)
+		}
+		if rec.Id <= RootInodeID {
+			return fmt.Errorf("inode has a reserved id %d", rec.Id)
+		}
+		n = &Inode{parent: parent}
+		f.fillInode(n, rec)
+		parent.children[n.name] = n
+	}
+	if n.isDir() {
+		st.open = append(st.open, n)
+	}
+	if n.isMountPoint() {
+		st.mountPoints++
+	}
+	st.ids = append(st.ids, n.id)
+	return nil
+}
+
+// checkInodeRecord refuses attribute values that apply never produces, so
+// that a restored state is one the FSM could have reached.
+func checkInodeRecord(rec *halopb.InodeRecord) error {
+	switch {
+	case rec.Mode > 0o7777:
+		return fmt.Errorf("inode %d has mode %o, beyond the permission bits", rec.Id, rec.Mode)
+	case rec.PersistenceState < 0 || rec.PersistenceState > halopb.PersistenceState_LOST:
+		return fmt.Errorf("inode %d has unknown persistence state %d", rec.Id, rec.PersistenceState)
+	case rec.MountPoint != (rec.MountId != 0):
+		return fmt.Errorf("inode %d: mount point flag %t with mount id %d", rec.Id, rec.MountPoint, rec.MountId)
+	case rec.MountPoint && !rec.IsDirectory:
+		return fmt.Errorf("inode %d is a mount point but not a directory", rec.Id)
+	case rec.IsDirectory && (rec.Length != 0 || len(rec.BlockIds) > 0):
+		return fmt.Errorf("directory %d has a length or blocks", rec.Id)
 	}
 	return nil
 }

@@ -33,6 +33,31 @@ const (
 	KindIgnorable Kind = 0x80
 )
 
+var kindNames = map[Kind]string{
+	KindCreateFile:       "CreateFile",
+	KindCreateDirectory:  "CreateDirectory",
+	KindRename:           "Rename",
+	KindDelete:           "Delete",
+	KindSetAttribute:     "SetAttribute",
+	KindCompleteFile:     "CompleteFile",
+	KindAddMountPoint:    "AddMountPoint",
+	KindDeleteMountPoint: "DeleteMountPoint",
+	KindLoadMetadata:     "LoadMetadata",
+	KindNoop:             "Noop",
+}
+
+// String names the kind, for logs and metrics.
+func (k Kind) String() string {
+	s, ok := kindNames[k&^KindIgnorable]
+	if !ok {
+		s = fmt.Sprintf("Kind(%d)", uint8(k&^KindIgnorable))
+	}
+	if k&KindIgnorable != 0 {
+		s += "|Ignorable"
+	}
+	return s
+}
+
 // ErrCorruptEntry is wrapped by every entry decoding error.
 var ErrCorruptEntry = errors.New("corrupt journal entry")
 
@@ -78,26 +103,34 @@ func EncodeEntry(e *halopb.Entry) ([]byte, error) {
 
 // DecodeEntry parses bytes written by EncodeEntry. An entry of a kind this
 // master does not know decodes to a no-op if it is marked ignorable and is
-// an error otherwise.
+// an error otherwise; an entry whose payload is missing or disagrees with
+// its kind byte is an error either way.
 func DecodeEntry(b []byte) (*halopb.Entry, error) {
 	if len(b) == 0 {
 		return nil, fmt.Errorf("%w: empty record", ErrCorruptEntry)
 	}
 	kind := Kind(b[0])
+	base := kind &^ KindIgnorable
+	if base == KindUnknown {
+		return nil, fmt.Errorf("%w: kind byte %#x names no kind", ErrCorruptEntry, byte(kind))
+	}
 	e := &halopb.Entry{}
 	if err := proto.Unmarshal(b[1:], e); err != nil {
-		return nil, fmt.Errorf("%w: kind %d: %v", ErrCorruptEntry, kind&^KindIgnorable, err)
+		return nil, fmt.Errorf("%w: kind %d: %v", ErrCorruptEntry, base, err)
 	}
 	got := KindOf(e)
-	if got == KindUnknown {
-		if kind&KindIgnorable != 0 {
-			e.Payload = &halopb.Entry_Noop{Noop: &halopb.NoopEntry{}}
-			return e, nil
+	if _, known := handlers[base]; !known {
+		if got != KindUnknown {
+			return nil, fmt.Errorf("%w: kind byte %d does not match payload kind %d", ErrCorruptEntry, base, got)
 		}
-		return nil, fmt.Errorf("%w: entry kind %d is unknown to this master (written by a newer version?)", ErrCorruptEntry, kind)
+		if kind&KindIgnorable == 0 {
+			return nil, fmt.Errorf("%w: entry kind %d is unknown to this master (written by a newer version?)", ErrCorruptEntry, base)
+		}
+		e.Payload = &halopb.Entry_Noop{Noop: &halopb.NoopEntry{}}
+		return e, nil
 	}
-	if got != kind&^KindIgnorable {
-		return nil, fmt.Errorf("%w: kind byte %d does not match payload kind %d", ErrCorruptEntry, kind, got)
+	if got != base {
+		return nil, fmt.Errorf("%w: kind byte %d does not match payload kind %d", ErrCorruptEntry, base, got)
 	}
 	return e, nil
 }

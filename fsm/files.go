@@ -1,6 +1,8 @@
 package fsm
 
 import (
+	"strings"
+
 	"github.com/halo-fs/halo/fserr"
 	"github.com/halo-fs/halo/proto/halopb"
 )
@@ -8,6 +10,16 @@ import (
 // newChild links a new inode under parent and updates the parent's
 // modification time.
 func (f *FSM) newChild(parent *Inode, name string, dir bool, e *halopb.Entry, mode uint32) *Inode {
+	n := f.linkInode(parent, name, dir, e, mode)
+	parent.mtime = e.TimeMs
+	return n
+}
+
+// linkInode links a new inode under parent, owned by the entry's caller.
+// The name is copied so that the inode does not keep the whole path (or
+// the decoded entry) it came from alive.
+func (f *FSM) linkInode(parent *Inode, name string, dir bool, e *halopb.Entry, mode uint32) *Inode {
+	name = strings.Clone(name)
 	n := &Inode{
 		id:     f.nextID,
 		parent: parent,
@@ -25,7 +37,6 @@ func (f *FSM) newChild(parent *Inode, name string, dir bool, e *halopb.Entry, mo
 	f.nextID++
 	f.inodes++
 	parent.children[name] = n
-	parent.mtime = e.TimeMs
 	return n
 }
 

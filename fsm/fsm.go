@@ -68,8 +68,6 @@ type FSM struct {
 	ops     *operationTable
 	applied uint64
 	strs    stringInterner
-	// maxFileID is used only while restoring, to check the header's next id.
-	maxFileID uint64
 }
 
 // New returns an empty namespace: a root directory and no mounts.
@@ -132,8 +130,10 @@ var handlers = map[Kind]entryHandler{
 }
 
 // Apply applies the entry at journal index index. Entries must be applied
-// in index order; an index at or below AppliedIndex is ignored (it was
-// already applied, for example before a checkpoint was restored).
+// in index order; an entry at or below AppliedIndex changes nothing (it was
+// already applied, for example before a checkpoint was restored) and gets
+// a FailedPrecondition result. Index 0 applies without moving the applied
+// index, for tools and tests that have no journal.
 func (f *FSM) Apply(index uint64, e *halopb.Entry) Result {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -142,6 +142,9 @@ func (f *FSM) Apply(index uint64, e *halopb.Entry) Result {
 	}
 	if index != 0 {
 		f.applied = index
+	}
+	if e == nil {
+		return Result{Err: fserr.New(fserr.InvalidArgument, "journal entry at index %d is empty", index)}
 	}
 	if e.OpId != nil {
 		if rec, ok := f.ops.lookup(e.OpId); ok {

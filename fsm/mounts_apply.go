@@ -132,8 +132,11 @@ func applyLoadMetadata(f *FSM, e *halopb.Entry) (uint64, error) {
 		ok := true
 		for _, name := range rel[:len(rel)-1] {
 			next, exists := dir.children[name]
-			if !exists || !next.isDir() {
-				ok = false // a listing names parents first; a missing one means skip
+			// A listing names parents first; a missing one means skip. A
+			// mount point below base holds another UFS, so what the listing
+			// has under that name is not in it.
+			if !exists || !next.isDir() || next.isMountPoint() {
+				ok = false
 				break
 			}
 			dir = next
@@ -145,7 +148,8 @@ func applyLoadMetadata(f *FSM, e *halopb.Entry) (uint64, error) {
 		if _, exists := dir.children[name]; exists {
 			continue
 		}
-		n := f.newChild(dir, name, c.IsDirectory, e, c.Mode)
+		// Loading metadata changes no directory: parents keep their times.
+		n := f.linkInode(dir, name, c.IsDirectory, e, c.Mode)
 		n.owner = f.strs.intern(c.Owner)
 		n.group = f.strs.intern(c.Group)
 		n.persist = uint8(halopb.PersistenceState_PERSISTED)

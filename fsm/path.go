@@ -2,6 +2,7 @@ package fsm
 
 import (
 	"strings"
+	"unicode/utf8"
 
 	"github.com/halo-fs/halo/fserr"
 )
@@ -14,8 +15,8 @@ const (
 
 // SplitPath validates an absolute, '/'-separated path and returns its
 // components ("/" gives none). A trailing slash is accepted ("/a/" is "/a");
-// empty, "." and ".." components, NUL bytes and over-long names are refused
-// with an InvalidPath error that names the problem.
+// empty, "." and ".." components, NUL bytes, invalid UTF-8 and over-long
+// names are refused with an InvalidPath error that names the problem.
 func SplitPath(p string) ([]string, error) {
 	if p == "" {
 		return nil, fserr.New(fserr.InvalidPath, "invalid path %q: path is empty", p)
@@ -29,13 +30,17 @@ func SplitPath(p string) ([]string, error) {
 	if strings.IndexByte(p, 0) >= 0 {
 		return nil, fserr.New(fserr.InvalidPath, "invalid path %q: path contains a NUL byte", p)
 	}
-	trimmed := p[1:]
-	if strings.HasSuffix(trimmed, "/") {
-		trimmed = trimmed[:len(trimmed)-1]
+	if !utf8.ValidString(p) {
+		// Names are protobuf strings in entries and checkpoints, which
+		// must be UTF-8; refusing here keeps a bad name from making every
+		// later checkpoint fail.
+		return nil, fserr.New(fserr.InvalidPath, "invalid path %q: not valid UTF-8", p)
 	}
-	if trimmed == "" {
+	if p == "/" {
 		return nil, nil
 	}
+	// One trailing slash is dropped; "//" is then an empty component.
+	trimmed := strings.TrimSuffix(p[1:], "/")
 	parts := strings.Split(trimmed, "/")
 	for _, c := range parts {
 		switch {

@@ -87,11 +87,34 @@ func applyDelete(f *FSM, e *halopb.Entry) (uint64, error) {
 	if n.isMountPoint() || len(f.mounts.under(parts)) > 0 {
 		return 0, fserr.New(fserr.InvalidArgument, "cannot delete %s: it is or holds a mount point; unmount it first", op.Path)
 	}
+	if op.Recursive {
+		if err := checkEmptyingPermission(e.Caller, n, parts); err != nil {
+			return 0, err
+		}
+	}
 	if err := f.checkWritableMount(parts); err != nil {
 		return 0, err
 	}
 	f.unlink(n, e.TimeMs)
 	return n.id, nil
+}
+
+// checkEmptyingPermission checks that the caller may remove the entries of
+// every non-empty directory in n's subtree, as a recursive delete does,
+// so that a refusal deep inside removes nothing rather than part.
+func checkEmptyingPermission(c *halopb.Caller, n *Inode, parts []string) error {
+	if c == nil || c.Superuser || !n.isDir() || len(n.children) == 0 {
+		return nil
+	}
+	if err := checkPermission(c, n, permWrite|permExecute, parts); err != nil {
+		return err
+	}
+	for _, child := range n.sortedChildren() {
+		if err := checkEmptyingPermission(c, child, append(parts[:len(parts):len(parts)], child.name)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // unlink removes n and its subtree.

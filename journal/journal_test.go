@@ -128,7 +128,7 @@ func TestAppendRefusesTooLargeRecord(t *testing.T) {
 func TestRotationAcrossManySegments(t *testing.T) {
 	dir := formatTestDir(t)
 	j := openTestJournal(t, Options{Dir: dir, SegmentBytes: 512})
-	batches := make([]int, 400)
+	batches := make([]int, 150)
 	for i := range batches {
 		batches[i] = i%5 + 1
 	}

@@ -149,7 +149,9 @@ type frameReader struct {
 }
 
 func newFrameReader(r io.Reader, offset, size int64) *frameReader {
-	return &frameReader{r: bufio.NewReaderSize(r, readBufferBytes), offset: offset, size: size}
+	// Small segments get a small buffer: replay opens every segment in turn.
+	bufSize := int(min(readBufferBytes, max(size-offset, 16)))
+	return &frameReader{r: bufio.NewReaderSize(r, bufSize), offset: offset, size: size}
 }
 
 // next reads the frame at fr.offset. The payload is read into buf when it

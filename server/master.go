@@ -126,13 +126,8 @@ func (m *Master) Start() error {
 
 // EnsureRootMount mounts the root UFS at / if nothing is mounted there yet.
 func (m *Master) EnsureRootMount(ctx context.Context) error {
-	if m.cfg.RootUFS == "" {
+	if m.cfg.RootUFS == "" || m.rootMounted() {
 		return nil
-	}
-	for _, mt := range m.fsm.MountTable() {
-		if mt.Path == "/" {
-			return nil
-		}
 	}
 	entry, err := m.mountEntry(ctx, &halopb.MountRequest{Path: "/", UfsUri: m.cfg.RootUFS})
 	if err != nil {
@@ -151,6 +146,41 @@ func (m *Master) EnsureRootMount(ctx context.Context) error {
 	}
 	m.log.Info("mounted root UFS", "ufs", m.cfg.RootUFS)
 	return nil
+}
+
+// EnsureRootMountWhenLeading waits until this master leads, then mounts
+// the root UFS if no master did so yet. It returns once / is mounted (by
+// this master or, through the journal, by another) or ctx ends.
+func (m *Master) EnsureRootMountWhenLeading(ctx context.Context) {
+	if m.cfg.RootUFS == "" {
+		return
+	}
+	delay := 50 * time.Millisecond
+	for {
+		if m.rootMounted() {
+			return
+		}
+		if m.replicator.Status().Leader {
+			if err := m.EnsureRootMount(ctx); err != nil {
+				m.log.Error("could not mount the root UFS; will retry", "error", err)
+				delay = min(delay*2, 5*time.Second)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(delay):
+		}
+	}
+}
+
+func (m *Master) rootMounted() bool {
+	for _, mt := range m.fsm.MountTable() {
+		if mt.Path == "/" {
+			return true
+		}
+	}
+	return false
 }
 
 // Stop stops serving and closes the replicator.

@@ -19,6 +19,7 @@ import (
 	"github.com/halo-fs/halo/journal"
 	"github.com/halo-fs/halo/server"
 	"github.com/halo-fs/halo/ufs/adapters"
+	"github.com/hashicorp/go-hclog"
 	"github.com/spf13/cobra"
 )
 
@@ -90,9 +91,15 @@ func serverConfig(cfg *conf.Config, g *globals) server.Config {
 func runMaster(ctx context.Context, cfg *conf.Config, g *globals) error {
 	switch cfg.HA {
 	case conf.HANone:
+		return runLocalMaster(ctx, cfg, g)
+	case conf.HARaft:
+		return runRaftMaster(ctx, cfg, g)
 	default:
-		return fmt.Errorf("--ha=%s is not available in this build yet; run a single master with --ha=none", cfg.HA)
+		return fmt.Errorf("--ha=%s is not available in this build yet; use --ha=raft or --ha=none", cfg.HA)
 	}
+}
+
+func runLocalMaster(ctx context.Context, cfg *conf.Config, g *globals) error {
 	sc := serverConfig(cfg, g)
 	log := sc.Logger
 	folder, err := localJournalFolder(cfg.JournalFolder)
@@ -118,14 +125,17 @@ func runMaster(ctx context.Context, cfg *conf.Config, g *globals) error {
 			Journal: j, FSM: f, CheckpointPeriodEntries: cfg.CheckpointPeriodEntries, Logger: log, Metrics: metrics,
 		})
 	})
-	if err := m.EnsureRootMount(ctx); err != nil {
-		m.Stop()
-		return err
-	}
+	return serve(ctx, m, log)
+}
+
+// serve runs m until ctx ends. The root mount is made once the master
+// leads (at once for a single master; after election under Raft).
+func serve(ctx context.Context, m *server.Master, log hclog.Logger) error {
 	if err := m.Start(); err != nil {
 		m.Stop()
 		return err
 	}
+	go m.EnsureRootMountWhenLeading(ctx)
 	<-ctx.Done()
 	log.Info("stopping master")
 	return m.Stop()
@@ -164,7 +174,15 @@ func newFormatCommand(g *globals, name, short string) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := journal.Format(folder, newClusterID()); err != nil {
+			if cfg.HA == conf.HARaft {
+				// A fresh embedded journal: Raft bootstraps it at first start.
+				if err := os.RemoveAll(raftDir(folder)); err != nil {
+					return err
+				}
+				if err := os.MkdirAll(raftDir(folder), 0o755); err != nil {
+					return err
+				}
+			} else if err := journal.Format(folder, newClusterID()); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "Formatted journal at %s\n", folder)

@@ -76,6 +76,7 @@ type Master struct {
 	Host     string
 	RPCPort  int
 	WebPort  int
+	RaftPort int
 	Dir      string // holds conf/, journal/, ufs/ and the log
 	ConfDir  string
 	Args     []string // extra arguments after "master"
@@ -96,15 +97,15 @@ func NewMaster(t testing.TB, name, host string) *Master {
 		RPCPort: FreePort(t, host), WebPort: FreePort(t, host),
 	}
 	m.Props = map[string]string{
-		"alluxio.master.hostname":              host,
-		"alluxio.master.rpc.port":              strconv.Itoa(m.RPCPort),
-		"alluxio.master.web.port":              strconv.Itoa(m.WebPort),
-		"alluxio.master.journal.type":          "UFS",
-		"alluxio.master.journal.folder":        filepath.Join(dir, "journal"),
-		"alluxio.master.mount.table.root.ufs":  filepath.Join(dir, "ufs"),
-		"alluxio.work.dir":                     dir,
-		"alluxio.master.rpc.addresses":         net.JoinHostPort(host, strconv.Itoa(m.RPCPort)),
-		"alluxio.user.rpc.retry.max.duration":  "20s",
+		"alluxio.master.hostname":             host,
+		"alluxio.master.rpc.port":             strconv.Itoa(m.RPCPort),
+		"alluxio.master.web.port":             strconv.Itoa(m.WebPort),
+		"alluxio.master.journal.type":         "UFS",
+		"alluxio.master.journal.folder":       filepath.Join(dir, "journal"),
+		"alluxio.master.mount.table.root.ufs": filepath.Join(dir, "ufs"),
+		"alluxio.work.dir":                    dir,
+		"alluxio.master.rpc.addresses":        net.JoinHostPort(host, strconv.Itoa(m.RPCPort)),
+		"alluxio.user.rpc.retry.max.duration": "20s",
 	}
 	return m
 }
@@ -236,9 +237,20 @@ func (m *Master) Log() string {
 // process exits, or the timeout passes.
 func (m *Master) WaitReady(timeout time.Duration) {
 	m.t.Helper()
+	m.waitHealth("/health/ready", timeout)
+}
+
+// WaitLive polls /health/live: the process serves its ports, leader or not.
+func (m *Master) WaitLive(timeout time.Duration) {
+	m.t.Helper()
+	m.waitHealth("/health/live", timeout)
+}
+
+func (m *Master) waitHealth(path string, timeout time.Duration) {
+	m.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	url := fmt.Sprintf("http://%s/health/ready", net.JoinHostPort(m.Host, strconv.Itoa(m.WebPort)))
+	url := fmt.Sprintf("http://%s%s", net.JoinHostPort(m.Host, strconv.Itoa(m.WebPort)), path)
 	for {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 		resp, err := http.DefaultClient.Do(req)
@@ -252,7 +264,7 @@ func (m *Master) WaitReady(timeout time.Duration) {
 		case <-m.exited:
 			m.t.Fatalf("master %s exited before it was ready; log:\n%s", m.Name, tail(m.Log(), 40))
 		case <-ctx.Done():
-			m.t.Fatalf("master %s not ready after %s; log:\n%s", m.Name, timeout, tail(m.Log(), 40))
+			m.t.Fatalf("master %s: %s not OK after %s; log:\n%s", m.Name, path, timeout, tail(m.Log(), 40))
 		case <-time.After(50 * time.Millisecond):
 		}
 	}

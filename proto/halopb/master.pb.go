@@ -1518,6 +1518,242 @@ func (x *CheckpointResponse) GetIndex() uint64 {
 	return 0
 }
 
+type QuorumMemberRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Address       string                 `protobuf:"bytes,1,opt,name=address,proto3" json:"address,omitempty"` // the member's embedded journal address, host:port
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *QuorumMemberRequest) Reset() {
+	*x = QuorumMemberRequest{}
+	mi := &file_master_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *QuorumMemberRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*QuorumMemberRequest) ProtoMessage() {}
+
+func (x *QuorumMemberRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_master_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use QuorumMemberRequest.ProtoReflect.Descriptor instead.
+func (*QuorumMemberRequest) Descriptor() ([]byte, []int) {
+	return file_master_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *QuorumMemberRequest) GetAddress() string {
+	if x != nil {
+		return x.Address
+	}
+	return ""
+}
+
+type QuorumMember struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Address       string                 `protobuf:"bytes,1,opt,name=address,proto3" json:"address,omitempty"` // embedded journal address
+	RpcAddress    string                 `protobuf:"bytes,2,opt,name=rpc_address,json=rpcAddress,proto3" json:"rpc_address,omitempty"`
+	State         string                 `protobuf:"bytes,3,opt,name=state,proto3" json:"state,omitempty"` // AVAILABLE or UNAVAILABLE
+	Leader        bool                   `protobuf:"varint,4,opt,name=leader,proto3" json:"leader,omitempty"`
+	Voter         bool                   `protobuf:"varint,5,opt,name=voter,proto3" json:"voter,omitempty"`
+	AppliedIndex  uint64                 `protobuf:"varint,6,opt,name=applied_index,json=appliedIndex,proto3" json:"applied_index,omitempty"`      // as the member reported it; 0 if unreachable
+	Lag           uint64                 `protobuf:"varint,7,opt,name=lag,proto3" json:"lag,omitempty"`                                            // leader commit index minus applied_index
+	LastContactMs int64                  `protobuf:"varint,8,opt,name=last_contact_ms,json=lastContactMs,proto3" json:"last_contact_ms,omitempty"` // ms since the leader last heard from it
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *QuorumMember) Reset() {
+	*x = QuorumMember{}
+	mi := &file_master_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *QuorumMember) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*QuorumMember) ProtoMessage() {}
+
+func (x *QuorumMember) ProtoReflect() protoreflect.Message {
+	mi := &file_master_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use QuorumMember.ProtoReflect.Descriptor instead.
+func (*QuorumMember) Descriptor() ([]byte, []int) {
+	return file_master_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *QuorumMember) GetAddress() string {
+	if x != nil {
+		return x.Address
+	}
+	return ""
+}
+
+func (x *QuorumMember) GetRpcAddress() string {
+	if x != nil {
+		return x.RpcAddress
+	}
+	return ""
+}
+
+func (x *QuorumMember) GetState() string {
+	if x != nil {
+		return x.State
+	}
+	return ""
+}
+
+func (x *QuorumMember) GetLeader() bool {
+	if x != nil {
+		return x.Leader
+	}
+	return false
+}
+
+func (x *QuorumMember) GetVoter() bool {
+	if x != nil {
+		return x.Voter
+	}
+	return false
+}
+
+func (x *QuorumMember) GetAppliedIndex() uint64 {
+	if x != nil {
+		return x.AppliedIndex
+	}
+	return 0
+}
+
+func (x *QuorumMember) GetLag() uint64 {
+	if x != nil {
+		return x.Lag
+	}
+	return 0
+}
+
+func (x *QuorumMember) GetLastContactMs() int64 {
+	if x != nil {
+		return x.LastContactMs
+	}
+	return 0
+}
+
+type QuorumInfo struct {
+	state             protoimpl.MessageState `protogen:"open.v1"`
+	Domain            string                 `protobuf:"bytes,1,opt,name=domain,proto3" json:"domain,omitempty"`                                    // MASTER
+	LeaderAddress     string                 `protobuf:"bytes,2,opt,name=leader_address,json=leaderAddress,proto3" json:"leader_address,omitempty"` // embedded journal address of the leader
+	Term              uint64                 `protobuf:"varint,3,opt,name=term,proto3" json:"term,omitempty"`
+	CommitIndex       uint64                 `protobuf:"varint,4,opt,name=commit_index,json=commitIndex,proto3" json:"commit_index,omitempty"`
+	AppliedIndex      uint64                 `protobuf:"varint,5,opt,name=applied_index,json=appliedIndex,proto3" json:"applied_index,omitempty"`
+	Members           []*QuorumMember        `protobuf:"bytes,6,rep,name=members,proto3" json:"members,omitempty"`
+	LastSnapshotIndex uint64                 `protobuf:"varint,7,opt,name=last_snapshot_index,json=lastSnapshotIndex,proto3" json:"last_snapshot_index,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *QuorumInfo) Reset() {
+	*x = QuorumInfo{}
+	mi := &file_master_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *QuorumInfo) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*QuorumInfo) ProtoMessage() {}
+
+func (x *QuorumInfo) ProtoReflect() protoreflect.Message {
+	mi := &file_master_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use QuorumInfo.ProtoReflect.Descriptor instead.
+func (*QuorumInfo) Descriptor() ([]byte, []int) {
+	return file_master_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *QuorumInfo) GetDomain() string {
+	if x != nil {
+		return x.Domain
+	}
+	return ""
+}
+
+func (x *QuorumInfo) GetLeaderAddress() string {
+	if x != nil {
+		return x.LeaderAddress
+	}
+	return ""
+}
+
+func (x *QuorumInfo) GetTerm() uint64 {
+	if x != nil {
+		return x.Term
+	}
+	return 0
+}
+
+func (x *QuorumInfo) GetCommitIndex() uint64 {
+	if x != nil {
+		return x.CommitIndex
+	}
+	return 0
+}
+
+func (x *QuorumInfo) GetAppliedIndex() uint64 {
+	if x != nil {
+		return x.AppliedIndex
+	}
+	return 0
+}
+
+func (x *QuorumInfo) GetMembers() []*QuorumMember {
+	if x != nil {
+		return x.Members
+	}
+	return nil
+}
+
+func (x *QuorumInfo) GetLastSnapshotIndex() uint64 {
+	if x != nil {
+		return x.LastSnapshotIndex
+	}
+	return 0
+}
+
 var File_master_proto protoreflect.FileDescriptor
 
 const file_master_proto_rawDesc = "" +
@@ -1646,7 +1882,28 @@ const file_master_proto_rawDesc = "" +
 	"cluster_id\x18\x16 \x01(\tR\tclusterId\"F\n" +
 	"\x12CheckpointResponse\x12\x1a\n" +
 	"\blocation\x18\x01 \x01(\tR\blocation\x12\x14\n" +
-	"\x05index\x18\x02 \x01(\x04R\x05index2\xef\x06\n" +
+	"\x05index\x18\x02 \x01(\x04R\x05index\"/\n" +
+	"\x13QuorumMemberRequest\x12\x18\n" +
+	"\aaddress\x18\x01 \x01(\tR\aaddress\"\xec\x01\n" +
+	"\fQuorumMember\x12\x18\n" +
+	"\aaddress\x18\x01 \x01(\tR\aaddress\x12\x1f\n" +
+	"\vrpc_address\x18\x02 \x01(\tR\n" +
+	"rpcAddress\x12\x14\n" +
+	"\x05state\x18\x03 \x01(\tR\x05state\x12\x16\n" +
+	"\x06leader\x18\x04 \x01(\bR\x06leader\x12\x14\n" +
+	"\x05voter\x18\x05 \x01(\bR\x05voter\x12#\n" +
+	"\rapplied_index\x18\x06 \x01(\x04R\fappliedIndex\x12\x10\n" +
+	"\x03lag\x18\a \x01(\x04R\x03lag\x12&\n" +
+	"\x0flast_contact_ms\x18\b \x01(\x03R\rlastContactMs\"\x88\x02\n" +
+	"\n" +
+	"QuorumInfo\x12\x16\n" +
+	"\x06domain\x18\x01 \x01(\tR\x06domain\x12%\n" +
+	"\x0eleader_address\x18\x02 \x01(\tR\rleaderAddress\x12\x12\n" +
+	"\x04term\x18\x03 \x01(\x04R\x04term\x12!\n" +
+	"\fcommit_index\x18\x04 \x01(\x04R\vcommitIndex\x12#\n" +
+	"\rapplied_index\x18\x05 \x01(\x04R\fappliedIndex\x12/\n" +
+	"\amembers\x18\x06 \x03(\v2\x15.halo.v1.QuorumMemberR\amembers\x12.\n" +
+	"\x13last_snapshot_index\x18\a \x01(\x04R\x11lastSnapshotIndex2\xee\b\n" +
 	"\rMasterService\x12C\n" +
 	"\n" +
 	"CreateFile\x12\x1a.halo.v1.CreateFileRequest\x1a\x19.halo.v1.FileInfoResponse\x12M\n" +
@@ -1664,7 +1921,11 @@ const file_master_proto_rawDesc = "" +
 	"\fLoadMetadata\x12\x1c.halo.v1.LoadMetadataRequest\x1a\x1d.halo.v1.LoadMetadataResponse\x124\n" +
 	"\rGetMasterInfo\x12\x0e.halo.v1.Empty\x1a\x13.halo.v1.MasterInfo\x129\n" +
 	"\n" +
-	"Checkpoint\x12\x0e.halo.v1.Empty\x1a\x1b.halo.v1.CheckpointResponseB&Z$github.com/halo-fs/halo/proto/halopbb\x06proto3"
+	"Checkpoint\x12\x0e.halo.v1.Empty\x1a\x1b.halo.v1.CheckpointResponse\x124\n" +
+	"\rGetQuorumInfo\x12\x0e.halo.v1.Empty\x1a\x13.halo.v1.QuorumInfo\x12B\n" +
+	"\x12TransferLeadership\x12\x1c.halo.v1.QuorumMemberRequest\x1a\x0e.halo.v1.Empty\x12?\n" +
+	"\x0fAddQuorumMember\x12\x1c.halo.v1.QuorumMemberRequest\x1a\x0e.halo.v1.Empty\x12B\n" +
+	"\x12RemoveQuorumMember\x12\x1c.halo.v1.QuorumMemberRequest\x1a\x0e.halo.v1.EmptyB&Z$github.com/halo-fs/halo/proto/halopbb\x06proto3"
 
 var (
 	file_master_proto_rawDescOnce sync.Once
@@ -1678,7 +1939,7 @@ func file_master_proto_rawDescGZIP() []byte {
 	return file_master_proto_rawDescData
 }
 
-var file_master_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
+var file_master_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
 var file_master_proto_goTypes = []any{
 	(*Empty)(nil),                  // 0: halo.v1.Empty
 	(*ErrorDetail)(nil),            // 1: halo.v1.ErrorDetail
@@ -1701,62 +1962,74 @@ var file_master_proto_goTypes = []any{
 	(*MasterAddress)(nil),          // 18: halo.v1.MasterAddress
 	(*MasterInfo)(nil),             // 19: halo.v1.MasterInfo
 	(*CheckpointResponse)(nil),     // 20: halo.v1.CheckpointResponse
-	nil,                            // 21: halo.v1.MountRequest.OptionsEntry
-	(PersistenceState)(0),          // 22: halo.v1.PersistenceState
-	(*OperationID)(nil),            // 23: halo.v1.OperationID
-	(*SetAttributeEntry)(nil),      // 24: halo.v1.SetAttributeEntry
-	(*MountRecord)(nil),            // 25: halo.v1.MountRecord
+	(*QuorumMemberRequest)(nil),    // 21: halo.v1.QuorumMemberRequest
+	(*QuorumMember)(nil),           // 22: halo.v1.QuorumMember
+	(*QuorumInfo)(nil),             // 23: halo.v1.QuorumInfo
+	nil,                            // 24: halo.v1.MountRequest.OptionsEntry
+	(PersistenceState)(0),          // 25: halo.v1.PersistenceState
+	(*OperationID)(nil),            // 26: halo.v1.OperationID
+	(*SetAttributeEntry)(nil),      // 27: halo.v1.SetAttributeEntry
+	(*MountRecord)(nil),            // 28: halo.v1.MountRecord
 }
 var file_master_proto_depIdxs = []int32{
-	22, // 0: halo.v1.FileInfo.persistence_state:type_name -> halo.v1.PersistenceState
-	23, // 1: halo.v1.CreateFileRequest.op_id:type_name -> halo.v1.OperationID
-	23, // 2: halo.v1.CreateDirectoryRequest.op_id:type_name -> halo.v1.OperationID
+	25, // 0: halo.v1.FileInfo.persistence_state:type_name -> halo.v1.PersistenceState
+	26, // 1: halo.v1.CreateFileRequest.op_id:type_name -> halo.v1.OperationID
+	26, // 2: halo.v1.CreateDirectoryRequest.op_id:type_name -> halo.v1.OperationID
 	2,  // 3: halo.v1.FileInfoResponse.info:type_name -> halo.v1.FileInfo
 	2,  // 4: halo.v1.ListStatusResponse.infos:type_name -> halo.v1.FileInfo
-	23, // 5: halo.v1.RenameRequest.op_id:type_name -> halo.v1.OperationID
-	23, // 6: halo.v1.DeleteRequest.op_id:type_name -> halo.v1.OperationID
-	23, // 7: halo.v1.SetAttributeRequest.op_id:type_name -> halo.v1.OperationID
-	24, // 8: halo.v1.SetAttributeRequest.attr:type_name -> halo.v1.SetAttributeEntry
-	23, // 9: halo.v1.CompleteFileRequest.op_id:type_name -> halo.v1.OperationID
-	23, // 10: halo.v1.MountRequest.op_id:type_name -> halo.v1.OperationID
-	21, // 11: halo.v1.MountRequest.options:type_name -> halo.v1.MountRequest.OptionsEntry
-	23, // 12: halo.v1.UnmountRequest.op_id:type_name -> halo.v1.OperationID
-	25, // 13: halo.v1.MountTableResponse.mounts:type_name -> halo.v1.MountRecord
-	23, // 14: halo.v1.LoadMetadataRequest.op_id:type_name -> halo.v1.OperationID
+	26, // 5: halo.v1.RenameRequest.op_id:type_name -> halo.v1.OperationID
+	26, // 6: halo.v1.DeleteRequest.op_id:type_name -> halo.v1.OperationID
+	26, // 7: halo.v1.SetAttributeRequest.op_id:type_name -> halo.v1.OperationID
+	27, // 8: halo.v1.SetAttributeRequest.attr:type_name -> halo.v1.SetAttributeEntry
+	26, // 9: halo.v1.CompleteFileRequest.op_id:type_name -> halo.v1.OperationID
+	26, // 10: halo.v1.MountRequest.op_id:type_name -> halo.v1.OperationID
+	24, // 11: halo.v1.MountRequest.options:type_name -> halo.v1.MountRequest.OptionsEntry
+	26, // 12: halo.v1.UnmountRequest.op_id:type_name -> halo.v1.OperationID
+	28, // 13: halo.v1.MountTableResponse.mounts:type_name -> halo.v1.MountRecord
+	26, // 14: halo.v1.LoadMetadataRequest.op_id:type_name -> halo.v1.OperationID
 	18, // 15: halo.v1.MasterInfo.masters:type_name -> halo.v1.MasterAddress
-	3,  // 16: halo.v1.MasterService.CreateFile:input_type -> halo.v1.CreateFileRequest
-	4,  // 17: halo.v1.MasterService.CreateDirectory:input_type -> halo.v1.CreateDirectoryRequest
-	6,  // 18: halo.v1.MasterService.GetStatus:input_type -> halo.v1.GetStatusRequest
-	7,  // 19: halo.v1.MasterService.ListStatus:input_type -> halo.v1.ListStatusRequest
-	9,  // 20: halo.v1.MasterService.Rename:input_type -> halo.v1.RenameRequest
-	10, // 21: halo.v1.MasterService.Delete:input_type -> halo.v1.DeleteRequest
-	11, // 22: halo.v1.MasterService.SetAttribute:input_type -> halo.v1.SetAttributeRequest
-	12, // 23: halo.v1.MasterService.CompleteFile:input_type -> halo.v1.CompleteFileRequest
-	13, // 24: halo.v1.MasterService.Mount:input_type -> halo.v1.MountRequest
-	14, // 25: halo.v1.MasterService.Unmount:input_type -> halo.v1.UnmountRequest
-	0,  // 26: halo.v1.MasterService.GetMountTable:input_type -> halo.v1.Empty
-	16, // 27: halo.v1.MasterService.LoadMetadata:input_type -> halo.v1.LoadMetadataRequest
-	0,  // 28: halo.v1.MasterService.GetMasterInfo:input_type -> halo.v1.Empty
-	0,  // 29: halo.v1.MasterService.Checkpoint:input_type -> halo.v1.Empty
-	5,  // 30: halo.v1.MasterService.CreateFile:output_type -> halo.v1.FileInfoResponse
-	5,  // 31: halo.v1.MasterService.CreateDirectory:output_type -> halo.v1.FileInfoResponse
-	5,  // 32: halo.v1.MasterService.GetStatus:output_type -> halo.v1.FileInfoResponse
-	8,  // 33: halo.v1.MasterService.ListStatus:output_type -> halo.v1.ListStatusResponse
-	0,  // 34: halo.v1.MasterService.Rename:output_type -> halo.v1.Empty
-	0,  // 35: halo.v1.MasterService.Delete:output_type -> halo.v1.Empty
-	0,  // 36: halo.v1.MasterService.SetAttribute:output_type -> halo.v1.Empty
-	0,  // 37: halo.v1.MasterService.CompleteFile:output_type -> halo.v1.Empty
-	0,  // 38: halo.v1.MasterService.Mount:output_type -> halo.v1.Empty
-	0,  // 39: halo.v1.MasterService.Unmount:output_type -> halo.v1.Empty
-	15, // 40: halo.v1.MasterService.GetMountTable:output_type -> halo.v1.MountTableResponse
-	17, // 41: halo.v1.MasterService.LoadMetadata:output_type -> halo.v1.LoadMetadataResponse
-	19, // 42: halo.v1.MasterService.GetMasterInfo:output_type -> halo.v1.MasterInfo
-	20, // 43: halo.v1.MasterService.Checkpoint:output_type -> halo.v1.CheckpointResponse
-	30, // [30:44] is the sub-list for method output_type
-	16, // [16:30] is the sub-list for method input_type
-	16, // [16:16] is the sub-list for extension type_name
-	16, // [16:16] is the sub-list for extension extendee
-	0,  // [0:16] is the sub-list for field type_name
+	22, // 16: halo.v1.QuorumInfo.members:type_name -> halo.v1.QuorumMember
+	3,  // 17: halo.v1.MasterService.CreateFile:input_type -> halo.v1.CreateFileRequest
+	4,  // 18: halo.v1.MasterService.CreateDirectory:input_type -> halo.v1.CreateDirectoryRequest
+	6,  // 19: halo.v1.MasterService.GetStatus:input_type -> halo.v1.GetStatusRequest
+	7,  // 20: halo.v1.MasterService.ListStatus:input_type -> halo.v1.ListStatusRequest
+	9,  // 21: halo.v1.MasterService.Rename:input_type -> halo.v1.RenameRequest
+	10, // 22: halo.v1.MasterService.Delete:input_type -> halo.v1.DeleteRequest
+	11, // 23: halo.v1.MasterService.SetAttribute:input_type -> halo.v1.SetAttributeRequest
+	12, // 24: halo.v1.MasterService.CompleteFile:input_type -> halo.v1.CompleteFileRequest
+	13, // 25: halo.v1.MasterService.Mount:input_type -> halo.v1.MountRequest
+	14, // 26: halo.v1.MasterService.Unmount:input_type -> halo.v1.UnmountRequest
+	0,  // 27: halo.v1.MasterService.GetMountTable:input_type -> halo.v1.Empty
+	16, // 28: halo.v1.MasterService.LoadMetadata:input_type -> halo.v1.LoadMetadataRequest
+	0,  // 29: halo.v1.MasterService.GetMasterInfo:input_type -> halo.v1.Empty
+	0,  // 30: halo.v1.MasterService.Checkpoint:input_type -> halo.v1.Empty
+	0,  // 31: halo.v1.MasterService.GetQuorumInfo:input_type -> halo.v1.Empty
+	21, // 32: halo.v1.MasterService.TransferLeadership:input_type -> halo.v1.QuorumMemberRequest
+	21, // 33: halo.v1.MasterService.AddQuorumMember:input_type -> halo.v1.QuorumMemberRequest
+	21, // 34: halo.v1.MasterService.RemoveQuorumMember:input_type -> halo.v1.QuorumMemberRequest
+	5,  // 35: halo.v1.MasterService.CreateFile:output_type -> halo.v1.FileInfoResponse
+	5,  // 36: halo.v1.MasterService.CreateDirectory:output_type -> halo.v1.FileInfoResponse
+	5,  // 37: halo.v1.MasterService.GetStatus:output_type -> halo.v1.FileInfoResponse
+	8,  // 38: halo.v1.MasterService.ListStatus:output_type -> halo.v1.ListStatusResponse
+	0,  // 39: halo.v1.MasterService.Rename:output_type -> halo.v1.Empty
+	0,  // 40: halo.v1.MasterService.Delete:output_type -> halo.v1.Empty
+	0,  // 41: halo.v1.MasterService.SetAttribute:output_type -> halo.v1.Empty
+	0,  // 42: halo.v1.MasterService.CompleteFile:output_type -> halo.v1.Empty
+	0,  // 43: halo.v1.MasterService.Mount:output_type -> halo.v1.Empty
+	0,  // 44: halo.v1.MasterService.Unmount:output_type -> halo.v1.Empty
+	15, // 45: halo.v1.MasterService.GetMountTable:output_type -> halo.v1.MountTableResponse
+	17, // 46: halo.v1.MasterService.LoadMetadata:output_type -> halo.v1.LoadMetadataResponse
+	19, // 47: halo.v1.MasterService.GetMasterInfo:output_type -> halo.v1.MasterInfo
+	20, // 48: halo.v1.MasterService.Checkpoint:output_type -> halo.v1.CheckpointResponse
+	23, // 49: halo.v1.MasterService.GetQuorumInfo:output_type -> halo.v1.QuorumInfo
+	0,  // 50: halo.v1.MasterService.TransferLeadership:output_type -> halo.v1.Empty
+	0,  // 51: halo.v1.MasterService.AddQuorumMember:output_type -> halo.v1.Empty
+	0,  // 52: halo.v1.MasterService.RemoveQuorumMember:output_type -> halo.v1.Empty
+	35, // [35:53] is the sub-list for method output_type
+	17, // [17:35] is the sub-list for method input_type
+	17, // [17:17] is the sub-list for extension type_name
+	17, // [17:17] is the sub-list for extension extendee
+	0,  // [0:17] is the sub-list for field type_name
 }
 
 func init() { file_master_proto_init() }
@@ -1771,7 +2044,7 @@ func file_master_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_master_proto_rawDesc), len(file_master_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   22,
+			NumMessages:   25,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

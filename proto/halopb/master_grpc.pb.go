@@ -23,20 +23,24 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	MasterService_CreateFile_FullMethodName      = "/halo.v1.MasterService/CreateFile"
-	MasterService_CreateDirectory_FullMethodName = "/halo.v1.MasterService/CreateDirectory"
-	MasterService_GetStatus_FullMethodName       = "/halo.v1.MasterService/GetStatus"
-	MasterService_ListStatus_FullMethodName      = "/halo.v1.MasterService/ListStatus"
-	MasterService_Rename_FullMethodName          = "/halo.v1.MasterService/Rename"
-	MasterService_Delete_FullMethodName          = "/halo.v1.MasterService/Delete"
-	MasterService_SetAttribute_FullMethodName    = "/halo.v1.MasterService/SetAttribute"
-	MasterService_CompleteFile_FullMethodName    = "/halo.v1.MasterService/CompleteFile"
-	MasterService_Mount_FullMethodName           = "/halo.v1.MasterService/Mount"
-	MasterService_Unmount_FullMethodName         = "/halo.v1.MasterService/Unmount"
-	MasterService_GetMountTable_FullMethodName   = "/halo.v1.MasterService/GetMountTable"
-	MasterService_LoadMetadata_FullMethodName    = "/halo.v1.MasterService/LoadMetadata"
-	MasterService_GetMasterInfo_FullMethodName   = "/halo.v1.MasterService/GetMasterInfo"
-	MasterService_Checkpoint_FullMethodName      = "/halo.v1.MasterService/Checkpoint"
+	MasterService_CreateFile_FullMethodName         = "/halo.v1.MasterService/CreateFile"
+	MasterService_CreateDirectory_FullMethodName    = "/halo.v1.MasterService/CreateDirectory"
+	MasterService_GetStatus_FullMethodName          = "/halo.v1.MasterService/GetStatus"
+	MasterService_ListStatus_FullMethodName         = "/halo.v1.MasterService/ListStatus"
+	MasterService_Rename_FullMethodName             = "/halo.v1.MasterService/Rename"
+	MasterService_Delete_FullMethodName             = "/halo.v1.MasterService/Delete"
+	MasterService_SetAttribute_FullMethodName       = "/halo.v1.MasterService/SetAttribute"
+	MasterService_CompleteFile_FullMethodName       = "/halo.v1.MasterService/CompleteFile"
+	MasterService_Mount_FullMethodName              = "/halo.v1.MasterService/Mount"
+	MasterService_Unmount_FullMethodName            = "/halo.v1.MasterService/Unmount"
+	MasterService_GetMountTable_FullMethodName      = "/halo.v1.MasterService/GetMountTable"
+	MasterService_LoadMetadata_FullMethodName       = "/halo.v1.MasterService/LoadMetadata"
+	MasterService_GetMasterInfo_FullMethodName      = "/halo.v1.MasterService/GetMasterInfo"
+	MasterService_Checkpoint_FullMethodName         = "/halo.v1.MasterService/Checkpoint"
+	MasterService_GetQuorumInfo_FullMethodName      = "/halo.v1.MasterService/GetQuorumInfo"
+	MasterService_TransferLeadership_FullMethodName = "/halo.v1.MasterService/TransferLeadership"
+	MasterService_AddQuorumMember_FullMethodName    = "/halo.v1.MasterService/AddQuorumMember"
+	MasterService_RemoveQuorumMember_FullMethodName = "/halo.v1.MasterService/RemoveQuorumMember"
 )
 
 // MasterServiceClient is the client API for MasterService service.
@@ -58,6 +62,11 @@ type MasterServiceClient interface {
 	// Meta and admin calls.
 	GetMasterInfo(ctx context.Context, in *Empty, opts ...grpc.CallOption) (*MasterInfo, error)
 	Checkpoint(ctx context.Context, in *Empty, opts ...grpc.CallOption) (*CheckpointResponse, error)
+	// Embedded journal (Raft) quorum administration; leader only.
+	GetQuorumInfo(ctx context.Context, in *Empty, opts ...grpc.CallOption) (*QuorumInfo, error)
+	TransferLeadership(ctx context.Context, in *QuorumMemberRequest, opts ...grpc.CallOption) (*Empty, error)
+	AddQuorumMember(ctx context.Context, in *QuorumMemberRequest, opts ...grpc.CallOption) (*Empty, error)
+	RemoveQuorumMember(ctx context.Context, in *QuorumMemberRequest, opts ...grpc.CallOption) (*Empty, error)
 }
 
 type masterServiceClient struct {
@@ -217,6 +226,46 @@ func (c *masterServiceClient) Checkpoint(ctx context.Context, in *Empty, opts ..
 	return out, nil
 }
 
+func (c *masterServiceClient) GetQuorumInfo(ctx context.Context, in *Empty, opts ...grpc.CallOption) (*QuorumInfo, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(QuorumInfo)
+	err := c.cc.Invoke(ctx, MasterService_GetQuorumInfo_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *masterServiceClient) TransferLeadership(ctx context.Context, in *QuorumMemberRequest, opts ...grpc.CallOption) (*Empty, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Empty)
+	err := c.cc.Invoke(ctx, MasterService_TransferLeadership_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *masterServiceClient) AddQuorumMember(ctx context.Context, in *QuorumMemberRequest, opts ...grpc.CallOption) (*Empty, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Empty)
+	err := c.cc.Invoke(ctx, MasterService_AddQuorumMember_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *masterServiceClient) RemoveQuorumMember(ctx context.Context, in *QuorumMemberRequest, opts ...grpc.CallOption) (*Empty, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Empty)
+	err := c.cc.Invoke(ctx, MasterService_RemoveQuorumMember_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // MasterServiceServer is the server API for MasterService service.
 // All implementations must embed UnimplementedMasterServiceServer
 // for forward compatibility.
@@ -236,6 +285,11 @@ type MasterServiceServer interface {
 	// Meta and admin calls.
 	GetMasterInfo(context.Context, *Empty) (*MasterInfo, error)
 	Checkpoint(context.Context, *Empty) (*CheckpointResponse, error)
+	// Embedded journal (Raft) quorum administration; leader only.
+	GetQuorumInfo(context.Context, *Empty) (*QuorumInfo, error)
+	TransferLeadership(context.Context, *QuorumMemberRequest) (*Empty, error)
+	AddQuorumMember(context.Context, *QuorumMemberRequest) (*Empty, error)
+	RemoveQuorumMember(context.Context, *QuorumMemberRequest) (*Empty, error)
 	mustEmbedUnimplementedMasterServiceServer()
 }
 
@@ -287,6 +341,18 @@ func (UnimplementedMasterServiceServer) GetMasterInfo(context.Context, *Empty) (
 }
 func (UnimplementedMasterServiceServer) Checkpoint(context.Context, *Empty) (*CheckpointResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Checkpoint not implemented")
+}
+func (UnimplementedMasterServiceServer) GetQuorumInfo(context.Context, *Empty) (*QuorumInfo, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetQuorumInfo not implemented")
+}
+func (UnimplementedMasterServiceServer) TransferLeadership(context.Context, *QuorumMemberRequest) (*Empty, error) {
+	return nil, status.Error(codes.Unimplemented, "method TransferLeadership not implemented")
+}
+func (UnimplementedMasterServiceServer) AddQuorumMember(context.Context, *QuorumMemberRequest) (*Empty, error) {
+	return nil, status.Error(codes.Unimplemented, "method AddQuorumMember not implemented")
+}
+func (UnimplementedMasterServiceServer) RemoveQuorumMember(context.Context, *QuorumMemberRequest) (*Empty, error) {
+	return nil, status.Error(codes.Unimplemented, "method RemoveQuorumMember not implemented")
 }
 func (UnimplementedMasterServiceServer) mustEmbedUnimplementedMasterServiceServer() {}
 func (UnimplementedMasterServiceServer) testEmbeddedByValue()                       {}
@@ -554,6 +620,78 @@ func _MasterService_Checkpoint_Handler(srv interface{}, ctx context.Context, dec
 	return interceptor(ctx, in, info, handler)
 }
 
+func _MasterService_GetQuorumInfo_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(Empty)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MasterServiceServer).GetQuorumInfo(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MasterService_GetQuorumInfo_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MasterServiceServer).GetQuorumInfo(ctx, req.(*Empty))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MasterService_TransferLeadership_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QuorumMemberRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MasterServiceServer).TransferLeadership(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MasterService_TransferLeadership_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MasterServiceServer).TransferLeadership(ctx, req.(*QuorumMemberRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MasterService_AddQuorumMember_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QuorumMemberRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MasterServiceServer).AddQuorumMember(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MasterService_AddQuorumMember_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MasterServiceServer).AddQuorumMember(ctx, req.(*QuorumMemberRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MasterService_RemoveQuorumMember_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QuorumMemberRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MasterServiceServer).RemoveQuorumMember(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MasterService_RemoveQuorumMember_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MasterServiceServer).RemoveQuorumMember(ctx, req.(*QuorumMemberRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // MasterService_ServiceDesc is the grpc.ServiceDesc for MasterService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -612,6 +750,22 @@ var MasterService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Checkpoint",
 			Handler:    _MasterService_Checkpoint_Handler,
+		},
+		{
+			MethodName: "GetQuorumInfo",
+			Handler:    _MasterService_GetQuorumInfo_Handler,
+		},
+		{
+			MethodName: "TransferLeadership",
+			Handler:    _MasterService_TransferLeadership_Handler,
+		},
+		{
+			MethodName: "AddQuorumMember",
+			Handler:    _MasterService_AddQuorumMember_Handler,
+		},
+		{
+			MethodName: "RemoveQuorumMember",
+			Handler:    _MasterService_RemoveQuorumMember_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

@@ -35,6 +35,9 @@ type Store struct {
 	uri    string
 	owners ownerCache
 	closed atomic.Bool
+	// renameNoReplace is the platform's one-step rename that refuses to
+	// replace; a field so that tests can run the suite on the fallback.
+	renameNoReplace func(src, dst string) error
 }
 
 var _ ufs.Store = (*Store)(nil)
@@ -59,7 +62,7 @@ func New(root string) (*Store, error) {
 		return nil, fmt.Errorf("local: root %s: %w", root, ufs.ErrNotDirectory)
 	}
 	u := ufs.URI{Scheme: "file", Path: filepath.ToSlash(root)}
-	return &Store{root: root, uri: u.String()}, nil
+	return &Store{root: root, uri: u.String(), renameNoReplace: renameNoReplace}, nil
 }
 
 // Open is the ufs.Opener for file URIs. The authority must be empty or
@@ -101,7 +104,7 @@ func (s *Store) resolve(ctx context.Context, op, p string) (clean, full string, 
 		return "", "", &fs.PathError{Op: op, Path: s.uri, Err: ufs.ErrClosed}
 	}
 	if err := ctx.Err(); err != nil {
-		return "", "", err
+		return "", "", &fs.PathError{Op: op, Path: ufs.Join(s.uri, p), Err: err}
 	}
 	clean, err = ufs.CleanPath(p)
 	if err != nil {

@@ -27,6 +27,16 @@ func TestConformance(t *testing.T) {
 	ufstest.RunConformance(t, func(t *testing.T) ufs.Store { return newStore(t) })
 }
 
+// TestConformanceWithoutRenameNoReplace runs the suite as on a file system
+// that rejects RENAME_NOREPLACE, where hard links keep creates exclusive.
+func TestConformanceWithoutRenameNoReplace(t *testing.T) {
+	ufstest.RunConformance(t, func(t *testing.T) ufs.Store {
+		s := newStore(t)
+		s.renameNoReplace = func(string, string) error { return errNoReplaceUnsupported }
+		return s
+	})
+}
+
 func TestNewCreatesRootAndRefusesRelative(t *testing.T) {
 	root := filepath.Join(t.TempDir(), "not", "yet")
 	s, err := New(root)

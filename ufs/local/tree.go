@@ -294,7 +294,7 @@ func (s *Store) Rename(ctx context.Context, src, dst string) error {
 	if err := s.mkdirAll(ufs.Parent(dstClean)); err != nil {
 		return s.fail("rename", dstClean, err)
 	}
-	if err := renameNoReplace(srcFull, dstFull); errors.Is(err, errNoReplaceUnsupported) {
+	if err := s.renameNoReplace(srcFull, dstFull); errors.Is(err, errNoReplaceUnsupported) {
 		err = renameCheckingFirst(srcFull, dstFull, info.IsDir())
 		if err != nil {
 			return s.fail("rename", dstClean, err)

@@ -102,7 +102,7 @@ type writer struct {
 	file      *os.File
 	buf       *bufio.Writer
 	overwrite bool
-	failed    error // the first Write error; the file can then only be discarded
+	failed    error // why a Write failed; the file can then only be discarded
 	finished  bool  // committed or discarded
 }
 
@@ -110,17 +110,16 @@ func (w *writer) Write(b []byte) (int, error) {
 	if w.finished {
 		return 0, w.store.fail("write", w.clean, ufs.ErrClosed)
 	}
-	if w.failed != nil {
-		return 0, w.failed
+	if w.failed == nil {
+		w.failed = w.ctx.Err()
 	}
-	if err := w.ctx.Err(); err != nil {
-		w.failed = err
-		return 0, err
+	if w.failed != nil {
+		return 0, w.store.fail("write", w.clean, w.failed)
 	}
 	n, err := w.buf.Write(b)
 	if err != nil {
-		w.failed = w.store.fail("write", w.clean, err)
-		return n, w.failed
+		w.failed = err
+		return n, w.store.fail("write", w.clean, err)
 	}
 	return n, nil
 }
@@ -148,9 +147,6 @@ func (w *writer) Close() error {
 	}
 	if err != nil {
 		os.Remove(w.temp)
-		if errors.Is(err, w.failed) || errors.Is(err, w.ctx.Err()) {
-			return err
-		}
 		return w.store.fail("create", w.clean, err)
 	}
 	return nil
@@ -162,7 +158,7 @@ func (w *writer) publish() error {
 	var err error
 	if w.overwrite {
 		err = os.Rename(w.temp, w.final)
-	} else if err = renameNoReplace(w.temp, w.final); errors.Is(err, errNoReplaceUnsupported) {
+	} else if err = w.store.renameNoReplace(w.temp, w.final); errors.Is(err, errNoReplaceUnsupported) {
 		err = renameCheckingFirst(w.temp, w.final, false)
 	}
 	if err != nil {

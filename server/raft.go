@@ -1,0 +1,547 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/halo-fs/halo/fserr"
+	"github.com/halo-fs/halo/fsm"
+	"github.com/halo-fs/halo/proto/halopb"
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/raft"
+	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
+)
+
+// RaftTiming are the Raft timeouts. The defaults suit masters on one LAN:
+// heartbeats every few tens of milliseconds, a follower that hears nothing
+// for HeartbeatTimeout starts a (pre-)vote, so a dead leader is replaced in
+// about one to two seconds. Multiply them for slow or loaded machines.
+type RaftTiming struct {
+	HeartbeatTimeout   time.Duration
+	ElectionTimeout    time.Duration
+	LeaderLeaseTimeout time.Duration
+	CommitTimeout      time.Duration
+}
+
+// DefaultRaftTiming is tuned for a LAN; see RaftTiming.
+func DefaultRaftTiming() RaftTiming {
+	return RaftTiming{
+		HeartbeatTimeout:   500 * time.Millisecond,
+		ElectionTimeout:    500 * time.Millisecond,
+		LeaderLeaseTimeout: 250 * time.Millisecond,
+		CommitTimeout:      20 * time.Millisecond,
+	}
+}
+
+// Scaled multiplies every timeout by m (at least 1).
+func (t RaftTiming) Scaled(m float64) RaftTiming {
+	if m < 1 {
+		m = 1
+	}
+	scale := func(d time.Duration) time.Duration { return time.Duration(float64(d) * m) }
+	return RaftTiming{scale(t.HeartbeatTimeout), scale(t.ElectionTimeout), scale(t.LeaderLeaseTimeout), scale(t.CommitTimeout)}
+}
+
+// RaftOptions configure a RaftReplicator.
+type RaftOptions struct {
+	Dir            string   // journal folder; Raft keeps raft.db and snapshots/ here
+	LocalAddress   string   // this master's embedded journal address, host:port
+	BindAddress    string   // "" means LocalAddress
+	Peers          []string // alluxio.master.embedded.journal.addresses
+	RPCAddresses   []string // the masters' RPC addresses, for leader hints
+	FSM            *fsm.FSM
+	SnapshotEvery  uint64 // entries between snapshots (checkpoint.period.entries)
+	TrailingLogs   uint64 // entries kept after a snapshot for slow followers
+	Timing         RaftTiming
+	ApplyTimeout   time.Duration
+	Checkpoints    *CheckpointArchive // optional: copies of every snapshot on the shared UFS
+	Logger         hclog.Logger
+	StreamLayer    raft.StreamLayer // optional (TLS); nil means plain TCP
+	snapshotRetain int
+}
+
+// RaftReplicator replicates entries through an embedded Raft log
+// (hashicorp/raft, with raft-boltdb as log and stable store). Every master
+// applies every committed entry, so standbys are hot.
+type RaftReplicator struct {
+	opts      RaftOptions
+	log       hclog.Logger
+	fsm       *fsm.FSM
+	raft      *raft.Raft
+	transport *raft.NetworkTransport
+	store     *raftboltdb.BoltStore
+	snaps     *raft.FileSnapshotStore
+	reads     *readBarrier
+
+	serving     atomic.Bool // leader, and caught up (Barrier done)
+	leaderEpoch atomic.Uint64
+	notify      chan bool
+	stop        chan struct{}
+	done        chan struct{}
+	closeOnce   sync.Once
+
+	mu             sync.Mutex
+	lastSnapshot   time.Time
+	lastSnapIndex  uint64
+	peerContact    map[raft.ServerID]time.Time
+	peerFailing    map[raft.ServerID]bool
+	observer       *raft.Observer
+	observations   chan raft.Observation
+}
+
+// Errors at start-up.
+var (
+	ErrNotInQuorum = errors.New("this master is not in the embedded journal address list")
+)
+
+// NewRaftReplicator opens (or bootstraps) the Raft state in opts.Dir and
+// joins the quorum. The FSM is filled by Raft itself: from the newest local
+// snapshot, then the log.
+func NewRaftReplicator(opts RaftOptions) (*RaftReplicator, error) {
+	if opts.BindAddress == "" {
+		opts.BindAddress = opts.LocalAddress
+	}
+	if opts.ApplyTimeout == 0 {
+		opts.ApplyTimeout = 30 * time.Second
+	}
+	if opts.snapshotRetain == 0 {
+		opts.snapshotRetain = 2
+	}
+	if opts.TrailingLogs == 0 {
+		opts.TrailingLogs = 10240
+	}
+	if !contains(opts.Peers, opts.LocalAddress) {
+		return nil, fmt.Errorf("%w: %s is not in alluxio.master.embedded.journal.addresses=%v", ErrNotInQuorum, opts.LocalAddress, opts.Peers)
+	}
+	if err := checkUnique(opts.Peers); err != nil {
+		return nil, err
+	}
+	log := opts.Logger.Named("raft")
+	r := &RaftReplicator{
+		opts: opts, log: log, fsm: opts.FSM,
+		notify:       make(chan bool, 16),
+		stop:         make(chan struct{}),
+		done:         make(chan struct{}),
+		peerContact:  map[raft.ServerID]time.Time{},
+		peerFailing:  map[raft.ServerID]bool{},
+		observations: make(chan raft.Observation, 64),
+	}
+	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
+		return nil, fmt.Errorf("embedded journal folder %s: %w", opts.Dir, err)
+	}
+	store, err := raftboltdb.New(raftboltdb.Options{Path: filepath.Join(opts.Dir, "raft.db")})
+	if err != nil {
+		return nil, fmt.Errorf("open raft log %s: %w", filepath.Join(opts.Dir, "raft.db"), err)
+	}
+	r.store = store
+	snaps, err := raft.NewFileSnapshotStoreWithLogger(opts.Dir, opts.snapshotRetain, log.Named("snapshots"))
+	if err != nil {
+		store.Close()
+		return nil, fmt.Errorf("open raft snapshots in %s: %w", opts.Dir, err)
+	}
+	r.snaps = snaps
+	if opts.StreamLayer != nil {
+		r.transport = raft.NewNetworkTransportWithLogger(opts.StreamLayer, 5, 10*time.Second, log.Named("transport"))
+	} else {
+		advertise, err := net.ResolveTCPAddr("tcp", opts.LocalAddress)
+		if err != nil {
+			store.Close()
+			return nil, fmt.Errorf("embedded journal address %s: %w", opts.LocalAddress, err)
+		}
+		t, err := raft.NewTCPTransportWithLogger(opts.BindAddress, advertise, 5, 10*time.Second, log.Named("transport"))
+		if err != nil {
+			store.Close()
+			return nil, fmt.Errorf("embedded journal port %s: %w", opts.BindAddress, err)
+		}
+		r.transport = t
+	}
+
+	cfg := raft.DefaultConfig()
+	cfg.LocalID = raft.ServerID(opts.LocalAddress)
+	cfg.Logger = log
+	cfg.HeartbeatTimeout = opts.Timing.HeartbeatTimeout
+	cfg.ElectionTimeout = opts.Timing.ElectionTimeout
+	cfg.LeaderLeaseTimeout = opts.Timing.LeaderLeaseTimeout
+	cfg.CommitTimeout = opts.Timing.CommitTimeout
+	cfg.SnapshotThreshold = opts.SnapshotEvery
+	cfg.SnapshotInterval = 5 * time.Second
+	cfg.TrailingLogs = opts.TrailingLogs
+	cfg.NotifyCh = r.notify
+	cfg.PreVoteDisabled = false
+	cfg.MaxAppendEntries = 512
+	if err := raft.ValidateConfig(cfg); err != nil {
+		r.closeStores()
+		return nil, fmt.Errorf("raft configuration: %w", err)
+	}
+
+	existing, err := raft.HasExistingState(store, store, snaps)
+	if err != nil {
+		r.closeStores()
+		return nil, fmt.Errorf("read raft state in %s: %w", opts.Dir, err)
+	}
+	ra, err := raft.NewRaft(cfg, &raftFSM{r: r}, store, store, snaps, r.transport)
+	if err != nil {
+		r.closeStores()
+		return nil, fmt.Errorf("start raft: %w", err)
+	}
+	r.raft = ra
+	r.reads = newReadBarrier(func() error { return ra.VerifyLeader().Error() })
+	if !existing && r.quorumExists() {
+		log.Info("another master already leads this quorum; waiting to be added",
+			"hint", "halo fsadmin journal quorum add -address "+opts.LocalAddress)
+	} else if !existing {
+		servers := make([]raft.Server, len(opts.Peers))
+		for i, p := range opts.Peers {
+			servers[i] = raft.Server{ID: raft.ServerID(p), Address: raft.ServerAddress(p), Suffrage: raft.Voter}
+		}
+		// Every master bootstraps with the same configuration, so it does
+		// not matter which one's bootstrap wins: there is no race to lose.
+		if err := ra.BootstrapCluster(raft.Configuration{Servers: servers}).Error(); err != nil && !errors.Is(err, raft.ErrCantBootstrap) {
+			r.Close()
+			return nil, fmt.Errorf("bootstrap embedded journal: %w", err)
+		}
+		log.Info("bootstrapped embedded journal", "members", opts.Peers)
+	}
+	r.observer = raft.NewObserver(r.observations, false, func(o *raft.Observation) bool {
+		switch o.Data.(type) {
+		case raft.FailedHeartbeatObservation, raft.ResumedHeartbeatObservation:
+			return true
+		}
+		return false
+	})
+	ra.RegisterObserver(r.observer)
+	go r.watchLeadership()
+	return r, nil
+}
+
+// quorumExists asks the other masters whether a quorum is already running.
+// A master with no Raft state bootstraps only when none is: masters of a
+// new cluster all bootstrap the same configuration, while a master added
+// to a running cluster must wait for the leader to add it, or its log
+// would start with a configuration the others never wrote.
+func (r *RaftReplicator) quorumExists() bool {
+	for _, p := range r.opts.Peers {
+		if p == r.opts.LocalAddress {
+			continue
+		}
+		rpc := rpcAddressFor(p, r.opts.Peers, r.opts.RPCAddresses)
+		if rpc == "" {
+			continue
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		info, err := peerInfo(ctx, rpc, nil)
+		cancel()
+		if err == nil && (info.State == "PRIMARY" || info.AppliedIndex > 0) {
+			return true
+		}
+	}
+	return false
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+func checkUnique(list []string) error {
+	seen := map[string]bool{}
+	for _, v := range list {
+		if seen[v] {
+			return fmt.Errorf("alluxio.master.embedded.journal.addresses lists %s twice", v)
+		}
+		seen[v] = true
+	}
+	return nil
+}
+
+func (r *RaftReplicator) closeStores() {
+	if r.transport != nil {
+		r.transport.Close()
+	}
+	if r.store != nil {
+		r.store.Close()
+	}
+}
+
+// watchLeadership follows Raft's leadership notifications. A master that
+// becomes leader first runs a Barrier, so it has applied every entry of
+// earlier terms, and only then serves; one that loses leadership stops
+// serving at once. The notify channel is drained promptly, since a blocked
+// NotifyCh would stall Raft itself.
+func (r *RaftReplicator) watchLeadership() {
+	defer close(r.done)
+	for {
+		select {
+		case <-r.stop:
+			return
+		case o := <-r.observations:
+			r.observe(o)
+		case leader := <-r.notify:
+			epoch := r.leaderEpoch.Add(1)
+			if !leader {
+				r.serving.Store(false)
+				r.log.Info("lost leadership; not serving")
+				continue
+			}
+			go r.establish(epoch)
+		}
+	}
+}
+
+func (r *RaftReplicator) observe(o raft.Observation) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	switch d := o.Data.(type) {
+	case raft.FailedHeartbeatObservation:
+		r.peerFailing[d.PeerID] = true
+		r.peerContact[d.PeerID] = d.LastContact
+	case raft.ResumedHeartbeatObservation:
+		r.peerFailing[d.PeerID] = false
+		r.peerContact[d.PeerID] = time.Now()
+	}
+}
+
+func (r *RaftReplicator) establish(epoch uint64) {
+	start := time.Now()
+	err := r.raft.Barrier(r.opts.ApplyTimeout).Error()
+	if r.leaderEpoch.Load() != epoch {
+		return // leadership changed again meanwhile
+	}
+	if err != nil {
+		r.log.Error("new leader could not catch up; giving leadership away", "error", err)
+		r.raft.LeadershipTransfer()
+		return
+	}
+	r.serving.Store(true)
+	r.log.Info("leader caught up and serving", "catchup", time.Since(start), "applied_index", r.fsm.AppliedIndex())
+}
+
+// Propose implements Replicator.
+func (r *RaftReplicator) Propose(ctx context.Context, e *halopb.Entry) (fsm.Result, error) {
+	if !r.serving.Load() {
+		return fsm.Result{}, r.notLeader()
+	}
+	data, err := fsm.EncodeEntry(e)
+	if err != nil {
+		return fsm.Result{}, fserr.New(fserr.InvalidArgument, "%v", err)
+	}
+	timeout := r.opts.ApplyTimeout
+	if dl, ok := ctx.Deadline(); ok {
+		timeout = min(timeout, time.Until(dl))
+	}
+	f := r.raft.Apply(data, timeout)
+	if err := f.Error(); err != nil {
+		switch {
+		case errors.Is(err, raft.ErrNotLeader):
+			// Refused before it reached the log.
+			return fsm.Result{}, r.notLeader()
+		case errors.Is(err, raft.ErrEnqueueTimeout):
+			return fsm.Result{}, fserr.New(fserr.Unavailable, "embedded journal is busy: %v", err)
+		default:
+			// ErrLeadershipLost, shutdown, or a timeout after the entry
+			// was sent: it may yet commit.
+			return fsm.Result{}, &fserr.Error{Code: fserr.OutcomeUnknown, Message: "leadership lost while committing: " + err.Error(), LeaderHint: r.leaderRPC()}
+		}
+	}
+	res, ok := f.Response().(fsm.Result)
+	if !ok {
+		return fsm.Result{}, fserr.New(fserr.Internal, "unexpected apply response %T", f.Response())
+	}
+	return res, nil
+}
+
+func (r *RaftReplicator) notLeader() error {
+	hint := r.leaderRPC()
+	if hint == "" {
+		return &fserr.Error{Code: fserr.Unavailable, Message: "no leader yet: an election is in progress"}
+	}
+	return &fserr.Error{Code: fserr.NotLeader, Message: "this master is a standby; the leader is " + hint, LeaderHint: hint}
+}
+
+// leaderRPC maps the Raft leader to its RPC address.
+func (r *RaftReplicator) leaderRPC() string {
+	addr, _ := r.raft.LeaderWithID()
+	if addr == "" {
+		return ""
+	}
+	if addr == raft.ServerAddress(r.opts.LocalAddress) && !r.serving.Load() {
+		return "" // we lead by Raft but do not serve yet
+	}
+	return rpcAddressFor(string(addr), r.opts.Peers, r.opts.RPCAddresses)
+}
+
+// rpcAddressFor finds a master's RPC address from its journal address: the
+// RPC address on the same host, or when several masters share a host, the
+// one at the same position in the lists.
+func rpcAddressFor(raftAddr string, peers, rpcs []string) string {
+	host, _, err := net.SplitHostPort(raftAddr)
+	if err != nil {
+		return ""
+	}
+	var match []string
+	for _, a := range rpcs {
+		if h, _, err := net.SplitHostPort(a); err == nil && h == host {
+			match = append(match, a)
+		}
+	}
+	if len(match) == 1 {
+		return match[0]
+	}
+	for i, p := range peers {
+		if p == raftAddr && i < len(rpcs) {
+			return rpcs[i]
+		}
+	}
+	return ""
+}
+
+// VerifyRead implements Replicator: the leader confirms with a quorum that
+// it still leads; concurrent reads share one confirmation round.
+func (r *RaftReplicator) VerifyRead(ctx context.Context) error {
+	if !r.serving.Load() {
+		return r.notLeader()
+	}
+	if err := r.reads.wait(ctx); err != nil {
+		if errors.Is(err, raft.ErrNotLeader) || errors.Is(err, raft.ErrLeadershipLost) {
+			return r.notLeader()
+		}
+		return fserr.New(fserr.Unavailable, "cannot confirm leadership: %v", err)
+	}
+	return nil
+}
+
+// Checkpoint implements Replicator: a Raft snapshot now, which is also
+// archived on the shared UFS when an archive is configured.
+func (r *RaftReplicator) Checkpoint(ctx context.Context) (CheckpointInfo, error) {
+	f := r.raft.Snapshot()
+	if err := f.Error(); err != nil {
+		if errors.Is(err, raft.ErrNothingNewToSnapshot) {
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			return CheckpointInfo{Location: "(no new entries since the snapshot at index " + fmt.Sprint(r.lastSnapIndex) + ")", Index: r.lastSnapIndex}, nil
+		}
+		return CheckpointInfo{}, fserr.New(fserr.Unavailable, "snapshot failed: %v", err)
+	}
+	meta, rc, err := f.Open()
+	if err != nil {
+		return CheckpointInfo{}, err
+	}
+	rc.Close()
+	return CheckpointInfo{Location: filepath.Join(r.opts.Dir, "snapshots", meta.ID), Index: meta.Index}, nil
+}
+
+// Status implements Replicator.
+func (r *RaftReplicator) Status() ReplicatorStatus {
+	r.mu.Lock()
+	last, lastIdx := r.lastSnapshot, r.lastSnapIndex
+	r.mu.Unlock()
+	applied := r.raft.AppliedIndex()
+	since := uint64(0)
+	if applied > lastIdx {
+		since = applied - lastIdx
+	}
+	return ReplicatorStatus{
+		JournalType:            "EMBEDDED",
+		Leader:                 r.serving.Load(),
+		LeaderRPCAddress:       r.leaderRPC(),
+		AppliedIndex:           r.fsm.AppliedIndex(),
+		EntriesSinceCheckpoint: since,
+		LastCheckpointTime:     last,
+	}
+}
+
+// Close leaves Raft running no longer: it shuts down and closes the stores.
+func (r *RaftReplicator) Close() error {
+	var err error
+	r.closeOnce.Do(func() {
+		r.serving.Store(false)
+		if r.raft != nil {
+			r.raft.DeregisterObserver(r.observer)
+			err = r.raft.Shutdown().Error()
+		}
+		close(r.stop)
+		if r.raft != nil {
+			<-r.done
+		}
+		r.closeStores()
+	})
+	return err
+}
+
+// raftFSM adapts the namespace to raft.FSM.
+type raftFSM struct{ r *RaftReplicator }
+
+func (a *raftFSM) Apply(l *raft.Log) any {
+	e, err := fsm.DecodeEntry(l.Data)
+	if err != nil {
+		// Replicas must not diverge: an entry this master cannot decode
+		// stops it, and an operator upgrades it before it rejoins.
+		a.r.log.Error("cannot decode committed journal entry; stopping", "index", l.Index, "error", err)
+		panic(fmt.Sprintf("journal entry %d: %v", l.Index, err))
+	}
+	return a.r.fsm.Apply(l.Index, e)
+}
+
+// Snapshot serialises the namespace now, while Raft holds off applies; the
+// bytes are then persisted while applying goes on.
+func (a *raftFSM) Snapshot() (raft.FSMSnapshot, error) {
+	var buf bytes.Buffer
+	h, err := a.r.fsm.WriteCheckpoint(&buf)
+	if err != nil {
+		return nil, err
+	}
+	return &fsmSnapshot{r: a.r, data: buf.Bytes(), header: h}, nil
+}
+
+func (a *raftFSM) Restore(rc io.ReadCloser) error {
+	defer rc.Close()
+	h, err := a.r.fsm.Restore(rc)
+	if err != nil {
+		return fmt.Errorf("restore snapshot: %w", err)
+	}
+	a.r.log.Info("restored namespace from snapshot", "applied_index", h.AppliedIndex, "inodes", h.InodeCount)
+	return nil
+}
+
+type fsmSnapshot struct {
+	r      *RaftReplicator
+	data   []byte
+	header fsm.CheckpointHeader
+}
+
+func (s *fsmSnapshot) Persist(sink raft.SnapshotSink) error {
+	if _, err := sink.Write(s.data); err != nil {
+		sink.Cancel()
+		return err
+	}
+	if err := sink.Close(); err != nil {
+		return err
+	}
+	s.r.mu.Lock()
+	s.r.lastSnapshot = time.Now()
+	s.r.lastSnapIndex = s.header.AppliedIndex
+	s.r.mu.Unlock()
+	if s.r.opts.Checkpoints != nil {
+		if loc, err := s.r.opts.Checkpoints.Write(context.Background(), s.header.AppliedIndex, s.data); err != nil {
+			s.r.log.Error("could not archive checkpoint on the UFS", "error", err)
+		} else {
+			s.r.log.Info("archived checkpoint", "location", loc, "bytes", len(s.data))
+		}
+	}
+	return nil
+}
+
+func (s *fsmSnapshot) Release() {}
