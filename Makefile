@@ -1,7 +1,7 @@
 # The documented way in: make build | test | demo | demo-stop | bench | lint | fuzz
 GO        ?= go
 BIN       := bin/halo
-HA        ?= none
+HA        ?= raft
 DEMO_DIR  ?= $(CURDIR)/.demo
 # Packages whose tests start real processes run one package at a time so a
 # 2-core machine is not oversubscribed.

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/halo-fs/halo/client"
+	"github.com/halo-fs/halo/fserr"
 )
 
 // DefaultLookupTimeout bounds how long `fs leader`, `fs masterInfo` and
@@ -86,8 +87,13 @@ type ExitCodeError struct{ Code int }
 
 func (e *ExitCodeError) Error() string { return fmt.Sprintf("exit status %d", e.Code) }
 
+// ExitCodeOutcomeUnknown is the exit code of a mutation whose outcome is
+// unknown, so that scripts can tell it from a failure (exit 1).
+const ExitCodeOutcomeUnknown = 3
+
 // ExitCode is the process exit code for the error a command returned: 0 for
-// nil, the code of an ExitCodeError, 1 for anything else.
+// nil, the code of an ExitCodeError, ExitCodeOutcomeUnknown for an
+// OutcomeUnknown error, 1 for anything else.
 func ExitCode(err error) int {
 	if err == nil {
 		return 0
@@ -95,6 +101,9 @@ func ExitCode(err error) int {
 	var exit *ExitCodeError
 	if errors.As(err, &exit) {
 		return exit.Code
+	}
+	if fserr.CodeOf(err) == fserr.OutcomeUnknown {
+		return ExitCodeOutcomeUnknown
 	}
 	return 1
 }

@@ -165,6 +165,8 @@ func TestExitCode(t *testing.T) {
 		{&ExitCodeError{Code: 1}, 1},
 		{&ExitCodeError{Code: 2}, 2},
 		{errors.New("boom"), 1},
+		{fserr.New(fserr.NotFound, "no /a"), 1},
+		{fserr.New(fserr.OutcomeUnknown, "create /a: outcome unknown"), ExitCodeOutcomeUnknown},
 	}
 	for _, tt := range tests {
 		if got := ExitCode(tt.err); got != tt.want {
@@ -208,6 +210,13 @@ func TestExecuteArgumentsAndErrors(t *testing.T) {
 		{"report unknown category", true, []string{"report", "weird"}, 1, "unknown report category"},
 		{"report capacity unsupported", true, []string{"report", "capacity"}, 1, "not supported"},
 		{"checkpoint dial failure", true, []string{"journal", "checkpoint"}, 1, "no master reachable"},
+		{"quorum info takes Alluxio's one-dash options", true, []string{"journal", "quorum", "info", "-domain", "MASTER"}, 1, "no master reachable"},
+		{"quorum remove needs an address", true, []string{"journal", "quorum", "remove", "-domain", "MASTER"}, 1, "missing -address"},
+		{"quorum remove needs a domain", true, []string{"journal", "quorum", "remove", "-address", "m2:19200"}, 1, "missing -domain"},
+		{"quorum job master domain", true, []string{"journal", "quorum", "info", "-domain", "JOB_MASTER"}, 1, "one journal domain"},
+		{"quorum elect unknown option", true, []string{"journal", "quorum", "elect", "-host", "m2"}, 1, "unknown shorthand flag"},
+		{"quorum elect stray argument", true, []string{"journal", "quorum", "elect", "-address", "m2:19200", "now"}, 1, `unexpected argument "now"`},
+		{"quorum help", true, []string{"journal", "quorum", "elect", "-h"}, 0, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -15,7 +15,7 @@ func NewFSAdminCommand(env *Env) *cobra.Command {
 	env.fillDefaults()
 	admin := newGroup("fsadmin", "Administer the Halo master cluster")
 	journal := newGroup("journal", "Operate on the masters' journal")
-	journal.AddCommand(env.checkpointCommand())
+	journal.AddCommand(env.checkpointCommand(), env.quorumCommand())
 	admin.AddCommand(env.reportCommand(), journal)
 	return admin
 }

@@ -166,16 +166,13 @@ func (f *pollingFinder) Report(addr string, err error) {
 		return
 	}
 	switch fserr.CodeOf(err) {
-	case fserr.NotLeader:
+	case fserr.NotLeader, fserr.Unavailable, fserr.OutcomeUnknown:
+		// A master that lost leadership mid-request may still name the
+		// new leader; otherwise poll again next time.
 		if hint := fserr.LeaderHintOf(err); hint != "" && hint != addr {
 			f.leader = hint
 			return
 		}
-		if f.leader == addr {
-			f.leader = ""
-		}
-	case fserr.Unavailable, fserr.OutcomeUnknown:
-		// Unreachable, hung or stepping down: poll again next time.
 		if f.leader == addr {
 			f.leader = ""
 		}

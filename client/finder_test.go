@@ -171,6 +171,14 @@ func TestPollingFinderCachesAndFollowsReports(t *testing.T) {
 		t.Fatalf("after hint Leader = %s; want c:1 without probing", got)
 	}
 
+	// So does a master that lost leadership mid-request and knows who
+	// took over.
+	f.Report("c:1", &fserr.Error{Code: fserr.OutcomeUnknown, LeaderHint: "b:1"})
+	if got := leader(); got != "b:1" || fleet.totalProbes() != probes {
+		t.Fatalf("after an outcome-unknown hint Leader = %s; want b:1 without probing", got)
+	}
+	f.Report("b:1", &fserr.Error{Code: fserr.NotLeader, LeaderHint: "c:1"})
+
 	// A definite error about the path says nothing about leadership.
 	f.Report("c:1", fserr.New(fserr.NotFound, "no such path"))
 	if got := leader(); got != "c:1" {

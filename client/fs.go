@@ -235,3 +235,45 @@ func (c *Client) Checkpoint(ctx context.Context) (*halopb.CheckpointResponse, er
 	})
 	return resp, err
 }
+
+// GetQuorumInfo returns the leader's view of the embedded journal quorum.
+func (c *Client) GetQuorumInfo(ctx context.Context) (*halopb.QuorumInfo, error) {
+	var info *halopb.QuorumInfo
+	err := c.invoke(ctx, read, "get quorum info", func(ctx context.Context, s halopb.MasterServiceClient) error {
+		resp, err := s.GetQuorumInfo(ctx, &halopb.Empty{})
+		info = resp
+		return err
+	})
+	return info, err
+}
+
+// TransferLeadership asks the leader to hand leadership to the quorum
+// member at address (its embedded journal address) and returns once the
+// new leader serves. A retry after a lost answer may be refused because
+// the target already leads: callers confirm with GetQuorumInfo.
+func (c *Client) TransferLeadership(ctx context.Context, address string) error {
+	req := &halopb.QuorumMemberRequest{Address: address}
+	return c.invoke(ctx, mutation, "transfer leadership to "+address, func(ctx context.Context, s halopb.MasterServiceClient) error {
+		_, err := s.TransferLeadership(ctx, req)
+		return err
+	})
+}
+
+// AddQuorumMember adds the master whose embedded journal address is
+// address to the quorum as a voter.
+func (c *Client) AddQuorumMember(ctx context.Context, address string) error {
+	req := &halopb.QuorumMemberRequest{Address: address}
+	return c.invoke(ctx, mutation, "add quorum member "+address, func(ctx context.Context, s halopb.MasterServiceClient) error {
+		_, err := s.AddQuorumMember(ctx, req)
+		return err
+	})
+}
+
+// RemoveQuorumMember removes the member at address from the quorum.
+func (c *Client) RemoveQuorumMember(ctx context.Context, address string) error {
+	req := &halopb.QuorumMemberRequest{Address: address}
+	return c.invoke(ctx, mutation, "remove quorum member "+address, func(ctx context.Context, s halopb.MasterServiceClient) error {
+		_, err := s.RemoveQuorumMember(ctx, req)
+		return err
+	})
+}

@@ -234,6 +234,9 @@ func (c *Client) exhausted(kind callKind, name string, uncertain bool, attempts 
 			"%s: outcome unknown, the master may or may not have applied it (%s after %d attempts in %s; last error: %s)",
 			name, why, attempts, elapsed, last)
 	}
+	if attempts == 0 {
+		return fserr.New(fserr.Unavailable, "%s: no leading master found (%s after %s): %s", name, why, elapsed, last)
+	}
 	return fserr.New(fserr.Unavailable, "%s: no master served the request (%s after %d attempts in %s; last error: %s)",
 		name, why, attempts, elapsed, last)
 }

@@ -102,6 +102,9 @@ type Config struct {
 	EmbeddedJournalEntrySizeMax   uint64
 	EmbeddedJournalMaxMessageSize uint64
 	SnapshotChunkSize             uint64
+	CheckpointArchiveFolder       string // halo.master.checkpoint.archive.folder
+	RaftTimeoutMultiplier         int    // halo.master.embedded.journal.timeout.multiplier
+	RaftTrailingLogs              uint64 // halo.master.embedded.journal.trailing.logs
 
 	// ZooKeeper.
 	ZooKeeperEnabled               bool

@@ -1,6 +1,13 @@
 package conf
 
-import "strings"
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
 
 // Keys that Load treats specially or that other packages look up by name.
 const (
@@ -28,6 +35,9 @@ const (
 	KeyLoginUsername            = "alluxio.security.login.username"
 	KeyUmask                    = "alluxio.security.authorization.permission.umask"
 	KeyJournalUFSOptionPrefix   = "alluxio.master.journal.ufs.option."
+	KeyCheckpointArchiveFolder  = "halo.master.checkpoint.archive.folder"
+	KeyRaftTimeoutMultiplier    = "halo.master.embedded.journal.timeout.multiplier"
+	KeyRaftTrailingLogs         = "halo.master.embedded.journal.trailing.logs"
 )
 
 // ZooKeeperDefaultPort is the port a ZooKeeper address without one gets.
@@ -172,6 +182,16 @@ var knownKeyTable = []keySpec{
 		description: "Raft quorum members host:port; defaults to the masters file hosts, else this host, at the embedded journal port.",
 		field:       func(c *Config) any { return &c.EmbeddedJournalAddresses },
 		portOf:      func(c *Config) int { return c.EmbeddedJournalPort }},
+	// Halo's own keys (Alluxio has none like them) use the halo. prefix.
+	{name: KeyCheckpointArchiveFolder, kind: kindString, def: "",
+		description: "Shared UFS folder (path or URI) that receives a copy of every embedded journal checkpoint; a wiped master or a new cluster starts from the newest good one.",
+		field:       func(c *Config) any { return &c.CheckpointArchiveFolder }},
+	{name: KeyRaftTimeoutMultiplier, kind: kindCount, def: "1",
+		description: "Multiplies Halo's LAN Raft timeouts (500ms heartbeat and election timeout) for slow or loaded machines.",
+		field:       func(c *Config) any { return &c.RaftTimeoutMultiplier }},
+	{name: KeyRaftTrailingLogs, kind: kindUint64, def: "10240",
+		description: "Journal entries kept after a checkpoint so that a briefly absent follower catches up without a snapshot install.",
+		field:       func(c *Config) any { return &c.RaftTrailingLogs }},
 	{name: KeyElectionTimeoutMin, kind: kindDuration, def: "10s",
 		description: "Lower bound of the Raft election timeout.",
 		field:       func(c *Config) any { return &c.ElectionTimeoutMin }},
@@ -332,4 +352,74 @@ func specsByName() map[string]*keySpec { return keyIndex }
 func IsKnownKey(key string) bool {
 	_, known := keyIndex[key]
 	return known || isPassThrough(key)
+}
+
+// assign parses value by spec's kind and stores it in spec's field.
+func assign(c *Config, spec *keySpec, value string) error {
+	parsed, err := parseKind(c, spec, value)
+	if err != nil {
+		return &KeyError{Key: spec.name, Value: value, Err: err}
+	}
+	if spec.field == nil {
+		return nil
+	}
+	switch field := spec.field(c).(type) {
+	case *string:
+		*field = parsed.(string)
+	case *JournalType:
+		*field = JournalType(parsed.(string))
+	case *bool:
+		*field = parsed.(bool)
+	case *int:
+		*field = parsed.(int)
+	case *uint64:
+		*field = parsed.(uint64)
+	case *uint32:
+		*field = parsed.(uint32)
+	case *time.Duration:
+		*field = parsed.(time.Duration)
+	case *[]string:
+		*field = parsed.([]string)
+	default:
+		panic(fmt.Sprintf("conf: key %s points at a field of unsupported type %T", spec.name, field))
+	}
+	return nil
+}
+
+func parseKind(c *Config, spec *keySpec, value string) (any, error) {
+	switch spec.kind {
+	case kindString:
+		return value, nil
+	case kindBool:
+		return ParseBool(value)
+	case kindCount:
+		n, err := strconv.Atoi(strings.TrimSpace(value))
+		if err != nil || n < 0 {
+			return nil, errors.New("want a whole number of 0 or more")
+		}
+		return n, nil
+	case kindUint64:
+		n, err := strconv.ParseUint(strings.TrimSpace(value), 10, 64)
+		if err != nil {
+			return nil, errors.New("want a whole number of 0 or more")
+		}
+		return n, nil
+	case kindPort:
+		return ParsePort(value)
+	case kindDuration:
+		return ParseDuration(value)
+	case kindSize:
+		return ParseSize(value)
+	case kindAddresses:
+		return ParseAddresses(value, spec.portOf(c))
+	case kindEnum:
+		upper := strings.ToUpper(strings.TrimSpace(value))
+		if !slices.Contains(spec.enum, upper) {
+			return nil, fmt.Errorf("want one of %s", strings.Join(spec.enum, ", "))
+		}
+		return upper, nil
+	case kindUmask:
+		return ParseUmask(value)
+	}
+	panic(fmt.Sprintf("conf: key %s has unknown kind %d", spec.name, spec.kind))
 }

@@ -12,7 +12,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 	"unicode"
 
 	"github.com/magiconair/properties"
@@ -189,17 +188,7 @@ func build(dir string, files confFiles, opts LoadOptions) (*Config, error) {
 		return nil, err
 	}
 
-	settings := make(map[string]setting, len(site)+len(opts.Overrides))
-	for key, value := range site {
-		settings[key] = setting{value: value, source: SourceSiteProperty, origin: files.sitePath}
-	}
-	for key, value := range opts.Overrides {
-		settings[key] = setting{value: strings.TrimSpace(value), source: SourceCLI, origin: "-D"}
-	}
-	for key, value := range haShortcut(ha) {
-		settings[key] = setting{value: value, source: SourceCLI, origin: "--ha=" + string(ha)}
-	}
-
+	settings := layerSettings(files.sitePath, site, opts.Overrides, ha)
 	r := &resolver{
 		settings:    settings,
 		specs:       keyIndex,
@@ -212,9 +201,11 @@ func build(dir string, files confFiles, opts LoadOptions) (*Config, error) {
 		failed:      make(map[string]error),
 	}
 	var problems []error
+	reported := make(map[string]bool)
 	report := func(err error) {
 		// A key that fails also fails every key referring to it; say it once.
-		if !slices.ContainsFunc(problems, func(seen error) bool { return seen.Error() == err.Error() }) {
+		if !reported[err.Error()] {
+			reported[err.Error()] = true
 			problems = append(problems, err)
 		}
 	}
@@ -255,6 +246,22 @@ func build(dir string, files confFiles, opts LoadOptions) (*Config, error) {
 		return nil, err
 	}
 	return c, nil
+}
+
+// layerSettings stacks the sources from lowest to highest precedence: the
+// site file, the -D overrides, the --ha shortcut.
+func layerSettings(sitePath string, site, overrides map[string]string, ha HAMode) map[string]setting {
+	settings := make(map[string]setting, len(site)+len(overrides))
+	for key, value := range site {
+		settings[key] = setting{value: value, source: SourceSiteProperty, origin: sitePath}
+	}
+	for key, value := range overrides {
+		settings[key] = setting{value: strings.TrimSpace(value), source: SourceCLI, origin: "-D"}
+	}
+	for key, value := range haShortcut(ha) {
+		settings[key] = setting{value: value, source: SourceCLI, origin: "--ha=" + string(ha)}
+	}
+	return settings
 }
 
 // parseSite reads alluxio-site.properties with expansion left to the
@@ -350,76 +357,6 @@ func joinHostPort(host string, port int) string {
 	return net.JoinHostPort(host, strconv.Itoa(port))
 }
 
-// assign parses value by spec's kind and stores it in spec's field.
-func assign(c *Config, spec *keySpec, value string) error {
-	parsed, err := parseKind(c, spec, value)
-	if err != nil {
-		return &KeyError{Key: spec.name, Value: value, Err: err}
-	}
-	if spec.field == nil {
-		return nil
-	}
-	switch field := spec.field(c).(type) {
-	case *string:
-		*field = parsed.(string)
-	case *JournalType:
-		*field = JournalType(parsed.(string))
-	case *bool:
-		*field = parsed.(bool)
-	case *int:
-		*field = parsed.(int)
-	case *uint64:
-		*field = parsed.(uint64)
-	case *uint32:
-		*field = parsed.(uint32)
-	case *time.Duration:
-		*field = parsed.(time.Duration)
-	case *[]string:
-		*field = parsed.([]string)
-	default:
-		panic(fmt.Sprintf("conf: key %s points at a field of unsupported type %T", spec.name, field))
-	}
-	return nil
-}
-
-func parseKind(c *Config, spec *keySpec, value string) (any, error) {
-	switch spec.kind {
-	case kindString:
-		return value, nil
-	case kindBool:
-		return ParseBool(value)
-	case kindCount:
-		n, err := strconv.Atoi(strings.TrimSpace(value))
-		if err != nil || n < 0 {
-			return nil, errors.New("want a whole number of 0 or more")
-		}
-		return n, nil
-	case kindUint64:
-		n, err := strconv.ParseUint(strings.TrimSpace(value), 10, 64)
-		if err != nil {
-			return nil, errors.New("want a whole number of 0 or more")
-		}
-		return n, nil
-	case kindPort:
-		return ParsePort(value)
-	case kindDuration:
-		return ParseDuration(value)
-	case kindSize:
-		return ParseSize(value)
-	case kindAddresses:
-		return ParseAddresses(value, spec.portOf(c))
-	case kindEnum:
-		upper := strings.ToUpper(strings.TrimSpace(value))
-		if !slices.Contains(spec.enum, upper) {
-			return nil, fmt.Errorf("want one of %s", strings.Join(spec.enum, ", "))
-		}
-		return upper, nil
-	case kindUmask:
-		return ParseUmask(value)
-	}
-	panic(fmt.Sprintf("conf: key %s has unknown kind %d", spec.name, spec.kind))
-}
-
 // allKeys lists the known keys and the set ones, sorted, so errors come
 // out in a stable order.
 func allKeys(settings map[string]setting) []string {
@@ -434,91 +371,6 @@ func allKeys(settings map[string]setting) []string {
 	}
 	sort.Strings(keys)
 	return keys
-}
-
-// maxSuggestions bounds the edit-distance work spent on unknown keys; a
-// file with hundreds of them is not a file of typos.
-const maxSuggestions = 20
-
-func unknownKeyWarnings(settings map[string]setting) []string {
-	var unknown []string
-	for key := range settings {
-		if !IsKnownKey(key) {
-			unknown = append(unknown, key)
-		}
-	}
-	sort.Strings(unknown)
-	warnings := make([]string, 0, len(unknown))
-	for i, key := range unknown {
-		warning := fmt.Sprintf("unknown property %s (from %s) is ignored", key, settings[key].origin)
-		if i < maxSuggestions {
-			if suggestion, ok := closestKnownKey(key); ok {
-				warning += "; did you mean " + suggestion + "?"
-			}
-		}
-		warnings = append(warnings, warning)
-	}
-	return warnings
-}
-
-// doubtfulSettingWarnings flags settings that are legal but probably not
-// what the operator meant.
-func doubtfulSettingWarnings(c *Config) []string {
-	var warnings []string
-	if c.HA == HAZooKeeper && len(c.Masters) > 1 && !strings.Contains(c.JournalFolder, "://") {
-		warnings = append(warnings, fmt.Sprintf(
-			"%s=%s is a local path, but ZooKeeper mode needs a journal folder every master can read (hdfs://, a shared mount)",
-			KeyJournalFolder, c.JournalFolder))
-	}
-	if c.HA == HARaft && len(c.EmbeddedJournalAddresses) == 2 {
-		warnings = append(warnings, fmt.Sprintf(
-			"%s lists two masters: a two-member Raft quorum survives no failure; use three",
-			KeyEmbeddedJournalAddresses))
-	}
-	return warnings
-}
-
-// closestKnownKey suggests a known key within a small edit distance.
-func closestKnownKey(key string) (string, bool) {
-	const maxDistance = 3
-	best, bestDistance := "", maxDistance+1
-	for name := range keyIndex {
-		if abs(len(name)-len(key)) > maxDistance {
-			continue
-		}
-		if d := editDistance(key, name); d < bestDistance || d == bestDistance && name < best {
-			best, bestDistance = name, d
-		}
-	}
-	return best, best != ""
-}
-
-// editDistance is the Levenshtein distance between a and b, in bytes.
-func editDistance(a, b string) int {
-	previous := make([]int, len(b)+1)
-	current := make([]int, len(b)+1)
-	for j := range previous {
-		previous[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		current[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			current[j] = min(previous[j]+1, current[j-1]+1, previous[j-1]+cost)
-		}
-		previous, current = current, previous
-	}
-	return previous[len(b)]
-}
-
-func abs(n int) int {
-	if n < 0 {
-		return -n
-	}
-	return n
 }
 
 func isSpaceOrControl(r rune) bool {

@@ -179,3 +179,31 @@ func TestZooKeeperWithEmbeddedJournalIsASentinel(t *testing.T) {
 		t.Errorf("Validate() = %v, want ErrNoZooKeeperWithEmbeddedJournal", err)
 	}
 }
+
+func TestUnknownMachineFactsNeedExplicitKeys(t *testing.T) {
+	failing := func() (string, error) { return "", errors.New("no such thing") }
+	tests := []struct {
+		name string
+		site string
+		set  func(*LoadOptions)
+		key  string
+	}{
+		{name: "host name", site: "alluxio.master.embedded.journal.addresses=m1,m2,m3",
+			set: func(o *LoadOptions) { o.Hostname = failing }, key: KeyMasterHostname},
+		{name: "user", set: func(o *LoadOptions) { o.CurrentUser = failing }, key: KeyLoginUsername},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := writeConfDir(t, map[string]string{SiteFileName: tt.site})
+			opts := testOptions(dir, nil)
+			tt.set(&opts)
+			_, err := Load(opts)
+			checkKeyError(t, err, tt.key, "no such thing")
+
+			opts.Overrides = map[string]string{tt.key: "given"}
+			if _, err := Load(opts); err != nil {
+				t.Errorf("with %s set: %v", tt.key, err)
+			}
+		})
+	}
+}

@@ -19,7 +19,9 @@ func applyAddMountPoint(f *FSM, e *halopb.Entry) (uint64, error) {
 	if !e.GetCaller().GetSuperuser() && e.Caller != nil {
 		return 0, fserr.New(fserr.PermissionDenied, "permission denied: only a superuser can mount (user=%s)", e.Caller.User)
 	}
-	for _, m := range f.mounts.byID {
+	// In id order: the error names the first overlap, and that message is
+	// kept in the operation table, so it must be the same on every replica.
+	for _, m := range f.mounts.sorted() {
 		if sameOrNestedURI(m.ufsURI, op.UfsUri) && len(m.parts) > 0 && len(parts) > 0 {
 			return 0, fserr.New(fserr.InvalidArgument, "cannot mount %s at %s: it overlaps %s mounted at %s", op.UfsUri, op.Path, m.ufsURI, JoinPath(m.parts))
 		}

@@ -194,8 +194,8 @@ func isFrameDamage(err error) bool {
 }
 
 // recoverSegment verifies one segment and returns the index of its last
-// record (first-1 when it holds none). Damage in the last segment that can
-// only be a torn write is cut off; any other damage is ErrCorrupt.
+// record (first-1 when it holds none), cutting off a torn tail of the last
+// segment.
 func (j *Journal) recoverSegment(first uint64, isLast bool) (uint64, error) {
 	path := j.path(segmentName(first))
 	flag := os.O_RDONLY
@@ -207,12 +207,42 @@ func (j *Journal) recoverSegment(first uint64, isLast bool) (uint64, error) {
 		return 0, fmt.Errorf("open segment: %w", err)
 	}
 	defer f.Close()
-	size, err := readSegmentHeader(f, path, first)
+	info, err := f.Stat()
 	if err != nil {
-		return 0, err
+		return 0, fmt.Errorf("stat %s: %w", path, err)
 	}
+	scan, err := scanSegment(f, info.Size(), path, first, isLast)
+	if err != nil || scan.tornAt < 0 {
+		return scan.last, err
+	}
+	if err := f.Truncate(scan.tornAt); err != nil {
+		return 0, fmt.Errorf("truncate torn tail of %s at byte offset %d: %w", path, scan.tornAt, err)
+	}
+	if err := f.Sync(); err != nil {
+		return 0, fmt.Errorf("sync %s after truncating its torn tail: %w", path, err)
+	}
+	j.logger.Warn("cut off the torn tail of the journal left by a crash",
+		"file", path, "offset", scan.tornAt, "dropped_bytes", info.Size()-scan.tornAt,
+		"reason", scan.damage.Error(), "last_index", scan.last)
+	return scan.last, nil
+}
 
-	fr := newFrameReader(f, segmentHeaderSize, size)
+// segmentScan is what scanSegment found in one segment.
+type segmentScan struct {
+	last   uint64 // index of the last intact record; first-1 when there is none
+	tornAt int64  // byte offset where a torn tail starts, to be cut off; -1 when there is none
+	damage error  // what is wrong at tornAt
+}
+
+// scanSegment verifies the segment in r (size bytes, named path, expected to
+// start at index first). Damage is ErrCorrupt, except in the last segment
+// when it can only be a torn write (see laterBatchOffset): then tornAt says
+// where the file must be cut. It only reads; the caller does the cutting.
+func scanSegment(r io.ReaderAt, size int64, path string, first uint64, isLast bool) (segmentScan, error) {
+	if err := checkSegmentHeader(r, size, path, first); err != nil {
+		return segmentScan{}, err
+	}
+	fr := newFrameReader(io.NewSectionReader(r, segmentHeaderSize, size-segmentHeaderSize), segmentHeaderSize, size)
 	scratch := make([]byte, 0, 64<<10)
 	next := first
 	for {
@@ -220,70 +250,50 @@ func (j *Journal) recoverSegment(first uint64, isLast bool) (uint64, error) {
 		h, _, err := fr.next(scratch)
 		switch {
 		case errors.Is(err, io.EOF):
-			return next - 1, nil
+			return segmentScan{last: next - 1, tornAt: -1}, nil
 		case err == nil && h.index != next:
-			return 0, fmt.Errorf("%w: %s at byte offset %d: record has index %d, want %d",
+			return segmentScan{}, fmt.Errorf("%w: %s at byte offset %d: record has index %d, want %d",
 				ErrCorrupt, path, offset, h.index, next)
 		case err == nil:
 			next++
 		case !isFrameDamage(err):
-			return 0, fmt.Errorf("read %s at byte offset %d: %w", path, offset, err)
+			return segmentScan{}, fmt.Errorf("read %s at byte offset %d: %w", path, offset, err)
 		case !isLast:
-			return 0, fmt.Errorf("%w: %s at byte offset %d (record %d): %w", ErrCorrupt, path, offset, next, err)
+			return segmentScan{}, fmt.Errorf("%w: %s at byte offset %d (record %d): %w", ErrCorrupt, path, offset, next, err)
 		default:
-			return j.cutTornTail(f, path, offset, size, next, err)
+			tail := make([]byte, size-offset)
+			if _, err := r.ReadAt(tail, offset); err != nil {
+				return segmentScan{}, fmt.Errorf("read %s at byte offset %d: %w", path, offset, err)
+			}
+			if p := laterBatchOffset(tail, next); p >= 0 {
+				return segmentScan{}, fmt.Errorf("%w: %s at byte offset %d (record %d): %w, and a valid record of a later batch follows at byte offset %d",
+					ErrCorrupt, path, offset, next, err, offset+int64(p))
+			}
+			return segmentScan{last: next - 1, tornAt: offset, damage: err}, nil
 		}
 	}
 }
 
-// readSegmentHeader checks the header of an open segment, leaves f positioned
-// after it and returns the file size.
-func readSegmentHeader(f *os.File, path string, first uint64) (int64, error) {
-	info, err := f.Stat()
-	if err != nil {
-		return 0, fmt.Errorf("stat %s: %w", path, err)
+// checkSegmentHeader verifies the header of a segment of size bytes.
+func checkSegmentHeader(r io.ReaderAt, size int64, path string, first uint64) error {
+	if size < segmentHeaderSize {
+		return fmt.Errorf("%w: %s is %d bytes, shorter than a segment header", ErrCorrupt, path, size)
 	}
 	header := make([]byte, segmentHeaderSize)
-	if _, err := io.ReadFull(f, header); err != nil {
-		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-			return 0, fmt.Errorf("%w: %s is %d bytes, shorter than a segment header", ErrCorrupt, path, info.Size())
-		}
-		return 0, fmt.Errorf("read %s: %w", path, err)
+	if _, err := r.ReadAt(header, 0); err != nil {
+		return fmt.Errorf("read %s: %w", path, err)
 	}
 	headerFirst, err := decodeSegmentHeader(header)
 	if errors.Is(err, ErrUnsupportedVersion) {
-		return 0, fmt.Errorf("%s: %w", path, err)
+		return fmt.Errorf("%s: %w", path, err)
 	}
 	if err != nil {
-		return 0, fmt.Errorf("%w: %s: %w", ErrCorrupt, path, err)
+		return fmt.Errorf("%w: %s: %w", ErrCorrupt, path, err)
 	}
 	if headerFirst != first {
-		return 0, fmt.Errorf("%w: %s: header says the first index is %d, the name says %d", ErrCorrupt, path, headerFirst, first)
+		return fmt.Errorf("%w: %s: header says the first index is %d, the name says %d", ErrCorrupt, path, headerFirst, first)
 	}
-	return info.Size(), nil
-}
-
-// cutTornTail handles damage at offset in the last segment: it truncates the
-// file there when the damage can only be a torn write (see laterBatchOffset),
-// and returns ErrCorrupt otherwise.
-func (j *Journal) cutTornTail(f *os.File, path string, offset, size int64, next uint64, damage error) (uint64, error) {
-	tail := make([]byte, size-offset)
-	if _, err := f.ReadAt(tail, offset); err != nil {
-		return 0, fmt.Errorf("read %s at byte offset %d: %w", path, offset, err)
-	}
-	if p := laterBatchOffset(tail, next); p >= 0 {
-		return 0, fmt.Errorf("%w: %s at byte offset %d (record %d): %w, and a valid record of a later batch follows at byte offset %d",
-			ErrCorrupt, path, offset, next, damage, offset+int64(p))
-	}
-	if err := f.Truncate(offset); err != nil {
-		return 0, fmt.Errorf("truncate torn tail of %s at byte offset %d: %w", path, offset, err)
-	}
-	if err := f.Sync(); err != nil {
-		return 0, fmt.Errorf("sync %s after truncating its torn tail: %w", path, err)
-	}
-	j.logger.Warn("cut off the torn tail of the journal left by a crash",
-		"file", path, "offset", offset, "dropped_bytes", size-offset, "reason", damage.Error(), "last_index", next-1)
-	return next - 1, nil
+	return nil
 }
 
 // createSegment creates the segment whose first record will have index first

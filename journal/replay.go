@@ -74,11 +74,15 @@ func (j *Journal) replaySegment(first, after, last uint64, fn func(uint64, []byt
 		return 0, fmt.Errorf("replay: %w", err)
 	}
 	defer f.Close()
-	size, err := readSegmentHeader(f, path, first)
+	info, err := f.Stat()
 	if err != nil {
+		return 0, fmt.Errorf("replay: %w", err)
+	}
+	size := info.Size()
+	if err := checkSegmentHeader(f, size, path, first); err != nil {
 		return 0, err
 	}
-	fr := newFrameReader(f, segmentHeaderSize, size)
+	fr := newFrameReader(io.NewSectionReader(f, segmentHeaderSize, size-segmentHeaderSize), segmentHeaderSize, size)
 	next := first
 	for next <= last {
 		offset := fr.offset

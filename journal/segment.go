@@ -103,13 +103,16 @@ func (h frameHeader) batchFirst() uint64 { return h.index - uint64(h.batchPos) }
 
 // encodeFrame appends the frame of one record to dst.
 func encodeFrame(dst []byte, index uint64, batchPos uint32, payload []byte) []byte {
-	var h [frameHeaderSize]byte
+	start := len(dst)
+	// The header is built in place: a local array passed to crc32 would
+	// escape to the heap, one allocation per record.
+	dst = append(dst, make([]byte, frameHeaderSize)...)
+	h := dst[start:]
 	binary.LittleEndian.PutUint32(h[0:4], uint32(len(payload)))
 	binary.LittleEndian.PutUint32(h[4:8], crc32.Checksum(payload, castagnoli))
 	binary.LittleEndian.PutUint64(h[8:16], index)
 	binary.LittleEndian.PutUint32(h[16:20], batchPos)
 	binary.LittleEndian.PutUint32(h[20:24], crc32.Checksum(h[:20], castagnoli))
-	dst = append(dst, h[:]...)
 	return append(dst, payload...)
 }
 

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DEMO_DIR=${DEMO_DIR:-$PWD/.demo}
-HA=${HA:-none}
+HA=${HA:-raft}
 BIN=$PWD/bin/halo
 CONF=$DEMO_DIR/conf
 
@@ -51,19 +51,48 @@ PROPS
     echo $! >"$DEMO_DIR/pids/master-127.0.0.1.pid"
     wait_ready 127.0.0.1 19999
     ;;
+  raft)
+    cat >"$CONF/alluxio-site.properties" <<PROPS
+# Written by scripts/demo.sh: three masters on 127.0.0.1-3 with the default
+# ports, replicating the namespace through the embedded journal (Raft).
+alluxio.master.embedded.journal.addresses=127.0.0.1:19200,127.0.0.2:19200,127.0.0.3:19200
+alluxio.master.journal.type=EMBEDDED
+alluxio.master.mount.table.root.ufs=$DEMO_DIR/underFSStorage
+halo.master.checkpoint.archive.folder=$DEMO_DIR/checkpoints
+alluxio.work.dir=$DEMO_DIR
+PROPS
+    printf '127.0.0.1\n127.0.0.2\n127.0.0.3\n' >"$CONF/masters"
+    mkdir -p "$DEMO_DIR/checkpoints"
+    for i in 1 2 3; do
+      h=127.0.0.$i
+      opts=(--conf "$CONF" -D alluxio.master.hostname=$h -D alluxio.master.journal.folder=$DEMO_DIR/journal/$h)
+      "$BIN" "${opts[@]}" format >/dev/null
+      nohup "$BIN" "${opts[@]}" master >"$DEMO_DIR/logs/master-$h.log" 2>&1 &
+      echo $! >"$DEMO_DIR/pids/master-$h.pid"
+    done
+    leader=""
+    for _ in $(seq 1 300); do
+      for i in 1 2 3; do
+        if curl -fsS "http://127.0.0.$i:19999/health/ready" >/dev/null 2>&1; then leader=127.0.0.$i; break 2; fi
+      done
+      sleep 0.1
+    done
+    if [ -z "$leader" ]; then echo "no leader elected; see $DEMO_DIR/logs" >&2; exit 1; fi
+    ;;
   *)
-    echo "HA=$HA is not available yet in the demo" >&2
+    echo "HA=$HA is not available in the demo (use none or raft)" >&2
     exit 2
     ;;
   esac
   cat <<MSG
-Halo is running ($HA): master 127.0.0.1:19998, web http://127.0.0.1:19999/health
+Halo is running (--ha=$HA): masters $(cat "$CONF/masters" | tr '\n' ' ')(RPC 19998, web 19999, Raft 19200)
 Configuration: $CONF
 Try:
   export ALLUXIO_CONF_DIR=$CONF
   bin/halo fs leader
   bin/halo fs mkdir /demo && bin/halo fs touch /demo/hello && bin/halo fs ls -R /
   bin/halo fsadmin report
+  kill -9 \$(cat $DEMO_DIR/pids/master-\$(bin/halo fs leader).pid); sleep 2; bin/halo fs leader
   bin/halo bench master --operation CreateFile --threads 16 --duration 10s
 Stop it with: make demo-stop
 MSG

@@ -12,11 +12,6 @@ import (
 	"github.com/halo-fs/halo/ufs/adapters"
 )
 
-// checkpointArchiveKey names the shared UFS folder that receives a copy of
-// every Raft snapshot. Alluxio has no such key; Halo's own keys use the
-// halo. prefix.
-const checkpointArchiveKey = "halo.master.checkpoint.archive.folder"
-
 // raftDir is where the embedded journal keeps its log and snapshots.
 func raftDir(folder string) string { return filepath.Join(folder, "raft") }
 
@@ -32,14 +27,14 @@ func runRaftMaster(ctx context.Context, cfg *conf.Config, g *globals) error {
 	}
 	f := fsm.New(fsmConfig(cfg))
 	var archive *server.CheckpointArchive
-	if uri := cfg.Properties[checkpointArchiveKey]; uri != "" {
+	if uri := cfg.CheckpointArchiveFolder; uri != "" {
 		store, err := adapters.NewRegistry().Open(ctx, uri, cfg.PropertiesWithPrefix("alluxio.underfs."))
 		if err != nil {
-			return fmt.Errorf("%s=%s: %w", checkpointArchiveKey, uri, err)
+			return fmt.Errorf("%s=%s: %w", conf.KeyCheckpointArchiveFolder, uri, err)
 		}
 		archive = &server.CheckpointArchive{Store: store, Log: log.Named("archive")}
 	}
-	timing := server.DefaultRaftTiming().Scaled(timingMultiplier(cfg))
+	timing := raftTiming(cfg)
 	rep, err := server.NewRaftReplicator(server.RaftOptions{
 		Dir:           raftDir(folder),
 		LocalAddress:  cfg.EmbeddedJournalAddress(),
@@ -47,6 +42,7 @@ func runRaftMaster(ctx context.Context, cfg *conf.Config, g *globals) error {
 		RPCAddresses:  cfg.RPCAddresses,
 		FSM:           f,
 		SnapshotEvery: cfg.CheckpointPeriodEntries,
+		TrailingLogs:  cfg.RaftTrailingLogs,
 		Timing:        timing,
 		Checkpoints:   archive,
 		Logger:        log,
@@ -58,12 +54,15 @@ func runRaftMaster(ctx context.Context, cfg *conf.Config, g *globals) error {
 	return serve(ctx, m, log)
 }
 
-// timingMultiplier reads halo.master.embedded.journal.timing.multiplier,
-// which scales every Raft timeout for slow or loaded machines.
-func timingMultiplier(cfg *conf.Config) float64 {
-	var m float64 = 1
-	if v := cfg.Properties["halo.master.embedded.journal.timing.multiplier"]; v != "" {
-		fmt.Sscanf(v, "%g", &m)
+// raftTiming uses Halo's LAN defaults unless the deployment set Alluxio's
+// election timeout explicitly (Alluxio's own 10 s default is meant for
+// Ratis and would make every failover take tens of seconds).
+func raftTiming(cfg *conf.Config) server.RaftTiming {
+	t := server.DefaultRaftTiming()
+	if cfg.Source(conf.KeyElectionTimeoutMin) != conf.SourceDefault {
+		t.HeartbeatTimeout = cfg.ElectionTimeoutMin
+		t.ElectionTimeout = cfg.ElectionTimeoutMin
+		t.LeaderLeaseTimeout = cfg.ElectionTimeoutMin / 2
 	}
-	return m
+	return t.Scaled(float64(max(cfg.RaftTimeoutMultiplier, 1)))
 }
