@@ -187,7 +187,7 @@ var knownKeyTable = []keySpec{
 		description: "Shared UFS folder (path or URI) that receives a copy of every embedded journal checkpoint; a wiped master or a new cluster starts from the newest good one.",
 		field:       func(c *Config) any { return &c.CheckpointArchiveFolder }},
 	{name: KeyRaftTimeoutMultiplier, kind: kindCount, def: "1",
-		description: "Multiplies Halo's LAN Raft timeouts (500ms heartbeat and election timeout) for slow or loaded machines.",
+		description: "Multiplies Halo's LAN Raft timeouts (600ms heartbeat and election timeout, 500ms leader lease) for slow or loaded machines.",
 		field:       func(c *Config) any { return &c.RaftTimeoutMultiplier }},
 	{name: KeyRaftTrailingLogs, kind: kindUint64, def: "10240",
 		description: "Journal entries kept after a checkpoint so that a briefly absent follower catches up without a snapshot install.",

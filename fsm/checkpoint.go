@@ -34,6 +34,13 @@ const (
 	// maxCheckpointRecord bounds one record so that a corrupt length cannot
 	// make the reader allocate without limit.
 	maxCheckpointRecord = 64 << 20
+
+	// ioBufferBytes buffers checkpoint reads and writes.
+	ioBufferBytes = 256 << 10
+
+	// maxPreallocatedIDs bounds what the header's inode count, not yet
+	// checked, may make Restore allocate up front.
+	maxPreallocatedIDs = 1 << 16
 )
 
 // ErrCorruptCheckpoint is wrapped by every checkpoint decoding error.
@@ -118,7 +125,7 @@ func (f *FSM) WriteCheckpoint(w io.Writer) (CheckpointHeader, error) {
 		MountCount:   uint64(len(f.mounts.byID)),
 		OpCount:      uint64(f.ops.len()),
 	}
-	cw := &checksumWriter{w: bufio.NewWriterSize(w, 1<<20), crc: crc32.New(castagnoli)}
+	cw := &checksumWriter{w: bufio.NewWriterSize(w, ioBufferBytes), crc: crc32.New(castagnoli)}
 	if err := cw.write(h.marshal()); err != nil {
 		return h, err
 	}
@@ -271,7 +278,7 @@ type restoreState struct {
 }
 
 func (f *FSM) decodeCheckpoint(r io.Reader) (CheckpointHeader, error) {
-	cr := &checksumReader{r: bufio.NewReaderSize(r, 1<<20)}
+	cr := &checksumReader{r: bufio.NewReaderSize(r, ioBufferBytes)}
 	hb, err := cr.readFull(headerBytes)
 	if err != nil {
 		return CheckpointHeader{}, fmt.Errorf("%w: header: %v", ErrCorruptCheckpoint, err)
@@ -280,7 +287,7 @@ func (f *FSM) decodeCheckpoint(r io.Reader) (CheckpointHeader, error) {
 	if err != nil {
 		return h, err
 	}
-	st := &restoreState{ids: make([]uint64, 0, min(h.InodeCount, 1<<24)), opKeys: map[opKey]struct{}{}}
+	st := &restoreState{ids: make([]uint64, 0, min(h.InodeCount, maxPreallocatedIDs)), opKeys: map[opKey]struct{}{}}
 	var inodes, mounts, ops uint64
 	rec := &halopb.InodeRecord{}
 	for {

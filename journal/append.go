@@ -2,6 +2,7 @@ package journal
 
 import (
 	"fmt"
+	"math"
 )
 
 // maxRetainedFrameBuf bounds the encoding buffer kept between batches, so one
@@ -30,6 +31,9 @@ func (j *Journal) AppendBatch(recs [][]byte) (first uint64, err error) {
 	}
 	if len(recs) == 0 {
 		return first, nil
+	}
+	if uint64(len(recs)) > math.MaxUint64-first {
+		return 0, fmt.Errorf("%w: %d records after index %d overflow the index space", ErrIndexOutOfRange, len(recs), first-1)
 	}
 	for i, rec := range recs {
 		if len(rec) > MaxRecordBytes {

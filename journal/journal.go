@@ -109,8 +109,10 @@ func (o Options) withDefaults() (Options, error) {
 	return o, nil
 }
 
-// Journal is an open journal folder. AppendBatch must be called from one
-// goroutine at a time; every other method is safe to call concurrently with it.
+// Journal is an open journal folder. Its methods are safe for concurrent use.
+// AppendBatch calls are serialized; the server's committer is meant to be
+// their only caller, and Replay, checkpoints and LastIndex do not wait for its
+// fsyncs.
 type Journal struct {
 	dir       string
 	opts      Options
@@ -121,7 +123,7 @@ type Journal struct {
 	// writeMu serializes AppendBatch, segment rotation and Close, and guards
 	// the writer state below.
 	writeMu     sync.Mutex
-	active      *os.File // the segment being appended to, opened O_APPEND
+	active      *os.File // the segment being appended to
 	activeFirst uint64   // index of the first record the active segment holds or will hold
 	activeSize  int64
 	frameBuf    []byte // reused encoding buffer

@@ -283,3 +283,27 @@ func TestReplayConcurrentWithAppend(t *testing.T) {
 	default:
 	}
 }
+
+func TestWriteFailureIsSticky(t *testing.T) {
+	dir := formatTestDir(t)
+	j := openTestJournal(t, Options{Dir: dir})
+	appendTestBatches(t, j, 3)
+	// Closing the segment underneath the writer makes the next write fail
+	// as a full disk or an I/O error would.
+	j.active.Close()
+	if _, err := j.AppendBatch(testRecords(4, 1)); err == nil {
+		t.Fatal("AppendBatch to a closed segment succeeded")
+	}
+	for i := 0; i < 2; i++ {
+		if _, err := j.AppendBatch(testRecords(4, 1)); !errors.Is(err, ErrWriteFailed) {
+			t.Fatalf("AppendBatch after a failed write: error = %v, want ErrWriteFailed", err)
+		}
+	}
+	if j.LastIndex() != 3 {
+		t.Errorf("LastIndex() = %d after failed appends, want 3", j.LastIndex())
+	}
+	j.Close()
+	j = openTestJournal(t, Options{Dir: dir})
+	checkReplay(t, j, 0, 3)
+	appendTestBatches(t, j, 1)
+}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -107,82 +108,122 @@ func (j *Journal) recover() error {
 	if err != nil {
 		return err
 	}
-	if len(listing.leftovers) > 0 {
-		for _, name := range listing.leftovers {
-			if err := os.Remove(filepath.Join(j.dir, name)); err != nil {
-				return fmt.Errorf("remove leftover %s: %w", filepath.Join(j.dir, name), err)
-			}
-			j.logger.Info("removed leftover of an interrupted write", "file", name)
-		}
-		if err := syncDir(j.dir); err != nil {
-			return err
-		}
+	if err := j.removeLeftovers(listing.leftovers); err != nil {
+		return err
 	}
-
-	var lastIndex uint64
-	for i, first := range listing.segments {
-		if i > 0 && first != lastIndex+1 {
-			return fmt.Errorf("%w: segment %s starts at index %d, but the segment before it ends at index %d",
-				ErrCorrupt, j.path(segmentName(first)), first, lastIndex)
-		}
-		if lastIndex, err = j.recoverSegment(first, i == len(listing.segments)-1); err != nil {
-			return err
-		}
+	lastIndex, err := j.recoverSegments(listing.segments)
+	if err != nil {
+		return err
 	}
-
-	var newestCheckpoint uint64
-	if len(listing.checkpoints) > 0 {
-		newestCheckpoint = listing.checkpoints[0].Index
+	if len(listing.segments) == 0 && len(listing.checkpoints) > 0 {
+		// Every segment was removed after checkpoints: the newest
+		// checkpoint is where the journal continues.
+		lastIndex = listing.checkpoints[0].Index
 	}
-	if len(listing.segments) == 0 {
-		// Every segment was removed after checkpoints (or never written):
-		// the newest checkpoint is where the journal continues.
-		lastIndex = newestCheckpoint
-	} else {
-		oldest := listing.segments[0]
-		if oldest > 1 && newestCheckpoint < oldest-1 {
-			return fmt.Errorf("%w: records before index %d are missing: the oldest segment %s starts there and no checkpoint covers them",
-				ErrCorrupt, oldest, j.path(segmentName(oldest)))
-		}
-		if newestCheckpoint > lastIndex {
-			return fmt.Errorf("%w: checkpoint %s is ahead of the last journal record (index %d): acknowledged records were lost",
-				ErrCorrupt, listing.checkpoints[0].Path, lastIndex)
-		}
+	if err := j.checkCoverage(listing, lastIndex); err != nil {
+		return err
 	}
-
-	if len(listing.segments) == 0 {
-		f, err := j.createSegment(lastIndex + 1)
-		if err != nil {
-			return err
-		}
-		j.active, j.activeFirst, j.activeSize = f, lastIndex+1, segmentHeaderSize
-		listing.segments = []uint64{lastIndex + 1}
-	} else {
-		first := listing.segments[len(listing.segments)-1]
-		path := j.path(segmentName(first))
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
-		if err != nil {
-			return fmt.Errorf("open segment for append: %w", err)
-		}
-		info, err := f.Stat()
-		if err != nil {
-			f.Close()
-			return fmt.Errorf("stat %s: %w", path, err)
-		}
-		j.active, j.activeFirst, j.activeSize = f, first, info.Size()
+	segments, err := j.openActive(listing.segments, lastIndex)
+	if err != nil {
+		return err
 	}
 
 	j.mu.Lock()
 	j.lastIndex = lastIndex
-	j.segments = listing.segments
+	j.segments = segments
 	j.checkpoints = listing.checkpoints
 	plan := j.planRemovalLocked()
 	j.mu.Unlock()
 	j.removeFiles(plan)
 
 	j.logger.Info("opened journal", "folder", j.dir, "last_index", lastIndex,
-		"segments", len(listing.segments), "checkpoints", len(listing.checkpoints))
+		"segments", len(segments), "checkpoints", len(listing.checkpoints))
 	return nil
+}
+
+func (j *Journal) removeLeftovers(names []string) error {
+	if len(names) == 0 {
+		return nil
+	}
+	for _, name := range names {
+		if err := os.Remove(j.path(name)); err != nil {
+			return fmt.Errorf("remove leftover %s: %w", j.path(name), err)
+		}
+		j.logger.Info("removed leftover of an interrupted write", "file", name)
+	}
+	return syncDir(j.dir)
+}
+
+// recoverSegments verifies the segments in order and that their indexes run
+// on from one to the next, and returns the last index they hold (0 when
+// there are none).
+func (j *Journal) recoverSegments(segments []uint64) (uint64, error) {
+	var lastIndex uint64
+	for i, first := range segments {
+		if first == 0 {
+			return 0, fmt.Errorf("%w: segment %s: indexes start at 1", ErrCorrupt, j.path(segmentName(first)))
+		}
+		if i > 0 && first != lastIndex+1 {
+			return 0, fmt.Errorf("%w: segment %s starts at index %d, but the segment before it ends at index %d",
+				ErrCorrupt, j.path(segmentName(first)), first, lastIndex)
+		}
+		var err error
+		if lastIndex, err = j.recoverSegment(first, i == len(segments)-1); err != nil {
+			return 0, err
+		}
+	}
+	return lastIndex, nil
+}
+
+// checkCoverage refuses a folder whose segments and checkpoints do not
+// describe one unbroken history: records missing before the oldest segment,
+// or a checkpoint of records the segments no longer hold.
+func (j *Journal) checkCoverage(listing folderListing, lastIndex uint64) error {
+	if lastIndex == math.MaxUint64 {
+		return fmt.Errorf("%w: the last index is %d, no room for another record", ErrCorrupt, lastIndex)
+	}
+	if len(listing.segments) == 0 {
+		return nil
+	}
+	var newestCheckpoint uint64
+	if len(listing.checkpoints) > 0 {
+		newestCheckpoint = listing.checkpoints[0].Index
+	}
+	if oldest := listing.segments[0]; oldest > 1 && newestCheckpoint < oldest-1 {
+		return fmt.Errorf("%w: records before index %d are missing: the oldest segment %s starts there and no checkpoint covers them",
+			ErrCorrupt, oldest, j.path(segmentName(oldest)))
+	}
+	if newestCheckpoint > lastIndex {
+		return fmt.Errorf("%w: checkpoint %s is ahead of the last journal record (index %d): acknowledged records were lost",
+			ErrCorrupt, listing.checkpoints[0].Path, lastIndex)
+	}
+	return nil
+}
+
+// openActive opens the last segment for appending, or creates the first
+// one, and returns the segment list including it.
+func (j *Journal) openActive(segments []uint64, lastIndex uint64) ([]uint64, error) {
+	if len(segments) == 0 {
+		f, err := j.createSegment(lastIndex + 1)
+		if err != nil {
+			return nil, err
+		}
+		j.active, j.activeFirst, j.activeSize = f, lastIndex+1, segmentHeaderSize
+		return []uint64{lastIndex + 1}, nil
+	}
+	first := segments[len(segments)-1]
+	path := j.path(segmentName(first))
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		return nil, fmt.Errorf("open segment for append: %w", err)
+	}
+	info, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("stat %s: %w", path, err)
+	}
+	j.active, j.activeFirst, j.activeSize = f, first, info.Size()
+	return segments, nil
 }
 
 func (j *Journal) path(name string) string { return filepath.Join(j.dir, name) }

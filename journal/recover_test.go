@@ -333,3 +333,36 @@ func TestOpenRemovesLeftovers(t *testing.T) {
 	}
 	checkReplay(t, j, 0, 3)
 }
+
+func TestDecodeSegmentHeader(t *testing.T) {
+	valid := encodeSegmentHeader(0xa1)
+	newer := bytes.Clone(valid[:16])
+	newer[4] = segmentVersion + 1
+	newer = binary.LittleEndian.AppendUint32(newer, crc32.Checksum(newer, castagnoli))
+	flipped := bytes.Clone(valid)
+	flipped[12] ^= 1
+	tests := []struct {
+		name      string
+		in        []byte
+		want      uint64
+		wantErr   bool
+		wantIsErr error
+	}{
+		{name: "valid", in: valid, want: 0xa1},
+		{name: "short", in: valid[:segmentHeaderSize-1], wantErr: true},
+		{name: "bad magic", in: append([]byte("XXXX"), valid[4:]...), wantErr: true},
+		{name: "flipped first index", in: flipped, wantErr: true},
+		{name: "newer version", in: newer, wantErr: true, wantIsErr: ErrUnsupportedVersion},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := decodeSegmentHeader(tt.in)
+			if (err != nil) != tt.wantErr || (tt.wantIsErr != nil && !errors.Is(err, tt.wantIsErr)) {
+				t.Fatalf("decodeSegmentHeader error = %v, want error %v (%v)", err, tt.wantErr, tt.wantIsErr)
+			}
+			if !tt.wantErr && got != tt.want {
+				t.Errorf("decodeSegmentHeader = %#x, want %#x", got, tt.want)
+			}
+		})
+	}
+}

@@ -22,9 +22,12 @@ import (
 )
 
 // RaftTiming are the Raft timeouts. The defaults suit masters on one LAN:
-// heartbeats every few tens of milliseconds, a follower that hears nothing
-// for HeartbeatTimeout starts a (pre-)vote, so a dead leader is replaced in
-// about one to two seconds. Multiply them for slow or loaded machines.
+// the leader heartbeats every HeartbeatTimeout/10 (60 ms); a follower that
+// hears nothing for 600-1200 ms starts a pre-vote, so a dead leader is
+// replaced in about a second. A leader that has not heard from a quorum
+// for LeaderLeaseTimeout (500 ms) steps down; shorter leases made leaders
+// step down needlessly on a 2-core machine under load (a load average of
+// 10 stalled heartbeats for 350 ms). Multiply them for slow machines.
 type RaftTiming struct {
 	HeartbeatTimeout   time.Duration
 	ElectionTimeout    time.Duration
@@ -35,9 +38,9 @@ type RaftTiming struct {
 // DefaultRaftTiming is tuned for a LAN; see RaftTiming.
 func DefaultRaftTiming() RaftTiming {
 	return RaftTiming{
-		HeartbeatTimeout:   500 * time.Millisecond,
-		ElectionTimeout:    500 * time.Millisecond,
-		LeaderLeaseTimeout: 250 * time.Millisecond,
+		HeartbeatTimeout:   600 * time.Millisecond,
+		ElectionTimeout:    600 * time.Millisecond,
+		LeaderLeaseTimeout: 500 * time.Millisecond,
 		CommitTimeout:      20 * time.Millisecond,
 	}
 }

@@ -1,0 +1,310 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/halo-fs/halo/client"
+	"github.com/halo-fs/halo/fserr"
+	"github.com/halo-fs/halo/internal/testcluster"
+	"github.com/halo-fs/halo/proto/halopb"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
+)
+
+// admin calls the master at addr directly, as the superuser.
+func admin(t *testing.T, addr string) (halopb.MasterServiceClient, context.Context) {
+	t.Helper()
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	ctx := metadata.AppendToOutgoingContext(context.Background(), "halo-user", currentUser(t))
+	return halopb.NewMasterServiceClient(conn), ctx
+}
+
+func startRaft(t *testing.T, n int, extra map[string]string) (*testcluster.Cluster, *testcluster.Master) {
+	t.Helper()
+	c := testcluster.NewRaftCluster(t, n, extra)
+	c.StartAll()
+	return c, c.Leader(30 * time.Second)
+}
+
+// writers creates files from n goroutines until stop is closed, and
+// reports which creates were acknowledged and which have an unknown outcome.
+type writers struct {
+	mu      sync.Mutex
+	acked   map[string]bool
+	unknown map[string]bool
+	errs    []error
+	count   atomic.Int64
+	stop    chan struct{}
+	wg      sync.WaitGroup
+}
+
+func startWriters(t *testing.T, addrs []string, n int, prefix string) *writers {
+	w := &writers{acked: map[string]bool{}, unknown: map[string]bool{}, stop: make(chan struct{})}
+	for i := 0; i < n; i++ {
+		c := newClient(t, addrs, 20*time.Second)
+		w.wg.Add(1)
+		go func(i int) {
+			defer w.wg.Done()
+			for j := 0; j < 100000; j++ {
+				select {
+				case <-w.stop:
+					return
+				default:
+				}
+				p := fmt.Sprintf("%s/w%02d/f%06d", prefix, i, j)
+				ctx, cancel := context.WithTimeout(context.Background(), 25*time.Second)
+				_, err := c.CreateFile(ctx, p, client.CreateFileOptions{Recursive: true, Completed: true})
+				cancel()
+				w.mu.Lock()
+				switch code := fserr.CodeOf(err); {
+				case err == nil:
+					w.acked[p] = true
+					w.count.Add(1)
+				case code == fserr.OutcomeUnknown || code == fserr.Unavailable:
+					w.unknown[p] = true
+				default:
+					w.errs = append(w.errs, fmt.Errorf("create %s: %w", p, err))
+				}
+				w.mu.Unlock()
+			}
+		}(i)
+	}
+	return w
+}
+
+func (w *writers) waitFor(t *testing.T, n int64, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for w.count.Load() < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("writers reached only %d of %d acknowledged creates in %s", w.count.Load(), n, timeout)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func (w *writers) halt(t *testing.T) {
+	close(w.stop)
+	w.wg.Wait()
+	for _, err := range w.errs {
+		t.Errorf("writer: %v", err)
+	}
+}
+
+// checkPresent lists the namespace through the leader and checks every
+// acknowledged create is there and nothing unexpected is.
+func (w *writers) checkPresent(t *testing.T, addrs []string, prefix string) {
+	t.Helper()
+	c := newClient(t, addrs, 30*time.Second)
+	infos, err := c.ListStatus(context.Background(), prefix, true)
+	if err != nil {
+		t.Fatalf("list %s: %v", prefix, err)
+	}
+	present := map[string]bool{}
+	for _, fi := range infos {
+		if !fi.IsDirectory {
+			present[fi.Path] = true
+		}
+	}
+	lost := 0
+	for p := range w.acked {
+		if !present[p] {
+			lost++
+			if lost <= 5 {
+				t.Errorf("acknowledged create %s is lost", p)
+			}
+		}
+	}
+	for p := range present {
+		if !w.acked[p] && !w.unknown[p] {
+			t.Errorf("%s is present but no writer created it", p)
+		}
+	}
+	if lost > 0 {
+		t.Errorf("%d of %d acknowledged creates lost", lost, len(w.acked))
+	}
+}
+
+func TestRaftKillLeaderLosesNothingAndOldLeaderCatchesUp(t *testing.T) {
+	c, leader := startRaft(t, 3, nil)
+	w := startWriters(t, c.RPCAddresses(), 8, "/kill")
+	w.waitFor(t, 300, time.Minute)
+	leader.Kill()
+	before := w.count.Load()
+	newLeader := c.Leader(30 * time.Second)
+	if newLeader == leader {
+		t.Fatal("the killed master is still reported as leader")
+	}
+	w.waitFor(t, before+300, time.Minute)
+	w.halt(t)
+	w.checkPresent(t, c.RPCAddresses(), "/kill")
+
+	// The old leader rejoins as a standby and catches up.
+	info, err := newLeader.Info(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	leader.Start()
+	leader.WaitLive(30 * time.Second)
+	c.WaitApplied(info.AppliedIndex, time.Minute)
+	old, err := leader.Info(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if old.State != "STANDBY" {
+		t.Errorf("restarted old leader is %s, want STANDBY", old.State)
+	}
+	if old.InodeCount != info.InodeCount {
+		t.Errorf("restarted old leader holds %d inodes, leader %d", old.InodeCount, info.InodeCount)
+	}
+}
+
+func TestRaftLeadershipTransfer(t *testing.T) {
+	c, leader := startRaft(t, 3, nil)
+	var target *testcluster.Master
+	for _, m := range c.Masters {
+		if m != leader {
+			target = m
+			break
+		}
+	}
+	api, ctx := admin(t, leader.RPCAddress())
+	addr := fmt.Sprintf("%s:%d", target.Host, target.RaftPort)
+	if _, err := api.TransferLeadership(ctx, &halopb.QuorumMemberRequest{Address: addr}); err != nil {
+		t.Fatalf("transfer leadership to %s: %v", addr, err)
+	}
+	// The call returns once the target serves: it must say so at once.
+	info, err := target.Info(context.Background())
+	if err != nil || info.State != "PRIMARY" {
+		t.Fatalf("after transfer, %s reports %v (err %v), want PRIMARY", addr, info.GetState(), err)
+	}
+	cl := newClient(t, c.RPCAddresses(), 10*time.Second)
+	if _, err := cl.CreateDirectory(context.Background(), "/after-transfer", client.CreateDirectoryOptions{}); err != nil {
+		t.Fatalf("write after transfer: %v", err)
+	}
+}
+
+func TestRaftRemoveAndAddMember(t *testing.T) {
+	c, leader := startRaft(t, 3, nil)
+	var victim *testcluster.Master
+	for _, m := range c.Masters {
+		if m != leader {
+			victim = m
+		}
+	}
+	victimAddr := fmt.Sprintf("%s:%d", victim.Host, victim.RaftPort)
+	victim.Kill()
+	api, ctx := admin(t, leader.RPCAddress())
+	if _, err := api.RemoveQuorumMember(ctx, &halopb.QuorumMemberRequest{Address: victimAddr}); err != nil {
+		t.Fatalf("remove %s: %v", victimAddr, err)
+	}
+	qi, err := api.GetQuorumInfo(ctx, &halopb.Empty{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(qi.Members) != 2 {
+		t.Fatalf("quorum has %d members after remove, want 2: %v", len(qi.Members), qi.Members)
+	}
+	cl := newClient(t, c.RPCAddresses(), 10*time.Second)
+	if _, err := cl.CreateDirectory(context.Background(), "/two-members", client.CreateDirectoryOptions{}); err != nil {
+		t.Fatalf("write with two members: %v", err)
+	}
+
+	// A removed master must start afresh to rejoin: wipe, format, start —
+	// it finds a running quorum and waits to be added.
+	if err := os.RemoveAll(filepath.Join(victim.Dir, "journal")); err != nil {
+		t.Fatal(err)
+	}
+	victim.Format()
+	victim.Start()
+	victim.WaitLive(30 * time.Second)
+	if _, err := api.AddQuorumMember(ctx, &halopb.QuorumMemberRequest{Address: victimAddr}); err != nil {
+		t.Fatalf("add %s: %v", victimAddr, err)
+	}
+	li, err := leader.Info(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.WaitApplied(li.AppliedIndex, time.Minute)
+	qi, err = api.GetQuorumInfo(ctx, &halopb.Empty{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(qi.Members) != 3 {
+		t.Fatalf("quorum has %d members after add, want 3", len(qi.Members))
+	}
+	if !strings.Contains(victim.Log(), "waiting to be added") {
+		t.Errorf("the re-added master bootstrapped on its own instead of waiting to be added")
+	}
+}
+
+// TestRaftWipedFollowerRebuildsFromSnapshot keeps few log entries after a
+// checkpoint, so a follower whose folder was wiped can only be rebuilt by a
+// snapshot install.
+func TestRaftWipedFollowerRebuildsFromSnapshot(t *testing.T) {
+	c, leader := startRaft(t, 3, map[string]string{
+		"halo.master.embedded.journal.trailing.logs":        "10",
+		"alluxio.master.journal.checkpoint.period.entries": "200",
+	})
+	cl := newClient(t, c.RPCAddresses(), 20*time.Second)
+	ctx := context.Background()
+	for i := 0; i < 400; i++ {
+		if _, err := cl.CreateFile(ctx, fmt.Sprintf("/snap/f%04d", i), client.CreateFileOptions{Recursive: true, Completed: true}); err != nil {
+			t.Fatalf("create: %v", err)
+		}
+	}
+	var follower *testcluster.Master
+	for _, m := range c.Masters {
+		if m != leader {
+			follower = m
+		}
+	}
+	follower.Kill()
+	if err := os.RemoveAll(filepath.Join(follower.Dir, "journal")); err != nil {
+		t.Fatal(err)
+	}
+	follower.Format()
+	for i := 400; i < 450; i++ {
+		if _, err := cl.CreateFile(ctx, fmt.Sprintf("/snap/f%04d", i), client.CreateFileOptions{Recursive: true, Completed: true}); err != nil {
+			t.Fatalf("create: %v", err)
+		}
+	}
+	api, actx := admin(t, leader.RPCAddress())
+	if _, err := api.Checkpoint(actx, &halopb.Empty{}); err != nil {
+		t.Fatalf("checkpoint: %v", err)
+	}
+	follower.Start()
+	follower.WaitLive(30 * time.Second)
+	li, err := leader.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.WaitApplied(li.AppliedIndex, time.Minute)
+	fi, err := follower.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.InodeCount != li.InodeCount {
+		t.Errorf("rebuilt follower holds %d inodes, leader %d", fi.InodeCount, li.InodeCount)
+	}
+	if !strings.Contains(follower.Log(), "restored namespace from snapshot") {
+		t.Errorf("follower caught up without a snapshot install; log:\n%s", follower.Log())
+	}
+	entries, _ := os.ReadDir(c.Archive)
+	if len(entries) == 0 {
+		t.Errorf("no checkpoint was archived in %s", c.Archive)
+	}
+}
