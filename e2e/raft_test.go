@@ -256,7 +256,7 @@ func TestRaftRemoveAndAddMember(t *testing.T) {
 // snapshot install.
 func TestRaftWipedFollowerRebuildsFromSnapshot(t *testing.T) {
 	c, leader := startRaft(t, 3, map[string]string{
-		"halo.master.embedded.journal.trailing.logs":        "10",
+		"halo.master.embedded.journal.trailing.logs":       "10",
 		"alluxio.master.journal.checkpoint.period.entries": "200",
 	})
 	cl := newClient(t, c.RPCAddresses(), 20*time.Second)

@@ -255,4 +255,3 @@ func (s *service) quorumChange(ctx context.Context, what string, req *halopb.Quo
 	}
 	return &halopb.Empty{}, nil
 }
-

@@ -92,13 +92,13 @@ type RaftReplicator struct {
 	done        chan struct{}
 	closeOnce   sync.Once
 
-	mu             sync.Mutex
-	lastSnapshot   time.Time
-	lastSnapIndex  uint64
-	peerContact    map[raft.ServerID]time.Time
-	peerFailing    map[raft.ServerID]bool
-	observer       *raft.Observer
-	observations   chan raft.Observation
+	mu            sync.Mutex
+	lastSnapshot  time.Time
+	lastSnapIndex uint64
+	peerContact   map[raft.ServerID]time.Time
+	peerFailing   map[raft.ServerID]bool
+	observer      *raft.Observer
+	observations  chan raft.Observation
 }
 
 // Errors at start-up.

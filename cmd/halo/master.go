@@ -203,4 +203,3 @@ func newClusterID() string {
 	}
 	return hex.EncodeToString(b)
 }
-
