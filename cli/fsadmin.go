@@ -3,11 +3,13 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
 	"sync"
 
 	"github.com/spf13/cobra"
 
 	"github.com/halo-fs/halo/client"
+	"github.com/halo-fs/halo/proto/halopb"
 )
 
 // NewFSAdminCommand returns the `fsadmin` command tree.
@@ -16,7 +18,7 @@ func NewFSAdminCommand(env *Env) *cobra.Command {
 	admin := newGroup("fsadmin", "Administer the Halo master cluster")
 	journal := newGroup("journal", "Operate on the masters' journal")
 	journal.AddCommand(env.checkpointCommand(), env.quorumCommand())
-	admin.AddCommand(env.reportCommand(), journal)
+	admin.AddCommand(env.reportCommand(), env.backupCommand(), journal)
 	return admin
 }
 
@@ -130,4 +132,36 @@ func (e *Env) checkpointCommand() *cobra.Command {
 			})
 		},
 	}
+}
+
+// backupCommand is Alluxio's `fsadmin backup [directory] [--local]`.
+func (e *Env) backupCommand() *cobra.Command {
+	var local bool
+	cmd := &cobra.Command{
+		Use:   "backup [directory] [--local]",
+		Short: "Back up the namespace (to alluxio.master.backup.directory on the root UFS by default)",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			dir := ""
+			if len(args) == 1 {
+				dir = args[0]
+			}
+			return e.withClient(cmd, func(ctx context.Context, c *client.Client) error {
+				resp, err := c.Backup(ctx, dir, local)
+				if err != nil {
+					return err
+				}
+				writeBackupResult(e.Out, resp)
+				return nil
+			})
+		},
+	}
+	cmd.Flags().BoolVar(&local, "local", false, "write the backup to the leading master's local file system")
+	return cmd
+}
+
+func writeBackupResult(w io.Writer, resp *halopb.BackupResponse) {
+	fmt.Fprintf(w, "Backup Host        : %s\n", resp.GetBackupHost())
+	fmt.Fprintf(w, "Backup URI         : %s\n", resp.GetBackupUri())
+	fmt.Fprintf(w, "Backup Entry Count : %d\n", resp.GetEntryCount())
 }

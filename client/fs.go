@@ -277,3 +277,14 @@ func (c *Client) RemoveQuorumMember(ctx context.Context, address string) error {
 		return err
 	})
 }
+
+// Backup makes the leader write a backup of the namespace.
+func (c *Client) Backup(ctx context.Context, directory string, local bool) (*halopb.BackupResponse, error) {
+	var resp *halopb.BackupResponse
+	err := c.invoke(ctx, mutation, "backup", func(ctx context.Context, s halopb.MasterServiceClient) error {
+		r, err := s.Backup(ctx, &halopb.BackupRequest{Directory: directory, Local: local})
+		resp = r
+		return err
+	})
+	return resp, err
+}

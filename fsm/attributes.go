@@ -25,7 +25,7 @@ func applySetAttribute(f *FSM, e *halopb.Entry) (uint64, error) {
 		targets = appendSubtree(targets[:0], n)
 	}
 	for _, t := range targets {
-		if err := checkAttributePermission(e.Caller, t, op, parts); err != nil {
+		if err := checkAttributePermission(e.Caller, t, op); err != nil {
 			return 0, err
 		}
 	}
@@ -44,24 +44,21 @@ func appendSubtree(out []*Inode, n *Inode) []*Inode {
 }
 
 // checkAttributePermission applies Alluxio's rules: only a superuser changes
-// an owner; the owner may change the group to one of its own groups and the
-// mode; other attributes need write permission.
-func checkAttributePermission(c *halopb.Caller, n *Inode, op *halopb.SetAttributeEntry, parts []string) error {
+// an owner; the owner may change the mode, and the group to one of its own
+// groups (as POSIX chgrp allows); other attributes need write permission.
+func checkAttributePermission(c *halopb.Caller, n *Inode, op *halopb.SetAttributeEntry) error {
 	if c == nil || c.Superuser {
 		return nil
 	}
-	path := JoinPath(parts)
-	if op.HasOwner && op.Owner != n.owner {
-		return fserr.New(fserr.PermissionDenied, "permission denied: only a superuser can change the owner of %s (user=%s)", path, c.User)
-	}
-	if op.HasGroup && (c.User != n.owner || !inGroup(c, op.Group)) {
-		return fserr.New(fserr.PermissionDenied, "permission denied: user=%s cannot change the group of %s to %s", c.User, path, op.Group)
-	}
-	if op.HasMode && c.User != n.owner {
-		return fserr.New(fserr.PermissionDenied, "permission denied: user=%s is not the owner of %s", c.User, path)
-	}
-	if (op.HasPinned || op.HasTtl || op.HasPersisted) && !allowed(c, n, permWrite) {
-		return checkPermission(c, n, permWrite, parts)
+	switch {
+	case op.HasOwner && op.Owner != n.owner:
+		return fserr.New(fserr.PermissionDenied, "permission denied: only a superuser can change the owner of %s (user=%s)", n.path(), c.User)
+	case op.HasGroup && (c.User != n.owner || !inGroup(c, op.Group)):
+		return fserr.New(fserr.PermissionDenied, "permission denied: user=%s cannot change the group of %s to %s", c.User, n.path(), op.Group)
+	case op.HasMode && c.User != n.owner:
+		return fserr.New(fserr.PermissionDenied, "permission denied: user=%s is not the owner of %s", c.User, n.path())
+	case (op.HasPinned || op.HasTtl || op.HasPersisted) && !allowed(c, n, permWrite):
+		return permissionError(c, n, permWrite, n.path())
 	}
 	return nil
 }

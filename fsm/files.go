@@ -88,11 +88,19 @@ func (f *FSM) createPath(e *halopb.Entry, parts []string, dir bool, mode uint32,
 	}
 	cur := base
 	for i := missing; i < len(parts)-1; i++ {
-		// Parents get the owner's write and search bits so that the caller
-		// can go on creating inside them, as mkdir -p does.
-		cur = f.newChild(cur, parts[i], true, e, mode|0o300)
+		cur = f.newChild(cur, parts[i], true, e, implicitParentMode(mode))
 	}
 	return f.newChild(cur, parts[len(parts)-1], dir, e, mode), true, nil
+}
+
+// implicitParentMode is the mode of a parent directory made on the way to
+// a path created with mode. Like mkdir -p, it takes the permission bits
+// (not setuid, setgid or sticky), adds search wherever read is granted, so
+// that whoever may read the new file can also reach it (0644 gives 0755),
+// and gives the owner write and search so the caller can go on creating.
+func implicitParentMode(mode uint32) uint32 {
+	m := mode & 0o777
+	return m | (m&0o444)>>2 | 0o300
 }
 
 func applyCreateFile(f *FSM, e *halopb.Entry) (uint64, error) {

@@ -73,9 +73,8 @@ func TestCreateFile(t *testing.T) {
 				}
 				for _, p := range []string{"/a", "/a/b"} {
 					fi := stat(t, f, p)
-					// Parents keep the owner's write and search bits so the
-					// caller can create inside them.
-					if !fi.IsDirectory || fi.Mode != 0o744 || fi.Owner != "alice" || fi.CreationTimeMs != 7 {
+					// Whoever may read the file may reach it.
+					if !fi.IsDirectory || fi.Mode != 0o755 || fi.Owner != "alice" || fi.CreationTimeMs != 7 {
 						t.Errorf("parent %s: %v", p, fi)
 					}
 				}
@@ -84,6 +83,24 @@ func TestCreateFile(t *testing.T) {
 				}
 				if f.InodeCount() != 4 {
 					t.Errorf("InodeCount = %d, want 4", f.InodeCount())
+				}
+			},
+		},
+		{
+			name: "recursive, private file",
+			op:   create("/a/f", recursive, withMode(0o600)),
+			check: func(t *testing.T, f *FSM, _ Result) {
+				if m := stat(t, f, "/a").Mode; m != 0o700 {
+					t.Errorf("parent mode %o, want 700", m)
+				}
+			},
+		},
+		{
+			name: "recursive, unreadable file",
+			op:   create("/a/f", recursive, withMode(0o000)),
+			check: func(t *testing.T, f *FSM, _ Result) {
+				if m := stat(t, f, "/a").Mode; m != 0o300 {
+					t.Errorf("parent mode %o, want 300 (the owner can still create inside)", m)
 				}
 			},
 		},
@@ -168,6 +185,18 @@ func TestCreateDirectory(t *testing.T) {
 				}
 				if a := stat(t, f, "/a"); a.CreationTimeMs != 1 || a.LastModificationTimeMs != 2 {
 					t.Errorf("/a: %v", a)
+				}
+			},
+		},
+		{
+			name: "recursive parents take no special bits",
+			op:   mkdir("/t/tmp", recursive, withMode(0o1777)),
+			check: func(t *testing.T, f *FSM, _ Result) {
+				if m := stat(t, f, "/t").Mode; m != 0o777 {
+					t.Errorf("parent mode %o, want 777", m)
+				}
+				if m := stat(t, f, "/t/tmp").Mode; m != 0o1777 {
+					t.Errorf("mode %o, want 1777", m)
 				}
 			},
 		},

@@ -230,7 +230,8 @@ func (f *FSM) GetStatus(c *halopb.Caller, path string) (*halopb.FileInfo, error)
 
 // ListStatus calls fn with the attributes of every child of path (every
 // descendant when recursive), in name order, depth first. A file lists as
-// itself. fn must not call back into the FSM.
+// itself. A recursive listing lists the directories the caller may not
+// read but does not descend into them. fn must not call back into the FSM.
 func (f *FSM) ListStatus(c *halopb.Caller, path string, recursive bool, fn func(*halopb.FileInfo) error) error {
 	parts, err := SplitPath(path)
 	if err != nil {

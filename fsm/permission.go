@@ -42,13 +42,18 @@ func inGroup(c *halopb.Caller, group string) bool {
 	return false
 }
 
+// checkPermission checks want on n, which is at path parts.
 func checkPermission(c *halopb.Caller, n *Inode, want uint16, parts []string) error {
 	if allowed(c, n, want) {
 		return nil
 	}
+	return permissionError(c, n, want, JoinPath(parts))
+}
+
+func permissionError(c *halopb.Caller, n *Inode, want uint16, path string) error {
 	return fserr.New(fserr.PermissionDenied,
 		"permission denied: user=%s, access=%s, path=%s: owner=%s, group=%s, mode=%s",
-		c.User, accessString(want), JoinPath(parts), n.owner, n.group, modeString(n.mode))
+		c.User, accessString(want), path, n.owner, n.group, modeString(n.mode))
 }
 
 func accessString(bits uint16) string {

@@ -1,6 +1,8 @@
 package fsm
 
 import (
+	"strings"
+
 	"github.com/halo-fs/halo/fserr"
 	"github.com/halo-fs/halo/proto/halopb"
 )
@@ -58,7 +60,7 @@ func applyRename(f *FSM, e *halopb.Entry) (uint64, error) {
 	}
 	delete(srcParent.children, n.name)
 	srcParent.mtime = e.TimeMs
-	n.name = dst[len(dst)-1]
+	n.name = strings.Clone(dst[len(dst)-1]) // not a slice of the whole path
 	n.parent = dstParent
 	dstParent.children[n.name] = n
 	dstParent.mtime = e.TimeMs

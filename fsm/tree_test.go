@@ -2,6 +2,7 @@ package fsm
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/halo-fs/halo/fserr"
@@ -238,6 +239,11 @@ func TestSetAttribute(t *testing.T) {
 			setup: tree,
 			op:    chmod("/a", 0o700, recursive, as(alice)),
 			want:  fserr.PermissionDenied,
+			check: func(t *testing.T, _ *FSM, res Result) {
+				if !strings.Contains(res.Err.Message, "/a/bob") {
+					t.Errorf("message %q does not name the inode refused", res.Err.Message)
+				}
+			},
 		},
 		{
 			name:  "chown by superuser",

@@ -38,6 +38,7 @@ type Config struct {
 	SuperUser       string // the master's own user
 	SuperGroup      string
 	RootUFS         string // alluxio.master.mount.table.root.ufs; "" leaves / unmounted
+	BackupDirectory string // alluxio.master.backup.directory
 	UFS             *ufs.Registry
 	Logger          hclog.Logger
 	GRPCOptions     []grpc.ServerOption

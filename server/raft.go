@@ -56,20 +56,25 @@ func (t RaftTiming) Scaled(m float64) RaftTiming {
 
 // RaftOptions configure a RaftReplicator.
 type RaftOptions struct {
-	Dir            string   // journal folder; Raft keeps raft.db and snapshots/ here
-	LocalAddress   string   // this master's embedded journal address, host:port
-	BindAddress    string   // "" means LocalAddress
-	Peers          []string // alluxio.master.embedded.journal.addresses
-	RPCAddresses   []string // the masters' RPC addresses, for leader hints
-	FSM            *fsm.FSM
-	SnapshotEvery  uint64 // entries between snapshots (checkpoint.period.entries)
-	TrailingLogs   uint64 // entries kept after a snapshot for slow followers
-	Timing         RaftTiming
-	ApplyTimeout   time.Duration
-	Checkpoints    *CheckpointArchive // optional: copies of every snapshot on the shared UFS
-	Logger         hclog.Logger
-	StreamLayer    raft.StreamLayer // optional (TLS); nil means plain TCP
-	snapshotRetain int
+	Dir           string   // journal folder; Raft keeps raft.db and snapshots/ here
+	LocalAddress  string   // this master's embedded journal address, host:port
+	BindAddress   string   // "" means LocalAddress
+	Peers         []string // alluxio.master.embedded.journal.addresses
+	RPCAddresses  []string // the masters' RPC addresses, for leader hints
+	FSM           *fsm.FSM
+	SnapshotEvery uint64 // entries between snapshots (checkpoint.period.entries)
+	TrailingLogs  uint64 // entries kept after a snapshot for slow followers
+	Timing        RaftTiming
+	ApplyTimeout  time.Duration
+	Checkpoints   *CheckpointArchive // optional: copies of every snapshot on the shared UFS
+	Logger        hclog.Logger
+	StreamLayer   raft.StreamLayer // optional (TLS); nil means plain TCP
+	// InitialCheckpoint, when set, is asked for a namespace to start a new
+	// cluster from (a backup given with -i, or the newest archived
+	// checkpoint). It is called only on a master with no Raft state when no
+	// quorum is running yet; it returns nil data when there is none.
+	InitialCheckpoint func(ctx context.Context) (data []byte, source string, err error)
+	snapshotRetain    int
 }
 
 // RaftReplicator replicates entries through an embedded Raft log
@@ -191,6 +196,14 @@ func NewRaftReplicator(opts RaftOptions) (*RaftReplicator, error) {
 		r.closeStores()
 		return nil, fmt.Errorf("read raft state in %s: %w", opts.Dir, err)
 	}
+	quorumRunning := !existing && r.quorumExists()
+	seeded := false
+	if !existing && !quorumRunning && opts.InitialCheckpoint != nil {
+		if seeded, err = r.seed(); err != nil {
+			r.closeStores()
+			return nil, err
+		}
+	}
 	ra, err := raft.NewRaft(cfg, &raftFSM{r: r}, store, store, snaps, r.transport)
 	if err != nil {
 		r.closeStores()
@@ -198,17 +211,13 @@ func NewRaftReplicator(opts RaftOptions) (*RaftReplicator, error) {
 	}
 	r.raft = ra
 	r.reads = newReadBarrier(func() error { return ra.VerifyLeader().Error() })
-	if !existing && r.quorumExists() {
+	if quorumRunning {
 		log.Info("another master already leads this quorum; waiting to be added",
 			"hint", "halo fsadmin journal quorum add -address "+opts.LocalAddress)
-	} else if !existing {
-		servers := make([]raft.Server, len(opts.Peers))
-		for i, p := range opts.Peers {
-			servers[i] = raft.Server{ID: raft.ServerID(p), Address: raft.ServerAddress(p), Suffrage: raft.Voter}
-		}
+	} else if !existing && !seeded {
 		// Every master bootstraps with the same configuration, so it does
 		// not matter which one's bootstrap wins: there is no race to lose.
-		if err := ra.BootstrapCluster(raft.Configuration{Servers: servers}).Error(); err != nil && !errors.Is(err, raft.ErrCantBootstrap) {
+		if err := ra.BootstrapCluster(voters(opts.Peers)).Error(); err != nil && !errors.Is(err, raft.ErrCantBootstrap) {
 			r.Close()
 			return nil, fmt.Errorf("bootstrap embedded journal: %w", err)
 		}
@@ -224,6 +233,39 @@ func NewRaftReplicator(opts RaftOptions) (*RaftReplicator, error) {
 	ra.RegisterObserver(r.observer)
 	go r.watchLeadership()
 	return r, nil
+}
+
+// seed starts a new cluster from an existing namespace: it writes the
+// checkpoint as this master's first Raft snapshot, whose configuration is
+// the configured quorum, at the checkpoint's own index and term 1. Every
+// master of the new cluster seeds the same bytes the same way, so they
+// agree on the log's beginning without a bootstrap.
+func (r *RaftReplicator) seed() (bool, error) {
+	data, source, err := r.opts.InitialCheckpoint(context.Background())
+	if err != nil {
+		return false, fmt.Errorf("read the namespace to start from: %w", err)
+	}
+	if data == nil {
+		return false, nil
+	}
+	h, err := r.fsm.Restore(bytes.NewReader(data))
+	if err != nil {
+		return false, fmt.Errorf("namespace to start from (%s): %w", source, err)
+	}
+	index := max(h.AppliedIndex, 1)
+	sink, err := r.snaps.Create(raft.SnapshotVersionMax, index, 1, voters(r.opts.Peers), index, r.transport)
+	if err != nil {
+		return false, fmt.Errorf("seed snapshot: %w", err)
+	}
+	if _, err := sink.Write(data); err != nil {
+		sink.Cancel()
+		return false, fmt.Errorf("seed snapshot: %w", err)
+	}
+	if err := sink.Close(); err != nil {
+		return false, fmt.Errorf("seed snapshot: %w", err)
+	}
+	r.log.Info("starting a new cluster from an existing namespace", "source", source, "index", index, "inodes", h.InodeCount)
+	return true, nil
 }
 
 // quorumExists asks the other masters whether a quorum is already running.
@@ -248,6 +290,15 @@ func (r *RaftReplicator) quorumExists() bool {
 		}
 	}
 	return false
+}
+
+// voters is a configuration of the given addresses, each its own id.
+func voters(peers []string) raft.Configuration {
+	servers := make([]raft.Server, len(peers))
+	for i, p := range peers {
+		servers[i] = raft.Server{ID: raft.ServerID(p), Address: raft.ServerAddress(p), Suffrage: raft.Voter}
+	}
+	return raft.Configuration{Servers: servers}
 }
 
 func contains(list []string, s string) bool {

@@ -192,13 +192,16 @@ func (s *service) GetMasterInfo(ctx context.Context, _ *halopb.Empty) (*halopb.M
 	return s.m.Info(), nil
 }
 
-func (s *service) Checkpoint(ctx context.Context, _ *halopb.Empty) (*halopb.CheckpointResponse, error) {
-	c, err := s.m.ids.caller(ctx)
-	if err != nil {
+func (s *service) Backup(ctx context.Context, req *halopb.BackupRequest) (*halopb.BackupResponse, error) {
+	if err := s.superuser(ctx, "take a backup"); err != nil {
 		return nil, err
 	}
-	if !c.Superuser {
-		return nil, fserr.New(fserr.PermissionDenied, "permission denied: only a superuser can take a checkpoint (user=%s)", c.User)
+	return s.m.Backup(ctx, req)
+}
+
+func (s *service) Checkpoint(ctx context.Context, _ *halopb.Empty) (*halopb.CheckpointResponse, error) {
+	if err := s.superuser(ctx, "take a checkpoint"); err != nil {
+		return nil, err
 	}
 	info, err := s.m.replicator.Checkpoint(ctx)
 	if err != nil {

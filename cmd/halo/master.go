@@ -1,11 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"os/user"
@@ -26,7 +28,8 @@ import (
 func versionString() string { return "Halo " + server.Version }
 
 func newMasterCommand(g *globals) *cobra.Command {
-	return &cobra.Command{
+	var backup string
+	cmd := &cobra.Command{
 		Use:   "master",
 		Short: "run a master on this host",
 		Args:  cobra.NoArgs,
@@ -34,6 +37,9 @@ func newMasterCommand(g *globals) *cobra.Command {
 			cfg, err := g.load()
 			if err != nil {
 				return err
+			}
+			if backup != "" {
+				cfg.InitFromBackup = backup
 			}
 			log := g.logger("master")
 			for _, w := range cfg.Warnings {
@@ -44,6 +50,8 @@ func newMasterCommand(g *globals) *cobra.Command {
 			return runMaster(ctx, cfg, g)
 		},
 	}
+	cmd.Flags().StringVarP(&backup, "init-from-backup", "i", "", "start a new (empty) journal from this backup (alluxio.master.journal.init.from.backup)")
+	return cmd
 }
 
 // fsmConfig gives "/" to the master's own user, as Alluxio does.
@@ -83,6 +91,7 @@ func serverConfig(cfg *conf.Config, g *globals) server.Config {
 		SuperUser:       cfg.LoginUser,
 		SuperGroup:      cfg.SuperGroup,
 		RootUFS:         cfg.MountTableRootUFS,
+		BackupDirectory: cfg.BackupDirectory,
 		UFS:             adapters.NewRegistry(),
 		Logger:          g.logger("master"),
 	}
@@ -115,6 +124,10 @@ func runLocalMaster(ctx context.Context, cfg *conf.Config, g *globals) error {
 	}
 	f := fsm.New(fsmConfig(cfg))
 	start := time.Now()
+	if err := importBackup(ctx, cfg, sc, j, f); err != nil {
+		j.Close()
+		return err
+	}
 	if _, err := server.RecoverFSM(j, f, log); err != nil {
 		j.Close()
 		return fmt.Errorf("recover namespace from %s: %w", folder, err)
@@ -139,6 +152,38 @@ func serve(ctx context.Context, m *server.Master, log hclog.Logger) error {
 	<-ctx.Done()
 	log.Info("stopping master")
 	return m.Stop()
+}
+
+// importBackup restores a backup given with -i into an empty local
+// journal, as Alluxio does; a journal that already holds entries is left
+// alone (the backup is ignored with a warning), so a restart with the same
+// command line never rolls the namespace back.
+func importBackup(ctx context.Context, cfg *conf.Config, sc server.Config, j *journal.Journal, f *fsm.FSM) error {
+	if cfg.InitFromBackup == "" {
+		return nil
+	}
+	cps, err := j.Checkpoints()
+	if err != nil {
+		return err
+	}
+	if j.LastIndex() > 0 || len(cps) > 0 {
+		sc.Logger.Warn("journal is not empty; ignoring the backup to start from", "backup", cfg.InitFromBackup)
+		return nil
+	}
+	data, err := server.ReadBackup(ctx, sc.UFS, cfg.InitFromBackup)
+	if err != nil {
+		return err
+	}
+	h, err := f.Restore(bytes.NewReader(data))
+	if err != nil {
+		return fmt.Errorf("backup %s: %w", cfg.InitFromBackup, err)
+	}
+	f.ResetAppliedIndex(0)
+	if _, err := j.WriteCheckpoint(0, func(w io.Writer) error { _, err := f.WriteCheckpoint(w); return err }); err != nil {
+		return fmt.Errorf("write the imported namespace to the journal: %w", err)
+	}
+	sc.Logger.Info("restored namespace from backup", "backup", cfg.InitFromBackup, "inodes", h.InodeCount)
+	return nil
 }
 
 // localJournalFolder accepts a plain path or a file:// URI; other UFS

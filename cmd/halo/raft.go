@@ -46,6 +46,17 @@ func runRaftMaster(ctx context.Context, cfg *conf.Config, g *globals) error {
 		Timing:        timing,
 		Checkpoints:   archive,
 		Logger:        log,
+		InitialCheckpoint: func(ctx context.Context) ([]byte, string, error) {
+			if cfg.InitFromBackup != "" {
+				data, err := server.ReadBackup(ctx, sc.UFS, cfg.InitFromBackup)
+				return data, cfg.InitFromBackup, err
+			}
+			if archive == nil {
+				return nil, "", nil
+			}
+			loc, data, err := archive.RestoreNewest(ctx, fsm.New(fsmConfig(cfg)))
+			return data, loc, err
+		},
 	})
 	if err != nil {
 		return err

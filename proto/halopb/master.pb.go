@@ -1754,6 +1754,118 @@ func (x *QuorumInfo) GetLastSnapshotIndex() uint64 {
 	return 0
 }
 
+type BackupRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Directory     string                 `protobuf:"bytes,1,opt,name=directory,proto3" json:"directory,omitempty"` // "" means alluxio.master.backup.directory
+	Local         bool                   `protobuf:"varint,2,opt,name=local,proto3" json:"local,omitempty"`        // write to the leader's local file system, not the root UFS
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BackupRequest) Reset() {
+	*x = BackupRequest{}
+	mi := &file_master_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BackupRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BackupRequest) ProtoMessage() {}
+
+func (x *BackupRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_master_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BackupRequest.ProtoReflect.Descriptor instead.
+func (*BackupRequest) Descriptor() ([]byte, []int) {
+	return file_master_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *BackupRequest) GetDirectory() string {
+	if x != nil {
+		return x.Directory
+	}
+	return ""
+}
+
+func (x *BackupRequest) GetLocal() bool {
+	if x != nil {
+		return x.Local
+	}
+	return false
+}
+
+type BackupResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	BackupHost    string                 `protobuf:"bytes,1,opt,name=backup_host,json=backupHost,proto3" json:"backup_host,omitempty"`
+	BackupUri     string                 `protobuf:"bytes,2,opt,name=backup_uri,json=backupUri,proto3" json:"backup_uri,omitempty"`
+	EntryCount    uint64                 `protobuf:"varint,3,opt,name=entry_count,json=entryCount,proto3" json:"entry_count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BackupResponse) Reset() {
+	*x = BackupResponse{}
+	mi := &file_master_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BackupResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BackupResponse) ProtoMessage() {}
+
+func (x *BackupResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_master_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BackupResponse.ProtoReflect.Descriptor instead.
+func (*BackupResponse) Descriptor() ([]byte, []int) {
+	return file_master_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *BackupResponse) GetBackupHost() string {
+	if x != nil {
+		return x.BackupHost
+	}
+	return ""
+}
+
+func (x *BackupResponse) GetBackupUri() string {
+	if x != nil {
+		return x.BackupUri
+	}
+	return ""
+}
+
+func (x *BackupResponse) GetEntryCount() uint64 {
+	if x != nil {
+		return x.EntryCount
+	}
+	return 0
+}
+
 var File_master_proto protoreflect.FileDescriptor
 
 const file_master_proto_rawDesc = "" +
@@ -1903,7 +2015,17 @@ const file_master_proto_rawDesc = "" +
 	"\fcommit_index\x18\x04 \x01(\x04R\vcommitIndex\x12#\n" +
 	"\rapplied_index\x18\x05 \x01(\x04R\fappliedIndex\x12/\n" +
 	"\amembers\x18\x06 \x03(\v2\x15.halo.v1.QuorumMemberR\amembers\x12.\n" +
-	"\x13last_snapshot_index\x18\a \x01(\x04R\x11lastSnapshotIndex2\xee\b\n" +
+	"\x13last_snapshot_index\x18\a \x01(\x04R\x11lastSnapshotIndex\"C\n" +
+	"\rBackupRequest\x12\x1c\n" +
+	"\tdirectory\x18\x01 \x01(\tR\tdirectory\x12\x14\n" +
+	"\x05local\x18\x02 \x01(\bR\x05local\"q\n" +
+	"\x0eBackupResponse\x12\x1f\n" +
+	"\vbackup_host\x18\x01 \x01(\tR\n" +
+	"backupHost\x12\x1d\n" +
+	"\n" +
+	"backup_uri\x18\x02 \x01(\tR\tbackupUri\x12\x1f\n" +
+	"\ventry_count\x18\x03 \x01(\x04R\n" +
+	"entryCount2\xa9\t\n" +
 	"\rMasterService\x12C\n" +
 	"\n" +
 	"CreateFile\x12\x1a.halo.v1.CreateFileRequest\x1a\x19.halo.v1.FileInfoResponse\x12M\n" +
@@ -1921,7 +2043,8 @@ const file_master_proto_rawDesc = "" +
 	"\fLoadMetadata\x12\x1c.halo.v1.LoadMetadataRequest\x1a\x1d.halo.v1.LoadMetadataResponse\x124\n" +
 	"\rGetMasterInfo\x12\x0e.halo.v1.Empty\x1a\x13.halo.v1.MasterInfo\x129\n" +
 	"\n" +
-	"Checkpoint\x12\x0e.halo.v1.Empty\x1a\x1b.halo.v1.CheckpointResponse\x124\n" +
+	"Checkpoint\x12\x0e.halo.v1.Empty\x1a\x1b.halo.v1.CheckpointResponse\x129\n" +
+	"\x06Backup\x12\x16.halo.v1.BackupRequest\x1a\x17.halo.v1.BackupResponse\x124\n" +
 	"\rGetQuorumInfo\x12\x0e.halo.v1.Empty\x1a\x13.halo.v1.QuorumInfo\x12B\n" +
 	"\x12TransferLeadership\x12\x1c.halo.v1.QuorumMemberRequest\x1a\x0e.halo.v1.Empty\x12?\n" +
 	"\x0fAddQuorumMember\x12\x1c.halo.v1.QuorumMemberRequest\x1a\x0e.halo.v1.Empty\x12B\n" +
@@ -1939,7 +2062,7 @@ func file_master_proto_rawDescGZIP() []byte {
 	return file_master_proto_rawDescData
 }
 
-var file_master_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
+var file_master_proto_msgTypes = make([]protoimpl.MessageInfo, 27)
 var file_master_proto_goTypes = []any{
 	(*Empty)(nil),                  // 0: halo.v1.Empty
 	(*ErrorDetail)(nil),            // 1: halo.v1.ErrorDetail
@@ -1965,28 +2088,30 @@ var file_master_proto_goTypes = []any{
 	(*QuorumMemberRequest)(nil),    // 21: halo.v1.QuorumMemberRequest
 	(*QuorumMember)(nil),           // 22: halo.v1.QuorumMember
 	(*QuorumInfo)(nil),             // 23: halo.v1.QuorumInfo
-	nil,                            // 24: halo.v1.MountRequest.OptionsEntry
-	(PersistenceState)(0),          // 25: halo.v1.PersistenceState
-	(*OperationID)(nil),            // 26: halo.v1.OperationID
-	(*SetAttributeEntry)(nil),      // 27: halo.v1.SetAttributeEntry
-	(*MountRecord)(nil),            // 28: halo.v1.MountRecord
+	(*BackupRequest)(nil),          // 24: halo.v1.BackupRequest
+	(*BackupResponse)(nil),         // 25: halo.v1.BackupResponse
+	nil,                            // 26: halo.v1.MountRequest.OptionsEntry
+	(PersistenceState)(0),          // 27: halo.v1.PersistenceState
+	(*OperationID)(nil),            // 28: halo.v1.OperationID
+	(*SetAttributeEntry)(nil),      // 29: halo.v1.SetAttributeEntry
+	(*MountRecord)(nil),            // 30: halo.v1.MountRecord
 }
 var file_master_proto_depIdxs = []int32{
-	25, // 0: halo.v1.FileInfo.persistence_state:type_name -> halo.v1.PersistenceState
-	26, // 1: halo.v1.CreateFileRequest.op_id:type_name -> halo.v1.OperationID
-	26, // 2: halo.v1.CreateDirectoryRequest.op_id:type_name -> halo.v1.OperationID
+	27, // 0: halo.v1.FileInfo.persistence_state:type_name -> halo.v1.PersistenceState
+	28, // 1: halo.v1.CreateFileRequest.op_id:type_name -> halo.v1.OperationID
+	28, // 2: halo.v1.CreateDirectoryRequest.op_id:type_name -> halo.v1.OperationID
 	2,  // 3: halo.v1.FileInfoResponse.info:type_name -> halo.v1.FileInfo
 	2,  // 4: halo.v1.ListStatusResponse.infos:type_name -> halo.v1.FileInfo
-	26, // 5: halo.v1.RenameRequest.op_id:type_name -> halo.v1.OperationID
-	26, // 6: halo.v1.DeleteRequest.op_id:type_name -> halo.v1.OperationID
-	26, // 7: halo.v1.SetAttributeRequest.op_id:type_name -> halo.v1.OperationID
-	27, // 8: halo.v1.SetAttributeRequest.attr:type_name -> halo.v1.SetAttributeEntry
-	26, // 9: halo.v1.CompleteFileRequest.op_id:type_name -> halo.v1.OperationID
-	26, // 10: halo.v1.MountRequest.op_id:type_name -> halo.v1.OperationID
-	24, // 11: halo.v1.MountRequest.options:type_name -> halo.v1.MountRequest.OptionsEntry
-	26, // 12: halo.v1.UnmountRequest.op_id:type_name -> halo.v1.OperationID
-	28, // 13: halo.v1.MountTableResponse.mounts:type_name -> halo.v1.MountRecord
-	26, // 14: halo.v1.LoadMetadataRequest.op_id:type_name -> halo.v1.OperationID
+	28, // 5: halo.v1.RenameRequest.op_id:type_name -> halo.v1.OperationID
+	28, // 6: halo.v1.DeleteRequest.op_id:type_name -> halo.v1.OperationID
+	28, // 7: halo.v1.SetAttributeRequest.op_id:type_name -> halo.v1.OperationID
+	29, // 8: halo.v1.SetAttributeRequest.attr:type_name -> halo.v1.SetAttributeEntry
+	28, // 9: halo.v1.CompleteFileRequest.op_id:type_name -> halo.v1.OperationID
+	28, // 10: halo.v1.MountRequest.op_id:type_name -> halo.v1.OperationID
+	26, // 11: halo.v1.MountRequest.options:type_name -> halo.v1.MountRequest.OptionsEntry
+	28, // 12: halo.v1.UnmountRequest.op_id:type_name -> halo.v1.OperationID
+	30, // 13: halo.v1.MountTableResponse.mounts:type_name -> halo.v1.MountRecord
+	28, // 14: halo.v1.LoadMetadataRequest.op_id:type_name -> halo.v1.OperationID
 	18, // 15: halo.v1.MasterInfo.masters:type_name -> halo.v1.MasterAddress
 	22, // 16: halo.v1.QuorumInfo.members:type_name -> halo.v1.QuorumMember
 	3,  // 17: halo.v1.MasterService.CreateFile:input_type -> halo.v1.CreateFileRequest
@@ -2003,30 +2128,32 @@ var file_master_proto_depIdxs = []int32{
 	16, // 28: halo.v1.MasterService.LoadMetadata:input_type -> halo.v1.LoadMetadataRequest
 	0,  // 29: halo.v1.MasterService.GetMasterInfo:input_type -> halo.v1.Empty
 	0,  // 30: halo.v1.MasterService.Checkpoint:input_type -> halo.v1.Empty
-	0,  // 31: halo.v1.MasterService.GetQuorumInfo:input_type -> halo.v1.Empty
-	21, // 32: halo.v1.MasterService.TransferLeadership:input_type -> halo.v1.QuorumMemberRequest
-	21, // 33: halo.v1.MasterService.AddQuorumMember:input_type -> halo.v1.QuorumMemberRequest
-	21, // 34: halo.v1.MasterService.RemoveQuorumMember:input_type -> halo.v1.QuorumMemberRequest
-	5,  // 35: halo.v1.MasterService.CreateFile:output_type -> halo.v1.FileInfoResponse
-	5,  // 36: halo.v1.MasterService.CreateDirectory:output_type -> halo.v1.FileInfoResponse
-	5,  // 37: halo.v1.MasterService.GetStatus:output_type -> halo.v1.FileInfoResponse
-	8,  // 38: halo.v1.MasterService.ListStatus:output_type -> halo.v1.ListStatusResponse
-	0,  // 39: halo.v1.MasterService.Rename:output_type -> halo.v1.Empty
-	0,  // 40: halo.v1.MasterService.Delete:output_type -> halo.v1.Empty
-	0,  // 41: halo.v1.MasterService.SetAttribute:output_type -> halo.v1.Empty
-	0,  // 42: halo.v1.MasterService.CompleteFile:output_type -> halo.v1.Empty
-	0,  // 43: halo.v1.MasterService.Mount:output_type -> halo.v1.Empty
-	0,  // 44: halo.v1.MasterService.Unmount:output_type -> halo.v1.Empty
-	15, // 45: halo.v1.MasterService.GetMountTable:output_type -> halo.v1.MountTableResponse
-	17, // 46: halo.v1.MasterService.LoadMetadata:output_type -> halo.v1.LoadMetadataResponse
-	19, // 47: halo.v1.MasterService.GetMasterInfo:output_type -> halo.v1.MasterInfo
-	20, // 48: halo.v1.MasterService.Checkpoint:output_type -> halo.v1.CheckpointResponse
-	23, // 49: halo.v1.MasterService.GetQuorumInfo:output_type -> halo.v1.QuorumInfo
-	0,  // 50: halo.v1.MasterService.TransferLeadership:output_type -> halo.v1.Empty
-	0,  // 51: halo.v1.MasterService.AddQuorumMember:output_type -> halo.v1.Empty
-	0,  // 52: halo.v1.MasterService.RemoveQuorumMember:output_type -> halo.v1.Empty
-	35, // [35:53] is the sub-list for method output_type
-	17, // [17:35] is the sub-list for method input_type
+	24, // 31: halo.v1.MasterService.Backup:input_type -> halo.v1.BackupRequest
+	0,  // 32: halo.v1.MasterService.GetQuorumInfo:input_type -> halo.v1.Empty
+	21, // 33: halo.v1.MasterService.TransferLeadership:input_type -> halo.v1.QuorumMemberRequest
+	21, // 34: halo.v1.MasterService.AddQuorumMember:input_type -> halo.v1.QuorumMemberRequest
+	21, // 35: halo.v1.MasterService.RemoveQuorumMember:input_type -> halo.v1.QuorumMemberRequest
+	5,  // 36: halo.v1.MasterService.CreateFile:output_type -> halo.v1.FileInfoResponse
+	5,  // 37: halo.v1.MasterService.CreateDirectory:output_type -> halo.v1.FileInfoResponse
+	5,  // 38: halo.v1.MasterService.GetStatus:output_type -> halo.v1.FileInfoResponse
+	8,  // 39: halo.v1.MasterService.ListStatus:output_type -> halo.v1.ListStatusResponse
+	0,  // 40: halo.v1.MasterService.Rename:output_type -> halo.v1.Empty
+	0,  // 41: halo.v1.MasterService.Delete:output_type -> halo.v1.Empty
+	0,  // 42: halo.v1.MasterService.SetAttribute:output_type -> halo.v1.Empty
+	0,  // 43: halo.v1.MasterService.CompleteFile:output_type -> halo.v1.Empty
+	0,  // 44: halo.v1.MasterService.Mount:output_type -> halo.v1.Empty
+	0,  // 45: halo.v1.MasterService.Unmount:output_type -> halo.v1.Empty
+	15, // 46: halo.v1.MasterService.GetMountTable:output_type -> halo.v1.MountTableResponse
+	17, // 47: halo.v1.MasterService.LoadMetadata:output_type -> halo.v1.LoadMetadataResponse
+	19, // 48: halo.v1.MasterService.GetMasterInfo:output_type -> halo.v1.MasterInfo
+	20, // 49: halo.v1.MasterService.Checkpoint:output_type -> halo.v1.CheckpointResponse
+	25, // 50: halo.v1.MasterService.Backup:output_type -> halo.v1.BackupResponse
+	23, // 51: halo.v1.MasterService.GetQuorumInfo:output_type -> halo.v1.QuorumInfo
+	0,  // 52: halo.v1.MasterService.TransferLeadership:output_type -> halo.v1.Empty
+	0,  // 53: halo.v1.MasterService.AddQuorumMember:output_type -> halo.v1.Empty
+	0,  // 54: halo.v1.MasterService.RemoveQuorumMember:output_type -> halo.v1.Empty
+	36, // [36:55] is the sub-list for method output_type
+	17, // [17:36] is the sub-list for method input_type
 	17, // [17:17] is the sub-list for extension type_name
 	17, // [17:17] is the sub-list for extension extendee
 	0,  // [0:17] is the sub-list for field type_name
@@ -2044,7 +2171,7 @@ func file_master_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_master_proto_rawDesc), len(file_master_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   25,
+			NumMessages:   27,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -37,6 +37,7 @@ const (
 	MasterService_LoadMetadata_FullMethodName       = "/halo.v1.MasterService/LoadMetadata"
 	MasterService_GetMasterInfo_FullMethodName      = "/halo.v1.MasterService/GetMasterInfo"
 	MasterService_Checkpoint_FullMethodName         = "/halo.v1.MasterService/Checkpoint"
+	MasterService_Backup_FullMethodName             = "/halo.v1.MasterService/Backup"
 	MasterService_GetQuorumInfo_FullMethodName      = "/halo.v1.MasterService/GetQuorumInfo"
 	MasterService_TransferLeadership_FullMethodName = "/halo.v1.MasterService/TransferLeadership"
 	MasterService_AddQuorumMember_FullMethodName    = "/halo.v1.MasterService/AddQuorumMember"
@@ -62,6 +63,7 @@ type MasterServiceClient interface {
 	// Meta and admin calls.
 	GetMasterInfo(ctx context.Context, in *Empty, opts ...grpc.CallOption) (*MasterInfo, error)
 	Checkpoint(ctx context.Context, in *Empty, opts ...grpc.CallOption) (*CheckpointResponse, error)
+	Backup(ctx context.Context, in *BackupRequest, opts ...grpc.CallOption) (*BackupResponse, error)
 	// Embedded journal (Raft) quorum administration; leader only.
 	GetQuorumInfo(ctx context.Context, in *Empty, opts ...grpc.CallOption) (*QuorumInfo, error)
 	TransferLeadership(ctx context.Context, in *QuorumMemberRequest, opts ...grpc.CallOption) (*Empty, error)
@@ -226,6 +228,16 @@ func (c *masterServiceClient) Checkpoint(ctx context.Context, in *Empty, opts ..
 	return out, nil
 }
 
+func (c *masterServiceClient) Backup(ctx context.Context, in *BackupRequest, opts ...grpc.CallOption) (*BackupResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(BackupResponse)
+	err := c.cc.Invoke(ctx, MasterService_Backup_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *masterServiceClient) GetQuorumInfo(ctx context.Context, in *Empty, opts ...grpc.CallOption) (*QuorumInfo, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(QuorumInfo)
@@ -285,6 +297,7 @@ type MasterServiceServer interface {
 	// Meta and admin calls.
 	GetMasterInfo(context.Context, *Empty) (*MasterInfo, error)
 	Checkpoint(context.Context, *Empty) (*CheckpointResponse, error)
+	Backup(context.Context, *BackupRequest) (*BackupResponse, error)
 	// Embedded journal (Raft) quorum administration; leader only.
 	GetQuorumInfo(context.Context, *Empty) (*QuorumInfo, error)
 	TransferLeadership(context.Context, *QuorumMemberRequest) (*Empty, error)
@@ -341,6 +354,9 @@ func (UnimplementedMasterServiceServer) GetMasterInfo(context.Context, *Empty) (
 }
 func (UnimplementedMasterServiceServer) Checkpoint(context.Context, *Empty) (*CheckpointResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Checkpoint not implemented")
+}
+func (UnimplementedMasterServiceServer) Backup(context.Context, *BackupRequest) (*BackupResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Backup not implemented")
 }
 func (UnimplementedMasterServiceServer) GetQuorumInfo(context.Context, *Empty) (*QuorumInfo, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetQuorumInfo not implemented")
@@ -620,6 +636,24 @@ func _MasterService_Checkpoint_Handler(srv interface{}, ctx context.Context, dec
 	return interceptor(ctx, in, info, handler)
 }
 
+func _MasterService_Backup_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(BackupRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MasterServiceServer).Backup(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MasterService_Backup_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MasterServiceServer).Backup(ctx, req.(*BackupRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _MasterService_GetQuorumInfo_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(Empty)
 	if err := dec(in); err != nil {
@@ -750,6 +784,10 @@ var MasterService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Checkpoint",
 			Handler:    _MasterService_Checkpoint_Handler,
+		},
+		{
+			MethodName: "Backup",
+			Handler:    _MasterService_Backup_Handler,
 		},
 		{
 			MethodName: "GetQuorumInfo",

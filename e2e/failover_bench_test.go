@@ -1,0 +1,372 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os/user"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/halo-fs/halo/client"
+	"github.com/halo-fs/halo/fserr"
+	"github.com/halo-fs/halo/internal/testcluster"
+)
+
+// These benchmarks time recovery of real master processes. Each b.Loop
+// iteration is one trial (kill -9, recover, restart); the interesting figures
+// are the custom metrics, not ns/op, which includes the restart and catch-up
+// between trials. Run them one at a time, with a trial count:
+//
+//	go test -run='^$' -bench=RaftFailover -benchtime=20x -timeout 30m ./e2e/
+//	go test -run='^$' -bench=LocalRestart -benchtime=10x -timeout 30m ./e2e/
+
+// benchClient is a client with the short backoff a failover measurement
+// needs: the retry sleep, not the cluster, must not dominate the figure.
+func benchClient(b *testing.B, addrs []string) *client.Client {
+	b.Helper()
+	u, err := user.Current()
+	if err != nil {
+		b.Fatal(err)
+	}
+	c, err := client.New(client.Options{
+		Addresses:          addrs,
+		User:               u.Username,
+		RetryBaseSleep:     10 * time.Millisecond,
+		RetryMaxSleep:      100 * time.Millisecond,
+		RetryMaxDuration:   30 * time.Second,
+		AttemptTimeout:     2 * time.Second,
+		LeaderProbeTimeout: 500 * time.Millisecond,
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { c.Close() })
+	return c
+}
+
+// createLog records, for one writer, which creates were acknowledged (and
+// when) and which have an unknown outcome.
+type createLog struct {
+	mu      sync.Mutex
+	acked   map[string]bool
+	unknown map[string]bool
+	errs    []error
+	// successes holds the start and end of every acknowledged create, in
+	// order; a trial reads it to find the first success after a kill.
+	successes []span
+	changed   chan struct{} // closed and replaced whenever successes grows
+}
+
+type span struct{ start, end time.Time }
+
+func newCreateLog() *createLog {
+	return &createLog{acked: map[string]bool{}, unknown: map[string]bool{}, changed: make(chan struct{})}
+}
+
+func (l *createLog) record(p string, s span, err error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	switch code := fserr.CodeOf(err); {
+	case err == nil:
+		l.acked[p] = true
+		l.successes = append(l.successes, s)
+		close(l.changed)
+		l.changed = make(chan struct{})
+	case code == fserr.OutcomeUnknown || code == fserr.Unavailable:
+		l.unknown[p] = true
+	default:
+		l.errs = append(l.errs, fmt.Errorf("create %s: %w", p, err))
+	}
+}
+
+// oldLeaderAnswer bounds how late the answer of a create the killed leader
+// served can still arrive: no election completes this fast (followers wait
+// at least one 600 ms heartbeat timeout), so a create in flight at the kill
+// that succeeds later than this was served by the new leader.
+const oldLeaderAnswer = 50 * time.Millisecond
+
+// waitSuccess waits for the first create that succeeds after the kill at
+// killedAt and returns its completion time. A create in flight at the kill
+// counts (it was retried on the new leader) unless it completed within
+// oldLeaderAnswer: then the old leader answered it just before it died.
+func (l *createLog) waitSuccess(b *testing.B, killedAt time.Time, timeout time.Duration) time.Time {
+	b.Helper()
+	deadline := time.After(timeout)
+	for {
+		l.mu.Lock()
+		var first time.Time
+		for i := len(l.successes) - 1; i >= 0 && l.successes[i].end.After(killedAt); i-- {
+			s := l.successes[i]
+			if s.start.Before(killedAt) && s.end.Sub(killedAt) < oldLeaderAnswer {
+				break
+			}
+			first = s.end
+		}
+		changed := l.changed
+		l.mu.Unlock()
+		if !first.IsZero() {
+			return first
+		}
+		select {
+		case <-changed:
+		case <-deadline:
+			b.Fatalf("no create succeeded within %s of the kill", timeout)
+		}
+	}
+}
+
+func (l *createLog) count() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.successes)
+}
+
+// writeUntil creates fresh files under dir, one at a time, until stop is
+// closed; done is closed when it has returned.
+func writeUntil(c *client.Client, l *createLog, dir string, stop <-chan struct{}) (done <-chan struct{}) {
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			p := fmt.Sprintf("%s/f%06d", dir, i)
+			ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+			start := time.Now()
+			_, err := c.CreateFile(ctx, p, client.CreateFileOptions{Recursive: true, Completed: true})
+			l.record(p, span{start, time.Now()}, err)
+			cancel()
+		}
+	}()
+	return finished
+}
+
+// checkAcked lists prefix and fails b if an acknowledged create is missing
+// or a file nobody tried to create is present.
+func (l *createLog) checkAcked(b *testing.B, c *client.Client, prefix string) {
+	b.Helper()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, err := range l.errs {
+		b.Errorf("writer: %v", err)
+	}
+	infos, err := c.ListStatus(context.Background(), prefix, true)
+	if err != nil {
+		b.Fatalf("list %s: %v", prefix, err)
+	}
+	present := map[string]bool{}
+	for _, fi := range infos {
+		if !fi.IsDirectory {
+			present[fi.Path] = true
+		}
+	}
+	var lost []string
+	for p := range l.acked {
+		if !present[p] {
+			lost = append(lost, p)
+		}
+	}
+	for p := range present {
+		if !l.acked[p] && !l.unknown[p] {
+			b.Errorf("%s is present but no writer created it", p)
+		}
+	}
+	if len(lost) > 0 {
+		slices.Sort(lost)
+		b.Fatalf("%d of %d acknowledged creates lost, e.g. %v", len(lost), len(l.acked), lost[:min(5, len(lost))])
+	}
+	b.Logf("all %d acknowledged creates present (%d with unknown outcome)", len(l.acked), len(l.unknown))
+}
+
+// reportPercentiles reports p50, p99 and max of samples under name.
+func reportPercentiles(b *testing.B, name string, samples []time.Duration) {
+	b.Helper()
+	if len(samples) == 0 {
+		return
+	}
+	s := slices.Clone(samples)
+	slices.Sort(s)
+	at := func(q float64) time.Duration {
+		// Nearest rank: with 20 trials p99 is the slowest one.
+		i := int(q*float64(len(s))+0.999999) - 1
+		return s[max(0, min(i, len(s)-1))]
+	}
+	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+	b.ReportMetric(ms(at(0.50)), name+"-p50-ms")
+	b.ReportMetric(ms(at(0.99)), name+"-p99-ms")
+	b.ReportMetric(ms(s[len(s)-1]), name+"-max-ms")
+	parts := make([]string, len(samples))
+	for i, d := range samples {
+		parts[i] = fmt.Sprint(d.Round(time.Millisecond))
+	}
+	b.Logf("%s per trial: %s", name, strings.Join(parts, " "))
+}
+
+// BenchmarkRaftFailover kills the Raft leader once per iteration while one
+// client creates files, and reports unavailability: the time from the kill
+// to the completion of the first create that succeeds after it. The killed
+// master is restarted and caught up before the next trial. Every
+// acknowledged create must be present at the end.
+func BenchmarkRaftFailover(b *testing.B) {
+	c := testcluster.NewRaftCluster(b, 3, nil)
+	c.StartAll()
+	c.Leader(30 * time.Second)
+	cl := benchClient(b, c.RPCAddresses())
+	log := newCreateLog()
+	var unavailable []time.Duration
+	trial := 0
+	for b.Loop() {
+		dir := fmt.Sprintf("/failover/t%03d", trial)
+		trial++
+		stop := make(chan struct{})
+		done := writeUntil(cl, log, dir, stop)
+		// Steady state first: the writer has found the leader.
+		before := log.count()
+		for log.count() < before+50 {
+			time.Sleep(5 * time.Millisecond)
+		}
+		leader := c.Leader(30 * time.Second)
+		killedAt := time.Now()
+		leader.Kill()
+		back := log.waitSuccess(b, killedAt, 60*time.Second)
+		unavailable = append(unavailable, back.Sub(killedAt))
+		newLeader := c.Leader(30 * time.Second)
+		if newLeader == leader {
+			b.Fatalf("trial %d: the killed master %s is still reported as leader", trial, leader.Name)
+		}
+		close(stop)
+		<-done
+
+		info, err := newLeader.Info(context.Background())
+		if err != nil {
+			b.Fatal(err)
+		}
+		leader.Start()
+		leader.WaitLive(60 * time.Second)
+		c.WaitApplied(info.AppliedIndex, 2*time.Minute)
+	}
+	b.StopTimer()
+	log.checkAcked(b, cl, "/failover")
+	reportPercentiles(b, "unavail", unavailable)
+}
+
+// localEntries is how many journal entries BenchmarkLocalRestart writes
+// before its first trial, so that each restart replays them (the default
+// checkpoint period, 2,000,000 entries, is never reached).
+const localEntries = 50000
+
+// BenchmarkLocalRestart kills a single master (--ha=none) once per
+// iteration and restarts it at once, reporting the time from the kill to the
+// first create that succeeds after the restart was issued (process start,
+// journal replay, serving), and the replay and recovery times the master
+// logs.
+func BenchmarkLocalRestart(b *testing.B) {
+	m := testcluster.NewMaster(b, "m1", "127.0.0.1")
+	m.Format()
+	m.Start()
+	m.WaitReady(30 * time.Second)
+	cl := benchClient(b, []string{m.RPCAddress()})
+	fillJournal(b, cl, "/fill", localEntries)
+	info, err := m.Info(context.Background())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("journal holds %d entries before the first trial", info.AppliedIndex)
+
+	var restart, replay, recovery []time.Duration
+	trial := 0
+	for b.Loop() {
+		m.Kill()
+		killedAt := time.Now()
+		m.Start()
+		p := fmt.Sprintf("/restart/f%06d", trial)
+		trial++
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		_, err := cl.CreateFile(ctx, p, client.CreateFileOptions{Recursive: true, Completed: true})
+		cancel()
+		if err != nil {
+			b.Fatalf("trial %d: create after restart: %v", trial, err)
+		}
+		restart = append(restart, time.Since(killedAt))
+		last := lastStart(m.Log())
+		if d, ok := loggedDuration(last, "replayed journal"); ok {
+			replay = append(replay, d)
+		}
+		if d, ok := loggedDuration(last, "namespace recovered"); ok {
+			recovery = append(recovery, d)
+		}
+	}
+	b.StopTimer()
+	reportPercentiles(b, "restart", restart)
+	reportPercentiles(b, "replay", replay)
+	reportPercentiles(b, "recover", recovery)
+	if len(replay) < len(restart) {
+		b.Errorf("only %d of %d restarts logged a journal replay; log:\n%s", len(replay), len(restart), lastStart(m.Log()))
+	}
+}
+
+// fillJournal creates n files under dir from 32 goroutines, in folders of
+// 1,000, so that the journal holds about n entries.
+func fillJournal(b *testing.B, c *client.Client, dir string, n int) {
+	b.Helper()
+	const threads = 32
+	const perFolder = 1000
+	ctx := context.Background()
+	for f := 0; f < (n+perFolder-1)/perFolder; f++ {
+		if _, err := c.CreateDirectory(ctx, fmt.Sprintf("%s/d%03d", dir, f), client.CreateDirectoryOptions{Recursive: true}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, threads)
+	for t := range threads {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := t; i < n; i += threads {
+				p := fmt.Sprintf("%s/d%03d/f%06d", dir, i/perFolder, i)
+				if _, err := c.CreateFile(ctx, p, client.CreateFileOptions{Completed: true}); err != nil {
+					errs <- fmt.Errorf("fill %s: %w", p, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		b.Fatal(err)
+	}
+}
+
+// lastStart is the part of a master log written since its latest start.
+func lastStart(log string) string {
+	if i := strings.LastIndex(log, "==== start "); i >= 0 {
+		return log[i:]
+	}
+	return log
+}
+
+var durationField = regexp.MustCompile(`duration="?([0-9.]+[a-zµ]+)`)
+
+// loggedDuration finds the line with msg and returns its duration= field.
+func loggedDuration(log, msg string) (time.Duration, bool) {
+	for line := range strings.Lines(log) {
+		if !strings.Contains(line, msg) {
+			continue
+		}
+		if m := durationField.FindStringSubmatch(line); m != nil {
+			if d, err := time.ParseDuration(m[1]); err == nil {
+				return d, true
+			}
+		}
+	}
+	return 0, false
+}
