@@ -308,3 +308,32 @@ func TestRaftWipedFollowerRebuildsFromSnapshot(t *testing.T) {
 		t.Errorf("no checkpoint was archived in %s", c.Archive)
 	}
 }
+
+// TestRaftRefusesBadQuorumConfiguration: a master missing from the address
+// list, and a new master whose list disagrees with a peer's, stop at
+// start-up with an error naming the problem instead of forming a cluster.
+func TestRaftRefusesBadQuorumConfiguration(t *testing.T) {
+	c := testcluster.NewRaftCluster(t, 3, nil)
+	m1, m3 := c.Masters[0], c.Masters[2]
+	m1.Start()
+	m1.WaitLive(30 * time.Second)
+
+	good := m3.Props["alluxio.master.embedded.journal.addresses"]
+	m3.Props["alluxio.master.embedded.journal.addresses"] = strings.Replace(good, fmt.Sprintf(":%d", c.Masters[1].RaftPort), ":1", 1)
+	m3.Start()
+	if !m3.WaitExit(30 * time.Second) {
+		t.Fatal("a master with a disagreeing address list kept running")
+	}
+	if !strings.Contains(m3.Log(), "disagrees with master") {
+		t.Errorf("log does not explain the disagreement:\n%s", m3.Log())
+	}
+
+	m3.Props["alluxio.master.embedded.journal.addresses"] = strings.Replace(good, fmt.Sprintf("127.0.0.3:%d", m3.RaftPort), "127.0.0.9:19200", 1)
+	m3.Start()
+	if !m3.WaitExit(30 * time.Second) {
+		t.Fatal("a master missing from the address list kept running")
+	}
+	if !strings.Contains(m3.Log(), "is not in the embedded journal address list") {
+		t.Errorf("log does not say the master is missing from the list:\n%s", m3.Log())
+	}
+}

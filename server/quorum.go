@@ -88,7 +88,7 @@ func (r *RaftReplicator) QuorumInfo(ctx context.Context) (*halopb.QuorumInfo, er
 			m.AppliedIndex = r.fsm.AppliedIndex()
 		} else if m.RpcAddress != "" {
 			pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-			pi, err := peerInfo(pctx, m.RpcAddress, nil)
+			pi, err := peerInfo(pctx, m.RpcAddress, r.opts.PeerDialOptions)
 			cancel()
 			if err != nil {
 				m.State = "UNAVAILABLE"
@@ -141,7 +141,7 @@ func (r *RaftReplicator) TransferLeadership(ctx context.Context, address string)
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		pctx, cancel := context.WithTimeout(ctx, time.Second)
-		pi, err := peerInfo(pctx, rpc, nil)
+		pi, err := peerInfo(pctx, rpc, r.opts.PeerDialOptions)
 		cancel()
 		if err == nil && pi.State == "PRIMARY" {
 			return nil

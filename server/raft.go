@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -19,6 +20,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
 	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
+	"google.golang.org/grpc"
 )
 
 // RaftTiming are the Raft timeouts. The defaults suit masters on one LAN:
@@ -69,6 +71,9 @@ type RaftOptions struct {
 	Checkpoints   *CheckpointArchive // optional: copies of every snapshot on the shared UFS
 	Logger        hclog.Logger
 	StreamLayer   raft.StreamLayer // optional (TLS); nil means plain TCP
+	// PeerDialOptions are used when this master calls another's RPC port
+	// (TLS credentials when configured).
+	PeerDialOptions []grpc.DialOption
 	// InitialCheckpoint, when set, is asked for a namespace to start a new
 	// cluster from (a backup given with -i, or the newest archived
 	// checkpoint). It is called only on a master with no Raft state when no
@@ -196,7 +201,13 @@ func NewRaftReplicator(opts RaftOptions) (*RaftReplicator, error) {
 		r.closeStores()
 		return nil, fmt.Errorf("read raft state in %s: %w", opts.Dir, err)
 	}
-	quorumRunning := !existing && r.quorumExists()
+	quorumRunning := false
+	if !existing {
+		if quorumRunning, err = r.probePeers(); err != nil {
+			r.closeStores()
+			return nil, err
+		}
+	}
 	seeded := false
 	if !existing && !quorumRunning && opts.InitialCheckpoint != nil {
 		if seeded, err = r.seed(); err != nil {
@@ -268,12 +279,16 @@ func (r *RaftReplicator) seed() (bool, error) {
 	return true, nil
 }
 
-// quorumExists asks the other masters whether a quorum is already running.
-// A master with no Raft state bootstraps only when none is: masters of a
-// new cluster all bootstrap the same configuration, while a master added
-// to a running cluster must wait for the leader to add it, or its log
-// would start with a configuration the others never wrote.
-func (r *RaftReplicator) quorumExists() bool {
+// probePeers asks the other masters whether a quorum is already running,
+// and whether they were configured with the same quorum. A master with no
+// Raft state bootstraps only when no quorum is running: masters of a new
+// cluster all bootstrap the same configuration, while a master added to a
+// running cluster must wait for the leader to add it, or its log would
+// start with a configuration the others never wrote. A new master whose
+// address list disagrees with a peer's would bootstrap a different
+// cluster, so that is refused.
+func (r *RaftReplicator) probePeers() (quorumRunning bool, err error) {
+	mine := sortedCopy(r.opts.Peers)
 	for _, p := range r.opts.Peers {
 		if p == r.opts.LocalAddress {
 			continue
@@ -283,13 +298,37 @@ func (r *RaftReplicator) quorumExists() bool {
 			continue
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		info, err := peerInfo(ctx, rpc, nil)
+		info, perr := peerInfo(ctx, rpc, r.opts.PeerDialOptions)
 		cancel()
-		if err == nil && (info.State == "PRIMARY" || info.AppliedIndex > 0) {
-			return true
+		if perr != nil {
+			continue
+		}
+		if info.State == "PRIMARY" || info.AppliedIndex > 0 {
+			quorumRunning = true
+		}
+		if theirs := sortedCopy(info.RaftAddresses); info.HaMode == "raft" && !quorumRunning && !equalStrings(mine, theirs) {
+			return false, fmt.Errorf("alluxio.master.embedded.journal.addresses disagrees with master %s: this master has %v, it has %v; give every master the same list", rpc, mine, theirs)
 		}
 	}
-	return false
+	return quorumRunning, nil
+}
+
+func sortedCopy(in []string) []string {
+	out := append([]string(nil), in...)
+	sort.Strings(out)
+	return out
+}
+
+func equalStrings(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // voters is a configuration of the given addresses, each its own id.

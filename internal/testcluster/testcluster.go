@@ -277,3 +277,17 @@ func tail(s string, lines int) string {
 	}
 	return strings.Join(parts, "\n")
 }
+
+// WaitExit waits up to timeout for the process to exit on its own and
+// reports whether it did.
+func (m *Master) WaitExit(timeout time.Duration) bool {
+	if m.cmd == nil {
+		return true
+	}
+	select {
+	case <-m.exited:
+		return true
+	case <-time.After(timeout):
+		return false
+	}
+}
