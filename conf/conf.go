@@ -105,6 +105,9 @@ type Config struct {
 	CheckpointArchiveFolder       string // halo.master.checkpoint.archive.folder
 	RaftTimeoutMultiplier         int    // halo.master.embedded.journal.timeout.multiplier
 	RaftTrailingLogs              uint64 // halo.master.embedded.journal.trailing.logs
+	TLSCertFile                   string // halo.security.tls.cert.file
+	TLSKeyFile                    string // halo.security.tls.key.file
+	TLSCAFile                     string // halo.security.tls.ca.file
 
 	// ZooKeeper.
 	ZooKeeperEnabled               bool

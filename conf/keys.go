@@ -38,6 +38,9 @@ const (
 	KeyCheckpointArchiveFolder  = "halo.master.checkpoint.archive.folder"
 	KeyRaftTimeoutMultiplier    = "halo.master.embedded.journal.timeout.multiplier"
 	KeyRaftTrailingLogs         = "halo.master.embedded.journal.trailing.logs"
+	KeyTLSCertFile              = "halo.security.tls.cert.file"
+	KeyTLSKeyFile               = "halo.security.tls.key.file"
+	KeyTLSCAFile                = "halo.security.tls.ca.file"
 )
 
 // ZooKeeperDefaultPort is the port a ZooKeeper address without one gets.
@@ -189,6 +192,15 @@ var knownKeyTable = []keySpec{
 	{name: KeyRaftTimeoutMultiplier, kind: kindCount, def: "1",
 		description: "Multiplies Halo's LAN Raft timeouts (600ms heartbeat and election timeout, 500ms leader lease) for slow or loaded machines.",
 		field:       func(c *Config) any { return &c.RaftTimeoutMultiplier }},
+	{name: KeyTLSCertFile, kind: kindString, def: "",
+		description: "PEM certificate of this process; with the key and CA files set, the RPC port and the embedded journal use mutual TLS.",
+		field:       func(c *Config) any { return &c.TLSCertFile }},
+	{name: KeyTLSKeyFile, kind: kindString, def: "",
+		description: "PEM private key for halo.security.tls.cert.file.",
+		field:       func(c *Config) any { return &c.TLSKeyFile }},
+	{name: KeyTLSCAFile, kind: kindString, def: "",
+		description: "PEM CA bundle that peers' and clients' certificates must chain to.",
+		field:       func(c *Config) any { return &c.TLSCAFile }},
 	{name: KeyRaftTrailingLogs, kind: kindUint64, def: "10240",
 		description: "Journal entries kept after a checkpoint so that a briefly absent follower catches up without a snapshot install.",
 		field:       func(c *Config) any { return &c.RaftTrailingLogs }},

@@ -55,6 +55,10 @@ func (c *Config) Validate() error {
 		}
 	}
 
+	if set := countSet(c.TLSCertFile, c.TLSKeyFile, c.TLSCAFile); set != 0 && set != 3 {
+		fail(KeyTLSCertFile, c.TLSCertFile, "mutual TLS needs all of %s, %s and %s", KeyTLSCertFile, KeyTLSKeyFile, KeyTLSCAFile)
+	}
+
 	switch c.JournalType {
 	case JournalEmbedded, JournalUFS, JournalNoop:
 	default:
@@ -156,4 +160,14 @@ func firstDuplicate(addresses []string) (string, bool) {
 		seen[normalized] = true
 	}
 	return "", false
+}
+
+func countSet(values ...string) int {
+	n := 0
+	for _, v := range values {
+		if v != "" {
+			n++
+		}
+	}
+	return n
 }

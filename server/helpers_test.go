@@ -93,7 +93,7 @@ func (b *lockedBuffer) String() string {
 func testLogger(t testing.TB, name string) hclog.Logger {
 	buf := &lockedBuffer{}
 	t.Cleanup(func() {
-		if t.Failed() {
+		if t.Failed() && buf.String() != "" {
 			t.Logf("log of %s:\n%s", name, buf.String())
 		}
 	})

@@ -110,6 +110,11 @@ func runMaster(ctx context.Context, cfg *conf.Config, g *globals) error {
 
 func runLocalMaster(ctx context.Context, cfg *conf.Config, g *globals) error {
 	sc := serverConfig(cfg, g)
+	tlsc, err := loadTLS(cfg)
+	if err != nil {
+		return err
+	}
+	sc.GRPCOptions = tlsc.serverOptions()
 	log := sc.Logger
 	folder, err := localJournalFolder(cfg.JournalFolder)
 	if err != nil {

@@ -3,13 +3,16 @@ package main
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 
 	"github.com/halo-fs/halo/conf"
 	"github.com/halo-fs/halo/fsm"
 	"github.com/halo-fs/halo/server"
 	"github.com/halo-fs/halo/ufs/adapters"
+	"github.com/hashicorp/raft"
 )
 
 // raftDir is where the embedded journal keeps its log and snapshots.
@@ -35,17 +38,34 @@ func runRaftMaster(ctx context.Context, cfg *conf.Config, g *globals) error {
 		archive = &server.CheckpointArchive{Store: store, Log: log.Named("archive")}
 	}
 	timing := raftTiming(cfg)
+	tlsc, err := loadTLS(cfg)
+	if err != nil {
+		return err
+	}
+	sc.GRPCOptions = tlsc.serverOptions()
+	var stream raft.StreamLayer
+	if tlsc != nil {
+		bind := cfg.EmbeddedJournalAddress()
+		if cfg.BindHost != "" {
+			bind = net.JoinHostPort(cfg.BindHost, strconv.Itoa(cfg.EmbeddedJournalPort))
+		}
+		if stream, err = server.NewTLSStreamLayer(bind, cfg.EmbeddedJournalAddress(), tlsc.server, tlsc.client); err != nil {
+			return err
+		}
+	}
 	rep, err := server.NewRaftReplicator(server.RaftOptions{
-		Dir:           raftDir(folder),
-		LocalAddress:  cfg.EmbeddedJournalAddress(),
-		Peers:         cfg.EmbeddedJournalAddresses,
-		RPCAddresses:  cfg.RPCAddresses,
-		FSM:           f,
-		SnapshotEvery: cfg.CheckpointPeriodEntries,
-		TrailingLogs:  cfg.RaftTrailingLogs,
-		Timing:        timing,
-		Checkpoints:   archive,
-		Logger:        log,
+		Dir:             raftDir(folder),
+		LocalAddress:    cfg.EmbeddedJournalAddress(),
+		Peers:           cfg.EmbeddedJournalAddresses,
+		RPCAddresses:    cfg.RPCAddresses,
+		FSM:             f,
+		SnapshotEvery:   cfg.CheckpointPeriodEntries,
+		TrailingLogs:    cfg.RaftTrailingLogs,
+		Timing:          timing,
+		Checkpoints:     archive,
+		Logger:          log,
+		StreamLayer:     stream,
+		PeerDialOptions: tlsc.dialOptions(),
 		InitialCheckpoint: func(ctx context.Context) ([]byte, string, error) {
 			if cfg.InitFromBackup != "" {
 				data, err := server.ReadBackup(ctx, sc.UFS, cfg.InitFromBackup)

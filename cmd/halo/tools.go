@@ -40,7 +40,13 @@ func toolEnv(g *globals, cmd func() *cobra.Command) *cli.Env {
 			return nil, err
 		}
 		fillEnv(env, cfg)
-		return client.New(clientOptions(cfg, g))
+		opts := clientOptions(cfg, g)
+		tlsc, err := loadTLS(cfg)
+		if err != nil {
+			return nil, err
+		}
+		opts.DialOptions = tlsc.dialOptions()
+		return client.New(opts)
 	}
 	return env
 }

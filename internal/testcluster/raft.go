@@ -11,7 +11,9 @@ import (
 	"time"
 
 	"github.com/halo-fs/halo/proto/halopb"
+	"github.com/halo-fs/halo/server"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 )
 
@@ -71,7 +73,15 @@ func (c *Cluster) StartAll() {
 
 // Info asks one master for its MasterInfo.
 func (m *Master) Info(ctx context.Context) (*halopb.MasterInfo, error) {
-	conn, err := grpc.NewClient(m.RPCAddress(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	creds := insecure.NewCredentials()
+	if cert := m.Props["halo.security.tls.cert.file"]; cert != "" {
+		_, clientCfg, err := server.LoadTLS(server.TLSFiles{Cert: cert, Key: m.Props["halo.security.tls.key.file"], CA: m.Props["halo.security.tls.ca.file"]})
+		if err != nil {
+			return nil, err
+		}
+		creds = credentials.NewTLS(clientCfg)
+	}
+	conn, err := grpc.NewClient(m.RPCAddress(), grpc.WithTransportCredentials(creds))
 	if err != nil {
 		return nil, err
 	}

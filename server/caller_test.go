@@ -1,0 +1,162 @@
+package server
+
+import (
+	"context"
+	"os/user"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/halo-fs/halo/fserr"
+	"google.golang.org/grpc/metadata"
+)
+
+// countingLookup answers group lookups from a table and counts them.
+type countingLookup struct {
+	groups map[string][]string
+	calls  atomic.Int64
+}
+
+func (c *countingLookup) lookup(name string) []string {
+	c.calls.Add(1)
+	return c.groups[name]
+}
+
+func userContext(name string) context.Context {
+	return metadata.NewIncomingContext(context.Background(), metadata.Pairs(UserMetadataKey, name))
+}
+
+func testIdentities() (*identities, *countingLookup) {
+	ids := newIdentities("halo", "supergroup")
+	l := &countingLookup{groups: map[string][]string{
+		"halo":  {"halo"},
+		"alice": {"staff", "dev"},
+		"admin": {"staff", "supergroup"},
+	}}
+	ids.lookup = l.lookup
+	return ids, l
+}
+
+func TestCallerNeedsUserName(t *testing.T) {
+	ids, _ := testIdentities()
+	for name, ctx := range map[string]context.Context{
+		"no metadata":       context.Background(),
+		"metadata, no user": metadata.NewIncomingContext(context.Background(), metadata.Pairs("other", "x")),
+		"empty user name":   userContext(""),
+		"outgoing, not in":  metadata.NewOutgoingContext(context.Background(), metadata.Pairs(UserMetadataKey, "alice")),
+	} {
+		t.Run(name, func(t *testing.T) {
+			c, err := ids.caller(ctx)
+			if fserr.CodeOf(err) != fserr.PermissionDenied {
+				t.Fatalf("caller() = %v, %v; want PermissionDenied", c, err)
+			}
+		})
+	}
+}
+
+func TestCallerSuperuser(t *testing.T) {
+	ids, _ := testIdentities()
+	tests := []struct {
+		user      string
+		groups    []string
+		superuser bool
+	}{
+		{"halo", []string{"halo"}, true},                 // the master's own user
+		{"admin", []string{"staff", "supergroup"}, true}, // in the supergroup
+		{"alice", []string{"staff", "dev"}, false},       // neither
+		{"stranger", nil, false},                         // unknown on this host: no groups
+		{"supergroup", nil, false},                       // a user named like the group is not in it
+		{"HALO", nil, false},                             // names are case-sensitive
+		{"root", nil, false},                             // root is not special unless it runs the master
+	}
+	for _, tt := range tests {
+		c, err := ids.caller(userContext(tt.user))
+		if err != nil {
+			t.Fatalf("caller(%q): %v", tt.user, err)
+		}
+		if c.User != tt.user || c.Superuser != tt.superuser || !slices.Equal(c.Groups, tt.groups) {
+			t.Errorf("caller(%q) = {User:%q Groups:%v Superuser:%v}, want {User:%q Groups:%v Superuser:%v}",
+				tt.user, c.User, c.Groups, c.Superuser, tt.user, tt.groups, tt.superuser)
+		}
+	}
+}
+
+func TestCallerGroupsAreCached(t *testing.T) {
+	ids, l := testIdentities()
+	var wg sync.WaitGroup
+	for i := 0; i < 50; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for _, name := range []string{"alice", "admin", "alice"} {
+				if _, err := ids.caller(userContext(name)); err != nil {
+					t.Error(err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if n := l.calls.Load(); n != 2 {
+		t.Fatalf("%d group lookups for 2 users asked 150 times, want 2", n)
+	}
+
+	// An entry older than the cache's lifetime is looked up again, and the
+	// new answer is used.
+	ids.mu.Lock()
+	ids.cache["alice"] = cachedGroups{groups: ids.cache["alice"].groups, at: time.Now().Add(-2 * groupCacheTTL)}
+	ids.mu.Unlock()
+	l.groups["alice"] = []string{"staff", "supergroup"}
+	c, err := ids.caller(userContext("alice"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := l.calls.Load(); n != 3 {
+		t.Errorf("%d lookups after alice's cache entry expired, want 3", n)
+	}
+	if !c.Superuser {
+		t.Errorf("alice, now in the supergroup, is not a superuser after the cache expired: %+v", c)
+	}
+	// Unknown users (no groups) are cached too, so a flood of requests
+	// from them does not hit the user database each time.
+	for i := 0; i < 3; i++ {
+		ids.caller(userContext("stranger"))
+	}
+	if n := l.calls.Load(); n != 4 {
+		t.Errorf("%d lookups after asking for an unknown user 3 times, want 4", n)
+	}
+}
+
+func TestOSGroups(t *testing.T) {
+	if g := osGroups("halo-no-such-user-on-this-host"); g != nil {
+		t.Errorf("osGroups(unknown user) = %v, want none", g)
+	}
+	u, err := user.Current()
+	if err != nil {
+		t.Skipf("no current user: %v", err)
+	}
+	primary, err := user.LookupGroupId(u.Gid)
+	if err != nil {
+		t.Skipf("no name for group %s: %v", u.Gid, err)
+	}
+	g := osGroups(u.Username)
+	if len(g) == 0 || g[0] != primary.Name {
+		t.Errorf("osGroups(%q) = %v, want the primary group %q first", u.Username, g, primary.Name)
+	}
+	if len(g) != len(slicesCompact(g)) {
+		t.Errorf("osGroups(%q) = %v lists a group twice", u.Username, g)
+	}
+}
+
+func slicesCompact(s []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, v := range s {
+		if !seen[v] {
+			seen[v] = true
+			out = append(out, v)
+		}
+	}
+	return out
+}
