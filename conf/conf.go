@@ -105,6 +105,7 @@ type Config struct {
 	CheckpointArchiveFolder       string // halo.master.checkpoint.archive.folder
 	RaftTimeoutMultiplier         int    // halo.master.embedded.journal.timeout.multiplier
 	RaftTrailingLogs              uint64 // halo.master.embedded.journal.trailing.logs
+	UnsafeStaleReads              bool   // halo.test.unsafe.stale.reads (test only)
 	TLSCertFile                   string // halo.security.tls.cert.file
 	TLSKeyFile                    string // halo.security.tls.key.file
 	TLSCAFile                     string // halo.security.tls.ca.file

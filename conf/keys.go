@@ -38,6 +38,7 @@ const (
 	KeyCheckpointArchiveFolder  = "halo.master.checkpoint.archive.folder"
 	KeyRaftTimeoutMultiplier    = "halo.master.embedded.journal.timeout.multiplier"
 	KeyRaftTrailingLogs         = "halo.master.embedded.journal.trailing.logs"
+	KeyUnsafeStaleReads         = "halo.test.unsafe.stale.reads"
 	KeyTLSCertFile              = "halo.security.tls.cert.file"
 	KeyTLSKeyFile               = "halo.security.tls.key.file"
 	KeyTLSCAFile                = "halo.security.tls.ca.file"
@@ -201,6 +202,9 @@ var knownKeyTable = []keySpec{
 	{name: KeyTLSCAFile, kind: kindString, def: "",
 		description: "PEM CA bundle that peers' and clients' certificates must chain to.",
 		field:       func(c *Config) any { return &c.TLSCAFile }},
+	{name: KeyUnsafeStaleReads, kind: kindBool, def: "false",
+		description: "TEST ONLY: serve reads from any master without confirming leadership. Exists so the failover tests can show their checkers catch stale reads; never set it in a deployment.",
+		field:       func(c *Config) any { return &c.UnsafeStaleReads }},
 	{name: KeyRaftTrailingLogs, kind: kindUint64, def: "10240",
 		description: "Journal entries kept after a checkpoint so that a briefly absent follower catches up without a snapshot install.",
 		field:       func(c *Config) any { return &c.RaftTrailingLogs }},

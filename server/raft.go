@@ -71,6 +71,10 @@ type RaftOptions struct {
 	Checkpoints   *CheckpointArchive // optional: copies of every snapshot on the shared UFS
 	Logger        hclog.Logger
 	StreamLayer   raft.StreamLayer // optional (TLS); nil means plain TCP
+	// UnsafeStaleReads serves reads on any master without confirming
+	// leadership. Test only: the failover tests use it to show that their
+	// checkers catch stale reads.
+	UnsafeStaleReads bool
 	// PeerDialOptions are used when this master calls another's RPC port
 	// (TLS credentials when configured).
 	PeerDialOptions []grpc.DialOption
@@ -504,6 +508,9 @@ func rpcAddressFor(raftAddr string, peers, rpcs []string) string {
 // VerifyRead implements Replicator: the leader confirms with a quorum that
 // it still leads; concurrent reads share one confirmation round.
 func (r *RaftReplicator) VerifyRead(ctx context.Context) error {
+	if r.opts.UnsafeStaleReads {
+		return nil
+	}
 	if !r.serving.Load() {
 		return r.notLeader()
 	}

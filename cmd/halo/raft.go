@@ -54,18 +54,19 @@ func runRaftMaster(ctx context.Context, cfg *conf.Config, g *globals) error {
 		}
 	}
 	rep, err := server.NewRaftReplicator(server.RaftOptions{
-		Dir:             raftDir(folder),
-		LocalAddress:    cfg.EmbeddedJournalAddress(),
-		Peers:           cfg.EmbeddedJournalAddresses,
-		RPCAddresses:    cfg.RPCAddresses,
-		FSM:             f,
-		SnapshotEvery:   cfg.CheckpointPeriodEntries,
-		TrailingLogs:    cfg.RaftTrailingLogs,
-		Timing:          timing,
-		Checkpoints:     archive,
-		Logger:          log,
-		StreamLayer:     stream,
-		PeerDialOptions: tlsc.dialOptions(),
+		Dir:              raftDir(folder),
+		LocalAddress:     cfg.EmbeddedJournalAddress(),
+		Peers:            cfg.EmbeddedJournalAddresses,
+		RPCAddresses:     cfg.RPCAddresses,
+		FSM:              f,
+		SnapshotEvery:    cfg.CheckpointPeriodEntries,
+		TrailingLogs:     cfg.RaftTrailingLogs,
+		Timing:           timing,
+		Checkpoints:      archive,
+		Logger:           log,
+		StreamLayer:      stream,
+		UnsafeStaleReads: cfg.UnsafeStaleReads,
+		PeerDialOptions:  tlsc.dialOptions(),
 		InitialCheckpoint: func(ctx context.Context) ([]byte, string, error) {
 			if cfg.InitFromBackup != "" {
 				data, err := server.ReadBackup(ctx, sc.UFS, cfg.InitFromBackup)
@@ -80,6 +81,9 @@ func runRaftMaster(ctx context.Context, cfg *conf.Config, g *globals) error {
 	})
 	if err != nil {
 		return err
+	}
+	if cfg.UnsafeStaleReads {
+		log.Warn("TEST ONLY: halo.test.unsafe.stale.reads is set; reads are served without confirming leadership and may be stale")
 	}
 	m := server.New(sc, f, func(*server.Metrics) server.Replicator { return rep })
 	return serve(ctx, m, log)
