@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -335,5 +336,47 @@ func TestRaftRefusesBadQuorumConfiguration(t *testing.T) {
 	}
 	if !strings.Contains(m3.Log(), "is not in the embedded journal address list") {
 		t.Errorf("log does not say the master is missing from the list:\n%s", m3.Log())
+	}
+}
+
+// TestRaftRefusesJournalFromAnotherCluster copies a stopped master's
+// journal folder into a master of another cluster: that master must stop at
+// start-up naming both clusters, instead of joining with a foreign log.
+func TestRaftRefusesJournalFromAnotherCluster(t *testing.T) {
+	a, _ := startRaft(t, 3, nil)
+	b, _ := startRaft(t, 3, nil)
+	waitClusterID := func(c *testcluster.Cluster) {
+		t.Helper()
+		deadline := time.Now().Add(30 * time.Second)
+		for _, m := range c.Masters {
+			for {
+				_, err := os.Stat(filepath.Join(m.Dir, "journal", "raft", "cluster-id"))
+				if err == nil {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("%s never recorded its cluster id", m.Name)
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+		}
+	}
+	waitClusterID(a)
+	waitClusterID(b)
+	from, to := a.Masters[2], b.Masters[2]
+	from.Stop()
+	to.Stop()
+	if err := os.RemoveAll(filepath.Join(to.Dir, "journal")); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("cp", "-a", filepath.Join(from.Dir, "journal"), filepath.Join(to.Dir, "journal")).CombinedOutput(); err != nil {
+		t.Fatalf("copy journal: %v\n%s", err, out)
+	}
+	to.Start()
+	if !to.WaitExit(30 * time.Second) {
+		t.Fatal("a master with another cluster's journal kept running")
+	}
+	if !strings.Contains(to.Log(), "belongs to another cluster") {
+		t.Errorf("log does not name the problem:\n%s", to.Log())
 	}
 }

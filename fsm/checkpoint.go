@@ -29,6 +29,7 @@ const (
 	recordInode     byte = 1
 	recordMount     byte = 2
 	recordOperation byte = 3
+	recordCluster   byte = 4
 	recordEnd       byte = 0xff
 
 	// maxCheckpointRecord bounds one record so that a corrupt length cannot
@@ -157,6 +158,11 @@ func (f *FSM) WriteCheckpoint(w io.Writer) (CheckpointHeader, error) {
 	if err := f.ops.each(func(r *halopb.OperationRecord) error { return cw.record(recordOperation, r) }); err != nil {
 		return h, err
 	}
+	if f.clusterID != "" {
+		if err := cw.record(recordCluster, &halopb.ClusterInfoEntry{ClusterId: f.clusterID}); err != nil {
+			return h, err
+		}
+	}
 	if err := cw.write([]byte{recordEnd}); err != nil {
 		return h, err
 	}
@@ -258,8 +264,8 @@ func (f *FSM) Restore(r io.Reader) (CheckpointHeader, error) {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.root, f.nextID, f.inodes, f.mounts, f.ops, f.applied, f.strs =
-		fresh.root, fresh.nextID, fresh.inodes, fresh.mounts, fresh.ops, fresh.applied, fresh.strs
+	f.root, f.nextID, f.inodes, f.mounts, f.ops, f.applied, f.strs, f.clusterID =
+		fresh.root, fresh.nextID, fresh.inodes, fresh.mounts, fresh.ops, fresh.applied, fresh.strs, fresh.clusterID
 	return h, nil
 }
 
@@ -345,6 +351,12 @@ func (f *FSM) decodeCheckpoint(r io.Reader) (CheckpointHeader, error) {
 			st.opKeys[keyOf(o.OpId)] = struct{}{}
 			f.ops.add(o)
 			ops++
+		case recordCluster:
+			ci := &halopb.ClusterInfoEntry{}
+			if err := proto.Unmarshal(body, ci); err != nil || ci.ClusterId == "" || f.clusterID != "" {
+				return h, corrupt(start, "cluster record is malformed or repeated")
+			}
+			f.clusterID = ci.ClusterId
 		default:
 			return h, corrupt(start, "unknown record kind %d", kind)
 		}

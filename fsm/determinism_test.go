@@ -120,8 +120,11 @@ func (g *entryGen) next() *halopb.Entry {
 			lm.Children = append(lm.Children, c)
 		}
 		e.Payload = &halopb.Entry_LoadMetadata{LoadMetadata: lm}
-	case x < 99:
+	case x < 98:
 		e.Payload = &halopb.Entry_Noop{Noop: &halopb.NoopEntry{}}
+	case x < 99:
+		// An empty id is refused; a second id changes nothing.
+		e.Payload = &halopb.Entry_ClusterInfo{ClusterInfo: &halopb.ClusterInfoEntry{ClusterId: []string{"", "c1", "c2"}[g.pick(3)]}}
 	default:
 		// No payload: refused, but still an entry at its index.
 	}

@@ -28,6 +28,7 @@ const (
 	KindDeleteMountPoint Kind = 23
 	KindLoadMetadata     Kind = 24
 	KindNoop             Kind = 25
+	KindClusterInfo      Kind = 26
 
 	// KindIgnorable is or-ed into a kind byte that older masters may skip.
 	KindIgnorable Kind = 0x80
@@ -44,6 +45,7 @@ var kindNames = map[Kind]string{
 	KindDeleteMountPoint: "DeleteMountPoint",
 	KindLoadMetadata:     "LoadMetadata",
 	KindNoop:             "Noop",
+	KindClusterInfo:      "ClusterInfo",
 }
 
 // String names the kind, for logs and metrics.
@@ -84,6 +86,8 @@ func KindOf(e *halopb.Entry) Kind {
 		return KindLoadMetadata
 	case *halopb.Entry_Noop:
 		return KindNoop
+	case *halopb.Entry_ClusterInfo:
+		return KindClusterInfo
 	}
 	return KindUnknown
 }

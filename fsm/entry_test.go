@@ -32,6 +32,7 @@ func sampleEntries() map[Kind]*halopb.Entry {
 		KindDeleteMountPoint: full(unmount("/m")),
 		KindLoadMetadata:     full(loadMetadata("/m", []*halopb.UfsChild{ufsDir("d"), ufsFile("d/f", 9)})),
 		KindNoop:             full(noop()),
+		KindClusterInfo:      full(build(&halopb.ClusterInfoEntry{ClusterId: "c1"}, nil)),
 	}
 }
 

@@ -68,6 +68,8 @@ type FSM struct {
 	ops     *operationTable
 	applied uint64
 	strs    stringInterner
+	// clusterID names the cluster (embedded journal); see ClusterInfoEntry.
+	clusterID string
 }
 
 // New returns an empty namespace: a root directory and no mounts.
@@ -95,6 +97,7 @@ func (f *FSM) reset() {
 	f.mounts = newMountTable()
 	f.ops = newOperationTable(f.cfg.OperationTableSize)
 	f.applied = 0
+	f.clusterID = ""
 }
 
 // AppliedIndex is the journal index of the last entry applied.
@@ -127,6 +130,7 @@ var handlers = map[Kind]entryHandler{
 	KindDeleteMountPoint: applyDeleteMountPoint,
 	KindLoadMetadata:     applyLoadMetadata,
 	KindNoop:             func(*FSM, *halopb.Entry) (uint64, error) { return 0, nil },
+	KindClusterInfo:      applyClusterInfo,
 }
 
 // Apply applies the entry at journal index index. Entries must be applied

@@ -98,6 +98,8 @@ func build(payload any, opts []entryOpt) *halopb.Entry {
 		e.Payload = &halopb.Entry_LoadMetadata{LoadMetadata: p}
 	case *halopb.NoopEntry:
 		e.Payload = &halopb.Entry_Noop{Noop: p}
+	case *halopb.ClusterInfoEntry:
+		e.Payload = &halopb.Entry_ClusterInfo{ClusterInfo: p}
 	case nil:
 	default:
 		panic(fmt.Sprintf("build: unknown payload %T", p))

@@ -57,7 +57,7 @@ for op in $OPS; do
     load=$(cut -d' ' -f1-3 /proc/loadavg)
     echo "== $op, $n threads, $DURATION (+$WARMUP warmup); load average $load" >&2
     json=$("$BIN" bench master --operation "$op" --threads "$n" --duration "$DURATION" \
-      --warmup "$WARMUP" --progress-interval 0 --json)
+      --warmup "$WARMUP" --json)
     ops=$(field ops <<<"$json")
     errs=$(field errors <<<"$json")
     rate=$(field ops_per_sec <<<"$json")

@@ -205,6 +205,12 @@ func NewRaftReplicator(opts RaftOptions) (*RaftReplicator, error) {
 		r.closeStores()
 		return nil, fmt.Errorf("read raft state in %s: %w", opts.Dir, err)
 	}
+	if existing {
+		if err := r.checkClusterID(); err != nil {
+			r.closeStores()
+			return nil, err
+		}
+	}
 	quorumRunning := false
 	if !existing {
 		if quorumRunning, err = r.probePeers(); err != nil {
@@ -247,6 +253,7 @@ func NewRaftReplicator(opts RaftOptions) (*RaftReplicator, error) {
 	})
 	ra.RegisterObserver(r.observer)
 	go r.watchLeadership()
+	go r.keepClusterID()
 	return r, nil
 }
 
@@ -267,6 +274,14 @@ func (r *RaftReplicator) seed() (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("namespace to start from (%s): %w", source, err)
 	}
+	// The new cluster gets a name of its own: it is not the one the
+	// namespace came from, which may still be running.
+	r.fsm.ResetClusterID()
+	var buf bytes.Buffer
+	if _, err := r.fsm.WriteCheckpoint(&buf); err != nil {
+		return false, err
+	}
+	data = buf.Bytes()
 	index := max(h.AppliedIndex, 1)
 	sink, err := r.snaps.Create(raft.SnapshotVersionMax, index, 1, voters(r.opts.Peers), index, r.transport)
 	if err != nil {
@@ -560,6 +575,7 @@ func (r *RaftReplicator) Status() ReplicatorStatus {
 		AppliedIndex:           r.fsm.AppliedIndex(),
 		EntriesSinceCheckpoint: since,
 		LastCheckpointTime:     last,
+		ClusterID:              r.fsm.ClusterID(),
 	}
 }
 

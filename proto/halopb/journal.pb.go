@@ -221,6 +221,7 @@ type Entry struct {
 	//	*Entry_DeleteMountPoint
 	//	*Entry_LoadMetadata
 	//	*Entry_Noop
+	//	*Entry_ClusterInfo
 	Payload       isEntry_Payload `protobuf_oneof:"payload"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -374,6 +375,15 @@ func (x *Entry) GetNoop() *NoopEntry {
 	return nil
 }
 
+func (x *Entry) GetClusterInfo() *ClusterInfoEntry {
+	if x != nil {
+		if x, ok := x.Payload.(*Entry_ClusterInfo); ok {
+			return x.ClusterInfo
+		}
+	}
+	return nil
+}
+
 type isEntry_Payload interface {
 	isEntry_Payload()
 }
@@ -418,6 +428,10 @@ type Entry_Noop struct {
 	Noop *NoopEntry `protobuf:"bytes,25,opt,name=noop,proto3,oneof"`
 }
 
+type Entry_ClusterInfo struct {
+	ClusterInfo *ClusterInfoEntry `protobuf:"bytes,26,opt,name=cluster_info,json=clusterInfo,proto3,oneof"`
+}
+
 func (*Entry_CreateFile) isEntry_Payload() {}
 
 func (*Entry_CreateDirectory) isEntry_Payload() {}
@@ -437,6 +451,8 @@ func (*Entry_DeleteMountPoint) isEntry_Payload() {}
 func (*Entry_LoadMetadata) isEntry_Payload() {}
 
 func (*Entry_Noop) isEntry_Payload() {}
+
+func (*Entry_ClusterInfo) isEntry_Payload() {}
 
 type CreateFileEntry struct {
 	state          protoimpl.MessageState `protogen:"open.v1"`
@@ -1238,6 +1254,53 @@ func (*NoopEntry) Descriptor() ([]byte, []int) {
 	return file_journal_proto_rawDescGZIP(), []int{13}
 }
 
+// ClusterInfoEntry names the cluster. The first leader of a new embedded
+// journal writes one; later ones are ignored. Masters keep the id beside
+// their journal and refuse to join a quorum that has another.
+type ClusterInfoEntry struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ClusterId     string                 `protobuf:"bytes,1,opt,name=cluster_id,json=clusterId,proto3" json:"cluster_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ClusterInfoEntry) Reset() {
+	*x = ClusterInfoEntry{}
+	mi := &file_journal_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ClusterInfoEntry) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ClusterInfoEntry) ProtoMessage() {}
+
+func (x *ClusterInfoEntry) ProtoReflect() protoreflect.Message {
+	mi := &file_journal_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ClusterInfoEntry.ProtoReflect.Descriptor instead.
+func (*ClusterInfoEntry) Descriptor() ([]byte, []int) {
+	return file_journal_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *ClusterInfoEntry) GetClusterId() string {
+	if x != nil {
+		return x.ClusterId
+	}
+	return ""
+}
+
 // InodeRecord is one inode in a checkpoint.
 type InodeRecord struct {
 	state                  protoimpl.MessageState `protogen:"open.v1"`
@@ -1265,7 +1328,7 @@ type InodeRecord struct {
 
 func (x *InodeRecord) Reset() {
 	*x = InodeRecord{}
-	mi := &file_journal_proto_msgTypes[14]
+	mi := &file_journal_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1277,7 +1340,7 @@ func (x *InodeRecord) String() string {
 func (*InodeRecord) ProtoMessage() {}
 
 func (x *InodeRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_journal_proto_msgTypes[14]
+	mi := &file_journal_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1290,7 +1353,7 @@ func (x *InodeRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InodeRecord.ProtoReflect.Descriptor instead.
 func (*InodeRecord) Descriptor() ([]byte, []int) {
-	return file_journal_proto_rawDescGZIP(), []int{14}
+	return file_journal_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *InodeRecord) GetId() uint64 {
@@ -1433,7 +1496,7 @@ type MountRecord struct {
 
 func (x *MountRecord) Reset() {
 	*x = MountRecord{}
-	mi := &file_journal_proto_msgTypes[15]
+	mi := &file_journal_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1445,7 +1508,7 @@ func (x *MountRecord) String() string {
 func (*MountRecord) ProtoMessage() {}
 
 func (x *MountRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_journal_proto_msgTypes[15]
+	mi := &file_journal_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1458,7 +1521,7 @@ func (x *MountRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MountRecord.ProtoReflect.Descriptor instead.
 func (*MountRecord) Descriptor() ([]byte, []int) {
-	return file_journal_proto_rawDescGZIP(), []int{15}
+	return file_journal_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *MountRecord) GetMountId() uint64 {
@@ -1517,7 +1580,7 @@ type OperationRecord struct {
 
 func (x *OperationRecord) Reset() {
 	*x = OperationRecord{}
-	mi := &file_journal_proto_msgTypes[16]
+	mi := &file_journal_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1529,7 +1592,7 @@ func (x *OperationRecord) String() string {
 func (*OperationRecord) ProtoMessage() {}
 
 func (x *OperationRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_journal_proto_msgTypes[16]
+	mi := &file_journal_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1542,7 +1605,7 @@ func (x *OperationRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OperationRecord.ProtoReflect.Descriptor instead.
 func (*OperationRecord) Descriptor() ([]byte, []int) {
-	return file_journal_proto_rawDescGZIP(), []int{16}
+	return file_journal_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *OperationRecord) GetOpId() *OperationID {
@@ -1585,7 +1648,7 @@ const file_journal_proto_rawDesc = "" +
 	"\x06Caller\x12\x12\n" +
 	"\x04user\x18\x01 \x01(\tR\x04user\x12\x16\n" +
 	"\x06groups\x18\x02 \x03(\tR\x06groups\x12\x1c\n" +
-	"\tsuperuser\x18\x03 \x01(\bR\tsuperuser\"\xf2\x05\n" +
+	"\tsuperuser\x18\x03 \x01(\bR\tsuperuser\"\xb2\x06\n" +
 	"\x05Entry\x12)\n" +
 	"\x05op_id\x18\x01 \x01(\v2\x14.halo.v1.OperationIDR\x04opId\x12\x17\n" +
 	"\atime_ms\x18\x02 \x01(\x03R\x06timeMs\x12'\n" +
@@ -1600,7 +1663,8 @@ const file_journal_proto_rawDesc = "" +
 	"\x0fadd_mount_point\x18\x16 \x01(\v2\x1b.halo.v1.AddMountPointEntryH\x00R\raddMountPoint\x12N\n" +
 	"\x12delete_mount_point\x18\x17 \x01(\v2\x1e.halo.v1.DeleteMountPointEntryH\x00R\x10deleteMountPoint\x12A\n" +
 	"\rload_metadata\x18\x18 \x01(\v2\x1a.halo.v1.LoadMetadataEntryH\x00R\floadMetadata\x12(\n" +
-	"\x04noop\x18\x19 \x01(\v2\x12.halo.v1.NoopEntryH\x00R\x04noopB\t\n" +
+	"\x04noop\x18\x19 \x01(\v2\x12.halo.v1.NoopEntryH\x00R\x04noop\x12>\n" +
+	"\fcluster_info\x18\x1a \x01(\v2\x19.halo.v1.ClusterInfoEntryH\x00R\vclusterInfoB\t\n" +
 	"\apayload\"\xce\x01\n" +
 	"\x0fCreateFileEntry\x12\x12\n" +
 	"\x04path\x18\x01 \x01(\tR\x04path\x12\x12\n" +
@@ -1667,7 +1731,10 @@ const file_journal_proto_rawDesc = "" +
 	"\x05owner\x18\x05 \x01(\tR\x05owner\x12\x14\n" +
 	"\x05group\x18\x06 \x01(\tR\x05group\x12\x12\n" +
 	"\x04mode\x18\a \x01(\rR\x04mode\"\v\n" +
-	"\tNoopEntry\"\xc6\x04\n" +
+	"\tNoopEntry\"1\n" +
+	"\x10ClusterInfoEntry\x12\x1d\n" +
+	"\n" +
+	"cluster_id\x18\x01 \x01(\tR\tclusterId\"\xc6\x04\n" +
 	"\vInodeRecord\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x1b\n" +
 	"\tparent_id\x18\x02 \x01(\x04R\bparentId\x12\x12\n" +
@@ -1724,7 +1791,7 @@ func file_journal_proto_rawDescGZIP() []byte {
 }
 
 var file_journal_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_journal_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
+var file_journal_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
 var file_journal_proto_goTypes = []any{
 	(PersistenceState)(0),         // 0: halo.v1.PersistenceState
 	(*OperationID)(nil),           // 1: halo.v1.OperationID
@@ -1741,11 +1808,12 @@ var file_journal_proto_goTypes = []any{
 	(*LoadMetadataEntry)(nil),     // 12: halo.v1.LoadMetadataEntry
 	(*UfsChild)(nil),              // 13: halo.v1.UfsChild
 	(*NoopEntry)(nil),             // 14: halo.v1.NoopEntry
-	(*InodeRecord)(nil),           // 15: halo.v1.InodeRecord
-	(*MountRecord)(nil),           // 16: halo.v1.MountRecord
-	(*OperationRecord)(nil),       // 17: halo.v1.OperationRecord
-	nil,                           // 18: halo.v1.AddMountPointEntry.OptionsEntry
-	nil,                           // 19: halo.v1.MountRecord.OptionsEntry
+	(*ClusterInfoEntry)(nil),      // 15: halo.v1.ClusterInfoEntry
+	(*InodeRecord)(nil),           // 16: halo.v1.InodeRecord
+	(*MountRecord)(nil),           // 17: halo.v1.MountRecord
+	(*OperationRecord)(nil),       // 18: halo.v1.OperationRecord
+	nil,                           // 19: halo.v1.AddMountPointEntry.OptionsEntry
+	nil,                           // 20: halo.v1.MountRecord.OptionsEntry
 }
 var file_journal_proto_depIdxs = []int32{
 	1,  // 0: halo.v1.Entry.op_id:type_name -> halo.v1.OperationID
@@ -1760,16 +1828,17 @@ var file_journal_proto_depIdxs = []int32{
 	11, // 9: halo.v1.Entry.delete_mount_point:type_name -> halo.v1.DeleteMountPointEntry
 	12, // 10: halo.v1.Entry.load_metadata:type_name -> halo.v1.LoadMetadataEntry
 	14, // 11: halo.v1.Entry.noop:type_name -> halo.v1.NoopEntry
-	18, // 12: halo.v1.AddMountPointEntry.options:type_name -> halo.v1.AddMountPointEntry.OptionsEntry
-	13, // 13: halo.v1.LoadMetadataEntry.children:type_name -> halo.v1.UfsChild
-	0,  // 14: halo.v1.InodeRecord.persistence_state:type_name -> halo.v1.PersistenceState
-	19, // 15: halo.v1.MountRecord.options:type_name -> halo.v1.MountRecord.OptionsEntry
-	1,  // 16: halo.v1.OperationRecord.op_id:type_name -> halo.v1.OperationID
-	17, // [17:17] is the sub-list for method output_type
-	17, // [17:17] is the sub-list for method input_type
-	17, // [17:17] is the sub-list for extension type_name
-	17, // [17:17] is the sub-list for extension extendee
-	0,  // [0:17] is the sub-list for field type_name
+	15, // 12: halo.v1.Entry.cluster_info:type_name -> halo.v1.ClusterInfoEntry
+	19, // 13: halo.v1.AddMountPointEntry.options:type_name -> halo.v1.AddMountPointEntry.OptionsEntry
+	13, // 14: halo.v1.LoadMetadataEntry.children:type_name -> halo.v1.UfsChild
+	0,  // 15: halo.v1.InodeRecord.persistence_state:type_name -> halo.v1.PersistenceState
+	20, // 16: halo.v1.MountRecord.options:type_name -> halo.v1.MountRecord.OptionsEntry
+	1,  // 17: halo.v1.OperationRecord.op_id:type_name -> halo.v1.OperationID
+	18, // [18:18] is the sub-list for method output_type
+	18, // [18:18] is the sub-list for method input_type
+	18, // [18:18] is the sub-list for extension type_name
+	18, // [18:18] is the sub-list for extension extendee
+	0,  // [0:18] is the sub-list for field type_name
 }
 
 func init() { file_journal_proto_init() }
@@ -1788,6 +1857,7 @@ func file_journal_proto_init() {
 		(*Entry_DeleteMountPoint)(nil),
 		(*Entry_LoadMetadata)(nil),
 		(*Entry_Noop)(nil),
+		(*Entry_ClusterInfo)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -1795,7 +1865,7 @@ func file_journal_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_journal_proto_rawDesc), len(file_journal_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   19,
+			NumMessages:   20,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

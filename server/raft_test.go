@@ -1,0 +1,388 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/halo-fs/halo/fserr"
+	"github.com/halo-fs/halo/fsm"
+)
+
+func TestRPCAddressFor(t *testing.T) {
+	threeHosts := []string{"m1:19200", "m2:19200", "m3:19200"}
+	oneHost := []string{"127.0.0.1:19200", "127.0.0.1:19201", "127.0.0.1:19202"}
+	tests := []struct {
+		name        string
+		raft        string
+		peers, rpcs []string
+		want        string
+	}{
+		{"same host", "m2:19200", threeHosts, []string{"m1:19998", "m2:19998", "m3:19998"}, "m2:19998"},
+		{"same host, lists in another order", "m2:19200", threeHosts, []string{"m3:19998", "m1:19998", "m2:19998"}, "m2:19998"},
+		{"same host, not in the peer list", "m2:19200", []string{"m1:19200"}, []string{"m1:19998", "m2:19998"}, "m2:19998"},
+		{"one host, first", "127.0.0.1:19200", oneHost, []string{"127.0.0.1:19998", "127.0.0.1:29998", "127.0.0.1:39998"}, "127.0.0.1:19998"},
+		{"one host, by position", "127.0.0.1:19202", oneHost, []string{"127.0.0.1:19998", "127.0.0.1:29998", "127.0.0.1:39998"}, "127.0.0.1:39998"},
+		{"names differ from journal addresses: by position", "10.0.0.2:19200", []string{"10.0.0.1:19200", "10.0.0.2:19200"}, []string{"a:19998", "b:19998"}, "b:19998"},
+		{"IPv6", "[::1]:19201", []string{"[::1]:19200", "[::1]:19201"}, []string{"[::1]:19998", "[::1]:19999"}, "[::1]:19999"},
+		{"unknown address", "m9:19200", threeHosts, []string{"m1:19998", "m2:19998", "m3:19998"}, ""},
+		{"unknown port on a shared host", "127.0.0.1:19999", oneHost, []string{"127.0.0.1:19998", "127.0.0.1:29998", "127.0.0.1:39998"}, ""},
+		{"position beyond the RPC list", "127.0.0.1:19202", oneHost, []string{"127.0.0.1:19998", "127.0.0.1:29998"}, ""},
+		{"no RPC addresses", "m1:19200", threeHosts, nil, ""},
+		{"not host:port", "m1", threeHosts, []string{"m1:19998"}, ""},
+		{"empty", "", threeHosts, []string{"m1:19998"}, ""},
+	}
+	for _, tt := range tests {
+		if got := rpcAddressFor(tt.raft, tt.peers, tt.rpcs); got != tt.want {
+			t.Errorf("%s: rpcAddressFor(%q, %v, %v) = %q, want %q", tt.name, tt.raft, tt.peers, tt.rpcs, got, tt.want)
+		}
+	}
+}
+
+// raftNode is one in-process RaftReplicator with its own namespace.
+type raftNode struct {
+	r   *RaftReplicator
+	f   *fsm.FSM
+	rpc string
+}
+
+// startRaftCluster starts n RaftReplicators on 127.0.0.1 with free ports.
+// Nothing listens on the RPC addresses; they only feed leader hints.
+func startRaftCluster(t *testing.T, n int, archive *CheckpointArchive) []*raftNode {
+	t.Helper()
+	addrs := freeAddrs(t, 2*n)
+	peers, rpcs := addrs[:n], addrs[n:]
+	nodes := make([]*raftNode, n)
+	for i := range nodes {
+		f := fsm.New(fsm.DefaultConfig())
+		r, err := NewRaftReplicator(RaftOptions{
+			Dir:          filepath.Join(t.TempDir(), fmt.Sprintf("m%d", i+1)),
+			LocalAddress: peers[i],
+			Peers:        peers,
+			RPCAddresses: rpcs,
+			FSM:          f,
+			// Doubled so that a loaded machine running -race does not
+			// depose leaders in the middle of a test.
+			Timing:       DefaultRaftTiming().Scaled(2),
+			ApplyTimeout: 20 * time.Second,
+			Checkpoints:  archive,
+			Logger:       testLogger(t, fmt.Sprintf("m%d", i+1)),
+		})
+		if err != nil {
+			t.Fatalf("NewRaftReplicator %d: %v", i+1, err)
+		}
+		nodes[i] = &raftNode{r: r, f: f, rpc: rpcs[i]}
+		t.Cleanup(func() { r.Close() })
+	}
+	return nodes
+}
+
+// awaitServingLeader waits until exactly one node serves, and returns it.
+func awaitServingLeader(t *testing.T, nodes []*raftNode) int {
+	t.Helper()
+	leader := -1
+	waitFor(t, 20*time.Second, "a serving leader", func() bool {
+		leader = -1
+		for i, n := range nodes {
+			if n.r.Status().Leader {
+				if leader >= 0 {
+					return false
+				}
+				leader = i
+			}
+		}
+		return leader >= 0
+	})
+	return leader
+}
+
+func TestRaftReplicatorCluster(t *testing.T) {
+	archive, _ := newTestArchive(t, 2)
+	nodes := startRaftCluster(t, 3, archive)
+	li := awaitServingLeader(t, nodes)
+	leader := nodes[li]
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+
+	const n = 40
+	for i := 0; i < n; i++ {
+		e := touchEntry(fmt.Sprintf("/d/f%02d", i))
+		if i%2 == 1 {
+			e = mkdirEntry(fmt.Sprintf("/e/%02d", i))
+		}
+		res, err := leader.r.Propose(ctx, e)
+		if err == nil {
+			err = res.Error()
+		}
+		if err != nil {
+			t.Fatalf("Propose %d on the leader: %v", i, err)
+		}
+	}
+	if err := leader.r.VerifyRead(ctx); err != nil {
+		t.Errorf("VerifyRead on the leader: %v", err)
+	}
+	want := leader.f.AppliedIndex()
+	if want == 0 || leader.f.InodeCount() != n+3 {
+		t.Fatalf("leader applied index %d with %d inodes after %d entries", want, leader.f.InodeCount(), n)
+	}
+	waitFor(t, 20*time.Second, "every replica to apply every entry", func() bool {
+		for _, node := range nodes {
+			if node.f.AppliedIndex() != want {
+				return false
+			}
+		}
+		return true
+	})
+	wantBytes := checkpointBytes(t, leader.f)
+	for i, node := range nodes {
+		if got := checkpointBytes(t, node.f); !bytes.Equal(got, wantBytes) {
+			t.Errorf("m%d's namespace differs from the leader's", i+1)
+		}
+		if st := node.r.Status(); st.AppliedIndex != want || st.JournalType != "EMBEDDED" {
+			t.Errorf("m%d Status = %+v", i+1, st)
+		}
+	}
+
+	// Followers refuse, naming the leader's RPC address.
+	for i, node := range nodes {
+		if i == li {
+			continue
+		}
+		waitFor(t, 10*time.Second, fmt.Sprintf("m%d to know the leader", i+1), func() bool { return node.r.Status().LeaderRPCAddress != "" })
+		_, err := node.r.Propose(ctx, touchEntry("/on-a-follower"))
+		wantCode(t, fmt.Sprintf("Propose on follower m%d", i+1), err, fserr.NotLeader)
+		if hint := fserr.LeaderHintOf(err); hint != leader.rpc {
+			t.Errorf("Propose on follower m%d: leader hint %q, want %q", i+1, hint, leader.rpc)
+		}
+		err = node.r.VerifyRead(ctx)
+		wantCode(t, fmt.Sprintf("VerifyRead on follower m%d", i+1), err, fserr.NotLeader)
+		if st := node.r.Status(); st.Leader || st.LeaderRPCAddress != leader.rpc {
+			t.Errorf("follower m%d Status = %+v, want a standby pointing at %s", i+1, st, leader.rpc)
+		}
+		if _, err := node.r.QuorumInfo(ctx); fserr.CodeOf(err) != fserr.NotLeader {
+			t.Errorf("QuorumInfo on follower m%d: %v, want NotLeader", i+1, err)
+		}
+	}
+
+	// A checkpoint is a Raft snapshot, archived on the UFS.
+	cp, err := leader.r.Checkpoint(ctx)
+	if err != nil {
+		t.Fatalf("Checkpoint: %v", err)
+	}
+	f := fsm.New(fsm.DefaultConfig())
+	loc, _, err := archive.RestoreNewest(ctx, f)
+	if err != nil || loc == "" {
+		t.Fatalf("RestoreNewest after a checkpoint at %d: %q, %v", cp.Index, loc, err)
+	}
+	if !bytes.Equal(checkpointBytes(t, f), wantBytes) {
+		t.Errorf("the archived checkpoint differs from the leader's namespace")
+	}
+	if st := leader.r.Status(); st.EntriesSinceCheckpoint != 0 || st.LastCheckpointTime.IsZero() {
+		t.Errorf("leader Status right after a checkpoint = %+v, want 0 entries since it", st)
+	}
+	if qi, err := leader.r.QuorumInfo(ctx); err != nil || qi.LastSnapshotIndex != want {
+		t.Errorf("QuorumInfo after a snapshot at applied index %d: LastSnapshotIndex %d, %v", want, qi.GetLastSnapshotIndex(), err)
+	}
+
+	// The leader goes away: another takes over, catches up and serves,
+	// and the two left stay identical.
+	if err := leader.r.Close(); err != nil {
+		t.Errorf("Close the leader: %v", err)
+	}
+	if leader.r.Status().Leader {
+		t.Errorf("the old leader still serves after Close")
+	}
+	_, err = leader.r.Propose(ctx, touchEntry("/after-close"))
+	if code := fserr.CodeOf(err); code != fserr.Unavailable && code != fserr.NotLeader {
+		t.Errorf("Propose after Close: %v, want Unavailable or NotLeader", err)
+	}
+	rest := slices.Delete(slices.Clone(nodes), li, li+1)
+	next := rest[awaitServingLeader(t, rest)]
+	if next.f.AppliedIndex() < want {
+		t.Fatalf("the new leader serves at applied index %d, before the %d committed earlier", next.f.AppliedIndex(), want)
+	}
+	res, err := next.r.Propose(ctx, touchEntry("/d/after-failover"))
+	if err == nil {
+		err = res.Error()
+	}
+	if err != nil {
+		t.Fatalf("Propose on the new leader: %v", err)
+	}
+	want = next.f.AppliedIndex()
+	waitFor(t, 20*time.Second, "the other member to apply the new entry", func() bool {
+		return rest[0].f.AppliedIndex() == want && rest[1].f.AppliedIndex() == want
+	})
+	if !bytes.Equal(checkpointBytes(t, rest[0].f), checkpointBytes(t, rest[1].f)) {
+		t.Errorf("the two members left differ after a failover")
+	}
+	for i, node := range nodes {
+		if err := node.r.Close(); err != nil && node != leader {
+			t.Errorf("Close m%d: %v", i+1, err)
+		}
+	}
+}
+
+// TestRaftStatusBeforeFirstEntry: a new quorum has Raft entries of its
+// own (configuration, the leader's no-op, the catch-up barrier) but no
+// namespace entry and no snapshot. Nothing has been written since the last
+// checkpoint, and the last snapshot index is 0, not a wrapped-around
+// subtraction.
+func TestRaftStatusBeforeFirstEntry(t *testing.T) {
+	addr := freeAddrs(t, 1)[0]
+	f := fsm.New(fsm.DefaultConfig())
+	r, err := NewRaftReplicator(RaftOptions{
+		Dir: t.TempDir(), LocalAddress: addr, Peers: []string{addr}, FSM: f,
+		Timing: DefaultRaftTiming(), Logger: testLogger(t, "single"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	waitFor(t, 20*time.Second, "the single member to serve", func() bool { return r.Status().Leader })
+	if st := r.Status(); st.AppliedIndex != 0 || st.EntriesSinceCheckpoint != 0 {
+		t.Errorf("Status before any entry: AppliedIndex %d, EntriesSinceCheckpoint %d (Raft's applied index %d); want 0 and 0",
+			st.AppliedIndex, st.EntriesSinceCheckpoint, r.raft.AppliedIndex())
+	}
+	qi, err := r.QuorumInfo(context.Background())
+	if err != nil {
+		t.Fatalf("QuorumInfo: %v", err)
+	}
+	if qi.LastSnapshotIndex != 0 {
+		t.Errorf("QuorumInfo before any snapshot: LastSnapshotIndex %d, want 0", qi.LastSnapshotIndex)
+	}
+	if len(qi.Members) != 1 || !qi.Members[0].Leader || qi.Members[0].Address != addr || qi.LeaderAddress != addr {
+		t.Errorf("QuorumInfo = %+v", qi)
+	}
+}
+
+// TestRaftReplicatorSingleMemberRestart: a master restarted on its Raft folder gets its
+// namespace back from its own snapshot and log.
+func TestRaftReplicatorSingleMemberRestart(t *testing.T) {
+	addr := freeAddrs(t, 1)[0]
+	dir := t.TempDir()
+	open := func() (*RaftReplicator, *fsm.FSM) {
+		f := fsm.New(fsm.DefaultConfig())
+		r, err := NewRaftReplicator(RaftOptions{
+			Dir: dir, LocalAddress: addr, Peers: []string{addr}, FSM: f,
+			Timing: DefaultRaftTiming(), Logger: testLogger(t, "single"),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { r.Close() })
+		waitFor(t, 20*time.Second, "the single member to serve", func() bool { return r.Status().Leader })
+		return r, f
+	}
+	r, f := open()
+	ctx := context.Background()
+	for i, e := range someMutations(1) {
+		if _, err := r.Propose(ctx, e); err != nil {
+			t.Fatalf("Propose %d: %v", i, err)
+		}
+		if i == 2 {
+			if _, err := r.Checkpoint(ctx); err != nil {
+				t.Fatalf("Checkpoint: %v", err)
+			}
+		}
+	}
+	want := checkpointBytes(t, f)
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_, f2 := open()
+	waitFor(t, 10*time.Second, "the log to be replayed", func() bool { return f2.AppliedIndex() == f.AppliedIndex() })
+	if !bytes.Equal(checkpointBytes(t, f2), want) {
+		t.Errorf("namespace after a restart differs from the one before")
+	}
+}
+
+// TestNewRaftReplicatorBootstrapFailure: when bootstrapping fails,
+// NewRaftReplicator must return the error; it calls Close before the
+// observer is registered and before watchLeadership runs.
+func TestNewRaftReplicatorBootstrapFailure(t *testing.T) {
+	addr := freeAddrs(t, 1)[0]
+	type outcome struct {
+		r     *RaftReplicator
+		err   error
+		panic any
+	}
+	out := make(chan outcome, 1)
+	go func() {
+		defer func() {
+			if p := recover(); p != nil {
+				out <- outcome{panic: p}
+			}
+		}()
+		// An empty address passes NewRaftReplicator's own checks but is
+		// refused by raft's BootstrapCluster.
+		r, err := NewRaftReplicator(RaftOptions{
+			Dir: t.TempDir(), LocalAddress: addr, Peers: []string{addr, ""}, FSM: fsm.New(fsm.DefaultConfig()),
+			Timing: DefaultRaftTiming(), Logger: testLogger(t, "bootstrap"),
+		})
+		out <- outcome{r: r, err: err}
+	}()
+	select {
+	case o := <-out:
+		if o.panic != nil {
+			t.Fatalf("NewRaftReplicator panics when bootstrap fails: %v", o.panic)
+		}
+		if o.err == nil {
+			o.r.Close()
+			t.Fatalf("NewRaftReplicator with an empty peer address succeeded")
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatalf("NewRaftReplicator hangs when bootstrap fails")
+	}
+}
+
+// TestRaftOptionsWithoutLogger: a nil Logger means no logging, not a panic.
+func TestRaftOptionsWithoutLogger(t *testing.T) {
+	addr := freeAddrs(t, 1)[0]
+	defer func() {
+		if p := recover(); p != nil {
+			t.Errorf("NewRaftReplicator with a nil Logger panics: %v", p)
+		}
+	}()
+	r, err := NewRaftReplicator(RaftOptions{
+		Dir: t.TempDir(), LocalAddress: addr, Peers: []string{addr}, FSM: fsm.New(fsm.DefaultConfig()), Timing: DefaultRaftTiming(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+}
+
+func TestNewRaftReplicatorRefusesBadPeers(t *testing.T) {
+	addrs := freeAddrs(t, 2)
+	for _, tt := range []struct {
+		name  string
+		peers []string
+	}{
+		{"not a member", []string{addrs[1]}},
+		{"listed twice", []string{addrs[0], addrs[1], addrs[0]}},
+	} {
+		_, err := NewRaftReplicator(RaftOptions{
+			Dir: t.TempDir(), LocalAddress: addrs[0], Peers: tt.peers, FSM: fsm.New(fsm.DefaultConfig()),
+			Timing: DefaultRaftTiming(), Logger: testLogger(t, tt.name),
+		})
+		if err == nil {
+			t.Errorf("%s: NewRaftReplicator accepted peers %v", tt.name, tt.peers)
+		}
+	}
+}
+
+func TestRaftTimingScaled(t *testing.T) {
+	d := DefaultRaftTiming()
+	if got := d.Scaled(0.5); got != d {
+		t.Errorf("Scaled(0.5) = %+v, want the defaults unchanged", got)
+	}
+	got := d.Scaled(2)
+	if got.HeartbeatTimeout != 2*d.HeartbeatTimeout || got.ElectionTimeout != 2*d.ElectionTimeout ||
+		got.LeaderLeaseTimeout != 2*d.LeaderLeaseTimeout || got.CommitTimeout != 2*d.CommitTimeout {
+		t.Errorf("Scaled(2) = %+v", got)
+	}
+}
