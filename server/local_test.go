@@ -53,9 +53,9 @@ func openLocal(t testing.TB, dir string, opts LocalOptions) (*localMaster, uint6
 	return lm, replayed
 }
 
-func (lm *localMaster) propose(t testing.TB, e ...*halopb.Entry) {
+func (lm *localMaster) propose(t testing.TB, entries ...*halopb.Entry) {
 	t.Helper()
-	for _, e := range e {
+	for _, e := range entries {
 		res, err := lm.r.Propose(context.Background(), e)
 		if err == nil {
 			err = res.Error()

@@ -226,33 +226,66 @@ func TestRaftReplicatorCluster(t *testing.T) {
 	}
 }
 
-// TestRaftStatusBeforeFirstEntry: a new quorum has Raft entries of its
-// own (configuration, the leader's no-op, the catch-up barrier) but no
-// namespace entry and no snapshot. Nothing has been written since the last
-// checkpoint, and the last snapshot index is 0, not a wrapped-around
-// subtraction.
-func TestRaftStatusBeforeFirstEntry(t *testing.T) {
+// TestRaftCheckpointStatusAfterRestart: a restarted master reports the
+// snapshot it restored from. Its log ends with Raft's own entries (the new
+// term's no-op and the catch-up barrier), which are no namespace entries:
+// the last snapshot index must not come out of a subtraction that mixes
+// Raft's applied index with the namespace's and wraps around.
+func TestRaftCheckpointStatusAfterRestart(t *testing.T) {
 	addr := freeAddrs(t, 1)[0]
-	f := fsm.New(fsm.DefaultConfig())
-	r, err := NewRaftReplicator(RaftOptions{
-		Dir: t.TempDir(), LocalAddress: addr, Peers: []string{addr}, FSM: f,
-		Timing: DefaultRaftTiming(), Logger: testLogger(t, "single"),
-	})
-	if err != nil {
+	dir := t.TempDir()
+	open := func() (*RaftReplicator, *fsm.FSM) {
+		f := fsm.New(fsm.DefaultConfig())
+		r, err := NewRaftReplicator(RaftOptions{
+			Dir: dir, LocalAddress: addr, Peers: []string{addr}, FSM: f,
+			Timing: DefaultRaftTiming(), Logger: testLogger(t, "single"),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { r.Close() })
+		waitFor(t, 20*time.Second, "the single member to serve", func() bool { return r.Status().Leader })
+		return r, f
+	}
+	r, f := open()
+	ctx := context.Background()
+	waitFor(t, 20*time.Second, "the cluster to be named", func() bool { return f.ClusterID() != "" })
+	entries := someMutations(1)
+	for _, e := range entries[:3] {
+		if _, err := r.Propose(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := r.Checkpoint(ctx); err != nil {
 		t.Fatal(err)
 	}
-	defer r.Close()
-	waitFor(t, 20*time.Second, "the single member to serve", func() bool { return r.Status().Leader })
-	if st := r.Status(); st.AppliedIndex != 0 || st.EntriesSinceCheckpoint != 0 {
-		t.Errorf("Status before any entry: AppliedIndex %d, EntriesSinceCheckpoint %d (Raft's applied index %d); want 0 and 0",
-			st.AppliedIndex, st.EntriesSinceCheckpoint, r.raft.AppliedIndex())
+	snapIndex := f.AppliedIndex()
+	for _, e := range entries[3:] {
+		if _, err := r.Propose(ctx, e); err != nil {
+			t.Fatal(err)
+		}
 	}
-	qi, err := r.QuorumInfo(context.Background())
+	applied := f.AppliedIndex()
+	if qi, err := r.QuorumInfo(ctx); err != nil || qi.LastSnapshotIndex != snapIndex {
+		t.Errorf("before the restart: QuorumInfo LastSnapshotIndex %d, %v; want %d", qi.GetLastSnapshotIndex(), err, snapIndex)
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	r, f = open()
+	waitFor(t, 10*time.Second, "the log to be replayed", func() bool { return f.AppliedIndex() == applied })
+	st := r.Status()
+	if st.EntriesSinceCheckpoint != applied-snapIndex || st.LastCheckpointTime.IsZero() {
+		t.Errorf("after a restart: EntriesSinceCheckpoint %d (want %d), LastCheckpointTime %v (want the snapshot's); Raft applied index %d, namespace %d",
+			st.EntriesSinceCheckpoint, applied-snapIndex, st.LastCheckpointTime, r.raft.AppliedIndex(), f.AppliedIndex())
+	}
+	qi, err := r.QuorumInfo(ctx)
 	if err != nil {
 		t.Fatalf("QuorumInfo: %v", err)
 	}
-	if qi.LastSnapshotIndex != 0 {
-		t.Errorf("QuorumInfo before any snapshot: LastSnapshotIndex %d, want 0", qi.LastSnapshotIndex)
+	if qi.LastSnapshotIndex != snapIndex {
+		t.Errorf("after a restart: QuorumInfo LastSnapshotIndex %d, want %d", qi.LastSnapshotIndex, snapIndex)
 	}
 	if len(qi.Members) != 1 || !qi.Members[0].Leader || qi.Members[0].Address != addr || qi.LeaderAddress != addr {
 		t.Errorf("QuorumInfo = %+v", qi)
