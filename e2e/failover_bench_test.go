@@ -119,6 +119,20 @@ func (l *createLog) waitSuccess(b *testing.B, killedAt time.Time, timeout time.D
 	}
 }
 
+// waitCount waits until n creates have been acknowledged in all.
+func (l *createLog) waitCount(b *testing.B, n int, timeout time.Duration) {
+	b.Helper()
+	deadline := time.Now().Add(timeout)
+	for l.count() < n {
+		if time.Now().After(deadline) {
+			l.mu.Lock()
+			defer l.mu.Unlock()
+			b.Fatalf("only %d of %d creates acknowledged within %s; errors: %v", len(l.successes), n, timeout, l.errs)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 func (l *createLog) count() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -219,23 +233,20 @@ func BenchmarkRaftFailover(b *testing.B) {
 	c.StartAll()
 	c.Leader(30 * time.Second)
 	cl := benchClient(b, c.RPCAddresses())
-	log := newCreateLog()
+	creates := newCreateLog()
 	var unavailable []time.Duration
 	trial := 0
 	for b.Loop() {
 		dir := fmt.Sprintf("/failover/t%03d", trial)
 		trial++
 		stop := make(chan struct{})
-		done := writeUntil(cl, log, dir, stop)
+		done := writeUntil(cl, creates, dir, stop)
 		// Steady state first: the writer has found the leader.
-		before := log.count()
-		for log.count() < before+50 {
-			time.Sleep(5 * time.Millisecond)
-		}
+		creates.waitCount(b, creates.count()+50, time.Minute)
 		leader := c.Leader(30 * time.Second)
 		killedAt := time.Now()
 		leader.Kill()
-		back := log.waitSuccess(b, killedAt, 60*time.Second)
+		back := creates.waitSuccess(b, killedAt, 60*time.Second)
 		unavailable = append(unavailable, back.Sub(killedAt))
 		newLeader := c.Leader(30 * time.Second)
 		if newLeader == leader {
@@ -253,7 +264,7 @@ func BenchmarkRaftFailover(b *testing.B) {
 		c.WaitApplied(info.AppliedIndex, 2*time.Minute)
 	}
 	b.StopTimer()
-	log.checkAcked(b, cl, "/failover")
+	creates.checkAcked(b, cl, "/failover")
 	reportPercentiles(b, "unavail", unavailable)
 }
 

@@ -113,6 +113,9 @@ func RecoverFSM(j *journal.Journal, f *fsm.FSM, log hclog.Logger) (replayed uint
 // NewLocalReplicator starts the committer. f must already hold the
 // recovered state (see RecoverFSM).
 func NewLocalReplicator(opts LocalOptions) *LocalReplicator {
+	if opts.Logger == nil {
+		opts.Logger = hclog.NewNullLogger()
+	}
 	r := &LocalReplicator{
 		log:         opts.Logger.Named("journal"),
 		fsm:         opts.FSM,
@@ -140,6 +143,17 @@ func (r *LocalReplicator) Propose(ctx context.Context, e *halopb.Entry) (fsm.Res
 		return fsm.Result{}, fserr.New(fserr.InvalidArgument, "%v", err)
 	}
 	p := &proposal{entry: e, data: data, result: make(chan proposalResult, 1)}
+	// A caller that already gave up, or a master that is stopping, must get
+	// a definite "not done": check before the entry can reach the journal
+	// (select would pick at random among ready cases).
+	if err := ctx.Err(); err != nil {
+		return fsm.Result{}, fserr.New(fserr.Unavailable, "request cancelled before it was journaled: %v", err)
+	}
+	select {
+	case <-r.stop:
+		return fsm.Result{}, fserr.New(fserr.Unavailable, "master is shutting down")
+	default:
+	}
 	select {
 	case r.proposals <- p:
 	case <-ctx.Done():
@@ -155,6 +169,15 @@ func (r *LocalReplicator) Propose(ctx context.Context, e *halopb.Entry) (fsm.Res
 		return out.res, out.err
 	case <-ctx.Done():
 		return fsm.Result{}, fserr.New(fserr.OutcomeUnknown, "gave up waiting for the journal: %v", ctx.Err())
+	case <-r.done:
+		// The committer answers every proposal it took before it exits,
+		// so no answer now means it never took this one.
+		select {
+		case out := <-p.result:
+			return out.res, out.err
+		default:
+			return fsm.Result{}, fserr.New(fserr.Unavailable, "master is shutting down")
+		}
 	}
 }
 
@@ -164,6 +187,12 @@ func (r *LocalReplicator) commitLoop() {
 	recs := make([][]byte, 0, maxBatch)
 	for {
 		batch, recs = batch[:0], recs[:0]
+		select {
+		case <-r.stop:
+			r.failPending(fserr.New(fserr.Unavailable, "master is shutting down"))
+			return
+		default:
+		}
 		select {
 		case p := <-r.proposals:
 			batch = append(batch, p)

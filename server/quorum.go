@@ -32,6 +32,12 @@ func peerInfo(ctx context.Context, rpcAddr string, dialOpts []grpc.DialOption) (
 	return halopb.NewMasterServiceClient(conn).GetMasterInfo(ctx, &halopb.Empty{})
 }
 
+func (r *RaftReplicator) lastSnapshotIndex() uint64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.lastSnapIndex
+}
+
 func (r *RaftReplicator) requireServing() error {
 	if !r.serving.Load() {
 		return r.notLeader()
@@ -57,7 +63,7 @@ func (r *RaftReplicator) QuorumInfo(ctx context.Context) (*halopb.QuorumInfo, er
 		Term:              r.raft.CurrentTerm(),
 		CommitIndex:       commit,
 		AppliedIndex:      r.raft.AppliedIndex(),
-		LastSnapshotIndex: r.Status().AppliedIndex - r.Status().EntriesSinceCheckpoint,
+		LastSnapshotIndex: r.lastSnapshotIndex(),
 	}
 	r.mu.Lock()
 	failing := make(map[raft.ServerID]bool, len(r.peerFailing))

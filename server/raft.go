@@ -103,7 +103,7 @@ type RaftReplicator struct {
 	leaderEpoch atomic.Uint64
 	notify      chan bool
 	stop        chan struct{}
-	done        chan struct{}
+	background  sync.WaitGroup
 	closeOnce   sync.Once
 
 	mu            sync.Mutex
@@ -142,12 +142,14 @@ func NewRaftReplicator(opts RaftOptions) (*RaftReplicator, error) {
 	if err := checkUnique(opts.Peers); err != nil {
 		return nil, err
 	}
+	if opts.Logger == nil {
+		opts.Logger = hclog.NewNullLogger()
+	}
 	log := opts.Logger.Named("raft")
 	r := &RaftReplicator{
 		opts: opts, log: log, fsm: opts.FSM,
 		notify:       make(chan bool, 16),
 		stop:         make(chan struct{}),
-		done:         make(chan struct{}),
 		peerContact:  map[raft.ServerID]time.Time{},
 		peerFailing:  map[raft.ServerID]bool{},
 		observations: make(chan raft.Observation, 64),
@@ -195,6 +197,8 @@ func NewRaftReplicator(opts RaftOptions) (*RaftReplicator, error) {
 	cfg.NotifyCh = r.notify
 	cfg.PreVoteDisabled = false
 	cfg.MaxAppendEntries = 512
+	// Concurrent proposals share one log write and one fsync round.
+	cfg.BatchApplyCh = true
 	if err := raft.ValidateConfig(cfg); err != nil {
 		r.closeStores()
 		return nil, fmt.Errorf("raft configuration: %w", err)
@@ -225,7 +229,14 @@ func NewRaftReplicator(opts RaftOptions) (*RaftReplicator, error) {
 			return nil, err
 		}
 	}
-	ra, err := raft.NewRaft(cfg, &raftFSM{r: r}, store, store, snaps, r.transport)
+	// Replication reads entries it has just written; keep recent ones in
+	// memory instead of reading (and decoding) them back from bbolt.
+	logs, err := raft.NewLogCache(4096, store)
+	if err != nil {
+		r.closeStores()
+		return nil, err
+	}
+	ra, err := raft.NewRaft(cfg, &raftFSM{r: r}, logs, store, snaps, r.transport)
 	if err != nil {
 		r.closeStores()
 		return nil, fmt.Errorf("start raft: %w", err)
@@ -252,8 +263,8 @@ func NewRaftReplicator(opts RaftOptions) (*RaftReplicator, error) {
 		return false
 	})
 	ra.RegisterObserver(r.observer)
-	go r.watchLeadership()
-	go r.keepClusterID()
+	r.goBackground(r.watchLeadership)
+	r.goBackground(r.keepClusterID)
 	return r, nil
 }
 
@@ -393,8 +404,16 @@ func (r *RaftReplicator) closeStores() {
 // earlier terms, and only then serves; one that loses leadership stops
 // serving at once. The notify channel is drained promptly, since a blocked
 // NotifyCh would stall Raft itself.
+// goBackground runs fn on a goroutine that Close waits for.
+func (r *RaftReplicator) goBackground(fn func()) {
+	r.background.Add(1)
+	go func() {
+		defer r.background.Done()
+		fn()
+	}()
+}
+
 func (r *RaftReplicator) watchLeadership() {
-	defer close(r.done)
 	for {
 		select {
 		case <-r.stop:
@@ -408,7 +427,7 @@ func (r *RaftReplicator) watchLeadership() {
 				r.log.Info("lost leadership; not serving")
 				continue
 			}
-			go r.establish(epoch)
+			r.goBackground(func() { r.establish(epoch) })
 		}
 	}
 }
@@ -437,6 +456,11 @@ func (r *RaftReplicator) establish(epoch uint64) {
 		r.raft.LeadershipTransfer()
 		return
 	}
+	select {
+	case <-r.stop:
+		return
+	default:
+	}
 	r.serving.Store(true)
 	r.log.Info("leader caught up and serving", "catchup", time.Since(start), "applied_index", r.fsm.AppliedIndex())
 }
@@ -450,9 +474,9 @@ func (r *RaftReplicator) Propose(ctx context.Context, e *halopb.Entry) (fsm.Resu
 	if err != nil {
 		return fsm.Result{}, fserr.New(fserr.InvalidArgument, "%v", err)
 	}
-	timeout := r.opts.ApplyTimeout
-	if dl, ok := ctx.Deadline(); ok {
-		timeout = min(timeout, time.Until(dl))
+	timeout := timeoutFrom(ctx, r.opts.ApplyTimeout)
+	if timeout <= 0 {
+		return fsm.Result{}, fserr.New(fserr.Unavailable, "request deadline passed before it was journaled")
 	}
 	f := r.raft.Apply(data, timeout)
 	if err := f.Error(); err != nil {
@@ -563,7 +587,7 @@ func (r *RaftReplicator) Status() ReplicatorStatus {
 	r.mu.Lock()
 	last, lastIdx := r.lastSnapshot, r.lastSnapIndex
 	r.mu.Unlock()
-	applied := r.raft.AppliedIndex()
+	applied := r.fsm.AppliedIndex()
 	since := uint64(0)
 	if applied > lastIdx {
 		since = applied - lastIdx
@@ -579,19 +603,20 @@ func (r *RaftReplicator) Status() ReplicatorStatus {
 	}
 }
 
-// Close leaves Raft running no longer: it shuts down and closes the stores.
+// Close shuts Raft down, waits for the background goroutines and closes
+// the stores. It is safe on a replicator whose start-up failed part way.
 func (r *RaftReplicator) Close() error {
 	var err error
 	r.closeOnce.Do(func() {
 		r.serving.Store(false)
-		if r.raft != nil {
-			r.raft.DeregisterObserver(r.observer)
-			err = r.raft.Shutdown().Error()
-		}
 		close(r.stop)
 		if r.raft != nil {
-			<-r.done
+			if r.observer != nil {
+				r.raft.DeregisterObserver(r.observer)
+			}
+			err = r.raft.Shutdown().Error()
 		}
+		r.background.Wait()
 		r.closeStores()
 	})
 	return err
@@ -628,6 +653,10 @@ func (a *raftFSM) Restore(rc io.ReadCloser) error {
 	if err != nil {
 		return fmt.Errorf("restore snapshot: %w", err)
 	}
+	a.r.mu.Lock()
+	a.r.lastSnapIndex = h.AppliedIndex
+	a.r.lastSnapshot = time.Now()
+	a.r.mu.Unlock()
 	a.r.log.Info("restored namespace from snapshot", "applied_index", h.AppliedIndex, "inodes", h.InodeCount)
 	return nil
 }

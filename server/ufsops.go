@@ -17,6 +17,9 @@ func (m *Master) mountEntry(ctx context.Context, req *halopb.MountRequest) (*hal
 	if m.cfg.UFS == nil {
 		return nil, fserr.New(fserr.FailedPrecondition, "this master has no under file systems configured")
 	}
+	if err := m.checkUFSFolderExists(ctx, req.UfsUri, req.Options); err != nil {
+		return nil, err
+	}
 	store, err := m.cfg.UFS.Open(ctx, req.UfsUri, req.Options)
 	if err != nil {
 		return nil, fserr.New(fserr.InvalidArgument, "cannot mount %s: %v", req.UfsUri, err)
@@ -39,12 +42,44 @@ func (m *Master) mountEntry(ctx context.Context, req *halopb.MountRequest) (*hal
 	}, nil
 }
 
+// checkUFSFolderExists stats the folder from its parent: opening a store
+// at a local path creates the path, and a mount must not invent the folder
+// it mounts.
+func (m *Master) checkUFSFolderExists(ctx context.Context, uri string, options map[string]string) error {
+	u, err := ufs.ParseURI(uri)
+	if err != nil {
+		return fserr.New(fserr.InvalidArgument, "cannot mount %s: %v", uri, err)
+	}
+	clean := strings.TrimSuffix(u.Path, "/")
+	if clean == "" {
+		return nil // a store's root (a bucket, a name node's /) exists if the store opens
+	}
+	parent := u
+	parent.Path = path.Dir(clean)
+	store, err := m.cfg.UFS.Open(ctx, parent.String(), options)
+	if err != nil {
+		return fserr.New(fserr.InvalidArgument, "cannot mount %s: %v", uri, err)
+	}
+	defer store.Close()
+	st, err := store.Stat(ctx, path.Base(clean))
+	if err != nil {
+		return fserr.New(fserr.NotFound, "cannot mount %s: %v", uri, err)
+	}
+	if !st.IsDir {
+		return fserr.New(fserr.InvalidArgument, "cannot mount %s: it is not a directory", uri)
+	}
+	return nil
+}
+
 // maxLoadMetadata bounds one loadMetadata entry; larger folders are loaded
 // level by level by repeated calls.
 const maxLoadMetadata = 100000
 
 // loadMetadataEntry lists the UFS folder behind req.Path.
 func (m *Master) loadMetadataEntry(ctx context.Context, req *halopb.LoadMetadataRequest) (*halopb.LoadMetadataEntry, error) {
+	if m.cfg.UFS == nil {
+		return nil, fserr.New(fserr.FailedPrecondition, "this master has no under file systems configured")
+	}
 	mt, ufsURI, err := m.fsm.ResolveUFS(req.Path)
 	if err != nil {
 		return nil, err
