@@ -194,9 +194,7 @@ func importBackup(ctx context.Context, cfg *conf.Config, sc server.Config, j *jo
 // localJournalFolder accepts a plain path or a file:// URI; other UFS
 // journals arrive with the UFS and ZooKeeper work.
 func localJournalFolder(folder string) (string, error) {
-	if strings.HasPrefix(folder, "file://") {
-		folder = strings.TrimPrefix(folder, "file://")
-	}
+	folder = strings.TrimPrefix(folder, "file://")
 	if strings.Contains(folder, "://") {
 		return "", fmt.Errorf("alluxio.master.journal.folder=%s: a single master keeps its journal in a local folder in this build", folder)
 	}
