@@ -81,11 +81,14 @@ func startRaftCluster(t *testing.T, n int, archive *CheckpointArchive) []*raftNo
 	return nodes
 }
 
-// awaitServingLeader waits until exactly one node serves, and returns it.
+// awaitServingLeader waits until exactly one node serves and the cluster
+// has been named (the first leader proposes its id right after it starts
+// serving; waiting for it keeps later applied-index comparisons stable),
+// and returns the leader.
 func awaitServingLeader(t *testing.T, nodes []*raftNode) int {
 	t.Helper()
 	leader := -1
-	waitFor(t, 20*time.Second, "a serving leader", func() bool {
+	waitFor(t, 20*time.Second, "a serving leader of a named cluster", func() bool {
 		leader = -1
 		for i, n := range nodes {
 			if n.r.Status().Leader {
@@ -95,7 +98,7 @@ func awaitServingLeader(t *testing.T, nodes []*raftNode) int {
 				leader = i
 			}
 		}
-		return leader >= 0
+		return leader >= 0 && nodes[leader].f.ClusterID() != ""
 	})
 	return leader
 }
