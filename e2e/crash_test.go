@@ -168,3 +168,5 @@ func TestKillMasterMidStreamLosesNoAcknowledgedCreate(t *testing.T) {
 		break
 	}
 }
+
+func errorAs(err error, target any) bool { return errors.As(err, target) }
