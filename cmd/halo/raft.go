@@ -31,7 +31,7 @@ func runRaftMaster(ctx context.Context, cfg *conf.Config, g *globals) error {
 	f := fsm.New(fsmConfig(cfg))
 	var archive *server.CheckpointArchive
 	if uri := cfg.CheckpointArchiveFolder; uri != "" {
-		store, err := adapters.NewRegistry().Open(ctx, uri, cfg.PropertiesWithPrefix("alluxio.underfs."))
+		store, err := adapters.NewRegistry().Open(ctx, uri, ufsOptions(cfg))
 		if err != nil {
 			return fmt.Errorf("%s=%s: %w", conf.KeyCheckpointArchiveFolder, uri, err)
 		}

@@ -2,6 +2,7 @@ package adapters
 
 import (
 	"errors"
+	"net"
 	"strings"
 	"testing"
 
@@ -25,16 +26,33 @@ func TestOpenLocal(t *testing.T) {
 	}
 }
 
-func TestOpenUnregisteredSchemes(t *testing.T) {
-	for uri, wantInMessage := range map[string]string{
-		"s3://bucket/halo":       `"s3" needs the S3 adapter`,
-		"s3a://bucket/halo":      `"s3a" needs the S3 adapter`,
-		"hdfs://nn:8020/journal": `"hdfs" needs the HDFS adapter`,
-		"ftp://host/x":           `unknown scheme "ftp" (registered: file)`,
+func TestOpenUnknownScheme(t *testing.T) {
+	_, err := Open(t.Context(), "ftp://host/x", nil)
+	want := `unknown scheme "ftp" (registered: file, hdfs, s3, s3a)`
+	if !errors.Is(err, ufs.ErrUnsupported) || !strings.Contains(err.Error(), want) {
+		t.Errorf("Open(ftp://host/x) = %v; want %v saying %s", err, ufs.ErrUnsupported, want)
+	}
+}
+
+// TestSchemesReachTheirAdapters opens each remote scheme against an
+// endpoint that refuses connections: the adapter's own error comes back
+// (the adapters' packages test them against real servers).
+func TestSchemesReachTheirAdapters(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := l.Addr().String()
+	l.Close()
+	s3Options := map[string]string{"alluxio.underfs.s3.endpoint": "http://" + closed, "aws.accessKeyId": "k", "aws.secretKey": "s"}
+	for uri, wantPrefix := range map[string]string{
+		"s3://bucket/halo":              "s3: s3://bucket/halo",
+		"s3a://bucket/halo":             "s3: s3a://bucket/halo",
+		"hdfs://" + closed + "/journal": "hdfs: hdfs://" + closed + "/journal",
 	} {
-		_, err := Open(t.Context(), uri, nil)
-		if !errors.Is(err, ufs.ErrUnsupported) || !strings.Contains(err.Error(), wantInMessage) {
-			t.Errorf("Open(%q) = %v; want %v saying %s", uri, err, ufs.ErrUnsupported, wantInMessage)
+		_, err := Open(t.Context(), uri, s3Options)
+		if err == nil || errors.Is(err, ufs.ErrUnsupported) || !strings.HasPrefix(err.Error(), wantPrefix) {
+			t.Errorf("Open(%q) = %v; want the adapter's error starting %q", uri, err, wantPrefix)
 		}
 	}
 }
