@@ -61,7 +61,7 @@ func (m *Master) Backup(ctx context.Context, req *halopb.BackupRequest) (*halopb
 			}
 			dir = ufs.Join(m.cfg.RootUFS, dir)
 		}
-		store, err := m.cfg.UFS.Open(ctx, dir, nil)
+		store, err := m.cfg.UFS.Open(ctx, dir, m.ufsOptions(nil))
 		if err != nil {
 			return nil, fserr.New(fserr.InvalidArgument, "backup directory %s: %v", dir, err)
 		}
@@ -104,11 +104,17 @@ func writeFileAtomic(path string, data []byte) error {
 // ReadBackup reads a backup (or an archived checkpoint) from a local path
 // or a UFS URI, uncompressing it when it is gzipped.
 func ReadBackup(ctx context.Context, registry *ufs.Registry, uri string) ([]byte, error) {
+	return ReadBackupWithOptions(ctx, registry, uri, nil)
+}
+
+// ReadBackupWithOptions is ReadBackup with UFS options (credentials,
+// endpoints) for a backup on S3 or HDFS.
+func ReadBackupWithOptions(ctx context.Context, registry *ufs.Registry, uri string, options map[string]string) ([]byte, error) {
 	var raw []byte
 	var err error
 	if strings.Contains(uri, "://") && !strings.HasPrefix(uri, "file://") {
 		dir, name := uri[:strings.LastIndex(uri, "/")], uri[strings.LastIndex(uri, "/")+1:]
-		store, oerr := registry.Open(ctx, dir, nil)
+		store, oerr := registry.Open(ctx, dir, options)
 		if oerr != nil {
 			return nil, fmt.Errorf("open backup %s: %w", uri, oerr)
 		}

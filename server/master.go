@@ -20,6 +20,18 @@ import (
 	"google.golang.org/grpc"
 )
 
+// ufsOptions merges a mount's own options over the deployment's.
+func (m *Master) ufsOptions(own map[string]string) map[string]string {
+	out := make(map[string]string, len(m.cfg.UFSOptions)+len(own))
+	for k, v := range m.cfg.UFSOptions {
+		out[k] = v
+	}
+	for k, v := range own {
+		out[k] = v
+	}
+	return out
+}
+
 // Version is reported by masters and the CLI.
 const Version = "0.1.0"
 
@@ -40,8 +52,11 @@ type Config struct {
 	RootUFS         string // alluxio.master.mount.table.root.ufs; "" leaves / unmounted
 	BackupDirectory string // alluxio.master.backup.directory
 	UFS             *ufs.Registry
-	Logger          hclog.Logger
-	GRPCOptions     []grpc.ServerOption
+	// UFSOptions are the deployment's UFS settings (credentials, endpoints),
+	// the defaults under any mount's own options.
+	UFSOptions  map[string]string
+	Logger      hclog.Logger
+	GRPCOptions []grpc.ServerOption
 }
 
 // Master is one running master process.

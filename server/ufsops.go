@@ -17,10 +17,10 @@ func (m *Master) mountEntry(ctx context.Context, req *halopb.MountRequest) (*hal
 	if m.cfg.UFS == nil {
 		return nil, fserr.New(fserr.FailedPrecondition, "this master has no under file systems configured")
 	}
-	if err := m.checkUFSFolderExists(ctx, req.UfsUri, req.Options); err != nil {
+	if err := m.checkUFSFolderExists(ctx, req.UfsUri, m.ufsOptions(req.Options)); err != nil {
 		return nil, err
 	}
-	store, err := m.cfg.UFS.Open(ctx, req.UfsUri, req.Options)
+	store, err := m.cfg.UFS.Open(ctx, req.UfsUri, m.ufsOptions(req.Options))
 	if err != nil {
 		return nil, fserr.New(fserr.InvalidArgument, "cannot mount %s: %v", req.UfsUri, err)
 	}
@@ -84,7 +84,7 @@ func (m *Master) loadMetadataEntry(ctx context.Context, req *halopb.LoadMetadata
 	if err != nil {
 		return nil, err
 	}
-	store, err := m.cfg.UFS.Open(ctx, mt.UfsUri, mt.Options)
+	store, err := m.cfg.UFS.Open(ctx, mt.UfsUri, m.ufsOptions(mt.Options))
 	if err != nil {
 		return nil, fserr.New(fserr.Unavailable, "cannot open UFS %s: %v", mt.UfsUri, err)
 	}

@@ -93,6 +93,7 @@ func serverConfig(cfg *conf.Config, g *globals) server.Config {
 		RootUFS:         cfg.MountTableRootUFS,
 		BackupDirectory: cfg.BackupDirectory,
 		UFS:             adapters.NewRegistry(),
+		UFSOptions:      ufsOptions(cfg),
 		Logger:          g.logger("master"),
 	}
 }
@@ -103,6 +104,8 @@ func runMaster(ctx context.Context, cfg *conf.Config, g *globals) error {
 		return runLocalMaster(ctx, cfg, g)
 	case conf.HARaft:
 		return runRaftMaster(ctx, cfg, g)
+	case conf.HAZooKeeper:
+		return runZooKeeperMaster(ctx, cfg, g)
 	default:
 		return fmt.Errorf("--ha=%s is not available in this build yet; use --ha=raft or --ha=none", cfg.HA)
 	}
@@ -175,7 +178,7 @@ func importBackup(ctx context.Context, cfg *conf.Config, sc server.Config, j *jo
 		sc.Logger.Warn("journal is not empty; ignoring the backup to start from", "backup", cfg.InitFromBackup)
 		return nil
 	}
-	data, err := server.ReadBackup(ctx, sc.UFS, cfg.InitFromBackup)
+	data, err := server.ReadBackupWithOptions(ctx, sc.UFS, cfg.InitFromBackup, sc.UFSOptions)
 	if err != nil {
 		return err
 	}

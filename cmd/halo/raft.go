@@ -69,7 +69,7 @@ func runRaftMaster(ctx context.Context, cfg *conf.Config, g *globals) error {
 		PeerDialOptions:  tlsc.dialOptions(),
 		InitialCheckpoint: func(ctx context.Context) ([]byte, string, error) {
 			if cfg.InitFromBackup != "" {
-				data, err := server.ReadBackup(ctx, sc.UFS, cfg.InitFromBackup)
+				data, err := server.ReadBackupWithOptions(ctx, sc.UFS, cfg.InitFromBackup, sc.UFSOptions)
 				return data, cfg.InitFromBackup, err
 			}
 			if archive == nil {
