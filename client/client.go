@@ -131,11 +131,18 @@ func (c *Client) ClientID() string { return c.ops.clientID() }
 // Addresses returns the configured master RPC addresses.
 func (c *Client) Addresses() []string { return append([]string(nil), c.opts.Addresses...) }
 
-// Close closes every connection. Calls in flight fail.
+// Close closes every connection, and the finder if it holds one of its own
+// (a ZooKeeper session). Calls in flight fail.
 func (c *Client) Close() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.closed {
+		return nil
+	}
 	c.closed = true
+	if closer, ok := c.finder.(interface{ Close() }); ok {
+		closer.Close()
+	}
 	var errs []error
 	for addr, conn := range c.conns {
 		if err := conn.Close(); err != nil {

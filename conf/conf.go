@@ -106,6 +106,7 @@ type Config struct {
 	RaftTimeoutMultiplier         int    // halo.master.embedded.journal.timeout.multiplier
 	RaftTrailingLogs              uint64 // halo.master.embedded.journal.trailing.logs
 	UnsafeStaleReads              bool   // halo.test.unsafe.stale.reads (test only)
+	IgnoreZooKeeperSessionLoss    bool   // halo.test.zookeeper.ignore.session.loss (test only)
 	TLSCertFile                   string // halo.security.tls.cert.file
 	TLSKeyFile                    string // halo.security.tls.key.file
 	TLSCAFile                     string // halo.security.tls.ca.file

@@ -39,6 +39,7 @@ const (
 	KeyRaftTimeoutMultiplier    = "halo.master.embedded.journal.timeout.multiplier"
 	KeyRaftTrailingLogs         = "halo.master.embedded.journal.trailing.logs"
 	KeyUnsafeStaleReads         = "halo.test.unsafe.stale.reads"
+	KeyIgnoreSessionLoss        = "halo.test.zookeeper.ignore.session.loss"
 	KeyTLSCertFile              = "halo.security.tls.cert.file"
 	KeyTLSKeyFile               = "halo.security.tls.key.file"
 	KeyTLSCAFile                = "halo.security.tls.ca.file"
@@ -205,6 +206,9 @@ var knownKeyTable = []keySpec{
 	{name: KeyUnsafeStaleReads, kind: kindBool, def: "false",
 		description: "TEST ONLY: serve reads from any master without confirming leadership. Exists so the failover tests can show their checkers catch stale reads; never set it in a deployment.",
 		field:       func(c *Config) any { return &c.UnsafeStaleReads }},
+	{name: KeyIgnoreSessionLoss, kind: kindBool, def: "false",
+		description: "TEST ONLY: a ZooKeeper-mode leader ignores the loss of its session, so that the failover tests can show the shared journal alone fences it. Never set it in a deployment.",
+		field:       func(c *Config) any { return &c.IgnoreZooKeeperSessionLoss }},
 	{name: KeyRaftTrailingLogs, kind: kindUint64, def: "10240",
 		description: "Journal entries kept after a checkpoint so that a briefly absent follower catches up without a snapshot install.",
 		field:       func(c *Config) any { return &c.RaftTrailingLogs }},

@@ -10,6 +10,9 @@ BIN=$PWD/bin/halo
 CONF=$DEMO_DIR/conf
 
 stop() {
+  if [ -e "$DEMO_DIR/zookeeper/servers" ]; then
+    scripts/zookeeper.sh stop "$DEMO_DIR/zookeeper" || true
+  fi
   if [ -d "$DEMO_DIR/pids" ]; then
     for f in "$DEMO_DIR"/pids/*.pid; do
       [ -e "$f" ] || continue
@@ -79,20 +82,61 @@ PROPS
     done
     if [ -z "$leader" ]; then echo "no leader elected; see $DEMO_DIR/logs" >&2; exit 1; fi
     ;;
+  zookeeper)
+    # A real ZooKeeper (scripts/zookeeper.sh installs the Debian package if
+    # needed) on 127.0.0.1:2181, and three masters sharing one journal
+    # folder, as the Alluxio guide's ZooKeeper + UFS journal setup. The
+    # session timeout is 5 s rather than Alluxio's 60 s so that a killed
+    # leader is replaced in seconds.
+    scripts/zookeeper.sh start "$DEMO_DIR/zookeeper" 1 >/dev/null
+    cat >"$CONF/alluxio-site.properties" <<PROPS
+# Written by scripts/demo.sh: three masters on 127.0.0.1-3 with the default
+# ports, elected by ZooKeeper, sharing the journal in one UFS folder.
+alluxio.zookeeper.enabled=true
+alluxio.zookeeper.address=127.0.0.1:2181
+alluxio.zookeeper.session.timeout=5s
+alluxio.master.journal.type=UFS
+alluxio.master.journal.folder=$DEMO_DIR/journal
+alluxio.master.mount.table.root.ufs=$DEMO_DIR/underFSStorage
+alluxio.work.dir=$DEMO_DIR
+PROPS
+    printf '127.0.0.1\n127.0.0.2\n127.0.0.3\n' >"$CONF/masters"
+    # One format initialises the shared folder for every master.
+    "$BIN" --conf "$CONF" format >/dev/null
+    mkdir -p "$DEMO_DIR/underFSStorage"
+    for i in 1 2 3; do
+      h=127.0.0.$i
+      nohup "$BIN" --conf "$CONF" -D alluxio.master.hostname=$h master >"$DEMO_DIR/logs/master-$h.log" 2>&1 &
+      echo $! >"$DEMO_DIR/pids/master-$h.pid"
+    done
+    leader=""
+    for _ in $(seq 1 300); do
+      for i in 1 2 3; do
+        if curl -fsS "http://127.0.0.$i:19999/health/ready" >/dev/null 2>&1; then leader=127.0.0.$i; break 2; fi
+      done
+      sleep 0.1
+    done
+    if [ -z "$leader" ]; then echo "no leader elected; see $DEMO_DIR/logs" >&2; exit 1; fi
+    ;;
   *)
-    echo "HA=$HA is not available in the demo (use none or raft)" >&2
+    echo "HA=$HA is not available in the demo (use none, raft or zookeeper)" >&2
     exit 2
     ;;
   esac
+  ports="" failover_wait=2
+  case "$HA" in
+  raft) ports=", Raft 19200" ;;
+  zookeeper) ports=", ZooKeeper 127.0.0.1:2181" failover_wait=7 ;;
+  esac
   cat <<MSG
-Halo is running (--ha=$HA): masters $(cat "$CONF/masters" | tr '\n' ' ')(RPC 19998, web 19999, Raft 19200)
+Halo is running (--ha=$HA): masters $(cat "$CONF/masters" | tr '\n' ' ')(RPC 19998, web 19999$ports)
 Configuration: $CONF
 Try:
   export ALLUXIO_CONF_DIR=$CONF
   bin/halo fs leader
   bin/halo fs mkdir /demo && bin/halo fs touch /demo/hello && bin/halo fs ls -R /
   bin/halo fsadmin report
-  kill -9 \$(cat $DEMO_DIR/pids/master-\$(bin/halo fs leader).pid); sleep 2; bin/halo fs leader
+  kill -9 \$(cat $DEMO_DIR/pids/master-\$(bin/halo fs leader).pid); sleep $failover_wait; bin/halo fs leader
   bin/halo bench master --operation CreateFile --threads 16 --duration 10s
 Stop it with: make demo-stop
 MSG

@@ -16,6 +16,8 @@
 #
 # DIR holds one folder per server (zk1/, zk2/, …: zoo.cfg, myid, data,
 # server.log, pid). `start` prints the connect string on stdout.
+# ZK_LOG_LEVEL (default warn) and ZK_WAIT_SECONDS (default 60) tune the logs
+# and how long a server may take to serve.
 set -euo pipefail
 
 JARS=/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-simple.jar
@@ -188,7 +190,7 @@ address)
   address "${2:?usage: address DIR}"
   ;;
 *)
-  sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
   ;;
 esac

@@ -221,6 +221,14 @@ func newFormatCommand(g *globals, name, short string) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if cfg.HA == conf.HAZooKeeper {
+				uri, err := formatZooKeeperJournal(cmd.Context(), cfg)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "Formatted shared journal at %s\n", uri)
+				return makeRootUFSFolder(cfg)
+			}
 			folder, err := localJournalFolder(cfg.JournalFolder)
 			if err != nil {
 				return err
@@ -237,14 +245,22 @@ func newFormatCommand(g *globals, name, short string) *cobra.Command {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "Formatted journal at %s\n", folder)
-			if root := cfg.MountTableRootUFS; root != "" && !strings.Contains(strings.TrimPrefix(root, "file://"), "://") {
-				if err := os.MkdirAll(strings.TrimPrefix(root, "file://"), 0o755); err != nil {
-					return fmt.Errorf("create root UFS folder: %w", err)
-				}
-			}
-			return nil
+			return makeRootUFSFolder(cfg)
 		},
 	}
+}
+
+// makeRootUFSFolder creates the root UFS folder when it is a local path, as
+// Alluxio's format creates underFSStorage.
+func makeRootUFSFolder(cfg *conf.Config) error {
+	root := strings.TrimPrefix(cfg.MountTableRootUFS, "file://")
+	if root == "" || strings.Contains(root, "://") {
+		return nil
+	}
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		return fmt.Errorf("create root UFS folder: %w", err)
+	}
+	return nil
 }
 
 func newClusterID() string {

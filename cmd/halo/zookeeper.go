@@ -1,0 +1,184 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+
+	"github.com/halo-fs/halo/compat/election"
+	"github.com/halo-fs/halo/compat/ufsjournal"
+	"github.com/halo-fs/halo/conf"
+	"github.com/halo-fs/halo/fsm"
+	"github.com/halo-fs/halo/server"
+	"github.com/halo-fs/halo/ufs"
+	"github.com/halo-fs/halo/ufs/adapters"
+	"github.com/hashicorp/go-hclog"
+)
+
+// runZooKeeperMaster runs a master of --ha=zookeeper: ZooKeeper elects the
+// leader, the journal is the shared UFS folder alluxio.master.journal.folder.
+func runZooKeeperMaster(ctx context.Context, cfg *conf.Config, g *globals) error {
+	sc := serverConfig(cfg, g)
+	tlsc, err := loadTLS(cfg)
+	if err != nil {
+		return err
+	}
+	sc.GRPCOptions = tlsc.serverOptions()
+	log := sc.Logger
+	j, err := openUFSJournal(ctx, cfg, sc.UFS, log)
+	if err != nil {
+		return err
+	}
+	f := fsm.New(fsmConfig(cfg))
+	if err := importBackupToUFSJournal(ctx, cfg, sc, j); err != nil {
+		j.Close()
+		return err
+	}
+	rec, err := server.RecoverUFSJournal(ctx, j, f, log.Named("journal"))
+	if err != nil {
+		j.Close()
+		return fmt.Errorf("recover namespace from the shared journal %s: %w", j.URI(), err)
+	}
+	log.Info("namespace recovered", "inodes", f.InodeCount(), "applied_index", f.AppliedIndex(), "next_batch", rec.Cursor.NextSeq)
+	el, err := election.New(election.Config{
+		Servers:        cfg.ZooKeeperAddresses,
+		SessionTimeout: cfg.ZooKeeperSessionTimeout,
+		ConnectTimeout: cfg.ZooKeeperConnectionTimeout,
+		ElectionPath:   cfg.ZooKeeperElectionPath,
+		LeaderPath:     cfg.ZooKeeperLeaderPath,
+		ID:             cfg.RPCAddress(),
+		Policy:         election.Policy(cfg.ZooKeeperConnectionErrorPolicy),
+		Logger:         log,
+	})
+	if err != nil {
+		j.Close()
+		return err
+	}
+	ignoreSessionLoss := cfg.IgnoreZooKeeperSessionLoss
+	if ignoreSessionLoss {
+		log.Warn("TEST ONLY: " + conf.KeyIgnoreSessionLoss + " is set; a leader keeps serving after its ZooKeeper session ends, until the shared journal fences it")
+	}
+	log.Info("ZooKeeper mode", "zookeeper", strings.Join(cfg.ZooKeeperAddresses, ","), "journal", j.URI(),
+		"session_timeout", cfg.ZooKeeperSessionTimeout, "policy", cfg.ZooKeeperConnectionErrorPolicy)
+	var rep *server.ZooKeeperReplicator
+	m := server.New(sc, f, func(metrics *server.Metrics) server.Replicator {
+		rep = server.NewZooKeeperReplicator(server.ZooKeeperOptions{
+			Journal:                 j,
+			Elector:                 el,
+			FSM:                     f,
+			Recovered:               rec,
+			Address:                 cfg.RPCAddress(),
+			CheckpointPeriodEntries: cfg.CheckpointPeriodEntries,
+			TailerSleep:             cfg.JournalTailerSleepTime,
+			Logger:                  log,
+			Metrics:                 metrics,
+			ExitOnDemotion:          cfg.ExitOnDemotion,
+			UnsafeIgnoreSessionLoss: ignoreSessionLoss,
+		})
+		return rep
+	})
+	if err := m.Start(); err != nil {
+		m.Stop()
+		return err
+	}
+	go m.EnsureRootMountWhenLeading(ctx)
+	select {
+	case <-ctx.Done():
+		log.Info("stopping master")
+		return m.Stop()
+	case err := <-rep.Failed():
+		m.Stop()
+		return fmt.Errorf("master stopped: %w", err)
+	}
+}
+
+// journalStore opens alluxio.master.journal.folder as a UFS store. A plain
+// path is a local (or NFS-mounted) folder. Adapter options are those of
+// ufsOptions: alluxio.master.journal.ufs.option.<key> wins.
+func journalStore(ctx context.Context, cfg *conf.Config, registry *ufs.Registry) (ufs.Store, error) {
+	folder := cfg.JournalFolder
+	if !strings.Contains(folder, "://") && !filepath.IsAbs(folder) {
+		abs, err := filepath.Abs(folder)
+		if err != nil {
+			return nil, err
+		}
+		folder = abs
+	}
+	store, err := registry.Open(ctx, folder, ufsOptions(cfg))
+	if err != nil {
+		return nil, fmt.Errorf("%s=%s: %w", conf.KeyJournalFolder, cfg.JournalFolder, err)
+	}
+	return store, nil
+}
+
+func openUFSJournal(ctx context.Context, cfg *conf.Config, registry *ufs.Registry, log hclog.Logger) (*ufsjournal.Journal, error) {
+	store, err := journalStore(ctx, cfg, registry)
+	if err != nil {
+		return nil, err
+	}
+	j, err := ufsjournal.Open(ctx, store, log.Named("journal"))
+	if err != nil {
+		store.Close()
+		switch {
+		case errors.Is(err, ufsjournal.ErrNotFormatted):
+			return nil, fmt.Errorf("the shared journal folder %s (%s) is not formatted; run `halo format` once, from any master", cfg.JournalFolder, conf.KeyJournalFolder)
+		case errors.Is(err, ufsjournal.ErrNoConditionalCreate):
+			return nil, fmt.Errorf("%s=%s cannot hold the shared journal: %w", conf.KeyJournalFolder, cfg.JournalFolder, err)
+		}
+		return nil, err
+	}
+	return j, nil
+}
+
+// formatZooKeeperJournal initialises the shared journal folder, wiping any
+// journal already there. `halo format` should call it in zookeeper mode
+// (cfg.HA == conf.HAZooKeeper) in place of the local journal format; it
+// returns the folder's URI for the message.
+func formatZooKeeperJournal(ctx context.Context, cfg *conf.Config) (string, error) {
+	store, err := journalStore(ctx, cfg, adapters.NewRegistry())
+	if err != nil {
+		return "", err
+	}
+	defer store.Close()
+	if err := ufsjournal.Format(ctx, store, newClusterID()); err != nil {
+		return "", err
+	}
+	return store.URI(), nil
+}
+
+// importBackupToUFSJournal starts an empty shared journal from a backup
+// given with -i: the backup becomes checkpoint 0. Every master started with
+// the same -i writes the same bytes, and the first one's stays. A journal
+// that already holds anything is left alone.
+func importBackupToUFSJournal(ctx context.Context, cfg *conf.Config, sc server.Config, j *ufsjournal.Journal) error {
+	if cfg.InitFromBackup == "" {
+		return nil
+	}
+	st, err := j.Stat(ctx)
+	if err != nil {
+		return err
+	}
+	if st.Batches > 0 || len(st.Checkpoints) > 0 || st.Compacted > 0 {
+		sc.Logger.Warn("the shared journal is not empty; ignoring the backup to start from", "backup", cfg.InitFromBackup)
+		return nil
+	}
+	data, err := server.ReadBackupWithOptions(ctx, sc.UFS, cfg.InitFromBackup, sc.UFSOptions)
+	if err != nil {
+		return err
+	}
+	f := fsm.New(fsmConfig(cfg))
+	h, err := f.Restore(bytes.NewReader(data))
+	if err != nil {
+		return fmt.Errorf("backup %s: %w", cfg.InitFromBackup, err)
+	}
+	f.ResetAppliedIndex(0)
+	if _, err := j.WriteCheckpoint(ctx, ufsjournal.CheckpointHeader{}, func(w io.Writer) error { _, err := f.WriteCheckpoint(w); return err }); err != nil {
+		return fmt.Errorf("write the imported namespace to the shared journal: %w", err)
+	}
+	sc.Logger.Info("restored namespace from backup", "backup", cfg.InitFromBackup, "inodes", h.InodeCount)
+	return nil
+}

@@ -1,0 +1,652 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/halo-fs/halo/compat/election"
+	"github.com/halo-fs/halo/compat/ufsjournal"
+	"github.com/halo-fs/halo/fserr"
+	"github.com/halo-fs/halo/fsm"
+	"github.com/halo-fs/halo/proto/halopb"
+	"github.com/hashicorp/go-hclog"
+)
+
+// ZooKeeperOptions configure a ZooKeeperReplicator.
+type ZooKeeperOptions struct {
+	Journal *ufsjournal.Journal
+	Elector *election.Elector
+	FSM     *fsm.FSM // holds the state RecoverUFSJournal recovered
+	// Recovered is where RecoverUFSJournal left off.
+	Recovered UFSRecovery
+	// Address is this master's RPC address: its candidate ID, the name of
+	// its leader znode and the writer named in its batches.
+	Address string
+	// CheckpointPeriodEntries: a standby writes a checkpoint after this
+	// many entries (alluxio.master.journal.checkpoint.period.entries). The
+	// leader checkpoints only when asked, as Alluxio's does.
+	CheckpointPeriodEntries uint64
+	// TailerSleep is how long an idle standby waits before it looks for
+	// the next batch (alluxio.master.journal.tailer.sleep.time).
+	TailerSleep time.Duration
+	// WriteTimeout bounds one batch write; a write that times out leaves
+	// its outcome unknown and the leader steps down.
+	WriteTimeout time.Duration
+	Logger       hclog.Logger
+	Metrics      *Metrics
+	// ExitOnDemotion stops the replicator (Failed delivers an error) when
+	// it stops leading, for a supervisor to restart the process
+	// (alluxio.master.journal.exit.on.demotion).
+	ExitOnDemotion bool
+	// UnsafeIgnoreSessionLoss keeps a leader serving after its ZooKeeper
+	// session ends, as a paused or partitioned leader would that has not
+	// noticed yet. Test only: it shows that the journal alone fences it.
+	UnsafeIgnoreSessionLoss bool
+}
+
+// ZooKeeperReplicator is the replicator of --ha=zookeeper: ZooKeeper elects
+// the leader, which group-commits batches to the shared UFS journal and
+// applies them once they are durable; standbys tail the journal and apply
+// what they read, so they are warm. A new leader serves only after it has
+// replayed the journal to its end and written its epoch marker there.
+//
+// Leadership ends on the first of: the ZooKeeper session ending (the
+// elector's loss hook stops serving at once, from ZooKeeper's event
+// goroutine), a journal write that finds its sequence number taken (a newer
+// leader has written: this one is fenced), or a read probe that finds the
+// same. In-flight proposals then get OutcomeUnknown, queued ones NotLeader,
+// and the master goes back to tailing as a standby.
+type ZooKeeperReplicator struct {
+	opts    ZooKeeperOptions
+	log     hclog.Logger
+	fsm     *fsm.FSM
+	journal *ufsjournal.Journal
+	elector *election.Elector
+
+	cursor ufsjournal.Cursor // owned by the run goroutine
+
+	serving atomic.Bool
+	lead    atomic.Pointer[election.Leadership]
+	writer  atomic.Pointer[ufsjournal.Writer]
+	reads   *readBarrier
+	fenced  chan struct{} // a read probe found a newer leader's batch
+
+	proposals   chan *proposal
+	checkpoints chan chan checkpointReply
+	stop        chan struct{}
+	done        chan struct{}
+	closeOnce   sync.Once
+	failed      chan error
+	hasFailed   atomic.Bool
+
+	mu              sync.Mutex
+	lastCheckpoint  time.Time
+	checkpointIndex uint64
+}
+
+// NewZooKeeperReplicator starts tailing and campaigning. It owns the
+// journal and the elector, and closes them on Close.
+func NewZooKeeperReplicator(opts ZooKeeperOptions) *ZooKeeperReplicator {
+	if opts.TailerSleep <= 0 {
+		opts.TailerSleep = time.Second
+	}
+	if opts.WriteTimeout <= 0 {
+		opts.WriteTimeout = 30 * time.Second
+	}
+	if opts.Logger == nil {
+		opts.Logger = hclog.NewNullLogger()
+	}
+	r := &ZooKeeperReplicator{
+		opts:            opts,
+		log:             opts.Logger.Named("zookeeper"),
+		fsm:             opts.FSM,
+		journal:         opts.Journal,
+		elector:         opts.Elector,
+		cursor:          opts.Recovered.Cursor,
+		fenced:          make(chan struct{}, 1),
+		proposals:       make(chan *proposal, maxBatch),
+		checkpoints:     make(chan chan checkpointReply),
+		stop:            make(chan struct{}),
+		done:            make(chan struct{}),
+		failed:          make(chan error, 1),
+		lastCheckpoint:  opts.Recovered.CheckpointTime,
+		checkpointIndex: opts.Recovered.CheckpointIndex,
+	}
+	r.reads = newReadBarrier(r.probe)
+	go r.run()
+	return r
+}
+
+// Failed delivers the error that stopped the replicator for good: a
+// journal this master cannot read (a corrupt batch, an entry it cannot
+// decode). The master should exit rather than serve a diverging namespace.
+func (r *ZooKeeperReplicator) Failed() <-chan error { return r.failed }
+
+func (r *ZooKeeperReplicator) stopped() bool {
+	select {
+	case <-r.stop:
+		return true
+	default:
+		return false
+	}
+}
+
+func (r *ZooKeeperReplicator) run() {
+	defer close(r.done)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		select {
+		case <-r.stop:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	defer r.failQueued(fserr.New(fserr.Unavailable, "master is shutting down"))
+	for {
+		lead := r.standby(ctx)
+		if lead == nil {
+			return
+		}
+		served := r.leadWhile(ctx, lead)
+		lead.Resign()
+		if r.stopped() || r.hasFailed.Load() {
+			return
+		}
+		if served && r.opts.ExitOnDemotion {
+			r.fail(errors.New("demoted from leader; exiting because alluxio.master.journal.exit.on.demotion is set"))
+			return
+		}
+	}
+}
+
+// standby tails the journal while campaigning, and returns the leadership
+// once won (nil when the replicator stops or fails).
+func (r *ZooKeeperReplicator) standby(ctx context.Context) *election.Leadership {
+	campaignCtx, cancelCampaign := context.WithCancel(ctx)
+	defer cancelCampaign()
+	won := make(chan *election.Leadership)
+	go func() {
+		l, err := r.elector.Campaign(campaignCtx)
+		if err != nil {
+			return
+		}
+		select {
+		case won <- l:
+		case <-campaignCtx.Done():
+			l.Resign()
+		}
+	}()
+	for {
+		progress, err := r.tail(ctx)
+		if err != nil {
+			r.fail(fmt.Errorf("cannot apply the shared journal, stopping rather than diverge: %w", err))
+			return nil
+		}
+		r.maybeCheckpoint(ctx)
+		wait := r.opts.TailerSleep
+		if progress {
+			wait = 0
+		}
+		timer := time.NewTimer(wait)
+		select {
+		case l := <-won:
+			timer.Stop()
+			return l
+		case reply := <-r.checkpoints:
+			timer.Stop()
+			info, err := r.writeCheckpoint(ctx, r.cursor.NextSeq-1, r.cursor.Epoch)
+			reply <- checkpointReply{info, err}
+		case p := <-r.proposals:
+			timer.Stop()
+			p.result <- proposalResult{err: r.notLeader()}
+		case <-ctx.Done():
+			timer.Stop()
+			return nil
+		case <-timer.C:
+		}
+	}
+}
+
+// tail applies every batch available now. It reports whether it applied
+// any. Read errors are logged and retried at the next poll; a journal this
+// master cannot apply is returned as fatal.
+func (r *ZooKeeperReplicator) tail(ctx context.Context) (progress bool, fatal error) {
+	for {
+		b, err := r.journal.Next(ctx, &r.cursor)
+		switch {
+		case err == nil:
+			if err := applyBatch(r.fsm, b); err != nil {
+				return progress, fmt.Errorf("%s: %w", r.journal.BatchPath(b.Seq), err)
+			}
+			progress = true
+			if b.Kind == ufsjournal.KindEpochMarker {
+				r.log.Info("a new leader's epoch begins in the journal", "batch", b.Seq, "epoch", b.Epoch, "leader", b.Writer)
+			}
+		case errors.Is(err, ufsjournal.ErrNoBatch):
+			return progress, nil
+		case errors.Is(err, ufsjournal.ErrCompacted):
+			r.log.Warn("this standby fell behind the journal's garbage collection; restoring the newest checkpoint", "error", err)
+			if err := r.reload(ctx); err != nil {
+				r.log.Error("could not restore the newest checkpoint; will retry", "error", err)
+				return progress, nil
+			}
+			progress = true
+		case errors.Is(err, ufsjournal.ErrCorrupt):
+			return progress, err
+		case ctx.Err() != nil:
+			return progress, nil
+		default:
+			r.log.Warn("cannot read the shared journal; will retry", "error", err)
+			return progress, nil
+		}
+	}
+}
+
+// reload replaces the namespace with the newest checkpoint.
+func (r *ZooKeeperReplicator) reload(ctx context.Context) error {
+	f := r.fsm
+	rec, err := restoreNewestCheckpoint(ctx, r.journal, f, r.log)
+	if err != nil {
+		return err
+	}
+	r.cursor = rec.Cursor
+	r.mu.Lock()
+	r.checkpointIndex = rec.CheckpointIndex
+	r.mu.Unlock()
+	return nil
+}
+
+func (r *ZooKeeperReplicator) fail(err error) {
+	r.hasFailed.Store(true)
+	r.log.Error("the replicator stops for good; the master exits", "error", err)
+	select {
+	case r.failed <- err:
+	default:
+	}
+}
+
+// leadWhile promotes this master, then commits proposals until the
+// leadership ends. It reports whether this master served as leader.
+func (r *ZooKeeperReplicator) leadWhile(ctx context.Context, lead *election.Leadership) (served bool) {
+	start := time.Now()
+	lead.OnLost(func() {
+		// On ZooKeeper's event goroutine: stop serving before anything else.
+		if r.lead.Load() == lead && !r.opts.UnsafeIgnoreSessionLoss {
+			r.serving.Store(false)
+		}
+	})
+	w, err := r.promote(ctx, lead)
+	if err != nil {
+		if !r.stopped() {
+			r.log.Warn("won the election but could not take over the journal; resigning", "error", err)
+		}
+		return false
+	}
+	r.writer.Store(w)
+	r.lead.Store(lead)
+	defer func() {
+		r.serving.Store(false)
+		r.lead.Store(nil)
+		r.writer.Store(nil)
+		r.cursor = w.Cursor()
+		r.failQueued(r.notLeader())
+		select {
+		case <-r.fenced:
+		default:
+		}
+	}()
+	if err := lead.Publish(ctx); err != nil {
+		r.log.Warn("could not publish the leader znode; resigning", "error", err)
+		return false
+	}
+	// Serving is cleared only by a lost leadership; a suspended one is
+	// refused request by request (lead.Valid), and resumes by itself.
+	r.serving.Store(true)
+	lost := lead.Lost()
+	if r.opts.UnsafeIgnoreSessionLoss {
+		lost = nil
+	}
+	select {
+	case <-lost:
+		r.serving.Store(false)
+	default:
+	}
+	r.log.Info("leading and serving", "epoch", w.Epoch(), "marker_batch", w.LastSeq(),
+		"applied_index", r.fsm.AppliedIndex(), "takeover", time.Since(start).Round(time.Millisecond))
+
+	batch := make([]*proposal, 0, maxBatch)
+	for {
+		batch = batch[:0]
+		select {
+		case p := <-r.proposals:
+			batch = append(batch, p)
+		drain:
+			for len(batch) < maxBatch {
+				select {
+				case p := <-r.proposals:
+					batch = append(batch, p)
+				default:
+					break drain
+				}
+			}
+			if !r.commit(ctx, w, lead, batch) {
+				return true
+			}
+		case reply := <-r.checkpoints:
+			info, err := r.writeCheckpoint(ctx, w.LastSeq(), w.Epoch())
+			reply <- checkpointReply{info, err}
+		case <-lost:
+			r.log.Warn("lost leadership; stepping down to standby", "reason", lead.LostReason())
+			return true
+		case <-r.fenced:
+			r.log.Warn("a newer leader has written to the journal; stepping down to standby")
+			return true
+		case <-ctx.Done():
+			return true
+		}
+	}
+}
+
+// promote replays the journal to its end and claims the next sequence
+// number with an epoch marker; when another master writes first it reads
+// on and tries again, for as long as the leadership holds.
+func (r *ZooKeeperReplicator) promote(ctx context.Context, lead *election.Leadership) (*ufsjournal.Writer, error) {
+	delay := 100 * time.Millisecond
+	for {
+		select {
+		case <-lead.Lost():
+			return nil, fmt.Errorf("leadership lost while taking over: %s", lead.LostReason())
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		default:
+		}
+		if _, err := r.tail(ctx); err != nil {
+			r.fail(fmt.Errorf("cannot apply the shared journal, stopping rather than diverge: %w", err))
+			return nil, err
+		}
+		w, err := r.journal.Claim(ctx, r.cursor, lead.Epoch, r.opts.Address)
+		if err == nil {
+			r.cursor = w.Cursor()
+			return w, nil
+		}
+		if errors.Is(err, ufsjournal.ErrFenced) {
+			r.log.Info("another master wrote to the journal while this one took over; reading on", "batch", r.cursor.NextSeq)
+			continue
+		}
+		r.log.Warn("could not write the epoch marker; will retry", "error", err, "retry_in", delay)
+		select {
+		case <-time.After(delay):
+		case <-lead.Lost():
+		case <-ctx.Done():
+		}
+		delay = min(2*delay, 5*time.Second)
+	}
+}
+
+// commit writes one batch and applies it after it is durable. It returns
+// false when this master must stop leading.
+func (r *ZooKeeperReplicator) commit(ctx context.Context, w *ufsjournal.Writer, lead *election.Leadership, batch []*proposal) bool {
+	if !r.leaderValid(lead) || !r.serving.Load() {
+		// Nothing was written: a definite refusal.
+		if lead.Suspended() {
+			for _, p := range batch {
+				p.result <- proposalResult{err: fserr.New(fserr.Unavailable, "the ZooKeeper connection is suspended; not writing until the session is confirmed")}
+			}
+			return true
+		}
+		for _, p := range batch {
+			p.result <- proposalResult{err: r.notLeader()}
+		}
+		return false
+	}
+	recs := make([][]byte, len(batch))
+	for i, p := range batch {
+		recs[i] = p.data
+	}
+	wctx, cancel := context.WithTimeout(ctx, r.opts.WriteTimeout)
+	start := time.Now()
+	first, err := w.Append(wctx, recs)
+	cancel()
+	if r.opts.Metrics != nil {
+		r.opts.Metrics.JournalFlush.Observe(time.Since(start).Seconds())
+		r.opts.Metrics.JournalBatch.Observe(float64(len(recs)))
+	}
+	if err != nil {
+		r.serving.Store(false)
+		if errors.Is(err, ufsjournal.ErrFenced) {
+			r.log.Warn("fenced: a newer leader has written to the journal; stepping down to standby", "error", err)
+		} else {
+			r.log.Error("journal write failed; its outcome is unknown, stepping down to standby", "error", err)
+		}
+		unknown := &fserr.Error{Code: fserr.OutcomeUnknown, Message: "leadership lost while journaling: " + err.Error(), LeaderHint: r.leaderHint()}
+		for _, p := range batch {
+			p.result <- proposalResult{err: unknown}
+		}
+		return false
+	}
+	for i, p := range batch {
+		res := r.fsm.Apply(first+uint64(i), p.entry)
+		p.result <- proposalResult{res: res}
+	}
+	return true
+}
+
+// failQueued answers proposals that never reached the journal.
+func (r *ZooKeeperReplicator) failQueued(err error) {
+	for {
+		select {
+		case p := <-r.proposals:
+			p.result <- proposalResult{err: err}
+		default:
+			return
+		}
+	}
+}
+
+func (r *ZooKeeperReplicator) maybeCheckpoint(ctx context.Context) {
+	period := r.opts.CheckpointPeriodEntries
+	if period == 0 {
+		return
+	}
+	r.mu.Lock()
+	since := r.fsm.AppliedIndex() - min(r.checkpointIndex, r.fsm.AppliedIndex())
+	r.mu.Unlock()
+	if since < period {
+		return
+	}
+	if _, err := r.writeCheckpoint(ctx, r.cursor.NextSeq-1, r.cursor.Epoch); err != nil {
+		r.log.Error("periodic checkpoint failed", "error", err)
+	}
+}
+
+// writeCheckpoint runs on the run goroutine between batches, so the state
+// it writes is exactly the state after batch seq. Old batches are then
+// collected.
+func (r *ZooKeeperReplicator) writeCheckpoint(ctx context.Context, seq, epoch uint64) (CheckpointInfo, error) {
+	index := r.fsm.AppliedIndex()
+	start := time.Now()
+	var size int64
+	loc, err := r.journal.WriteCheckpoint(ctx, ufsjournal.CheckpointHeader{Seq: seq, Epoch: epoch}, func(w io.Writer) error {
+		cw := &countingWriter{w: w}
+		_, err := r.fsm.WriteCheckpoint(cw)
+		size = cw.n
+		return err
+	})
+	if err != nil {
+		return CheckpointInfo{}, err
+	}
+	r.mu.Lock()
+	r.lastCheckpoint = time.Now()
+	r.checkpointIndex = index
+	r.mu.Unlock()
+	r.log.Info("wrote checkpoint", "location", loc, "batch", seq, "index", index, "bytes", size, "duration", time.Since(start))
+	if n, err := r.journal.Collect(ctx); err != nil {
+		r.log.Warn("journal garbage collection failed", "error", err)
+	} else if n > 0 {
+		r.log.Info("collected journal objects made unnecessary by checkpoints", "deleted", n)
+	}
+	return CheckpointInfo{Location: loc, Index: index}, nil
+}
+
+// Propose implements Replicator.
+func (r *ZooKeeperReplicator) Propose(ctx context.Context, e *halopb.Entry) (fsm.Result, error) {
+	if !r.serving.Load() {
+		return fsm.Result{}, r.notLeader()
+	}
+	data, err := fsm.EncodeEntry(e)
+	if err != nil {
+		return fsm.Result{}, fserr.New(fserr.InvalidArgument, "%v", err)
+	}
+	p := &proposal{entry: e, data: data, result: make(chan proposalResult, 1)}
+	select {
+	case r.proposals <- p:
+	case <-ctx.Done():
+		return fsm.Result{}, fserr.New(fserr.Unavailable, "journal is busy: %v", ctx.Err())
+	case <-r.stop:
+		return fsm.Result{}, fserr.New(fserr.Unavailable, "master is shutting down")
+	}
+	select {
+	case out := <-p.result:
+		return out.res, out.err
+	case <-ctx.Done():
+		return fsm.Result{}, fserr.New(fserr.OutcomeUnknown, "gave up waiting for the journal: %v", ctx.Err())
+	case <-r.done:
+		select {
+		case out := <-p.result:
+			return out.res, out.err
+		default:
+			return fsm.Result{}, fserr.New(fserr.Unavailable, "master is shutting down")
+		}
+	}
+}
+
+// VerifyRead implements Replicator: this master serves, its ZooKeeper
+// session is connected, and no other master has written to the journal
+// since its last batch (a probe of the next sequence number; concurrent
+// reads share one probe).
+func (r *ZooKeeperReplicator) VerifyRead(ctx context.Context) error {
+	if !r.serving.Load() {
+		return r.notLeader()
+	}
+	lead := r.lead.Load()
+	if lead == nil || !r.leaderValid(lead) {
+		if lead != nil && lead.Suspended() {
+			return fserr.New(fserr.Unavailable, "the ZooKeeper connection is suspended; cannot confirm leadership")
+		}
+		return r.notLeader()
+	}
+	if err := r.reads.wait(ctx); err != nil {
+		if errors.Is(err, ufsjournal.ErrFenced) || errors.Is(err, errNotServing) {
+			return r.notLeader()
+		}
+		return fserr.New(fserr.Unavailable, "cannot confirm leadership: %v", err)
+	}
+	if !r.serving.Load() {
+		return r.notLeader()
+	}
+	return nil
+}
+
+var errNotServing = errors.New("not serving")
+
+// leaderValid is lead.Valid, unless the test-only switch ignores ZooKeeper.
+func (r *ZooKeeperReplicator) leaderValid(lead *election.Leadership) bool {
+	return r.opts.UnsafeIgnoreSessionLoss || lead.Valid()
+}
+
+// probe is one read confirmation round.
+func (r *ZooKeeperReplicator) probe() error {
+	w := r.writer.Load()
+	if w == nil || !r.serving.Load() {
+		return errNotServing
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), r.opts.WriteTimeout)
+	defer cancel()
+	err := w.Probe(ctx)
+	if errors.Is(err, ufsjournal.ErrFenced) && r.writer.Load() == w {
+		r.serving.Store(false)
+		r.log.Warn("read probe found a newer leader's batch in the journal; stepping down", "error", err)
+		select {
+		case r.fenced <- struct{}{}:
+		default:
+		}
+	}
+	return err
+}
+
+// Checkpoint implements Replicator: on the leader between batches, on a
+// standby between tail steps.
+func (r *ZooKeeperReplicator) Checkpoint(ctx context.Context) (CheckpointInfo, error) {
+	reply := make(chan checkpointReply, 1)
+	select {
+	case r.checkpoints <- reply:
+	case <-ctx.Done():
+		return CheckpointInfo{}, ctx.Err()
+	case <-r.done:
+		return CheckpointInfo{}, errors.New("master is shutting down")
+	}
+	select {
+	case out := <-reply:
+		return out.info, out.err
+	case <-ctx.Done():
+		return CheckpointInfo{}, ctx.Err()
+	}
+}
+
+// leaderHint is the newest leader znode, unless it is this master's own
+// (left by a session that has not expired yet).
+func (r *ZooKeeperReplicator) leaderHint() string {
+	id := r.elector.LeaderID()
+	if id == r.opts.Address && !r.serving.Load() {
+		return ""
+	}
+	return id
+}
+
+func (r *ZooKeeperReplicator) notLeader() error {
+	hint := r.leaderHint()
+	if hint == "" || hint == r.opts.Address {
+		return &fserr.Error{Code: fserr.Unavailable, Message: "no leader yet: a ZooKeeper election is in progress"}
+	}
+	return &fserr.Error{Code: fserr.NotLeader, Message: "this master is a standby; the leader is " + hint, LeaderHint: hint}
+}
+
+// Status implements Replicator.
+func (r *ZooKeeperReplicator) Status() ReplicatorStatus {
+	lead := r.lead.Load()
+	leading := r.serving.Load() && lead != nil && r.leaderValid(lead)
+	st := ReplicatorStatus{
+		JournalType:  "UFS",
+		Leader:       leading,
+		AppliedIndex: r.fsm.AppliedIndex(),
+		ClusterID:    r.journal.ClusterID(),
+	}
+	if !leading {
+		st.LeaderRPCAddress = r.leaderHint()
+	}
+	r.mu.Lock()
+	st.LastCheckpointTime = r.lastCheckpoint
+	st.EntriesSinceCheckpoint = st.AppliedIndex - min(r.checkpointIndex, st.AppliedIndex)
+	r.mu.Unlock()
+	return st
+}
+
+// Close implements Replicator: it stops leading or tailing, ends the
+// candidacy and closes the journal.
+func (r *ZooKeeperReplicator) Close() error {
+	var err error
+	r.closeOnce.Do(func() {
+		r.serving.Store(false)
+		close(r.stop)
+		<-r.done
+		r.elector.Close()
+		err = r.journal.Close()
+	})
+	return err
+}
