@@ -1,0 +1,56 @@
+package e2e
+
+import (
+	"maps"
+	"testing"
+	"time"
+
+	"github.com/halo-fs/halo/internal/testcluster"
+	"github.com/halo-fs/halo/ufs/hdfs/hdfstest"
+	"github.com/halo-fs/halo/ufs/s3/s3test"
+)
+
+// TestZooKeeperJournalOnS3: the guide's ZooKeeper deployment with the
+// shared journal in a MinIO bucket: kill -9 of the leader under load loses
+// no acknowledged create.
+func TestZooKeeperJournalOnS3(t *testing.T) {
+	minio := s3test.StartT(t)
+	if err := minio.MakeBucket(t.Context(), "halo"); err != nil {
+		t.Fatal(err)
+	}
+	testZooKeeperJournalOn(t, "s3://halo/journal", minio.Options())
+}
+
+// TestZooKeeperJournalOnHDFS is the same with the journal on a
+// MiniDFSCluster, as in the guide (alluxio.master.journal.folder=hdfs://…).
+func TestZooKeeperJournalOnHDFS(t *testing.T) {
+	hdfs := hdfstest.StartT(t)
+	testZooKeeperJournalOn(t, hdfs.URI+"/alluxio/journal", nil)
+}
+
+func testZooKeeperJournalOn(t *testing.T, folder string, options map[string]string) {
+	props := maps.Clone(options)
+	if props == nil {
+		props = map[string]string{}
+	}
+	props["alluxio.master.journal.folder"] = folder
+	zk := testcluster.StartZooKeeper(t, 1)
+	c := testcluster.NewZooKeeperCluster(t, 3, zk, props)
+	// One `halo format` initialises the shared folder for every master.
+	if out, err := c.Masters[0].Halo("format"); err != nil {
+		t.Fatalf("halo format of %s: %v\n%s", folder, err, out)
+	}
+	c.StartAll()
+	leader := c.Leader(60 * time.Second)
+
+	w := startWriters(t, c.RPCAddresses(), 8, "/zk-ufs")
+	w.waitFor(t, 200, 2*time.Minute)
+	leader.Kill()
+	before := w.count.Load()
+	if next := c.Leader(60 * time.Second); next == leader {
+		t.Fatal("the killed master is still reported as leader")
+	}
+	w.waitFor(t, before+200, 2*time.Minute)
+	w.halt(t)
+	w.checkPresent(t, c.RPCAddresses(), "/zk-ufs")
+}
