@@ -109,3 +109,46 @@ func TestNewRaftClusterStartsFromArchivedCheckpoint(t *testing.T) {
 	fc := newClient(t, fresh.RPCAddresses(), 20*time.Second)
 	requireFiles(t, fc, paths)
 }
+
+// TestBackupMovesANamespaceBetweenZooKeeperAndRaft is the guide's migration
+// path: back up a ZooKeeper-mode cluster, start a Raft cluster from the
+// backup with -i, then back that up and start a new ZooKeeper-mode cluster
+// from it.
+func TestBackupMovesANamespaceBetweenZooKeeperAndRaft(t *testing.T) {
+	zk := testcluster.StartZooKeeper(t, 1)
+	zkc := testcluster.NewZooKeeperCluster(t, 3, zk, nil)
+	zkc.StartAll()
+	zkc.Leader(60 * time.Second)
+	zc := newClient(t, zkc.RPCAddresses(), 20*time.Second)
+	first := createFiles(t, zc, "/from-zookeeper", 40)
+	b1 := backup(t, zc)
+	for _, m := range zkc.Masters {
+		m.Stop()
+	}
+
+	raft := testcluster.NewRaftCluster(t, 3, nil)
+	for _, m := range raft.Masters {
+		m.Args = []string{"-i", b1}
+	}
+	raft.StartAll()
+	raft.Leader(30 * time.Second)
+	rc := newClient(t, raft.RPCAddresses(), 20*time.Second)
+	requireFiles(t, rc, first)
+	second := createFiles(t, rc, "/from-raft", 40)
+	b2 := backup(t, rc)
+	for _, m := range raft.Masters {
+		m.Stop()
+	}
+
+	back := testcluster.NewZooKeeperCluster(t, 3, testcluster.StartZooKeeper(t, 1), nil)
+	for _, m := range back.Masters {
+		m.Args = []string{"-i", b2}
+	}
+	back.StartAll()
+	back.Leader(60 * time.Second)
+	bc := newClient(t, back.RPCAddresses(), 20*time.Second)
+	requireFiles(t, bc, append(first, second...))
+	if _, err := bc.CreateFile(context.Background(), "/after-return", client.CreateFileOptions{Completed: true}); err != nil {
+		t.Fatalf("write after returning to ZooKeeper mode: %v", err)
+	}
+}
