@@ -46,6 +46,11 @@ type Result struct {
 	// Replayed is true when the entry's operation id had been applied before
 	// and this is its first result, answered again.
 	Replayed bool
+	// Info describes the inode a create made, as it was right after the
+	// create: the answer to the create, which a later lookup could not give
+	// once a concurrent rename or delete has moved on. Nil for other kinds
+	// and for replayed results.
+	Info *halopb.FileInfo
 }
 
 // Error returns r.Err as an error (nil when the entry succeeded).
@@ -169,11 +174,40 @@ func (f *FSM) Apply(index uint64, e *halopb.Entry) Result {
 	res := Result{InodeID: id}
 	if err != nil {
 		res.Err = asFSError(err)
+	} else if p := createdPath(e); p != "" {
+		res.Info = f.infoLocked(p)
 	}
 	if e.OpId != nil {
 		f.ops.record(e.OpId, res)
 	}
 	return res
+}
+
+// createdPath is the path a create entry made, "" for other kinds.
+func createdPath(e *halopb.Entry) string {
+	switch p := e.Payload.(type) {
+	case *halopb.Entry_CreateFile:
+		return p.CreateFile.Path
+	case *halopb.Entry_CreateDirectory:
+		return p.CreateDirectory.Path
+	}
+	return ""
+}
+
+// infoLocked describes the inode at path, nil if there is none; the
+// caller holds the lock and has already checked permissions.
+func (f *FSM) infoLocked(path string) *halopb.FileInfo {
+	parts, err := SplitPath(path)
+	if err != nil {
+		return nil
+	}
+	n, err := f.lookup(nil, parts)
+	if err != nil {
+		return nil
+	}
+	fi := n.info(JoinPath(parts))
+	fi.UfsPath = f.ufsPathLocked(n)
+	return fi
 }
 
 func asFSError(err error) *fserr.Error {

@@ -48,14 +48,21 @@ func (s *service) read(ctx context.Context) (*halopb.Caller, error) {
 	return c, nil
 }
 
-func (s *service) statusAfterCreate(ctx context.Context, path string) (*halopb.FileInfoResponse, error) {
+// createAnswer answers a create with the inode as the create made it. Only
+// a retried create answered from the exactly-once table carries no
+// description; it is looked up, and may since have been renamed or
+// deleted, which is then reported as the create's success without it.
+func (s *service) createAnswer(ctx context.Context, res fsm.Result, path string) (*halopb.FileInfoResponse, error) {
+	if res.Info != nil {
+		return &halopb.FileInfoResponse{Info: res.Info}, nil
+	}
 	c, err := s.m.ids.caller(ctx)
 	if err != nil {
 		return nil, err
 	}
 	info, err := s.m.fsm.GetStatus(c, path)
-	if err != nil {
-		return nil, err
+	if err != nil || info.Id != res.InodeID {
+		return &halopb.FileInfoResponse{Info: &halopb.FileInfo{Id: res.InodeID, Path: path}}, nil
 	}
 	return &halopb.FileInfoResponse{Info: info}, nil
 }
@@ -65,14 +72,14 @@ func (s *service) CreateFile(ctx context.Context, req *halopb.CreateFileRequest)
 	if mode == 0 {
 		mode = 0o644
 	}
-	_, err := s.propose(ctx, req.OpId, &halopb.Entry{Payload: &halopb.Entry_CreateFile{CreateFile: &halopb.CreateFileEntry{
+	res, err := s.propose(ctx, req.OpId, &halopb.Entry{Payload: &halopb.Entry_CreateFile{CreateFile: &halopb.CreateFileEntry{
 		Path: req.Path, Mode: mode, Recursive: req.Recursive, Completed: req.Completed,
 		BlockSizeBytes: req.BlockSizeBytes, TtlMs: req.TtlMs,
 	}}})
 	if err != nil {
 		return nil, err
 	}
-	return s.statusAfterCreate(ctx, req.Path)
+	return s.createAnswer(ctx, res, req.Path)
 }
 
 func (s *service) CreateDirectory(ctx context.Context, req *halopb.CreateDirectoryRequest) (*halopb.FileInfoResponse, error) {
@@ -80,13 +87,13 @@ func (s *service) CreateDirectory(ctx context.Context, req *halopb.CreateDirecto
 	if mode == 0 {
 		mode = 0o755
 	}
-	_, err := s.propose(ctx, req.OpId, &halopb.Entry{Payload: &halopb.Entry_CreateDirectory{CreateDirectory: &halopb.CreateDirectoryEntry{
+	res, err := s.propose(ctx, req.OpId, &halopb.Entry{Payload: &halopb.Entry_CreateDirectory{CreateDirectory: &halopb.CreateDirectoryEntry{
 		Path: req.Path, Mode: mode, Recursive: req.Recursive, AllowExists: req.AllowExists,
 	}}})
 	if err != nil {
 		return nil, err
 	}
-	return s.statusAfterCreate(ctx, req.Path)
+	return s.createAnswer(ctx, res, req.Path)
 }
 
 func (s *service) GetStatus(ctx context.Context, req *halopb.GetStatusRequest) (*halopb.FileInfoResponse, error) {
