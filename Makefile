@@ -1,4 +1,4 @@
-# The documented way in: make build | test | demo | demo-stop | bench | lint | fuzz
+# The documented way in: make build | test | demo | demo-stop | bench | lint | fuzz | jepsen
 GO        ?= go
 BIN       := bin/halo
 HA        ?= raft
@@ -7,14 +7,40 @@ DEMO_DIR  ?= $(CURDIR)/.demo
 # 2-core machine is not oversubscribed.
 TEST_FLAGS ?= -count=1 -timeout 20m
 
-.PHONY: build test unit e2e demo demo-stop bench lint fuzz clean
+.PHONY: build test test-deps unit e2e demo demo-stop bench lint fuzz clean jepsen jepsen-deps
 
 build:
 	$(GO) build -o $(BIN) ./cmd/halo
 
-test: build lint-fast
-	$(GO) test $(TEST_FLAGS) -p 2 ./...
+test: build lint-fast jepsen-deps test-deps
+	$(GO) test $(TEST_FLAGS) -p 2 $$($(GO) list ./... | grep -v '/jepsen$$')
 	$(GO) test -count=1 -race -timeout 10m ./fsm/ ./journal/ ./server/ ./client/
+	HALO_BINARY=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout 15m -run '^(TestRobustness|TestCheckerCatchesStaleReads|TestRegression.*)$$' ./jepsen/
+
+# What the tests need, installed and built before any test runs, so that no
+# test's timing includes a cold MinIO build (about 6 minutes on 2 cores):
+# ZooKeeper from Debian, MinIO into ~/.cache/halo, the MiniDFSCluster
+# launcher with Maven.
+test-deps:
+	scripts/zookeeper.sh install
+	scripts/minio.sh build >/dev/null
+	scripts/hdfs.sh build >/dev/null
+
+# The failover tests (jepsen/) need root, network namespaces, iptables and tc;
+# they run alone, after the rest, so that no other test's masters compete
+# with theirs for the CPU.
+jepsen-deps:
+	@jepsen/scripts/install-deps.sh
+
+# Every fault against 3 and 5 Raft masters, each run >= 60 s and 10,000
+# operations; prints the summary table (also in $(JEPSEN_TABLE)). Shape it
+# with HALO_JEPSEN_* variables (see jepsen/robustness_test.go), e.g.
+#   make jepsen HALO_JEPSEN_FAULTS=kill-leader,partition-ring HALO_JEPSEN_MASTERS=5
+JEPSEN_TABLE ?= $(CURDIR)/jepsen/report/matrix.md
+jepsen: build jepsen-deps
+	HALO_BINARY=$(CURDIR)/$(BIN) HALO_JEPSEN_MATRIX=1 HALO_JEPSEN_TABLE=$(JEPSEN_TABLE) \
+		$(GO) test -count=1 -timeout 240m -v -run '^TestRobustnessMatrix$$' ./jepsen/; \
+		status=$$?; echo; cat $(JEPSEN_TABLE); exit $$status
 
 lint-fast:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

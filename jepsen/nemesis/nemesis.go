@@ -1,0 +1,166 @@
+// Package nemesis injects the failover tests' faults into a running
+// deployment: kill -9 and restart, SIGSTOP/SIGCONT, iptables partitions of
+// several shapes inside the masters' namespaces, lossy links (iptables'
+// statistic match) and slow links (tc tbf). Every injection is logged with
+// its window on the history's clock.
+package nemesis
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/halo-fs/halo/jepsen/cluster"
+)
+
+// Fault is one kind of fault.
+type Fault interface {
+	// Name is the fault's name in reports and test names.
+	Name() string
+	// Inject applies the fault to d and says how to undo it.
+	Inject(ctx context.Context, d cluster.Deployment) (*Injection, error)
+}
+
+// Injection is one applied fault.
+type Injection struct {
+	Targets []string // the masters it hit
+	Detail  string
+	heal    func() error
+}
+
+// Window is one injection on the history's clock (nanoseconds since the
+// run began), as the report and the visualization show it.
+type Window struct {
+	Fault   string   `json:"fault"`
+	Targets []string `json:"targets"`
+	Detail  string   `json:"detail,omitempty"`
+	Start   int64    `json:"start"`
+	End     int64    `json:"end"`
+	Error   string   `json:"error,omitempty"`
+}
+
+// Schedule says when faults are injected: after Warmup, each fault is held
+// for Hold, then healed, then the cluster gets Rest before the next one,
+// at most MaxInjections times.
+type Schedule struct {
+	Warmup, Hold, Rest time.Duration
+	MaxInjections      int
+}
+
+// DefaultSchedule injects a 4 s fault every 8 s.
+func DefaultSchedule() Schedule {
+	return Schedule{Warmup: 3 * time.Second, Hold: 4 * time.Second, Rest: 4 * time.Second, MaxInjections: 100}
+}
+
+// Clock is the history's clock.
+type Clock interface{ Now() int64 }
+
+// Logger receives a line per injection and heal.
+type Logger func(format string, args ...any)
+
+// Run injects fault on the schedule while more reports true (and ctx
+// lasts), and returns the windows. It always heals what it injected.
+func Run(ctx context.Context, d cluster.Deployment, fault Fault, s Schedule, clock Clock, more func() bool, log Logger) []Window {
+	var windows []Window
+	if !sleep(ctx, s.Warmup) {
+		return windows
+	}
+	for i := 0; i < s.MaxInjections && more(); i++ {
+		// The window opens once the fault is in place: finding the leader
+		// and waiting for a killed process to be gone are not part of it.
+		w := Window{Fault: fault.Name()}
+		inj, err := fault.Inject(ctx, d)
+		w.Start = clock.Now()
+		if err != nil {
+			w.Error = err.Error()
+			w.End = clock.Now()
+			log("nemesis: %s failed to inject: %v", fault.Name(), err)
+			windows = append(windows, w)
+			HealAll(d)
+			if !sleep(ctx, s.Rest) {
+				break
+			}
+			continue
+		}
+		w.Targets, w.Detail = inj.Targets, inj.Detail
+		log("nemesis: %s on %s (%s) at %.3fs", fault.Name(), strings.Join(inj.Targets, ","), inj.Detail, float64(w.Start)/1e9)
+		sleep(ctx, s.Hold)
+		if err := inj.heal(); err != nil {
+			w.Error = "heal: " + err.Error()
+			log("nemesis: healing %s: %v", fault.Name(), err)
+		}
+		w.End = clock.Now()
+		log("nemesis: healed %s at %.3fs", fault.Name(), float64(w.End)/1e9)
+		windows = append(windows, w)
+		if !sleep(ctx, s.Rest) {
+			break
+		}
+	}
+	return windows
+}
+
+// HealAll undoes every fault: rules and rate limits removed, paused
+// masters resumed, dead ones restarted.
+func HealAll(d cluster.Deployment) error {
+	var errs []error
+	for _, m := range d.Masters() {
+		if err := m.Host.Heal(); err != nil {
+			errs = append(errs, err)
+		}
+		if m.Paused() {
+			if err := m.Resume(); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		if !m.Running() {
+			if err := m.Start(); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func sleep(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+func names(ms []*cluster.Master) []string {
+	out := make([]string, len(ms))
+	for i, m := range ms {
+		out[i] = m.Name()
+	}
+	return out
+}
+
+// ByName returns the fault called name.
+func ByName(name string) (Fault, error) {
+	for _, f := range All() {
+		if f.Name() == name {
+			return f, nil
+		}
+	}
+	return nil, fmt.Errorf("no fault called %q", name)
+}
+
+// All is every fault kind, in the order the matrix runs them.
+func All() []Fault {
+	return []Fault{
+		KillLeader{}, KillRandom{}, KillMajority{},
+		PauseLeader{},
+		PartitionLeader{}, PartitionHalves{}, PartitionRing{}, PartitionBridge{}, OneWayLeader{},
+		LossyLinks{Probability: 0.3}, SlowLeader{Rate: "256kbit"},
+	}
+}

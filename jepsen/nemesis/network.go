@@ -1,0 +1,191 @@
+package nemesis
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"strings"
+
+	"github.com/halo-fs/halo/jepsen/cluster"
+)
+
+// A grudge says, for each master, which masters' packets it drops on
+// arrival: Jepsen's representation of a partition. Only traffic between
+// masters is cut; clients reach every master throughout (a partition of
+// the servers, not of the clients, is what lets a deposed leader be asked
+// questions).
+type grudge map[*cluster.Master][]*cluster.Master
+
+// cut makes a and b unable to hear each other.
+func (g grudge) cut(a, b []*cluster.Master) {
+	for _, x := range a {
+		g[x] = append(g[x], b...)
+	}
+	for _, y := range b {
+		g[y] = append(g[y], a...)
+	}
+}
+
+func (g grudge) apply(d cluster.Deployment) (*Injection, error) {
+	var targets []string
+	for _, m := range d.Masters() {
+		if len(g[m]) == 0 {
+			continue
+		}
+		if err := m.Host.DropFrom(cluster.Hosts(g[m]), 1); err != nil {
+			healHosts(d)
+			return nil, err
+		}
+		targets = append(targets, m.Name())
+	}
+	return &Injection{Targets: targets, Detail: g.String(), heal: func() error { return healHosts(d) }}, nil
+}
+
+// String reads "m1<-x{m2,m3} m2<-x{m1}": who drops whose packets.
+func (g grudge) String() string {
+	var parts []string
+	for m, from := range g {
+		n := names(from)
+		sort.Strings(n)
+		parts = append(parts, fmt.Sprintf("%s drops from {%s}", m.Name(), strings.Join(n, ",")))
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, "; ")
+}
+
+func healHosts(d cluster.Deployment) error {
+	var errs []error
+	for _, m := range d.Masters() {
+		errs = append(errs, m.Host.Heal())
+	}
+	return errors.Join(errs...)
+}
+
+func shuffled(d cluster.Deployment) []*cluster.Master {
+	ms := append([]*cluster.Master(nil), d.Masters()...)
+	rand.Shuffle(len(ms), func(i, j int) { ms[i], ms[j] = ms[j], ms[i] })
+	return ms
+}
+
+// PartitionLeader isolates the leader from every other master.
+type PartitionLeader struct{}
+
+func (PartitionLeader) Name() string { return "partition-leader" }
+func (PartitionLeader) Inject(ctx context.Context, d cluster.Deployment) (*Injection, error) {
+	l, why := leaderOf(ctx, d)
+	g := grudge{}
+	g.cut([]*cluster.Master{l}, cluster.Others(d, l))
+	inj, err := g.apply(d)
+	if inj != nil {
+		inj.Detail = why + " isolated: " + inj.Detail
+	}
+	return inj, err
+}
+
+// PartitionHalves splits the masters at random into a minority and a
+// majority.
+type PartitionHalves struct{}
+
+func (PartitionHalves) Name() string { return "partition-halves" }
+func (PartitionHalves) Inject(ctx context.Context, d cluster.Deployment) (*Injection, error) {
+	ms := shuffled(d)
+	k := len(ms) / 2
+	g := grudge{}
+	g.cut(ms[:k], ms[k:])
+	return g.apply(d)
+}
+
+// PartitionRing gives every master a different majority to talk to
+// (Jepsen's majorities-ring): the masters are put on a ring in random
+// order and each keeps only its nearest neighbours, as many as make a
+// majority with itself; five masters each hear the two beside them. The cut
+// is symmetric because TCP is: a link dropped one way is broken both ways.
+// Three masters cannot each see a different majority over symmetric links;
+// there the ring is one cut link, the bridge shape.
+type PartitionRing struct{}
+
+func (PartitionRing) Name() string { return "partition-ring" }
+func (PartitionRing) Inject(ctx context.Context, d cluster.Deployment) (*Injection, error) {
+	ms := shuffled(d)
+	n := len(ms)
+	g := grudge{}
+	if n < 5 {
+		g.cut(ms[:1], ms[1:2])
+		return g.apply(d)
+	}
+	majority := n/2 + 1
+	keep := majority / 2 // neighbours kept on each side: 2*keep+1 >= majority
+	for i, m := range ms {
+		for j, o := range ms {
+			if dist := min((i-j+n)%n, (j-i+n)%n); dist > keep {
+				g[m] = append(g[m], o)
+			}
+		}
+	}
+	return g.apply(d)
+}
+
+// PartitionBridge splits the masters into two halves that cannot hear
+// each other, joined by one master that hears both.
+type PartitionBridge struct{}
+
+func (PartitionBridge) Name() string { return "partition-bridge" }
+func (PartitionBridge) Inject(ctx context.Context, d cluster.Deployment) (*Injection, error) {
+	ms := shuffled(d)
+	bridge, rest := ms[0], ms[1:]
+	half := len(rest) / 2
+	g := grudge{}
+	g.cut(rest[:half], rest[half:])
+	inj, err := g.apply(d)
+	if inj != nil {
+		inj.Detail = "bridge " + bridge.Name() + ": " + inj.Detail
+	}
+	return inj, err
+}
+
+// OneWayLeader lets the leader send to the other masters but not receive
+// from them: its heartbeats arrive, their answers do not.
+type OneWayLeader struct{}
+
+func (OneWayLeader) Name() string { return "oneway-leader" }
+func (OneWayLeader) Inject(ctx context.Context, d cluster.Deployment) (*Injection, error) {
+	l, why := leaderOf(ctx, d)
+	g := grudge{l: cluster.Others(d, l)}
+	inj, err := g.apply(d)
+	if inj != nil {
+		inj.Detail = why + " deaf: " + inj.Detail
+	}
+	return inj, err
+}
+
+// LossyLinks makes every master drop a share of the packets other masters
+// send it, at random.
+type LossyLinks struct{ Probability float64 }
+
+func (LossyLinks) Name() string { return "lossy-links" }
+func (f LossyLinks) Inject(ctx context.Context, d cluster.Deployment) (*Injection, error) {
+	for _, m := range d.Masters() {
+		if err := m.Host.DropFrom(cluster.Hosts(cluster.Others(d, m)), f.Probability); err != nil {
+			healHosts(d)
+			return nil, err
+		}
+	}
+	return &Injection{Targets: names(d.Masters()), Detail: fmt.Sprintf("drop %.0f%% of packets between masters", f.Probability*100),
+		heal: func() error { return healHosts(d) }}, nil
+}
+
+// SlowLeader rate-limits everything the leader sends (tc tbf): its
+// replication and its answers queue up.
+type SlowLeader struct{ Rate string }
+
+func (SlowLeader) Name() string { return "slow-leader" }
+func (f SlowLeader) Inject(ctx context.Context, d cluster.Deployment) (*Injection, error) {
+	l, why := leaderOf(ctx, d)
+	if err := l.Host.RateLimit(f.Rate, "16kb", "400ms"); err != nil {
+		return nil, err
+	}
+	return &Injection{Targets: []string{l.Name()}, Detail: fmt.Sprintf("tbf %s on the %s's link", f.Rate, why),
+		heal: l.Host.Heal}, nil
+}

@@ -1,0 +1,82 @@
+package nemesis
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/halo-fs/halo/jepsen/cluster"
+)
+
+// leaderWait is how long a fault aimed at the leader waits for one before
+// it picks a random master instead (and says so).
+const leaderWait = 5 * time.Second
+
+func leaderOf(ctx context.Context, d cluster.Deployment) (*cluster.Master, string) {
+	l, ok := cluster.LeaderOrRandom(ctx, d, leaderWait)
+	if !ok {
+		return l, "no single leader; picked at random"
+	}
+	return l, "leader"
+}
+
+// kill kills ms with SIGKILL; healing restarts them on the same folders.
+func kill(ms []*cluster.Master, detail string) *Injection {
+	for _, m := range ms {
+		m.Kill()
+	}
+	return &Injection{Targets: names(ms), Detail: detail, heal: func() error {
+		var errs []error
+		for _, m := range ms {
+			errs = append(errs, m.Start())
+		}
+		return errors.Join(errs...)
+	}}
+}
+
+// KillLeader kill -9s the leader and restarts it when healed.
+type KillLeader struct{}
+
+func (KillLeader) Name() string { return "kill-leader" }
+func (KillLeader) Inject(ctx context.Context, d cluster.Deployment) (*Injection, error) {
+	l, why := leaderOf(ctx, d)
+	return kill([]*cluster.Master{l}, "kill -9 "+why), nil
+}
+
+// KillRandom kill -9s a random master.
+type KillRandom struct{}
+
+func (KillRandom) Name() string { return "kill-random" }
+func (KillRandom) Inject(ctx context.Context, d cluster.Deployment) (*Injection, error) {
+	ms := d.Masters()
+	return kill([]*cluster.Master{ms[rand.IntN(len(ms))]}, "kill -9 random"), nil
+}
+
+// KillMajority kill -9s a majority, the leader among them: nothing can be
+// committed until they are back.
+type KillMajority struct{}
+
+func (KillMajority) Name() string { return "kill-majority" }
+func (KillMajority) Inject(ctx context.Context, d cluster.Deployment) (*Injection, error) {
+	l, why := leaderOf(ctx, d)
+	victims := []*cluster.Master{l}
+	others := cluster.Others(d, l)
+	rand.Shuffle(len(others), func(i, j int) { others[i], others[j] = others[j], others[i] })
+	victims = append(victims, others[:len(d.Masters())/2]...)
+	return kill(victims, fmt.Sprintf("kill -9 a majority of %d (%s first)", len(victims), why)), nil
+}
+
+// PauseLeader stops the leader with SIGSTOP for the hold (longer than the
+// election timeout), then resumes it: a GC pause or a stalled VM.
+type PauseLeader struct{}
+
+func (PauseLeader) Name() string { return "pause-leader" }
+func (PauseLeader) Inject(ctx context.Context, d cluster.Deployment) (*Injection, error) {
+	l, why := leaderOf(ctx, d)
+	if err := l.Pause(); err != nil {
+		return nil, err
+	}
+	return &Injection{Targets: []string{l.Name()}, Detail: "SIGSTOP " + why, heal: l.Resume}, nil
+}

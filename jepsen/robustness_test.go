@@ -1,0 +1,193 @@
+package jepsen
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/anishathalye/porcupine"
+	"github.com/halo-fs/halo/jepsen/cluster"
+	"github.com/halo-fs/halo/jepsen/nemesis"
+	"github.com/halo-fs/halo/jepsen/reporting"
+)
+
+// TestMain fails the package if a test left a namespace, a link or a
+// FORWARD rule behind.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if left := cluster.CheckLeftovers(); left != "" {
+		fmt.Fprintf(os.Stderr, "network state of the failover tests was left behind (now removed):\n%s\n", left)
+		code = 1
+	}
+	os.Exit(code)
+}
+
+// shortRuns is what `make test` runs: a crash, a pause and two partition
+// shapes, about 20 s each.
+var shortRuns = []struct {
+	masters int
+	fault   nemesis.Fault
+}{
+	{3, nemesis.KillLeader{}},
+	{3, nemesis.PauseLeader{}},
+	{3, nemesis.OneWayLeader{}},
+	{5, nemesis.PartitionHalves{}},
+}
+
+// TestRobustness is the short failover suite.
+func TestRobustness(t *testing.T) {
+	var rows []reporting.Summary
+	for _, r := range shortRuns {
+		sc := NewScenario(cluster.ModeRaft, r.masters, r.fault, 15*time.Second)
+		sc.CheckTimeout = time.Minute
+		t.Run(sc.Name, func(t *testing.T) {
+			out := Run(t, sc)
+			rows = append(rows, out.Summary)
+			if !out.Summary.Passed() {
+				t.Errorf("%s failed: %s (report in %s)", sc.Name, strings.Join(out.Summary.Failures, "; "), out.Summary.ReportDir)
+			}
+		})
+	}
+	t.Logf("\n%s", reporting.Table(rows))
+}
+
+// TestCheckerCatchesStaleReads shows that the checkers can fail: with the
+// test-only switch that serves reads without confirming leadership, an
+// old leader cut off from the other masters keeps answering its pinned
+// readers from a namespace that no longer is, and Porcupine must say so.
+// The pinned workers all use the first leader, so that before the
+// partition every read they make is served by the real leader and is
+// fresh: the violation must come from the partition.
+func TestCheckerCatchesStaleReads(t *testing.T) {
+	sc := NewScenario(cluster.ModeRaft, 3, nemesis.PartitionLeader{}, 15*time.Second)
+	sc.Name = "raft-3-partition-leader-stale-reads"
+	sc.Props[UnsafeStaleReads] = "true"
+	sc.PinToLeader = true
+	sc.Schedule.Hold = 6 * time.Second
+	sc.CheckTimeout = time.Minute
+	if os.Getenv("HALO_JEPSEN_KEEP") == "" {
+		sc.ReportRoot = t.TempDir() // an expected failure needs no report kept
+	}
+	out := Run(t, sc)
+	if out.Linearizability.Result != porcupine.Illegal {
+		t.Fatalf("with %s=true and the leader partitioned away, Porcupine says %s; want Illegal", UnsafeStaleReads, out.Linearizability.Result)
+	}
+	if out.EarliestIllegal <= 0 {
+		// Leadership moved on its own before the partition and the pinned
+		// readers were left on a follower: still a stale read, caught.
+		t.Logf("the history is already illegal %s before the partition", -out.EarliestIllegal)
+	}
+	t.Logf("caught by the linearizability checker (Porcupine) in %s over %d ops; the shortest illegal prefix ends %s after the partition began; lost writes %d, converged %v",
+		out.Linearizability.Took.Round(time.Millisecond), out.Linearizability.Ops, out.EarliestIllegal.Round(time.Millisecond),
+		out.Summary.LostWrites, out.Summary.Converged)
+}
+
+// TestRobustnessMatrix runs every fault against 3 and 5 masters, each run
+// at least 60 s and 10,000 operations, and writes the summary table. It
+// runs only when asked (`make jepsen`); these variables shape it:
+//
+//	HALO_JEPSEN_MATRIX=1           run it
+//	HALO_JEPSEN_MODES=raft         HA modes
+//	HALO_JEPSEN_MASTERS=3,5        cluster sizes
+//	HALO_JEPSEN_FAULTS=all         or a list: kill-leader,partition-ring,...
+//	HALO_JEPSEN_DURATION=60s       shortest run
+//	HALO_JEPSEN_MIN_OPS=10000      fewest operations per run
+//	HALO_JEPSEN_QPS=250            target rate of all workers together
+//	HALO_JEPSEN_TABLE=path         where the Markdown table goes
+//	HALO_JEPSEN_KEEP=1             keep every run's report, not only failures
+//	HALO_JEPSEN_REPORT_DIR=dir     where reports go (default jepsen/report)
+func TestRobustnessMatrix(t *testing.T) {
+	if os.Getenv("HALO_JEPSEN_MATRIX") == "" {
+		t.Skip("the full matrix runs with `make jepsen` (HALO_JEPSEN_MATRIX=1)")
+	}
+	duration := envDuration(t, "HALO_JEPSEN_DURATION", 60*time.Second)
+	minOps := envInt(t, "HALO_JEPSEN_MIN_OPS", 10000)
+	qps := envInt(t, "HALO_JEPSEN_QPS", 250)
+	faults := nemesis.All()
+	if list := os.Getenv("HALO_JEPSEN_FAULTS"); list != "" && list != "all" {
+		faults = nil
+		for _, name := range strings.Split(list, ",") {
+			f, err := nemesis.ByName(strings.TrimSpace(name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			faults = append(faults, f)
+		}
+	}
+	var sizes []int
+	for _, s := range strings.Split(envString("HALO_JEPSEN_MASTERS", "3,5"), ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil {
+			t.Fatalf("HALO_JEPSEN_MASTERS: %v", err)
+		}
+		sizes = append(sizes, n)
+	}
+	var rows []reporting.Summary
+	for _, mode := range strings.Split(envString("HALO_JEPSEN_MODES", "raft"), ",") {
+		for _, n := range sizes {
+			for _, f := range faults {
+				sc := NewScenario(cluster.Mode(strings.TrimSpace(mode)), n, f, duration)
+				sc.MinOps = minOps
+				sc.Traffic.QPS = float64(qps)
+				sc.KeepReport = os.Getenv("HALO_JEPSEN_KEEP") != ""
+				t.Run(sc.Name, func(t *testing.T) {
+					out := Run(t, sc)
+					rows = append(rows, out.Summary)
+					if !out.Summary.Passed() {
+						t.Errorf("%s failed: %s (report in %s)", sc.Name, strings.Join(out.Summary.Failures, "; "), out.Summary.ReportDir)
+					}
+				})
+				writeTable(t, rows, duration, minOps, qps)
+			}
+		}
+	}
+}
+
+func writeTable(t *testing.T, rows []reporting.Summary, duration time.Duration, minOps, qps int) {
+	path := envString("HALO_JEPSEN_TABLE", filepath.Join(DefaultReportRoot(), "matrix.md"))
+	header := fmt.Sprintf("Halo failover matrix, %s: each run at least %s and %d operations at up to %d ops/s; "+
+		"8 workers (6 pinned to one master each, 2 cluster-wide); unavailability is fault -> first acknowledged write invoked after it.\n\n",
+		time.Now().Format(time.RFC3339), duration, minOps, qps)
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Error(err)
+		return
+	}
+	if err := os.WriteFile(path, []byte(header+reporting.Table(rows)), 0o644); err != nil {
+		t.Error(err)
+	}
+}
+
+func envString(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+func envInt(t *testing.T, key string, def int) int {
+	v := os.Getenv(key)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		t.Fatalf("%s=%q: %v", key, v, err)
+	}
+	return n
+}
+
+func envDuration(t *testing.T, key string, def time.Duration) time.Duration {
+	v := os.Getenv(key)
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		t.Fatalf("%s=%q: %v", key, v, err)
+	}
+	return d
+}

@@ -1,0 +1,322 @@
+// Package jepsen runs Halo's failover tests, after etcd's robustness tests:
+// real master processes in network namespaces (cluster), a recorded
+// workload (traffic), faults (nemesis), checkers (checker: Porcupine with
+// the namespace model in model, lost writes, convergence, recovery) and a
+// report folder per failing run (reporting).
+//
+// The tests need root (namespaces, iptables, tc). `make test` runs the
+// short ones; `make jepsen` runs the whole matrix.
+package jepsen
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/anishathalye/porcupine"
+	"github.com/halo-fs/halo/internal/testcluster"
+	"github.com/halo-fs/halo/jepsen/checker"
+	"github.com/halo-fs/halo/jepsen/cluster"
+	"github.com/halo-fs/halo/jepsen/model"
+	"github.com/halo-fs/halo/jepsen/nemesis"
+	"github.com/halo-fs/halo/jepsen/reporting"
+	"github.com/halo-fs/halo/jepsen/traffic"
+)
+
+// UnsafeStaleReads is the test-only property that makes every master
+// serve reads without confirming leadership: the deliberately broken build
+// the checkers must catch.
+const UnsafeStaleReads = "halo.test.unsafe.stale.reads"
+
+// Scenario is one run: a deployment, one kind of fault on a schedule, and
+// the workload.
+type Scenario struct {
+	Name    string
+	Mode    cluster.Mode
+	Masters int
+	Fault   nemesis.Fault
+	// Duration is the shortest run; the run goes on (up to three times
+	// as long) until MinOps calls were made.
+	Duration time.Duration
+	MinOps   int
+	Props    map[string]string
+	Traffic  traffic.Config
+	// Pinned workers talk to one master each (in turn; all to the first
+	// leader with PinToLeader); ClusterWide ones to the leader they find.
+	Pinned, ClusterWide int
+	PinToLeader         bool
+	Schedule            nemesis.Schedule
+	// Cooldown is how long the traffic goes on after the final heal.
+	Cooldown time.Duration
+	// CheckTimeout bounds Porcupine.
+	CheckTimeout time.Duration
+	// RecoveryWithin is how soon after healing a write must succeed.
+	RecoveryWithin time.Duration
+	// ReportRoot is where a failing run's folder goes; KeepReport keeps
+	// passing runs' folders too.
+	ReportRoot string
+	KeepReport bool
+}
+
+// NewScenario fills the defaults for mode, masters and fault.
+func NewScenario(mode cluster.Mode, masters int, fault nemesis.Fault, duration time.Duration) Scenario {
+	return Scenario{
+		Name:    fmt.Sprintf("%s-%d-%s", mode, masters, fault.Name()),
+		Mode:    mode,
+		Masters: masters,
+		Fault:   fault,
+		// Frequent checkpoints with few trailing entries, so that a master
+		// that was down or cut off for a while catches up by snapshot.
+		Props: map[string]string{
+			"alluxio.master.journal.checkpoint.period.entries": "2000",
+			"halo.master.embedded.journal.trailing.logs":       "1000",
+		},
+		Duration:       duration,
+		Traffic:        traffic.DefaultConfig(),
+		Pinned:         6,
+		ClusterWide:    2,
+		Schedule:       nemesis.DefaultSchedule(),
+		Cooldown:       3 * time.Second,
+		CheckTimeout:   5 * time.Minute,
+		RecoveryWithin: 10 * time.Second,
+		ReportRoot:     DefaultReportRoot(),
+	}
+}
+
+// DefaultReportRoot is jepsen/report in the checkout (ignored by git), or
+// $HALO_JEPSEN_REPORT_DIR.
+func DefaultReportRoot() string {
+	if d := os.Getenv("HALO_JEPSEN_REPORT_DIR"); d != "" {
+		return d
+	}
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "report")
+}
+
+// Outcome is what a run found, with the verdicts the tests assert on.
+type Outcome struct {
+	Summary          reporting.Summary
+	Linearizability  checker.Linearizability
+	Writes           checker.Writes
+	Convergence      checker.Convergence
+	History          []model.Op
+	Faults           []nemesis.Window
+	EarliestIllegal  time.Duration // end of the shortest illegal prefix, after the first injection
+	FirstInjectionAt int64
+}
+
+// Run runs the scenario and checks it. It fails the test only when the
+// harness itself breaks; the verdicts are in the outcome, for the caller
+// to assert on.
+func Run(t testing.TB, sc Scenario) Outcome {
+	t.Helper()
+	d, err := cluster.New(t, cluster.Config{
+		Mode: sc.Mode, Masters: sc.Masters, Binary: testcluster.Binary(t), Dir: t.TempDir(), Props: sc.Props,
+	})
+	if err != nil {
+		t.Fatalf("start %s: %v", sc.Name, err)
+	}
+	clock := traffic.NewClock()
+	addrs := d.ClientAddresses()
+	pinTo := addrs
+	if sc.PinToLeader {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		l, err := cluster.WaitLeader(ctx, d)
+		cancel()
+		if err != nil {
+			t.Fatalf("%s: %v", sc.Name, err)
+		}
+		pinTo = []string{l.RPCAddress()}
+	}
+	runner := traffic.NewRunner(sc.Traffic, clock, addrs, traffic.Workers(pinTo, sc.Pinned, sc.ClusterWide))
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	err = runner.Setup(ctx)
+	cancel()
+	if err != nil {
+		t.Fatalf("%s: %v", sc.Name, err)
+	}
+	logf := func(format string, args ...any) { t.Logf("%s: "+format, append([]any{sc.Name}, args...)...) }
+	r := drive(t, sc, d, runner, clock, logf)
+	return judge(t, sc, d, runner, clock, r, logf)
+}
+
+// driven is what drive recorded.
+type driven struct {
+	history     []model.Op
+	windows     []nemesis.Window
+	recovery    time.Duration // heal -> tombstone write acknowledged
+	recoveryErr error
+	took        time.Duration
+}
+
+// drive runs the workload while the nemesis injects faults, heals, checks
+// that a write goes through soon after, lets the workload run on for the
+// cooldown and stops it.
+func drive(t testing.TB, sc Scenario, d cluster.Deployment, runner *traffic.Runner, clock traffic.Clock, logf nemesis.Logger) driven {
+	ctx, stopTraffic := context.WithCancel(context.Background())
+	defer stopTraffic()
+	historyCh := make(chan []model.Op, 1)
+	go func() {
+		ops, _ := runner.Run(ctx)
+		historyCh <- ops
+	}()
+	start := time.Now()
+	hardEnd := start.Add(3 * sc.Duration)
+	enough := func() bool {
+		return time.Since(start) >= sc.Duration && runner.Started() >= int64(sc.MinOps) || time.Now().After(hardEnd)
+	}
+	more := func() bool {
+		// Leave room for the last fault and the cooldown in the duration.
+		return !enough() && (time.Until(start.Add(sc.Duration-sc.Cooldown)) > sc.Schedule.Hold || runner.Started() < int64(sc.MinOps))
+	}
+	var r driven
+	r.windows = nemesis.Run(context.Background(), d, sc.Fault, sc.Schedule, clock, more, logf)
+	if err := nemesis.HealAll(d); err != nil {
+		t.Errorf("%s: heal: %v", sc.Name, err)
+	}
+	healAt := time.Now()
+	r.recovery, r.recoveryErr = runner.Tombstone(context.Background(), sc.RecoveryWithin)
+	logf("recovery: tombstone write after %s (err %v)", r.recovery.Round(time.Millisecond), r.recoveryErr)
+	for !enough() {
+		time.Sleep(100 * time.Millisecond)
+	}
+	if rest := sc.Cooldown - time.Since(healAt); rest > 0 {
+		time.Sleep(rest)
+	}
+	stopTraffic()
+	r.history = <-historyCh
+	r.took = time.Since(start)
+	return r
+}
+
+// judge reads the final state and runs every checker over what drive
+// recorded; a failing run's folder is kept.
+func judge(t testing.TB, sc Scenario, d cluster.Deployment, runner *traffic.Runner, clock traffic.Clock, r driven, logf nemesis.Logger) Outcome {
+	out := Outcome{History: r.history, Faults: r.windows}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	final, finalErr := runner.ReadFinal(ctx)
+	cancel()
+	out.Convergence = checker.CheckConvergence(context.Background(), d.Masters(), 30*time.Second)
+
+	s := reporting.Summary{Name: sc.Name, Mode: string(sc.Mode), Masters: sc.Masters, Fault: sc.Fault.Name(), Duration: r.took}
+	s.Count(r.history)
+	s.Injections = len(r.windows)
+	s.Recovery, s.RecoveryOK = r.recovery, r.recoveryErr == nil && r.recovery <= sc.RecoveryWithin
+	s.Converged = out.Convergence.Converged
+	var injections []int64
+	for _, w := range r.windows {
+		if w.Error == "" {
+			injections = append(injections, w.Start)
+		}
+	}
+	if len(injections) > 0 {
+		out.FirstInjectionAt = injections[0]
+		s.PreFaultQPS = qpsBefore(r.history, injections[0])
+	}
+	unavail := checker.Unavailability(r.history, injections, clock.Now())
+	s.UnavailP50, s.UnavailP99 = checker.Percentile(unavail, 50), checker.Percentile(unavail, 99)
+
+	if finalErr != nil {
+		s.Failures = append(s.Failures, "final read: "+finalErr.Error())
+	} else {
+		out.History = append(out.History, final.Ops...)
+		out.Writes = checker.CheckWrites(out.History, final.Groups, final.Ledger)
+		s.LostWrites, s.Phantoms, s.Acknowledged = len(out.Writes.Lost), len(out.Writes.Phantoms), out.Writes.Acknowledged
+	}
+	out.Linearizability = checker.CheckLinearizability(out.History, sc.CheckTimeout)
+	s.Linearizable, s.CheckTook = string(out.Linearizability.Result), out.Linearizability.Took
+	logf("%d ops (%d ok, %d failed, %d unknown), %d injections; porcupine %s in %s over %d ops (%d pending, %d narrowed)",
+		s.Ops, s.OK, s.Failed, s.Unknown, s.Injections, s.Linearizable, s.CheckTook.Round(time.Millisecond),
+		out.Linearizability.Ops, out.Linearizability.Pending, out.Linearizability.Narrowed)
+
+	switch out.Linearizability.Result {
+	case porcupine.Illegal:
+		s.Failures = append(s.Failures, "not linearizable")
+		if culprit, ok := checker.FirstIllegal(out.History, sc.CheckTimeout); ok {
+			out.EarliestIllegal = time.Duration(culprit.Return - out.FirstInjectionAt)
+			logf("first illegal operation: %s, returned at %.3fs", model.Describe(culprit.Input, culprit.Output), float64(culprit.Return)/1e9)
+		}
+	case porcupine.Unknown:
+		s.Failures = append(s.Failures, "linearizability check timed out")
+	}
+	if s.LostWrites > 0 {
+		s.Failures = append(s.Failures, fmt.Sprintf("%d lost writes", s.LostWrites))
+	}
+	if s.Phantoms > 0 {
+		s.Failures = append(s.Failures, fmt.Sprintf("%d phantom writes", s.Phantoms))
+	}
+	if !s.Converged {
+		s.Failures = append(s.Failures, "masters did not converge: "+out.Convergence.String())
+	}
+	if !s.RecoveryOK {
+		s.Failures = append(s.Failures, fmt.Sprintf("no write within %s of healing (took %s, err %v)", sc.RecoveryWithin, r.recovery.Round(time.Millisecond), r.recoveryErr))
+	}
+	if s.Ops < sc.MinOps {
+		s.Failures = append(s.Failures, fmt.Sprintf("only %d ops, want %d", s.Ops, sc.MinOps))
+	}
+	if !s.Passed() || sc.KeepReport {
+		s.ReportDir = writeReport(t, sc, d, out, s)
+		logf("report: %s", s.ReportDir)
+	}
+	out.Summary = s
+	return out
+}
+
+func qpsBefore(ops []model.Op, at int64) float64 {
+	n := 0
+	for _, op := range ops {
+		if op.Return <= at && op.Output.Outcome == model.OK {
+			n++
+		}
+	}
+	if at <= 0 {
+		return 0
+	}
+	return float64(n) / (float64(at) / 1e9)
+}
+
+// writeReport keeps the run's folder: history, faults, verdicts,
+// Porcupine's view and every master's folder.
+func writeReport(t testing.TB, sc Scenario, d cluster.Deployment, out Outcome, s reporting.Summary) string {
+	dir := filepath.Join(sc.ReportRoot, time.Now().Format("20060102-150405")+"-"+sanitize(sc.Name))
+	run := reporting.Run{
+		Summary: s, History: out.History, Faults: out.Faults,
+		Extra: map[string]any{"writes": out.Writes, "convergence": out.Convergence},
+	}
+	run.Summary.ReportDir = dir
+	if err := reporting.Write(dir, run); err != nil {
+		t.Errorf("write report %s: %v", dir, err)
+		return dir
+	}
+	var notes []porcupine.Annotation
+	for _, w := range out.Faults {
+		notes = append(notes, porcupine.Annotation{
+			Tag: "nemesis", Start: w.Start, End: w.End,
+			Description: w.Fault + " " + strings.Join(w.Targets, ","), Details: w.Detail,
+			BackgroundColor: "#f4c7c3",
+		})
+	}
+	if err := checker.Visualize(out.Linearizability, notes, filepath.Join(dir, "history.html")); err != nil {
+		t.Logf("porcupine visualization: %v", err)
+	}
+	for _, m := range d.Masters() {
+		if err := reporting.CopyTree(m.Dir, filepath.Join(dir, "masters", m.Name())); err != nil {
+			t.Logf("copy %s: %v", m.Dir, err)
+		}
+	}
+	return dir
+}
+
+func sanitize(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '/' || r == ' ' {
+			return '_'
+		}
+		return r
+	}, s)
+}
