@@ -52,7 +52,8 @@ func (s *service) read(ctx context.Context) (*halopb.Caller, error) {
 // a retried create answered from the exactly-once table carries no
 // description; it is looked up, and may since have been renamed or
 // deleted, which is then reported as the create's success without it.
-func (s *service) createAnswer(ctx context.Context, res fsm.Result, path string) (*halopb.FileInfoResponse, error) {
+func (s *service) createAnswer(ctx context.Context, res fsm.Result, made *halopb.FileInfo) (*halopb.FileInfoResponse, error) {
+	path := made.Path
 	if res.Info != nil {
 		return &halopb.FileInfoResponse{Info: res.Info}, nil
 	}
@@ -62,7 +63,11 @@ func (s *service) createAnswer(ctx context.Context, res fsm.Result, path string)
 	}
 	info, err := s.m.fsm.GetStatus(c, path)
 	if err != nil || info.Id != res.InodeID {
-		return &halopb.FileInfoResponse{Info: &halopb.FileInfo{Id: res.InodeID, Path: path}}, nil
+		// The inode has since been renamed or deleted: answer with what
+		// the request made, so a retried create still reports its success
+		// with the attributes it asked for.
+		made.Id = res.InodeID
+		return &halopb.FileInfoResponse{Info: made}, nil
 	}
 	return &halopb.FileInfoResponse{Info: info}, nil
 }
@@ -79,7 +84,10 @@ func (s *service) CreateFile(ctx context.Context, req *halopb.CreateFileRequest)
 	if err != nil {
 		return nil, err
 	}
-	return s.createAnswer(ctx, res, req.Path)
+	return s.createAnswer(ctx, res, &halopb.FileInfo{
+		Path: req.Path, Name: baseName(req.Path), Mode: mode, Completed: req.Completed,
+		BlockSizeBytes: req.BlockSizeBytes, TtlMs: req.TtlMs,
+	})
 }
 
 func (s *service) CreateDirectory(ctx context.Context, req *halopb.CreateDirectoryRequest) (*halopb.FileInfoResponse, error) {
@@ -93,7 +101,13 @@ func (s *service) CreateDirectory(ctx context.Context, req *halopb.CreateDirecto
 	if err != nil {
 		return nil, err
 	}
-	return s.createAnswer(ctx, res, req.Path)
+	return s.createAnswer(ctx, res, &halopb.FileInfo{
+		Path: req.Path, Name: baseName(req.Path), Mode: mode, IsDirectory: true, Completed: true,
+	})
+}
+
+func baseName(p string) string {
+	return p[strings.LastIndexByte(p, '/')+1:]
 }
 
 func (s *service) GetStatus(ctx context.Context, req *halopb.GetStatusRequest) (*halopb.FileInfoResponse, error) {
