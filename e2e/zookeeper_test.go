@@ -383,36 +383,5 @@ func BenchmarkZooKeeperFailover(b *testing.B) {
 	c := testcluster.NewZooKeeperCluster(b, 3, zk, nil)
 	c.StartAll()
 	c.Leader(60 * time.Second)
-	cl := benchClient(b, c.RPCAddresses())
-	creates := newCreateLog()
-	var unavailable []time.Duration
-	trial := 0
-	for b.Loop() {
-		dir := fmt.Sprintf("/failover/t%03d", trial)
-		trial++
-		stop := make(chan struct{})
-		done := writeUntil(cl, creates, dir, stop)
-		creates.waitCount(b, creates.count()+50, time.Minute)
-		leader := c.Leader(30 * time.Second)
-		killedAt := time.Now()
-		leader.Kill()
-		back := creates.waitSuccess(b, killedAt, 60*time.Second)
-		unavailable = append(unavailable, back.Sub(killedAt))
-		newLeader := c.Leader(30 * time.Second)
-		if newLeader == leader {
-			b.Fatalf("trial %d: the killed master %s is still reported as leader", trial, leader.Name)
-		}
-		close(stop)
-		<-done
-		info, err := newLeader.Info(context.Background())
-		if err != nil {
-			b.Fatal(err)
-		}
-		leader.Start()
-		leader.WaitLive(60 * time.Second)
-		c.WaitApplied(info.AppliedIndex, 2*time.Minute)
-	}
-	b.StopTimer()
-	creates.checkAcked(b, cl, "/failover")
-	reportPercentiles(b, "unavail", unavailable)
+	benchFailover(b, c.Cluster)
 }

@@ -46,6 +46,19 @@ func (r *RaftReplicator) checkClusterID() error {
 	if mine == "" {
 		return nil
 	}
+	return r.eachPeer(func(rpc string, info *halopb.MasterInfo) error {
+		if info.ClusterId != "" && info.ClusterId != mine {
+			return fmt.Errorf("%w: %s holds cluster %s, but master %s serves cluster %s; run `halo format` on this master to join it",
+				ErrForeignJournal, r.opts.Dir, mine, rpc, info.ClusterId)
+		}
+		return nil
+	})
+}
+
+// eachPeer calls fn with the MasterInfo of every other master that answers
+// within a second; masters that do not answer are passed over. It stops at
+// fn's first error.
+func (r *RaftReplicator) eachPeer(fn func(rpc string, info *halopb.MasterInfo) error) error {
 	for _, p := range r.opts.Peers {
 		if p == r.opts.LocalAddress {
 			continue
@@ -57,9 +70,11 @@ func (r *RaftReplicator) checkClusterID() error {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		info, err := peerInfo(ctx, rpc, r.opts.PeerDialOptions)
 		cancel()
-		if err == nil && info.ClusterId != "" && info.ClusterId != mine {
-			return fmt.Errorf("%w: %s holds cluster %s, but master %s serves cluster %s; run `halo format` on this master to join it",
-				ErrForeignJournal, r.opts.Dir, mine, rpc, info.ClusterId)
+		if err != nil {
+			continue
+		}
+		if err := fn(rpc, info); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -310,20 +310,7 @@ func (r *LocalReplicator) VerifyRead(context.Context) error { return nil }
 
 // Checkpoint implements Replicator.
 func (r *LocalReplicator) Checkpoint(ctx context.Context) (CheckpointInfo, error) {
-	reply := make(chan checkpointReply, 1)
-	select {
-	case r.checkpoints <- reply:
-	case <-ctx.Done():
-		return CheckpointInfo{}, ctx.Err()
-	case <-r.stop:
-		return CheckpointInfo{}, errors.New("master is shutting down")
-	}
-	select {
-	case out := <-reply:
-		return out.info, out.err
-	case <-ctx.Done():
-		return CheckpointInfo{}, ctx.Err()
-	}
+	return askCheckpoint(ctx, r.checkpoints, r.stop)
 }
 
 // Status implements Replicator.
@@ -346,4 +333,23 @@ func (r *LocalReplicator) Close() error {
 	r.closeOnce.Do(func() { close(r.stop) })
 	<-r.done
 	return r.journal.Close()
+}
+
+// askCheckpoint hands a checkpoint request to a replicator's commit loop,
+// which writes it between batches, and waits for the answer.
+func askCheckpoint(ctx context.Context, requests chan<- chan checkpointReply, stopped <-chan struct{}) (CheckpointInfo, error) {
+	reply := make(chan checkpointReply, 1)
+	select {
+	case requests <- reply:
+	case <-ctx.Done():
+		return CheckpointInfo{}, ctx.Err()
+	case <-stopped:
+		return CheckpointInfo{}, errors.New("master is shutting down")
+	}
+	select {
+	case out := <-reply:
+		return out.info, out.err
+	case <-ctx.Done():
+		return CheckpointInfo{}, ctx.Err()
+	}
 }

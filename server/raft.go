@@ -319,26 +319,17 @@ func (r *RaftReplicator) seed() (bool, error) {
 // cluster, so that is refused.
 func (r *RaftReplicator) probePeers() (quorumRunning bool, err error) {
 	mine := sortedCopy(r.opts.Peers)
-	for _, p := range r.opts.Peers {
-		if p == r.opts.LocalAddress {
-			continue
-		}
-		rpc := rpcAddressFor(p, r.opts.Peers, r.opts.RPCAddresses)
-		if rpc == "" {
-			continue
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		info, perr := peerInfo(ctx, rpc, r.opts.PeerDialOptions)
-		cancel()
-		if perr != nil {
-			continue
-		}
+	err = r.eachPeer(func(rpc string, info *halopb.MasterInfo) error {
 		if info.State == "PRIMARY" || info.AppliedIndex > 0 {
 			quorumRunning = true
 		}
 		if theirs := sortedCopy(info.RaftAddresses); info.HaMode == "raft" && !quorumRunning && !equalStrings(mine, theirs) {
-			return false, fmt.Errorf("alluxio.master.embedded.journal.addresses disagrees with master %s: this master has %v, it has %v; give every master the same list", rpc, mine, theirs)
+			return fmt.Errorf("alluxio.master.embedded.journal.addresses disagrees with master %s: this master has %v, it has %v; give every master the same list", rpc, mine, theirs)
 		}
+		return nil
+	})
+	if err != nil {
+		return false, err
 	}
 	return quorumRunning, nil
 }

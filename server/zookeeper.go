@@ -583,20 +583,7 @@ func (r *ZooKeeperReplicator) probe() error {
 // Checkpoint implements Replicator: on the leader between batches, on a
 // standby between tail steps.
 func (r *ZooKeeperReplicator) Checkpoint(ctx context.Context) (CheckpointInfo, error) {
-	reply := make(chan checkpointReply, 1)
-	select {
-	case r.checkpoints <- reply:
-	case <-ctx.Done():
-		return CheckpointInfo{}, ctx.Err()
-	case <-r.done:
-		return CheckpointInfo{}, errors.New("master is shutting down")
-	}
-	select {
-	case out := <-reply:
-		return out.info, out.err
-	case <-ctx.Done():
-		return CheckpointInfo{}, ctx.Err()
-	}
+	return askCheckpoint(ctx, r.checkpoints, r.done)
 }
 
 // leaderHint is the newest leader znode, unless it is this master's own
