@@ -26,23 +26,28 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// shortRuns is what `make test` runs: a crash, a pause and two partition
-// shapes, about 20 s each.
+// shortRuns is what `make test` runs: in Raft mode a crash and two
+// partition shapes, in ZooKeeper mode a pause past the session timeout, the
+// leader cut off from ZooKeeper alone and ZooKeeper losing its quorum;
+// about 20 s each.
 var shortRuns = []struct {
+	mode    cluster.Mode
 	masters int
 	fault   nemesis.Fault
 }{
-	{3, nemesis.KillLeader{}},
-	{3, nemesis.PauseLeader{}},
-	{3, nemesis.OneWayLeader{}},
-	{5, nemesis.PartitionHalves{}},
+	{cluster.ModeRaft, 3, nemesis.KillLeader{}},
+	{cluster.ModeRaft, 3, nemesis.OneWayLeader{}},
+	{cluster.ModeRaft, 5, nemesis.PartitionHalves{}},
+	{cluster.ModeZooKeeper, 3, nemesis.PauseLeader{}},
+	{cluster.ModeZooKeeper, 3, nemesis.PartitionLeaderZooKeeper{}},
+	{cluster.ModeZooKeeper, 3, nemesis.ZooKeeperLoseQuorum{}},
 }
 
 // TestRobustness is the short failover suite.
 func TestRobustness(t *testing.T) {
 	var rows []reporting.Summary
 	for _, r := range shortRuns {
-		sc := NewScenario(cluster.ModeRaft, r.masters, r.fault, 15*time.Second)
+		sc := NewScenario(r.mode, r.masters, r.fault, 15*time.Second)
 		sc.CheckTimeout = time.Minute
 		t.Run(sc.Name, func(t *testing.T) {
 			out := Run(t, sc)
@@ -57,33 +62,51 @@ func TestRobustness(t *testing.T) {
 
 // TestCheckerCatchesStaleReads shows that the checkers can fail: with the
 // test-only switch that serves reads without confirming leadership, an
-// old leader cut off from the other masters keeps answering its pinned
-// readers from a namespace that no longer is, and Porcupine must say so.
-// The pinned workers all use the first leader, so that before the
-// partition every read they make is served by the real leader and is
-// fresh: the violation must come from the partition.
+// old leader cut off from what elects it (the other masters; ZooKeeper)
+// keeps answering its pinned readers from a namespace that no longer is,
+// and Porcupine must say so. The pinned workers all use the first leader,
+// so that before the cut every read they make is served by the real
+// leader and is fresh: the violation must come from the fault.
 func TestCheckerCatchesStaleReads(t *testing.T) {
-	sc := NewScenario(cluster.ModeRaft, 3, nemesis.PartitionLeader{}, 15*time.Second)
-	sc.Name = "raft-3-partition-leader-stale-reads"
-	sc.Props[UnsafeStaleReads] = "true"
-	sc.PinToLeader = true
-	sc.Schedule.Hold = 6 * time.Second
-	sc.CheckTimeout = time.Minute
-	if os.Getenv("HALO_JEPSEN_KEEP") == "" {
-		sc.ReportRoot = t.TempDir() // an expected failure needs no report kept
+	cases := []struct {
+		mode  cluster.Mode
+		fault nemesis.Fault
+		props map[string]string
+	}{
+		{cluster.ModeRaft, nemesis.PartitionLeader{}, nil},
+		// A deposed ZooKeeper-mode leader tails the journal as a standby;
+		// a slow tailer leaves what it answers behind for longer.
+		{cluster.ModeZooKeeper, nemesis.PartitionLeaderZooKeeper{}, map[string]string{"alluxio.master.journal.tailer.sleep.time": "1s"}},
 	}
-	out := Run(t, sc)
-	if out.Linearizability.Result != porcupine.Illegal {
-		t.Fatalf("with %s=true and the leader partitioned away, Porcupine says %s; want Illegal", UnsafeStaleReads, out.Linearizability.Result)
+	for _, c := range cases {
+		sc := NewScenario(c.mode, 3, c.fault, 15*time.Second)
+		sc.Name += "-stale-reads"
+		t.Run(sc.Name, func(t *testing.T) {
+			sc.Props[UnsafeStaleReads] = "true"
+			for k, v := range c.props {
+				sc.Props[k] = v
+			}
+			sc.PinToLeader = true
+			sc.Schedule.Hold = max(sc.Schedule.Hold, 6*time.Second)
+			sc.CheckTimeout = time.Minute
+			if os.Getenv("HALO_JEPSEN_KEEP") == "" {
+				sc.ReportRoot = t.TempDir() // an expected failure needs no report kept
+			}
+			out := Run(t, sc)
+			if out.Linearizability.Result != porcupine.Illegal {
+				t.Fatalf("with %s=true and the leader cut off (%s), Porcupine says %s; want Illegal", UnsafeStaleReads, c.fault.Name(), out.Linearizability.Result)
+			}
+			if out.EarliestIllegal <= 0 {
+				// Leadership moved on its own before the fault and the
+				// pinned readers were left on a standby: still a stale
+				// read, caught.
+				t.Logf("the history is already illegal %s before the fault", -out.EarliestIllegal)
+			}
+			t.Logf("caught by the linearizability checker (Porcupine) in %s over %d ops; the shortest illegal prefix ends %s after the fault began; lost writes %d, converged %v",
+				out.Linearizability.Took.Round(time.Millisecond), out.Linearizability.Ops, out.EarliestIllegal.Round(time.Millisecond),
+				out.Summary.LostWrites, out.Summary.Converged)
+		})
 	}
-	if out.EarliestIllegal <= 0 {
-		// Leadership moved on its own before the partition and the pinned
-		// readers were left on a follower: still a stale read, caught.
-		t.Logf("the history is already illegal %s before the partition", -out.EarliestIllegal)
-	}
-	t.Logf("caught by the linearizability checker (Porcupine) in %s over %d ops; the shortest illegal prefix ends %s after the partition began; lost writes %d, converged %v",
-		out.Linearizability.Took.Round(time.Millisecond), out.Linearizability.Ops, out.EarliestIllegal.Round(time.Millisecond),
-		out.Summary.LostWrites, out.Summary.Converged)
 }
 
 // TestRobustnessMatrix runs every fault against 3 and 5 masters, each run
@@ -91,9 +114,10 @@ func TestCheckerCatchesStaleReads(t *testing.T) {
 // runs only when asked (`make jepsen`); these variables shape it:
 //
 //	HALO_JEPSEN_MATRIX=1           run it
-//	HALO_JEPSEN_MODES=raft         HA modes
+//	HALO_JEPSEN_MODES=raft,zookeeper  HA modes
 //	HALO_JEPSEN_MASTERS=3,5        cluster sizes
 //	HALO_JEPSEN_FAULTS=all         or a list: kill-leader,partition-ring,...
+//	                               (a ZooKeeper-only fault is skipped in Raft mode)
 //	HALO_JEPSEN_DURATION=60s       shortest run
 //	HALO_JEPSEN_MIN_OPS=10000      fewest operations per run
 //	HALO_JEPSEN_QPS=250            target rate of all workers together
@@ -107,7 +131,7 @@ func TestRobustnessMatrix(t *testing.T) {
 	duration := envDuration(t, "HALO_JEPSEN_DURATION", 60*time.Second)
 	minOps := envInt(t, "HALO_JEPSEN_MIN_OPS", 10000)
 	qps := envInt(t, "HALO_JEPSEN_QPS", 250)
-	faults := nemesis.All()
+	var faults []nemesis.Fault // nil: every fault of each mode
 	if list := os.Getenv("HALO_JEPSEN_FAULTS"); list != "" && list != "all" {
 		faults = nil
 		for _, name := range strings.Split(list, ",") {
@@ -127,10 +151,23 @@ func TestRobustnessMatrix(t *testing.T) {
 		sizes = append(sizes, n)
 	}
 	var rows []reporting.Summary
-	for _, mode := range strings.Split(envString("HALO_JEPSEN_MODES", "raft"), ",") {
-		for _, n := range sizes {
+	for _, name := range strings.Split(envString("HALO_JEPSEN_MODES", "raft,zookeeper"), ",") {
+		mode := cluster.Mode(strings.TrimSpace(name))
+		if mode != cluster.ModeRaft && mode != cluster.ModeZooKeeper {
+			t.Fatalf("HALO_JEPSEN_MODES: unknown mode %q (raft, zookeeper)", name)
+		}
+		modeFaults := nemesis.For(mode)
+		if faults != nil {
+			modeFaults = nil
 			for _, f := range faults {
-				sc := NewScenario(cluster.Mode(strings.TrimSpace(mode)), n, f, duration)
+				if nemesis.Applies(f, mode) {
+					modeFaults = append(modeFaults, f)
+				}
+			}
+		}
+		for _, n := range sizes {
+			for _, f := range modeFaults {
+				sc := NewScenario(mode, n, f, duration)
 				sc.MinOps = minOps
 				sc.Traffic.QPS = float64(qps)
 				sc.KeepReport = os.Getenv("HALO_JEPSEN_KEEP") != ""

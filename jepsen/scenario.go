@@ -65,7 +65,7 @@ type Scenario struct {
 
 // NewScenario fills the defaults for mode, masters and fault.
 func NewScenario(mode cluster.Mode, masters int, fault nemesis.Fault, duration time.Duration) Scenario {
-	return Scenario{
+	sc := Scenario{
 		Name:    fmt.Sprintf("%s-%d-%s", mode, masters, fault.Name()),
 		Mode:    mode,
 		Masters: masters,
@@ -86,6 +86,13 @@ func NewScenario(mode cluster.Mode, masters int, fault nemesis.Fault, duration t
 		RecoveryWithin: 10 * time.Second,
 		ReportRoot:     DefaultReportRoot(),
 	}
+	if mode == cluster.ModeZooKeeper {
+		// Hold every fault well past the ZooKeeper session timeout, so
+		// that a standby is elected and writes while the fault lasts.
+		sc.Schedule.Hold = 2 * cluster.ZooKeeperSessionTimeout
+		sc.Schedule.Rest = 5 * time.Second
+	}
+	return sc
 }
 
 // DefaultReportRoot is jepsen/report in the checkout (ignored by git), or
@@ -304,9 +311,9 @@ func writeReport(t testing.TB, sc Scenario, d cluster.Deployment, out Outcome, s
 	if err := checker.Visualize(out.Linearizability, notes, filepath.Join(dir, "history.html")); err != nil {
 		t.Logf("porcupine visualization: %v", err)
 	}
-	for _, m := range d.Masters() {
-		if err := reporting.CopyTree(m.Dir, filepath.Join(dir, "masters", m.Name())); err != nil {
-			t.Logf("copy %s: %v", m.Dir, err)
+	for name, src := range d.Folders() {
+		if err := reporting.CopyTree(src, filepath.Join(dir, name)); err != nil {
+			t.Logf("copy %s: %v", src, err)
 		}
 	}
 	return dir

@@ -1,7 +1,10 @@
 package server
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -200,6 +203,22 @@ func TestMasterEndToEnd(t *testing.T) {
 		if code != http.StatusOK || !strings.Contains(body, want) {
 			t.Errorf("/metrics (status %d) lacks %q", code, want)
 		}
+	}
+
+	// The digest is the hash of the very bytes a checkpoint holds.
+	var cpBytes bytes.Buffer
+	hdr, err := m.fsm.WriteCheckpoint(&cpBytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(cpBytes.Bytes())
+	code, body = httpGet(t, web+"/checkpoint/digest")
+	var digest CheckpointDigest
+	if err := json.Unmarshal([]byte(body), &digest); err != nil || code != http.StatusOK {
+		t.Fatalf("/checkpoint/digest = %d %s (%v)", code, body, err)
+	}
+	if want := (CheckpointDigest{AppliedIndex: hdr.AppliedIndex, InodeCount: 3, Bytes: int64(cpBytes.Len()), SHA256: hex.EncodeToString(sum[:])}); digest != want {
+		t.Errorf("/checkpoint/digest = %+v; want %+v", digest, want)
 	}
 
 	// Checkpoints and quorum commands.

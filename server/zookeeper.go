@@ -47,6 +47,10 @@ type ZooKeeperOptions struct {
 	// session ends, as a paused or partitioned leader would that has not
 	// noticed yet. Test only: it shows that the journal alone fences it.
 	UnsafeIgnoreSessionLoss bool
+	// UnsafeStaleReads serves reads on any master, leader or standby,
+	// without confirming leadership. Test only: the failover tests use it
+	// to show that their checkers catch stale reads.
+	UnsafeStaleReads bool
 }
 
 // ZooKeeperReplicator is the replicator of --ha=zookeeper: ZooKeeper elects
@@ -531,6 +535,9 @@ func (r *ZooKeeperReplicator) Propose(ctx context.Context, e *halopb.Entry) (fsm
 // since its last batch (a probe of the next sequence number; concurrent
 // reads share one probe).
 func (r *ZooKeeperReplicator) VerifyRead(ctx context.Context) error {
+	if r.opts.UnsafeStaleReads {
+		return nil
+	}
 	if !r.serving.Load() {
 		return r.notLeader()
 	}

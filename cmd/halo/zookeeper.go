@@ -62,6 +62,9 @@ func runZooKeeperMaster(ctx context.Context, cfg *conf.Config, g *globals) error
 	if ignoreSessionLoss {
 		log.Warn("TEST ONLY: " + conf.KeyIgnoreSessionLoss + " is set; a leader keeps serving after its ZooKeeper session ends, until the shared journal fences it")
 	}
+	if cfg.UnsafeStaleReads {
+		log.Warn("TEST ONLY: " + conf.KeyUnsafeStaleReads + " is set; reads are served without confirming leadership and may be stale")
+	}
 	log.Info("ZooKeeper mode", "zookeeper", strings.Join(cfg.ZooKeeperAddresses, ","), "journal", j.URI(),
 		"session_timeout", cfg.ZooKeeperSessionTimeout, "policy", cfg.ZooKeeperConnectionErrorPolicy)
 	var rep *server.ZooKeeperReplicator
@@ -78,6 +81,7 @@ func runZooKeeperMaster(ctx context.Context, cfg *conf.Config, g *globals) error
 			Metrics:                 metrics,
 			ExitOnDemotion:          cfg.ExitOnDemotion,
 			UnsafeIgnoreSessionLoss: ignoreSessionLoss,
+			UnsafeStaleReads:        cfg.UnsafeStaleReads,
 		})
 		return rep
 	})

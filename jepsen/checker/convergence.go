@@ -15,7 +15,10 @@ type Member struct {
 	State        string `json:"state"`
 	AppliedIndex uint64 `json:"applied_index"`
 	InodeCount   uint64 `json:"inode_count"`
-	Error        string `json:"error,omitempty"`
+	// Digest is the SHA-256 of the checkpoint the master's namespace
+	// would make at AppliedIndex.
+	Digest string `json:"sha256"`
+	Error  string `json:"error,omitempty"`
 }
 
 // Convergence is the convergence check's verdict.
@@ -32,13 +35,15 @@ func (c Convergence) String() string {
 			parts = append(parts, fmt.Sprintf("%s: %s", m.Name, m.Error))
 			continue
 		}
-		parts = append(parts, fmt.Sprintf("%s %s applied=%d inodes=%d", m.Name, m.State, m.AppliedIndex, m.InodeCount))
+		parts = append(parts, fmt.Sprintf("%s %s applied=%d inodes=%d sha256=%.12s", m.Name, m.State, m.AppliedIndex, m.InodeCount, m.Digest))
 	}
 	return strings.Join(parts, "; ")
 }
 
 // CheckConvergence polls every master until all answer with the same
-// applied index and inode count, or timeout passes. Call it after healing
+// applied index and the same checkpoint digest (the hash of the bytes a
+// checkpoint of their namespace holds: replicas that applied the same
+// entries write identical ones), or timeout passes. Call it after healing
 // and after the traffic stopped.
 func CheckConvergence(ctx context.Context, masters []*cluster.Master, timeout time.Duration) Convergence {
 	start := time.Now()
@@ -49,6 +54,10 @@ func CheckConvergence(ctx context.Context, masters []*cluster.Master, timeout ti
 		for i, m := range masters {
 			mctx, cancel := context.WithTimeout(ctx, time.Second)
 			info, err := m.Info(mctx)
+			var digest cluster.Digest
+			if err == nil {
+				digest, err = m.Digest(mctx)
+			}
 			cancel()
 			members[i] = Member{Name: m.Name()}
 			if err != nil {
@@ -56,8 +65,9 @@ func CheckConvergence(ctx context.Context, masters []*cluster.Master, timeout ti
 				same = false
 				continue
 			}
-			members[i].State, members[i].AppliedIndex, members[i].InodeCount = info.State, info.AppliedIndex, info.InodeCount
-			if i > 0 && (members[i].AppliedIndex != members[0].AppliedIndex || members[i].InodeCount != members[0].InodeCount) {
+			members[i].State = info.State
+			members[i].AppliedIndex, members[i].InodeCount, members[i].Digest = digest.AppliedIndex, digest.InodeCount, digest.SHA256
+			if i > 0 && (members[i].AppliedIndex != members[0].AppliedIndex || members[i].Digest != members[0].Digest) {
 				same = false
 			}
 		}

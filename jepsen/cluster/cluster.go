@@ -4,16 +4,17 @@
 // and drop traffic between them with signals, iptables and tc. Clients run
 // in the root namespace and reach the masters through the bridge.
 //
-// A Deployment is one HA mode. Raft mode is here; a ZooKeeper-mode
-// deployment (ZooKeeper servers in namespaces of their own, masters
-// electing through them and sharing a UFS journal) plugs in by
-// implementing Deployment and adding a case to New.
+// A Deployment is one HA mode: Raft masters alone, or ZooKeeper mode's
+// masters electing through a ZooKeeper ensemble whose servers run in
+// namespaces of their own, sharing one journal folder.
 package cluster
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
+	"path/filepath"
 	"testing"
 	"time"
 )
@@ -30,8 +31,10 @@ const (
 type Config struct {
 	Mode    Mode
 	Masters int
-	Binary  string // bin/halo
-	Dir     string // one subfolder per master
+	// ZooKeepers is the size of ZooKeeper mode's ensemble (default 3).
+	ZooKeepers int
+	Binary     string // bin/halo
+	Dir        string // one subfolder per master
 	// Props are extra properties for every master (halo.test.*, timeouts).
 	Props map[string]string
 }
@@ -42,9 +45,18 @@ type Deployment interface {
 	Masters() []*Master
 	// Network is where the masters' namespaces live.
 	Network() *Network
+	// Hosts are every host whose links faults cut: the masters', then
+	// those of the services they depend on (ZooKeeper servers).
+	Hosts() []*Host
+	// Support are the processes of the services the masters depend on
+	// (ZooKeeper servers), which a heal restarts; none in Raft mode.
+	Support() []*Process
 	// ClientAddresses are the RPC addresses clients are configured with
 	// (alluxio.master.rpc.addresses).
 	ClientAddresses() []string
+	// Folders are what a failing run's report keeps, by name: every
+	// master's folder, a ZooKeeper server's, the shared journal.
+	Folders() map[string]string
 	// Close kills every process and removes the network.
 	Close()
 }
@@ -60,7 +72,7 @@ func New(t testing.TB, cfg Config) (Deployment, error) {
 	case ModeRaft:
 		d, err = newRaft(cfg)
 	case ModeZooKeeper:
-		return nil, fmt.Errorf("the failover harness does not run ZooKeeper mode yet")
+		d, err = newZooKeeper(cfg)
 	default:
 		return nil, fmt.Errorf("unknown HA mode %q", cfg.Mode)
 	}
@@ -130,6 +142,52 @@ func Others(d Deployment, m *Master) []*Master {
 		if o != m {
 			out = append(out, o)
 		}
+	}
+	return out
+}
+
+// OtherHosts returns every host of d but h.
+func OtherHosts(d Deployment, h *Host) []*Host {
+	var out []*Host
+	for _, o := range d.Hosts() {
+		if o != h {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// startMasters starts every master and waits until each answers
+// /health/live.
+func startMasters(ms []*Master) error {
+	var errs []error
+	for _, m := range ms {
+		if err := m.Start(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	for _, m := range ms {
+		if err := m.WaitHealth(ctx, "/health/live"); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func rpcAddresses(ms []*Master) []string {
+	out := make([]string, len(ms))
+	for i, m := range ms {
+		out[i] = m.RPCAddress()
+	}
+	return out
+}
+
+func masterFolders(ms []*Master) map[string]string {
+	out := map[string]string{}
+	for _, m := range ms {
+		out[filepath.Join("masters", m.Name())] = m.Dir
 	}
 	return out
 }

@@ -2,17 +2,15 @@ package cluster
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"time"
 
 	"github.com/halo-fs/halo/proto/halopb"
@@ -29,27 +27,29 @@ const (
 
 // Master is one master process running in its host's namespace.
 type Master struct {
-	Host    *Host
-	Binary  string
-	Dir     string // conf/, journal/, ufs/, master.log
-	Props   map[string]string
-	LogPath string
-
-	mu       sync.Mutex
-	cmd      *exec.Cmd
-	exited   chan struct{}
-	paused   bool
-	restarts int
+	*Process
+	Binary string
+	Dir    string // conf/, journal/, ufs/, master.log
+	Props  map[string]string
 }
 
-// Name is the host's name, m1, m2, ...
-func (m *Master) Name() string { return m.Host.Name }
+// newMaster prepares (does not start) a master on h with its folder dir.
+func newMaster(h *Host, binary, dir string) *Master {
+	m := &Master{Binary: binary, Dir: dir}
+	m.Process = &Process{Host: h, LogPath: filepath.Join(dir, "master.log")}
+	m.argv = []string{binary, "--conf", m.confDir(), "master"}
+	m.prepare = m.WriteConf
+	return m
+}
 
 // RPCAddress is ip:19998.
 func (m *Master) RPCAddress() string { return net.JoinHostPort(m.Host.IP, strconv.Itoa(RPCPort)) }
 
 // RaftAddress is ip:19200.
 func (m *Master) RaftAddress() string { return net.JoinHostPort(m.Host.IP, strconv.Itoa(RaftPort)) }
+
+// WebAddress is ip:19999.
+func (m *Master) WebAddress() string { return net.JoinHostPort(m.Host.IP, strconv.Itoa(WebPort)) }
 
 func (m *Master) confDir() string { return filepath.Join(m.Dir, "conf") }
 
@@ -84,114 +84,6 @@ func (m *Master) Format() error {
 	return nil
 }
 
-// Start starts `halo master` inside the namespace. `ip netns exec` execs
-// the binary, so the process id is the master's own.
-func (m *Master) Start() error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.runningLocked() {
-		return nil
-	}
-	if err := m.WriteConf(); err != nil {
-		return err
-	}
-	f, err := os.OpenFile(m.LogPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(f, "==== start %d at %s ====\n", m.restarts, time.Now().Format(time.RFC3339Nano))
-	m.restarts++
-	cmd := m.Host.Command(m.Binary, "--conf", m.confDir(), "master")
-	cmd.Stdout, cmd.Stderr = f, f
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		f.Close()
-		return fmt.Errorf("start master %s: %w", m.Name(), err)
-	}
-	exited := make(chan struct{})
-	go func() { cmd.Wait(); f.Close(); close(exited) }()
-	m.cmd, m.exited, m.paused = cmd, exited, false
-	return nil
-}
-
-func (m *Master) runningLocked() bool {
-	if m.cmd == nil {
-		return false
-	}
-	select {
-	case <-m.exited:
-		return false
-	default:
-		return true
-	}
-}
-
-// Running reports whether the process is alive (paused counts as alive).
-func (m *Master) Running() bool {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.runningLocked()
-}
-
-// Paused reports whether the process was stopped with SIGSTOP.
-func (m *Master) Paused() bool {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.paused && m.runningLocked()
-}
-
-// Kill sends SIGKILL and waits for the process to be gone.
-func (m *Master) Kill() {
-	m.mu.Lock()
-	if !m.runningLocked() {
-		m.mu.Unlock()
-		return
-	}
-	cmd, exited := m.cmd, m.exited
-	m.paused = false
-	m.mu.Unlock()
-	cmd.Process.Signal(syscall.SIGKILL)
-	cmd.Process.Signal(syscall.SIGCONT)
-	select {
-	case <-exited:
-	case <-time.After(30 * time.Second):
-	}
-}
-
-// Pause sends SIGSTOP; Resume sends SIGCONT.
-func (m *Master) Pause() error  { return m.signal(syscall.SIGSTOP, true) }
-func (m *Master) Resume() error { return m.signal(syscall.SIGCONT, false) }
-
-func (m *Master) signal(sig syscall.Signal, paused bool) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if !m.runningLocked() {
-		return fmt.Errorf("master %s is not running", m.Name())
-	}
-	if err := m.cmd.Process.Signal(sig); err != nil {
-		return err
-	}
-	m.paused = paused
-	return nil
-}
-
-// Pid is the process id, 0 when not running.
-func (m *Master) Pid() int {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if !m.runningLocked() {
-		return 0
-	}
-	return m.cmd.Process.Pid
-}
-
-// Exited is closed when the current process exits (nil before Start).
-func (m *Master) Exited() <-chan struct{} {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.exited
-}
-
 // Info asks the master for its MasterInfo, whatever its role.
 func (m *Master) Info(ctx context.Context) (*halopb.MasterInfo, error) {
 	conn, err := grpc.NewClient(m.RPCAddress(), grpc.WithTransportCredentials(insecure.NewCredentials()))
@@ -205,7 +97,7 @@ func (m *Master) Info(ctx context.Context) (*halopb.MasterInfo, error) {
 // WaitHealth polls the web port's path (/health/live, /health/ready) until
 // it answers 200, the process exits, or ctx ends.
 func (m *Master) WaitHealth(ctx context.Context, path string) error {
-	url := fmt.Sprintf("http://%s%s", net.JoinHostPort(m.Host.IP, strconv.Itoa(WebPort)), path)
+	url := "http://" + m.WebAddress() + path
 	exited := m.Exited()
 	hc := &http.Client{Timeout: time.Second}
 	for {
@@ -226,12 +118,32 @@ func (m *Master) WaitHealth(ctx context.Context, path string) error {
 	}
 }
 
-// LogTail returns the last lines of the master's log.
-func (m *Master) LogTail(lines int) string {
-	b, _ := os.ReadFile(m.LogPath)
-	parts := strings.Split(string(b), "\n")
-	if len(parts) > lines {
-		parts = parts[len(parts)-lines:]
+// Digest is the master's /checkpoint/digest: its applied index and a hash
+// of the checkpoint its namespace would make.
+type Digest struct {
+	AppliedIndex uint64 `json:"applied_index"`
+	InodeCount   uint64 `json:"inode_count"`
+	Bytes        int64  `json:"bytes"`
+	SHA256       string `json:"sha256"`
+}
+
+// Digest asks the master's web port for its checkpoint digest.
+func (m *Master) Digest(ctx context.Context) (Digest, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+m.WebAddress()+"/checkpoint/digest", nil)
+	if err != nil {
+		return Digest{}, err
 	}
-	return strings.Join(parts, "\n")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return Digest{}, err
+	}
+	defer resp.Body.Close()
+	var d Digest
+	if resp.StatusCode != http.StatusOK {
+		return d, fmt.Errorf("%s /checkpoint/digest: %s", m.Name(), resp.Status)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&d); err != nil {
+		return d, fmt.Errorf("%s /checkpoint/digest: %w", m.Name(), err)
+	}
+	return d, nil
 }

@@ -18,8 +18,10 @@ const (
 	bridgeName = "haloj0"
 	subnet     = "10.77.0"
 	bridgeIP   = subnet + ".1"
-	// firstHostOctet is the last octet of the first master's address.
-	firstHostOctet = 11
+	// firstMasterOctet and firstZooKeeperOctet are the last octets of
+	// the first master's and the first ZooKeeper server's addresses.
+	firstMasterOctet    = 11
+	firstZooKeeperOctet = 21
 	// inputChain and outputChain hold every fault rule inside a
 	// namespace; healing flushes them.
 	inputChain  = "HALOJ-IN"
@@ -42,14 +44,30 @@ var guardRoute = []string{"unreachable", subnet + ".0/24", "metric", guardMetric
 // host attached to it by a veth pair. Clients run in the root namespace and
 // reach every host through the bridge address.
 type Network struct {
-	Hosts []*Host
+	Hosts []*Host // masters first, then ZooKeeper servers
 	lock  *os.File
 	fwd   bool // added the FORWARD accept rule
 }
 
+// Masters are the hosts meant for masters, m1, m2, ...
+func (nw *Network) Masters() []*Host { return nw.byPrefix("m") }
+
+// ZooKeepers are the hosts meant for ZooKeeper servers, z1, z2, ...
+func (nw *Network) ZooKeepers() []*Host { return nw.byPrefix("z") }
+
+func (nw *Network) byPrefix(p string) []*Host {
+	var out []*Host
+	for _, h := range nw.Hosts {
+		if strings.HasPrefix(h.Name, p) {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
 // Host is one network namespace with one address on the bridge.
 type Host struct {
-	Name string // m1, m2, ...
+	Name string // m1, m2, ... for masters; z1, z2, ... for ZooKeeper servers
 	NS   string // the namespace
 	IP   string
 	veth string // the root-namespace end of the veth pair
@@ -61,8 +79,10 @@ func BridgeIP() string { return bridgeIP }
 
 // NewNetwork takes the machine-wide harness lock (so two runs never share
 // the bridge), removes whatever a crashed run left behind, and creates the
-// bridge and n namespaces. Close undoes all of it.
-func NewNetwork(n int) (*Network, error) {
+// bridge, a namespace for each of the masters (m1 at 10.77.0.11, m2 at .12,
+// ...) and one for each of the zookeepers (z1 at 10.77.0.21, ...). Close
+// undoes all of it.
+func NewNetwork(masters, zookeepers int) (*Network, error) {
 	if os.Geteuid() != 0 {
 		return nil, fmt.Errorf("the failover harness needs root (network namespaces, iptables); run as root")
 	}
@@ -81,7 +101,7 @@ func NewNetwork(n int) (*Network, error) {
 	}
 	nw := &Network{lock: lock}
 	Sweep()
-	if err := nw.create(n); err != nil {
+	if err := nw.create(masters, zookeepers); err != nil {
 		nw.Close()
 		return nil, err
 	}
@@ -103,9 +123,12 @@ func flockWithin(f *os.File, d time.Duration) error {
 	}
 }
 
-func (nw *Network) create(n int) error {
-	if n < 1 || n > 9 {
-		return fmt.Errorf("network of %d hosts: want 1-9", n)
+func (nw *Network) create(masters, zookeepers int) error {
+	if masters < 1 || masters > 9 {
+		return fmt.Errorf("network of %d masters: want 1-9", masters)
+	}
+	if zookeepers < 0 || zookeepers > 9 {
+		return fmt.Errorf("network of %d ZooKeeper servers: want 0-9", zookeepers)
 	}
 	steps := [][]string{
 		append([]string{"ip", "route", "replace"}, guardRoute...),
@@ -125,13 +148,14 @@ func (nw *Network) create(n int) error {
 		}
 		nw.fwd = true
 	}
-	for i := 0; i < n; i++ {
-		h := &Host{
-			Name: fmt.Sprintf("m%d", i+1),
-			NS:   fmt.Sprintf("%s-m%d", namePrefix, i+1),
-			IP:   fmt.Sprintf("%s.%d", subnet, firstHostOctet+i),
-			veth: fmt.Sprintf("%s-m%d", namePrefix, i+1),
-		}
+	var hosts []*Host
+	for i := 0; i < masters; i++ {
+		hosts = append(hosts, newHost(fmt.Sprintf("m%d", i+1), firstMasterOctet+i))
+	}
+	for i := 0; i < zookeepers; i++ {
+		hosts = append(hosts, newHost(fmt.Sprintf("z%d", i+1), firstZooKeeperOctet+i))
+	}
+	for _, h := range hosts {
 		peer := h.veth + "p"
 		steps := [][]string{
 			{"ip", "netns", "add", h.NS},
@@ -161,6 +185,15 @@ func (nw *Network) create(n int) error {
 		}
 	}
 	return nil
+}
+
+func newHost(name string, octet int) *Host {
+	return &Host{
+		Name: name,
+		NS:   namePrefix + "-" + name,
+		IP:   fmt.Sprintf("%s.%d", subnet, octet),
+		veth: namePrefix + "-" + name,
+	}
 }
 
 func bridgeFiltered() bool {

@@ -1,15 +1,12 @@
 package cluster
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 )
 
 // raftDeployment is n masters replicating through the embedded Raft log.
@@ -20,7 +17,7 @@ type raftDeployment struct {
 }
 
 func newRaft(cfg Config) (*raftDeployment, error) {
-	nw, err := NewNetwork(cfg.Masters)
+	nw, err := NewNetwork(cfg.Masters, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -32,7 +29,7 @@ func newRaft(cfg Config) (*raftDeployment, error) {
 			d.Close()
 			return nil, err
 		}
-		m := &Master{Host: h, Binary: cfg.Binary, Dir: dir, LogPath: filepath.Join(dir, "master.log")}
+		m := newMaster(h, cfg.Binary, dir)
 		d.masters = append(d.masters, m)
 		raftAddrs = append(raftAddrs, m.RaftAddress())
 		rpcAddrs = append(rpcAddrs, m.RPCAddress())
@@ -58,20 +55,7 @@ func newRaft(cfg Config) (*raftDeployment, error) {
 			return nil, err
 		}
 	}
-	var errs []error
-	for _, m := range d.masters {
-		if err := m.Start(); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	for _, m := range d.masters {
-		if err := m.WaitHealth(ctx, "/health/live"); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	if err := errors.Join(errs...); err != nil {
+	if err := startMasters(d.masters); err != nil {
 		d.Close()
 		return nil, fmt.Errorf("start raft masters: %w", err)
 	}
@@ -82,13 +66,14 @@ func (d *raftDeployment) Mode() Mode         { return ModeRaft }
 func (d *raftDeployment) Masters() []*Master { return d.masters }
 func (d *raftDeployment) Network() *Network  { return d.net }
 
-func (d *raftDeployment) ClientAddresses() []string {
-	out := make([]string, len(d.masters))
-	for i, m := range d.masters {
-		out[i] = m.RPCAddress()
-	}
-	return out
-}
+// Hosts are the masters': Raft masters depend on nothing else.
+func (d *raftDeployment) Hosts() []*Host { return d.net.Hosts }
+
+func (d *raftDeployment) Support() []*Process { return nil }
+
+func (d *raftDeployment) ClientAddresses() []string { return rpcAddresses(d.masters) }
+
+func (d *raftDeployment) Folders() map[string]string { return masterFolders(d.masters) }
 
 func (d *raftDeployment) Close() {
 	d.closeOnce.Do(func() {

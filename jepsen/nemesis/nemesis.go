@@ -102,20 +102,22 @@ func Run(ctx context.Context, d cluster.Deployment, fault Fault, s Schedule, clo
 }
 
 // HealAll undoes every fault: rules and rate limits removed, paused
-// masters resumed, dead ones restarted.
+// processes resumed, dead ones restarted (ZooKeeper servers before
+// masters).
 func HealAll(d cluster.Deployment) error {
-	var errs []error
+	errs := []error{healHosts(d)}
+	procs := append([]*cluster.Process(nil), d.Support()...)
 	for _, m := range d.Masters() {
-		if err := m.Host.Heal(); err != nil {
-			errs = append(errs, err)
-		}
-		if m.Paused() {
-			if err := m.Resume(); err != nil {
+		procs = append(procs, m.Process)
+	}
+	for _, p := range procs {
+		if p.Paused() {
+			if err := p.Resume(); err != nil {
 				errs = append(errs, err)
 			}
 		}
-		if !m.Running() {
-			if err := m.Start(); err != nil {
+		if !p.Running() {
+			if err := p.Start(); err != nil {
 				errs = append(errs, err)
 			}
 		}
@@ -157,10 +159,38 @@ func ByName(name string) (Fault, error) {
 
 // All is every fault kind, in the order the matrix runs them.
 func All() []Fault {
+	return append(Common(), ZooKeeperOnly()...)
+}
+
+// Common are the faults that apply to every HA mode.
+func Common() []Fault {
 	return []Fault{
 		KillLeader{}, KillRandom{}, KillMajority{},
 		PauseLeader{},
 		PartitionLeader{}, PartitionHalves{}, PartitionRing{}, PartitionBridge{}, OneWayLeader{},
 		LossyLinks{Probability: 0.3}, SlowLeader{Rate: "256kbit"},
 	}
+}
+
+// ZooKeeperOnly are the faults of ZooKeeper mode's ensemble.
+func ZooKeeperOnly() []Fault {
+	return []Fault{PartitionLeaderZooKeeper{}, ZooKeeperLoseQuorum{}}
+}
+
+// For is every fault that applies to mode, in matrix order.
+func For(mode cluster.Mode) []Fault {
+	if mode == cluster.ModeZooKeeper {
+		return All()
+	}
+	return Common()
+}
+
+// Applies reports whether f means anything in mode.
+func Applies(f Fault, mode cluster.Mode) bool {
+	for _, g := range For(mode) {
+		if g.Name() == f.Name() {
+			return true
+		}
+	}
+	return false
 }

@@ -11,15 +11,16 @@ import (
 	"github.com/halo-fs/halo/jepsen/cluster"
 )
 
-// A grudge says, for each master, which masters' packets it drops on
-// arrival: Jepsen's representation of a partition. Only traffic between
-// masters is cut; clients reach every master throughout (a partition of
-// the servers, not of the clients, is what lets a deposed leader be asked
-// questions).
-type grudge map[*cluster.Master][]*cluster.Master
+// A grudge says, for each host, which hosts' packets it drops on arrival:
+// Jepsen's representation of a partition. Only traffic between the
+// deployment's servers is cut (masters, and in ZooKeeper mode the
+// ZooKeeper servers); clients reach every master throughout (a partition
+// of the servers, not of the clients, is what lets a deposed leader be
+// asked questions).
+type grudge map[*cluster.Host][]*cluster.Host
 
 // cut makes a and b unable to hear each other.
-func (g grudge) cut(a, b []*cluster.Master) {
+func (g grudge) cut(a, b []*cluster.Host) {
 	for _, x := range a {
 		g[x] = append(g[x], b...)
 	}
@@ -30,15 +31,15 @@ func (g grudge) cut(a, b []*cluster.Master) {
 
 func (g grudge) apply(d cluster.Deployment) (*Injection, error) {
 	var targets []string
-	for _, m := range d.Masters() {
-		if len(g[m]) == 0 {
+	for _, h := range d.Hosts() {
+		if len(g[h]) == 0 {
 			continue
 		}
-		if err := m.Host.DropFrom(cluster.Hosts(g[m]), 1); err != nil {
+		if err := h.DropFrom(g[h], 1); err != nil {
 			healHosts(d)
 			return nil, err
 		}
-		targets = append(targets, m.Name())
+		targets = append(targets, h.Name)
 	}
 	return &Injection{Targets: targets, Detail: g.String(), heal: func() error { return healHosts(d) }}, nil
 }
@@ -46,10 +47,10 @@ func (g grudge) apply(d cluster.Deployment) (*Injection, error) {
 // String reads "m1<-x{m2,m3} m2<-x{m1}": who drops whose packets.
 func (g grudge) String() string {
 	var parts []string
-	for m, from := range g {
-		n := names(from)
+	for h, from := range g {
+		n := hostNames(from)
 		sort.Strings(n)
-		parts = append(parts, fmt.Sprintf("%s drops from {%s}", m.Name(), strings.Join(n, ",")))
+		parts = append(parts, fmt.Sprintf("%s drops from {%s}", h.Name, strings.Join(n, ",")))
 	}
 	sort.Strings(parts)
 	return strings.Join(parts, "; ")
@@ -57,26 +58,35 @@ func (g grudge) String() string {
 
 func healHosts(d cluster.Deployment) error {
 	var errs []error
-	for _, m := range d.Masters() {
-		errs = append(errs, m.Host.Heal())
+	for _, h := range d.Hosts() {
+		errs = append(errs, h.Heal())
 	}
 	return errors.Join(errs...)
 }
 
-func shuffled(d cluster.Deployment) []*cluster.Master {
-	ms := append([]*cluster.Master(nil), d.Masters()...)
-	rand.Shuffle(len(ms), func(i, j int) { ms[i], ms[j] = ms[j], ms[i] })
-	return ms
+func shuffled(d cluster.Deployment) []*cluster.Host {
+	hs := append([]*cluster.Host(nil), d.Hosts()...)
+	rand.Shuffle(len(hs), func(i, j int) { hs[i], hs[j] = hs[j], hs[i] })
+	return hs
 }
 
-// PartitionLeader isolates the leader from every other master.
+func hostNames(hs []*cluster.Host) []string {
+	out := make([]string, len(hs))
+	for i, h := range hs {
+		out[i] = h.Name
+	}
+	return out
+}
+
+// PartitionLeader isolates the leader from every other server (the other
+// masters; in ZooKeeper mode also every ZooKeeper server).
 type PartitionLeader struct{}
 
 func (PartitionLeader) Name() string { return "partition-leader" }
 func (PartitionLeader) Inject(ctx context.Context, d cluster.Deployment) (*Injection, error) {
 	l, why := leaderOf(ctx, d)
 	g := grudge{}
-	g.cut([]*cluster.Master{l}, cluster.Others(d, l))
+	g.cut([]*cluster.Host{l.Host}, cluster.OtherHosts(d, l.Host))
 	inj, err := g.apply(d)
 	if inj != nil {
 		inj.Detail = why + " isolated: " + inj.Detail
@@ -84,7 +94,7 @@ func (PartitionLeader) Inject(ctx context.Context, d cluster.Deployment) (*Injec
 	return inj, err
 }
 
-// PartitionHalves splits the masters at random into a minority and a
+// PartitionHalves splits the servers at random into a minority and a
 // majority.
 type PartitionHalves struct{}
 
@@ -97,13 +107,13 @@ func (PartitionHalves) Inject(ctx context.Context, d cluster.Deployment) (*Injec
 	return g.apply(d)
 }
 
-// PartitionRing gives every master a different majority to talk to
-// (Jepsen's majorities-ring): the masters are put on a ring in random
+// PartitionRing gives every server a different majority to talk to
+// (Jepsen's majorities-ring): the servers are put on a ring in random
 // order and each keeps only its nearest neighbours, as many as make a
-// majority with itself; five masters each hear the two beside them. The cut
-// is symmetric because TCP is: a link dropped one way is broken both ways.
-// Three masters cannot each see a different majority over symmetric links;
-// there the ring is one cut link, the bridge shape.
+// majority with itself; five each hear the two beside them. The cut is
+// symmetric because TCP is: a link dropped one way is broken both ways.
+// Three cannot each see a different majority over symmetric links; there
+// the ring is one cut link, the bridge shape.
 type PartitionRing struct{}
 
 func (PartitionRing) Name() string { return "partition-ring" }
@@ -127,8 +137,8 @@ func (PartitionRing) Inject(ctx context.Context, d cluster.Deployment) (*Injecti
 	return g.apply(d)
 }
 
-// PartitionBridge splits the masters into two halves that cannot hear
-// each other, joined by one master that hears both.
+// PartitionBridge splits the servers into two halves that cannot hear
+// each other, joined by one server that hears both.
 type PartitionBridge struct{}
 
 func (PartitionBridge) Name() string { return "partition-bridge" }
@@ -140,19 +150,20 @@ func (PartitionBridge) Inject(ctx context.Context, d cluster.Deployment) (*Injec
 	g.cut(rest[:half], rest[half:])
 	inj, err := g.apply(d)
 	if inj != nil {
-		inj.Detail = "bridge " + bridge.Name() + ": " + inj.Detail
+		inj.Detail = "bridge " + bridge.Name + ": " + inj.Detail
 	}
 	return inj, err
 }
 
-// OneWayLeader lets the leader send to the other masters but not receive
-// from them: its heartbeats arrive, their answers do not.
+// OneWayLeader lets the leader send to the other servers but not receive
+// from them: its heartbeats (or ZooKeeper pings) arrive, the answers do
+// not.
 type OneWayLeader struct{}
 
 func (OneWayLeader) Name() string { return "oneway-leader" }
 func (OneWayLeader) Inject(ctx context.Context, d cluster.Deployment) (*Injection, error) {
 	l, why := leaderOf(ctx, d)
-	g := grudge{l: cluster.Others(d, l)}
+	g := grudge{l.Host: cluster.OtherHosts(d, l.Host)}
 	inj, err := g.apply(d)
 	if inj != nil {
 		inj.Detail = why + " deaf: " + inj.Detail
@@ -160,19 +171,19 @@ func (OneWayLeader) Inject(ctx context.Context, d cluster.Deployment) (*Injectio
 	return inj, err
 }
 
-// LossyLinks makes every master drop a share of the packets other masters
-// send it, at random.
+// LossyLinks makes every server drop a share of the packets the other
+// servers send it, at random.
 type LossyLinks struct{ Probability float64 }
 
 func (LossyLinks) Name() string { return "lossy-links" }
 func (f LossyLinks) Inject(ctx context.Context, d cluster.Deployment) (*Injection, error) {
-	for _, m := range d.Masters() {
-		if err := m.Host.DropFrom(cluster.Hosts(cluster.Others(d, m)), f.Probability); err != nil {
+	for _, h := range d.Hosts() {
+		if err := h.DropFrom(cluster.OtherHosts(d, h), f.Probability); err != nil {
 			healHosts(d)
 			return nil, err
 		}
 	}
-	return &Injection{Targets: names(d.Masters()), Detail: fmt.Sprintf("drop %.0f%% of packets between masters", f.Probability*100),
+	return &Injection{Targets: hostNames(d.Hosts()), Detail: fmt.Sprintf("drop %.0f%% of packets between servers", f.Probability*100),
 		heal: func() error { return healHosts(d) }}, nil
 }
 

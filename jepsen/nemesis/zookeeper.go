@@ -1,0 +1,83 @@
+package nemesis
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/halo-fs/halo/jepsen/cluster"
+)
+
+// PartitionLeaderZooKeeper cuts the leading master off from every
+// ZooKeeper server and from nothing else: clients, the other masters and
+// the shared journal still reach it. Its session expires, a standby is
+// elected and writes its epoch marker, and the old leader must stop
+// answering before the new one acknowledges anything.
+type PartitionLeaderZooKeeper struct{}
+
+func (PartitionLeaderZooKeeper) Name() string { return "partition-leader-zookeeper" }
+func (PartitionLeaderZooKeeper) Inject(ctx context.Context, d cluster.Deployment) (*Injection, error) {
+	zks, err := cluster.EnsembleOf(d)
+	if err != nil {
+		return nil, err
+	}
+	l, why := leaderOf(ctx, d)
+	var zkHosts []*cluster.Host
+	for _, z := range zks {
+		zkHosts = append(zkHosts, z.Host)
+	}
+	g := grudge{}
+	g.cut([]*cluster.Host{l.Host}, zkHosts)
+	inj, err := g.apply(d)
+	if inj != nil {
+		inj.Detail = why + " cut off from ZooKeeper: " + inj.Detail
+	}
+	return inj, err
+}
+
+// ZooKeeperLoseQuorum kill -9s a majority of the ZooKeeper servers, the
+// ZooKeeper leader first, and restarts them when healed. No session can be
+// renewed and no election held meanwhile: the leading master must stop
+// serving what it cannot confirm, and the cluster must come back once the
+// quorum does.
+type ZooKeeperLoseQuorum struct{}
+
+func (ZooKeeperLoseQuorum) Name() string { return "zookeeper-lose-quorum" }
+func (ZooKeeperLoseQuorum) Inject(ctx context.Context, d cluster.Deployment) (*Injection, error) {
+	zks, err := cluster.EnsembleOf(d)
+	if err != nil {
+		return nil, err
+	}
+	var victims []*cluster.ZooKeeperServer
+	why := "ZooKeeper leader first"
+	rest := append([]*cluster.ZooKeeperServer(nil), zks...)
+	rand.Shuffle(len(rest), func(i, j int) { rest[i], rest[j] = rest[j], rest[i] })
+	if zl := cluster.ZooKeeperLeader(ctx, zks); zl != nil {
+		victims = append(victims, zl)
+		for i, z := range rest {
+			if z == zl {
+				rest = append(rest[:i], rest[i+1:]...)
+				break
+			}
+		}
+	} else {
+		why = "no ZooKeeper leader found; picked at random"
+	}
+	for len(victims) < len(zks)/2+1 {
+		victims, rest = append(victims, rest[0]), rest[1:]
+	}
+	var targets []string
+	for _, z := range victims {
+		z.Kill()
+		targets = append(targets, z.Name())
+	}
+	return &Injection{Targets: targets, Detail: fmt.Sprintf("kill -9 %d of %d ZooKeeper servers (%s)", len(victims), len(zks), why),
+		heal: func() error {
+			var errs []error
+			for _, z := range victims {
+				errs = append(errs, z.Start())
+			}
+			return errors.Join(errs...)
+		}}, nil
+}
