@@ -177,9 +177,9 @@ func drive(t testing.TB, sc Scenario, d cluster.Deployment, runner *traffic.Runn
 	enough := func() bool {
 		return time.Since(start) >= sc.Duration && runner.Started() >= int64(sc.MinOps) || time.Now().After(hardEnd)
 	}
-	more := func() bool {
-		// Leave room for the last fault and the cooldown in the duration.
-		return !enough() && (time.Until(start.Add(sc.Duration-sc.Cooldown)) > sc.Schedule.Hold || runner.Started() < int64(sc.MinOps))
+	more := func(next time.Duration) bool {
+		// Leave room for the next fault and the cooldown in the duration.
+		return !enough() && (time.Until(start.Add(sc.Duration-sc.Cooldown)) > next || runner.Started() < int64(sc.MinOps))
 	}
 	var r driven
 	r.windows = nemesis.Run(context.Background(), d, sc.Fault, sc.Schedule, clock, more, logf)
@@ -215,10 +215,14 @@ func judge(t testing.TB, sc Scenario, d cluster.Deployment, runner *traffic.Runn
 	s.Injections = len(r.windows)
 	s.Recovery, s.RecoveryOK = r.recovery, r.recoveryErr == nil && r.recovery <= sc.RecoveryWithin
 	s.Converged = out.Convergence.Converged
-	var injections []int64
+	var (
+		injections []int64
+		spans      [][2]int64
+	)
 	for _, w := range r.windows {
 		if w.Error == "" {
 			injections = append(injections, w.Start)
+			spans = append(spans, [2]int64{w.Start, w.End})
 		}
 	}
 	if len(injections) > 0 {
@@ -227,6 +231,7 @@ func judge(t testing.TB, sc Scenario, d cluster.Deployment, runner *traffic.Runn
 	}
 	unavail := checker.Unavailability(r.history, injections, clock.Now())
 	s.UnavailP50, s.UnavailP99 = checker.Percentile(unavail, 50), checker.Percentile(unavail, 99)
+	s.MaxWriteGap = checker.Percentile(checker.WriteGaps(r.history, spans, clock.Now()), 100)
 
 	if finalErr != nil {
 		s.Failures = append(s.Failures, "final read: "+finalErr.Error())

@@ -46,3 +46,37 @@ func Percentile(ds []time.Duration, p float64) time.Duration {
 	rank := int(p/100*float64(len(s))+0.999999) - 1
 	return s[min(max(rank, 0), len(s)-1)]
 }
+
+// WriteGaps measures, for each fault window [start, end] on the history's
+// clock, the longest stretch in it during which no mutation was
+// acknowledged: from the start, between acknowledgements, and from the
+// last one to the first after end. Where Unavailability counts from the
+// fault to the first write invoked after it, which a leader that has not
+// noticed its loss yet still acknowledges, this is the outage clients saw
+// while leadership moved.
+func WriteGaps(ops []model.Op, windows [][2]int64, end int64) []time.Duration {
+	var acks []int64
+	for _, op := range ops {
+		if op.Input.Kind.IsMutation() && op.Output.Outcome == model.OK {
+			acks = append(acks, op.Return)
+		}
+	}
+	sort.Slice(acks, func(i, j int) bool { return acks[i] < acks[j] })
+	out := make([]time.Duration, 0, len(windows))
+	for _, w := range windows {
+		last, longest := w[0], int64(0)
+		i := sort.Search(len(acks), func(i int) bool { return acks[i] >= w[0] })
+		for ; i < len(acks); i++ {
+			longest = max(longest, acks[i]-last)
+			last = acks[i]
+			if acks[i] > w[1] {
+				break
+			}
+		}
+		if last <= w[1] {
+			longest = max(longest, end-last) // nothing acknowledged after the window
+		}
+		out = append(out, time.Duration(longest))
+	}
+	return out
+}

@@ -79,3 +79,26 @@ func TestUnavailability(t *testing.T) {
 		t.Errorf("p99 = %v, want 400", p)
 	}
 }
+
+func TestWriteGaps(t *testing.T) {
+	create := model.Input{Kind: model.Create, Group: 0, Name: 0, Value: 1}
+	stat := model.Input{Kind: model.Stat, Group: 0, Name: 0}
+	ops := []model.Op{
+		mk(0, 100, create, fileOut(1)),
+		mk(150, 200, create, fileOut(1)),                                            // acked at 200 inside the window
+		mk(210, 900, create, unknownOut),                                            // not acknowledged
+		mk(300, 400, stat, fileOut(1)),                                              // a read: not a write
+		mk(650, 700, create, model.Output{Outcome: model.Failed, Code: "NotFound"}), // an answer, but no write
+		mk(800, 1000, create, fileOut(1)),                                           // first ack after the window
+		mk(1100, 1200, create, fileOut(1)),
+	}
+	got := WriteGaps(ops, [][2]int64{{150, 600}, {1150, 1300}}, 2000)
+	// Window 1: 150 -> 200 (50), 200 -> 1000 (800). Window 2: 1150 -> 1200
+	// (50), then nothing more: 1200 -> end (800).
+	if len(got) != 2 || got[0] != 800 || got[1] != 800 {
+		t.Errorf("WriteGaps = %v; want [800ns 800ns]", got)
+	}
+	if got := WriteGaps(ops[:1], [][2]int64{{150, 600}}, 2000); len(got) != 1 || got[0] != 1850 {
+		t.Errorf("WriteGaps with no ack after the fault = %v; want [1850ns]", got)
+	}
+}

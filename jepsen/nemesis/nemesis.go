@@ -61,13 +61,28 @@ type Clock interface{ Now() int64 }
 type Logger func(format string, args ...any)
 
 // Run injects fault on the schedule while more reports true (and ctx
-// lasts), and returns the windows. It always heals what it injected.
-func Run(ctx context.Context, d cluster.Deployment, fault Fault, s Schedule, clock Clock, more func() bool, log Logger) []Window {
+// lasts), and returns the windows. It always heals what it injected. more
+// is asked before the first injection and right after each heal whether
+// there is room for another injection that would be over in next (the
+// hold, after a rest but for the first): when there is not, Run returns at
+// once, so that what the caller does next (the recovery check) starts at
+// the last heal.
+func Run(ctx context.Context, d cluster.Deployment, fault Fault, s Schedule, clock Clock, more func(next time.Duration) bool, log Logger) []Window {
 	var windows []Window
 	if !sleep(ctx, s.Warmup) {
 		return windows
 	}
-	for i := 0; i < s.MaxInjections && more(); i++ {
+	for i := 0; i < s.MaxInjections; i++ {
+		next := s.Hold
+		if i > 0 {
+			next += s.Rest
+		}
+		if !more(next) {
+			break
+		}
+		if i > 0 && !sleep(ctx, s.Rest) {
+			break
+		}
 		// The window opens once the fault is in place: finding the leader
 		// and waiting for a killed process to be gone are not part of it.
 		w := Window{Fault: fault.Name()}
@@ -79,9 +94,6 @@ func Run(ctx context.Context, d cluster.Deployment, fault Fault, s Schedule, clo
 			log("nemesis: %s failed to inject: %v", fault.Name(), err)
 			windows = append(windows, w)
 			HealAll(d)
-			if !sleep(ctx, s.Rest) {
-				break
-			}
 			continue
 		}
 		w.Targets, w.Detail = inj.Targets, inj.Detail
@@ -94,9 +106,6 @@ func Run(ctx context.Context, d cluster.Deployment, fault Fault, s Schedule, clo
 		w.End = clock.Now()
 		log("nemesis: healed %s at %.3fs", fault.Name(), float64(w.End)/1e9)
 		windows = append(windows, w)
-		if !sleep(ctx, s.Rest) {
-			break
-		}
 	}
 	return windows
 }
