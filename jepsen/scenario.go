@@ -92,6 +92,9 @@ func NewScenario(mode cluster.Mode, masters int, fault nemesis.Fault, duration t
 		sc.Schedule.Hold = 2 * cluster.ZooKeeperSessionTimeout
 		sc.Schedule.Rest = 5 * time.Second
 	}
+	if p, ok := fault.(nemesis.Pacer); ok {
+		sc.Schedule = p.Pace(sc.Schedule)
+	}
 	return sc
 }
 

@@ -49,6 +49,13 @@ type Schedule struct {
 	MaxInjections      int
 }
 
+// Pacer is a fault that needs a schedule of its own: one whose service
+// takes longer than the usual rest to come back after healing, so that
+// without a longer rest the run would be one outage after another.
+type Pacer interface {
+	Pace(Schedule) Schedule
+}
+
 // DefaultSchedule injects a 4 s fault every 8 s.
 func DefaultSchedule() Schedule {
 	return Schedule{Warmup: 3 * time.Second, Hold: 4 * time.Second, Rest: 4 * time.Second, MaxInjections: 100}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"time"
 
 	"github.com/halo-fs/halo/jepsen/cluster"
 )
@@ -44,6 +45,14 @@ func (PartitionLeaderZooKeeper) Inject(ctx context.Context, d cluster.Deployment
 type ZooKeeperLoseQuorum struct{}
 
 func (ZooKeeperLoseQuorum) Name() string { return "zookeeper-lose-quorum" }
+
+// Pace rests 12 s between injections: restarted servers take seconds to
+// start their JVMs and elect a ZooKeeper leader before the masters can
+// renew their sessions, and the run should see service between outages.
+func (ZooKeeperLoseQuorum) Pace(s Schedule) Schedule {
+	s.Rest = max(s.Rest, 12*time.Second)
+	return s
+}
 func (ZooKeeperLoseQuorum) Inject(ctx context.Context, d cluster.Deployment) (*Injection, error) {
 	zks, err := cluster.EnsembleOf(d)
 	if err != nil {
