@@ -26,16 +26,19 @@ test-deps:
 	scripts/minio.sh build >/dev/null
 	scripts/hdfs.sh build >/dev/null
 
-# The failover tests (jepsen/) need root, network namespaces, iptables and tc;
+# The failover tests (jepsen/) need root, network namespaces, iptables, tc
+# and (ZooKeeper mode) the zookeeper package;
 # they run alone, after the rest, so that no other test's masters compete
 # with theirs for the CPU.
 jepsen-deps:
 	@jepsen/scripts/install-deps.sh
+	@scripts/zookeeper.sh install
 
-# Every fault against 3 and 5 Raft masters, each run >= 60 s and 10,000
-# operations; prints the summary table (also in $(JEPSEN_TABLE)). Shape it
-# with HALO_JEPSEN_* variables (see jepsen/robustness_test.go), e.g.
-#   make jepsen HALO_JEPSEN_FAULTS=kill-leader,partition-ring HALO_JEPSEN_MASTERS=5
+# Every fault against 3 and 5 masters in Raft and in ZooKeeper mode, each
+# run >= 60 s and 10,000 operations; prints the summary table (also in
+# $(JEPSEN_TABLE)). Shape it with HALO_JEPSEN_* variables (see
+# jepsen/robustness_test.go), e.g.
+#   make jepsen HALO_JEPSEN_MODES=zookeeper HALO_JEPSEN_FAULTS=kill-leader,partition-ring HALO_JEPSEN_MASTERS=5
 JEPSEN_TABLE ?= $(CURDIR)/jepsen/report/matrix.md
 jepsen: build jepsen-deps
 	HALO_BINARY=$(CURDIR)/$(BIN) HALO_JEPSEN_MATRIX=1 HALO_JEPSEN_TABLE=$(JEPSEN_TABLE) \

@@ -136,21 +136,15 @@ func LeaderOrRandom(ctx context.Context, d Deployment, wait time.Duration) (*Mas
 }
 
 // Others returns every master but m.
-func Others(d Deployment, m *Master) []*Master {
-	var out []*Master
-	for _, o := range d.Masters() {
-		if o != m {
-			out = append(out, o)
-		}
-	}
-	return out
-}
+func Others(d Deployment, m *Master) []*Master { return without(d.Masters(), m) }
 
 // OtherHosts returns every host of d but h.
-func OtherHosts(d Deployment, h *Host) []*Host {
-	var out []*Host
-	for _, o := range d.Hosts() {
-		if o != h {
+func OtherHosts(d Deployment, h *Host) []*Host { return without(d.Hosts(), h) }
+
+func without[T comparable](all []T, x T) []T {
+	var out []T
+	for _, o := range all {
+		if o != x {
 			out = append(out, o)
 		}
 	}
@@ -188,15 +182,6 @@ func masterFolders(ms []*Master) map[string]string {
 	out := map[string]string{}
 	for _, m := range ms {
 		out[filepath.Join("masters", m.Name())] = m.Dir
-	}
-	return out
-}
-
-// Hosts returns the masters' hosts.
-func Hosts(ms []*Master) []*Host {
-	out := make([]*Host, len(ms))
-	for i, m := range ms {
-		out[i] = m.Host
 	}
 	return out
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"strings"
 
@@ -84,12 +85,18 @@ type PartitionLeader struct{}
 
 func (PartitionLeader) Name() string { return "partition-leader" }
 func (PartitionLeader) Inject(ctx context.Context, d cluster.Deployment) (*Injection, error) {
+	return cutLeader(ctx, d, "isolated", d.Hosts())
+}
+
+// cutLeader cuts the links between the leader and every other host among
+// from, both ways.
+func cutLeader(ctx context.Context, d cluster.Deployment, what string, from []*cluster.Host) (*Injection, error) {
 	l, why := leaderOf(ctx, d)
 	g := grudge{}
-	g.cut([]*cluster.Host{l.Host}, cluster.OtherHosts(d, l.Host))
+	g.cut([]*cluster.Host{l.Host}, slices.DeleteFunc(slices.Clone(from), func(h *cluster.Host) bool { return h == l.Host }))
 	inj, err := g.apply(d)
 	if inj != nil {
-		inj.Detail = why + " isolated: " + inj.Detail
+		inj.Detail = why + " " + what + ": " + inj.Detail
 	}
 	return inj, err
 }

@@ -23,18 +23,11 @@ func (PartitionLeaderZooKeeper) Inject(ctx context.Context, d cluster.Deployment
 	if err != nil {
 		return nil, err
 	}
-	l, why := leaderOf(ctx, d)
 	var zkHosts []*cluster.Host
 	for _, z := range zks {
 		zkHosts = append(zkHosts, z.Host)
 	}
-	g := grudge{}
-	g.cut([]*cluster.Host{l.Host}, zkHosts)
-	inj, err := g.apply(d)
-	if inj != nil {
-		inj.Detail = why + " cut off from ZooKeeper: " + inj.Detail
-	}
-	return inj, err
+	return cutLeader(ctx, d, "cut off from ZooKeeper", zkHosts)
 }
 
 // ZooKeeperLoseQuorum kill -9s a majority of the ZooKeeper servers, the
