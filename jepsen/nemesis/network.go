@@ -107,11 +107,15 @@ type PartitionHalves struct{}
 
 func (PartitionHalves) Name() string { return "partition-halves" }
 func (PartitionHalves) Inject(ctx context.Context, d cluster.Deployment) (*Injection, error) {
-	ms := shuffled(d)
-	k := len(ms) / 2
+	return halves(shuffled(d)).apply(d)
+}
+
+// halves cuts the first half of hs (rounded down) from the rest.
+func halves(hs []*cluster.Host) grudge {
+	k := len(hs) / 2
 	g := grudge{}
-	g.cut(ms[:k], ms[k:])
-	return g.apply(d)
+	g.cut(hs[:k], hs[k:])
+	return g
 }
 
 // PartitionRing gives every server a different majority to talk to
@@ -125,23 +129,28 @@ type PartitionRing struct{}
 
 func (PartitionRing) Name() string { return "partition-ring" }
 func (PartitionRing) Inject(ctx context.Context, d cluster.Deployment) (*Injection, error) {
-	ms := shuffled(d)
-	n := len(ms)
+	return ring(shuffled(d)).apply(d)
+}
+
+// ring puts hs on a ring in their order; each keeps its nearest
+// neighbours on both sides.
+func ring(hs []*cluster.Host) grudge {
+	n := len(hs)
 	g := grudge{}
 	if n < 5 {
-		g.cut(ms[:1], ms[1:2])
-		return g.apply(d)
+		g.cut(hs[:1], hs[1:2])
+		return g
 	}
 	majority := n/2 + 1
 	keep := majority / 2 // neighbours kept on each side: 2*keep+1 >= majority
-	for i, m := range ms {
-		for j, o := range ms {
+	for i, h := range hs {
+		for j, o := range hs {
 			if dist := min((i-j+n)%n, (j-i+n)%n); dist > keep {
-				g[m] = append(g[m], o)
+				g[h] = append(g[h], o)
 			}
 		}
 	}
-	return g.apply(d)
+	return g
 }
 
 // PartitionBridge splits the servers into two halves that cannot hear
@@ -150,17 +159,16 @@ type PartitionBridge struct{}
 
 func (PartitionBridge) Name() string { return "partition-bridge" }
 func (PartitionBridge) Inject(ctx context.Context, d cluster.Deployment) (*Injection, error) {
-	ms := shuffled(d)
-	bridge, rest := ms[0], ms[1:]
-	half := len(rest) / 2
-	g := grudge{}
-	g.cut(rest[:half], rest[half:])
-	inj, err := g.apply(d)
+	hs := shuffled(d)
+	inj, err := bridged(hs).apply(d)
 	if inj != nil {
-		inj.Detail = "bridge " + bridge.Name + ": " + inj.Detail
+		inj.Detail = "bridge " + hs[0].Name + ": " + inj.Detail
 	}
 	return inj, err
 }
+
+// bridged cuts hs[1:] in halves; hs[0], the bridge, hears both.
+func bridged(hs []*cluster.Host) grudge { return halves(hs[1:]) }
 
 // OneWayLeader lets the leader send to the other servers but not receive
 // from them: its heartbeats (or ZooKeeper pings) arrive, the answers do
