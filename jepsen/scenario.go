@@ -33,6 +33,11 @@ import (
 // the checkers must catch.
 const UnsafeStaleReads = "halo.test.unsafe.stale.reads"
 
+// IgnoreSessionLoss is the test-only property that keeps a ZooKeeper-mode
+// leader serving after its session ends, so that only the shared journal's
+// fencing can stop it.
+const IgnoreSessionLoss = "halo.test.zookeeper.ignore.session.loss"
+
 // Scenario is one run: a deployment, one kind of fault on a schedule, and
 // the workload.
 type Scenario struct {
@@ -118,6 +123,9 @@ type Outcome struct {
 	Faults           []nemesis.Window
 	EarliestIllegal  time.Duration // end of the shortest illegal prefix, after the first injection
 	FirstInjectionAt int64
+	// MasterLogs are the masters' logs by name, for tests that look for
+	// what a master did.
+	MasterLogs map[string]string
 }
 
 // Run runs the scenario and checks it. It fails the test only when the
@@ -207,7 +215,11 @@ func drive(t testing.TB, sc Scenario, d cluster.Deployment, runner *traffic.Runn
 // judge reads the final state and runs every checker over what drive
 // recorded; a failing run's folder is kept.
 func judge(t testing.TB, sc Scenario, d cluster.Deployment, runner *traffic.Runner, clock traffic.Clock, r driven, logf nemesis.Logger) Outcome {
-	out := Outcome{History: r.history, Faults: r.windows}
+	out := Outcome{History: r.history, Faults: r.windows, MasterLogs: map[string]string{}}
+	for _, m := range d.Masters() {
+		b, _ := os.ReadFile(m.LogPath)
+		out.MasterLogs[m.Name()] = string(b)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	final, finalErr := runner.ReadFinal(ctx)
 	cancel()
