@@ -170,6 +170,7 @@ type driven struct {
 	recovery    time.Duration // heal -> tombstone write acknowledged
 	recoveryErr error
 	took        time.Duration
+	stoppedAt   int64 // when the traffic stopped, on the history's clock
 }
 
 // drive runs the workload while the nemesis injects faults, heals, checks
@@ -208,6 +209,7 @@ func drive(t testing.TB, sc Scenario, d cluster.Deployment, runner *traffic.Runn
 	}
 	stopTraffic()
 	r.history = <-historyCh
+	r.stoppedAt = clock.Now()
 	r.took = time.Since(start)
 	return r
 }
@@ -235,18 +237,22 @@ func judge(t testing.TB, sc Scenario, d cluster.Deployment, runner *traffic.Runn
 		spans      [][2]int64
 	)
 	for _, w := range r.windows {
-		if w.Error == "" {
+		// A window whose heal failed was injected all the same.
+		if w.Error == "" || strings.HasPrefix(w.Error, nemesis.HealFailed) {
 			injections = append(injections, w.Start)
 			spans = append(spans, [2]int64{w.Start, w.End})
+		}
+		if strings.HasPrefix(w.Error, nemesis.HealFailed) {
+			s.Failures = append(s.Failures, fmt.Sprintf("%s at %.3fs: %s", w.Fault, float64(w.End)/1e9, w.Error))
 		}
 	}
 	if len(injections) > 0 {
 		out.FirstInjectionAt = injections[0]
 		s.PreFaultQPS = qpsBefore(r.history, injections[0])
 	}
-	unavail := checker.Unavailability(r.history, injections, clock.Now())
+	unavail := checker.Unavailability(r.history, injections, r.stoppedAt)
 	s.UnavailP50, s.UnavailP99 = checker.Percentile(unavail, 50), checker.Percentile(unavail, 99)
-	s.MaxWriteGap = checker.Percentile(checker.WriteGaps(r.history, spans, clock.Now()), 100)
+	s.MaxWriteGap = checker.Percentile(checker.WriteGaps(r.history, spans, r.stoppedAt), 100)
 
 	if finalErr != nil {
 		s.Failures = append(s.Failures, "final read: "+finalErr.Error())

@@ -74,6 +74,9 @@ type Master struct {
 	grpcServer  *grpc.Server
 	webServer   *http.Server
 	stopOnce    sync.Once
+
+	digestMu sync.Mutex
+	digest   CheckpointDigest // the last one computed, by applied index
 }
 
 // New creates a master around a recovered namespace and its replicator.

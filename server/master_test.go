@@ -220,6 +220,19 @@ func TestMasterEndToEnd(t *testing.T) {
 	if want := (CheckpointDigest{AppliedIndex: hdr.AppliedIndex, InodeCount: 3, Bytes: int64(cpBytes.Len()), SHA256: hex.EncodeToString(sum[:])}); digest != want {
 		t.Errorf("/checkpoint/digest = %+v; want %+v", digest, want)
 	}
+	// A mutation moves it on (the last digest is kept only for its index).
+	if _, err := c.CreateDirectory(alice, &halopb.CreateDirectoryRequest{Path: "/home/alice/digest"}); err != nil {
+		t.Fatal(err)
+	}
+	code, body = httpGet(t, web+"/checkpoint/digest")
+	var after CheckpointDigest
+	if err := json.Unmarshal([]byte(body), &after); err != nil || code != http.StatusOK ||
+		after.AppliedIndex <= digest.AppliedIndex || after.SHA256 == digest.SHA256 || after.InodeCount != 4 {
+		t.Errorf("/checkpoint/digest after a mkdir = %d %s; was %+v", code, body, digest)
+	}
+	if _, err := c.Delete(alice, &halopb.DeleteRequest{Path: "/home/alice/digest"}); err != nil {
+		t.Fatal(err)
+	}
 
 	// Checkpoints and quorum commands.
 	_, err = c.Checkpoint(alice, &halopb.Empty{})

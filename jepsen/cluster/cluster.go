@@ -34,7 +34,7 @@ type Config struct {
 	// ZooKeepers is the size of ZooKeeper mode's ensemble (default 3).
 	ZooKeepers int
 	Binary     string // bin/halo
-	Dir        string // one subfolder per master
+	Dir        string // a subfolder per master and ZooKeeper server; ZooKeeper mode's shared/
 	// Props are extra properties for every master (halo.test.*, timeouts).
 	Props map[string]string
 }
@@ -43,7 +43,7 @@ type Config struct {
 type Deployment interface {
 	Mode() Mode
 	Masters() []*Master
-	// Network is where the masters' namespaces live.
+	// Network is where the servers' namespaces live.
 	Network() *Network
 	// Hosts are every host whose links faults cut: the masters', then
 	// those of the services they depend on (ZooKeeper servers).

@@ -29,7 +29,7 @@ const (
 type Master struct {
 	*Process
 	Binary string
-	Dir    string // conf/, journal/, ufs/, master.log
+	Dir    string // conf/, master.log; journal/ and ufs/ in Raft mode
 	Props  map[string]string
 }
 

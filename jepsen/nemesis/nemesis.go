@@ -1,6 +1,6 @@
 // Package nemesis injects the failover tests' faults into a running
 // deployment: kill -9 and restart, SIGSTOP/SIGCONT, iptables partitions of
-// several shapes inside the masters' namespaces, lossy links (iptables'
+// several shapes inside the servers' namespaces, lossy links (iptables'
 // statistic match) and slow links (tc tbf). Every injection is logged with
 // its window on the history's clock.
 package nemesis
@@ -25,7 +25,7 @@ type Fault interface {
 
 // Injection is one applied fault.
 type Injection struct {
-	Targets []string // the masters it hit
+	Targets []string // the hosts it hit: masters, ZooKeeper servers
 	Detail  string
 	heal    func() error
 }
@@ -48,6 +48,9 @@ type Schedule struct {
 	Warmup, Hold, Rest time.Duration
 	MaxInjections      int
 }
+
+// HealFailed begins the error of a window whose fault could not be undone.
+const HealFailed = "heal: "
 
 // Pacer is a fault that needs a schedule of its own: one whose service
 // takes longer than the usual rest to come back after healing, so that
@@ -107,7 +110,7 @@ func Run(ctx context.Context, d cluster.Deployment, fault Fault, s Schedule, clo
 		log("nemesis: %s on %s (%s) at %.3fs", fault.Name(), strings.Join(inj.Targets, ","), inj.Detail, float64(w.Start)/1e9)
 		sleep(ctx, s.Hold)
 		if err := inj.heal(); err != nil {
-			w.Error = "heal: " + err.Error()
+			w.Error = HealFailed + err.Error()
 			log("nemesis: healing %s: %v", fault.Name(), err)
 		}
 		w.End = clock.Now()

@@ -45,7 +45,7 @@ func (g grudge) apply(d cluster.Deployment) (*Injection, error) {
 	return &Injection{Targets: targets, Detail: g.String(), heal: func() error { return healHosts(d) }}, nil
 }
 
-// String reads "m1<-x{m2,m3} m2<-x{m1}": who drops whose packets.
+// String reads "m1 drops from {m2,m3}; m2 drops from {m1}".
 func (g grudge) String() string {
 	var parts []string
 	for h, from := range g {
@@ -101,8 +101,9 @@ func cutLeader(ctx context.Context, d cluster.Deployment, what string, from []*c
 	return inj, err
 }
 
-// PartitionHalves splits the servers at random into a minority and a
-// majority.
+// PartitionHalves splits the servers at random in two: a minority and a
+// majority of an odd count, equal halves of an even one (ZooKeeper mode's
+// 3+3 and 5+3 servers), where a side may still hold ZooKeeper's quorum.
 type PartitionHalves struct{}
 
 func (PartitionHalves) Name() string { return "partition-halves" }
@@ -120,11 +121,12 @@ func halves(hs []*cluster.Host) grudge {
 
 // PartitionRing gives every server a different majority to talk to
 // (Jepsen's majorities-ring): the servers are put on a ring in random
-// order and each keeps only its nearest neighbours, as many as make a
-// majority with itself; five each hear the two beside them. The cut is
-// symmetric because TCP is: a link dropped one way is broken both ways.
-// Three cannot each see a different majority over symmetric links; there
-// the ring is one cut link, the bridge shape.
+// order and each keeps its nearest neighbours on both sides, at least
+// enough to make a majority with itself: five each hear the two beside
+// them, six or eight (ZooKeeper mode) lose only the servers farthest away.
+// The cut is symmetric because TCP is: a link dropped one way is broken
+// both ways. Three cannot each see a different majority over symmetric
+// links; there the ring is one cut link, the bridge shape.
 type PartitionRing struct{}
 
 func (PartitionRing) Name() string { return "partition-ring" }
@@ -203,7 +205,8 @@ func (f LossyLinks) Inject(ctx context.Context, d cluster.Deployment) (*Injectio
 }
 
 // SlowLeader rate-limits everything the leader sends (tc tbf): its
-// replication and its answers queue up.
+// replication (Raft) or ZooKeeper pings, and its answers, queue up. The
+// shared journal of ZooKeeper mode is on the file system, not slowed.
 type SlowLeader struct{ Rate string }
 
 func (SlowLeader) Name() string { return "slow-leader" }

@@ -54,8 +54,9 @@ func (KillRandom) Inject(ctx context.Context, d cluster.Deployment) (*Injection,
 	return kill([]*cluster.Master{ms[rand.IntN(len(ms))]}, "kill -9 random"), nil
 }
 
-// KillMajority kill -9s a majority, the leader among them: nothing can be
-// committed until they are back.
+// KillMajority kill -9s a majority of the masters, the leader among
+// them. In Raft mode nothing can be committed until they are back; in
+// ZooKeeper mode a surviving standby is elected and serves alone.
 type KillMajority struct{}
 
 func (KillMajority) Name() string { return "kill-majority" }
