@@ -130,7 +130,12 @@ func TestJournalFencesLeaderThatIgnoresSessionLoss(t *testing.T) {
 			// The journal, not ZooKeeper, must have stopped the old
 			// leader: its log says it found a newer leader's batch.
 			var fenced []string
-			for name, log := range out.MasterLogs {
+			for name, path := range out.MasterLogs {
+				b, err := os.ReadFile(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				log := string(b)
 				if n := strings.Count(log, "a newer leader has written to the journal") + strings.Count(log, "found a newer leader's batch"); n > 0 {
 					fenced = append(fenced, fmt.Sprintf("%s (%d)", name, n))
 				}

@@ -123,8 +123,8 @@ type Outcome struct {
 	Faults           []nemesis.Window
 	EarliestIllegal  time.Duration // end of the shortest illegal prefix, after the first injection
 	FirstInjectionAt int64
-	// MasterLogs are the masters' logs by name, for tests that look for
-	// what a master did.
+	// MasterLogs are the paths of the masters' logs by name, for tests
+	// that look for what a master did (they last until the test ends).
 	MasterLogs map[string]string
 }
 
@@ -219,8 +219,7 @@ func drive(t testing.TB, sc Scenario, d cluster.Deployment, runner *traffic.Runn
 func judge(t testing.TB, sc Scenario, d cluster.Deployment, runner *traffic.Runner, clock traffic.Clock, r driven, logf nemesis.Logger) Outcome {
 	out := Outcome{History: r.history, Faults: r.windows, MasterLogs: map[string]string{}}
 	for _, m := range d.Masters() {
-		b, _ := os.ReadFile(m.LogPath)
-		out.MasterLogs[m.Name()] = string(b)
+		out.MasterLogs[m.Name()] = m.LogPath
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	final, finalErr := runner.ReadFinal(ctx)
@@ -237,13 +236,14 @@ func judge(t testing.TB, sc Scenario, d cluster.Deployment, runner *traffic.Runn
 		spans      [][2]int64
 	)
 	for _, w := range r.windows {
+		healFailed := strings.HasPrefix(w.Error, nemesis.HealFailed)
+		if healFailed {
+			s.Failures = append(s.Failures, fmt.Sprintf("%s at %.3fs: %s", w.Fault, float64(w.End)/1e9, w.Error))
+		}
 		// A window whose heal failed was injected all the same.
-		if w.Error == "" || strings.HasPrefix(w.Error, nemesis.HealFailed) {
+		if w.Error == "" || healFailed {
 			injections = append(injections, w.Start)
 			spans = append(spans, [2]int64{w.Start, w.End})
-		}
-		if strings.HasPrefix(w.Error, nemesis.HealFailed) {
-			s.Failures = append(s.Failures, fmt.Sprintf("%s at %.3fs: %s", w.Fault, float64(w.End)/1e9, w.Error))
 		}
 	}
 	if len(injections) > 0 {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/halo-fs/halo/jepsen/cluster"
+	"github.com/halo-fs/halo/server"
 )
 
 // Member is one master's view after healing.
@@ -54,7 +55,7 @@ func CheckConvergence(ctx context.Context, masters []*cluster.Master, timeout ti
 		for i, m := range masters {
 			mctx, cancel := context.WithTimeout(ctx, time.Second)
 			info, err := m.Info(mctx)
-			var digest cluster.Digest
+			var digest server.CheckpointDigest
 			if err == nil {
 				digest, err = m.Digest(mctx)
 			}

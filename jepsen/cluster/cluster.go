@@ -13,8 +13,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -151,37 +156,96 @@ func without[T comparable](all []T, x T) []T {
 	return out
 }
 
+// deployment is what both modes share: the network, the masters and the
+// processes of the services they depend on.
+type deployment struct {
+	net     *Network
+	masters []*Master
+	support []*Process
+	// folders are what a report keeps besides the masters' folders.
+	folders   map[string]string
+	closeOnce sync.Once
+}
+
+func (d *deployment) Masters() []*Master  { return d.masters }
+func (d *deployment) Network() *Network   { return d.net }
+func (d *deployment) Hosts() []*Host      { return d.net.Hosts }
+func (d *deployment) Support() []*Process { return d.support }
+
+func (d *deployment) ClientAddresses() []string {
+	out := make([]string, len(d.masters))
+	for i, m := range d.masters {
+		out[i] = m.RPCAddress()
+	}
+	return out
+}
+
+func (d *deployment) Folders() map[string]string {
+	out := map[string]string{}
+	for _, m := range d.masters {
+		out[filepath.Join("masters", m.Name())] = m.Dir
+	}
+	for k, v := range d.folders {
+		out[k] = v
+	}
+	return out
+}
+
+// Close kills the masters, then what they depend on, and removes the
+// network.
+func (d *deployment) Close() {
+	d.closeOnce.Do(func() {
+		for _, m := range d.masters {
+			m.Kill()
+		}
+		for _, p := range d.support {
+			p.Kill()
+		}
+		d.net.Close()
+	})
+}
+
+// addMasters prepares a master on each of the network's master hosts, in
+// a folder of its own under cfg.Dir, configured with the properties every
+// mode sets, then modeProps(m), then cfg.Props.
+func (d *deployment) addMasters(cfg Config, modeProps func(m *Master) map[string]string) error {
+	for _, h := range d.net.Masters() {
+		dir := filepath.Join(cfg.Dir, h.Name)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+		d.masters = append(d.masters, newMaster(h, cfg.Binary, dir))
+	}
+	rpcAddrs := strings.Join(d.ClientAddresses(), ",")
+	for _, m := range d.masters {
+		m.Props = map[string]string{
+			"alluxio.master.hostname":      m.Host.IP,
+			"alluxio.master.rpc.port":      strconv.Itoa(RPCPort),
+			"alluxio.master.web.port":      strconv.Itoa(WebPort),
+			"alluxio.work.dir":             m.Dir,
+			"alluxio.master.rpc.addresses": rpcAddrs,
+		}
+		maps.Copy(m.Props, modeProps(m))
+		maps.Copy(m.Props, cfg.Props)
+	}
+	return nil
+}
+
 // startMasters starts every master and waits until each answers
 // /health/live.
-func startMasters(ms []*Master) error {
+func (d *deployment) startMasters() error {
 	var errs []error
-	for _, m := range ms {
+	for _, m := range d.masters {
 		if err := m.Start(); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	for _, m := range ms {
+	for _, m := range d.masters {
 		if err := m.WaitHealth(ctx, "/health/live"); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)
-}
-
-func rpcAddresses(ms []*Master) []string {
-	out := make([]string, len(ms))
-	for i, m := range ms {
-		out[i] = m.RPCAddress()
-	}
-	return out
-}
-
-func masterFolders(ms []*Master) map[string]string {
-	out := map[string]string{}
-	for _, m := range ms {
-		out[filepath.Join("masters", m.Name())] = m.Dir
-	}
-	return out
 }

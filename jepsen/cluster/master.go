@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/halo-fs/halo/proto/halopb"
+	"github.com/halo-fs/halo/server"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 )
@@ -118,27 +119,19 @@ func (m *Master) WaitHealth(ctx context.Context, path string) error {
 	}
 }
 
-// Digest is the master's /checkpoint/digest: its applied index and a hash
-// of the checkpoint its namespace would make.
-type Digest struct {
-	AppliedIndex uint64 `json:"applied_index"`
-	InodeCount   uint64 `json:"inode_count"`
-	Bytes        int64  `json:"bytes"`
-	SHA256       string `json:"sha256"`
-}
-
-// Digest asks the master's web port for its checkpoint digest.
-func (m *Master) Digest(ctx context.Context) (Digest, error) {
+// Digest asks the master's web port for its checkpoint digest: its
+// applied index and a hash of the checkpoint its namespace would make.
+func (m *Master) Digest(ctx context.Context) (server.CheckpointDigest, error) {
+	var d server.CheckpointDigest
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+m.WebAddress()+"/checkpoint/digest", nil)
 	if err != nil {
-		return Digest{}, err
+		return d, err
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return Digest{}, err
+		return d, err
 	}
 	defer resp.Body.Close()
-	var d Digest
 	if resp.StatusCode != http.StatusOK {
 		return d, fmt.Errorf("%s /checkpoint/digest: %s", m.Name(), resp.Status)
 	}

@@ -3,14 +3,12 @@ package cluster
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -94,11 +92,8 @@ func ZooKeeperLeader(ctx context.Context, servers []*ZooKeeperServer) *ZooKeeper
 // stays reachable while ZooKeeper does not, the case where only the
 // journal's fencing can stop a deposed leader.
 type zooKeeperDeployment struct {
-	net        *Network
-	masters    []*Master
+	deployment
 	zookeepers []*ZooKeeperServer
-	shared     string
-	closeOnce  sync.Once
 }
 
 func newZooKeeper(cfg Config) (*zooKeeperDeployment, error) {
@@ -115,13 +110,14 @@ func newZooKeeper(cfg Config) (*zooKeeperDeployment, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &zooKeeperDeployment{net: nw, shared: filepath.Join(cfg.Dir, "shared")}
+	shared := filepath.Join(cfg.Dir, "shared")
+	d := &zooKeeperDeployment{deployment: deployment{net: nw, folders: map[string]string{"shared": shared}}}
 	if err := d.startEnsemble(cfg.Dir); err != nil {
 		d.Close()
 		return nil, err
 	}
 	for _, sub := range []string{"journal", "ufs"} {
-		if err := os.MkdirAll(filepath.Join(d.shared, sub), 0o755); err != nil {
+		if err := os.MkdirAll(filepath.Join(shared, sub), 0o755); err != nil {
 			d.Close()
 			return nil, err
 		}
@@ -130,44 +126,28 @@ func newZooKeeper(cfg Config) (*zooKeeperDeployment, error) {
 	for _, z := range d.zookeepers {
 		zkAddrs = append(zkAddrs, z.ClientAddress())
 	}
-	for _, h := range nw.Masters() {
-		dir := filepath.Join(cfg.Dir, h.Name)
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			d.Close()
-			return nil, err
-		}
-		d.masters = append(d.masters, newMaster(h, cfg.Binary, dir))
-	}
-	for _, m := range d.masters {
-		m.Props = map[string]string{
-			"alluxio.master.hostname":                  m.Host.IP,
-			"alluxio.master.rpc.port":                  strconv.Itoa(RPCPort),
-			"alluxio.master.web.port":                  strconv.Itoa(WebPort),
+	err = d.addMasters(cfg, func(*Master) map[string]string {
+		return map[string]string{
 			"alluxio.master.journal.type":              "UFS",
-			"alluxio.master.journal.folder":            filepath.Join(d.shared, "journal"),
+			"alluxio.master.journal.folder":            filepath.Join(shared, "journal"),
 			"alluxio.master.journal.tailer.sleep.time": "50ms",
-			"alluxio.master.mount.table.root.ufs":      filepath.Join(d.shared, "ufs"),
-			"alluxio.work.dir":                         m.Dir,
-			"alluxio.master.rpc.addresses":             strings.Join(rpcAddresses(d.masters), ","),
+			"alluxio.master.mount.table.root.ufs":      filepath.Join(shared, "ufs"),
 			"alluxio.zookeeper.enabled":                "true",
 			"alluxio.zookeeper.address":                strings.Join(zkAddrs, ","),
 			"alluxio.zookeeper.session.timeout":        ZooKeeperSessionTimeout.String(),
 			"alluxio.zookeeper.connection.timeout":     "2s",
 		}
-		for k, v := range cfg.Props {
-			m.Props[k] = v
-		}
-		if err := m.WriteConf(); err != nil {
-			d.Close()
-			return nil, err
-		}
+	})
+	if err != nil {
+		d.Close()
+		return nil, err
 	}
 	// `halo format` initialises the shared folder once, for every master.
 	if err := d.masters[0].Format(); err != nil {
 		d.Close()
 		return nil, err
 	}
-	if err := startMasters(d.masters); err != nil {
+	if err := d.startMasters(); err != nil {
 		d.Close()
 		return nil, fmt.Errorf("start zookeeper-mode masters: %w", err)
 	}
@@ -197,6 +177,8 @@ func (d *zooKeeperDeployment) startEnsemble(dir string) error {
 			"org.apache.zookeeper.server.quorum.QuorumPeerMain", filepath.Join(z.Dir, "zoo.cfg"),
 		}}
 		d.zookeepers = append(d.zookeepers, z)
+		d.support = append(d.support, z.Process)
+		d.folders[filepath.Join("zookeeper", h.Name)] = z.Dir
 	}
 	for _, z := range d.zookeepers {
 		if err := z.Start(); err != nil {
@@ -251,49 +233,12 @@ func WaitZooKeeper(ctx context.Context, servers []*ZooKeeperServer) error {
 }
 
 func (d *zooKeeperDeployment) Mode() Mode                    { return ModeZooKeeper }
-func (d *zooKeeperDeployment) Masters() []*Master            { return d.masters }
-func (d *zooKeeperDeployment) Network() *Network             { return d.net }
-func (d *zooKeeperDeployment) Hosts() []*Host                { return d.net.Hosts }
 func (d *zooKeeperDeployment) ZooKeeper() []*ZooKeeperServer { return d.zookeepers }
-func (d *zooKeeperDeployment) ClientAddresses() []string     { return rpcAddresses(d.masters) }
-
-func (d *zooKeeperDeployment) Support() []*Process {
-	out := make([]*Process, len(d.zookeepers))
-	for i, z := range d.zookeepers {
-		out[i] = z.Process
-	}
-	return out
-}
-
-func (d *zooKeeperDeployment) Folders() map[string]string {
-	out := masterFolders(d.masters)
-	for _, z := range d.zookeepers {
-		out[filepath.Join("zookeeper", z.Name())] = z.Dir
-	}
-	out["shared"] = d.shared
-	return out
-}
-
-func (d *zooKeeperDeployment) Close() {
-	d.closeOnce.Do(func() {
-		for _, m := range d.masters {
-			m.Kill()
-		}
-		for _, z := range d.zookeepers {
-			z.Kill()
-		}
-		d.net.Close()
-	})
-}
-
-var _ ZooKeeperEnsemble = (*zooKeeperDeployment)(nil)
-
-var errNoEnsemble = errors.New("this deployment has no ZooKeeper ensemble")
 
 // EnsembleOf returns d's ZooKeeper servers, or an error in Raft mode.
 func EnsembleOf(d Deployment) ([]*ZooKeeperServer, error) {
 	if e, ok := d.(ZooKeeperEnsemble); ok {
 		return e.ZooKeeper(), nil
 	}
-	return nil, fmt.Errorf("%s mode: %w", d.Mode(), errNoEnsemble)
+	return nil, fmt.Errorf("%s mode has no ZooKeeper ensemble", d.Mode())
 }

@@ -158,14 +158,6 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-func names(ms []*cluster.Master) []string {
-	out := make([]string, len(ms))
-	for i, m := range ms {
-		out[i] = m.Name()
-	}
-	return out
-}
-
 // ByName returns the fault called name.
 func ByName(name string) (Fault, error) {
 	for _, f := range All() {

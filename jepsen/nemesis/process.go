@@ -22,15 +22,24 @@ func leaderOf(ctx context.Context, d cluster.Deployment) (*cluster.Master, strin
 	return l, "leader"
 }
 
-// kill kills ms with SIGKILL; healing restarts them on the same folders.
-func kill(ms []*cluster.Master, detail string) *Injection {
-	for _, m := range ms {
-		m.Kill()
+// killable is a master or a ZooKeeper server.
+type killable interface {
+	Name() string
+	Kill()
+	Start() error
+}
+
+// kill kills ps with SIGKILL; healing restarts them on the same folders.
+func kill[P killable](ps []P, detail string) *Injection {
+	targets := make([]string, len(ps))
+	for i, p := range ps {
+		p.Kill()
+		targets[i] = p.Name()
 	}
-	return &Injection{Targets: names(ms), Detail: detail, heal: func() error {
+	return &Injection{Targets: targets, Detail: detail, heal: func() error {
 		var errs []error
-		for _, m := range ms {
-			errs = append(errs, m.Start())
+		for _, p := range ps {
+			errs = append(errs, p.Start())
 		}
 		return errors.Join(errs...)
 	}}

@@ -2,9 +2,9 @@ package nemesis
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"github.com/halo-fs/halo/jepsen/cluster"
@@ -51,35 +51,15 @@ func (ZooKeeperLoseQuorum) Inject(ctx context.Context, d cluster.Deployment) (*I
 	if err != nil {
 		return nil, err
 	}
-	var victims []*cluster.ZooKeeperServer
+	order := slices.Clone(zks)
+	rand.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
 	why := "ZooKeeper leader first"
-	rest := append([]*cluster.ZooKeeperServer(nil), zks...)
-	rand.Shuffle(len(rest), func(i, j int) { rest[i], rest[j] = rest[j], rest[i] })
 	if zl := cluster.ZooKeeperLeader(ctx, zks); zl != nil {
-		victims = append(victims, zl)
-		for i, z := range rest {
-			if z == zl {
-				rest = append(rest[:i], rest[i+1:]...)
-				break
-			}
-		}
+		i := slices.Index(order, zl)
+		order[0], order[i] = order[i], order[0]
 	} else {
 		why = "no ZooKeeper leader found; picked at random"
 	}
-	for len(victims) < len(zks)/2+1 {
-		victims, rest = append(victims, rest[0]), rest[1:]
-	}
-	var targets []string
-	for _, z := range victims {
-		z.Kill()
-		targets = append(targets, z.Name())
-	}
-	return &Injection{Targets: targets, Detail: fmt.Sprintf("kill -9 %d of %d ZooKeeper servers (%s)", len(victims), len(zks), why),
-		heal: func() error {
-			var errs []error
-			for _, z := range victims {
-				errs = append(errs, z.Start())
-			}
-			return errors.Join(errs...)
-		}}, nil
+	victims := order[:len(zks)/2+1]
+	return kill(victims, fmt.Sprintf("kill -9 %d of %d ZooKeeper servers (%s)", len(victims), len(zks), why)), nil
 }
