@@ -20,6 +20,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/halo-fs/halo/internal/pause"
 )
 
 var (
@@ -215,8 +217,16 @@ func (m *Master) Stop() {
 	}
 }
 
-// Pause and Resume send SIGSTOP and SIGCONT.
-func (m *Master) Pause()  { m.cmd.Process.Signal(syscall.SIGSTOP) }
+// Pause sends SIGSTOP and returns once every thread of the master has
+// stopped, so nothing the test does afterwards can be answered by it.
+func (m *Master) Pause() {
+	m.t.Helper()
+	if err := pause.Stop(m.cmd.Process, 30*time.Second); err != nil {
+		m.t.Fatalf("pause %s: %v", m.Name, err)
+	}
+}
+
+// Resume sends SIGCONT.
 func (m *Master) Resume() { m.cmd.Process.Signal(syscall.SIGCONT) }
 
 // Pid is the process id, 0 when not running.

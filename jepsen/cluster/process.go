@@ -8,6 +8,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/halo-fs/halo/internal/pause"
 )
 
 // Process is one long-running program inside a host's namespace (a master,
@@ -107,17 +109,24 @@ func (p *Process) Kill() {
 	}
 }
 
-// Pause sends SIGSTOP; Resume sends SIGCONT.
-func (p *Process) Pause() error  { return p.signal(syscall.SIGSTOP, true) }
-func (p *Process) Resume() error { return p.signal(syscall.SIGCONT, false) }
+// Pause sends SIGSTOP and returns once every thread has stopped, so the
+// fault window starts when the process really is frozen; Resume sends
+// SIGCONT.
+func (p *Process) Pause() error {
+	return p.signal(func(proc *os.Process) error { return pause.Stop(proc, 30*time.Second) }, true)
+}
 
-func (p *Process) signal(sig syscall.Signal, paused bool) error {
+func (p *Process) Resume() error {
+	return p.signal(func(proc *os.Process) error { return proc.Signal(syscall.SIGCONT) }, false)
+}
+
+func (p *Process) signal(send func(*os.Process) error, paused bool) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if !p.runningLocked() {
 		return fmt.Errorf("%s is not running", p.Name())
 	}
-	if err := p.cmd.Process.Signal(sig); err != nil {
+	if err := send(p.cmd.Process); err != nil {
 		return err
 	}
 	p.paused = paused
