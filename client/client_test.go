@@ -249,9 +249,14 @@ func TestRetriesRunningOut(t *testing.T) {
 			m := startMaster(t, StatePrimary, tt.steps...)
 			c := newTestClient(t, Options{
 				Addresses:        []string{m.addr},
-				AttemptTimeout:   20 * time.Millisecond,
-				RetryMaxDuration: 100 * time.Millisecond,
+				AttemptTimeout:   200 * time.Millisecond,
+				RetryMaxDuration: time.Second,
 			})
+			// Find the leader first, so that the budget is spent on
+			// attempts and not on the first connection.
+			if _, err := c.Leader(context.Background()); err != nil {
+				t.Fatal(err)
+			}
 			var err error
 			if tt.mutation {
 				_, err = c.CreateFile(context.Background(), "/f", CreateFileOptions{})
@@ -283,7 +288,10 @@ func repeat(s step, n int) []step {
 func TestCallerDeadlineMidMutationIsOutcomeUnknown(t *testing.T) {
 	m := startMaster(t, StatePrimary, hang)
 	c := newTestClient(t, Options{Addresses: []string{m.addr}, RetryMaxDuration: time.Minute})
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	if _, err := c.Leader(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	err := c.Delete(ctx, "/f", false)
 	if fserr.CodeOf(err) != fserr.OutcomeUnknown {

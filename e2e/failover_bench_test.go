@@ -229,7 +229,7 @@ func reportPercentiles(b *testing.B, name string, samples []time.Duration) {
 // master is restarted and caught up before the next trial. Every
 // acknowledged create must be present at the end.
 func BenchmarkRaftFailover(b *testing.B) {
-	c := testcluster.NewRaftCluster(b, 3, nil)
+	c := testcluster.NewRaftCluster(b, 3, map[string]string{"halo.master.embedded.journal.timeout.multiplier": "1"})
 	c.StartAll()
 	c.Leader(30 * time.Second)
 	benchFailover(b, c)

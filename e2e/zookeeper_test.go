@@ -122,9 +122,16 @@ func TestZooKeeperKillLeaderLosesNothing(t *testing.T) {
 	leader.Start()
 	leader.WaitLive(30 * time.Second)
 	c.WaitApplied(info.AppliedIndex, time.Minute)
-	old, err := leader.Info(context.Background())
-	if err != nil {
-		t.Fatal(err)
+	// It learns who leads from its election watcher, which starts after
+	// the replay, so its hint may take a moment.
+	var old *halopb.MasterInfo
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if old, err = leader.Info(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if old.LeaderAddress == newLeader.RPCAddress() || time.Now().After(deadline) {
+			break
+		}
 	}
 	if old.State != "STANDBY" || old.InodeCount != info.InodeCount || old.LeaderAddress != newLeader.RPCAddress() {
 		t.Errorf("restarted old leader: state %s, %d inodes, leader hint %q; want STANDBY, %d, %s",

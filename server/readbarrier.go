@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"slices"
 	"sync"
 )
 
@@ -22,6 +23,9 @@ func newReadBarrier(verify func() error) *readBarrier {
 }
 
 func (b *readBarrier) wait(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	ch := make(chan error, 1)
 	b.mu.Lock()
 	b.waiting = append(b.waiting, ch)
@@ -34,6 +38,13 @@ func (b *readBarrier) wait(ctx context.Context) error {
 	case err := <-ch:
 		return err
 	case <-ctx.Done():
+		// A reader that gives up before its round starts leaves the
+		// queue, so no confirmation round is run for nobody.
+		b.mu.Lock()
+		if i := slices.Index(b.waiting, ch); i >= 0 {
+			b.waiting = slices.Delete(b.waiting, i, i+1)
+		}
+		b.mu.Unlock()
 		return ctx.Err()
 	}
 }

@@ -152,6 +152,34 @@ func TestReadBarrierSharesOneRound(t *testing.T) {
 	}
 }
 
+// TestReadBarrierCancelledWaiterLeavesTheQueue: a waiter that gives up
+// while queued behind a round in flight is taken out of the queue, so when
+// that round ends no further round runs for it.
+func TestReadBarrierCancelledWaiterLeavesTheQueue(t *testing.T) {
+	v := newControlledVerify()
+	b := newReadBarrier(v.verify)
+	first := startWaiters(context.Background(), b, 1)
+	v.awaitRound(t, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	queued := startWaiters(ctx, b, 1)
+	waitFor(t, 10*time.Second, "the second waiter to queue", func() bool { return b.waiters() == 1 })
+	cancel()
+	if err := collect(t, queued, 1)[0]; !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled waiter got %v, want context.Canceled", err)
+	}
+	if n := b.waiters(); n != 0 {
+		t.Fatalf("%d waiters queued after the only queued one gave up", n)
+	}
+	v.answers <- nil
+	if err := collect(t, first, 1)[0]; err != nil {
+		t.Fatalf("first waiter got %v, want nil", err)
+	}
+	waitFor(t, 10*time.Second, "the barrier to go idle", b.idle)
+	if n := v.callCount(); n != 1 {
+		t.Errorf("%d verification rounds ran, want 1", n)
+	}
+}
+
 // TestReadBarrierContextCancel: a waiter whose context ends returns the
 // context's error at once; the round it left goes on, answers the others,
 // and the barrier serves later waiters.
@@ -192,21 +220,20 @@ func TestReadBarrierContextCancel(t *testing.T) {
 	}
 	waitFor(t, 10*time.Second, "the barrier to go idle", b.idle)
 
-	// An already-cancelled context returns at once, even though the round
-	// it started is still in flight.
+	// An already-cancelled context returns at once and starts no round.
 	done, cancelDone := context.WithCancel(context.Background())
 	cancelDone()
 	before := v.callCount()
 	if err := b.wait(done); !errors.Is(err, context.Canceled) {
 		t.Fatalf("wait with a cancelled context: %v, want context.Canceled", err)
 	}
-	v.awaitRound(t, before+1)
-	v.answers <- nil
-	waitFor(t, 10*time.Second, "the barrier to go idle", b.idle)
+	if n := v.callCount(); n != before || !b.idle() {
+		t.Fatalf("a cancelled wait started a round: %d rounds, was %d; idle %v", n, before, b.idle())
+	}
 
 	// The barrier still works afterwards.
 	later := startWaiters(context.Background(), b, 1)
-	v.awaitRound(t, before+2)
+	v.awaitRound(t, before+1)
 	v.answers <- nil
 	if err := collect(t, later, 1)[0]; err != nil {
 		t.Fatalf("wait after cancellations: %v", err)

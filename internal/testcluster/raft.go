@@ -45,6 +45,12 @@ func NewRaftCluster(t testing.TB, n int, extra map[string]string) *Cluster {
 		m.Props["alluxio.master.embedded.journal.addresses"] = strings.Join(raftAddrs, ",")
 		m.Props["alluxio.master.rpc.addresses"] = strings.Join(rpcAddrs, ",")
 		m.Props["halo.master.checkpoint.archive.folder"] = c.Archive
+		// Raft's timeouts doubled: the suite runs two packages at once on
+		// two cores, and a heartbeat stalled past 600 ms there starts an
+		// election that tests which talk to a remembered leader, or
+		// transfer leadership within one election timeout, did not ask
+		// for. The failover benchmark sets "1" to measure the defaults.
+		m.Props["halo.master.embedded.journal.timeout.multiplier"] = "2"
 		for k, v := range extra {
 			m.Props[k] = v
 		}

@@ -61,5 +61,18 @@ func (ZooKeeperLoseQuorum) Inject(ctx context.Context, d cluster.Deployment) (*I
 		why = "no ZooKeeper leader found; picked at random"
 	}
 	victims := order[:len(zks)/2+1]
-	return kill(victims, fmt.Sprintf("kill -9 %d of %d ZooKeeper servers (%s)", len(victims), len(zks), why)), nil
+	inj := kill(victims, fmt.Sprintf("kill -9 %d of %d ZooKeeper servers (%s)", len(victims), len(zks), why))
+	// The heal ends when the ensemble serves again: until the restarted
+	// JVMs are up and have elected a ZooKeeper leader the quorum is still
+	// lost, and the recovery clock is for Halo, not for ZooKeeper's start.
+	restart := inj.heal
+	inj.heal = func() error {
+		if err := restart(); err != nil {
+			return err
+		}
+		wctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		return cluster.WaitZooKeeper(wctx, zks)
+	}
+	return inj, nil
 }
