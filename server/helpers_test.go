@@ -3,12 +3,14 @@ package server
 import (
 	"bytes"
 	"net"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/halo-fs/halo/fserr"
 	"github.com/halo-fs/halo/fsm"
+	"github.com/halo-fs/halo/internal/ports"
 	"github.com/halo-fs/halo/proto/halopb"
 	"github.com/hashicorp/go-hclog"
 )
@@ -100,22 +102,17 @@ func testLogger(t testing.TB, name string) hclog.Logger {
 	return hclog.New(&hclog.LoggerOptions{Name: name, Output: buf, Level: hclog.Debug})
 }
 
-// freeAddrs returns n distinct free loopback addresses. The listeners are
-// all held until every port is known, so no address is returned twice.
+// freeAddrs returns n distinct free loopback addresses (see
+// internal/ports: no other test process hands them out).
 func freeAddrs(t testing.TB, n int) []string {
 	t.Helper()
-	var ls []net.Listener
 	var out []string
 	for i := 0; i < n; i++ {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
+		p, err := ports.Free("127.0.0.1")
 		if err != nil {
 			t.Fatal(err)
 		}
-		ls = append(ls, l)
-		out = append(out, l.Addr().String())
-	}
-	for _, l := range ls {
-		l.Close()
+		out = append(out, net.JoinHostPort("127.0.0.1", strconv.Itoa(p)))
 	}
 	return out
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net"
 	"testing"
 	"time"
 
@@ -43,12 +42,7 @@ func namespaceCheckpoint(b *testing.B, n int) []byte {
 }
 
 func freeLoopbackAddr(b *testing.B) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
+	return freeAddrs(b, 1)[0]
 }
 
 // BenchmarkRaftSnapshot1M measures, at 1,000,000 inodes, a Raft snapshot

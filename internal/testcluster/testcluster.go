@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/halo-fs/halo/internal/pause"
+	"github.com/halo-fs/halo/internal/ports"
 )
 
 var (
@@ -60,15 +61,15 @@ func Binary(t testing.TB) string {
 	return binary
 }
 
-// FreePort returns a TCP port that was free on host a moment ago.
+// FreePort returns a TCP port that was free on host a moment ago and that
+// no other test process will hand out (see internal/ports).
 func FreePort(t testing.TB, host string) int {
 	t.Helper()
-	l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+	p, err := ports.Free(host)
 	if err != nil {
 		t.Fatalf("find a free port on %s: %v", host, err)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return p
 }
 
 // Master is one master process and its folders.

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -22,6 +21,8 @@ import (
 
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
+
+	"github.com/halo-fs/halo/internal/ports"
 )
 
 // Root credentials of every test server; the servers listen on loopback.
@@ -172,10 +173,9 @@ func (s *Server) logTail() string {
 }
 
 func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	p, err := ports.Free("127.0.0.1")
 	if err != nil {
 		return 0, errors.Join(errors.New("find a free port"), err)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	return p, nil
 }

@@ -1,0 +1,139 @@
+// Package ports hands out TCP ports to test servers that bind them later:
+// a master started as a separate process, or restarted on its old port
+// after a kill. A port the kernel picks for ":0" comes from its ephemeral
+// range, which it also draws on for the local end of every outgoing
+// connection, so a port a test has released can be taken by some
+// connection before the server binds it. These ports come from below (or
+// above) that range, and each is locked with flock(2) on a file in the
+// temporary folder for the life of the test process, so test binaries
+// running side by side never hand out the same one.
+package ports
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+)
+
+const (
+	// lowest is the first port considered below the ephemeral range.
+	lowest = 10000
+	// minSpan is the fewest ports a range outside the ephemeral one must
+	// hold to be used; with fewer, the kernel's choice is taken.
+	minSpan = 2000
+)
+
+var (
+	mu     sync.Mutex
+	span   [2]int // [first, last] to hand out; first == 0: use the kernel's
+	next   int
+	held   []*os.File // locks kept open for the life of the process
+	inited bool
+)
+
+// Free returns a port on host that no other test process holds and that
+// could be bound a moment ago.
+func Free(host string) (int, error) {
+	mu.Lock()
+	defer mu.Unlock()
+	if !inited {
+		inited = true
+		span = usable("/proc/sys/net/ipv4/ip_local_port_range")
+		if span[0] != 0 {
+			next = span[0] + rand.IntN(span[1]-span[0]+1)
+		}
+	}
+	if span[0] == 0 {
+		return kernelPort(host)
+	}
+	p, err := freeIn(host, span[0], span[1], next)
+	if err == nil {
+		next = p + 1
+	}
+	return p, err
+}
+
+// usable reads the kernel's ephemeral range from path and returns the
+// larger stretch outside it, or zeros if neither is large enough.
+func usable(path string) [2]int {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return [2]int{}
+	}
+	lo, hi, err := parseRange(string(b))
+	if err != nil {
+		return [2]int{}
+	}
+	below, above := [2]int{lowest, lo - 1}, [2]int{hi + 1, 65535}
+	best := below
+	if above[1]-above[0] > below[1]-below[0] {
+		best = above
+	}
+	if best[1]-best[0]+1 < minSpan {
+		return [2]int{}
+	}
+	return best
+}
+
+// parseRange parses ip_local_port_range: two port numbers.
+func parseRange(s string) (lo, hi int, err error) {
+	f := strings.Fields(s)
+	if len(f) != 2 {
+		return 0, 0, fmt.Errorf("ephemeral port range %q: want two numbers", s)
+	}
+	lo, err1 := strconv.Atoi(f[0])
+	hi, err2 := strconv.Atoi(f[1])
+	if err := errors.Join(err1, err2); err != nil {
+		return 0, 0, fmt.Errorf("ephemeral port range %q: %w", s, err)
+	}
+	if lo < 1 || hi > 65535 || lo > hi {
+		return 0, 0, fmt.Errorf("ephemeral port range %q out of bounds", s)
+	}
+	return lo, hi, nil
+}
+
+// freeIn tries first, first+1, ... (wrapping within [lo, hi]) and returns
+// the first port it can lock and bind. Locks of ports it could not bind
+// are kept too: whatever holds them may hold them for a while.
+func freeIn(host string, lo, hi, first int) (int, error) {
+	dir := filepath.Join(os.TempDir(), "halo-test-ports")
+	if err := os.MkdirAll(dir, 0o777); err != nil {
+		return 0, err
+	}
+	n := hi - lo + 1
+	for i := 0; i < n; i++ {
+		p := lo + (first-lo+i)%n
+		f, err := os.OpenFile(filepath.Join(dir, strconv.Itoa(p)), os.O_CREATE|os.O_RDWR, 0o666)
+		if err != nil {
+			return 0, err
+		}
+		if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+			f.Close()
+			continue
+		}
+		held = append(held, f)
+		l, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(p)))
+		if err != nil {
+			continue
+		}
+		l.Close()
+		return p, nil
+	}
+	return 0, fmt.Errorf("no free port on %s in %d-%d", host, lo, hi)
+}
+
+func kernelPort(host string) (int, error) {
+	l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
