@@ -11,18 +11,24 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
 )
 
 // Stop sends SIGSTOP to p and waits, up to timeout, until every thread of
-// it is stopped.
+// it is stopped. If the wait fails the process is continued, so that it is
+// never left stopped by a pause its caller believes did not happen.
 func Stop(p *os.Process, timeout time.Duration) error {
 	if err := p.Signal(syscall.SIGSTOP); err != nil {
 		return err
 	}
-	return WaitStopped(p.Pid, timeout)
+	if err := WaitStopped(p.Pid, timeout); err != nil {
+		_ = p.Signal(syscall.SIGCONT)
+		return err
+	}
+	return nil
 }
 
 // WaitStopped polls /proc until every thread of pid is in the stopped
@@ -65,10 +71,14 @@ func runningThreads(pid int) (int, error) {
 		if err != nil {
 			return 0, fmt.Errorf("process %d thread %s: %w", pid, task.Name(), err)
 		}
-		switch state {
-		case 'T', 't':
-		case 'Z', 'X':
-			return 0, fmt.Errorf("process %d exited", pid)
+		switch {
+		case state == 'T' || state == 't':
+		case state == 'Z' || state == 'X':
+			// A thread on its way out is gone; the main one means the
+			// process is.
+			if task.Name() == strconv.Itoa(pid) {
+				return 0, fmt.Errorf("process %d exited", pid)
+			}
 		default:
 			running++
 		}

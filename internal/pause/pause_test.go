@@ -1,7 +1,12 @@
 package pause
 
 import (
+	"bufio"
+	"fmt"
+	"os"
 	"os/exec"
+	"runtime"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -28,15 +33,52 @@ func TestState(t *testing.T) {
 	}
 }
 
-// TestStopWaitsForEveryThread stops a real process and checks that, when
-// Stop returns, no thread of it is left running; after SIGCONT it runs
-// again.
+// spinEnv makes the test binary, started again by the test, a helper
+// process: several threads busy on the CPU and one asleep, until killed
+// or a minute has passed.
+const spinEnv = "HALO_PAUSE_TEST_SPIN"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(spinEnv) == "1" {
+		var locked sync.WaitGroup
+		for range 4 {
+			locked.Add(1)
+			go func() {
+				runtime.LockOSThread()
+				locked.Done()
+				for {
+				}
+			}()
+		}
+		locked.Wait()
+		fmt.Println("ready")
+		time.Sleep(time.Minute)
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// TestStopWaitsForEveryThread stops a real process with threads busy on
+// the CPU and checks that, when Stop returns, no thread of it is left
+// running; after SIGCONT it runs again.
 func TestStopWaitsForEveryThread(t *testing.T) {
-	cmd := exec.Command("sleep", "60")
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), spinEnv+"=1")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	if line, err := bufio.NewReader(out).ReadString('\n'); err != nil || line != "ready\n" {
+		t.Fatalf("helper process said %q, %v", line, err)
+	}
+	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", cmd.Process.Pid))
+	if err != nil || len(tasks) < 5 {
+		t.Fatalf("helper process has %d threads (%v), want at least 5", len(tasks), err)
+	}
 	if err := Stop(cmd.Process, 10*time.Second); err != nil {
 		t.Fatal(err)
 	}

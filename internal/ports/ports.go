@@ -38,8 +38,8 @@ var (
 	inited bool
 )
 
-// Free returns a port on host that no other test process holds and that
-// could be bound a moment ago.
+// Free returns a port on host that no other test process holds (nor this
+// one: each is handed out once) and that could be bound a moment ago.
 func Free(host string) (int, error) {
 	mu.Lock()
 	defer mu.Unlock()
@@ -103,37 +103,75 @@ func parseRange(s string) (lo, hi int, err error) {
 // the first port it can lock and bind. Locks of ports it could not bind
 // are kept too: whatever holds them may hold them for a while.
 func freeIn(host string, lo, hi, first int) (int, error) {
-	dir := filepath.Join(os.TempDir(), "halo-test-ports")
-	if err := os.MkdirAll(dir, 0o777); err != nil {
-		return 0, err
-	}
 	n := hi - lo + 1
 	for i := 0; i < n; i++ {
 		p := lo + (first-lo+i)%n
-		f, err := os.OpenFile(filepath.Join(dir, strconv.Itoa(p)), os.O_CREATE|os.O_RDWR, 0o666)
+		ok, err := claim(host, p)
 		if err != nil {
 			return 0, err
 		}
-		if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-			f.Close()
-			continue
+		if ok {
+			return p, nil
 		}
-		held = append(held, f)
-		l, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(p)))
-		if err != nil {
-			continue
-		}
-		l.Close()
-		return p, nil
 	}
 	return 0, fmt.Errorf("no free port on %s in %d-%d", host, lo, hi)
 }
 
+// kernelPort is Free where no range outside the ephemeral one is large
+// enough: the kernel picks, and the port is locked all the same.
 func kernelPort(host string) (int, error) {
-	l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
-	if err != nil {
-		return 0, err
+	for range 100 {
+		l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+		if err != nil {
+			return 0, err
+		}
+		p := l.Addr().(*net.TCPAddr).Port
+		l.Close()
+		ok, err := claim(host, p)
+		if err != nil {
+			return 0, err
+		}
+		if ok {
+			return p, nil
+		}
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	return 0, fmt.Errorf("no free port on %s: every one the kernel offered was locked", host)
+}
+
+// claim locks port p and checks that it can be bound on host. It reports
+// false, with no error, if another test process holds the lock or
+// something listens on the port (whose lock it keeps: whatever holds the
+// port may hold it a while); an error is any other failure to bind, such
+// as a host that is not configured.
+func claim(host string, p int) (bool, error) {
+	dir := filepath.Join(os.TempDir(), "halo-test-ports")
+	if err := os.MkdirAll(dir, 0o777); err != nil {
+		return false, err
+	}
+	// Every user's test processes share the folder.
+	_ = os.Chmod(dir, 0o777|os.ModeSticky)
+	f, err := os.OpenFile(filepath.Join(dir, strconv.Itoa(p)), os.O_CREATE|os.O_RDWR, 0o666)
+	if err != nil {
+		return false, err
+	}
+	_ = f.Chmod(0o666)
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return false, nil
+		}
+		return false, fmt.Errorf("lock port %d: %w", p, err)
+	}
+	l, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(p)))
+	if errors.Is(err, syscall.EADDRINUSE) {
+		held = append(held, f)
+		return false, nil
+	}
+	if err != nil {
+		f.Close()
+		return false, err
+	}
+	l.Close()
+	held = append(held, f)
+	return true, nil
 }
