@@ -41,10 +41,6 @@ func namespaceCheckpoint(b *testing.B, n int) []byte {
 	return buf.Bytes()
 }
 
-func freeLoopbackAddr(b *testing.B) string {
-	return freeAddrs(b, 1)[0]
-}
-
 // BenchmarkRaftSnapshot1M measures, at 1,000,000 inodes, a Raft snapshot
 // (serialise + persist, which also pauses applies while serialising) on a
 // seeded leader, and the install of that snapshot into a new member over
@@ -55,7 +51,7 @@ func BenchmarkRaftSnapshot1M(b *testing.B) {
 	data := namespaceCheckpoint(b, 1_000_000)
 	b.ReportMetric(float64(len(data)), "snapshot-bytes")
 	for i := 0; i < b.N; i++ {
-		addr := freeLoopbackAddr(b)
+		addr := freeAddrs(b, 1)[0]
 		leaderFSM := fsm.New(fsm.DefaultConfig())
 		leader, err := NewRaftReplicator(RaftOptions{
 			Dir: b.TempDir(), LocalAddress: addr, Peers: []string{addr}, FSM: leaderFSM,
@@ -82,7 +78,7 @@ func BenchmarkRaftSnapshot1M(b *testing.B) {
 		}
 		b.ReportMetric(time.Since(start).Seconds(), "snapshot-s")
 
-		joinAddr := freeLoopbackAddr(b)
+		joinAddr := freeAddrs(b, 1)[0]
 		joinFSM := fsm.New(fsm.DefaultConfig())
 		joiner, err := NewRaftReplicator(RaftOptions{
 			Dir: b.TempDir(), LocalAddress: joinAddr, Peers: []string{addr, joinAddr}, FSM: joinFSM,

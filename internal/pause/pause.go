@@ -24,16 +24,16 @@ func Stop(p *os.Process, timeout time.Duration) error {
 	if err := p.Signal(syscall.SIGSTOP); err != nil {
 		return err
 	}
-	if err := WaitStopped(p.Pid, timeout); err != nil {
+	if err := waitStopped(p.Pid, timeout); err != nil {
 		_ = p.Signal(syscall.SIGCONT)
 		return err
 	}
 	return nil
 }
 
-// WaitStopped polls /proc until every thread of pid is in the stopped
+// waitStopped polls /proc until every thread of pid is in the stopped
 // state, and fails if the process exits or timeout passes first.
-func WaitStopped(pid int, timeout time.Duration) error {
+func waitStopped(pid int, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	for {
 		running, err := runningThreads(pid)
@@ -67,7 +67,7 @@ func runningThreads(pid int) (int, error) {
 		if err != nil {
 			return 0, err
 		}
-		state, err := State(string(b))
+		state, err := stateOf(string(b))
 		if err != nil {
 			return 0, fmt.Errorf("process %d thread %s: %w", pid, task.Name(), err)
 		}
@@ -86,10 +86,10 @@ func runningThreads(pid int) (int, error) {
 	return running, nil
 }
 
-// State returns the state letter of a /proc/<pid>/stat line: the field
+// stateOf returns the state letter of a /proc/<pid>/stat line: the field
 // after the command name, which is in parentheses and may itself contain
 // spaces and parentheses.
-func State(stat string) (byte, error) {
+func stateOf(stat string) (byte, error) {
 	i := strings.LastIndexByte(stat, ')')
 	if i < 0 || i+2 >= len(stat) || stat[i+1] != ' ' {
 		return 0, fmt.Errorf("malformed stat line %q", stat)

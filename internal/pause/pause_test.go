@@ -21,14 +21,14 @@ func TestState(t *testing.T) {
 		{"123 (a) b) T 1 2", 'T'},
 		{"7 (x y (z)) t 1", 't'},
 	} {
-		got, err := State(c.line)
+		got, err := stateOf(c.line)
 		if err != nil || got != c.want {
-			t.Errorf("State(%q) = %q, %v; want %q", c.line, got, err, c.want)
+			t.Errorf("stateOf(%q) = %q, %v; want %q", c.line, got, err, c.want)
 		}
 	}
 	for _, bad := range []string{"", "123 halo S", "123 (halo)", "123 (halo)S 1"} {
-		if _, err := State(bad); err == nil {
-			t.Errorf("State(%q) accepted a malformed line", bad)
+		if _, err := stateOf(bad); err == nil {
+			t.Errorf("stateOf(%q) accepted a malformed line", bad)
 		}
 	}
 }
@@ -88,8 +88,8 @@ func TestStopWaitsForEveryThread(t *testing.T) {
 	if err := cmd.Process.Signal(syscall.SIGCONT); err != nil {
 		t.Fatal(err)
 	}
-	if err := WaitStopped(cmd.Process.Pid, 50*time.Millisecond); err == nil {
-		t.Error("WaitStopped returned nil for a process that was continued")
+	if err := waitStopped(cmd.Process.Pid, 50*time.Millisecond); err == nil {
+		t.Error("waitStopped returned nil for a process that was continued")
 	}
 }
 
@@ -98,7 +98,7 @@ func TestStopReportsAnExitedProcess(t *testing.T) {
 	if err := cmd.Run(); err != nil {
 		t.Fatal(err)
 	}
-	if err := WaitStopped(cmd.Process.Pid, time.Second); err == nil {
-		t.Error("WaitStopped returned nil for a process that is gone")
+	if err := waitStopped(cmd.Process.Pid, time.Second); err == nil {
+		t.Error("waitStopped returned nil for a process that is gone")
 	}
 }

@@ -31,24 +31,39 @@ const (
 )
 
 var (
-	mu     sync.Mutex
-	span   [2]int // [first, last] to hand out; first == 0: use the kernel's
-	next   int
-	held   []*os.File // locks kept open for the life of the process
-	inited bool
+	mu   sync.Mutex
+	span [2]int // [first, last] to hand out; first == 0: use the kernel's
+	next int
+	dir  string
+	held []*os.File // locks kept open for the life of the process
+	// setupErr is the outcome of setup, which runs once.
+	setupErr  error
+	setupOnce sync.Once
 )
+
+// setup reads the kernel's ephemeral range and makes the lock folder,
+// which every user's test processes share.
+func setup() error {
+	span = usable("/proc/sys/net/ipv4/ip_local_port_range")
+	if span[0] != 0 {
+		next = span[0] + rand.IntN(span[1]-span[0]+1)
+	}
+	dir = filepath.Join(os.TempDir(), "halo-test-ports")
+	if err := os.MkdirAll(dir, 0o777); err != nil {
+		return err
+	}
+	_ = os.Chmod(dir, 0o777|os.ModeSticky)
+	return nil
+}
 
 // Free returns a port on host that no other test process holds (nor this
 // one: each is handed out once) and that could be bound a moment ago.
 func Free(host string) (int, error) {
 	mu.Lock()
 	defer mu.Unlock()
-	if !inited {
-		inited = true
-		span = usable("/proc/sys/net/ipv4/ip_local_port_range")
-		if span[0] != 0 {
-			next = span[0] + rand.IntN(span[1]-span[0]+1)
-		}
+	setupOnce.Do(func() { setupErr = setup() })
+	if setupErr != nil {
+		return 0, setupErr
 	}
 	if span[0] == 0 {
 		return kernelPort(host)
@@ -144,12 +159,6 @@ func kernelPort(host string) (int, error) {
 // port may hold it a while); an error is any other failure to bind, such
 // as a host that is not configured.
 func claim(host string, p int) (bool, error) {
-	dir := filepath.Join(os.TempDir(), "halo-test-ports")
-	if err := os.MkdirAll(dir, 0o777); err != nil {
-		return false, err
-	}
-	// Every user's test processes share the folder.
-	_ = os.Chmod(dir, 0o777|os.ModeSticky)
 	f, err := os.OpenFile(filepath.Join(dir, strconv.Itoa(p)), os.O_CREATE|os.O_RDWR, 0o666)
 	if err != nil {
 		return false, err
@@ -163,15 +172,14 @@ func claim(host string, p int) (bool, error) {
 		return false, fmt.Errorf("lock port %d: %w", p, err)
 	}
 	l, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(p)))
-	if errors.Is(err, syscall.EADDRINUSE) {
-		held = append(held, f)
-		return false, nil
-	}
-	if err != nil {
+	if err != nil && !errors.Is(err, syscall.EADDRINUSE) {
 		f.Close()
 		return false, err
 	}
-	l.Close()
 	held = append(held, f)
+	if err != nil {
+		return false, nil
+	}
+	l.Close()
 	return true, nil
 }

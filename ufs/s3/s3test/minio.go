@@ -70,9 +70,9 @@ func Start(dir string) (*Server, error) {
 		return nil, fmt.Errorf("%s build: %v\n%s", script, err, buildErr.String())
 	}
 
-	port, err := freePort()
+	port, err := ports.Free("127.0.0.1")
 	if err != nil {
-		return nil, err
+		return nil, errors.Join(errors.New("find a free port"), err)
 	}
 	s := &Server{log: filepath.Join(dir, "minio.log"), exited: make(chan struct{})}
 	logFile, err := os.Create(s.log)
@@ -170,12 +170,4 @@ func (s *Server) logTail() string {
 	}
 	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
 	return strings.Join(lines[max(0, len(lines)-30):], "\n")
-}
-
-func freePort() (int, error) {
-	p, err := ports.Free("127.0.0.1")
-	if err != nil {
-		return 0, errors.Join(errors.New("find a free port"), err)
-	}
-	return p, nil
 }
