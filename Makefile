@@ -7,7 +7,7 @@ DEMO_DIR  ?= $(CURDIR)/.demo
 # 2-core machine is not oversubscribed.
 TEST_FLAGS ?= -count=1 -timeout 20m
 
-.PHONY: build test test-deps unit e2e demo demo-stop bench lint fuzz clean jepsen jepsen-deps
+.PHONY: proto build test test-deps unit e2e demo demo-stop bench lint fuzz clean jepsen jepsen-deps
 
 build:
 	$(GO) build -o $(BIN) ./cmd/halo
@@ -64,6 +64,10 @@ bench: build
 
 fuzz:
 	scripts/fuzz.sh 20s
+
+# Regenerates proto/halopb after a change to proto/*.proto (pinned generators).
+proto:
+	scripts/proto.sh
 
 clean:
 	rm -rf bin $(DEMO_DIR)
