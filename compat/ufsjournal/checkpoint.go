@@ -9,7 +9,6 @@ import (
 	"io"
 	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/halo-fs/halo/ufs"
 )
@@ -127,29 +126,14 @@ func (j *Journal) OpenCheckpoint(ctx context.Context, seq uint64) (CheckpointHea
 	return h, r, nil
 }
 
-// Compacted returns the compacted mark: every batch at or below it may have
-// been deleted, and none may be written there. 0 when nothing was collected.
-func (j *Journal) Compacted(ctx context.Context) (uint64, error) {
-	data, err := ufs.ReadFile(ctx, j.store, compactedName)
-	if errors.Is(err, ufs.ErrNotFound) {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, fmt.Errorf("read %s: %w", ufs.Join(j.store.URI(), compactedName), err)
-	}
-	seq, ok := parseSeqName(strings.TrimSpace(string(data)))
-	if !ok {
-		return 0, fmt.Errorf("%s: %w", ufs.Join(j.store.URI(), compactedName), corrupt("%q is not a sequence number", data))
-	}
-	return seq, nil
-}
-
 // Collect deletes what the newest checkpoints make unnecessary: with
 // checkpoints c0 > c1 > …, the checkpoints older than c1 and the batches up
 // to c1. A reader within one checkpoint period of the end (at c1 or later)
 // so never finds its next batch gone; one further behind gets ErrCompacted
 // and restores c0. The compacted mark is raised before anything is
-// deleted. It returns how many objects were deleted.
+// deleted, and marks below the highest are pruned last. Collectors may
+// run at once on several masters. It returns how many objects were
+// deleted.
 func (j *Journal) Collect(ctx context.Context) (int, error) {
 	cps, err := j.Checkpoints(ctx)
 	if err != nil || len(cps) < 2 {
@@ -161,8 +145,8 @@ func (j *Journal) Collect(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	if horizon > floor {
-		if err := ufs.WriteFile(ctx, j.store, compactedName, []byte(seqName(horizon)+"\n"), ufs.CreateOptions{Overwrite: true}); err != nil {
-			return 0, fmt.Errorf("raise the compacted mark to %d: %w", horizon, err)
+		if err := j.raiseMark(ctx, horizon); err != nil {
+			return 0, err
 		}
 	}
 	deleted := 0
@@ -172,24 +156,21 @@ func (j *Journal) Collect(ctx context.Context) (int, error) {
 		}
 		deleted++
 	}
-	logs, err := j.store.List(ctx, logsDir)
-	if errors.Is(err, ufs.ErrNotFound) {
-		return deleted, nil
-	}
+	batches, err := j.batchSeqs(ctx)
 	if err != nil {
-		return deleted, fmt.Errorf("list journal batches in %s: %w", j.store.URI(), err)
+		return deleted, err
 	}
-	for _, st := range logs {
-		seq, ok := parseSeqName(st.Name)
-		if !ok || st.IsDir || seq > horizon {
-			continue
+	for _, seq := range batches {
+		if seq > horizon {
+			break
 		}
 		if err := j.store.Delete(ctx, batchPath(seq)); err != nil && !errors.Is(err, ufs.ErrNotFound) {
 			return deleted, fmt.Errorf("delete journal batch %s: %w", j.BatchPath(seq), err)
 		}
 		deleted++
 	}
-	return deleted, nil
+	pruned, err := j.pruneMarks(ctx)
+	return deleted + pruned, err
 }
 
 // Stats summarises the folder for operators and tests.
@@ -204,20 +185,12 @@ type Stats struct {
 // Stat lists the folder.
 func (j *Journal) Stat(ctx context.Context) (Stats, error) {
 	var s Stats
-	logs, err := j.store.List(ctx, logsDir)
-	if err != nil && !errors.Is(err, ufs.ErrNotFound) {
+	batches, err := j.batchSeqs(ctx)
+	if err != nil {
 		return s, err
 	}
-	for _, st := range logs {
-		seq, ok := parseSeqName(st.Name)
-		if !ok || st.IsDir {
-			continue
-		}
-		if s.Batches == 0 || seq < s.FirstSeq {
-			s.FirstSeq = seq
-		}
-		s.LastSeq = max(s.LastSeq, seq)
-		s.Batches++
+	if s.Batches = len(batches); s.Batches > 0 {
+		s.FirstSeq, s.LastSeq = batches[0], batches[len(batches)-1]
 	}
 	if s.Checkpoints, err = j.Checkpoints(ctx); err != nil {
 		return s, err

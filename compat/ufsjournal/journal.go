@@ -8,7 +8,9 @@
 //	<folder>/FORMAT                 written by `halo format`; a master refuses a folder without it
 //	<folder>/logs/<seq as 16 hex>   one immutable object per group-commit batch (see Batch)
 //	<folder>/checkpoints/<seq hex>  the namespace after every batch up to seq
-//	<folder>/compacted              the highest seq whose batch may have been deleted
+//	<folder>/compactions/<seq hex>  the compacted mark, the highest seq whose batch may
+//	                                have been deleted, is the highest of these names
+//	                                (see Compacted)
 //
 // Batches are numbered densely from 1. Each is written once with a
 // conditional create (Create without Overwrite), which the store decides
@@ -29,11 +31,16 @@
 // its ZooKeeper session is gone. The same check, made by reading, fences
 // reads (Writer.Probe). Batches that garbage collection deletes free their
 // sequence numbers, so the collector first raises the compacted mark, and
-// a writer whose create lands at or below it treats the batch as void.
+// a writer whose create lands at or below it treats the batch as void (and
+// removes it). A claim is refused outright when the claimer has not read
+// to the end: a batch exists at or after its position, or the mark has
+// passed it (ErrBehind).
 //
 // # Reading rule
 //
-// Readers take batches in sequence order. Each batch carries its writer's
+// Readers take batches in sequence order, and read the mark after each
+// batch: one at or below it is not part of the journal (it may be a void
+// create), and the reader restarts from the newest checkpoint. Each batch carries its writer's
 // epoch; epochs grow from leader to leader. A batch whose epoch is lower
 // than that of an earlier accepted batch comes from a deposed leader. With
 // a conditional-create store it cannot exist (the deposed leader's create
@@ -49,8 +56,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/halo-fs/halo/ufs"
 	"github.com/hashicorp/go-hclog"
@@ -68,13 +77,17 @@ var (
 	// ErrFenced means another master has written where this writer would
 	// have: it no longer leads, and must stop serving.
 	ErrFenced = errors.New("ufsjournal: another master has written to the journal after this writer's last batch; this writer is fenced")
+	// ErrBehind refuses a claim from a master that has not read to the
+	// end of the journal: it must read on (or, when it also wraps
+	// ErrCompacted, restore the newest checkpoint) and claim again. It
+	// wraps ErrFenced.
+	ErrBehind = fmt.Errorf("ufsjournal: the journal has moved past this master's position; it must catch up before it claims: %w", ErrFenced)
 )
 
 const (
 	formatName    = "FORMAT"
 	logsDir       = "logs"
 	checkpointDir = "checkpoints"
-	compactedName = "compacted"
 	formatVersion = 1
 	formatHeading = "halo shared UFS journal"
 )
@@ -84,6 +97,8 @@ type Journal struct {
 	store     ufs.Store
 	clusterID string
 	log       hclog.Logger
+	// verifiedMark is the highest compacted mark this process has read.
+	verifiedMark atomic.Uint64
 }
 
 func checkCapabilities(store ufs.Store) error {
@@ -103,12 +118,12 @@ func Format(ctx context.Context, store ufs.Store, clusterID string) error {
 	if clusterID == "" || strings.ContainsAny(clusterID, "\n\r") {
 		return fmt.Errorf("ufsjournal: format: bad cluster id %q", clusterID)
 	}
-	for _, p := range []string{formatName, compactedName} {
+	for _, p := range []string{formatName, legacyMarkName} {
 		if err := store.Delete(ctx, p); err != nil && !errors.Is(err, ufs.ErrNotFound) {
 			return fmt.Errorf("format journal %s: %w", store.URI(), err)
 		}
 	}
-	for _, dir := range []string{logsDir, checkpointDir} {
+	for _, dir := range []string{logsDir, checkpointDir, marksDir} {
 		if err := store.DeleteAll(ctx, dir); err != nil {
 			return fmt.Errorf("format journal %s: %w", store.URI(), err)
 		}
@@ -139,7 +154,11 @@ func Open(ctx context.Context, store ufs.Store, log hclog.Logger) (*Journal, err
 	if err != nil {
 		return nil, fmt.Errorf("open journal %s: %s: %w", store.URI(), formatName, err)
 	}
-	return &Journal{store: store, clusterID: clusterID, log: log}, nil
+	j := &Journal{store: store, clusterID: clusterID, log: log}
+	if err := j.carryLegacyMark(ctx); err != nil {
+		return nil, fmt.Errorf("open journal %s: %w", store.URI(), err)
+	}
+	return j, nil
 }
 
 func parseFormat(data []byte) (clusterID string, err error) {
@@ -189,6 +208,25 @@ func parseSeqName(name string) (uint64, bool) {
 }
 
 func batchPath(seq uint64) string { return logsDir + "/" + seqName(seq) }
+
+// batchSeqs lists the batches' sequence numbers in ascending order.
+func (j *Journal) batchSeqs(ctx context.Context) ([]uint64, error) {
+	list, err := j.store.List(ctx, logsDir)
+	if errors.Is(err, ufs.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list journal batches in %s: %w", j.store.URI(), err)
+	}
+	var out []uint64
+	for _, st := range list {
+		if seq, ok := parseSeqName(st.Name); ok && !st.IsDir {
+			out = append(out, seq)
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}
 
 // BatchPath is where batch seq lives, for messages and tools.
 func (j *Journal) BatchPath(seq uint64) string { return ufs.Join(j.store.URI(), batchPath(seq)) }
@@ -250,13 +288,42 @@ func (j *Journal) createBatch(ctx context.Context, b Batch) error {
 		return fmt.Errorf("write journal batch %s: %w", j.BatchPath(b.Seq), err)
 	}
 	// A deleted batch frees its sequence number: a create that succeeded
-	// at or below the compacted mark reused one, and is void.
+	// at or below the compacted mark reused one, and is void. Readers
+	// skip it by the mark; removing it keeps them from finding it at all.
 	floor, err := j.Compacted(ctx)
 	if err != nil {
 		return fmt.Errorf("read the compacted mark after writing batch %d: %w", b.Seq, err)
 	}
 	if b.Seq <= floor {
+		if err := j.store.Delete(ctx, batchPath(b.Seq)); err != nil && !errors.Is(err, ufs.ErrNotFound) {
+			j.log.Warn("could not remove a void batch; the next collection will", "batch", j.BatchPath(b.Seq), "error", err)
+		}
 		return fmt.Errorf("batch %d is at or below the compacted mark %d: %w", b.Seq, floor, ErrFenced)
+	}
+	return nil
+}
+
+// checkAtEnd refuses a claim at next unless the claimer has read to the
+// end of the journal: no batch at or after next, and next above the
+// compacted mark. Without it a master that fell behind (tailing slowly,
+// or paused) could write its marker on a collected name or after a hole,
+// and serve a namespace missing the batches in between.
+func (j *Journal) checkAtEnd(ctx context.Context, next uint64) error {
+	batches, err := j.batchSeqs(ctx)
+	if err != nil {
+		return err
+	}
+	// The mark is read after the listing: a batch deleted before the
+	// listing was compacted before it.
+	floor, err := j.Compacted(ctx)
+	if err != nil {
+		return err
+	}
+	if next <= floor {
+		return fmt.Errorf("this master is at batch %d, but batches through %d were collected (%w): %w", next, floor, ErrCompacted, ErrBehind)
+	}
+	if len(batches) > 0 && batches[len(batches)-1] >= next {
+		return fmt.Errorf("batch %d exists and this master is at batch %d: %w", batches[len(batches)-1], next, ErrBehind)
 	}
 	return nil
 }
@@ -269,15 +336,14 @@ func (j *Journal) createBatch(ctx context.Context, b Batch) error {
 func (j *Journal) Next(ctx context.Context, cur *Cursor) (Batch, error) {
 	for {
 		b, err := j.ReadBatch(ctx, cur.NextSeq)
-		if errors.Is(err, ErrNoBatch) {
-			floor, ferr := j.Compacted(ctx)
-			if ferr != nil {
-				return Batch{}, ferr
-			}
-			if cur.NextSeq <= floor {
-				return Batch{}, fmt.Errorf("batch %d (compacted through %d): %w", cur.NextSeq, floor, ErrCompacted)
-			}
+		if err != nil && !errors.Is(err, ErrNoBatch) {
 			return Batch{}, err
+		}
+		// The mark only grows and is raised before a batch is deleted, so
+		// one read after the batch tells whether the batch (or its absence)
+		// is from after a collection that freed its name.
+		if cerr := j.checkNotCompacted(ctx, cur.NextSeq); cerr != nil {
+			return Batch{}, cerr
 		}
 		if err != nil {
 			return Batch{}, err

@@ -25,7 +25,7 @@ func newStallingStore(s ufs.Store) *stallingStore {
 }
 
 func (s *stallingStore) Create(ctx context.Context, path string, opts ufs.CreateOptions) (ufs.Writer, error) {
-	if strings.HasPrefix(path, compactedName) {
+	if strings.HasPrefix(path, marksDir) {
 		s.once.Do(func() {
 			close(s.reached)
 			<-s.released
@@ -98,6 +98,10 @@ func TestConcurrentCollectorsNeverLowerTheMark(t *testing.T) {
 	behind := Cursor{NextSeq: 6, NextIndex: 6, Epoch: 1}
 	if _, err := j.Next(ctx, &behind); !errors.Is(err, ErrCompacted) {
 		t.Fatalf("a reader at deleted batch 6: %v; want ErrCompacted", err)
+	}
+	// The slow collector's mark was pruned, the highest kept.
+	if marks, err := j.listMarks(ctx); len(marks) != 1 || marks[0] != 7 || err != nil {
+		t.Fatalf("mark objects %v, %v; want only 7", marks, err)
 	}
 }
 
@@ -192,7 +196,7 @@ func TestVoidCreateIsRemoved(t *testing.T) {
 func TestCorruptMarkIsAnError(t *testing.T) {
 	ctx := context.Background()
 	_, j := raceCollectors(t)
-	if err := ufs.WriteFile(ctx, j.store, compactedName+"/README", []byte("notes\n"), ufs.CreateOptions{}); err != nil {
+	if err := ufs.WriteFile(ctx, j.store, marksDir+"/README", []byte("notes\n"), ufs.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if mark, err := j.Compacted(ctx); mark != 7 || err != nil {
@@ -204,5 +208,25 @@ func TestCorruptMarkIsAnError(t *testing.T) {
 	_, err := j.Compacted(ctx)
 	if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), markPath(12)) {
 		t.Fatalf("a foreign mark object: %v; want ErrCorrupt naming %s", err, markPath(12))
+	}
+}
+
+// TestLegacyMarkIsCarriedOver: a journal written by an earlier version
+// keeps its mark in one overwritten object; opening it keeps what that
+// mark says collected as collected.
+func TestLegacyMarkIsCarriedOver(t *testing.T) {
+	ctx := context.Background()
+	j, more := newJournal(t)
+	if err := ufs.WriteFile(ctx, j.store, legacyMarkName, []byte(seqName(41)+"\n"), ufs.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if mark, err := more().Compacted(ctx); mark != 41 || err != nil {
+		t.Fatalf("mark %d, %v after opening a journal whose legacy mark is 41", mark, err)
+	}
+	if err := ufs.WriteFile(ctx, j.store, legacyMarkName, []byte("forty-two\n"), ufs.CreateOptions{Overwrite: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(ctx, j.store, nil); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("open with a damaged legacy mark: %v; want ErrCorrupt", err)
 	}
 }

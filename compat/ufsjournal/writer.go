@@ -24,8 +24,10 @@ type Writer struct {
 
 // Claim opens an epoch: it writes an epoch marker at cur.NextSeq, where cur
 // is the position after replaying every batch there is. It fails with
-// ErrFenced if another master wrote there first; the caller then reads on
-// and claims again. The epoch written is epoch, raised above cur.Epoch if
+// ErrBehind if the journal has moved past cur (a batch at or after it, or
+// the compacted mark at or above it), and with ErrFenced if another master
+// wrote there first; in both cases the caller reads on (restoring the
+// newest checkpoint on ErrCompacted) and claims again. The epoch written is epoch, raised above cur.Epoch if
 // it is not already above it (ZooKeeper's zxids restart if its data is
 // wiped; the journal's epochs must still grow). writer is the master's RPC
 // address.
@@ -34,6 +36,9 @@ func (j *Journal) Claim(ctx context.Context, cur Cursor, epoch uint64, writer st
 		j.log.Warn("the election epoch is not above the journal's; using the next epoch up",
 			"election_epoch", epoch, "journal_epoch", cur.Epoch)
 		epoch = cur.Epoch + 1
+	}
+	if err := j.checkAtEnd(ctx, cur.NextSeq); err != nil {
+		return nil, err
 	}
 	marker := Batch{Seq: cur.NextSeq, Epoch: epoch, Kind: KindEpochMarker, FirstIndex: cur.NextIndex, Writer: writer}
 	if err := j.createBatch(ctx, marker); err != nil {
