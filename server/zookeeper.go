@@ -358,8 +358,10 @@ func (r *ZooKeeperReplicator) leadWhile(ctx context.Context, lead *election.Lead
 }
 
 // promote replays the journal to its end and claims the next sequence
-// number with an epoch marker; when another master writes first it reads
-// on and tries again, for as long as the leadership holds.
+// number with an epoch marker; when another master writes first, or the
+// journal has moved past this master (batches it has not read, or
+// collected under it), it reads on (restoring the newest checkpoint if
+// need be) and tries again, for as long as the leadership holds.
 func (r *ZooKeeperReplicator) promote(ctx context.Context, lead *election.Leadership) (*ufsjournal.Writer, error) {
 	delay := 100 * time.Millisecond
 	for {
@@ -370,7 +372,8 @@ func (r *ZooKeeperReplicator) promote(ctx context.Context, lead *election.Leader
 			return nil, ctx.Err()
 		default:
 		}
-		if _, err := r.tail(ctx); err != nil {
+		progress, err := r.tail(ctx)
+		if err != nil {
 			r.fail(fmt.Errorf("cannot apply the shared journal, stopping rather than diverge: %w", err))
 			return nil, err
 		}
@@ -379,11 +382,19 @@ func (r *ZooKeeperReplicator) promote(ctx context.Context, lead *election.Leader
 			r.cursor = w.Cursor()
 			return w, nil
 		}
-		if errors.Is(err, ufsjournal.ErrFenced) {
+		switch {
+		case errors.Is(err, ufsjournal.ErrBehind) && !progress:
+			// Reading on found nothing new: wait rather than spin.
+			r.log.Warn("the journal is ahead of what this master can read; not serving until it catches up", "error", err, "retry_in", delay)
+		case errors.Is(err, ufsjournal.ErrBehind):
+			r.log.Info("the journal has moved past this master; catching up before it serves", "error", err)
+			continue
+		case errors.Is(err, ufsjournal.ErrFenced):
 			r.log.Info("another master wrote to the journal while this one took over; reading on", "batch", r.cursor.NextSeq)
 			continue
+		default:
+			r.log.Warn("could not write the epoch marker; will retry", "error", err, "retry_in", delay)
 		}
-		r.log.Warn("could not write the epoch marker; will retry", "error", err, "retry_in", delay)
 		select {
 		case <-time.After(delay):
 		case <-lead.Lost():

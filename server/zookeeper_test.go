@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -28,11 +31,17 @@ type zkMaster struct {
 
 func startZKReplicator(t *testing.T, servers []string, folder, addr string) *zkMaster {
 	t.Helper()
-	ctx := context.Background()
 	store, err := local.New(folder)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return startZKReplicatorOn(t, servers, store, addr)
+}
+
+// startZKReplicatorOn starts a replicator whose journal is store.
+func startZKReplicatorOn(t *testing.T, servers []string, store ufs.Store, addr string) *zkMaster {
+	t.Helper()
+	ctx := context.Background()
 	log := hclog.New(&hclog.LoggerOptions{Name: addr, Level: hclog.Warn})
 	j, err := ufsjournal.Open(ctx, store, log)
 	if err != nil {
@@ -222,4 +231,228 @@ func mustOpen(t *testing.T, folder string) *ufsjournal.Journal {
 	}
 	t.Cleanup(func() { j.Close() })
 	return j
+}
+
+// gatedStore holds every read of a journal batch while its gate is shut:
+// a standby that stalls (a long pause, a slow link to the store) with
+// its next batch still ahead of it.
+type gatedStore struct {
+	ufs.Store
+	mu   sync.Mutex
+	open chan struct{} // closed while the gate is open
+}
+
+func newGatedStore(s ufs.Store) *gatedStore {
+	g := &gatedStore{Store: s, open: make(chan struct{})}
+	close(g.open)
+	return g
+}
+
+func (g *gatedStore) shut() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.open = make(chan struct{})
+}
+
+func (g *gatedStore) reopen() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	close(g.open)
+}
+
+func (g *gatedStore) wait(ctx context.Context, path string) error {
+	if !strings.HasPrefix(path, "logs/") {
+		return nil
+	}
+	g.mu.Lock()
+	open := g.open
+	g.mu.Unlock()
+	select {
+	case <-open:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (g *gatedStore) Open(ctx context.Context, path string) (io.ReadCloser, error) {
+	if err := g.wait(ctx, path); err != nil {
+		return nil, err
+	}
+	return g.Store.Open(ctx, path)
+}
+
+func (g *gatedStore) OpenRange(ctx context.Context, path string, offset, length int64) (io.ReadCloser, error) {
+	if err := g.wait(ctx, path); err != nil {
+		return nil, err
+	}
+	return g.Store.OpenRange(ctx, path, offset, length)
+}
+
+// stallingMarkStore stalls the first write of the compacted mark until
+// released: a collector paused after it read the mark and the checkpoints.
+type stallingMarkStore struct {
+	ufs.Store
+	once              sync.Once
+	reached, released chan struct{}
+}
+
+func (s *stallingMarkStore) Create(ctx context.Context, path string, opts ufs.CreateOptions) (ufs.Writer, error) {
+	// "compact…": the mark's objects, whatever the journal's layout names them.
+	if strings.HasPrefix(path, "compact") {
+		s.once.Do(func() {
+			close(s.reached)
+			<-s.released
+		})
+	}
+	return s.Store.Create(ctx, path, opts)
+}
+
+// journalLeader writes the shared journal as a leader would, keeping the
+// namespace its batches make, so that it can write true checkpoints.
+type journalLeader struct {
+	t   *testing.T
+	j   *ufsjournal.Journal
+	w   *ufsjournal.Writer
+	fsm *fsm.FSM
+	n   int
+}
+
+func (l *journalLeader) appendTo(seq uint64) {
+	l.t.Helper()
+	for l.w.LastSeq() < seq {
+		l.n++
+		e := mkdir(fmt.Sprintf("/d/%03d", l.n))
+		data, err := fsm.EncodeEntry(e)
+		if err != nil {
+			l.t.Fatal(err)
+		}
+		first, err := l.w.Append(context.Background(), [][]byte{data})
+		if err != nil {
+			l.t.Fatal(err)
+		}
+		l.fsm.Apply(first, e)
+	}
+}
+
+func (l *journalLeader) checkpoint() {
+	l.t.Helper()
+	h := ufsjournal.CheckpointHeader{Seq: l.w.LastSeq(), Epoch: l.w.Epoch()}
+	if _, err := l.j.WriteCheckpoint(context.Background(), h, func(w io.Writer) error {
+		_, err := l.fsm.WriteCheckpoint(w)
+		return err
+	}); err != nil {
+		l.t.Fatal(err)
+	}
+}
+
+// stalledStandby is a standby whose journal reads are held at batch 5
+// while the journal moves on to batch 10 and two masters collect it at
+// once, one of them paused between reading the compacted mark and raising
+// it: the other collects through batch 6 first, so the standby's next
+// batch is gone. Before the mark was made monotonic, the paused
+// collector's older mark (4) then overwrote the newer one (6).
+type stalledStandby struct {
+	standby *zkMaster
+	gate    *gatedStore
+	leader  *journalLeader
+	// resign ends the test's leadership, so that the standby is elected.
+	resign func()
+}
+
+func stallStandbyAcrossRacingCollectors(t *testing.T) stalledStandby {
+	zk := testcluster.StartZooKeeper(t, 1)
+	ctx := context.Background()
+	folder := t.TempDir()
+	if err := ufsjournal.Format(ctx, mustLocal(t, folder), "test"); err != nil {
+		t.Fatal(err)
+	}
+	// The test leads, so that the replicator under test stays a standby.
+	el, err := election.New(election.Config{Servers: zk.Servers(), SessionTimeout: 5 * time.Second, ID: "127.0.0.9:1", Logger: hclog.NewNullLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(el.Close)
+	lead, err := el.Campaign(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j := mustOpen(t, folder)
+	w, err := j.Claim(ctx, ufsjournal.Start(), 1, "127.0.0.9:1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	leader := &journalLeader{t: t, j: j, w: w, fsm: fsm.New(fsm.DefaultConfig())}
+	leader.appendTo(4)
+
+	gate := newGatedStore(mustLocal(t, folder))
+	standby := startZKReplicatorOn(t, zk.Servers(), gate, "127.0.0.2:1")
+	pollUntil(t, "the standby reads batch 4", func() bool { return standby.fsm.AppliedIndex() == leader.fsm.AppliedIndex() })
+	gate.shut()
+
+	leader.checkpoint() // 4
+	leader.appendTo(6)
+	leader.checkpoint() // 6
+	slowStore := &stallingMarkStore{Store: mustLocal(t, folder), reached: make(chan struct{}), released: make(chan struct{})}
+	slow, err := ufsjournal.Open(ctx, slowStore, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { slow.Close() })
+	slowDone := make(chan error, 1)
+	go func() {
+		_, err := slow.Collect(ctx) // checkpoints 4 and 6: through 4
+		slowDone <- err
+	}()
+	<-slowStore.reached
+	leader.appendTo(8)
+	leader.checkpoint()                                         // 8
+	if _, err := mustOpen(t, folder).Collect(ctx); err != nil { // through 6
+		t.Fatal(err)
+	}
+	close(slowStore.released)
+	if err := <-slowDone; err != nil {
+		t.Fatal(err)
+	}
+	leader.appendTo(10)
+	return stalledStandby{standby: standby, gate: gate, leader: leader, resign: lead.Resign}
+}
+
+// TestZooKeeperStandbyReloadsWhenItsNextBatchIsCompacted: the stalled
+// standby must learn that its next batch was compacted and restore the
+// newest checkpoint, not wait for batch 5 forever.
+func TestZooKeeperStandbyReloadsWhenItsNextBatchIsCompacted(t *testing.T) {
+	s := stallStandbyAcrossRacingCollectors(t)
+	s.gate.reopen()
+	pollUntil(t, "the stalled standby catches up", func() bool { return s.standby.fsm.AppliedIndex() == s.leader.fsm.AppliedIndex() })
+	if got, want := s.standby.fsm.InodeCount(), s.leader.fsm.InodeCount(); got != want {
+		t.Fatalf("the standby holds %d inodes after catching up, the leader %d", got, want)
+	}
+}
+
+// TestZooKeeperStandbyBehindTheJournalCatchesUpBeforeItLeads: the stalled
+// standby is elected. Its claim of batch 5, a collected name, must be
+// refused; it must restore the newest checkpoint and claim after batch 10,
+// serving every batch — not claim batch 5 and serve a namespace missing
+// batches 5 to 10.
+func TestZooKeeperStandbyBehindTheJournalCatchesUpBeforeItLeads(t *testing.T) {
+	s := stallStandbyAcrossRacingCollectors(t)
+	s.resign()
+	s.gate.reopen()
+	leaderOf(t, s.standby)
+	if got, want := s.standby.fsm.InodeCount(), s.leader.fsm.InodeCount(); got != want {
+		t.Fatalf("the new leader serves %d inodes; the journal holds %d", got, want)
+	}
+	if err := s.standby.rep.VerifyRead(context.Background()); err != nil {
+		t.Fatalf("the new leader cannot serve reads: %v", err)
+	}
+}
+
+func mustLocal(t *testing.T, folder string) ufs.Store {
+	t.Helper()
+	s, err := local.New(folder)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
