@@ -3,11 +3,13 @@ package jepsen
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/halo-fs/halo/compat/ufsjournal"
 	"github.com/halo-fs/halo/internal/testcluster"
@@ -16,6 +18,7 @@ import (
 	"github.com/halo-fs/halo/jepsen/nemesis"
 	"github.com/halo-fs/halo/jepsen/traffic"
 	"github.com/halo-fs/halo/ufs/local"
+	"golang.org/x/sys/unix"
 )
 
 // slowStandbyFailover names the faults of
@@ -36,9 +39,10 @@ func (slowStandbyFailover) Inject(context.Context, cluster.Deployment) (*nemesis
 // "compacted" for "not written yet" and waited forever, and once elected
 // claimed a deleted batch name and served a namespace missing batches
 // (acknowledged writes lost). Here, with a checkpoint every 20 entries,
-// one standby is stopped and continued over and over while both collect,
-// then stopped until the journal is collected past it; the other standby
-// is stopped and the leader killed, so that the slow one is elected. It
+// one standby is stopped (SIGSTOP) just as it writes the mark, after it
+// read it: the moment a GC pause or a slow store call would stall it. The
+// other standby collects on, past where the stopped one stands; then it is
+// stopped too and the leader killed, so that the slow one is elected. It
 // must catch up from the newest checkpoint before it serves; the history
 // must stay linearizable with nothing lost, and every master converge.
 func TestRegressionFailoverToStandbyBehindCompaction(t *testing.T) {
@@ -60,7 +64,7 @@ func TestRegressionFailoverToStandbyBehindCompaction(t *testing.T) {
 		t.Fatalf("%s: %v", sc.Name, err)
 	}
 	logf := func(format string, args ...any) { t.Logf("%s: "+format, append([]any{sc.Name}, args...)...) }
-	f := &slowStandbyDriver{t: t, d: d, clock: clock, logf: logf, journal: openJournal(t, d)}
+	f := &slowStandbyDriver{t: t, d: d, clock: clock, logf: logf, journal: openJournal(t, journalDir(d)), journalDir: journalDir(d)}
 	r, slow := f.drive(sc, runner)
 	out := judge(t, sc, d, runner, clock, r, logf)
 	if !out.Summary.Passed() {
@@ -73,16 +77,19 @@ func TestRegressionFailoverToStandbyBehindCompaction(t *testing.T) {
 
 // slowStandbyDriver injects the test's faults, logging each window.
 type slowStandbyDriver struct {
-	t       *testing.T
-	d       cluster.Deployment
-	clock   traffic.Clock
-	logf    nemesis.Logger
-	journal *ufsjournal.Journal
-	windows []nemesis.Window
+	t          *testing.T
+	d          cluster.Deployment
+	clock      traffic.Clock
+	logf       nemesis.Logger
+	journal    *ufsjournal.Journal
+	journalDir string
+	windows    []nemesis.Window
 }
 
-func openJournal(t *testing.T, d cluster.Deployment) *ufsjournal.Journal {
-	store, err := local.New(filepath.Join(d.Folders()["shared"], "journal"))
+func journalDir(d cluster.Deployment) string { return filepath.Join(d.Folders()["shared"], "journal") }
+
+func openJournal(t *testing.T, dir string) *ufsjournal.Journal {
+	store, err := local.New(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,10 +103,10 @@ func openJournal(t *testing.T, d cluster.Deployment) *ufsjournal.Journal {
 
 // window runs inject, and returns a heal that closes its window.
 func (f *slowStandbyDriver) window(fault string, target *cluster.Master, inject func() error) (heal func(func() error)) {
-	w := nemesis.Window{Fault: fault, Targets: []string{target.Name()}, Start: f.clock.Now()}
 	if err := inject(); err != nil {
 		f.t.Fatalf("%s on %s: %v", fault, target.Name(), err)
 	}
+	w := nemesis.Window{Fault: fault, Targets: []string{target.Name()}, Start: f.clock.Now()}
 	f.logf("nemesis: %s on %s at %.3fs", fault, target.Name(), float64(w.Start)/1e9)
 	return func(undo func() error) {
 		if err := undo(); err != nil {
@@ -163,15 +170,7 @@ func (f *slowStandbyDriver) drive(sc Scenario, runner *traffic.Runner) (driven, 
 	standbys := cluster.Others(f.d, leader)
 	slow, other := standbys[0], standbys[1]
 
-	// Stops that land while the slow standby collects leave it a stale
-	// collector, as a GC pause or a slow store call would.
-	for i := 0; i < 25; i++ {
-		heal := f.window("pause-standby-briefly", slow, slow.Pause)
-		time.Sleep(200 * time.Millisecond)
-		heal(slow.Resume)
-		time.Sleep(100 * time.Millisecond)
-	}
-	healSlow := f.window("pause-standby", slow, slow.Pause)
+	healSlow := f.window("stop-standby-writing-the-mark", slow, func() error { return stopWhileWritingMark(f.t, f.journalDir, slow) })
 	// The slow standby reads batch last+1 next at the latest.
 	f.waitCollectedPast(f.stat().LastSeq + 1)
 	healOther := f.window("pause-standby", other, other.Pause)
@@ -200,4 +199,78 @@ func readLog(t *testing.T, path string) string {
 		t.Fatalf("read %s: %v", path, err)
 	}
 	return string(b)
+}
+
+// stopWhileWritingMark stops m (SIGSTOP) the first time it starts writing
+// a compacted mark: when it opens the temporary file the local store
+// writes the mark into, which it does after reading the mark.
+func stopWhileWritingMark(t *testing.T, dir string, m *cluster.Master) error {
+	path, err := signalOnMarkWrite(dir, m.Pid(), unix.SIGSTOP)
+	if err != nil {
+		return fmt.Errorf("%s: %w", m.Name(), err)
+	}
+	t.Logf("%s stopped as it opened %s", m.Name(), path)
+	// Marks the master paused, once all its threads are.
+	return m.Pause()
+}
+
+// signalOnMarkWrite sends sig to pid as it opens a temporary file for a
+// compacted mark in the journal folder dir (whatever the journal's layout
+// names the mark), before its open returns, so that a stop takes effect on
+// the way out of that system call. A fanotify permission watch on dir and
+// the mark's folder holds each open there until it is answered; every
+// other open is let through at once, and the watch ends (releasing any
+// open still held) when this returns.
+func signalOnMarkWrite(dir string, pid int, sig unix.Signal) (string, error) {
+	watched := []string{dir, filepath.Join(dir, "compactions")}
+	if err := os.MkdirAll(watched[1], 0o755); err != nil {
+		return "", err
+	}
+	fan, err := unix.FanotifyInit(unix.FAN_CLASS_CONTENT|unix.FAN_CLOEXEC, unix.O_RDONLY|unix.O_LARGEFILE)
+	if err != nil {
+		return "", fmt.Errorf("fanotify: %w", err)
+	}
+	defer unix.Close(fan)
+	for _, w := range watched {
+		if err := unix.FanotifyMark(fan, unix.FAN_MARK_ADD, unix.FAN_OPEN_PERM|unix.FAN_EVENT_ON_CHILD, unix.AT_FDCWD, w); err != nil {
+			return "", fmt.Errorf("fanotify watch on %s: %w", w, err)
+		}
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	buf := make([]byte, 4096)
+	for time.Now().Before(deadline) {
+		ready, err := unix.Poll([]unix.PollFd{{Fd: int32(fan), Events: unix.POLLIN}}, 100)
+		if err != nil && !errors.Is(err, unix.EINTR) {
+			return "", err
+		}
+		if ready <= 0 {
+			continue
+		}
+		n, err := unix.Read(fan, buf)
+		if err != nil {
+			return "", err
+		}
+		signalled := ""
+		for off := 0; off+int(unsafe.Sizeof(unix.FanotifyEventMetadata{})) <= n; {
+			ev := (*unix.FanotifyEventMetadata)(unsafe.Pointer(&buf[off]))
+			off += int(ev.Event_len)
+			path, _ := os.Readlink(fmt.Sprintf("/proc/self/fd/%d", ev.Fd))
+			isMark := strings.Contains(path, ".halo-tmp-") && strings.Contains(strings.TrimPrefix(path, dir), "compact")
+			if signalled == "" && int(ev.Pid) == pid && isMark {
+				if err := unix.Kill(pid, sig); err != nil {
+					return "", err
+				}
+				signalled = path
+			}
+			allow := unix.FanotifyResponse{Fd: ev.Fd, Response: unix.FAN_ALLOW}
+			if _, err := unix.Write(fan, (*[unsafe.Sizeof(allow)]byte)(unsafe.Pointer(&allow))[:]); err != nil {
+				return "", err
+			}
+			unix.Close(int(ev.Fd))
+		}
+		if signalled != "" {
+			return signalled, nil
+		}
+	}
+	return "", errors.New("no compacted mark written within 30s")
 }
