@@ -30,12 +30,19 @@ func newStore(t testing.TB, dir string) ufs.Store {
 func newJournal(t testing.TB) (j *Journal, more func() *Journal) {
 	t.Helper()
 	dir := t.TempDir()
+	return newJournalOn(t, func() ufs.Store { return newStore(t, dir) })
+}
+
+// newJournalOn formats the store open returns and opens it; each call of
+// more opens it again.
+func newJournalOn(t testing.TB, open func() ufs.Store) (j *Journal, more func() *Journal) {
+	t.Helper()
 	ctx := context.Background()
-	if err := Format(ctx, newStore(t, dir), "cluster-1"); err != nil {
+	if err := Format(ctx, open(), "cluster-1"); err != nil {
 		t.Fatal(err)
 	}
 	more = func() *Journal {
-		j, err := Open(ctx, newStore(t, dir), hclog.NewNullLogger())
+		j, err := Open(ctx, open(), hclog.NewNullLogger())
 		if err != nil {
 			t.Fatal(err)
 		}

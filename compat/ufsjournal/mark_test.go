@@ -8,6 +8,10 @@ import (
 	"testing"
 
 	"github.com/halo-fs/halo/ufs"
+	"github.com/halo-fs/halo/ufs/hdfs"
+	"github.com/halo-fs/halo/ufs/hdfs/hdfstest"
+	"github.com/halo-fs/halo/ufs/s3"
+	"github.com/halo-fs/halo/ufs/s3/s3test"
 )
 
 // stallingStore stalls the first write of the compacted mark it sees until
@@ -44,15 +48,21 @@ func appendBatches(t *testing.T, w *Writer, n int) {
 	}
 }
 
-// raceCollectors builds the race of two masters collecting at once: a slow
+func raceCollectors(t *testing.T) (*Writer, *Journal) {
+	t.Helper()
+	dir := t.TempDir()
+	return raceCollectorsOn(t, func() ufs.Store { return newStore(t, dir) })
+}
+
+// raceCollectorsOn builds the race of two masters collecting at once: a slow
 // collector reads checkpoints {3, 5, 7} and the mark, and stalls before it
 // raises the mark to 5; a fast one then sees checkpoint 9 too, raises the
 // mark to 7 and deletes batches 1-7; then the slow one goes on. It returns
 // the leader's writer (at batch 9) and the journal of a third master.
-func raceCollectors(t *testing.T) (*Writer, *Journal) {
+func raceCollectorsOn(t *testing.T, open func() ufs.Store) (*Writer, *Journal) {
 	t.Helper()
 	ctx := context.Background()
-	j, more := newJournal(t)
+	j, more := newJournalOn(t, open)
 	w, err := j.Claim(ctx, Start(), 1, "leader")
 	if err != nil {
 		t.Fatal(err)
@@ -86,7 +96,48 @@ func raceCollectors(t *testing.T) (*Writer, *Journal) {
 // whose next batch was deleted learns that it was compacted rather than
 // waiting for it forever.
 func TestConcurrentCollectorsNeverLowerTheMark(t *testing.T) {
-	_, j := raceCollectors(t)
+	checkCollectorRace(t, raceCollectors)
+}
+
+// TestConcurrentCollectorsOnObjectStores runs the same race on MinIO and
+// HDFS, whose conditional creates the mark relies on.
+func TestConcurrentCollectorsOnObjectStores(t *testing.T) {
+	t.Run("s3", func(t *testing.T) {
+		minio := s3test.StartT(t)
+		if err := minio.MakeBucket(t.Context(), "journal"); err != nil {
+			t.Fatal(err)
+		}
+		checkCollectorRace(t, func(t *testing.T) (*Writer, *Journal) {
+			return raceCollectorsOn(t, func() ufs.Store { return openStore(t, "s3://journal/j", minio.Options()) })
+		})
+	})
+	t.Run("hdfs", func(t *testing.T) {
+		hdfs := hdfstest.StartT(t)
+		checkCollectorRace(t, func(t *testing.T) (*Writer, *Journal) {
+			return raceCollectorsOn(t, func() ufs.Store { return openStore(t, hdfs.URI+"/journal", nil) })
+		})
+	})
+}
+
+func openStore(t *testing.T, uri string, options map[string]string) ufs.Store {
+	t.Helper()
+	root, err := ufs.ParseURI(uri)
+	if err != nil {
+		t.Fatal(err)
+	}
+	open := s3.Open
+	if root.Scheme == "hdfs" {
+		open = hdfs.Open
+	}
+	s, err := open(context.Background(), root, options)
+	if err != nil {
+		t.Fatalf("open %s: %v", uri, err)
+	}
+	return s
+}
+
+func checkCollectorRace(t *testing.T, race func(*testing.T) (*Writer, *Journal)) {
+	w, j := race(t)
 	ctx := context.Background()
 	mark, err := j.Compacted(ctx)
 	if err != nil {
@@ -102,6 +153,12 @@ func TestConcurrentCollectorsNeverLowerTheMark(t *testing.T) {
 	// The slow collector's mark was pruned, the highest kept.
 	if marks, err := j.listMarks(ctx); len(marks) != 1 || marks[0] != 7 || err != nil {
 		t.Fatalf("mark objects %v, %v; want only 7", marks, err)
+	}
+	if _, err := j.Claim(ctx, behind, 2, "behind"); !errors.Is(err, ErrBehind) || !errors.Is(err, ErrCompacted) {
+		t.Fatalf("a claim at deleted batch 6: %v; want ErrBehind and ErrCompacted", err)
+	}
+	if _, err := j.Claim(ctx, w.Cursor(), 3, "caught-up"); err != nil {
+		t.Fatalf("a claim at the end of the journal: %v", err)
 	}
 }
 
