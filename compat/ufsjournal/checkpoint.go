@@ -56,22 +56,9 @@ func (j *Journal) CheckpointPath(seq uint64) string {
 
 // Checkpoints lists the checkpoints' sequence numbers, newest first.
 func (j *Journal) Checkpoints(ctx context.Context) ([]uint64, error) {
-	list, err := j.store.List(ctx, checkpointDir)
-	if errors.Is(err, ufs.ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("list journal checkpoints in %s: %w", j.store.URI(), err)
-	}
-	var out []uint64
-	for _, st := range list {
-		if seq, ok := parseSeqName(st.Name); ok && !st.IsDir {
-			out = append(out, seq)
-		}
-	}
-	slices.Sort(out)
+	out, err := j.listSeqs(ctx, checkpointDir, "journal checkpoints")
 	slices.Reverse(out)
-	return out, nil
+	return out, err
 }
 
 // WriteCheckpoint writes the checkpoint covering batches up to h.Seq; write

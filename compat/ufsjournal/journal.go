@@ -211,12 +211,18 @@ func batchPath(seq uint64) string { return logsDir + "/" + seqName(seq) }
 
 // batchSeqs lists the batches' sequence numbers in ascending order.
 func (j *Journal) batchSeqs(ctx context.Context) ([]uint64, error) {
-	list, err := j.store.List(ctx, logsDir)
+	return j.listSeqs(ctx, logsDir, "journal batches")
+}
+
+// listSeqs returns the sequence numbers that name files in dir, in
+// ascending order; other names are not the journal's, and are left alone.
+func (j *Journal) listSeqs(ctx context.Context, dir, what string) ([]uint64, error) {
+	list, err := j.store.List(ctx, dir)
 	if errors.Is(err, ufs.ErrNotFound) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("list journal batches in %s: %w", j.store.URI(), err)
+		return nil, fmt.Errorf("list %s in %s: %w", what, ufs.Join(j.store.URI(), dir), err)
 	}
 	var out []uint64
 	for _, st := range list {

@@ -70,23 +70,9 @@ func (j *Journal) noteMark(seq uint64) {
 	}
 }
 
-// listMarks returns the marks' sequence numbers in ascending order. Names
-// that are not sequence numbers are not marks, and are left alone.
+// listMarks returns the marks' sequence numbers in ascending order.
 func (j *Journal) listMarks(ctx context.Context) ([]uint64, error) {
-	list, err := j.store.List(ctx, marksDir)
-	if errors.Is(err, ufs.ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("list the compacted marks in %s: %w", ufs.Join(j.store.URI(), marksDir), err)
-	}
-	var out []uint64
-	for _, st := range list {
-		if seq, ok := parseSeqName(st.Name); ok && !st.IsDir {
-			out = append(out, seq)
-		}
-	}
-	return out, nil
+	return j.listSeqs(ctx, marksDir, "compacted marks")
 }
 
 func (j *Journal) verifyMark(ctx context.Context, seq uint64) error {
