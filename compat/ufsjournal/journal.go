@@ -40,13 +40,14 @@
 //
 // Readers take batches in sequence order, and read the mark after each
 // batch: one at or below it is not part of the journal (it may be a void
-// create), and the reader restarts from the newest checkpoint. Each batch carries its writer's
-// epoch; epochs grow from leader to leader. A batch whose epoch is lower
-// than that of an earlier accepted batch comes from a deposed leader. With
-// a conditional-create store it cannot exist (the deposed leader's create
-// would have failed); should one appear anyway, every reader skips it the
-// same way, logs it and counts it (Cursor.Skipped), so replicas never
-// diverge and the history the newer leader built on stays intact.
+// create), and the reader restarts from the newest checkpoint. Each batch
+// carries its writer's epoch; epochs grow from leader to leader. A batch
+// whose epoch is lower than that of an earlier accepted batch comes from a
+// deposed leader. With a conditional-create store it cannot exist (the
+// deposed leader's create would have failed); should one appear anyway,
+// every reader skips it the same way, logs it and counts it
+// (Cursor.Skipped), so replicas never diverge and the history the newer
+// leader built on stays intact.
 package ufsjournal
 
 import (

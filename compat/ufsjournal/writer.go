@@ -27,10 +27,10 @@ type Writer struct {
 // ErrBehind if the journal has moved past cur (a batch at or after it, or
 // the compacted mark at or above it), and with ErrFenced if another master
 // wrote there first; in both cases the caller reads on (restoring the
-// newest checkpoint on ErrCompacted) and claims again. The epoch written is epoch, raised above cur.Epoch if
-// it is not already above it (ZooKeeper's zxids restart if its data is
-// wiped; the journal's epochs must still grow). writer is the master's RPC
-// address.
+// newest checkpoint on ErrCompacted) and claims again. The epoch written
+// is epoch, raised above cur.Epoch if it is not already above it
+// (ZooKeeper's zxids restart if its data is wiped; the journal's epochs
+// must still grow). writer is the master's RPC address.
 func (j *Journal) Claim(ctx context.Context, cur Cursor, epoch uint64, writer string) (*Writer, error) {
 	if epoch <= cur.Epoch {
 		j.log.Warn("the election epoch is not above the journal's; using the next epoch up",
