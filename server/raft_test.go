@@ -422,3 +422,48 @@ func TestRaftTimingScaled(t *testing.T) {
 		t.Errorf("Scaled(2) = %+v", got)
 	}
 }
+
+// startSingleRaft starts a one-member replicator on dir and waits until it
+// serves. adjust, when set, changes the options first.
+func startSingleRaft(t *testing.T, dir, addr string, adjust func(*RaftOptions)) (*RaftReplicator, *fsm.FSM) {
+	t.Helper()
+	f := fsm.New(fsm.DefaultConfig())
+	opts := RaftOptions{
+		Dir: dir, LocalAddress: addr, Peers: []string{addr}, FSM: f,
+		Timing: DefaultRaftTiming(), Logger: testLogger(t, "single"),
+	}
+	if adjust != nil {
+		adjust(&opts)
+	}
+	r, err := NewRaftReplicator(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	waitFor(t, 20*time.Second, "the single member to serve", func() bool { return r.Status().Leader })
+	return r, f
+}
+
+// TestRaftLeadershipLostBeforeServingWins: a notice that leadership was
+// lost, handled after a new leader caught up but before it starts serving,
+// must leave the master a standby; so must a Close at that moment.
+func TestRaftLeadershipLostBeforeServingWins(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		lose func(r *RaftReplicator)
+	}{
+		{"lost leadership", func(r *RaftReplicator) { r.leadershipChanged(false) }},
+		{"closed", func(r *RaftReplicator) { r.Close() }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r, _ := startSingleRaft(t, t.TempDir(), freeAddrs(t, 1)[0], nil)
+			r.beforeServing = func() { tt.lose(r) }
+			// As if Raft announced leadership again: the Barrier succeeds,
+			// since this member still leads.
+			r.establish(r.leadershipChanged(true))
+			if r.Status().Leader {
+				t.Errorf("the master serves although it was %s before it started serving", tt.name)
+			}
+		})
+	}
+}
