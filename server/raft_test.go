@@ -45,40 +45,66 @@ func TestRPCAddressFor(t *testing.T) {
 
 // raftNode is one in-process RaftReplicator with its own namespace.
 type raftNode struct {
-	r   *RaftReplicator
-	f   *fsm.FSM
-	rpc string
+	r    *RaftReplicator
+	f    *fsm.FSM
+	rpc  string
+	opts RaftOptions // as last started, for a restart on the same folder
 }
 
 // startRaftCluster starts n RaftReplicators on 127.0.0.1 with free ports.
 // Nothing listens on the RPC addresses; they only feed leader hints.
-func startRaftCluster(t *testing.T, n int, archive *CheckpointArchive) []*raftNode {
+// adjust, when set, changes each member's options first.
+func startRaftCluster(t *testing.T, n int, adjust func(*RaftOptions)) []*raftNode {
 	t.Helper()
 	addrs := freeAddrs(t, 2*n)
 	peers, rpcs := addrs[:n], addrs[n:]
 	nodes := make([]*raftNode, n)
 	for i := range nodes {
-		f := fsm.New(fsm.DefaultConfig())
-		r, err := NewRaftReplicator(RaftOptions{
+		opts := RaftOptions{
 			Dir:          filepath.Join(t.TempDir(), fmt.Sprintf("m%d", i+1)),
 			LocalAddress: peers[i],
 			Peers:        peers,
 			RPCAddresses: rpcs,
-			FSM:          f,
 			// Doubled so that a loaded machine running -race does not
 			// depose leaders in the middle of a test.
 			Timing:       DefaultRaftTiming().Scaled(2),
 			ApplyTimeout: 20 * time.Second,
-			Checkpoints:  archive,
-			Logger:       testLogger(t, fmt.Sprintf("m%d", i+1)),
-		})
-		if err != nil {
-			t.Fatalf("NewRaftReplicator %d: %v", i+1, err)
 		}
-		nodes[i] = &raftNode{r: r, f: f, rpc: rpcs[i]}
-		t.Cleanup(func() { r.Close() })
+		if adjust != nil {
+			adjust(&opts)
+		}
+		nodes[i] = &raftNode{rpc: rpcs[i], opts: opts}
+		nodes[i].start(t)
 	}
 	return nodes
+}
+
+// start opens the node's replicator on its folder with a new namespace.
+func (n *raftNode) start(t *testing.T) {
+	t.Helper()
+	if err := n.tryStart(t); err != nil {
+		t.Fatalf("NewRaftReplicator %s: %v", n.opts.LocalAddress, err)
+	}
+}
+
+// tryStart is start that returns the error, and turns a panic into one.
+func (n *raftNode) tryStart(t *testing.T) (err error) {
+	t.Helper()
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("NewRaftReplicator panicked: %v", p)
+		}
+	}()
+	n.f = fsm.New(fsm.DefaultConfig())
+	n.opts.FSM = n.f
+	n.opts.Logger = testLogger(t, n.opts.LocalAddress)
+	r, err := NewRaftReplicator(n.opts)
+	if err != nil {
+		return err
+	}
+	n.r = r
+	t.Cleanup(func() { r.Close() })
+	return nil
 }
 
 // awaitServingLeader waits until exactly one node serves and the cluster
@@ -105,7 +131,7 @@ func awaitServingLeader(t *testing.T, nodes []*raftNode) int {
 
 func TestRaftReplicatorCluster(t *testing.T) {
 	archive, _ := newTestArchive(t, 2)
-	nodes := startRaftCluster(t, 3, archive)
+	nodes := startRaftCluster(t, 3, func(o *RaftOptions) { o.Checkpoints = archive })
 	li := awaitServingLeader(t, nodes)
 	leader := nodes[li]
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -237,19 +263,7 @@ func TestRaftReplicatorCluster(t *testing.T) {
 func TestRaftCheckpointStatusAfterRestart(t *testing.T) {
 	addr := freeAddrs(t, 1)[0]
 	dir := t.TempDir()
-	open := func() (*RaftReplicator, *fsm.FSM) {
-		f := fsm.New(fsm.DefaultConfig())
-		r, err := NewRaftReplicator(RaftOptions{
-			Dir: dir, LocalAddress: addr, Peers: []string{addr}, FSM: f,
-			Timing: DefaultRaftTiming(), Logger: testLogger(t, "single"),
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { r.Close() })
-		waitFor(t, 20*time.Second, "the single member to serve", func() bool { return r.Status().Leader })
-		return r, f
-	}
+	open := func() (*RaftReplicator, *fsm.FSM) { return startSingleRaft(t, dir, addr, nil) }
 	r, f := open()
 	ctx := context.Background()
 	waitFor(t, 20*time.Second, "the cluster to be named", func() bool { return f.ClusterID() != "" })
@@ -300,19 +314,7 @@ func TestRaftCheckpointStatusAfterRestart(t *testing.T) {
 func TestRaftReplicatorSingleMemberRestart(t *testing.T) {
 	addr := freeAddrs(t, 1)[0]
 	dir := t.TempDir()
-	open := func() (*RaftReplicator, *fsm.FSM) {
-		f := fsm.New(fsm.DefaultConfig())
-		r, err := NewRaftReplicator(RaftOptions{
-			Dir: dir, LocalAddress: addr, Peers: []string{addr}, FSM: f,
-			Timing: DefaultRaftTiming(), Logger: testLogger(t, "single"),
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { r.Close() })
-		waitFor(t, 20*time.Second, "the single member to serve", func() bool { return r.Status().Leader })
-		return r, f
-	}
+	open := func() (*RaftReplicator, *fsm.FSM) { return startSingleRaft(t, dir, addr, nil) }
 	r, f := open()
 	ctx := context.Background()
 	for i, e := range someMutations(1) {
