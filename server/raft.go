@@ -98,6 +98,11 @@ type RaftReplicator struct {
 	store     *raftboltdb.BoltStore
 	snaps     *raft.FileSnapshotStore
 	reads     *readBarrier
+	gate      *electionGate // set while catching up on lost entries (see raftsnap.go)
+
+	// catchUpUntil is the index up to which this master must hold the
+	// journal again before it takes part in elections; 0 when it may.
+	catchUpUntil atomic.Uint64
 
 	serving    servingState // leader, and caught up (Barrier done)
 	notify     chan bool
@@ -121,6 +126,9 @@ type RaftReplicator struct {
 // Errors at start-up.
 var (
 	ErrNotInQuorum = errors.New("this master is not in the embedded journal address list")
+	// ErrJournalGap: no usable snapshot reaches the first entry of the
+	// log, and there is no other member to copy the missing entries from.
+	ErrJournalGap = errors.New("entries are missing between the newest usable snapshot and the log")
 )
 
 // NewRaftReplicator opens (or bootstraps) the Raft state in opts.Dir and
@@ -198,6 +206,8 @@ func NewRaftReplicator(opts RaftOptions) (*RaftReplicator, error) {
 	cfg.SnapshotInterval = 5 * time.Second
 	cfg.TrailingLogs = opts.TrailingLogs
 	cfg.NotifyCh = r.notify
+	// restoreNewestSnapshot restores the namespace before Raft starts.
+	cfg.NoSnapshotRestoreOnStart = true
 	cfg.PreVoteDisabled = false
 	cfg.MaxAppendEntries = 512
 	// Concurrent proposals share one log write and one fsync round.
@@ -232,6 +242,15 @@ func NewRaftReplicator(opts RaftOptions) (*RaftReplicator, error) {
 			return nil, err
 		}
 	}
+	if err := r.restoreNewestSnapshot(); err != nil {
+		r.closeStores()
+		return nil, err
+	}
+	var trans raft.Transport = r.transport
+	if !r.caughtUp() {
+		r.gate = newElectionGate(r.transport, r.caughtUp)
+		trans = r.gate
+	}
 	// Replication reads entries it has just written; keep recent ones in
 	// memory instead of reading (and decoding) them back from bbolt.
 	logs, err := raft.NewLogCache(4096, store)
@@ -239,7 +258,7 @@ func NewRaftReplicator(opts RaftOptions) (*RaftReplicator, error) {
 		r.closeStores()
 		return nil, err
 	}
-	ra, err := raft.NewRaft(cfg, &raftFSM{r: r}, logs, store, snaps, r.transport)
+	ra, err := newRaft(cfg, &raftFSM{r: r}, logs, store, snaps, trans)
 	if err != nil {
 		r.closeStores()
 		return nil, fmt.Errorf("start raft: %w", err)
@@ -268,6 +287,7 @@ func NewRaftReplicator(opts RaftOptions) (*RaftReplicator, error) {
 	ra.RegisterObserver(r.observer)
 	r.goBackground(r.watchLeadership)
 	r.goBackground(r.keepClusterID)
+	r.goBackground(r.watchCatchUp)
 	return r, nil
 }
 
@@ -385,7 +405,9 @@ func checkUnique(list []string) error {
 }
 
 func (r *RaftReplicator) closeStores() {
-	if r.transport != nil {
+	if r.gate != nil {
+		r.gate.Close()
+	} else if r.transport != nil {
 		r.transport.Close()
 	}
 	if r.store != nil {
