@@ -71,17 +71,7 @@ func (r *RaftReplicator) restoreNewestSnapshot() error {
 	if err != nil {
 		return fmt.Errorf("list raft snapshots in %s: %w", r.opts.Dir, err)
 	}
-	var restored *raft.SnapshotMeta
-	var damaged []*raft.SnapshotMeta
-	for _, m := range metas {
-		if err := r.restoreSnapshot(m.ID); err != nil {
-			r.log.Error("raft snapshot is unusable, trying an older one", "id", m.ID, "index", m.Index, "error", err)
-			damaged = append(damaged, m)
-			continue
-		}
-		restored = m
-		break
-	}
+	restoredIndex, damaged := r.restoreFirstGood(metas)
 	first, last, err := r.logBounds()
 	if err != nil {
 		return err
@@ -90,19 +80,16 @@ func (r *RaftReplicator) restoreNewestSnapshot() error {
 	if err != nil {
 		return err
 	}
-	restoredIndex, damagedIndex := uint64(0), uint64(0)
-	if restored != nil {
-		restoredIndex = restored.Index
-	}
+	damagedIndex := uint64(0)
 	if len(damaged) > 0 {
 		damagedIndex = damaged[0].Index
 	}
 	plan := planStart(restoredIndex, damagedIndex, owed, first, last)
 	if plan.catchUpUntil > 0 && len(r.opts.Peers) == 1 {
 		return fmt.Errorf("%w in %s: this master held entries up to index %d, but its newest usable snapshot ends at index %d and its log holds %s; "+
-			"it is the only member, so no other master can send them. Nothing was changed. To restore: `halo format`, then `halo master -i <backup>`, "+
-			"or with halo.master.checkpoint.archive.folder set, `halo format` and `halo master` start from the newest archived checkpoint; "+
-			"either way, what was written after that backup or checkpoint is lost",
+			"it is the only member, so no other master can send them. Nothing was changed. To restore: copy that folder aside if you want to keep it "+
+			"(format deletes it), run `halo format`, then `halo master -i <backup>`; or, with halo.master.checkpoint.archive.folder set, "+
+			"`halo format` then `halo master` start from the newest archived checkpoint. Either way, what was written after that backup or checkpoint is lost",
 			ErrJournalGap, r.opts.Dir, plan.catchUpUntil, restoredIndex, describeLog(first, last))
 	}
 	if plan.catchUpUntil != owed {
@@ -117,6 +104,19 @@ func (r *RaftReplicator) restoreNewestSnapshot() error {
 		return nil
 	}
 	return r.quarantine(damaged, plan, first, last)
+}
+
+// restoreFirstGood restores the first of metas (newest first) that reads
+// back whole, and returns its index (0 if none did) and the ones before it.
+func (r *RaftReplicator) restoreFirstGood(metas []*raft.SnapshotMeta) (uint64, []*raft.SnapshotMeta) {
+	for i, m := range metas {
+		if err := r.restoreSnapshot(m.ID); err != nil {
+			r.log.Error("raft snapshot is unusable, trying an older one", "id", m.ID, "index", m.Index, "error", err)
+			continue
+		}
+		return m.Index, metas[:i]
+	}
+	return 0, metas
 }
 
 // restoreSnapshot restores one snapshot into the FSM; the FSM keeps its

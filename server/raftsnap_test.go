@@ -126,6 +126,33 @@ func twoSnapshots(t *testing.T, n *raftNode) []byte {
 	return want
 }
 
+func TestPlanStart(t *testing.T) {
+	for _, tt := range []struct {
+		name                                 string
+		restored, damaged, owed, first, last uint64
+		want                                 startPlan
+	}{
+		{"new member", 0, 0, 0, 0, 0, startPlan{}},
+		{"log continues the snapshot", 100, 0, 0, 91, 150, startPlan{}},
+		{"log starts right after the snapshot", 100, 0, 0, 101, 150, startPlan{}},
+		{"log ends before the snapshot", 100, 0, 0, 10, 50, startPlan{}},
+		{"newest damaged, log reaches the older", 100, 200, 0, 95, 250, startPlan{}},
+		{"newest damaged, log compacted past the older", 100, 200, 0, 190, 250, startPlan{dropLog: true, catchUpUntil: 250}},
+		{"every snapshot damaged, whole log", 0, 200, 0, 1, 250, startPlan{}},
+		{"every snapshot damaged, log compacted", 0, 200, 0, 190, 250, startPlan{dropLog: true, catchUpUntil: 250}},
+		{"damaged snapshot beyond the log's end", 100, 300, 0, 95, 250, startPlan{catchUpUntil: 300}},
+		{"damaged snapshot, empty log", 100, 200, 0, 0, 0, startPlan{catchUpUntil: 200}},
+		{"still owed from an earlier start", 0, 0, 250, 0, 0, startPlan{catchUpUntil: 250}},
+		{"owed, partly caught up", 120, 0, 250, 121, 200, startPlan{catchUpUntil: 250}},
+		{"owed, caught up since", 300, 0, 250, 0, 0, startPlan{}},
+	} {
+		if got := planStart(tt.restored, tt.damaged, tt.owed, tt.first, tt.last); got != tt.want {
+			t.Errorf("%s: planStart(restored %d, damaged %d, owed %d, log %d-%d) = %+v, want %+v",
+				tt.name, tt.restored, tt.damaged, tt.owed, tt.first, tt.last, got, tt.want)
+		}
+	}
+}
+
 // TestRaftDamagedNewestSnapshotFallsBackWhenLogCovers: with the log still
 // reaching back to the older snapshot, the master restarts from that one
 // and its log, with the same namespace, and the damaged snapshot is moved
@@ -304,6 +331,14 @@ func TestRaftMemberThatLostEntriesDoesNotElectAStaleMember(t *testing.T) {
 	})
 	if anyServes(stale, lost) {
 		t.Fatalf("a member serves without the entries acknowledged while it was down")
+	}
+	// The promise not to vote survives a restart before catching up.
+	if err := lost.r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	lost.start(t)
+	if lost.r.caughtUp() {
+		t.Fatalf("after a restart, the member that lost entries takes part in elections again before it holds them")
 	}
 
 	leader.start(t)
