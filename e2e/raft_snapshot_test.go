@@ -2,13 +2,9 @@ package e2e
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -16,7 +12,6 @@ import (
 	"github.com/halo-fs/halo/client"
 	"github.com/halo-fs/halo/internal/testcluster"
 	"github.com/halo-fs/halo/proto/halopb"
-	"github.com/halo-fs/halo/server"
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
 )
@@ -49,36 +44,16 @@ func damageNewestSnapshot(t *testing.T, m *testcluster.Master) string {
 	return metas[0].ID
 }
 
-// digest reads a master's /checkpoint/digest.
-func digest(t *testing.T, m *testcluster.Master) (server.CheckpointDigest, error) {
-	t.Helper()
-	var d server.CheckpointDigest
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	url := "http://" + net.JoinHostPort(m.Host, strconv.Itoa(m.WebPort)) + "/checkpoint/digest"
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return d, err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return d, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return d, fmt.Errorf("%s: %s", url, resp.Status)
-	}
-	return d, json.NewDecoder(resp.Body).Decode(&d)
-}
-
 // awaitSameDigest polls until m's namespace digest equals the leader's at
 // the same applied index.
 func awaitSameDigest(t *testing.T, leader, m *testcluster.Master, timeout time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
-		want, werr := digest(t, leader)
-		got, gerr := digest(t, m)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		want, werr := leader.Digest(ctx)
+		got, gerr := m.Digest(ctx)
+		cancel()
 		if werr == nil && gerr == nil && got == want {
 			return
 		}

@@ -49,6 +49,18 @@ func damageSnapshot(t *testing.T, dir, id string) {
 	}
 }
 
+// damageNewestSnapshot checks that the member in dir has count snapshots,
+// damages the newest, and returns their ids, newest first.
+func damageNewestSnapshot(t *testing.T, dir string, count int) []string {
+	t.Helper()
+	ids := snapshotIDs(t, dir)
+	if len(ids) != count {
+		t.Fatalf("snapshots %v in %s, want %d", ids, dir, count)
+	}
+	damageSnapshot(t, dir, ids[0])
+	return ids
+}
+
 // quarantined lists what was moved aside in a member's folder: the names
 // of snapshots, and "raft.db" for a log.
 func quarantined(t *testing.T, dir string) []string {
@@ -160,11 +172,7 @@ func TestPlanStart(t *testing.T) {
 func TestRaftDamagedNewestSnapshotFallsBackWhenLogCovers(t *testing.T) {
 	n := singleNode(t, 10240)
 	want := twoSnapshots(t, n)
-	ids := snapshotIDs(t, n.opts.Dir)
-	if len(ids) != 2 {
-		t.Fatalf("snapshots %v, want two", ids)
-	}
-	damageSnapshot(t, n.opts.Dir, ids[0])
+	ids := damageNewestSnapshot(t, n.opts.Dir, 2)
 
 	n.start(t)
 	n.awaitServing(t)
@@ -203,11 +211,7 @@ func TestRaftEveryDamagedSnapshotWithWholeLog(t *testing.T) {
 func TestRaftLoneMemberRefusesSnapshotGap(t *testing.T) {
 	n := singleNode(t, 2)
 	twoSnapshots(t, n)
-	ids := snapshotIDs(t, n.opts.Dir)
-	if len(ids) != 2 {
-		t.Fatalf("snapshots %v, want two", ids)
-	}
-	damageSnapshot(t, n.opts.Dir, ids[0])
+	ids := damageNewestSnapshot(t, n.opts.Dir, 2)
 
 	err := n.tryStart(t)
 	if err == nil {
@@ -257,11 +261,7 @@ func TestRaftFollowerWithDamagedSnapshotCatchesUp(t *testing.T) {
 	if err := follower.r.Close(); err != nil {
 		t.Fatal(err)
 	}
-	ids := snapshotIDs(t, follower.opts.Dir)
-	if len(ids) != 2 {
-		t.Fatalf("follower snapshots %v, want two", ids)
-	}
-	damageSnapshot(t, follower.opts.Dir, ids[0])
+	ids := damageNewestSnapshot(t, follower.opts.Dir, 2)
 	proposeAll(t, leader.r, someMutations(4)...)
 	checkpoint(t, leader.r)
 
@@ -318,11 +318,7 @@ func TestRaftMemberThatLostEntriesDoesNotElectAStaleMember(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	ids := snapshotIDs(t, lost.opts.Dir)
-	if len(ids) != 1 {
-		t.Fatalf("snapshots %v, want one", ids)
-	}
-	damageSnapshot(t, lost.opts.Dir, ids[0])
+	damageNewestSnapshot(t, lost.opts.Dir, 1)
 
 	stale.start(t)
 	lost.start(t)
@@ -370,7 +366,7 @@ func TestRaftNoMemberServesWhenEveryOneLostEntries(t *testing.T) {
 		if err := n.r.Close(); err != nil {
 			t.Fatal(err)
 		}
-		damageSnapshot(t, n.opts.Dir, snapshotIDs(t, n.opts.Dir)[0])
+		damageNewestSnapshot(t, n.opts.Dir, 2)
 	}
 	for _, n := range nodes {
 		n.start(t)
