@@ -10,6 +10,7 @@ import (
 
 	"github.com/halo-fs/halo/journal"
 	"github.com/hashicorp/raft"
+	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
 )
 
 // A master restores its namespace itself, before Raft starts, instead of
@@ -86,11 +87,7 @@ func (r *RaftReplicator) restoreNewestSnapshot() error {
 	}
 	plan := planStart(restoredIndex, damagedIndex, owed, first, last)
 	if plan.catchUpUntil > 0 && len(r.opts.Peers) == 1 {
-		return fmt.Errorf("%w in %s: this master held entries up to index %d, but its newest usable snapshot ends at index %d and its log holds %s; "+
-			"it is the only member, so no other master can send them. Nothing was changed. To restore: copy that folder aside if you want to keep it "+
-			"(format deletes it), run `halo format`, then `halo master -i <backup>`; or, with halo.master.checkpoint.archive.folder set, "+
-			"`halo format` then `halo master` start from the newest archived checkpoint. Either way, what was written after that backup or checkpoint is lost",
-			ErrJournalGap, r.opts.Dir, plan.catchUpUntil, restoredIndex, describeLog(first, last))
+		return r.gapError(plan.catchUpUntil, restoredIndex, first, last)
 	}
 	if plan.catchUpUntil != owed {
 		// Before anything is moved: a crash part way must not forget
@@ -100,10 +97,26 @@ func (r *RaftReplicator) restoreNewestSnapshot() error {
 		}
 	}
 	r.catchUpUntil.Store(plan.catchUpUntil)
-	if len(damaged) == 0 && !plan.dropLog {
-		return nil
+	if len(damaged) > 0 || plan.dropLog {
+		if err := r.quarantine(damaged, plan.dropLog, first, last); err != nil {
+			return err
+		}
 	}
-	return r.quarantine(damaged, plan, first, last)
+	if plan.catchUpUntil > 0 {
+		r.log.Error("this master lost journal entries it held; it waits for the leader to send them and takes no part in elections until then",
+			"catch_up_until", plan.catchUpUntil,
+			"hint", "if every master reports this, no leader can be elected: restore from a backup (halo format, then halo master -i <backup>)")
+	}
+	return nil
+}
+
+// gapError is the refusal of a lone member that lost entries.
+func (r *RaftReplicator) gapError(held, restored, first, last uint64) error {
+	return fmt.Errorf("%w in %s: this master held entries up to index %d, but its newest usable snapshot ends at index %d and its log holds %s; "+
+		"it is the only member, so no other master can send them. Nothing was changed. To restore: copy that folder aside if you want to keep it "+
+		"(format deletes it), run `halo format`, then `halo master -i <backup>`; or, with halo.master.checkpoint.archive.folder set, "+
+		"`halo format` then `halo master` start from the newest archived checkpoint. Either way, what was written after that backup or checkpoint is lost",
+		ErrJournalGap, r.opts.Dir, held, restored, describeLog(first, last))
 }
 
 // restoreFirstGood restores the first of metas (newest first) that reads
@@ -141,7 +154,7 @@ func (r *RaftReplicator) logBounds() (first, last uint64, err error) {
 
 func (r *RaftReplicator) catchUpMark() (uint64, error) {
 	v, err := r.store.GetUint64(keyCatchUpUntil)
-	if err != nil && err.Error() != "not found" {
+	if err != nil && !errors.Is(err, raftboltdb.ErrKeyNotFound) {
 		return 0, fmt.Errorf("read the raft stable store in %s: %w", r.opts.Dir, err)
 	}
 	return v, nil
@@ -154,14 +167,14 @@ func describeLog(first, last uint64) string {
 	return fmt.Sprintf("indexes %d to %d", first, last)
 }
 
-// quarantine moves the damaged snapshots, and when the plan says so the
-// log, into a new folder under quarantineFolder. The log is copied and then
+// quarantine moves the damaged snapshots, and the log when dropLog is
+// set, into a new folder under quarantineFolder. The log is copied and then
 // emptied, not renamed: raft.db also holds the current term and this
 // master's vote, which it must not forget.
-func (r *RaftReplicator) quarantine(damaged []*raft.SnapshotMeta, plan startPlan, first, last uint64) error {
-	dest := filepath.Join(r.opts.Dir, quarantineFolder, time.Now().UTC().Format("20060102T150405.000000000Z"))
-	if err := os.MkdirAll(filepath.Join(dest, "snapshots"), 0o755); err != nil {
-		return fmt.Errorf("quarantine folder: %w", err)
+func (r *RaftReplicator) quarantine(damaged []*raft.SnapshotMeta, dropLog bool, first, last uint64) error {
+	dest, err := r.newQuarantineFolder()
+	if err != nil {
+		return err
 	}
 	for _, m := range damaged {
 		from := filepath.Join(r.opts.Dir, "snapshots", m.ID)
@@ -176,17 +189,26 @@ func (r *RaftReplicator) quarantine(damaged []*raft.SnapshotMeta, plan startPlan
 	if err := journal.SyncDir(filepath.Join(r.opts.Dir, "snapshots")); err != nil {
 		return err
 	}
-	if plan.dropLog {
-		if err := r.quarantineLog(dest, first, last); err != nil {
-			return err
-		}
-	}
-	if plan.catchUpUntil > 0 {
-		r.log.Error("this master lost journal entries it held (damaged snapshot); it waits for the leader to send them and takes no part in elections until then",
-			"catch_up_until", plan.catchUpUntil, "moved_aside", dest,
-			"hint", "if every master reports this, no leader can be elected: restore from a backup (halo format, then halo master -i <backup>)")
+	if dropLog {
+		return r.quarantineLog(dest, first, last)
 	}
 	return nil
+}
+
+// newQuarantineFolder creates quarantine/<time>/snapshots durably: what is
+// moved into it must not vanish with a folder entry lost in a crash.
+func (r *RaftReplicator) newQuarantineFolder() (string, error) {
+	parent := filepath.Join(r.opts.Dir, quarantineFolder)
+	dest := filepath.Join(parent, time.Now().UTC().Format("20060102T150405.000000000Z"))
+	if err := os.MkdirAll(filepath.Join(dest, "snapshots"), 0o755); err != nil {
+		return "", fmt.Errorf("quarantine folder: %w", err)
+	}
+	for _, dir := range []string{dest, parent, r.opts.Dir} {
+		if err := journal.SyncDir(dir); err != nil {
+			return "", err
+		}
+	}
+	return dest, nil
 }
 
 func (r *RaftReplicator) quarantineLog(dest string, first, last uint64) error {
