@@ -168,7 +168,7 @@ func TestRaftLoneMasterWithDamagedSnapshotRefusesToStart(t *testing.T) {
 		t.Fatalf("a lone master with entries missing kept running; log:\n%s", m.Log())
 	}
 	log := m.Log()
-	for _, want := range []string{"entries are missing between the newest usable snapshot and the log", "halo master -i"} {
+	for _, want := range []string{"journal entries this master held are in no usable snapshot or log", "halo master -i"} {
 		if !strings.Contains(log, want) {
 			t.Errorf("log does not say %q:\n%s", want, log)
 		}

@@ -126,9 +126,10 @@ type RaftReplicator struct {
 // Errors at start-up.
 var (
 	ErrNotInQuorum = errors.New("this master is not in the embedded journal address list")
-	// ErrJournalGap: no usable snapshot reaches the first entry of the
-	// log, and there is no other member to copy the missing entries from.
-	ErrJournalGap = errors.New("entries are missing between the newest usable snapshot and the log")
+	// ErrJournalGap: a lone member lost journal entries (a snapshot is
+	// damaged and the log no longer holds its entries), and no other
+	// member can send them.
+	ErrJournalGap = errors.New("journal entries this master held are in no usable snapshot or log")
 )
 
 // NewRaftReplicator opens (or bootstraps) the Raft state in opts.Dir and
