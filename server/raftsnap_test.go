@@ -388,3 +388,29 @@ func TestRaftNoMemberServesWhenEveryOneLostEntries(t *testing.T) {
 		}
 	}
 }
+
+// TestNewRaftTurnsPanicIntoError: raft.NewRaft panics on a log with a
+// hole; the master must get an error instead.
+func TestNewRaftTurnsPanicIntoError(t *testing.T) {
+	store := raft.NewInmemStore()
+	for i := uint64(1); i <= 5; i++ {
+		if err := store.StoreLog(&raft.Log{Index: i, Term: 1, Type: raft.LogCommand}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := store.DeleteRange(3, 3); err != nil {
+		t.Fatal(err)
+	}
+	_, trans := raft.NewInmemTransport("")
+	cfg := raft.DefaultConfig()
+	cfg.LocalID = "m1"
+	cfg.Logger = hclog.NewNullLogger()
+	ra, err := newRaft(cfg, &raftFSM{}, store, store, raft.NewInmemSnapshotStore(), trans)
+	if err == nil {
+		ra.Shutdown()
+		t.Fatalf("raft started on a log with a hole")
+	}
+	if !strings.Contains(err.Error(), "log not found") {
+		t.Errorf("error %q does not carry the cause", err)
+	}
+}
