@@ -150,6 +150,9 @@ func TestRaftStandbyWithDamagedSnapshotCatchesUp(t *testing.T) {
 	if len(moved) != 1 {
 		t.Errorf("the damaged snapshot %s is not in the quarantine folder", damaged)
 	}
+	if !strings.Contains(standby.Log(), "moved the raft log aside") {
+		t.Errorf("the standby's log was not moved aside: the test did not make a gap")
+	}
 	if strings.Contains(standby.Log(), "panic") {
 		t.Errorf("the standby's log shows a panic:\n%s", standby.Log())
 	}
