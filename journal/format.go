@@ -180,7 +180,9 @@ func writeFileAtomic(dir, name string, data []byte) error {
 	return syncDir(dir)
 }
 
-// syncDir makes file creations, renames and removals in dir durable.
+// SyncDir makes file creations, renames and removals in dir durable.
+func SyncDir(dir string) error { return syncDir(dir) }
+
 func syncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {

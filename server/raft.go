@@ -98,13 +98,17 @@ type RaftReplicator struct {
 	store     *raftboltdb.BoltStore
 	snaps     *raft.FileSnapshotStore
 	reads     *readBarrier
+	gate      *electionGate // set while catching up on lost entries (see raftsnap.go)
 
-	serving     atomic.Bool // leader, and caught up (Barrier done)
-	leaderEpoch atomic.Uint64
-	notify      chan bool
-	stop        chan struct{}
-	background  sync.WaitGroup
-	closeOnce   sync.Once
+	// catchUpUntil is the index up to which this master must hold the
+	// journal again before it takes part in elections; 0 when it may.
+	catchUpUntil atomic.Uint64
+
+	serving    servingState // leader, and caught up (Barrier done)
+	notify     chan bool
+	stop       chan struct{}
+	background sync.WaitGroup
+	closeOnce  sync.Once
 
 	mu            sync.Mutex
 	lastSnapshot  time.Time
@@ -113,11 +117,19 @@ type RaftReplicator struct {
 	peerFailing   map[raft.ServerID]bool
 	observer      *raft.Observer
 	observations  chan raft.Observation
+
+	// beforeServing, when set, runs after a new leader caught up and just
+	// before it serves: tests use it to change leadership at that moment.
+	beforeServing func()
 }
 
 // Errors at start-up.
 var (
 	ErrNotInQuorum = errors.New("this master is not in the embedded journal address list")
+	// ErrJournalGap: a lone member lost journal entries (a snapshot is
+	// damaged and the log no longer holds its entries), and no other
+	// member can send them.
+	ErrJournalGap = errors.New("journal entries this master held are in no usable snapshot or log")
 )
 
 // NewRaftReplicator opens (or bootstraps) the Raft state in opts.Dir and
@@ -195,6 +207,8 @@ func NewRaftReplicator(opts RaftOptions) (*RaftReplicator, error) {
 	cfg.SnapshotInterval = 5 * time.Second
 	cfg.TrailingLogs = opts.TrailingLogs
 	cfg.NotifyCh = r.notify
+	// restoreNewestSnapshot restores the namespace before Raft starts.
+	cfg.NoSnapshotRestoreOnStart = true
 	cfg.PreVoteDisabled = false
 	cfg.MaxAppendEntries = 512
 	// Concurrent proposals share one log write and one fsync round.
@@ -229,6 +243,15 @@ func NewRaftReplicator(opts RaftOptions) (*RaftReplicator, error) {
 			return nil, err
 		}
 	}
+	if err := r.restoreNewestSnapshot(); err != nil {
+		r.closeStores()
+		return nil, err
+	}
+	var trans raft.Transport = r.transport
+	if !r.caughtUp() {
+		r.gate = newElectionGate(r.transport, r.caughtUp)
+		trans = r.gate
+	}
 	// Replication reads entries it has just written; keep recent ones in
 	// memory instead of reading (and decoding) them back from bbolt.
 	logs, err := raft.NewLogCache(4096, store)
@@ -236,7 +259,7 @@ func NewRaftReplicator(opts RaftOptions) (*RaftReplicator, error) {
 		r.closeStores()
 		return nil, err
 	}
-	ra, err := raft.NewRaft(cfg, &raftFSM{r: r}, logs, store, snaps, r.transport)
+	ra, err := newRaft(cfg, &raftFSM{r: r}, logs, store, snaps, trans)
 	if err != nil {
 		r.closeStores()
 		return nil, fmt.Errorf("start raft: %w", err)
@@ -265,6 +288,7 @@ func NewRaftReplicator(opts RaftOptions) (*RaftReplicator, error) {
 	ra.RegisterObserver(r.observer)
 	r.goBackground(r.watchLeadership)
 	r.goBackground(r.keepClusterID)
+	r.goBackground(r.watchCatchUp)
 	return r, nil
 }
 
@@ -382,7 +406,9 @@ func checkUnique(list []string) error {
 }
 
 func (r *RaftReplicator) closeStores() {
-	if r.transport != nil {
+	if r.gate != nil {
+		r.gate.Close()
+	} else if r.transport != nil {
 		r.transport.Close()
 	}
 	if r.store != nil {
@@ -390,11 +416,6 @@ func (r *RaftReplicator) closeStores() {
 	}
 }
 
-// watchLeadership follows Raft's leadership notifications. A master that
-// becomes leader first runs a Barrier, so it has applied every entry of
-// earlier terms, and only then serves; one that loses leadership stops
-// serving at once. The notify channel is drained promptly, since a blocked
-// NotifyCh would stall Raft itself.
 // goBackground runs fn on a goroutine that Close waits for.
 func (r *RaftReplicator) goBackground(fn func()) {
 	r.background.Add(1)
@@ -404,6 +425,11 @@ func (r *RaftReplicator) goBackground(fn func()) {
 	}()
 }
 
+// watchLeadership follows Raft's leadership notifications. A master that
+// becomes leader first runs a Barrier, so it has applied every entry of
+// earlier terms, and only then serves; one that loses leadership stops
+// serving at once. The notify channel is drained promptly, since a blocked
+// NotifyCh would stall Raft itself.
 func (r *RaftReplicator) watchLeadership() {
 	for {
 		select {
@@ -412,15 +438,49 @@ func (r *RaftReplicator) watchLeadership() {
 		case o := <-r.observations:
 			r.observe(o)
 		case leader := <-r.notify:
-			epoch := r.leaderEpoch.Add(1)
-			if !leader {
-				r.serving.Store(false)
-				r.log.Info("lost leadership; not serving")
-				continue
+			epoch := r.leadershipChanged(leader)
+			if leader {
+				r.goBackground(func() { r.establish(epoch) })
 			}
-			r.goBackground(func() { r.establish(epoch) })
 		}
 	}
+}
+
+// leadershipChanged handles one notice from Raft: whatever it says, the
+// epoch ends and serving stops, and it returns the new epoch.
+func (r *RaftReplicator) leadershipChanged(leader bool) uint64 {
+	epoch := r.serving.nextEpoch()
+	if !leader {
+		r.log.Info("lost leadership; not serving")
+	}
+	return epoch
+}
+
+// servingState packs the leadership epoch and whether this master serves
+// into one word, and every change is one compare-and-swap of that word: a
+// leader that caught up in an epoch that has ended since (leadership lost,
+// or Close) cannot start serving, however the goroutines interleave.
+type servingState struct{ word atomic.Uint64 }
+
+// Load reports whether this master serves.
+func (s *servingState) Load() bool { return s.word.Load()&1 == 1 }
+
+func (s *servingState) epoch() uint64 { return s.word.Load() >> 1 }
+
+// nextEpoch ends the current epoch, not serving, and returns the new one.
+func (s *servingState) nextEpoch() uint64 {
+	for {
+		old := s.word.Load()
+		epoch := old>>1 + 1
+		if s.word.CompareAndSwap(old, epoch<<1) {
+			return epoch
+		}
+	}
+}
+
+// serveIn starts serving, unless epoch has ended.
+func (s *servingState) serveIn(epoch uint64) bool {
+	return s.word.CompareAndSwap(epoch<<1, epoch<<1|1)
 }
 
 func (r *RaftReplicator) observe(o raft.Observation) {
@@ -436,23 +496,23 @@ func (r *RaftReplicator) observe(o raft.Observation) {
 	}
 }
 
+// establish makes the leader of epoch serve once it has applied every
+// entry of earlier terms, if that epoch is still the current one then.
 func (r *RaftReplicator) establish(epoch uint64) {
 	start := time.Now()
-	err := r.raft.Barrier(r.opts.ApplyTimeout).Error()
-	if r.leaderEpoch.Load() != epoch {
-		return // leadership changed again meanwhile
-	}
-	if err != nil {
-		r.log.Error("new leader could not catch up; giving leadership away", "error", err)
-		r.raft.LeadershipTransfer()
+	if err := r.raft.Barrier(r.opts.ApplyTimeout).Error(); err != nil {
+		if r.serving.epoch() == epoch {
+			r.log.Error("new leader could not catch up; giving leadership away", "error", err)
+			r.raft.LeadershipTransfer()
+		}
 		return
 	}
-	select {
-	case <-r.stop:
-		return
-	default:
+	if r.beforeServing != nil {
+		r.beforeServing()
 	}
-	r.serving.Store(true)
+	if !r.serving.serveIn(epoch) {
+		return // leadership changed again meanwhile, or the master closed
+	}
 	r.log.Info("leader caught up and serving", "catchup", time.Since(start), "applied_index", r.fsm.AppliedIndex())
 }
 
@@ -599,7 +659,7 @@ func (r *RaftReplicator) Status() ReplicatorStatus {
 func (r *RaftReplicator) Close() error {
 	var err error
 	r.closeOnce.Do(func() {
-		r.serving.Store(false)
+		r.serving.nextEpoch()
 		close(r.stop)
 		if r.raft != nil {
 			if r.observer != nil {

@@ -45,40 +45,66 @@ func TestRPCAddressFor(t *testing.T) {
 
 // raftNode is one in-process RaftReplicator with its own namespace.
 type raftNode struct {
-	r   *RaftReplicator
-	f   *fsm.FSM
-	rpc string
+	r    *RaftReplicator
+	f    *fsm.FSM
+	rpc  string
+	opts RaftOptions // as last started, for a restart on the same folder
 }
 
 // startRaftCluster starts n RaftReplicators on 127.0.0.1 with free ports.
 // Nothing listens on the RPC addresses; they only feed leader hints.
-func startRaftCluster(t *testing.T, n int, archive *CheckpointArchive) []*raftNode {
+// adjust, when set, changes each member's options first.
+func startRaftCluster(t *testing.T, n int, adjust func(*RaftOptions)) []*raftNode {
 	t.Helper()
 	addrs := freeAddrs(t, 2*n)
 	peers, rpcs := addrs[:n], addrs[n:]
 	nodes := make([]*raftNode, n)
 	for i := range nodes {
-		f := fsm.New(fsm.DefaultConfig())
-		r, err := NewRaftReplicator(RaftOptions{
+		opts := RaftOptions{
 			Dir:          filepath.Join(t.TempDir(), fmt.Sprintf("m%d", i+1)),
 			LocalAddress: peers[i],
 			Peers:        peers,
 			RPCAddresses: rpcs,
-			FSM:          f,
 			// Doubled so that a loaded machine running -race does not
 			// depose leaders in the middle of a test.
 			Timing:       DefaultRaftTiming().Scaled(2),
 			ApplyTimeout: 20 * time.Second,
-			Checkpoints:  archive,
-			Logger:       testLogger(t, fmt.Sprintf("m%d", i+1)),
-		})
-		if err != nil {
-			t.Fatalf("NewRaftReplicator %d: %v", i+1, err)
 		}
-		nodes[i] = &raftNode{r: r, f: f, rpc: rpcs[i]}
-		t.Cleanup(func() { r.Close() })
+		if adjust != nil {
+			adjust(&opts)
+		}
+		nodes[i] = &raftNode{rpc: rpcs[i], opts: opts}
+		nodes[i].start(t)
 	}
 	return nodes
+}
+
+// start opens the node's replicator on its folder with a new namespace.
+func (n *raftNode) start(t *testing.T) {
+	t.Helper()
+	if err := n.tryStart(t); err != nil {
+		t.Fatalf("NewRaftReplicator %s: %v", n.opts.LocalAddress, err)
+	}
+}
+
+// tryStart is start that returns the error, and turns a panic into one.
+func (n *raftNode) tryStart(t *testing.T) (err error) {
+	t.Helper()
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("NewRaftReplicator panicked: %v", p)
+		}
+	}()
+	n.f = fsm.New(fsm.DefaultConfig())
+	n.opts.FSM = n.f
+	n.opts.Logger = testLogger(t, n.opts.LocalAddress)
+	r, err := NewRaftReplicator(n.opts)
+	if err != nil {
+		return err
+	}
+	n.r = r
+	t.Cleanup(func() { r.Close() })
+	return nil
 }
 
 // awaitServingLeader waits until exactly one node serves and the cluster
@@ -105,7 +131,7 @@ func awaitServingLeader(t *testing.T, nodes []*raftNode) int {
 
 func TestRaftReplicatorCluster(t *testing.T) {
 	archive, _ := newTestArchive(t, 2)
-	nodes := startRaftCluster(t, 3, archive)
+	nodes := startRaftCluster(t, 3, func(o *RaftOptions) { o.Checkpoints = archive })
 	li := awaitServingLeader(t, nodes)
 	leader := nodes[li]
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -237,19 +263,7 @@ func TestRaftReplicatorCluster(t *testing.T) {
 func TestRaftCheckpointStatusAfterRestart(t *testing.T) {
 	addr := freeAddrs(t, 1)[0]
 	dir := t.TempDir()
-	open := func() (*RaftReplicator, *fsm.FSM) {
-		f := fsm.New(fsm.DefaultConfig())
-		r, err := NewRaftReplicator(RaftOptions{
-			Dir: dir, LocalAddress: addr, Peers: []string{addr}, FSM: f,
-			Timing: DefaultRaftTiming(), Logger: testLogger(t, "single"),
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { r.Close() })
-		waitFor(t, 20*time.Second, "the single member to serve", func() bool { return r.Status().Leader })
-		return r, f
-	}
+	open := func() (*RaftReplicator, *fsm.FSM) { return startSingleRaft(t, dir, addr, nil) }
 	r, f := open()
 	ctx := context.Background()
 	waitFor(t, 20*time.Second, "the cluster to be named", func() bool { return f.ClusterID() != "" })
@@ -300,19 +314,7 @@ func TestRaftCheckpointStatusAfterRestart(t *testing.T) {
 func TestRaftReplicatorSingleMemberRestart(t *testing.T) {
 	addr := freeAddrs(t, 1)[0]
 	dir := t.TempDir()
-	open := func() (*RaftReplicator, *fsm.FSM) {
-		f := fsm.New(fsm.DefaultConfig())
-		r, err := NewRaftReplicator(RaftOptions{
-			Dir: dir, LocalAddress: addr, Peers: []string{addr}, FSM: f,
-			Timing: DefaultRaftTiming(), Logger: testLogger(t, "single"),
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { r.Close() })
-		waitFor(t, 20*time.Second, "the single member to serve", func() bool { return r.Status().Leader })
-		return r, f
-	}
+	open := func() (*RaftReplicator, *fsm.FSM) { return startSingleRaft(t, dir, addr, nil) }
 	r, f := open()
 	ctx := context.Background()
 	for i, e := range someMutations(1) {
@@ -420,5 +422,50 @@ func TestRaftTimingScaled(t *testing.T) {
 	if got.HeartbeatTimeout != 2*d.HeartbeatTimeout || got.ElectionTimeout != 2*d.ElectionTimeout ||
 		got.LeaderLeaseTimeout != 2*d.LeaderLeaseTimeout || got.CommitTimeout != 2*d.CommitTimeout {
 		t.Errorf("Scaled(2) = %+v", got)
+	}
+}
+
+// startSingleRaft starts a one-member replicator on dir and waits until it
+// serves. adjust, when set, changes the options first.
+func startSingleRaft(t *testing.T, dir, addr string, adjust func(*RaftOptions)) (*RaftReplicator, *fsm.FSM) {
+	t.Helper()
+	f := fsm.New(fsm.DefaultConfig())
+	opts := RaftOptions{
+		Dir: dir, LocalAddress: addr, Peers: []string{addr}, FSM: f,
+		Timing: DefaultRaftTiming(), Logger: testLogger(t, "single"),
+	}
+	if adjust != nil {
+		adjust(&opts)
+	}
+	r, err := NewRaftReplicator(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	waitFor(t, 20*time.Second, "the single member to serve", func() bool { return r.Status().Leader })
+	return r, f
+}
+
+// TestRaftLeadershipLostBeforeServingWins: a notice that leadership was
+// lost, handled after a new leader caught up but before it starts serving,
+// must leave the master a standby; so must a Close at that moment.
+func TestRaftLeadershipLostBeforeServingWins(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		lose func(r *RaftReplicator)
+	}{
+		{"lost leadership", func(r *RaftReplicator) { r.leadershipChanged(false) }},
+		{"closed", func(r *RaftReplicator) { r.Close() }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r, _ := startSingleRaft(t, t.TempDir(), freeAddrs(t, 1)[0], nil)
+			r.beforeServing = func() { tt.lose(r) }
+			// As if Raft announced leadership again: the Barrier succeeds,
+			// since this member still leads.
+			r.establish(r.leadershipChanged(true))
+			if r.Status().Leader {
+				t.Errorf("the master serves although it was %s before it started serving", tt.name)
+			}
+		})
 	}
 }

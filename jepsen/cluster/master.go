@@ -2,7 +2,6 @@ package cluster
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -13,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/halo-fs/halo/internal/testcluster"
 	"github.com/halo-fs/halo/proto/halopb"
 	"github.com/halo-fs/halo/server"
 	"google.golang.org/grpc"
@@ -122,21 +122,9 @@ func (m *Master) WaitHealth(ctx context.Context, path string) error {
 // Digest asks the master's web port for its checkpoint digest: its
 // applied index and a hash of the checkpoint its namespace would make.
 func (m *Master) Digest(ctx context.Context) (server.CheckpointDigest, error) {
-	var d server.CheckpointDigest
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+m.WebAddress()+"/checkpoint/digest", nil)
+	d, err := testcluster.Digest(ctx, m.WebAddress())
 	if err != nil {
-		return d, err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return d, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return d, fmt.Errorf("%s /checkpoint/digest: %s", m.Name(), resp.Status)
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&d); err != nil {
-		return d, fmt.Errorf("%s /checkpoint/digest: %w", m.Name(), err)
+		return d, fmt.Errorf("%s: %w", m.Name(), err)
 	}
 	return d, nil
 }
