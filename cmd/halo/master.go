@@ -59,9 +59,6 @@ func fsmConfig(cfg *conf.Config) fsm.Config {
 	fc := fsm.DefaultConfig()
 	fc.RootOwner = cfg.LoginUser
 	fc.RootGroup = primaryGroupOf(cfg.LoginUser)
-	if cfg.RetryCacheSize > 0 {
-		fc.OperationTableSize = cfg.RetryCacheSize
-	}
 	return fc
 }
 
