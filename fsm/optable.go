@@ -20,11 +20,14 @@ const (
 	// between the clocks of the masters that stamp the first attempt and
 	// the retry.
 	DefaultOperationRetention = 3 * time.Minute
-	// DefaultOperationTableMaxRecords is only a memory cap: three minutes
-	// of creates at 20,000 per second, about three times the fastest rate
-	// measured (docs/BENCHMARKS.md). A record takes about 170 bytes
-	// (BenchmarkOperationTableMemory), so a full table holds about 700 MB;
-	// at the measured rates it holds a third of that.
+	// DefaultOperationTableMaxRecords is only a memory cap: the default
+	// retention of creates at 22,000 per second, above the fastest rate
+	// measured (15,600 per second on one master, 6,500 under Raft; see
+	// docs/BENCHMARKS.md). A record takes 144 bytes of heap when clients
+	// make many operations each and 229 when each makes one (a CLI command
+	// is a client; BenchmarkOperationTableMemory), plus the message of a
+	// failure: a full table takes 0.6 to 0.9 GB, and at the rates measured
+	// the table holds 1.2 to 2.8 million records.
 	DefaultOperationTableMaxRecords = 4_000_000
 
 	// maxOperationTableRecords and maxOperationRetention refuse limits
@@ -104,7 +107,7 @@ func keyOf(id *halopb.OperationID) opKey {
 }
 
 // opRecord is one remembered result: 64 bytes, plus the map entry that
-// finds it and the message of a failure.
+// finds it, its client's mark and the message of a failure.
 type opRecord struct {
 	key     opKey
 	timeMs  int64

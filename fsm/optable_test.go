@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"runtime"
 	"testing"
 	"time"
 
@@ -263,5 +264,31 @@ func TestOldCheckpointLoads(t *testing.T) {
 	}
 	if got := roundTrip(t, f); got.OperationTableSettings() != DefaultOperationTableSettings() {
 		t.Fatal("limits lost in a new checkpoint")
+	}
+}
+
+// BenchmarkOperationTableMemory reports the heap one remembered operation
+// takes, for clients that make many operations each and for clients that
+// make one (a CLI command is a client of its own).
+func BenchmarkOperationTableMemory(b *testing.B) {
+	const records = 1 << 20
+	for _, opsPerClient := range []uint64{1000, 1} {
+		b.Run(fmt.Sprintf("%d ops per client", opsPerClient), func(b *testing.B) {
+			for range b.N {
+				var before, after runtime.MemStats
+				runtime.GC()
+				runtime.ReadMemStats(&before)
+				tab := newOperationTable(DefaultOperationTableSettings())
+				id := &halopb.OperationID{}
+				for i := uint64(0); i < records; i++ {
+					id.ClientLo, id.Seq = i/opsPerClient, i%opsPerClient+1
+					tab.record(id, Result{InodeID: i}, testTime)
+				}
+				runtime.GC()
+				runtime.ReadMemStats(&after)
+				b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/records, "bytes/record")
+				runtime.KeepAlive(tab)
+			}
+		})
 	}
 }
