@@ -49,6 +49,23 @@ func retryOutcome(t *testing.T, f *FSM, path string, client, seq uint64, ms int6
 	return applied
 }
 
+// retryCase is a retry of operation id (client, seq) and what it should get.
+type retryCase struct {
+	name        string
+	client, seq uint64
+	want        string
+}
+
+// checkRetries probes each retry of touch path at entry time ms.
+func checkRetries(t *testing.T, f *FSM, path string, ms int64, cases []retryCase) {
+	t.Helper()
+	for _, tc := range cases {
+		if got := retryOutcome(t, f, path, tc.client, tc.seq, ms); got != tc.want {
+			t.Errorf("%s: %s, want %s", tc.name, got, tc.want)
+		}
+	}
+}
+
 // TestOperationTableLimitsAreReplicated: the limits are set by an entry,
 // so replicas that apply the same entries forget the same ids, and the
 // limits travel in checkpoints.
@@ -99,21 +116,13 @@ func TestForgottenRetryIsOutcomeUnknown(t *testing.T) {
 		noop(opID(1, 2)), noop(opID(1, 3)), noop(opID(3, 1)))
 	// The cap forgot (1,1) and (2,1) within their retention; client 2 has
 	// no record left, only its mark.
-	for _, tc := range []struct {
-		name        string
-		client, seq uint64
-		want        string
-	}{
+	checkRetries(t, h.FSM, "/x", testTime, []retryCase{
 		{"client with records, id forgotten by the cap", 1, 1, unknown},
 		{"client with no record left, id forgotten by the cap", 2, 1, unknown},
 		{"remembered id", 1, 3, replayed},
 		{"new id of a client with a mark", 2, 2, applied},
 		{"new client", 4, 1, applied},
-	} {
-		if got := retryOutcome(t, h.FSM, "/x", tc.client, tc.seq, testTime); got != tc.want {
-			t.Errorf("%s: %s, want %s", tc.name, got, tc.want)
-		}
-	}
+	})
 
 	// Past the retention: the records of time testTime are forgotten, and
 	// so is client 2's mark; client 1 keeps a mark while it has records.
@@ -122,19 +131,11 @@ func TestForgottenRetryIsOutcomeUnknown(t *testing.T) {
 	h.mustApply(tableLimits(true, 100, retention, at(testTime+5_000)), noop(opID(1, 4), at(testTime+5_000)))
 	later := testTime + retention.Milliseconds() + 1
 	h.mustApply(noop(opID(5, 1), at(later)))
-	for _, tc := range []struct {
-		name        string
-		client, seq uint64
-		want        string
-	}{
+	checkRetries(t, h.FSM, "/y", later, []retryCase{
 		{"late retry of a client with records", 1, 2, unknown},
 		{"late retry of a client with no record left", 3, 1, applied},
 		{"new id of a client whose mark expired", 2, 2, applied},
-	} {
-		if got := retryOutcome(t, h.FSM, "/y", tc.client, tc.seq, later); got != tc.want {
-			t.Errorf("%s: %s, want %s", tc.name, got, tc.want)
-		}
-	}
+	})
 }
 
 // TestOperationTableEvictsOldestFirst: the cap forgets in apply order, and
