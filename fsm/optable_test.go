@@ -293,3 +293,25 @@ func BenchmarkOperationTableMemory(b *testing.B) {
 		})
 	}
 }
+
+// TestOperationTableMarksOverflow: when even the marks of clients with no
+// record left exceed the cap, the table no longer knows which clients had
+// ids forgotten, and answers every client it does not know "outcome
+// unknown" until the dropped mark would have expired.
+func TestOperationTableMarksOverflow(t *testing.T) {
+	const retention = 10 * time.Second
+	h := newHarness(t)
+	h.mustApply(tableLimits(true, 1, retention),
+		touch("/a", opID(1, 1)), touch("/b", opID(2, 1)), touch("/c", opID(3, 1)))
+	// (1,1) and (2,1) were forgotten by the cap; one mark fits, so client
+	// 1's was dropped.
+	checkRetries(t, h.FSM, "/x", testTime, []retryCase{
+		{"client whose mark was dropped", 1, 1, unknown},
+		{"client with a mark", 2, 1, unknown},
+		{"unknown client while a dropped mark could matter", 4, 1, unknown},
+		{"remembered id", 3, 1, replayed},
+	})
+	end := testTime + retention.Milliseconds()
+	checkRetries(t, h.FSM, "/x", end, []retryCase{{"unknown client at the dropped mark's expiry", 4, 1, unknown}})
+	checkRetries(t, h.FSM, "/x", end+1, []retryCase{{"unknown client after it", 4, 1, applied}})
+}
