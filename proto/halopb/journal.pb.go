@@ -80,10 +80,13 @@ func (PersistenceState) EnumDescriptor() ([]byte, []int) {
 // OperationID identifies one client mutation. A retried mutation carries the
 // same id, and the FSM answers it with its first result.
 type OperationID struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	ClientHi      uint64                 `protobuf:"varint,1,opt,name=client_hi,json=clientHi,proto3" json:"client_hi,omitempty"`
-	ClientLo      uint64                 `protobuf:"varint,2,opt,name=client_lo,json=clientLo,proto3" json:"client_lo,omitempty"`
-	Seq           uint64                 `protobuf:"varint,3,opt,name=seq,proto3" json:"seq,omitempty"`
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	ClientHi uint64                 `protobuf:"varint,1,opt,name=client_hi,json=clientHi,proto3" json:"client_hi,omitempty"`
+	ClientLo uint64                 `protobuf:"varint,2,opt,name=client_lo,json=clientLo,proto3" json:"client_lo,omitempty"`
+	// Grows with every new operation of the client; a retry reuses it. The
+	// master takes an id not in its table but below one it has forgotten of
+	// the same client for a retry whose result it may have lost.
+	Seq           uint64 `protobuf:"varint,3,opt,name=seq,proto3" json:"seq,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
