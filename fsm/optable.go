@@ -158,6 +158,11 @@ const (
 //     a mark is answered "outcome unknown" until the dropped marks would
 //     have expired.
 //
+// A client whose last record passes the retention is forgotten whole: a
+// retry of it later still cannot be told from a new operation and is
+// applied. No id is kept forever in bounded memory without the client's
+// help; that is why the retention must outlast every client's retries.
+//
 // Memory is bounded by MaxRecords records plus MaxRecords marks.
 type operationTable struct {
 	settings OperationTableSettings
@@ -309,7 +314,9 @@ func (t *operationTable) forgetOldest(nowMs int64) {
 	m.forgottenBelow = max(m.forgottenBelow, rec.key.seq+1)
 	m.forgottenAtMs = max(m.forgottenAtMs, rec.timeMs)
 	if rec.timeMs == 0 {
-		m.forgottenAtMs = 0 // dated with the record's peers
+		// An undated record makes an undated mark: both take the time of
+		// the next entry that has one, so the mark outlives the record.
+		m.forgottenAtMs = 0
 	}
 	if m.live > 0 {
 		return
