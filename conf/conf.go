@@ -133,6 +133,7 @@ type Config struct {
 	SuperGroup               string
 	RetryCacheEnabled        bool
 	RetryCacheSize           int
+	RetryCacheRetention      time.Duration
 
 	// Leadership and workers.
 	ServingThreadTimeout     time.Duration // grace for in-flight RPCs on step-down

@@ -43,6 +43,10 @@ const (
 	KeyTLSCertFile              = "halo.security.tls.cert.file"
 	KeyTLSKeyFile               = "halo.security.tls.key.file"
 	KeyTLSCAFile                = "halo.security.tls.ca.file"
+	KeyRetryCacheEnabled        = "alluxio.master.filesystem.operation.retry.cache.enabled"
+	KeyRetryCacheSize           = "alluxio.master.filesystem.operation.retry.cache.size"
+	KeyRetryCacheRetention      = "halo.master.filesystem.operation.retry.cache.retention"
+	KeyClientRetryMaxDuration   = "alluxio.user.rpc.retry.max.duration"
 )
 
 // ZooKeeperDefaultPort is the port a ZooKeeper address without one gets.
@@ -302,12 +306,17 @@ var knownKeyTable = []keySpec{
 	{name: "alluxio.security.authorization.permission.supergroup", kind: kindString, def: "supergroup",
 		description: "Group whose members bypass permission checks.",
 		field:       func(c *Config) any { return &c.SuperGroup }},
-	{name: "alluxio.master.filesystem.operation.retry.cache.enabled", kind: kindBool, def: "true",
+	// The leader proposes these three to every replica when it starts to
+	// lead (they are replicated state: the leader's values win).
+	{name: KeyRetryCacheEnabled, kind: kindBool, def: "true",
 		description: "Remember operation ids so that retried mutations answer once.",
 		field:       func(c *Config) any { return &c.RetryCacheEnabled }},
-	{name: "alluxio.master.filesystem.operation.retry.cache.size", kind: kindCount, def: "100000",
-		description: "Operation ids remembered for retries.",
+	{name: KeyRetryCacheSize, kind: kindCount, def: "4000000",
+		description: "Memory cap on remembered operation ids (about 150-230 bytes each); ids are kept for the retention unless the cap is reached.",
 		field:       func(c *Config) any { return &c.RetryCacheSize }},
+	{name: KeyRetryCacheRetention, kind: kindDuration, def: "3min",
+		description: "How long an operation id is remembered; must outlast the clients' alluxio.user.rpc.retry.max.duration.",
+		field:       func(c *Config) any { return &c.RetryCacheRetention }},
 
 	// Leadership and workers.
 	{name: "alluxio.master.serving.thread.timeout", kind: kindDuration, def: "5m",
@@ -349,7 +358,7 @@ var knownKeyTable = []keySpec{
 	{name: "alluxio.user.rpc.retry.max.sleep", kind: kindDuration, def: "3s",
 		description: "Largest backoff of a client retry.",
 		field:       func(c *Config) any { return &c.ClientRetryMaxSleep }},
-	{name: "alluxio.user.rpc.retry.max.duration", kind: kindDuration, def: "2min",
+	{name: KeyClientRetryMaxDuration, kind: kindDuration, def: "2min",
 		description: "How long a client keeps retrying one call.",
 		field:       func(c *Config) any { return &c.ClientRetryMaxDuration }},
 }

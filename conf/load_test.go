@@ -82,7 +82,9 @@ func TestLoadMissingDirGivesDefaults(t *testing.T) {
 		{"JournalLogSizeMax", c.JournalLogSizeMax, uint64(10 << 20)},
 		{"EmbeddedJournalMaxMessageSize", c.EmbeddedJournalMaxMessageSize, uint64(100 << 20)},
 		{"WorkerHeartbeatTimeout", c.WorkerHeartbeatTimeout, time.Hour},
-		{"RetryCacheSize", c.RetryCacheSize, 100000},
+		{"RetryCacheEnabled", c.RetryCacheEnabled, true},
+		{"RetryCacheSize", c.RetryCacheSize, 4000000},
+		{"RetryCacheRetention", c.RetryCacheRetention, 3 * time.Minute},
 		{"Warnings", len(c.Warnings), 0},
 	}
 	for _, check := range checks {
@@ -482,6 +484,8 @@ func TestDoubtfulSettingsWarn(t *testing.T) {
 			want: "alluxio.master.journal.folder=/opt/alluxio/journal is a local path"},
 		{name: "two Raft members", site: "alluxio.master.embedded.journal.addresses=a,b",
 			want: "two-member Raft quorum"},
+		{name: "retry cache retention below the client retry budget", site: "halo.master.filesystem.operation.retry.cache.retention=1min",
+			want: "a client retrying that long may see its mutation applied twice"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

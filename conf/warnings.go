@@ -45,6 +45,11 @@ func doubtfulSettingWarnings(c *Config) []string {
 			"%s lists two masters: a two-member Raft quorum survives no failure; use three",
 			KeyEmbeddedJournalAddresses))
 	}
+	if c.RetryCacheEnabled && c.RetryCacheRetention < c.ClientRetryMaxDuration {
+		warnings = append(warnings, fmt.Sprintf(
+			"%s=%s is shorter than %s=%s: a client retrying that long may see its mutation applied twice",
+			KeyRetryCacheRetention, c.RetryCacheRetention, KeyClientRetryMaxDuration, c.ClientRetryMaxDuration))
+	}
 	return warnings
 }
 

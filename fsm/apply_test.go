@@ -123,68 +123,6 @@ func TestOperationIDsAreDistinct(t *testing.T) {
 	}
 }
 
-// remembers reports whether f would answer a retry of touch /f<seq> with
-// operation id (client, seq) from its table. It probes a restored copy, so
-// that probing (which records the retry) does not change f.
-func remembers(t *testing.T, f *FSM, client, seq uint64) bool {
-	t.Helper()
-	g := roundTrip(t, f)
-	res := g.Apply(0, touch(fmt.Sprintf("/f%d", seq), opID(client, seq)))
-	if !res.Replayed && fserr.CodeOf(res.Error()) != fserr.AlreadyExists {
-		t.Fatalf("op %d was applied again: %v", seq, res.Err)
-	}
-	return res.Replayed
-}
-
-func TestOperationTableEvictsOldestFirst(t *testing.T) {
-	cfg := testConfig()
-	cfg.OperationTableSize = 3
-	h := &harness{t: t, FSM: New(cfg)}
-	for seq := uint64(1); seq <= 4; seq++ {
-		h.mustApply(touch(fmt.Sprintf("/f%d", seq), opID(9, seq)))
-	}
-	// 4 evicted 1: a retry of 1 is applied again (and fails on the file its
-	// first try made).
-	for seq, want := range map[uint64]bool{1: false, 2: true, 3: true, 4: true} {
-		if got := remembers(t, h.FSM, 9, seq); got != want {
-			t.Errorf("op %d remembered = %t, want %t", seq, got, want)
-		}
-	}
-	// Eviction goes on in the same order after a restore.
-	g := roundTrip(t, h.FSM)
-	for _, f := range []*FSM{h.FSM, g} {
-		f.Apply(f.AppliedIndex()+1, touch("/f5", opID(9, 5)))
-	}
-	if !bytes.Equal(checkpointBytes(t, h.FSM), checkpointBytes(t, g)) {
-		t.Fatal("the original and the restored copy diverged")
-	}
-	for seq, want := range map[uint64]bool{1: false, 2: false, 3: true, 4: true, 5: true} {
-		if got := remembers(t, g, 9, seq); got != want {
-			t.Errorf("after restore: op %d remembered = %t, want %t", seq, got, want)
-		}
-	}
-}
-
-// TestOperationTableShrinksOnRestore: a replica configured with a smaller
-// table keeps the newest records of a bigger checkpoint.
-func TestOperationTableShrinksOnRestore(t *testing.T) {
-	h := newHarness(t)
-	for seq := uint64(1); seq <= 5; seq++ {
-		h.mustApply(touch(fmt.Sprintf("/f%d", seq), opID(3, seq)))
-	}
-	cfg := testConfig()
-	cfg.OperationTableSize = 2
-	small := New(cfg)
-	if _, err := small.Restore(bytes.NewReader(checkpointBytes(t, h.FSM))); err != nil {
-		t.Fatal(err)
-	}
-	for seq, want := range map[uint64]bool{3: false, 4: true, 5: true} {
-		if got := remembers(t, small, 3, seq); got != want {
-			t.Errorf("op %d remembered = %t, want %t", seq, got, want)
-		}
-	}
-}
-
 // TestResetAppliedIndex: a namespace imported from a backup continues at
 // the start of a new, empty journal.
 func TestResetAppliedIndex(t *testing.T) {

@@ -39,13 +39,13 @@ func buildBenchNamespace(tb testing.TB, f *FSM) (entries int, applyTime time.Dur
 		c := benchCallers[d%len(benchCallers)]
 		batch = append(batch, &halopb.Entry{
 			TimeMs: int64(1_700_000_000_000 + d), Caller: c,
-			OpId:    &halopb.OperationID{ClientHi: 7, ClientLo: uint64(d % 16), Seq: uint64(d)},
+			OpId:    &halopb.OperationID{ClientHi: 7, ClientLo: uint64(d % 16), Seq: benchSeq(d, 0)},
 			Payload: &halopb.Entry_CreateDirectory{CreateDirectory: &halopb.CreateDirectoryEntry{Path: dir, Mode: 0o755}},
 		})
 		for i := 0; i < benchFilesPerDir; i++ {
 			batch = append(batch, &halopb.Entry{
 				TimeMs: int64(1_700_000_000_000 + d*benchFilesPerDir + i), Caller: c,
-				OpId: &halopb.OperationID{ClientHi: 7, ClientLo: uint64(d % 16), Seq: uint64(d*benchFilesPerDir + i + benchDirs)},
+				OpId: &halopb.OperationID{ClientHi: 7, ClientLo: uint64(d % 16), Seq: benchSeq(d, i+1)},
 				Payload: &halopb.Entry_CreateFile{CreateFile: &halopb.CreateFileEntry{
 					Path: fmt.Sprintf("%s/part-%05d-%04x.orc", dir, i, d), Mode: 0o644, Completed: true,
 				}},
@@ -63,6 +63,11 @@ func buildBenchNamespace(tb testing.TB, f *FSM) (entries int, applyTime time.Dur
 	}
 	return entries, applyTime
 }
+
+// benchSeq numbers the operations in the order they are made, as a client
+// does: the table takes an id below one it forgot of the same client for a
+// retry it may have forgotten.
+func benchSeq(dir, op int) uint64 { return uint64(dir*(benchFilesPerDir+1) + op + 1) }
 
 func benchConfig() Config {
 	cfg := DefaultConfig()

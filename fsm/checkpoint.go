@@ -20,16 +20,23 @@ import (
 //	records: kind u8 | length uvarint | protobuf bytes     (repeated)
 //	end marker u8 (recordEnd) | CRC-32C u32 of every byte before it
 //
-// Inodes are written depth first with children in name order, mounts by id
-// and operation records oldest first, so equal states give equal bytes.
+// Inodes are written depth first with children in name order, mounts by id,
+// then the operation table's record, its operation records oldest first and
+// its client marks (see operationTable.eachMark), so equal states give equal
+// bytes. Version 1 had no table record and no marks (nor record times): it
+// restores with the default table limits.
 const (
 	checkpointMagic   = "HALOCKPT"
-	checkpointVersion = 1
+	checkpointVersion = 2
+	// oldestCheckpointVersion is the oldest format this master still reads.
+	oldestCheckpointVersion = 1
 
 	recordInode     byte = 1
 	recordMount     byte = 2
 	recordOperation byte = 3
 	recordCluster   byte = 4
+	recordOpTable   byte = 5
+	recordOpMark    byte = 6
 	recordEnd       byte = 0xff
 
 	// maxCheckpointRecord bounds one record so that a corrupt length cannot
@@ -77,8 +84,8 @@ func parseHeader(b []byte) (CheckpointHeader, error) {
 		return CheckpointHeader{}, fmt.Errorf("%w: bad magic %q (not a Halo checkpoint)", ErrCorruptCheckpoint, b[:8])
 	}
 	h := CheckpointHeader{Version: binary.BigEndian.Uint32(b[8:12])}
-	if h.Version != checkpointVersion {
-		return h, fmt.Errorf("%w: format version %d is not supported (this master reads version %d)", ErrCorruptCheckpoint, h.Version, checkpointVersion)
+	if h.Version < oldestCheckpointVersion || h.Version > checkpointVersion {
+		return h, fmt.Errorf("%w: format version %d is not supported (this master reads versions %d to %d)", ErrCorruptCheckpoint, h.Version, oldestCheckpointVersion, checkpointVersion)
 	}
 	vals := []*uint64{&h.AppliedIndex, &h.InodeCount, &h.NextInodeID, &h.NextMountID, &h.MountCount, &h.OpCount}
 	for i, v := range vals {
@@ -155,7 +162,13 @@ func (f *FSM) WriteCheckpoint(w io.Writer) (CheckpointHeader, error) {
 			return h, err
 		}
 	}
+	if err := cw.record(recordOpTable, f.ops.tableRecord()); err != nil {
+		return h, err
+	}
 	if err := f.ops.each(func(r *halopb.OperationRecord) error { return cw.record(recordOperation, r) }); err != nil {
+		return h, err
+	}
+	if err := f.ops.eachMark(func(r *halopb.ForgottenOperationsRecord) error { return cw.record(recordOpMark, r) }); err != nil {
 		return h, err
 	}
 	if f.clusterID != "" {
@@ -281,6 +294,9 @@ type restoreState struct {
 	ids         []uint64
 	mountPoints uint64
 	opKeys      map[opKey]struct{}
+	// opPhase orders the table's records: its own (1), operations (2),
+	// marks (3).
+	opPhase int
 }
 
 func (f *FSM) decodeCheckpoint(r io.Reader) (CheckpointHeader, error) {
@@ -349,8 +365,35 @@ func (f *FSM) decodeCheckpoint(r io.Reader) (CheckpointHeader, error) {
 				return h, corrupt(start, "duplicate operation id %v", o.OpId)
 			}
 			st.opKeys[keyOf(o.OpId)] = struct{}{}
-			f.ops.add(o)
+			if err := st.enterOpPhase(2); err != nil {
+				return h, corrupt(start, "%v", err)
+			}
+			if err := f.ops.restoreRecord(o); err != nil {
+				return h, corrupt(start, "%v", err)
+			}
 			ops++
+		case recordOpTable:
+			r := &halopb.OperationTableRecord{}
+			if err := proto.Unmarshal(body, r); err != nil {
+				return h, corrupt(start, "operation table record: %v", err)
+			}
+			if err := st.enterOpPhase(1); err != nil {
+				return h, corrupt(start, "%v", err)
+			}
+			if err := f.ops.restoreConfig(r); err != nil {
+				return h, corrupt(start, "%v", err)
+			}
+		case recordOpMark:
+			r := &halopb.ForgottenOperationsRecord{}
+			if err := proto.Unmarshal(body, r); err != nil {
+				return h, corrupt(start, "operation mark record: %v", err)
+			}
+			if err := st.enterOpPhase(3); err != nil {
+				return h, corrupt(start, "%v", err)
+			}
+			if err := f.ops.restoreMark(r); err != nil {
+				return h, corrupt(start, "%v", err)
+			}
 		case recordCluster:
 			ci := &halopb.ClusterInfoEntry{}
 			if err := proto.Unmarshal(body, ci); err != nil || ci.ClusterId == "" || f.clusterID != "" {
@@ -410,6 +453,16 @@ func (f *FSM) decodeCheckpoint(r io.Reader) (CheckpointHeader, error) {
 	f.inodes = inodes
 	f.applied = h.AppliedIndex
 	return h, nil
+}
+
+// enterOpPhase checks that the operation table's records come in order:
+// at most one table record first, then operations, then marks.
+func (st *restoreState) enterOpPhase(phase int) error {
+	if phase < st.opPhase || phase == 1 && st.opPhase == 1 {
+		return fmt.Errorf("operation table records out of order")
+	}
+	st.opPhase = phase
+	return nil
 }
 
 func (f *FSM) restoreInode(rec *halopb.InodeRecord, st *restoreState, first bool) error {

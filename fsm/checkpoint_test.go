@@ -39,7 +39,7 @@ func TestCheckpointHeader(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := CheckpointHeader{Version: 1, AppliedIndex: 8, InodeCount: 7, NextInodeID: 8, NextMountID: 3, MountCount: 2, OpCount: 3}
+	want := CheckpointHeader{Version: checkpointVersion, AppliedIndex: 8, InodeCount: 7, NextInodeID: 8, NextMountID: 3, MountCount: 2, OpCount: 3}
 	if got != want {
 		t.Fatalf("header %+v, want %+v", got, want)
 	}
@@ -151,7 +151,14 @@ type rawRecord struct {
 func inodeRec(r *halopb.InodeRecord) rawRecord  { return rawRecord{recordInode, r} }
 func mountRec(r *halopb.MountRecord) rawRecord  { return rawRecord{recordMount, r} }
 func opRec(r *halopb.OperationRecord) rawRecord { return rawRecord{recordOperation, r} }
-func rootRec() rawRecord                        { return inodeRec(&halopb.InodeRecord{Id: 1, IsDirectory: true, Mode: 0o755}) }
+func opTable(enabled bool, maxRecords uint64) rawRecord {
+	c := &halopb.OperationTableConfigEntry{Enabled: enabled, MaxRecords: maxRecords, RetentionMs: 60_000}
+	return rawRecord{recordOpTable, &halopb.OperationTableRecord{Config: c}}
+}
+func opMark(client, below uint64) rawRecord {
+	return rawRecord{recordOpMark, &halopb.ForgottenOperationsRecord{ClientLo: client, ForgottenBelow: below, ForgottenAtMs: 500}}
+}
+func rootRec() rawRecord { return inodeRec(&halopb.InodeRecord{Id: 1, IsDirectory: true, Mode: 0o755}) }
 func dirRec(id, parent uint64, name string) rawRecord {
 	return inodeRec(&halopb.InodeRecord{Id: id, ParentId: parent, Name: name, IsDirectory: true})
 }
@@ -208,7 +215,18 @@ func TestRestoreRefusesInconsistentCheckpoints(t *testing.T) {
 		{name: "valid", cp: craft(nil, valid...), valid: true},
 		{name: "valid, children in any order", cp: craft(nil, rootRec(), fileRec(3, 1, "z"), dirRec(2, 1, "a"), fileRec(4, 2, "x")), valid: true},
 		{name: "bad magic", cp: func() []byte { b := craft(nil, rootRec()); b[0] = 'X'; return b }()},
-		{name: "newer version", cp: craft(func(h *CheckpointHeader) { h.Version = 2 }, rootRec())},
+		{name: "newer version", cp: craft(func(h *CheckpointHeader) { h.Version = checkpointVersion + 1 }, rootRec())},
+		{name: "version 0", cp: craft(func(h *CheckpointHeader) { h.Version = 0 }, rootRec())},
+		{name: "valid operation table", cp: craft(nil, rootRec(), opTable(true, 3), op(1), op(3), opMark(1, 1), opMark(2, 5)), valid: true},
+		{name: "operation table after operations", cp: craft(nil, rootRec(), op(1), opTable(true, 3))},
+		{name: "two operation table records", cp: craft(nil, rootRec(), opTable(true, 3), opTable(true, 3))},
+		{name: "operation table without limits", cp: craft(nil, rootRec(), rawRecord{recordOpTable, &halopb.OperationTableRecord{}})},
+		{name: "operation table with a bad size", cp: craft(nil, rootRec(), opTable(true, 0))},
+		{name: "operations in a disabled table", cp: craft(nil, rootRec(), opTable(false, 3), op(1))},
+		{name: "operation after a mark", cp: craft(nil, rootRec(), opMark(2, 5), op(1))},
+		{name: "mark that forgets nothing", cp: craft(nil, rootRec(), opMark(2, 0))},
+		{name: "two marks of a client", cp: craft(nil, rootRec(), opMark(2, 5), opMark(2, 6))},
+		{name: "more marks than the table holds", cp: craft(nil, rootRec(), opTable(true, 1), opMark(2, 5), opMark(3, 5))},
 		{name: "no inodes", cp: craft(nil)},
 		{name: "root not first", cp: craft(nil, dirRec(2, 1, "d"), rootRec())},
 		{name: "root with a name", cp: craft(nil, inodeRec(&halopb.InodeRecord{Id: 1, IsDirectory: true, Name: "r"}))},

@@ -120,8 +120,16 @@ func (g *entryGen) next() *halopb.Entry {
 			lm.Children = append(lm.Children, c)
 		}
 		e.Payload = &halopb.Entry_LoadMetadata{LoadMetadata: lm}
-	case x < 98:
+	case x < 98 && g.pick(2) == 0:
 		e.Payload = &halopb.Entry_Noop{Noop: &halopb.NoopEntry{}}
+	case x < 98:
+		// Small limits, so that records are forgotten by count and by
+		// time; a size of 0 is refused; now and then the table is off.
+		c := &halopb.OperationTableConfigEntry{Enabled: g.pick(8) != 0, MaxRecords: uint64(4 + g.pick(40)), RetentionMs: int64(1 + g.pick(400))}
+		if g.pick(8) == 0 {
+			c.MaxRecords = 0
+		}
+		e.Payload = &halopb.Entry_OperationTableConfig{OperationTableConfig: c}
 	case x < 99:
 		// An empty id is refused; a second id changes nothing.
 		e.Payload = &halopb.Entry_ClusterInfo{ClusterInfo: &halopb.ClusterInfoEntry{ClusterId: []string{"", "c1", "c2"}[g.pick(3)]}}
@@ -170,7 +178,6 @@ func throughJournal(t *testing.T, e *halopb.Entry) *halopb.Entry {
 func TestDeterminism(t *testing.T) {
 	const n = 3000
 	cfg := testConfig()
-	cfg.OperationTableSize = 32 // small, so that eviction happens
 	for seed := uint64(1); seed <= 6; seed++ {
 		t.Run(fmt.Sprint("seed ", seed), func(t *testing.T) {
 			entries := newEntryGen(seed).entries(n)

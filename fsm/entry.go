@@ -29,6 +29,9 @@ const (
 	KindLoadMetadata     Kind = 24
 	KindNoop             Kind = 25
 	KindClusterInfo      Kind = 26
+	// KindOperationTableConfig is written ignorable: a master that does not
+	// know it keeps its own table limits, as masters before it did.
+	KindOperationTableConfig Kind = 27
 
 	// KindIgnorable is or-ed into a kind byte that older masters may skip.
 	KindIgnorable Kind = 0x80
@@ -46,7 +49,12 @@ var kindNames = map[Kind]string{
 	KindLoadMetadata:     "LoadMetadata",
 	KindNoop:             "Noop",
 	KindClusterInfo:      "ClusterInfo",
+
+	KindOperationTableConfig: "OperationTableConfig",
 }
+
+// ignorableKinds are written with KindIgnorable: older masters may skip them.
+var ignorableKinds = map[Kind]bool{KindOperationTableConfig: true}
 
 // String names the kind, for logs and metrics.
 func (k Kind) String() string {
@@ -88,6 +96,8 @@ func KindOf(e *halopb.Entry) Kind {
 		return KindNoop
 	case *halopb.Entry_ClusterInfo:
 		return KindClusterInfo
+	case *halopb.Entry_OperationTableConfig:
+		return KindOperationTableConfig
 	}
 	return KindUnknown
 }
@@ -102,6 +112,9 @@ func EncodeEntry(e *halopb.Entry) ([]byte, error) {
 	}
 	buf := make([]byte, 1, 1+proto.Size(e))
 	buf[0] = byte(kind)
+	if ignorableKinds[kind] {
+		buf[0] |= byte(KindIgnorable)
+	}
 	return marshalDeterministic.MarshalAppend(buf, e)
 }
 

@@ -16,10 +16,6 @@ import (
 // order starting after it.
 const RootInodeID uint64 = 1
 
-// DefaultOperationTableSize is how many recent operation ids are remembered
-// for exactly-once retries (Alluxio's retry cache holds 100,000).
-const DefaultOperationTableSize = 100000
-
 // Config holds what the namespace needs to know at creation. Every replica
 // must use the same values.
 type Config struct {
@@ -28,13 +24,11 @@ type Config struct {
 	RootOwner string
 	RootGroup string
 	RootMode  uint32
-	// OperationTableSize bounds the exactly-once table.
-	OperationTableSize int
 }
 
 // DefaultConfig returns a configuration with Alluxio's defaults.
 func DefaultConfig() Config {
-	return Config{RootOwner: "root", RootGroup: "root", RootMode: 0o755, OperationTableSize: DefaultOperationTableSize}
+	return Config{RootOwner: "root", RootGroup: "root", RootMode: 0o755}
 }
 
 // Result is what applying one entry produced.
@@ -79,9 +73,6 @@ type FSM struct {
 
 // New returns an empty namespace: a root directory and no mounts.
 func New(cfg Config) *FSM {
-	if cfg.OperationTableSize <= 0 {
-		cfg.OperationTableSize = DefaultOperationTableSize
-	}
 	f := &FSM{cfg: cfg}
 	f.reset()
 	return f
@@ -100,7 +91,7 @@ func (f *FSM) reset() {
 	f.nextID = RootInodeID + 1
 	f.inodes = 1
 	f.mounts = newMountTable()
-	f.ops = newOperationTable(f.cfg.OperationTableSize)
+	f.ops = newOperationTable(DefaultOperationTableSettings())
 	f.applied = 0
 	f.clusterID = ""
 }
@@ -136,6 +127,8 @@ var handlers = map[Kind]entryHandler{
 	KindLoadMetadata:     applyLoadMetadata,
 	KindNoop:             func(*FSM, *halopb.Entry) (uint64, error) { return 0, nil },
 	KindClusterInfo:      applyClusterInfo,
+
+	KindOperationTableConfig: applyOperationTableConfig,
 }
 
 // Apply applies the entry at journal index index. Entries must be applied
@@ -155,9 +148,13 @@ func (f *FSM) Apply(index uint64, e *halopb.Entry) Result {
 	if e == nil {
 		return Result{Err: fserr.New(fserr.InvalidArgument, "journal entry at index %d is empty", index)}
 	}
+	f.ops.advance(e.TimeMs)
 	if e.OpId != nil {
-		if rec, ok := f.ops.lookup(e.OpId); ok {
-			return Result{Err: recordErr(rec), InodeID: rec.InodeId, Replayed: true}
+		switch rec, v := f.ops.lookup(e.OpId, e.TimeMs); v {
+		case opKnown:
+			return recordResult(rec)
+		case opForgotten:
+			return forgottenResult(e.OpId)
 		}
 	}
 	kind := KindOf(e)
@@ -178,7 +175,7 @@ func (f *FSM) Apply(index uint64, e *halopb.Entry) Result {
 		res.Info = f.infoLocked(p)
 	}
 	if e.OpId != nil {
-		f.ops.record(e.OpId, res)
+		f.ops.record(e.OpId, res, e.TimeMs)
 	}
 	return res
 }

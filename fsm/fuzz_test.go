@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"hash/crc32"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -102,6 +103,13 @@ func FuzzRestore(f *testing.F) {
 	f.Add(craft(nil, rootRec(), dirRec(2, 1, "d"), fileRec(3, 2, "f")), true)
 	f.Add(craft(nil, rootRec(), fileRec(3, 1, "z"), dirRec(2, 1, "a"), fileRec(4, 2, "x")), true)
 	f.Add(craft(nil, rootRec(), opRec(&halopb.OperationRecord{OpId: &halopb.OperationID{Seq: 1}, ErrorCode: 2, ErrorMessage: "x"})), true)
+	f.Add(craft(nil, rootRec(), opTable(true, 2), opRec(&halopb.OperationRecord{OpId: &halopb.OperationID{ClientLo: 1, Seq: 3}, TimeMs: 9}),
+		opMark(1, 2), opMark(2, 5)), true)
+	v1, err := os.ReadFile("testdata/checkpoint-v1.bin")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(v1, false)
 	f.Fuzz(func(t *testing.T, b []byte, fixChecksum bool) {
 		if fixChecksum && len(b) >= 4 {
 			b = binary.BigEndian.AppendUint32(slices.Clone(b[:len(b)-4]), crc32.Checksum(b[:len(b)-4], castagnoli))

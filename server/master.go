@@ -57,6 +57,9 @@ type Config struct {
 	UFSOptions  map[string]string
 	Logger      hclog.Logger
 	GRPCOptions []grpc.ServerOption
+	// RetryCache are the exactly-once table limits this master proposes
+	// when it leads (see KeepRetryCacheSettings); nil proposes none.
+	RetryCache *fsm.OperationTableSettings
 }
 
 // Master is one running master process.

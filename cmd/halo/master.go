@@ -59,9 +59,6 @@ func fsmConfig(cfg *conf.Config) fsm.Config {
 	fc := fsm.DefaultConfig()
 	fc.RootOwner = cfg.LoginUser
 	fc.RootGroup = primaryGroupOf(cfg.LoginUser)
-	if cfg.RetryCacheSize > 0 {
-		fc.OperationTableSize = cfg.RetryCacheSize
-	}
 	return fc
 }
 
@@ -95,10 +92,20 @@ func serverConfig(cfg *conf.Config, g *globals) server.Config {
 		UFS:             adapters.NewRegistry(),
 		UFSOptions:      ufsOptions(cfg),
 		Logger:          g.logger("master"),
+		RetryCache:      retryCacheSettings(cfg),
 	}
 }
 
+// retryCacheSettings are the exactly-once table limits this master
+// proposes when it leads.
+func retryCacheSettings(cfg *conf.Config) *fsm.OperationTableSettings {
+	return &fsm.OperationTableSettings{Enabled: cfg.RetryCacheEnabled, MaxRecords: uint64(cfg.RetryCacheSize), Retention: cfg.RetryCacheRetention}
+}
+
 func runMaster(ctx context.Context, cfg *conf.Config, g *globals) error {
+	if err := retryCacheSettings(cfg).Validate(); err != nil {
+		return fmt.Errorf("%s, %s: %w", conf.KeyRetryCacheSize, conf.KeyRetryCacheRetention, err)
+	}
 	switch cfg.HA {
 	case conf.HANone:
 		return runLocalMaster(ctx, cfg, g)
@@ -157,6 +164,7 @@ func serve(ctx context.Context, m *server.Master, log hclog.Logger) error {
 		return err
 	}
 	go m.EnsureRootMountWhenLeading(ctx)
+	go m.KeepRetryCacheSettings(ctx)
 	<-ctx.Done()
 	log.Info("stopping master")
 	return m.Stop()

@@ -90,6 +90,7 @@ func runZooKeeperMaster(ctx context.Context, cfg *conf.Config, g *globals) error
 		return err
 	}
 	go m.EnsureRootMountWhenLeading(ctx)
+	go m.KeepRetryCacheSettings(ctx)
 	select {
 	case <-ctx.Done():
 		log.Info("stopping master")

@@ -80,10 +80,13 @@ func (PersistenceState) EnumDescriptor() ([]byte, []int) {
 // OperationID identifies one client mutation. A retried mutation carries the
 // same id, and the FSM answers it with its first result.
 type OperationID struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	ClientHi      uint64                 `protobuf:"varint,1,opt,name=client_hi,json=clientHi,proto3" json:"client_hi,omitempty"`
-	ClientLo      uint64                 `protobuf:"varint,2,opt,name=client_lo,json=clientLo,proto3" json:"client_lo,omitempty"`
-	Seq           uint64                 `protobuf:"varint,3,opt,name=seq,proto3" json:"seq,omitempty"`
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	ClientHi uint64                 `protobuf:"varint,1,opt,name=client_hi,json=clientHi,proto3" json:"client_hi,omitempty"`
+	ClientLo uint64                 `protobuf:"varint,2,opt,name=client_lo,json=clientLo,proto3" json:"client_lo,omitempty"`
+	// Grows with every new operation of the client; a retry reuses it. The
+	// master takes an id not in its table but below one it has forgotten of
+	// the same client for a retry whose result it may have lost.
+	Seq           uint64 `protobuf:"varint,3,opt,name=seq,proto3" json:"seq,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -222,6 +225,7 @@ type Entry struct {
 	//	*Entry_LoadMetadata
 	//	*Entry_Noop
 	//	*Entry_ClusterInfo
+	//	*Entry_OperationTableConfig
 	Payload       isEntry_Payload `protobuf_oneof:"payload"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -384,6 +388,15 @@ func (x *Entry) GetClusterInfo() *ClusterInfoEntry {
 	return nil
 }
 
+func (x *Entry) GetOperationTableConfig() *OperationTableConfigEntry {
+	if x != nil {
+		if x, ok := x.Payload.(*Entry_OperationTableConfig); ok {
+			return x.OperationTableConfig
+		}
+	}
+	return nil
+}
+
 type isEntry_Payload interface {
 	isEntry_Payload()
 }
@@ -432,6 +445,10 @@ type Entry_ClusterInfo struct {
 	ClusterInfo *ClusterInfoEntry `protobuf:"bytes,26,opt,name=cluster_info,json=clusterInfo,proto3,oneof"`
 }
 
+type Entry_OperationTableConfig struct {
+	OperationTableConfig *OperationTableConfigEntry `protobuf:"bytes,27,opt,name=operation_table_config,json=operationTableConfig,proto3,oneof"`
+}
+
 func (*Entry_CreateFile) isEntry_Payload() {}
 
 func (*Entry_CreateDirectory) isEntry_Payload() {}
@@ -453,6 +470,8 @@ func (*Entry_LoadMetadata) isEntry_Payload() {}
 func (*Entry_Noop) isEntry_Payload() {}
 
 func (*Entry_ClusterInfo) isEntry_Payload() {}
+
+func (*Entry_OperationTableConfig) isEntry_Payload() {}
 
 type CreateFileEntry struct {
 	state          protoimpl.MessageState `protogen:"open.v1"`
@@ -1301,6 +1320,69 @@ func (x *ClusterInfoEntry) GetClusterId() string {
 	return ""
 }
 
+// OperationTableConfigEntry sets the limits of the exactly-once table on
+// every replica alike. A leader whose configured limits differ from the
+// replicated ones proposes one when it starts to lead.
+type OperationTableConfigEntry struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Enabled       bool                   `protobuf:"varint,1,opt,name=enabled,proto3" json:"enabled,omitempty"`
+	MaxRecords    uint64                 `protobuf:"varint,2,opt,name=max_records,json=maxRecords,proto3" json:"max_records,omitempty"`    // memory cap on remembered operations
+	RetentionMs   int64                  `protobuf:"varint,3,opt,name=retention_ms,json=retentionMs,proto3" json:"retention_ms,omitempty"` // how long, in leader-stamped entry time, an id is kept
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OperationTableConfigEntry) Reset() {
+	*x = OperationTableConfigEntry{}
+	mi := &file_journal_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OperationTableConfigEntry) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OperationTableConfigEntry) ProtoMessage() {}
+
+func (x *OperationTableConfigEntry) ProtoReflect() protoreflect.Message {
+	mi := &file_journal_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OperationTableConfigEntry.ProtoReflect.Descriptor instead.
+func (*OperationTableConfigEntry) Descriptor() ([]byte, []int) {
+	return file_journal_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *OperationTableConfigEntry) GetEnabled() bool {
+	if x != nil {
+		return x.Enabled
+	}
+	return false
+}
+
+func (x *OperationTableConfigEntry) GetMaxRecords() uint64 {
+	if x != nil {
+		return x.MaxRecords
+	}
+	return 0
+}
+
+func (x *OperationTableConfigEntry) GetRetentionMs() int64 {
+	if x != nil {
+		return x.RetentionMs
+	}
+	return 0
+}
+
 // InodeRecord is one inode in a checkpoint.
 type InodeRecord struct {
 	state                  protoimpl.MessageState `protogen:"open.v1"`
@@ -1328,7 +1410,7 @@ type InodeRecord struct {
 
 func (x *InodeRecord) Reset() {
 	*x = InodeRecord{}
-	mi := &file_journal_proto_msgTypes[15]
+	mi := &file_journal_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1340,7 +1422,7 @@ func (x *InodeRecord) String() string {
 func (*InodeRecord) ProtoMessage() {}
 
 func (x *InodeRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_journal_proto_msgTypes[15]
+	mi := &file_journal_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1353,7 +1435,7 @@ func (x *InodeRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InodeRecord.ProtoReflect.Descriptor instead.
 func (*InodeRecord) Descriptor() ([]byte, []int) {
-	return file_journal_proto_rawDescGZIP(), []int{15}
+	return file_journal_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *InodeRecord) GetId() uint64 {
@@ -1496,7 +1578,7 @@ type MountRecord struct {
 
 func (x *MountRecord) Reset() {
 	*x = MountRecord{}
-	mi := &file_journal_proto_msgTypes[16]
+	mi := &file_journal_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1508,7 +1590,7 @@ func (x *MountRecord) String() string {
 func (*MountRecord) ProtoMessage() {}
 
 func (x *MountRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_journal_proto_msgTypes[16]
+	mi := &file_journal_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1521,7 +1603,7 @@ func (x *MountRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MountRecord.ProtoReflect.Descriptor instead.
 func (*MountRecord) Descriptor() ([]byte, []int) {
-	return file_journal_proto_rawDescGZIP(), []int{16}
+	return file_journal_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *MountRecord) GetMountId() uint64 {
@@ -1574,13 +1656,14 @@ type OperationRecord struct {
 	ErrorCode     uint32                 `protobuf:"varint,2,opt,name=error_code,json=errorCode,proto3" json:"error_code,omitempty"` // fsm.Code; 0 is success
 	ErrorMessage  string                 `protobuf:"bytes,3,opt,name=error_message,json=errorMessage,proto3" json:"error_message,omitempty"`
 	InodeId       uint64                 `protobuf:"varint,4,opt,name=inode_id,json=inodeId,proto3" json:"inode_id,omitempty"`
+	TimeMs        int64                  `protobuf:"varint,5,opt,name=time_ms,json=timeMs,proto3" json:"time_ms,omitempty"` // leader-stamped time of the entry that applied it
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *OperationRecord) Reset() {
 	*x = OperationRecord{}
-	mi := &file_journal_proto_msgTypes[17]
+	mi := &file_journal_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1592,7 +1675,7 @@ func (x *OperationRecord) String() string {
 func (*OperationRecord) ProtoMessage() {}
 
 func (x *OperationRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_journal_proto_msgTypes[17]
+	mi := &file_journal_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1605,7 +1688,7 @@ func (x *OperationRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OperationRecord.ProtoReflect.Descriptor instead.
 func (*OperationRecord) Descriptor() ([]byte, []int) {
-	return file_journal_proto_rawDescGZIP(), []int{17}
+	return file_journal_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *OperationRecord) GetOpId() *OperationID {
@@ -1636,6 +1719,140 @@ func (x *OperationRecord) GetInodeId() uint64 {
 	return 0
 }
 
+func (x *OperationRecord) GetTimeMs() int64 {
+	if x != nil {
+		return x.TimeMs
+	}
+	return 0
+}
+
+// OperationTableRecord is the exactly-once table's own state in a
+// checkpoint; it precedes the operation records.
+type OperationTableRecord struct {
+	state  protoimpl.MessageState     `protogen:"open.v1"`
+	Config *OperationTableConfigEntry `protobuf:"bytes,1,opt,name=config,proto3" json:"config,omitempty"`
+	// Until this time an operation of a client the table knows nothing of
+	// may be a retry of one it had to forget early: it is answered with
+	// OutcomeUnknown.
+	StrangersUnknownUntilMs int64 `protobuf:"varint,2,opt,name=strangers_unknown_until_ms,json=strangersUnknownUntilMs,proto3" json:"strangers_unknown_until_ms,omitempty"`
+	unknownFields           protoimpl.UnknownFields
+	sizeCache               protoimpl.SizeCache
+}
+
+func (x *OperationTableRecord) Reset() {
+	*x = OperationTableRecord{}
+	mi := &file_journal_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OperationTableRecord) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OperationTableRecord) ProtoMessage() {}
+
+func (x *OperationTableRecord) ProtoReflect() protoreflect.Message {
+	mi := &file_journal_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OperationTableRecord.ProtoReflect.Descriptor instead.
+func (*OperationTableRecord) Descriptor() ([]byte, []int) {
+	return file_journal_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *OperationTableRecord) GetConfig() *OperationTableConfigEntry {
+	if x != nil {
+		return x.Config
+	}
+	return nil
+}
+
+func (x *OperationTableRecord) GetStrangersUnknownUntilMs() int64 {
+	if x != nil {
+		return x.StrangersUnknownUntilMs
+	}
+	return 0
+}
+
+// ForgottenOperationsRecord is one client's high-water mark of forgotten
+// sequence numbers in a checkpoint; it follows the operation records.
+type ForgottenOperationsRecord struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	ClientHi       uint64                 `protobuf:"varint,1,opt,name=client_hi,json=clientHi,proto3" json:"client_hi,omitempty"`
+	ClientLo       uint64                 `protobuf:"varint,2,opt,name=client_lo,json=clientLo,proto3" json:"client_lo,omitempty"`
+	ForgottenBelow uint64                 `protobuf:"varint,3,opt,name=forgotten_below,json=forgottenBelow,proto3" json:"forgotten_below,omitempty"` // every id of the client below this sequence number may be forgotten
+	ForgottenAtMs  int64                  `protobuf:"varint,4,opt,name=forgotten_at_ms,json=forgottenAtMs,proto3" json:"forgotten_at_ms,omitempty"`  // time of the newest forgotten record
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *ForgottenOperationsRecord) Reset() {
+	*x = ForgottenOperationsRecord{}
+	mi := &file_journal_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ForgottenOperationsRecord) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ForgottenOperationsRecord) ProtoMessage() {}
+
+func (x *ForgottenOperationsRecord) ProtoReflect() protoreflect.Message {
+	mi := &file_journal_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ForgottenOperationsRecord.ProtoReflect.Descriptor instead.
+func (*ForgottenOperationsRecord) Descriptor() ([]byte, []int) {
+	return file_journal_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *ForgottenOperationsRecord) GetClientHi() uint64 {
+	if x != nil {
+		return x.ClientHi
+	}
+	return 0
+}
+
+func (x *ForgottenOperationsRecord) GetClientLo() uint64 {
+	if x != nil {
+		return x.ClientLo
+	}
+	return 0
+}
+
+func (x *ForgottenOperationsRecord) GetForgottenBelow() uint64 {
+	if x != nil {
+		return x.ForgottenBelow
+	}
+	return 0
+}
+
+func (x *ForgottenOperationsRecord) GetForgottenAtMs() int64 {
+	if x != nil {
+		return x.ForgottenAtMs
+	}
+	return 0
+}
+
 var File_journal_proto protoreflect.FileDescriptor
 
 const file_journal_proto_rawDesc = "" +
@@ -1648,7 +1865,7 @@ const file_journal_proto_rawDesc = "" +
 	"\x06Caller\x12\x12\n" +
 	"\x04user\x18\x01 \x01(\tR\x04user\x12\x16\n" +
 	"\x06groups\x18\x02 \x03(\tR\x06groups\x12\x1c\n" +
-	"\tsuperuser\x18\x03 \x01(\bR\tsuperuser\"\xb2\x06\n" +
+	"\tsuperuser\x18\x03 \x01(\bR\tsuperuser\"\x8e\a\n" +
 	"\x05Entry\x12)\n" +
 	"\x05op_id\x18\x01 \x01(\v2\x14.halo.v1.OperationIDR\x04opId\x12\x17\n" +
 	"\atime_ms\x18\x02 \x01(\x03R\x06timeMs\x12'\n" +
@@ -1664,7 +1881,8 @@ const file_journal_proto_rawDesc = "" +
 	"\x12delete_mount_point\x18\x17 \x01(\v2\x1e.halo.v1.DeleteMountPointEntryH\x00R\x10deleteMountPoint\x12A\n" +
 	"\rload_metadata\x18\x18 \x01(\v2\x1a.halo.v1.LoadMetadataEntryH\x00R\floadMetadata\x12(\n" +
 	"\x04noop\x18\x19 \x01(\v2\x12.halo.v1.NoopEntryH\x00R\x04noop\x12>\n" +
-	"\fcluster_info\x18\x1a \x01(\v2\x19.halo.v1.ClusterInfoEntryH\x00R\vclusterInfoB\t\n" +
+	"\fcluster_info\x18\x1a \x01(\v2\x19.halo.v1.ClusterInfoEntryH\x00R\vclusterInfo\x12Z\n" +
+	"\x16operation_table_config\x18\x1b \x01(\v2\".halo.v1.OperationTableConfigEntryH\x00R\x14operationTableConfigB\t\n" +
 	"\apayload\"\xce\x01\n" +
 	"\x0fCreateFileEntry\x12\x12\n" +
 	"\x04path\x18\x01 \x01(\tR\x04path\x12\x12\n" +
@@ -1734,7 +1952,12 @@ const file_journal_proto_rawDesc = "" +
 	"\tNoopEntry\"1\n" +
 	"\x10ClusterInfoEntry\x12\x1d\n" +
 	"\n" +
-	"cluster_id\x18\x01 \x01(\tR\tclusterId\"\xc6\x04\n" +
+	"cluster_id\x18\x01 \x01(\tR\tclusterId\"y\n" +
+	"\x19OperationTableConfigEntry\x12\x18\n" +
+	"\aenabled\x18\x01 \x01(\bR\aenabled\x12\x1f\n" +
+	"\vmax_records\x18\x02 \x01(\x04R\n" +
+	"maxRecords\x12!\n" +
+	"\fretention_ms\x18\x03 \x01(\x03R\vretentionMs\"\xc6\x04\n" +
 	"\vInodeRecord\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x1b\n" +
 	"\tparent_id\x18\x02 \x01(\x04R\bparentId\x12\x12\n" +
@@ -1765,13 +1988,22 @@ const file_journal_proto_rawDesc = "" +
 	"\aoptions\x18\x06 \x03(\v2!.halo.v1.MountRecord.OptionsEntryR\aoptions\x1a:\n" +
 	"\fOptionsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x9b\x01\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xb4\x01\n" +
 	"\x0fOperationRecord\x12)\n" +
 	"\x05op_id\x18\x01 \x01(\v2\x14.halo.v1.OperationIDR\x04opId\x12\x1d\n" +
 	"\n" +
 	"error_code\x18\x02 \x01(\rR\terrorCode\x12#\n" +
 	"\rerror_message\x18\x03 \x01(\tR\ferrorMessage\x12\x19\n" +
-	"\binode_id\x18\x04 \x01(\x04R\ainodeId*S\n" +
+	"\binode_id\x18\x04 \x01(\x04R\ainodeId\x12\x17\n" +
+	"\atime_ms\x18\x05 \x01(\x03R\x06timeMs\"\x8f\x01\n" +
+	"\x14OperationTableRecord\x12:\n" +
+	"\x06config\x18\x01 \x01(\v2\".halo.v1.OperationTableConfigEntryR\x06config\x12;\n" +
+	"\x1astrangers_unknown_until_ms\x18\x02 \x01(\x03R\x17strangersUnknownUntilMs\"\xa6\x01\n" +
+	"\x19ForgottenOperationsRecord\x12\x1b\n" +
+	"\tclient_hi\x18\x01 \x01(\x04R\bclientHi\x12\x1b\n" +
+	"\tclient_lo\x18\x02 \x01(\x04R\bclientLo\x12'\n" +
+	"\x0fforgotten_below\x18\x03 \x01(\x04R\x0eforgottenBelow\x12&\n" +
+	"\x0fforgotten_at_ms\x18\x04 \x01(\x03R\rforgottenAtMs*S\n" +
 	"\x10PersistenceState\x12\x11\n" +
 	"\rNOT_PERSISTED\x10\x00\x12\r\n" +
 	"\tPERSISTED\x10\x01\x12\x13\n" +
@@ -1791,29 +2023,32 @@ func file_journal_proto_rawDescGZIP() []byte {
 }
 
 var file_journal_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_journal_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
+var file_journal_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
 var file_journal_proto_goTypes = []any{
-	(PersistenceState)(0),         // 0: halo.v1.PersistenceState
-	(*OperationID)(nil),           // 1: halo.v1.OperationID
-	(*Caller)(nil),                // 2: halo.v1.Caller
-	(*Entry)(nil),                 // 3: halo.v1.Entry
-	(*CreateFileEntry)(nil),       // 4: halo.v1.CreateFileEntry
-	(*CreateDirectoryEntry)(nil),  // 5: halo.v1.CreateDirectoryEntry
-	(*RenameEntry)(nil),           // 6: halo.v1.RenameEntry
-	(*DeleteEntry)(nil),           // 7: halo.v1.DeleteEntry
-	(*SetAttributeEntry)(nil),     // 8: halo.v1.SetAttributeEntry
-	(*CompleteFileEntry)(nil),     // 9: halo.v1.CompleteFileEntry
-	(*AddMountPointEntry)(nil),    // 10: halo.v1.AddMountPointEntry
-	(*DeleteMountPointEntry)(nil), // 11: halo.v1.DeleteMountPointEntry
-	(*LoadMetadataEntry)(nil),     // 12: halo.v1.LoadMetadataEntry
-	(*UfsChild)(nil),              // 13: halo.v1.UfsChild
-	(*NoopEntry)(nil),             // 14: halo.v1.NoopEntry
-	(*ClusterInfoEntry)(nil),      // 15: halo.v1.ClusterInfoEntry
-	(*InodeRecord)(nil),           // 16: halo.v1.InodeRecord
-	(*MountRecord)(nil),           // 17: halo.v1.MountRecord
-	(*OperationRecord)(nil),       // 18: halo.v1.OperationRecord
-	nil,                           // 19: halo.v1.AddMountPointEntry.OptionsEntry
-	nil,                           // 20: halo.v1.MountRecord.OptionsEntry
+	(PersistenceState)(0),             // 0: halo.v1.PersistenceState
+	(*OperationID)(nil),               // 1: halo.v1.OperationID
+	(*Caller)(nil),                    // 2: halo.v1.Caller
+	(*Entry)(nil),                     // 3: halo.v1.Entry
+	(*CreateFileEntry)(nil),           // 4: halo.v1.CreateFileEntry
+	(*CreateDirectoryEntry)(nil),      // 5: halo.v1.CreateDirectoryEntry
+	(*RenameEntry)(nil),               // 6: halo.v1.RenameEntry
+	(*DeleteEntry)(nil),               // 7: halo.v1.DeleteEntry
+	(*SetAttributeEntry)(nil),         // 8: halo.v1.SetAttributeEntry
+	(*CompleteFileEntry)(nil),         // 9: halo.v1.CompleteFileEntry
+	(*AddMountPointEntry)(nil),        // 10: halo.v1.AddMountPointEntry
+	(*DeleteMountPointEntry)(nil),     // 11: halo.v1.DeleteMountPointEntry
+	(*LoadMetadataEntry)(nil),         // 12: halo.v1.LoadMetadataEntry
+	(*UfsChild)(nil),                  // 13: halo.v1.UfsChild
+	(*NoopEntry)(nil),                 // 14: halo.v1.NoopEntry
+	(*ClusterInfoEntry)(nil),          // 15: halo.v1.ClusterInfoEntry
+	(*OperationTableConfigEntry)(nil), // 16: halo.v1.OperationTableConfigEntry
+	(*InodeRecord)(nil),               // 17: halo.v1.InodeRecord
+	(*MountRecord)(nil),               // 18: halo.v1.MountRecord
+	(*OperationRecord)(nil),           // 19: halo.v1.OperationRecord
+	(*OperationTableRecord)(nil),      // 20: halo.v1.OperationTableRecord
+	(*ForgottenOperationsRecord)(nil), // 21: halo.v1.ForgottenOperationsRecord
+	nil,                               // 22: halo.v1.AddMountPointEntry.OptionsEntry
+	nil,                               // 23: halo.v1.MountRecord.OptionsEntry
 }
 var file_journal_proto_depIdxs = []int32{
 	1,  // 0: halo.v1.Entry.op_id:type_name -> halo.v1.OperationID
@@ -1829,16 +2064,18 @@ var file_journal_proto_depIdxs = []int32{
 	12, // 10: halo.v1.Entry.load_metadata:type_name -> halo.v1.LoadMetadataEntry
 	14, // 11: halo.v1.Entry.noop:type_name -> halo.v1.NoopEntry
 	15, // 12: halo.v1.Entry.cluster_info:type_name -> halo.v1.ClusterInfoEntry
-	19, // 13: halo.v1.AddMountPointEntry.options:type_name -> halo.v1.AddMountPointEntry.OptionsEntry
-	13, // 14: halo.v1.LoadMetadataEntry.children:type_name -> halo.v1.UfsChild
-	0,  // 15: halo.v1.InodeRecord.persistence_state:type_name -> halo.v1.PersistenceState
-	20, // 16: halo.v1.MountRecord.options:type_name -> halo.v1.MountRecord.OptionsEntry
-	1,  // 17: halo.v1.OperationRecord.op_id:type_name -> halo.v1.OperationID
-	18, // [18:18] is the sub-list for method output_type
-	18, // [18:18] is the sub-list for method input_type
-	18, // [18:18] is the sub-list for extension type_name
-	18, // [18:18] is the sub-list for extension extendee
-	0,  // [0:18] is the sub-list for field type_name
+	16, // 13: halo.v1.Entry.operation_table_config:type_name -> halo.v1.OperationTableConfigEntry
+	22, // 14: halo.v1.AddMountPointEntry.options:type_name -> halo.v1.AddMountPointEntry.OptionsEntry
+	13, // 15: halo.v1.LoadMetadataEntry.children:type_name -> halo.v1.UfsChild
+	0,  // 16: halo.v1.InodeRecord.persistence_state:type_name -> halo.v1.PersistenceState
+	23, // 17: halo.v1.MountRecord.options:type_name -> halo.v1.MountRecord.OptionsEntry
+	1,  // 18: halo.v1.OperationRecord.op_id:type_name -> halo.v1.OperationID
+	16, // 19: halo.v1.OperationTableRecord.config:type_name -> halo.v1.OperationTableConfigEntry
+	20, // [20:20] is the sub-list for method output_type
+	20, // [20:20] is the sub-list for method input_type
+	20, // [20:20] is the sub-list for extension type_name
+	20, // [20:20] is the sub-list for extension extendee
+	0,  // [0:20] is the sub-list for field type_name
 }
 
 func init() { file_journal_proto_init() }
@@ -1858,6 +2095,7 @@ func file_journal_proto_init() {
 		(*Entry_LoadMetadata)(nil),
 		(*Entry_Noop)(nil),
 		(*Entry_ClusterInfo)(nil),
+		(*Entry_OperationTableConfig)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -1865,7 +2103,7 @@ func file_journal_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_journal_proto_rawDesc), len(file_journal_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   20,
+			NumMessages:   23,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
