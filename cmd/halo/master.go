@@ -95,6 +95,7 @@ func serverConfig(cfg *conf.Config, g *globals) server.Config {
 		UFS:             adapters.NewRegistry(),
 		UFSOptions:      ufsOptions(cfg),
 		Logger:          g.logger("master"),
+		MaxEntryBytes:   int(cfg.EmbeddedJournalEntrySizeMax),
 	}
 }
 
