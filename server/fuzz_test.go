@@ -1,0 +1,272 @@
+package server
+
+import (
+	"context"
+	"runtime"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/halo-fs/halo/fserr"
+	"github.com/halo-fs/halo/proto/halopb"
+	"github.com/halo-fs/halo/ufs"
+	"github.com/hashicorp/go-hclog"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+)
+
+// The fuzzed master's entry limit is small, so that fuzzed sizes cross it
+// and the RPC receive limit above it within a few MiB.
+const (
+	fuzzEntryLimit = 128 << 10
+	fuzzMaxGrow    = 2 * (fuzzEntryLimit + rpcHeadroomBytes)
+	// fuzzHeapLimit is far above what the fuzzed namespace needs; a master
+	// that kept something of every request would cross it.
+	fuzzHeapLimit = 1 << 30
+)
+
+// fuzzCall sends one fuzzed request of one method; its error is not
+// judged, only what the master does afterwards.
+type fuzzCall func(ctx context.Context, api halopb.MasterServiceClient, payload []byte, grow int) error
+
+// fuzzCalls covers the MasterService. Backup is left out (it writes a
+// folder the request names), and mounts find no UFS scheme registered.
+var fuzzCalls = []fuzzCall{
+	func(ctx context.Context, api halopb.MasterServiceClient, p []byte, n int) error {
+		req := &halopb.CreateFileRequest{}
+		fill(req, p)
+		req.Path = grown(req.Path, n)
+		_, err := api.CreateFile(ctx, req)
+		return err
+	},
+	func(ctx context.Context, api halopb.MasterServiceClient, p []byte, n int) error {
+		req := &halopb.CreateDirectoryRequest{}
+		fill(req, p)
+		req.Path = grown(req.Path, n)
+		_, err := api.CreateDirectory(ctx, req)
+		return err
+	},
+	func(ctx context.Context, api halopb.MasterServiceClient, p []byte, n int) error {
+		req := &halopb.GetStatusRequest{}
+		fill(req, p)
+		req.Path = grown(req.Path, n)
+		_, err := api.GetStatus(ctx, req)
+		return err
+	},
+	func(ctx context.Context, api halopb.MasterServiceClient, p []byte, n int) error {
+		req := &halopb.ListStatusRequest{}
+		fill(req, p)
+		req.Path = grown(req.Path, n)
+		stream, err := api.ListStatus(ctx, req)
+		if err != nil {
+			return err
+		}
+		for i := 0; i < 10_000; i++ {
+			if _, err := stream.Recv(); err != nil {
+				return err
+			}
+		}
+		return nil
+	},
+	func(ctx context.Context, api halopb.MasterServiceClient, p []byte, n int) error {
+		req := &halopb.RenameRequest{}
+		fill(req, p)
+		req.Dst = grown(req.Dst, n)
+		_, err := api.Rename(ctx, req)
+		return err
+	},
+	func(ctx context.Context, api halopb.MasterServiceClient, p []byte, n int) error {
+		req := &halopb.DeleteRequest{}
+		fill(req, p)
+		req.Path = grown(req.Path, n)
+		_, err := api.Delete(ctx, req)
+		return err
+	},
+	func(ctx context.Context, api halopb.MasterServiceClient, p []byte, n int) error {
+		req := &halopb.SetAttributeRequest{}
+		fill(req, p)
+		if req.Attr != nil && n > 0 {
+			req.Attr.HasOwner, req.Attr.Owner = true, strings.Repeat("o", n)
+		}
+		_, err := api.SetAttribute(ctx, req)
+		return err
+	},
+	func(ctx context.Context, api halopb.MasterServiceClient, p []byte, n int) error {
+		req := &halopb.CompleteFileRequest{}
+		fill(req, p)
+		for i := 0; i < n/8; i++ {
+			req.BlockIds = append(req.BlockIds, 1<<56+uint64(i))
+		}
+		_, err := api.CompleteFile(ctx, req)
+		return err
+	},
+	func(ctx context.Context, api halopb.MasterServiceClient, p []byte, n int) error {
+		req := &halopb.MountRequest{}
+		fill(req, p)
+		if n > 0 {
+			req.Options = map[string]string{"fuzz.value": strings.Repeat("v", n)}
+		}
+		_, err := api.Mount(ctx, req)
+		return err
+	},
+	func(ctx context.Context, api halopb.MasterServiceClient, p []byte, n int) error {
+		req := &halopb.UnmountRequest{}
+		fill(req, p)
+		req.Path = grown(req.Path, n)
+		_, err := api.Unmount(ctx, req)
+		return err
+	},
+	func(ctx context.Context, api halopb.MasterServiceClient, p []byte, n int) error {
+		req := &halopb.LoadMetadataRequest{}
+		fill(req, p)
+		req.Path = grown(req.Path, n)
+		_, err := api.LoadMetadata(ctx, req)
+		return err
+	},
+	func(ctx context.Context, api halopb.MasterServiceClient, _ []byte, _ int) error {
+		_, err := api.GetMountTable(ctx, &halopb.Empty{})
+		return err
+	},
+	func(ctx context.Context, api halopb.MasterServiceClient, _ []byte, _ int) error {
+		_, err := api.GetMasterInfo(ctx, &halopb.Empty{})
+		return err
+	},
+	func(ctx context.Context, api halopb.MasterServiceClient, _ []byte, _ int) error {
+		_, err := api.Checkpoint(ctx, &halopb.Empty{})
+		return err
+	},
+	func(ctx context.Context, api halopb.MasterServiceClient, _ []byte, _ int) error {
+		_, err := api.GetQuorumInfo(ctx, &halopb.Empty{})
+		return err
+	},
+	func(ctx context.Context, api halopb.MasterServiceClient, p []byte, n int) error {
+		req := &halopb.QuorumMemberRequest{}
+		fill(req, p)
+		req.Address = grown(req.Address, n)
+		_, err := api.AddQuorumMember(ctx, req)
+		return err
+	},
+}
+
+// fill decodes payload into req; bytes that are no message of its type
+// become its first string field instead, so that plain text seeds reach
+// the paths.
+func fill(req proto.Message, payload []byte) {
+	if proto.Unmarshal(payload, req) == nil {
+		return
+	}
+	fields := req.ProtoReflect().Descriptor().Fields()
+	for i := 0; i < fields.Len(); i++ {
+		if fd := fields.Get(i); fd.Kind() == protoreflect.StringKind && fd.Cardinality() != protoreflect.Repeated {
+			req.ProtoReflect().Set(fd, protoreflect.ValueOfString(string(payload)))
+			return
+		}
+	}
+}
+
+// grown lengthens a path-like field by n bytes of short components.
+func grown(s string, n int) string {
+	if n == 0 {
+		return s
+	}
+	return s + strings.Repeat("/g", n/2)
+}
+
+// FuzzMasterService sends random requests of every method, with random
+// sizes and user names, to one in-process master, and checks after each
+// that the master did not crash, still leads, still journals a normal
+// write, and does not hold memory in proportion to what it was sent.
+func FuzzMasterService(f *testing.F) {
+	for _, seed := range []struct {
+		method  uint8
+		user    string
+		payload string
+		grow    uint32
+	}{
+		{0, "halo", "/f", 0},
+		{0, "halo", "/f", fuzzEntryLimit},
+		{0, "halo", "/f", fuzzMaxGrow},
+		{1, "alice", "/d", 0},
+		{1, "halo", "/d", 4096},
+		{2, "halo", "/", 0},
+		{3, "halo", "/", 0},
+		{4, "halo", "/f", 10},
+		{5, "halo", "/d", 0},
+		{6, "halo", "/", 0},
+		{6, "halo", "\x12\x05\x0a\x01/\x28\x01", fuzzEntryLimit},
+		{6, "halo", "\x12\x08\x0a\x01/\x28\x01\x32\x01:", 0},
+		{7, "halo", "/f", 0},
+		{7, "halo", "/f", fuzzEntryLimit},
+		{7, "halo", "/f", 8 * (MaxBlocksPerFile + 1)},
+		{8, "halo", "/m", 0},
+		{8, "halo", "/m", MaxMountOptionValueBytes + 1},
+		{9, "halo", "/m", 0},
+		{10, "halo", "/", 0},
+		{11, "halo", "", 0},
+		{12, "", "", 0},
+		{13, "halo", "", 0},
+		{14, "halo", "", 0},
+		{15, "halo", "127.0.0.1:1", MaxAddressBytes},
+		{0, "", "/no-user", 0},
+		{0, strings.Repeat("u", MaxNameBytes+1), "/long-user", 0},
+		{0, strings.Repeat("u", maxHeaderListBytes), "/huge-user", 0},
+		{0, "a:b", "/colon-user", 0},
+		{0, "jürgen", "/unicode-user", 0},
+		{0, "\x00\xff", "/binary-user", 0},
+	} {
+		f.Add(seed.method, seed.user, []byte(seed.payload), seed.grow)
+	}
+	m, _ := startLocalMasterWith(f, func(c *Config) {
+		c.MaxEntryBytes = fuzzEntryLimit
+		c.UFS = ufs.NewRegistry()
+		c.Logger = hclog.NewNullLogger()
+	})
+	conn, err := grpc.NewClient(m.RPCAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() { conn.Close() })
+	api := halopb.NewMasterServiceClient(conn)
+	var runs atomic.Int64
+	f.Fuzz(func(t *testing.T, method uint8, user string, payload []byte, grow uint32) {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		call := fuzzCalls[int(method)%len(fuzzCalls)]
+		_ = call(metadata.AppendToOutgoingContext(ctx, UserMetadataKey, user), api, payload, int(grow%(fuzzMaxGrow+1)))
+		assertServingWrites(t, ctx, m, api)
+		if runs.Add(1)%64 == 0 {
+			assertHeapBounded(t)
+		}
+	})
+}
+
+// assertServingWrites checks that m leads and journals a normal write.
+func assertServingWrites(t *testing.T, ctx context.Context, m *Master, api halopb.MasterServiceClient) {
+	t.Helper()
+	before := m.fsm.AppliedIndex()
+	admin := metadata.AppendToOutgoingContext(ctx, UserMetadataKey, "halo")
+	_, err := api.SetAttribute(admin, &halopb.SetAttributeRequest{Attr: &halopb.SetAttributeEntry{Path: "/", HasMode: true, Mode: 0o777}})
+	if err != nil {
+		t.Fatalf("a normal write after the fuzzed request: %v", fserr.FromGRPC(err))
+	}
+	if after := m.fsm.AppliedIndex(); after <= before {
+		t.Fatalf("a normal write was answered but not journaled (applied index %d, then %d)", before, after)
+	}
+	if st := m.Info().State; st != "PRIMARY" {
+		t.Fatalf("the master is %s after the fuzzed request", st)
+	}
+}
+
+func assertHeapBounded(t *testing.T) {
+	t.Helper()
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	if ms.HeapAlloc > fuzzHeapLimit {
+		t.Fatalf("the heap holds %d MiB after garbage collection, more than %d MiB", ms.HeapAlloc>>20, fuzzHeapLimit>>20)
+	}
+}
