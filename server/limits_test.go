@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -11,6 +12,8 @@ import (
 	"github.com/halo-fs/halo/fsm"
 	"github.com/halo-fs/halo/journal"
 	"github.com/halo-fs/halo/proto/halopb"
+	"github.com/halo-fs/halo/ufs"
+	"github.com/halo-fs/halo/ufs/local"
 )
 
 func TestLimitsFitTheJournals(t *testing.T) {
@@ -131,5 +134,38 @@ func TestMasterRefusesEntryLimitAboveCeiling(t *testing.T) {
 	if err := m.Start(); err == nil || !strings.Contains(err.Error(), "outside") {
 		m.grpcServer.Stop()
 		t.Fatalf("Start with an entry limit above the ceiling: %v, want an error", err)
+	}
+}
+
+// TestLoadMetadataOverEntryLimit: a UFS folder whose listing cannot fit one
+// entry is refused with an error that names the limit, while it is listed,
+// and nothing is loaded.
+func TestLoadMetadataOverEntryLimit(t *testing.T) {
+	const limit = 64 << 10
+	m, _ := startLocalMasterWith(t, func(c *Config) { c.MaxEntryBytes = limit })
+	c := dial(t, m.RPCAddr())
+	ufsDir := t.TempDir()
+	store, err := local.New(ufsDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := strings.Repeat("n", 200)
+	for i := 0; i < 2*limit/len(name); i++ {
+		if err := ufs.WriteFile(context.Background(), store, fmt.Sprintf("%s%04d", name, i), nil, ufs.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	admin := userCtx(t, "halo")
+	if _, err := c.Mount(admin, &halopb.MountRequest{Path: "/mnt", UfsUri: "file://" + ufsDir}); err != nil {
+		t.Fatalf("Mount: %v", err)
+	}
+	applied := m.fsm.AppliedIndex()
+	_, err = c.LoadMetadata(admin, &halopb.LoadMetadataRequest{Path: "/mnt", Recursive: true})
+	err = fserr.FromGRPC(err)
+	if fserr.CodeOf(err) != fserr.ResourceExhausted || !strings.Contains(err.Error(), "more than the journal entry limit of 65536 bytes") {
+		t.Fatalf("LoadMetadata of a folder over the entry limit: %v, want ResourceExhausted naming the limit", err)
+	}
+	if m.fsm.AppliedIndex() != applied {
+		t.Fatal("the refused LoadMetadata was journaled")
 	}
 }
