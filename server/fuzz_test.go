@@ -36,120 +36,68 @@ type fuzzCall func(ctx context.Context, api halopb.MasterServiceClient, payload 
 // fuzzCalls covers the MasterService. Backup is left out (it writes a
 // folder the request names), and mounts find no UFS scheme registered.
 var fuzzCalls = []fuzzCall{
-	func(ctx context.Context, api halopb.MasterServiceClient, p []byte, n int) error {
-		req := &halopb.CreateFileRequest{}
-		fill(req, p)
-		req.Path = grown(req.Path, n)
-		_, err := api.CreateFile(ctx, req)
+	unary(halopb.MasterServiceClient.CreateFile, func(r *halopb.CreateFileRequest, n int) { r.Path = grown(r.Path, n) }),
+	unary(halopb.MasterServiceClient.CreateDirectory, func(r *halopb.CreateDirectoryRequest, n int) { r.Path = grown(r.Path, n) }),
+	unary(halopb.MasterServiceClient.GetStatus, func(r *halopb.GetStatusRequest, n int) { r.Path = grown(r.Path, n) }),
+	listStatus,
+	unary(halopb.MasterServiceClient.Rename, func(r *halopb.RenameRequest, n int) { r.Dst = grown(r.Dst, n) }),
+	unary(halopb.MasterServiceClient.Delete, func(r *halopb.DeleteRequest, n int) { r.Path = grown(r.Path, n) }),
+	unary(halopb.MasterServiceClient.SetAttribute, func(r *halopb.SetAttributeRequest, n int) {
+		if r.Attr != nil && n > 0 {
+			r.Attr.HasOwner, r.Attr.Owner = true, strings.Repeat("o", n)
+		}
+	}),
+	unary(halopb.MasterServiceClient.CompleteFile, func(r *halopb.CompleteFileRequest, n int) {
+		for i := 0; i < n/8; i++ {
+			r.BlockIds = append(r.BlockIds, 1<<56+uint64(i))
+		}
+	}),
+	unary(halopb.MasterServiceClient.Mount, func(r *halopb.MountRequest, n int) {
+		if n > 0 {
+			r.Options = map[string]string{"fuzz.value": strings.Repeat("v", n)}
+		}
+	}),
+	unary(halopb.MasterServiceClient.Unmount, func(r *halopb.UnmountRequest, n int) { r.Path = grown(r.Path, n) }),
+	unary(halopb.MasterServiceClient.LoadMetadata, func(r *halopb.LoadMetadataRequest, n int) { r.Path = grown(r.Path, n) }),
+	unary(halopb.MasterServiceClient.GetMountTable, nil),
+	unary(halopb.MasterServiceClient.GetMasterInfo, nil),
+	unary(halopb.MasterServiceClient.Checkpoint, nil),
+	unary(halopb.MasterServiceClient.GetQuorumInfo, nil),
+	unary(halopb.MasterServiceClient.AddQuorumMember, func(r *halopb.QuorumMemberRequest, n int) { r.Address = grown(r.Address, n) }),
+}
+
+// unary makes a fuzzCall of one unary method: its request is decoded from
+// the payload, then grown by n bytes where grow says.
+func unary[Req proto.Message, Resp any](
+	send func(halopb.MasterServiceClient, context.Context, Req, ...grpc.CallOption) (Resp, error),
+	grow func(Req, int),
+) fuzzCall {
+	return func(ctx context.Context, api halopb.MasterServiceClient, payload []byte, n int) error {
+		var zero Req
+		req := zero.ProtoReflect().Type().New().Interface().(Req)
+		fill(req, payload)
+		if grow != nil {
+			grow(req, n)
+		}
+		_, err := send(api, ctx, req)
 		return err
-	},
-	func(ctx context.Context, api halopb.MasterServiceClient, p []byte, n int) error {
-		req := &halopb.CreateDirectoryRequest{}
-		fill(req, p)
-		req.Path = grown(req.Path, n)
-		_, err := api.CreateDirectory(ctx, req)
+	}
+}
+
+func listStatus(ctx context.Context, api halopb.MasterServiceClient, payload []byte, n int) error {
+	req := &halopb.ListStatusRequest{}
+	fill(req, payload)
+	req.Path = grown(req.Path, n)
+	stream, err := api.ListStatus(ctx, req)
+	if err != nil {
 		return err
-	},
-	func(ctx context.Context, api halopb.MasterServiceClient, p []byte, n int) error {
-		req := &halopb.GetStatusRequest{}
-		fill(req, p)
-		req.Path = grown(req.Path, n)
-		_, err := api.GetStatus(ctx, req)
-		return err
-	},
-	func(ctx context.Context, api halopb.MasterServiceClient, p []byte, n int) error {
-		req := &halopb.ListStatusRequest{}
-		fill(req, p)
-		req.Path = grown(req.Path, n)
-		stream, err := api.ListStatus(ctx, req)
-		if err != nil {
+	}
+	for i := 0; i < 10_000; i++ {
+		if _, err := stream.Recv(); err != nil {
 			return err
 		}
-		for i := 0; i < 10_000; i++ {
-			if _, err := stream.Recv(); err != nil {
-				return err
-			}
-		}
-		return nil
-	},
-	func(ctx context.Context, api halopb.MasterServiceClient, p []byte, n int) error {
-		req := &halopb.RenameRequest{}
-		fill(req, p)
-		req.Dst = grown(req.Dst, n)
-		_, err := api.Rename(ctx, req)
-		return err
-	},
-	func(ctx context.Context, api halopb.MasterServiceClient, p []byte, n int) error {
-		req := &halopb.DeleteRequest{}
-		fill(req, p)
-		req.Path = grown(req.Path, n)
-		_, err := api.Delete(ctx, req)
-		return err
-	},
-	func(ctx context.Context, api halopb.MasterServiceClient, p []byte, n int) error {
-		req := &halopb.SetAttributeRequest{}
-		fill(req, p)
-		if req.Attr != nil && n > 0 {
-			req.Attr.HasOwner, req.Attr.Owner = true, strings.Repeat("o", n)
-		}
-		_, err := api.SetAttribute(ctx, req)
-		return err
-	},
-	func(ctx context.Context, api halopb.MasterServiceClient, p []byte, n int) error {
-		req := &halopb.CompleteFileRequest{}
-		fill(req, p)
-		for i := 0; i < n/8; i++ {
-			req.BlockIds = append(req.BlockIds, 1<<56+uint64(i))
-		}
-		_, err := api.CompleteFile(ctx, req)
-		return err
-	},
-	func(ctx context.Context, api halopb.MasterServiceClient, p []byte, n int) error {
-		req := &halopb.MountRequest{}
-		fill(req, p)
-		if n > 0 {
-			req.Options = map[string]string{"fuzz.value": strings.Repeat("v", n)}
-		}
-		_, err := api.Mount(ctx, req)
-		return err
-	},
-	func(ctx context.Context, api halopb.MasterServiceClient, p []byte, n int) error {
-		req := &halopb.UnmountRequest{}
-		fill(req, p)
-		req.Path = grown(req.Path, n)
-		_, err := api.Unmount(ctx, req)
-		return err
-	},
-	func(ctx context.Context, api halopb.MasterServiceClient, p []byte, n int) error {
-		req := &halopb.LoadMetadataRequest{}
-		fill(req, p)
-		req.Path = grown(req.Path, n)
-		_, err := api.LoadMetadata(ctx, req)
-		return err
-	},
-	func(ctx context.Context, api halopb.MasterServiceClient, _ []byte, _ int) error {
-		_, err := api.GetMountTable(ctx, &halopb.Empty{})
-		return err
-	},
-	func(ctx context.Context, api halopb.MasterServiceClient, _ []byte, _ int) error {
-		_, err := api.GetMasterInfo(ctx, &halopb.Empty{})
-		return err
-	},
-	func(ctx context.Context, api halopb.MasterServiceClient, _ []byte, _ int) error {
-		_, err := api.Checkpoint(ctx, &halopb.Empty{})
-		return err
-	},
-	func(ctx context.Context, api halopb.MasterServiceClient, _ []byte, _ int) error {
-		_, err := api.GetQuorumInfo(ctx, &halopb.Empty{})
-		return err
-	},
-	func(ctx context.Context, api halopb.MasterServiceClient, p []byte, n int) error {
-		req := &halopb.QuorumMemberRequest{}
-		fill(req, p)
-		req.Address = grown(req.Address, n)
-		_, err := api.AddQuorumMember(ctx, req)
-		return err
-	},
+	}
+	return nil
 }
 
 // fill decodes payload into req; bytes that are no message of its type
