@@ -168,6 +168,11 @@ func (s *service) Delete(ctx context.Context, req *halopb.DeleteRequest) (*halop
 }
 
 func (s *service) SetAttribute(ctx context.Context, req *halopb.SetAttributeRequest) (*halopb.Empty, error) {
+	if req.Attr == nil {
+		// validateRequest refuses it first; a nil payload must never
+		// reach apply, whoever calls.
+		return nil, fserr.New(fserr.InvalidArgument, "SetAttribute without attributes")
+	}
 	_, err := s.propose(ctx, req.OpId, &halopb.Entry{Payload: &halopb.Entry_SetAttribute{SetAttribute: req.Attr}})
 	return empty(err)
 }
