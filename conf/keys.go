@@ -38,6 +38,7 @@ const (
 	KeyCheckpointArchiveFolder  = "halo.master.checkpoint.archive.folder"
 	KeyRaftTimeoutMultiplier    = "halo.master.embedded.journal.timeout.multiplier"
 	KeyRaftTrailingLogs         = "halo.master.embedded.journal.trailing.logs"
+	KeyJournalEntrySizeMax      = "alluxio.master.embedded.journal.entry.size.max"
 	KeyUnsafeStaleReads         = "halo.test.unsafe.stale.reads"
 	KeyIgnoreSessionLoss        = "halo.test.zookeeper.ignore.session.loss"
 	KeyTLSCertFile              = "halo.security.tls.cert.file"
@@ -227,8 +228,8 @@ var knownKeyTable = []keySpec{
 	{name: "alluxio.master.embedded.journal.transport.max.inbound.message.size", kind: kindSize, def: "100MB",
 		description: "Largest Raft message accepted.",
 		field:       func(c *Config) any { return &c.EmbeddedJournalMaxMessageSize }},
-	{name: "alluxio.master.embedded.journal.entry.size.max", kind: kindSize, def: "10MB",
-		description: "Largest single journal entry.",
+	{name: KeyJournalEntrySizeMax, kind: kindSize, def: "10MB",
+		description: "Largest single journal entry, in every HA mode (64KB-32MB); a request whose entry would be larger is refused with ResourceExhausted.",
 		field:       func(c *Config) any { return &c.EmbeddedJournalEntrySizeMax }},
 	{name: "alluxio.master.embedded.journal.flush.size.max", kind: kindSize, def: "160MB",
 		description: "Largest batch of entries flushed at once."},

@@ -28,6 +28,13 @@ func (e *KeyError) Unwrap() error { return e.Err }
 // quorum elects its own leader, and Alluxio refuses the combination too.
 var ErrNoZooKeeperWithEmbeddedJournal = errors.New("ZooKeeper cannot be combined with alluxio.master.journal.type=EMBEDDED, as Alluxio does not allow either; set the journal type to UFS or disable ZooKeeper")
 
+// The range of alluxio.master.embedded.journal.entry.size.max. The upper
+// bound is server.MaxEntryBytesCeiling (conf imports nothing of Halo).
+const (
+	MinEntrySizeMax = 64 << 10
+	MaxEntrySizeMax = 32 << 20
+)
+
 // Validate checks the rules that span keys, and the ranges of the fields,
 // so a Config built or edited by hand is checked like a loaded one. It
 // returns every problem found, joined.
@@ -113,6 +120,10 @@ func (c *Config) Validate() error {
 	}
 	if c.ElectionTimeoutMax < c.ElectionTimeoutMin {
 		fail(KeyElectionTimeoutMax, c.ElectionTimeoutMax.String(), "is below %s=%s", KeyElectionTimeoutMin, c.ElectionTimeoutMin)
+	}
+	if c.EmbeddedJournalEntrySizeMax < MinEntrySizeMax || c.EmbeddedJournalEntrySizeMax > MaxEntrySizeMax {
+		fail(KeyJournalEntrySizeMax, strconv.FormatUint(c.EmbeddedJournalEntrySizeMax, 10),
+			"want %d (64KB) to %d (32MB) bytes: an entry must hold a request's longest path, and fit one 64 MiB journal record", MinEntrySizeMax, MaxEntrySizeMax)
 	}
 	if c.Umask > 0o777 {
 		fail(KeyUmask, strconv.FormatUint(uint64(c.Umask), 8), "umask is above 0777")

@@ -104,13 +104,18 @@ func KindOf(e *halopb.Entry) Kind {
 
 var marshalDeterministic = proto.MarshalOptions{Deterministic: true}
 
+// EncodedSize is len(EncodeEntry(e)), computed without encoding e.
+func EncodedSize(e *halopb.Entry) int {
+	return 1 + proto.Size(e)
+}
+
 // EncodeEntry frames e as its kind byte followed by the protobuf encoding.
 func EncodeEntry(e *halopb.Entry) ([]byte, error) {
 	kind := KindOf(e)
 	if kind == KindUnknown {
 		return nil, fmt.Errorf("encode journal entry: no payload set")
 	}
-	buf := make([]byte, 1, 1+proto.Size(e))
+	buf := make([]byte, 1, EncodedSize(e))
 	buf[0] = byte(kind)
 	if ignorableKinds[kind] {
 		buf[0] |= byte(KindIgnorable)

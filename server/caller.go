@@ -18,6 +18,9 @@ const UserMetadataKey = "halo-user"
 // shell-based group mapping caches them.
 const groupCacheTTL = 60 * time.Second
 
+// maxCachedUsers bounds the group cache: any client may send any name.
+const maxCachedUsers = 4096
+
 // identities turns a user name into a Caller: groups from the master host's
 // user database, superuser if the user is the master's own user or in the
 // supergroup. Only the leader does this; the result is stamped into each
@@ -73,8 +76,28 @@ func (ids *identities) groups(name string) []string {
 		return c.groups
 	}
 	g := ids.lookup(name)
+	ids.makeRoom()
 	ids.cache[name] = cachedGroups{groups: g, at: time.Now()}
 	return g
+}
+
+// makeRoom keeps the cache below maxCachedUsers: it drops expired entries,
+// and if none expired, an arbitrary one. Called with mu held.
+func (ids *identities) makeRoom() {
+	if len(ids.cache) < maxCachedUsers {
+		return
+	}
+	for name, c := range ids.cache {
+		if time.Since(c.at) >= groupCacheTTL {
+			delete(ids.cache, name)
+		}
+	}
+	for name := range ids.cache {
+		if len(ids.cache) < maxCachedUsers {
+			return
+		}
+		delete(ids.cache, name)
+	}
 }
 
 // caller builds the Caller for the request in ctx.
@@ -85,6 +108,9 @@ func (ids *identities) caller(ctx context.Context) (*halopb.Caller, error) {
 		return nil, fserr.New(fserr.PermissionDenied, "request carries no user name (SIMPLE authentication needs metadata %q)", UserMetadataKey)
 	}
 	name := vals[0]
+	if err := CheckName("user name", name); err != nil {
+		return nil, err
+	}
 	c := &halopb.Caller{User: name, Groups: ids.groups(name)}
 	c.Superuser = name == ids.superUser
 	for _, g := range c.Groups {

@@ -2,8 +2,10 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"os/user"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -159,4 +161,34 @@ func slicesCompact(s []string) []string {
 		}
 	}
 	return out
+}
+
+func TestCallerRefusesBadUserNames(t *testing.T) {
+	ids, l := testIdentities()
+	for _, name := range []string{strings.Repeat("u", MaxNameBytes+1), "a:b", "-x", "line\nbreak"} {
+		c, err := ids.caller(userContext(name))
+		if fserr.CodeOf(err) != fserr.InvalidArgument || !strings.HasPrefix(err.Error(), "user name ") {
+			t.Fatalf("caller(%.20q) = %v, %v; want InvalidArgument about the user name", name, c, err)
+		}
+	}
+	if n := l.calls.Load(); n != 0 {
+		t.Fatalf("refused names were looked up %d times", n)
+	}
+}
+
+// TestCallerGroupCacheIsBounded: any client may send any name, so the
+// cache of looked-up groups must not grow with the number of names seen.
+func TestCallerGroupCacheIsBounded(t *testing.T) {
+	ids, _ := testIdentities()
+	for i := 0; i < 3*maxCachedUsers; i++ {
+		if _, err := ids.caller(userContext(fmt.Sprint("user", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(ids.cache); n > maxCachedUsers {
+		t.Fatalf("the group cache holds %d names, more than %d", n, maxCachedUsers)
+	}
+	if _, ok := ids.cache[fmt.Sprint("user", 3*maxCachedUsers-1)]; !ok {
+		t.Fatal("the newest name is not cached")
+	}
 }

@@ -142,6 +142,11 @@ func (r *LocalReplicator) Propose(ctx context.Context, e *halopb.Entry) (fsm.Res
 	if err != nil {
 		return fsm.Result{}, fserr.New(fserr.InvalidArgument, "%v", err)
 	}
+	if len(data) > journal.MaxRecordBytes {
+		// Refused here, the entry fails alone; in a batch, the journal
+		// would refuse the whole write and stop taking writes.
+		return fsm.Result{}, fserr.New(fserr.ResourceExhausted, "a journal entry of %d bytes is larger than the journal's record limit of %d bytes", len(data), journal.MaxRecordBytes)
+	}
 	p := &proposal{entry: e, data: data, result: make(chan proposalResult, 1)}
 	// A caller that already gave up, or a master that is stopping, must get
 	// a definite "not done": check before the entry can reach the journal

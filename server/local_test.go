@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -456,4 +457,14 @@ func TestLocalOptionsWithoutLogger(t *testing.T) {
 	} else {
 		j.Close()
 	}
+}
+
+// TestLocalRefusesRecordOverJournalLimit: an entry the journal cannot hold
+// is refused alone, and the journal keeps taking writes; it used to fail
+// the batch's write and stop the master's writes until restart.
+func TestLocalRefusesRecordOverJournalLimit(t *testing.T) {
+	lm, _ := openLocal(t, formatJournal(t), LocalOptions{})
+	_, err := lm.r.Propose(context.Background(), touchEntry("/"+strings.Repeat("x", journal.MaxRecordBytes)))
+	wantCode(t, "proposing an entry over the record limit", err, fserr.ResourceExhausted)
+	lm.propose(t, mkdirEntry("/after"))
 }

@@ -60,6 +60,10 @@ type Config struct {
 	// RetryCache are the exactly-once table limits this master proposes
 	// when it leads (see KeepRetryCacheSettings); nil proposes none.
 	RetryCache *fsm.OperationTableSettings
+	// MaxEntryBytes is the largest journal entry a request may make
+	// (alluxio.master.embedded.journal.entry.size.max); 0 means
+	// DefaultMaxEntryBytes, and at most MaxEntryBytesCeiling.
+	MaxEntryBytes int
 }
 
 // Master is one running master process.
@@ -91,6 +95,9 @@ func New(cfg Config, f *fsm.FSM, newReplicator func(*Metrics) Replicator) *Maste
 	if cfg.BindHost == "" {
 		cfg.BindHost = cfg.Hostname
 	}
+	if cfg.MaxEntryBytes == 0 {
+		cfg.MaxEntryBytes = DefaultMaxEntryBytes
+	}
 	m := &Master{cfg: cfg, log: cfg.Logger, fsm: f, ids: newIdentities(cfg.SuperUser, cfg.SuperGroup), started: time.Now()}
 	m.metrics = NewMetrics(
 		func() float64 { return float64(f.InodeCount()) },
@@ -109,6 +116,9 @@ func New(cfg Config, f *fsm.FSM, newReplicator func(*Metrics) Replicator) *Maste
 
 // Start opens the RPC and web ports and serves until Stop.
 func (m *Master) Start() error {
+	if m.cfg.MaxEntryBytes < 0 || m.cfg.MaxEntryBytes > MaxEntryBytesCeiling {
+		return fmt.Errorf("journal entry limit of %d bytes is outside 1-%d", m.cfg.MaxEntryBytes, MaxEntryBytesCeiling)
+	}
 	rpcAddr := net.JoinHostPort(m.cfg.BindHost, strconv.Itoa(m.cfg.RPCPort))
 	l, err := net.Listen("tcp", rpcAddr)
 	if err != nil {
@@ -118,7 +128,8 @@ func (m *Master) Start() error {
 	opts := append([]grpc.ServerOption{
 		grpc.ChainUnaryInterceptor(m.unaryInterceptor),
 		grpc.ChainStreamInterceptor(m.streamInterceptor),
-		grpc.MaxRecvMsgSize(64 << 20),
+		grpc.MaxRecvMsgSize(m.cfg.MaxEntryBytes + rpcHeadroomBytes),
+		grpc.MaxHeaderListSize(maxHeaderListBytes),
 	}, m.cfg.GRPCOptions...)
 	m.grpcServer = grpc.NewServer(opts...)
 	halopb.RegisterMasterServiceServer(m.grpcServer, &service{m: m})
@@ -155,7 +166,7 @@ func (m *Master) EnsureRootMount(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("mount root UFS %s: %w", m.cfg.RootUFS, err)
 	}
-	res, err := m.replicator.Propose(ctx, &halopb.Entry{
+	res, err := m.propose(ctx, &halopb.Entry{
 		TimeMs:  time.Now().UnixMilli(),
 		Caller:  &halopb.Caller{User: m.cfg.SuperUser, Superuser: true},
 		Payload: &halopb.Entry_AddMountPoint{AddMountPoint: entry},

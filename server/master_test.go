@@ -35,6 +35,13 @@ import (
 // free ports. "halo" is its superuser; "alice" is in no special group.
 func startLocalMaster(t *testing.T) (*Master, string) {
 	t.Helper()
+	return startLocalMasterWith(t, func(*Config) {})
+}
+
+// startLocalMasterWith is startLocalMaster with edit applied to the
+// master's configuration.
+func startLocalMasterWith(t testing.TB, edit func(*Config)) (*Master, string) {
+	t.Helper()
 	dir := formatJournal(t)
 	j, err := journal.Open(journal.Options{Dir: dir})
 	if err != nil {
@@ -49,7 +56,7 @@ func startLocalMaster(t *testing.T) (*Master, string) {
 	}
 	registry := ufs.NewRegistry()
 	registry.Register("file", local.Open)
-	m := New(Config{
+	mcfg := Config{
 		Hostname:        "127.0.0.1",
 		RPCPort:         0,
 		WebPort:         0,
@@ -60,7 +67,9 @@ func startLocalMaster(t *testing.T) (*Master, string) {
 		SuperGroup:      "supergroup",
 		UFS:             registry,
 		Logger:          log,
-	}, f, func(metrics *Metrics) Replicator {
+	}
+	edit(&mcfg)
+	m := New(mcfg, f, func(metrics *Metrics) Replicator {
 		return NewLocalReplicator(LocalOptions{Journal: j, FSM: f, Logger: log, Metrics: metrics})
 	})
 	m.ids.lookup = func(name string) []string { return map[string][]string{"halo": {"halo"}}[name] }

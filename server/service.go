@@ -29,11 +29,20 @@ func (s *service) propose(ctx context.Context, opID *halopb.OperationID, e *halo
 	e.OpId = opID
 	e.Caller = c
 	e.TimeMs = time.Now().UnixMilli()
-	res, err := s.m.replicator.Propose(ctx, e)
+	res, err := s.m.propose(ctx, e)
 	if err != nil {
 		return res, err
 	}
 	return res, res.Error()
+}
+
+// propose is the one way into the replicator: every HA mode refuses an
+// entry larger than the limit here, before it reaches the journal.
+func (m *Master) propose(ctx context.Context, e *halopb.Entry) (fsm.Result, error) {
+	if err := checkEntrySize(e, m.cfg.MaxEntryBytes); err != nil {
+		return fsm.Result{}, err
+	}
+	return m.replicator.Propose(ctx, e)
 }
 
 // read checks leadership for a linearizable read and returns the caller.
@@ -160,6 +169,8 @@ func (s *service) Delete(ctx context.Context, req *halopb.DeleteRequest) (*halop
 
 func (s *service) SetAttribute(ctx context.Context, req *halopb.SetAttributeRequest) (*halopb.Empty, error) {
 	if req.Attr == nil {
+		// validateRequest refuses it first; a nil payload must never
+		// reach apply, whoever calls.
 		return nil, fserr.New(fserr.InvalidArgument, "SetAttribute without attributes")
 	}
 	_, err := s.propose(ctx, req.OpId, &halopb.Entry{Payload: &halopb.Entry_SetAttribute{SetAttribute: req.Attr}})
@@ -246,10 +257,15 @@ func methodName(full string) string {
 	return full
 }
 
-// unaryInterceptor maps typed errors to gRPC statuses and records metrics.
+// unaryInterceptor refuses requests over the limits, maps typed errors to
+// gRPC statuses and records metrics.
 func (m *Master) unaryInterceptor(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 	start := time.Now()
-	resp, err := handler(ctx, req)
+	err := validateRequest(req)
+	var resp any
+	if err == nil {
+		resp, err = handler(ctx, req)
+	}
 	name := methodName(info.FullMethod)
 	m.metrics.RPCs.WithLabelValues(name, fserr.CodeOf(err).String()).Inc()
 	m.metrics.RPCLatency.WithLabelValues(name).Observe(time.Since(start).Seconds())

@@ -8,6 +8,7 @@ import (
 	"github.com/halo-fs/halo/fserr"
 	"github.com/halo-fs/halo/proto/halopb"
 	"github.com/halo-fs/halo/ufs"
+	"google.golang.org/protobuf/proto"
 )
 
 // mountEntry checks that the UFS folder to mount exists and reads its
@@ -92,6 +93,9 @@ func (m *Master) loadMetadataEntry(ctx context.Context, req *halopb.LoadMetadata
 	rel := strings.TrimPrefix(strings.TrimPrefix(ufsURI, strings.TrimSuffix(mt.UfsUri, "/")), "/")
 	base := "/" + rel
 	entry := &halopb.LoadMetadataEntry{Path: req.Path}
+	// The listing stops as soon as it could not fit one entry, rather than
+	// hold a huge folder in memory only to have the entry refused.
+	size := 0
 	add := func(st ufs.Status) error {
 		if len(entry.Children) >= maxLoadMetadata {
 			return fserr.New(fserr.ResourceExhausted, "%s holds more than %d entries; load it in parts", req.Path, maxLoadMetadata)
@@ -100,10 +104,14 @@ func (m *Master) loadMetadataEntry(ctx context.Context, req *halopb.LoadMetadata
 		if childRel == "" {
 			return nil
 		}
-		entry.Children = append(entry.Children, &halopb.UfsChild{
+		child := &halopb.UfsChild{
 			RelPath: childRel, IsDirectory: st.IsDir, Length: st.Length, MtimeMs: st.ModTime.UnixMilli(),
 			Owner: st.Owner, Group: st.Group, Mode: st.Mode,
-		})
+		}
+		if size += proto.Size(child); size > m.cfg.MaxEntryBytes {
+			return fserr.New(fserr.ResourceExhausted, "the listing of %s is more than the journal entry limit of %d bytes (alluxio.master.embedded.journal.entry.size.max); load it in parts", req.Path, m.cfg.MaxEntryBytes)
+		}
+		entry.Children = append(entry.Children, child)
 		return nil
 	}
 	if req.Recursive {

@@ -93,6 +93,7 @@ func serverConfig(cfg *conf.Config, g *globals) server.Config {
 		UFSOptions:      ufsOptions(cfg),
 		Logger:          g.logger("master"),
 		RetryCache:      retryCacheSettings(cfg),
+		MaxEntryBytes:   int(cfg.EmbeddedJournalEntrySizeMax),
 	}
 }
 
