@@ -92,9 +92,14 @@ func serverConfig(cfg *conf.Config, g *globals) server.Config {
 		SuperGroup:      cfg.SuperGroup,
 		RootUFS:         cfg.MountTableRootUFS,
 		BackupDirectory: cfg.BackupDirectory,
-		UFS:             adapters.NewRegistry(),
-		UFSOptions:      ufsOptions(cfg),
-		Logger:          g.logger("master"),
+		DailyBackup: server.DailyBackup{
+			Enabled:  cfg.DailyBackupEnabled,
+			At:       cfg.DailyBackupTime,
+			Retained: cfg.DailyBackupFilesRetained,
+		},
+		UFS:        adapters.NewRegistry(),
+		UFSOptions: ufsOptions(cfg),
+		Logger:     g.logger("master"),
 	}
 }
 
