@@ -125,7 +125,7 @@ type Config struct {
 	MountTableRootUFS        string
 	BackupDirectory          string
 	DailyBackupEnabled       bool
-	DailyBackupTime          string // HH:MM in UTC
+	DailyBackupTime          time.Duration // after midnight UTC
 	DailyBackupFilesRetained int
 	BackupDelegationEnabled  bool
 	LoginUser                string

@@ -67,6 +67,7 @@ const (
 	kindAddresses
 	kindEnum
 	kindUmask
+	kindTimeOfDay // HH:MM in UTC, kept as the offset from midnight
 )
 
 // keySpec describes one known key. The same entry supplies the default,
@@ -283,13 +284,13 @@ var knownKeyTable = []keySpec{
 		description: "Backup directory on the root UFS (or local with --local).",
 		field:       func(c *Config) any { return &c.BackupDirectory }},
 	{name: "alluxio.master.daily.backup.enabled", kind: kindBool, def: "false",
-		description: "Write a backup every day.",
+		description: "The leader writes a backup to alluxio.master.backup.directory every day.",
 		field:       func(c *Config) any { return &c.DailyBackupEnabled }},
-	{name: "alluxio.master.daily.backup.time", kind: kindString, def: "05:00",
-		description: "UTC time of day of the daily backup.",
+	{name: "alluxio.master.daily.backup.time", kind: kindTimeOfDay, def: "05:00",
+		description: "UTC time of day (HH:MM) of the daily backup.",
 		field:       func(c *Config) any { return &c.DailyBackupTime }},
 	{name: "alluxio.master.daily.backup.files.retained", kind: kindCount, def: "3",
-		description: "Daily backups kept.",
+		description: "Backups kept in the backup directory after a daily backup; older ones are deleted.",
 		field:       func(c *Config) any { return &c.DailyBackupFilesRetained }},
 	{name: "alluxio.master.backup.delegation.enabled", kind: kindBool, def: "false",
 		description: "Let a standby take backups for the leader.",
@@ -450,6 +451,8 @@ func parseKind(c *Config, spec *keySpec, value string) (any, error) {
 		return upper, nil
 	case kindUmask:
 		return ParseUmask(value)
+	case kindTimeOfDay:
+		return ParseTimeOfDay(value)
 	}
 	panic(fmt.Sprintf("conf: key %s has unknown kind %d", spec.name, spec.kind))
 }

@@ -241,7 +241,8 @@ func build(dir string, files confFiles, opts LoadOptions) (*Config, error) {
 	for key, s := range settings {
 		c.sources[key] = s.source
 	}
-	c.Warnings = append(unknownKeyWarnings(settings), doubtfulSettingWarnings(c)...)
+	c.Warnings = append(unknownKeyWarnings(settings), inertKeyWarnings(settings)...)
+	c.Warnings = append(c.Warnings, doubtfulSettingWarnings(c)...)
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}

@@ -128,6 +128,9 @@ func (c *Config) Validate() error {
 	if c.Umask > 0o777 {
 		fail(KeyUmask, strconv.FormatUint(uint64(c.Umask), 8), "umask is above 0777")
 	}
+	if c.DailyBackupEnabled && c.DailyBackupFilesRetained < 1 {
+		fail("alluxio.master.daily.backup.files.retained", strconv.Itoa(c.DailyBackupFilesRetained), "daily backups need at least 1 backup retained")
+	}
 	if c.ClientRetryMaxSleep < c.ClientRetryBaseSleep {
 		fail("alluxio.user.rpc.retry.max.sleep", c.ClientRetryMaxSleep.String(),
 			"is below alluxio.user.rpc.retry.base.sleep=%s", c.ClientRetryBaseSleep)

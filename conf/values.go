@@ -193,6 +193,18 @@ func ParsePort(s string) (int, error) {
 	return port, nil
 }
 
+// ParseTimeOfDay parses a time of day written HH:MM (24-hour clock), as
+// alluxio.master.daily.backup.time takes it, into the offset from midnight.
+func ParseTimeOfDay(s string) (time.Duration, error) {
+	hours, minutes, ok := strings.Cut(strings.TrimSpace(s), ":")
+	h, herr := strconv.Atoi(hours)
+	m, merr := strconv.Atoi(minutes)
+	if !ok || herr != nil || merr != nil || len(minutes) != 2 || h < 0 || h > 23 || m < 0 || m > 59 {
+		return 0, errors.New("want a time of day as HH:MM, from 00:00 to 23:59")
+	}
+	return time.Duration(h)*time.Hour + time.Duration(m)*time.Minute, nil
+}
+
 // ParseUmask reads an octal permission mask such as "022".
 func ParseUmask(s string) (uint32, error) {
 	trimmed := strings.TrimSpace(s)

@@ -201,3 +201,26 @@ func checkErr(t *testing.T, err error, wantErr string) {
 		t.Fatalf("error %q does not contain %q", err, wantErr)
 	}
 }
+
+func TestParseTimeOfDay(t *testing.T) {
+	for in, want := range map[string]time.Duration{
+		"05:00": 5 * time.Hour, "00:00": 0, "23:59": 23*time.Hour + 59*time.Minute, " 7:30 ": 7*time.Hour + 30*time.Minute,
+	} {
+		if got, err := ParseTimeOfDay(in); err != nil || got != want {
+			t.Errorf("ParseTimeOfDay(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "5", "24:00", "12:60", "12:5", "-1:00", "noon", "12:00:00"} {
+		if _, err := ParseTimeOfDay(in); err == nil {
+			t.Errorf("ParseTimeOfDay(%q) accepted", in)
+		}
+	}
+}
+
+func TestDailyBackupTimeIsCheckedAtLoad(t *testing.T) {
+	dir := writeConfDir(t, map[string]string{"alluxio-site.properties": "alluxio.master.daily.backup.time=25:00\n"})
+	_, err := Load(testOptions(dir, nil))
+	if err == nil || !strings.Contains(err.Error(), "alluxio.master.daily.backup.time") {
+		t.Fatalf("a daily backup at 25:00 loaded: %v", err)
+	}
+}

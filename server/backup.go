@@ -55,21 +55,15 @@ func (m *Master) Backup(ctx context.Context, req *halopb.BackupRequest) (*halopb
 			return nil, fserr.New(fserr.Internal, "write backup %s: %v", uri, err)
 		}
 	default:
-		if !strings.Contains(dir, "://") {
-			if m.cfg.RootUFS == "" {
-				return nil, fserr.New(fserr.FailedPrecondition, "no root UFS to hold backup directory %s; give a URI or use --local", dir)
-			}
-			dir = ufs.Join(m.cfg.RootUFS, dir)
-		}
-		store, err := m.cfg.UFS.Open(ctx, dir, m.ufsOptions(nil))
+		store, resolved, err := m.openBackupDirectory(ctx, dir)
 		if err != nil {
-			return nil, fserr.New(fserr.InvalidArgument, "backup directory %s: %v", dir, err)
+			return nil, err
 		}
 		defer store.Close()
 		if err := ufs.WriteFile(ctx, store, name, buf.Bytes(), ufs.CreateOptions{}); err != nil {
-			return nil, fserr.New(fserr.Unavailable, "write backup to %s: %v", dir, err)
+			return nil, fserr.New(fserr.Unavailable, "write backup to %s: %v", resolved, err)
 		}
-		uri = ufs.Join(dir, name)
+		uri = ufs.Join(resolved, name)
 	}
 	m.log.Info("wrote backup", "uri", uri, "inodes", h.InodeCount, "bytes", buf.Len())
 	return &halopb.BackupResponse{
@@ -77,6 +71,22 @@ func (m *Master) Backup(ctx context.Context, req *halopb.BackupRequest) (*halopb
 		BackupUri:  uri,
 		EntryCount: h.InodeCount + h.MountCount + h.OpCount,
 	}, nil
+}
+
+// openBackupDirectory opens a backup directory on a UFS: a URI as given, a
+// path on the root UFS. It returns the store and the directory's location.
+func (m *Master) openBackupDirectory(ctx context.Context, dir string) (ufs.Store, string, error) {
+	if !strings.Contains(dir, "://") {
+		if m.cfg.RootUFS == "" {
+			return nil, "", fserr.New(fserr.FailedPrecondition, "no root UFS to hold backup directory %s; give a URI or use --local", dir)
+		}
+		dir = ufs.Join(m.cfg.RootUFS, dir)
+	}
+	store, err := m.cfg.UFS.Open(ctx, dir, m.ufsOptions(nil))
+	if err != nil {
+		return nil, "", fserr.New(fserr.InvalidArgument, "backup directory %s: %v", dir, err)
+	}
+	return store, dir, nil
 }
 
 func writeFileAtomic(path string, data []byte) error {

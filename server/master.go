@@ -51,6 +51,7 @@ type Config struct {
 	SuperGroup      string
 	RootUFS         string // alluxio.master.mount.table.root.ufs; "" leaves / unmounted
 	BackupDirectory string // alluxio.master.backup.directory
+	DailyBackup     DailyBackup
 	UFS             *ufs.Registry
 	// UFSOptions are the deployment's UFS settings (credentials, endpoints),
 	// the defaults under any mount's own options.
@@ -81,6 +82,8 @@ type Master struct {
 	grpcServer  *grpc.Server
 	webServer   *http.Server
 	stopOnce    sync.Once
+	// stopBackground ends the leader's periodic work (daily backups).
+	stopBackground context.CancelFunc
 
 	digestMu sync.Mutex
 	digest   CheckpointDigest // the last one computed, by applied index
@@ -98,7 +101,8 @@ func New(cfg Config, f *fsm.FSM, newReplicator func(*Metrics) Replicator) *Maste
 	if cfg.MaxEntryBytes == 0 {
 		cfg.MaxEntryBytes = DefaultMaxEntryBytes
 	}
-	m := &Master{cfg: cfg, log: cfg.Logger, fsm: f, ids: newIdentities(cfg.SuperUser, cfg.SuperGroup), started: time.Now()}
+	m := &Master{cfg: cfg, log: cfg.Logger, fsm: f, ids: newIdentities(cfg.SuperUser, cfg.SuperGroup), started: time.Now(),
+		stopBackground: func() {}}
 	m.metrics = NewMetrics(
 		func() float64 { return float64(f.InodeCount()) },
 		func() float64 { return float64(f.AppliedIndex()) },
@@ -152,6 +156,11 @@ func (m *Master) Start() error {
 				m.log.Error("web server stopped", "error", err)
 			}
 		}()
+	}
+	if m.cfg.DailyBackup.Enabled {
+		ctx, cancel := context.WithCancel(context.Background())
+		m.stopBackground = cancel
+		go m.runDailyBackups(ctx)
 	}
 	m.log.Info("master serving", "rpc", l.Addr().String(), "web", m.WebAddr(), "ha", m.cfg.HAMode)
 	return nil
@@ -220,6 +229,7 @@ func (m *Master) rootMounted() bool {
 func (m *Master) Stop() error {
 	var err error
 	m.stopOnce.Do(func() {
+		m.stopBackground()
 		if m.webServer != nil {
 			m.webServer.Close()
 		}

@@ -89,11 +89,16 @@ func serverConfig(cfg *conf.Config, g *globals) server.Config {
 		SuperGroup:      cfg.SuperGroup,
 		RootUFS:         cfg.MountTableRootUFS,
 		BackupDirectory: cfg.BackupDirectory,
-		UFS:             adapters.NewRegistry(),
-		UFSOptions:      ufsOptions(cfg),
-		Logger:          g.logger("master"),
-		RetryCache:      retryCacheSettings(cfg),
-		MaxEntryBytes:   int(cfg.EmbeddedJournalEntrySizeMax),
+		DailyBackup: server.DailyBackup{
+			Enabled:  cfg.DailyBackupEnabled,
+			At:       cfg.DailyBackupTime,
+			Retained: cfg.DailyBackupFilesRetained,
+		},
+		UFS:           adapters.NewRegistry(),
+		UFSOptions:    ufsOptions(cfg),
+		Logger:        g.logger("master"),
+		RetryCache:    retryCacheSettings(cfg),
+		MaxEntryBytes: int(cfg.EmbeddedJournalEntrySizeMax),
 	}
 }
 
