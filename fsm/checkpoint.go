@@ -131,23 +131,11 @@ func (f *FSM) WriteCheckpoint(w io.Writer) (CheckpointHeader, error) {
 		return h, err
 	}
 	rec := &halopb.InodeRecord{}
-	var walk func(n *Inode) error
-	walk = func(n *Inode) error {
+	err := walkSubtree(f.root, func(n *Inode) error {
 		fillInodeRecord(rec, n)
-		if err := cw.record(recordInode, rec); err != nil {
-			return err
-		}
-		if !n.isDir() {
-			return nil
-		}
-		for _, c := range n.sortedChildren() {
-			if err := walk(c); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	if err := walk(f.root); err != nil {
+		return cw.record(recordInode, rec)
+	})
+	if err != nil {
 		return h, err
 	}
 	for _, m := range f.mounts.sorted() {
@@ -405,6 +393,7 @@ func (f *FSM) decodeCheckpoint(r io.Reader) (CheckpointHeader, error) {
 	if h.NextMountID < f.mounts.nextID {
 		return h, corrupt(cr.off, "next mount id %d is not above the ids in use", h.NextMountID)
 	}
+	measureBelow(f.root)
 	f.nextID = h.NextInodeID
 	f.mounts.nextID = h.NextMountID
 	f.inodes = inodes

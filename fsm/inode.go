@@ -32,6 +32,10 @@ type Inode struct {
 	mode     uint16
 	flags    uint8
 	persist  uint8 // halopb.PersistenceState
+	// below bounds the bytes the longest path under this inode adds to
+	// its own path (see subtreeBelow). It only ever rises as inodes are
+	// linked; unlinking leaves it alone, so it may exceed the truth.
+	below uint16
 }
 
 type inodeExtra struct {
