@@ -11,6 +11,16 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
+// resumedPage reads one page after startAfter with a new Lister, as a
+// listing resumed in a new stream does.
+func resumedPage(f *FSM, c *halopb.Caller, path string, rec bool, startAfter string, limits ListPageLimits) ([]*halopb.FileInfo, bool, error) {
+	l, err := f.NewLister(c, path, rec, startAfter)
+	if err != nil {
+		return nil, false, err
+	}
+	return l.Next(limits)
+}
+
 // listInPages lists path page by page with limits, calling between after
 // each page but the last, and returns the pages' paths.
 func listInPages(t *testing.T, f *FSM, c *halopb.Caller, path string, rec bool, limits ListPageLimits, between func(page int)) [][]string {
@@ -21,9 +31,9 @@ func listInPages(t *testing.T, f *FSM, c *halopb.Caller, path string, rec bool, 
 		if i > 100000 {
 			t.Fatal("listing does not end")
 		}
-		page, done, err := f.ListPage(c, path, rec, after, limits)
+		page, done, err := resumedPage(f, c, path, rec, after, limits)
 		if err != nil {
-			t.Fatalf("ListPage(%s after %q): %v", path, after, err)
+			t.Fatalf("listing %s after %q: %v", path, after, err)
 		}
 		var paths []string
 		for _, fi := range page {
@@ -41,6 +51,35 @@ func listInPages(t *testing.T, f *FSM, c *halopb.Caller, path string, rec bool, 
 			between(i)
 		}
 	}
+}
+
+// listWithLister lists path with one Lister that reads maxBatch children
+// of a directory at a time, calling between after each page but the last.
+func listWithLister(t *testing.T, f *FSM, c *halopb.Caller, path string, rec bool, maxBatch int, limits ListPageLimits, between func(page int)) []string {
+	t.Helper()
+	l, err := f.NewLister(c, path, rec, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.maxBatch = maxBatch
+	var out []string
+	for i := 0; i < 100000; i++ {
+		page, done, err := l.Next(limits)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, fi := range page {
+			out = append(out, fi.Path)
+		}
+		if done {
+			return out
+		}
+		if between != nil {
+			between(i)
+		}
+	}
+	t.Fatal("listing does not end")
+	return nil
 }
 
 // listingOrder compares paths in listing order: component by component.
@@ -89,6 +128,9 @@ func TestListPagesCoverTheListing(t *testing.T) {
 					}
 				}
 			}
+			if got := listWithLister(t, h.FSM, c, "/t", rec, 2, ListPageLimits{MaxBytes: 1 << 20, MaxEntries: 3}, nil); !slices.Equal(got, want) {
+				t.Fatalf("recursive=%t, one Lister reading two children at a time: %v, want %v", rec, got, want)
+			}
 		}
 	}
 }
@@ -106,7 +148,7 @@ func TestListPageBoundsBytes(t *testing.T) {
 	limits := DefaultListPageLimits()
 	after, total := "", 0
 	for pages := 0; ; pages++ {
-		page, done, err := h.ListPage(nil, "/big", false, after, limits)
+		page, done, err := resumedPage(h.FSM, nil, "/big", false, after, limits)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -128,34 +170,51 @@ func TestListPageBoundsBytes(t *testing.T) {
 	}
 }
 
-// TestListPagesAcrossChanges changes the tree between every two pages:
-// entries that stay put are listed once each, in order, and none twice.
+// TestListPagesAcrossChanges changes the tree between every two pages,
+// for listings that resume from the last path (as after a broken stream)
+// and for one Lister that keeps its place (as within one stream): entries
+// that stay put are listed once each, in order, and none twice.
 func TestListPagesAcrossChanges(t *testing.T) {
-	h := pagesTree(t)
-	stable := []string{"/t/a", "/t/a/x", "/t/a-b", "/t/a-b/y", "/t/a.c", "/t/wide", "/t/z"}
+	stable := []string{"/t/a", "/t/a/x", "/t/a-b", "/t/a-b/y", "/t/a.c", "/t/locked", "/t/wide", "/t/wide/f000", "/t/wide/f039", "/t/z"}
 	changes := []*halopb.Entry{
-		touch("/t/a/w"),                      // behind the cursor
-		remove("/t/b", recursive),            // the cursor's directory goes
-		rename("/t/wide/f010", "/t/a/moved"), // ahead, moved behind
+		chmod("/t/locked", 0o000, as(alice)), // ahead, now unreadable
+		rename("/t/b", "/t/wide/b"),          // the position's directory moves ahead
+		remove("/t/wide/f010"),               // ahead
+		touch("/t/a/w"),                      // behind
 		touch("/t/wide/f0405"),               // ahead
 		mkdir("/t/a-b/new"),                  // behind
+		rename("/t/wide/f020", "/t/a/20"),    // ahead, moved behind
 	}
-	pages := listInPages(t, h.FSM, alice, "/t", true, ListPageLimits{MaxBytes: 1 << 20, MaxEntries: 4}, func(i int) {
-		if i < len(changes) {
-			h.mustApply(changes[i])
-		}
-	})
-	got := slices.Concat(pages...)
-	if !slices.IsSortedFunc(got, listingOrder) || len(slices.CompactFunc(slices.Clone(got), func(a, b string) bool { return a == b })) != len(got) {
-		t.Fatalf("listing out of order or with repeats: %v", got)
-	}
-	for _, p := range stable {
-		if !slices.Contains(got, p) {
-			t.Errorf("%s, present throughout, is missing from %v", p, got)
-		}
-	}
-	if !slices.Contains(got, "/t/wide/f0405") {
-		t.Errorf("an entry created ahead of the listing is missing: %v", got)
+	gone := []string{"/t/b/c/d/e", "/t/wide/f010", "/t/wide/f020", "/t/locked/hidden", "/t/a/20"}
+	for _, stateful := range []bool{false, true} {
+		t.Run(fmt.Sprintf("stateful=%t", stateful), func(t *testing.T) {
+			h := pagesTree(t)
+			limits := ListPageLimits{MaxBytes: 1 << 20, MaxEntries: 4}
+			between := func(i int) {
+				if i < len(changes) {
+					h.mustApply(changes[i])
+				}
+			}
+			var got []string
+			if stateful {
+				got = listWithLister(t, h.FSM, alice, "/t", true, 3, limits, between)
+			} else {
+				got = slices.Concat(listInPages(t, h.FSM, alice, "/t", true, limits, between)...)
+			}
+			if !slices.IsSortedFunc(got, listingOrder) || len(slices.Compact(slices.Clone(got))) != len(got) {
+				t.Fatalf("listing out of order or with repeats: %v", got)
+			}
+			for _, p := range stable {
+				if !slices.Contains(got, p) {
+					t.Errorf("%s, present throughout, is missing from %v", p, got)
+				}
+			}
+			for _, p := range gone {
+				if slices.Contains(got, p) {
+					t.Errorf("%s, gone before the listing reached it, is listed: %v", p, got)
+				}
+			}
+		})
 	}
 }
 
@@ -165,11 +224,11 @@ func TestListPageRefusesBadPositions(t *testing.T) {
 		after string
 		rec   bool
 	}{{"/elsewhere/x", true}, {"/t/a/x", false}, {"relative", true}, {"/t//a", true}} {
-		if _, _, err := h.ListPage(alice, "/t", tc.rec, tc.after, DefaultListPageLimits()); fserr.CodeOf(err) != fserr.InvalidArgument {
-			t.Errorf("ListPage(/t, recursive=%t, after %q) = %v, want InvalidArgument", tc.rec, tc.after, err)
+		if _, _, err := resumedPage(h.FSM, alice, "/t", tc.rec, tc.after, DefaultListPageLimits()); fserr.CodeOf(err) != fserr.InvalidArgument {
+			t.Errorf("listing /t, recursive=%t, after %q: %v, want InvalidArgument", tc.rec, tc.after, err)
 		}
 	}
-	page, done, err := h.ListPage(alice, "/t/z", false, "/t/z", DefaultListPageLimits())
+	page, done, err := resumedPage(h.FSM, alice, "/t/z", false, "/t/z", DefaultListPageLimits())
 	if err != nil || !done || len(page) != 0 {
 		t.Errorf("a file listed after itself: %v, %t, %v", page, done, err)
 	}

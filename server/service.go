@@ -132,9 +132,12 @@ func (s *service) ListStatus(req *halopb.ListStatusRequest, stream grpc.ServerSt
 	if err != nil {
 		return err
 	}
-	after := req.StartAfter
+	lister, err := s.m.fsm.NewLister(c, req.Path, req.Recursive, req.StartAfter)
+	if err != nil {
+		return err
+	}
 	for {
-		page, done, err := s.m.fsm.ListPage(c, req.Path, req.Recursive, after, fsm.DefaultListPageLimits())
+		page, done, err := lister.Next(fsm.DefaultListPageLimits())
 		if err != nil {
 			return err
 		}
@@ -146,7 +149,6 @@ func (s *service) ListStatus(req *halopb.ListStatusRequest, stream grpc.ServerSt
 		if done {
 			return nil
 		}
-		after = page[len(page)-1].Path
 		if listPageHook != nil {
 			listPageHook()
 		}
