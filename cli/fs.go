@@ -61,6 +61,16 @@ func listPages(ctx context.Context, c *client.Client, p string, recursive, asFil
 	return info, c.ListStatusPages(ctx, p, recursive, fn)
 }
 
+// addUpListing passes every page of the recursive listing of p (p itself
+// for a file) to add, as it comes: totals need no whole listing in memory.
+func addUpListing(ctx context.Context, c *client.Client, p string, add func([]*halopb.FileInfo)) error {
+	_, err := listPages(ctx, c, p, true, false, func(page []*halopb.FileInfo) error {
+		add(page)
+		return nil
+	})
+	return err
+}
+
 // statusAndListing returns the status of p and, for a directory (unless
 // asFile), its listing sorted by path; for a file, the file itself.
 func statusAndListing(ctx context.Context, c *client.Client, p string, recursive, asFile bool) (*halopb.FileInfo, []*halopb.FileInfo, error) {
@@ -355,11 +365,7 @@ func (e *Env) countCommand() *cobra.Command {
 			}
 			return e.withClient(cmd, func(ctx context.Context, c *client.Client) error {
 				var totals countTotals
-				_, err := listPages(ctx, c, p, true, false, func(page []*halopb.FileInfo) error {
-					totals.add(page)
-					return nil
-				})
-				if err != nil {
+				if err := addUpListing(ctx, c, p, totals.add); err != nil {
 					return err
 				}
 				writeCount(e.Out, totals, human)
@@ -386,11 +392,7 @@ func (e *Env) duCommand() *cobra.Command {
 			return e.withClient(cmd, func(ctx context.Context, c *client.Client) error {
 				if summarize {
 					var total duTotal
-					_, err := listPages(ctx, c, p, true, false, func(page []*halopb.FileInfo) error {
-						total.add(page)
-						return nil
-					})
-					if err != nil {
+					if err := addUpListing(ctx, c, p, total.add); err != nil {
 						return err
 					}
 					writeDuSummary(e.Out, p, total, human)
