@@ -33,8 +33,9 @@ type Inode struct {
 	flags    uint8
 	persist  uint8 // halopb.PersistenceState
 	// below bounds the bytes the longest path under this inode adds to
-	// its own path (see subtreeBelow). It only ever rises as inodes are
-	// linked; unlinking leaves it alone, so it may exceed the truth.
+	// its own path (see raiseBelow, measureBelow). Linking raises it,
+	// unlinking leaves it alone: it may exceed the truth until a rename
+	// measures the subtree again.
 	below uint16
 }
 
