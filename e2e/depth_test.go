@@ -46,32 +46,38 @@ func getDigest(t *testing.T, m *testcluster.Master) (digest, error) {
 	return d, json.NewDecoder(resp.Body).Decode(&d)
 }
 
-// waitSameDigest polls every master's digest until all name the same
-// applied index and hash, and returns it.
+// waitSameDigest polls every master's digest until all answer with the
+// same applied index and hash, and returns it.
 func waitSameDigest(t *testing.T, c *testcluster.Cluster) digest {
 	t.Helper()
 	deadline := time.Now().Add(time.Minute)
 	for {
-		var first digest
-		same := true
-		for i, m := range c.Masters {
-			d, err := getDigest(t, m)
-			if err != nil {
-				t.Fatalf("%s: GET /checkpoint/digest: %v\n%s", m.Name, err, m.Log())
-			}
-			if i == 0 {
-				first = d
-			}
-			same = same && d == first
-		}
-		if same {
+		first, why := sameDigest(t, c)
+		if why == "" {
 			return first
 		}
 		if time.Now().After(deadline) {
-			t.Fatal("masters did not converge on one checkpoint digest within a minute")
+			t.Fatalf("masters did not answer one checkpoint digest within a minute: %s", why)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// sameDigest returns the masters' digest, or why they do not have one.
+func sameDigest(t *testing.T, c *testcluster.Cluster) (digest, string) {
+	var first digest
+	for i, m := range c.Masters {
+		d, err := getDigest(t, m)
+		if err != nil {
+			return first, fmt.Sprintf("%s: GET /checkpoint/digest: %v", m.Name, err)
+		}
+		if i == 0 {
+			first = d
+		} else if d != first {
+			return first, fmt.Sprintf("%s has %+v, %s %+v", m.Name, d, c.Masters[0].Name, first)
+		}
+	}
+	return first, ""
 }
 
 // tryDeepRenames hangs deep chains under each other, as a client could
