@@ -1,6 +1,7 @@
 package fsm
 
 import (
+	"bytes"
 	"fmt"
 	"runtime/debug"
 	"strings"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/halo-fs/halo/fserr"
 	"github.com/halo-fs/halo/proto/halopb"
+	"google.golang.org/protobuf/proto"
 )
 
 // chain is prefix followed by depth components "x": a path depth levels
@@ -141,5 +143,36 @@ func TestWholeTreeWalksUseLittleStack(t *testing.T) {
 	}
 	if n := g.InodeCount(); n != 2+2047 {
 		t.Errorf("restored copy has %d inodes, want %d", n, 2+2047)
+	}
+}
+
+// TestRenameLengthCheckIgnoresHowTheTreeWasReached applies the same renames
+// to a namespace that was built entry by entry (whose bounds on path
+// lengths are loose after deletes) and to its restored copy (whose bounds
+// are exact): both must answer alike and end byte for byte equal.
+func TestRenameLengthCheckIgnoresHowTheTreeWasReached(t *testing.T) {
+	replayed := newHarness(t)
+	replayed.mustApply(
+		mkdir(chain("/p/tall", 1500), recursive), mkdir(chain("/p/mid", 1100), recursive),
+		mkdir(chain("/q", 1000), recursive), remove("/p/tall", recursive),
+	)
+	restored := &harness{t: t, FSM: roundTrip(t, replayed.FSM), index: replayed.index}
+	for _, step := range []struct {
+		e    *halopb.Entry
+		want fserr.Code
+	}{
+		{rename("/p", chain("/q", 1000)+"/p"), fserr.InvalidPath},  // 2004 + 2204 bytes
+		{rename("/p", chain("/q", 1000)+"/pp"), fserr.InvalidPath}, // one more
+		{remove("/p/mid", recursive), fserr.OK},                    // the bound of /p stays high
+		{rename("/p", chain("/q", 1000)+"/p"), fserr.OK},
+		{rename(chain("/q", 1000)+"/p", "/back"), fserr.OK},
+	} {
+		a, b := replayed.apply(step.e), restored.apply(proto.Clone(step.e).(*halopb.Entry))
+		if fserr.CodeOf(a.Error()) != step.want || fserr.CodeOf(b.Error()) != step.want || a.Error() != nil && a.Err.Message != b.Err.Message {
+			t.Fatalf("%v: replayed answered %v, restored %v; want %v from both", step.e, a.Error(), b.Error(), step.want)
+		}
+	}
+	if !bytes.Equal(checkpointBytes(t, replayed.FSM), checkpointBytes(t, restored.FSM)) {
+		t.Fatal("the replayed and the restored namespace differ after the same renames")
 	}
 }
