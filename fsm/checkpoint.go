@@ -261,6 +261,13 @@ func corrupt(off int64, format string, args ...any) error {
 	return fmt.Errorf("%w at byte %d: %s", ErrCorruptCheckpoint, off, fmt.Sprintf(format, args...))
 }
 
+// closeDir takes the last open directory off the path: nothing more is
+// written under it, so the longest path below it is known.
+func (st *restoreState) closeDir() {
+	foldBelow(st.open[len(st.open)-1])
+	st.open = st.open[:len(st.open)-1]
+}
+
 // restoreState is what decoding keeps beside the tree to check it.
 type restoreState struct {
 	// open is the path from the root to the directory last written:
@@ -393,7 +400,9 @@ func (f *FSM) decodeCheckpoint(r io.Reader) (CheckpointHeader, error) {
 	if h.NextMountID < f.mounts.nextID {
 		return h, corrupt(cr.off, "next mount id %d is not above the ids in use", h.NextMountID)
 	}
-	measureBelow(f.root)
+	for len(st.open) > 0 {
+		st.closeDir()
+	}
 	f.nextID = h.NextInodeID
 	f.mounts.nextID = h.NextMountID
 	f.inodes = inodes
@@ -414,7 +423,7 @@ func (f *FSM) restoreInode(rec *halopb.InodeRecord, st *restoreState, first bool
 		f.fillInode(n, rec)
 	} else {
 		for len(st.open) > 0 && st.open[len(st.open)-1].id != rec.ParentId {
-			st.open = st.open[:len(st.open)-1]
+			st.closeDir()
 		}
 		if len(st.open) == 0 {
 			return fmt.Errorf("inode %d names parent %d, which is not a directory on the path written before it", rec.Id, rec.ParentId)
@@ -435,6 +444,8 @@ func (f *FSM) restoreInode(rec *halopb.InodeRecord, st *restoreState, first bool
 	}
 	if n.isDir() {
 		st.open = append(st.open, n)
+	} else {
+		foldBelow(n)
 	}
 	if n.isMountPoint() {
 		st.mountPoints++

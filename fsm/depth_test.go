@@ -97,7 +97,21 @@ func TestRepeatedRenamesCannotBuildADeepChain(t *testing.T) {
 	if got := longestPath(t, h.FSM); got > MaxPathBytes {
 		t.Fatalf("longest path is %d bytes, beyond the limit of %d", got, MaxPathBytes)
 	}
-	roundTrip(t, h.FSM)
+	wantExactBounds(t, roundTrip(t, h.FSM))
+}
+
+// wantExactBounds fails unless every bound on path lengths in f is exact,
+// as a restore leaves them.
+func wantExactBounds(t *testing.T, f *FSM) {
+	t.Helper()
+	restored := map[*Inode]uint16{}
+	_ = walkSubtree(f.root, func(n *Inode) error { restored[n] = n.below; return nil })
+	measureBelow(f.root)
+	for n, below := range restored {
+		if n.below != below {
+			t.Fatalf("%s: restored bound %d, measured %d", n.path(), below, n.below)
+		}
+	}
 }
 
 func TestLoadMetadataKeepsPathsWithinTheLimit(t *testing.T) {

@@ -93,6 +93,14 @@ func raiseBelow(n *Inode) {
 	}
 }
 
+// foldBelow makes the bound of n's parent cover n's, which is final: a
+// restore measures every path as the checkpoint hands out the tree.
+func foldBelow(n *Inode) {
+	if n.parent != nil {
+		n.parent.below = max(n.parent.below, capBelow(len(n.name)+1+int(n.below)))
+	}
+}
+
 // measureBelow sets the bound of n and of every directory under it to the
 // exact length its longest path adds to its own, and returns n's.
 func measureBelow(n *Inode) int {
