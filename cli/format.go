@@ -184,14 +184,9 @@ type countTotals struct {
 	files, folders, bytes int64
 }
 
-// countTree counts the files, sub-folders and file bytes of a listing; root
-// is the status of the path itself.
-func countTree(root *halopb.FileInfo, children []*halopb.FileInfo) countTotals {
-	if !root.GetIsDirectory() {
-		return countTotals{files: 1, bytes: root.GetLength()}
-	}
-	var t countTotals
-	for _, c := range children {
+// add counts a page of a listing.
+func (t *countTotals) add(entries []*halopb.FileInfo) {
+	for _, c := range entries {
 		if c.GetIsDirectory() {
 			t.folders++
 		} else {
@@ -199,7 +194,6 @@ func countTree(root *halopb.FileInfo, children []*halopb.FileInfo) countTotals {
 			t.bytes += c.GetLength()
 		}
 	}
-	return t
 }
 
 func writeCount(w io.Writer, t countTotals, human bool) {
@@ -221,19 +215,37 @@ func duValue(part, total int64, human bool) string {
 	return fmt.Sprintf("%s (%d%%)", sizeString(part, human), percent)
 }
 
+// duTotal is what `fs du -s` adds up.
+type duTotal struct {
+	size, cached int64
+}
+
+// add counts the files of a page of a listing.
+func (d *duTotal) add(entries []*halopb.FileInfo) {
+	for _, f := range entries {
+		if !f.GetIsDirectory() {
+			d.size += f.GetLength()
+			d.cached += f.GetLength() * int64(inAlluxioPercentage(f)) / 100
+		}
+	}
+}
+
+// writeDuSummary prints `fs du -s`: one line for the whole of arg.
+func writeDuSummary(w io.Writer, arg string, d duTotal, human bool) {
+	io.WriteString(w, duLine("File Size", "In Alluxio", "Path"))
+	io.WriteString(w, duLine(sizeString(d.size, human), duValue(d.cached, d.size, human), arg))
+}
+
 // writeDu prints `fs du`: one line per file, or with summarize one line
 // for the whole of arg. files must be sorted by path.
 func writeDu(w io.Writer, arg string, files []*halopb.FileInfo, human, summarize bool) {
-	io.WriteString(w, duLine("File Size", "In Alluxio", "Path"))
 	if summarize {
-		var total, cached int64
-		for _, f := range files {
-			total += f.GetLength()
-			cached += f.GetLength() * int64(inAlluxioPercentage(f)) / 100
-		}
-		io.WriteString(w, duLine(sizeString(total, human), duValue(cached, total, human), arg))
+		var d duTotal
+		d.add(files)
+		writeDuSummary(w, arg, d, human)
 		return
 	}
+	io.WriteString(w, duLine("File Size", "In Alluxio", "Path"))
 	for _, f := range files {
 		cached := f.GetLength() * int64(inAlluxioPercentage(f)) / 100
 		io.WriteString(w, duLine(sizeString(f.GetLength(), human), duValue(cached, f.GetLength(), human), f.GetPath()))

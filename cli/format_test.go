@@ -172,12 +172,16 @@ func TestCount(t *testing.T) {
 		{Path: "/r/d/b", Length: 20},
 		{Path: "/r/c", Length: 30},
 	}
-	got := countTree(sampleDir(), children)
+	var got countTotals
+	got.add(children[:2])
+	got.add(children[2:])
 	if got != (countTotals{files: 3, folders: 1, bytes: 60}) {
-		t.Errorf("countTree = %+v", got)
+		t.Errorf("count of a listing in two pages = %+v", got)
 	}
-	if got := countTree(sampleFile(), []*halopb.FileInfo{sampleFile()}); got != (countTotals{files: 1, bytes: 1048576}) {
-		t.Errorf("countTree(file) = %+v", got)
+	// A file's listing is the file itself.
+	var file countTotals
+	if file.add([]*halopb.FileInfo{sampleFile()}); file != (countTotals{files: 1, bytes: 1048576}) {
+		t.Errorf("count of a file = %+v", file)
 	}
 
 	var b bytes.Buffer

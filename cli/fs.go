@@ -46,22 +46,44 @@ func freeHelpShorthand(cmd *cobra.Command) {
 	cmd.Flags().Bool("help", false, "help for "+cmd.Name())
 }
 
+// listPages calls fn with each page of the listing of p, as the master
+// streams it: for a directory (unless asFile) its children, or its whole
+// subtree if recursive, depth first with children by name; for a file, the
+// file itself. It returns the status of p.
+func listPages(ctx context.Context, c *client.Client, p string, recursive, asFile bool, fn func([]*halopb.FileInfo) error) (*halopb.FileInfo, error) {
+	info, err := c.GetStatus(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	if asFile || !info.GetIsDirectory() {
+		return info, fn([]*halopb.FileInfo{info})
+	}
+	return info, c.ListStatusPages(ctx, p, recursive, fn)
+}
+
+// addUpListing passes every page of the recursive listing of p (p itself
+// for a file) to add, as it comes: totals need no whole listing in memory.
+func addUpListing(ctx context.Context, c *client.Client, p string, add func([]*halopb.FileInfo)) error {
+	_, err := listPages(ctx, c, p, true, false, func(page []*halopb.FileInfo) error {
+		add(page)
+		return nil
+	})
+	return err
+}
+
 // statusAndListing returns the status of p and, for a directory (unless
 // asFile), its listing sorted by path; for a file, the file itself.
 func statusAndListing(ctx context.Context, c *client.Client, p string, recursive, asFile bool) (*halopb.FileInfo, []*halopb.FileInfo, error) {
-	info, err := c.GetStatus(ctx, p)
+	var entries []*halopb.FileInfo
+	info, err := listPages(ctx, c, p, recursive, asFile, func(page []*halopb.FileInfo) error {
+		entries = append(entries, page...)
+		return nil
+	})
 	if err != nil {
 		return nil, nil, err
 	}
-	if asFile || !info.GetIsDirectory() {
-		return info, []*halopb.FileInfo{info}, nil
-	}
-	children, err := c.ListStatus(ctx, p, recursive)
-	if err != nil {
-		return nil, nil, err
-	}
-	slices.SortFunc(children, func(a, b *halopb.FileInfo) int { return strings.Compare(a.GetPath(), b.GetPath()) })
-	return info, children, nil
+	slices.SortFunc(entries, func(a, b *halopb.FileInfo) int { return strings.Compare(a.GetPath(), b.GetPath()) })
+	return info, entries, nil
 }
 
 func (e *Env) lsCommand() *cobra.Command {
@@ -76,17 +98,30 @@ func (e *Env) lsCommand() *cobra.Command {
 				return err
 			}
 			return e.withClient(cmd, func(ctx context.Context, c *client.Client) error {
+				printEntries := func(entries []*halopb.FileInfo) error {
+					for _, info := range entries {
+						if !pinnedOnly || info.GetPinned() {
+							fmt.Fprint(e.Out, formatLsLine(info, human, e.location()))
+						}
+					}
+					return nil
+				}
 				for _, p := range paths {
-					_, entries, err := statusAndListing(ctx, c, p, recursive, dirAsFile)
+					if !recursive {
+						// Children of one directory come in name order,
+						// which is path order: print each page as it comes.
+						if _, err := listPages(ctx, c, p, false, dirAsFile, printEntries); err != nil {
+							return err
+						}
+						continue
+					}
+					// Alluxio sorts a recursive listing by whole path,
+					// which is not the order of the master's walk.
+					_, entries, err := statusAndListing(ctx, c, p, true, dirAsFile)
 					if err != nil {
 						return err
 					}
-					for _, info := range entries {
-						if pinnedOnly && !info.GetPinned() {
-							continue
-						}
-						fmt.Fprint(e.Out, formatLsLine(info, human, e.location()))
-					}
+					printEntries(entries)
 				}
 				return nil
 			})
@@ -329,11 +364,11 @@ func (e *Env) countCommand() *cobra.Command {
 				return err
 			}
 			return e.withClient(cmd, func(ctx context.Context, c *client.Client) error {
-				root, entries, err := statusAndListing(ctx, c, p, true, false)
-				if err != nil {
+				var totals countTotals
+				if err := addUpListing(ctx, c, p, totals.add); err != nil {
 					return err
 				}
-				writeCount(e.Out, countTree(root, entries), human)
+				writeCount(e.Out, totals, human)
 				return nil
 			})
 		},
@@ -355,12 +390,20 @@ func (e *Env) duCommand() *cobra.Command {
 				return err
 			}
 			return e.withClient(cmd, func(ctx context.Context, c *client.Client) error {
+				if summarize {
+					var total duTotal
+					if err := addUpListing(ctx, c, p, total.add); err != nil {
+						return err
+					}
+					writeDuSummary(e.Out, p, total, human)
+					return nil
+				}
 				_, entries, err := statusAndListing(ctx, c, p, true, false)
 				if err != nil {
 					return err
 				}
 				files := slices.DeleteFunc(entries, func(i *halopb.FileInfo) bool { return i.GetIsDirectory() })
-				writeDu(e.Out, p, files, human, summarize)
+				writeDu(e.Out, p, files, human, false)
 				return nil
 			})
 		},

@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"net"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -22,16 +23,19 @@ type scriptedMaster struct {
 	addr string
 	info *halopb.MasterInfo
 
-	mu    sync.Mutex
-	steps []step // consumed one per call; when empty, calls succeed
-	calls []call
+	mu          sync.Mutex
+	steps       []step // consumed one per call; when empty, calls succeed
+	calls       []call
+	listedAfter []string // the start_after of every listing asked for
 }
 
 // step is what one call does: hang until the caller's deadline, or answer
-// with err (nil for success).
+// with err (nil for success); a listing with midStream set sends its first
+// page before it fails with err.
 type step struct {
-	hang bool
-	err  error
+	hang      bool
+	err       error
+	midStream bool
 }
 
 type call struct {
@@ -43,6 +47,8 @@ type call struct {
 var hang = step{hang: true}
 
 func fail(err error) step { return step{err: fserr.ToGRPC(err)} }
+
+func failMidStream(err error) step { return step{err: fserr.ToGRPC(err), midStream: true} }
 
 func startMaster(t *testing.T, state string, steps ...step) *scriptedMaster {
 	t.Helper()
@@ -60,6 +66,16 @@ func startMaster(t *testing.T, state string, steps ...step) *scriptedMaster {
 }
 
 func (m *scriptedMaster) next(ctx context.Context, method string, opID *halopb.OperationID) error {
+	s := m.take(ctx, method, opID)
+	if s.hang {
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	return s.err
+}
+
+// take records a call and returns its step.
+func (m *scriptedMaster) take(ctx context.Context, method string, opID *halopb.OperationID) step {
 	user := ""
 	if md, ok := metadata.FromIncomingContext(ctx); ok && len(md.Get(UserMetadataKey)) > 0 {
 		user = md.Get(UserMetadataKey)[0]
@@ -72,11 +88,7 @@ func (m *scriptedMaster) next(ctx context.Context, method string, opID *halopb.O
 		m.steps = m.steps[1:]
 	}
 	m.mu.Unlock()
-	if s.hang {
-		<-ctx.Done()
-		return ctx.Err()
-	}
-	return s.err
+	return s
 }
 
 func (m *scriptedMaster) recorded() []call {
@@ -110,17 +122,30 @@ func (m *scriptedMaster) GetStatus(ctx context.Context, req *halopb.GetStatusReq
 	return &halopb.FileInfoResponse{Info: &halopb.FileInfo{Path: req.GetPath()}}, nil
 }
 
+// ListStatus lists three entries in pages of two, from after the
+// request's start_after.
 func (m *scriptedMaster) ListStatus(req *halopb.ListStatusRequest, stream grpc.ServerStreamingServer[halopb.ListStatusResponse]) error {
-	if err := m.next(stream.Context(), "ListStatus", nil); err != nil {
-		return err
+	m.mu.Lock()
+	m.listedAfter = append(m.listedAfter, req.GetStartAfter())
+	m.mu.Unlock()
+	s := m.take(stream.Context(), "ListStatus", nil)
+	if s.err != nil && !s.midStream {
+		return s.err
 	}
-	for _, batch := range [][]string{{"a", "b"}, {"c"}} {
-		resp := &halopb.ListStatusResponse{}
-		for _, name := range batch {
-			resp.Infos = append(resp.Infos, &halopb.FileInfo{Path: req.GetPath() + "/" + name})
+	var infos []*halopb.FileInfo
+	for _, name := range []string{"a", "b", "c"} {
+		if p := req.GetPath() + "/" + name; p > req.GetStartAfter() {
+			infos = append(infos, &halopb.FileInfo{Path: p})
 		}
-		if err := stream.Send(resp); err != nil {
+	}
+	for len(infos) > 0 {
+		n := min(2, len(infos))
+		if err := stream.Send(&halopb.ListStatusResponse{Infos: infos[:n]}); err != nil {
 			return err
+		}
+		infos = infos[n:]
+		if s.midStream {
+			return s.err
 		}
 	}
 	return nil
@@ -336,8 +361,10 @@ func TestNoLeaderFound(t *testing.T) {
 	}
 }
 
-func TestListStatusConcatenatesBatchesAndRestartsBrokenStreams(t *testing.T) {
-	m := startMaster(t, StatePrimary, fail(fserr.New(fserr.Unavailable, "stepping down")))
+func TestListStatusConcatenatesPagesAndResumesBrokenStreams(t *testing.T) {
+	m := startMaster(t, StatePrimary,
+		fail(fserr.New(fserr.Unavailable, "stepping down")),
+		failMidStream(fserr.New(fserr.Unavailable, "connection reset")))
 	c := newTestClient(t, Options{Addresses: []string{m.addr}, RetryMaxDuration: time.Minute})
 	infos, err := c.ListStatus(context.Background(), "/d", false)
 	if err != nil {
@@ -347,14 +374,27 @@ func TestListStatusConcatenatesBatchesAndRestartsBrokenStreams(t *testing.T) {
 	for _, i := range infos {
 		paths = append(paths, i.GetPath())
 	}
-	want := []string{"/d/a", "/d/b", "/d/c"}
-	if len(paths) != len(want) {
+	if want := []string{"/d/a", "/d/b", "/d/c"}; !slices.Equal(paths, want) {
 		t.Fatalf("ListStatus = %v, want %v", paths, want)
 	}
-	for i := range want {
-		if paths[i] != want[i] {
-			t.Fatalf("ListStatus = %v, want %v", paths, want)
-		}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if want := []string{"", "", "/d/b"}; !slices.Equal(m.listedAfter, want) {
+		t.Fatalf("listings started after %q, want %q: a broken stream resumes after the last entry received", m.listedAfter, want)
+	}
+}
+
+func TestListStatusPagesStopsWhenTheCallerDoes(t *testing.T) {
+	m := startMaster(t, StatePrimary)
+	c := newTestClient(t, Options{Addresses: []string{m.addr}, RetryMaxDuration: time.Minute})
+	stop := fserr.New(fserr.Unavailable, "caller's own reason")
+	pages := 0
+	err := c.ListStatusPages(context.Background(), "/d", false, func([]*halopb.FileInfo) error {
+		pages++
+		return stop
+	})
+	if err != stop || pages != 1 {
+		t.Fatalf("ListStatusPages = %v after %d pages, want the caller's error after 1", err, pages)
 	}
 }
 

@@ -83,32 +83,60 @@ func (c *Client) GetStatus(ctx context.Context, path string) (*halopb.FileInfo, 
 	return info, err
 }
 
-// ListStatus lists the children of path (its whole subtree if recursive).
-// The master streams batches; a stream broken by a failover is retried from
-// the start, so the result is never a mix of two listings.
+// ListStatus lists the children of path (its whole subtree if recursive),
+// in listing order: depth first, children by name. It gathers the pages
+// ListStatusPages hands out.
 func (c *Client) ListStatus(ctx context.Context, path string, recursive bool) ([]*halopb.FileInfo, error) {
-	req := &halopb.ListStatusRequest{Path: path, Recursive: recursive}
 	var infos []*halopb.FileInfo
+	err := c.ListStatusPages(ctx, path, recursive, func(page []*halopb.FileInfo) error {
+		infos = append(infos, page...)
+		return nil
+	})
+	return infos, err
+}
+
+// errPageRefused ends an attempt whose page fn refused: retrying cannot
+// help, so the retry loop must give up at once.
+var errPageRefused = errors.New("listing stopped by its caller")
+
+// ListStatusPages calls fn with each page of the listing of path, as the
+// master streams it (a page is at most about 1 MiB). A stream broken by a
+// failover or a deadline resumes after the last entry received, so no
+// entry is handed out twice. A listing of several pages is not a snapshot:
+// an entry that stays where it is for the whole listing is listed once,
+// one created, deleted or moved meanwhile may or may not be. An error from
+// fn ends the listing and is returned.
+func (c *Client) ListStatusPages(ctx context.Context, path string, recursive bool, fn func([]*halopb.FileInfo) error) error {
+	req := &halopb.ListStatusRequest{Path: path, Recursive: recursive}
+	var refused error
 	err := c.invoke(ctx, read, "list status "+path, func(ctx context.Context, s halopb.MasterServiceClient) error {
 		stream, err := s.ListStatus(ctx, req)
 		if err != nil {
 			return err
 		}
-		var got []*halopb.FileInfo
 		for {
-			batch, err := stream.Recv()
+			resp, err := stream.Recv()
 			if errors.Is(err, io.EOF) {
-				break
+				return nil
 			}
 			if err != nil {
 				return err
 			}
-			got = append(got, batch.GetInfos()...)
+			page := resp.GetInfos()
+			if len(page) == 0 {
+				continue
+			}
+			if err := fn(page); err != nil {
+				refused = err
+				return errPageRefused
+			}
+			req.StartAfter = page[len(page)-1].GetPath()
 		}
-		infos = got
-		return nil
 	})
-	return infos, err
+	if refused != nil {
+		return refused
+	}
+	return err
 }
 
 // Rename moves src to dst.

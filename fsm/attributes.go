@@ -22,7 +22,7 @@ func applySetAttribute(f *FSM, e *halopb.Entry) (uint64, error) {
 	// way leaves nothing changed.
 	targets := []*Inode{n}
 	if op.Recursive {
-		targets = appendSubtree(targets[:0], n)
+		targets = subtreeInOrder(n)
 	}
 	for _, t := range targets {
 		if err := checkAttributePermission(e.Caller, t, op); err != nil {
@@ -35,11 +35,15 @@ func applySetAttribute(f *FSM, e *halopb.Entry) (uint64, error) {
 	return n.id, nil
 }
 
-func appendSubtree(out []*Inode, n *Inode) []*Inode {
-	out = append(out, n)
-	for _, c := range n.sortedChildren() {
-		out = appendSubtree(out, c)
-	}
+// subtreeInOrder is n and every inode under it, in checkpoint order, so
+// that the first refusal, kept in the operation table, is the same on
+// every replica.
+func subtreeInOrder(n *Inode) []*Inode {
+	var out []*Inode
+	_ = walkSubtree(n, func(c *Inode) error {
+		out = append(out, c)
+		return nil
+	})
 	return out
 }
 

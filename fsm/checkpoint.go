@@ -138,23 +138,11 @@ func (f *FSM) WriteCheckpoint(w io.Writer) (CheckpointHeader, error) {
 		return h, err
 	}
 	rec := &halopb.InodeRecord{}
-	var walk func(n *Inode) error
-	walk = func(n *Inode) error {
+	err := walkSubtree(f.root, func(n *Inode) error {
 		fillInodeRecord(rec, n)
-		if err := cw.record(recordInode, rec); err != nil {
-			return err
-		}
-		if !n.isDir() {
-			return nil
-		}
-		for _, c := range n.sortedChildren() {
-			if err := walk(c); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	if err := walk(f.root); err != nil {
+		return cw.record(recordInode, rec)
+	})
+	if err != nil {
 		return h, err
 	}
 	for _, m := range f.mounts.sorted() {
@@ -284,6 +272,13 @@ func (f *FSM) Restore(r io.Reader) (CheckpointHeader, error) {
 
 func corrupt(off int64, format string, args ...any) error {
 	return fmt.Errorf("%w at byte %d: %s", ErrCorruptCheckpoint, off, fmt.Sprintf(format, args...))
+}
+
+// closeDir takes the last open directory off the path: nothing more is
+// written under it, so the longest path below it is known.
+func (st *restoreState) closeDir() {
+	foldBelow(st.open[len(st.open)-1])
+	st.open = st.open[:len(st.open)-1]
 }
 
 // restoreState is what decoding keeps beside the tree to check it.
@@ -448,6 +443,9 @@ func (f *FSM) decodeCheckpoint(r io.Reader) (CheckpointHeader, error) {
 	if h.NextMountID < f.mounts.nextID {
 		return h, corrupt(cr.off, "next mount id %d is not above the ids in use", h.NextMountID)
 	}
+	for len(st.open) > 0 {
+		st.closeDir()
+	}
 	f.nextID = h.NextInodeID
 	f.mounts.nextID = h.NextMountID
 	f.inodes = inodes
@@ -478,7 +476,7 @@ func (f *FSM) restoreInode(rec *halopb.InodeRecord, st *restoreState, first bool
 		f.fillInode(n, rec)
 	} else {
 		for len(st.open) > 0 && st.open[len(st.open)-1].id != rec.ParentId {
-			st.open = st.open[:len(st.open)-1]
+			st.closeDir()
 		}
 		if len(st.open) == 0 {
 			return fmt.Errorf("inode %d names parent %d, which is not a directory on the path written before it", rec.Id, rec.ParentId)
@@ -499,6 +497,8 @@ func (f *FSM) restoreInode(rec *halopb.InodeRecord, st *restoreState, first bool
 	}
 	if n.isDir() {
 		st.open = append(st.open, n)
+	} else {
+		foldBelow(n)
 	}
 	if n.isMountPoint() {
 		st.mountPoints++

@@ -37,6 +37,7 @@ func (f *FSM) linkInode(parent *Inode, name string, dir bool, e *halopb.Entry, m
 	f.nextID++
 	f.inodes++
 	parent.children[name] = n
+	raiseBelow(n)
 	return n
 }
 

@@ -263,46 +263,6 @@ func (f *FSM) GetStatus(c *halopb.Caller, path string) (*halopb.FileInfo, error)
 	return fi, nil
 }
 
-// ListStatus calls fn with the attributes of every child of path (every
-// descendant when recursive), in name order, depth first. A file lists as
-// itself. A recursive listing lists the directories the caller may not
-// read but does not descend into them. fn must not call back into the FSM.
-func (f *FSM) ListStatus(c *halopb.Caller, path string, recursive bool, fn func(*halopb.FileInfo) error) error {
-	parts, err := SplitPath(path)
-	if err != nil {
-		return err
-	}
-	f.mu.RLock()
-	defer f.mu.RUnlock()
-	n, err := f.lookup(c, parts)
-	if err != nil {
-		return err
-	}
-	p := JoinPath(parts)
-	if !n.isDir() {
-		return fn(n.info(p))
-	}
-	if err := checkPermission(c, n, permRead|permExecute, parts); err != nil {
-		return err
-	}
-	return f.listLocked(c, n, p, recursive, fn)
-}
-
-func (f *FSM) listLocked(c *halopb.Caller, dir *Inode, dirPath string, recursive bool, fn func(*halopb.FileInfo) error) error {
-	for _, child := range dir.sortedChildren() {
-		childPath := joinChild(dirPath, child.name)
-		if err := fn(child.info(childPath)); err != nil {
-			return err
-		}
-		if recursive && child.isDir() && allowed(c, child, permRead|permExecute) {
-			if err := f.listLocked(c, child, childPath, true, fn); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
 func joinChild(dir, name string) string {
 	if dir == "/" {
 		return "/" + name

@@ -32,6 +32,11 @@ type Inode struct {
 	mode     uint16
 	flags    uint8
 	persist  uint8 // halopb.PersistenceState
+	// below bounds the bytes the longest path under this inode adds to
+	// its own path (see raiseBelow, measureBelow). Linking raises it,
+	// unlinking leaves it alone: it may exceed the truth until a rename
+	// measures the subtree again.
+	below uint16
 }
 
 type inodeExtra struct {

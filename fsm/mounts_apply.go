@@ -120,10 +120,15 @@ func applyLoadMetadata(f *FSM, e *halopb.Entry) (uint64, error) {
 	}
 	// Validate every child path before changing anything.
 	rels := make([][]string, len(op.Children))
+	basePath := JoinPath(parts)
 	for i, c := range op.Children {
 		rel, err := SplitPath("/" + c.RelPath)
 		if err != nil || len(rel) == 0 {
 			return 0, fserr.New(fserr.InvalidPath, "cannot load metadata into %s: bad child path %q", op.Path, c.RelPath)
+		}
+		if full := joinChild(basePath, strings.Join(rel, "/")); len(full) > MaxPathBytes {
+			return 0, fserr.New(fserr.InvalidPath, "cannot load metadata into %s: child path %q would be %d bytes, beyond the limit of %d",
+				op.Path, c.RelPath, len(full), MaxPathBytes)
 		}
 		rels[i] = rel
 	}

@@ -58,12 +58,16 @@ func applyRename(f *FSM, e *halopb.Entry) (uint64, error) {
 	if err := f.checkWritableMount(dst); err != nil {
 		return 0, err
 	}
+	if err := checkMoveLength(n, src, dst); err != nil {
+		return 0, err
+	}
 	delete(srcParent.children, n.name)
 	srcParent.mtime = e.TimeMs
 	n.name = strings.Clone(dst[len(dst)-1]) // not a slice of the whole path
 	n.parent = dstParent
 	dstParent.children[n.name] = n
 	dstParent.mtime = e.TimeMs
+	raiseBelow(n)
 	return n.id, nil
 }
 
@@ -90,7 +94,7 @@ func applyDelete(f *FSM, e *halopb.Entry) (uint64, error) {
 		return 0, fserr.New(fserr.InvalidArgument, "cannot delete %s: it is or holds a mount point; unmount it first", op.Path)
 	}
 	if op.Recursive {
-		if err := checkEmptyingPermission(e.Caller, n, parts); err != nil {
+		if err := checkEmptyingPermission(e.Caller, n); err != nil {
 			return 0, err
 		}
 	}
@@ -104,19 +108,16 @@ func applyDelete(f *FSM, e *halopb.Entry) (uint64, error) {
 // checkEmptyingPermission checks that the caller may remove the entries of
 // every non-empty directory in n's subtree, as a recursive delete does,
 // so that a refusal deep inside removes nothing rather than part.
-func checkEmptyingPermission(c *halopb.Caller, n *Inode, parts []string) error {
-	if c == nil || c.Superuser || !n.isDir() || len(n.children) == 0 {
+func checkEmptyingPermission(c *halopb.Caller, n *Inode) error {
+	if c == nil || c.Superuser {
 		return nil
 	}
-	if err := checkPermission(c, n, permWrite|permExecute, parts); err != nil {
-		return err
-	}
-	for _, child := range n.sortedChildren() {
-		if err := checkEmptyingPermission(c, child, append(parts[:len(parts):len(parts)], child.name)); err != nil {
-			return err
+	return walkSubtree(n, func(d *Inode) error {
+		if len(d.children) == 0 || allowed(c, d, permWrite|permExecute) {
+			return nil
 		}
-	}
-	return nil
+		return permissionError(c, d, permWrite|permExecute, d.path())
+	})
 }
 
 // unlink removes n and its subtree.
@@ -125,14 +126,6 @@ func (f *FSM) unlink(n *Inode, timeMs int64) {
 	n.parent.mtime = timeMs
 	f.inodes -= countSubtree(n)
 	n.parent = nil
-}
-
-func countSubtree(n *Inode) uint64 {
-	total := uint64(1)
-	for _, c := range n.children {
-		total += countSubtree(c)
-	}
-	return total
 }
 
 // checkWritableMount refuses changes under a read-only mount.

@@ -198,32 +198,38 @@ func TestRecoverFSMAllCheckpointsCorrupt(t *testing.T) {
 
 // blockApplies holds the namespace's read lock until release is called, so
 // the committer stops in Apply after its batch is durable; proposals made
-// meanwhile queue up.
+// meanwhile queue up. It holds the lock the way a checkpoint does, writing
+// to a writer that waits.
 func blockApplies(t *testing.T, f *fsm.FSM) (release func()) {
 	t.Helper()
-	held := make(chan struct{})
-	unblock := make(chan struct{})
+	w := &waitingWriter{held: make(chan struct{}), unblock: make(chan struct{})}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		first := true
-		err := f.ListStatus(testSuperuser, "/", false, func(*halopb.FileInfo) error {
-			if first {
-				first = false
-				close(held)
-				<-unblock
-			}
-			return nil
-		})
-		if err != nil {
-			t.Errorf("ListStatus: %v", err)
+		if _, err := f.WriteCheckpoint(w); err != nil {
+			t.Errorf("WriteCheckpoint: %v", err)
 		}
 	}()
-	<-held
+	<-w.held
 	var once sync.Once
 	return func() {
-		once.Do(func() { close(unblock); <-done })
+		once.Do(func() { close(w.unblock); <-done })
 	}
+}
+
+// waitingWriter's first Write says so on held and waits for unblock.
+type waitingWriter struct {
+	held, unblock chan struct{}
+	wrote         bool
+}
+
+func (w *waitingWriter) Write(p []byte) (int, error) {
+	if !w.wrote {
+		w.wrote = true
+		close(w.held)
+		<-w.unblock
+	}
+	return len(p), nil
 }
 
 // TestLocalGroupCommit: proposals that arrive while a batch is being
@@ -232,7 +238,7 @@ func TestLocalGroupCommit(t *testing.T) {
 	dir := formatJournal(t)
 	metrics := NewMetrics(func() float64 { return 0 }, func() float64 { return 0 }, func() float64 { return 0 }, func() float64 { return 1 })
 	lm, _ := openLocal(t, dir, LocalOptions{Metrics: metrics})
-	lm.propose(t, mkdirEntry("/d")) // "/" must list something for blockApplies
+	lm.propose(t, mkdirEntry("/d"))
 	release := blockApplies(t, lm.f)
 	defer release()
 

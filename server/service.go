@@ -11,8 +11,9 @@ import (
 	"google.golang.org/grpc"
 )
 
-// listBatch is how many entries one ListStatus message carries.
-const listBatch = 1000
+// listPageHook, when a test sets it, runs between two pages of every
+// listing, when the listing holds no lock.
+var listPageHook func()
 
 // service implements halopb.MasterServiceServer on top of a Master.
 type service struct {
@@ -131,30 +132,39 @@ func (s *service) GetStatus(ctx context.Context, req *halopb.GetStatusRequest) (
 	return &halopb.FileInfoResponse{Info: info}, nil
 }
 
+// ListStatus streams the listing a page at a time. Each page is read under
+// its own hold of the namespace's read lock and sent after it is released,
+// so neither a large tree nor a slow client holds up writers for long.
 func (s *service) ListStatus(req *halopb.ListStatusRequest, stream grpc.ServerStreamingServer[halopb.ListStatusResponse]) error {
 	ctx := stream.Context()
 	c, err := s.read(ctx)
 	if err != nil {
 		return err
 	}
-	// Collect under the namespace's read lock, send after it is released,
-	// so that a slow client never holds up writers.
-	var infos []*halopb.FileInfo
-	err = s.m.fsm.ListStatus(c, req.Path, req.Recursive, func(fi *halopb.FileInfo) error {
-		infos = append(infos, fi)
-		return ctx.Err()
-	})
+	lister, err := s.m.fsm.NewLister(c, req.Path, req.Recursive, req.StartAfter)
 	if err != nil {
 		return err
 	}
-	for len(infos) > 0 {
-		n := min(len(infos), listBatch)
-		if err := stream.Send(&halopb.ListStatusResponse{Infos: infos[:n]}); err != nil {
+	for {
+		page, done, err := lister.Next(fsm.DefaultListPageLimits())
+		if err != nil {
 			return err
 		}
-		infos = infos[n:]
+		if len(page) > 0 {
+			if err := stream.Send(&halopb.ListStatusResponse{Infos: page}); err != nil {
+				return err
+			}
+		}
+		if done {
+			return nil
+		}
+		if listPageHook != nil {
+			listPageHook()
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 	}
-	return nil
 }
 
 func (s *service) Rename(ctx context.Context, req *halopb.RenameRequest) (*halopb.Empty, error) {

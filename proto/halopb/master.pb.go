@@ -567,9 +567,12 @@ func (x *GetStatusRequest) GetPath() string {
 }
 
 type ListStatusRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Path          string                 `protobuf:"bytes,1,opt,name=path,proto3" json:"path,omitempty"`
-	Recursive     bool                   `protobuf:"varint,2,opt,name=recursive,proto3" json:"recursive,omitempty"`
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Path      string                 `protobuf:"bytes,1,opt,name=path,proto3" json:"path,omitempty"`
+	Recursive bool                   `protobuf:"varint,2,opt,name=recursive,proto3" json:"recursive,omitempty"`
+	// start_after resumes a listing after the entry with this path (the last
+	// one received), for a stream that broke; empty lists from the start.
+	StartAfter    string `protobuf:"bytes,3,opt,name=start_after,json=startAfter,proto3" json:"start_after,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -618,6 +621,16 @@ func (x *ListStatusRequest) GetRecursive() bool {
 	return false
 }
 
+func (x *ListStatusRequest) GetStartAfter() string {
+	if x != nil {
+		return x.StartAfter
+	}
+	return ""
+}
+
+// A listing streams pages in listing order (depth first, children by name),
+// each at most about 1 MiB; see fsm/list.go for what a listing of several
+// pages guarantees.
 type ListStatusResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Infos         []*FileInfo            `protobuf:"bytes,1,rep,name=infos,proto3" json:"infos,omitempty"`
@@ -1917,10 +1930,12 @@ const file_master_proto_rawDesc = "" +
 	"\x10FileInfoResponse\x12%\n" +
 	"\x04info\x18\x01 \x01(\v2\x11.halo.v1.FileInfoR\x04info\"&\n" +
 	"\x10GetStatusRequest\x12\x12\n" +
-	"\x04path\x18\x01 \x01(\tR\x04path\"E\n" +
+	"\x04path\x18\x01 \x01(\tR\x04path\"f\n" +
 	"\x11ListStatusRequest\x12\x12\n" +
 	"\x04path\x18\x01 \x01(\tR\x04path\x12\x1c\n" +
-	"\trecursive\x18\x02 \x01(\bR\trecursive\"=\n" +
+	"\trecursive\x18\x02 \x01(\bR\trecursive\x12\x1f\n" +
+	"\vstart_after\x18\x03 \x01(\tR\n" +
+	"startAfter\"=\n" +
 	"\x12ListStatusResponse\x12'\n" +
 	"\x05infos\x18\x01 \x03(\v2\x11.halo.v1.FileInfoR\x05infos\"^\n" +
 	"\rRenameRequest\x12)\n" +
