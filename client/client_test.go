@@ -257,6 +257,22 @@ func TestDefiniteErrorsAreNotRetried(t *testing.T) {
 	}
 }
 
+// An OutcomeUnknown the master marks final (the exactly-once table forgot
+// the id) is the answer every retry would get: the client reports it at
+// once instead of journaling a retry for the rest of its budget.
+func TestFinalOutcomeUnknownIsNotRetried(t *testing.T) {
+	forgotten := &fserr.Error{Code: fserr.OutcomeUnknown, Message: "id forgotten", Final: true}
+	m := startMaster(t, StatePrimary, fail(forgotten), fail(forgotten), fail(forgotten))
+	c := newTestClient(t, Options{Addresses: []string{m.addr}, RetryMaxDuration: time.Minute})
+	_, err := c.CreateFile(context.Background(), "/f", CreateFileOptions{})
+	if fserr.CodeOf(err) != fserr.OutcomeUnknown {
+		t.Fatalf("CreateFile error %v, want OutcomeUnknown", err)
+	}
+	if n := len(m.recorded()); n != 1 {
+		t.Errorf("master saw %d calls, want 1", n)
+	}
+}
+
 func TestRetriesRunningOut(t *testing.T) {
 	// Each script holds more steps than the budget has attempts (the
 	// master answers OK once a script runs out).

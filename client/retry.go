@@ -68,6 +68,9 @@ func classify(err error) failure {
 		// the request may have been applied.
 		return failure{step: stepRetry, err: typed, mayHaveApplied: true}
 	case fserr.OutcomeUnknown:
+		if typed.Final {
+			return failure{step: stepFail, err: typed}
+		}
 		return failure{step: stepRetry, err: typed, mayHaveApplied: true}
 	}
 	return failure{step: stepFail, err: typed}

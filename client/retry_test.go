@@ -70,6 +70,8 @@ func TestClassify(t *testing.T) {
 			stepRetry, fserr.OutcomeUnknown, true},
 		{"master says outcome unknown", fserr.ToGRPC(fserr.New(fserr.OutcomeUnknown, "lost leadership")),
 			stepRetry, fserr.OutcomeUnknown, true},
+		{"master says outcome unknown for good", fserr.ToGRPC(&fserr.Error{Code: fserr.OutcomeUnknown, Message: "forgotten id", Final: true}),
+			stepFail, fserr.OutcomeUnknown, false},
 		{"not found", fserr.ToGRPC(fserr.New(fserr.NotFound, "no /a")), stepFail, fserr.NotFound, false},
 		{"already exists", fserr.ToGRPC(fserr.New(fserr.AlreadyExists, "/a exists")), stepFail, fserr.AlreadyExists, false},
 		{"permission denied", fserr.ToGRPC(fserr.New(fserr.PermissionDenied, "no")), stepFail, fserr.PermissionDenied, false},

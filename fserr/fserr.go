@@ -57,6 +57,9 @@ type Error struct {
 	Code       Code
 	Message    string
 	LeaderHint string
+	// Final says that retrying the same operation gets the same answer; an
+	// OutcomeUnknown is otherwise worth a retry.
+	Final bool
 }
 
 func (e *Error) Error() string { return e.Message }

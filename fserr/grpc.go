@@ -42,7 +42,12 @@ func ToGRPC(err error) error {
 		code = OutcomeUnknown
 	}
 	st := status.New(toGRPCCode[code], err.Error())
-	withDetail, derr := st.WithDetails(&halopb.ErrorDetail{Code: uint32(code), LeaderHint: LeaderHintOf(err)})
+	detail := &halopb.ErrorDetail{Code: uint32(code), LeaderHint: LeaderHintOf(err)}
+	var typed *Error
+	if errors.As(err, &typed) {
+		detail.Final = typed.Final
+	}
+	withDetail, derr := st.WithDetails(detail)
 	if derr != nil {
 		return st.Err()
 	}
@@ -74,7 +79,7 @@ func FromGRPC(err error) error {
 	}
 	for _, d := range st.Details() {
 		if detail, ok := d.(*halopb.ErrorDetail); ok {
-			return &Error{Code: Code(detail.Code), Message: st.Message(), LeaderHint: detail.LeaderHint}
+			return &Error{Code: Code(detail.Code), Message: st.Message(), LeaderHint: detail.LeaderHint, Final: detail.Final}
 		}
 	}
 	switch st.Code() {

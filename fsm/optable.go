@@ -476,8 +476,12 @@ func recordResult(rec *opRecord) Result {
 }
 
 // forgottenResult answers an operation the table may have forgotten.
+// Every later retry gets the same answer, so it is final: the client
+// reports it rather than retrying for the rest of its budget.
 func forgottenResult(id *halopb.OperationID) Result {
-	return Result{Err: fserr.New(fserr.OutcomeUnknown,
+	err := fserr.New(fserr.OutcomeUnknown,
 		"outcome unknown: operation %016x%016x/%d is older than the ids the master still remembers (a retry later than the retention, or the table was full); it may or may not have been applied",
-		id.ClientHi, id.ClientLo, id.Seq)}
+		id.ClientHi, id.ClientLo, id.Seq)
+	err.Final = true
+	return Result{Err: err}
 }

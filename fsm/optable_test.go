@@ -44,6 +44,9 @@ func retryOutcome(t *testing.T, f *FSM, path string, client, seq uint64, ms int6
 		if after := dump(t, g); after != before {
 			t.Fatalf("a retry answered outcome unknown changed the namespace:\n%s\nbecame\n%s", before, after)
 		}
+		if !res.Err.Final {
+			t.Fatalf("outcome unknown for a forgotten id is not marked final, so clients would retry it: %v", res.Err)
+		}
 		return unknown
 	}
 	return applied

@@ -63,9 +63,13 @@ func (*Empty) Descriptor() ([]byte, []int) {
 
 // ErrorDetail travels in the status details of every error the master returns.
 type ErrorDetail struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Code          uint32                 `protobuf:"varint,1,opt,name=code,proto3" json:"code,omitempty"`                              // fsm.Code
-	LeaderHint    string                 `protobuf:"bytes,2,opt,name=leader_hint,json=leaderHint,proto3" json:"leader_hint,omitempty"` // set with NotLeader: the leader's RPC address, if known
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	Code       uint32                 `protobuf:"varint,1,opt,name=code,proto3" json:"code,omitempty"`                              // fsm.Code
+	LeaderHint string                 `protobuf:"bytes,2,opt,name=leader_hint,json=leaderHint,proto3" json:"leader_hint,omitempty"` // set with NotLeader: the leader's RPC address, if known
+	// final: a retry with the same operation id gets the same answer (an
+	// OutcomeUnknown from the exactly-once table about an id it forgot), so
+	// the client reports it instead of retrying.
+	Final         bool `protobuf:"varint,3,opt,name=final,proto3" json:"final,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -112,6 +116,13 @@ func (x *ErrorDetail) GetLeaderHint() string {
 		return x.LeaderHint
 	}
 	return ""
+}
+
+func (x *ErrorDetail) GetFinal() bool {
+	if x != nil {
+		return x.Final
+	}
+	return false
 }
 
 type FileInfo struct {
@@ -1884,11 +1895,12 @@ var File_master_proto protoreflect.FileDescriptor
 const file_master_proto_rawDesc = "" +
 	"\n" +
 	"\fmaster.proto\x12\ahalo.v1\x1a\rjournal.proto\"\a\n" +
-	"\x05Empty\"B\n" +
+	"\x05Empty\"X\n" +
 	"\vErrorDetail\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\rR\x04code\x12\x1f\n" +
 	"\vleader_hint\x18\x02 \x01(\tR\n" +
-	"leaderHint\"\xf6\x04\n" +
+	"leaderHint\x12\x14\n" +
+	"\x05final\x18\x03 \x01(\bR\x05final\"\xf6\x04\n" +
 	"\bFileInfo\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x12\n" +
