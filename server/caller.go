@@ -23,12 +23,18 @@ const maxCachedUsers = 4096
 
 // identities turns a user name into a Caller: groups from the master host's
 // user database, superuser if the user is the master's own user or in the
-// supergroup. Only the leader does this; the result is stamped into each
-// entry so that apply never consults the host.
+// supergroup and the authentication type proved it (see identify). Only
+// the leader does this; the result is stamped into each entry so that apply
+// never consults the host.
 type identities struct {
 	superUser  string
 	superGroup string
 	lookup     func(name string) []string
+	// auth is how callers are identified; permissionsOff stamps every
+	// caller as exempt from permission checks
+	// (alluxio.security.authorization.permission.enabled=false).
+	auth           Authentication
+	permissionsOff bool
 
 	mu    sync.Mutex
 	cache map[string]cachedGroups
@@ -40,7 +46,7 @@ type cachedGroups struct {
 }
 
 func newIdentities(superUser, superGroup string) *identities {
-	return &identities{superUser: superUser, superGroup: superGroup, lookup: osGroups, cache: map[string]cachedGroups{}}
+	return &identities{superUser: superUser, superGroup: superGroup, lookup: osGroups, cache: map[string]cachedGroups{}, auth: AuthSimple}
 }
 
 // osGroups returns the user's groups, primary group first; none if the
@@ -100,23 +106,22 @@ func (ids *identities) makeRoom() {
 	}
 }
 
-// caller builds the Caller for the request in ctx.
+// caller builds the Caller for the request in ctx (see identify).
 func (ids *identities) caller(ctx context.Context) (*halopb.Caller, error) {
+	id, err := ids.identify(ctx)
+	return id.caller, err
+}
+
+// assertedUser is the user name the client sends (SIMPLE and SECRET).
+func assertedUser(ctx context.Context) (string, error) {
 	md, _ := metadata.FromIncomingContext(ctx)
 	vals := md.Get(UserMetadataKey)
 	if len(vals) == 0 || vals[0] == "" {
-		return nil, fserr.New(fserr.PermissionDenied, "request carries no user name (SIMPLE authentication needs metadata %q)", UserMetadataKey)
+		return "", fserr.New(fserr.PermissionDenied, "request carries no user name (SIMPLE authentication needs metadata %q)", UserMetadataKey)
 	}
 	name := vals[0]
 	if err := CheckName("user name", name); err != nil {
-		return nil, err
+		return "", err
 	}
-	c := &halopb.Caller{User: name, Groups: ids.groups(name)}
-	c.Superuser = name == ids.superUser
-	for _, g := range c.Groups {
-		if g == ids.superGroup {
-			c.Superuser = true
-		}
-	}
-	return c, nil
+	return name, nil
 }

@@ -12,7 +12,9 @@ import (
 	"time"
 
 	"github.com/halo-fs/halo/fserr"
+	"github.com/halo-fs/halo/internal/sharedsecret"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/peer"
 )
 
 // countingLookup answers group lookups from a table and counts them.
@@ -26,12 +28,17 @@ func (c *countingLookup) lookup(name string) []string {
 	return c.groups[name]
 }
 
+// userContext is a request naming the user on a connection that proved
+// the shared secret.
 func userContext(name string) context.Context {
-	return metadata.NewIncomingContext(context.Background(), metadata.Pairs(UserMetadataKey, name))
+	ctx := peer.NewContext(context.Background(), &peer.Peer{AuthInfo: sharedsecret.AuthInfo{}})
+	return metadata.NewIncomingContext(ctx, metadata.Pairs(UserMetadataKey, name))
 }
 
+// testIdentities runs in SECRET mode, where a named superuser is one.
 func testIdentities() (*identities, *countingLookup) {
 	ids := newIdentities("halo", "supergroup")
+	ids.auth = AuthSecret
 	l := &countingLookup{groups: map[string][]string{
 		"halo":  {"halo"},
 		"alice": {"staff", "dev"},

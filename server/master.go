@@ -5,6 +5,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -65,6 +66,22 @@ type Config struct {
 	// (alluxio.master.embedded.journal.entry.size.max); 0 means
 	// DefaultMaxEntryBytes, and at most MaxEntryBytesCeiling.
 	MaxEntryBytes int
+
+	// Authentication is alluxio.security.authentication.type ("" means
+	// SIMPLE); Secret is the shared secret SECRET mode checks.
+	Authentication Authentication
+	Secret         []byte
+	// TLS is the server side of mutual TLS (halo.security.tls.*), nil
+	// without it. The web port uses it too in CERTIFICATE mode.
+	TLS *tls.Config
+	// Umask (alluxio.security.authorization.permission.umask) turns the
+	// default modes 0666 and 0777 into those of new files and folders.
+	Umask uint32
+	// PermissionsDisabled is alluxio.security.authorization.permission.enabled=false.
+	PermissionsDisabled bool
+	// DigestInterval is the least time between two namespace walks of
+	// /checkpoint/digest; 0 means DefaultDigestInterval.
+	DigestInterval time.Duration
 }
 
 // Master is one running master process.
@@ -85,8 +102,7 @@ type Master struct {
 	// stopBackground ends the leader's periodic work (daily backups).
 	stopBackground context.CancelFunc
 
-	digestMu sync.Mutex
-	digest   CheckpointDigest // the last one computed, by applied index
+	digests *digestCache
 }
 
 // New creates a master around a recovered namespace and its replicator.
@@ -101,8 +117,14 @@ func New(cfg Config, f *fsm.FSM, newReplicator func(*Metrics) Replicator) *Maste
 	if cfg.MaxEntryBytes == 0 {
 		cfg.MaxEntryBytes = DefaultMaxEntryBytes
 	}
+	if cfg.Authentication == "" {
+		cfg.Authentication = AuthSimple
+	}
 	m := &Master{cfg: cfg, log: cfg.Logger, fsm: f, ids: newIdentities(cfg.SuperUser, cfg.SuperGroup), started: time.Now(),
 		stopBackground: func() {}}
+	m.ids.auth = cfg.Authentication
+	m.ids.permissionsOff = cfg.PermissionsDisabled || cfg.Authentication == AuthNoSASL
+	m.digests = newDigestCache(f, cfg.DigestInterval)
 	m.metrics = NewMetrics(
 		func() float64 { return float64(f.InodeCount()) },
 		func() float64 { return float64(f.AppliedIndex()) },
@@ -130,6 +152,7 @@ func (m *Master) Start() error {
 	}
 	m.rpcListener = l
 	opts := append([]grpc.ServerOption{
+		grpc.Creds(m.transportCredentials()),
 		grpc.ChainUnaryInterceptor(m.unaryInterceptor),
 		grpc.ChainStreamInterceptor(m.streamInterceptor),
 		grpc.MaxRecvMsgSize(m.cfg.MaxEntryBytes + rpcHeadroomBytes),
@@ -150,6 +173,9 @@ func (m *Master) Start() error {
 			return fmt.Errorf("master web port %s: %w", webAddr, err)
 		}
 		m.webListener = wl
+		if tlsCfg := m.webTLS(); tlsCfg != nil {
+			wl = tls.NewListener(wl, tlsCfg)
+		}
 		m.webServer = &http.Server{Handler: m.webHandler(), ReadHeaderTimeout: 10 * time.Second}
 		go func() {
 			if err := m.webServer.Serve(wl); err != nil && !errors.Is(err, http.ErrServerClosed) {

@@ -20,19 +20,22 @@ import (
 
 	"github.com/halo-fs/halo/fserr"
 	"github.com/halo-fs/halo/fsm"
+	"github.com/halo-fs/halo/internal/sharedsecret"
 	"github.com/halo-fs/halo/journal"
 	"github.com/halo-fs/halo/proto/halopb"
 	"github.com/halo-fs/halo/ufs"
 	"github.com/halo-fs/halo/ufs/local"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 )
 
 // startLocalMaster runs a single master (local journal) on 127.0.0.1 with
-// free ports. "halo" is its superuser; "alice" is in no special group.
+// free ports, in SECRET mode with testSecret (dial proves it), so that
+// "halo" is its superuser; "alice" is in no special group.
 func startLocalMaster(t *testing.T) (*Master, string) {
 	t.Helper()
 	return startLocalMasterWith(t, func(*Config) {})
@@ -67,6 +70,10 @@ func startLocalMasterWith(t testing.TB, edit func(*Config)) (*Master, string) {
 		SuperGroup:      "supergroup",
 		UFS:             registry,
 		Logger:          log,
+		Authentication:  AuthSecret,
+		Secret:          testSecret,
+		Umask:           0o022,
+		DigestInterval:  time.Nanosecond,
 	}
 	edit(&mcfg)
 	m := New(mcfg, f, func(metrics *Metrics) Replicator {
@@ -80,9 +87,15 @@ func startLocalMasterWith(t testing.TB, edit func(*Config)) (*Master, string) {
 	return m, dir
 }
 
+// dial connects to a master started by startLocalMaster, proving testSecret.
 func dial(t *testing.T, addr string) halopb.MasterServiceClient {
 	t.Helper()
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	return dialWith(t, addr, sharedsecret.NewCredentials(insecure.NewCredentials(), testSecret))
+}
+
+func dialWith(t *testing.T, addr string, creds credentials.TransportCredentials) halopb.MasterServiceClient {
+	t.Helper()
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(creds))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -221,7 +234,7 @@ func TestMasterEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	sum := sha256.Sum256(cpBytes.Bytes())
-	code, body = httpGet(t, web+"/checkpoint/digest")
+	code, body = signedGet(t, web+"/checkpoint/digest", testSecret)
 	var digest CheckpointDigest
 	if err := json.Unmarshal([]byte(body), &digest); err != nil || code != http.StatusOK {
 		t.Fatalf("/checkpoint/digest = %d %s (%v)", code, body, err)
@@ -233,7 +246,7 @@ func TestMasterEndToEnd(t *testing.T) {
 	if _, err := c.CreateDirectory(alice, &halopb.CreateDirectoryRequest{Path: "/home/alice/digest"}); err != nil {
 		t.Fatal(err)
 	}
-	code, body = httpGet(t, web+"/checkpoint/digest")
+	code, body = signedGet(t, web+"/checkpoint/digest", testSecret)
 	var after CheckpointDigest
 	if err := json.Unmarshal([]byte(body), &after); err != nil || code != http.StatusOK ||
 		after.AppliedIndex <= digest.AppliedIndex || after.SHA256 == digest.SHA256 || after.InodeCount != 4 {

@@ -214,17 +214,6 @@ func (m *Master) quorumAdmin() (QuorumAdmin, error) {
 	return nil, fserr.New(fserr.FailedPrecondition, "quorum commands need the embedded journal (--ha=raft); this master runs --ha=%s", m.cfg.HAMode)
 }
 
-func (s *service) superuser(ctx context.Context, what string) error {
-	c, err := s.m.ids.caller(ctx)
-	if err != nil {
-		return err
-	}
-	if !c.Superuser {
-		return fserr.New(fserr.PermissionDenied, "permission denied: only a superuser can %s (user=%s)", what, c.User)
-	}
-	return nil
-}
-
 func (s *service) GetQuorumInfo(ctx context.Context, _ *halopb.Empty) (*halopb.QuorumInfo, error) {
 	q, err := s.m.quorumAdmin()
 	if err != nil {
@@ -246,7 +235,7 @@ func (s *service) RemoveQuorumMember(ctx context.Context, req *halopb.QuorumMemb
 }
 
 func (s *service) quorumChange(ctx context.Context, what string, req *halopb.QuorumMemberRequest, change func(QuorumAdmin, context.Context, string) error) (*halopb.Empty, error) {
-	if err := s.superuser(ctx, what); err != nil {
+	if err := s.m.ids.admin(ctx, what); err != nil {
 		return nil, err
 	}
 	q, err := s.m.quorumAdmin()

@@ -85,7 +85,7 @@ func (s *service) createAnswer(ctx context.Context, res fsm.Result, made *halopb
 func (s *service) CreateFile(ctx context.Context, req *halopb.CreateFileRequest) (*halopb.FileInfoResponse, error) {
 	mode := req.Mode
 	if mode == 0 {
-		mode = 0o644
+		mode = 0o666 &^ s.m.cfg.Umask
 	}
 	res, err := s.propose(ctx, req.OpId, &halopb.Entry{Payload: &halopb.Entry_CreateFile{CreateFile: &halopb.CreateFileEntry{
 		Path: req.Path, Mode: mode, Recursive: req.Recursive, Completed: req.Completed,
@@ -103,7 +103,7 @@ func (s *service) CreateFile(ctx context.Context, req *halopb.CreateFileRequest)
 func (s *service) CreateDirectory(ctx context.Context, req *halopb.CreateDirectoryRequest) (*halopb.FileInfoResponse, error) {
 	mode := req.Mode
 	if mode == 0 {
-		mode = 0o755
+		mode = 0o777 &^ s.m.cfg.Umask
 	}
 	res, err := s.propose(ctx, req.OpId, &halopb.Entry{Payload: &halopb.Entry_CreateDirectory{CreateDirectory: &halopb.CreateDirectoryEntry{
 		Path: req.Path, Mode: mode, Recursive: req.Recursive, AllowExists: req.AllowExists,
@@ -195,6 +195,11 @@ func (s *service) CompleteFile(ctx context.Context, req *halopb.CompleteFileRequ
 }
 
 func (s *service) Mount(ctx context.Context, req *halopb.MountRequest) (*halopb.Empty, error) {
+	// A mount reads the UFS as the master: its own files, and stores with
+	// the deployment's credentials.
+	if err := s.m.ids.admin(ctx, "mount an under file system"); err != nil {
+		return nil, err
+	}
 	entry, err := s.m.mountEntry(ctx, req)
 	if err != nil {
 		return nil, err
@@ -235,14 +240,14 @@ func (s *service) GetMasterInfo(ctx context.Context, _ *halopb.Empty) (*halopb.M
 }
 
 func (s *service) Backup(ctx context.Context, req *halopb.BackupRequest) (*halopb.BackupResponse, error) {
-	if err := s.superuser(ctx, "take a backup"); err != nil {
+	if err := s.m.ids.admin(ctx, "take a backup"); err != nil {
 		return nil, err
 	}
 	return s.m.Backup(ctx, req)
 }
 
 func (s *service) Checkpoint(ctx context.Context, _ *halopb.Empty) (*halopb.CheckpointResponse, error) {
-	if err := s.superuser(ctx, "take a checkpoint"); err != nil {
+	if err := s.m.ids.admin(ctx, "take a checkpoint"); err != nil {
 		return nil, err
 	}
 	info, err := s.m.replicator.Checkpoint(ctx)
