@@ -7,6 +7,7 @@ package client
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"sync"
@@ -15,10 +16,12 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/backoff"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 
 	"github.com/halo-fs/halo/fserr"
+	"github.com/halo-fs/halo/internal/sharedsecret"
 	"github.com/halo-fs/halo/proto/halopb"
 )
 
@@ -59,6 +62,11 @@ type Options struct {
 	// DialOptions are appended to the client's own (insecure transport by
 	// default; pass grpc.WithTransportCredentials to override it).
 	DialOptions []grpc.DialOption
+	// TLS, when set, is the client side of mutual TLS (its certificate is
+	// the user in CERTIFICATE mode).
+	TLS *tls.Config
+	// Secret, when set, is proved on every connection (SECRET mode).
+	Secret []byte
 }
 
 func (o Options) withDefaults() Options {
@@ -176,7 +184,7 @@ func (c *Client) stub(addr string) (halopb.MasterServiceClient, error) {
 
 func (c *Client) dialOptions() []grpc.DialOption {
 	opts := []grpc.DialOption{
-		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithTransportCredentials(c.transportCredentials()),
 		// gRPC's own reconnect backoff grows to two minutes by default;
 		// a master restarted during a failover must be usable again as
 		// soon as our retry loop comes back to it.
@@ -196,6 +204,19 @@ func (c *Client) dialOptions() []grpc.DialOption {
 			grpc.WithChainStreamInterceptor(c.streamUser))
 	}
 	return append(opts, c.opts.DialOptions...)
+}
+
+// transportCredentials are TLS when configured, with the shared-secret
+// proof on top when a secret is given.
+func (c *Client) transportCredentials() credentials.TransportCredentials {
+	creds := insecure.NewCredentials()
+	if c.opts.TLS != nil {
+		creds = credentials.NewTLS(c.opts.TLS)
+	}
+	if c.opts.Secret != nil {
+		creds = sharedsecret.NewCredentials(creds, c.opts.Secret)
+	}
+	return creds
 }
 
 func (c *Client) unaryUser(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {

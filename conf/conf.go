@@ -129,6 +129,10 @@ type Config struct {
 	DailyBackupFilesRetained int
 	BackupDelegationEnabled  bool
 	LoginUser                string
+	AuthenticationType       string // alluxio.security.authentication.type
+	AuthSecretFile           string // halo.security.authentication.secret.file
+	PermissionEnabled        bool   // alluxio.security.authorization.permission.enabled
+	DigestInterval           time.Duration
 	Umask                    uint32
 	SuperGroup               string
 	RetryCacheEnabled        bool

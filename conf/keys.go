@@ -48,6 +48,10 @@ const (
 	KeyRetryCacheSize           = "alluxio.master.filesystem.operation.retry.cache.size"
 	KeyRetryCacheRetention      = "halo.master.filesystem.operation.retry.cache.retention"
 	KeyClientRetryMaxDuration   = "alluxio.user.rpc.retry.max.duration"
+	KeyAuthenticationType       = "alluxio.security.authentication.type"
+	KeyAuthSecretFile           = "halo.security.authentication.secret.file"
+	KeyPermissionEnabled        = "alluxio.security.authorization.permission.enabled"
+	KeyDigestInterval           = "halo.master.web.checkpoint.digest.interval"
 )
 
 // ZooKeeperDefaultPort is the port a ZooKeeper address without one gets.
@@ -298,10 +302,18 @@ var knownKeyTable = []keySpec{
 	{name: KeyLoginUsername, kind: kindString, dynamicDefault: defaultLoginUser,
 		description: "User the process acts as; defaults to the OS user.",
 		field:       func(c *Config) any { return &c.LoginUser }},
-	{name: "alluxio.security.authentication.type", kind: kindEnum, def: "SIMPLE", enum: []string{"NOSASL", "SIMPLE", "CUSTOM"},
-		description: "Client authentication scheme."},
-	{name: "alluxio.security.authorization.permission.enabled", kind: kindBool, def: "true",
-		description: "Check permissions on namespace operations."},
+	{name: KeyAuthenticationType, kind: kindEnum, def: "SIMPLE", enum: []string{"NOSASL", "SIMPLE", "SECRET", "CERTIFICATE", "CUSTOM"},
+		description: "How masters learn who calls: NOSASL (nobody; no permission checks), SIMPLE (the client names its user; no superuser powers, no admin operations), SECRET (connections prove halo.security.authentication.secret.file) or CERTIFICATE (the client certificate's common name, with halo.security.tls.*).",
+		field:       func(c *Config) any { return &c.AuthenticationType }},
+	{name: KeyAuthSecretFile, kind: kindString, def: "",
+		description: "File holding the shared secret (at least 16 bytes) that SECRET authentication checks; every master and client reads the same one. Keep it readable by its owner only.",
+		field:       func(c *Config) any { return &c.AuthSecretFile }},
+	{name: KeyPermissionEnabled, kind: kindBool, def: "true",
+		description: "Check permissions on namespace operations.",
+		field:       func(c *Config) any { return &c.PermissionEnabled }},
+	{name: KeyDigestInterval, kind: kindDuration, def: "1s",
+		description: "Least time between two namespace walks for /checkpoint/digest (also at least ten times the last walk); requests meanwhile get the last digest.",
+		field:       func(c *Config) any { return &c.DigestInterval }},
 	{name: KeyUmask, kind: kindUmask, def: "022",
 		description: "Octal umask applied to new files and directories.",
 		field:       func(c *Config) any { return &c.Umask }},

@@ -66,6 +66,19 @@ func (c *Config) Validate() error {
 		fail(KeyTLSCertFile, c.TLSCertFile, "mutual TLS needs all of %s, %s and %s", KeyTLSCertFile, KeyTLSKeyFile, KeyTLSCAFile)
 	}
 
+	switch c.AuthenticationType {
+	case "CUSTOM":
+		fail(KeyAuthenticationType, c.AuthenticationType, "CUSTOM loads a Java authentication provider, which Halo cannot; use SECRET (with %s) or CERTIFICATE (with %s)", KeyAuthSecretFile, KeyTLSCertFile)
+	case "SECRET":
+		if c.AuthSecretFile == "" {
+			fail(KeyAuthSecretFile, "", "%s=SECRET needs the shared secret's file", KeyAuthenticationType)
+		}
+	case "CERTIFICATE":
+		if c.TLSCertFile == "" {
+			fail(KeyTLSCertFile, "", "%s=CERTIFICATE needs mutual TLS (%s, %s and %s)", KeyAuthenticationType, KeyTLSCertFile, KeyTLSKeyFile, KeyTLSCAFile)
+		}
+	}
+
 	switch c.JournalType {
 	case JournalEmbedded, JournalUFS, JournalNoop:
 	default:

@@ -105,6 +105,14 @@ func TestLoadRejectsBadValues(t *testing.T) {
 			key: "alluxio.master.embedded.journal.flush.size.max", want: "not a size"},
 		{name: "bad expansion of a default", site: "alluxio.work.dir=${MISSING}",
 			key: KeyWorkDir, want: "${MISSING} is neither"},
+		{name: "CUSTOM authentication", site: "alluxio.security.authentication.type=CUSTOM",
+			key: KeyAuthenticationType, want: "use SECRET"},
+		{name: "SECRET without a secret file", site: "alluxio.security.authentication.type=secret",
+			key: KeyAuthSecretFile, want: "needs the shared secret's file"},
+		{name: "CERTIFICATE without TLS", site: "alluxio.security.authentication.type=CERTIFICATE",
+			key: KeyTLSCertFile, want: "needs mutual TLS"},
+		{name: "unknown authentication", site: "alluxio.security.authentication.type=KERBEROS",
+			key: KeyAuthenticationType, want: "want one of NOSASL, SIMPLE, SECRET, CERTIFICATE"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

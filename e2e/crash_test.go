@@ -33,6 +33,7 @@ func newClient(t *testing.T, addrs []string, maxRetry time.Duration) *client.Cli
 		RetryMaxSleep:    200 * time.Millisecond,
 		RetryMaxDuration: maxRetry,
 		AttemptTimeout:   5 * time.Second,
+		Secret:           testcluster.Secret(),
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -40,6 +40,7 @@ func benchClient(b *testing.B, addrs []string) *client.Client {
 		RetryMaxDuration:   30 * time.Second,
 		AttemptTimeout:     2 * time.Second,
 		LeaderProbeTimeout: 500 * time.Millisecond,
+		Secret:             testcluster.Secret(),
 	})
 	if err != nil {
 		b.Fatal(err)

@@ -17,14 +17,13 @@ import (
 	"github.com/halo-fs/halo/internal/testcluster"
 	"github.com/halo-fs/halo/proto/halopb"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 )
 
 // admin calls the master at addr directly, as the superuser.
 func admin(t *testing.T, addr string) (halopb.MasterServiceClient, context.Context) {
 	t.Helper()
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(testcluster.Credentials()))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -102,7 +102,7 @@ func TestZooKeeperKillLeaderLosesNothing(t *testing.T) {
 	// A client that knows only ZooKeeper finds the leader from its znode.
 	zf := election.NewZNodeFinder(c.ZooKeeper.Servers(), "/alluxio/leader", time.Minute)
 	defer zf.Close()
-	zc, err := client.New(client.Options{Finder: zf, User: currentUser(t), RetryMaxDuration: 30 * time.Second})
+	zc, err := client.New(client.Options{Finder: zf, User: currentUser(t), RetryMaxDuration: 30 * time.Second, Secret: testcluster.Secret()})
 	if err != nil {
 		t.Fatal(err)
 	}

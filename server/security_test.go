@@ -231,3 +231,22 @@ func TestDigestWalksAreRateLimited(t *testing.T) {
 		t.Errorf("digest after the walk = %+v, want index %d", after, m.fsm.AppliedIndex())
 	}
 }
+
+// TestNoSASL: as in Alluxio, nobody is identified and nothing is checked,
+// so requests need no user name and bob writes in alice's 0700 folder;
+// admin operations have nobody to grant them to and are refused.
+func TestNoSASL(t *testing.T) {
+	m, _ := startLocalMasterWith(t, func(c *Config) { c.Authentication = AuthNoSASL })
+	c := dialWith(t, m.RPCAddr(), insecure.NewCredentials())
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	made, err := c.CreateDirectory(ctx, &halopb.CreateDirectoryRequest{Path: "/a", Mode: 0o700})
+	if err != nil || made.Info.Owner != "" {
+		t.Fatalf("mkdir without a user under NOSASL = %v, %v; want it made with no owner", made, err)
+	}
+	if _, err := c.CreateFile(userCtx(t, "bob"), &halopb.CreateFileRequest{Path: "/a/bob"}); err != nil {
+		t.Errorf("create in a 0700 folder under NOSASL: %v", err)
+	}
+	_, err = c.Backup(userCtx(t, "halo"), &halopb.BackupRequest{Directory: t.TempDir(), Local: true})
+	wantCode(t, "a backup under NOSASL", fserr.FromGRPC(err), fserr.PermissionDenied)
+}

@@ -55,12 +55,16 @@ type tlsStreamLayer struct {
 	client    *tls.Config
 }
 
-// NewTLSStreamLayer listens on bind for Raft peers over mutual TLS.
-func NewTLSStreamLayer(bind, advertise string, serverCfg, clientCfg *tls.Config) (raft.StreamLayer, error) {
+// NewTLSStreamLayer listens on bind for Raft peers over mutual TLS. A peer
+// must present a certificate for the host of one of members; the peers it
+// dials are checked by host name as every TLS client does.
+func NewTLSStreamLayer(bind, advertise string, serverCfg, clientCfg *tls.Config, members *RaftMembers) (raft.StreamLayer, error) {
 	addr, err := net.ResolveTCPAddr("tcp", advertise)
 	if err != nil {
 		return nil, fmt.Errorf("embedded journal address %s: %w", advertise, err)
 	}
+	serverCfg = serverCfg.Clone()
+	serverCfg.VerifyConnection = members.checkCertificate
 	l, err := tls.Listen("tcp", bind, serverCfg)
 	if err != nil {
 		return nil, fmt.Errorf("embedded journal port %s: %w", bind, err)

@@ -126,11 +126,11 @@ func runMaster(ctx context.Context, cfg *conf.Config, g *globals) error {
 
 func runLocalMaster(ctx context.Context, cfg *conf.Config, g *globals) error {
 	sc := serverConfig(cfg, g)
-	tlsc, err := loadTLS(cfg)
+	sec, err := loadSecurity(cfg)
 	if err != nil {
 		return err
 	}
-	sc.GRPCOptions = tlsc.serverOptions()
+	sec.applyTo(&sc, cfg)
 	log := sc.Logger
 	folder, err := localJournalFolder(cfg.JournalFolder)
 	if err != nil {

@@ -3,16 +3,13 @@ package main
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
-	"strconv"
 
 	"github.com/halo-fs/halo/conf"
 	"github.com/halo-fs/halo/fsm"
 	"github.com/halo-fs/halo/server"
 	"github.com/halo-fs/halo/ufs/adapters"
-	"github.com/hashicorp/raft"
 )
 
 // raftDir is where the embedded journal keeps its log and snapshots.
@@ -38,20 +35,14 @@ func runRaftMaster(ctx context.Context, cfg *conf.Config, g *globals) error {
 		archive = &server.CheckpointArchive{Store: store, Log: log.Named("archive")}
 	}
 	timing := raftTiming(cfg)
-	tlsc, err := loadTLS(cfg)
+	sec, err := loadSecurity(cfg)
 	if err != nil {
 		return err
 	}
-	sc.GRPCOptions = tlsc.serverOptions()
-	var stream raft.StreamLayer
-	if tlsc != nil {
-		bind := cfg.EmbeddedJournalAddress()
-		if cfg.BindHost != "" {
-			bind = net.JoinHostPort(cfg.BindHost, strconv.Itoa(cfg.EmbeddedJournalPort))
-		}
-		if stream, err = server.NewTLSStreamLayer(bind, cfg.EmbeddedJournalAddress(), tlsc.server, tlsc.client); err != nil {
-			return err
-		}
+	sec.applyTo(&sc, cfg)
+	stream, members, err := sec.raftStreamLayer(cfg, log)
+	if err != nil {
+		return err
 	}
 	rep, err := server.NewRaftReplicator(server.RaftOptions{
 		Dir:              raftDir(folder),
@@ -66,7 +57,7 @@ func runRaftMaster(ctx context.Context, cfg *conf.Config, g *globals) error {
 		Logger:           log,
 		StreamLayer:      stream,
 		UnsafeStaleReads: cfg.UnsafeStaleReads,
-		PeerDialOptions:  tlsc.dialOptions(),
+		PeerDialOptions:  sec.peerDialOptions(),
 		InitialCheckpoint: func(ctx context.Context) ([]byte, string, error) {
 			if cfg.InitFromBackup != "" {
 				data, err := server.ReadBackupWithOptions(ctx, sc.UFS, cfg.InitFromBackup, sc.UFSOptions)
@@ -82,6 +73,7 @@ func runRaftMaster(ctx context.Context, cfg *conf.Config, g *globals) error {
 	if err != nil {
 		return err
 	}
+	members.Follow(rep)
 	if cfg.UnsafeStaleReads {
 		log.Warn("TEST ONLY: halo.test.unsafe.stale.reads is set; reads are served without confirming leadership and may be stale")
 	}

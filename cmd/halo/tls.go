@@ -2,42 +2,96 @@ package main
 
 import (
 	"crypto/tls"
+	"fmt"
+	"net"
+	"strconv"
 
+	"github.com/halo-fs/halo/client"
 	"github.com/halo-fs/halo/conf"
+	"github.com/halo-fs/halo/internal/sharedsecret"
 	"github.com/halo-fs/halo/server"
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/raft"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/credentials/insecure"
 )
 
-// tlsConfigs are the two sides of mutual TLS, nil when not configured.
-type tlsConfigs struct {
-	server, client *tls.Config
+// security is what a process needs to prove itself and check others:
+// mutual TLS (halo.security.tls.*) and the authentication type with its
+// shared secret.
+type security struct {
+	auth           server.Authentication
+	secret         []byte
+	server, client *tls.Config // nil without TLS
 }
 
-func loadTLS(cfg *conf.Config) (*tlsConfigs, error) {
+func loadSecurity(cfg *conf.Config) (*security, error) {
+	s := &security{auth: server.Authentication(cfg.AuthenticationType)}
 	files := server.TLSFiles{Cert: cfg.TLSCertFile, Key: cfg.TLSKeyFile, CA: cfg.TLSCAFile}
-	if !files.Enabled() {
-		return nil, nil
+	if files.Enabled() {
+		var err error
+		if s.server, s.client, err = server.LoadTLS(files); err != nil {
+			return nil, err
+		}
 	}
-	s, c, err := server.LoadTLS(files)
-	if err != nil {
-		return nil, err
+	if s.auth == server.AuthSecret {
+		secret, err := sharedsecret.ReadFile(cfg.AuthSecretFile)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", conf.KeyAuthSecretFile, err)
+		}
+		s.secret = secret
 	}
-	return &tlsConfigs{server: s, client: c}, nil
+	return s, nil
 }
 
-// dialOptions are what a client of a master's RPC port needs.
-func (t *tlsConfigs) dialOptions() []grpc.DialOption {
-	if t == nil {
-		return nil
-	}
-	return []grpc.DialOption{grpc.WithTransportCredentials(credentials.NewTLS(t.client))}
+// applyTo sets a master's authentication, permission and TLS settings.
+func (s *security) applyTo(sc *server.Config, cfg *conf.Config) {
+	sc.Authentication = s.auth
+	sc.Secret = s.secret
+	sc.TLS = s.server
+	sc.Umask = cfg.Umask
+	sc.PermissionsDisabled = !cfg.PermissionEnabled
+	sc.DigestInterval = cfg.DigestInterval
 }
 
-// serverOptions are what a master's RPC port needs.
-func (t *tlsConfigs) serverOptions() []grpc.ServerOption {
-	if t == nil {
-		return nil
+// clientOptions sets what a client of the RPC port sends.
+func (s *security) clientOptions(opts *client.Options) {
+	opts.TLS = s.client
+	opts.Secret = s.secret
+}
+
+// peerDialOptions are what a master needs to call another's RPC port.
+func (s *security) peerDialOptions() []grpc.DialOption {
+	var creds credentials.TransportCredentials = insecure.NewCredentials()
+	if s.client != nil {
+		creds = credentials.NewTLS(s.client)
 	}
-	return []grpc.ServerOption{grpc.Creds(credentials.NewTLS(t.server))}
+	if s.secret != nil {
+		creds = sharedsecret.NewCredentials(creds, s.secret)
+	}
+	return []grpc.DialOption{grpc.WithTransportCredentials(creds)}
+}
+
+// raftStreamLayer is the embedded journal's transport: mutual TLS that
+// admits members only when TLS is configured, else TCP with the shared
+// secret's proof in SECRET mode, else nil (plain TCP, for trusted networks
+// only: a warning says so). Call members.Follow once Raft runs.
+func (s *security) raftStreamLayer(cfg *conf.Config, log hclog.Logger) (raft.StreamLayer, *server.RaftMembers, error) {
+	members := server.NewRaftMembers(cfg.EmbeddedJournalAddresses)
+	bind := cfg.EmbeddedJournalAddress()
+	if cfg.BindHost != "" {
+		bind = net.JoinHostPort(cfg.BindHost, strconv.Itoa(cfg.EmbeddedJournalPort))
+	}
+	switch {
+	case s.server != nil:
+		layer, err := server.NewTLSStreamLayer(bind, cfg.EmbeddedJournalAddress(), s.server, s.client, members)
+		return layer, members, err
+	case s.secret != nil:
+		layer, err := server.NewSecretStreamLayer(bind, cfg.EmbeddedJournalAddress(), s.secret, log.Named("raft"))
+		return layer, members, err
+	}
+	log.Warn("the embedded journal port accepts any peer that can reach it; keep it on a trusted network, or set halo.security.tls.* or alluxio.security.authentication.type=SECRET",
+		"port", cfg.EmbeddedJournalPort)
+	return nil, members, nil
 }

@@ -42,11 +42,11 @@ func toolEnv(g *globals, cmd func() *cobra.Command) *cli.Env {
 		}
 		fillEnv(env, cfg)
 		opts := clientOptions(cfg, g)
-		tlsc, err := loadTLS(cfg)
+		sec, err := loadSecurity(cfg)
 		if err != nil {
 			return nil, err
 		}
-		opts.DialOptions = tlsc.dialOptions()
+		sec.clientOptions(&opts)
 		if cfg.HA == conf.HAZooKeeper {
 			// As Alluxio's clients do in ZooKeeper mode: the leader is the
 			// newest child of the leader znode.

@@ -23,11 +23,11 @@ import (
 // leader, the journal is the shared UFS folder alluxio.master.journal.folder.
 func runZooKeeperMaster(ctx context.Context, cfg *conf.Config, g *globals) error {
 	sc := serverConfig(cfg, g)
-	tlsc, err := loadTLS(cfg)
+	sec, err := loadSecurity(cfg)
 	if err != nil {
 		return err
 	}
-	sc.GRPCOptions = tlsc.serverOptions()
+	sec.applyTo(&sc, cfg)
 	log := sc.Logger
 	j, err := openUFSJournal(ctx, cfg, sc.UFS, log)
 	if err != nil {

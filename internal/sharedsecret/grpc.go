@@ -2,6 +2,7 @@ package sharedsecret
 
 import (
 	"context"
+	"errors"
 	"net"
 
 	"google.golang.org/grpc/credentials"
@@ -78,9 +79,8 @@ func (c *Credentials) Clone() credentials.TransportCredentials {
 	return &Credentials{inner: c.inner.Clone(), secret: c.secret}
 }
 
-// OverrideServerName implements credentials.TransportCredentials.
-//
-//nolint:staticcheck // part of the interface gRPC still requires.
-func (c *Credentials) OverrideServerName(name string) error {
-	return c.inner.OverrideServerName(name) //nolint:staticcheck
+// OverrideServerName implements credentials.TransportCredentials; gRPC no
+// longer calls it (grpc.WithAuthority replaces it).
+func (c *Credentials) OverrideServerName(string) error {
+	return errors.New("sharedsecret: OverrideServerName is not supported; use grpc.WithAuthority")
 }

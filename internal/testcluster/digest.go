@@ -4,24 +4,36 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
-	"strconv"
 
 	"github.com/halo-fs/halo/server"
 )
 
-// Digest asks the web port at webAddress for the master's checkpoint
-// digest: its applied index and a hash of the checkpoint its namespace
-// would make.
+// Digest asks the web port at webAddress, over plain HTTP with no
+// credentials (a master at SIMPLE, as the failover tests run them), for
+// the master's checkpoint digest: its applied index and a hash of the
+// checkpoint its namespace would make.
 func Digest(ctx context.Context, webAddress string) (server.CheckpointDigest, error) {
+	return digest(ctx, http.DefaultClient, "http://"+webAddress+"/checkpoint/digest")
+}
+
+// Digest is the master's checkpoint digest (see the package function),
+// asked with the credentials its authentication type needs.
+func (m *Master) Digest(ctx context.Context) (server.CheckpointDigest, error) {
+	web, err := m.WebClient()
+	if err != nil {
+		return server.CheckpointDigest{}, err
+	}
+	return digest(ctx, web, m.WebURL("/checkpoint/digest"))
+}
+
+func digest(ctx context.Context, web *http.Client, url string) (server.CheckpointDigest, error) {
 	var d server.CheckpointDigest
-	url := "http://" + webAddress + "/checkpoint/digest"
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return d, err
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := web.Do(req)
 	if err != nil {
 		return d, err
 	}
@@ -33,9 +45,4 @@ func Digest(ctx context.Context, webAddress string) (server.CheckpointDigest, er
 		return d, fmt.Errorf("%s: %w", url, err)
 	}
 	return d, nil
-}
-
-// Digest is the master's checkpoint digest (see the package function).
-func (m *Master) Digest(ctx context.Context) (server.CheckpointDigest, error) {
-	return Digest(ctx, net.JoinHostPort(m.Host, strconv.Itoa(m.WebPort)))
 }

@@ -99,16 +99,25 @@ func NewMaster(t testing.TB, name, host string) *Master {
 		t: t, Name: name, Host: host, Dir: dir, ConfDir: filepath.Join(dir, "conf"),
 		RPCPort: FreePort(t, host), WebPort: FreePort(t, host),
 	}
+	secretFile := filepath.Join(dir, "secret")
+	if err := os.WriteFile(secretFile, Secret(), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	m.Props = map[string]string{
-		"alluxio.master.hostname":             host,
-		"alluxio.master.rpc.port":             strconv.Itoa(m.RPCPort),
-		"alluxio.master.web.port":             strconv.Itoa(m.WebPort),
-		"alluxio.master.journal.type":         "UFS",
-		"alluxio.master.journal.folder":       filepath.Join(dir, "journal"),
-		"alluxio.master.mount.table.root.ufs": filepath.Join(dir, "ufs"),
-		"alluxio.work.dir":                    dir,
-		"alluxio.master.rpc.addresses":        net.JoinHostPort(host, strconv.Itoa(m.RPCPort)),
-		"alluxio.user.rpc.retry.max.duration": "20s",
+		// Masters prove the shared secret and so do the CLI (from the
+		// same configuration) and tests' clients (Secret, Credentials):
+		// admin operations need a proven superuser.
+		"alluxio.security.authentication.type":     "SECRET",
+		"halo.security.authentication.secret.file": secretFile,
+		"alluxio.master.hostname":                  host,
+		"alluxio.master.rpc.port":                  strconv.Itoa(m.RPCPort),
+		"alluxio.master.web.port":                  strconv.Itoa(m.WebPort),
+		"alluxio.master.journal.type":              "UFS",
+		"alluxio.master.journal.folder":            filepath.Join(dir, "journal"),
+		"alluxio.master.mount.table.root.ufs":      filepath.Join(dir, "ufs"),
+		"alluxio.work.dir":                         dir,
+		"alluxio.master.rpc.addresses":             net.JoinHostPort(host, strconv.Itoa(m.RPCPort)),
+		"alluxio.user.rpc.retry.max.duration":      "20s",
 	}
 	return m
 }
@@ -261,10 +270,14 @@ func (m *Master) waitHealth(path string, timeout time.Duration) {
 	m.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	url := fmt.Sprintf("http://%s%s", net.JoinHostPort(m.Host, strconv.Itoa(m.WebPort)), path)
+	web, err := m.WebClient()
+	if err != nil {
+		m.t.Fatal(err)
+	}
+	url := m.WebURL(path)
 	for {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := web.Do(req)
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
