@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/halo-fs/halo/fserr"
+	"github.com/halo-fs/halo/internal/sharedsecret"
 	"github.com/halo-fs/halo/proto/halopb"
 	"github.com/halo-fs/halo/ufs"
 	"github.com/hashicorp/go-hclog"
@@ -173,7 +174,7 @@ func FuzzMasterService(f *testing.F) {
 		c.UFS = ufs.NewRegistry()
 		c.Logger = hclog.NewNullLogger()
 	})
-	conn, err := grpc.NewClient(m.RPCAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := grpc.NewClient(m.RPCAddr(), grpc.WithTransportCredentials(sharedsecret.NewCredentials(insecure.NewCredentials(), testSecret)))
 	if err != nil {
 		f.Fatal(err)
 	}

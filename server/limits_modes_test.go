@@ -14,6 +14,7 @@ import (
 	"github.com/halo-fs/halo/fserr"
 	"github.com/halo-fs/halo/fsm"
 	"github.com/halo-fs/halo/internal/ports"
+	"github.com/halo-fs/halo/internal/sharedsecret"
 	"github.com/halo-fs/halo/internal/testcluster"
 	"github.com/halo-fs/halo/journal"
 	"github.com/halo-fs/halo/proto/halopb"
@@ -36,13 +37,16 @@ type servedMaster struct {
 func serveMaster(t *testing.T, mode string, cfg server.Config, f *fsm.FSM, rep func(*server.Metrics) server.Replicator) *servedMaster {
 	t.Helper()
 	cfg.Hostname, cfg.HAMode, cfg.WebPort, cfg.SuperUser = "127.0.0.1", mode, -1, "halo"
+	// SECRET mode, so that "halo" is the superuser these tests act as.
+	secret := []byte("the limits tests' shared secret")
+	cfg.Authentication, cfg.Secret = server.AuthSecret, secret
 	cfg.Logger = hclog.New(&hclog.LoggerOptions{Name: mode, Level: hclog.Warn})
 	m := server.New(cfg, f, rep)
 	if err := m.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { m.Stop() })
-	conn, err := grpc.NewClient(m.RPCAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := grpc.NewClient(m.RPCAddr(), grpc.WithTransportCredentials(sharedsecret.NewCredentials(insecure.NewCredentials(), secret)))
 	if err != nil {
 		t.Fatal(err)
 	}
