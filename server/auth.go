@@ -136,7 +136,11 @@ func certificateUser(ctx context.Context) (string, error) {
 		return "", fserr.New(fserr.PermissionDenied,
 			"permission denied: alluxio.security.authentication.type=CERTIFICATE needs a client certificate whose common name is the user")
 	}
-	return state.VerifiedChains[0][0].Subject.CommonName, nil
+	name := state.VerifiedChains[0][0].Subject.CommonName
+	if err := CheckName("user name (the client certificate's common name)", name); err != nil {
+		return "", err
+	}
+	return name, nil
 }
 
 func tlsState(info credentials.AuthInfo) *tls.ConnectionState {

@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"io"
 	"net/http"
 	"os"
@@ -12,8 +14,12 @@ import (
 
 	"github.com/halo-fs/halo/fserr"
 	"github.com/halo-fs/halo/internal/sharedsecret"
+	"github.com/halo-fs/halo/internal/testcerts"
 	"github.com/halo-fs/halo/proto/halopb"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/peer"
 )
 
 // testSecret is the shared secret of the masters tests start.
@@ -249,4 +255,34 @@ func TestNoSASL(t *testing.T) {
 	}
 	_, err = c.Backup(userCtx(t, "halo"), &halopb.BackupRequest{Directory: t.TempDir(), Local: true})
 	wantCode(t, "a backup under NOSASL", fserr.FromGRPC(err), fserr.PermissionDenied)
+}
+
+// TestCertificateUser: in CERTIFICATE mode the user is the verified
+// certificate's common name, whatever name the request carries; a common
+// name that is no valid user name, or no certificate, is refused.
+func TestCertificateUser(t *testing.T) {
+	ids, _ := testIdentities()
+	ids.auth = AuthCertificate
+	ca := testcerts.NewCA(t)
+	withCert := func(cn string) context.Context {
+		leaf, err := x509.ParseCertificate(ca.Issue(t, cn).Cert.Certificate[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		info := credentials.TLSInfo{State: tls.ConnectionState{VerifiedChains: [][]*x509.Certificate{{leaf}}}}
+		ctx := peer.NewContext(context.Background(), &peer.Peer{AuthInfo: info})
+		return metadata.NewIncomingContext(ctx, metadata.Pairs(UserMetadataKey, "halo"))
+	}
+	if id, err := ids.identify(withCert("alice")); err != nil || id.caller.User != "alice" || id.superuser {
+		t.Errorf("certificate for alice naming halo = %+v, %v; want alice, no superuser", id.caller, err)
+	}
+	if id, err := ids.identify(withCert("halo")); err != nil || !id.superuser {
+		t.Errorf("certificate for halo = %+v, %v; want the superuser", id.caller, err)
+	}
+	if _, err := ids.identify(withCert("halo test master")); fserr.CodeOf(err) != fserr.InvalidArgument {
+		t.Errorf("a common name with spaces: %v, want InvalidArgument", err)
+	}
+	if _, err := ids.identify(userContext("halo")); fserr.CodeOf(err) != fserr.PermissionDenied {
+		t.Errorf("no certificate: %v, want PermissionDenied", err)
+	}
 }
