@@ -55,7 +55,7 @@ func bigDirectory(t *testing.T, c *client.Client) {
 
 func newClient(t *testing.T, m *Master) *client.Client {
 	t.Helper()
-	c, err := client.New(client.Options{Addresses: []string{m.RPCAddr()}, User: "halo"})
+	c, err := client.New(client.Options{Addresses: []string{m.RPCAddr()}, User: "halo", Secret: testSecret})
 	if err != nil {
 		t.Fatal(err)
 	}
