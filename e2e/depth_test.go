@@ -2,11 +2,7 @@ package e2e
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"net"
-	"net/http"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -32,18 +28,8 @@ func getDigest(t *testing.T, m *testcluster.Master) (digest, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	url := "http://" + net.JoinHostPort(m.Host, strconv.Itoa(m.WebPort)) + "/checkpoint/digest"
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return digest{}, err
-	}
-	defer resp.Body.Close()
-	var d digest
-	if resp.StatusCode != http.StatusOK {
-		return d, fmt.Errorf("%s: %s", url, resp.Status)
-	}
-	return d, json.NewDecoder(resp.Body).Decode(&d)
+	d, err := m.Digest(ctx)
+	return digest{AppliedIndex: d.AppliedIndex, InodeCount: d.InodeCount, SHA256: d.SHA256}, err
 }
 
 // waitSameDigest polls every master's digest until all answer with the
