@@ -38,6 +38,10 @@ start() {
   stop
   rm -rf "$DEMO_DIR"
   mkdir -p "$CONF" "$DEMO_DIR/pids" "$DEMO_DIR/logs"
+  # Masters and the CLI share a secret (SECRET authentication), so that the
+  # operator commands (backup, checkpoint, mount, quorum) work from the demo's
+  # conf; under SIMPLE anyone could claim the superuser's name.
+  (umask 077 && head -c 32 /dev/urandom | base64 >"$CONF/secret")
   case "$HA" in
   none)
     cat >"$CONF/alluxio-site.properties" <<PROPS
@@ -47,6 +51,8 @@ alluxio.master.journal.type=UFS
 alluxio.master.journal.folder=$DEMO_DIR/journal
 alluxio.master.mount.table.root.ufs=$DEMO_DIR/underFSStorage
 alluxio.work.dir=$DEMO_DIR
+alluxio.security.authentication.type=SECRET
+halo.security.authentication.secret.file=$CONF/secret
 PROPS
     echo 127.0.0.1 >"$CONF/masters"
     "$BIN" --conf "$CONF" format >/dev/null
@@ -63,6 +69,8 @@ alluxio.master.journal.type=EMBEDDED
 alluxio.master.mount.table.root.ufs=$DEMO_DIR/underFSStorage
 halo.master.checkpoint.archive.folder=$DEMO_DIR/checkpoints
 alluxio.work.dir=$DEMO_DIR
+alluxio.security.authentication.type=SECRET
+halo.security.authentication.secret.file=$CONF/secret
 PROPS
     printf '127.0.0.1\n127.0.0.2\n127.0.0.3\n' >"$CONF/masters"
     mkdir -p "$DEMO_DIR/checkpoints"
@@ -99,6 +107,8 @@ alluxio.master.journal.type=UFS
 alluxio.master.journal.folder=$DEMO_DIR/journal
 alluxio.master.mount.table.root.ufs=$DEMO_DIR/underFSStorage
 alluxio.work.dir=$DEMO_DIR
+alluxio.security.authentication.type=SECRET
+halo.security.authentication.secret.file=$CONF/secret
 PROPS
     printf '127.0.0.1\n127.0.0.2\n127.0.0.3\n' >"$CONF/masters"
     # One format initialises the shared folder for every master.

@@ -142,9 +142,11 @@ func (x *OperationID) GetSeq() uint64 {
 	return 0
 }
 
-// Caller is the identity stamped into an entry by the leader: SIMPLE
-// authentication sends a user name; the leader resolves groups and whether
-// the caller is a superuser, so that apply never consults the host.
+// Caller is the identity stamped into an entry by the leader: the user the
+// connection's authentication names, its groups, and superuser — true when
+// permission checks are skipped for this caller (a proven superuser, or
+// everyone when alluxio.security.authorization.permission.enabled=false) —
+// so that apply never consults the host or its configuration.
 type Caller struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	User          string                 `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
