@@ -7,26 +7,26 @@ import (
 	"time"
 
 	"github.com/halo-fs/halo/internal/testcluster"
+	"github.com/halo-fs/halo/internal/testinfra/hdfs"
+	"github.com/halo-fs/halo/internal/testinfra/minio"
 	"github.com/halo-fs/halo/ufs/adapters"
-	"github.com/halo-fs/halo/ufs/hdfs/hdfstest"
-	"github.com/halo-fs/halo/ufs/s3/s3test"
 )
 
 // TestArchiveOnS3: a Raft cluster archives its checkpoints in a MinIO
 // bucket; after every master is killed, a new cluster with empty disks
 // pointed at the same bucket starts from the archived checkpoint.
 func TestArchiveOnS3(t *testing.T) {
-	minio := s3test.StartT(t)
-	if err := minio.MakeBucket(t.Context(), "halo"); err != nil {
+	objects := minio.StartT(t)
+	if err := objects.MakeBucket(t.Context(), "halo"); err != nil {
 		t.Fatal(err)
 	}
-	testArchiveRestores(t, "s3://halo/ckpt", minio.Options())
+	testArchiveRestores(t, "s3://halo/ckpt", objects.Options())
 }
 
 // TestArchiveOnHDFS is TestArchiveOnS3 with the archive on a MiniDFSCluster.
 func TestArchiveOnHDFS(t *testing.T) {
-	hdfs := hdfstest.StartT(t)
-	testArchiveRestores(t, hdfs.URI+"/halo/ckpt", nil)
+	namenode := hdfs.StartT(t)
+	testArchiveRestores(t, namenode.URI+"/halo/ckpt", nil)
 }
 
 func testArchiveRestores(t *testing.T, archive string, options map[string]string) {

@@ -6,26 +6,26 @@ import (
 	"time"
 
 	"github.com/halo-fs/halo/internal/testcluster"
-	"github.com/halo-fs/halo/ufs/hdfs/hdfstest"
-	"github.com/halo-fs/halo/ufs/s3/s3test"
+	"github.com/halo-fs/halo/internal/testinfra/hdfs"
+	"github.com/halo-fs/halo/internal/testinfra/minio"
 )
 
 // TestZooKeeperJournalOnS3: the guide's ZooKeeper deployment with the
 // shared journal in a MinIO bucket: kill -9 of the leader under load loses
 // no acknowledged create.
 func TestZooKeeperJournalOnS3(t *testing.T) {
-	minio := s3test.StartT(t)
-	if err := minio.MakeBucket(t.Context(), "halo"); err != nil {
+	objects := minio.StartT(t)
+	if err := objects.MakeBucket(t.Context(), "halo"); err != nil {
 		t.Fatal(err)
 	}
-	testZooKeeperJournalOn(t, "s3://halo/journal", minio.Options())
+	testZooKeeperJournalOn(t, "s3://halo/journal", objects.Options())
 }
 
 // TestZooKeeperJournalOnHDFS is the same with the journal on a
 // MiniDFSCluster, as in the guide (alluxio.master.journal.folder=hdfs://…).
 func TestZooKeeperJournalOnHDFS(t *testing.T) {
-	hdfs := hdfstest.StartT(t)
-	testZooKeeperJournalOn(t, hdfs.URI+"/alluxio/journal", nil)
+	namenode := hdfs.StartT(t)
+	testZooKeeperJournalOn(t, namenode.URI+"/alluxio/journal", nil)
 }
 
 func testZooKeeperJournalOn(t *testing.T, folder string, options map[string]string) {

@@ -7,11 +7,11 @@ import (
 	"sync"
 	"testing"
 
+	hdfscluster "github.com/halo-fs/halo/internal/testinfra/hdfs"
+	"github.com/halo-fs/halo/internal/testinfra/minio"
 	"github.com/halo-fs/halo/ufs"
 	"github.com/halo-fs/halo/ufs/hdfs"
-	"github.com/halo-fs/halo/ufs/hdfs/hdfstest"
 	"github.com/halo-fs/halo/ufs/s3"
-	"github.com/halo-fs/halo/ufs/s3/s3test"
 )
 
 // stallingStore stalls the first write of the compacted mark it sees until
@@ -103,18 +103,18 @@ func TestConcurrentCollectorsNeverLowerTheMark(t *testing.T) {
 // HDFS, whose conditional creates the mark relies on.
 func TestConcurrentCollectorsOnObjectStores(t *testing.T) {
 	t.Run("s3", func(t *testing.T) {
-		minio := s3test.StartT(t)
-		if err := minio.MakeBucket(t.Context(), "journal"); err != nil {
+		objects := minio.StartT(t)
+		if err := objects.MakeBucket(t.Context(), "journal"); err != nil {
 			t.Fatal(err)
 		}
 		checkCollectorRace(t, func(t *testing.T) (*Writer, *Journal) {
-			return raceCollectorsOn(t, func() ufs.Store { return openStore(t, "s3://journal/j", minio.Options()) })
+			return raceCollectorsOn(t, func() ufs.Store { return openStore(t, "s3://journal/j", objects.Options()) })
 		})
 	})
 	t.Run("hdfs", func(t *testing.T) {
-		hdfs := hdfstest.StartT(t)
+		namenode := hdfscluster.StartT(t)
 		checkCollectorRace(t, func(t *testing.T) (*Writer, *Journal) {
-			return raceCollectorsOn(t, func() ufs.Store { return openStore(t, hdfs.URI+"/journal", nil) })
+			return raceCollectorsOn(t, func() ufs.Store { return openStore(t, namenode.URI+"/journal", nil) })
 		})
 	})
 }

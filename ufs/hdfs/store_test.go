@@ -10,31 +10,21 @@ import (
 	"sync/atomic"
 	"testing"
 
+	minicluster "github.com/halo-fs/halo/internal/testinfra/hdfs"
+	"github.com/halo-fs/halo/internal/testinfra/proc"
 	"github.com/halo-fs/halo/ufs"
-	"github.com/halo-fs/halo/ufs/hdfs/hdfstest"
 	"github.com/halo-fs/halo/ufs/ufstest"
 )
 
 // server is the MiniDFSCluster every test in the package shares; each test
 // works in its own directory.
-var server *hdfstest.Server
+var server *minicluster.Server
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "halo-hdfs-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	server, err = hdfstest.Start(dir)
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "FAIL: the HDFS adapter tests need a MiniDFSCluster (scripts/hdfs.sh): %v\n", err)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	code := m.Run()
-	server.Stop()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	proc.ForPackage(m, "a MiniDFSCluster (scripts/hdfs.sh)", minicluster.Start, func(s *minicluster.Server) error {
+		server = s
+		return nil
+	})
 }
 
 var dirs atomic.Int64

@@ -7,42 +7,28 @@ import (
 	"fmt"
 	"io/fs"
 	"net"
-	"os"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
 
+	"github.com/halo-fs/halo/internal/testinfra/minio"
+	"github.com/halo-fs/halo/internal/testinfra/proc"
 	"github.com/halo-fs/halo/ufs"
-	"github.com/halo-fs/halo/ufs/s3/s3test"
 	"github.com/halo-fs/halo/ufs/ufstest"
 )
 
 // server is the MinIO every test in the package shares; each test works in
 // its own prefix of testBucket.
-var server *s3test.Server
+var server *minio.Server
 
 const testBucket = "halo-test"
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "halo-s3-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	server, err = s3test.Start(dir)
-	if err == nil {
-		err = server.MakeBucket(context.Background(), testBucket)
-	}
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "FAIL: the S3 adapter tests need a MinIO server (scripts/minio.sh): %v\n", err)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	code := m.Run()
-	server.Stop()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	proc.ForPackage(m, "a MinIO server (scripts/minio.sh)", minio.Start, func(s *minio.Server) error {
+		server = s
+		return s.MakeBucket(context.Background(), testBucket)
+	})
 }
 
 var prefixes atomic.Int64
