@@ -8,7 +8,8 @@ import (
 	"time"
 
 	"github.com/halo-fs/halo/client"
-	"github.com/halo-fs/halo/internal/testcluster"
+	"github.com/halo-fs/halo/internal/testinfra/masters"
+	"github.com/halo-fs/halo/internal/testinfra/zookeeper"
 )
 
 func createFiles(t *testing.T, c *client.Client, prefix string, n int) []string {
@@ -50,7 +51,7 @@ func backup(t *testing.T, c *client.Client) string {
 // new Raft cluster from the backup with -i, backs that up after more
 // writes, and starts a new single master from the second backup.
 func TestBackupMovesANamespaceBetweenModes(t *testing.T) {
-	single := testcluster.NewMaster(t, "single", "127.0.0.1")
+	single := masters.NewMaster(t, "single", "127.0.0.1")
 	single.Format()
 	single.Start()
 	single.WaitReady(30 * time.Second)
@@ -59,7 +60,7 @@ func TestBackupMovesANamespaceBetweenModes(t *testing.T) {
 	b1 := backup(t, sc)
 	single.Stop()
 
-	cluster := testcluster.NewRaftCluster(t, 3, nil)
+	cluster := masters.NewRaft(t, 3, nil)
 	for _, m := range cluster.Masters {
 		m.Args = []string{"-i", b1}
 	}
@@ -70,7 +71,7 @@ func TestBackupMovesANamespaceBetweenModes(t *testing.T) {
 	second := createFiles(t, rc, "/from-raft", 40)
 	b2 := backup(t, rc)
 
-	again := testcluster.NewMaster(t, "again", "127.0.0.1")
+	again := masters.NewMaster(t, "again", "127.0.0.1")
 	again.Args = []string{"-i", b2}
 	again.Format()
 	again.Start()
@@ -91,7 +92,7 @@ func TestBackupMovesANamespaceBetweenModes(t *testing.T) {
 // checkpoints on the shared UFS; a new cluster with empty disks pointed at
 // the same archive starts from the newest one.
 func TestNewRaftClusterStartsFromArchivedCheckpoint(t *testing.T) {
-	old := testcluster.NewRaftCluster(t, 3, nil)
+	old := masters.NewRaft(t, 3, nil)
 	old.StartAll()
 	leader := old.Leader(30 * time.Second)
 	oc := newClient(t, old.RPCAddresses(), 20*time.Second)
@@ -103,7 +104,7 @@ func TestNewRaftClusterStartsFromArchivedCheckpoint(t *testing.T) {
 	for _, m := range old.Masters {
 		m.Kill()
 	}
-	fresh := testcluster.NewRaftCluster(t, 3, map[string]string{"halo.master.checkpoint.archive.folder": old.Archive})
+	fresh := masters.NewRaft(t, 3, map[string]string{"halo.master.checkpoint.archive.folder": old.Archive})
 	fresh.StartAll()
 	fresh.Leader(30 * time.Second)
 	fc := newClient(t, fresh.RPCAddresses(), 20*time.Second)
@@ -115,8 +116,8 @@ func TestNewRaftClusterStartsFromArchivedCheckpoint(t *testing.T) {
 // backup with -i, then back that up and start a new ZooKeeper-mode cluster
 // from it.
 func TestBackupMovesANamespaceBetweenZooKeeperAndRaft(t *testing.T) {
-	zk := testcluster.StartZooKeeper(t, 1)
-	zkc := testcluster.NewZooKeeperCluster(t, 3, zk, nil)
+	zk := zookeeper.Start(t, 1)
+	zkc := masters.NewZooKeeper(t, 3, zk, nil)
 	zkc.StartAll()
 	zkc.Leader(60 * time.Second)
 	zc := newClient(t, zkc.RPCAddresses(), 20*time.Second)
@@ -126,7 +127,7 @@ func TestBackupMovesANamespaceBetweenZooKeeperAndRaft(t *testing.T) {
 		m.Stop()
 	}
 
-	raft := testcluster.NewRaftCluster(t, 3, nil)
+	raft := masters.NewRaft(t, 3, nil)
 	for _, m := range raft.Masters {
 		m.Args = []string{"-i", b1}
 	}
@@ -140,7 +141,7 @@ func TestBackupMovesANamespaceBetweenZooKeeperAndRaft(t *testing.T) {
 		m.Stop()
 	}
 
-	back := testcluster.NewZooKeeperCluster(t, 3, testcluster.StartZooKeeper(t, 1), nil)
+	back := masters.NewZooKeeper(t, 3, zookeeper.Start(t, 1), nil)
 	for _, m := range back.Masters {
 		m.Args = []string{"-i", b2}
 	}

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/halo-fs/halo/internal/testcluster"
+	"github.com/halo-fs/halo/internal/testinfra/masters"
 )
 
 // TestCLIAgainstRaftCluster drives the operator commands as a user would,
@@ -33,7 +33,7 @@ func TestCLIAgainstRaftCluster(t *testing.T) {
 	if out := halo("fsadmin", "journal", "quorum", "info"); !strings.Contains(out, "Quorum size\t: 3") || !strings.Contains(out, "LEADER") {
 		t.Fatalf("quorum info:\n%s", out)
 	}
-	var target *testcluster.Master
+	var target *masters.Master
 	for _, m := range c.Masters {
 		if m != leader {
 			target = m

@@ -13,7 +13,7 @@ import (
 
 	"github.com/halo-fs/halo/client"
 	"github.com/halo-fs/halo/fserr"
-	"github.com/halo-fs/halo/internal/testcluster"
+	"github.com/halo-fs/halo/internal/testinfra/masters"
 )
 
 func currentUser(t *testing.T) string {
@@ -33,7 +33,7 @@ func newClient(t *testing.T, addrs []string, maxRetry time.Duration) *client.Cli
 		RetryMaxSleep:    200 * time.Millisecond,
 		RetryMaxDuration: maxRetry,
 		AttemptTimeout:   5 * time.Second,
-		Secret:           testcluster.Secret(),
+		Secret:           masters.Secret(),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -48,7 +48,7 @@ func newClient(t *testing.T, addrs []string, maxRetry time.Duration) *client.Cli
 // there and that nothing else changed: the only other files are creates
 // whose outcome the clients could not know.
 func TestKillMasterMidStreamLosesNoAcknowledgedCreate(t *testing.T) {
-	m := testcluster.NewMaster(t, "m1", "127.0.0.1")
+	m := masters.NewMaster(t, "m1", "127.0.0.1")
 	m.Format()
 	m.Start()
 	m.WaitReady(30 * time.Second)

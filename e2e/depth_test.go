@@ -9,7 +9,7 @@ import (
 
 	"github.com/halo-fs/halo/client"
 	"github.com/halo-fs/halo/fserr"
-	"github.com/halo-fs/halo/internal/testcluster"
+	"github.com/halo-fs/halo/internal/testinfra/masters"
 )
 
 // chainPath is prefix followed by depth components "x".
@@ -24,7 +24,7 @@ type digest struct {
 }
 
 // getDigest asks m's web port for /checkpoint/digest.
-func getDigest(t *testing.T, m *testcluster.Master) (digest, error) {
+func getDigest(t *testing.T, m *masters.Master) (digest, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -34,7 +34,7 @@ func getDigest(t *testing.T, m *testcluster.Master) (digest, error) {
 
 // waitSameDigest polls every master's digest until all answer with the
 // same applied index and hash, and returns it.
-func waitSameDigest(t *testing.T, c *testcluster.Cluster) digest {
+func waitSameDigest(t *testing.T, c *masters.Cluster) digest {
 	t.Helper()
 	deadline := time.Now().Add(time.Minute)
 	for {
@@ -50,7 +50,7 @@ func waitSameDigest(t *testing.T, c *testcluster.Cluster) digest {
 }
 
 // sameDigest returns the masters' digest, or why they do not have one.
-func sameDigest(t *testing.T, c *testcluster.Cluster) (digest, string) {
+func sameDigest(t *testing.T, c *masters.Cluster) (digest, string) {
 	var first digest
 	for i, m := range c.Masters {
 		d, err := getDigest(t, m)
@@ -133,7 +133,7 @@ func TestDeepRenamesAreRefusedAndCheckpointsStillWork(t *testing.T) {
 // whose entries take more than the 4 MiB a gRPC client receives in one
 // message.
 func TestCLIListsADirectoryBeyondFourMiB(t *testing.T) {
-	m := testcluster.NewMaster(t, "m1", "127.0.0.1")
+	m := masters.NewMaster(t, "m1", "127.0.0.1")
 	m.Format()
 	m.Start()
 	m.WaitReady(30 * time.Second)

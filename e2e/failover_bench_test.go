@@ -13,7 +13,7 @@ import (
 
 	"github.com/halo-fs/halo/client"
 	"github.com/halo-fs/halo/fserr"
-	"github.com/halo-fs/halo/internal/testcluster"
+	"github.com/halo-fs/halo/internal/testinfra/masters"
 )
 
 // These benchmarks time recovery of real master processes. Each b.Loop
@@ -40,7 +40,7 @@ func benchClient(b *testing.B, addrs []string) *client.Client {
 		RetryMaxDuration:   30 * time.Second,
 		AttemptTimeout:     2 * time.Second,
 		LeaderProbeTimeout: 500 * time.Millisecond,
-		Secret:             testcluster.Secret(),
+		Secret:             masters.Secret(),
 	})
 	if err != nil {
 		b.Fatal(err)
@@ -230,7 +230,7 @@ func reportPercentiles(b *testing.B, name string, samples []time.Duration) {
 // master is restarted and caught up before the next trial. Every
 // acknowledged create must be present at the end.
 func BenchmarkRaftFailover(b *testing.B) {
-	c := testcluster.NewRaftCluster(b, 3, map[string]string{"halo.master.embedded.journal.timeout.multiplier": "1"})
+	c := masters.NewRaft(b, 3, map[string]string{"halo.master.embedded.journal.timeout.multiplier": "1"})
 	c.StartAll()
 	c.Leader(30 * time.Second)
 	benchFailover(b, c)
@@ -239,7 +239,7 @@ func BenchmarkRaftFailover(b *testing.B) {
 // benchFailover runs the failover trials against a started cluster: one
 // writer, kill -9 of the leader, time to the first create that succeeds
 // after the kill, restart and catch-up before the next trial.
-func benchFailover(b *testing.B, c *testcluster.Cluster) {
+func benchFailover(b *testing.B, c *masters.Cluster) {
 	cl := benchClient(b, c.RPCAddresses())
 	creates := newCreateLog()
 	var unavailable []time.Duration
@@ -287,7 +287,7 @@ const localEntries = 50000
 // journal replay, serving), and the replay and recovery times the master
 // logs.
 func BenchmarkLocalRestart(b *testing.B) {
-	m := testcluster.NewMaster(b, "m1", "127.0.0.1")
+	m := masters.NewMaster(b, "m1", "127.0.0.1")
 	m.Format()
 	m.Start()
 	m.WaitReady(30 * time.Second)

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/halo-fs/halo/fserr"
-	"github.com/halo-fs/halo/internal/testcluster"
+	"github.com/halo-fs/halo/internal/testinfra/masters"
 	"github.com/halo-fs/halo/proto/halopb"
 	"google.golang.org/grpc/metadata"
 )
@@ -22,7 +22,7 @@ import (
 func TestRealMastersRefuseOversizedRequests(t *testing.T) {
 	props := map[string]string{"alluxio.master.embedded.journal.entry.size.max": "64KB"}
 	t.Run("single master", func(t *testing.T) {
-		m := testcluster.NewMaster(t, "m1", "127.0.0.1")
+		m := masters.NewMaster(t, "m1", "127.0.0.1")
 		for k, v := range props {
 			m.Props[k] = v
 		}
@@ -37,7 +37,7 @@ func TestRealMastersRefuseOversizedRequests(t *testing.T) {
 	})
 }
 
-func sendOversizedRequests(t *testing.T, m *testcluster.Master) {
+func sendOversizedRequests(t *testing.T, m *masters.Master) {
 	t.Helper()
 	api, ctx := admin(t, m.RPCAddress())
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)

@@ -10,19 +10,19 @@ import (
 	"time"
 
 	"github.com/halo-fs/halo/client"
-	"github.com/halo-fs/halo/internal/testcluster"
+	"github.com/halo-fs/halo/internal/testinfra/masters"
 	"github.com/halo-fs/halo/proto/halopb"
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
 )
 
-// raftDir is where a master of a testcluster keeps its Raft state.
-func raftDir(m *testcluster.Master) string { return filepath.Join(m.Dir, "journal", "raft") }
+// raftDir is where a harness master keeps its Raft state.
+func raftDir(m *masters.Master) string { return filepath.Join(m.Dir, "journal", "raft") }
 
 // damageNewestSnapshot flips a byte in the middle of the newest Raft
 // snapshot of a stopped master and returns its id; it fails the test
 // unless the master has at least two snapshots.
-func damageNewestSnapshot(t *testing.T, m *testcluster.Master) string {
+func damageNewestSnapshot(t *testing.T, m *masters.Master) string {
 	t.Helper()
 	store, err := raft.NewFileSnapshotStoreWithLogger(raftDir(m), 100, hclog.NewNullLogger())
 	if err != nil {
@@ -46,7 +46,7 @@ func damageNewestSnapshot(t *testing.T, m *testcluster.Master) string {
 
 // awaitSameDigest polls until m's namespace digest equals the leader's at
 // the same applied index.
-func awaitSameDigest(t *testing.T, leader, m *testcluster.Master, timeout time.Duration) {
+func awaitSameDigest(t *testing.T, leader, m *masters.Master, timeout time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
@@ -65,7 +65,7 @@ func awaitSameDigest(t *testing.T, leader, m *testcluster.Master, timeout time.D
 }
 
 // awaitLog polls until m's log contains text.
-func awaitLog(t *testing.T, m *testcluster.Master, text string, timeout time.Duration) {
+func awaitLog(t *testing.T, m *masters.Master, text string, timeout time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for !strings.Contains(m.Log(), text) {
@@ -86,7 +86,7 @@ func createN(t *testing.T, cl *client.Client, prefix string, from, to int) {
 }
 
 // checkpointOn makes master m (leader or not) take a checkpoint now.
-func checkpointOn(t *testing.T, m *testcluster.Master) {
+func checkpointOn(t *testing.T, m *masters.Master) {
 	t.Helper()
 	api, ctx := admin(t, m.RPCAddress())
 	if _, err := api.Checkpoint(ctx, &halopb.Empty{}); err != nil {
@@ -98,7 +98,7 @@ func checkpointOn(t *testing.T, m *testcluster.Master) {
 // after the first and second hundred, and waits until every running
 // master applied them. With few trailing log entries, each master's log
 // then starts after its older snapshot.
-func writeAndCheckpoint(t *testing.T, c *testcluster.Cluster, leader *testcluster.Master, ms ...*testcluster.Master) {
+func writeAndCheckpoint(t *testing.T, c *masters.Cluster, leader *masters.Master, ms ...*masters.Master) {
 	t.Helper()
 	cl := newClient(t, c.RPCAddresses(), 20*time.Second)
 	for round := 0; round < 3; round++ {
@@ -122,7 +122,7 @@ func writeAndCheckpoint(t *testing.T, c *testcluster.Cluster, leader *testcluste
 // leader's namespace.
 func TestRaftStandbyWithDamagedSnapshotCatchesUp(t *testing.T) {
 	c, leader := startRaft(t, 3, map[string]string{"halo.master.embedded.journal.trailing.logs": "10"})
-	var standby *testcluster.Master
+	var standby *masters.Master
 	for _, m := range c.Masters {
 		if m != leader {
 			standby = m

@@ -14,7 +14,7 @@ import (
 
 	"github.com/halo-fs/halo/client"
 	"github.com/halo-fs/halo/fserr"
-	"github.com/halo-fs/halo/internal/testcluster"
+	"github.com/halo-fs/halo/internal/testinfra/masters"
 	"github.com/halo-fs/halo/proto/halopb"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
@@ -23,7 +23,7 @@ import (
 // admin calls the master at addr directly, as the superuser.
 func admin(t *testing.T, addr string) (halopb.MasterServiceClient, context.Context) {
 	t.Helper()
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(testcluster.Credentials()))
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(masters.Credentials()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,9 +32,9 @@ func admin(t *testing.T, addr string) (halopb.MasterServiceClient, context.Conte
 	return halopb.NewMasterServiceClient(conn), ctx
 }
 
-func startRaft(t *testing.T, n int, extra map[string]string) (*testcluster.Cluster, *testcluster.Master) {
+func startRaft(t *testing.T, n int, extra map[string]string) (*masters.Cluster, *masters.Master) {
 	t.Helper()
-	c := testcluster.NewRaftCluster(t, n, extra)
+	c := masters.NewRaft(t, n, extra)
 	c.StartAll()
 	return c, c.Leader(30 * time.Second)
 }
@@ -174,7 +174,7 @@ func TestRaftKillLeaderLosesNothingAndOldLeaderCatchesUp(t *testing.T) {
 
 func TestRaftLeadershipTransfer(t *testing.T) {
 	c, leader := startRaft(t, 3, nil)
-	var target *testcluster.Master
+	var target *masters.Master
 	for _, m := range c.Masters {
 		if m != leader {
 			target = m
@@ -199,7 +199,7 @@ func TestRaftLeadershipTransfer(t *testing.T) {
 
 func TestRaftRemoveAndAddMember(t *testing.T) {
 	c, leader := startRaft(t, 3, nil)
-	var victim *testcluster.Master
+	var victim *masters.Master
 	for _, m := range c.Masters {
 		if m != leader {
 			victim = m
@@ -266,7 +266,7 @@ func TestRaftWipedFollowerRebuildsFromSnapshot(t *testing.T) {
 			t.Fatalf("create: %v", err)
 		}
 	}
-	var follower *testcluster.Master
+	var follower *masters.Master
 	for _, m := range c.Masters {
 		if m != leader {
 			follower = m
@@ -313,7 +313,7 @@ func TestRaftWipedFollowerRebuildsFromSnapshot(t *testing.T) {
 // list, and a new master whose list disagrees with a peer's, stop at
 // start-up with an error naming the problem instead of forming a cluster.
 func TestRaftRefusesBadQuorumConfiguration(t *testing.T) {
-	c := testcluster.NewRaftCluster(t, 3, nil)
+	c := masters.NewRaft(t, 3, nil)
 	m1, m3 := c.Masters[0], c.Masters[2]
 	m1.Start()
 	m1.WaitLive(30 * time.Second)
@@ -344,7 +344,7 @@ func TestRaftRefusesBadQuorumConfiguration(t *testing.T) {
 func TestRaftRefusesJournalFromAnotherCluster(t *testing.T) {
 	a, _ := startRaft(t, 3, nil)
 	b, _ := startRaft(t, 3, nil)
-	waitClusterID := func(c *testcluster.Cluster) {
+	waitClusterID := func(c *masters.Cluster) {
 		t.Helper()
 		deadline := time.Now().Add(30 * time.Second)
 		for _, m := range c.Masters {

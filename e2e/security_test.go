@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/halo-fs/halo/internal/testcluster"
+	"github.com/halo-fs/halo/internal/testinfra/masters"
 )
 
 // TestSecretModeAdminViaCLI runs a real master with
@@ -17,7 +17,7 @@ import (
 // master's user), is refused with a message naming what to set, and
 // nothing is written.
 func TestSecretModeAdminViaCLI(t *testing.T) {
-	m := testcluster.NewMaster(t, "m1", "127.0.0.1")
+	m := masters.NewMaster(t, "m1", "127.0.0.1")
 	m.Format()
 	m.Start()
 	m.WaitReady(30 * time.Second)
@@ -59,7 +59,7 @@ func TestSecretModeAdminViaCLI(t *testing.T) {
 // CLI's admin commands even from its own user, saying which setting
 // enables them, and keeps serving namespace commands.
 func TestSimpleModeRefusesAdminViaCLI(t *testing.T) {
-	m := testcluster.NewMaster(t, "m1", "127.0.0.1")
+	m := masters.NewMaster(t, "m1", "127.0.0.1")
 	m.Props["alluxio.security.authentication.type"] = "SIMPLE"
 	m.Format()
 	m.Start()

@@ -13,7 +13,7 @@ import (
 	"github.com/halo-fs/halo/client"
 	"github.com/halo-fs/halo/fserr"
 	"github.com/halo-fs/halo/internal/testcerts"
-	"github.com/halo-fs/halo/internal/testcluster"
+	"github.com/halo-fs/halo/internal/testinfra/masters"
 	"github.com/halo-fs/halo/server"
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
@@ -33,9 +33,9 @@ func TestRaftOverMutualTLS(t *testing.T) {
 	dir := t.TempDir()
 	masterFiles := ca.WriteFiles(t, dir, "master", ca.Issue(t, currentUser(t), "127.0.0.1", "127.0.0.2", "127.0.0.3"))
 	alice := ca.Issue(t, "alice")
-	props := testcluster.TLSProps(masterFiles)
+	props := masters.TLSProps(masterFiles)
 	props["alluxio.security.authentication.type"] = "CERTIFICATE"
-	c := testcluster.NewRaftCluster(t, 3, props)
+	c := masters.NewRaft(t, 3, props)
 	c.StartAll()
 	leader := c.Leader(30 * time.Second)
 
@@ -107,7 +107,7 @@ func TestRaftOverMutualTLS(t *testing.T) {
 // the given certificate.
 func appendEntriesWith(t *testing.T, clientCfg *tls.Config, ca *testcerts.CA, cert testcerts.Issued, target string) error {
 	serverCfg := &tls.Config{Certificates: []tls.Certificate{cert.Cert}, ClientCAs: ca.Pool, ClientAuth: tls.RequireAndVerifyClientCert}
-	bind := net.JoinHostPort("127.0.0.1", strconv.Itoa(testcluster.FreePort(t, "127.0.0.1")))
+	bind := net.JoinHostPort("127.0.0.1", strconv.Itoa(masters.FreePort(t, "127.0.0.1")))
 	layer, err := server.NewTLSStreamLayer(bind, bind, serverCfg, clientCfg, server.NewRaftMembers(nil))
 	if err != nil {
 		t.Fatal(err)

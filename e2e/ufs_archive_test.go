@@ -1,12 +1,12 @@
 package e2e
 
 import (
+	"github.com/halo-fs/halo/internal/testinfra/masters"
 	"maps"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/halo-fs/halo/internal/testcluster"
 	"github.com/halo-fs/halo/internal/testinfra/hdfs"
 	"github.com/halo-fs/halo/internal/testinfra/minio"
 	"github.com/halo-fs/halo/ufs/adapters"
@@ -36,7 +36,7 @@ func testArchiveRestores(t *testing.T, archive string, options map[string]string
 	}
 	props["halo.master.checkpoint.archive.folder"] = archive
 
-	old := testcluster.NewRaftCluster(t, 3, props)
+	old := masters.NewRaft(t, 3, props)
 	old.StartAll()
 	leader := old.Leader(30 * time.Second)
 	oc := newClient(t, old.RPCAddresses(), 20*time.Second)
@@ -69,7 +69,7 @@ func testArchiveRestores(t *testing.T, archive string, options map[string]string
 		t.Fatalf("no checkpoint in %s: %v", archive, listing)
 	}
 
-	fresh := testcluster.NewRaftCluster(t, 3, props)
+	fresh := masters.NewRaft(t, 3, props)
 	fresh.StartAll()
 	fresh.Leader(30 * time.Second)
 	fc := newClient(t, fresh.RPCAddresses(), 20*time.Second)

@@ -12,7 +12,8 @@ import (
 	"github.com/halo-fs/halo/compat/election"
 	"github.com/halo-fs/halo/compat/ufsjournal"
 	"github.com/halo-fs/halo/fserr"
-	"github.com/halo-fs/halo/internal/testcluster"
+	"github.com/halo-fs/halo/internal/testinfra/masters"
+	"github.com/halo-fs/halo/internal/testinfra/zookeeper"
 	"github.com/halo-fs/halo/proto/halopb"
 )
 
@@ -20,17 +21,17 @@ import (
 // ZooKeeper (scripts/zookeeper.sh), their journal in one shared local
 // folder, with alluxio.zookeeper.session.timeout=3s.
 
-func startZooKeeperCluster(t *testing.T, zkServers int, extra map[string]string) (*testcluster.ZooKeeperCluster, *testcluster.Master) {
+func startZooKeeperCluster(t *testing.T, zkServers int, extra map[string]string) (*masters.Cluster, *masters.Master) {
 	t.Helper()
-	zk := testcluster.StartZooKeeper(t, zkServers)
-	c := testcluster.NewZooKeeperCluster(t, 3, zk, extra)
+	zk := zookeeper.Start(t, zkServers)
+	c := masters.NewZooKeeper(t, 3, zk, extra)
 	c.StartAll()
 	return c, c.Leader(60 * time.Second)
 }
 
 // journalBatches reads every batch of the shared journal in sequence
 // order, skipped ones included.
-func journalBatches(t *testing.T, c *testcluster.ZooKeeperCluster) []ufsjournal.Batch {
+func journalBatches(t *testing.T, c *masters.Cluster) []ufsjournal.Batch {
 	t.Helper()
 	j := c.OpenSharedJournal()
 	st, err := j.Stat(context.Background())
@@ -94,7 +95,7 @@ func TestZooKeeperKillLeaderLosesNothing(t *testing.T) {
 		t.Fatal("the killed master is still reported as leader")
 	}
 	w.waitFor(t, before+1, time.Minute)
-	t.Logf("kill -9 of the leader: first acknowledged create %s later (session timeout %s)", time.Since(killed).Round(10*time.Millisecond), testcluster.ZooKeeperSessionTimeout)
+	t.Logf("kill -9 of the leader: first acknowledged create %s later (session timeout %s)", time.Since(killed).Round(10*time.Millisecond), masters.ZooKeeperSessionTimeout)
 	w.waitFor(t, before+300, time.Minute)
 	w.halt(t)
 	w.checkPresent(t, c.RPCAddresses(), "/kill")
@@ -102,7 +103,7 @@ func TestZooKeeperKillLeaderLosesNothing(t *testing.T) {
 	// A client that knows only ZooKeeper finds the leader from its znode.
 	zf := election.NewZNodeFinder(c.ZooKeeper.Servers(), "/alluxio/leader", time.Minute)
 	defer zf.Close()
-	zc, err := client.New(client.Options{Finder: zf, User: currentUser(t), RetryMaxDuration: 30 * time.Second, Secret: testcluster.Secret()})
+	zc, err := client.New(client.Options{Finder: zf, User: currentUser(t), RetryMaxDuration: 30 * time.Second, Secret: masters.Secret()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -356,8 +357,8 @@ func TestZooKeeperEnsembleFailures(t *testing.T) {
 // TestZooKeeperRefusesBadSetups: an unformatted shared journal folder and
 // ZooKeeper with the embedded journal stop a master with a clear error.
 func TestZooKeeperRefusesBadSetups(t *testing.T) {
-	zk := testcluster.StartZooKeeper(t, 1)
-	c := testcluster.NewZooKeeperCluster(t, 1, zk, nil)
+	zk := zookeeper.Start(t, 1)
+	c := masters.NewZooKeeper(t, 1, zk, nil)
 	m := c.Masters[0]
 	m.Props["alluxio.master.journal.folder"] = m.Dir + "/not-formatted"
 	m.Start()
@@ -386,9 +387,9 @@ func TestZooKeeperRefusesBadSetups(t *testing.T) {
 //
 //	go test -run='^$' -bench=ZooKeeperFailover -benchtime=10x -timeout 30m ./e2e/
 func BenchmarkZooKeeperFailover(b *testing.B) {
-	zk := testcluster.StartZooKeeper(b, 1)
-	c := testcluster.NewZooKeeperCluster(b, 3, zk, nil)
+	zk := zookeeper.Start(b, 1)
+	c := masters.NewZooKeeper(b, 3, zk, nil)
 	c.StartAll()
 	c.Leader(60 * time.Second)
-	benchFailover(b, c.Cluster)
+	benchFailover(b, c)
 }

@@ -1,13 +1,14 @@
 package e2e
 
 import (
+	"github.com/halo-fs/halo/internal/testinfra/masters"
 	"maps"
 	"testing"
 	"time"
 
-	"github.com/halo-fs/halo/internal/testcluster"
 	"github.com/halo-fs/halo/internal/testinfra/hdfs"
 	"github.com/halo-fs/halo/internal/testinfra/minio"
+	"github.com/halo-fs/halo/internal/testinfra/zookeeper"
 )
 
 // TestZooKeeperJournalOnS3: the guide's ZooKeeper deployment with the
@@ -34,8 +35,8 @@ func testZooKeeperJournalOn(t *testing.T, folder string, options map[string]stri
 		props = map[string]string{}
 	}
 	props["alluxio.master.journal.folder"] = folder
-	zk := testcluster.StartZooKeeper(t, 1)
-	c := testcluster.NewZooKeeperCluster(t, 3, zk, props)
+	zk := zookeeper.Start(t, 1)
+	c := masters.NewZooKeeper(t, 3, zk, props)
 	// One `halo format` initialises the shared folder for every master.
 	if out, err := c.Masters[0].Halo("format"); err != nil {
 		t.Fatalf("halo format of %s: %v\n%s", folder, err, out)

@@ -12,12 +12,10 @@ import (
 	"unsafe"
 
 	"github.com/halo-fs/halo/compat/ufsjournal"
-	"github.com/halo-fs/halo/internal/testcluster"
-	"github.com/halo-fs/halo/jepsen/cluster"
+	"github.com/halo-fs/halo/internal/testinfra/masters"
 	"github.com/halo-fs/halo/jepsen/model"
 	"github.com/halo-fs/halo/jepsen/nemesis"
 	"github.com/halo-fs/halo/jepsen/traffic"
-	"github.com/halo-fs/halo/ufs/local"
 	"golang.org/x/sys/unix"
 )
 
@@ -27,7 +25,7 @@ import (
 type slowStandbyFailover struct{}
 
 func (slowStandbyFailover) Name() string { return "slow-standby-failover" }
-func (slowStandbyFailover) Inject(context.Context, cluster.Deployment) (*nemesis.Injection, error) {
+func (slowStandbyFailover) Inject(context.Context, *masters.Cluster) (*nemesis.Injection, error) {
 	return nil, errors.New("driven by TestRegressionFailoverToStandbyBehindCompaction")
 }
 
@@ -46,39 +44,34 @@ func (slowStandbyFailover) Inject(context.Context, cluster.Deployment) (*nemesis
 // must catch up from the newest checkpoint before it serves; the history
 // must stay linearizable with nothing lost, and every master converge.
 func TestRegressionFailoverToStandbyBehindCompaction(t *testing.T) {
-	sc := NewScenario(cluster.ModeZooKeeper, 3, slowStandbyFailover{}, 0)
+	sc := NewScenario(masters.ModeZooKeeper, 3, slowStandbyFailover{}, 0)
 	sc.Props["alluxio.master.journal.checkpoint.period.entries"] = "20"
 	sc.CheckTimeout = time.Minute
-	d, err := cluster.New(t, cluster.Config{
-		Mode: sc.Mode, Masters: sc.Masters, Binary: testcluster.Binary(t), Dir: t.TempDir(), Props: sc.Props,
-	})
-	if err != nil {
-		t.Fatalf("start %s: %v", sc.Name, err)
-	}
+	d := Deploy(t, sc.Mode, sc.Masters, sc.Props)
 	clock := traffic.NewClock()
-	runner := traffic.NewRunner(sc.Traffic, clock, d.ClientAddresses(), traffic.Workers(d.ClientAddresses(), sc.Pinned, sc.ClusterWide))
+	runner := traffic.NewRunner(sc.Traffic, clock, d.RPCAddresses(), traffic.Workers(d.RPCAddresses(), sc.Pinned, sc.ClusterWide))
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	err = runner.Setup(ctx)
+	err := runner.Setup(ctx)
 	cancel()
 	if err != nil {
 		t.Fatalf("%s: %v", sc.Name, err)
 	}
 	logf := func(format string, args ...any) { t.Logf("%s: "+format, append([]any{sc.Name}, args...)...) }
-	f := &slowStandbyDriver{t: t, d: d, clock: clock, logf: logf, journal: openJournal(t, journalDir(d)), journalDir: journalDir(d)}
+	f := &slowStandbyDriver{t: t, d: d, clock: clock, logf: logf, journal: d.OpenSharedJournal(), journalDir: d.Journal}
 	r, slow := f.drive(sc, runner)
 	out := judge(t, sc, d, runner, clock, r, logf)
 	if !out.Summary.Passed() {
 		t.Errorf("%s failed: %s (report in %s)", sc.Name, strings.Join(out.Summary.Failures, "; "), out.Summary.ReportDir)
 	}
-	if log := readLog(t, out.MasterLogs[slow.Name()]); !strings.Contains(log, "restoring the newest checkpoint") {
-		t.Errorf("the slow standby %s never found its next batch compacted; the run did not test what it is for", slow.Name())
+	if log := readLog(t, out.MasterLogs[slow.Name]); !strings.Contains(log, "restoring the newest checkpoint") {
+		t.Errorf("the slow standby %s never found its next batch compacted; the run did not test what it is for", slow.Name)
 	}
 }
 
 // slowStandbyDriver injects the test's faults, logging each window.
 type slowStandbyDriver struct {
 	t          *testing.T
-	d          cluster.Deployment
+	d          *masters.Cluster
 	clock      traffic.Clock
 	logf       nemesis.Logger
 	journal    *ufsjournal.Journal
@@ -86,28 +79,13 @@ type slowStandbyDriver struct {
 	windows    []nemesis.Window
 }
 
-func journalDir(d cluster.Deployment) string { return filepath.Join(d.Folders()["shared"], "journal") }
-
-func openJournal(t *testing.T, dir string) *ufsjournal.Journal {
-	store, err := local.New(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	j, err := ufsjournal.Open(context.Background(), store, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { j.Close() })
-	return j
-}
-
 // window runs inject, and returns a heal that closes its window.
-func (f *slowStandbyDriver) window(fault string, target *cluster.Master, inject func() error) (heal func(func() error)) {
+func (f *slowStandbyDriver) window(fault string, target *masters.Master, inject func() error) (heal func(func() error)) {
 	if err := inject(); err != nil {
-		f.t.Fatalf("%s on %s: %v", fault, target.Name(), err)
+		f.t.Fatalf("%s on %s: %v", fault, target.Name, err)
 	}
-	w := nemesis.Window{Fault: fault, Targets: []string{target.Name()}, Start: f.clock.Now()}
-	f.logf("nemesis: %s on %s at %.3fs", fault, target.Name(), float64(w.Start)/1e9)
+	w := nemesis.Window{Fault: fault, Targets: []string{target.Name}, Start: f.clock.Now()}
+	f.logf("nemesis: %s on %s at %.3fs", fault, target.Name, float64(w.Start)/1e9)
 	return func(undo func() error) {
 		if err := undo(); err != nil {
 			w.Error = nemesis.HealFailed + err.Error()
@@ -136,13 +114,13 @@ func (f *slowStandbyDriver) waitCollectedPast(seq uint64) {
 	}
 }
 
-func (f *slowStandbyDriver) waitLeader(want *cluster.Master) {
+func (f *slowStandbyDriver) waitLeader(want *masters.Master) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	for {
-		l, err := cluster.WaitLeader(ctx, f.d)
+		l, err := f.d.WaitLeader(ctx)
 		if err != nil {
-			f.t.Fatalf("waiting for %s to lead: %v", want.Name(), err)
+			f.t.Fatalf("waiting for %s to lead: %v", want.Name, err)
 		}
 		if l == want {
 			return
@@ -153,7 +131,7 @@ func (f *slowStandbyDriver) waitLeader(want *cluster.Master) {
 
 // drive runs the workload through the faults and returns what it
 // recorded and the slow standby.
-func (f *slowStandbyDriver) drive(sc Scenario, runner *traffic.Runner) (driven, *cluster.Master) {
+func (f *slowStandbyDriver) drive(sc Scenario, runner *traffic.Runner) (driven, *masters.Master) {
 	ctx, stopTraffic := context.WithCancel(context.Background())
 	defer stopTraffic()
 	historyCh := make(chan []model.Op, 1)
@@ -163,22 +141,22 @@ func (f *slowStandbyDriver) drive(sc Scenario, runner *traffic.Runner) (driven, 
 	}()
 	start := time.Now()
 	time.Sleep(sc.Schedule.Warmup)
-	leader, err := cluster.WaitLeader(context.Background(), f.d)
+	leader, err := f.d.WaitLeader(context.Background())
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	standbys := cluster.Others(f.d, leader)
+	standbys := f.d.Others(leader)
 	slow, other := standbys[0], standbys[1]
 
 	healSlow := f.window("stop-standby-writing-the-mark", slow, func() error { return stopWhileWritingMark(f.t, f.journalDir, slow) })
 	// The slow standby reads batch last+1 next at the latest.
 	f.waitCollectedPast(f.stat().LastSeq + 1)
-	healOther := f.window("pause-standby", other, other.Pause)
+	healOther := f.window("pause-standby", other, other.Process.Pause)
 	healLeader := f.window("kill-leader", leader, func() error { leader.Kill(); return nil })
 	healSlow(slow.Resume)
 	f.waitLeader(slow)
 	healOther(other.Resume)
-	healLeader(leader.Start)
+	healLeader(leader.StartProcess)
 
 	var r driven
 	r.windows = f.windows
@@ -204,14 +182,14 @@ func readLog(t *testing.T, path string) string {
 // stopWhileWritingMark stops m (SIGSTOP) the first time it starts writing
 // a compacted mark: when it opens the temporary file the local store
 // writes the mark into, which it does after reading the mark.
-func stopWhileWritingMark(t *testing.T, dir string, m *cluster.Master) error {
+func stopWhileWritingMark(t *testing.T, dir string, m *masters.Master) error {
 	path, err := signalOnMarkWrite(dir, m.Pid(), unix.SIGSTOP)
 	if err != nil {
-		return fmt.Errorf("%s: %w", m.Name(), err)
+		return fmt.Errorf("%s: %w", m.Name, err)
 	}
-	t.Logf("%s stopped as it opened %s", m.Name(), path)
+	t.Logf("%s stopped as it opened %s", m.Name, path)
 	// Marks the master paused, once all its threads are.
-	return m.Pause()
+	return m.Process.Pause()
 }
 
 // signalOnMarkWrite sends sig to pid as it opens a temporary file for a

@@ -5,8 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/halo-fs/halo/internal/testcluster"
-	"github.com/halo-fs/halo/jepsen/cluster"
+	"github.com/halo-fs/halo/internal/testinfra/masters"
 	"github.com/halo-fs/halo/jepsen/traffic"
 	"github.com/halo-fs/halo/proto/halopb"
 	"google.golang.org/grpc"
@@ -29,13 +28,10 @@ import (
 // deterministic: create, delete, then retry the create with its operation
 // id.
 func TestRegressionCreateAnswersWithItsOwnInode(t *testing.T) {
-	d, err := cluster.New(t, cluster.Config{Mode: cluster.ModeRaft, Masters: 3, Binary: testcluster.Binary(t), Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := Deploy(t, masters.ModeRaft, 3, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	leader, err := cluster.WaitLeader(ctx, d)
+	leader, err := d.WaitLeader(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

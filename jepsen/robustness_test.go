@@ -10,7 +10,8 @@ import (
 	"time"
 
 	"github.com/anishathalye/porcupine"
-	"github.com/halo-fs/halo/jepsen/cluster"
+	"github.com/halo-fs/halo/internal/testinfra/masters"
+	"github.com/halo-fs/halo/internal/testinfra/netns"
 	"github.com/halo-fs/halo/jepsen/nemesis"
 	"github.com/halo-fs/halo/jepsen/reporting"
 )
@@ -19,7 +20,7 @@ import (
 // FORWARD rule behind.
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if left := cluster.CheckLeftovers(); left != "" {
+	if left := netns.CheckLeftovers(); left != "" {
 		fmt.Fprintf(os.Stderr, "network state of the failover tests was left behind (now removed):\n%s\n", left)
 		code = 1
 	}
@@ -31,16 +32,16 @@ func TestMain(m *testing.M) {
 // leader cut off from ZooKeeper alone and ZooKeeper losing its quorum;
 // about 20 s each.
 var shortRuns = []struct {
-	mode    cluster.Mode
+	mode    masters.Mode
 	masters int
 	fault   nemesis.Fault
 }{
-	{cluster.ModeRaft, 3, nemesis.KillLeader{}},
-	{cluster.ModeRaft, 3, nemesis.OneWayLeader{}},
-	{cluster.ModeRaft, 5, nemesis.PartitionHalves{}},
-	{cluster.ModeZooKeeper, 3, nemesis.PauseLeader{}},
-	{cluster.ModeZooKeeper, 3, nemesis.PartitionLeaderZooKeeper{}},
-	{cluster.ModeZooKeeper, 3, nemesis.ZooKeeperLoseQuorum{}},
+	{masters.ModeRaft, 3, nemesis.KillLeader{}},
+	{masters.ModeRaft, 3, nemesis.OneWayLeader{}},
+	{masters.ModeRaft, 5, nemesis.PartitionHalves{}},
+	{masters.ModeZooKeeper, 3, nemesis.PauseLeader{}},
+	{masters.ModeZooKeeper, 3, nemesis.PartitionLeaderZooKeeper{}},
+	{masters.ModeZooKeeper, 3, nemesis.ZooKeeperLoseQuorum{}},
 }
 
 // TestRobustness is the short failover suite.
@@ -69,14 +70,14 @@ func TestRobustness(t *testing.T) {
 // leader and is fresh: the violation must come from the fault.
 func TestCheckerCatchesStaleReads(t *testing.T) {
 	cases := []struct {
-		mode  cluster.Mode
+		mode  masters.Mode
 		fault nemesis.Fault
 		props map[string]string
 	}{
-		{cluster.ModeRaft, nemesis.PartitionLeader{}, nil},
+		{masters.ModeRaft, nemesis.PartitionLeader{}, nil},
 		// A deposed ZooKeeper-mode leader tails the journal as a standby;
 		// a slow tailer leaves what it answers behind for longer.
-		{cluster.ModeZooKeeper, nemesis.PartitionLeaderZooKeeper{}, map[string]string{"alluxio.master.journal.tailer.sleep.time": "1s"}},
+		{masters.ModeZooKeeper, nemesis.PartitionLeaderZooKeeper{}, map[string]string{"alluxio.master.journal.tailer.sleep.time": "1s"}},
 	}
 	for _, c := range cases {
 		sc := NewScenario(c.mode, 3, c.fault, 15*time.Second)
@@ -118,7 +119,7 @@ func TestCheckerCatchesStaleReads(t *testing.T) {
 // The history must stay linearizable with nothing lost.
 func TestJournalFencesLeaderThatIgnoresSessionLoss(t *testing.T) {
 	for _, fault := range []nemesis.Fault{nemesis.PartitionLeaderZooKeeper{}, nemesis.PauseLeader{}} {
-		sc := NewScenario(cluster.ModeZooKeeper, 3, fault, 15*time.Second)
+		sc := NewScenario(masters.ModeZooKeeper, 3, fault, 15*time.Second)
 		sc.Name += "-session-loss-ignored"
 		sc.Props[IgnoreSessionLoss] = "true"
 		sc.CheckTimeout = time.Minute
@@ -191,8 +192,8 @@ func TestRobustnessMatrix(t *testing.T) {
 	}
 	var rows []reporting.Summary
 	for _, name := range strings.Split(envString("HALO_JEPSEN_MODES", "raft,zookeeper"), ",") {
-		mode := cluster.Mode(strings.TrimSpace(name))
-		if mode != cluster.ModeRaft && mode != cluster.ModeZooKeeper {
+		mode := masters.Mode(strings.TrimSpace(name))
+		if mode != masters.ModeRaft && mode != masters.ModeZooKeeper {
 			t.Fatalf("HALO_JEPSEN_MODES: unknown mode %q (raft, zookeeper)", name)
 		}
 		modeFaults := nemesis.For(mode)

@@ -19,9 +19,10 @@ import (
 	"time"
 
 	"github.com/anishathalye/porcupine"
-	"github.com/halo-fs/halo/internal/testcluster"
+	"github.com/halo-fs/halo/internal/testinfra/masters"
+	"github.com/halo-fs/halo/internal/testinfra/netns"
+	"github.com/halo-fs/halo/internal/testinfra/zookeeper"
 	"github.com/halo-fs/halo/jepsen/checker"
-	"github.com/halo-fs/halo/jepsen/cluster"
 	"github.com/halo-fs/halo/jepsen/model"
 	"github.com/halo-fs/halo/jepsen/nemesis"
 	"github.com/halo-fs/halo/jepsen/reporting"
@@ -42,7 +43,7 @@ const IgnoreSessionLoss = "halo.test.zookeeper.ignore.session.loss"
 // the workload.
 type Scenario struct {
 	Name    string
-	Mode    cluster.Mode
+	Mode    masters.Mode
 	Masters int
 	Fault   nemesis.Fault
 	// Duration is the shortest run; the run goes on (up to three times
@@ -68,12 +69,12 @@ type Scenario struct {
 	KeepReport bool
 }
 
-// NewScenario fills the defaults for mode, masters and fault.
-func NewScenario(mode cluster.Mode, masters int, fault nemesis.Fault, duration time.Duration) Scenario {
+// NewScenario fills the defaults for mode, n masters and fault.
+func NewScenario(mode masters.Mode, n int, fault nemesis.Fault, duration time.Duration) Scenario {
 	sc := Scenario{
-		Name:    fmt.Sprintf("%s-%d-%s", mode, masters, fault.Name()),
+		Name:    fmt.Sprintf("%s-%d-%s", mode, n, fault.Name()),
 		Mode:    mode,
-		Masters: masters,
+		Masters: n,
 		Fault:   fault,
 		// Frequent checkpoints with few trailing entries, so that a master
 		// that was down or cut off for a while catches up by snapshot.
@@ -91,16 +92,43 @@ func NewScenario(mode cluster.Mode, masters int, fault nemesis.Fault, duration t
 		RecoveryWithin: 10 * time.Second,
 		ReportRoot:     DefaultReportRoot(),
 	}
-	if mode == cluster.ModeZooKeeper {
+	if mode == masters.ModeZooKeeper {
 		// Hold every fault well past the ZooKeeper session timeout, so
 		// that a standby is elected and writes while the fault lasts.
-		sc.Schedule.Hold = 2 * cluster.ZooKeeperSessionTimeout
+		sc.Schedule.Hold = 2 * masters.ZooKeeperSessionTimeout
 		sc.Schedule.Rest = 5 * time.Second
 	}
 	if p, ok := fault.(nemesis.Pacer); ok {
 		sc.Schedule = p.Pace(sc.Schedule)
 	}
 	return sc
+}
+
+// Deploy starts n masters in mode, each in a network namespace of its own
+// (in ZooKeeper mode with an ensemble of three servers in namespaces of
+// their own), with props, and waits until every master serves and one
+// leads. Its masters run SIMPLE authentication, which the workload
+// (namespace calls by the masters' user, the owner of /) needs no more
+// than.
+func Deploy(t testing.TB, mode masters.Mode, n int, props map[string]string) *masters.Cluster {
+	t.Helper()
+	dir := t.TempDir()
+	zookeepers := 0
+	if mode == masters.ModeZooKeeper {
+		zookeepers = 3
+	}
+	nw := netns.Start(t, n, zookeepers)
+	var ensemble *zookeeper.Ensemble
+	if zookeepers > 0 {
+		ensemble = zookeeper.StartIn(t, dir, nw.ZooKeepers())
+	}
+	d := masters.New(t, masters.Config{
+		Mode: mode, Masters: n, Props: props, ZooKeeper: ensemble, Network: nw, Authentication: "SIMPLE", Dir: dir,
+	})
+	d.StartAll()
+	d.WaitLive(time.Minute)
+	d.Leader(time.Minute)
+	return d
 }
 
 // DefaultReportRoot is jepsen/report in the checkout (ignored by git), or
@@ -133,18 +161,13 @@ type Outcome struct {
 // to assert on.
 func Run(t testing.TB, sc Scenario) Outcome {
 	t.Helper()
-	d, err := cluster.New(t, cluster.Config{
-		Mode: sc.Mode, Masters: sc.Masters, Binary: testcluster.Binary(t), Dir: t.TempDir(), Props: sc.Props,
-	})
-	if err != nil {
-		t.Fatalf("start %s: %v", sc.Name, err)
-	}
+	d := Deploy(t, sc.Mode, sc.Masters, sc.Props)
 	clock := traffic.NewClock()
-	addrs := d.ClientAddresses()
+	addrs := d.RPCAddresses()
 	pinTo := addrs
 	if sc.PinToLeader {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		l, err := cluster.WaitLeader(ctx, d)
+		l, err := d.WaitLeader(ctx)
 		cancel()
 		if err != nil {
 			t.Fatalf("%s: %v", sc.Name, err)
@@ -153,7 +176,7 @@ func Run(t testing.TB, sc Scenario) Outcome {
 	}
 	runner := traffic.NewRunner(sc.Traffic, clock, addrs, traffic.Workers(pinTo, sc.Pinned, sc.ClusterWide))
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	err = runner.Setup(ctx)
+	err := runner.Setup(ctx)
 	cancel()
 	if err != nil {
 		t.Fatalf("%s: %v", sc.Name, err)
@@ -176,7 +199,7 @@ type driven struct {
 // drive runs the workload while the nemesis injects faults, heals, checks
 // that a write goes through soon after, lets the workload run on for the
 // cooldown and stops it.
-func drive(t testing.TB, sc Scenario, d cluster.Deployment, runner *traffic.Runner, clock traffic.Clock, logf nemesis.Logger) driven {
+func drive(t testing.TB, sc Scenario, d *masters.Cluster, runner *traffic.Runner, clock traffic.Clock, logf nemesis.Logger) driven {
 	ctx, stopTraffic := context.WithCancel(context.Background())
 	defer stopTraffic()
 	historyCh := make(chan []model.Op, 1)
@@ -216,15 +239,15 @@ func drive(t testing.TB, sc Scenario, d cluster.Deployment, runner *traffic.Runn
 
 // judge reads the final state and runs every checker over what drive
 // recorded; a failing run's folder is kept.
-func judge(t testing.TB, sc Scenario, d cluster.Deployment, runner *traffic.Runner, clock traffic.Clock, r driven, logf nemesis.Logger) Outcome {
+func judge(t testing.TB, sc Scenario, d *masters.Cluster, runner *traffic.Runner, clock traffic.Clock, r driven, logf nemesis.Logger) Outcome {
 	out := Outcome{History: r.history, Faults: r.windows, MasterLogs: map[string]string{}}
-	for _, m := range d.Masters() {
-		out.MasterLogs[m.Name()] = m.LogPath
+	for _, m := range d.Masters {
+		out.MasterLogs[m.Name] = m.LogPath()
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	final, finalErr := runner.ReadFinal(ctx)
 	cancel()
-	out.Convergence = checker.CheckConvergence(context.Background(), d.Masters(), 30*time.Second)
+	out.Convergence = checker.CheckConvergence(context.Background(), d.Masters, 30*time.Second)
 
 	s := reporting.Summary{Name: sc.Name, Mode: string(sc.Mode), Masters: sc.Masters, Fault: sc.Fault.Name(), Duration: r.took}
 	s.Count(r.history)
@@ -315,7 +338,7 @@ func qpsBefore(ops []model.Op, at int64) float64 {
 
 // writeReport keeps the run's folder: history, faults, verdicts,
 // Porcupine's view and every master's folder.
-func writeReport(t testing.TB, sc Scenario, d cluster.Deployment, out Outcome, s reporting.Summary) string {
+func writeReport(t testing.TB, sc Scenario, d *masters.Cluster, out Outcome, s reporting.Summary) string {
 	dir := filepath.Join(sc.ReportRoot, time.Now().Format("20060102-150405")+"-"+sanitize(sc.Name))
 	run := reporting.Run{
 		Summary: s, History: out.History, Faults: out.Faults,

@@ -15,7 +15,7 @@ import (
 	"github.com/halo-fs/halo/fsm"
 	"github.com/halo-fs/halo/internal/ports"
 	"github.com/halo-fs/halo/internal/sharedsecret"
-	"github.com/halo-fs/halo/internal/testcluster"
+	"github.com/halo-fs/halo/internal/testinfra/zookeeper"
 	"github.com/halo-fs/halo/journal"
 	"github.com/halo-fs/halo/proto/halopb"
 	"github.com/halo-fs/halo/server"
@@ -96,7 +96,7 @@ func serveRaftMaster(t *testing.T, cfg server.Config) *servedMaster {
 
 func serveZooKeeperMaster(t *testing.T, cfg server.Config) *servedMaster {
 	t.Helper()
-	zk := testcluster.StartZooKeeper(t, 1)
+	zk := zookeeper.Start(t, 1)
 	folder := t.TempDir()
 	store, err := local.New(folder)
 	if err != nil {

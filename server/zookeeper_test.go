@@ -14,7 +14,7 @@ import (
 	"github.com/halo-fs/halo/compat/ufsjournal"
 	"github.com/halo-fs/halo/fserr"
 	"github.com/halo-fs/halo/fsm"
-	"github.com/halo-fs/halo/internal/testcluster"
+	"github.com/halo-fs/halo/internal/testinfra/zookeeper"
 	"github.com/halo-fs/halo/proto/halopb"
 	"github.com/halo-fs/halo/server"
 	"github.com/halo-fs/halo/ufs"
@@ -105,7 +105,7 @@ func leaderOf(t *testing.T, ms ...*zkMaster) (leader *zkMaster, standbys []*zkMa
 // the standby, and when the leader closes the standby takes over with
 // everything; a third master recovers the same namespace from the folder.
 func TestZooKeeperReplicatorFailover(t *testing.T) {
-	zk := testcluster.StartZooKeeper(t, 1)
+	zk := zookeeper.Start(t, 1)
 	folder := t.TempDir()
 	store, err := local.New(folder)
 	if err != nil {
@@ -183,7 +183,7 @@ func TestZooKeeperReplicatorFailover(t *testing.T) {
 // as a standby, it stops for good rather than apply around the damage; a
 // master starting on the folder refuses it too.
 func TestZooKeeperReplicatorStopsOnCorruptJournal(t *testing.T) {
-	zk := testcluster.StartZooKeeper(t, 1)
+	zk := zookeeper.Start(t, 1)
 	folder := t.TempDir()
 	store, err := local.New(folder)
 	if err != nil {
@@ -361,7 +361,7 @@ type stalledStandby struct {
 }
 
 func stallStandbyAcrossRacingCollectors(t *testing.T) stalledStandby {
-	zk := testcluster.StartZooKeeper(t, 1)
+	zk := zookeeper.Start(t, 1)
 	ctx := context.Background()
 	folder := t.TempDir()
 	if err := ufsjournal.Format(ctx, mustLocal(t, folder), "test"); err != nil {

@@ -13,7 +13,7 @@ import (
 
 	"github.com/halo-fs/halo/compat/election"
 	"github.com/halo-fs/halo/fserr"
-	"github.com/halo-fs/halo/internal/testcluster"
+	"github.com/halo-fs/halo/internal/testinfra/zookeeper"
 	"github.com/hashicorp/go-hclog"
 )
 
@@ -71,7 +71,7 @@ func campaign(ctx context.Context, id string, e *election.Elector, out chan<- ca
 }
 
 func TestOneLeaderAtATimeWithGrowingEpochs(t *testing.T) {
-	zkc := testcluster.StartZooKeeper(t, 1)
+	zkc := zookeeper.Start(t, 1)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	won := make(chan campaignResult, 3)
@@ -198,7 +198,7 @@ func (p *proxy) block(b bool) {
 }
 
 func TestConnectionLossUnderEachPolicy(t *testing.T) {
-	zkc := testcluster.StartZooKeeper(t, 1)
+	zkc := zookeeper.Start(t, 1)
 	for _, tc := range []struct {
 		policy   election.Policy
 		survives bool
@@ -248,7 +248,7 @@ func TestConnectionLossUnderEachPolicy(t *testing.T) {
 // larger epoch; the first learns it lost, and its loss hook runs before
 // Lost is closed.
 func TestSessionExpiryEndsLeadership(t *testing.T) {
-	zkc := testcluster.StartZooKeeper(t, 1)
+	zkc := zookeeper.Start(t, 1)
 	p := startProxy(t, zkc.Servers()[0])
 	first := newElector(t, []string{p.addr()}, "127.0.0.1:1", election.PolicySession, nil)
 	second := newElector(t, zkc.Servers(), "127.0.0.2:1", election.PolicySession, nil)
@@ -304,7 +304,7 @@ func TestSessionExpiryEndsLeadership(t *testing.T) {
 // TestUnreachableZooKeeperIsRetriedAndLogged: a candidate never leads
 // without ZooKeeper, says so in its log, and leads once it is reachable.
 func TestUnreachableZooKeeperIsRetriedAndLogged(t *testing.T) {
-	zkc := testcluster.StartZooKeeper(t, 1)
+	zkc := zookeeper.Start(t, 1)
 	p := startProxy(t, zkc.Servers()[0])
 	p.block(true)
 	var logBuf syncBuffer

@@ -6,8 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/halo-fs/halo/jepsen/cluster"
-	"github.com/halo-fs/halo/server"
+	"github.com/halo-fs/halo/internal/testinfra/masters"
 )
 
 // Member is one master's view after healing.
@@ -46,21 +45,21 @@ func (c Convergence) String() string {
 // checkpoint of their namespace holds: replicas that applied the same
 // entries write identical ones), or timeout passes. Call it after healing
 // and after the traffic stopped.
-func CheckConvergence(ctx context.Context, masters []*cluster.Master, timeout time.Duration) Convergence {
+func CheckConvergence(ctx context.Context, ms []*masters.Master, timeout time.Duration) Convergence {
 	start := time.Now()
 	deadline := start.Add(timeout)
 	for {
-		members := make([]Member, len(masters))
+		members := make([]Member, len(ms))
 		same := true
-		for i, m := range masters {
+		for i, m := range ms {
 			mctx, cancel := context.WithTimeout(ctx, time.Second)
 			info, err := m.Info(mctx)
-			var digest server.CheckpointDigest
+			var digest masters.Digest
 			if err == nil {
 				digest, err = m.Digest(mctx)
 			}
 			cancel()
-			members[i] = Member{Name: m.Name()}
+			members[i] = Member{Name: m.Name}
 			if err != nil {
 				members[i].Error = err.Error()
 				same = false

@@ -12,7 +12,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/halo-fs/halo/jepsen/cluster"
+	"github.com/halo-fs/halo/internal/testinfra/masters"
+	"github.com/halo-fs/halo/internal/testinfra/proc"
 )
 
 // Fault is one kind of fault.
@@ -20,7 +21,7 @@ type Fault interface {
 	// Name is the fault's name in reports and test names.
 	Name() string
 	// Inject applies the fault to d and says how to undo it.
-	Inject(ctx context.Context, d cluster.Deployment) (*Injection, error)
+	Inject(ctx context.Context, d *masters.Cluster) (*Injection, error)
 }
 
 // Injection is one applied fault.
@@ -77,7 +78,7 @@ type Logger func(format string, args ...any)
 // hold, after a rest but for the first): when there is not, Run returns at
 // once, so that what the caller does next (the recovery check) starts at
 // the last heal.
-func Run(ctx context.Context, d cluster.Deployment, fault Fault, s Schedule, clock Clock, more func(next time.Duration) bool, log Logger) []Window {
+func Run(ctx context.Context, d *masters.Cluster, fault Fault, s Schedule, clock Clock, more func(next time.Duration) bool, log Logger) []Window {
 	var windows []Window
 	if !sleep(ctx, s.Warmup) {
 		return windows
@@ -123,10 +124,13 @@ func Run(ctx context.Context, d cluster.Deployment, fault Fault, s Schedule, clo
 // HealAll undoes every fault: rules and rate limits removed, paused
 // processes resumed, dead ones restarted (ZooKeeper servers before
 // masters).
-func HealAll(d cluster.Deployment) error {
+func HealAll(d *masters.Cluster) error {
 	errs := []error{healHosts(d)}
-	procs := append([]*cluster.Process(nil), d.Support()...)
-	for _, m := range d.Masters() {
+	var procs []*proc.Process
+	if d.ZooKeeper != nil {
+		procs = d.ZooKeeper.Processes()
+	}
+	for _, m := range d.Masters {
 		procs = append(procs, m.Process)
 	}
 	for _, p := range procs {
@@ -189,15 +193,15 @@ func ZooKeeperOnly() []Fault {
 }
 
 // For is every fault that applies to mode, in matrix order.
-func For(mode cluster.Mode) []Fault {
-	if mode == cluster.ModeZooKeeper {
+func For(mode masters.Mode) []Fault {
+	if mode == masters.ModeZooKeeper {
 		return All()
 	}
 	return Common()
 }
 
 // Applies reports whether f means anything in mode.
-func Applies(f Fault, mode cluster.Mode) bool {
+func Applies(f Fault, mode masters.Mode) bool {
 	for _, g := range For(mode) {
 		if g.Name() == f.Name() {
 			return true

@@ -9,7 +9,8 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/halo-fs/halo/jepsen/cluster"
+	"github.com/halo-fs/halo/internal/testinfra/masters"
+	"github.com/halo-fs/halo/internal/testinfra/netns"
 )
 
 // A grudge says, for each host, which hosts' packets it drops on arrival:
@@ -18,10 +19,10 @@ import (
 // ZooKeeper servers); clients reach every master throughout (a partition
 // of the servers, not of the clients, is what lets a deposed leader be
 // asked questions).
-type grudge map[*cluster.Host][]*cluster.Host
+type grudge map[*netns.Host][]*netns.Host
 
 // cut makes a and b unable to hear each other.
-func (g grudge) cut(a, b []*cluster.Host) {
+func (g grudge) cut(a, b []*netns.Host) {
 	for _, x := range a {
 		g[x] = append(g[x], b...)
 	}
@@ -30,9 +31,9 @@ func (g grudge) cut(a, b []*cluster.Host) {
 	}
 }
 
-func (g grudge) apply(d cluster.Deployment) (*Injection, error) {
+func (g grudge) apply(d *masters.Cluster) (*Injection, error) {
 	var targets []string
-	for _, h := range d.Hosts() {
+	for _, h := range d.Network.Hosts {
 		if len(g[h]) == 0 {
 			continue
 		}
@@ -57,21 +58,26 @@ func (g grudge) String() string {
 	return strings.Join(parts, "; ")
 }
 
-func healHosts(d cluster.Deployment) error {
+func healHosts(d *masters.Cluster) error {
 	var errs []error
-	for _, h := range d.Hosts() {
+	for _, h := range d.Network.Hosts {
 		errs = append(errs, h.Heal())
 	}
 	return errors.Join(errs...)
 }
 
-func shuffled(d cluster.Deployment) []*cluster.Host {
-	hs := append([]*cluster.Host(nil), d.Hosts()...)
+func shuffled(d *masters.Cluster) []*netns.Host {
+	hs := append([]*netns.Host(nil), d.Network.Hosts...)
 	rand.Shuffle(len(hs), func(i, j int) { hs[i], hs[j] = hs[j], hs[i] })
 	return hs
 }
 
-func hostNames(hs []*cluster.Host) []string {
+// otherHosts returns every host of d but h.
+func otherHosts(d *masters.Cluster, h *netns.Host) []*netns.Host {
+	return slices.DeleteFunc(slices.Clone(d.Network.Hosts), func(o *netns.Host) bool { return o == h })
+}
+
+func hostNames(hs []*netns.Host) []string {
 	out := make([]string, len(hs))
 	for i, h := range hs {
 		out[i] = h.Name
@@ -84,16 +90,16 @@ func hostNames(hs []*cluster.Host) []string {
 type PartitionLeader struct{}
 
 func (PartitionLeader) Name() string { return "partition-leader" }
-func (PartitionLeader) Inject(ctx context.Context, d cluster.Deployment) (*Injection, error) {
-	return cutLeader(ctx, d, "isolated", d.Hosts())
+func (PartitionLeader) Inject(ctx context.Context, d *masters.Cluster) (*Injection, error) {
+	return cutLeader(ctx, d, "isolated", d.Network.Hosts)
 }
 
 // cutLeader cuts the links between the leader and every other host among
 // from, both ways.
-func cutLeader(ctx context.Context, d cluster.Deployment, what string, from []*cluster.Host) (*Injection, error) {
+func cutLeader(ctx context.Context, d *masters.Cluster, what string, from []*netns.Host) (*Injection, error) {
 	l, why := leaderOf(ctx, d)
 	g := grudge{}
-	g.cut([]*cluster.Host{l.Host}, slices.DeleteFunc(slices.Clone(from), func(h *cluster.Host) bool { return h == l.Host }))
+	g.cut([]*netns.Host{l.Netns}, slices.DeleteFunc(slices.Clone(from), func(h *netns.Host) bool { return h == l.Netns }))
 	inj, err := g.apply(d)
 	if inj != nil {
 		inj.Detail = why + " " + what + ": " + inj.Detail
@@ -107,12 +113,12 @@ func cutLeader(ctx context.Context, d cluster.Deployment, what string, from []*c
 type PartitionHalves struct{}
 
 func (PartitionHalves) Name() string { return "partition-halves" }
-func (PartitionHalves) Inject(ctx context.Context, d cluster.Deployment) (*Injection, error) {
+func (PartitionHalves) Inject(ctx context.Context, d *masters.Cluster) (*Injection, error) {
 	return halves(shuffled(d)).apply(d)
 }
 
 // halves cuts the first half of hs (rounded down) from the rest.
-func halves(hs []*cluster.Host) grudge {
+func halves(hs []*netns.Host) grudge {
 	k := len(hs) / 2
 	g := grudge{}
 	g.cut(hs[:k], hs[k:])
@@ -130,13 +136,13 @@ func halves(hs []*cluster.Host) grudge {
 type PartitionRing struct{}
 
 func (PartitionRing) Name() string { return "partition-ring" }
-func (PartitionRing) Inject(ctx context.Context, d cluster.Deployment) (*Injection, error) {
+func (PartitionRing) Inject(ctx context.Context, d *masters.Cluster) (*Injection, error) {
 	return ring(shuffled(d)).apply(d)
 }
 
 // ring puts hs on a ring in their order; each keeps its nearest
 // neighbours on both sides.
-func ring(hs []*cluster.Host) grudge {
+func ring(hs []*netns.Host) grudge {
 	n := len(hs)
 	g := grudge{}
 	if n < 5 {
@@ -160,7 +166,7 @@ func ring(hs []*cluster.Host) grudge {
 type PartitionBridge struct{}
 
 func (PartitionBridge) Name() string { return "partition-bridge" }
-func (PartitionBridge) Inject(ctx context.Context, d cluster.Deployment) (*Injection, error) {
+func (PartitionBridge) Inject(ctx context.Context, d *masters.Cluster) (*Injection, error) {
 	hs := shuffled(d)
 	inj, err := bridged(hs).apply(d)
 	if inj != nil {
@@ -170,7 +176,7 @@ func (PartitionBridge) Inject(ctx context.Context, d cluster.Deployment) (*Injec
 }
 
 // bridged cuts hs[1:] in halves; hs[0], the bridge, hears both.
-func bridged(hs []*cluster.Host) grudge { return halves(hs[1:]) }
+func bridged(hs []*netns.Host) grudge { return halves(hs[1:]) }
 
 // OneWayLeader lets the leader send to the other servers but not receive
 // from them: its heartbeats (or ZooKeeper pings) arrive, the answers do
@@ -178,9 +184,9 @@ func bridged(hs []*cluster.Host) grudge { return halves(hs[1:]) }
 type OneWayLeader struct{}
 
 func (OneWayLeader) Name() string { return "oneway-leader" }
-func (OneWayLeader) Inject(ctx context.Context, d cluster.Deployment) (*Injection, error) {
+func (OneWayLeader) Inject(ctx context.Context, d *masters.Cluster) (*Injection, error) {
 	l, why := leaderOf(ctx, d)
-	g := grudge{l.Host: cluster.OtherHosts(d, l.Host)}
+	g := grudge{l.Netns: otherHosts(d, l.Netns)}
 	inj, err := g.apply(d)
 	if inj != nil {
 		inj.Detail = why + " deaf: " + inj.Detail
@@ -193,14 +199,14 @@ func (OneWayLeader) Inject(ctx context.Context, d cluster.Deployment) (*Injectio
 type LossyLinks struct{ Probability float64 }
 
 func (LossyLinks) Name() string { return "lossy-links" }
-func (f LossyLinks) Inject(ctx context.Context, d cluster.Deployment) (*Injection, error) {
-	for _, h := range d.Hosts() {
-		if err := h.DropFrom(cluster.OtherHosts(d, h), f.Probability); err != nil {
+func (f LossyLinks) Inject(ctx context.Context, d *masters.Cluster) (*Injection, error) {
+	for _, h := range d.Network.Hosts {
+		if err := h.DropFrom(otherHosts(d, h), f.Probability); err != nil {
 			healHosts(d)
 			return nil, err
 		}
 	}
-	return &Injection{Targets: hostNames(d.Hosts()), Detail: fmt.Sprintf("drop %.0f%% of packets between servers", f.Probability*100),
+	return &Injection{Targets: hostNames(d.Network.Hosts), Detail: fmt.Sprintf("drop %.0f%% of packets between servers", f.Probability*100),
 		heal: func() error { return healHosts(d) }}, nil
 }
 
@@ -210,11 +216,11 @@ func (f LossyLinks) Inject(ctx context.Context, d cluster.Deployment) (*Injectio
 type SlowLeader struct{ Rate string }
 
 func (SlowLeader) Name() string { return "slow-leader" }
-func (f SlowLeader) Inject(ctx context.Context, d cluster.Deployment) (*Injection, error) {
+func (f SlowLeader) Inject(ctx context.Context, d *masters.Cluster) (*Injection, error) {
 	l, why := leaderOf(ctx, d)
-	if err := l.Host.RateLimit(f.Rate, "16kb", "400ms"); err != nil {
+	if err := l.Netns.RateLimit(f.Rate, "16kb", "400ms"); err != nil {
 		return nil, err
 	}
-	return &Injection{Targets: []string{l.Name()}, Detail: fmt.Sprintf("tbf %s on the %s's link", f.Rate, why),
-		heal: l.Host.Heal}, nil
+	return &Injection{Targets: []string{l.Name}, Detail: fmt.Sprintf("tbf %s on the %s's link", f.Rate, why),
+		heal: l.Netns.Heal}, nil
 }

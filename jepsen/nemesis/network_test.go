@@ -5,20 +5,20 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/halo-fs/halo/jepsen/cluster"
+	"github.com/halo-fs/halo/internal/testinfra/netns"
 )
 
-func hosts(n int) []*cluster.Host {
-	hs := make([]*cluster.Host, n)
+func hosts(n int) []*netns.Host {
+	hs := make([]*netns.Host, n)
 	for i := range hs {
-		hs[i] = &cluster.Host{Name: fmt.Sprintf("h%d", i+1)}
+		hs[i] = &netns.Host{Name: fmt.Sprintf("h%d", i+1)}
 	}
 	return hs
 }
 
 // hears is who h still hears under g, itself included.
-func hears(g grudge, hs []*cluster.Host, h *cluster.Host) []*cluster.Host {
-	return slices.DeleteFunc(slices.Clone(hs), func(o *cluster.Host) bool { return slices.Contains(g[h], o) })
+func hears(g grudge, hs []*netns.Host, h *netns.Host) []*netns.Host {
+	return slices.DeleteFunc(slices.Clone(hs), func(o *netns.Host) bool { return slices.Contains(g[h], o) })
 }
 
 // symmetric: a dropped link is dropped both ways, and no host drops

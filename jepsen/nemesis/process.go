@@ -7,15 +7,16 @@ import (
 	"math/rand/v2"
 	"time"
 
-	"github.com/halo-fs/halo/jepsen/cluster"
+	"github.com/halo-fs/halo/internal/testinfra/masters"
+	"github.com/halo-fs/halo/internal/testinfra/proc"
 )
 
 // leaderWait is how long a fault aimed at the leader waits for one before
 // it picks a random master instead (and says so).
 const leaderWait = 5 * time.Second
 
-func leaderOf(ctx context.Context, d cluster.Deployment) (*cluster.Master, string) {
-	l, ok := cluster.LeaderOrRandom(ctx, d, leaderWait)
+func leaderOf(ctx context.Context, d *masters.Cluster) (*masters.Master, string) {
+	l, ok := d.LeaderOrRandom(ctx, leaderWait)
 	if !ok {
 		return l, "no single leader; picked at random"
 	}
@@ -49,18 +50,18 @@ func kill[P killable](ps []P, detail string) *Injection {
 type KillLeader struct{}
 
 func (KillLeader) Name() string { return "kill-leader" }
-func (KillLeader) Inject(ctx context.Context, d cluster.Deployment) (*Injection, error) {
+func (KillLeader) Inject(ctx context.Context, d *masters.Cluster) (*Injection, error) {
 	l, why := leaderOf(ctx, d)
-	return kill([]*cluster.Master{l}, "kill -9 "+why), nil
+	return kill([]*proc.Process{l.Process}, "kill -9 "+why), nil
 }
 
 // KillRandom kill -9s a random master.
 type KillRandom struct{}
 
 func (KillRandom) Name() string { return "kill-random" }
-func (KillRandom) Inject(ctx context.Context, d cluster.Deployment) (*Injection, error) {
-	ms := d.Masters()
-	return kill([]*cluster.Master{ms[rand.IntN(len(ms))]}, "kill -9 random"), nil
+func (KillRandom) Inject(ctx context.Context, d *masters.Cluster) (*Injection, error) {
+	ms := d.Masters
+	return kill([]*proc.Process{ms[rand.IntN(len(ms))].Process}, "kill -9 random"), nil
 }
 
 // KillMajority kill -9s a majority of the masters, the leader among
@@ -69,12 +70,14 @@ func (KillRandom) Inject(ctx context.Context, d cluster.Deployment) (*Injection,
 type KillMajority struct{}
 
 func (KillMajority) Name() string { return "kill-majority" }
-func (KillMajority) Inject(ctx context.Context, d cluster.Deployment) (*Injection, error) {
+func (KillMajority) Inject(ctx context.Context, d *masters.Cluster) (*Injection, error) {
 	l, why := leaderOf(ctx, d)
-	victims := []*cluster.Master{l}
-	others := cluster.Others(d, l)
+	victims := []*proc.Process{l.Process}
+	others := d.Others(l)
 	rand.Shuffle(len(others), func(i, j int) { others[i], others[j] = others[j], others[i] })
-	victims = append(victims, others[:len(d.Masters())/2]...)
+	for _, m := range others[:len(d.Masters)/2] {
+		victims = append(victims, m.Process)
+	}
 	return kill(victims, fmt.Sprintf("kill -9 a majority of %d (%s first)", len(victims), why)), nil
 }
 
@@ -83,10 +86,10 @@ func (KillMajority) Inject(ctx context.Context, d cluster.Deployment) (*Injectio
 type PauseLeader struct{}
 
 func (PauseLeader) Name() string { return "pause-leader" }
-func (PauseLeader) Inject(ctx context.Context, d cluster.Deployment) (*Injection, error) {
+func (PauseLeader) Inject(ctx context.Context, d *masters.Cluster) (*Injection, error) {
 	l, why := leaderOf(ctx, d)
-	if err := l.Pause(); err != nil {
+	if err := l.Process.Pause(); err != nil {
 		return nil, err
 	}
-	return &Injection{Targets: []string{l.Name()}, Detail: "SIGSTOP " + why, heal: l.Resume}, nil
+	return &Injection{Targets: []string{l.Name}, Detail: "SIGSTOP " + why, heal: l.Resume}, nil
 }

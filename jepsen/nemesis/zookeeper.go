@@ -7,7 +7,9 @@ import (
 	"slices"
 	"time"
 
-	"github.com/halo-fs/halo/jepsen/cluster"
+	"github.com/halo-fs/halo/internal/testinfra/masters"
+	"github.com/halo-fs/halo/internal/testinfra/netns"
+	"github.com/halo-fs/halo/internal/testinfra/zookeeper"
 )
 
 // PartitionLeaderZooKeeper cuts the leading master off from every
@@ -18,14 +20,14 @@ import (
 type PartitionLeaderZooKeeper struct{}
 
 func (PartitionLeaderZooKeeper) Name() string { return "partition-leader-zookeeper" }
-func (PartitionLeaderZooKeeper) Inject(ctx context.Context, d cluster.Deployment) (*Injection, error) {
-	zks, err := cluster.EnsembleOf(d)
+func (PartitionLeaderZooKeeper) Inject(ctx context.Context, d *masters.Cluster) (*Injection, error) {
+	ens, err := ensembleOf(d)
 	if err != nil {
 		return nil, err
 	}
-	var zkHosts []*cluster.Host
-	for _, z := range zks {
-		zkHosts = append(zkHosts, z.Host)
+	var zkHosts []*netns.Host
+	for _, z := range ens.Members {
+		zkHosts = append(zkHosts, z.Netns)
 	}
 	return cutLeader(ctx, d, "cut off from ZooKeeper", zkHosts)
 }
@@ -46,15 +48,16 @@ func (ZooKeeperLoseQuorum) Pace(s Schedule) Schedule {
 	s.Rest = max(s.Rest, 12*time.Second)
 	return s
 }
-func (ZooKeeperLoseQuorum) Inject(ctx context.Context, d cluster.Deployment) (*Injection, error) {
-	zks, err := cluster.EnsembleOf(d)
+func (ZooKeeperLoseQuorum) Inject(ctx context.Context, d *masters.Cluster) (*Injection, error) {
+	ens, err := ensembleOf(d)
 	if err != nil {
 		return nil, err
 	}
+	zks := ens.Members
 	order := slices.Clone(zks)
 	rand.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
 	why := "ZooKeeper leader first"
-	if zl := cluster.ZooKeeperLeader(ctx, zks); zl != nil {
+	if zl := ens.Leader(ctx); zl != nil {
 		i := slices.Index(order, zl)
 		order[0], order[i] = order[i], order[0]
 	} else {
@@ -72,7 +75,15 @@ func (ZooKeeperLoseQuorum) Inject(ctx context.Context, d cluster.Deployment) (*I
 		}
 		wctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		return cluster.WaitZooKeeper(wctx, zks)
+		return zookeeper.Await(wctx, zks)
 	}
 	return inj, nil
+}
+
+// ensembleOf returns d's ZooKeeper ensemble, or an error in Raft mode.
+func ensembleOf(d *masters.Cluster) (*zookeeper.Ensemble, error) {
+	if d.ZooKeeper == nil {
+		return nil, fmt.Errorf("%s mode has no ZooKeeper ensemble", d.Mode)
+	}
+	return d.ZooKeeper, nil
 }

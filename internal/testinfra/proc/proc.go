@@ -57,6 +57,13 @@ func New(name string, place Place, logPath string, argv ...string) *Process {
 	return &Process{name: name, place: place, logPath: logPath, argv: argv}
 }
 
+// SetArgs sets the command line of the next start.
+func (p *Process) SetArgs(argv ...string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.argv = argv
+}
+
 // Name is what reports call the process: m1, z1, ...
 func (p *Process) Name() string { return p.name }
 

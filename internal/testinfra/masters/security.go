@@ -1,11 +1,10 @@
-package testcluster
+package masters
 
 import (
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
-	"net"
 	"net/http"
-	"strconv"
 	"sync"
 	"time"
 
@@ -51,7 +50,28 @@ func (m *Master) WebURL(path string) string {
 	if m.authentication() == server.AuthCertificate {
 		scheme = "https"
 	}
-	return scheme + "://" + net.JoinHostPort(m.Host, strconv.Itoa(m.WebPort)) + path
+	return scheme + "://" + m.WebAddress() + path
+}
+
+// clientTLS is the client side of the master's mutual TLS, nil without
+// TLS.
+func (m *Master) clientTLS() (*tls.Config, error) {
+	cert := m.Props["halo.security.tls.cert.file"]
+	if cert == "" {
+		return nil, nil
+	}
+	_, clientCfg, err := server.LoadTLS(server.TLSFiles{Cert: cert, Key: m.Props["halo.security.tls.key.file"], CA: m.Props["halo.security.tls.ca.file"]})
+	return clientCfg, err
+}
+
+// transportCredentials reach the master's RPC port without proving the
+// secret: enough for GetMasterInfo, which stays open.
+func (m *Master) transportCredentials() (credentials.TransportCredentials, error) {
+	cfg, err := m.clientTLS()
+	if err != nil || cfg == nil {
+		return insecure.NewCredentials(), err
+	}
+	return credentials.NewTLS(cfg), nil
 }
 
 // WebClient is an HTTP client for the master's web port: it presents the
@@ -59,13 +79,11 @@ func (m *Master) WebURL(path string) string {
 // secret in SECRET mode, so operator endpoints answer it.
 func (m *Master) WebClient() (*http.Client, error) {
 	transport := http.DefaultTransport.(*http.Transport).Clone()
-	if cert := m.Props["halo.security.tls.cert.file"]; cert != "" {
-		_, clientCfg, err := server.LoadTLS(server.TLSFiles{Cert: cert, Key: m.Props["halo.security.tls.key.file"], CA: m.Props["halo.security.tls.ca.file"]})
-		if err != nil {
-			return nil, err
-		}
-		transport.TLSClientConfig = clientCfg
+	clientCfg, err := m.clientTLS()
+	if err != nil {
+		return nil, err
 	}
+	transport.TLSClientConfig = clientCfg
 	var rt http.RoundTripper = transport
 	if m.authentication() == server.AuthSecret {
 		rt = signingTransport{next: transport, secret: Secret()}

@@ -1,4 +1,10 @@
-package cluster
+// Package netns places test servers in network namespaces of their own:
+// a bridge in the root namespace with one namespace per host, so that
+// faults can cut, drop and slow traffic between hosts with iptables and tc
+// while the test's clients, in the root namespace, reach every host
+// through the bridge. It needs root; one network exists on a machine at a
+// time (a lock file says whose it is).
+package netns
 
 import (
 	"bytes"
@@ -8,6 +14,7 @@ import (
 	"os/exec"
 	"strings"
 	"syscall"
+	"testing"
 	"time"
 )
 
@@ -77,12 +84,24 @@ type Host struct {
 // traffic comes from.
 func BridgeIP() string { return bridgeIP }
 
-// NewNetwork takes the machine-wide harness lock (so two runs never share
+// Start is New for a test: it fails the test when the network cannot be
+// made and removes it when the test ends, after the processes in it.
+func Start(t testing.TB, masters, zookeepers int) *Network {
+	t.Helper()
+	nw, err := New(masters, zookeepers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nw.Close)
+	return nw
+}
+
+// New takes the machine-wide harness lock (so two runs never share
 // the bridge), removes whatever a crashed run left behind, and creates the
 // bridge, a namespace for each of the masters (m1 at 10.77.0.11, m2 at .12,
 // ...) and one for each of the zookeepers (z1 at 10.77.0.21, ...). Close
 // undoes all of it.
-func NewNetwork(masters, zookeepers int) (*Network, error) {
+func New(masters, zookeepers int) (*Network, error) {
 	if os.Geteuid() != 0 {
 		return nil, fmt.Errorf("the failover harness needs root (network namespaces, iptables); run as root")
 	}

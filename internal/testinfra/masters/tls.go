@@ -1,4 +1,4 @@
-package testcluster
+package masters
 
 import (
 	"testing"

@@ -1,0 +1,365 @@
+package masters
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/halo-fs/halo/compat/ufsjournal"
+	"github.com/halo-fs/halo/internal/testinfra/netns"
+	"github.com/halo-fs/halo/internal/testinfra/proc"
+	"github.com/halo-fs/halo/internal/testinfra/zookeeper"
+	"github.com/halo-fs/halo/server"
+	"github.com/halo-fs/halo/ufs/local"
+)
+
+// Mode is an HA mode of a cluster.
+type Mode string
+
+const (
+	// ModeRaft: masters replicate through the embedded Raft log.
+	ModeRaft Mode = "raft"
+	// ModeZooKeeper: masters elect through ZooKeeper and share one
+	// journal folder.
+	ModeZooKeeper Mode = "zookeeper"
+)
+
+// ZooKeeperSessionTimeout is the session timeout masters in ZooKeeper mode
+// ask for: short, so that tests (and faults) can outlast it.
+const ZooKeeperSessionTimeout = 3 * time.Second
+
+// Config describes a cluster.
+type Config struct {
+	Mode    Mode
+	Masters int
+	// Props are set on every master after the harness's own.
+	Props map[string]string
+	// ZooKeeper is the ensemble masters in ZooKeeper mode elect through.
+	ZooKeeper *zookeeper.Ensemble
+	// Network, when set, places master i in the namespace of the
+	// network's host m<i+1>, on Alluxio's default ports; otherwise master
+	// i serves on 127.0.0.(i+1) on free ports.
+	Network *netns.Network
+	// Authentication is the masters' authentication type: SECRET with
+	// Secret() when empty.
+	Authentication server.Authentication
+	// Dir holds a folder per master (and ZooKeeper mode's shared/); a
+	// folder kept when the test fails when empty.
+	Dir string
+}
+
+// Cluster is a set of masters that share one configuration.
+type Cluster struct {
+	t       testing.TB
+	Mode    Mode
+	Masters []*Master
+	// Archive is Raft mode's shared checkpoint archive folder.
+	Archive string
+	// ZooKeeper and Journal (the shared journal folder) are ZooKeeper
+	// mode's.
+	ZooKeeper *zookeeper.Ensemble
+	Journal   string
+	Network   *netns.Network
+	shared    string
+}
+
+// New prepares the masters of cfg and formats them (the shared journal
+// once, in ZooKeeper mode). Start them with StartAll.
+func New(t testing.TB, cfg Config) *Cluster {
+	t.Helper()
+	if cfg.Dir == "" {
+		cfg.Dir = proc.Dir(t)
+	}
+	if cfg.Authentication == "" {
+		cfg.Authentication = server.AuthSecret
+	}
+	c := &Cluster{t: t, Mode: cfg.Mode, ZooKeeper: cfg.ZooKeeper, Network: cfg.Network}
+	for i := 0; i < cfg.Masters; i++ {
+		c.Masters = append(c.Masters, c.newMember(cfg, i))
+	}
+	var modeProps func(*Master) map[string]string
+	switch cfg.Mode {
+	case ModeRaft:
+		modeProps = c.raftProps(cfg.Dir)
+	case ModeZooKeeper:
+		modeProps = c.zooKeeperProps(cfg.Dir)
+	default:
+		t.Fatalf("unknown HA mode %q", cfg.Mode)
+	}
+	rpcAddrs := strings.Join(c.RPCAddresses(), ",")
+	for _, m := range c.Masters {
+		m.Props["alluxio.master.rpc.addresses"] = rpcAddrs
+		maps.Copy(m.Props, modeProps(m))
+		maps.Copy(m.Props, cfg.Props)
+	}
+	c.format()
+	return c
+}
+
+// NewRaft prepares n Raft masters with extra properties, formatted, with
+// Raft's timeouts doubled: the suite runs two packages at once on two
+// cores, and a heartbeat stalled past 600 ms there starts an election that
+// tests which talk to a remembered leader, or transfer leadership within
+// one election timeout, did not ask for. The failover benchmark sets "1"
+// to measure the defaults.
+func NewRaft(t testing.TB, n int, extra map[string]string) *Cluster {
+	t.Helper()
+	props := map[string]string{"halo.master.embedded.journal.timeout.multiplier": "2"}
+	maps.Copy(props, extra)
+	return New(t, Config{Mode: ModeRaft, Masters: n, Props: props})
+}
+
+// NewZooKeeper prepares n masters electing through zk, their journal in
+// one shared local folder (Journal), with extra properties, formatted.
+func NewZooKeeper(t testing.TB, n int, zk *zookeeper.Ensemble, extra map[string]string) *Cluster {
+	t.Helper()
+	return New(t, Config{Mode: ModeZooKeeper, Masters: n, ZooKeeper: zk, Props: extra})
+}
+
+// newMember prepares master i where cfg places it.
+func (c *Cluster) newMember(cfg Config, i int) *Master {
+	c.t.Helper()
+	if cfg.Network != nil {
+		hosts := cfg.Network.Masters()
+		if i >= len(hosts) {
+			c.t.Fatalf("the network has %d master hosts; want %d", len(hosts), cfg.Masters)
+		}
+		return newMasterIn(c.t, hosts[i], filepath.Join(cfg.Dir, hosts[i].Name), cfg.Authentication)
+	}
+	name, host := fmt.Sprintf("m%d", i+1), fmt.Sprintf("127.0.0.%d", i+1)
+	m := newMaster(c.t, name, filepath.Join(cfg.Dir, name), cfg.Authentication, host, proc.Local{})
+	m.RPCPort, m.WebPort = FreePort(c.t, host), FreePort(c.t, host)
+	if cfg.Mode == ModeRaft {
+		m.RaftPort = FreePort(c.t, host)
+	}
+	m.setPorts()
+	return m
+}
+
+func (c *Cluster) raftProps(dir string) func(*Master) map[string]string {
+	c.Archive = filepath.Join(dir, "archive")
+	var raftAddrs []string
+	for _, m := range c.Masters {
+		raftAddrs = append(raftAddrs, m.RaftAddress())
+	}
+	return func(m *Master) map[string]string {
+		return map[string]string{
+			"alluxio.master.journal.type":               "EMBEDDED",
+			"alluxio.master.embedded.journal.port":      strconv.Itoa(m.RaftPort),
+			"alluxio.master.embedded.journal.addresses": strings.Join(raftAddrs, ","),
+			"halo.master.checkpoint.archive.folder":     c.Archive,
+		}
+	}
+}
+
+// zooKeeperProps: the shared folder is on the machine's file system, which
+// every namespace sees: an NFS mount that stays reachable while ZooKeeper
+// does not, the case where only the journal's fencing can stop a deposed
+// leader.
+func (c *Cluster) zooKeeperProps(dir string) func(*Master) map[string]string {
+	if c.ZooKeeper == nil {
+		c.t.Fatal("ZooKeeper mode needs an ensemble (Config.ZooKeeper)")
+	}
+	c.shared = filepath.Join(dir, "shared")
+	c.Journal = filepath.Join(c.shared, "journal")
+	for _, sub := range []string{"journal", "ufs"} {
+		if err := os.MkdirAll(filepath.Join(c.shared, sub), 0o755); err != nil {
+			c.t.Fatal(err)
+		}
+	}
+	return func(*Master) map[string]string {
+		return map[string]string{
+			"alluxio.master.journal.type":              "UFS",
+			"alluxio.master.journal.folder":            c.Journal,
+			"alluxio.master.journal.tailer.sleep.time": "50ms",
+			"alluxio.master.mount.table.root.ufs":      filepath.Join(c.shared, "ufs"),
+			"alluxio.zookeeper.enabled":                "true",
+			"alluxio.zookeeper.address":                c.ZooKeeper.Address(),
+			"alluxio.zookeeper.session.timeout":        ZooKeeperSessionTimeout.String(),
+			"alluxio.zookeeper.connection.timeout":     "2s",
+		}
+	}
+}
+
+// format runs `halo format` on every Raft master, or once for ZooKeeper
+// mode's shared folder.
+func (c *Cluster) format() {
+	c.t.Helper()
+	if c.Mode == ModeZooKeeper {
+		c.Masters[0].Format()
+		return
+	}
+	for _, m := range c.Masters {
+		m.Format()
+	}
+}
+
+// RPCAddresses lists every master's RPC address, as clients are
+// configured with them (alluxio.master.rpc.addresses).
+func (c *Cluster) RPCAddresses() []string {
+	out := make([]string, len(c.Masters))
+	for i, m := range c.Masters {
+		out[i] = m.RPCAddress()
+	}
+	return out
+}
+
+// StartAll starts every master that is not running.
+func (c *Cluster) StartAll() {
+	c.t.Helper()
+	for _, m := range c.Masters {
+		if !m.Running() {
+			m.Start()
+		}
+	}
+}
+
+// WaitLive waits until every master serves its ports, leader or not.
+func (c *Cluster) WaitLive(timeout time.Duration) {
+	c.t.Helper()
+	for _, m := range c.Masters {
+		m.WaitLive(timeout)
+	}
+}
+
+// CurrentLeader returns the one running, unpaused master that reports
+// itself PRIMARY, or nil when there is none or more than one.
+func (c *Cluster) CurrentLeader(ctx context.Context) *Master {
+	var leaders []*Master
+	for _, m := range c.Masters {
+		if !m.Running() || m.Paused() {
+			continue
+		}
+		ctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+		info, err := m.Info(ctx)
+		cancel()
+		if err == nil && info.State == "PRIMARY" {
+			leaders = append(leaders, m)
+		}
+	}
+	if len(leaders) == 1 {
+		return leaders[0]
+	}
+	return nil
+}
+
+// WaitLeader polls CurrentLeader until there is one or ctx ends.
+func (c *Cluster) WaitLeader(ctx context.Context) (*Master, error) {
+	for {
+		if l := c.CurrentLeader(ctx); l != nil {
+			return l, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("no single leader: %w", ctx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// Leader waits up to timeout for exactly one running master to report
+// itself PRIMARY and returns it; the test fails, with the end of every
+// master's log, when none does.
+func (c *Cluster) Leader(timeout time.Duration) *Master {
+	c.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	l, err := c.WaitLeader(ctx)
+	if err == nil {
+		return l
+	}
+	var logs strings.Builder
+	for _, m := range c.Masters {
+		fmt.Fprintf(&logs, "--- %s ---\n%s\n", m.Name, m.LogTail(15))
+	}
+	c.t.Fatalf("no single leader within %s\n%s", timeout, logs.String())
+	return nil
+}
+
+// LeaderOrRandom returns the leader, waiting up to wait for one, else a
+// random master (and false).
+func (c *Cluster) LeaderOrRandom(ctx context.Context, wait time.Duration) (*Master, bool) {
+	ctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	if l, err := c.WaitLeader(ctx); err == nil {
+		return l, true
+	}
+	return c.Masters[rand.IntN(len(c.Masters))], false
+}
+
+// Others returns every master but m.
+func (c *Cluster) Others(m *Master) []*Master {
+	var out []*Master
+	for _, o := range c.Masters {
+		if o != m {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// WaitApplied polls until every running master has applied at least index.
+func (c *Cluster) WaitApplied(index uint64, timeout time.Duration) {
+	c.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		behind := ""
+		for _, m := range c.Masters {
+			if !m.Running() {
+				continue
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+			info, err := m.Info(ctx)
+			cancel()
+			if err != nil || info.AppliedIndex < index {
+				behind = m.Name
+				break
+			}
+		}
+		if behind == "" {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	c.t.Fatalf("masters did not all apply index %d within %s", index, timeout)
+}
+
+// Folders are what a failing run's report keeps, by name: every master's
+// folder, every ZooKeeper server's, the shared folder.
+func (c *Cluster) Folders() map[string]string {
+	out := map[string]string{}
+	for _, m := range c.Masters {
+		out[filepath.Join("masters", m.Name)] = m.Dir
+	}
+	if c.ZooKeeper != nil {
+		for _, z := range c.ZooKeeper.Members {
+			out[filepath.Join("zookeeper", z.Name())] = z.Dir
+		}
+	}
+	if c.shared != "" {
+		out["shared"] = c.shared
+	}
+	return out
+}
+
+// OpenSharedJournal opens ZooKeeper mode's shared journal for inspection.
+func (c *Cluster) OpenSharedJournal() *ufsjournal.Journal {
+	c.t.Helper()
+	store, err := local.New(c.Journal)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	j, err := ufsjournal.Open(context.Background(), store, nil)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	c.t.Cleanup(func() { j.Close() })
+	return j
+}
