@@ -1,18 +1,14 @@
 #!/usr/bin/env bash
-# Runs a real ZooKeeper (the Debian package, 3.8) on loopback for tests and
-# demos: one server on 127.0.0.1, or a three-server ensemble on 127.0.0.1,
-# 127.0.0.2 and 127.0.0.3 (the whole 127.0.0.0/8 range is loopback on Linux,
-# so the three servers share port numbers and differ by address).
+# Runs a real ZooKeeper (the Debian package, 3.8) on loopback for demos: one
+# server on 127.0.0.1, or a three-server ensemble on 127.0.0.1, 127.0.0.2 and
+# 127.0.0.3 (the whole 127.0.0.0/8 range is loopback on Linux, so the three
+# servers share port numbers and differ by address). Tests start their
+# ensembles with internal/testinfra/zookeeper, which calls `install`.
 #
 #   scripts/zookeeper.sh install                    # apt-get install zookeeper if missing (as root)
 #   scripts/zookeeper.sh start DIR [N] [CLIENT_PORT [PEER_PORT ELECTION_PORT]]
 #                                                   # N = 1 or 3 servers (default 1), ports 2181 2888 3888
-#   scripts/zookeeper.sh start-server DIR ID        # (re)start server ID (1-based) of a started ensemble
-#   scripts/zookeeper.sh stop-server DIR ID         # SIGTERM, then SIGKILL
-#   scripts/zookeeper.sh kill-server DIR ID         # SIGKILL
 #   scripts/zookeeper.sh stop DIR                   # stop every server
-#   scripts/zookeeper.sh wait DIR [ID...]           # wait until the servers serve (quorum formed)
-#   scripts/zookeeper.sh address DIR                # print the connect string host:port,...
 #
 # DIR holds one folder per server (zk1/, zk2/, …: zoo.cfg, myid, data,
 # server.log, pid). `start` prints the connect string on stdout.
@@ -165,32 +161,13 @@ start)
   wait_serving "$dir" $(ids_of "$dir") || { for id in $(ids_of "$dir"); do signal_server "$dir" "$id" KILL; done; exit 1; }
   address "$dir"
   ;;
-start-server)
-  dir=${2:?} id=${3:?}
-  start_server "$dir" "$id"
-  ;;
-stop-server)
-  signal_server "${2:?}" "${3:?}" TERM
-  ;;
-kill-server)
-  signal_server "${2:?}" "${3:?}" KILL
-  ;;
 stop)
   dir=${2:?usage: stop DIR}
   [ -e "$dir/servers" ] || exit 0
   for id in $(ids_of "$dir"); do signal_server "$dir" "$id" TERM; done
   ;;
-wait)
-  dir=${2:?usage: wait DIR [ID...]}
-  shift 2
-  if [ $# -eq 0 ]; then set -- $(ids_of "$dir"); fi
-  wait_serving "$dir" "$@"
-  ;;
-address)
-  address "${2:?usage: address DIR}"
-  ;;
 *)
-  sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
   ;;
 esac
