@@ -1,21 +1,9 @@
 package masters
 
-import (
-	"testing"
+import "github.com/halo-fs/halo/internal/testcerts"
 
-	"github.com/halo-fs/halo/internal/testcerts"
-)
-
-// TLSFiles are PEM files made by GenerateTLS.
+// TLSFiles are the PEM files of a test's CA and certificate (testcerts).
 type TLSFiles = testcerts.Files
-
-// GenerateTLS makes a throwaway CA and one certificate, valid for the given
-// IP addresses, that every master and client of a test shares.
-func GenerateTLS(t testing.TB, ips ...string) TLSFiles {
-	t.Helper()
-	ca := testcerts.NewCA(t)
-	return ca.WriteFiles(t, t.TempDir(), "master", ca.Issue(t, "halo test master", ips...))
-}
 
 // TLSProps returns the properties that turn mutual TLS on with f.
 func TLSProps(f TLSFiles) map[string]string {

@@ -80,10 +80,6 @@ type Host struct {
 	veth string // the root-namespace end of the veth pair
 }
 
-// BridgeIP is the root namespace's address on the bridge: where client
-// traffic comes from.
-func BridgeIP() string { return bridgeIP }
-
 // Start is New for a test: it fails the test when the network cannot be
 // made and removes it when the test ends, after the processes in it.
 func Start(t testing.TB, masters, zookeepers int) *Network {
@@ -365,16 +361,6 @@ func (h *Host) DropFrom(from []*Host, probability float64) error {
 	return nil
 }
 
-// DropTo makes the host drop every packet it sends to the given hosts.
-func (h *Host) DropTo(to []*Host) error {
-	for _, o := range to {
-		if err := h.iptables("-A", outputChain, "-d", o.IP, "-j", "DROP"); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // RateLimit shapes everything the host sends with a token bucket (tc tbf):
 // rate like "512kbit", latency the longest a packet may queue.
 func (h *Host) RateLimit(rate, burst, latency string) error {
@@ -393,18 +379,6 @@ func (h *Host) Heal() error {
 	// Deleting a root qdisc that is not there fails; that is fine.
 	run("ip", "netns", "exec", h.NS, "tc", "qdisc", "del", "dev", "eth0", "root")
 	return first
-}
-
-// Rules describes the host's fault rules, for logs.
-func (h *Host) Rules() string {
-	var b strings.Builder
-	for _, chain := range []string{inputChain, outputChain} {
-		out, _ := output("ip", "netns", "exec", h.NS, "iptables", "-w", "-S", chain)
-		b.WriteString(out)
-	}
-	out, _ := output("ip", "netns", "exec", h.NS, "tc", "qdisc", "show", "dev", "eth0")
-	b.WriteString(out)
-	return b.String()
 }
 
 func runAll(steps [][]string) error {
