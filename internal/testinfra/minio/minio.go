@@ -6,6 +6,7 @@ package minio
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -25,6 +26,23 @@ const (
 	SecretKey = "halo-test-secret"
 )
 
+// consolePort is the port MinIO keeps for its console even with the
+// browser off (scripts/minio.sh turns it off), and on which it refuses to
+// serve the API: "--console-address port cannot be same as --address
+// port".
+const consolePort = 13333
+
+// apiPort returns the first port free hands out that MinIO will serve on.
+func apiPort(free func() (int, error)) (int, error) {
+	for range 3 {
+		p, err := free()
+		if err != nil || p != consolePort {
+			return p, err
+		}
+	}
+	return 0, fmt.Errorf("port %d, which MinIO keeps for its console, was handed out again and again", consolePort)
+}
+
 // Server is a running MinIO.
 type Server struct {
 	// Endpoint is "http://127.0.0.1:<port>".
@@ -35,7 +53,7 @@ type Server struct {
 // Start builds MinIO if the cache lacks it, and starts a server with its
 // data under dir.
 func Start(dir string) (*Server, error) {
-	port, err := ports.Free("127.0.0.1")
+	port, err := apiPort(func() (int, error) { return ports.Free("127.0.0.1") })
 	if err != nil {
 		return nil, errors.Join(errors.New("find a free port"), err)
 	}
