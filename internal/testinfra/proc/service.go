@@ -142,8 +142,8 @@ func ForTest[S Stopper](t testing.TB, what string, start func(dir string) (S, er
 
 // ForPackage is TestMain for a package whose tests share one service: it
 // starts it, hands it to use (which keeps it, and may prepare it), runs
-// the tests, stops it and exits. When the service cannot be had, the
-// package fails, saying what.
+// the tests, stops it and exits, keeping its folder when a test failed.
+// When the service cannot be had, the package fails, saying what.
 func ForPackage[S Stopper](m *testing.M, what string, start func(dir string) (S, error), use func(S) error) {
 	dir, err := os.MkdirTemp("", "halo-service-")
 	if err != nil {
@@ -164,6 +164,10 @@ func ForPackage[S Stopper](m *testing.M, what string, start func(dir string) (S,
 	}
 	code := m.Run()
 	s.Stop()
-	os.RemoveAll(dir)
+	if code == 0 {
+		os.RemoveAll(dir)
+	} else {
+		fmt.Fprintf(os.Stderr, "kept the log and data of %s in %s\n", what, dir)
+	}
 	os.Exit(code)
 }
