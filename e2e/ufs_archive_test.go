@@ -16,10 +16,7 @@ import (
 // bucket; after every master is killed, a new cluster with empty disks
 // pointed at the same bucket starts from the archived checkpoint.
 func TestArchiveOnS3(t *testing.T) {
-	objects := minio.StartT(t)
-	if err := objects.MakeBucket(t.Context(), "halo"); err != nil {
-		t.Fatal(err)
-	}
+	objects := minio.StartBucket(t, "halo")
 	testArchiveRestores(t, "s3://halo/ckpt", objects.Options())
 }
 

@@ -15,10 +15,7 @@ import (
 // shared journal in a MinIO bucket: kill -9 of the leader under load loses
 // no acknowledged create.
 func TestZooKeeperJournalOnS3(t *testing.T) {
-	objects := minio.StartT(t)
-	if err := objects.MakeBucket(t.Context(), "halo"); err != nil {
-		t.Fatal(err)
-	}
+	objects := minio.StartBucket(t, "halo")
 	testZooKeeperJournalOn(t, "s3://halo/journal", objects.Options())
 }
 

@@ -103,10 +103,7 @@ func TestConcurrentCollectorsNeverLowerTheMark(t *testing.T) {
 // HDFS, whose conditional creates the mark relies on.
 func TestConcurrentCollectorsOnObjectStores(t *testing.T) {
 	t.Run("s3", func(t *testing.T) {
-		objects := minio.StartT(t)
-		if err := objects.MakeBucket(t.Context(), "journal"); err != nil {
-			t.Fatal(err)
-		}
+		objects := minio.StartBucket(t, "journal")
 		checkCollectorRace(t, func(t *testing.T) (*Writer, *Journal) {
 			return raceCollectorsOn(t, func() ufs.Store { return openStore(t, "s3://journal/j", objects.Options()) })
 		})

@@ -77,6 +77,16 @@ func Start(dir string) (*Server, error) {
 // fails the test if it cannot start.
 func StartT(t testing.TB) *Server { return proc.ForTest(t, "MinIO (scripts/minio.sh)", Start) }
 
+// StartBucket is StartT with an empty bucket called bucket.
+func StartBucket(t testing.TB, bucket string) *Server {
+	t.Helper()
+	s := StartT(t)
+	if err := s.MakeBucket(t.Context(), bucket); err != nil {
+		t.Fatalf("make the bucket %s on MinIO: %v", bucket, err)
+	}
+	return s
+}
+
 // Options returns the UFS options that reach this server with the root
 // credentials.
 func (s *Server) Options() map[string]string {
