@@ -46,6 +46,7 @@ func TestMain(m *testing.M) {
 			go func() {
 				runtime.LockOSThread()
 				locked.Done()
+				//lint:ignore SA5002 the threads must stay busy, so that a pause has running threads to stop
 				for {
 				}
 			}()
