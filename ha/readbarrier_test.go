@@ -1,4 +1,4 @@
-package server
+package ha
 
 import (
 	"context"
@@ -50,13 +50,13 @@ func (v *controlledVerify) awaitRound(t *testing.T, want int) {
 	}
 }
 
-func (b *readBarrier) waiters() int {
+func (b *ReadBarrier) waiters() int {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return len(b.waiting)
 }
 
-func (b *readBarrier) idle() bool {
+func (b *ReadBarrier) idle() bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return !b.running
@@ -64,10 +64,10 @@ func (b *readBarrier) idle() bool {
 
 // startWaiters calls wait n times concurrently; each result arrives on the
 // returned channel.
-func startWaiters(ctx context.Context, b *readBarrier, n int) <-chan error {
+func startWaiters(ctx context.Context, b *ReadBarrier, n int) <-chan error {
 	out := make(chan error, n)
 	for i := 0; i < n; i++ {
-		go func() { out <- b.wait(ctx) }()
+		go func() { out <- b.Wait(ctx) }()
 	}
 	return out
 }
@@ -92,7 +92,7 @@ func collect(t *testing.T, ch <-chan error, n int) []error {
 // writes), only by the next one, which all such readers share.
 func TestReadBarrierLateArrivalsWaitForNextRound(t *testing.T) {
 	v := newControlledVerify()
-	b := newReadBarrier(v.verify)
+	b := NewReadBarrier(v.verify)
 	ctx := context.Background()
 
 	first := startWaiters(ctx, b, 1)
@@ -128,7 +128,7 @@ func TestReadBarrierSharesOneRound(t *testing.T) {
 	for _, answer := range []error{nil, errors.New("lost leadership")} {
 		t.Run(fmt.Sprint(answer), func(t *testing.T) {
 			v := newControlledVerify()
-			b := newReadBarrier(v.verify)
+			b := NewReadBarrier(v.verify)
 			// Round 1 holds the runner so that the next waiters all queue.
 			blocker := startWaiters(context.Background(), b, 1)
 			v.awaitRound(t, 1)
@@ -157,7 +157,7 @@ func TestReadBarrierSharesOneRound(t *testing.T) {
 // that round ends no further round runs for it.
 func TestReadBarrierCancelledWaiterLeavesTheQueue(t *testing.T) {
 	v := newControlledVerify()
-	b := newReadBarrier(v.verify)
+	b := NewReadBarrier(v.verify)
 	first := startWaiters(context.Background(), b, 1)
 	v.awaitRound(t, 1)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -185,7 +185,7 @@ func TestReadBarrierCancelledWaiterLeavesTheQueue(t *testing.T) {
 // and the barrier serves later waiters.
 func TestReadBarrierContextCancel(t *testing.T) {
 	v := newControlledVerify()
-	b := newReadBarrier(v.verify)
+	b := NewReadBarrier(v.verify)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	cancelled := startWaiters(ctx, b, 1)
@@ -224,7 +224,7 @@ func TestReadBarrierContextCancel(t *testing.T) {
 	done, cancelDone := context.WithCancel(context.Background())
 	cancelDone()
 	before := v.callCount()
-	if err := b.wait(done); !errors.Is(err, context.Canceled) {
+	if err := b.Wait(done); !errors.Is(err, context.Canceled) {
 		t.Fatalf("wait with a cancelled context: %v, want context.Canceled", err)
 	}
 	if n := v.callCount(); n != before || !b.idle() {
