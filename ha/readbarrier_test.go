@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/halo-fs/halo/internal/poll"
 )
 
 // controlledVerify is a verify function whose rounds the test drives: each
@@ -100,7 +102,7 @@ func TestReadBarrierLateArrivalsWaitForNextRound(t *testing.T) {
 
 	const late = 20
 	lateResults := startWaiters(ctx, b, late)
-	waitFor(t, 10*time.Second, "late waiters to queue", func() bool { return b.waiters() == late })
+	poll.Until(t, 10*time.Second, "late waiters to queue", func() bool { return b.waiters() == late })
 
 	errRound1 := errors.New("round 1")
 	v.answers <- errRound1
@@ -119,7 +121,7 @@ func TestReadBarrierLateArrivalsWaitForNextRound(t *testing.T) {
 	if n := v.callCount(); n != 2 {
 		t.Errorf("verify ran %d times for 1+%d waiters, want 2", n, late)
 	}
-	waitFor(t, 10*time.Second, "the barrier to go idle", b.idle)
+	poll.Until(t, 10*time.Second, "the barrier to go idle", b.idle)
 }
 
 // TestReadBarrierSharesOneRound: waiters queued together share one
@@ -134,7 +136,7 @@ func TestReadBarrierSharesOneRound(t *testing.T) {
 			v.awaitRound(t, 1)
 			const n = 50
 			results := startWaiters(context.Background(), b, n)
-			waitFor(t, 10*time.Second, "waiters to queue", func() bool { return b.waiters() == n })
+			poll.Until(t, 10*time.Second, "waiters to queue", func() bool { return b.waiters() == n })
 			v.answers <- nil
 			collect(t, blocker, 1)
 
@@ -162,7 +164,7 @@ func TestReadBarrierCancelledWaiterLeavesTheQueue(t *testing.T) {
 	v.awaitRound(t, 1)
 	ctx, cancel := context.WithCancel(context.Background())
 	queued := startWaiters(ctx, b, 1)
-	waitFor(t, 10*time.Second, "the second waiter to queue", func() bool { return b.waiters() == 1 })
+	poll.Until(t, 10*time.Second, "the second waiter to queue", func() bool { return b.waiters() == 1 })
 	cancel()
 	if err := collect(t, queued, 1)[0]; !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled waiter got %v, want context.Canceled", err)
@@ -174,7 +176,7 @@ func TestReadBarrierCancelledWaiterLeavesTheQueue(t *testing.T) {
 	if err := collect(t, first, 1)[0]; err != nil {
 		t.Fatalf("first waiter got %v, want nil", err)
 	}
-	waitFor(t, 10*time.Second, "the barrier to go idle", b.idle)
+	poll.Until(t, 10*time.Second, "the barrier to go idle", b.idle)
 	if n := v.callCount(); n != 1 {
 		t.Errorf("%d verification rounds ran, want 1", n)
 	}
@@ -191,7 +193,7 @@ func TestReadBarrierContextCancel(t *testing.T) {
 	cancelled := startWaiters(ctx, b, 1)
 	other := startWaiters(context.Background(), b, 1)
 	v.awaitRound(t, 1)
-	waitFor(t, 10*time.Second, "both waiters to be taken into round 1 or queued", func() bool {
+	poll.Until(t, 10*time.Second, "both waiters to be taken into round 1 or queued", func() bool {
 		return b.waiters() <= 1
 	})
 	cancel()
@@ -218,7 +220,7 @@ func TestReadBarrierContextCancel(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the other waiter never returned")
 	}
-	waitFor(t, 10*time.Second, "the barrier to go idle", b.idle)
+	poll.Until(t, 10*time.Second, "the barrier to go idle", b.idle)
 
 	// An already-cancelled context returns at once and starts no round.
 	done, cancelDone := context.WithCancel(context.Background())

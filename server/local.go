@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"sync"
 	"time"
@@ -174,12 +173,7 @@ func (r *LocalReplicator) checkpoint() (ha.CheckpointInfo, error) {
 	index := r.fsm.AppliedIndex()
 	start := time.Now()
 	var size int64
-	info, err := r.journal.WriteCheckpoint(index, func(w io.Writer) error {
-		cw := &countingWriter{w: w}
-		_, err := r.fsm.WriteCheckpoint(cw)
-		size = cw.n
-		return err
-	})
+	info, err := r.journal.WriteCheckpoint(index, ha.FSMCheckpoint(r.fsm, &size))
 	if err != nil {
 		return ha.CheckpointInfo{}, err
 	}
@@ -188,17 +182,6 @@ func (r *LocalReplicator) checkpoint() (ha.CheckpointInfo, error) {
 	r.mu.Unlock()
 	r.log.Info("wrote checkpoint", "path", info.Path, "index", index, "bytes", size, "duration", time.Since(start))
 	return ha.CheckpointInfo{Location: info.Path, Index: index}, nil
-}
-
-type countingWriter struct {
-	w io.Writer
-	n int64
-}
-
-func (c *countingWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
-	return n, err
 }
 
 // VerifyRead implements Replicator: a single master always leads, and it

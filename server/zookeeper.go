@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -461,12 +460,7 @@ func (r *ZooKeeperReplicator) writeCheckpoint(ctx context.Context, seq, epoch ui
 	index := r.fsm.AppliedIndex()
 	start := time.Now()
 	var size int64
-	loc, err := r.journal.WriteCheckpoint(ctx, ufsjournal.CheckpointHeader{Seq: seq, Epoch: epoch}, func(w io.Writer) error {
-		cw := &countingWriter{w: w}
-		_, err := r.fsm.WriteCheckpoint(cw)
-		size = cw.n
-		return err
-	})
+	loc, err := r.journal.WriteCheckpoint(ctx, ufsjournal.CheckpointHeader{Seq: seq, Epoch: epoch}, ha.FSMCheckpoint(r.fsm, &size))
 	if err != nil {
 		return ha.CheckpointInfo{}, err
 	}

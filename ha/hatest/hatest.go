@@ -9,6 +9,7 @@ import (
 
 	"github.com/halo-fs/halo/fserr"
 	"github.com/halo-fs/halo/ha"
+	"github.com/halo-fs/halo/internal/poll"
 	"github.com/halo-fs/halo/proto/halopb"
 )
 
@@ -68,7 +69,7 @@ func Mkdir(path string, recursive bool) *halopb.Entry {
 func awaitLeader(t *testing.T, c *Cluster, except int) int {
 	t.Helper()
 	leader := -1
-	poll(t, "one leader", func() bool {
+	poll.Until(t, patience, "one leader", func() bool {
 		leader = -1
 		for i, m := range c.Members {
 			if i != except && m.Status().Leader {
@@ -81,17 +82,6 @@ func awaitLeader(t *testing.T, c *Cluster, except int) int {
 		return leader >= 0
 	})
 	return leader
-}
-
-func poll(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(patience)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", patience, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 func mustPropose(t *testing.T, r ha.Replicator, e *halopb.Entry) {
@@ -116,7 +106,7 @@ func testProposeAndApply(t *testing.T, c *Cluster) {
 		t.Fatalf("applied index %d after a proposal, was %d", after, before)
 	}
 	for i := range c.Members {
-		poll(t, "every member to apply the entry", func() bool { return c.Exists(i, "/a/b") })
+		poll.Until(t, patience, "every member to apply the entry", func() bool { return c.Exists(i, "/a/b") })
 	}
 }
 
@@ -187,7 +177,7 @@ func testReadBarrier(t *testing.T, c *Cluster) {
 		if i == leader {
 			continue
 		}
-		poll(t, "the standby to know the leader", func() bool { return !c.LeaderHint || m.Status().LeaderRPCAddress != "" })
+		poll.Until(t, patience, "the standby to know the leader", func() bool { return !c.LeaderHint || m.Status().LeaderRPCAddress != "" })
 		err := m.VerifyRead(context.Background())
 		if fserr.CodeOf(err) != fserr.NotLeader {
 			t.Fatalf("standby %d VerifyRead: %v; want NotLeader", i, err)
@@ -206,7 +196,7 @@ func testStepDown(t *testing.T, c *Cluster) {
 	mustPropose(t, c.Members[old], Mkdir("/before", false))
 	c.StepDown(old)
 	next := awaitLeader(t, c, old)
-	poll(t, "the old leader to know the new one", func() bool {
+	poll.Until(t, patience, "the old leader to know the new one", func() bool {
 		st := c.Members[old].Status()
 		return !st.Leader && (!c.LeaderHint || st.LeaderRPCAddress != "")
 	})
