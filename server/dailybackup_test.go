@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"context"
+	"github.com/halo-fs/halo/ha"
 	"os"
 	"path/filepath"
 	"slices"
@@ -97,7 +98,7 @@ func TestDailyBackupRequiresLeadership(t *testing.T) {
 }
 
 // notLeading is a replicator whose leadership checks fail.
-type notLeading struct{ Replicator }
+type notLeading struct{ ha.Replicator }
 
 func (notLeading) VerifyRead(context.Context) error {
 	return fserr.New(fserr.NotLeader, "not the leader")

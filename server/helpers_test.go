@@ -10,6 +10,7 @@ import (
 
 	"github.com/halo-fs/halo/fserr"
 	"github.com/halo-fs/halo/fsm"
+	"github.com/halo-fs/halo/internal/poll"
 	"github.com/halo-fs/halo/internal/ports"
 	"github.com/halo-fs/halo/proto/halopb"
 	"github.com/hashicorp/go-hclog"
@@ -64,13 +65,7 @@ func wantCode(t testing.TB, what string, err error, code fserr.Code) {
 // waitFor polls cond until it holds or the deadline passes.
 func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	poll.Until(t, timeout, what, cond)
 }
 
 // lockedBuffer collects log output from several goroutines.

@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"fmt"
+	"github.com/halo-fs/halo/ha"
 	"net"
 	"path/filepath"
 	"strconv"
@@ -34,7 +35,7 @@ type servedMaster struct {
 }
 
 // serveMaster starts a master around rep on loopback and dials it.
-func serveMaster(t *testing.T, mode string, cfg server.Config, f *fsm.FSM, rep func(*server.Metrics) server.Replicator) *servedMaster {
+func serveMaster(t *testing.T, mode string, cfg server.Config, f *fsm.FSM, rep func(*server.Metrics) ha.Replicator) *servedMaster {
 	t.Helper()
 	cfg.Hostname, cfg.HAMode, cfg.WebPort, cfg.SuperUser = "127.0.0.1", mode, -1, "halo"
 	// SECRET mode, so that "halo" is the superuser these tests act as.
@@ -68,7 +69,7 @@ func serveLocalMaster(t *testing.T, cfg server.Config) *servedMaster {
 	if _, err := server.RecoverFSM(j, f, hclog.NewNullLogger()); err != nil {
 		t.Fatal(err)
 	}
-	return serveMaster(t, "none", cfg, f, func(metrics *server.Metrics) server.Replicator {
+	return serveMaster(t, "none", cfg, f, func(metrics *server.Metrics) ha.Replicator {
 		return server.NewLocalReplicator(server.LocalOptions{Journal: j, FSM: f, Metrics: metrics})
 	})
 }
@@ -89,7 +90,7 @@ func serveRaftMaster(t *testing.T, cfg server.Config) *servedMaster {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sm := serveMaster(t, "raft", cfg, f, func(*server.Metrics) server.Replicator { return r })
+	sm := serveMaster(t, "raft", cfg, f, func(*server.Metrics) ha.Replicator { return r })
 	pollUntil(t, "the Raft master leads a named cluster", func() bool { return r.Status().Leader && f.ClusterID() != "" })
 	return sm
 }
@@ -107,7 +108,7 @@ func serveZooKeeperMaster(t *testing.T, cfg server.Config) *servedMaster {
 		t.Fatal(err)
 	}
 	zm := startZKReplicator(t, zk.Servers(), folder, "127.0.0.1:1")
-	sm := serveMaster(t, "zookeeper", cfg, zm.fsm, func(*server.Metrics) server.Replicator { return zm.rep })
+	sm := serveMaster(t, "zookeeper", cfg, zm.fsm, func(*server.Metrics) ha.Replicator { return zm.rep })
 	pollUntil(t, "the ZooKeeper master leads", func() bool { return zm.rep.Status().Leader })
 	return sm
 }

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"fmt"
+	"github.com/halo-fs/halo/ha"
 	"strings"
 	"testing"
 
@@ -130,7 +131,7 @@ func TestCheckEntrySize(t *testing.T) {
 
 func TestMasterRefusesEntryLimitAboveCeiling(t *testing.T) {
 	m := New(Config{Hostname: "127.0.0.1", WebPort: -1, MaxEntryBytes: MaxEntryBytesCeiling + 1}, fsm.New(fsm.DefaultConfig()),
-		func(*Metrics) Replicator { return nil })
+		func(*Metrics) ha.Replicator { return nil })
 	if err := m.Start(); err == nil || !strings.Contains(err.Error(), "outside") {
 		m.grpcServer.Stop()
 		t.Fatalf("Start with an entry limit above the ceiling: %v, want an error", err)

@@ -2,22 +2,18 @@ package server
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"sync"
 	"time"
 
 	"github.com/halo-fs/halo/fserr"
 	"github.com/halo-fs/halo/fsm"
+	"github.com/halo-fs/halo/ha"
 	"github.com/halo-fs/halo/journal"
 	"github.com/halo-fs/halo/proto/halopb"
 	"github.com/hashicorp/go-hclog"
 )
-
-// maxBatch bounds how many proposals share one journal write and fsync.
-const maxBatch = 1024
 
 // LocalReplicator is the single-master (--ha=none) replicator: mutations are
 // group-committed to a local journal — concurrent proposals share one write
@@ -30,31 +26,14 @@ type LocalReplicator struct {
 	period  uint64
 	metrics *Metrics
 
-	proposals   chan *proposal
-	checkpoints chan chan checkpointReply
-	stop        chan struct{}
-	done        chan struct{}
-	closeOnce   sync.Once
+	queue     *ha.GroupCommit
+	stop      chan struct{}
+	done      chan struct{}
+	closeOnce sync.Once
 
 	mu             sync.Mutex
 	lastCheckpoint time.Time
 	failed         error // set when the journal failed; the master stops serving writes
-}
-
-type proposal struct {
-	entry  *halopb.Entry
-	data   []byte
-	result chan proposalResult
-}
-
-type proposalResult struct {
-	res fsm.Result
-	err error
-}
-
-type checkpointReply struct {
-	info CheckpointInfo
-	err  error
 }
 
 // LocalOptions configure a LocalReplicator.
@@ -117,16 +96,17 @@ func NewLocalReplicator(opts LocalOptions) *LocalReplicator {
 		opts.Logger = hclog.NewNullLogger()
 	}
 	r := &LocalReplicator{
-		log:         opts.Logger.Named("journal"),
-		fsm:         opts.FSM,
-		journal:     opts.Journal,
-		period:      opts.CheckpointPeriodEntries,
-		metrics:     opts.Metrics,
-		proposals:   make(chan *proposal, maxBatch),
-		checkpoints: make(chan chan checkpointReply),
-		stop:        make(chan struct{}),
-		done:        make(chan struct{}),
+		log:     opts.Logger.Named("journal"),
+		fsm:     opts.FSM,
+		journal: opts.Journal,
+		period:  opts.CheckpointPeriodEntries,
+		metrics: opts.Metrics,
+		stop:    make(chan struct{}),
+		done:    make(chan struct{}),
 	}
+	// Refused alone, an oversized entry fails by itself; in a batch, the
+	// journal would refuse the whole write and stop taking writes.
+	r.queue = ha.NewGroupCommit(journal.MaxRecordBytes, r.stop, r.done)
 	if cps, err := r.journal.Checkpoints(); err == nil && len(cps) > 0 {
 		if st, err := os.Stat(cps[0].Path); err == nil {
 			r.lastCheckpoint = st.ModTime()
@@ -138,108 +118,36 @@ func NewLocalReplicator(opts LocalOptions) *LocalReplicator {
 
 // Propose implements Replicator.
 func (r *LocalReplicator) Propose(ctx context.Context, e *halopb.Entry) (fsm.Result, error) {
-	data, err := fsm.EncodeEntry(e)
-	if err != nil {
-		return fsm.Result{}, fserr.New(fserr.InvalidArgument, "%v", err)
-	}
-	if len(data) > journal.MaxRecordBytes {
-		// Refused here, the entry fails alone; in a batch, the journal
-		// would refuse the whole write and stop taking writes.
-		return fsm.Result{}, fserr.New(fserr.ResourceExhausted, "a journal entry of %d bytes is larger than the journal's record limit of %d bytes", len(data), journal.MaxRecordBytes)
-	}
-	p := &proposal{entry: e, data: data, result: make(chan proposalResult, 1)}
-	// A caller that already gave up, or a master that is stopping, must get
-	// a definite "not done": check before the entry can reach the journal
-	// (select would pick at random among ready cases).
-	if err := ctx.Err(); err != nil {
-		return fsm.Result{}, fserr.New(fserr.Unavailable, "request cancelled before it was journaled: %v", err)
-	}
-	select {
-	case <-r.stop:
-		return fsm.Result{}, fserr.New(fserr.Unavailable, "master is shutting down")
-	default:
-	}
-	select {
-	case r.proposals <- p:
-	case <-ctx.Done():
-		return fsm.Result{}, fserr.New(fserr.Unavailable, "journal is busy: %v", ctx.Err())
-	case <-r.stop:
-		return fsm.Result{}, fserr.New(fserr.Unavailable, "master is shutting down")
-	}
-	// Once handed to the committer the entry may be written; waiting is no
-	// longer optional for correctness, but a caller that gives up must learn
-	// that the outcome is unknown rather than failed.
-	select {
-	case out := <-p.result:
-		return out.res, out.err
-	case <-ctx.Done():
-		return fsm.Result{}, fserr.New(fserr.OutcomeUnknown, "gave up waiting for the journal: %v", ctx.Err())
-	case <-r.done:
-		// The committer answers every proposal it took before it exits,
-		// so no answer now means it never took this one.
-		select {
-		case out := <-p.result:
-			return out.res, out.err
-		default:
-			return fsm.Result{}, fserr.New(fserr.Unavailable, "master is shutting down")
-		}
-	}
+	return r.queue.Propose(ctx, e)
 }
 
 func (r *LocalReplicator) commitLoop() {
 	defer close(r.done)
-	batch := make([]*proposal, 0, maxBatch)
-	recs := make([][]byte, 0, maxBatch)
-	for {
-		batch, recs = batch[:0], recs[:0]
-		select {
-		case <-r.stop:
-			r.failPending(fserr.New(fserr.Unavailable, "master is shutting down"))
-			return
-		default:
-		}
-		select {
-		case p := <-r.proposals:
-			batch = append(batch, p)
-		case reply := <-r.checkpoints:
-			info, err := r.checkpoint()
-			reply <- checkpointReply{info, err}
-			continue
-		case <-r.stop:
-			r.failPending(fserr.New(fserr.Unavailable, "master is shutting down"))
-			return
-		}
-	drain:
-		for len(batch) < maxBatch {
-			select {
-			case p := <-r.proposals:
-				batch = append(batch, p)
-			default:
-				break drain
-			}
-		}
-		for _, p := range batch {
-			recs = append(recs, p.data)
-		}
-		r.commit(batch, recs)
-		if r.period > 0 && r.journal.EntriesSinceCheckpoint() >= r.period {
-			if _, err := r.checkpoint(); err != nil {
-				r.log.Error("periodic checkpoint failed", "error", err)
-			}
-		}
-	}
+	r.queue.Serve(ha.Committer{Commit: r.commit, Checkpoint: r.checkpoint}, r.stop)
+	r.queue.FailQueued(fserr.New(fserr.Unavailable, "master is shutting down"))
 }
 
-func (r *LocalReplicator) commit(batch []*proposal, recs [][]byte) {
+// commit never ends the loop: a failed local journal refuses writes
+// itself, and only Close stops the master.
+func (r *LocalReplicator) commit(batch ha.Batch) bool {
+	r.write(batch)
+	if r.period > 0 && r.journal.EntriesSinceCheckpoint() >= r.period {
+		if _, err := r.checkpoint(); err != nil {
+			r.log.Error("periodic checkpoint failed", "error", err)
+		}
+	}
+	return true
+}
+
+func (r *LocalReplicator) write(batch ha.Batch) {
 	r.mu.Lock()
 	failed := r.failed
 	r.mu.Unlock()
 	if failed != nil {
-		for _, p := range batch {
-			p.result <- proposalResult{err: fserr.New(fserr.Unavailable, "journal has failed, restart the master: %v", failed)}
-		}
+		batch.Fail(fserr.New(fserr.Unavailable, "journal has failed, restart the master: %v", failed))
 		return
 	}
+	recs := batch.Records()
 	start := time.Now()
 	first, err := r.journal.AppendBatch(recs)
 	if r.metrics != nil {
@@ -253,59 +161,27 @@ func (r *LocalReplicator) commit(batch []*proposal, recs [][]byte) {
 		r.mu.Lock()
 		r.failed = err
 		r.mu.Unlock()
-		for _, p := range batch {
-			p.result <- proposalResult{err: fserr.New(fserr.OutcomeUnknown, "journal write failed: %v", err)}
-		}
+		batch.Fail(fserr.New(fserr.OutcomeUnknown, "journal write failed: %v", err))
 		return
 	}
-	for i, p := range batch {
-		res := r.fsm.Apply(first+uint64(i), p.entry)
-		p.result <- proposalResult{res: res}
-	}
-}
-
-func (r *LocalReplicator) failPending(err error) {
-	for {
-		select {
-		case p := <-r.proposals:
-			p.result <- proposalResult{err: err}
-		default:
-			return
-		}
-	}
+	batch.Apply(r.fsm, first)
 }
 
 // checkpoint runs on the committer goroutine, between batches, so the
 // state it writes is exactly the state at the journal's last index.
-func (r *LocalReplicator) checkpoint() (CheckpointInfo, error) {
+func (r *LocalReplicator) checkpoint() (ha.CheckpointInfo, error) {
 	index := r.fsm.AppliedIndex()
 	start := time.Now()
 	var size int64
-	info, err := r.journal.WriteCheckpoint(index, func(w io.Writer) error {
-		cw := &countingWriter{w: w}
-		_, err := r.fsm.WriteCheckpoint(cw)
-		size = cw.n
-		return err
-	})
+	info, err := r.journal.WriteCheckpoint(index, ha.FSMCheckpoint(r.fsm, &size))
 	if err != nil {
-		return CheckpointInfo{}, err
+		return ha.CheckpointInfo{}, err
 	}
 	r.mu.Lock()
 	r.lastCheckpoint = time.Now()
 	r.mu.Unlock()
 	r.log.Info("wrote checkpoint", "path", info.Path, "index", index, "bytes", size, "duration", time.Since(start))
-	return CheckpointInfo{Location: info.Path, Index: index}, nil
-}
-
-type countingWriter struct {
-	w io.Writer
-	n int64
-}
-
-func (c *countingWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
-	return n, err
+	return ha.CheckpointInfo{Location: info.Path, Index: index}, nil
 }
 
 // VerifyRead implements Replicator: a single master always leads, and it
@@ -314,15 +190,15 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 func (r *LocalReplicator) VerifyRead(context.Context) error { return nil }
 
 // Checkpoint implements Replicator.
-func (r *LocalReplicator) Checkpoint(ctx context.Context) (CheckpointInfo, error) {
-	return askCheckpoint(ctx, r.checkpoints, r.stop)
+func (r *LocalReplicator) Checkpoint(ctx context.Context) (ha.CheckpointInfo, error) {
+	return r.queue.Checkpoint(ctx)
 }
 
 // Status implements Replicator.
-func (r *LocalReplicator) Status() ReplicatorStatus {
+func (r *LocalReplicator) Status() ha.Status {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return ReplicatorStatus{
+	return ha.Status{
 		JournalType:            "LOCAL",
 		Leader:                 true,
 		AppliedIndex:           r.fsm.AppliedIndex(),
@@ -338,23 +214,4 @@ func (r *LocalReplicator) Close() error {
 	r.closeOnce.Do(func() { close(r.stop) })
 	<-r.done
 	return r.journal.Close()
-}
-
-// askCheckpoint hands a checkpoint request to a replicator's commit loop,
-// which writes it between batches, and waits for the answer.
-func askCheckpoint(ctx context.Context, requests chan<- chan checkpointReply, stopped <-chan struct{}) (CheckpointInfo, error) {
-	reply := make(chan checkpointReply, 1)
-	select {
-	case requests <- reply:
-	case <-ctx.Done():
-		return CheckpointInfo{}, ctx.Err()
-	case <-stopped:
-		return CheckpointInfo{}, errors.New("master is shutting down")
-	}
-	select {
-	case out := <-reply:
-		return out.info, out.err
-	case <-ctx.Done():
-		return CheckpointInfo{}, ctx.Err()
-	}
 }

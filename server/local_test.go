@@ -256,7 +256,7 @@ func TestLocalGroupCommit(t *testing.T) {
 	for i := 0; i < n; i++ {
 		go propose(fmt.Sprintf("/d/f%03d", i))
 	}
-	waitFor(t, 10*time.Second, "proposals to queue", func() bool { return len(lm.r.proposals) == n })
+	waitFor(t, 10*time.Second, "proposals to queue", func() bool { return lm.r.queue.Queued() == n })
 	release()
 	for i := 0; i < n+1; i++ {
 		if err := <-errs; err != nil {
@@ -381,7 +381,7 @@ func TestLocalCloseFailsPendingProposals(t *testing.T) {
 				pending <- err
 			}()
 		}
-		waitFor(t, 10*time.Second, "proposals to queue", func() bool { return len(lm.r.proposals) == n })
+		waitFor(t, 10*time.Second, "proposals to queue", func() bool { return lm.r.queue.Queued() == n })
 		closed := make(chan error, 1)
 		go func() { closed <- lm.r.Close() }()
 		waitFor(t, 10*time.Second, "Close to begin", func() bool {

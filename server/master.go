@@ -8,6 +8,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"github.com/halo-fs/halo/ha"
 	"net"
 	"net/http"
 	"strconv"
@@ -89,7 +90,7 @@ type Master struct {
 	cfg        Config
 	log        hclog.Logger
 	fsm        *fsm.FSM
-	replicator Replicator
+	replicator ha.Replicator
 	ids        *identities
 	metrics    *Metrics
 	started    time.Time
@@ -107,7 +108,7 @@ type Master struct {
 
 // New creates a master around a recovered namespace and its replicator.
 // Call Start to serve.
-func New(cfg Config, f *fsm.FSM, newReplicator func(*Metrics) Replicator) *Master {
+func New(cfg Config, f *fsm.FSM, newReplicator func(*Metrics) ha.Replicator) *Master {
 	if cfg.Logger == nil {
 		cfg.Logger = hclog.NewNullLogger()
 	}

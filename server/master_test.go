@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"github.com/halo-fs/halo/ha"
 	"io"
 	"net"
 	"net/http"
@@ -76,7 +77,7 @@ func startLocalMasterWith(t testing.TB, edit func(*Config)) (*Master, string) {
 		DigestInterval:  time.Nanosecond,
 	}
 	edit(&mcfg)
-	m := New(mcfg, f, func(metrics *Metrics) Replicator {
+	m := New(mcfg, f, func(metrics *Metrics) ha.Replicator {
 		return NewLocalReplicator(LocalOptions{Journal: j, FSM: f, Logger: log, Metrics: metrics})
 	})
 	m.ids.lookup = func(name string) []string { return map[string][]string{"halo": {"halo"}}[name] }

@@ -198,13 +198,6 @@ func (r *RaftReplicator) RemoveMember(ctx context.Context, address string) error
 	return nil
 }
 
-func timeoutFrom(ctx context.Context, def time.Duration) time.Duration {
-	if dl, ok := ctx.Deadline(); ok {
-		return min(def, time.Until(dl))
-	}
-	return def
-}
-
 // quorumAdmin returns the replicator's QuorumAdmin, or an error saying the
 // HA mode has none.
 func (m *Master) quorumAdmin() (QuorumAdmin, error) {

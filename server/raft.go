@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/halo-fs/halo/ha"
 	"io"
 	"net"
 	"os"
@@ -97,7 +98,7 @@ type RaftReplicator struct {
 	transport *raft.NetworkTransport
 	store     *raftboltdb.BoltStore
 	snaps     *raft.FileSnapshotStore
-	reads     *readBarrier
+	reads     *ha.ReadBarrier
 	gate      *electionGate // set while catching up on lost entries (see raftsnap.go)
 
 	// catchUpUntil is the index up to which this master must hold the
@@ -265,7 +266,7 @@ func NewRaftReplicator(opts RaftOptions) (*RaftReplicator, error) {
 		return nil, fmt.Errorf("start raft: %w", err)
 	}
 	r.raft = ra
-	r.reads = newReadBarrier(func() error { return ra.VerifyLeader().Error() })
+	r.reads = ha.NewReadBarrier(func() error { return ra.VerifyLeader().Error() })
 	if quorumRunning {
 		log.Info("another master already leads this quorum; waiting to be added",
 			"hint", "halo fsadmin journal quorum add -address "+opts.LocalAddress)
@@ -604,7 +605,7 @@ func (r *RaftReplicator) VerifyRead(ctx context.Context) error {
 	if !r.serving.Load() {
 		return r.notLeader()
 	}
-	if err := r.reads.wait(ctx); err != nil {
+	if err := r.reads.Wait(ctx); err != nil {
 		if errors.Is(err, raft.ErrNotLeader) || errors.Is(err, raft.ErrLeadershipLost) {
 			return r.notLeader()
 		}
@@ -615,26 +616,26 @@ func (r *RaftReplicator) VerifyRead(ctx context.Context) error {
 
 // Checkpoint implements Replicator: a Raft snapshot now, which is also
 // archived on the shared UFS when an archive is configured.
-func (r *RaftReplicator) Checkpoint(ctx context.Context) (CheckpointInfo, error) {
+func (r *RaftReplicator) Checkpoint(ctx context.Context) (ha.CheckpointInfo, error) {
 	f := r.raft.Snapshot()
 	if err := f.Error(); err != nil {
 		if errors.Is(err, raft.ErrNothingNewToSnapshot) {
 			r.mu.Lock()
 			defer r.mu.Unlock()
-			return CheckpointInfo{Location: "(no new entries since the snapshot at index " + fmt.Sprint(r.lastSnapIndex) + ")", Index: r.lastSnapIndex}, nil
+			return ha.CheckpointInfo{Location: "(no new entries since the snapshot at index " + fmt.Sprint(r.lastSnapIndex) + ")", Index: r.lastSnapIndex}, nil
 		}
-		return CheckpointInfo{}, fserr.New(fserr.Unavailable, "snapshot failed: %v", err)
+		return ha.CheckpointInfo{}, fserr.New(fserr.Unavailable, "snapshot failed: %v", err)
 	}
 	meta, rc, err := f.Open()
 	if err != nil {
-		return CheckpointInfo{}, err
+		return ha.CheckpointInfo{}, err
 	}
 	rc.Close()
-	return CheckpointInfo{Location: filepath.Join(r.opts.Dir, "snapshots", meta.ID), Index: meta.Index}, nil
+	return ha.CheckpointInfo{Location: filepath.Join(r.opts.Dir, "snapshots", meta.ID), Index: meta.Index}, nil
 }
 
 // Status implements Replicator.
-func (r *RaftReplicator) Status() ReplicatorStatus {
+func (r *RaftReplicator) Status() ha.Status {
 	r.mu.Lock()
 	last, lastIdx := r.lastSnapshot, r.lastSnapIndex
 	r.mu.Unlock()
@@ -643,7 +644,7 @@ func (r *RaftReplicator) Status() ReplicatorStatus {
 	if applied > lastIdx {
 		since = applied - lastIdx
 	}
-	return ReplicatorStatus{
+	return ha.Status{
 		JournalType:            "EMBEDDED",
 		Leader:                 r.serving.Load(),
 		LeaderRPCAddress:       r.leaderRPC(),
@@ -741,3 +742,12 @@ func (s *fsmSnapshot) Persist(sink raft.SnapshotSink) error {
 }
 
 func (s *fsmSnapshot) Release() {}
+
+// timeoutFrom is def, or less when ctx ends sooner: Raft's calls take a
+// timeout, not a context.
+func timeoutFrom(ctx context.Context, def time.Duration) time.Duration {
+	if dl, ok := ctx.Deadline(); ok {
+		return min(def, time.Until(dl))
+	}
+	return def
+}

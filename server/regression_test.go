@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"github.com/halo-fs/halo/ha"
 	"testing"
 
 	"github.com/halo-fs/halo/fsm"
@@ -11,7 +12,7 @@ import (
 
 // deleteAfterCreate lands a delete of every created path right after the
 // create commits: the interleaving a concurrent client produces by chance.
-type deleteAfterCreate struct{ Replicator }
+type deleteAfterCreate struct{ ha.Replicator }
 
 func (d deleteAfterCreate) Propose(ctx context.Context, e *halopb.Entry) (fsm.Result, error) {
 	res, err := d.Replicator.Propose(ctx, e)

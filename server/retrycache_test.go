@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/halo-fs/halo/ha"
 	"testing"
 	"time"
 
@@ -42,7 +43,7 @@ func TestRetryCacheLimitsFollowTheLeader(t *testing.T) {
 	for i, node := range nodes {
 		limits[i] = fsm.OperationTableSettings{Enabled: true, MaxRecords: uint64(2 + i), Retention: time.Duration(i+1) * time.Minute}
 		m := New(Config{Logger: testLogger(t, fmt.Sprintf("master%d", i+1)), RetryCache: &limits[i]}, node.f,
-			func(*Metrics) Replicator { return node.r })
+			func(*Metrics) ha.Replicator { return node.r })
 		go m.KeepRetryCacheSettings(ctx)
 	}
 	awaitLimits := func(li int) {

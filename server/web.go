@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/halo-fs/halo/fsm"
+	"github.com/halo-fs/halo/ha"
 	"github.com/halo-fs/halo/internal/sharedsecret"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
@@ -176,14 +177,14 @@ func (d *digestCache) get() (CheckpointDigest, error) {
 
 func (d *digestCache) walkNamespace() (CheckpointDigest, error) {
 	h := sha256.New()
-	counted := &countingWriter{w: h}
+	counted := &ha.CountingWriter{W: h}
 	hdr, err := d.fsm.WriteCheckpoint(counted)
 	if err != nil {
 		return CheckpointDigest{}, err
 	}
 	return CheckpointDigest{
 		AppliedIndex: hdr.AppliedIndex, InodeCount: hdr.InodeCount,
-		Bytes: counted.n, SHA256: hex.EncodeToString(h.Sum(nil)),
+		Bytes: counted.N, SHA256: hex.EncodeToString(h.Sum(nil)),
 	}, nil
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -13,6 +12,7 @@ import (
 	"github.com/halo-fs/halo/compat/ufsjournal"
 	"github.com/halo-fs/halo/fserr"
 	"github.com/halo-fs/halo/fsm"
+	"github.com/halo-fs/halo/ha"
 	"github.com/halo-fs/halo/proto/halopb"
 	"github.com/hashicorp/go-hclog"
 )
@@ -77,16 +77,15 @@ type ZooKeeperReplicator struct {
 	serving atomic.Bool
 	lead    atomic.Pointer[election.Leadership]
 	writer  atomic.Pointer[ufsjournal.Writer]
-	reads   *readBarrier
+	reads   *ha.ReadBarrier
 	fenced  chan struct{} // a read probe found a newer leader's batch
 
-	proposals   chan *proposal
-	checkpoints chan chan checkpointReply
-	stop        chan struct{}
-	done        chan struct{}
-	closeOnce   sync.Once
-	failed      chan error
-	hasFailed   atomic.Bool
+	queue     *ha.GroupCommit
+	stop      chan struct{}
+	done      chan struct{}
+	closeOnce sync.Once
+	failed    chan error
+	hasFailed atomic.Bool
 
 	mu              sync.Mutex
 	lastCheckpoint  time.Time
@@ -113,15 +112,14 @@ func NewZooKeeperReplicator(opts ZooKeeperOptions) *ZooKeeperReplicator {
 		elector:         opts.Elector,
 		cursor:          opts.Recovered.Cursor,
 		fenced:          make(chan struct{}, 1),
-		proposals:       make(chan *proposal, maxBatch),
-		checkpoints:     make(chan chan checkpointReply),
 		stop:            make(chan struct{}),
 		done:            make(chan struct{}),
 		failed:          make(chan error, 1),
 		lastCheckpoint:  opts.Recovered.CheckpointTime,
 		checkpointIndex: opts.Recovered.CheckpointIndex,
 	}
-	r.reads = newReadBarrier(r.probe)
+	r.queue = ha.NewGroupCommit(0, r.stop, r.done)
+	r.reads = ha.NewReadBarrier(r.probe)
 	go r.run()
 	return r
 }
@@ -151,7 +149,7 @@ func (r *ZooKeeperReplicator) run() {
 		case <-ctx.Done():
 		}
 	}()
-	defer r.failQueued(fserr.New(fserr.Unavailable, "master is shutting down"))
+	defer r.queue.FailQueued(fserr.New(fserr.Unavailable, "master is shutting down"))
 	for {
 		lead := r.standby(ctx)
 		if lead == nil {
@@ -202,13 +200,12 @@ func (r *ZooKeeperReplicator) standby(ctx context.Context) *election.Leadership 
 		case l := <-won:
 			timer.Stop()
 			return l
-		case reply := <-r.checkpoints:
+		case reply := <-r.queue.CheckpointRequests():
 			timer.Stop()
-			info, err := r.writeCheckpoint(ctx, r.cursor.NextSeq-1, r.cursor.Epoch)
-			reply <- checkpointReply{info, err}
-		case p := <-r.proposals:
+			reply.Answer(r.writeCheckpoint(ctx, r.cursor.NextSeq-1, r.cursor.Epoch))
+		case p := <-r.queue.Proposals():
 			timer.Stop()
-			p.result <- proposalResult{err: r.notLeader()}
+			p.Answer(fsm.Result{}, r.notLeader())
 		case <-ctx.Done():
 			timer.Stop()
 			return nil
@@ -299,7 +296,7 @@ func (r *ZooKeeperReplicator) leadWhile(ctx context.Context, lead *election.Lead
 		r.lead.Store(nil)
 		r.writer.Store(nil)
 		r.cursor = w.Cursor()
-		r.failQueued(r.notLeader())
+		r.queue.FailQueued(r.notLeader())
 		select {
 		case <-r.fenced:
 		default:
@@ -324,36 +321,36 @@ func (r *ZooKeeperReplicator) leadWhile(ctx context.Context, lead *election.Lead
 	r.log.Info("leading and serving", "epoch", w.Epoch(), "marker_batch", w.LastSeq(),
 		"applied_index", r.fsm.AppliedIndex(), "takeover", time.Since(start).Round(time.Millisecond))
 
-	batch := make([]*proposal, 0, maxBatch)
-	for {
-		batch = batch[:0]
+	end, stopWatching := r.watchTerm(ctx, lead, lost)
+	defer stopWatching()
+	r.queue.Serve(ha.Committer{
+		Commit:     func(b ha.Batch) bool { return r.commit(ctx, w, lead, b) },
+		Checkpoint: func() (ha.CheckpointInfo, error) { return r.writeCheckpoint(ctx, w.LastSeq(), w.Epoch()) },
+	}, end)
+	return true
+}
+
+// watchTerm returns a channel closed when this term must end: the
+// leadership is lost, a read probe found a newer leader's batch, or the
+// replicator stops. stopWatching ends the watch and waits for it, so it
+// cannot take the next term's fencing signal.
+func (r *ZooKeeperReplicator) watchTerm(ctx context.Context, lead *election.Leadership, lost <-chan struct{}) (end <-chan struct{}, stopWatching func()) {
+	ended := make(chan struct{})
+	termOver := make(chan struct{})
+	go func() {
+		defer close(ended)
 		select {
-		case p := <-r.proposals:
-			batch = append(batch, p)
-		drain:
-			for len(batch) < maxBatch {
-				select {
-				case p := <-r.proposals:
-					batch = append(batch, p)
-				default:
-					break drain
-				}
-			}
-			if !r.commit(ctx, w, lead, batch) {
-				return true
-			}
-		case reply := <-r.checkpoints:
-			info, err := r.writeCheckpoint(ctx, w.LastSeq(), w.Epoch())
-			reply <- checkpointReply{info, err}
 		case <-lost:
 			r.log.Warn("lost leadership; stepping down to standby", "reason", lead.LostReason())
-			return true
 		case <-r.fenced:
 			r.log.Warn("a newer leader has written to the journal; stepping down to standby")
-			return true
 		case <-ctx.Done():
-			return true
+		case <-termOver:
 		}
+	}()
+	return ended, func() {
+		close(termOver)
+		<-ended
 	}
 }
 
@@ -406,24 +403,17 @@ func (r *ZooKeeperReplicator) promote(ctx context.Context, lead *election.Leader
 
 // commit writes one batch and applies it after it is durable. It returns
 // false when this master must stop leading.
-func (r *ZooKeeperReplicator) commit(ctx context.Context, w *ufsjournal.Writer, lead *election.Leadership, batch []*proposal) bool {
+func (r *ZooKeeperReplicator) commit(ctx context.Context, w *ufsjournal.Writer, lead *election.Leadership, batch ha.Batch) bool {
 	if !r.leaderValid(lead) || !r.serving.Load() {
 		// Nothing was written: a definite refusal.
 		if lead.Suspended() {
-			for _, p := range batch {
-				p.result <- proposalResult{err: fserr.New(fserr.Unavailable, "the ZooKeeper connection is suspended; not writing until the session is confirmed")}
-			}
+			batch.Fail(fserr.New(fserr.Unavailable, "the ZooKeeper connection is suspended; not writing until the session is confirmed"))
 			return true
 		}
-		for _, p := range batch {
-			p.result <- proposalResult{err: r.notLeader()}
-		}
+		batch.Fail(r.notLeader())
 		return false
 	}
-	recs := make([][]byte, len(batch))
-	for i, p := range batch {
-		recs[i] = p.data
-	}
+	recs := batch.Records()
 	wctx, cancel := context.WithTimeout(ctx, r.opts.WriteTimeout)
 	start := time.Now()
 	first, err := w.Append(wctx, recs)
@@ -440,28 +430,11 @@ func (r *ZooKeeperReplicator) commit(ctx context.Context, w *ufsjournal.Writer, 
 			r.log.Error("journal write failed; its outcome is unknown, stepping down to standby", "error", err)
 		}
 		unknown := &fserr.Error{Code: fserr.OutcomeUnknown, Message: "leadership lost while journaling: " + err.Error(), LeaderHint: r.leaderHint()}
-		for _, p := range batch {
-			p.result <- proposalResult{err: unknown}
-		}
+		batch.Fail(unknown)
 		return false
 	}
-	for i, p := range batch {
-		res := r.fsm.Apply(first+uint64(i), p.entry)
-		p.result <- proposalResult{res: res}
-	}
+	batch.Apply(r.fsm, first)
 	return true
-}
-
-// failQueued answers proposals that never reached the journal.
-func (r *ZooKeeperReplicator) failQueued(err error) {
-	for {
-		select {
-		case p := <-r.proposals:
-			p.result <- proposalResult{err: err}
-		default:
-			return
-		}
-	}
 }
 
 func (r *ZooKeeperReplicator) maybeCheckpoint(ctx context.Context) {
@@ -483,18 +456,13 @@ func (r *ZooKeeperReplicator) maybeCheckpoint(ctx context.Context) {
 // writeCheckpoint runs on the run goroutine between batches, so the state
 // it writes is exactly the state after batch seq. Old batches are then
 // collected.
-func (r *ZooKeeperReplicator) writeCheckpoint(ctx context.Context, seq, epoch uint64) (CheckpointInfo, error) {
+func (r *ZooKeeperReplicator) writeCheckpoint(ctx context.Context, seq, epoch uint64) (ha.CheckpointInfo, error) {
 	index := r.fsm.AppliedIndex()
 	start := time.Now()
 	var size int64
-	loc, err := r.journal.WriteCheckpoint(ctx, ufsjournal.CheckpointHeader{Seq: seq, Epoch: epoch}, func(w io.Writer) error {
-		cw := &countingWriter{w: w}
-		_, err := r.fsm.WriteCheckpoint(cw)
-		size = cw.n
-		return err
-	})
+	loc, err := r.journal.WriteCheckpoint(ctx, ufsjournal.CheckpointHeader{Seq: seq, Epoch: epoch}, ha.FSMCheckpoint(r.fsm, &size))
 	if err != nil {
-		return CheckpointInfo{}, err
+		return ha.CheckpointInfo{}, err
 	}
 	r.mu.Lock()
 	r.lastCheckpoint = time.Now()
@@ -506,7 +474,7 @@ func (r *ZooKeeperReplicator) writeCheckpoint(ctx context.Context, seq, epoch ui
 	} else if n > 0 {
 		r.log.Info("collected journal objects made unnecessary by checkpoints", "deleted", n)
 	}
-	return CheckpointInfo{Location: loc, Index: index}, nil
+	return ha.CheckpointInfo{Location: loc, Index: index}, nil
 }
 
 // Propose implements Replicator.
@@ -514,31 +482,7 @@ func (r *ZooKeeperReplicator) Propose(ctx context.Context, e *halopb.Entry) (fsm
 	if !r.serving.Load() {
 		return fsm.Result{}, r.notLeader()
 	}
-	data, err := fsm.EncodeEntry(e)
-	if err != nil {
-		return fsm.Result{}, fserr.New(fserr.InvalidArgument, "%v", err)
-	}
-	p := &proposal{entry: e, data: data, result: make(chan proposalResult, 1)}
-	select {
-	case r.proposals <- p:
-	case <-ctx.Done():
-		return fsm.Result{}, fserr.New(fserr.Unavailable, "journal is busy: %v", ctx.Err())
-	case <-r.stop:
-		return fsm.Result{}, fserr.New(fserr.Unavailable, "master is shutting down")
-	}
-	select {
-	case out := <-p.result:
-		return out.res, out.err
-	case <-ctx.Done():
-		return fsm.Result{}, fserr.New(fserr.OutcomeUnknown, "gave up waiting for the journal: %v", ctx.Err())
-	case <-r.done:
-		select {
-		case out := <-p.result:
-			return out.res, out.err
-		default:
-			return fsm.Result{}, fserr.New(fserr.Unavailable, "master is shutting down")
-		}
-	}
+	return r.queue.Propose(ctx, e)
 }
 
 // VerifyRead implements Replicator: this master serves, its ZooKeeper
@@ -559,7 +503,7 @@ func (r *ZooKeeperReplicator) VerifyRead(ctx context.Context) error {
 		}
 		return r.notLeader()
 	}
-	if err := r.reads.wait(ctx); err != nil {
+	if err := r.reads.Wait(ctx); err != nil {
 		if errors.Is(err, ufsjournal.ErrFenced) || errors.Is(err, errNotServing) {
 			return r.notLeader()
 		}
@@ -600,8 +544,8 @@ func (r *ZooKeeperReplicator) probe() error {
 
 // Checkpoint implements Replicator: on the leader between batches, on a
 // standby between tail steps.
-func (r *ZooKeeperReplicator) Checkpoint(ctx context.Context) (CheckpointInfo, error) {
-	return askCheckpoint(ctx, r.checkpoints, r.done)
+func (r *ZooKeeperReplicator) Checkpoint(ctx context.Context) (ha.CheckpointInfo, error) {
+	return r.queue.Checkpoint(ctx)
 }
 
 // leaderHint is the newest leader znode, unless it is this master's own
@@ -623,10 +567,10 @@ func (r *ZooKeeperReplicator) notLeader() error {
 }
 
 // Status implements Replicator.
-func (r *ZooKeeperReplicator) Status() ReplicatorStatus {
+func (r *ZooKeeperReplicator) Status() ha.Status {
 	lead := r.lead.Load()
 	leading := r.serving.Load() && lead != nil && r.leaderValid(lead)
-	st := ReplicatorStatus{
+	st := ha.Status{
 		JournalType:  "UFS",
 		Leader:       leading,
 		AppliedIndex: r.fsm.AppliedIndex(),

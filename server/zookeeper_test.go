@@ -41,6 +41,13 @@ func startZKReplicator(t *testing.T, servers []string, folder, addr string) *zkM
 // startZKReplicatorOn starts a replicator whose journal is store.
 func startZKReplicatorOn(t *testing.T, servers []string, store ufs.Store, addr string) *zkMaster {
 	t.Helper()
+	return startZKReplicatorElected(t, servers, store, addr, election.Config{})
+}
+
+// startZKReplicatorElected is startZKReplicatorOn with the election's
+// znodes taken from paths (empty: the defaults).
+func startZKReplicatorElected(t *testing.T, servers []string, store ufs.Store, addr string, paths election.Config) *zkMaster {
+	t.Helper()
 	ctx := context.Background()
 	log := hclog.New(&hclog.LoggerOptions{Name: addr, Level: hclog.Warn})
 	j, err := ufsjournal.Open(ctx, store, log)
@@ -52,7 +59,8 @@ func startZKReplicatorOn(t *testing.T, servers []string, store ufs.Store, addr s
 	if err != nil {
 		t.Fatal(err)
 	}
-	el, err := election.New(election.Config{Servers: servers, SessionTimeout: 2 * time.Second, ID: addr, Logger: log})
+	el, err := election.New(election.Config{Servers: servers, SessionTimeout: 2 * time.Second, ID: addr, Logger: log,
+		ElectionPath: paths.ElectionPath, LeaderPath: paths.LeaderPath})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/halo-fs/halo/ha"
 	"io"
 	"os"
 	"os/signal"
@@ -154,7 +155,7 @@ func runLocalMaster(ctx context.Context, cfg *conf.Config, g *globals) error {
 		return fmt.Errorf("recover namespace from %s: %w", folder, err)
 	}
 	log.Info("namespace recovered", "inodes", f.InodeCount(), "applied_index", f.AppliedIndex(), "duration", time.Since(start))
-	m := server.New(sc, f, func(metrics *server.Metrics) server.Replicator {
+	m := server.New(sc, f, func(metrics *server.Metrics) ha.Replicator {
 		return server.NewLocalReplicator(server.LocalOptions{
 			Journal: j, FSM: f, CheckpointPeriodEntries: cfg.CheckpointPeriodEntries, Logger: log, Metrics: metrics,
 		})

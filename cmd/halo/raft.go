@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/halo-fs/halo/ha"
 	"os"
 	"path/filepath"
 
@@ -77,7 +78,7 @@ func runRaftMaster(ctx context.Context, cfg *conf.Config, g *globals) error {
 	if cfg.UnsafeStaleReads {
 		log.Warn("TEST ONLY: halo.test.unsafe.stale.reads is set; reads are served without confirming leadership and may be stale")
 	}
-	m := server.New(sc, f, func(*server.Metrics) server.Replicator { return rep })
+	m := server.New(sc, f, func(*server.Metrics) ha.Replicator { return rep })
 	return serve(ctx, m, log)
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/halo-fs/halo/ha"
 	"io"
 	"path/filepath"
 	"strings"
@@ -68,7 +69,7 @@ func runZooKeeperMaster(ctx context.Context, cfg *conf.Config, g *globals) error
 	log.Info("ZooKeeper mode", "zookeeper", strings.Join(cfg.ZooKeeperAddresses, ","), "journal", j.URI(),
 		"session_timeout", cfg.ZooKeeperSessionTimeout, "policy", cfg.ZooKeeperConnectionErrorPolicy)
 	var rep *server.ZooKeeperReplicator
-	m := server.New(sc, f, func(metrics *server.Metrics) server.Replicator {
+	m := server.New(sc, f, func(metrics *server.Metrics) ha.Replicator {
 		rep = server.NewZooKeeperReplicator(server.ZooKeeperOptions{
 			Journal:                 j,
 			Elector:                 el,

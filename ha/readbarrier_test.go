@@ -1,4 +1,4 @@
-package server
+package ha
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/halo-fs/halo/internal/poll"
 )
 
 // controlledVerify is a verify function whose rounds the test drives: each
@@ -50,13 +52,13 @@ func (v *controlledVerify) awaitRound(t *testing.T, want int) {
 	}
 }
 
-func (b *readBarrier) waiters() int {
+func (b *ReadBarrier) waiters() int {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return len(b.waiting)
 }
 
-func (b *readBarrier) idle() bool {
+func (b *ReadBarrier) idle() bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return !b.running
@@ -64,10 +66,10 @@ func (b *readBarrier) idle() bool {
 
 // startWaiters calls wait n times concurrently; each result arrives on the
 // returned channel.
-func startWaiters(ctx context.Context, b *readBarrier, n int) <-chan error {
+func startWaiters(ctx context.Context, b *ReadBarrier, n int) <-chan error {
 	out := make(chan error, n)
 	for i := 0; i < n; i++ {
-		go func() { out <- b.wait(ctx) }()
+		go func() { out <- b.Wait(ctx) }()
 	}
 	return out
 }
@@ -92,7 +94,7 @@ func collect(t *testing.T, ch <-chan error, n int) []error {
 // writes), only by the next one, which all such readers share.
 func TestReadBarrierLateArrivalsWaitForNextRound(t *testing.T) {
 	v := newControlledVerify()
-	b := newReadBarrier(v.verify)
+	b := NewReadBarrier(v.verify)
 	ctx := context.Background()
 
 	first := startWaiters(ctx, b, 1)
@@ -100,7 +102,7 @@ func TestReadBarrierLateArrivalsWaitForNextRound(t *testing.T) {
 
 	const late = 20
 	lateResults := startWaiters(ctx, b, late)
-	waitFor(t, 10*time.Second, "late waiters to queue", func() bool { return b.waiters() == late })
+	poll.Until(t, 10*time.Second, "late waiters to queue", func() bool { return b.waiters() == late })
 
 	errRound1 := errors.New("round 1")
 	v.answers <- errRound1
@@ -119,7 +121,7 @@ func TestReadBarrierLateArrivalsWaitForNextRound(t *testing.T) {
 	if n := v.callCount(); n != 2 {
 		t.Errorf("verify ran %d times for 1+%d waiters, want 2", n, late)
 	}
-	waitFor(t, 10*time.Second, "the barrier to go idle", b.idle)
+	poll.Until(t, 10*time.Second, "the barrier to go idle", b.idle)
 }
 
 // TestReadBarrierSharesOneRound: waiters queued together share one
@@ -128,13 +130,13 @@ func TestReadBarrierSharesOneRound(t *testing.T) {
 	for _, answer := range []error{nil, errors.New("lost leadership")} {
 		t.Run(fmt.Sprint(answer), func(t *testing.T) {
 			v := newControlledVerify()
-			b := newReadBarrier(v.verify)
+			b := NewReadBarrier(v.verify)
 			// Round 1 holds the runner so that the next waiters all queue.
 			blocker := startWaiters(context.Background(), b, 1)
 			v.awaitRound(t, 1)
 			const n = 50
 			results := startWaiters(context.Background(), b, n)
-			waitFor(t, 10*time.Second, "waiters to queue", func() bool { return b.waiters() == n })
+			poll.Until(t, 10*time.Second, "waiters to queue", func() bool { return b.waiters() == n })
 			v.answers <- nil
 			collect(t, blocker, 1)
 
@@ -157,12 +159,12 @@ func TestReadBarrierSharesOneRound(t *testing.T) {
 // that round ends no further round runs for it.
 func TestReadBarrierCancelledWaiterLeavesTheQueue(t *testing.T) {
 	v := newControlledVerify()
-	b := newReadBarrier(v.verify)
+	b := NewReadBarrier(v.verify)
 	first := startWaiters(context.Background(), b, 1)
 	v.awaitRound(t, 1)
 	ctx, cancel := context.WithCancel(context.Background())
 	queued := startWaiters(ctx, b, 1)
-	waitFor(t, 10*time.Second, "the second waiter to queue", func() bool { return b.waiters() == 1 })
+	poll.Until(t, 10*time.Second, "the second waiter to queue", func() bool { return b.waiters() == 1 })
 	cancel()
 	if err := collect(t, queued, 1)[0]; !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled waiter got %v, want context.Canceled", err)
@@ -174,7 +176,7 @@ func TestReadBarrierCancelledWaiterLeavesTheQueue(t *testing.T) {
 	if err := collect(t, first, 1)[0]; err != nil {
 		t.Fatalf("first waiter got %v, want nil", err)
 	}
-	waitFor(t, 10*time.Second, "the barrier to go idle", b.idle)
+	poll.Until(t, 10*time.Second, "the barrier to go idle", b.idle)
 	if n := v.callCount(); n != 1 {
 		t.Errorf("%d verification rounds ran, want 1", n)
 	}
@@ -185,13 +187,13 @@ func TestReadBarrierCancelledWaiterLeavesTheQueue(t *testing.T) {
 // and the barrier serves later waiters.
 func TestReadBarrierContextCancel(t *testing.T) {
 	v := newControlledVerify()
-	b := newReadBarrier(v.verify)
+	b := NewReadBarrier(v.verify)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	cancelled := startWaiters(ctx, b, 1)
 	other := startWaiters(context.Background(), b, 1)
 	v.awaitRound(t, 1)
-	waitFor(t, 10*time.Second, "both waiters to be taken into round 1 or queued", func() bool {
+	poll.Until(t, 10*time.Second, "both waiters to be taken into round 1 or queued", func() bool {
 		return b.waiters() <= 1
 	})
 	cancel()
@@ -218,13 +220,13 @@ func TestReadBarrierContextCancel(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the other waiter never returned")
 	}
-	waitFor(t, 10*time.Second, "the barrier to go idle", b.idle)
+	poll.Until(t, 10*time.Second, "the barrier to go idle", b.idle)
 
 	// An already-cancelled context returns at once and starts no round.
 	done, cancelDone := context.WithCancel(context.Background())
 	cancelDone()
 	before := v.callCount()
-	if err := b.wait(done); !errors.Is(err, context.Canceled) {
+	if err := b.Wait(done); !errors.Is(err, context.Canceled) {
 		t.Fatalf("wait with a cancelled context: %v, want context.Canceled", err)
 	}
 	if n := v.callCount(); n != before || !b.idle() {

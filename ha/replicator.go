@@ -1,4 +1,4 @@
-package server
+package ha
 
 import (
 	"context"
@@ -23,7 +23,7 @@ type Replicator interface {
 	// Checkpoint writes a checkpoint now.
 	Checkpoint(ctx context.Context) (CheckpointInfo, error)
 	// Status describes the journal and this master's role.
-	Status() ReplicatorStatus
+	Status() Status
 	// Close stops the replicator; in-flight proposals fail.
 	Close() error
 }
@@ -34,8 +34,8 @@ type CheckpointInfo struct {
 	Index    uint64
 }
 
-// ReplicatorStatus is what operators see of a replicator.
-type ReplicatorStatus struct {
+// Status is what operators see of a replicator.
+type Status struct {
 	JournalType            string // LOCAL, EMBEDDED, UFS
 	Leader                 bool
 	LeaderRPCAddress       string // "" when unknown

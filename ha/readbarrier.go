@@ -1,4 +1,4 @@
-package server
+package ha
 
 import (
 	"context"
@@ -6,11 +6,11 @@ import (
 	"sync"
 )
 
-// readBarrier batches leadership confirmations: every reader waits for a
+// ReadBarrier batches leadership confirmations: every reader waits for a
 // confirmation round that started after it arrived (one that was already
 // under way could predate a newer leader's writes), and all readers that
 // arrived during one round share the next.
-type readBarrier struct {
+type ReadBarrier struct {
 	verify func() error
 
 	mu      sync.Mutex
@@ -18,11 +18,15 @@ type readBarrier struct {
 	running bool
 }
 
-func newReadBarrier(verify func() error) *readBarrier {
-	return &readBarrier{verify: verify}
+// NewReadBarrier runs verify for each confirmation round; its error is
+// every waiting reader's answer.
+func NewReadBarrier(verify func() error) *ReadBarrier {
+	return &ReadBarrier{verify: verify}
 }
 
-func (b *readBarrier) wait(ctx context.Context) error {
+// Wait returns the answer of a confirmation round that started after the
+// call, or ctx's error when the caller gives up first.
+func (b *ReadBarrier) Wait(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -49,7 +53,7 @@ func (b *readBarrier) wait(ctx context.Context) error {
 	}
 }
 
-func (b *readBarrier) run() {
+func (b *ReadBarrier) run() {
 	for {
 		b.mu.Lock()
 		batch := b.waiting
