@@ -30,14 +30,10 @@ const (
 	StateUnavailable = "UNAVAILABLE"
 )
 
-// NewPollingFinder returns a finder that asks every address for
-// GetMasterInfo, in parallel: the master that answers with State PRIMARY is
-// the leader; failing that, the leader address the standbys name. Backoff
-// between rounds is the caller's job.
-func NewPollingFinder(addrs []string, dial func(addr string) (halopb.MasterServiceClient, error)) LeaderFinder {
-	return newPollingFinder(addrs, dial, DefaultLeaderProbeTimeout)
-}
-
+// pollingFinder asks every address for GetMasterInfo, in parallel: the
+// master that answers with State PRIMARY is the leader; failing that, the
+// leader address the standbys name. Backoff between rounds is the caller's
+// job.
 type pollingFinder struct {
 	addrs        []string
 	dial         func(addr string) (halopb.MasterServiceClient, error)
