@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"github.com/halo-fs/halo/ha"
+	localmode "github.com/halo-fs/halo/ha/local"
 	"net"
 	"path/filepath"
 	"strconv"
@@ -66,11 +67,11 @@ func serveLocalMaster(t *testing.T, cfg server.Config) *servedMaster {
 		t.Fatal(err)
 	}
 	f := fsm.New(fsm.DefaultConfig())
-	if _, err := server.RecoverFSM(j, f, hclog.NewNullLogger()); err != nil {
+	if _, err := localmode.RecoverFSM(j, f, hclog.NewNullLogger()); err != nil {
 		t.Fatal(err)
 	}
 	return serveMaster(t, "none", cfg, f, func(metrics *server.Metrics) ha.Replicator {
-		return server.NewLocalReplicator(server.LocalOptions{Journal: j, FSM: f, Metrics: metrics})
+		return localmode.New(localmode.Options{Journal: j, FSM: f, Metrics: metrics.Journal})
 	})
 }
 

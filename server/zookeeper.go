@@ -419,8 +419,7 @@ func (r *ZooKeeperReplicator) commit(ctx context.Context, w *ufsjournal.Writer, 
 	first, err := w.Append(wctx, recs)
 	cancel()
 	if r.opts.Metrics != nil {
-		r.opts.Metrics.JournalFlush.Observe(time.Since(start).Seconds())
-		r.opts.Metrics.JournalBatch.Observe(float64(len(recs)))
+		r.opts.Metrics.Journal.ObserveBatch(time.Since(start), len(recs))
 	}
 	if err != nil {
 		r.serving.Store(false)

@@ -1,4 +1,7 @@
-package server
+// Package local owns the single-master (--ha=none) mode: a replicator that
+// group-commits mutations to the master's local journal, and the recovery
+// of the namespace from that journal's checkpoints and records.
+package local
 
 import (
 	"context"
@@ -15,16 +18,16 @@ import (
 	"github.com/hashicorp/go-hclog"
 )
 
-// LocalReplicator is the single-master (--ha=none) replicator: mutations are
+// Replicator is the single-master (--ha=none) replicator: mutations are
 // group-committed to a local journal — concurrent proposals share one write
 // and one fsync — and applied in journal order after they are durable, so
 // no reader ever sees a mutation that a crash could take back.
-type LocalReplicator struct {
+type Replicator struct {
 	log     hclog.Logger
 	fsm     *fsm.FSM
 	journal *journal.Journal
 	period  uint64
-	metrics *Metrics
+	metrics *ha.JournalMetrics
 
 	queue     *ha.GroupCommit
 	stop      chan struct{}
@@ -36,13 +39,13 @@ type LocalReplicator struct {
 	failed         error // set when the journal failed; the master stops serving writes
 }
 
-// LocalOptions configure a LocalReplicator.
-type LocalOptions struct {
+// Options configure a Replicator.
+type Options struct {
 	Journal                 *journal.Journal
 	FSM                     *fsm.FSM
 	CheckpointPeriodEntries uint64
 	Logger                  hclog.Logger
-	Metrics                 *Metrics
+	Metrics                 *ha.JournalMetrics // nil: none recorded
 }
 
 // RecoverFSM loads the newest good checkpoint from j into f and replays
@@ -89,13 +92,13 @@ func RecoverFSM(j *journal.Journal, f *fsm.FSM, log hclog.Logger) (replayed uint
 	return replayed, nil
 }
 
-// NewLocalReplicator starts the committer. f must already hold the
+// New starts the committer. f must already hold the
 // recovered state (see RecoverFSM).
-func NewLocalReplicator(opts LocalOptions) *LocalReplicator {
+func New(opts Options) *Replicator {
 	if opts.Logger == nil {
 		opts.Logger = hclog.NewNullLogger()
 	}
-	r := &LocalReplicator{
+	r := &Replicator{
 		log:     opts.Logger.Named("journal"),
 		fsm:     opts.FSM,
 		journal: opts.Journal,
@@ -116,12 +119,12 @@ func NewLocalReplicator(opts LocalOptions) *LocalReplicator {
 	return r
 }
 
-// Propose implements Replicator.
-func (r *LocalReplicator) Propose(ctx context.Context, e *halopb.Entry) (fsm.Result, error) {
+// Propose implements ha.Replicator.
+func (r *Replicator) Propose(ctx context.Context, e *halopb.Entry) (fsm.Result, error) {
 	return r.queue.Propose(ctx, e)
 }
 
-func (r *LocalReplicator) commitLoop() {
+func (r *Replicator) commitLoop() {
 	defer close(r.done)
 	r.queue.Serve(ha.Committer{Commit: r.commit, Checkpoint: r.checkpoint}, r.stop)
 	r.queue.FailQueued(fserr.New(fserr.Unavailable, "master is shutting down"))
@@ -129,7 +132,7 @@ func (r *LocalReplicator) commitLoop() {
 
 // commit never ends the loop: a failed local journal refuses writes
 // itself, and only Close stops the master.
-func (r *LocalReplicator) commit(batch ha.Batch) bool {
+func (r *Replicator) commit(batch ha.Batch) bool {
 	r.write(batch)
 	if r.period > 0 && r.journal.EntriesSinceCheckpoint() >= r.period {
 		if _, err := r.checkpoint(); err != nil {
@@ -139,7 +142,7 @@ func (r *LocalReplicator) commit(batch ha.Batch) bool {
 	return true
 }
 
-func (r *LocalReplicator) write(batch ha.Batch) {
+func (r *Replicator) write(batch ha.Batch) {
 	r.mu.Lock()
 	failed := r.failed
 	r.mu.Unlock()
@@ -150,10 +153,7 @@ func (r *LocalReplicator) write(batch ha.Batch) {
 	recs := batch.Records()
 	start := time.Now()
 	first, err := r.journal.AppendBatch(recs)
-	if r.metrics != nil {
-		r.metrics.JournalFlush.Observe(time.Since(start).Seconds())
-		r.metrics.JournalBatch.Observe(float64(len(recs)))
-	}
+	r.metrics.ObserveBatch(time.Since(start), len(recs))
 	if err != nil {
 		// The write may or may not have reached the disk: we can no longer
 		// tell which entries are journaled, so stop taking writes.
@@ -169,7 +169,7 @@ func (r *LocalReplicator) write(batch ha.Batch) {
 
 // checkpoint runs on the committer goroutine, between batches, so the
 // state it writes is exactly the state at the journal's last index.
-func (r *LocalReplicator) checkpoint() (ha.CheckpointInfo, error) {
+func (r *Replicator) checkpoint() (ha.CheckpointInfo, error) {
 	index := r.fsm.AppliedIndex()
 	start := time.Now()
 	var size int64
@@ -184,18 +184,18 @@ func (r *LocalReplicator) checkpoint() (ha.CheckpointInfo, error) {
 	return ha.CheckpointInfo{Location: info.Path, Index: index}, nil
 }
 
-// VerifyRead implements Replicator: a single master always leads, and it
+// VerifyRead implements ha.Replicator: a single master always leads, and it
 // applies entries only after they are durable, so its state is always
 // linearizable.
-func (r *LocalReplicator) VerifyRead(context.Context) error { return nil }
+func (r *Replicator) VerifyRead(context.Context) error { return nil }
 
-// Checkpoint implements Replicator.
-func (r *LocalReplicator) Checkpoint(ctx context.Context) (ha.CheckpointInfo, error) {
+// Checkpoint implements ha.Replicator.
+func (r *Replicator) Checkpoint(ctx context.Context) (ha.CheckpointInfo, error) {
 	return r.queue.Checkpoint(ctx)
 }
 
-// Status implements Replicator.
-func (r *LocalReplicator) Status() ha.Status {
+// Status implements ha.Replicator.
+func (r *Replicator) Status() ha.Status {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return ha.Status{
@@ -208,9 +208,9 @@ func (r *LocalReplicator) Status() ha.Status {
 	}
 }
 
-// Close implements Replicator. It waits for the committer to finish the
+// Close implements ha.Replicator. It waits for the committer to finish the
 // batch in hand, then closes the journal.
-func (r *LocalReplicator) Close() error {
+func (r *Replicator) Close() error {
 	r.closeOnce.Do(func() { close(r.stop) })
 	<-r.done
 	return r.journal.Close()

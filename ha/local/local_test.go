@@ -1,4 +1,4 @@
-package server
+package local
 
 import (
 	"context"
@@ -11,45 +11,40 @@ import (
 
 	"github.com/halo-fs/halo/fserr"
 	"github.com/halo-fs/halo/fsm"
+	"github.com/halo-fs/halo/ha"
+	"github.com/halo-fs/halo/ha/hatest"
+	"github.com/halo-fs/halo/internal/poll"
 	"github.com/halo-fs/halo/journal"
 	"github.com/halo-fs/halo/proto/halopb"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
-// localMaster is a LocalReplicator over a journal folder, as a single
+// localMaster is a Replicator over a journal folder, as a single
 // master runs it.
 type localMaster struct {
 	dir string
 	j   *journal.Journal
 	f   *fsm.FSM
-	r   *LocalReplicator
-}
-
-func formatJournal(t testing.TB) string {
-	t.Helper()
-	dir := t.TempDir()
-	if err := journal.Format(dir, "test-cluster"); err != nil {
-		t.Fatal(err)
-	}
-	return dir
+	r   *Replicator
 }
 
 // openLocal opens dir, recovers the namespace and starts the committer. It
 // returns how many journal records recovery replayed.
-func openLocal(t testing.TB, dir string, opts LocalOptions) (*localMaster, uint64) {
+func openLocal(t testing.TB, dir string, opts Options) (*localMaster, uint64) {
 	t.Helper()
 	j, err := journal.Open(journal.Options{Dir: dir})
 	if err != nil {
 		t.Fatalf("open journal: %v", err)
 	}
 	f := fsm.New(fsm.DefaultConfig())
-	log := testLogger(t, "local")
+	log := hatest.Logger(t, "local")
 	replayed, err := RecoverFSM(j, f, log)
 	if err != nil {
 		j.Close()
 		t.Fatalf("RecoverFSM: %v", err)
 	}
 	opts.Journal, opts.FSM, opts.Logger = j, f, log
-	lm := &localMaster{dir: dir, j: j, f: f, r: NewLocalReplicator(opts)}
+	lm := &localMaster{dir: dir, j: j, f: f, r: New(opts)}
 	t.Cleanup(func() { lm.r.Close() })
 	return lm, replayed
 }
@@ -82,25 +77,13 @@ func journalRecords(t testing.TB, dir string) uint64 {
 	return n
 }
 
-func someMutations(round int) []*halopb.Entry {
-	d := fmt.Sprintf("/r%d", round)
-	return []*halopb.Entry{
-		mkdirEntry(d + "/a/b"),
-		touchEntry(d + "/a/b/f1"),
-		touchEntry(d + "/a/f2"),
-		renameEntry(d+"/a/f2", d+"/f3"),
-		deleteEntry(d + "/a/b"),
-		touchEntry(d + "/a/f4"),
-	}
-}
-
 func TestRecoverFSMAfterReopen(t *testing.T) {
-	dir := formatJournal(t)
-	lm, replayed := openLocal(t, dir, LocalOptions{})
+	dir := hatest.FormatJournal(t)
+	lm, replayed := openLocal(t, dir, Options{})
 	if replayed != 0 {
 		t.Fatalf("a fresh journal replayed %d records", replayed)
 	}
-	lm.propose(t, someMutations(1)...)
+	lm.propose(t, hatest.SomeMutations(1)...)
 	cp, err := lm.r.Checkpoint(context.Background())
 	if err != nil {
 		t.Fatalf("Checkpoint: %v", err)
@@ -108,44 +91,44 @@ func TestRecoverFSMAfterReopen(t *testing.T) {
 	if cp.Index != 6 {
 		t.Errorf("checkpoint index %d, want 6", cp.Index)
 	}
-	lm.propose(t, someMutations(2)...)
-	want := checkpointBytes(t, lm.f)
+	lm.propose(t, hatest.SomeMutations(2)...)
+	want := hatest.CheckpointBytes(t, lm.f)
 	if err := lm.r.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
 
-	again, replayed := openLocal(t, dir, LocalOptions{})
+	again, replayed := openLocal(t, dir, Options{})
 	if replayed != 6 {
 		t.Errorf("recovery replayed %d records after the checkpoint at 6 of 12, want 6", replayed)
 	}
-	if got := checkpointBytes(t, again.f); string(got) != string(want) {
+	if got := hatest.CheckpointBytes(t, again.f); string(got) != string(want) {
 		t.Fatalf("recovered namespace differs from the one before the restart")
 	}
 	if st := again.r.Status(); st.AppliedIndex != 12 || st.EntriesSinceCheckpoint != 6 || st.ClusterID != "test-cluster" || !st.Leader || st.JournalType != "LOCAL" {
 		t.Errorf("Status after recovery = %+v", st)
 	}
 	// The recovered master goes on where the journal left off.
-	again.propose(t, touchEntry("/after-restart"))
+	again.propose(t, hatest.TouchEntry("/after-restart"))
 	if got := again.f.AppliedIndex(); got != 13 {
 		t.Errorf("applied index %d after one more write, want 13", got)
 	}
 }
 
 func TestRecoverFSMSkipsCorruptCheckpoint(t *testing.T) {
-	dir := formatJournal(t)
-	lm, _ := openLocal(t, dir, LocalOptions{})
-	lm.propose(t, someMutations(1)...)
+	dir := hatest.FormatJournal(t)
+	lm, _ := openLocal(t, dir, Options{})
+	lm.propose(t, hatest.SomeMutations(1)...)
 	older, err := lm.r.Checkpoint(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	lm.propose(t, someMutations(2)...)
+	lm.propose(t, hatest.SomeMutations(2)...)
 	newer, err := lm.r.Checkpoint(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	lm.propose(t, someMutations(3)...)
-	want := checkpointBytes(t, lm.f)
+	lm.propose(t, hatest.SomeMutations(3)...)
+	want := hatest.CheckpointBytes(t, lm.f)
 	if err := lm.r.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -162,11 +145,11 @@ func TestRecoverFSMSkipsCorruptCheckpoint(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	again, replayed := openLocal(t, dir, LocalOptions{})
+	again, replayed := openLocal(t, dir, Options{})
 	if replayed != 12 {
 		t.Errorf("replayed %d records, want 12 (everything after the older checkpoint at 6)", replayed)
 	}
-	if got := checkpointBytes(t, again.f); string(got) != string(want) {
+	if got := hatest.CheckpointBytes(t, again.f); string(got) != string(want) {
 		t.Fatalf("namespace recovered past a corrupt checkpoint differs from the one before the restart")
 	}
 }
@@ -174,89 +157,53 @@ func TestRecoverFSMSkipsCorruptCheckpoint(t *testing.T) {
 // TestRecoverFSMAllCheckpointsCorrupt: with every checkpoint damaged and
 // the records before them still in the journal, recovery replays it all.
 func TestRecoverFSMAllCheckpointsCorrupt(t *testing.T) {
-	dir := formatJournal(t)
-	lm, _ := openLocal(t, dir, LocalOptions{})
-	lm.propose(t, someMutations(1)...)
+	dir := hatest.FormatJournal(t)
+	lm, _ := openLocal(t, dir, Options{})
+	lm.propose(t, hatest.SomeMutations(1)...)
 	cp, err := lm.r.Checkpoint(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	lm.propose(t, someMutations(2)...)
-	want := checkpointBytes(t, lm.f)
+	lm.propose(t, hatest.SomeMutations(2)...)
+	want := hatest.CheckpointBytes(t, lm.f)
 	lm.r.Close()
 	if err := os.WriteFile(cp.Location, []byte("HALOCKPT garbage"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	again, replayed := openLocal(t, dir, LocalOptions{})
+	again, replayed := openLocal(t, dir, Options{})
 	if replayed != 12 {
 		t.Errorf("replayed %d records, want all 12", replayed)
 	}
-	if got := checkpointBytes(t, again.f); string(got) != string(want) {
+	if got := hatest.CheckpointBytes(t, again.f); string(got) != string(want) {
 		t.Fatalf("namespace differs after replaying the whole journal")
 	}
-}
-
-// blockApplies holds the namespace's read lock until release is called, so
-// the committer stops in Apply after its batch is durable; proposals made
-// meanwhile queue up. It holds the lock the way a checkpoint does, writing
-// to a writer that waits.
-func blockApplies(t *testing.T, f *fsm.FSM) (release func()) {
-	t.Helper()
-	w := &waitingWriter{held: make(chan struct{}), unblock: make(chan struct{})}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		if _, err := f.WriteCheckpoint(w); err != nil {
-			t.Errorf("WriteCheckpoint: %v", err)
-		}
-	}()
-	<-w.held
-	var once sync.Once
-	return func() {
-		once.Do(func() { close(w.unblock); <-done })
-	}
-}
-
-// waitingWriter's first Write says so on held and waits for unblock.
-type waitingWriter struct {
-	held, unblock chan struct{}
-	wrote         bool
-}
-
-func (w *waitingWriter) Write(p []byte) (int, error) {
-	if !w.wrote {
-		w.wrote = true
-		close(w.held)
-		<-w.unblock
-	}
-	return len(p), nil
 }
 
 // TestLocalGroupCommit: proposals that arrive while a batch is being
 // committed share the next write and fsync, and every one succeeds.
 func TestLocalGroupCommit(t *testing.T) {
-	dir := formatJournal(t)
-	metrics := NewMetrics(func() float64 { return 0 }, func() float64 { return 0 }, func() float64 { return 0 }, func() float64 { return 1 })
-	lm, _ := openLocal(t, dir, LocalOptions{Metrics: metrics})
-	lm.propose(t, mkdirEntry("/d"))
-	release := blockApplies(t, lm.f)
+	dir := hatest.FormatJournal(t)
+	metrics := ha.NewJournalMetrics()
+	lm, _ := openLocal(t, dir, Options{Metrics: metrics})
+	lm.propose(t, hatest.MkdirEntry("/d"))
+	release := hatest.BlockApplies(t, lm.f)
 	defer release()
 
 	const n = 300
 	errs := make(chan error, n+1)
 	propose := func(path string) {
-		res, err := lm.r.Propose(context.Background(), touchEntry(path))
+		res, err := lm.r.Propose(context.Background(), hatest.TouchEntry(path))
 		if err == nil {
 			err = res.Error()
 		}
 		errs <- err
 	}
 	go propose("/d/first")
-	waitFor(t, 10*time.Second, "the first batch to be journaled", func() bool { return lm.j.LastIndex() == 2 })
+	poll.Until(t, 10*time.Second, "the first batch to be journaled", func() bool { return lm.j.LastIndex() == 2 })
 	for i := 0; i < n; i++ {
 		go propose(fmt.Sprintf("/d/f%03d", i))
 	}
-	waitFor(t, 10*time.Second, "proposals to queue", func() bool { return lm.r.queue.Queued() == n })
+	poll.Until(t, 10*time.Second, "proposals to queue", func() bool { return lm.r.queue.Queued() == n })
 	release()
 	for i := 0; i < n+1; i++ {
 		if err := <-errs; err != nil {
@@ -280,15 +227,15 @@ func TestLocalGroupCommit(t *testing.T) {
 
 // TestLocalConcurrentProposals: many proposers at once, unsynchronised.
 func TestLocalConcurrentProposals(t *testing.T) {
-	dir := formatJournal(t)
-	lm, _ := openLocal(t, dir, LocalOptions{CheckpointPeriodEntries: 64})
+	dir := hatest.FormatJournal(t)
+	lm, _ := openLocal(t, dir, Options{CheckpointPeriodEntries: 64})
 	const n = 500
 	var wg sync.WaitGroup
 	for i := 0; i < n; i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			res, err := lm.r.Propose(context.Background(), touchEntry(fmt.Sprintf("/f%03d", i)))
+			res, err := lm.r.Propose(context.Background(), hatest.TouchEntry(fmt.Sprintf("/f%03d", i)))
 			if err == nil {
 				err = res.Error()
 			}
@@ -298,10 +245,10 @@ func TestLocalConcurrentProposals(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	want := checkpointBytes(t, lm.f)
+	want := hatest.CheckpointBytes(t, lm.f)
 	// The committer answers a batch before it checkpoints, so the
 	// checkpoint may land just after the last answer.
-	waitFor(t, 10*time.Second, fmt.Sprintf("a periodic checkpoint after %d entries with a period of 64", n), func() bool {
+	poll.Until(t, 10*time.Second, fmt.Sprintf("a periodic checkpoint after %d entries with a period of 64", n), func() bool {
 		cps, _ := lm.j.Checkpoints()
 		return len(cps) > 0
 	})
@@ -309,15 +256,17 @@ func TestLocalConcurrentProposals(t *testing.T) {
 	if got := journalRecords(t, dir); got != n {
 		t.Errorf("journal holds %d records, want %d", got, n)
 	}
-	again, _ := openLocal(t, dir, LocalOptions{})
-	if got := checkpointBytes(t, again.f); string(got) != string(want) {
+	again, _ := openLocal(t, dir, Options{})
+	if got := hatest.CheckpointBytes(t, again.f); string(got) != string(want) {
 		t.Errorf("namespace differs after recovery from periodic checkpoints")
 	}
 }
 
-func histogram(t *testing.T, m *Metrics, name string) (uint64, float64) {
+func histogram(t *testing.T, m *ha.JournalMetrics, name string) (uint64, float64) {
 	t.Helper()
-	mfs, err := m.Registry.Gather()
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(m.Flush, m.Batch)
+	mfs, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -335,12 +284,12 @@ func histogram(t *testing.T, m *Metrics, name string) (uint64, float64) {
 // before it is handed to the committer is refused as Unavailable, and
 // nothing is journaled.
 func TestLocalProposeWithCancelledContext(t *testing.T) {
-	dir := formatJournal(t)
-	lm, _ := openLocal(t, dir, LocalOptions{})
+	dir := hatest.FormatJournal(t)
+	lm, _ := openLocal(t, dir, Options{})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	for i := 0; i < 100; i++ {
-		_, err := lm.r.Propose(ctx, touchEntry(fmt.Sprintf("/f%d", i)))
+		_, err := lm.r.Propose(ctx, hatest.TouchEntry(fmt.Sprintf("/f%d", i)))
 		if fserr.CodeOf(err) != fserr.Unavailable {
 			t.Fatalf("attempt %d: Propose with a cancelled context: %v (code %v), want Unavailable; journal now holds %d records",
 				i, err, fserr.CodeOf(err), lm.j.LastIndex())
@@ -356,35 +305,35 @@ func TestLocalProposeWithCancelledContext(t *testing.T) {
 // acknowledged is lost.
 func TestLocalCloseFailsPendingProposals(t *testing.T) {
 	for round := 0; round < 20; round++ {
-		dir := formatJournal(t)
-		lm, _ := openLocal(t, dir, LocalOptions{})
-		lm.propose(t, mkdirEntry("/d"))
-		release := blockApplies(t, lm.f)
+		dir := hatest.FormatJournal(t)
+		lm, _ := openLocal(t, dir, Options{})
+		lm.propose(t, hatest.MkdirEntry("/d"))
+		release := hatest.BlockApplies(t, lm.f)
 
 		inHand := make(chan error, 1)
 		go func() {
-			res, err := lm.r.Propose(context.Background(), touchEntry("/d/in-hand"))
+			res, err := lm.r.Propose(context.Background(), hatest.TouchEntry("/d/in-hand"))
 			if err == nil {
 				err = res.Error()
 			}
 			inHand <- err
 		}()
-		waitFor(t, 10*time.Second, "the batch in hand to be journaled", func() bool { return lm.j.LastIndex() == 2 })
+		poll.Until(t, 10*time.Second, "the batch in hand to be journaled", func() bool { return lm.j.LastIndex() == 2 })
 		const n = 20
 		pending := make(chan error, n)
 		for i := 0; i < n; i++ {
 			go func() {
-				res, err := lm.r.Propose(context.Background(), touchEntry(fmt.Sprintf("/d/pending-%d", i)))
+				res, err := lm.r.Propose(context.Background(), hatest.TouchEntry(fmt.Sprintf("/d/pending-%d", i)))
 				if err == nil {
 					err = res.Error()
 				}
 				pending <- err
 			}()
 		}
-		waitFor(t, 10*time.Second, "proposals to queue", func() bool { return lm.r.queue.Queued() == n })
+		poll.Until(t, 10*time.Second, "proposals to queue", func() bool { return lm.r.queue.Queued() == n })
 		closed := make(chan error, 1)
 		go func() { closed <- lm.r.Close() }()
-		waitFor(t, 10*time.Second, "Close to begin", func() bool {
+		poll.Until(t, 10*time.Second, "Close to begin", func() bool {
 			select {
 			case <-lm.r.stop:
 				return true
@@ -422,15 +371,15 @@ func TestLocalCloseFailsPendingProposals(t *testing.T) {
 // TestLocalProposeAfterClose: once Close has returned, Propose fails at
 // once with Unavailable; it must never wait for a committer that is gone.
 func TestLocalProposeAfterClose(t *testing.T) {
-	dir := formatJournal(t)
-	lm, _ := openLocal(t, dir, LocalOptions{})
+	dir := hatest.FormatJournal(t)
+	lm, _ := openLocal(t, dir, Options{})
 	if err := lm.r.Close(); err != nil {
 		t.Fatal(err)
 	}
 	for i := 0; i < 50; i++ {
 		// The deadline only bounds a hang; a correct Propose returns at once.
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		_, err := lm.r.Propose(ctx, touchEntry(fmt.Sprintf("/f%d", i)))
+		_, err := lm.r.Propose(ctx, hatest.TouchEntry(fmt.Sprintf("/f%d", i)))
 		cancel()
 		if fserr.CodeOf(err) != fserr.Unavailable {
 			t.Fatalf("attempt %d: Propose after Close: %v (code %v), want Unavailable at once", i, err, fserr.CodeOf(err))
@@ -441,22 +390,22 @@ func TestLocalProposeAfterClose(t *testing.T) {
 	}
 }
 
-// TestLocalOptionsWithoutLogger: a nil Logger means no logging, as it does
+// TestOptionsWithoutLogger: a nil Logger means no logging, as it does
 // for Config and CheckpointArchive, not a panic.
-func TestLocalOptionsWithoutLogger(t *testing.T) {
-	dir := formatJournal(t)
+func TestOptionsWithoutLogger(t *testing.T) {
+	dir := hatest.FormatJournal(t)
 	j, err := journal.Open(journal.Options{Dir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var r *LocalReplicator
+	var r *Replicator
 	func() {
 		defer func() {
 			if p := recover(); p != nil {
-				t.Errorf("NewLocalReplicator with a nil Logger panics: %v", p)
+				t.Errorf("NewReplicator with a nil Logger panics: %v", p)
 			}
 		}()
-		r = NewLocalReplicator(LocalOptions{Journal: j, FSM: fsm.New(fsm.DefaultConfig())})
+		r = New(Options{Journal: j, FSM: fsm.New(fsm.DefaultConfig())})
 	}()
 	if r != nil {
 		r.Close()
@@ -469,8 +418,8 @@ func TestLocalOptionsWithoutLogger(t *testing.T) {
 // is refused alone, and the journal keeps taking writes; it used to fail
 // the batch's write and stop the master's writes until restart.
 func TestLocalRefusesRecordOverJournalLimit(t *testing.T) {
-	lm, _ := openLocal(t, formatJournal(t), LocalOptions{})
-	_, err := lm.r.Propose(context.Background(), touchEntry("/"+strings.Repeat("x", journal.MaxRecordBytes)))
-	wantCode(t, "proposing an entry over the record limit", err, fserr.ResourceExhausted)
-	lm.propose(t, mkdirEntry("/after"))
+	lm, _ := openLocal(t, hatest.FormatJournal(t), Options{})
+	_, err := lm.r.Propose(context.Background(), hatest.TouchEntry("/"+strings.Repeat("x", journal.MaxRecordBytes)))
+	hatest.WantCode(t, "proposing an entry over the record limit", err, fserr.ResourceExhausted)
+	lm.propose(t, hatest.MkdirEntry("/after"))
 }
