@@ -3,8 +3,6 @@ package server_test
 import (
 	"context"
 	"fmt"
-	"github.com/halo-fs/halo/ha"
-	localmode "github.com/halo-fs/halo/ha/local"
 	"net"
 	"path/filepath"
 	"strconv"
@@ -15,9 +13,13 @@ import (
 	"github.com/halo-fs/halo/compat/ufsjournal"
 	"github.com/halo-fs/halo/fserr"
 	"github.com/halo-fs/halo/fsm"
+	"github.com/halo-fs/halo/ha"
+	localmode "github.com/halo-fs/halo/ha/local"
+	"github.com/halo-fs/halo/ha/zookeeper/zktest"
+	"github.com/halo-fs/halo/internal/poll"
 	"github.com/halo-fs/halo/internal/ports"
 	"github.com/halo-fs/halo/internal/sharedsecret"
-	"github.com/halo-fs/halo/internal/testinfra/zookeeper"
+	zkinfra "github.com/halo-fs/halo/internal/testinfra/zookeeper"
 	"github.com/halo-fs/halo/journal"
 	"github.com/halo-fs/halo/proto/halopb"
 	"github.com/halo-fs/halo/server"
@@ -96,9 +98,14 @@ func serveRaftMaster(t *testing.T, cfg server.Config) *servedMaster {
 	return sm
 }
 
+func pollUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	poll.Until(t, 30*time.Second, what, cond)
+}
+
 func serveZooKeeperMaster(t *testing.T, cfg server.Config) *servedMaster {
 	t.Helper()
-	zk := zookeeper.Start(t, 1)
+	zk := zkinfra.Start(t, 1)
 	folder := t.TempDir()
 	store, err := local.New(folder)
 	if err != nil {
@@ -108,9 +115,9 @@ func serveZooKeeperMaster(t *testing.T, cfg server.Config) *servedMaster {
 	if err := ufsjournal.Format(ctx, store, "limits"); err != nil {
 		t.Fatal(err)
 	}
-	zm := startZKReplicator(t, zk.Servers(), folder, "127.0.0.1:1")
-	sm := serveMaster(t, "zookeeper", cfg, zm.fsm, func(*server.Metrics) ha.Replicator { return zm.rep })
-	pollUntil(t, "the ZooKeeper master leads", func() bool { return zm.rep.Status().Leader })
+	zm := zktest.Start(t, zk.Servers(), folder, "127.0.0.1:1")
+	sm := serveMaster(t, "zookeeper", cfg, zm.FSM, func(*server.Metrics) ha.Replicator { return zm.Rep })
+	pollUntil(t, "the ZooKeeper master leads", func() bool { return zm.Rep.Status().Leader })
 	return sm
 }
 

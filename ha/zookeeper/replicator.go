@@ -1,4 +1,4 @@
-package server
+package zookeeper
 
 import (
 	"context"
@@ -8,7 +8,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/halo-fs/halo/compat/election"
 	"github.com/halo-fs/halo/compat/ufsjournal"
 	"github.com/halo-fs/halo/fserr"
 	"github.com/halo-fs/halo/fsm"
@@ -17,10 +16,10 @@ import (
 	"github.com/hashicorp/go-hclog"
 )
 
-// ZooKeeperOptions configure a ZooKeeperReplicator.
-type ZooKeeperOptions struct {
+// Options configure a Replicator.
+type Options struct {
 	Journal *ufsjournal.Journal
-	Elector *election.Elector
+	Elector *Elector
 	FSM     *fsm.FSM // holds the state RecoverUFSJournal recovered
 	// Recovered is where RecoverUFSJournal left off.
 	Recovered UFSRecovery
@@ -38,7 +37,7 @@ type ZooKeeperOptions struct {
 	// its outcome unknown and the leader steps down.
 	WriteTimeout time.Duration
 	Logger       hclog.Logger
-	Metrics      *Metrics
+	Metrics      *ha.JournalMetrics // nil: none recorded
 	// ExitOnDemotion stops the replicator (Failed delivers an error) when
 	// it stops leading, for a supervisor to restart the process
 	// (alluxio.master.journal.exit.on.demotion).
@@ -53,7 +52,7 @@ type ZooKeeperOptions struct {
 	UnsafeStaleReads bool
 }
 
-// ZooKeeperReplicator is the replicator of --ha=zookeeper: ZooKeeper elects
+// Replicator is the replicator of --ha=zookeeper: ZooKeeper elects
 // the leader, which group-commits batches to the shared UFS journal and
 // applies them once they are durable; standbys tail the journal and apply
 // what they read, so they are warm. A new leader serves only after it has
@@ -65,17 +64,17 @@ type ZooKeeperOptions struct {
 // leader has written: this one is fenced), or a read probe that finds the
 // same. In-flight proposals then get OutcomeUnknown, queued ones NotLeader,
 // and the master goes back to tailing as a standby.
-type ZooKeeperReplicator struct {
-	opts    ZooKeeperOptions
+type Replicator struct {
+	opts    Options
 	log     hclog.Logger
 	fsm     *fsm.FSM
 	journal *ufsjournal.Journal
-	elector *election.Elector
+	elector *Elector
 
 	cursor ufsjournal.Cursor // owned by the run goroutine
 
 	serving atomic.Bool
-	lead    atomic.Pointer[election.Leadership]
+	lead    atomic.Pointer[Leadership]
 	writer  atomic.Pointer[ufsjournal.Writer]
 	reads   *ha.ReadBarrier
 	fenced  chan struct{} // a read probe found a newer leader's batch
@@ -92,9 +91,9 @@ type ZooKeeperReplicator struct {
 	checkpointIndex uint64
 }
 
-// NewZooKeeperReplicator starts tailing and campaigning. It owns the
+// New starts tailing and campaigning. It owns the
 // journal and the elector, and closes them on Close.
-func NewZooKeeperReplicator(opts ZooKeeperOptions) *ZooKeeperReplicator {
+func New(opts Options) *Replicator {
 	if opts.TailerSleep <= 0 {
 		opts.TailerSleep = time.Second
 	}
@@ -104,7 +103,7 @@ func NewZooKeeperReplicator(opts ZooKeeperOptions) *ZooKeeperReplicator {
 	if opts.Logger == nil {
 		opts.Logger = hclog.NewNullLogger()
 	}
-	r := &ZooKeeperReplicator{
+	r := &Replicator{
 		opts:            opts,
 		log:             opts.Logger.Named("zookeeper"),
 		fsm:             opts.FSM,
@@ -127,9 +126,9 @@ func NewZooKeeperReplicator(opts ZooKeeperOptions) *ZooKeeperReplicator {
 // Failed delivers the error that stopped the replicator for good: a
 // journal this master cannot read (a corrupt batch, an entry it cannot
 // decode). The master should exit rather than serve a diverging namespace.
-func (r *ZooKeeperReplicator) Failed() <-chan error { return r.failed }
+func (r *Replicator) Failed() <-chan error { return r.failed }
 
-func (r *ZooKeeperReplicator) stopped() bool {
+func (r *Replicator) stopped() bool {
 	select {
 	case <-r.stop:
 		return true
@@ -138,7 +137,7 @@ func (r *ZooKeeperReplicator) stopped() bool {
 	}
 }
 
-func (r *ZooKeeperReplicator) run() {
+func (r *Replicator) run() {
 	defer close(r.done)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -169,10 +168,10 @@ func (r *ZooKeeperReplicator) run() {
 
 // standby tails the journal while campaigning, and returns the leadership
 // once won (nil when the replicator stops or fails).
-func (r *ZooKeeperReplicator) standby(ctx context.Context) *election.Leadership {
+func (r *Replicator) standby(ctx context.Context) *Leadership {
 	campaignCtx, cancelCampaign := context.WithCancel(ctx)
 	defer cancelCampaign()
-	won := make(chan *election.Leadership)
+	won := make(chan *Leadership)
 	go func() {
 		l, err := r.elector.Campaign(campaignCtx)
 		if err != nil {
@@ -217,7 +216,7 @@ func (r *ZooKeeperReplicator) standby(ctx context.Context) *election.Leadership 
 // tail applies every batch available now. It reports whether it applied
 // any. Read errors are logged and retried at the next poll; a journal this
 // master cannot apply is returned as fatal.
-func (r *ZooKeeperReplicator) tail(ctx context.Context) (progress bool, fatal error) {
+func (r *Replicator) tail(ctx context.Context) (progress bool, fatal error) {
 	for {
 		b, err := r.journal.Next(ctx, &r.cursor)
 		switch {
@@ -250,7 +249,7 @@ func (r *ZooKeeperReplicator) tail(ctx context.Context) (progress bool, fatal er
 }
 
 // reload replaces the namespace with the newest checkpoint.
-func (r *ZooKeeperReplicator) reload(ctx context.Context) error {
+func (r *Replicator) reload(ctx context.Context) error {
 	f := r.fsm
 	rec, err := restoreNewestCheckpoint(ctx, r.journal, f, r.log)
 	if err != nil {
@@ -263,7 +262,7 @@ func (r *ZooKeeperReplicator) reload(ctx context.Context) error {
 	return nil
 }
 
-func (r *ZooKeeperReplicator) fail(err error) {
+func (r *Replicator) fail(err error) {
 	r.hasFailed.Store(true)
 	r.log.Error("the replicator stops for good; the master exits", "error", err)
 	select {
@@ -274,7 +273,7 @@ func (r *ZooKeeperReplicator) fail(err error) {
 
 // leadWhile promotes this master, then commits proposals until the
 // leadership ends. It reports whether this master served as leader.
-func (r *ZooKeeperReplicator) leadWhile(ctx context.Context, lead *election.Leadership) (served bool) {
+func (r *Replicator) leadWhile(ctx context.Context, lead *Leadership) (served bool) {
 	start := time.Now()
 	lead.OnLost(func() {
 		// On ZooKeeper's event goroutine: stop serving before anything else.
@@ -334,7 +333,7 @@ func (r *ZooKeeperReplicator) leadWhile(ctx context.Context, lead *election.Lead
 // leadership is lost, a read probe found a newer leader's batch, or the
 // replicator stops. stopWatching ends the watch and waits for it, so it
 // cannot take the next term's fencing signal.
-func (r *ZooKeeperReplicator) watchTerm(ctx context.Context, lead *election.Leadership, lost <-chan struct{}) (end <-chan struct{}, stopWatching func()) {
+func (r *Replicator) watchTerm(ctx context.Context, lead *Leadership, lost <-chan struct{}) (end <-chan struct{}, stopWatching func()) {
 	ended := make(chan struct{})
 	termOver := make(chan struct{})
 	go func() {
@@ -359,7 +358,7 @@ func (r *ZooKeeperReplicator) watchTerm(ctx context.Context, lead *election.Lead
 // journal has moved past this master (batches it has not read, or
 // collected under it), it reads on (restoring the newest checkpoint if
 // need be) and tries again, for as long as the leadership holds.
-func (r *ZooKeeperReplicator) promote(ctx context.Context, lead *election.Leadership) (*ufsjournal.Writer, error) {
+func (r *Replicator) promote(ctx context.Context, lead *Leadership) (*ufsjournal.Writer, error) {
 	delay := 100 * time.Millisecond
 	for {
 		select {
@@ -403,7 +402,7 @@ func (r *ZooKeeperReplicator) promote(ctx context.Context, lead *election.Leader
 
 // commit writes one batch and applies it after it is durable. It returns
 // false when this master must stop leading.
-func (r *ZooKeeperReplicator) commit(ctx context.Context, w *ufsjournal.Writer, lead *election.Leadership, batch ha.Batch) bool {
+func (r *Replicator) commit(ctx context.Context, w *ufsjournal.Writer, lead *Leadership, batch ha.Batch) bool {
 	if !r.leaderValid(lead) || !r.serving.Load() {
 		// Nothing was written: a definite refusal.
 		if lead.Suspended() {
@@ -418,9 +417,7 @@ func (r *ZooKeeperReplicator) commit(ctx context.Context, w *ufsjournal.Writer, 
 	start := time.Now()
 	first, err := w.Append(wctx, recs)
 	cancel()
-	if r.opts.Metrics != nil {
-		r.opts.Metrics.Journal.ObserveBatch(time.Since(start), len(recs))
-	}
+	r.opts.Metrics.ObserveBatch(time.Since(start), len(recs))
 	if err != nil {
 		r.serving.Store(false)
 		if errors.Is(err, ufsjournal.ErrFenced) {
@@ -436,7 +433,7 @@ func (r *ZooKeeperReplicator) commit(ctx context.Context, w *ufsjournal.Writer, 
 	return true
 }
 
-func (r *ZooKeeperReplicator) maybeCheckpoint(ctx context.Context) {
+func (r *Replicator) maybeCheckpoint(ctx context.Context) {
 	period := r.opts.CheckpointPeriodEntries
 	if period == 0 {
 		return
@@ -455,7 +452,7 @@ func (r *ZooKeeperReplicator) maybeCheckpoint(ctx context.Context) {
 // writeCheckpoint runs on the run goroutine between batches, so the state
 // it writes is exactly the state after batch seq. Old batches are then
 // collected.
-func (r *ZooKeeperReplicator) writeCheckpoint(ctx context.Context, seq, epoch uint64) (ha.CheckpointInfo, error) {
+func (r *Replicator) writeCheckpoint(ctx context.Context, seq, epoch uint64) (ha.CheckpointInfo, error) {
 	index := r.fsm.AppliedIndex()
 	start := time.Now()
 	var size int64
@@ -476,19 +473,19 @@ func (r *ZooKeeperReplicator) writeCheckpoint(ctx context.Context, seq, epoch ui
 	return ha.CheckpointInfo{Location: loc, Index: index}, nil
 }
 
-// Propose implements Replicator.
-func (r *ZooKeeperReplicator) Propose(ctx context.Context, e *halopb.Entry) (fsm.Result, error) {
+// Propose implements ha.Replicator.
+func (r *Replicator) Propose(ctx context.Context, e *halopb.Entry) (fsm.Result, error) {
 	if !r.serving.Load() {
 		return fsm.Result{}, r.notLeader()
 	}
 	return r.queue.Propose(ctx, e)
 }
 
-// VerifyRead implements Replicator: this master serves, its ZooKeeper
+// VerifyRead implements ha.Replicator: this master serves, its ZooKeeper
 // session is connected, and no other master has written to the journal
 // since its last batch (a probe of the next sequence number; concurrent
 // reads share one probe).
-func (r *ZooKeeperReplicator) VerifyRead(ctx context.Context) error {
+func (r *Replicator) VerifyRead(ctx context.Context) error {
 	if r.opts.UnsafeStaleReads {
 		return nil
 	}
@@ -517,12 +514,12 @@ func (r *ZooKeeperReplicator) VerifyRead(ctx context.Context) error {
 var errNotServing = errors.New("not serving")
 
 // leaderValid is lead.Valid, unless the test-only switch ignores ZooKeeper.
-func (r *ZooKeeperReplicator) leaderValid(lead *election.Leadership) bool {
+func (r *Replicator) leaderValid(lead *Leadership) bool {
 	return r.opts.UnsafeIgnoreSessionLoss || lead.Valid()
 }
 
 // probe is one read confirmation round.
-func (r *ZooKeeperReplicator) probe() error {
+func (r *Replicator) probe() error {
 	w := r.writer.Load()
 	if w == nil || !r.serving.Load() {
 		return errNotServing
@@ -541,15 +538,15 @@ func (r *ZooKeeperReplicator) probe() error {
 	return err
 }
 
-// Checkpoint implements Replicator: on the leader between batches, on a
+// Checkpoint implements ha.Replicator: on the leader between batches, on a
 // standby between tail steps.
-func (r *ZooKeeperReplicator) Checkpoint(ctx context.Context) (ha.CheckpointInfo, error) {
+func (r *Replicator) Checkpoint(ctx context.Context) (ha.CheckpointInfo, error) {
 	return r.queue.Checkpoint(ctx)
 }
 
 // leaderHint is the newest leader znode, unless it is this master's own
 // (left by a session that has not expired yet).
-func (r *ZooKeeperReplicator) leaderHint() string {
+func (r *Replicator) leaderHint() string {
 	id := r.elector.LeaderID()
 	if id == r.opts.Address && !r.serving.Load() {
 		return ""
@@ -557,7 +554,7 @@ func (r *ZooKeeperReplicator) leaderHint() string {
 	return id
 }
 
-func (r *ZooKeeperReplicator) notLeader() error {
+func (r *Replicator) notLeader() error {
 	hint := r.leaderHint()
 	if hint == "" || hint == r.opts.Address {
 		return &fserr.Error{Code: fserr.Unavailable, Message: "no leader yet: a ZooKeeper election is in progress"}
@@ -565,8 +562,8 @@ func (r *ZooKeeperReplicator) notLeader() error {
 	return &fserr.Error{Code: fserr.NotLeader, Message: "this master is a standby; the leader is " + hint, LeaderHint: hint}
 }
 
-// Status implements Replicator.
-func (r *ZooKeeperReplicator) Status() ha.Status {
+// Status implements ha.Replicator.
+func (r *Replicator) Status() ha.Status {
 	lead := r.lead.Load()
 	leading := r.serving.Load() && lead != nil && r.leaderValid(lead)
 	st := ha.Status{
@@ -585,9 +582,9 @@ func (r *ZooKeeperReplicator) Status() ha.Status {
 	return st
 }
 
-// Close implements Replicator: it stops leading or tailing, ends the
+// Close implements ha.Replicator: it stops leading or tailing, ends the
 // candidacy and closes the journal.
-func (r *ZooKeeperReplicator) Close() error {
+func (r *Replicator) Close() error {
 	var err error
 	r.closeOnce.Do(func() {
 		r.serving.Store(false)

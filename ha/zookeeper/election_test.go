@@ -1,4 +1,4 @@
-package election_test
+package zookeeper_test
 
 import (
 	"bytes"
@@ -11,25 +11,25 @@ import (
 	"testing"
 	"time"
 
-	"github.com/halo-fs/halo/compat/election"
 	"github.com/halo-fs/halo/fserr"
-	"github.com/halo-fs/halo/internal/testinfra/zookeeper"
+	"github.com/halo-fs/halo/ha/zookeeper"
+	zkinfra "github.com/halo-fs/halo/internal/testinfra/zookeeper"
 	"github.com/hashicorp/go-hclog"
 )
 
 const sessionTimeout = 2 * time.Second
 
-func newElector(t *testing.T, servers []string, id string, policy election.Policy, log io.Writer) *election.Elector {
+func newElector(t *testing.T, servers []string, id string, policy zookeeper.Policy, log io.Writer) *zookeeper.Elector {
 	t.Helper()
 	return newElectorWithSession(t, servers, id, policy, log, sessionTimeout)
 }
 
-func newElectorWithSession(t *testing.T, servers []string, id string, policy election.Policy, log io.Writer, session time.Duration) *election.Elector {
+func newElectorWithSession(t *testing.T, servers []string, id string, policy zookeeper.Policy, log io.Writer, session time.Duration) *zookeeper.Elector {
 	t.Helper()
 	if log == nil {
 		log = io.Discard
 	}
-	e, err := election.New(election.Config{
+	e, err := zookeeper.NewElector(zookeeper.ElectorConfig{
 		Servers:        servers,
 		SessionTimeout: session,
 		ConnectTimeout: 500 * time.Millisecond,
@@ -58,10 +58,10 @@ func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool)
 
 type campaignResult struct {
 	id string
-	l  *election.Leadership
+	l  *zookeeper.Leadership
 }
 
-func campaign(ctx context.Context, id string, e *election.Elector, out chan<- campaignResult) {
+func campaign(ctx context.Context, id string, e *zookeeper.Elector, out chan<- campaignResult) {
 	go func() {
 		l, err := e.Campaign(ctx)
 		if err == nil {
@@ -71,17 +71,17 @@ func campaign(ctx context.Context, id string, e *election.Elector, out chan<- ca
 }
 
 func TestOneLeaderAtATimeWithGrowingEpochs(t *testing.T) {
-	zkc := zookeeper.Start(t, 1)
+	zkc := zkinfra.Start(t, 1)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	won := make(chan campaignResult, 3)
-	electors := map[string]*election.Elector{}
+	electors := map[string]*zookeeper.Elector{}
 	for i := 1; i <= 3; i++ {
 		id := fmt.Sprintf("127.0.0.%d:19998", i)
-		electors[id] = newElector(t, zkc.Servers(), id, election.PolicySession, nil)
+		electors[id] = newElector(t, zkc.Servers(), id, zookeeper.PolicySession, nil)
 		campaign(ctx, id, electors[id], won)
 	}
-	finder := election.NewZNodeFinder(zkc.Servers(), "/alluxio/leader", sessionTimeout)
+	finder := zookeeper.NewZNodeFinder(zkc.Servers(), "/alluxio/leader", sessionTimeout)
 	defer finder.Close()
 
 	var lastEpoch uint64
@@ -198,13 +198,13 @@ func (p *proxy) block(b bool) {
 }
 
 func TestConnectionLossUnderEachPolicy(t *testing.T) {
-	zkc := zookeeper.Start(t, 1)
+	zkc := zkinfra.Start(t, 1)
 	for _, tc := range []struct {
-		policy   election.Policy
+		policy   zookeeper.Policy
 		survives bool
 	}{
-		{election.PolicySession, true},
-		{election.PolicyStandard, false},
+		{zookeeper.PolicySession, true},
+		{zookeeper.PolicyStandard, false},
 	} {
 		t.Run(string(tc.policy), func(t *testing.T) {
 			p := startProxy(t, zkc.Servers()[0])
@@ -248,10 +248,10 @@ func TestConnectionLossUnderEachPolicy(t *testing.T) {
 // larger epoch; the first learns it lost, and its loss hook runs before
 // Lost is closed.
 func TestSessionExpiryEndsLeadership(t *testing.T) {
-	zkc := zookeeper.Start(t, 1)
+	zkc := zkinfra.Start(t, 1)
 	p := startProxy(t, zkc.Servers()[0])
-	first := newElector(t, []string{p.addr()}, "127.0.0.1:1", election.PolicySession, nil)
-	second := newElector(t, zkc.Servers(), "127.0.0.2:1", election.PolicySession, nil)
+	first := newElector(t, []string{p.addr()}, "127.0.0.1:1", zookeeper.PolicySession, nil)
+	second := newElector(t, zkc.Servers(), "127.0.0.2:1", zookeeper.PolicySession, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	l1, err := first.Campaign(ctx)
@@ -304,11 +304,11 @@ func TestSessionExpiryEndsLeadership(t *testing.T) {
 // TestUnreachableZooKeeperIsRetriedAndLogged: a candidate never leads
 // without ZooKeeper, says so in its log, and leads once it is reachable.
 func TestUnreachableZooKeeperIsRetriedAndLogged(t *testing.T) {
-	zkc := zookeeper.Start(t, 1)
+	zkc := zkinfra.Start(t, 1)
 	p := startProxy(t, zkc.Servers()[0])
 	p.block(true)
 	var logBuf syncBuffer
-	e := newElector(t, []string{p.addr()}, "127.0.0.1:1", election.PolicySession, &logBuf)
+	e := newElector(t, []string{p.addr()}, "127.0.0.1:1", zookeeper.PolicySession, &logBuf)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	won := make(chan campaignResult, 1)
@@ -333,13 +333,13 @@ func TestUnreachableZooKeeperIsRetriedAndLogged(t *testing.T) {
 }
 
 func TestConfigIsChecked(t *testing.T) {
-	for _, cfg := range []election.Config{
+	for _, cfg := range []zookeeper.ElectorConfig{
 		{ID: "a:1"},
 		{Servers: []string{"127.0.0.1:2181"}},
 		{Servers: []string{"127.0.0.1:2181"}, ID: "a:1", ElectionPath: "alluxio/election"},
 		{Servers: []string{"127.0.0.1:2181"}, ID: "a:1", Policy: "SOMETIMES"},
 	} {
-		if e, err := election.New(cfg); err == nil {
+		if e, err := zookeeper.NewElector(cfg); err == nil {
 			e.Close()
 			t.Errorf("New(%+v) accepted a bad configuration", cfg)
 		}

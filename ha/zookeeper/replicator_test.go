@@ -1,4 +1,4 @@
-package server_test
+package zookeeper_test
 
 import (
 	"context"
@@ -10,83 +10,35 @@ import (
 	"testing"
 	"time"
 
-	"github.com/halo-fs/halo/compat/election"
 	"github.com/halo-fs/halo/compat/ufsjournal"
 	"github.com/halo-fs/halo/fserr"
 	"github.com/halo-fs/halo/fsm"
-	"github.com/halo-fs/halo/internal/testinfra/zookeeper"
+	"github.com/halo-fs/halo/ha/hatest"
+	"github.com/halo-fs/halo/ha/zookeeper"
+	"github.com/halo-fs/halo/ha/zookeeper/zktest"
+	"github.com/halo-fs/halo/internal/poll"
+	zkinfra "github.com/halo-fs/halo/internal/testinfra/zookeeper"
 	"github.com/halo-fs/halo/proto/halopb"
-	"github.com/halo-fs/halo/server"
 	"github.com/halo-fs/halo/ufs"
 	"github.com/halo-fs/halo/ufs/local"
 	"github.com/hashicorp/go-hclog"
 )
 
-// zkMaster is one in-process ZooKeeper-mode replicator.
-type zkMaster struct {
-	addr string
-	rep  *server.ZooKeeperReplicator
-	fsm  *fsm.FSM
-}
+// The in-process replicators of these tests, under shorter names.
+type zkMaster = zktest.Master
 
-func startZKReplicator(t *testing.T, servers []string, folder, addr string) *zkMaster {
-	t.Helper()
-	store, err := local.New(folder)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return startZKReplicatorOn(t, servers, store, addr)
-}
+var (
+	startZKReplicator        = zktest.Start
+	startZKReplicatorOn      = zktest.StartOn
+	startZKReplicatorElected = zktest.StartElected
+	mustLocal                = zktest.MustLocal
+)
 
-// startZKReplicatorOn starts a replicator whose journal is store.
-func startZKReplicatorOn(t *testing.T, servers []string, store ufs.Store, addr string) *zkMaster {
-	t.Helper()
-	return startZKReplicatorElected(t, servers, store, addr, election.Config{})
-}
-
-// startZKReplicatorElected is startZKReplicatorOn with the election's
-// znodes taken from paths (empty: the defaults).
-func startZKReplicatorElected(t *testing.T, servers []string, store ufs.Store, addr string, paths election.Config) *zkMaster {
-	t.Helper()
-	ctx := context.Background()
-	log := hclog.New(&hclog.LoggerOptions{Name: addr, Level: hclog.Warn})
-	j, err := ufsjournal.Open(ctx, store, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := fsm.New(fsm.DefaultConfig())
-	rec, err := server.RecoverUFSJournal(ctx, j, f, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	el, err := election.New(election.Config{Servers: servers, SessionTimeout: 2 * time.Second, ID: addr, Logger: log,
-		ElectionPath: paths.ElectionPath, LeaderPath: paths.LeaderPath})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rep := server.NewZooKeeperReplicator(server.ZooKeeperOptions{
-		Journal: j, Elector: el, FSM: f, Recovered: rec, Address: addr,
-		CheckpointPeriodEntries: 1000, TailerSleep: 10 * time.Millisecond, Logger: log,
-	})
-	t.Cleanup(func() { rep.Close() })
-	return &zkMaster{addr: addr, rep: rep, fsm: f}
-}
-
-func mkdir(path string) *halopb.Entry {
-	return &halopb.Entry{TimeMs: 1000, Caller: &halopb.Caller{User: "root", Superuser: true}, Payload: &halopb.Entry_CreateDirectory{
-		CreateDirectory: &halopb.CreateDirectoryEntry{Path: path, Mode: 0o755, Recursive: true},
-	}}
-}
+func mkdir(path string) *halopb.Entry { return hatest.Mkdir(path, true) }
 
 func pollUntil(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within 30s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	poll.Until(t, 30*time.Second, what, cond)
 }
 
 func leaderOf(t *testing.T, ms ...*zkMaster) (leader *zkMaster, standbys []*zkMaster) {
@@ -95,7 +47,7 @@ func leaderOf(t *testing.T, ms ...*zkMaster) (leader *zkMaster, standbys []*zkMa
 		leader, standbys = nil, nil
 		n := 0
 		for _, m := range ms {
-			if m.rep.Status().Leader {
+			if m.Rep.Status().Leader {
 				leader = m
 				n++
 			} else {
@@ -113,7 +65,7 @@ func leaderOf(t *testing.T, ms ...*zkMaster) (leader *zkMaster, standbys []*zkMa
 // the standby, and when the leader closes the standby takes over with
 // everything; a third master recovers the same namespace from the folder.
 func TestZooKeeperReplicatorFailover(t *testing.T) {
-	zk := zookeeper.Start(t, 1)
+	zk := zkinfra.Start(t, 1)
 	folder := t.TempDir()
 	store, err := local.New(folder)
 	if err != nil {
@@ -132,7 +84,7 @@ func TestZooKeeperReplicatorFailover(t *testing.T) {
 	errs := make(chan error, 200)
 	for i := 0; i < 200; i++ {
 		go func(i int) {
-			res, err := leader.rep.Propose(ctx, mkdir(fmt.Sprintf("/d/%03d", i)))
+			res, err := leader.Rep.Propose(ctx, mkdir(fmt.Sprintf("/d/%03d", i)))
 			if err == nil {
 				err = res.Error()
 			}
@@ -144,44 +96,44 @@ func TestZooKeeperReplicatorFailover(t *testing.T) {
 			t.Fatalf("propose: %v", err)
 		}
 	}
-	if err := leader.rep.VerifyRead(ctx); err != nil {
+	if err := leader.Rep.VerifyRead(ctx); err != nil {
 		t.Fatalf("leader VerifyRead: %v", err)
 	}
-	pollUntil(t, "standby caught up", func() bool { return standby.fsm.AppliedIndex() == leader.fsm.AppliedIndex() })
-	pollUntil(t, "standby names the leader", func() bool { return standby.rep.Status().LeaderRPCAddress == leader.addr })
-	_, err = standby.rep.Propose(ctx, mkdir("/nope"))
-	if fserr.CodeOf(err) != fserr.NotLeader || fserr.LeaderHintOf(err) != leader.addr {
-		t.Fatalf("standby Propose: %v; want NotLeader naming %s", err, leader.addr)
+	pollUntil(t, "standby caught up", func() bool { return standby.FSM.AppliedIndex() == leader.FSM.AppliedIndex() })
+	pollUntil(t, "standby names the leader", func() bool { return standby.Rep.Status().LeaderRPCAddress == leader.Addr })
+	_, err = standby.Rep.Propose(ctx, mkdir("/nope"))
+	if fserr.CodeOf(err) != fserr.NotLeader || fserr.LeaderHintOf(err) != leader.Addr {
+		t.Fatalf("standby Propose: %v; want NotLeader naming %s", err, leader.Addr)
 	}
-	if err := standby.rep.VerifyRead(ctx); fserr.CodeOf(err) != fserr.NotLeader {
+	if err := standby.Rep.VerifyRead(ctx); fserr.CodeOf(err) != fserr.NotLeader {
 		t.Fatalf("standby VerifyRead: %v; want NotLeader", err)
 	}
-	if st := leader.rep.Status(); st.JournalType != "UFS" || st.ClusterID != "test" {
+	if st := leader.Rep.Status(); st.JournalType != "UFS" || st.ClusterID != "test" {
 		t.Fatalf("leader status %+v", st)
 	}
 
-	info, err := standby.rep.Checkpoint(ctx)
-	if err != nil || info.Index != leader.fsm.AppliedIndex() {
-		t.Fatalf("standby checkpoint: %+v, %v; want index %d", info, err, leader.fsm.AppliedIndex())
+	info, err := standby.Rep.Checkpoint(ctx)
+	if err != nil || info.Index != leader.FSM.AppliedIndex() {
+		t.Fatalf("standby checkpoint: %+v, %v; want index %d", info, err, leader.FSM.AppliedIndex())
 	}
 
-	inodes := leader.fsm.InodeCount()
-	leader.rep.Close()
+	inodes := leader.FSM.InodeCount()
+	leader.Rep.Close()
 	next, _ := leaderOf(t, standby)
-	if err := next.rep.VerifyRead(ctx); err != nil {
+	if err := next.Rep.VerifyRead(ctx); err != nil {
 		t.Fatalf("new leader VerifyRead: %v", err)
 	}
-	if next.fsm.InodeCount() != inodes {
-		t.Fatalf("new leader holds %d inodes, the old one %d", next.fsm.InodeCount(), inodes)
+	if next.FSM.InodeCount() != inodes {
+		t.Fatalf("new leader holds %d inodes, the old one %d", next.FSM.InodeCount(), inodes)
 	}
-	res, err := next.rep.Propose(ctx, mkdir("/after"))
+	res, err := next.Rep.Propose(ctx, mkdir("/after"))
 	if err != nil || res.Error() != nil {
 		t.Fatalf("propose on the new leader: %v %v", err, res.Error())
 	}
 
 	third := startZKReplicator(t, zk.Servers(), folder, "127.0.0.3:1")
-	pollUntil(t, "a new master recovers the namespace", func() bool { return third.fsm.InodeCount() == inodes+1 })
-	if third.rep.Status().Leader {
+	pollUntil(t, "a new master recovers the namespace", func() bool { return third.FSM.InodeCount() == inodes+1 })
+	if third.Rep.Status().Leader {
 		t.Fatal("a master that joined later leads beside the current leader")
 	}
 }
@@ -191,7 +143,7 @@ func TestZooKeeperReplicatorFailover(t *testing.T) {
 // as a standby, it stops for good rather than apply around the damage; a
 // master starting on the folder refuses it too.
 func TestZooKeeperReplicatorStopsOnCorruptJournal(t *testing.T) {
-	zk := zookeeper.Start(t, 1)
+	zk := zkinfra.Start(t, 1)
 	folder := t.TempDir()
 	store, err := local.New(folder)
 	if err != nil {
@@ -203,26 +155,26 @@ func TestZooKeeperReplicatorStopsOnCorruptJournal(t *testing.T) {
 	}
 	a := startZKReplicator(t, zk.Servers(), folder, "127.0.0.1:1")
 	leaderOf(t, a)
-	if _, err := a.rep.Propose(ctx, mkdir("/ok")); err != nil {
+	if _, err := a.Rep.Propose(ctx, mkdir("/ok")); err != nil {
 		t.Fatal(err)
 	}
 	// Batches 1 (marker) and 2 (/ok) exist; damage batch 3.
 	if err := ufs.WriteFile(ctx, store, "logs/0000000000000003", []byte("HLB1 not really a batch"), ufs.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	_, err = a.rep.Propose(ctx, mkdir("/fenced"))
+	_, err = a.Rep.Propose(ctx, mkdir("/fenced"))
 	if fserr.CodeOf(err) != fserr.OutcomeUnknown {
 		t.Fatalf("propose onto a taken sequence number: %v, want OutcomeUnknown", err)
 	}
 	select {
-	case err := <-a.rep.Failed():
+	case err := <-a.Rep.Failed():
 		if !errors.Is(err, ufsjournal.ErrCorrupt) {
 			t.Fatalf("failure %v does not wrap ErrCorrupt", err)
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("the replicator kept going over a corrupt batch")
 	}
-	if _, err := server.RecoverUFSJournal(ctx, mustOpen(t, folder), fsm.New(fsm.DefaultConfig()), hclog.NewNullLogger()); !errors.Is(err, ufsjournal.ErrCorrupt) {
+	if _, err := zookeeper.RecoverUFSJournal(ctx, mustOpen(t, folder), fsm.New(fsm.DefaultConfig()), hclog.NewNullLogger()); !errors.Is(err, ufsjournal.ErrCorrupt) {
 		t.Fatalf("recovery over a corrupt batch: %v, want ErrCorrupt", err)
 	}
 }
@@ -369,14 +321,14 @@ type stalledStandby struct {
 }
 
 func stallStandbyAcrossRacingCollectors(t *testing.T) stalledStandby {
-	zk := zookeeper.Start(t, 1)
+	zk := zkinfra.Start(t, 1)
 	ctx := context.Background()
 	folder := t.TempDir()
 	if err := ufsjournal.Format(ctx, mustLocal(t, folder), "test"); err != nil {
 		t.Fatal(err)
 	}
 	// The test leads, so that the replicator under test stays a standby.
-	el, err := election.New(election.Config{Servers: zk.Servers(), SessionTimeout: 5 * time.Second, ID: "127.0.0.9:1", Logger: hclog.NewNullLogger()})
+	el, err := zookeeper.NewElector(zookeeper.ElectorConfig{Servers: zk.Servers(), SessionTimeout: 5 * time.Second, ID: "127.0.0.9:1", Logger: hclog.NewNullLogger()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -395,7 +347,7 @@ func stallStandbyAcrossRacingCollectors(t *testing.T) stalledStandby {
 
 	gate := newGatedStore(mustLocal(t, folder))
 	standby := startZKReplicatorOn(t, zk.Servers(), gate, "127.0.0.2:1")
-	pollUntil(t, "the standby reads batch 4", func() bool { return standby.fsm.AppliedIndex() == leader.fsm.AppliedIndex() })
+	pollUntil(t, "the standby reads batch 4", func() bool { return standby.FSM.AppliedIndex() == leader.fsm.AppliedIndex() })
 	gate.shut()
 
 	leader.checkpoint() // 4
@@ -432,8 +384,8 @@ func stallStandbyAcrossRacingCollectors(t *testing.T) stalledStandby {
 func TestZooKeeperStandbyReloadsWhenItsNextBatchIsCompacted(t *testing.T) {
 	s := stallStandbyAcrossRacingCollectors(t)
 	s.gate.reopen()
-	pollUntil(t, "the stalled standby catches up", func() bool { return s.standby.fsm.AppliedIndex() == s.leader.fsm.AppliedIndex() })
-	if got, want := s.standby.fsm.InodeCount(), s.leader.fsm.InodeCount(); got != want {
+	pollUntil(t, "the stalled standby catches up", func() bool { return s.standby.FSM.AppliedIndex() == s.leader.fsm.AppliedIndex() })
+	if got, want := s.standby.FSM.InodeCount(), s.leader.fsm.InodeCount(); got != want {
 		t.Fatalf("the standby holds %d inodes after catching up, the leader %d", got, want)
 	}
 }
@@ -448,19 +400,10 @@ func TestZooKeeperStandbyBehindTheJournalCatchesUpBeforeItLeads(t *testing.T) {
 	s.resign()
 	s.gate.reopen()
 	leaderOf(t, s.standby)
-	if got, want := s.standby.fsm.InodeCount(), s.leader.fsm.InodeCount(); got != want {
+	if got, want := s.standby.FSM.InodeCount(), s.leader.fsm.InodeCount(); got != want {
 		t.Fatalf("the new leader serves %d inodes; the journal holds %d", got, want)
 	}
-	if err := s.standby.rep.VerifyRead(context.Background()); err != nil {
+	if err := s.standby.Rep.VerifyRead(context.Background()); err != nil {
 		t.Fatalf("the new leader cannot serve reads: %v", err)
 	}
-}
-
-func mustLocal(t *testing.T, folder string) ufs.Store {
-	t.Helper()
-	s, err := local.New(folder)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
 }

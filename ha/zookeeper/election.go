@@ -1,31 +1,4 @@
-// Package election elects the leading master through ZooKeeper, as
-// Alluxio's masters do with Curator when alluxio.zookeeper.enabled is set.
-//
-// Candidates use the standard recipe: each creates an ephemeral sequential
-// znode under the election path (alluxio.zookeeper.election.path) and
-// watches the one just before its own; the lowest sequence number leads.
-// The leader then publishes its RPC address as an ephemeral child of the
-// leader path (alluxio.zookeeper.leader.path), /alluxio/leader/<host:port>,
-// where clients and standbys look for it (newest ctime wins).
-//
-// Every leadership carries an epoch: the zxid that created the winner's
-// election znode. Zxids only grow, and a candidate's znode is created after
-// every znode that led before it, so epochs grow from one leadership to the
-// next. An election alone is a lock, and a lock cannot stop a paused or
-// partitioned old leader from acting on a belief it no longer holds; the
-// epoch is the token the shared journal (package compat/ufsjournal) uses to
-// fence such a leader out.
-//
-// Each candidacy runs in a ZooKeeper session of its own. The session ends a
-// leadership: when it expires, when the library replaces it by a new one,
-// or (policy STANDARD) when the connection is lost at all. Under policy
-// SESSION (Alluxio's default) a lost connection only suspends the
-// leadership, which resumes if the same session comes back within the
-// session timeout; after that it is lost, as with Curator, even if no
-// server could be reached to say the session expired. The loss is
-// signalled from the ZooKeeper client's own event goroutine, before
-// anything else runs, so a leader can stop serving at once.
-package election
+package zookeeper
 
 import (
 	"context"
@@ -55,8 +28,8 @@ const (
 	PolicyStandard Policy = "STANDARD"
 )
 
-// Config configures an Elector. Zero fields take the defaults noted.
-type Config struct {
+// ElectorConfig configures an Elector. Zero fields take the defaults noted.
+type ElectorConfig struct {
 	// Servers is the ensemble, host:port (alluxio.zookeeper.address).
 	Servers []string
 	// SessionTimeout is asked of ZooKeeper for every session
@@ -91,7 +64,7 @@ var (
 // ZooKeeper a ten-digit sequence number after it.
 const memberPrefix = "member-"
 
-func (c *Config) setDefaults() error {
+func (c *ElectorConfig) setDefaults() error {
 	if len(c.Servers) == 0 {
 		return errors.New("election: no ZooKeeper servers (alluxio.zookeeper.address)")
 	}
@@ -133,7 +106,7 @@ func (c *Config) setDefaults() error {
 
 // Elector runs this master's candidacy and watches who leads.
 type Elector struct {
-	cfg       Config
+	cfg       ElectorConfig
 	log       hclog.Logger
 	stop      chan struct{}
 	closeOnce sync.Once
@@ -143,9 +116,9 @@ type Elector struct {
 	sessions map[*session]bool // open candidacies, closed by Close
 }
 
-// New checks cfg and starts watching the leader path (see LeaderID). It
+// NewElector checks cfg and starts watching the leader path (see LeaderID). It
 // does not campaign: call Campaign.
-func New(cfg Config) (*Elector, error) {
+func NewElector(cfg ElectorConfig) (*Elector, error) {
 	if err := cfg.setDefaults(); err != nil {
 		return nil, err
 	}

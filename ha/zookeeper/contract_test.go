@@ -1,4 +1,4 @@
-package server_test
+package zookeeper_test
 
 import (
 	"context"
@@ -6,22 +6,21 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/halo-fs/halo/compat/election"
 	"github.com/halo-fs/halo/compat/ufsjournal"
-	"github.com/halo-fs/halo/fsm"
 	"github.com/halo-fs/halo/ha/hatest"
-	"github.com/halo-fs/halo/internal/testinfra/zookeeper"
+	"github.com/halo-fs/halo/ha/zookeeper"
+	zkinfra "github.com/halo-fs/halo/internal/testinfra/zookeeper"
 	"github.com/halo-fs/halo/proto/halopb"
 )
 
 // TestZooKeeperReplicatorContract runs the contract on two masters over a
 // shared folder; each case elects under its own znodes of one ZooKeeper.
 func TestZooKeeperReplicatorContract(t *testing.T) {
-	zk := zookeeper.Start(t, 1)
+	zk := zkinfra.Start(t, 1)
 	cases := 0
 	hatest.Run(t, func(t *testing.T) *hatest.Cluster {
 		cases++
-		paths := election.Config{
+		paths := zookeeper.ElectorConfig{
 			ElectionPath: fmt.Sprintf("/contract/%d/election", cases),
 			LeaderPath:   fmt.Sprintf("/contract/%d/leader", cases),
 		}
@@ -34,30 +33,25 @@ func TestZooKeeperReplicatorContract(t *testing.T) {
 			startZKReplicatorElected(t, zk.Servers(), mustLocal(t, folder), "127.0.0.2:1", paths),
 		}
 		c := &hatest.Cluster{
-			Exists:     func(i int, path string) bool { return existsIn(ms[i].fsm, path) },
+			Exists:     func(i int, path string) bool { return hatest.Exists(ms[i].FSM, path) },
 			LeaderHint: true,
 			// A newer writer's batch fences the leader; its next read
 			// probe finds it.
 			StepDown: func(i int) {
 				fenceJournal(t, folder)
-				_ = ms[i].rep.VerifyRead(context.Background())
+				_ = ms[i].Rep.VerifyRead(context.Background())
 			},
 			LoseMidCommit: func(i int, e *halopb.Entry) error {
 				fenceJournal(t, folder)
-				_, err := ms[i].rep.Propose(context.Background(), e)
+				_, err := ms[i].Rep.Propose(context.Background(), e)
 				return err
 			},
 		}
 		for _, m := range ms {
-			c.Members = append(c.Members, m.rep)
+			c.Members = append(c.Members, m.Rep)
 		}
 		return c
 	})
-}
-
-func existsIn(f *fsm.FSM, path string) bool {
-	_, err := f.GetStatus(&halopb.Caller{User: "root", Superuser: true}, path)
-	return err == nil
 }
 
 // fenceJournal writes an epoch marker after the journal's last batch, as a
