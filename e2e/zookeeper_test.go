@@ -9,11 +9,11 @@ import (
 	"time"
 
 	"github.com/halo-fs/halo/client"
-	"github.com/halo-fs/halo/compat/ufsjournal"
 	"github.com/halo-fs/halo/fserr"
 	"github.com/halo-fs/halo/ha/zookeeper"
 	"github.com/halo-fs/halo/internal/testinfra/masters"
 	zkinfra "github.com/halo-fs/halo/internal/testinfra/zookeeper"
+	ufsjournal "github.com/halo-fs/halo/journal/ufs"
 	"github.com/halo-fs/halo/proto/halopb"
 )
 

@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/halo-fs/halo/compat/ufsjournal"
 	"github.com/halo-fs/halo/fserr"
 	"github.com/halo-fs/halo/fsm"
 	"github.com/halo-fs/halo/ha"
@@ -21,6 +20,7 @@ import (
 	"github.com/halo-fs/halo/internal/sharedsecret"
 	zkinfra "github.com/halo-fs/halo/internal/testinfra/zookeeper"
 	"github.com/halo-fs/halo/journal"
+	ufsjournal "github.com/halo-fs/halo/journal/ufs"
 	"github.com/halo-fs/halo/proto/halopb"
 	"github.com/halo-fs/halo/server"
 	"github.com/halo-fs/halo/ufs/local"

@@ -10,10 +10,10 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/halo-fs/halo/compat/ufsjournal"
 	"github.com/halo-fs/halo/conf"
 	"github.com/halo-fs/halo/fsm"
 	"github.com/halo-fs/halo/ha/zookeeper"
+	ufsjournal "github.com/halo-fs/halo/journal/ufs"
 	"github.com/halo-fs/halo/server"
 	"github.com/halo-fs/halo/ufs"
 	"github.com/halo-fs/halo/ufs/adapters"

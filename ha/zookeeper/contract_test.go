@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/halo-fs/halo/compat/ufsjournal"
 	"github.com/halo-fs/halo/ha/hatest"
 	"github.com/halo-fs/halo/ha/zookeeper"
 	zkinfra "github.com/halo-fs/halo/internal/testinfra/zookeeper"
+	ufsjournal "github.com/halo-fs/halo/journal/ufs"
 	"github.com/halo-fs/halo/proto/halopb"
 )
 

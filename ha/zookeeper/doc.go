@@ -19,7 +19,7 @@
 // every znode that led before it, so epochs grow from one leadership to the
 // next. An election alone is a lock, and a lock cannot stop a paused or
 // partitioned old leader from acting on a belief it no longer holds; the
-// epoch is the token the shared journal (package compat/ufsjournal) uses to
+// epoch is the token the shared journal (package journal/ufs) uses to
 // fence such a leader out.
 //
 // Each candidacy runs in a ZooKeeper session of its own. The session ends a

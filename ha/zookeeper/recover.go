@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/halo-fs/halo/compat/ufsjournal"
 	"github.com/halo-fs/halo/fsm"
+	ufsjournal "github.com/halo-fs/halo/journal/ufs"
 	"github.com/hashicorp/go-hclog"
 )
 

@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/halo-fs/halo/compat/ufsjournal"
 	"github.com/halo-fs/halo/fserr"
 	"github.com/halo-fs/halo/fsm"
 	"github.com/halo-fs/halo/ha/hatest"
@@ -18,6 +17,7 @@ import (
 	"github.com/halo-fs/halo/ha/zookeeper/zktest"
 	"github.com/halo-fs/halo/internal/poll"
 	zkinfra "github.com/halo-fs/halo/internal/testinfra/zookeeper"
+	ufsjournal "github.com/halo-fs/halo/journal/ufs"
 	"github.com/halo-fs/halo/proto/halopb"
 	"github.com/halo-fs/halo/ufs"
 	"github.com/halo-fs/halo/ufs/local"

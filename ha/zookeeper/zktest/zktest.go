@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/halo-fs/halo/compat/ufsjournal"
 	"github.com/halo-fs/halo/fsm"
 	"github.com/halo-fs/halo/ha/zookeeper"
+	ufsjournal "github.com/halo-fs/halo/journal/ufs"
 	"github.com/halo-fs/halo/ufs"
 	"github.com/halo-fs/halo/ufs/local"
 	"github.com/hashicorp/go-hclog"

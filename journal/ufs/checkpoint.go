@@ -1,4 +1,4 @@
-package ufsjournal
+package ufs
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-// Package ufsjournal is the journal that masters share in ZooKeeper mode
+// Package ufs is the journal that masters share in ZooKeeper mode
 // (alluxio.master.journal.type=UFS with alluxio.zookeeper.enabled): a
 // folder on a ufs.Store (HDFS, S3, a shared path) that the leader appends
 // to and standbys tail.
@@ -48,7 +48,7 @@
 // every reader skips it the same way, logs it and counts it
 // (Cursor.Skipped), so replicas never diverge and the history the newer
 // leader built on stays intact.
-package ufsjournal
+package ufs
 
 import (
 	"bufio"
