@@ -127,19 +127,21 @@ func (w *waitingWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// lockedBuffer collects log output from several goroutines.
-type lockedBuffer struct {
+// LockedBuffer collects log output from several goroutines.
+type LockedBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
 }
 
-func (b *lockedBuffer) Write(p []byte) (int, error) {
+// Write appends p.
+func (b *LockedBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.Write(p)
 }
 
-func (b *lockedBuffer) String() string {
+// String returns everything written so far.
+func (b *LockedBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
@@ -147,7 +149,7 @@ func (b *lockedBuffer) String() string {
 
 // Logger keeps a component's log and prints it only when the test fails.
 func Logger(t testing.TB, name string) hclog.Logger {
-	buf := &lockedBuffer{}
+	buf := &LockedBuffer{}
 	t.Cleanup(func() {
 		if t.Failed() && buf.String() != "" {
 			t.Logf("log of %s:\n%s", name, buf.String())

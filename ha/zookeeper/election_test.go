@@ -1,7 +1,6 @@
 package zookeeper_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/halo-fs/halo/fserr"
+	"github.com/halo-fs/halo/ha/hatest"
 	"github.com/halo-fs/halo/ha/zookeeper"
 	zkinfra "github.com/halo-fs/halo/internal/testinfra/zookeeper"
 	"github.com/hashicorp/go-hclog"
@@ -307,7 +307,7 @@ func TestUnreachableZooKeeperIsRetriedAndLogged(t *testing.T) {
 	zkc := zkinfra.Start(t, 1)
 	p := startProxy(t, zkc.Servers()[0])
 	p.block(true)
-	var logBuf syncBuffer
+	var logBuf hatest.LockedBuffer
 	e := newElector(t, []string{p.addr()}, "127.0.0.1:1", zookeeper.PolicySession, &logBuf)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -344,21 +344,4 @@ func TestConfigIsChecked(t *testing.T) {
 			t.Errorf("New(%+v) accepted a bad configuration", cfg)
 		}
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
