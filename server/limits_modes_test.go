@@ -14,6 +14,7 @@ import (
 	"github.com/halo-fs/halo/fsm"
 	"github.com/halo-fs/halo/ha"
 	localmode "github.com/halo-fs/halo/ha/local"
+	haraft "github.com/halo-fs/halo/ha/raft"
 	"github.com/halo-fs/halo/ha/zookeeper/zktest"
 	"github.com/halo-fs/halo/internal/poll"
 	"github.com/halo-fs/halo/internal/ports"
@@ -85,9 +86,9 @@ func serveRaftMaster(t *testing.T, cfg server.Config) *servedMaster {
 	}
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	f := fsm.New(fsm.DefaultConfig())
-	r, err := server.NewRaftReplicator(server.RaftOptions{
+	r, err := haraft.New(haraft.Options{
 		Dir: filepath.Join(t.TempDir(), "raft"), LocalAddress: addr, Peers: []string{addr},
-		FSM: f, Timing: server.DefaultRaftTiming().Scaled(2), ApplyTimeout: 20 * time.Second,
+		FSM: f, Timing: haraft.DefaultTiming().Scaled(2), ApplyTimeout: 20 * time.Second,
 		Logger: hclog.New(&hclog.LoggerOptions{Name: "raft", Level: hclog.Warn}),
 	})
 	if err != nil {

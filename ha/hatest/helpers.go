@@ -3,11 +3,17 @@ package hatest
 import (
 	"bytes"
 	"fmt"
+	"net"
+	"strconv"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/halo-fs/halo/fserr"
 	"github.com/halo-fs/halo/fsm"
+	"github.com/halo-fs/halo/ha"
+	"github.com/halo-fs/halo/internal/poll"
+	"github.com/halo-fs/halo/internal/ports"
 	"github.com/halo-fs/halo/journal"
 	"github.com/halo-fs/halo/proto/halopb"
 	"github.com/hashicorp/go-hclog"
@@ -162,4 +168,41 @@ func Logger(t testing.TB, name string) hclog.Logger {
 func Exists(f *fsm.FSM, path string) bool {
 	_, err := f.GetStatus(&halopb.Caller{User: "root", Superuser: true}, path)
 	return err == nil
+}
+
+// FreeAddrs returns n distinct free loopback addresses (see
+// internal/ports: no other test process hands them out).
+func FreeAddrs(t testing.TB, n int) []string {
+	t.Helper()
+	var out []string
+	for i := 0; i < n; i++ {
+		p, err := ports.Free("127.0.0.1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, net.JoinHostPort("127.0.0.1", strconv.Itoa(p)))
+	}
+	return out
+}
+
+// AwaitNamedLeader waits until exactly one of members leads and its
+// namespace fsms[i] has been given a cluster id (a Raft leader proposes it
+// right after it starts serving; waiting for it keeps later applied-index
+// comparisons stable), and returns the leader.
+func AwaitNamedLeader(t testing.TB, members []ha.Replicator, fsms []*fsm.FSM) int {
+	t.Helper()
+	leader := -1
+	poll.Until(t, 20*time.Second, "a serving leader of a named cluster", func() bool {
+		leader = -1
+		for i, m := range members {
+			if m.Status().Leader {
+				if leader >= 0 {
+					return false
+				}
+				leader = i
+			}
+		}
+		return leader >= 0 && fsms[leader].ClusterID() != ""
+	})
+	return leader
 }

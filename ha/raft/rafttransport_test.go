@@ -1,4 +1,4 @@
-package server
+package raft
 
 import (
 	"crypto/tls"
@@ -10,12 +10,15 @@ import (
 	"github.com/halo-fs/halo/internal/ports"
 	"github.com/halo-fs/halo/internal/testcerts"
 	"github.com/hashicorp/go-hclog"
-	"github.com/hashicorp/raft"
+	hraft "github.com/hashicorp/raft"
 )
+
+// testSecret is the shared secret the Raft port tests use.
+var testSecret = []byte("a test secret of more than sixteen bytes")
 
 // answerAppends acknowledges every AppendEntries the transport receives
 // and counts them on got.
-func answerAppends(t *testing.T, tr *raft.NetworkTransport) <-chan struct{} {
+func answerAppends(t *testing.T, tr *hraft.NetworkTransport) <-chan struct{} {
 	got := make(chan struct{}, 16)
 	stop := make(chan struct{})
 	t.Cleanup(func() { close(stop) })
@@ -24,7 +27,7 @@ func answerAppends(t *testing.T, tr *raft.NetworkTransport) <-chan struct{} {
 			select {
 			case rpc := <-tr.Consumer():
 				got <- struct{}{}
-				rpc.Respond(&raft.AppendEntriesResponse{Success: true}, nil)
+				rpc.Respond(&hraft.AppendEntriesResponse{Success: true}, nil)
 			case <-stop:
 				return
 			}
@@ -33,17 +36,17 @@ func answerAppends(t *testing.T, tr *raft.NetworkTransport) <-chan struct{} {
 	return got
 }
 
-func transportOver(t *testing.T, layer raft.StreamLayer) *raft.NetworkTransport {
-	tr := raft.NewNetworkTransportWithLogger(layer, 2, 5*time.Second, hclog.NewNullLogger())
+func transportOver(t *testing.T, layer hraft.StreamLayer) *hraft.NetworkTransport {
+	tr := hraft.NewNetworkTransportWithLogger(layer, 2, 5*time.Second, hclog.NewNullLogger())
 	t.Cleanup(func() { tr.Close() })
 	return tr
 }
 
 // sendAppend sends one AppendEntries from tr to target.
-func sendAppend(tr *raft.NetworkTransport, target string) error {
-	var resp raft.AppendEntriesResponse
-	return tr.AppendEntries(raft.ServerID(target), raft.ServerAddress(target),
-		&raft.AppendEntriesRequest{RPCHeader: raft.RPCHeader{ID: []byte("x"), Addr: []byte("x")}, Term: 99}, &resp)
+func sendAppend(tr *hraft.NetworkTransport, target string) error {
+	var resp hraft.AppendEntriesResponse
+	return tr.AppendEntries(hraft.ServerID(target), hraft.ServerAddress(target),
+		&hraft.AppendEntriesRequest{RPCHeader: hraft.RPCHeader{ID: []byte("x"), Addr: []byte("x")}, Term: 99}, &resp)
 }
 
 // noneArrived fails if the victim's Raft saw any request.
@@ -76,7 +79,7 @@ func TestRaftPortRefusesCertificateOfNonMember(t *testing.T) {
 		s := &tls.Config{Certificates: []tls.Certificate{c.Cert}, ClientCAs: ca.Pool, ClientAuth: tls.RequireAndVerifyClientCert}
 		return s, &tls.Config{Certificates: []tls.Certificate{c.Cert}, RootCAs: ca.Pool}
 	}
-	members := NewRaftMembers([]string{victimAddr})
+	members := NewMembers([]string{victimAddr})
 	serverCfg, memberClient := configs(member)
 	victimLayer, err := NewTLSStreamLayer(victimAddr, victimAddr, serverCfg, memberClient, members)
 	if err != nil {
@@ -85,7 +88,7 @@ func TestRaftPortRefusesCertificateOfNonMember(t *testing.T) {
 	got := answerAppends(t, transportOver(t, victimLayer))
 
 	outsiderServer, outsiderClient := configs(outsider)
-	outsiderLayer, err := NewTLSStreamLayer(freeAddr(t, "127.0.0.5"), "127.0.0.5:1", outsiderServer, outsiderClient, NewRaftMembers(nil))
+	outsiderLayer, err := NewTLSStreamLayer(freeAddr(t, "127.0.0.5"), "127.0.0.5:1", outsiderServer, outsiderClient, NewMembers(nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +120,7 @@ func TestRaftPortRefusesPeerWithoutSecret(t *testing.T) {
 
 	plainAddr := freeAddr(t, "127.0.0.1")
 	advertise, _ := net.ResolveTCPAddr("tcp", plainAddr)
-	plain, err := raft.NewTCPTransportWithLogger(plainAddr, advertise, 2, 2*time.Second, hclog.NewNullLogger())
+	plain, err := hraft.NewTCPTransportWithLogger(plainAddr, advertise, 2, 2*time.Second, hclog.NewNullLogger())
 	if err != nil {
 		t.Fatal(err)
 	}

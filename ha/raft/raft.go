@@ -1,4 +1,4 @@
-package server
+package raft
 
 import (
 	"bytes"
@@ -19,28 +19,28 @@ import (
 	"github.com/halo-fs/halo/fsm"
 	"github.com/halo-fs/halo/proto/halopb"
 	"github.com/hashicorp/go-hclog"
-	"github.com/hashicorp/raft"
+	hraft "github.com/hashicorp/raft"
 	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
 	"google.golang.org/grpc"
 )
 
-// RaftTiming are the Raft timeouts. The defaults suit masters on one LAN:
+// Timing are the Raft timeouts. The defaults suit masters on one LAN:
 // the leader heartbeats every HeartbeatTimeout/10 (60 ms); a follower that
 // hears nothing for 600-1200 ms starts a pre-vote, so a dead leader is
 // replaced in about a second. A leader that has not heard from a quorum
 // for LeaderLeaseTimeout (500 ms) steps down; shorter leases made leaders
 // step down needlessly on a 2-core machine under load (a load average of
 // 10 stalled heartbeats for 350 ms). Multiply them for slow machines.
-type RaftTiming struct {
+type Timing struct {
 	HeartbeatTimeout   time.Duration
 	ElectionTimeout    time.Duration
 	LeaderLeaseTimeout time.Duration
 	CommitTimeout      time.Duration
 }
 
-// DefaultRaftTiming is tuned for a LAN; see RaftTiming.
-func DefaultRaftTiming() RaftTiming {
-	return RaftTiming{
+// DefaultTiming is tuned for a LAN; see Timing.
+func DefaultTiming() Timing {
+	return Timing{
 		HeartbeatTimeout:   600 * time.Millisecond,
 		ElectionTimeout:    600 * time.Millisecond,
 		LeaderLeaseTimeout: 500 * time.Millisecond,
@@ -49,16 +49,16 @@ func DefaultRaftTiming() RaftTiming {
 }
 
 // Scaled multiplies every timeout by m (at least 1).
-func (t RaftTiming) Scaled(m float64) RaftTiming {
+func (t Timing) Scaled(m float64) Timing {
 	if m < 1 {
 		m = 1
 	}
 	scale := func(d time.Duration) time.Duration { return time.Duration(float64(d) * m) }
-	return RaftTiming{scale(t.HeartbeatTimeout), scale(t.ElectionTimeout), scale(t.LeaderLeaseTimeout), scale(t.CommitTimeout)}
+	return Timing{scale(t.HeartbeatTimeout), scale(t.ElectionTimeout), scale(t.LeaderLeaseTimeout), scale(t.CommitTimeout)}
 }
 
-// RaftOptions configure a RaftReplicator.
-type RaftOptions struct {
+// Options configure a Replicator.
+type Options struct {
 	Dir           string   // journal folder; Raft keeps raft.db and snapshots/ here
 	LocalAddress  string   // this master's embedded journal address, host:port
 	BindAddress   string   // "" means LocalAddress
@@ -67,11 +67,11 @@ type RaftOptions struct {
 	FSM           *fsm.FSM
 	SnapshotEvery uint64 // entries between snapshots (checkpoint.period.entries)
 	TrailingLogs  uint64 // entries kept after a snapshot for slow followers
-	Timing        RaftTiming
+	Timing        Timing
 	ApplyTimeout  time.Duration
 	Checkpoints   *CheckpointArchive // optional: copies of every snapshot on the shared UFS
 	Logger        hclog.Logger
-	StreamLayer   raft.StreamLayer // optional (TLS); nil means plain TCP
+	StreamLayer   hraft.StreamLayer // optional (TLS); nil means plain TCP
 	// UnsafeStaleReads serves reads on any master without confirming
 	// leadership. Test only: the failover tests use it to show that their
 	// checkers catch stale reads.
@@ -87,17 +87,17 @@ type RaftOptions struct {
 	snapshotRetain    int
 }
 
-// RaftReplicator replicates entries through an embedded Raft log
+// Replicator replicates entries through an embedded Raft log
 // (hashicorp/raft, with raft-boltdb as log and stable store). Every master
 // applies every committed entry, so standbys are hot.
-type RaftReplicator struct {
-	opts      RaftOptions
+type Replicator struct {
+	opts      Options
 	log       hclog.Logger
 	fsm       *fsm.FSM
-	raft      *raft.Raft
-	transport *raft.NetworkTransport
+	raft      *hraft.Raft
+	transport *hraft.NetworkTransport
 	store     *raftboltdb.BoltStore
-	snaps     *raft.FileSnapshotStore
+	snaps     *hraft.FileSnapshotStore
 	reads     *ha.ReadBarrier
 	gate      *electionGate // set while catching up on lost entries (see raftsnap.go)
 
@@ -114,10 +114,10 @@ type RaftReplicator struct {
 	mu            sync.Mutex
 	lastSnapshot  time.Time
 	lastSnapIndex uint64
-	peerContact   map[raft.ServerID]time.Time
-	peerFailing   map[raft.ServerID]bool
-	observer      *raft.Observer
-	observations  chan raft.Observation
+	peerContact   map[hraft.ServerID]time.Time
+	peerFailing   map[hraft.ServerID]bool
+	observer      *hraft.Observer
+	observations  chan hraft.Observation
 
 	// beforeServing, when set, runs after a new leader caught up and just
 	// before it serves: tests use it to change leadership at that moment.
@@ -133,10 +133,10 @@ var (
 	ErrJournalGap = errors.New("journal entries this master held are in no usable snapshot or log")
 )
 
-// NewRaftReplicator opens (or bootstraps) the Raft state in opts.Dir and
+// New opens (or bootstraps) the Raft state in opts.Dir and
 // joins the quorum. The FSM is filled by Raft itself: from the newest local
 // snapshot, then the log.
-func NewRaftReplicator(opts RaftOptions) (*RaftReplicator, error) {
+func New(opts Options) (*Replicator, error) {
 	if opts.BindAddress == "" {
 		opts.BindAddress = opts.LocalAddress
 	}
@@ -159,13 +159,13 @@ func NewRaftReplicator(opts RaftOptions) (*RaftReplicator, error) {
 		opts.Logger = hclog.NewNullLogger()
 	}
 	log := opts.Logger.Named("raft")
-	r := &RaftReplicator{
+	r := &Replicator{
 		opts: opts, log: log, fsm: opts.FSM,
 		notify:       make(chan bool, 16),
 		stop:         make(chan struct{}),
-		peerContact:  map[raft.ServerID]time.Time{},
-		peerFailing:  map[raft.ServerID]bool{},
-		observations: make(chan raft.Observation, 64),
+		peerContact:  map[hraft.ServerID]time.Time{},
+		peerFailing:  map[hraft.ServerID]bool{},
+		observations: make(chan hraft.Observation, 64),
 	}
 	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("embedded journal folder %s: %w", opts.Dir, err)
@@ -175,21 +175,21 @@ func NewRaftReplicator(opts RaftOptions) (*RaftReplicator, error) {
 		return nil, fmt.Errorf("open raft log %s: %w", filepath.Join(opts.Dir, "raft.db"), err)
 	}
 	r.store = store
-	snaps, err := raft.NewFileSnapshotStoreWithLogger(opts.Dir, opts.snapshotRetain, log.Named("snapshots"))
+	snaps, err := hraft.NewFileSnapshotStoreWithLogger(opts.Dir, opts.snapshotRetain, log.Named("snapshots"))
 	if err != nil {
 		store.Close()
 		return nil, fmt.Errorf("open raft snapshots in %s: %w", opts.Dir, err)
 	}
 	r.snaps = snaps
 	if opts.StreamLayer != nil {
-		r.transport = raft.NewNetworkTransportWithLogger(opts.StreamLayer, 5, 10*time.Second, log.Named("transport"))
+		r.transport = hraft.NewNetworkTransportWithLogger(opts.StreamLayer, 5, 10*time.Second, log.Named("transport"))
 	} else {
 		advertise, err := net.ResolveTCPAddr("tcp", opts.LocalAddress)
 		if err != nil {
 			store.Close()
 			return nil, fmt.Errorf("embedded journal address %s: %w", opts.LocalAddress, err)
 		}
-		t, err := raft.NewTCPTransportWithLogger(opts.BindAddress, advertise, 5, 10*time.Second, log.Named("transport"))
+		t, err := hraft.NewTCPTransportWithLogger(opts.BindAddress, advertise, 5, 10*time.Second, log.Named("transport"))
 		if err != nil {
 			store.Close()
 			return nil, fmt.Errorf("embedded journal port %s: %w", opts.BindAddress, err)
@@ -197,8 +197,8 @@ func NewRaftReplicator(opts RaftOptions) (*RaftReplicator, error) {
 		r.transport = t
 	}
 
-	cfg := raft.DefaultConfig()
-	cfg.LocalID = raft.ServerID(opts.LocalAddress)
+	cfg := hraft.DefaultConfig()
+	cfg.LocalID = hraft.ServerID(opts.LocalAddress)
 	cfg.Logger = log
 	cfg.HeartbeatTimeout = opts.Timing.HeartbeatTimeout
 	cfg.ElectionTimeout = opts.Timing.ElectionTimeout
@@ -214,12 +214,12 @@ func NewRaftReplicator(opts RaftOptions) (*RaftReplicator, error) {
 	cfg.MaxAppendEntries = 512
 	// Concurrent proposals share one log write and one fsync round.
 	cfg.BatchApplyCh = true
-	if err := raft.ValidateConfig(cfg); err != nil {
+	if err := hraft.ValidateConfig(cfg); err != nil {
 		r.closeStores()
 		return nil, fmt.Errorf("raft configuration: %w", err)
 	}
 
-	existing, err := raft.HasExistingState(store, store, snaps)
+	existing, err := hraft.HasExistingState(store, store, snaps)
 	if err != nil {
 		r.closeStores()
 		return nil, fmt.Errorf("read raft state in %s: %w", opts.Dir, err)
@@ -248,14 +248,14 @@ func NewRaftReplicator(opts RaftOptions) (*RaftReplicator, error) {
 		r.closeStores()
 		return nil, err
 	}
-	var trans raft.Transport = r.transport
+	var trans hraft.Transport = r.transport
 	if !r.caughtUp() {
 		r.gate = newElectionGate(r.transport, r.caughtUp)
 		trans = r.gate
 	}
 	// Replication reads entries it has just written; keep recent ones in
 	// memory instead of reading (and decoding) them back from bbolt.
-	logs, err := raft.NewLogCache(4096, store)
+	logs, err := hraft.NewLogCache(4096, store)
 	if err != nil {
 		r.closeStores()
 		return nil, err
@@ -273,15 +273,15 @@ func NewRaftReplicator(opts RaftOptions) (*RaftReplicator, error) {
 	} else if !existing && !seeded {
 		// Every master bootstraps with the same configuration, so it does
 		// not matter which one's bootstrap wins: there is no race to lose.
-		if err := ra.BootstrapCluster(voters(opts.Peers)).Error(); err != nil && !errors.Is(err, raft.ErrCantBootstrap) {
+		if err := ra.BootstrapCluster(voters(opts.Peers)).Error(); err != nil && !errors.Is(err, hraft.ErrCantBootstrap) {
 			r.Close()
 			return nil, fmt.Errorf("bootstrap embedded journal: %w", err)
 		}
 		log.Info("bootstrapped embedded journal", "members", opts.Peers)
 	}
-	r.observer = raft.NewObserver(r.observations, false, func(o *raft.Observation) bool {
+	r.observer = hraft.NewObserver(r.observations, false, func(o *hraft.Observation) bool {
 		switch o.Data.(type) {
-		case raft.FailedHeartbeatObservation, raft.ResumedHeartbeatObservation:
+		case hraft.FailedHeartbeatObservation, hraft.ResumedHeartbeatObservation:
 			return true
 		}
 		return false
@@ -298,7 +298,7 @@ func NewRaftReplicator(opts RaftOptions) (*RaftReplicator, error) {
 // the configured quorum, at the checkpoint's own index and term 1. Every
 // master of the new cluster seeds the same bytes the same way, so they
 // agree on the log's beginning without a bootstrap.
-func (r *RaftReplicator) seed() (bool, error) {
+func (r *Replicator) seed() (bool, error) {
 	data, source, err := r.opts.InitialCheckpoint(context.Background())
 	if err != nil {
 		return false, fmt.Errorf("read the namespace to start from: %w", err)
@@ -319,7 +319,7 @@ func (r *RaftReplicator) seed() (bool, error) {
 	}
 	data = buf.Bytes()
 	index := max(h.AppliedIndex, 1)
-	sink, err := r.snaps.Create(raft.SnapshotVersionMax, index, 1, voters(r.opts.Peers), index, r.transport)
+	sink, err := r.snaps.Create(hraft.SnapshotVersionMax, index, 1, voters(r.opts.Peers), index, r.transport)
 	if err != nil {
 		return false, fmt.Errorf("seed snapshot: %w", err)
 	}
@@ -342,7 +342,7 @@ func (r *RaftReplicator) seed() (bool, error) {
 // start with a configuration the others never wrote. A new master whose
 // address list disagrees with a peer's would bootstrap a different
 // cluster, so that is refused.
-func (r *RaftReplicator) probePeers() (quorumRunning bool, err error) {
+func (r *Replicator) probePeers() (quorumRunning bool, err error) {
 	mine := sortedCopy(r.opts.Peers)
 	err = r.eachPeer(func(rpc string, info *halopb.MasterInfo) error {
 		if info.State == "PRIMARY" || info.AppliedIndex > 0 {
@@ -378,12 +378,12 @@ func equalStrings(a, b []string) bool {
 }
 
 // voters is a configuration of the given addresses, each its own id.
-func voters(peers []string) raft.Configuration {
-	servers := make([]raft.Server, len(peers))
+func voters(peers []string) hraft.Configuration {
+	servers := make([]hraft.Server, len(peers))
 	for i, p := range peers {
-		servers[i] = raft.Server{ID: raft.ServerID(p), Address: raft.ServerAddress(p), Suffrage: raft.Voter}
+		servers[i] = hraft.Server{ID: hraft.ServerID(p), Address: hraft.ServerAddress(p), Suffrage: hraft.Voter}
 	}
-	return raft.Configuration{Servers: servers}
+	return hraft.Configuration{Servers: servers}
 }
 
 func contains(list []string, s string) bool {
@@ -406,7 +406,7 @@ func checkUnique(list []string) error {
 	return nil
 }
 
-func (r *RaftReplicator) closeStores() {
+func (r *Replicator) closeStores() {
 	if r.gate != nil {
 		r.gate.Close()
 	} else if r.transport != nil {
@@ -418,7 +418,7 @@ func (r *RaftReplicator) closeStores() {
 }
 
 // goBackground runs fn on a goroutine that Close waits for.
-func (r *RaftReplicator) goBackground(fn func()) {
+func (r *Replicator) goBackground(fn func()) {
 	r.background.Add(1)
 	go func() {
 		defer r.background.Done()
@@ -431,7 +431,7 @@ func (r *RaftReplicator) goBackground(fn func()) {
 // earlier terms, and only then serves; one that loses leadership stops
 // serving at once. The notify channel is drained promptly, since a blocked
 // NotifyCh would stall Raft itself.
-func (r *RaftReplicator) watchLeadership() {
+func (r *Replicator) watchLeadership() {
 	for {
 		select {
 		case <-r.stop:
@@ -449,7 +449,7 @@ func (r *RaftReplicator) watchLeadership() {
 
 // leadershipChanged handles one notice from Raft: whatever it says, the
 // epoch ends and serving stops, and it returns the new epoch.
-func (r *RaftReplicator) leadershipChanged(leader bool) uint64 {
+func (r *Replicator) leadershipChanged(leader bool) uint64 {
 	epoch := r.serving.nextEpoch()
 	if !leader {
 		r.log.Info("lost leadership; not serving")
@@ -484,14 +484,14 @@ func (s *servingState) serveIn(epoch uint64) bool {
 	return s.word.CompareAndSwap(epoch<<1, epoch<<1|1)
 }
 
-func (r *RaftReplicator) observe(o raft.Observation) {
+func (r *Replicator) observe(o hraft.Observation) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	switch d := o.Data.(type) {
-	case raft.FailedHeartbeatObservation:
+	case hraft.FailedHeartbeatObservation:
 		r.peerFailing[d.PeerID] = true
 		r.peerContact[d.PeerID] = d.LastContact
-	case raft.ResumedHeartbeatObservation:
+	case hraft.ResumedHeartbeatObservation:
 		r.peerFailing[d.PeerID] = false
 		r.peerContact[d.PeerID] = time.Now()
 	}
@@ -499,7 +499,7 @@ func (r *RaftReplicator) observe(o raft.Observation) {
 
 // establish makes the leader of epoch serve once it has applied every
 // entry of earlier terms, if that epoch is still the current one then.
-func (r *RaftReplicator) establish(epoch uint64) {
+func (r *Replicator) establish(epoch uint64) {
 	start := time.Now()
 	if err := r.raft.Barrier(r.opts.ApplyTimeout).Error(); err != nil {
 		if r.serving.epoch() == epoch {
@@ -517,8 +517,8 @@ func (r *RaftReplicator) establish(epoch uint64) {
 	r.log.Info("leader caught up and serving", "catchup", time.Since(start), "applied_index", r.fsm.AppliedIndex())
 }
 
-// Propose implements Replicator.
-func (r *RaftReplicator) Propose(ctx context.Context, e *halopb.Entry) (fsm.Result, error) {
+// Propose implements ha.Replicator.
+func (r *Replicator) Propose(ctx context.Context, e *halopb.Entry) (fsm.Result, error) {
 	if !r.serving.Load() {
 		return fsm.Result{}, r.notLeader()
 	}
@@ -533,10 +533,10 @@ func (r *RaftReplicator) Propose(ctx context.Context, e *halopb.Entry) (fsm.Resu
 	f := r.raft.Apply(data, timeout)
 	if err := f.Error(); err != nil {
 		switch {
-		case errors.Is(err, raft.ErrNotLeader):
+		case errors.Is(err, hraft.ErrNotLeader):
 			// Refused before it reached the log.
 			return fsm.Result{}, r.notLeader()
-		case errors.Is(err, raft.ErrEnqueueTimeout):
+		case errors.Is(err, hraft.ErrEnqueueTimeout):
 			return fsm.Result{}, fserr.New(fserr.Unavailable, "embedded journal is busy: %v", err)
 		default:
 			// ErrLeadershipLost, shutdown, or a timeout after the entry
@@ -551,7 +551,7 @@ func (r *RaftReplicator) Propose(ctx context.Context, e *halopb.Entry) (fsm.Resu
 	return res, nil
 }
 
-func (r *RaftReplicator) notLeader() error {
+func (r *Replicator) notLeader() error {
 	hint := r.leaderRPC()
 	if hint == "" {
 		return &fserr.Error{Code: fserr.Unavailable, Message: "no leader yet: an election is in progress"}
@@ -560,12 +560,12 @@ func (r *RaftReplicator) notLeader() error {
 }
 
 // leaderRPC maps the Raft leader to its RPC address.
-func (r *RaftReplicator) leaderRPC() string {
+func (r *Replicator) leaderRPC() string {
 	addr, _ := r.raft.LeaderWithID()
 	if addr == "" {
 		return ""
 	}
-	if addr == raft.ServerAddress(r.opts.LocalAddress) && !r.serving.Load() {
+	if addr == hraft.ServerAddress(r.opts.LocalAddress) && !r.serving.Load() {
 		return "" // we lead by Raft but do not serve yet
 	}
 	return rpcAddressFor(string(addr), r.opts.Peers, r.opts.RPCAddresses)
@@ -596,9 +596,9 @@ func rpcAddressFor(raftAddr string, peers, rpcs []string) string {
 	return ""
 }
 
-// VerifyRead implements Replicator: the leader confirms with a quorum that
+// VerifyRead implements ha.Replicator: the leader confirms with a quorum that
 // it still leads; concurrent reads share one confirmation round.
-func (r *RaftReplicator) VerifyRead(ctx context.Context) error {
+func (r *Replicator) VerifyRead(ctx context.Context) error {
 	if r.opts.UnsafeStaleReads {
 		return nil
 	}
@@ -606,7 +606,7 @@ func (r *RaftReplicator) VerifyRead(ctx context.Context) error {
 		return r.notLeader()
 	}
 	if err := r.reads.Wait(ctx); err != nil {
-		if errors.Is(err, raft.ErrNotLeader) || errors.Is(err, raft.ErrLeadershipLost) {
+		if errors.Is(err, hraft.ErrNotLeader) || errors.Is(err, hraft.ErrLeadershipLost) {
 			return r.notLeader()
 		}
 		return fserr.New(fserr.Unavailable, "cannot confirm leadership: %v", err)
@@ -614,12 +614,12 @@ func (r *RaftReplicator) VerifyRead(ctx context.Context) error {
 	return nil
 }
 
-// Checkpoint implements Replicator: a Raft snapshot now, which is also
+// Checkpoint implements ha.Replicator: a Raft snapshot now, which is also
 // archived on the shared UFS when an archive is configured.
-func (r *RaftReplicator) Checkpoint(ctx context.Context) (ha.CheckpointInfo, error) {
+func (r *Replicator) Checkpoint(ctx context.Context) (ha.CheckpointInfo, error) {
 	f := r.raft.Snapshot()
 	if err := f.Error(); err != nil {
-		if errors.Is(err, raft.ErrNothingNewToSnapshot) {
+		if errors.Is(err, hraft.ErrNothingNewToSnapshot) {
 			r.mu.Lock()
 			defer r.mu.Unlock()
 			return ha.CheckpointInfo{Location: "(no new entries since the snapshot at index " + fmt.Sprint(r.lastSnapIndex) + ")", Index: r.lastSnapIndex}, nil
@@ -634,8 +634,8 @@ func (r *RaftReplicator) Checkpoint(ctx context.Context) (ha.CheckpointInfo, err
 	return ha.CheckpointInfo{Location: filepath.Join(r.opts.Dir, "snapshots", meta.ID), Index: meta.Index}, nil
 }
 
-// Status implements Replicator.
-func (r *RaftReplicator) Status() ha.Status {
+// Status implements ha.Replicator.
+func (r *Replicator) Status() ha.Status {
 	r.mu.Lock()
 	last, lastIdx := r.lastSnapshot, r.lastSnapIndex
 	r.mu.Unlock()
@@ -655,9 +655,16 @@ func (r *RaftReplicator) Status() ha.Status {
 	}
 }
 
+// StepDown hands leadership to another voter and returns once Raft has
+// done so, without waiting for the new leader to serve (see
+// TransferLeadership for a transfer to a named member that does).
+func (r *Replicator) StepDown() error {
+	return r.raft.LeadershipTransfer().Error()
+}
+
 // Close shuts Raft down, waits for the background goroutines and closes
 // the stores. It is safe on a replicator whose start-up failed part way.
-func (r *RaftReplicator) Close() error {
+func (r *Replicator) Close() error {
 	var err error
 	r.closeOnce.Do(func() {
 		r.serving.nextEpoch()
@@ -675,9 +682,9 @@ func (r *RaftReplicator) Close() error {
 }
 
 // raftFSM adapts the namespace to raft.FSM.
-type raftFSM struct{ r *RaftReplicator }
+type raftFSM struct{ r *Replicator }
 
-func (a *raftFSM) Apply(l *raft.Log) any {
+func (a *raftFSM) Apply(l *hraft.Log) any {
 	e, err := fsm.DecodeEntry(l.Data)
 	if err != nil {
 		// Replicas must not diverge: an entry this master cannot decode
@@ -690,7 +697,7 @@ func (a *raftFSM) Apply(l *raft.Log) any {
 
 // Snapshot serialises the namespace now, while Raft holds off applies; the
 // bytes are then persisted while applying goes on.
-func (a *raftFSM) Snapshot() (raft.FSMSnapshot, error) {
+func (a *raftFSM) Snapshot() (hraft.FSMSnapshot, error) {
 	var buf bytes.Buffer
 	h, err := a.r.fsm.WriteCheckpoint(&buf)
 	if err != nil {
@@ -714,12 +721,12 @@ func (a *raftFSM) Restore(rc io.ReadCloser) error {
 }
 
 type fsmSnapshot struct {
-	r      *RaftReplicator
+	r      *Replicator
 	data   []byte
 	header fsm.CheckpointHeader
 }
 
-func (s *fsmSnapshot) Persist(sink raft.SnapshotSink) error {
+func (s *fsmSnapshot) Persist(sink hraft.SnapshotSink) error {
 	if _, err := sink.Write(s.data); err != nil {
 		sink.Cancel()
 		return err

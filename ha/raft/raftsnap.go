@@ -1,4 +1,4 @@
-package server
+package raft
 
 import (
 	"errors"
@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/halo-fs/halo/journal"
-	"github.com/hashicorp/raft"
+	hraft "github.com/hashicorp/raft"
 	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
 )
 
@@ -67,7 +67,7 @@ func planStart(restored, damaged, owed, first, last uint64) startPlan {
 // entries refuses to start (nobody could send them); any other starts and
 // catches up from the leader. Raft is then started with
 // NoSnapshotRestoreOnStart: the newest snapshot left is the one restored.
-func (r *RaftReplicator) restoreNewestSnapshot() error {
+func (r *Replicator) restoreNewestSnapshot() error {
 	metas, err := r.snaps.List()
 	if err != nil {
 		return fmt.Errorf("list raft snapshots in %s: %w", r.opts.Dir, err)
@@ -111,7 +111,7 @@ func (r *RaftReplicator) restoreNewestSnapshot() error {
 }
 
 // gapError is the refusal of a lone member that lost entries.
-func (r *RaftReplicator) gapError(held, restored, first, last uint64) error {
+func (r *Replicator) gapError(held, restored, first, last uint64) error {
 	return fmt.Errorf("%w in %s: this master held entries up to index %d, but its newest usable snapshot ends at index %d and its log holds %s; "+
 		"it is the only member, so no other master can send them. Nothing was changed. To restore: copy that folder aside if you want to keep it "+
 		"(format deletes it), run `halo format`, then `halo master -i <backup>`; or, with halo.master.checkpoint.archive.folder set, "+
@@ -121,7 +121,7 @@ func (r *RaftReplicator) gapError(held, restored, first, last uint64) error {
 
 // restoreFirstGood restores the first of metas (newest first) that reads
 // back whole, and returns its index (0 if none did) and the ones before it.
-func (r *RaftReplicator) restoreFirstGood(metas []*raft.SnapshotMeta) (uint64, []*raft.SnapshotMeta) {
+func (r *Replicator) restoreFirstGood(metas []*hraft.SnapshotMeta) (uint64, []*hraft.SnapshotMeta) {
 	for i, m := range metas {
 		if err := r.restoreSnapshot(m.ID); err != nil {
 			r.log.Error("raft snapshot is unusable, trying an older one", "id", m.ID, "index", m.Index, "error", err)
@@ -134,7 +134,7 @@ func (r *RaftReplicator) restoreFirstGood(metas []*raft.SnapshotMeta) (uint64, [
 
 // restoreSnapshot restores one snapshot into the FSM; the FSM keeps its
 // state when the snapshot turns out damaged.
-func (r *RaftReplicator) restoreSnapshot(id string) error {
+func (r *Replicator) restoreSnapshot(id string) error {
 	_, rc, err := r.snaps.Open(id)
 	if err != nil {
 		return err
@@ -142,7 +142,7 @@ func (r *RaftReplicator) restoreSnapshot(id string) error {
 	return (&raftFSM{r: r}).Restore(rc)
 }
 
-func (r *RaftReplicator) logBounds() (first, last uint64, err error) {
+func (r *Replicator) logBounds() (first, last uint64, err error) {
 	if first, err = r.store.FirstIndex(); err == nil {
 		last, err = r.store.LastIndex()
 	}
@@ -152,7 +152,7 @@ func (r *RaftReplicator) logBounds() (first, last uint64, err error) {
 	return first, last, nil
 }
 
-func (r *RaftReplicator) catchUpMark() (uint64, error) {
+func (r *Replicator) catchUpMark() (uint64, error) {
 	v, err := r.store.GetUint64(keyCatchUpUntil)
 	if err != nil && !errors.Is(err, raftboltdb.ErrKeyNotFound) {
 		return 0, fmt.Errorf("read the raft stable store in %s: %w", r.opts.Dir, err)
@@ -171,7 +171,7 @@ func describeLog(first, last uint64) string {
 // set, into a new folder under quarantineFolder. The log is copied and then
 // emptied, not renamed: raft.db also holds the current term and this
 // master's vote, which it must not forget.
-func (r *RaftReplicator) quarantine(damaged []*raft.SnapshotMeta, dropLog bool, first, last uint64) error {
+func (r *Replicator) quarantine(damaged []*hraft.SnapshotMeta, dropLog bool, first, last uint64) error {
 	dest, err := r.newQuarantineFolder()
 	if err != nil {
 		return err
@@ -197,7 +197,7 @@ func (r *RaftReplicator) quarantine(damaged []*raft.SnapshotMeta, dropLog bool, 
 
 // newQuarantineFolder creates quarantine/<time>/snapshots durably: what is
 // moved into it must not vanish with a folder entry lost in a crash.
-func (r *RaftReplicator) newQuarantineFolder() (string, error) {
+func (r *Replicator) newQuarantineFolder() (string, error) {
 	parent := filepath.Join(r.opts.Dir, quarantineFolder)
 	dest := filepath.Join(parent, time.Now().UTC().Format("20060102T150405.000000000Z"))
 	if err := os.MkdirAll(filepath.Join(dest, "snapshots"), 0o755); err != nil {
@@ -211,7 +211,7 @@ func (r *RaftReplicator) newQuarantineFolder() (string, error) {
 	return dest, nil
 }
 
-func (r *RaftReplicator) quarantineLog(dest string, first, last uint64) error {
+func (r *Replicator) quarantineLog(dest string, first, last uint64) error {
 	from := filepath.Join(r.opts.Dir, "raft.db")
 	if err := copyFileSynced(from, filepath.Join(dest, "raft.db")); err != nil {
 		return fmt.Errorf("copy the raft log aside: %w", err)
@@ -249,13 +249,13 @@ func copyFileSynced(from, to string) error {
 // newRaft is raft.NewRaft with a panic turned into an error: NewRaft
 // panics when the log has a hole, and restoreNewestSnapshot should have
 // left none, but a master that cannot start must say so, not crash.
-func newRaft(cfg *raft.Config, f raft.FSM, logs raft.LogStore, stable raft.StableStore, snaps raft.SnapshotStore, trans raft.Transport) (ra *raft.Raft, err error) {
+func newRaft(cfg *hraft.Config, f hraft.FSM, logs hraft.LogStore, stable hraft.StableStore, snaps hraft.SnapshotStore, trans hraft.Transport) (ra *hraft.Raft, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			ra, err = nil, fmt.Errorf("raft cannot start on its log and snapshots: %v", p)
 		}
 	}()
-	return raft.NewRaft(cfg, f, logs, stable, snaps, trans)
+	return hraft.NewRaft(cfg, f, logs, stable, snaps, trans)
 }
 
 // errCatchingUp answers election requests while this master catches up.

@@ -1,11 +1,11 @@
-package server
+package raft
 
 import (
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/hashicorp/raft"
+	hraft "github.com/hashicorp/raft"
 )
 
 // electionGate is the Raft transport of a master that lost journal entries
@@ -16,16 +16,16 @@ import (
 // elect a member without it. Everything else passes through, so the leader
 // can still send it snapshots and entries.
 type electionGate struct {
-	*raft.NetworkTransport
+	*hraft.NetworkTransport
 	open    func() bool
-	rpcs    chan raft.RPC
+	rpcs    chan hraft.RPC
 	done    chan struct{}
 	once    sync.Once
 	refused atomic.Uint64 // election requests refused, in and out
 }
 
-func newElectionGate(inner *raft.NetworkTransport, open func() bool) *electionGate {
-	g := &electionGate{NetworkTransport: inner, open: open, rpcs: make(chan raft.RPC), done: make(chan struct{})}
+func newElectionGate(inner *hraft.NetworkTransport, open func() bool) *electionGate {
+	g := &electionGate{NetworkTransport: inner, open: open, rpcs: make(chan hraft.RPC), done: make(chan struct{})}
 	go g.forward()
 	return g
 }
@@ -45,22 +45,22 @@ func (g *electionGate) forward() {
 			select {
 			case g.rpcs <- rpc:
 			case <-g.done:
-				rpc.Respond(nil, raft.ErrTransportShutdown)
+				rpc.Respond(nil, hraft.ErrTransportShutdown)
 				return
 			}
 		}
 	}
 }
 
-func (g *electionGate) refuse(rpc raft.RPC) bool {
+func (g *electionGate) refuse(rpc hraft.RPC) bool {
 	var resp any
 	switch rpc.Command.(type) {
-	case *raft.RequestVoteRequest:
-		resp = &raft.RequestVoteResponse{}
-	case *raft.RequestPreVoteRequest:
-		resp = &raft.RequestPreVoteResponse{}
-	case *raft.TimeoutNowRequest:
-		resp = &raft.TimeoutNowResponse{}
+	case *hraft.RequestVoteRequest:
+		resp = &hraft.RequestVoteResponse{}
+	case *hraft.RequestPreVoteRequest:
+		resp = &hraft.RequestPreVoteResponse{}
+	case *hraft.TimeoutNowRequest:
+		resp = &hraft.TimeoutNowResponse{}
 	default:
 		return false
 	}
@@ -73,10 +73,10 @@ func (g *electionGate) refuse(rpc raft.RPC) bool {
 }
 
 // Consumer implements raft.Transport.
-func (g *electionGate) Consumer() <-chan raft.RPC { return g.rpcs }
+func (g *electionGate) Consumer() <-chan hraft.RPC { return g.rpcs }
 
 // RequestVote implements raft.Transport.
-func (g *electionGate) RequestVote(id raft.ServerID, target raft.ServerAddress, args *raft.RequestVoteRequest, resp *raft.RequestVoteResponse) error {
+func (g *electionGate) RequestVote(id hraft.ServerID, target hraft.ServerAddress, args *hraft.RequestVoteRequest, resp *hraft.RequestVoteResponse) error {
 	if !g.open() {
 		g.refused.Add(1)
 		return errCatchingUp
@@ -85,7 +85,7 @@ func (g *electionGate) RequestVote(id raft.ServerID, target raft.ServerAddress, 
 }
 
 // RequestPreVote implements raft.WithPreVote.
-func (g *electionGate) RequestPreVote(id raft.ServerID, target raft.ServerAddress, args *raft.RequestPreVoteRequest, resp *raft.RequestPreVoteResponse) error {
+func (g *electionGate) RequestPreVote(id hraft.ServerID, target hraft.ServerAddress, args *hraft.RequestPreVoteRequest, resp *hraft.RequestPreVoteResponse) error {
 	if !g.open() {
 		g.refused.Add(1)
 		return errCatchingUp
@@ -100,12 +100,12 @@ func (g *electionGate) Close() error {
 }
 
 // caughtUp reports whether this master holds again every entry it lost.
-func (r *RaftReplicator) caughtUp() bool { return r.catchUpUntil.Load() == 0 }
+func (r *Replicator) caughtUp() bool { return r.catchUpUntil.Load() == 0 }
 
 // watchCatchUp opens the election gate once Raft holds (in its log or
 // snapshot) every index up to catchUpUntil, and reminds the operator
 // meanwhile: if every master waits like this, none can lead.
-func (r *RaftReplicator) watchCatchUp() {
+func (r *Replicator) watchCatchUp() {
 	const poll, remind = 500 * time.Millisecond, 30 * time.Second
 	started := time.Now()
 	lastReminder := started

@@ -1,4 +1,4 @@
-package server
+package raft
 
 import (
 	"bytes"
@@ -11,15 +11,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/halo-fs/halo/ha/hatest"
+	"github.com/halo-fs/halo/internal/poll"
 	"github.com/halo-fs/halo/proto/halopb"
 	"github.com/hashicorp/go-hclog"
-	"github.com/hashicorp/raft"
+	hraft "github.com/hashicorp/raft"
 )
 
 // snapshotIDs lists the Raft snapshots in a member's folder, newest first.
 func snapshotIDs(t *testing.T, dir string) []string {
 	t.Helper()
-	store, err := raft.NewFileSnapshotStoreWithLogger(dir, 100, hclog.NewNullLogger())
+	store, err := hraft.NewFileSnapshotStoreWithLogger(dir, 100, hclog.NewNullLogger())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +83,7 @@ func quarantined(t *testing.T, dir string) []string {
 }
 
 // proposeAll proposes entries on r and fails the test on any error.
-func proposeAll(t *testing.T, r *RaftReplicator, entries ...*halopb.Entry) {
+func proposeAll(t *testing.T, r *Replicator, entries ...*halopb.Entry) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -96,7 +98,7 @@ func proposeAll(t *testing.T, r *RaftReplicator, entries ...*halopb.Entry) {
 	}
 }
 
-func checkpoint(t *testing.T, r *RaftReplicator) {
+func checkpoint(t *testing.T, r *Replicator) {
 	t.Helper()
 	if _, err := r.Checkpoint(context.Background()); err != nil {
 		t.Fatalf("Checkpoint: %v", err)
@@ -105,16 +107,16 @@ func checkpoint(t *testing.T, r *RaftReplicator) {
 
 // singleNode prepares a one-member cluster in a fresh folder.
 func singleNode(t *testing.T, trailingLogs uint64) *raftNode {
-	addr := freeAddrs(t, 1)[0]
-	return &raftNode{opts: RaftOptions{
+	addr := hatest.FreeAddrs(t, 1)[0]
+	return &raftNode{opts: Options{
 		Dir: t.TempDir(), LocalAddress: addr, Peers: []string{addr},
-		Timing: DefaultRaftTiming(), TrailingLogs: trailingLogs,
+		Timing: DefaultTiming(), TrailingLogs: trailingLogs,
 	}}
 }
 
 func (n *raftNode) awaitServing(t *testing.T) {
 	t.Helper()
-	waitFor(t, 20*time.Second, n.opts.LocalAddress+" to serve", func() bool { return n.r.Status().Leader })
+	poll.Until(t, 20*time.Second, n.opts.LocalAddress+" to serve", func() bool { return n.r.Status().Leader })
 }
 
 // twoSnapshots writes three rounds of mutations with a checkpoint after
@@ -124,14 +126,14 @@ func twoSnapshots(t *testing.T, n *raftNode) []byte {
 	t.Helper()
 	n.start(t)
 	n.awaitServing(t)
-	waitFor(t, 20*time.Second, "the cluster to be named", func() bool { return n.f.ClusterID() != "" })
+	poll.Until(t, 20*time.Second, "the cluster to be named", func() bool { return n.f.ClusterID() != "" })
 	for round := 1; round <= 3; round++ {
-		proposeAll(t, n.r, someMutations(round)...)
+		proposeAll(t, n.r, hatest.SomeMutations(round)...)
 		if round < 3 {
 			checkpoint(t, n.r)
 		}
 	}
-	want := checkpointBytes(t, n.f)
+	want := hatest.CheckpointBytes(t, n.f)
 	if err := n.r.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +178,7 @@ func TestRaftDamagedNewestSnapshotFallsBackWhenLogCovers(t *testing.T) {
 
 	n.start(t)
 	n.awaitServing(t)
-	waitFor(t, 10*time.Second, "the log to be replayed", func() bool { return bytes.Equal(checkpointBytes(t, n.f), want) })
+	poll.Until(t, 10*time.Second, "the log to be replayed", func() bool { return bytes.Equal(hatest.CheckpointBytes(t, n.f), want) })
 	if got := quarantined(t, n.opts.Dir); len(got) != 1 || got[0] != ids[0] {
 		t.Errorf("moved aside: %v, want the damaged snapshot %s alone", got, ids[0])
 	}
@@ -196,7 +198,7 @@ func TestRaftEveryDamagedSnapshotWithWholeLog(t *testing.T) {
 		t.Fatalf("restart with every snapshot damaged and the whole log: %v", err)
 	}
 	n.awaitServing(t)
-	waitFor(t, 10*time.Second, "the log to be replayed", func() bool { return bytes.Equal(checkpointBytes(t, n.f), want) })
+	poll.Until(t, 10*time.Second, "the log to be replayed", func() bool { return bytes.Equal(hatest.CheckpointBytes(t, n.f), want) })
 	sort.Strings(ids)
 	if got := quarantined(t, n.opts.Dir); strings.Join(got, ",") != strings.Join(ids, ",") {
 		t.Errorf("moved aside: %v, want the damaged snapshots %v", got, ids)
@@ -234,8 +236,8 @@ func awaitSameNamespace(t *testing.T, want *raftNode, nodes ...*raftNode) {
 	t.Helper()
 	index := want.f.AppliedIndex()
 	for _, n := range nodes {
-		waitFor(t, 30*time.Second, n.opts.LocalAddress+" to apply every entry", func() bool { return n.f.AppliedIndex() >= index })
-		if !bytes.Equal(checkpointBytes(t, n.f), checkpointBytes(t, want.f)) {
+		poll.Until(t, 30*time.Second, n.opts.LocalAddress+" to apply every entry", func() bool { return n.f.AppliedIndex() >= index })
+		if !bytes.Equal(hatest.CheckpointBytes(t, n.f), hatest.CheckpointBytes(t, want.f)) {
 			t.Errorf("%s's namespace differs from %s's", n.opts.LocalAddress, want.opts.LocalAddress)
 		}
 	}
@@ -248,11 +250,11 @@ func awaitSameNamespace(t *testing.T, want *raftNode, nodes ...*raftNode) {
 // entries of the gap (which applying its log on the older snapshot would
 // give).
 func TestRaftFollowerWithDamagedSnapshotCatchesUp(t *testing.T) {
-	nodes := startRaftCluster(t, 3, func(o *RaftOptions) { o.TrailingLogs = 2 })
+	nodes := startRaftCluster(t, 3, func(o *Options) { o.TrailingLogs = 2 })
 	li := awaitServingLeader(t, nodes)
 	leader, follower := nodes[li], nodes[(li+1)%3]
 	for round := 1; round <= 3; round++ {
-		proposeAll(t, leader.r, someMutations(round)...)
+		proposeAll(t, leader.r, hatest.SomeMutations(round)...)
 		awaitSameNamespace(t, leader, follower)
 		if round < 3 {
 			checkpoint(t, follower.r)
@@ -262,18 +264,18 @@ func TestRaftFollowerWithDamagedSnapshotCatchesUp(t *testing.T) {
 		t.Fatal(err)
 	}
 	ids := damageNewestSnapshot(t, follower.opts.Dir, 2)
-	proposeAll(t, leader.r, someMutations(4)...)
+	proposeAll(t, leader.r, hatest.SomeMutations(4)...)
 	checkpoint(t, leader.r)
 
 	if err := follower.tryStart(t); err != nil {
 		t.Fatalf("restart of a follower with a damaged snapshot: %v", err)
 	}
-	proposeAll(t, leader.r, someMutations(5)...)
+	proposeAll(t, leader.r, hatest.SomeMutations(5)...)
 	awaitSameNamespace(t, leader, nodes...)
 	if got := quarantined(t, follower.opts.Dir); strings.Join(got, ",") != ids[0]+",raft.db" {
 		t.Errorf("moved aside: %v, want the damaged snapshot %s and the log", got, ids[0])
 	}
-	waitFor(t, 20*time.Second, "the follower to take part in elections again", follower.r.caughtUp)
+	poll.Until(t, 20*time.Second, "the follower to take part in elections again", follower.r.caughtUp)
 }
 
 // anyServes reports whether one of nodes serves as leader.
@@ -302,15 +304,15 @@ func refusedElections(n *raftNode) uint64 {
 // would be gone; the member that lost them must refuse to vote until it
 // holds them again. Once the old leader is back, nothing is lost.
 func TestRaftMemberThatLostEntriesDoesNotElectAStaleMember(t *testing.T) {
-	nodes := startRaftCluster(t, 3, func(o *RaftOptions) { o.TrailingLogs = 2 })
+	nodes := startRaftCluster(t, 3, func(o *Options) { o.TrailingLogs = 2 })
 	li := awaitServingLeader(t, nodes)
 	leader, lost, stale := nodes[li], nodes[(li+1)%3], nodes[(li+2)%3]
-	proposeAll(t, leader.r, someMutations(1)...)
+	proposeAll(t, leader.r, hatest.SomeMutations(1)...)
 	awaitSameNamespace(t, leader, lost, stale)
 	if err := stale.r.Close(); err != nil {
 		t.Fatal(err)
 	}
-	proposeAll(t, leader.r, someMutations(2)...)
+	proposeAll(t, leader.r, hatest.SomeMutations(2)...)
 	awaitSameNamespace(t, leader, lost)
 	checkpoint(t, lost.r)
 	for _, n := range []*raftNode{lost, leader} {
@@ -322,7 +324,7 @@ func TestRaftMemberThatLostEntriesDoesNotElectAStaleMember(t *testing.T) {
 
 	stale.start(t)
 	lost.start(t)
-	waitFor(t, 30*time.Second, "an election to be tried", func() bool {
+	poll.Until(t, 30*time.Second, "an election to be tried", func() bool {
 		return refusedElections(lost) > 0 || anyServes(stale, lost)
 	})
 	if anyServes(stale, lost) {
@@ -339,22 +341,22 @@ func TestRaftMemberThatLostEntriesDoesNotElectAStaleMember(t *testing.T) {
 
 	leader.start(t)
 	li = awaitServingLeader(t, nodes)
-	proposeAll(t, nodes[li].r, someMutations(3)...)
+	proposeAll(t, nodes[li].r, hatest.SomeMutations(3)...)
 	awaitSameNamespace(t, nodes[li], nodes...)
-	if _, err := nodes[li].f.GetStatus(testSuperuser, "/r2/f3"); err != nil {
+	if _, err := nodes[li].f.GetStatus(hatest.Superuser, "/r2/f3"); err != nil {
 		t.Errorf("an entry acknowledged before the failures is gone: %v", err)
 	}
-	waitFor(t, 20*time.Second, "the member that lost entries to take part in elections again", lost.r.caughtUp)
+	poll.Until(t, 20*time.Second, "the member that lost entries to take part in elections again", lost.r.caughtUp)
 }
 
 // TestRaftNoMemberServesWhenEveryOneLostEntries: every member's newest
 // snapshot is damaged and its log compacted past the older one. Each could
 // serve its older namespace, missing acknowledged entries; none may.
 func TestRaftNoMemberServesWhenEveryOneLostEntries(t *testing.T) {
-	nodes := startRaftCluster(t, 3, func(o *RaftOptions) { o.TrailingLogs = 2 })
+	nodes := startRaftCluster(t, 3, func(o *Options) { o.TrailingLogs = 2 })
 	leader := nodes[awaitServingLeader(t, nodes)]
 	for round := 1; round <= 3; round++ {
-		proposeAll(t, leader.r, someMutations(round)...)
+		proposeAll(t, leader.r, hatest.SomeMutations(round)...)
 		awaitSameNamespace(t, leader, nodes...)
 		if round < 3 {
 			for _, n := range nodes {
@@ -371,7 +373,7 @@ func TestRaftNoMemberServesWhenEveryOneLostEntries(t *testing.T) {
 	for _, n := range nodes {
 		n.start(t)
 	}
-	waitFor(t, 30*time.Second, "every member to try an election", func() bool {
+	poll.Until(t, 30*time.Second, "every member to try an election", func() bool {
 		for _, n := range nodes {
 			if refusedElections(n) == 0 && !anyServes(nodes...) {
 				return false
@@ -392,20 +394,20 @@ func TestRaftNoMemberServesWhenEveryOneLostEntries(t *testing.T) {
 // TestNewRaftTurnsPanicIntoError: raft.NewRaft panics on a log with a
 // hole; the master must get an error instead.
 func TestNewRaftTurnsPanicIntoError(t *testing.T) {
-	store := raft.NewInmemStore()
+	store := hraft.NewInmemStore()
 	for i := uint64(1); i <= 5; i++ {
-		if err := store.StoreLog(&raft.Log{Index: i, Term: 1, Type: raft.LogCommand}); err != nil {
+		if err := store.StoreLog(&hraft.Log{Index: i, Term: 1, Type: hraft.LogCommand}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	if err := store.DeleteRange(3, 3); err != nil {
 		t.Fatal(err)
 	}
-	_, trans := raft.NewInmemTransport("")
-	cfg := raft.DefaultConfig()
+	_, trans := hraft.NewInmemTransport("")
+	cfg := hraft.DefaultConfig()
 	cfg.LocalID = "m1"
 	cfg.Logger = hclog.NewNullLogger()
-	ra, err := newRaft(cfg, &raftFSM{}, store, store, raft.NewInmemSnapshotStore(), trans)
+	ra, err := newRaft(cfg, &raftFSM{}, store, store, hraft.NewInmemSnapshotStore(), trans)
 	if err == nil {
 		ra.Shutdown()
 		t.Fatalf("raft started on a log with a hole")

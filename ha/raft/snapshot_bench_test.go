@@ -1,4 +1,4 @@
-package server
+package raft
 
 import (
 	"bytes"
@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/halo-fs/halo/fsm"
+	"github.com/halo-fs/halo/ha/hatest"
 	"github.com/halo-fs/halo/proto/halopb"
 	"github.com/hashicorp/go-hclog"
 )
@@ -51,11 +52,11 @@ func BenchmarkRaftSnapshot1M(b *testing.B) {
 	data := namespaceCheckpoint(b, 1_000_000)
 	b.ReportMetric(float64(len(data)), "snapshot-bytes")
 	for i := 0; i < b.N; i++ {
-		addr := freeAddrs(b, 1)[0]
+		addr := hatest.FreeAddrs(b, 1)[0]
 		leaderFSM := fsm.New(fsm.DefaultConfig())
-		leader, err := NewRaftReplicator(RaftOptions{
+		leader, err := New(Options{
 			Dir: b.TempDir(), LocalAddress: addr, Peers: []string{addr}, FSM: leaderFSM,
-			Timing: DefaultRaftTiming(), Logger: hclog.NewNullLogger(),
+			Timing: DefaultTiming(), Logger: hclog.NewNullLogger(),
 			InitialCheckpoint: func(context.Context) ([]byte, string, error) { return data, "bench", nil },
 		})
 		if err != nil {
@@ -78,11 +79,11 @@ func BenchmarkRaftSnapshot1M(b *testing.B) {
 		}
 		b.ReportMetric(time.Since(start).Seconds(), "snapshot-s")
 
-		joinAddr := freeAddrs(b, 1)[0]
+		joinAddr := hatest.FreeAddrs(b, 1)[0]
 		joinFSM := fsm.New(fsm.DefaultConfig())
-		joiner, err := NewRaftReplicator(RaftOptions{
+		joiner, err := New(Options{
 			Dir: b.TempDir(), LocalAddress: joinAddr, Peers: []string{addr, joinAddr}, FSM: joinFSM,
-			Timing: DefaultRaftTiming(), Logger: hclog.NewNullLogger(),
+			Timing: DefaultTiming(), Logger: hclog.NewNullLogger(),
 		})
 		if err != nil {
 			b.Fatal(err)

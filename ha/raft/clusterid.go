@@ -1,4 +1,4 @@
-package server
+package raft
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/halo-fs/halo/journal"
 	"github.com/halo-fs/halo/proto/halopb"
 )
 
@@ -31,7 +32,7 @@ func newClusterID() string {
 	return hex.EncodeToString(b)
 }
 
-func (r *RaftReplicator) readClusterIDFile() string {
+func (r *Replicator) readClusterIDFile() string {
 	b, err := os.ReadFile(filepath.Join(r.opts.Dir, clusterIDFile))
 	if err != nil {
 		return ""
@@ -41,7 +42,7 @@ func (r *RaftReplicator) readClusterIDFile() string {
 
 // checkClusterID refuses to start on a journal that names another cluster
 // than a reachable peer serves.
-func (r *RaftReplicator) checkClusterID() error {
+func (r *Replicator) checkClusterID() error {
 	mine := r.readClusterIDFile()
 	if mine == "" {
 		return nil
@@ -58,7 +59,7 @@ func (r *RaftReplicator) checkClusterID() error {
 // eachPeer calls fn with the MasterInfo of every other master that answers
 // within a second; masters that do not answer are passed over. It stops at
 // fn's first error.
-func (r *RaftReplicator) eachPeer(fn func(rpc string, info *halopb.MasterInfo) error) error {
+func (r *Replicator) eachPeer(fn func(rpc string, info *halopb.MasterInfo) error) error {
 	for _, p := range r.opts.Peers {
 		if p == r.opts.LocalAddress {
 			continue
@@ -83,7 +84,7 @@ func (r *RaftReplicator) eachPeer(fn func(rpc string, info *halopb.MasterInfo) e
 // keepClusterID names a new cluster (the first leader proposes an id) and
 // records the id beside the journal once it is applied. It runs until the
 // id is on disk or the replicator stops.
-func (r *RaftReplicator) keepClusterID() {
+func (r *Replicator) keepClusterID() {
 	delay := 100 * time.Millisecond
 	for {
 		select {
@@ -110,7 +111,7 @@ func (r *RaftReplicator) keepClusterID() {
 		if r.readClusterIDFile() == id {
 			return
 		}
-		if err := writeFileAtomic(filepath.Join(r.opts.Dir, clusterIDFile), []byte(id+"\n")); err != nil {
+		if err := journal.WriteFileAtomic(r.opts.Dir, clusterIDFile, []byte(id+"\n")); err != nil {
 			r.log.Error("could not record the cluster id", "error", err)
 			continue
 		}

@@ -1,4 +1,4 @@
-package server
+package raft
 
 import (
 	"crypto/tls"
@@ -12,29 +12,29 @@ import (
 
 	"github.com/halo-fs/halo/internal/sharedsecret"
 	"github.com/hashicorp/go-hclog"
-	"github.com/hashicorp/raft"
+	hraft "github.com/hashicorp/raft"
 )
 
-// RaftMembers is who may connect to the embedded journal port: the
+// Members is who may connect to the embedded journal port: the
 // configured quorum and whoever the Raft configuration has added since.
-type RaftMembers struct {
+type Members struct {
 	configured []string
 	current    atomic.Pointer[func() []string]
 }
 
-// NewRaftMembers starts from alluxio.master.embedded.journal.addresses.
-func NewRaftMembers(configured []string) *RaftMembers {
-	return &RaftMembers{configured: configured}
+// NewMembers starts from alluxio.master.embedded.journal.addresses.
+func NewMembers(configured []string) *Members {
+	return &Members{configured: configured}
 }
 
 // Follow adds the members of r's Raft configuration, as quorum add and
 // remove change it.
-func (rm *RaftMembers) Follow(r *RaftReplicator) {
+func (rm *Members) Follow(r *Replicator) {
 	fn := r.memberAddresses
 	rm.current.Store(&fn)
 }
 
-func (rm *RaftMembers) addresses() []string {
+func (rm *Members) addresses() []string {
 	out := append([]string(nil), rm.configured...)
 	if fn := rm.current.Load(); fn != nil {
 		out = append(out, (*fn)()...)
@@ -45,7 +45,7 @@ func (rm *RaftMembers) addresses() []string {
 // checkCertificate accepts a peer whose certificate names the host of a
 // member: a certificate of the same CA issued to a user or to another
 // cluster's master does not make its holder a Raft peer.
-func (rm *RaftMembers) checkCertificate(cs tls.ConnectionState) error {
+func (rm *Members) checkCertificate(cs tls.ConnectionState) error {
 	if len(cs.PeerCertificates) == 0 {
 		return errors.New("embedded journal peer sent no certificate")
 	}
@@ -64,7 +64,7 @@ func certificateNamesMember(cert *x509.Certificate, members []string) error {
 }
 
 // memberAddresses lists the addresses in the latest Raft configuration.
-func (r *RaftReplicator) memberAddresses() []string {
+func (r *Replicator) memberAddresses() []string {
 	if r.raft == nil {
 		return nil
 	}
@@ -90,7 +90,7 @@ type secretStreamLayer struct {
 }
 
 // NewSecretStreamLayer listens on bind for Raft peers that prove secret.
-func NewSecretStreamLayer(bind, advertise string, secret []byte, log hclog.Logger) (raft.StreamLayer, error) {
+func NewSecretStreamLayer(bind, advertise string, secret []byte, log hclog.Logger) (hraft.StreamLayer, error) {
 	addr, err := net.ResolveTCPAddr("tcp", advertise)
 	if err != nil {
 		return nil, fmt.Errorf("embedded journal address %s: %w", advertise, err)
@@ -118,7 +118,7 @@ func (s *secretStreamLayer) Accept() (net.Conn, error) {
 	return &provenOnFirstUse{Conn: conn, layer: s}, nil
 }
 
-func (s *secretStreamLayer) Dial(address raft.ServerAddress, timeout time.Duration) (net.Conn, error) {
+func (s *secretStreamLayer) Dial(address hraft.ServerAddress, timeout time.Duration) (net.Conn, error) {
 	conn, err := net.DialTimeout("tcp", string(address), timeout)
 	if err != nil {
 		return nil, err

@@ -1,9 +1,10 @@
-package server
+package raft
 
 import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -11,6 +12,9 @@ import (
 
 	"github.com/halo-fs/halo/fserr"
 	"github.com/halo-fs/halo/fsm"
+	"github.com/halo-fs/halo/ha"
+	"github.com/halo-fs/halo/ha/hatest"
+	"github.com/halo-fs/halo/internal/poll"
 )
 
 func TestRPCAddressFor(t *testing.T) {
@@ -43,31 +47,31 @@ func TestRPCAddressFor(t *testing.T) {
 	}
 }
 
-// raftNode is one in-process RaftReplicator with its own namespace.
+// raftNode is one in-process Replicator with its own namespace.
 type raftNode struct {
-	r    *RaftReplicator
+	r    *Replicator
 	f    *fsm.FSM
 	rpc  string
-	opts RaftOptions // as last started, for a restart on the same folder
+	opts Options // as last started, for a restart on the same folder
 }
 
 // startRaftCluster starts n RaftReplicators on 127.0.0.1 with free ports.
 // Nothing listens on the RPC addresses; they only feed leader hints.
 // adjust, when set, changes each member's options first.
-func startRaftCluster(t *testing.T, n int, adjust func(*RaftOptions)) []*raftNode {
+func startRaftCluster(t *testing.T, n int, adjust func(*Options)) []*raftNode {
 	t.Helper()
-	addrs := freeAddrs(t, 2*n)
+	addrs := hatest.FreeAddrs(t, 2*n)
 	peers, rpcs := addrs[:n], addrs[n:]
 	nodes := make([]*raftNode, n)
 	for i := range nodes {
-		opts := RaftOptions{
+		opts := Options{
 			Dir:          filepath.Join(t.TempDir(), fmt.Sprintf("m%d", i+1)),
 			LocalAddress: peers[i],
 			Peers:        peers,
 			RPCAddresses: rpcs,
 			// Doubled so that a loaded machine running -race does not
 			// depose leaders in the middle of a test.
-			Timing:       DefaultRaftTiming().Scaled(2),
+			Timing:       DefaultTiming().Scaled(2),
 			ApplyTimeout: 20 * time.Second,
 		}
 		if adjust != nil {
@@ -83,7 +87,7 @@ func startRaftCluster(t *testing.T, n int, adjust func(*RaftOptions)) []*raftNod
 func (n *raftNode) start(t *testing.T) {
 	t.Helper()
 	if err := n.tryStart(t); err != nil {
-		t.Fatalf("NewRaftReplicator %s: %v", n.opts.LocalAddress, err)
+		t.Fatalf("New %s: %v", n.opts.LocalAddress, err)
 	}
 }
 
@@ -92,13 +96,13 @@ func (n *raftNode) tryStart(t *testing.T) (err error) {
 	t.Helper()
 	defer func() {
 		if p := recover(); p != nil {
-			err = fmt.Errorf("NewRaftReplicator panicked: %v", p)
+			err = fmt.Errorf("New panicked: %v", p)
 		}
 	}()
 	n.f = fsm.New(fsm.DefaultConfig())
 	n.opts.FSM = n.f
-	n.opts.Logger = testLogger(t, n.opts.LocalAddress)
-	r, err := NewRaftReplicator(n.opts)
+	n.opts.Logger = hatest.Logger(t, n.opts.LocalAddress)
+	r, err := New(n.opts)
 	if err != nil {
 		return err
 	}
@@ -108,30 +112,20 @@ func (n *raftNode) tryStart(t *testing.T) (err error) {
 }
 
 // awaitServingLeader waits until exactly one node serves and the cluster
-// has been named (the first leader proposes its id right after it starts
-// serving; waiting for it keeps later applied-index comparisons stable),
-// and returns the leader.
+// has been named, and returns the leader.
 func awaitServingLeader(t *testing.T, nodes []*raftNode) int {
 	t.Helper()
-	leader := -1
-	waitFor(t, 20*time.Second, "a serving leader of a named cluster", func() bool {
-		leader = -1
-		for i, n := range nodes {
-			if n.r.Status().Leader {
-				if leader >= 0 {
-					return false
-				}
-				leader = i
-			}
-		}
-		return leader >= 0 && nodes[leader].f.ClusterID() != ""
-	})
-	return leader
+	var members []ha.Replicator
+	var fsms []*fsm.FSM
+	for _, n := range nodes {
+		members, fsms = append(members, n.r), append(fsms, n.f)
+	}
+	return hatest.AwaitNamedLeader(t, members, fsms)
 }
 
 func TestRaftReplicatorCluster(t *testing.T) {
 	archive, _ := newTestArchive(t, 2)
-	nodes := startRaftCluster(t, 3, func(o *RaftOptions) { o.Checkpoints = archive })
+	nodes := startRaftCluster(t, 3, func(o *Options) { o.Checkpoints = archive })
 	li := awaitServingLeader(t, nodes)
 	leader := nodes[li]
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -139,9 +133,9 @@ func TestRaftReplicatorCluster(t *testing.T) {
 
 	const n = 40
 	for i := 0; i < n; i++ {
-		e := touchEntry(fmt.Sprintf("/d/f%02d", i))
+		e := hatest.TouchEntry(fmt.Sprintf("/d/f%02d", i))
 		if i%2 == 1 {
-			e = mkdirEntry(fmt.Sprintf("/e/%02d", i))
+			e = hatest.MkdirEntry(fmt.Sprintf("/e/%02d", i))
 		}
 		res, err := leader.r.Propose(ctx, e)
 		if err == nil {
@@ -158,7 +152,7 @@ func TestRaftReplicatorCluster(t *testing.T) {
 	if want == 0 || leader.f.InodeCount() != n+3 {
 		t.Fatalf("leader applied index %d with %d inodes after %d entries", want, leader.f.InodeCount(), n)
 	}
-	waitFor(t, 20*time.Second, "every replica to apply every entry", func() bool {
+	poll.Until(t, 20*time.Second, "every replica to apply every entry", func() bool {
 		for _, node := range nodes {
 			if node.f.AppliedIndex() != want {
 				return false
@@ -166,9 +160,9 @@ func TestRaftReplicatorCluster(t *testing.T) {
 		}
 		return true
 	})
-	wantBytes := checkpointBytes(t, leader.f)
+	wantBytes := hatest.CheckpointBytes(t, leader.f)
 	for i, node := range nodes {
-		if got := checkpointBytes(t, node.f); !bytes.Equal(got, wantBytes) {
+		if got := hatest.CheckpointBytes(t, node.f); !bytes.Equal(got, wantBytes) {
 			t.Errorf("m%d's namespace differs from the leader's", i+1)
 		}
 		if st := node.r.Status(); st.AppliedIndex != want || st.JournalType != "EMBEDDED" {
@@ -181,14 +175,14 @@ func TestRaftReplicatorCluster(t *testing.T) {
 		if i == li {
 			continue
 		}
-		waitFor(t, 10*time.Second, fmt.Sprintf("m%d to know the leader", i+1), func() bool { return node.r.Status().LeaderRPCAddress != "" })
-		_, err := node.r.Propose(ctx, touchEntry("/on-a-follower"))
-		wantCode(t, fmt.Sprintf("Propose on follower m%d", i+1), err, fserr.NotLeader)
+		poll.Until(t, 10*time.Second, fmt.Sprintf("m%d to know the leader", i+1), func() bool { return node.r.Status().LeaderRPCAddress != "" })
+		_, err := node.r.Propose(ctx, hatest.TouchEntry("/on-a-follower"))
+		hatest.WantCode(t, fmt.Sprintf("Propose on follower m%d", i+1), err, fserr.NotLeader)
 		if hint := fserr.LeaderHintOf(err); hint != leader.rpc {
 			t.Errorf("Propose on follower m%d: leader hint %q, want %q", i+1, hint, leader.rpc)
 		}
 		err = node.r.VerifyRead(ctx)
-		wantCode(t, fmt.Sprintf("VerifyRead on follower m%d", i+1), err, fserr.NotLeader)
+		hatest.WantCode(t, fmt.Sprintf("VerifyRead on follower m%d", i+1), err, fserr.NotLeader)
 		if st := node.r.Status(); st.Leader || st.LeaderRPCAddress != leader.rpc {
 			t.Errorf("follower m%d Status = %+v, want a standby pointing at %s", i+1, st, leader.rpc)
 		}
@@ -207,7 +201,7 @@ func TestRaftReplicatorCluster(t *testing.T) {
 	if err != nil || loc == "" {
 		t.Fatalf("RestoreNewest after a checkpoint at %d: %q, %v", cp.Index, loc, err)
 	}
-	if !bytes.Equal(checkpointBytes(t, f), wantBytes) {
+	if !bytes.Equal(hatest.CheckpointBytes(t, f), wantBytes) {
 		t.Errorf("the archived checkpoint differs from the leader's namespace")
 	}
 	if st := leader.r.Status(); st.EntriesSinceCheckpoint != 0 || st.LastCheckpointTime.IsZero() {
@@ -225,7 +219,7 @@ func TestRaftReplicatorCluster(t *testing.T) {
 	if leader.r.Status().Leader {
 		t.Errorf("the old leader still serves after Close")
 	}
-	_, err = leader.r.Propose(ctx, touchEntry("/after-close"))
+	_, err = leader.r.Propose(ctx, hatest.TouchEntry("/after-close"))
 	if code := fserr.CodeOf(err); code != fserr.Unavailable && code != fserr.NotLeader {
 		t.Errorf("Propose after Close: %v, want Unavailable or NotLeader", err)
 	}
@@ -234,7 +228,7 @@ func TestRaftReplicatorCluster(t *testing.T) {
 	if next.f.AppliedIndex() < want {
 		t.Fatalf("the new leader serves at applied index %d, before the %d committed earlier", next.f.AppliedIndex(), want)
 	}
-	res, err := next.r.Propose(ctx, touchEntry("/d/after-failover"))
+	res, err := next.r.Propose(ctx, hatest.TouchEntry("/d/after-failover"))
 	if err == nil {
 		err = res.Error()
 	}
@@ -242,10 +236,10 @@ func TestRaftReplicatorCluster(t *testing.T) {
 		t.Fatalf("Propose on the new leader: %v", err)
 	}
 	want = next.f.AppliedIndex()
-	waitFor(t, 20*time.Second, "the other member to apply the new entry", func() bool {
+	poll.Until(t, 20*time.Second, "the other member to apply the new entry", func() bool {
 		return rest[0].f.AppliedIndex() == want && rest[1].f.AppliedIndex() == want
 	})
-	if !bytes.Equal(checkpointBytes(t, rest[0].f), checkpointBytes(t, rest[1].f)) {
+	if !bytes.Equal(hatest.CheckpointBytes(t, rest[0].f), hatest.CheckpointBytes(t, rest[1].f)) {
 		t.Errorf("the two members left differ after a failover")
 	}
 	for i, node := range nodes {
@@ -261,13 +255,13 @@ func TestRaftReplicatorCluster(t *testing.T) {
 // the last snapshot index must not come out of a subtraction that mixes
 // Raft's applied index with the namespace's and wraps around.
 func TestRaftCheckpointStatusAfterRestart(t *testing.T) {
-	addr := freeAddrs(t, 1)[0]
+	addr := hatest.FreeAddrs(t, 1)[0]
 	dir := t.TempDir()
-	open := func() (*RaftReplicator, *fsm.FSM) { return startSingleRaft(t, dir, addr, nil) }
+	open := func() (*Replicator, *fsm.FSM) { return startSingleRaft(t, dir, addr, nil) }
 	r, f := open()
 	ctx := context.Background()
-	waitFor(t, 20*time.Second, "the cluster to be named", func() bool { return f.ClusterID() != "" })
-	entries := someMutations(1)
+	poll.Until(t, 20*time.Second, "the cluster to be named", func() bool { return f.ClusterID() != "" })
+	entries := hatest.SomeMutations(1)
 	for _, e := range entries[:3] {
 		if _, err := r.Propose(ctx, e); err != nil {
 			t.Fatal(err)
@@ -291,7 +285,7 @@ func TestRaftCheckpointStatusAfterRestart(t *testing.T) {
 	}
 
 	r, f = open()
-	waitFor(t, 10*time.Second, "the log to be replayed", func() bool { return f.AppliedIndex() == applied })
+	poll.Until(t, 10*time.Second, "the log to be replayed", func() bool { return f.AppliedIndex() == applied })
 	st := r.Status()
 	if st.EntriesSinceCheckpoint != applied-snapIndex || st.LastCheckpointTime.IsZero() {
 		t.Errorf("after a restart: EntriesSinceCheckpoint %d (want %d), LastCheckpointTime %v (want the snapshot's); Raft applied index %d, namespace %d",
@@ -312,12 +306,12 @@ func TestRaftCheckpointStatusAfterRestart(t *testing.T) {
 // TestRaftReplicatorSingleMemberRestart: a master restarted on its Raft folder gets its
 // namespace back from its own snapshot and log.
 func TestRaftReplicatorSingleMemberRestart(t *testing.T) {
-	addr := freeAddrs(t, 1)[0]
+	addr := hatest.FreeAddrs(t, 1)[0]
 	dir := t.TempDir()
-	open := func() (*RaftReplicator, *fsm.FSM) { return startSingleRaft(t, dir, addr, nil) }
+	open := func() (*Replicator, *fsm.FSM) { return startSingleRaft(t, dir, addr, nil) }
 	r, f := open()
 	ctx := context.Background()
-	for i, e := range someMutations(1) {
+	for i, e := range hatest.SomeMutations(1) {
 		if _, err := r.Propose(ctx, e); err != nil {
 			t.Fatalf("Propose %d: %v", i, err)
 		}
@@ -327,24 +321,24 @@ func TestRaftReplicatorSingleMemberRestart(t *testing.T) {
 			}
 		}
 	}
-	want := checkpointBytes(t, f)
+	want := hatest.CheckpointBytes(t, f)
 	if err := r.Close(); err != nil {
 		t.Fatal(err)
 	}
 	_, f2 := open()
-	waitFor(t, 10*time.Second, "the log to be replayed", func() bool { return f2.AppliedIndex() == f.AppliedIndex() })
-	if !bytes.Equal(checkpointBytes(t, f2), want) {
+	poll.Until(t, 10*time.Second, "the log to be replayed", func() bool { return f2.AppliedIndex() == f.AppliedIndex() })
+	if !bytes.Equal(hatest.CheckpointBytes(t, f2), want) {
 		t.Errorf("namespace after a restart differs from the one before")
 	}
 }
 
 // TestNewRaftReplicatorBootstrapFailure: when bootstrapping fails,
-// NewRaftReplicator must return the error; it calls Close before the
+// New must return the error; it calls Close before the
 // observer is registered and before watchLeadership runs.
 func TestNewRaftReplicatorBootstrapFailure(t *testing.T) {
-	addr := freeAddrs(t, 1)[0]
+	addr := hatest.FreeAddrs(t, 1)[0]
 	type outcome struct {
-		r     *RaftReplicator
+		r     *Replicator
 		err   error
 		panic any
 	}
@@ -355,38 +349,38 @@ func TestNewRaftReplicatorBootstrapFailure(t *testing.T) {
 				out <- outcome{panic: p}
 			}
 		}()
-		// An empty address passes NewRaftReplicator's own checks but is
+		// An empty address passes New's own checks but is
 		// refused by raft's BootstrapCluster.
-		r, err := NewRaftReplicator(RaftOptions{
+		r, err := New(Options{
 			Dir: t.TempDir(), LocalAddress: addr, Peers: []string{addr, ""}, FSM: fsm.New(fsm.DefaultConfig()),
-			Timing: DefaultRaftTiming(), Logger: testLogger(t, "bootstrap"),
+			Timing: DefaultTiming(), Logger: hatest.Logger(t, "bootstrap"),
 		})
 		out <- outcome{r: r, err: err}
 	}()
 	select {
 	case o := <-out:
 		if o.panic != nil {
-			t.Fatalf("NewRaftReplicator panics when bootstrap fails: %v", o.panic)
+			t.Fatalf("New panics when bootstrap fails: %v", o.panic)
 		}
 		if o.err == nil {
 			o.r.Close()
-			t.Fatalf("NewRaftReplicator with an empty peer address succeeded")
+			t.Fatalf("New with an empty peer address succeeded")
 		}
 	case <-time.After(20 * time.Second):
-		t.Fatalf("NewRaftReplicator hangs when bootstrap fails")
+		t.Fatalf("New hangs when bootstrap fails")
 	}
 }
 
 // TestRaftOptionsWithoutLogger: a nil Logger means no logging, not a panic.
 func TestRaftOptionsWithoutLogger(t *testing.T) {
-	addr := freeAddrs(t, 1)[0]
+	addr := hatest.FreeAddrs(t, 1)[0]
 	defer func() {
 		if p := recover(); p != nil {
-			t.Errorf("NewRaftReplicator with a nil Logger panics: %v", p)
+			t.Errorf("New with a nil Logger panics: %v", p)
 		}
 	}()
-	r, err := NewRaftReplicator(RaftOptions{
-		Dir: t.TempDir(), LocalAddress: addr, Peers: []string{addr}, FSM: fsm.New(fsm.DefaultConfig()), Timing: DefaultRaftTiming(),
+	r, err := New(Options{
+		Dir: t.TempDir(), LocalAddress: addr, Peers: []string{addr}, FSM: fsm.New(fsm.DefaultConfig()), Timing: DefaultTiming(),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -395,7 +389,7 @@ func TestRaftOptionsWithoutLogger(t *testing.T) {
 }
 
 func TestNewRaftReplicatorRefusesBadPeers(t *testing.T) {
-	addrs := freeAddrs(t, 2)
+	addrs := hatest.FreeAddrs(t, 2)
 	for _, tt := range []struct {
 		name  string
 		peers []string
@@ -403,18 +397,18 @@ func TestNewRaftReplicatorRefusesBadPeers(t *testing.T) {
 		{"not a member", []string{addrs[1]}},
 		{"listed twice", []string{addrs[0], addrs[1], addrs[0]}},
 	} {
-		_, err := NewRaftReplicator(RaftOptions{
+		_, err := New(Options{
 			Dir: t.TempDir(), LocalAddress: addrs[0], Peers: tt.peers, FSM: fsm.New(fsm.DefaultConfig()),
-			Timing: DefaultRaftTiming(), Logger: testLogger(t, tt.name),
+			Timing: DefaultTiming(), Logger: hatest.Logger(t, tt.name),
 		})
 		if err == nil {
-			t.Errorf("%s: NewRaftReplicator accepted peers %v", tt.name, tt.peers)
+			t.Errorf("%s: New accepted peers %v", tt.name, tt.peers)
 		}
 	}
 }
 
 func TestRaftTimingScaled(t *testing.T) {
-	d := DefaultRaftTiming()
+	d := DefaultTiming()
 	if got := d.Scaled(0.5); got != d {
 		t.Errorf("Scaled(0.5) = %+v, want the defaults unchanged", got)
 	}
@@ -427,22 +421,22 @@ func TestRaftTimingScaled(t *testing.T) {
 
 // startSingleRaft starts a one-member replicator on dir and waits until it
 // serves. adjust, when set, changes the options first.
-func startSingleRaft(t *testing.T, dir, addr string, adjust func(*RaftOptions)) (*RaftReplicator, *fsm.FSM) {
+func startSingleRaft(t *testing.T, dir, addr string, adjust func(*Options)) (*Replicator, *fsm.FSM) {
 	t.Helper()
 	f := fsm.New(fsm.DefaultConfig())
-	opts := RaftOptions{
+	opts := Options{
 		Dir: dir, LocalAddress: addr, Peers: []string{addr}, FSM: f,
-		Timing: DefaultRaftTiming(), Logger: testLogger(t, "single"),
+		Timing: DefaultTiming(), Logger: hatest.Logger(t, "single"),
 	}
 	if adjust != nil {
 		adjust(&opts)
 	}
-	r, err := NewRaftReplicator(opts)
+	r, err := New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { r.Close() })
-	waitFor(t, 20*time.Second, "the single member to serve", func() bool { return r.Status().Leader })
+	poll.Until(t, 20*time.Second, "the single member to serve", func() bool { return r.Status().Leader })
 	return r, f
 }
 
@@ -452,13 +446,13 @@ func startSingleRaft(t *testing.T, dir, addr string, adjust func(*RaftOptions)) 
 func TestRaftLeadershipLostBeforeServingWins(t *testing.T) {
 	for _, tt := range []struct {
 		name string
-		lose func(r *RaftReplicator)
+		lose func(r *Replicator)
 	}{
-		{"lost leadership", func(r *RaftReplicator) { r.leadershipChanged(false) }},
-		{"closed", func(r *RaftReplicator) { r.Close() }},
+		{"lost leadership", func(r *Replicator) { r.leadershipChanged(false) }},
+		{"closed", func(r *Replicator) { r.Close() }},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			r, _ := startSingleRaft(t, t.TempDir(), freeAddrs(t, 1)[0], nil)
+			r, _ := startSingleRaft(t, t.TempDir(), hatest.FreeAddrs(t, 1)[0], nil)
 			r.beforeServing = func() { tt.lose(r) }
 			// As if Raft announced leadership again: the Barrier succeeds,
 			// since this member still leads.
@@ -467,5 +461,23 @@ func TestRaftLeadershipLostBeforeServingWins(t *testing.T) {
 				t.Errorf("the master serves although it was %s before it started serving", tt.name)
 			}
 		})
+	}
+}
+
+// TestRaftFolderLayoutIsKept: the names in a member's journal folder are
+// part of its on-disk format; a folder written by an older master must
+// open under the same names (the log, the snapshots, the cluster id).
+func TestRaftFolderLayoutIsKept(t *testing.T) {
+	dir := t.TempDir()
+	_, f := startSingleRaft(t, dir, hatest.FreeAddrs(t, 1)[0], nil)
+	poll.Until(t, 20*time.Second, "the cluster to be named", func() bool { return f.ClusterID() != "" })
+	for _, name := range []string{"raft.db", "snapshots", clusterIDFile} {
+		poll.Until(t, 20*time.Second, name+" in the journal folder", func() bool {
+			_, err := os.Stat(filepath.Join(dir, name))
+			return err == nil
+		})
+	}
+	if clusterIDFile != "cluster-id" {
+		t.Errorf("the cluster id file is %q, want cluster-id", clusterIDFile)
 	}
 }

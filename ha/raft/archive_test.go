@@ -1,4 +1,4 @@
-package server
+package raft
 
 import (
 	"bytes"
@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/halo-fs/halo/fsm"
+	"github.com/halo-fs/halo/ha/hatest"
 	"github.com/halo-fs/halo/ufs"
 	"github.com/halo-fs/halo/ufs/local"
 )
@@ -21,7 +22,7 @@ func newTestArchive(t *testing.T, retain int) (*CheckpointArchive, string) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	return &CheckpointArchive{Store: store, Retain: retain, Log: testLogger(t, "archive")}, dir
+	return &CheckpointArchive{Store: store, Retain: retain, Log: hatest.Logger(t, "archive")}, dir
 }
 
 // namespaceAt returns the checkpoint of a namespace after n (at most 6)
@@ -29,12 +30,12 @@ func newTestArchive(t *testing.T, retain int) (*CheckpointArchive, string) {
 func namespaceAt(t *testing.T, n int) (uint64, []byte) {
 	t.Helper()
 	f := fsm.New(fsm.DefaultConfig())
-	for i, e := range someMutations(1)[:n] {
+	for i, e := range hatest.SomeMutations(1)[:n] {
 		if res := f.Apply(uint64(i+1), e); res.Err != nil {
 			t.Fatalf("apply %d: %v", i+1, res.Err)
 		}
 	}
-	return f.AppliedIndex(), checkpointBytes(t, f)
+	return f.AppliedIndex(), hatest.CheckpointBytes(t, f)
 }
 
 func archivedIndexes(t *testing.T, a *CheckpointArchive) []uint64 {
@@ -68,7 +69,7 @@ func TestArchiveRoundTrip(t *testing.T) {
 	if err != nil || got != loc || !bytes.Equal(data, want) {
 		t.Fatalf("RestoreNewest = %q, %d bytes, %v; want %q, %d bytes", got, len(data), err, loc, len(want))
 	}
-	if f.AppliedIndex() != index || !bytes.Equal(checkpointBytes(t, f), want) {
+	if f.AppliedIndex() != index || !bytes.Equal(hatest.CheckpointBytes(t, f), want) {
 		t.Errorf("restored namespace differs from the archived one")
 	}
 }
@@ -109,7 +110,7 @@ func TestArchiveSkipsDamagedCopies(t *testing.T) {
 		if want := ufs.Join(a.Store.URI(), archiveName(wantIndex)); loc != want || !bytes.Equal(data, wantData) {
 			t.Fatalf("RestoreNewest = %q, want %q", loc, want)
 		}
-		if !bytes.Equal(checkpointBytes(t, f), wantData) {
+		if !bytes.Equal(hatest.CheckpointBytes(t, f), wantData) {
 			t.Fatalf("namespace restored from %s differs from the one archived", loc)
 		}
 	}
@@ -120,11 +121,11 @@ func TestArchiveSkipsDamagedCopies(t *testing.T) {
 	restore(oldIndex, oldData)
 	damage(oldIndex, func([]byte) []byte { return nil })
 	f := fsm.New(fsm.DefaultConfig())
-	before := checkpointBytes(t, f)
+	before := hatest.CheckpointBytes(t, f)
 	if loc, _, err := a.RestoreNewest(ctx, f); loc != "" || err != nil {
 		t.Errorf("RestoreNewest with every copy damaged = %q, %v; want nothing", loc, err)
 	}
-	if !bytes.Equal(checkpointBytes(t, f), before) {
+	if !bytes.Equal(hatest.CheckpointBytes(t, f), before) {
 		t.Errorf("failed restores changed the namespace")
 	}
 }

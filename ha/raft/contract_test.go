@@ -1,4 +1,4 @@
-package server
+package raft
 
 import (
 	"context"
@@ -12,10 +12,10 @@ func TestRaftReplicatorContract(t *testing.T) {
 	hatest.Run(t, func(t *testing.T) *hatest.Cluster {
 		nodes := startRaftCluster(t, 3, nil)
 		c := &hatest.Cluster{
-			Exists:     func(i int, path string) bool { return existsIn(nodes[i].f, path) },
+			Exists:     func(i int, path string) bool { return hatest.Exists(nodes[i].f, path) },
 			LeaderHint: true,
 			StepDown: func(i int) {
-				if err := nodes[i].r.raft.LeadershipTransfer().Error(); err != nil {
+				if err := nodes[i].r.StepDown(); err != nil {
 					t.Fatalf("LeadershipTransfer: %v", err)
 				}
 			},
