@@ -12,9 +12,9 @@ import (
 
 	"github.com/halo-fs/halo/client"
 	"github.com/halo-fs/halo/fserr"
+	haraft "github.com/halo-fs/halo/ha/raft"
 	"github.com/halo-fs/halo/internal/testcerts"
 	"github.com/halo-fs/halo/internal/testinfra/masters"
-	"github.com/halo-fs/halo/server"
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
 	"google.golang.org/grpc"
@@ -108,7 +108,7 @@ func TestRaftOverMutualTLS(t *testing.T) {
 func appendEntriesWith(t *testing.T, clientCfg *tls.Config, ca *testcerts.CA, cert testcerts.Issued, target string) error {
 	serverCfg := &tls.Config{Certificates: []tls.Certificate{cert.Cert}, ClientCAs: ca.Pool, ClientAuth: tls.RequireAndVerifyClientCert}
 	bind := net.JoinHostPort("127.0.0.1", strconv.Itoa(masters.FreePort(t, "127.0.0.1")))
-	layer, err := server.NewTLSStreamLayer(bind, bind, serverCfg, clientCfg, server.NewRaftMembers(nil))
+	layer, err := haraft.NewTLSStreamLayer(bind, bind, serverCfg, clientCfg, haraft.NewMembers(nil))
 	if err != nil {
 		t.Fatal(err)
 	}

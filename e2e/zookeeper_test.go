@@ -9,11 +9,11 @@ import (
 	"time"
 
 	"github.com/halo-fs/halo/client"
-	"github.com/halo-fs/halo/compat/election"
-	"github.com/halo-fs/halo/compat/ufsjournal"
 	"github.com/halo-fs/halo/fserr"
+	"github.com/halo-fs/halo/ha/zookeeper"
 	"github.com/halo-fs/halo/internal/testinfra/masters"
-	"github.com/halo-fs/halo/internal/testinfra/zookeeper"
+	zkinfra "github.com/halo-fs/halo/internal/testinfra/zookeeper"
+	ufsjournal "github.com/halo-fs/halo/journal/ufs"
 	"github.com/halo-fs/halo/proto/halopb"
 )
 
@@ -23,7 +23,7 @@ import (
 
 func startZooKeeperCluster(t *testing.T, zkServers int, extra map[string]string) (*masters.Cluster, *masters.Master) {
 	t.Helper()
-	zk := zookeeper.Start(t, zkServers)
+	zk := zkinfra.Start(t, zkServers)
 	c := masters.NewZooKeeper(t, 3, zk, extra)
 	c.StartAll()
 	return c, c.Leader(60 * time.Second)
@@ -101,7 +101,7 @@ func TestZooKeeperKillLeaderLosesNothing(t *testing.T) {
 	w.checkPresent(t, c.RPCAddresses(), "/kill")
 
 	// A client that knows only ZooKeeper finds the leader from its znode.
-	zf := election.NewZNodeFinder(c.ZooKeeper.Servers(), "/alluxio/leader", time.Minute)
+	zf := zookeeper.NewZNodeFinder(c.ZooKeeper.Servers(), "/alluxio/leader", time.Minute)
 	defer zf.Close()
 	zc, err := client.New(client.Options{Finder: zf, User: currentUser(t), RetryMaxDuration: 30 * time.Second, Secret: masters.Secret()})
 	if err != nil {
@@ -357,7 +357,7 @@ func TestZooKeeperEnsembleFailures(t *testing.T) {
 // TestZooKeeperRefusesBadSetups: an unformatted shared journal folder and
 // ZooKeeper with the embedded journal stop a master with a clear error.
 func TestZooKeeperRefusesBadSetups(t *testing.T) {
-	zk := zookeeper.Start(t, 1)
+	zk := zkinfra.Start(t, 1)
 	c := masters.NewZooKeeper(t, 1, zk, nil)
 	m := c.Masters[0]
 	m.Props["alluxio.master.journal.folder"] = m.Dir + "/not-formatted"
@@ -387,7 +387,7 @@ func TestZooKeeperRefusesBadSetups(t *testing.T) {
 //
 //	go test -run='^$' -bench=ZooKeeperFailover -benchtime=10x -timeout 30m ./e2e/
 func BenchmarkZooKeeperFailover(b *testing.B) {
-	zk := zookeeper.Start(b, 1)
+	zk := zkinfra.Start(b, 1)
 	c := masters.NewZooKeeper(b, 3, zk, nil)
 	c.StartAll()
 	c.Leader(60 * time.Second)

@@ -2,7 +2,10 @@
 // the Replicator contract the RPC service programs against, the read
 // barrier that batches leadership confirmations, and the group-commit queue
 // through which the local and ZooKeeper modes journal concurrent proposals
-// with one write. The modes themselves (a local journal, embedded Raft,
-// ZooKeeper with a shared UFS journal) implement Replicator; package
-// ha/hatest holds the contract test every one of them passes.
+// with one write. The modes themselves implement Replicator, one package
+// each: ha/local (a local journal), ha/raft (embedded Raft) and
+// ha/zookeeper (ZooKeeper election with the shared UFS journal of
+// journal/ufs); package ha/hatest holds the contract test every one of
+// them passes. No package here imports the master (package server): what
+// the master shares with a mode goes through the mode's Options.
 package ha

@@ -11,11 +11,11 @@ import (
 	"time"
 	"unsafe"
 
-	"github.com/halo-fs/halo/compat/ufsjournal"
 	"github.com/halo-fs/halo/internal/testinfra/masters"
 	"github.com/halo-fs/halo/jepsen/model"
 	"github.com/halo-fs/halo/jepsen/nemesis"
 	"github.com/halo-fs/halo/jepsen/traffic"
+	ufsjournal "github.com/halo-fs/halo/journal/ufs"
 	"golang.org/x/sys/unix"
 )
 

@@ -77,7 +77,7 @@ func Format(dir, clusterID string) error {
 			return fmt.Errorf("format journal folder %s: %w", dir, err)
 		}
 	}
-	return writeFileAtomic(dir, metaFileName, encodeMeta(clusterID))
+	return WriteFileAtomic(dir, metaFileName, encodeMeta(clusterID))
 }
 
 // isJournalFileName reports whether Format may delete the file: a segment, a
@@ -154,10 +154,11 @@ func readMeta(dir string) (string, error) {
 	return id, nil
 }
 
-// writeFileAtomic writes name through a temporary file, fsyncs it, renames it
-// into place and fsyncs the folder, so readers see the old file or the whole
-// new one.
-func writeFileAtomic(dir, name string, data []byte) error {
+// WriteFileAtomic writes name in dir through a temporary file, fsyncs it,
+// renames it into place and fsyncs the folder, so readers see the old file
+// or the whole new one. Other small state files beside a journal (the Raft
+// mode's cluster id) are written the same way.
+func WriteFileAtomic(dir, name string, data []byte) error {
 	tmp := filepath.Join(dir, name+tmpSuffix)
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {

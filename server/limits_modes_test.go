@@ -3,7 +3,6 @@ package server_test
 import (
 	"context"
 	"fmt"
-	"github.com/halo-fs/halo/ha"
 	"net"
 	"path/filepath"
 	"strconv"
@@ -11,13 +10,18 @@ import (
 	"testing"
 	"time"
 
-	"github.com/halo-fs/halo/compat/ufsjournal"
 	"github.com/halo-fs/halo/fserr"
 	"github.com/halo-fs/halo/fsm"
+	"github.com/halo-fs/halo/ha"
+	localmode "github.com/halo-fs/halo/ha/local"
+	haraft "github.com/halo-fs/halo/ha/raft"
+	"github.com/halo-fs/halo/ha/zookeeper/zktest"
+	"github.com/halo-fs/halo/internal/poll"
 	"github.com/halo-fs/halo/internal/ports"
 	"github.com/halo-fs/halo/internal/sharedsecret"
-	"github.com/halo-fs/halo/internal/testinfra/zookeeper"
+	zkinfra "github.com/halo-fs/halo/internal/testinfra/zookeeper"
 	"github.com/halo-fs/halo/journal"
+	ufsjournal "github.com/halo-fs/halo/journal/ufs"
 	"github.com/halo-fs/halo/proto/halopb"
 	"github.com/halo-fs/halo/server"
 	"github.com/halo-fs/halo/ufs/local"
@@ -66,11 +70,11 @@ func serveLocalMaster(t *testing.T, cfg server.Config) *servedMaster {
 		t.Fatal(err)
 	}
 	f := fsm.New(fsm.DefaultConfig())
-	if _, err := server.RecoverFSM(j, f, hclog.NewNullLogger()); err != nil {
+	if _, err := localmode.RecoverFSM(j, f, hclog.NewNullLogger()); err != nil {
 		t.Fatal(err)
 	}
 	return serveMaster(t, "none", cfg, f, func(metrics *server.Metrics) ha.Replicator {
-		return server.NewLocalReplicator(server.LocalOptions{Journal: j, FSM: f, Metrics: metrics})
+		return localmode.New(localmode.Options{Journal: j, FSM: f, Metrics: metrics.Journal})
 	})
 }
 
@@ -82,9 +86,9 @@ func serveRaftMaster(t *testing.T, cfg server.Config) *servedMaster {
 	}
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	f := fsm.New(fsm.DefaultConfig())
-	r, err := server.NewRaftReplicator(server.RaftOptions{
+	r, err := haraft.New(haraft.Options{
 		Dir: filepath.Join(t.TempDir(), "raft"), LocalAddress: addr, Peers: []string{addr},
-		FSM: f, Timing: server.DefaultRaftTiming().Scaled(2), ApplyTimeout: 20 * time.Second,
+		FSM: f, Timing: haraft.DefaultTiming().Scaled(2), ApplyTimeout: 20 * time.Second,
 		Logger: hclog.New(&hclog.LoggerOptions{Name: "raft", Level: hclog.Warn}),
 	})
 	if err != nil {
@@ -95,9 +99,14 @@ func serveRaftMaster(t *testing.T, cfg server.Config) *servedMaster {
 	return sm
 }
 
+func pollUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	poll.Until(t, 30*time.Second, what, cond)
+}
+
 func serveZooKeeperMaster(t *testing.T, cfg server.Config) *servedMaster {
 	t.Helper()
-	zk := zookeeper.Start(t, 1)
+	zk := zkinfra.Start(t, 1)
 	folder := t.TempDir()
 	store, err := local.New(folder)
 	if err != nil {
@@ -107,9 +116,9 @@ func serveZooKeeperMaster(t *testing.T, cfg server.Config) *servedMaster {
 	if err := ufsjournal.Format(ctx, store, "limits"); err != nil {
 		t.Fatal(err)
 	}
-	zm := startZKReplicator(t, zk.Servers(), folder, "127.0.0.1:1")
-	sm := serveMaster(t, "zookeeper", cfg, zm.fsm, func(*server.Metrics) ha.Replicator { return zm.rep })
-	pollUntil(t, "the ZooKeeper master leads", func() bool { return zm.rep.Status().Leader })
+	zm := zktest.Start(t, zk.Servers(), folder, "127.0.0.1:1")
+	sm := serveMaster(t, "zookeeper", cfg, zm.FSM, func(*server.Metrics) ha.Replicator { return zm.Rep })
+	pollUntil(t, "the ZooKeeper master leads", func() bool { return zm.Rep.Status().Leader })
 	return sm
 }
 

@@ -7,11 +7,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/halo-fs/halo/compat/ufsjournal"
 	"github.com/halo-fs/halo/conf"
 	"github.com/halo-fs/halo/fserr"
 	"github.com/halo-fs/halo/fsm"
 	"github.com/halo-fs/halo/journal"
+	ufsjournal "github.com/halo-fs/halo/journal/ufs"
 	"github.com/halo-fs/halo/proto/halopb"
 	"github.com/halo-fs/halo/ufs"
 	"github.com/halo-fs/halo/ufs/local"

@@ -1,6 +1,8 @@
 // Package server runs a Halo master: the client RPC service, the web port
-// (health and metrics), and the replicator that makes mutations durable in
-// the configured HA mode.
+// (health and metrics), backups, mounts, identities and the quorum
+// commands, over the replicator of the configured HA mode (packages
+// ha/local, ha/raft and ha/zookeeper), which it sees only as an
+// ha.Replicator.
 package server
 
 import (

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"github.com/halo-fs/halo/ha"
+	localmode "github.com/halo-fs/halo/ha/local"
 	"io"
 	"net"
 	"net/http"
@@ -55,7 +56,7 @@ func startLocalMasterWith(t testing.TB, edit func(*Config)) (*Master, string) {
 	cfg.RootOwner, cfg.RootGroup, cfg.RootMode = "halo", "halo", 0o777
 	f := fsm.New(cfg)
 	log := testLogger(t, "master")
-	if _, err := RecoverFSM(j, f, log); err != nil {
+	if _, err := localmode.RecoverFSM(j, f, log); err != nil {
 		t.Fatal(err)
 	}
 	registry := ufs.NewRegistry()
@@ -78,7 +79,7 @@ func startLocalMasterWith(t testing.TB, edit func(*Config)) (*Master, string) {
 	}
 	edit(&mcfg)
 	m := New(mcfg, f, func(metrics *Metrics) ha.Replicator {
-		return NewLocalReplicator(LocalOptions{Journal: j, FSM: f, Logger: log, Metrics: metrics})
+		return localmode.New(localmode.Options{Journal: j, FSM: f, Logger: log, Metrics: metrics.Journal})
 	})
 	m.ids.lookup = func(name string) []string { return map[string][]string{"halo": {"halo"}}[name] }
 	if err := m.Start(); err != nil {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"github.com/halo-fs/halo/ha"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
@@ -8,11 +9,10 @@ import (
 // Metrics are one master's Prometheus metrics, in a registry of its own so
 // that several masters can live in one test process.
 type Metrics struct {
-	Registry     *prometheus.Registry
-	RPCs         *prometheus.CounterVec
-	RPCLatency   *prometheus.HistogramVec
-	JournalFlush prometheus.Histogram
-	JournalBatch prometheus.Histogram
+	Registry   *prometheus.Registry
+	RPCs       *prometheus.CounterVec
+	RPCLatency *prometheus.HistogramVec
+	Journal    *ha.JournalMetrics
 }
 
 // NewMetrics registers Halo's master metrics; gauges read live values
@@ -28,16 +28,9 @@ func NewMetrics(inodes, applied, sinceCheckpoint func() float64, leader func() f
 			Name: "halo_master_rpc_duration_seconds", Help: "RPC latency by method.",
 			Buckets: prometheus.ExponentialBuckets(0.0001, 2, 18),
 		}, []string{"method"}),
-		JournalFlush: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name: "halo_master_journal_flush_duration_seconds", Help: "Time to write and fsync one journal batch.",
-			Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16),
-		}),
-		JournalBatch: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name: "halo_master_journal_batch_entries", Help: "Entries per journal batch (group commit).",
-			Buckets: prometheus.ExponentialBuckets(1, 2, 11),
-		}),
+		Journal: ha.NewJournalMetrics(),
 	}
-	reg.MustRegister(m.RPCs, m.RPCLatency, m.JournalFlush, m.JournalBatch,
+	reg.MustRegister(m.RPCs, m.RPCLatency, m.Journal.Flush, m.Journal.Batch,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "halo_master_inodes", Help: "Inodes in the namespace."}, inodes),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "halo_master_journal_applied_index", Help: "Index of the last applied journal entry."}, applied),

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/halo-fs/halo/ha"
+	"github.com/halo-fs/halo/ha/local"
 	"io"
 	"os"
 	"os/signal"
@@ -150,14 +151,14 @@ func runLocalMaster(ctx context.Context, cfg *conf.Config, g *globals) error {
 		j.Close()
 		return err
 	}
-	if _, err := server.RecoverFSM(j, f, log); err != nil {
+	if _, err := local.RecoverFSM(j, f, log); err != nil {
 		j.Close()
 		return fmt.Errorf("recover namespace from %s: %w", folder, err)
 	}
 	log.Info("namespace recovered", "inodes", f.InodeCount(), "applied_index", f.AppliedIndex(), "duration", time.Since(start))
 	m := server.New(sc, f, func(metrics *server.Metrics) ha.Replicator {
-		return server.NewLocalReplicator(server.LocalOptions{
-			Journal: j, FSM: f, CheckpointPeriodEntries: cfg.CheckpointPeriodEntries, Logger: log, Metrics: metrics,
+		return local.New(local.Options{
+			Journal: j, FSM: f, CheckpointPeriodEntries: cfg.CheckpointPeriodEntries, Logger: log, Metrics: metrics.Journal,
 		})
 	})
 	return serve(ctx, m, log)

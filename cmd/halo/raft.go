@@ -9,6 +9,7 @@ import (
 
 	"github.com/halo-fs/halo/conf"
 	"github.com/halo-fs/halo/fsm"
+	haraft "github.com/halo-fs/halo/ha/raft"
 	"github.com/halo-fs/halo/server"
 	"github.com/halo-fs/halo/ufs/adapters"
 )
@@ -27,13 +28,13 @@ func runRaftMaster(ctx context.Context, cfg *conf.Config, g *globals) error {
 		return fmt.Errorf("journal folder %s is not formatted; run `halo format` first", folder)
 	}
 	f := fsm.New(fsmConfig(cfg))
-	var archive *server.CheckpointArchive
+	var archive *haraft.CheckpointArchive
 	if uri := cfg.CheckpointArchiveFolder; uri != "" {
 		store, err := adapters.NewRegistry().Open(ctx, uri, ufsOptions(cfg))
 		if err != nil {
 			return fmt.Errorf("%s=%s: %w", conf.KeyCheckpointArchiveFolder, uri, err)
 		}
-		archive = &server.CheckpointArchive{Store: store, Log: log.Named("archive")}
+		archive = &haraft.CheckpointArchive{Store: store, Log: log.Named("archive")}
 	}
 	timing := raftTiming(cfg)
 	sec, err := loadSecurity(cfg)
@@ -45,7 +46,7 @@ func runRaftMaster(ctx context.Context, cfg *conf.Config, g *globals) error {
 	if err != nil {
 		return err
 	}
-	rep, err := server.NewRaftReplicator(server.RaftOptions{
+	rep, err := haraft.New(haraft.Options{
 		Dir:              raftDir(folder),
 		LocalAddress:     cfg.EmbeddedJournalAddress(),
 		Peers:            cfg.EmbeddedJournalAddresses,
@@ -85,8 +86,8 @@ func runRaftMaster(ctx context.Context, cfg *conf.Config, g *globals) error {
 // raftTiming uses Halo's LAN defaults unless the deployment set Alluxio's
 // election timeout explicitly (Alluxio's own 10 s default is meant for
 // Ratis and would make every failover take tens of seconds).
-func raftTiming(cfg *conf.Config) server.RaftTiming {
-	t := server.DefaultRaftTiming()
+func raftTiming(cfg *conf.Config) haraft.Timing {
+	t := haraft.DefaultTiming()
 	if cfg.Source(conf.KeyElectionTimeoutMin) != conf.SourceDefault {
 		t.HeartbeatTimeout = cfg.ElectionTimeoutMin
 		t.ElectionTimeout = cfg.ElectionTimeoutMin

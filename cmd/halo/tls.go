@@ -8,6 +8,7 @@ import (
 
 	"github.com/halo-fs/halo/client"
 	"github.com/halo-fs/halo/conf"
+	haraft "github.com/halo-fs/halo/ha/raft"
 	"github.com/halo-fs/halo/internal/sharedsecret"
 	"github.com/halo-fs/halo/server"
 	"github.com/hashicorp/go-hclog"
@@ -77,18 +78,18 @@ func (s *security) peerDialOptions() []grpc.DialOption {
 // admits members only when TLS is configured, else TCP with the shared
 // secret's proof in SECRET mode, else nil (plain TCP, for trusted networks
 // only: a warning says so). Call members.Follow once Raft runs.
-func (s *security) raftStreamLayer(cfg *conf.Config, log hclog.Logger) (raft.StreamLayer, *server.RaftMembers, error) {
-	members := server.NewRaftMembers(cfg.EmbeddedJournalAddresses)
+func (s *security) raftStreamLayer(cfg *conf.Config, log hclog.Logger) (raft.StreamLayer, *haraft.Members, error) {
+	members := haraft.NewMembers(cfg.EmbeddedJournalAddresses)
 	bind := cfg.EmbeddedJournalAddress()
 	if cfg.BindHost != "" {
 		bind = net.JoinHostPort(cfg.BindHost, strconv.Itoa(cfg.EmbeddedJournalPort))
 	}
 	switch {
 	case s.server != nil:
-		layer, err := server.NewTLSStreamLayer(bind, cfg.EmbeddedJournalAddress(), s.server, s.client, members)
+		layer, err := haraft.NewTLSStreamLayer(bind, cfg.EmbeddedJournalAddress(), s.server, s.client, members)
 		return layer, members, err
 	case s.secret != nil:
-		layer, err := server.NewSecretStreamLayer(bind, cfg.EmbeddedJournalAddress(), s.secret, log.Named("raft"))
+		layer, err := haraft.NewSecretStreamLayer(bind, cfg.EmbeddedJournalAddress(), s.secret, log.Named("raft"))
 		return layer, members, err
 	}
 	log.Warn("the embedded journal port accepts any peer that can reach it; keep it on a trusted network, or set halo.security.tls.* or alluxio.security.authentication.type=SECRET",

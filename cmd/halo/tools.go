@@ -8,8 +8,8 @@ import (
 	"github.com/halo-fs/halo/bench"
 	"github.com/halo-fs/halo/cli"
 	"github.com/halo-fs/halo/client"
-	"github.com/halo-fs/halo/compat/election"
 	"github.com/halo-fs/halo/conf"
+	"github.com/halo-fs/halo/ha/zookeeper"
 	"github.com/spf13/cobra"
 )
 
@@ -50,7 +50,7 @@ func toolEnv(g *globals, cmd func() *cobra.Command) *cli.Env {
 		if cfg.HA == conf.HAZooKeeper {
 			// As Alluxio's clients do in ZooKeeper mode: the leader is the
 			// newest child of the leader znode.
-			opts.Finder = election.NewZNodeFinder(cfg.ZooKeeperAddresses, cfg.ZooKeeperLeaderPath, cfg.ZooKeeperSessionTimeout)
+			opts.Finder = zookeeper.NewZNodeFinder(cfg.ZooKeeperAddresses, cfg.ZooKeeperLeaderPath, cfg.ZooKeeperSessionTimeout)
 		}
 		return client.New(opts)
 	}

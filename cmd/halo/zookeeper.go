@@ -10,10 +10,10 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/halo-fs/halo/compat/election"
-	"github.com/halo-fs/halo/compat/ufsjournal"
 	"github.com/halo-fs/halo/conf"
 	"github.com/halo-fs/halo/fsm"
+	"github.com/halo-fs/halo/ha/zookeeper"
+	ufsjournal "github.com/halo-fs/halo/journal/ufs"
 	"github.com/halo-fs/halo/server"
 	"github.com/halo-fs/halo/ufs"
 	"github.com/halo-fs/halo/ufs/adapters"
@@ -39,20 +39,20 @@ func runZooKeeperMaster(ctx context.Context, cfg *conf.Config, g *globals) error
 		j.Close()
 		return err
 	}
-	rec, err := server.RecoverUFSJournal(ctx, j, f, log.Named("journal"))
+	rec, err := zookeeper.RecoverUFSJournal(ctx, j, f, log.Named("journal"))
 	if err != nil {
 		j.Close()
 		return fmt.Errorf("recover namespace from the shared journal %s: %w", j.URI(), err)
 	}
 	log.Info("namespace recovered", "inodes", f.InodeCount(), "applied_index", f.AppliedIndex(), "next_batch", rec.Cursor.NextSeq)
-	el, err := election.New(election.Config{
+	el, err := zookeeper.NewElector(zookeeper.ElectorConfig{
 		Servers:        cfg.ZooKeeperAddresses,
 		SessionTimeout: cfg.ZooKeeperSessionTimeout,
 		ConnectTimeout: cfg.ZooKeeperConnectionTimeout,
 		ElectionPath:   cfg.ZooKeeperElectionPath,
 		LeaderPath:     cfg.ZooKeeperLeaderPath,
 		ID:             cfg.RPCAddress(),
-		Policy:         election.Policy(cfg.ZooKeeperConnectionErrorPolicy),
+		Policy:         zookeeper.Policy(cfg.ZooKeeperConnectionErrorPolicy),
 		Logger:         log,
 	})
 	if err != nil {
@@ -68,9 +68,9 @@ func runZooKeeperMaster(ctx context.Context, cfg *conf.Config, g *globals) error
 	}
 	log.Info("ZooKeeper mode", "zookeeper", strings.Join(cfg.ZooKeeperAddresses, ","), "journal", j.URI(),
 		"session_timeout", cfg.ZooKeeperSessionTimeout, "policy", cfg.ZooKeeperConnectionErrorPolicy)
-	var rep *server.ZooKeeperReplicator
+	var rep *zookeeper.Replicator
 	m := server.New(sc, f, func(metrics *server.Metrics) ha.Replicator {
-		rep = server.NewZooKeeperReplicator(server.ZooKeeperOptions{
+		rep = zookeeper.New(zookeeper.Options{
 			Journal:                 j,
 			Elector:                 el,
 			FSM:                     f,
@@ -79,7 +79,7 @@ func runZooKeeperMaster(ctx context.Context, cfg *conf.Config, g *globals) error
 			CheckpointPeriodEntries: cfg.CheckpointPeriodEntries,
 			TailerSleep:             cfg.JournalTailerSleepTime,
 			Logger:                  log,
-			Metrics:                 metrics,
+			Metrics:                 metrics.Journal,
 			ExitOnDemotion:          cfg.ExitOnDemotion,
 			UnsafeIgnoreSessionLoss: ignoreSessionLoss,
 			UnsafeStaleReads:        cfg.UnsafeStaleReads,

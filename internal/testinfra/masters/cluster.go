@@ -12,10 +12,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/halo-fs/halo/compat/ufsjournal"
 	"github.com/halo-fs/halo/internal/testinfra/netns"
 	"github.com/halo-fs/halo/internal/testinfra/proc"
 	"github.com/halo-fs/halo/internal/testinfra/zookeeper"
+	ufsjournal "github.com/halo-fs/halo/journal/ufs"
 	"github.com/halo-fs/halo/server"
 	"github.com/halo-fs/halo/ufs/local"
 )

@@ -1,0 +1,190 @@
+package raft
+
+import (
+	"context"
+	"sort"
+	"time"
+
+	"github.com/halo-fs/halo/fserr"
+	"github.com/halo-fs/halo/proto/halopb"
+	hraft "github.com/hashicorp/raft"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+)
+
+// peerInfo asks a master for its MasterInfo.
+func peerInfo(ctx context.Context, rpcAddr string, dialOpts []grpc.DialOption) (*halopb.MasterInfo, error) {
+	opts := append([]grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}, dialOpts...)
+	conn, err := grpc.NewClient(rpcAddr, opts...)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	return halopb.NewMasterServiceClient(conn).GetMasterInfo(ctx, &halopb.Empty{})
+}
+
+func (r *Replicator) lastSnapshotIndex() uint64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.lastSnapIndex
+}
+
+func (r *Replicator) requireServing() error {
+	if !r.serving.Load() {
+		return r.notLeader()
+	}
+	return nil
+}
+
+// QuorumInfo implements the master's QuorumAdmin: the leader's view of every member,
+// with each member's applied index as the member itself reports it.
+func (r *Replicator) QuorumInfo(ctx context.Context) (*halopb.QuorumInfo, error) {
+	if err := r.requireServing(); err != nil {
+		return nil, err
+	}
+	cf := r.raft.GetConfiguration()
+	if err := cf.Error(); err != nil {
+		return nil, fserr.New(fserr.Unavailable, "read quorum configuration: %v", err)
+	}
+	leaderAddr, _ := r.raft.LeaderWithID()
+	commit := r.raft.CommitIndex()
+	info := &halopb.QuorumInfo{
+		Domain:            "MASTER",
+		LeaderAddress:     string(leaderAddr),
+		Term:              r.raft.CurrentTerm(),
+		CommitIndex:       commit,
+		AppliedIndex:      r.raft.AppliedIndex(),
+		LastSnapshotIndex: r.lastSnapshotIndex(),
+	}
+	r.mu.Lock()
+	failing := make(map[hraft.ServerID]bool, len(r.peerFailing))
+	contact := make(map[hraft.ServerID]time.Time, len(r.peerContact))
+	for k, v := range r.peerFailing {
+		failing[k] = v
+	}
+	for k, v := range r.peerContact {
+		contact[k] = v
+	}
+	r.mu.Unlock()
+	for _, s := range cf.Configuration().Servers {
+		addr := string(s.Address)
+		m := &halopb.QuorumMember{
+			Address:    addr,
+			RpcAddress: rpcAddressFor(addr, r.opts.Peers, r.opts.RPCAddresses),
+			Leader:     s.Address == leaderAddr,
+			Voter:      s.Suffrage == hraft.Voter,
+			State:      "AVAILABLE",
+		}
+		if failing[s.ID] {
+			m.State = "UNAVAILABLE"
+		}
+		if t, ok := contact[s.ID]; ok {
+			m.LastContactMs = time.Since(t).Milliseconds()
+		}
+		if m.Leader {
+			m.AppliedIndex = r.fsm.AppliedIndex()
+		} else if m.RpcAddress != "" {
+			pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+			pi, err := peerInfo(pctx, m.RpcAddress, r.opts.PeerDialOptions)
+			cancel()
+			if err != nil {
+				m.State = "UNAVAILABLE"
+			} else {
+				m.AppliedIndex = pi.AppliedIndex
+			}
+		}
+		if leaderApplied := r.fsm.AppliedIndex(); leaderApplied > m.AppliedIndex && m.State == "AVAILABLE" {
+			m.Lag = leaderApplied - m.AppliedIndex
+		}
+		info.Members = append(info.Members, m)
+	}
+	sort.Slice(info.Members, func(i, j int) bool { return info.Members[i].Address < info.Members[j].Address })
+	return info, nil
+}
+
+func (r *Replicator) member(address string) (hraft.Server, bool, error) {
+	cf := r.raft.GetConfiguration()
+	if err := cf.Error(); err != nil {
+		return hraft.Server{}, false, fserr.New(fserr.Unavailable, "read quorum configuration: %v", err)
+	}
+	for _, s := range cf.Configuration().Servers {
+		if string(s.Address) == address || string(s.ID) == address {
+			return s, true, nil
+		}
+	}
+	return hraft.Server{}, false, nil
+}
+
+// TransferLeadership implements the master's QuorumAdmin. It returns once the new leader
+// serves, or fails with the reason.
+func (r *Replicator) TransferLeadership(ctx context.Context, address string) error {
+	if err := r.requireServing(); err != nil {
+		return err
+	}
+	s, ok, err := r.member(address)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fserr.New(fserr.InvalidArgument, "%s is not a member of the quorum", address)
+	}
+	if string(s.Address) == r.opts.LocalAddress {
+		return fserr.New(fserr.InvalidArgument, "%s already leads", address)
+	}
+	if err := r.raft.LeadershipTransferToServer(s.ID, s.Address).Error(); err != nil {
+		return fserr.New(fserr.Unavailable, "leadership transfer to %s failed: %v", address, err)
+	}
+	rpc := rpcAddressFor(string(s.Address), r.opts.Peers, r.opts.RPCAddresses)
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		pctx, cancel := context.WithTimeout(ctx, time.Second)
+		pi, err := peerInfo(pctx, rpc, r.opts.PeerDialOptions)
+		cancel()
+		if err == nil && pi.State == "PRIMARY" {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fserr.New(fserr.OutcomeUnknown, "leadership moved to %s but it was not seen serving: %v", address, ctx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	return fserr.New(fserr.OutcomeUnknown, "leadership moved to %s but it was not seen serving within 30s", address)
+}
+
+// AddMember implements the master's QuorumAdmin: adds a voter. Raft changes membership
+// one server at a time; the call returns once the change is committed.
+func (r *Replicator) AddMember(ctx context.Context, address string) error {
+	if err := r.requireServing(); err != nil {
+		return err
+	}
+	if _, ok, err := r.member(address); err != nil {
+		return err
+	} else if ok {
+		return fserr.New(fserr.AlreadyExists, "%s is already a member of the quorum", address)
+	}
+	if err := r.raft.AddVoter(hraft.ServerID(address), hraft.ServerAddress(address), 0, timeoutFrom(ctx, r.opts.ApplyTimeout)).Error(); err != nil {
+		return fserr.New(fserr.Unavailable, "add %s to the quorum: %v", address, err)
+	}
+	r.log.Info("added quorum member", "address", address)
+	return nil
+}
+
+// RemoveMember implements the master's QuorumAdmin.
+func (r *Replicator) RemoveMember(ctx context.Context, address string) error {
+	if err := r.requireServing(); err != nil {
+		return err
+	}
+	s, ok, err := r.member(address)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fserr.New(fserr.NotFound, "%s is not a member of the quorum", address)
+	}
+	if err := r.raft.RemoveServer(s.ID, 0, timeoutFrom(ctx, r.opts.ApplyTimeout)).Error(); err != nil {
+		return fserr.New(fserr.Unavailable, "remove %s from the quorum: %v", address, err)
+	}
+	r.log.Info("removed quorum member", "address", address)
+	return nil
+}
