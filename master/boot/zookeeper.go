@@ -1,17 +1,17 @@
-package main
+package boot
 
 import (
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"github.com/halo-fs/halo/ha"
 	"io"
 	"path/filepath"
 	"strings"
 
 	"github.com/halo-fs/halo/conf"
 	"github.com/halo-fs/halo/fsm"
+	"github.com/halo-fs/halo/ha"
 	"github.com/halo-fs/halo/ha/zookeeper"
 	ufsjournal "github.com/halo-fs/halo/journal/ufs"
 	"github.com/halo-fs/halo/server"
@@ -20,29 +20,28 @@ import (
 	"github.com/hashicorp/go-hclog"
 )
 
-// runZooKeeperMaster runs a master of --ha=zookeeper: ZooKeeper elects the
+// openZooKeeper recovers a master of --ha=zookeeper: ZooKeeper elects the
 // leader, the journal is the shared UFS folder alluxio.master.journal.folder.
-func runZooKeeperMaster(ctx context.Context, cfg *conf.Config, g *globals) error {
-	sc := serverConfig(cfg, g)
-	sec, err := loadSecurity(cfg)
+func openZooKeeper(ctx context.Context, cfg *conf.Config, sc server.Config) (*server.Master, <-chan error, error) {
+	sec, err := LoadSecurity(cfg)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	sec.applyTo(&sc, cfg)
 	log := sc.Logger
 	j, err := openUFSJournal(ctx, cfg, sc.UFS, log)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	f := fsm.New(fsmConfig(cfg))
 	if err := importBackupToUFSJournal(ctx, cfg, sc, j); err != nil {
 		j.Close()
-		return err
+		return nil, nil, err
 	}
 	rec, err := zookeeper.RecoverUFSJournal(ctx, j, f, log.Named("journal"))
 	if err != nil {
 		j.Close()
-		return fmt.Errorf("recover namespace from the shared journal %s: %w", j.URI(), err)
+		return nil, nil, fmt.Errorf("recover namespace from the shared journal %s: %w", j.URI(), err)
 	}
 	log.Info("namespace recovered", "inodes", f.InodeCount(), "applied_index", f.AppliedIndex(), "next_batch", rec.Cursor.NextSeq)
 	el, err := zookeeper.NewElector(zookeeper.ElectorConfig{
@@ -57,7 +56,7 @@ func runZooKeeperMaster(ctx context.Context, cfg *conf.Config, g *globals) error
 	})
 	if err != nil {
 		j.Close()
-		return err
+		return nil, nil, err
 	}
 	ignoreSessionLoss := cfg.IgnoreZooKeeperSessionLoss
 	if ignoreSessionLoss {
@@ -86,20 +85,7 @@ func runZooKeeperMaster(ctx context.Context, cfg *conf.Config, g *globals) error
 		})
 		return rep
 	})
-	if err := m.Start(); err != nil {
-		m.Stop()
-		return err
-	}
-	go m.EnsureRootMountWhenLeading(ctx)
-	go m.KeepRetryCacheSettings(ctx)
-	select {
-	case <-ctx.Done():
-		log.Info("stopping master")
-		return m.Stop()
-	case err := <-rep.Failed():
-		m.Stop()
-		return fmt.Errorf("master stopped: %w", err)
-	}
+	return m, rep.Failed(), nil
 }
 
 // journalStore opens alluxio.master.journal.folder as a UFS store. A plain
@@ -141,9 +127,7 @@ func openUFSJournal(ctx context.Context, cfg *conf.Config, registry *ufs.Registr
 }
 
 // formatZooKeeperJournal initialises the shared journal folder, wiping any
-// journal already there. `halo format` should call it in zookeeper mode
-// (cfg.HA == conf.HAZooKeeper) in place of the local journal format; it
-// returns the folder's URI for the message.
+// journal already there, and returns the folder's URI.
 func formatZooKeeperJournal(ctx context.Context, cfg *conf.Config) (string, error) {
 	store, err := journalStore(ctx, cfg, adapters.NewRegistry())
 	if err != nil {

@@ -1,4 +1,4 @@
-package main
+package boot
 
 import (
 	"crypto/tls"
@@ -18,17 +18,18 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 )
 
-// security is what a process needs to prove itself and check others:
+// Security is what a process needs to prove itself and check others:
 // mutual TLS (halo.security.tls.*) and the authentication type with its
 // shared secret.
-type security struct {
+type Security struct {
 	auth           server.Authentication
 	secret         []byte
 	server, client *tls.Config // nil without TLS
 }
 
-func loadSecurity(cfg *conf.Config) (*security, error) {
-	s := &security{auth: server.Authentication(cfg.AuthenticationType)}
+// LoadSecurity reads the TLS files and the shared secret cfg names.
+func LoadSecurity(cfg *conf.Config) (*Security, error) {
+	s := &Security{auth: server.Authentication(cfg.AuthenticationType)}
 	files := server.TLSFiles{Cert: cfg.TLSCertFile, Key: cfg.TLSKeyFile, CA: cfg.TLSCAFile}
 	if files.Enabled() {
 		var err error
@@ -47,7 +48,7 @@ func loadSecurity(cfg *conf.Config) (*security, error) {
 }
 
 // applyTo sets a master's authentication, permission and TLS settings.
-func (s *security) applyTo(sc *server.Config, cfg *conf.Config) {
+func (s *Security) applyTo(sc *server.Config, cfg *conf.Config) {
 	sc.Authentication = s.auth
 	sc.Secret = s.secret
 	sc.TLS = s.server
@@ -56,14 +57,14 @@ func (s *security) applyTo(sc *server.Config, cfg *conf.Config) {
 	sc.DigestInterval = cfg.DigestInterval
 }
 
-// clientOptions sets what a client of the RPC port sends.
-func (s *security) clientOptions(opts *client.Options) {
+// ClientOptions sets what a client of the RPC port sends.
+func (s *Security) ClientOptions(opts *client.Options) {
 	opts.TLS = s.client
 	opts.Secret = s.secret
 }
 
 // peerDialOptions are what a master needs to call another's RPC port.
-func (s *security) peerDialOptions() []grpc.DialOption {
+func (s *Security) peerDialOptions() []grpc.DialOption {
 	var creds credentials.TransportCredentials = insecure.NewCredentials()
 	if s.client != nil {
 		creds = credentials.NewTLS(s.client)
@@ -78,7 +79,7 @@ func (s *security) peerDialOptions() []grpc.DialOption {
 // admits members only when TLS is configured, else TCP with the shared
 // secret's proof in SECRET mode, else nil (plain TCP, for trusted networks
 // only: a warning says so). Call members.Follow once Raft runs.
-func (s *security) raftStreamLayer(cfg *conf.Config, log hclog.Logger) (raft.StreamLayer, *haraft.Members, error) {
+func (s *Security) raftStreamLayer(cfg *conf.Config, log hclog.Logger) (raft.StreamLayer, *haraft.Members, error) {
 	members := haraft.NewMembers(cfg.EmbeddedJournalAddresses)
 	bind := cfg.EmbeddedJournalAddress()
 	if cfg.BindHost != "" {

@@ -1,14 +1,14 @@
-package main
+package boot
 
 import (
 	"context"
 	"fmt"
-	"github.com/halo-fs/halo/ha"
 	"os"
 	"path/filepath"
 
 	"github.com/halo-fs/halo/conf"
 	"github.com/halo-fs/halo/fsm"
+	"github.com/halo-fs/halo/ha"
 	haraft "github.com/halo-fs/halo/ha/raft"
 	"github.com/halo-fs/halo/server"
 	"github.com/halo-fs/halo/ufs/adapters"
@@ -17,34 +17,34 @@ import (
 // raftDir is where the embedded journal keeps its log and snapshots.
 func raftDir(folder string) string { return filepath.Join(folder, "raft") }
 
-func runRaftMaster(ctx context.Context, cfg *conf.Config, g *globals) error {
-	sc := serverConfig(cfg, g)
+// openRaft starts this member of the embedded journal (--ha=raft).
+func openRaft(ctx context.Context, cfg *conf.Config, sc server.Config) (*server.Master, <-chan error, error) {
 	log := sc.Logger
 	folder, err := localJournalFolder(cfg.JournalFolder)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	if _, err := os.Stat(filepath.Join(raftDir(folder))); err != nil {
-		return fmt.Errorf("journal folder %s is not formatted; run `halo format` first", folder)
+		return nil, nil, fmt.Errorf("journal folder %s is not formatted; run `halo format` first", folder)
 	}
 	f := fsm.New(fsmConfig(cfg))
 	var archive *haraft.CheckpointArchive
 	if uri := cfg.CheckpointArchiveFolder; uri != "" {
 		store, err := adapters.NewRegistry().Open(ctx, uri, ufsOptions(cfg))
 		if err != nil {
-			return fmt.Errorf("%s=%s: %w", conf.KeyCheckpointArchiveFolder, uri, err)
+			return nil, nil, fmt.Errorf("%s=%s: %w", conf.KeyCheckpointArchiveFolder, uri, err)
 		}
 		archive = &haraft.CheckpointArchive{Store: store, Log: log.Named("archive")}
 	}
 	timing := raftTiming(cfg)
-	sec, err := loadSecurity(cfg)
+	sec, err := LoadSecurity(cfg)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	sec.applyTo(&sc, cfg)
 	stream, members, err := sec.raftStreamLayer(cfg, log)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	rep, err := haraft.New(haraft.Options{
 		Dir:              raftDir(folder),
@@ -73,14 +73,14 @@ func runRaftMaster(ctx context.Context, cfg *conf.Config, g *globals) error {
 		},
 	})
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	members.Follow(rep)
 	if cfg.UnsafeStaleReads {
 		log.Warn("TEST ONLY: halo.test.unsafe.stale.reads is set; reads are served without confirming leadership and may be stale")
 	}
 	m := server.New(sc, f, func(*server.Metrics) ha.Replicator { return rep })
-	return serve(ctx, m, log)
+	return m, nil, nil
 }
 
 // raftTiming uses Halo's LAN defaults unless the deployment set Alluxio's
