@@ -6,12 +6,12 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/halo-fs/halo/master"
 	"github.com/halo-fs/halo/master/boot"
-	"github.com/halo-fs/halo/server"
 	"github.com/spf13/cobra"
 )
 
-func versionString() string { return "Halo " + server.Version }
+func versionString() string { return "Halo " + master.Version }
 
 func newMasterCommand(g *globals) *cobra.Command {
 	var backup string

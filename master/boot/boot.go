@@ -13,7 +13,7 @@ import (
 
 	"github.com/halo-fs/halo/conf"
 	"github.com/halo-fs/halo/fsm"
-	"github.com/halo-fs/halo/server"
+	"github.com/halo-fs/halo/master"
 	"github.com/halo-fs/halo/ufs/adapters"
 	"github.com/hashicorp/go-hclog"
 )
@@ -21,7 +21,7 @@ import (
 // Running is a master that serves until Close, or until its replicator
 // fails (ZooKeeper mode ends a demoted leader's process that way).
 type Running struct {
-	Master *server.Master
+	Master *master.Master
 	log    hclog.Logger
 	failed <-chan error // nil when the mode's replicator cannot fail on its own
 	stop   context.CancelFunc
@@ -34,7 +34,7 @@ func Open(ctx context.Context, cfg *conf.Config, log hclog.Logger) (*Running, er
 	if err := retryCacheSettings(cfg).Validate(); err != nil {
 		return nil, fmt.Errorf("%s, %s: %w", conf.KeyRetryCacheSize, conf.KeyRetryCacheRetention, err)
 	}
-	var open func(context.Context, *conf.Config, server.Config) (*server.Master, <-chan error, error)
+	var open func(context.Context, *conf.Config, master.Config) (*master.Master, <-chan error, error)
 	switch cfg.HA {
 	case conf.HANone:
 		open = openLocal
@@ -104,8 +104,8 @@ func primaryGroupOf(name string) string {
 	return g.Name
 }
 
-func serverConfig(cfg *conf.Config, log hclog.Logger) server.Config {
-	return server.Config{
+func serverConfig(cfg *conf.Config, log hclog.Logger) master.Config {
+	return master.Config{
 		Hostname:        cfg.Hostname,
 		BindHost:        cfg.BindHost,
 		RPCPort:         cfg.RPCPort,
@@ -119,7 +119,7 @@ func serverConfig(cfg *conf.Config, log hclog.Logger) server.Config {
 		SuperGroup:      cfg.SuperGroup,
 		RootUFS:         cfg.MountTableRootUFS,
 		BackupDirectory: cfg.BackupDirectory,
-		DailyBackup: server.DailyBackup{
+		DailyBackup: master.DailyBackup{
 			Enabled:  cfg.DailyBackupEnabled,
 			At:       cfg.DailyBackupTime,
 			Retained: cfg.DailyBackupFilesRetained,

@@ -15,11 +15,11 @@ import (
 	"github.com/halo-fs/halo/ha"
 	"github.com/halo-fs/halo/ha/local"
 	"github.com/halo-fs/halo/journal"
-	"github.com/halo-fs/halo/server"
+	"github.com/halo-fs/halo/master"
 )
 
 // openLocal recovers a single master (--ha=none) from its local journal.
-func openLocal(ctx context.Context, cfg *conf.Config, sc server.Config) (*server.Master, <-chan error, error) {
+func openLocal(ctx context.Context, cfg *conf.Config, sc master.Config) (*master.Master, <-chan error, error) {
 	sec, err := LoadSecurity(cfg)
 	if err != nil {
 		return nil, nil, err
@@ -48,7 +48,7 @@ func openLocal(ctx context.Context, cfg *conf.Config, sc server.Config) (*server
 		return nil, nil, fmt.Errorf("recover namespace from %s: %w", folder, err)
 	}
 	log.Info("namespace recovered", "inodes", f.InodeCount(), "applied_index", f.AppliedIndex(), "duration", time.Since(start))
-	m := server.New(sc, f, func(metrics *server.Metrics) ha.Replicator {
+	m := master.New(sc, f, func(metrics *master.Metrics) ha.Replicator {
 		return local.New(local.Options{
 			Journal: j, FSM: f, CheckpointPeriodEntries: cfg.CheckpointPeriodEntries, Logger: log, Metrics: metrics.Journal,
 		})
@@ -60,7 +60,7 @@ func openLocal(ctx context.Context, cfg *conf.Config, sc server.Config) (*server
 // journal, as Alluxio does; a journal that already holds entries is left
 // alone (the backup is ignored with a warning), so a restart with the same
 // command line never rolls the namespace back.
-func importBackup(ctx context.Context, cfg *conf.Config, sc server.Config, j *journal.Journal, f *fsm.FSM) error {
+func importBackup(ctx context.Context, cfg *conf.Config, sc master.Config, j *journal.Journal, f *fsm.FSM) error {
 	if cfg.InitFromBackup == "" {
 		return nil
 	}
@@ -72,7 +72,7 @@ func importBackup(ctx context.Context, cfg *conf.Config, sc server.Config, j *jo
 		sc.Logger.Warn("journal is not empty; ignoring the backup to start from", "backup", cfg.InitFromBackup)
 		return nil
 	}
-	data, err := server.ReadBackupWithOptions(ctx, sc.UFS, cfg.InitFromBackup, sc.UFSOptions)
+	data, err := master.ReadBackupWithOptions(ctx, sc.UFS, cfg.InitFromBackup, sc.UFSOptions)
 	if err != nil {
 		return err
 	}

@@ -10,7 +10,7 @@ import (
 	"github.com/halo-fs/halo/fsm"
 	"github.com/halo-fs/halo/ha"
 	haraft "github.com/halo-fs/halo/ha/raft"
-	"github.com/halo-fs/halo/server"
+	"github.com/halo-fs/halo/master"
 	"github.com/halo-fs/halo/ufs/adapters"
 )
 
@@ -18,7 +18,7 @@ import (
 func raftDir(folder string) string { return filepath.Join(folder, "raft") }
 
 // openRaft starts this member of the embedded journal (--ha=raft).
-func openRaft(ctx context.Context, cfg *conf.Config, sc server.Config) (*server.Master, <-chan error, error) {
+func openRaft(ctx context.Context, cfg *conf.Config, sc master.Config) (*master.Master, <-chan error, error) {
 	log := sc.Logger
 	folder, err := localJournalFolder(cfg.JournalFolder)
 	if err != nil {
@@ -62,7 +62,7 @@ func openRaft(ctx context.Context, cfg *conf.Config, sc server.Config) (*server.
 		PeerDialOptions:  sec.peerDialOptions(),
 		InitialCheckpoint: func(ctx context.Context) ([]byte, string, error) {
 			if cfg.InitFromBackup != "" {
-				data, err := server.ReadBackupWithOptions(ctx, sc.UFS, cfg.InitFromBackup, sc.UFSOptions)
+				data, err := master.ReadBackupWithOptions(ctx, sc.UFS, cfg.InitFromBackup, sc.UFSOptions)
 				return data, cfg.InitFromBackup, err
 			}
 			if archive == nil {
@@ -79,7 +79,7 @@ func openRaft(ctx context.Context, cfg *conf.Config, sc server.Config) (*server.
 	if cfg.UnsafeStaleReads {
 		log.Warn("TEST ONLY: halo.test.unsafe.stale.reads is set; reads are served without confirming leadership and may be stale")
 	}
-	m := server.New(sc, f, func(*server.Metrics) ha.Replicator { return rep })
+	m := master.New(sc, f, func(*master.Metrics) ha.Replicator { return rep })
 	return m, nil, nil
 }
 

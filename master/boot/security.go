@@ -10,7 +10,7 @@ import (
 	"github.com/halo-fs/halo/conf"
 	haraft "github.com/halo-fs/halo/ha/raft"
 	"github.com/halo-fs/halo/internal/sharedsecret"
-	"github.com/halo-fs/halo/server"
+	"github.com/halo-fs/halo/master"
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
 	"google.golang.org/grpc"
@@ -22,22 +22,22 @@ import (
 // mutual TLS (halo.security.tls.*) and the authentication type with its
 // shared secret.
 type Security struct {
-	auth           server.Authentication
+	auth           master.Authentication
 	secret         []byte
 	server, client *tls.Config // nil without TLS
 }
 
 // LoadSecurity reads the TLS files and the shared secret cfg names.
 func LoadSecurity(cfg *conf.Config) (*Security, error) {
-	s := &Security{auth: server.Authentication(cfg.AuthenticationType)}
-	files := server.TLSFiles{Cert: cfg.TLSCertFile, Key: cfg.TLSKeyFile, CA: cfg.TLSCAFile}
+	s := &Security{auth: master.Authentication(cfg.AuthenticationType)}
+	files := master.TLSFiles{Cert: cfg.TLSCertFile, Key: cfg.TLSKeyFile, CA: cfg.TLSCAFile}
 	if files.Enabled() {
 		var err error
-		if s.server, s.client, err = server.LoadTLS(files); err != nil {
+		if s.server, s.client, err = master.LoadTLS(files); err != nil {
 			return nil, err
 		}
 	}
-	if s.auth == server.AuthSecret {
+	if s.auth == master.AuthSecret {
 		secret, err := sharedsecret.ReadFile(cfg.AuthSecretFile)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", conf.KeyAuthSecretFile, err)
@@ -48,7 +48,7 @@ func LoadSecurity(cfg *conf.Config) (*Security, error) {
 }
 
 // applyTo sets a master's authentication, permission and TLS settings.
-func (s *Security) applyTo(sc *server.Config, cfg *conf.Config) {
+func (s *Security) applyTo(sc *master.Config, cfg *conf.Config) {
 	sc.Authentication = s.auth
 	sc.Secret = s.secret
 	sc.TLS = s.server

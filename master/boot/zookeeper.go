@@ -14,7 +14,7 @@ import (
 	"github.com/halo-fs/halo/ha"
 	"github.com/halo-fs/halo/ha/zookeeper"
 	ufsjournal "github.com/halo-fs/halo/journal/ufs"
-	"github.com/halo-fs/halo/server"
+	"github.com/halo-fs/halo/master"
 	"github.com/halo-fs/halo/ufs"
 	"github.com/halo-fs/halo/ufs/adapters"
 	"github.com/hashicorp/go-hclog"
@@ -22,7 +22,7 @@ import (
 
 // openZooKeeper recovers a master of --ha=zookeeper: ZooKeeper elects the
 // leader, the journal is the shared UFS folder alluxio.master.journal.folder.
-func openZooKeeper(ctx context.Context, cfg *conf.Config, sc server.Config) (*server.Master, <-chan error, error) {
+func openZooKeeper(ctx context.Context, cfg *conf.Config, sc master.Config) (*master.Master, <-chan error, error) {
 	sec, err := LoadSecurity(cfg)
 	if err != nil {
 		return nil, nil, err
@@ -68,7 +68,7 @@ func openZooKeeper(ctx context.Context, cfg *conf.Config, sc server.Config) (*se
 	log.Info("ZooKeeper mode", "zookeeper", strings.Join(cfg.ZooKeeperAddresses, ","), "journal", j.URI(),
 		"session_timeout", cfg.ZooKeeperSessionTimeout, "policy", cfg.ZooKeeperConnectionErrorPolicy)
 	var rep *zookeeper.Replicator
-	m := server.New(sc, f, func(metrics *server.Metrics) ha.Replicator {
+	m := master.New(sc, f, func(metrics *master.Metrics) ha.Replicator {
 		rep = zookeeper.New(zookeeper.Options{
 			Journal:                 j,
 			Elector:                 el,
@@ -144,7 +144,7 @@ func formatZooKeeperJournal(ctx context.Context, cfg *conf.Config) (string, erro
 // given with -i: the backup becomes checkpoint 0. Every master started with
 // the same -i writes the same bytes, and the first one's stays. A journal
 // that already holds anything is left alone.
-func importBackupToUFSJournal(ctx context.Context, cfg *conf.Config, sc server.Config, j *ufsjournal.Journal) error {
+func importBackupToUFSJournal(ctx context.Context, cfg *conf.Config, sc master.Config, j *ufsjournal.Journal) error {
 	if cfg.InitFromBackup == "" {
 		return nil
 	}
@@ -156,7 +156,7 @@ func importBackupToUFSJournal(ctx context.Context, cfg *conf.Config, sc server.C
 		sc.Logger.Warn("the shared journal is not empty; ignoring the backup to start from", "backup", cfg.InitFromBackup)
 		return nil
 	}
-	data, err := server.ReadBackupWithOptions(ctx, sc.UFS, cfg.InitFromBackup, sc.UFSOptions)
+	data, err := master.ReadBackupWithOptions(ctx, sc.UFS, cfg.InitFromBackup, sc.UFSOptions)
 	if err != nil {
 		return err
 	}

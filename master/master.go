@@ -1,9 +1,9 @@
-// Package server runs a Halo master: the client RPC service, the web port
+// Package master runs a Halo master: the client RPC service, the web port
 // (health and metrics), backups, mounts, identities and the quorum
 // commands, over the replicator of the configured HA mode (packages
 // ha/local, ha/raft and ha/zookeeper), which it sees only as an
 // ha.Replicator.
-package server
+package master
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package server_test
+package master_test
 
 import (
 	"context"
@@ -22,8 +22,8 @@ import (
 	zkinfra "github.com/halo-fs/halo/internal/testinfra/zookeeper"
 	"github.com/halo-fs/halo/journal"
 	ufsjournal "github.com/halo-fs/halo/journal/ufs"
+	"github.com/halo-fs/halo/master"
 	"github.com/halo-fs/halo/proto/halopb"
-	"github.com/halo-fs/halo/server"
 	"github.com/halo-fs/halo/ufs/local"
 	"github.com/hashicorp/go-hclog"
 	"google.golang.org/grpc"
@@ -33,20 +33,20 @@ import (
 
 // servedMaster is an in-process master of one HA mode and a client of it.
 type servedMaster struct {
-	m   *server.Master
+	m   *master.Master
 	f   *fsm.FSM
 	api halopb.MasterServiceClient
 }
 
 // serveMaster starts a master around rep on loopback and dials it.
-func serveMaster(t *testing.T, mode string, cfg server.Config, f *fsm.FSM, rep func(*server.Metrics) ha.Replicator) *servedMaster {
+func serveMaster(t *testing.T, mode string, cfg master.Config, f *fsm.FSM, rep func(*master.Metrics) ha.Replicator) *servedMaster {
 	t.Helper()
 	cfg.Hostname, cfg.HAMode, cfg.WebPort, cfg.SuperUser = "127.0.0.1", mode, -1, "halo"
 	// SECRET mode, so that "halo" is the superuser these tests act as.
 	secret := []byte("the limits tests' shared secret")
-	cfg.Authentication, cfg.Secret = server.AuthSecret, secret
+	cfg.Authentication, cfg.Secret = master.AuthSecret, secret
 	cfg.Logger = hclog.New(&hclog.LoggerOptions{Name: mode, Level: hclog.Warn})
-	m := server.New(cfg, f, rep)
+	m := master.New(cfg, f, rep)
 	if err := m.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +59,7 @@ func serveMaster(t *testing.T, mode string, cfg server.Config, f *fsm.FSM, rep f
 	return &servedMaster{m: m, f: f, api: halopb.NewMasterServiceClient(conn)}
 }
 
-func serveLocalMaster(t *testing.T, cfg server.Config) *servedMaster {
+func serveLocalMaster(t *testing.T, cfg master.Config) *servedMaster {
 	t.Helper()
 	dir := t.TempDir()
 	if err := journal.Format(dir, "limits"); err != nil {
@@ -73,12 +73,12 @@ func serveLocalMaster(t *testing.T, cfg server.Config) *servedMaster {
 	if _, err := localmode.RecoverFSM(j, f, hclog.NewNullLogger()); err != nil {
 		t.Fatal(err)
 	}
-	return serveMaster(t, "none", cfg, f, func(metrics *server.Metrics) ha.Replicator {
+	return serveMaster(t, "none", cfg, f, func(metrics *master.Metrics) ha.Replicator {
 		return localmode.New(localmode.Options{Journal: j, FSM: f, Metrics: metrics.Journal})
 	})
 }
 
-func serveRaftMaster(t *testing.T, cfg server.Config) *servedMaster {
+func serveRaftMaster(t *testing.T, cfg master.Config) *servedMaster {
 	t.Helper()
 	port, err := ports.Free("127.0.0.1")
 	if err != nil {
@@ -94,7 +94,7 @@ func serveRaftMaster(t *testing.T, cfg server.Config) *servedMaster {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sm := serveMaster(t, "raft", cfg, f, func(*server.Metrics) ha.Replicator { return r })
+	sm := serveMaster(t, "raft", cfg, f, func(*master.Metrics) ha.Replicator { return r })
 	pollUntil(t, "the Raft master leads a named cluster", func() bool { return r.Status().Leader && f.ClusterID() != "" })
 	return sm
 }
@@ -104,7 +104,7 @@ func pollUntil(t *testing.T, what string, cond func() bool) {
 	poll.Until(t, 30*time.Second, what, cond)
 }
 
-func serveZooKeeperMaster(t *testing.T, cfg server.Config) *servedMaster {
+func serveZooKeeperMaster(t *testing.T, cfg master.Config) *servedMaster {
 	t.Helper()
 	zk := zkinfra.Start(t, 1)
 	folder := t.TempDir()
@@ -117,7 +117,7 @@ func serveZooKeeperMaster(t *testing.T, cfg server.Config) *servedMaster {
 		t.Fatal(err)
 	}
 	zm := zktest.Start(t, zk.Servers(), folder, "127.0.0.1:1")
-	sm := serveMaster(t, "zookeeper", cfg, zm.FSM, func(*server.Metrics) ha.Replicator { return zm.Rep })
+	sm := serveMaster(t, "zookeeper", cfg, zm.FSM, func(*master.Metrics) ha.Replicator { return zm.Rep })
 	pollUntil(t, "the ZooKeeper master leads", func() bool { return zm.Rep.Status().Leader })
 	return sm
 }
@@ -126,7 +126,7 @@ func serveZooKeeperMaster(t *testing.T, cfg server.Config) *servedMaster {
 func callerContext(t *testing.T, user string) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	t.Cleanup(cancel)
-	return metadata.AppendToOutgoingContext(ctx, server.UserMetadataKey, user)
+	return metadata.AppendToOutgoingContext(ctx, master.UserMetadataKey, user)
 }
 
 // oldRecordLimit is the journals' record limit, which was also the RPC
@@ -155,7 +155,7 @@ func (sm *servedMaster) assertStillWrites(t *testing.T, ctx context.Context, pat
 func TestRegressionOversizedEntry(t *testing.T) {
 	for _, mode := range []struct {
 		name  string
-		serve func(*testing.T, server.Config) *servedMaster
+		serve func(*testing.T, master.Config) *servedMaster
 	}{
 		{"local", serveLocalMaster},
 		{"raft", serveRaftMaster},
@@ -163,7 +163,7 @@ func TestRegressionOversizedEntry(t *testing.T) {
 	} {
 		t.Run(mode.name, func(t *testing.T) {
 			const entryLimit = 64 << 10
-			sm := mode.serve(t, server.Config{MaxEntryBytes: entryLimit})
+			sm := mode.serve(t, master.Config{MaxEntryBytes: entryLimit})
 			ctx := callerContext(t, "halo")
 			if _, err := sm.api.CreateFile(ctx, &halopb.CreateFileRequest{Path: "/f"}); err != nil {
 				t.Fatal(fserr.FromGRPC(err))
@@ -200,7 +200,7 @@ func TestRegressionOversizedEntry(t *testing.T) {
 // Names longer than 255 bytes are now refused before anything is
 // journaled.
 func TestRegressionHugeUserName(t *testing.T) {
-	sm := serveLocalMaster(t, server.Config{})
+	sm := serveLocalMaster(t, master.Config{})
 	admin := callerContext(t, "halo")
 	if _, err := sm.api.CreateDirectory(admin, &halopb.CreateDirectoryRequest{Path: "/open", Mode: 0o777}); err != nil {
 		t.Fatal(fserr.FromGRPC(err))
