@@ -1,8 +1,8 @@
-// Package master runs a Halo master: the client RPC service, the web port
+// Package master is the Halo master process: the client RPC service, the web port
 // (health and metrics), backups, mounts, identities and the quorum
 // commands, over the replicator of the configured HA mode (packages
 // ha/local, ha/raft and ha/zookeeper), which it sees only as an
-// ha.Replicator.
+// ha.Replicator. Package master/boot starts it in a given mode.
 package master
 
 import (
