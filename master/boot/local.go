@@ -72,6 +72,16 @@ func importBackup(ctx context.Context, cfg *conf.Config, sc master.Config, j *jo
 		sc.Logger.Warn("journal is not empty; ignoring the backup to start from", "backup", cfg.InitFromBackup)
 		return nil
 	}
+	return restoreBackup(ctx, cfg, sc, f, "journal", func(checkpoint func(io.Writer) error) error {
+		_, err := j.WriteCheckpoint(0, checkpoint)
+		return err
+	})
+}
+
+// restoreBackup reads the backup given with -i into f as the namespace at
+// index 0 and hands its checkpoint to write; into names the journal
+// written to in errors.
+func restoreBackup(ctx context.Context, cfg *conf.Config, sc master.Config, f *fsm.FSM, into string, write func(checkpoint func(io.Writer) error) error) error {
 	data, err := master.ReadBackupWithOptions(ctx, sc.UFS, cfg.InitFromBackup, sc.UFSOptions)
 	if err != nil {
 		return err
@@ -81,8 +91,8 @@ func importBackup(ctx context.Context, cfg *conf.Config, sc master.Config, j *jo
 		return fmt.Errorf("backup %s: %w", cfg.InitFromBackup, err)
 	}
 	f.ResetAppliedIndex(0)
-	if _, err := j.WriteCheckpoint(0, func(w io.Writer) error { _, err := f.WriteCheckpoint(w); return err }); err != nil {
-		return fmt.Errorf("write the imported namespace to the journal: %w", err)
+	if err := write(func(w io.Writer) error { _, err := f.WriteCheckpoint(w); return err }); err != nil {
+		return fmt.Errorf("write the imported namespace to the %s: %w", into, err)
 	}
 	sc.Logger.Info("restored namespace from backup", "backup", cfg.InitFromBackup, "inodes", h.InodeCount)
 	return nil

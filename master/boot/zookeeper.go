@@ -1,7 +1,6 @@
 package boot
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -156,19 +155,8 @@ func importBackupToUFSJournal(ctx context.Context, cfg *conf.Config, sc master.C
 		sc.Logger.Warn("the shared journal is not empty; ignoring the backup to start from", "backup", cfg.InitFromBackup)
 		return nil
 	}
-	data, err := master.ReadBackupWithOptions(ctx, sc.UFS, cfg.InitFromBackup, sc.UFSOptions)
-	if err != nil {
+	return restoreBackup(ctx, cfg, sc, fsm.New(fsmConfig(cfg)), "shared journal", func(checkpoint func(io.Writer) error) error {
+		_, err := j.WriteCheckpoint(ctx, ufsjournal.CheckpointHeader{}, checkpoint)
 		return err
-	}
-	f := fsm.New(fsmConfig(cfg))
-	h, err := f.Restore(bytes.NewReader(data))
-	if err != nil {
-		return fmt.Errorf("backup %s: %w", cfg.InitFromBackup, err)
-	}
-	f.ResetAppliedIndex(0)
-	if _, err := j.WriteCheckpoint(ctx, ufsjournal.CheckpointHeader{}, func(w io.Writer) error { _, err := f.WriteCheckpoint(w); return err }); err != nil {
-		return fmt.Errorf("write the imported namespace to the shared journal: %w", err)
-	}
-	sc.Logger.Info("restored namespace from backup", "backup", cfg.InitFromBackup, "inodes", h.InodeCount)
-	return nil
+	})
 }
