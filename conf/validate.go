@@ -29,7 +29,7 @@ func (e *KeyError) Unwrap() error { return e.Err }
 var ErrNoZooKeeperWithEmbeddedJournal = errors.New("ZooKeeper cannot be combined with alluxio.master.journal.type=EMBEDDED, as Alluxio does not allow either; set the journal type to UFS or disable ZooKeeper")
 
 // The range of alluxio.master.embedded.journal.entry.size.max. The upper
-// bound is server.MaxEntryBytesCeiling (conf imports nothing of Halo).
+// bound is master.MaxEntryBytesCeiling (conf imports nothing of Halo).
 const (
 	MinEntrySizeMax = 64 << 10
 	MaxEntrySizeMax = 32 << 20

@@ -6,6 +6,6 @@
 // each: ha/local (a local journal), ha/raft (embedded Raft) and
 // ha/zookeeper (ZooKeeper election with the shared UFS journal of
 // journal/ufs); package ha/hatest holds the contract test every one of
-// them passes. No package here imports the master (package server): what
+// them passes. No package here imports package master: what
 // the master shares with a mode goes through the mode's Options.
 package ha

@@ -1,5 +1,7 @@
 // Command halo is Halo's one binary: masters, the fs and fsadmin tools,
 // formatting and benchmarks, configured the way an Alluxio deployment is.
+// It holds cobra commands only; starting and formatting a master is
+// package master/boot's work.
 package main
 
 import (

@@ -10,6 +10,7 @@ import (
 	"github.com/halo-fs/halo/client"
 	"github.com/halo-fs/halo/conf"
 	"github.com/halo-fs/halo/ha/zookeeper"
+	"github.com/halo-fs/halo/master/boot"
 	"github.com/spf13/cobra"
 )
 
@@ -42,11 +43,11 @@ func toolEnv(g *globals, cmd func() *cobra.Command) *cli.Env {
 		}
 		fillEnv(env, cfg)
 		opts := clientOptions(cfg, g)
-		sec, err := loadSecurity(cfg)
+		sec, err := boot.LoadSecurity(cfg)
 		if err != nil {
 			return nil, err
 		}
-		sec.clientOptions(&opts)
+		sec.ClientOptions(&opts)
 		if cfg.HA == conf.HAZooKeeper {
 			// As Alluxio's clients do in ZooKeeper mode: the leader is the
 			// newest child of the leader znode.

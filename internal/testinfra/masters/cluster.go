@@ -16,7 +16,7 @@ import (
 	"github.com/halo-fs/halo/internal/testinfra/proc"
 	"github.com/halo-fs/halo/internal/testinfra/zookeeper"
 	ufsjournal "github.com/halo-fs/halo/journal/ufs"
-	"github.com/halo-fs/halo/server"
+	"github.com/halo-fs/halo/master"
 	"github.com/halo-fs/halo/ufs/local"
 )
 
@@ -49,7 +49,7 @@ type Config struct {
 	Network *netns.Network
 	// Authentication is the masters' authentication type: SECRET with
 	// Secret() when empty.
-	Authentication server.Authentication
+	Authentication master.Authentication
 	// Dir holds a folder per master (and ZooKeeper mode's shared/); a
 	// folder kept when the test fails when empty.
 	Dir string
@@ -78,7 +78,7 @@ func New(t testing.TB, cfg Config) *Cluster {
 		cfg.Dir = proc.Dir(t)
 	}
 	if cfg.Authentication == "" {
-		cfg.Authentication = server.AuthSecret
+		cfg.Authentication = master.AuthSecret
 	}
 	c := &Cluster{t: t, Mode: cfg.Mode, ZooKeeper: cfg.ZooKeeper, Network: cfg.Network}
 	for i := 0; i < cfg.Masters; i++ {

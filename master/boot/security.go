@@ -1,0 +1,99 @@
+package boot
+
+import (
+	"crypto/tls"
+	"fmt"
+	"net"
+	"strconv"
+
+	"github.com/halo-fs/halo/client"
+	"github.com/halo-fs/halo/conf"
+	haraft "github.com/halo-fs/halo/ha/raft"
+	"github.com/halo-fs/halo/internal/sharedsecret"
+	"github.com/halo-fs/halo/master"
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/raft"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/credentials/insecure"
+)
+
+// Security is what a process needs to prove itself and check others:
+// mutual TLS (halo.security.tls.*) and the authentication type with its
+// shared secret.
+type Security struct {
+	auth           master.Authentication
+	secret         []byte
+	server, client *tls.Config // nil without TLS
+}
+
+// LoadSecurity reads the TLS files and the shared secret cfg names.
+func LoadSecurity(cfg *conf.Config) (*Security, error) {
+	s := &Security{auth: master.Authentication(cfg.AuthenticationType)}
+	files := master.TLSFiles{Cert: cfg.TLSCertFile, Key: cfg.TLSKeyFile, CA: cfg.TLSCAFile}
+	if files.Enabled() {
+		var err error
+		if s.server, s.client, err = master.LoadTLS(files); err != nil {
+			return nil, err
+		}
+	}
+	if s.auth == master.AuthSecret {
+		secret, err := sharedsecret.ReadFile(cfg.AuthSecretFile)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", conf.KeyAuthSecretFile, err)
+		}
+		s.secret = secret
+	}
+	return s, nil
+}
+
+// applyTo sets a master's authentication, permission and TLS settings.
+func (s *Security) applyTo(sc *master.Config, cfg *conf.Config) {
+	sc.Authentication = s.auth
+	sc.Secret = s.secret
+	sc.TLS = s.server
+	sc.Umask = cfg.Umask
+	sc.PermissionsDisabled = !cfg.PermissionEnabled
+	sc.DigestInterval = cfg.DigestInterval
+}
+
+// ClientOptions sets what a client of the RPC port sends.
+func (s *Security) ClientOptions(opts *client.Options) {
+	opts.TLS = s.client
+	opts.Secret = s.secret
+}
+
+// peerDialOptions are what a master needs to call another's RPC port.
+func (s *Security) peerDialOptions() []grpc.DialOption {
+	var creds credentials.TransportCredentials = insecure.NewCredentials()
+	if s.client != nil {
+		creds = credentials.NewTLS(s.client)
+	}
+	if s.secret != nil {
+		creds = sharedsecret.NewCredentials(creds, s.secret)
+	}
+	return []grpc.DialOption{grpc.WithTransportCredentials(creds)}
+}
+
+// raftStreamLayer is the embedded journal's transport: mutual TLS that
+// admits members only when TLS is configured, else TCP with the shared
+// secret's proof in SECRET mode, else nil (plain TCP, for trusted networks
+// only: a warning says so). Call members.Follow once Raft runs.
+func (s *Security) raftStreamLayer(cfg *conf.Config, log hclog.Logger) (raft.StreamLayer, *haraft.Members, error) {
+	members := haraft.NewMembers(cfg.EmbeddedJournalAddresses)
+	bind := cfg.EmbeddedJournalAddress()
+	if cfg.BindHost != "" {
+		bind = net.JoinHostPort(cfg.BindHost, strconv.Itoa(cfg.EmbeddedJournalPort))
+	}
+	switch {
+	case s.server != nil:
+		layer, err := haraft.NewTLSStreamLayer(bind, cfg.EmbeddedJournalAddress(), s.server, s.client, members)
+		return layer, members, err
+	case s.secret != nil:
+		layer, err := haraft.NewSecretStreamLayer(bind, cfg.EmbeddedJournalAddress(), s.secret, log.Named("raft"))
+		return layer, members, err
+	}
+	log.Warn("the embedded journal port accepts any peer that can reach it; keep it on a trusted network, or set halo.security.tls.* or alluxio.security.authentication.type=SECRET",
+		"port", cfg.EmbeddedJournalPort)
+	return nil, members, nil
+}

@@ -1,0 +1,193 @@
+package master
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/halo-fs/halo/fserr"
+	"github.com/halo-fs/halo/fsm"
+	"github.com/halo-fs/halo/proto/halopb"
+)
+
+// Entry and request limits. A request that breaks one is refused before
+// anything is journaled, so that no single request can make a journal
+// write fail (which stops a single master's writes, or deposes a leader)
+// or bloat every checkpoint that follows.
+//
+// The per-field limits keep every entry a client can ask for far below the
+// entry limit; only entries the leader builds itself (a LoadMetadata
+// listing of a large UFS folder) can reach it.
+const (
+	// DefaultMaxEntryBytes is Alluxio's default for
+	// alluxio.master.embedded.journal.entry.size.max, which Halo applies to
+	// the journal of every HA mode.
+	DefaultMaxEntryBytes = 10 << 20
+	// MaxEntryBytesCeiling is the largest entry limit a master accepts:
+	// half the 64 MiB record limit of the local and the shared journals,
+	// so that an entry, and the RPC request it came from, always fit one
+	// record.
+	MaxEntryBytesCeiling = 32 << 20
+	// rpcHeadroomBytes is what the RPC receive limit adds to the entry
+	// limit: a request near the entry limit still arrives, and is answered
+	// with the entry check's error, which names the key to change.
+	rpcHeadroomBytes = 1 << 20
+	// maxHeaderListBytes bounds a request's metadata (the user name
+	// travels there). gRPC's default is 16 MiB; Java clients send at most 8 KiB.
+	maxHeaderListBytes = 64 << 10
+
+	// MaxNameBytes bounds user and group names, as most systems do.
+	MaxNameBytes = 255
+	// MaxBlocksPerFile bounds a completed file's block list: 100,000
+	// blocks of the default 64 MiB are 6 TiB, and the list encodes in
+	// about 1 MB.
+	MaxBlocksPerFile = 100_000
+	// MaxURIBytes bounds a UFS URI and a backup folder, as PATH_MAX does.
+	MaxURIBytes = 4096
+	// MaxMountOptions and the two that follow bound a mount's options
+	// (credentials, endpoints): about 2 MB at most.
+	MaxMountOptions          = 128
+	MaxMountOptionKeyBytes   = 256
+	MaxMountOptionValueBytes = 16 << 10
+	// MaxAddressBytes bounds a host:port given to quorum administration.
+	MaxAddressBytes = 512
+)
+
+// checkEntrySize refuses an entry whose journal record would be larger
+// than limit.
+func checkEntrySize(e *halopb.Entry, limit int) error {
+	if n := fsm.EncodedSize(e); n > limit {
+		return fserr.New(fserr.ResourceExhausted,
+			"the %s journal entry of this request is %d bytes, more than the limit of %d bytes (alluxio.master.embedded.journal.entry.size.max)",
+			fsm.KindOf(e), n, limit)
+	}
+	return nil
+}
+
+// validateRequest checks a unary request's fields against the limits
+// above; requests it does not know carry nothing that is journaled.
+func validateRequest(req any) error {
+	switch r := req.(type) {
+	case *halopb.CreateFileRequest:
+		return checkPaths("path", r.Path)
+	case *halopb.CreateDirectoryRequest:
+		return checkPaths("path", r.Path)
+	case *halopb.RenameRequest:
+		return checkPaths("source", r.Src, "destination", r.Dst)
+	case *halopb.DeleteRequest:
+		return checkPaths("path", r.Path)
+	case *halopb.SetAttributeRequest:
+		return checkSetAttribute(r.Attr)
+	case *halopb.CompleteFileRequest:
+		return checkCompleteFile(r)
+	case *halopb.MountRequest:
+		return checkMount(r)
+	case *halopb.UnmountRequest:
+		return checkPaths("path", r.Path)
+	case *halopb.LoadMetadataRequest:
+		return checkPaths("path", r.Path)
+	case *halopb.BackupRequest:
+		return checkLength("backup folder", r.Directory, MaxURIBytes)
+	case *halopb.QuorumMemberRequest:
+		return checkLength("address", r.Address, MaxAddressBytes)
+	}
+	return nil
+}
+
+// checkPaths takes (what, path) pairs and refuses the first bad path.
+func checkPaths(whatAndPath ...string) error {
+	for i := 0; i+1 < len(whatAndPath); i += 2 {
+		if _, err := fsm.SplitPath(whatAndPath[i+1]); err != nil {
+			return fserr.New(fserr.InvalidPath, "%s: %v", whatAndPath[i], err)
+		}
+	}
+	return nil
+}
+
+func checkLength(what, s string, limit int) error {
+	if len(s) > limit {
+		return fserr.New(fserr.InvalidArgument, "%s of %d bytes is longer than the limit of %d", what, len(s), limit)
+	}
+	return nil
+}
+
+func checkSetAttribute(attr *halopb.SetAttributeEntry) error {
+	if attr == nil {
+		return fserr.New(fserr.InvalidArgument, "SetAttribute without attributes")
+	}
+	if err := checkPaths("path", attr.Path); err != nil {
+		return err
+	}
+	if attr.HasOwner {
+		if err := CheckName("owner", attr.Owner); err != nil {
+			return err
+		}
+	}
+	if attr.HasGroup {
+		return CheckName("group", attr.Group)
+	}
+	return nil
+}
+
+func checkCompleteFile(r *halopb.CompleteFileRequest) error {
+	if err := checkPaths("path", r.Path); err != nil {
+		return err
+	}
+	if len(r.BlockIds) > MaxBlocksPerFile {
+		return fserr.New(fserr.InvalidArgument, "a file of %d blocks is more than the limit of %d blocks per file", len(r.BlockIds), MaxBlocksPerFile)
+	}
+	return nil
+}
+
+func checkMount(r *halopb.MountRequest) error {
+	if err := checkPaths("mount point", r.Path); err != nil {
+		return err
+	}
+	if err := checkLength("UFS URI", r.UfsUri, MaxURIBytes); err != nil {
+		return err
+	}
+	if len(r.Options) > MaxMountOptions {
+		return fserr.New(fserr.InvalidArgument, "%d mount options are more than the limit of %d", len(r.Options), MaxMountOptions)
+	}
+	for k, v := range r.Options {
+		if err := checkLength("mount option name", k, MaxMountOptionKeyBytes); err != nil {
+			return err
+		}
+		if err := checkLength("the value of mount option "+k, v, MaxMountOptionValueBytes); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// CheckName validates a user or group name. Halo accepts what POSIX
+// systems, Hadoop and Alluxio use in practice (including Kerberos-style
+// user@REALM, DOMAIN\user and machine accounts ending in $, and non-ASCII
+// letters): 1 to 255 bytes of UTF-8, not "." or "..", not starting with
+// '-', and no control characters, white space, ':' (the owner:group
+// separator of chown and ACLs), ',' (the list separator of group
+// settings) or '/'. what ("user name", "owner", "group") starts the
+// error message.
+func CheckName(what, name string) error {
+	switch {
+	case name == "":
+		return fserr.New(fserr.InvalidArgument, "%s is empty", what)
+	case len(name) > MaxNameBytes:
+		return fserr.New(fserr.InvalidArgument, "%s of %d bytes is longer than the limit of %d", what, len(name), MaxNameBytes)
+	case !utf8.ValidString(name):
+		return fserr.New(fserr.InvalidArgument, "%s %q is not valid UTF-8", what, name)
+	case name == "." || name == "..":
+		return fserr.New(fserr.InvalidArgument, "%s %q is not a name", what, name)
+	case name[0] == '-':
+		return fserr.New(fserr.InvalidArgument, "%s %q starts with '-'", what, name)
+	}
+	if i := strings.IndexFunc(name, forbiddenInName); i >= 0 {
+		r, _ := utf8.DecodeRuneInString(name[i:])
+		return fserr.New(fserr.InvalidArgument, "%s %q contains %q, which names may not contain (control characters, white space, ':', ',' and '/')", what, name, r)
+	}
+	return nil
+}
+
+func forbiddenInName(r rune) bool {
+	return unicode.IsControl(r) || unicode.IsSpace(r) || r == ':' || r == ',' || r == '/'
+}

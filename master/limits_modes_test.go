@@ -1,0 +1,249 @@
+package master_test
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/halo-fs/halo/fserr"
+	"github.com/halo-fs/halo/fsm"
+	"github.com/halo-fs/halo/ha"
+	localmode "github.com/halo-fs/halo/ha/local"
+	haraft "github.com/halo-fs/halo/ha/raft"
+	"github.com/halo-fs/halo/ha/zookeeper/zktest"
+	"github.com/halo-fs/halo/internal/poll"
+	"github.com/halo-fs/halo/internal/ports"
+	"github.com/halo-fs/halo/internal/sharedsecret"
+	zkinfra "github.com/halo-fs/halo/internal/testinfra/zookeeper"
+	"github.com/halo-fs/halo/journal"
+	ufsjournal "github.com/halo-fs/halo/journal/ufs"
+	"github.com/halo-fs/halo/master"
+	"github.com/halo-fs/halo/proto/halopb"
+	"github.com/halo-fs/halo/ufs/local"
+	"github.com/hashicorp/go-hclog"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
+)
+
+// servedMaster is an in-process master of one HA mode and a client of it.
+type servedMaster struct {
+	m   *master.Master
+	f   *fsm.FSM
+	api halopb.MasterServiceClient
+}
+
+// serveMaster starts a master around rep on loopback and dials it.
+func serveMaster(t *testing.T, mode string, cfg master.Config, f *fsm.FSM, rep func(*master.Metrics) ha.Replicator) *servedMaster {
+	t.Helper()
+	cfg.Hostname, cfg.HAMode, cfg.WebPort, cfg.SuperUser = "127.0.0.1", mode, -1, "halo"
+	// SECRET mode, so that "halo" is the superuser these tests act as.
+	secret := []byte("the limits tests' shared secret")
+	cfg.Authentication, cfg.Secret = master.AuthSecret, secret
+	cfg.Logger = hclog.New(&hclog.LoggerOptions{Name: mode, Level: hclog.Warn})
+	m := master.New(cfg, f, rep)
+	if err := m.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Stop() })
+	conn, err := grpc.NewClient(m.RPCAddr(), grpc.WithTransportCredentials(sharedsecret.NewCredentials(insecure.NewCredentials(), secret)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return &servedMaster{m: m, f: f, api: halopb.NewMasterServiceClient(conn)}
+}
+
+func serveLocalMaster(t *testing.T, cfg master.Config) *servedMaster {
+	t.Helper()
+	dir := t.TempDir()
+	if err := journal.Format(dir, "limits"); err != nil {
+		t.Fatal(err)
+	}
+	j, err := journal.Open(journal.Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := fsm.New(fsm.DefaultConfig())
+	if _, err := localmode.RecoverFSM(j, f, hclog.NewNullLogger()); err != nil {
+		t.Fatal(err)
+	}
+	return serveMaster(t, "none", cfg, f, func(metrics *master.Metrics) ha.Replicator {
+		return localmode.New(localmode.Options{Journal: j, FSM: f, Metrics: metrics.Journal})
+	})
+}
+
+func serveRaftMaster(t *testing.T, cfg master.Config) *servedMaster {
+	t.Helper()
+	port, err := ports.Free("127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	f := fsm.New(fsm.DefaultConfig())
+	r, err := haraft.New(haraft.Options{
+		Dir: filepath.Join(t.TempDir(), "raft"), LocalAddress: addr, Peers: []string{addr},
+		FSM: f, Timing: haraft.DefaultTiming().Scaled(2), ApplyTimeout: 20 * time.Second,
+		Logger: hclog.New(&hclog.LoggerOptions{Name: "raft", Level: hclog.Warn}),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sm := serveMaster(t, "raft", cfg, f, func(*master.Metrics) ha.Replicator { return r })
+	pollUntil(t, "the Raft master leads a named cluster", func() bool { return r.Status().Leader && f.ClusterID() != "" })
+	return sm
+}
+
+func pollUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	poll.Until(t, 30*time.Second, what, cond)
+}
+
+func serveZooKeeperMaster(t *testing.T, cfg master.Config) *servedMaster {
+	t.Helper()
+	zk := zkinfra.Start(t, 1)
+	folder := t.TempDir()
+	store, err := local.New(folder)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := ufsjournal.Format(ctx, store, "limits"); err != nil {
+		t.Fatal(err)
+	}
+	zm := zktest.Start(t, zk.Servers(), folder, "127.0.0.1:1")
+	sm := serveMaster(t, "zookeeper", cfg, zm.FSM, func(*master.Metrics) ha.Replicator { return zm.Rep })
+	pollUntil(t, "the ZooKeeper master leads", func() bool { return zm.Rep.Status().Leader })
+	return sm
+}
+
+// callerContext names the caller as a client does.
+func callerContext(t *testing.T, user string) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	t.Cleanup(cancel)
+	return metadata.AppendToOutgoingContext(ctx, master.UserMetadataKey, user)
+}
+
+// oldRecordLimit is the journals' record limit, which was also the RPC
+// receive limit: a request just under it became an entry just over it.
+const oldRecordLimit = 64 << 20
+
+// assertStillWrites checks that the master leads and takes a normal write.
+func (sm *servedMaster) assertStillWrites(t *testing.T, ctx context.Context, path string) {
+	t.Helper()
+	if _, err := sm.api.CreateDirectory(ctx, &halopb.CreateDirectoryRequest{Path: path}); err != nil {
+		t.Fatalf("a normal write after the refused one: %v", fserr.FromGRPC(err))
+	}
+	if info := sm.m.Info(); info.State != "PRIMARY" {
+		t.Fatalf("the master is %s after the refused request, want PRIMARY", info.State)
+	}
+}
+
+// TestRegressionOversizedEntry: a request just under the RPC limit made
+// an entry just over the journal's record limit. The local journal was
+// then marked failed (every later write refused until restart), the
+// ZooKeeper-mode leader stepped down, and Raft journaled it whatever its
+// size (alluxio.master.embedded.journal.entry.size.max was ignored). Now
+// both a request over the RPC limit and one whose entry is over the
+// configured entry limit are refused before anything is journaled, and
+// the master keeps leading and writing.
+func TestRegressionOversizedEntry(t *testing.T) {
+	for _, mode := range []struct {
+		name  string
+		serve func(*testing.T, master.Config) *servedMaster
+	}{
+		{"local", serveLocalMaster},
+		{"raft", serveRaftMaster},
+		{"zookeeper", serveZooKeeperMaster},
+	} {
+		t.Run(mode.name, func(t *testing.T) {
+			const entryLimit = 64 << 10
+			sm := mode.serve(t, master.Config{MaxEntryBytes: entryLimit})
+			ctx := callerContext(t, "halo")
+			if _, err := sm.api.CreateFile(ctx, &halopb.CreateFileRequest{Path: "/f"}); err != nil {
+				t.Fatal(fserr.FromGRPC(err))
+			}
+			applied := sm.f.AppliedIndex()
+
+			// Request: tag, 4-byte length, path. Entry: the same path plus
+			// the caller, time and mode the leader adds.
+			huge := "/" + strings.Repeat("x", oldRecordLimit-10)
+			_, err := sm.api.CreateFile(ctx, &halopb.CreateFileRequest{Path: huge})
+			wantRefusal(t, "a request just under the journal's record limit", err, fserr.ResourceExhausted, "larger than max")
+
+			// 20,000 six-byte block ids: within the per-field limit, over
+			// the entry limit.
+			blocks := make([]uint64, 20_000)
+			for i := range blocks {
+				blocks[i] = 1<<40 + uint64(i)
+			}
+			_, err = sm.api.CompleteFile(ctx, &halopb.CompleteFileRequest{Path: "/f", BlockIds: blocks})
+			wantRefusal(t, "a request whose entry is over the entry limit", err, fserr.ResourceExhausted,
+				fmt.Sprintf("limit of %d bytes (alluxio.master.embedded.journal.entry.size.max)", entryLimit))
+
+			if got := sm.f.AppliedIndex(); got != applied {
+				t.Fatalf("the refused requests moved the applied index from %d to %d: they were journaled", applied, got)
+			}
+			sm.assertStillWrites(t, ctx, "/after")
+		})
+	}
+}
+
+// TestRegressionHugeUserName: the caller's name (up to the 16 MiB metadata
+// limit) became the owner of what it created, and was written into every
+// checkpoint, snapshot and listing; SetAttribute took any owner or group.
+// Names longer than 255 bytes are now refused before anything is
+// journaled.
+func TestRegressionHugeUserName(t *testing.T) {
+	sm := serveLocalMaster(t, master.Config{})
+	admin := callerContext(t, "halo")
+	if _, err := sm.api.CreateDirectory(admin, &halopb.CreateDirectoryRequest{Path: "/open", Mode: 0o777}); err != nil {
+		t.Fatal(fserr.FromGRPC(err))
+	}
+	applied := sm.f.AppliedIndex()
+	for _, size := range []int{256, 2 << 20} {
+		name := strings.Repeat("u", size)
+		_, err := sm.api.CreateFile(callerContext(t, name), &halopb.CreateFileRequest{Path: "/open/f", Completed: true})
+		if err == nil {
+			t.Fatalf("a create by a user with a %d-byte name succeeded", size)
+		}
+		if size == 256 {
+			wantRefusal(t, "a 256-byte user name", err, fserr.InvalidArgument, "255")
+		}
+	}
+	for _, attr := range []*halopb.SetAttributeEntry{
+		{Path: "/open", HasOwner: true, Owner: strings.Repeat("o", 2<<20)},
+		{Path: "/open", HasGroup: true, Group: strings.Repeat("g", 256)},
+		{Path: "/open", HasOwner: true, Owner: "bad:name"},
+		{Path: "/open", HasGroup: true, Group: "two words"},
+	} {
+		_, err := sm.api.SetAttribute(admin, &halopb.SetAttributeRequest{Attr: attr})
+		wantRefusal(t, "SetAttribute owner "+trimmed(attr.Owner)+" group "+trimmed(attr.Group), err, fserr.InvalidArgument, "")
+	}
+	if got := sm.f.AppliedIndex(); got != applied {
+		t.Fatalf("refused requests moved the applied index from %d to %d", applied, got)
+	}
+	sm.assertStillWrites(t, admin, "/after")
+}
+
+// trimmed shortens s for a test message.
+func trimmed(s string) string {
+	if len(s) > 20 {
+		return s[:20] + "…"
+	}
+	return s
+}
+
+// wantRefusal fails unless err (from an RPC) has code and mentions want.
+func wantRefusal(t *testing.T, what string, err error, code fserr.Code, want string) {
+	t.Helper()
+	err = fserr.FromGRPC(err)
+	if got := fserr.CodeOf(err); got != code || !strings.Contains(fmt.Sprint(err), want) {
+		t.Fatalf("%s: %v (code %v), want code %v mentioning %q", what, err, got, code, want)
+	}
+}

@@ -1,0 +1,342 @@
+// Package master is the Halo master process: the client RPC service, the web port
+// (health and metrics), backups, mounts, identities and the quorum
+// commands, over the replicator of the configured HA mode (packages
+// ha/local, ha/raft and ha/zookeeper), which it sees only as an
+// ha.Replicator. Package master/boot starts it in a given mode.
+package master
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"github.com/halo-fs/halo/ha"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/halo-fs/halo/fsm"
+	"github.com/halo-fs/halo/proto/halopb"
+	"github.com/halo-fs/halo/ufs"
+	"github.com/hashicorp/go-hclog"
+	"google.golang.org/grpc"
+)
+
+// ufsOptions merges a mount's own options over the deployment's.
+func (m *Master) ufsOptions(own map[string]string) map[string]string {
+	out := make(map[string]string, len(m.cfg.UFSOptions)+len(own))
+	for k, v := range m.cfg.UFSOptions {
+		out[k] = v
+	}
+	for k, v := range own {
+		out[k] = v
+	}
+	return out
+}
+
+// Version is reported by masters and the CLI.
+const Version = "0.1.0"
+
+// Config holds what a running master needs. cmd/halo builds it from the
+// deployment's properties.
+type Config struct {
+	Hostname        string   // the name clients and peers use for this master
+	BindHost        string   // listen address; "" means Hostname
+	RPCPort         int      // 0 picks a free port (tests)
+	WebPort         int      // 0 picks a free port; -1 disables the web server
+	HAMode          string   // none, raft, zookeeper
+	MasterAddresses []string // every master's RPC address, for reports
+	RaftAddresses   []string
+	ZooKeeper       []string
+	JournalFolder   string
+	SuperUser       string // the master's own user
+	SuperGroup      string
+	RootUFS         string // alluxio.master.mount.table.root.ufs; "" leaves / unmounted
+	BackupDirectory string // alluxio.master.backup.directory
+	DailyBackup     DailyBackup
+	UFS             *ufs.Registry
+	// UFSOptions are the deployment's UFS settings (credentials, endpoints),
+	// the defaults under any mount's own options.
+	UFSOptions  map[string]string
+	Logger      hclog.Logger
+	GRPCOptions []grpc.ServerOption
+	// RetryCache are the exactly-once table limits this master proposes
+	// when it leads (see KeepRetryCacheSettings); nil proposes none.
+	RetryCache *fsm.OperationTableSettings
+	// MaxEntryBytes is the largest journal entry a request may make
+	// (alluxio.master.embedded.journal.entry.size.max); 0 means
+	// DefaultMaxEntryBytes, and at most MaxEntryBytesCeiling.
+	MaxEntryBytes int
+
+	// Authentication is alluxio.security.authentication.type ("" means
+	// SIMPLE); Secret is the shared secret SECRET mode checks.
+	Authentication Authentication
+	Secret         []byte
+	// TLS is the server side of mutual TLS (halo.security.tls.*), nil
+	// without it. The web port uses it too in CERTIFICATE mode.
+	TLS *tls.Config
+	// Umask (alluxio.security.authorization.permission.umask) turns the
+	// default modes 0666 and 0777 into those of new files and folders.
+	Umask uint32
+	// PermissionsDisabled is alluxio.security.authorization.permission.enabled=false.
+	PermissionsDisabled bool
+	// DigestInterval is the least time between two namespace walks of
+	// /checkpoint/digest; 0 means DefaultDigestInterval.
+	DigestInterval time.Duration
+}
+
+// Master is one running master process.
+type Master struct {
+	cfg        Config
+	log        hclog.Logger
+	fsm        *fsm.FSM
+	replicator ha.Replicator
+	ids        *identities
+	metrics    *Metrics
+	started    time.Time
+
+	rpcListener net.Listener
+	webListener net.Listener
+	grpcServer  *grpc.Server
+	webServer   *http.Server
+	stopOnce    sync.Once
+	// stopBackground ends the leader's periodic work (daily backups).
+	stopBackground context.CancelFunc
+
+	digests *digestCache
+}
+
+// New creates a master around a recovered namespace and its replicator.
+// Call Start to serve.
+func New(cfg Config, f *fsm.FSM, newReplicator func(*Metrics) ha.Replicator) *Master {
+	if cfg.Logger == nil {
+		cfg.Logger = hclog.NewNullLogger()
+	}
+	if cfg.BindHost == "" {
+		cfg.BindHost = cfg.Hostname
+	}
+	if cfg.MaxEntryBytes == 0 {
+		cfg.MaxEntryBytes = DefaultMaxEntryBytes
+	}
+	if cfg.Authentication == "" {
+		cfg.Authentication = AuthSimple
+	}
+	m := &Master{cfg: cfg, log: cfg.Logger, fsm: f, ids: newIdentities(cfg.SuperUser, cfg.SuperGroup), started: time.Now(),
+		stopBackground: func() {}}
+	m.ids.auth = cfg.Authentication
+	m.ids.permissionsOff = cfg.PermissionsDisabled || cfg.Authentication == AuthNoSASL
+	m.digests = newDigestCache(f, cfg.DigestInterval)
+	m.metrics = NewMetrics(
+		func() float64 { return float64(f.InodeCount()) },
+		func() float64 { return float64(f.AppliedIndex()) },
+		func() float64 { return float64(m.replicator.Status().EntriesSinceCheckpoint) },
+		func() float64 {
+			if m.replicator.Status().Leader {
+				return 1
+			}
+			return 0
+		},
+	)
+	m.replicator = newReplicator(m.metrics)
+	return m
+}
+
+// Start opens the RPC and web ports and serves until Stop.
+func (m *Master) Start() error {
+	if m.cfg.MaxEntryBytes < 0 || m.cfg.MaxEntryBytes > MaxEntryBytesCeiling {
+		return fmt.Errorf("journal entry limit of %d bytes is outside 1-%d", m.cfg.MaxEntryBytes, MaxEntryBytesCeiling)
+	}
+	rpcAddr := net.JoinHostPort(m.cfg.BindHost, strconv.Itoa(m.cfg.RPCPort))
+	l, err := net.Listen("tcp", rpcAddr)
+	if err != nil {
+		return fmt.Errorf("master RPC port %s: %w", rpcAddr, err)
+	}
+	m.rpcListener = l
+	opts := append([]grpc.ServerOption{
+		grpc.Creds(m.transportCredentials()),
+		grpc.ChainUnaryInterceptor(m.unaryInterceptor),
+		grpc.ChainStreamInterceptor(m.streamInterceptor),
+		grpc.MaxRecvMsgSize(m.cfg.MaxEntryBytes + rpcHeadroomBytes),
+		grpc.MaxHeaderListSize(maxHeaderListBytes),
+	}, m.cfg.GRPCOptions...)
+	m.grpcServer = grpc.NewServer(opts...)
+	halopb.RegisterMasterServiceServer(m.grpcServer, &service{m: m})
+	go func() {
+		if err := m.grpcServer.Serve(l); err != nil && !errors.Is(err, grpc.ErrServerStopped) {
+			m.log.Error("RPC server stopped", "error", err)
+		}
+	}()
+	if m.cfg.WebPort >= 0 {
+		webAddr := net.JoinHostPort(m.cfg.BindHost, strconv.Itoa(m.cfg.WebPort))
+		wl, err := net.Listen("tcp", webAddr)
+		if err != nil {
+			m.grpcServer.Stop()
+			return fmt.Errorf("master web port %s: %w", webAddr, err)
+		}
+		m.webListener = wl
+		if tlsCfg := m.webTLS(); tlsCfg != nil {
+			wl = tls.NewListener(wl, tlsCfg)
+		}
+		m.webServer = &http.Server{Handler: m.webHandler(), ReadHeaderTimeout: 10 * time.Second}
+		go func() {
+			if err := m.webServer.Serve(wl); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				m.log.Error("web server stopped", "error", err)
+			}
+		}()
+	}
+	if m.cfg.DailyBackup.Enabled {
+		ctx, cancel := context.WithCancel(context.Background())
+		m.stopBackground = cancel
+		go m.runDailyBackups(ctx)
+	}
+	m.log.Info("master serving", "rpc", l.Addr().String(), "web", m.WebAddr(), "ha", m.cfg.HAMode)
+	return nil
+}
+
+// EnsureRootMount mounts the root UFS at / if nothing is mounted there yet.
+func (m *Master) EnsureRootMount(ctx context.Context) error {
+	if m.cfg.RootUFS == "" || m.rootMounted() {
+		return nil
+	}
+	entry, err := m.mountEntry(ctx, &halopb.MountRequest{Path: "/", UfsUri: m.cfg.RootUFS})
+	if err != nil {
+		return fmt.Errorf("mount root UFS %s: %w", m.cfg.RootUFS, err)
+	}
+	res, err := m.propose(ctx, &halopb.Entry{
+		TimeMs:  time.Now().UnixMilli(),
+		Caller:  &halopb.Caller{User: m.cfg.SuperUser, Superuser: true},
+		Payload: &halopb.Entry_AddMountPoint{AddMountPoint: entry},
+	})
+	if err == nil {
+		err = res.Error()
+	}
+	if err != nil {
+		return fmt.Errorf("mount root UFS %s: %w", m.cfg.RootUFS, err)
+	}
+	m.log.Info("mounted root UFS", "ufs", m.cfg.RootUFS)
+	return nil
+}
+
+// EnsureRootMountWhenLeading waits until this master leads, then mounts
+// the root UFS if no master did so yet. It returns once / is mounted (by
+// this master or, through the journal, by another) or ctx ends.
+func (m *Master) EnsureRootMountWhenLeading(ctx context.Context) {
+	if m.cfg.RootUFS == "" {
+		return
+	}
+	delay := 50 * time.Millisecond
+	for {
+		if m.rootMounted() {
+			return
+		}
+		if m.replicator.Status().Leader {
+			if err := m.EnsureRootMount(ctx); err != nil {
+				m.log.Error("could not mount the root UFS; will retry", "error", err)
+				delay = min(delay*2, 5*time.Second)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(delay):
+		}
+	}
+}
+
+func (m *Master) rootMounted() bool {
+	for _, mt := range m.fsm.MountTable() {
+		if mt.Path == "/" {
+			return true
+		}
+	}
+	return false
+}
+
+// Stop stops serving and closes the replicator.
+func (m *Master) Stop() error {
+	var err error
+	m.stopOnce.Do(func() {
+		m.stopBackground()
+		if m.webServer != nil {
+			m.webServer.Close()
+		}
+		if m.grpcServer != nil {
+			stopped := make(chan struct{})
+			go func() { m.grpcServer.GracefulStop(); close(stopped) }()
+			select {
+			case <-stopped:
+			case <-time.After(5 * time.Second):
+				m.grpcServer.Stop()
+			}
+		}
+		err = m.replicator.Close()
+	})
+	return err
+}
+
+// RPCAddr is the address the RPC port listens on.
+func (m *Master) RPCAddr() string {
+	if m.rpcListener == nil {
+		return ""
+	}
+	return m.rpcListener.Addr().String()
+}
+
+// WebAddr is the address the web port listens on, "" when disabled.
+func (m *Master) WebAddr() string {
+	if m.webListener == nil {
+		return ""
+	}
+	return m.webListener.Addr().String()
+}
+
+// advertisedRPC is this master's RPC address as clients should dial it.
+func (m *Master) advertisedRPC() string {
+	port := m.cfg.RPCPort
+	if m.rpcListener != nil {
+		port = m.rpcListener.Addr().(*net.TCPAddr).Port
+	}
+	return net.JoinHostPort(m.cfg.Hostname, strconv.Itoa(port))
+}
+
+// Info describes this master for GetMasterInfo and the report.
+func (m *Master) Info() *halopb.MasterInfo {
+	st := m.replicator.Status()
+	state := "STANDBY"
+	leader := st.LeaderRPCAddress
+	if st.Leader {
+		state = "PRIMARY"
+		leader = m.advertisedRPC()
+	}
+	info := &halopb.MasterInfo{
+		LeaderAddress:          leader,
+		MasterAddresses:        m.cfg.MasterAddresses,
+		Version:                Version,
+		StartTimeMs:            m.started.UnixMilli(),
+		UptimeMs:               time.Since(m.started).Milliseconds(),
+		JournalType:            st.JournalType,
+		HaMode:                 m.cfg.HAMode,
+		EntriesSinceCheckpoint: st.EntriesSinceCheckpoint,
+		AppliedIndex:           st.AppliedIndex,
+		ZookeeperEnabled:       m.cfg.HAMode == "zookeeper",
+		ZookeeperAddresses:     m.cfg.ZooKeeper,
+		RaftAddresses:          m.cfg.RaftAddresses,
+		Hostname:               m.cfg.Hostname,
+		InodeCount:             m.fsm.InodeCount(),
+		JournalFolder:          m.cfg.JournalFolder,
+		State:                  state,
+		ClusterId:              st.ClusterID,
+	}
+	if !st.LastCheckpointTime.IsZero() {
+		info.LastCheckpointTimeMs = st.LastCheckpointTime.UnixMilli()
+	}
+	if m.rpcListener != nil {
+		info.RpcPort = uint32(m.rpcListener.Addr().(*net.TCPAddr).Port)
+	}
+	if m.webListener != nil {
+		info.WebPort = uint32(m.webListener.Addr().(*net.TCPAddr).Port)
+	}
+	return info
+}

@@ -1,0 +1,385 @@
+package master
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"github.com/halo-fs/halo/ha"
+	localmode "github.com/halo-fs/halo/ha/local"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/halo-fs/halo/fserr"
+	"github.com/halo-fs/halo/fsm"
+	"github.com/halo-fs/halo/internal/sharedsecret"
+	"github.com/halo-fs/halo/journal"
+	"github.com/halo-fs/halo/proto/halopb"
+	"github.com/halo-fs/halo/ufs"
+	"github.com/halo-fs/halo/ufs/local"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+)
+
+// startLocalMaster runs a single master (local journal) on 127.0.0.1 with
+// free ports, in SECRET mode with testSecret (dial proves it), so that
+// "halo" is its superuser; "alice" is in no special group.
+func startLocalMaster(t *testing.T) (*Master, string) {
+	t.Helper()
+	return startLocalMasterWith(t, func(*Config) {})
+}
+
+// startLocalMasterWith is startLocalMaster with edit applied to the
+// master's configuration.
+func startLocalMasterWith(t testing.TB, edit func(*Config)) (*Master, string) {
+	t.Helper()
+	dir := formatJournal(t)
+	j, err := journal.Open(journal.Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := fsm.DefaultConfig()
+	cfg.RootOwner, cfg.RootGroup, cfg.RootMode = "halo", "halo", 0o777
+	f := fsm.New(cfg)
+	log := testLogger(t, "master")
+	if _, err := localmode.RecoverFSM(j, f, log); err != nil {
+		t.Fatal(err)
+	}
+	registry := ufs.NewRegistry()
+	registry.Register("file", local.Open)
+	mcfg := Config{
+		Hostname:        "127.0.0.1",
+		RPCPort:         0,
+		WebPort:         0,
+		HAMode:          "none",
+		MasterAddresses: []string{"127.0.0.1:19998"},
+		JournalFolder:   dir,
+		SuperUser:       "halo",
+		SuperGroup:      "supergroup",
+		UFS:             registry,
+		Logger:          log,
+		Authentication:  AuthSecret,
+		Secret:          testSecret,
+		Umask:           0o022,
+		DigestInterval:  time.Nanosecond,
+	}
+	edit(&mcfg)
+	m := New(mcfg, f, func(metrics *Metrics) ha.Replicator {
+		return localmode.New(localmode.Options{Journal: j, FSM: f, Logger: log, Metrics: metrics.Journal})
+	})
+	m.ids.lookup = func(name string) []string { return map[string][]string{"halo": {"halo"}}[name] }
+	if err := m.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Stop() })
+	return m, dir
+}
+
+// dial connects to a master started by startLocalMaster, proving testSecret.
+func dial(t *testing.T, addr string) halopb.MasterServiceClient {
+	t.Helper()
+	return dialWith(t, addr, sharedsecret.NewCredentials(insecure.NewCredentials(), testSecret))
+}
+
+func dialWith(t *testing.T, addr string, creds credentials.TransportCredentials) halopb.MasterServiceClient {
+	t.Helper()
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(creds))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return halopb.NewMasterServiceClient(conn)
+}
+
+// userCtx is a client context that names the user, as the Go client does.
+func userCtx(t *testing.T, user string) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	return metadata.AppendToOutgoingContext(ctx, UserMetadataKey, user)
+}
+
+func list(t *testing.T, c halopb.MasterServiceClient, ctx context.Context, path string, recursive bool) ([]string, error) {
+	t.Helper()
+	stream, err := c.ListStatus(ctx, &halopb.ListStatusRequest{Path: path, Recursive: recursive})
+	if err != nil {
+		return nil, fserr.FromGRPC(err)
+	}
+	var names []string
+	for {
+		resp, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			return names, nil
+		}
+		if err != nil {
+			return nil, fserr.FromGRPC(err)
+		}
+		for _, fi := range resp.Infos {
+			names = append(names, fi.Path)
+		}
+	}
+}
+
+func httpGet(t *testing.T, url string) (int, string) {
+	t.Helper()
+	return signedGet(t, url, nil)
+}
+
+func TestMasterEndToEnd(t *testing.T) {
+	m, dir := startLocalMaster(t)
+	c := dial(t, m.RPCAddr())
+	alice := userCtx(t, "alice")
+
+	if _, err := c.CreateDirectory(alice, &halopb.CreateDirectoryRequest{Path: "/home/alice", Recursive: true}); err != nil {
+		t.Fatalf("CreateDirectory: %v", err)
+	}
+	fi, err := c.CreateFile(alice, &halopb.CreateFileRequest{Path: "/home/alice/a.txt", Completed: true})
+	if err != nil {
+		t.Fatalf("CreateFile: %v", err)
+	}
+	if fi.Info.GetPath() != "/home/alice/a.txt" || fi.Info.GetOwner() != "alice" || fi.Info.GetMode() != 0o644 {
+		t.Errorf("CreateFile returned %+v, want /home/alice/a.txt owned by alice with mode 0644", fi.Info)
+	}
+	_, err = c.CreateFile(alice, &halopb.CreateFileRequest{Path: "/home/alice/a.txt"})
+	wantCode(t, "creating an existing file", fserr.FromGRPC(err), fserr.AlreadyExists)
+	if st, _ := status.FromError(err); st.Code() != codes.AlreadyExists {
+		t.Errorf("gRPC status %v for AlreadyExists", st.Code())
+	}
+
+	if names, err := list(t, c, alice, "/", true); err != nil || !slices.Equal(names, []string{"/home", "/home/alice", "/home/alice/a.txt"}) {
+		t.Fatalf("ListStatus / recursive = %v, %v", names, err)
+	}
+	if _, err := c.Rename(alice, &halopb.RenameRequest{Src: "/home/alice/a.txt", Dst: "/home/alice/b.txt"}); err != nil {
+		t.Fatalf("Rename: %v", err)
+	}
+	if names, err := list(t, c, alice, "/home/alice", false); err != nil || !slices.Equal(names, []string{"/home/alice/b.txt"}) {
+		t.Fatalf("ListStatus after rename = %v, %v", names, err)
+	}
+	_, err = c.GetStatus(alice, &halopb.GetStatusRequest{Path: "/home/alice/a.txt"})
+	wantCode(t, "GetStatus of the old name", fserr.FromGRPC(err), fserr.NotFound)
+	_, err = c.Delete(alice, &halopb.DeleteRequest{Path: "/home/alice"})
+	wantCode(t, "non-recursive delete of a full directory", fserr.FromGRPC(err), fserr.DirectoryNotEmpty)
+	if _, err := c.Delete(alice, &halopb.DeleteRequest{Path: "/home/alice/b.txt"}); err != nil {
+		t.Fatalf("Delete: %v", err)
+	}
+	if names, err := list(t, c, alice, "/home/alice", false); err != nil || len(names) != 0 {
+		t.Fatalf("ListStatus after delete = %v, %v", names, err)
+	}
+	_, err = c.CreateFile(userCtx(t, "bob"), &halopb.CreateFileRequest{Path: "/home/alice/bob.txt"})
+	wantCode(t, "bob writing in alice's directory", fserr.FromGRPC(err), fserr.PermissionDenied)
+
+	// Mutations so far: mkdir, create, rename, delete (the refused ones
+	// are journaled too: they are decided by apply).
+	info, err := c.GetMasterInfo(context.Background(), &halopb.Empty{})
+	if err != nil {
+		t.Fatalf("GetMasterInfo: %v", err)
+	}
+	_, rpcPort, _ := net.SplitHostPort(m.RPCAddr())
+	_, webPort, _ := net.SplitHostPort(m.WebAddr())
+	if info.State != "PRIMARY" || info.LeaderAddress != m.RPCAddr() || info.JournalType != "LOCAL" || info.HaMode != "none" ||
+		info.Version != Version || info.Hostname != "127.0.0.1" || info.ClusterId != "test-cluster" || info.JournalFolder != dir ||
+		strconv.Itoa(int(info.RpcPort)) != rpcPort || strconv.Itoa(int(info.WebPort)) != webPort ||
+		info.InodeCount != 3 || info.AppliedIndex != m.fsm.AppliedIndex() || info.AppliedIndex < 4 ||
+		info.ZookeeperEnabled || !slices.Equal(info.MasterAddresses, []string{"127.0.0.1:19998"}) || info.StartTimeMs == 0 {
+		t.Errorf("GetMasterInfo = %+v", info)
+	}
+
+	web := "http://" + m.WebAddr()
+	code, body := httpGet(t, web+"/health/ready")
+	var ready map[string]any
+	if err := json.Unmarshal([]byte(body), &ready); err != nil || code != http.StatusOK || ready["role"] != "PRIMARY" || ready["ready"] != true || ready["journal_type"] != "LOCAL" {
+		t.Errorf("/health/ready = %d %s", code, body)
+	}
+	if code, body := httpGet(t, web+"/health/live"); code != http.StatusOK || !strings.Contains(body, `"live":true`) {
+		t.Errorf("/health/live = %d %s", code, body)
+	}
+	code, body = httpGet(t, web+"/metrics")
+	for _, want := range []string{
+		"halo_master_inodes 3",
+		"halo_master_is_leader 1",
+		`halo_master_rpc_total{code="OK",method="CreateFile"} 1`,
+		`halo_master_rpc_total{code="AlreadyExists",method="CreateFile"} 1`,
+		`halo_master_rpc_total{code="OK",method="ListStatus"} 3`,
+		"halo_master_journal_batch_entries_count",
+	} {
+		if code != http.StatusOK || !strings.Contains(body, want) {
+			t.Errorf("/metrics (status %d) lacks %q", code, want)
+		}
+	}
+
+	// The digest is the hash of the very bytes a checkpoint holds.
+	var cpBytes bytes.Buffer
+	hdr, err := m.fsm.WriteCheckpoint(&cpBytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(cpBytes.Bytes())
+	code, body = signedGet(t, web+"/checkpoint/digest", testSecret)
+	var digest CheckpointDigest
+	if err := json.Unmarshal([]byte(body), &digest); err != nil || code != http.StatusOK {
+		t.Fatalf("/checkpoint/digest = %d %s (%v)", code, body, err)
+	}
+	if want := (CheckpointDigest{AppliedIndex: hdr.AppliedIndex, InodeCount: 3, Bytes: int64(cpBytes.Len()), SHA256: hex.EncodeToString(sum[:])}); digest != want {
+		t.Errorf("/checkpoint/digest = %+v; want %+v", digest, want)
+	}
+	// A mutation moves it on once the walk budget allows (the last digest
+	// is kept only for its index, and answered until then).
+	if _, err := c.CreateDirectory(alice, &halopb.CreateDirectoryRequest{Path: "/home/alice/digest"}); err != nil {
+		t.Fatal(err)
+	}
+	var after CheckpointDigest
+	waitFor(t, 10*time.Second, "a digest at the new index", func() bool {
+		code, body = signedGet(t, web+"/checkpoint/digest", testSecret)
+		after = CheckpointDigest{}
+		return json.Unmarshal([]byte(body), &after) == nil && code == http.StatusOK && after.AppliedIndex > digest.AppliedIndex
+	})
+	if after.SHA256 == digest.SHA256 || after.InodeCount != 4 {
+		t.Errorf("/checkpoint/digest after a mkdir = %+v; was %+v", after, digest)
+	}
+	if _, err := c.Delete(alice, &halopb.DeleteRequest{Path: "/home/alice/digest"}); err != nil {
+		t.Fatal(err)
+	}
+
+	// Checkpoints and quorum commands.
+	_, err = c.Checkpoint(alice, &halopb.Empty{})
+	wantCode(t, "checkpoint by alice", fserr.FromGRPC(err), fserr.PermissionDenied)
+	cp, err := c.Checkpoint(userCtx(t, "halo"), &halopb.Empty{})
+	if err != nil || cp.Index != m.fsm.AppliedIndex() || !strings.HasPrefix(cp.Location, dir) {
+		t.Errorf("Checkpoint by the superuser = %+v, %v", cp, err)
+	}
+	_, err = c.GetQuorumInfo(userCtx(t, "halo"), &halopb.Empty{})
+	wantCode(t, "quorum info on a single master", fserr.FromGRPC(err), fserr.FailedPrecondition)
+
+	if err := m.Stop(); err != nil {
+		t.Errorf("Stop: %v", err)
+	}
+}
+
+// TestMasterRequiresUser: without the user metadata every namespace call is
+// refused as PermissionDenied, carried as a gRPC status that FromGRPC maps
+// back; GetMasterInfo needs no user (clients call it to find the leader).
+func TestMasterRequiresUser(t *testing.T) {
+	m, _ := startLocalMaster(t)
+	c := dial(t, m.RPCAddr())
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+
+	check := func(what string, err error) {
+		t.Helper()
+		if st, ok := status.FromError(err); !ok || st.Code() != codes.PermissionDenied {
+			t.Errorf("%s without a user: %v, want gRPC PermissionDenied", what, err)
+		}
+		typed := fserr.FromGRPC(err)
+		if !errors.Is(typed, fserr.ErrPermissionDenied) || !strings.Contains(typed.Error(), UserMetadataKey) {
+			t.Errorf("%s without a user: FromGRPC gives %v (code %v), want PermissionDenied naming %q", what, typed, fserr.CodeOf(typed), UserMetadataKey)
+		}
+	}
+	_, err := c.CreateDirectory(ctx, &halopb.CreateDirectoryRequest{Path: "/x"})
+	check("CreateDirectory", err)
+	_, err = c.GetStatus(ctx, &halopb.GetStatusRequest{Path: "/"})
+	check("GetStatus", err)
+	_, err = c.Delete(ctx, &halopb.DeleteRequest{Path: "/x"})
+	check("Delete", err)
+	_, err = c.Checkpoint(ctx, &halopb.Empty{})
+	check("Checkpoint", err)
+	stream, err := c.ListStatus(ctx, &halopb.ListStatusRequest{Path: "/"})
+	if err == nil {
+		_, err = stream.Recv()
+	}
+	check("ListStatus", err)
+	if m.fsm.AppliedIndex() != 0 {
+		t.Errorf("refused requests journaled %d entries", m.fsm.AppliedIndex())
+	}
+	if _, err := c.GetMasterInfo(ctx, &halopb.Empty{}); err != nil {
+		t.Errorf("GetMasterInfo without a user: %v", err)
+	}
+}
+
+// TestMasterMountAndLoadMetadata mounts a local folder and loads what it
+// holds.
+func TestMasterMountAndLoadMetadata(t *testing.T) {
+	m, _ := startLocalMaster(t)
+	c := dial(t, m.RPCAddr())
+	ufsDir := t.TempDir()
+	store, err := local.New(ufsDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"a/1.txt", "a/2.txt", "b.txt"} {
+		if err := ufs.WriteFile(context.Background(), store, p, []byte(p), ufs.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	admin := userCtx(t, "halo")
+	if _, err := c.Mount(admin, &halopb.MountRequest{Path: "/mnt", UfsUri: "file://" + ufsDir}); err != nil {
+		t.Fatalf("Mount: %v", err)
+	}
+	_, err = c.Mount(admin, &halopb.MountRequest{Path: "/again", UfsUri: "file://" + ufsDir})
+	wantCode(t, "mounting the same folder twice", fserr.FromGRPC(err), fserr.InvalidArgument)
+	_, err = c.Mount(userCtx(t, "alice"), &halopb.MountRequest{Path: "/alice", UfsUri: "file://" + t.TempDir()})
+	wantCode(t, "mount by alice", fserr.FromGRPC(err), fserr.PermissionDenied)
+	mt, err := c.GetMountTable(admin, &halopb.Empty{})
+	if err != nil || len(mt.Mounts) != 1 || mt.Mounts[0].Path != "/mnt" {
+		t.Fatalf("GetMountTable = %v, %v", mt, err)
+	}
+	lm, err := c.LoadMetadata(admin, &halopb.LoadMetadataRequest{Path: "/mnt", Recursive: true})
+	if err != nil || lm.Loaded != 4 {
+		t.Fatalf("LoadMetadata = %v, %v; want 4 loaded", lm, err)
+	}
+	if names, err := list(t, c, admin, "/mnt", true); err != nil || !slices.Equal(names, []string{"/mnt/a", "/mnt/a/1.txt", "/mnt/a/2.txt", "/mnt/b.txt"}) {
+		t.Errorf("ListStatus /mnt = %v, %v", names, err)
+	}
+}
+
+// TestMountMissingFolder: mountEntry checks that the folder to mount
+// exists. Mounting one that does not must fail with NotFound and leave the
+// UFS as it was: a mistyped path must not create folders on the UFS.
+func TestMountMissingFolder(t *testing.T) {
+	m, _ := startLocalMaster(t)
+	c := dial(t, m.RPCAddr())
+	missing := filepath.Join(t.TempDir(), "no-such-folder")
+	_, err := c.Mount(userCtx(t, "halo"), &halopb.MountRequest{Path: "/mnt", UfsUri: "file://" + missing})
+	if code := fserr.CodeOf(fserr.FromGRPC(err)); code != fserr.NotFound {
+		t.Errorf("mounting the missing folder %s: %v (code %v), want NotFound", missing, err, code)
+	}
+	if _, err := os.Stat(missing); err == nil {
+		t.Errorf("mounting the missing folder %s created it", missing)
+	}
+}
+
+// TestLoadMetadataWithoutUFSRegistry: a master whose namespace holds a
+// mount (restored from a checkpoint or applied from the journal) but that
+// has no UFS registry must refuse LoadMetadata with an error, as Mount
+// does, not panic: gRPC does not recover handler panics, so the master
+// process would die.
+func TestLoadMetadataWithoutUFSRegistry(t *testing.T) {
+	f := fsm.New(fsm.DefaultConfig())
+	res := f.Apply(1, &halopb.Entry{TimeMs: 1, Caller: testSuperuser, Payload: &halopb.Entry_AddMountPoint{
+		AddMountPoint: &halopb.AddMountPointEntry{Path: "/mnt", UfsUri: "file:///tmp", Mode: 0o755, Owner: "root", Group: "root"},
+	}})
+	if res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	m := &Master{cfg: Config{}, fsm: f}
+	defer func() {
+		if p := recover(); p != nil {
+			t.Errorf("BUG: loadMetadataEntry with Config.UFS == nil panics: %v", p)
+		}
+	}()
+	if _, err := m.loadMetadataEntry(context.Background(), &halopb.LoadMetadataRequest{Path: "/mnt"}); err == nil {
+		t.Errorf("loadMetadataEntry without a UFS registry succeeded")
+	}
+}

@@ -1,0 +1,48 @@
+package master
+
+import (
+	"context"
+	"github.com/halo-fs/halo/ha"
+	"testing"
+
+	"github.com/halo-fs/halo/fsm"
+	"github.com/halo-fs/halo/proto/halopb"
+	"google.golang.org/grpc/metadata"
+)
+
+// deleteAfterCreate lands a delete of every created path right after the
+// create commits: the interleaving a concurrent client produces by chance.
+type deleteAfterCreate struct{ ha.Replicator }
+
+func (d deleteAfterCreate) Propose(ctx context.Context, e *halopb.Entry) (fsm.Result, error) {
+	res, err := d.Replicator.Propose(ctx, e)
+	if p := e.GetCreateFile().GetPath(); p != "" && err == nil && res.Err == nil {
+		_, _ = d.Replicator.Propose(ctx, &halopb.Entry{
+			Caller:  &halopb.Caller{User: "halo", Superuser: true},
+			Payload: &halopb.Entry_Delete{Delete: &halopb.DeleteEntry{Path: p}},
+		})
+	}
+	return res, err
+}
+
+// TestRegressionCreateAnsweredFromItsOwnResult: the failover checker
+// (jepsen, porcupine) found creates that succeeded but answered NotFound,
+// because the answer was a fresh lookup of the path and a concurrent delete
+// had already removed the file. A create now answers with the inode as its
+// own apply made it.
+func TestRegressionCreateAnsweredFromItsOwnResult(t *testing.T) {
+	m, _ := startLocalMaster(t)
+	m.replicator = deleteAfterCreate{m.replicator}
+	api := dial(t, m.RPCAddr())
+	ctx := metadata.AppendToOutgoingContext(context.Background(), UserMetadataKey, "halo")
+	resp, err := api.CreateFile(ctx, &halopb.CreateFileRequest{Path: "/raced", Completed: true})
+	if err != nil {
+		t.Fatalf("a create that committed answered %v", err)
+	}
+	if resp.Info.GetPath() != "/raced" || resp.Info.GetId() == 0 || resp.Info.GetIsDirectory() {
+		t.Fatalf("create answered %v, want the created file /raced", resp.Info)
+	}
+	if _, err := api.GetStatus(ctx, &halopb.GetStatusRequest{Path: "/raced"}); err == nil {
+		t.Fatal("the delete that followed the create did not land; the test proves nothing")
+	}
+}

@@ -1,0 +1,288 @@
+package master
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/halo-fs/halo/fserr"
+	"github.com/halo-fs/halo/internal/sharedsecret"
+	"github.com/halo-fs/halo/internal/testcerts"
+	"github.com/halo-fs/halo/proto/halopb"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/peer"
+)
+
+// testSecret is the shared secret of the masters tests start.
+var testSecret = []byte("a test secret of more than sixteen bytes")
+
+func simpleMode(c *Config) { c.Authentication = AuthSimple }
+
+// signedGet is an HTTP GET signed with secret, as SECRET mode's operator
+// endpoints require.
+func signedGet(t *testing.T, url string, secret []byte) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if secret != nil {
+		sharedsecret.SignRequest(req, secret, time.Now())
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, string(body)
+}
+
+// TestSimpleClaimOfSuperuserNameGrantsNoAdmin: with SIMPLE authentication
+// anyone can send the master's user name. That must not give superuser
+// powers (deleting another user's tree) nor admin operations, and the
+// refusal must say which setting enables them.
+func TestSimpleClaimOfSuperuserNameGrantsNoAdmin(t *testing.T) {
+	m, _ := startLocalMasterWith(t, simpleMode)
+	c := dialWith(t, m.RPCAddr(), insecure.NewCredentials())
+	alice, claimant := userCtx(t, "alice"), userCtx(t, "halo")
+	if _, err := c.CreateFile(alice, &halopb.CreateFileRequest{Path: "/alice/data", Recursive: true, Completed: true}); err != nil {
+		t.Fatal(err)
+	}
+	refused := func(what string, err error) {
+		t.Helper()
+		err = fserr.FromGRPC(err)
+		if fserr.CodeOf(err) != fserr.PermissionDenied || !strings.Contains(err.Error(), "alluxio.security.authentication.type") {
+			t.Errorf("%s by a SIMPLE client claiming the superuser name: %v, want PermissionDenied naming alluxio.security.authentication.type", what, err)
+		}
+	}
+	_, err := c.Delete(claimant, &halopb.DeleteRequest{Path: "/alice", Recursive: true})
+	if fserr.CodeOf(fserr.FromGRPC(err)) != fserr.PermissionDenied {
+		t.Errorf("deleting alice's folder by a SIMPLE client claiming the superuser name: %v, want PermissionDenied", err)
+	}
+	_, err = c.Mount(claimant, &halopb.MountRequest{Path: "/host", UfsUri: "file:///"})
+	refused("mounting file:///", err)
+	backups := t.TempDir()
+	_, err = c.Backup(claimant, &halopb.BackupRequest{Directory: backups, Local: true})
+	refused("a backup to a local folder", err)
+	if names, _ := os.ReadDir(backups); len(names) != 0 {
+		t.Errorf("a refused backup wrote %v", names)
+	}
+	_, err = c.AddQuorumMember(claimant, &halopb.QuorumMemberRequest{Address: "127.0.0.9:19200"})
+	refused("a quorum change", err)
+	_, err = c.Checkpoint(claimant, &halopb.Empty{})
+	refused("a checkpoint", err)
+}
+
+// TestSecretModeSuperuser: over a connection that proved the secret, the
+// master's user deletes any tree, mounts, backs up and reaches the quorum
+// command (which then fails only because this master has no quorum);
+// another user does none of the admin operations.
+func TestSecretModeSuperuser(t *testing.T) {
+	m, _ := startLocalMaster(t)
+	c := dial(t, m.RPCAddr())
+	alice, admin := userCtx(t, "alice"), userCtx(t, "halo")
+	if _, err := c.CreateFile(alice, &halopb.CreateFileRequest{Path: "/alice/data", Recursive: true, Completed: true}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := c.Backup(alice, &halopb.BackupRequest{Directory: t.TempDir(), Local: true})
+	wantCode(t, "a backup by alice", fserr.FromGRPC(err), fserr.PermissionDenied)
+	if _, err := c.Delete(admin, &halopb.DeleteRequest{Path: "/alice", Recursive: true}); err != nil {
+		t.Errorf("the authenticated superuser deleting alice's folder: %v", err)
+	}
+	if _, err := c.Mount(admin, &halopb.MountRequest{Path: "/host", UfsUri: "file://" + t.TempDir()}); err != nil {
+		t.Errorf("the authenticated superuser mounting a local folder: %v", err)
+	}
+	if _, err := c.Backup(admin, &halopb.BackupRequest{Directory: t.TempDir(), Local: true}); err != nil {
+		t.Errorf("the authenticated superuser backing up to a local folder: %v", err)
+	}
+	_, err = c.AddQuorumMember(admin, &halopb.QuorumMemberRequest{Address: "127.0.0.9:19200"})
+	wantCode(t, "a quorum change on a single master", fserr.FromGRPC(err), fserr.FailedPrecondition)
+}
+
+// TestSecretModeRefusesWrongOrNoSecret: a connection that proves another
+// secret, or none, is refused on every call with an error that says so,
+// and nothing is journaled; GetMasterInfo stays open for leader discovery.
+func TestSecretModeRefusesWrongOrNoSecret(t *testing.T) {
+	m, _ := startLocalMaster(t)
+	for name, creds := range map[string]*struct{ c halopb.MasterServiceClient }{
+		"wrong secret": {dialWith(t, m.RPCAddr(), sharedsecret.NewCredentials(insecure.NewCredentials(), []byte("not the secret, but long enough")))},
+		"no secret":    {dialWith(t, m.RPCAddr(), insecure.NewCredentials())},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := creds.c.CreateDirectory(userCtx(t, "halo"), &halopb.CreateDirectoryRequest{Path: "/x"})
+			err = fserr.FromGRPC(err)
+			if fserr.CodeOf(err) != fserr.PermissionDenied || !strings.Contains(err.Error(), "secret") {
+				t.Errorf("create with %s: %v, want PermissionDenied about the secret", name, err)
+			}
+			if _, err := creds.c.GetMasterInfo(context.Background(), &halopb.Empty{}); err != nil {
+				t.Errorf("GetMasterInfo with %s: %v", name, err)
+			}
+		})
+	}
+	if got := m.fsm.AppliedIndex(); got != 0 {
+		t.Errorf("refused calls journaled %d entries", got)
+	}
+}
+
+// TestUmaskAndPermissionSwitch: the master's umask sets the mode of new
+// files and folders (027 gives 0640 and 0750, for the parents made on the
+// way too); with permission checks off, bob writes in alice's folder.
+func TestUmaskAndPermissionSwitch(t *testing.T) {
+	m, _ := startLocalMasterWith(t, func(c *Config) { c.Umask = 0o027 })
+	c := dial(t, m.RPCAddr())
+	alice := userCtx(t, "alice")
+	dir, err := c.CreateDirectory(alice, &halopb.CreateDirectoryRequest{Path: "/a/b", Recursive: true})
+	if err != nil || dir.Info.Mode != 0o750 {
+		t.Fatalf("mkdir with umask 027 = %v, %v; want mode 0750", dir, err)
+	}
+	file, err := c.CreateFile(alice, &halopb.CreateFileRequest{Path: "/a/f/g", Recursive: true})
+	if err != nil || file.Info.Mode != 0o640 {
+		t.Fatalf("create with umask 027 = %v, %v; want mode 0640", file, err)
+	}
+	for path, want := range map[string]uint32{"/a": 0o750, "/a/f": 0o750, "/a/f/g": 0o640} {
+		st, err := c.GetStatus(alice, &halopb.GetStatusRequest{Path: path})
+		if err != nil || st.Info.Mode != want {
+			t.Errorf("stat %s = %v, %v; want mode %o", path, st, err, want)
+		}
+	}
+	_, err = c.CreateFile(userCtx(t, "bob"), &halopb.CreateFileRequest{Path: "/a/bob"})
+	wantCode(t, "bob writing in alice's folder", fserr.FromGRPC(err), fserr.PermissionDenied)
+
+	open, _ := startLocalMasterWith(t, func(c *Config) { c.PermissionsDisabled = true })
+	oc := dial(t, open.RPCAddr())
+	if _, err := oc.CreateDirectory(alice, &halopb.CreateDirectoryRequest{Path: "/a", Mode: 0o700}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := oc.CreateFile(userCtx(t, "bob"), &halopb.CreateFileRequest{Path: "/a/bob"}); err != nil {
+		t.Errorf("bob writing in alice's 0700 folder with permission checks off: %v", err)
+	}
+	_, err = oc.Backup(userCtx(t, "bob"), &halopb.BackupRequest{Directory: t.TempDir(), Local: true})
+	wantCode(t, "a backup by bob with permission checks off", fserr.FromGRPC(err), fserr.PermissionDenied)
+}
+
+// TestDigestEndpointAuthenticated: in SECRET mode /checkpoint/digest needs
+// a signed request; health does not.
+func TestDigestEndpointAuthenticated(t *testing.T) {
+	m, _ := startLocalMaster(t)
+	web := "http://" + m.WebAddr()
+	if code, body := signedGet(t, web+"/checkpoint/digest", nil); code != http.StatusUnauthorized {
+		t.Errorf("unsigned digest request = %d %s, want 401", code, body)
+	}
+	if code, body := signedGet(t, web+"/checkpoint/digest", []byte("some other secret of enough bytes")); code != http.StatusUnauthorized {
+		t.Errorf("digest request signed with another secret = %d %s, want 401", code, body)
+	}
+	if code, body := signedGet(t, web+"/checkpoint/digest", testSecret); code != http.StatusOK {
+		t.Errorf("signed digest request = %d %s, want 200", code, body)
+	}
+	if code, body := signedGet(t, web+"/health/live", nil); code != http.StatusOK {
+		t.Errorf("/health/live without a signature = %d %s, want 200", code, body)
+	}
+}
+
+// TestDigestWalksAreRateLimited: a new applied index does not start a new
+// walk before the interval; a request during a walk gets the last digest
+// at once instead of queueing another walk.
+func TestDigestWalksAreRateLimited(t *testing.T) {
+	m, _ := startLocalMasterWith(t, func(c *Config) { c.DigestInterval = time.Hour })
+	c := dial(t, m.RPCAddr())
+	mkdir := func(p string) {
+		t.Helper()
+		if _, err := c.CreateDirectory(userCtx(t, "alice"), &halopb.CreateDirectoryRequest{Path: p}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mkdir("/one")
+	first, err := m.CheckpointDigest()
+	if err != nil || first.AppliedIndex != m.fsm.AppliedIndex() {
+		t.Fatalf("first digest = %+v, %v; want index %d", first, err, m.fsm.AppliedIndex())
+	}
+	mkdir("/two")
+	if again, _ := m.CheckpointDigest(); again != first {
+		t.Errorf("digest within the interval = %+v, want the last one %+v (no new walk)", again, first)
+	}
+
+	d := m.digests
+	var walks sync.WaitGroup
+	entered, release := make(chan struct{}), make(chan struct{})
+	d.mu.Lock()
+	d.nextWalk = time.Time{}
+	d.walk = func() (CheckpointDigest, error) {
+		close(entered)
+		<-release
+		return d.walkNamespace()
+	}
+	d.mu.Unlock()
+	walks.Add(1)
+	go func() { defer walks.Done(); d.get() }()
+	<-entered
+	if during, _ := m.CheckpointDigest(); during != first {
+		t.Errorf("digest during a walk = %+v, want the last one %+v at once", during, first)
+	}
+	close(release)
+	walks.Wait()
+	if after, _ := m.CheckpointDigest(); after.AppliedIndex != m.fsm.AppliedIndex() {
+		t.Errorf("digest after the walk = %+v, want index %d", after, m.fsm.AppliedIndex())
+	}
+}
+
+// TestNoSASL: as in Alluxio, nobody is identified and nothing is checked,
+// so requests need no user name and bob writes in alice's 0700 folder;
+// admin operations have nobody to grant them to and are refused.
+func TestNoSASL(t *testing.T) {
+	m, _ := startLocalMasterWith(t, func(c *Config) { c.Authentication = AuthNoSASL })
+	c := dialWith(t, m.RPCAddr(), insecure.NewCredentials())
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	made, err := c.CreateDirectory(ctx, &halopb.CreateDirectoryRequest{Path: "/a", Mode: 0o700})
+	if err != nil || made.Info.Owner != "" {
+		t.Fatalf("mkdir without a user under NOSASL = %v, %v; want it made with no owner", made, err)
+	}
+	if _, err := c.CreateFile(userCtx(t, "bob"), &halopb.CreateFileRequest{Path: "/a/bob"}); err != nil {
+		t.Errorf("create in a 0700 folder under NOSASL: %v", err)
+	}
+	_, err = c.Backup(userCtx(t, "halo"), &halopb.BackupRequest{Directory: t.TempDir(), Local: true})
+	wantCode(t, "a backup under NOSASL", fserr.FromGRPC(err), fserr.PermissionDenied)
+}
+
+// TestCertificateUser: in CERTIFICATE mode the user is the verified
+// certificate's common name, whatever name the request carries; a common
+// name that is no valid user name, or no certificate, is refused.
+func TestCertificateUser(t *testing.T) {
+	ids, _ := testIdentities()
+	ids.auth = AuthCertificate
+	ca := testcerts.NewCA(t)
+	withCert := func(cn string) context.Context {
+		leaf, err := x509.ParseCertificate(ca.Issue(t, cn).Cert.Certificate[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		info := credentials.TLSInfo{State: tls.ConnectionState{VerifiedChains: [][]*x509.Certificate{{leaf}}}}
+		ctx := peer.NewContext(context.Background(), &peer.Peer{AuthInfo: info})
+		return metadata.NewIncomingContext(ctx, metadata.Pairs(UserMetadataKey, "halo"))
+	}
+	if id, err := ids.identify(withCert("alice")); err != nil || id.caller.User != "alice" || id.superuser {
+		t.Errorf("certificate for alice naming halo = %+v, %v; want alice, no superuser", id.caller, err)
+	}
+	if id, err := ids.identify(withCert("halo")); err != nil || !id.superuser {
+		t.Errorf("certificate for halo = %+v, %v; want the superuser", id.caller, err)
+	}
+	if _, err := ids.identify(withCert("halo test master")); fserr.CodeOf(err) != fserr.InvalidArgument {
+		t.Errorf("a common name with spaces: %v, want InvalidArgument", err)
+	}
+	if _, err := ids.identify(userContext("halo")); fserr.CodeOf(err) != fserr.PermissionDenied {
+		t.Errorf("no certificate: %v, want PermissionDenied", err)
+	}
+}
