@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/halo-fs/halo/client"
+	"github.com/halo-fs/halo/conf"
 	"github.com/halo-fs/halo/fserr"
 )
 
@@ -31,9 +32,8 @@ type Env struct {
 	Out, Err io.Writer
 	// MasterAddresses are the masters' RPC addresses, for leader,
 	// masterInfo and report.
-	MasterAddresses []string
-	// HAMode is "none", "raft" or "zookeeper".
-	HAMode             string
+	MasterAddresses    []string
+	HAMode             conf.HAMode
 	ZooKeeperAddresses []string
 	RaftAddresses      []string
 	// Location is the time zone of printed dates; nil means local time,

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/halo-fs/halo/client"
+	"github.com/halo-fs/halo/conf"
 	"github.com/halo-fs/halo/proto/halopb"
 )
 
@@ -63,7 +64,7 @@ func (e *Env) reportSummary(ctx context.Context, c *client.Client) error {
 	s := clusterSummary{
 		leaderAddress:      info.GetLeaderAddress(),
 		info:               info,
-		zookeeperEnabled:   info.GetZookeeperEnabled() || e.HAMode == "zookeeper",
+		zookeeperEnabled:   info.GetZookeeperEnabled() || e.HAMode == conf.HAZooKeeper,
 		zookeeperAddresses: info.GetZookeeperAddresses(),
 		raftAddresses:      info.GetRaftAddresses(),
 	}
@@ -73,7 +74,7 @@ func (e *Env) reportSummary(ctx context.Context, c *client.Client) error {
 	if len(s.zookeeperAddresses) == 0 {
 		s.zookeeperAddresses = e.ZooKeeperAddresses
 	}
-	if len(s.raftAddresses) == 0 && (info.GetHaMode() == "raft" || e.HAMode == "raft") {
+	if len(s.raftAddresses) == 0 && (info.GetHaMode() == "raft" || e.HAMode == conf.HARaft) {
 		s.raftAddresses = e.RaftAddresses
 	}
 	masters := e.MasterAddresses

@@ -10,6 +10,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"github.com/halo-fs/halo/conf"
 	"github.com/halo-fs/halo/ha"
 	"net"
 	"net/http"
@@ -42,11 +43,11 @@ const Version = "0.1.0"
 // Config holds what a running master needs. cmd/halo builds it from the
 // deployment's properties.
 type Config struct {
-	Hostname        string   // the name clients and peers use for this master
-	BindHost        string   // listen address; "" means Hostname
-	RPCPort         int      // 0 picks a free port (tests)
-	WebPort         int      // 0 picks a free port; -1 disables the web server
-	HAMode          string   // none, raft, zookeeper
+	Hostname        string // the name clients and peers use for this master
+	BindHost        string // listen address; "" means Hostname
+	RPCPort         int    // 0 picks a free port (tests)
+	WebPort         int    // 0 picks a free port; -1 disables the web server
+	HAMode          conf.HAMode
 	MasterAddresses []string // every master's RPC address, for reports
 	RaftAddresses   []string
 	ZooKeeper       []string
@@ -317,10 +318,10 @@ func (m *Master) Info() *halopb.MasterInfo {
 		StartTimeMs:            m.started.UnixMilli(),
 		UptimeMs:               time.Since(m.started).Milliseconds(),
 		JournalType:            st.JournalType,
-		HaMode:                 m.cfg.HAMode,
+		HaMode:                 string(m.cfg.HAMode),
 		EntriesSinceCheckpoint: st.EntriesSinceCheckpoint,
 		AppliedIndex:           st.AppliedIndex,
-		ZookeeperEnabled:       m.cfg.HAMode == "zookeeper",
+		ZookeeperEnabled:       m.cfg.HAMode == conf.HAZooKeeper,
 		ZookeeperAddresses:     m.cfg.ZooKeeper,
 		RaftAddresses:          m.cfg.RaftAddresses,
 		Hostname:               m.cfg.Hostname,

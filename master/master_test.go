@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"github.com/halo-fs/halo/conf"
 	"github.com/halo-fs/halo/ha"
 	localmode "github.com/halo-fs/halo/ha/local"
 	"io"
@@ -65,7 +66,7 @@ func startLocalMasterWith(t testing.TB, edit func(*Config)) (*Master, string) {
 		Hostname:        "127.0.0.1",
 		RPCPort:         0,
 		WebPort:         0,
-		HAMode:          "none",
+		HAMode:          conf.HANone,
 		MasterAddresses: []string{"127.0.0.1:19998"},
 		JournalFolder:   dir,
 		SuperUser:       "halo",

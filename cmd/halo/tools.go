@@ -63,7 +63,7 @@ func fillEnv(env *cli.Env, cfg *conf.Config) {
 	if len(env.MasterAddresses) == 0 {
 		env.MasterAddresses = []string{cfg.RPCAddress()}
 	}
-	env.HAMode = string(cfg.HA)
+	env.HAMode = cfg.HA
 	env.ZooKeeperAddresses = cfg.ZooKeeperAddresses
 	env.RaftAddresses = cfg.EmbeddedJournalAddresses
 }

@@ -110,7 +110,7 @@ func serverConfig(cfg *conf.Config, log hclog.Logger) master.Config {
 		BindHost:        cfg.BindHost,
 		RPCPort:         cfg.RPCPort,
 		WebPort:         cfg.WebPort,
-		HAMode:          string(cfg.HA),
+		HAMode:          cfg.HA,
 		MasterAddresses: cfg.RPCAddresses,
 		RaftAddresses:   cfg.EmbeddedJournalAddresses,
 		ZooKeeper:       cfg.ZooKeeperAddresses,
