@@ -93,9 +93,22 @@ func TestCheckerCatchesStaleReads(t *testing.T) {
 			if os.Getenv("HALO_JEPSEN_KEEP") == "" {
 				sc.ReportRoot = t.TempDir() // an expected failure needs no report kept
 			}
-			out := Run(t, sc)
+			// The cut makes a stale read likely, not certain: a pinned
+			// reader must read a path that a writer on the new leader
+			// changed during the cut (a clean-clone CI run once saw none).
+			// So a few whole runs, each on a fresh deployment, and one of
+			// them must be caught.
+			const attempts = 3
+			var out Outcome
+			for attempt := 1; attempt <= attempts; attempt++ {
+				t.Run(fmt.Sprintf("attempt-%d", attempt), func(t *testing.T) { out = Run(t, sc) })
+				if out.Linearizability.Result == porcupine.Illegal {
+					break
+				}
+				t.Logf("attempt %d: Porcupine says %s; no stale read happened during the cut", attempt, out.Linearizability.Result)
+			}
 			if out.Linearizability.Result != porcupine.Illegal {
-				t.Fatalf("with %s=true and the leader cut off (%s), Porcupine says %s; want Illegal", UnsafeStaleReads, c.fault.Name(), out.Linearizability.Result)
+				t.Fatalf("with %s=true and the leader cut off (%s), Porcupine says %s in %d runs; want Illegal", UnsafeStaleReads, c.fault.Name(), out.Linearizability.Result, attempts)
 			}
 			if out.EarliestIllegal <= 0 {
 				// Leadership moved on its own before the fault and the
