@@ -115,18 +115,28 @@ func (r *Replicator) member(address string) (hraft.Server, bool, error) {
 	return hraft.Server{}, false, nil
 }
 
-// TransferLeadership implements the master's QuorumAdmin. It returns once the new leader
-// serves, or fails with the reason.
-func (r *Replicator) TransferLeadership(ctx context.Context, address string) error {
+// servingMember finds the member at address on a serving leader; a missing
+// one is an error with code missing.
+func (r *Replicator) servingMember(address string, missing fserr.Code) (hraft.Server, error) {
 	if err := r.requireServing(); err != nil {
-		return err
+		return hraft.Server{}, err
 	}
 	s, ok, err := r.member(address)
 	if err != nil {
-		return err
+		return hraft.Server{}, err
 	}
 	if !ok {
-		return fserr.New(fserr.InvalidArgument, "%s is not a member of the quorum", address)
+		return hraft.Server{}, fserr.New(missing, "%s is not a member of the quorum", address)
+	}
+	return s, nil
+}
+
+// TransferLeadership implements the master's QuorumAdmin. It returns once the new leader
+// serves, or fails with the reason.
+func (r *Replicator) TransferLeadership(ctx context.Context, address string) error {
+	s, err := r.servingMember(address, fserr.InvalidArgument)
+	if err != nil {
+		return err
 	}
 	if string(s.Address) == r.opts.LocalAddress {
 		return fserr.New(fserr.InvalidArgument, "%s already leads", address)
@@ -172,15 +182,9 @@ func (r *Replicator) AddMember(ctx context.Context, address string) error {
 
 // RemoveMember implements the master's QuorumAdmin.
 func (r *Replicator) RemoveMember(ctx context.Context, address string) error {
-	if err := r.requireServing(); err != nil {
-		return err
-	}
-	s, ok, err := r.member(address)
+	s, err := r.servingMember(address, fserr.NotFound)
 	if err != nil {
 		return err
-	}
-	if !ok {
-		return fserr.New(fserr.NotFound, "%s is not a member of the quorum", address)
 	}
 	if err := r.raft.RemoveServer(s.ID, 0, timeoutFrom(ctx, r.opts.ApplyTimeout)).Error(); err != nil {
 		return fserr.New(fserr.Unavailable, "remove %s from the quorum: %v", address, err)

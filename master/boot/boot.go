@@ -34,7 +34,7 @@ func Open(ctx context.Context, cfg *conf.Config, log hclog.Logger) (*Running, er
 	if err := retryCacheSettings(cfg).Validate(); err != nil {
 		return nil, fmt.Errorf("%s, %s: %w", conf.KeyRetryCacheSize, conf.KeyRetryCacheRetention, err)
 	}
-	var open func(context.Context, *conf.Config, master.Config) (*master.Master, <-chan error, error)
+	var open func(context.Context, *conf.Config, master.Config, *Security) (*master.Master, <-chan error, error)
 	switch cfg.HA {
 	case conf.HANone:
 		open = openLocal
@@ -45,7 +45,16 @@ func Open(ctx context.Context, cfg *conf.Config, log hclog.Logger) (*Running, er
 	default:
 		return nil, fmt.Errorf("--ha=%s is not available in this build yet; use --ha=raft or --ha=none", cfg.HA)
 	}
-	m, failed, err := open(ctx, cfg, serverConfig(cfg, log))
+	// Every mode serves with the same authentication, TLS and permission
+	// settings; the Raft mode also builds its journal port's security from
+	// them.
+	sec, err := LoadSecurity(cfg)
+	if err != nil {
+		return nil, err
+	}
+	sc := serverConfig(cfg, log)
+	sec.applyTo(&sc, cfg)
+	m, failed, err := open(ctx, cfg, sc, sec)
 	if err != nil {
 		return nil, err
 	}

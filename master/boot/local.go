@@ -19,12 +19,7 @@ import (
 )
 
 // openLocal recovers a single master (--ha=none) from its local journal.
-func openLocal(ctx context.Context, cfg *conf.Config, sc master.Config) (*master.Master, <-chan error, error) {
-	sec, err := LoadSecurity(cfg)
-	if err != nil {
-		return nil, nil, err
-	}
-	sec.applyTo(&sc, cfg)
+func openLocal(ctx context.Context, cfg *conf.Config, sc master.Config, _ *Security) (*master.Master, <-chan error, error) {
 	log := sc.Logger
 	folder, err := localJournalFolder(cfg.JournalFolder)
 	if err != nil {

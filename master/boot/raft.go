@@ -18,7 +18,7 @@ import (
 func raftDir(folder string) string { return filepath.Join(folder, "raft") }
 
 // openRaft starts this member of the embedded journal (--ha=raft).
-func openRaft(ctx context.Context, cfg *conf.Config, sc master.Config) (*master.Master, <-chan error, error) {
+func openRaft(ctx context.Context, cfg *conf.Config, sc master.Config, sec *Security) (*master.Master, <-chan error, error) {
 	log := sc.Logger
 	folder, err := localJournalFolder(cfg.JournalFolder)
 	if err != nil {
@@ -37,11 +37,6 @@ func openRaft(ctx context.Context, cfg *conf.Config, sc master.Config) (*master.
 		archive = &haraft.CheckpointArchive{Store: store, Log: log.Named("archive")}
 	}
 	timing := raftTiming(cfg)
-	sec, err := LoadSecurity(cfg)
-	if err != nil {
-		return nil, nil, err
-	}
-	sec.applyTo(&sc, cfg)
 	stream, members, err := sec.raftStreamLayer(cfg, log)
 	if err != nil {
 		return nil, nil, err

@@ -21,12 +21,7 @@ import (
 
 // openZooKeeper recovers a master of --ha=zookeeper: ZooKeeper elects the
 // leader, the journal is the shared UFS folder alluxio.master.journal.folder.
-func openZooKeeper(ctx context.Context, cfg *conf.Config, sc master.Config) (*master.Master, <-chan error, error) {
-	sec, err := LoadSecurity(cfg)
-	if err != nil {
-		return nil, nil, err
-	}
-	sec.applyTo(&sc, cfg)
+func openZooKeeper(ctx context.Context, cfg *conf.Config, sc master.Config, _ *Security) (*master.Master, <-chan error, error) {
 	log := sc.Logger
 	j, err := openUFSJournal(ctx, cfg, sc.UFS, log)
 	if err != nil {
