@@ -65,7 +65,7 @@ bench: build
 fuzz:
 	scripts/fuzz.sh 20s
 
-# Regenerates proto/halopb after a change to proto/*.proto (pinned generators).
+# Regenerates proto/journalpb, proto/halopb and proto/alluxiopb (pinned generators).
 proto:
 	scripts/proto.sh
 

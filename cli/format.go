@@ -255,9 +255,9 @@ func writeDu(w io.Writer, arg string, files []*halopb.FileInfo, human, summarize
 // writeMountTable prints mount points as Alluxio's `fs mount` (no
 // arguments) and `fsadmin report ufs` do. Halo does not ask UFSes for their
 // capacity, so it is shown as unknown (-1B).
-func writeMountTable(w io.Writer, mounts []*halopb.MountRecord) {
+func writeMountTable(w io.Writer, mounts []*halopb.MountPointInfo) {
 	mounts = slices.Clone(mounts)
-	slices.SortFunc(mounts, func(a, b *halopb.MountRecord) int { return strings.Compare(a.GetPath(), b.GetPath()) })
+	slices.SortFunc(mounts, func(a, b *halopb.MountPointInfo) int { return strings.Compare(a.GetPath(), b.GetPath()) })
 	ufsWidth, pathWidth := 1, 1
 	for _, m := range mounts {
 		ufsWidth = max(ufsWidth, len(m.GetUfsUri()))

@@ -227,7 +227,7 @@ func TestWriteDu(t *testing.T) {
 }
 
 func TestWriteMountTable(t *testing.T) {
-	mounts := []*halopb.MountRecord{
+	mounts := []*halopb.MountPointInfo{
 		{Path: "/s3", UfsUri: "s3a://bucket/dir", Shared: true, Options: map[string]string{"aws.secretKey": "hunter2", "aws.accessKeyId": "AK"}},
 		{Path: "/", UfsUri: "/var/halo/underFSStorage"},
 	}

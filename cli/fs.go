@@ -268,7 +268,7 @@ func (e *Env) rmCommand() *cobra.Command {
 }
 
 // setAttribute applies attr and prints report once the master accepted it.
-func (e *Env) setAttribute(cmd *cobra.Command, attr *halopb.SetAttributeEntry, report string) error {
+func (e *Env) setAttribute(cmd *cobra.Command, attr *halopb.SetAttributeOptions, report string) error {
 	return e.withClient(cmd, func(ctx context.Context, c *client.Client) error {
 		if err := c.SetAttribute(ctx, attr); err != nil {
 			return err
@@ -293,7 +293,7 @@ func (e *Env) chmodCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			attr := &halopb.SetAttributeEntry{Path: p, Recursive: recursive, HasMode: true, Mode: mode}
+			attr := &halopb.SetAttributeOptions{Path: p, Recursive: recursive, HasMode: true, Mode: mode}
 			return e.setAttribute(cmd, attr, fmt.Sprintf("Changed permission of %s to %o", p, mode))
 		},
 	}
@@ -316,7 +316,7 @@ func (e *Env) chownCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			attr := &halopb.SetAttributeEntry{Path: p, Recursive: recursive, HasOwner: true, Owner: owner}
+			attr := &halopb.SetAttributeOptions{Path: p, Recursive: recursive, HasOwner: true, Owner: owner}
 			report := fmt.Sprintf("Changed owner of %s to %s", p, owner)
 			if group != "" {
 				attr.HasGroup, attr.Group = true, group
@@ -344,7 +344,7 @@ func (e *Env) chgrpCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			attr := &halopb.SetAttributeEntry{Path: p, Recursive: recursive, HasGroup: true, Group: group}
+			attr := &halopb.SetAttributeOptions{Path: p, Recursive: recursive, HasGroup: true, Group: group}
 			return e.setAttribute(cmd, attr, fmt.Sprintf("Changed group of %s to %s", p, group))
 		},
 	}

@@ -7,7 +7,7 @@ import (
 
 	"github.com/halo-fs/halo/fserr"
 	"github.com/halo-fs/halo/internal/sharedsecret"
-	"github.com/halo-fs/halo/proto/halopb"
+	"github.com/halo-fs/halo/proto/journalpb"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/peer"
@@ -40,7 +40,7 @@ func (a Authentication) verifies() bool { return a == AuthSecret || a == AuthCer
 
 // identity is who a request comes from, as far as the master can tell.
 type identity struct {
-	caller *halopb.Caller
+	caller *journalpb.Caller
 	// superuser: the user is the master's own or in the supergroup, and
 	// the authentication type proved it.
 	superuser bool
@@ -55,7 +55,7 @@ func (ids *identities) identify(ctx context.Context) (identity, error) {
 	var err error
 	switch ids.auth {
 	case AuthNoSASL:
-		return identity{caller: &halopb.Caller{Superuser: true}}, nil
+		return identity{caller: &journalpb.Caller{Superuser: true}}, nil
 	case AuthCertificate:
 		name, err = certificateUser(ctx)
 	case AuthSecret:
@@ -68,7 +68,7 @@ func (ids *identities) identify(ctx context.Context) (identity, error) {
 	if err != nil {
 		return identity{}, err
 	}
-	c := &halopb.Caller{User: name, Groups: ids.groups(name)}
+	c := &journalpb.Caller{User: name, Groups: ids.groups(name)}
 	super := ids.auth.verifies() && ids.isSuperuser(name, c.Groups)
 	c.Superuser = super || ids.permissionsOff
 	return identity{caller: c, superuser: super}, nil

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/halo-fs/halo/fserr"
-	"github.com/halo-fs/halo/proto/halopb"
+	"github.com/halo-fs/halo/proto/journalpb"
 	"google.golang.org/grpc/metadata"
 )
 
@@ -107,7 +107,7 @@ func (ids *identities) makeRoom() {
 }
 
 // caller builds the Caller for the request in ctx (see identify).
-func (ids *identities) caller(ctx context.Context) (*halopb.Caller, error) {
+func (ids *identities) caller(ctx context.Context) (*journalpb.Caller, error) {
 	id, err := ids.identify(ctx)
 	return id.caller, err
 }

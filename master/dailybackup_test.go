@@ -3,12 +3,13 @@ package master
 import (
 	"bytes"
 	"context"
-	"github.com/halo-fs/halo/ha"
 	"os"
 	"path/filepath"
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/halo-fs/halo/ha"
 
 	"github.com/halo-fs/halo/fserr"
 	"github.com/halo-fs/halo/fsm"

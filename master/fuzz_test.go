@@ -198,7 +198,7 @@ func assertServingWrites(t *testing.T, ctx context.Context, m *Master, api halop
 	t.Helper()
 	before := m.fsm.AppliedIndex()
 	admin := metadata.AppendToOutgoingContext(ctx, UserMetadataKey, "halo")
-	_, err := api.SetAttribute(admin, &halopb.SetAttributeRequest{Attr: &halopb.SetAttributeEntry{Path: "/", HasMode: true, Mode: 0o777}})
+	_, err := api.SetAttribute(admin, &halopb.SetAttributeRequest{Attr: &halopb.SetAttributeOptions{Path: "/", HasMode: true, Mode: 0o777}})
 	if err != nil {
 		t.Fatalf("a normal write after the fuzzed request: %v", fserr.FromGRPC(err))
 	}

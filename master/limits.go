@@ -8,6 +8,7 @@ import (
 	"github.com/halo-fs/halo/fserr"
 	"github.com/halo-fs/halo/fsm"
 	"github.com/halo-fs/halo/proto/halopb"
+	"github.com/halo-fs/halo/proto/journalpb"
 )
 
 // Entry and request limits. A request that breaks one is refused before
@@ -55,7 +56,7 @@ const (
 
 // checkEntrySize refuses an entry whose journal record would be larger
 // than limit.
-func checkEntrySize(e *halopb.Entry, limit int) error {
+func checkEntrySize(e *journalpb.Entry, limit int) error {
 	if n := fsm.EncodedSize(e); n > limit {
 		return fserr.New(fserr.ResourceExhausted,
 			"the %s journal entry of this request is %d bytes, more than the limit of %d bytes (alluxio.master.embedded.journal.entry.size.max)",
@@ -111,7 +112,7 @@ func checkLength(what, s string, limit int) error {
 	return nil
 }
 
-func checkSetAttribute(attr *halopb.SetAttributeEntry) error {
+func checkSetAttribute(attr *halopb.SetAttributeOptions) error {
 	if attr == nil {
 		return fserr.New(fserr.InvalidArgument, "SetAttribute without attributes")
 	}

@@ -217,7 +217,7 @@ func TestRegressionHugeUserName(t *testing.T) {
 			wantRefusal(t, "a 256-byte user name", err, fserr.InvalidArgument, "255")
 		}
 	}
-	for _, attr := range []*halopb.SetAttributeEntry{
+	for _, attr := range []*halopb.SetAttributeOptions{
 		{Path: "/open", HasOwner: true, Owner: strings.Repeat("o", 2<<20)},
 		{Path: "/open", HasGroup: true, Group: strings.Repeat("g", 256)},
 		{Path: "/open", HasOwner: true, Owner: "bad:name"},

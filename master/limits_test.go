@@ -3,9 +3,10 @@ package master
 import (
 	"context"
 	"fmt"
-	"github.com/halo-fs/halo/ha"
 	"strings"
 	"testing"
+
+	"github.com/halo-fs/halo/ha"
 
 	"github.com/halo-fs/halo/conf"
 	"github.com/halo-fs/halo/fserr"
@@ -85,10 +86,10 @@ func TestValidateRequest(t *testing.T) {
 		{"rename bad destination", &halopb.RenameRequest{Src: "/a", Dst: longPath}, fserr.InvalidPath, "destination: "},
 		{"delete relative", &halopb.DeleteRequest{Path: "a"}, fserr.InvalidPath, "must be absolute"},
 		{"set attribute nil", &halopb.SetAttributeRequest{}, fserr.InvalidArgument, "without attributes"},
-		{"chown", &halopb.SetAttributeRequest{Attr: &halopb.SetAttributeEntry{Path: "/a", HasOwner: true, Owner: "bob"}}, fserr.OK, ""},
-		{"chown long", &halopb.SetAttributeRequest{Attr: &halopb.SetAttributeEntry{Path: "/a", HasOwner: true, Owner: strings.Repeat("o", 300)}}, fserr.InvalidArgument, "owner of 300 bytes"},
-		{"chgrp empty", &halopb.SetAttributeRequest{Attr: &halopb.SetAttributeEntry{Path: "/a", HasGroup: true}}, fserr.InvalidArgument, "group is empty"},
-		{"owner ignored without flag", &halopb.SetAttributeRequest{Attr: &halopb.SetAttributeEntry{Path: "/a", Owner: "x:y"}}, fserr.OK, ""},
+		{"chown", &halopb.SetAttributeRequest{Attr: &halopb.SetAttributeOptions{Path: "/a", HasOwner: true, Owner: "bob"}}, fserr.OK, ""},
+		{"chown long", &halopb.SetAttributeRequest{Attr: &halopb.SetAttributeOptions{Path: "/a", HasOwner: true, Owner: strings.Repeat("o", 300)}}, fserr.InvalidArgument, "owner of 300 bytes"},
+		{"chgrp empty", &halopb.SetAttributeRequest{Attr: &halopb.SetAttributeOptions{Path: "/a", HasGroup: true}}, fserr.InvalidArgument, "group is empty"},
+		{"owner ignored without flag", &halopb.SetAttributeRequest{Attr: &halopb.SetAttributeOptions{Path: "/a", Owner: "x:y"}}, fserr.OK, ""},
 		{"complete", &halopb.CompleteFileRequest{Path: "/a", BlockIds: make([]uint64, MaxBlocksPerFile)}, fserr.OK, ""},
 		{"complete too many blocks", &halopb.CompleteFileRequest{Path: "/a", BlockIds: make([]uint64, MaxBlocksPerFile+1)}, fserr.InvalidArgument, "100001 blocks"},
 		{"mount", &halopb.MountRequest{Path: "/m", UfsUri: "file:///tmp", Options: map[string]string{"k": "v"}}, fserr.OK, ""},

@@ -10,16 +10,18 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"github.com/halo-fs/halo/conf"
-	"github.com/halo-fs/halo/ha"
 	"net"
 	"net/http"
 	"strconv"
 	"sync"
 	"time"
 
+	"github.com/halo-fs/halo/conf"
+	"github.com/halo-fs/halo/ha"
+
 	"github.com/halo-fs/halo/fsm"
 	"github.com/halo-fs/halo/proto/halopb"
+	"github.com/halo-fs/halo/proto/journalpb"
 	"github.com/halo-fs/halo/ufs"
 	"github.com/hashicorp/go-hclog"
 	"google.golang.org/grpc"
@@ -201,14 +203,14 @@ func (m *Master) EnsureRootMount(ctx context.Context) error {
 	if m.cfg.RootUFS == "" || m.rootMounted() {
 		return nil
 	}
-	entry, err := m.mountEntry(ctx, &halopb.MountRequest{Path: "/", UfsUri: m.cfg.RootUFS})
+	entry, err := m.mountEntry(ctx, MountOptions{Path: "/", UfsURI: m.cfg.RootUFS})
 	if err != nil {
 		return fmt.Errorf("mount root UFS %s: %w", m.cfg.RootUFS, err)
 	}
-	res, err := m.propose(ctx, &halopb.Entry{
+	res, err := m.propose(ctx, &journalpb.Entry{
 		TimeMs:  time.Now().UnixMilli(),
-		Caller:  &halopb.Caller{User: m.cfg.SuperUser, Superuser: true},
-		Payload: &halopb.Entry_AddMountPoint{AddMountPoint: entry},
+		Caller:  &journalpb.Caller{User: m.cfg.SuperUser, Superuser: true},
+		Payload: &journalpb.Entry_AddMountPoint{AddMountPoint: entry},
 	})
 	if err == nil {
 		err = res.Error()

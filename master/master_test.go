@@ -7,9 +7,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"github.com/halo-fs/halo/conf"
-	"github.com/halo-fs/halo/ha"
-	localmode "github.com/halo-fs/halo/ha/local"
 	"io"
 	"net"
 	"net/http"
@@ -21,11 +18,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/halo-fs/halo/conf"
+	"github.com/halo-fs/halo/ha"
+	localmode "github.com/halo-fs/halo/ha/local"
+
 	"github.com/halo-fs/halo/fserr"
 	"github.com/halo-fs/halo/fsm"
 	"github.com/halo-fs/halo/internal/sharedsecret"
 	"github.com/halo-fs/halo/journal"
 	"github.com/halo-fs/halo/proto/halopb"
+	"github.com/halo-fs/halo/proto/journalpb"
 	"github.com/halo-fs/halo/ufs"
 	"github.com/halo-fs/halo/ufs/local"
 	"google.golang.org/grpc"
@@ -368,8 +370,8 @@ func TestMountMissingFolder(t *testing.T) {
 // process would die.
 func TestLoadMetadataWithoutUFSRegistry(t *testing.T) {
 	f := fsm.New(fsm.DefaultConfig())
-	res := f.Apply(1, &halopb.Entry{TimeMs: 1, Caller: testSuperuser, Payload: &halopb.Entry_AddMountPoint{
-		AddMountPoint: &halopb.AddMountPointEntry{Path: "/mnt", UfsUri: "file:///tmp", Mode: 0o755, Owner: "root", Group: "root"},
+	res := f.Apply(1, &journalpb.Entry{TimeMs: 1, Caller: testSuperuser, Payload: &journalpb.Entry_AddMountPoint{
+		AddMountPoint: &journalpb.AddMountPointEntry{Path: "/mnt", UfsUri: "file:///tmp", Mode: 0o755, Owner: "root", Group: "root"},
 	}})
 	if res.Err != nil {
 		t.Fatal(res.Err)
@@ -380,7 +382,7 @@ func TestLoadMetadataWithoutUFSRegistry(t *testing.T) {
 			t.Errorf("BUG: loadMetadataEntry with Config.UFS == nil panics: %v", p)
 		}
 	}()
-	if _, err := m.loadMetadataEntry(context.Background(), &halopb.LoadMetadataRequest{Path: "/mnt"}); err == nil {
+	if _, err := m.loadMetadataEntry(context.Background(), LoadMetadataOptions{Path: "/mnt"}); err == nil {
 		t.Errorf("loadMetadataEntry without a UFS registry succeeded")
 	}
 }

@@ -2,11 +2,13 @@ package master
 
 import (
 	"context"
-	"github.com/halo-fs/halo/ha"
 	"testing"
+
+	"github.com/halo-fs/halo/ha"
 
 	"github.com/halo-fs/halo/fsm"
 	"github.com/halo-fs/halo/proto/halopb"
+	"github.com/halo-fs/halo/proto/journalpb"
 	"google.golang.org/grpc/metadata"
 )
 
@@ -14,12 +16,12 @@ import (
 // create commits: the interleaving a concurrent client produces by chance.
 type deleteAfterCreate struct{ ha.Replicator }
 
-func (d deleteAfterCreate) Propose(ctx context.Context, e *halopb.Entry) (fsm.Result, error) {
+func (d deleteAfterCreate) Propose(ctx context.Context, e *journalpb.Entry) (fsm.Result, error) {
 	res, err := d.Replicator.Propose(ctx, e)
 	if p := e.GetCreateFile().GetPath(); p != "" && err == nil && res.Err == nil {
-		_, _ = d.Replicator.Propose(ctx, &halopb.Entry{
-			Caller:  &halopb.Caller{User: "halo", Superuser: true},
-			Payload: &halopb.Entry_Delete{Delete: &halopb.DeleteEntry{Path: p}},
+		_, _ = d.Replicator.Propose(ctx, &journalpb.Entry{
+			Caller:  &journalpb.Caller{User: "halo", Superuser: true},
+			Payload: &journalpb.Entry_Delete{Delete: &journalpb.DeleteEntry{Path: p}},
 		})
 	}
 	return res, err

@@ -10,7 +10,7 @@ import (
 	"github.com/halo-fs/halo/fsm"
 	"github.com/halo-fs/halo/ha"
 	"github.com/halo-fs/halo/ha/raft/rafttest"
-	"github.com/halo-fs/halo/proto/halopb"
+	"github.com/halo-fs/halo/proto/journalpb"
 )
 
 // awaitIdenticalReplicas waits until every node has applied as much as the
@@ -63,7 +63,7 @@ func TestRetryCacheLimitsFollowTheLeader(t *testing.T) {
 	awaitLimits(li)
 	for seq := uint64(1); seq <= 5; seq++ {
 		e := touchEntry(fmt.Sprintf("/f%d", seq))
-		e.OpId = &halopb.OperationID{ClientLo: 7, Seq: seq}
+		e.OpId = &journalpb.OperationID{ClientLo: 7, Seq: seq}
 		if res, err := nodes[li].R.Propose(ctx, e); err != nil || res.Err != nil {
 			t.Fatalf("create %d: %v, %v", seq, err, res.Err)
 		}

@@ -18,6 +18,7 @@ import (
 	"github.com/halo-fs/halo/fserr"
 	"github.com/halo-fs/halo/fsm"
 	"github.com/halo-fs/halo/proto/halopb"
+	"github.com/halo-fs/halo/proto/journalpb"
 	"github.com/hashicorp/go-hclog"
 	hraft "github.com/hashicorp/raft"
 	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
@@ -518,7 +519,7 @@ func (r *Replicator) establish(epoch uint64) {
 }
 
 // Propose implements ha.Replicator.
-func (r *Replicator) Propose(ctx context.Context, e *halopb.Entry) (fsm.Result, error) {
+func (r *Replicator) Propose(ctx context.Context, e *journalpb.Entry) (fsm.Result, error) {
 	if !r.serving.Load() {
 		return fsm.Result{}, r.notLeader()
 	}

@@ -1,0 +1,90 @@
+package master
+
+import (
+	"github.com/halo-fs/halo/proto/halopb"
+	"github.com/halo-fs/halo/proto/journalpb"
+)
+
+// Translations between Halo's wire API (halopb) and the Go arguments and
+// answers of ops.go.
+
+func opIDFrom(id *halopb.OperationID) *OpID {
+	if id == nil {
+		return nil
+	}
+	return &OpID{ClientHi: id.ClientHi, ClientLo: id.ClientLo, Seq: id.Seq}
+}
+
+// modeFrom reads the wire's mode, where 0 asks for the default.
+func modeFrom(mode uint32) *uint32 {
+	if mode == 0 {
+		return nil
+	}
+	return &mode
+}
+
+func setAttributeOptionsFrom(id *halopb.OperationID, a *halopb.SetAttributeOptions) SetAttributeOptions {
+	o := SetAttributeOptions{OpID: opIDFrom(id), Path: a.Path, Recursive: a.Recursive}
+	if a.HasMode {
+		o.Mode = &a.Mode
+	}
+	if a.HasOwner {
+		o.Owner = &a.Owner
+	}
+	if a.HasGroup {
+		o.Group = &a.Group
+	}
+	if a.HasPinned {
+		o.Pinned = &a.Pinned
+	}
+	if a.HasTtl {
+		o.TTLMs = &a.TtlMs
+	}
+	if a.HasPersisted {
+		o.Persisted = &a.Persisted
+	}
+	return o
+}
+
+func fileInfoResponse(fs *journalpb.FileStatus, err error) (*halopb.FileInfoResponse, error) {
+	if err != nil {
+		return nil, err
+	}
+	return &halopb.FileInfoResponse{Info: fileInfo(fs)}, nil
+}
+
+func fileInfo(fs *journalpb.FileStatus) *halopb.FileInfo {
+	return &halopb.FileInfo{
+		Id:                     fs.Id,
+		Name:                   fs.Name,
+		Path:                   fs.Path,
+		IsDirectory:            fs.IsDirectory,
+		Length:                 fs.Length,
+		CreationTimeMs:         fs.CreationTimeMs,
+		LastModificationTimeMs: fs.LastModificationTimeMs,
+		Owner:                  fs.Owner,
+		Group:                  fs.Group,
+		Mode:                   fs.Mode,
+		Completed:              fs.Completed,
+		Pinned:                 fs.Pinned,
+		TtlMs:                  fs.TtlMs,
+		PersistenceState:       halopb.PersistenceState(fs.PersistenceState),
+		BlockIds:               fs.BlockIds,
+		BlockSizeBytes:         fs.BlockSizeBytes,
+		MountPoint:             fs.MountPoint,
+		MountId:                fs.MountId,
+		UfsPath:                fs.UfsPath,
+		ChildCount:             fs.ChildCount,
+	}
+}
+
+func mountPointInfo(r *journalpb.MountRecord) *halopb.MountPointInfo {
+	return &halopb.MountPointInfo{
+		MountId:  r.MountId,
+		Path:     r.Path,
+		UfsUri:   r.UfsUri,
+		ReadOnly: r.ReadOnly,
+		Shared:   r.Shared,
+		Options:  r.Options,
+	}
+}
