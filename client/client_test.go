@@ -13,6 +13,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/halo-fs/halo/fserr"
+	"github.com/halo-fs/halo/fserr/rpcerr"
 	"github.com/halo-fs/halo/proto/halopb"
 )
 
@@ -46,9 +47,9 @@ type call struct {
 
 var hang = step{hang: true}
 
-func fail(err error) step { return step{err: fserr.ToGRPC(err)} }
+func fail(err error) step { return step{err: rpcerr.ToGRPC(err)} }
 
-func failMidStream(err error) step { return step{err: fserr.ToGRPC(err), midStream: true} }
+func failMidStream(err error) step { return step{err: rpcerr.ToGRPC(err), midStream: true} }
 
 func startMaster(t *testing.T, state string, steps ...step) *scriptedMaster {
 	t.Helper()

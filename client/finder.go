@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/halo-fs/halo/fserr"
+	"github.com/halo-fs/halo/fserr/rpcerr"
 	"github.com/halo-fs/halo/proto/halopb"
 )
 
@@ -113,7 +114,7 @@ func (f *pollingFinder) probe(ctx context.Context, addr string) probeAnswer {
 	defer cancel()
 	info, err := stub.GetMasterInfo(ctx, &halopb.Empty{})
 	if err != nil {
-		return probeAnswer{addr: addr, err: fserr.FromGRPC(err)}
+		return probeAnswer{addr: addr, err: rpcerr.FromGRPC(err)}
 	}
 	return probeAnswer{addr: addr, info: info}
 }

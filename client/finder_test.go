@@ -10,6 +10,7 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/halo-fs/halo/fserr"
+	"github.com/halo-fs/halo/fserr/rpcerr"
 	"github.com/halo-fs/halo/proto/halopb"
 )
 
@@ -122,7 +123,7 @@ func (f *fakeFleet) dial(addr string) (halopb.MasterServiceClient, error) {
 		if info := f.answers[addr]; info != nil {
 			return info, nil
 		}
-		return nil, fserr.ToGRPC(fserr.New(fserr.Unavailable, "down"))
+		return nil, rpcerr.ToGRPC(fserr.New(fserr.Unavailable, "down"))
 	}}, nil
 }
 

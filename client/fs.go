@@ -6,7 +6,7 @@ import (
 	"io"
 	"time"
 
-	"github.com/halo-fs/halo/fserr"
+	"github.com/halo-fs/halo/fserr/rpcerr"
 	"github.com/halo-fs/halo/proto/halopb"
 )
 
@@ -247,7 +247,7 @@ func (c *Client) MasterInfoFrom(ctx context.Context, addr string) (*halopb.Maste
 	defer cancel()
 	info, err := stub.GetMasterInfo(ctx, &halopb.Empty{})
 	if err != nil {
-		return nil, fserr.FromGRPC(err)
+		return nil, rpcerr.FromGRPC(err)
 	}
 	return info, nil
 }

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/halo-fs/halo/fserr"
+	"github.com/halo-fs/halo/fserr/rpcerr"
 	"github.com/halo-fs/halo/internal/sharedsecret"
 	"github.com/halo-fs/halo/proto/halopb"
 	"github.com/halo-fs/halo/ufs"
@@ -200,7 +200,7 @@ func assertServingWrites(t *testing.T, ctx context.Context, m *Master, api halop
 	admin := metadata.AppendToOutgoingContext(ctx, UserMetadataKey, "halo")
 	_, err := api.SetAttribute(admin, &halopb.SetAttributeRequest{Attr: &halopb.SetAttributeOptions{Path: "/", HasMode: true, Mode: 0o777}})
 	if err != nil {
-		t.Fatalf("a normal write after the fuzzed request: %v", fserr.FromGRPC(err))
+		t.Fatalf("a normal write after the fuzzed request: %v", rpcerr.FromGRPC(err))
 	}
 	if after := m.fsm.AppliedIndex(); after <= before {
 		t.Fatalf("a normal write was answered but not journaled (applied index %d, then %d)", before, after)

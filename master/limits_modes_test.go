@@ -12,6 +12,7 @@ import (
 
 	"github.com/halo-fs/halo/conf"
 	"github.com/halo-fs/halo/fserr"
+	"github.com/halo-fs/halo/fserr/rpcerr"
 	"github.com/halo-fs/halo/fsm"
 	"github.com/halo-fs/halo/ha"
 	localmode "github.com/halo-fs/halo/ha/local"
@@ -138,7 +139,7 @@ const oldRecordLimit = 64 << 20
 func (sm *servedMaster) assertStillWrites(t *testing.T, ctx context.Context, path string) {
 	t.Helper()
 	if _, err := sm.api.CreateDirectory(ctx, &halopb.CreateDirectoryRequest{Path: path}); err != nil {
-		t.Fatalf("a normal write after the refused one: %v", fserr.FromGRPC(err))
+		t.Fatalf("a normal write after the refused one: %v", rpcerr.FromGRPC(err))
 	}
 	if info := sm.m.Info(); info.State != "PRIMARY" {
 		t.Fatalf("the master is %s after the refused request, want PRIMARY", info.State)
@@ -167,7 +168,7 @@ func TestRegressionOversizedEntry(t *testing.T) {
 			sm := mode.serve(t, master.Config{MaxEntryBytes: entryLimit})
 			ctx := callerContext(t, "halo")
 			if _, err := sm.api.CreateFile(ctx, &halopb.CreateFileRequest{Path: "/f"}); err != nil {
-				t.Fatal(fserr.FromGRPC(err))
+				t.Fatal(rpcerr.FromGRPC(err))
 			}
 			applied := sm.f.AppliedIndex()
 
@@ -204,7 +205,7 @@ func TestRegressionHugeUserName(t *testing.T) {
 	sm := serveLocalMaster(t, master.Config{})
 	admin := callerContext(t, "halo")
 	if _, err := sm.api.CreateDirectory(admin, &halopb.CreateDirectoryRequest{Path: "/open", Mode: 0o777}); err != nil {
-		t.Fatal(fserr.FromGRPC(err))
+		t.Fatal(rpcerr.FromGRPC(err))
 	}
 	applied := sm.f.AppliedIndex()
 	for _, size := range []int{256, 2 << 20} {
@@ -243,7 +244,7 @@ func trimmed(s string) string {
 // wantRefusal fails unless err (from an RPC) has code and mentions want.
 func wantRefusal(t *testing.T, what string, err error, code fserr.Code, want string) {
 	t.Helper()
-	err = fserr.FromGRPC(err)
+	err = rpcerr.FromGRPC(err)
 	if got := fserr.CodeOf(err); got != code || !strings.Contains(fmt.Sprint(err), want) {
 		t.Fatalf("%s: %v (code %v), want code %v mentioning %q", what, err, got, code, want)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/halo-fs/halo/conf"
 	"github.com/halo-fs/halo/fserr"
+	"github.com/halo-fs/halo/fserr/rpcerr"
 	"github.com/halo-fs/halo/fsm"
 	"github.com/halo-fs/halo/journal"
 	ufsjournal "github.com/halo-fs/halo/journal/ufs"
@@ -163,7 +164,7 @@ func TestLoadMetadataOverEntryLimit(t *testing.T) {
 	}
 	applied := m.fsm.AppliedIndex()
 	_, err = c.LoadMetadata(admin, &halopb.LoadMetadataRequest{Path: "/mnt", Recursive: true})
-	err = fserr.FromGRPC(err)
+	err = rpcerr.FromGRPC(err)
 	if fserr.CodeOf(err) != fserr.ResourceExhausted || !strings.Contains(err.Error(), "more than the journal entry limit of 65536 bytes") {
 		t.Fatalf("LoadMetadata of a folder over the entry limit: %v, want ResourceExhausted naming the limit", err)
 	}

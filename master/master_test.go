@@ -23,6 +23,7 @@ import (
 	localmode "github.com/halo-fs/halo/ha/local"
 
 	"github.com/halo-fs/halo/fserr"
+	"github.com/halo-fs/halo/fserr/rpcerr"
 	"github.com/halo-fs/halo/fsm"
 	"github.com/halo-fs/halo/internal/sharedsecret"
 	"github.com/halo-fs/halo/journal"
@@ -119,7 +120,7 @@ func list(t *testing.T, c halopb.MasterServiceClient, ctx context.Context, path 
 	t.Helper()
 	stream, err := c.ListStatus(ctx, &halopb.ListStatusRequest{Path: path, Recursive: recursive})
 	if err != nil {
-		return nil, fserr.FromGRPC(err)
+		return nil, rpcerr.FromGRPC(err)
 	}
 	var names []string
 	for {
@@ -128,7 +129,7 @@ func list(t *testing.T, c halopb.MasterServiceClient, ctx context.Context, path 
 			return names, nil
 		}
 		if err != nil {
-			return nil, fserr.FromGRPC(err)
+			return nil, rpcerr.FromGRPC(err)
 		}
 		for _, fi := range resp.Infos {
 			names = append(names, fi.Path)
@@ -157,7 +158,7 @@ func TestMasterEndToEnd(t *testing.T) {
 		t.Errorf("CreateFile returned %+v, want /home/alice/a.txt owned by alice with mode 0644", fi.Info)
 	}
 	_, err = c.CreateFile(alice, &halopb.CreateFileRequest{Path: "/home/alice/a.txt"})
-	wantCode(t, "creating an existing file", fserr.FromGRPC(err), fserr.AlreadyExists)
+	wantCode(t, "creating an existing file", rpcerr.FromGRPC(err), fserr.AlreadyExists)
 	if st, _ := status.FromError(err); st.Code() != codes.AlreadyExists {
 		t.Errorf("gRPC status %v for AlreadyExists", st.Code())
 	}
@@ -172,9 +173,9 @@ func TestMasterEndToEnd(t *testing.T) {
 		t.Fatalf("ListStatus after rename = %v, %v", names, err)
 	}
 	_, err = c.GetStatus(alice, &halopb.GetStatusRequest{Path: "/home/alice/a.txt"})
-	wantCode(t, "GetStatus of the old name", fserr.FromGRPC(err), fserr.NotFound)
+	wantCode(t, "GetStatus of the old name", rpcerr.FromGRPC(err), fserr.NotFound)
 	_, err = c.Delete(alice, &halopb.DeleteRequest{Path: "/home/alice"})
-	wantCode(t, "non-recursive delete of a full directory", fserr.FromGRPC(err), fserr.DirectoryNotEmpty)
+	wantCode(t, "non-recursive delete of a full directory", rpcerr.FromGRPC(err), fserr.DirectoryNotEmpty)
 	if _, err := c.Delete(alice, &halopb.DeleteRequest{Path: "/home/alice/b.txt"}); err != nil {
 		t.Fatalf("Delete: %v", err)
 	}
@@ -182,7 +183,7 @@ func TestMasterEndToEnd(t *testing.T) {
 		t.Fatalf("ListStatus after delete = %v, %v", names, err)
 	}
 	_, err = c.CreateFile(userCtx(t, "bob"), &halopb.CreateFileRequest{Path: "/home/alice/bob.txt"})
-	wantCode(t, "bob writing in alice's directory", fserr.FromGRPC(err), fserr.PermissionDenied)
+	wantCode(t, "bob writing in alice's directory", rpcerr.FromGRPC(err), fserr.PermissionDenied)
 
 	// Mutations so far: mkdir, create, rename, delete (the refused ones
 	// are journaled too: they are decided by apply).
@@ -258,13 +259,13 @@ func TestMasterEndToEnd(t *testing.T) {
 
 	// Checkpoints and quorum commands.
 	_, err = c.Checkpoint(alice, &halopb.Empty{})
-	wantCode(t, "checkpoint by alice", fserr.FromGRPC(err), fserr.PermissionDenied)
+	wantCode(t, "checkpoint by alice", rpcerr.FromGRPC(err), fserr.PermissionDenied)
 	cp, err := c.Checkpoint(userCtx(t, "halo"), &halopb.Empty{})
 	if err != nil || cp.Index != m.fsm.AppliedIndex() || !strings.HasPrefix(cp.Location, dir) {
 		t.Errorf("Checkpoint by the superuser = %+v, %v", cp, err)
 	}
 	_, err = c.GetQuorumInfo(userCtx(t, "halo"), &halopb.Empty{})
-	wantCode(t, "quorum info on a single master", fserr.FromGRPC(err), fserr.FailedPrecondition)
+	wantCode(t, "quorum info on a single master", rpcerr.FromGRPC(err), fserr.FailedPrecondition)
 
 	if err := m.Stop(); err != nil {
 		t.Errorf("Stop: %v", err)
@@ -285,7 +286,7 @@ func TestMasterRequiresUser(t *testing.T) {
 		if st, ok := status.FromError(err); !ok || st.Code() != codes.PermissionDenied {
 			t.Errorf("%s without a user: %v, want gRPC PermissionDenied", what, err)
 		}
-		typed := fserr.FromGRPC(err)
+		typed := rpcerr.FromGRPC(err)
 		if !errors.Is(typed, fserr.ErrPermissionDenied) || !strings.Contains(typed.Error(), UserMetadataKey) {
 			t.Errorf("%s without a user: FromGRPC gives %v (code %v), want PermissionDenied naming %q", what, typed, fserr.CodeOf(typed), UserMetadataKey)
 		}
@@ -331,9 +332,9 @@ func TestMasterMountAndLoadMetadata(t *testing.T) {
 		t.Fatalf("Mount: %v", err)
 	}
 	_, err = c.Mount(admin, &halopb.MountRequest{Path: "/again", UfsUri: "file://" + ufsDir})
-	wantCode(t, "mounting the same folder twice", fserr.FromGRPC(err), fserr.InvalidArgument)
+	wantCode(t, "mounting the same folder twice", rpcerr.FromGRPC(err), fserr.InvalidArgument)
 	_, err = c.Mount(userCtx(t, "alice"), &halopb.MountRequest{Path: "/alice", UfsUri: "file://" + t.TempDir()})
-	wantCode(t, "mount by alice", fserr.FromGRPC(err), fserr.PermissionDenied)
+	wantCode(t, "mount by alice", rpcerr.FromGRPC(err), fserr.PermissionDenied)
 	mt, err := c.GetMountTable(admin, &halopb.Empty{})
 	if err != nil || len(mt.Mounts) != 1 || mt.Mounts[0].Path != "/mnt" {
 		t.Fatalf("GetMountTable = %v, %v", mt, err)
@@ -355,7 +356,7 @@ func TestMountMissingFolder(t *testing.T) {
 	c := dial(t, m.RPCAddr())
 	missing := filepath.Join(t.TempDir(), "no-such-folder")
 	_, err := c.Mount(userCtx(t, "halo"), &halopb.MountRequest{Path: "/mnt", UfsUri: "file://" + missing})
-	if code := fserr.CodeOf(fserr.FromGRPC(err)); code != fserr.NotFound {
+	if code := fserr.CodeOf(rpcerr.FromGRPC(err)); code != fserr.NotFound {
 		t.Errorf("mounting the missing folder %s: %v (code %v), want NotFound", missing, err, code)
 	}
 	if _, err := os.Stat(missing); err == nil {

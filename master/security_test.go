@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/halo-fs/halo/fserr"
+	"github.com/halo-fs/halo/fserr/rpcerr"
 	"github.com/halo-fs/halo/internal/sharedsecret"
 	"github.com/halo-fs/halo/internal/testcerts"
 	"github.com/halo-fs/halo/proto/halopb"
@@ -63,13 +64,13 @@ func TestSimpleClaimOfSuperuserNameGrantsNoAdmin(t *testing.T) {
 	}
 	refused := func(what string, err error) {
 		t.Helper()
-		err = fserr.FromGRPC(err)
+		err = rpcerr.FromGRPC(err)
 		if fserr.CodeOf(err) != fserr.PermissionDenied || !strings.Contains(err.Error(), "alluxio.security.authentication.type") {
 			t.Errorf("%s by a SIMPLE client claiming the superuser name: %v, want PermissionDenied naming alluxio.security.authentication.type", what, err)
 		}
 	}
 	_, err := c.Delete(claimant, &halopb.DeleteRequest{Path: "/alice", Recursive: true})
-	if fserr.CodeOf(fserr.FromGRPC(err)) != fserr.PermissionDenied {
+	if fserr.CodeOf(rpcerr.FromGRPC(err)) != fserr.PermissionDenied {
 		t.Errorf("deleting alice's folder by a SIMPLE client claiming the superuser name: %v, want PermissionDenied", err)
 	}
 	_, err = c.Mount(claimant, &halopb.MountRequest{Path: "/host", UfsUri: "file:///"})
@@ -98,7 +99,7 @@ func TestSecretModeSuperuser(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := c.Backup(alice, &halopb.BackupRequest{Directory: t.TempDir(), Local: true})
-	wantCode(t, "a backup by alice", fserr.FromGRPC(err), fserr.PermissionDenied)
+	wantCode(t, "a backup by alice", rpcerr.FromGRPC(err), fserr.PermissionDenied)
 	if _, err := c.Delete(admin, &halopb.DeleteRequest{Path: "/alice", Recursive: true}); err != nil {
 		t.Errorf("the authenticated superuser deleting alice's folder: %v", err)
 	}
@@ -109,7 +110,7 @@ func TestSecretModeSuperuser(t *testing.T) {
 		t.Errorf("the authenticated superuser backing up to a local folder: %v", err)
 	}
 	_, err = c.AddQuorumMember(admin, &halopb.QuorumMemberRequest{Address: "127.0.0.9:19200"})
-	wantCode(t, "a quorum change on a single master", fserr.FromGRPC(err), fserr.FailedPrecondition)
+	wantCode(t, "a quorum change on a single master", rpcerr.FromGRPC(err), fserr.FailedPrecondition)
 }
 
 // TestSecretModeRefusesWrongOrNoSecret: a connection that proves another
@@ -123,7 +124,7 @@ func TestSecretModeRefusesWrongOrNoSecret(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := creds.c.CreateDirectory(userCtx(t, "halo"), &halopb.CreateDirectoryRequest{Path: "/x"})
-			err = fserr.FromGRPC(err)
+			err = rpcerr.FromGRPC(err)
 			if fserr.CodeOf(err) != fserr.PermissionDenied || !strings.Contains(err.Error(), "secret") {
 				t.Errorf("create with %s: %v, want PermissionDenied about the secret", name, err)
 			}
@@ -159,7 +160,7 @@ func TestUmaskAndPermissionSwitch(t *testing.T) {
 		}
 	}
 	_, err = c.CreateFile(userCtx(t, "bob"), &halopb.CreateFileRequest{Path: "/a/bob"})
-	wantCode(t, "bob writing in alice's folder", fserr.FromGRPC(err), fserr.PermissionDenied)
+	wantCode(t, "bob writing in alice's folder", rpcerr.FromGRPC(err), fserr.PermissionDenied)
 
 	open, _ := startLocalMasterWith(t, func(c *Config) { c.PermissionsDisabled = true })
 	oc := dial(t, open.RPCAddr())
@@ -170,7 +171,7 @@ func TestUmaskAndPermissionSwitch(t *testing.T) {
 		t.Errorf("bob writing in alice's 0700 folder with permission checks off: %v", err)
 	}
 	_, err = oc.Backup(userCtx(t, "bob"), &halopb.BackupRequest{Directory: t.TempDir(), Local: true})
-	wantCode(t, "a backup by bob with permission checks off", fserr.FromGRPC(err), fserr.PermissionDenied)
+	wantCode(t, "a backup by bob with permission checks off", rpcerr.FromGRPC(err), fserr.PermissionDenied)
 }
 
 // TestDigestEndpointAuthenticated: in SECRET mode /checkpoint/digest needs
@@ -254,7 +255,7 @@ func TestNoSASL(t *testing.T) {
 		t.Errorf("create in a 0700 folder under NOSASL: %v", err)
 	}
 	_, err = c.Backup(userCtx(t, "halo"), &halopb.BackupRequest{Directory: t.TempDir(), Local: true})
-	wantCode(t, "a backup under NOSASL", fserr.FromGRPC(err), fserr.PermissionDenied)
+	wantCode(t, "a backup under NOSASL", rpcerr.FromGRPC(err), fserr.PermissionDenied)
 }
 
 // TestCertificateUser: in CERTIFICATE mode the user is the verified

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/halo-fs/halo/fserr"
+	"github.com/halo-fs/halo/fserr/rpcerr"
 	"github.com/halo-fs/halo/proto/halopb"
 	"github.com/halo-fs/halo/proto/journalpb"
 	"google.golang.org/grpc"
@@ -149,7 +150,7 @@ func (m *Master) unaryInterceptor(ctx context.Context, req any, info *grpc.Unary
 	name := methodName(info.FullMethod)
 	m.metrics.RPCs.WithLabelValues(name, fserr.CodeOf(err).String()).Inc()
 	m.metrics.RPCLatency.WithLabelValues(name).Observe(time.Since(start).Seconds())
-	return resp, fserr.ToGRPC(err)
+	return resp, rpcerr.ToGRPC(err)
 }
 
 func (m *Master) streamInterceptor(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
@@ -158,5 +159,5 @@ func (m *Master) streamInterceptor(srv any, ss grpc.ServerStream, info *grpc.Str
 	name := methodName(info.FullMethod)
 	m.metrics.RPCs.WithLabelValues(name, fserr.CodeOf(err).String()).Inc()
 	m.metrics.RPCLatency.WithLabelValues(name).Observe(time.Since(start).Seconds())
-	return fserr.ToGRPC(err)
+	return rpcerr.ToGRPC(err)
 }

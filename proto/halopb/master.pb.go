@@ -1,6 +1,6 @@
 // The master's client-facing RPC service. The caller's user name travels in
 // the gRPC metadata key "halo-user" (SIMPLE authentication); errors are gRPC
-// status codes with an ErrorDetail attached (see package rpcerr).
+// status codes with an ErrorDetail attached (see package fserr/rpcerr).
 //
 // This is the API only: it shares no message with the journal schema
 // (journal.proto). Messages that once were the journal's own (OperationID,
