@@ -65,28 +65,33 @@ func checkEntrySize(e *journalpb.Entry, limit int) error {
 	return nil
 }
 
-// validateRequest checks a unary request's fields against the limits
-// above; requests it does not know carry nothing that is journaled.
+// validateRequest checks a unary request of Halo's API against the limits
+// above, before the handler runs; requests it does not know carry nothing
+// that is journaled. The journaled operations check the same again in
+// ops.go, where every API's requests pass.
 func validateRequest(req any) error {
 	switch r := req.(type) {
 	case *halopb.CreateFileRequest:
-		return checkPaths("path", r.Path)
+		return createFileOptionsFrom(r).validate()
 	case *halopb.CreateDirectoryRequest:
-		return checkPaths("path", r.Path)
+		return createDirectoryOptionsFrom(r).validate()
 	case *halopb.RenameRequest:
-		return checkPaths("source", r.Src, "destination", r.Dst)
+		return checkRename(r.Src, r.Dst)
 	case *halopb.DeleteRequest:
-		return checkPaths("path", r.Path)
+		return deleteOptionsFrom(r).validate()
 	case *halopb.SetAttributeRequest:
-		return checkSetAttribute(r.Attr)
+		if r.Attr == nil {
+			return errNoAttributes()
+		}
+		return setAttributeOptionsFrom(r.OpId, r.Attr).validate()
 	case *halopb.CompleteFileRequest:
-		return checkCompleteFile(r)
+		return completeFileOptionsFrom(r).validate()
 	case *halopb.MountRequest:
-		return checkMount(r)
+		return mountOptionsFrom(r).validate()
 	case *halopb.UnmountRequest:
-		return checkPaths("path", r.Path)
+		return checkUnmount(r.Path)
 	case *halopb.LoadMetadataRequest:
-		return checkPaths("path", r.Path)
+		return loadMetadataOptionsFrom(r).validate()
 	case *halopb.BackupRequest:
 		return checkLength("backup folder", r.Directory, MaxURIBytes)
 	case *halopb.QuorumMemberRequest:
@@ -94,6 +99,17 @@ func validateRequest(req any) error {
 	}
 	return nil
 }
+
+func errNoAttributes() error {
+	return fserr.New(fserr.InvalidArgument, "SetAttribute without attributes")
+}
+
+func (o CreateFileOptions) validate() error      { return checkPaths("path", o.Path) }
+func (o CreateDirectoryOptions) validate() error { return checkPaths("path", o.Path) }
+func (o DeleteOptions) validate() error          { return checkPaths("path", o.Path) }
+func (o LoadMetadataOptions) validate() error    { return checkPaths("path", o.Path) }
+func checkUnmount(path string) error             { return checkPaths("path", path) }
+func checkRename(src, dst string) error          { return checkPaths("source", src, "destination", dst) }
 
 // checkPaths takes (what, path) pairs and refuses the first bad path.
 func checkPaths(whatAndPath ...string) error {
@@ -112,45 +128,42 @@ func checkLength(what, s string, limit int) error {
 	return nil
 }
 
-func checkSetAttribute(attr *halopb.SetAttributeOptions) error {
-	if attr == nil {
-		return fserr.New(fserr.InvalidArgument, "SetAttribute without attributes")
-	}
-	if err := checkPaths("path", attr.Path); err != nil {
+func (o SetAttributeOptions) validate() error {
+	if err := checkPaths("path", o.Path); err != nil {
 		return err
 	}
-	if attr.HasOwner {
-		if err := CheckName("owner", attr.Owner); err != nil {
+	if o.Owner != nil {
+		if err := CheckName("owner", *o.Owner); err != nil {
 			return err
 		}
 	}
-	if attr.HasGroup {
-		return CheckName("group", attr.Group)
+	if o.Group != nil {
+		return CheckName("group", *o.Group)
 	}
 	return nil
 }
 
-func checkCompleteFile(r *halopb.CompleteFileRequest) error {
-	if err := checkPaths("path", r.Path); err != nil {
+func (o CompleteFileOptions) validate() error {
+	if err := checkPaths("path", o.Path); err != nil {
 		return err
 	}
-	if len(r.BlockIds) > MaxBlocksPerFile {
-		return fserr.New(fserr.InvalidArgument, "a file of %d blocks is more than the limit of %d blocks per file", len(r.BlockIds), MaxBlocksPerFile)
+	if len(o.BlockIDs) > MaxBlocksPerFile {
+		return fserr.New(fserr.InvalidArgument, "a file of %d blocks is more than the limit of %d blocks per file", len(o.BlockIDs), MaxBlocksPerFile)
 	}
 	return nil
 }
 
-func checkMount(r *halopb.MountRequest) error {
-	if err := checkPaths("mount point", r.Path); err != nil {
+func (o MountOptions) validate() error {
+	if err := checkPaths("mount point", o.Path); err != nil {
 		return err
 	}
-	if err := checkLength("UFS URI", r.UfsUri, MaxURIBytes); err != nil {
+	if err := checkLength("UFS URI", o.UfsURI, MaxURIBytes); err != nil {
 		return err
 	}
-	if len(r.Options) > MaxMountOptions {
-		return fserr.New(fserr.InvalidArgument, "%d mount options are more than the limit of %d", len(r.Options), MaxMountOptions)
+	if len(o.Options) > MaxMountOptions {
+		return fserr.New(fserr.InvalidArgument, "%d mount options are more than the limit of %d", len(o.Options), MaxMountOptions)
 	}
-	for k, v := range r.Options {
+	for k, v := range o.Options {
 		if err := checkLength("mount option name", k, MaxMountOptionKeyBytes); err != nil {
 			return err
 		}

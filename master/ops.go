@@ -11,8 +11,8 @@ import (
 
 // This file is the one place where a request becomes journal entries,
 // whatever API it came through. Each operation takes plain Go arguments
-// with the request's meaning, resolves defaults (umask), checks who may do
-// it, stamps the caller and the leader's clock into the entry and proposes
+// with the request's meaning, checks them against the limits (limits.go),
+// resolves defaults (umask), checks who may do it, stamps the caller and the leader's clock into the entry and proposes
 // it; reads check leadership and answer with the namespace's own status
 // type. An API's handlers only translate their wire messages to these
 // arguments and the answers back (service.go for Halo's own protocol).
@@ -160,6 +160,9 @@ func (m *Master) modeOr(mode *uint32, def uint32) uint32 {
 
 // CreateFile creates a file and answers with it as the create made it.
 func (m *Master) CreateFile(ctx context.Context, o CreateFileOptions) (*journalpb.FileStatus, error) {
+	if err := o.validate(); err != nil {
+		return nil, err
+	}
 	mode := m.modeOr(o.Mode, 0o666)
 	res, err := m.proposeFor(ctx, o.OpID, &journalpb.Entry{Payload: &journalpb.Entry_CreateFile{CreateFile: &journalpb.CreateFileEntry{
 		Path: o.Path, Mode: mode, Recursive: o.Recursive, Completed: o.Completed,
@@ -177,6 +180,9 @@ func (m *Master) CreateFile(ctx context.Context, o CreateFileOptions) (*journalp
 // CreateDirectory creates a directory and answers with it as the create
 // made it.
 func (m *Master) CreateDirectory(ctx context.Context, o CreateDirectoryOptions) (*journalpb.FileStatus, error) {
+	if err := o.validate(); err != nil {
+		return nil, err
+	}
 	mode := m.modeOr(o.Mode, 0o777)
 	res, err := m.proposeFor(ctx, o.OpID, &journalpb.Entry{Payload: &journalpb.Entry_CreateDirectory{CreateDirectory: &journalpb.CreateDirectoryEntry{
 		Path: o.Path, Mode: mode, Recursive: o.Recursive, AllowExists: o.AllowExists,
@@ -266,18 +272,27 @@ func (m *Master) List(ctx context.Context, o ListOptions, send func(page []*jour
 
 // Rename moves src to dst.
 func (m *Master) Rename(ctx context.Context, op *OpID, src, dst string) error {
+	if err := checkRename(src, dst); err != nil {
+		return err
+	}
 	_, err := m.proposeFor(ctx, op, &journalpb.Entry{Payload: &journalpb.Entry_Rename{Rename: &journalpb.RenameEntry{Src: src, Dst: dst}}})
 	return err
 }
 
 // Delete removes a file or folder.
 func (m *Master) Delete(ctx context.Context, o DeleteOptions) error {
+	if err := o.validate(); err != nil {
+		return err
+	}
 	_, err := m.proposeFor(ctx, o.OpID, &journalpb.Entry{Payload: &journalpb.Entry_Delete{Delete: &journalpb.DeleteEntry{Path: o.Path, Recursive: o.Recursive}}})
 	return err
 }
 
 // SetAttribute changes the attributes o sets.
 func (m *Master) SetAttribute(ctx context.Context, o SetAttributeOptions) error {
+	if err := o.validate(); err != nil {
+		return err
+	}
 	_, err := m.proposeFor(ctx, o.OpID, &journalpb.Entry{Payload: &journalpb.Entry_SetAttribute{SetAttribute: o.entry()}})
 	return err
 }
@@ -307,6 +322,9 @@ func (o SetAttributeOptions) entry() *journalpb.SetAttributeEntry {
 
 // CompleteFile marks a file complete.
 func (m *Master) CompleteFile(ctx context.Context, o CompleteFileOptions) error {
+	if err := o.validate(); err != nil {
+		return err
+	}
 	_, err := m.proposeFor(ctx, o.OpID, &journalpb.Entry{Payload: &journalpb.Entry_CompleteFile{CompleteFile: &journalpb.CompleteFileEntry{
 		Path: o.Path, Length: o.Length, BlockIds: o.BlockIDs,
 	}}})
@@ -317,6 +335,9 @@ func (m *Master) CompleteFile(ctx context.Context, o CompleteFileOptions) error 
 // reads the UFS as the master: its own files, and stores with the
 // deployment's credentials.
 func (m *Master) Mount(ctx context.Context, o MountOptions) error {
+	if err := o.validate(); err != nil {
+		return err
+	}
 	if err := m.ids.admin(ctx, "mount an under file system"); err != nil {
 		return err
 	}
@@ -330,6 +351,9 @@ func (m *Master) Mount(ctx context.Context, o MountOptions) error {
 
 // Unmount removes the mount point at path.
 func (m *Master) Unmount(ctx context.Context, op *OpID, path string) error {
+	if err := checkUnmount(path); err != nil {
+		return err
+	}
 	_, err := m.proposeFor(ctx, op, &journalpb.Entry{Payload: &journalpb.Entry_DeleteMountPoint{DeleteMountPoint: &journalpb.DeleteMountPointEntry{Path: path}}})
 	return err
 }
@@ -345,6 +369,9 @@ func (m *Master) MountTable(ctx context.Context) ([]*journalpb.MountRecord, erro
 // LoadMetadata brings the UFS listing behind o.Path into the namespace and
 // returns how many inodes it added.
 func (m *Master) LoadMetadata(ctx context.Context, o LoadMetadataOptions) (uint64, error) {
+	if err := o.validate(); err != nil {
+		return 0, err
+	}
 	if _, err := m.read(ctx); err != nil {
 		return 0, err
 	}

@@ -21,17 +21,12 @@ type service struct {
 }
 
 func (s *service) CreateFile(ctx context.Context, req *halopb.CreateFileRequest) (*halopb.FileInfoResponse, error) {
-	info, err := s.m.CreateFile(ctx, CreateFileOptions{
-		OpID: opIDFrom(req.OpId), Path: req.Path, Mode: modeFrom(req.Mode), Recursive: req.Recursive,
-		Completed: req.Completed, BlockSizeBytes: req.BlockSizeBytes, TTLMs: req.TtlMs,
-	})
+	info, err := s.m.CreateFile(ctx, createFileOptionsFrom(req))
 	return fileInfoResponse(info, err)
 }
 
 func (s *service) CreateDirectory(ctx context.Context, req *halopb.CreateDirectoryRequest) (*halopb.FileInfoResponse, error) {
-	info, err := s.m.CreateDirectory(ctx, CreateDirectoryOptions{
-		OpID: opIDFrom(req.OpId), Path: req.Path, Mode: modeFrom(req.Mode), Recursive: req.Recursive, AllowExists: req.AllowExists,
-	})
+	info, err := s.m.CreateDirectory(ctx, createDirectoryOptionsFrom(req))
 	return fileInfoResponse(info, err)
 }
 
@@ -56,28 +51,24 @@ func (s *service) Rename(ctx context.Context, req *halopb.RenameRequest) (*halop
 }
 
 func (s *service) Delete(ctx context.Context, req *halopb.DeleteRequest) (*halopb.Empty, error) {
-	return empty(s.m.Delete(ctx, DeleteOptions{OpID: opIDFrom(req.OpId), Path: req.Path, Recursive: req.Recursive}))
+	return empty(s.m.Delete(ctx, deleteOptionsFrom(req)))
 }
 
 func (s *service) SetAttribute(ctx context.Context, req *halopb.SetAttributeRequest) (*halopb.Empty, error) {
 	if req.Attr == nil {
 		// validateRequest refuses it first; a request without attributes
 		// must never reach apply, whoever calls.
-		return nil, fserr.New(fserr.InvalidArgument, "SetAttribute without attributes")
+		return nil, errNoAttributes()
 	}
 	return empty(s.m.SetAttribute(ctx, setAttributeOptionsFrom(req.OpId, req.Attr)))
 }
 
 func (s *service) CompleteFile(ctx context.Context, req *halopb.CompleteFileRequest) (*halopb.Empty, error) {
-	return empty(s.m.CompleteFile(ctx, CompleteFileOptions{
-		OpID: opIDFrom(req.OpId), Path: req.Path, Length: req.Length, BlockIDs: req.BlockIds,
-	}))
+	return empty(s.m.CompleteFile(ctx, completeFileOptionsFrom(req)))
 }
 
 func (s *service) Mount(ctx context.Context, req *halopb.MountRequest) (*halopb.Empty, error) {
-	return empty(s.m.Mount(ctx, MountOptions{
-		OpID: opIDFrom(req.OpId), Path: req.Path, UfsURI: req.UfsUri, ReadOnly: req.ReadOnly, Shared: req.Shared, Options: req.Options,
-	}))
+	return empty(s.m.Mount(ctx, mountOptionsFrom(req)))
 }
 
 func (s *service) Unmount(ctx context.Context, req *halopb.UnmountRequest) (*halopb.Empty, error) {
@@ -97,7 +88,7 @@ func (s *service) GetMountTable(ctx context.Context, _ *halopb.Empty) (*halopb.M
 }
 
 func (s *service) LoadMetadata(ctx context.Context, req *halopb.LoadMetadataRequest) (*halopb.LoadMetadataResponse, error) {
-	loaded, err := s.m.LoadMetadata(ctx, LoadMetadataOptions{OpID: opIDFrom(req.OpId), Path: req.Path, Recursive: req.Recursive})
+	loaded, err := s.m.LoadMetadata(ctx, loadMetadataOptionsFrom(req))
 	if err != nil {
 		return nil, err
 	}

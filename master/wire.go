@@ -23,6 +23,37 @@ func modeFrom(mode uint32) *uint32 {
 	return &mode
 }
 
+func createFileOptionsFrom(r *halopb.CreateFileRequest) CreateFileOptions {
+	return CreateFileOptions{
+		OpID: opIDFrom(r.OpId), Path: r.Path, Mode: modeFrom(r.Mode), Recursive: r.Recursive,
+		Completed: r.Completed, BlockSizeBytes: r.BlockSizeBytes, TTLMs: r.TtlMs,
+	}
+}
+
+func createDirectoryOptionsFrom(r *halopb.CreateDirectoryRequest) CreateDirectoryOptions {
+	return CreateDirectoryOptions{
+		OpID: opIDFrom(r.OpId), Path: r.Path, Mode: modeFrom(r.Mode), Recursive: r.Recursive, AllowExists: r.AllowExists,
+	}
+}
+
+func deleteOptionsFrom(r *halopb.DeleteRequest) DeleteOptions {
+	return DeleteOptions{OpID: opIDFrom(r.OpId), Path: r.Path, Recursive: r.Recursive}
+}
+
+func completeFileOptionsFrom(r *halopb.CompleteFileRequest) CompleteFileOptions {
+	return CompleteFileOptions{OpID: opIDFrom(r.OpId), Path: r.Path, Length: r.Length, BlockIDs: r.BlockIds}
+}
+
+func mountOptionsFrom(r *halopb.MountRequest) MountOptions {
+	return MountOptions{
+		OpID: opIDFrom(r.OpId), Path: r.Path, UfsURI: r.UfsUri, ReadOnly: r.ReadOnly, Shared: r.Shared, Options: r.Options,
+	}
+}
+
+func loadMetadataOptionsFrom(r *halopb.LoadMetadataRequest) LoadMetadataOptions {
+	return LoadMetadataOptions{OpID: opIDFrom(r.OpId), Path: r.Path, Recursive: r.Recursive}
+}
+
 func setAttributeOptionsFrom(id *halopb.OperationID, a *halopb.SetAttributeOptions) SetAttributeOptions {
 	o := SetAttributeOptions{OpID: opIDFrom(id), Path: a.Path, Recursive: a.Recursive}
 	if a.HasMode {
