@@ -1,5 +1,5 @@
 // Package fserr defines Halo's typed errors — the contract every layer uses
-// to say what went wrong — and their mapping to gRPC status codes and back.
+// to say what went wrong; fserr/rpcerr carries them over Halo's gRPC API.
 package fserr
 
 import (
