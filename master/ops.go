@@ -299,25 +299,22 @@ func (m *Master) SetAttribute(ctx context.Context, o SetAttributeOptions) error 
 
 func (o SetAttributeOptions) entry() *journalpb.SetAttributeEntry {
 	e := &journalpb.SetAttributeEntry{Path: o.Path, Recursive: o.Recursive}
-	if o.Mode != nil {
-		e.HasMode, e.Mode = true, *o.Mode
-	}
-	if o.Owner != nil {
-		e.HasOwner, e.Owner = true, *o.Owner
-	}
-	if o.Group != nil {
-		e.HasGroup, e.Group = true, *o.Group
-	}
-	if o.Pinned != nil {
-		e.HasPinned, e.Pinned = true, *o.Pinned
-	}
-	if o.TTLMs != nil {
-		e.HasTtl, e.TtlMs = true, *o.TTLMs
-	}
-	if o.Persisted != nil {
-		e.HasPersisted, e.Persisted = true, *o.Persisted
-	}
+	e.HasMode, e.Mode = given(o.Mode)
+	e.HasOwner, e.Owner = given(o.Owner)
+	e.HasGroup, e.Group = given(o.Group)
+	e.HasPinned, e.Pinned = given(o.Pinned)
+	e.HasTtl, e.TtlMs = given(o.TTLMs)
+	e.HasPersisted, e.Persisted = given(o.Persisted)
 	return e
+}
+
+// given is an optional argument as the entry's has_ flag and value.
+func given[T any](v *T) (bool, T) {
+	if v == nil {
+		var zero T
+		return false, zero
+	}
+	return true, *v
 }
 
 // CompleteFile marks a file complete.

@@ -55,26 +55,19 @@ func loadMetadataOptionsFrom(r *halopb.LoadMetadataRequest) LoadMetadataOptions 
 }
 
 func setAttributeOptionsFrom(id *halopb.OperationID, a *halopb.SetAttributeOptions) SetAttributeOptions {
-	o := SetAttributeOptions{OpID: opIDFrom(id), Path: a.Path, Recursive: a.Recursive}
-	if a.HasMode {
-		o.Mode = &a.Mode
+	return SetAttributeOptions{
+		OpID: opIDFrom(id), Path: a.Path, Recursive: a.Recursive,
+		Mode: flagged(a.HasMode, a.Mode), Owner: flagged(a.HasOwner, a.Owner), Group: flagged(a.HasGroup, a.Group),
+		Pinned: flagged(a.HasPinned, a.Pinned), TTLMs: flagged(a.HasTtl, a.TtlMs), Persisted: flagged(a.HasPersisted, a.Persisted),
 	}
-	if a.HasOwner {
-		o.Owner = &a.Owner
+}
+
+// flagged reads a wire field whose has_ flag says whether it is set.
+func flagged[T any](has bool, v T) *T {
+	if !has {
+		return nil
 	}
-	if a.HasGroup {
-		o.Group = &a.Group
-	}
-	if a.HasPinned {
-		o.Pinned = &a.Pinned
-	}
-	if a.HasTtl {
-		o.TTLMs = &a.TtlMs
-	}
-	if a.HasPersisted {
-		o.Persisted = &a.Persisted
-	}
-	return o
+	return &v
 }
 
 func fileInfoResponse(fs *journalpb.FileStatus, err error) (*halopb.FileInfoResponse, error) {
