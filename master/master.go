@@ -3,6 +3,11 @@
 // commands, over the replicator of the configured HA mode (packages
 // ha/local, ha/raft and ha/zookeeper), which it sees only as an
 // ha.Replicator. Package master/boot starts it in a given mode.
+//
+// ops.go is the one place where a request becomes journal entries, whatever
+// API it came through: Go operations on *Master (CreateFile, Rename,
+// SetAttribute, Mount, …) that each API's handlers call after translating
+// their wire messages (service.go and wire.go for Halo's own protocol).
 package master
 
 import (
