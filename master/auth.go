@@ -60,10 +60,10 @@ func (ids *identities) identify(ctx context.Context) (identity, error) {
 		name, err = certificateUser(ctx)
 	case AuthSecret:
 		if err = secretProof(ctx); err == nil {
-			name, err = assertedUser(ctx)
+			name, err = ids.assertedUser(ctx)
 		}
 	default:
-		name, err = assertedUser(ctx)
+		name, err = ids.assertedUser(ctx)
 	}
 	if err != nil {
 		return identity{}, err

@@ -14,6 +14,10 @@ import (
 // UserMetadataKey carries the caller's user name (SIMPLE authentication).
 const UserMetadataKey = "halo-user"
 
+// ChannelMetadataKey carries the id of an Alluxio client's authenticated
+// channel on every call (see OpenChannel).
+const ChannelMetadataKey = "channel-id"
+
 // groupCacheTTL is how long a user's groups are remembered, as Alluxio's
 // shell-based group mapping caches them.
 const groupCacheTTL = 60 * time.Second
@@ -38,6 +42,8 @@ type identities struct {
 
 	mu    sync.Mutex
 	cache map[string]cachedGroups
+
+	channels channels
 }
 
 type cachedGroups struct {
@@ -112,10 +118,18 @@ func (ids *identities) caller(ctx context.Context) (*journalpb.Caller, error) {
 	return id.caller, err
 }
 
-// assertedUser is the user name the client sends (SIMPLE and SECRET).
-func assertedUser(ctx context.Context) (string, error) {
+// assertedUser is the user name the client sends (SIMPLE and SECRET):
+// with each call from Halo's client, once per channel from Alluxio's.
+func (ids *identities) assertedUser(ctx context.Context) (string, error) {
 	md, _ := metadata.FromIncomingContext(ctx)
 	vals := md.Get(UserMetadataKey)
+	if ch := md.Get(ChannelMetadataKey); len(vals) == 0 && len(ch) > 0 {
+		name, ok := ids.channels.user(ch[0])
+		if !ok {
+			return "", fserr.New(fserr.Unauthenticated, "channel %s is not authenticated (or its authentication ended): authenticate it with SaslAuthenticationService first", ch[0])
+		}
+		return name, nil
+	}
 	if len(vals) == 0 || vals[0] == "" {
 		return "", fserr.New(fserr.PermissionDenied, "request carries no user name (SIMPLE authentication needs metadata %q)", UserMetadataKey)
 	}

@@ -90,6 +90,9 @@ type Config struct {
 	Umask uint32
 	// PermissionsDisabled is alluxio.security.authorization.permission.enabled=false.
 	PermissionsDisabled bool
+	// ClusterConfiguration is every resolved property with its source,
+	// which clients load from the master (Alluxio's GetConfiguration).
+	ClusterConfiguration []conf.KeyValue
 	// DigestInterval is the least time between two namespace walks of
 	// /checkpoint/digest; 0 means DefaultDigestInterval.
 	DigestInterval time.Duration
@@ -113,7 +116,8 @@ type Master struct {
 	// stopBackground ends the leader's periodic work (daily backups).
 	stopBackground context.CancelFunc
 
-	digests *digestCache
+	digests    *digestCache
+	extensions []Extension
 }
 
 // New creates a master around a recovered namespace and its replicator.
@@ -162,15 +166,28 @@ func (m *Master) Start() error {
 		return fmt.Errorf("master RPC port %s: %w", rpcAddr, err)
 	}
 	m.rpcListener = l
+	unary := []grpc.UnaryServerInterceptor{m.unaryInterceptor}
+	stream := []grpc.StreamServerInterceptor{m.streamInterceptor}
+	for _, e := range m.extensions {
+		if e.Unary != nil {
+			unary = append(unary, e.Unary)
+		}
+		if e.Stream != nil {
+			stream = append(stream, e.Stream)
+		}
+	}
 	opts := append([]grpc.ServerOption{
 		grpc.Creds(m.transportCredentials()),
-		grpc.ChainUnaryInterceptor(m.unaryInterceptor),
-		grpc.ChainStreamInterceptor(m.streamInterceptor),
+		grpc.ChainUnaryInterceptor(unary...),
+		grpc.ChainStreamInterceptor(stream...),
 		grpc.MaxRecvMsgSize(m.cfg.MaxEntryBytes + rpcHeadroomBytes),
 		grpc.MaxHeaderListSize(maxHeaderListBytes),
 	}, m.cfg.GRPCOptions...)
 	m.grpcServer = grpc.NewServer(opts...)
 	halopb.RegisterMasterServiceServer(m.grpcServer, &service{m: m})
+	for _, e := range m.extensions {
+		e.Register(m.grpcServer)
+	}
 	go func() {
 		if err := m.grpcServer.Serve(l); err != nil && !errors.Is(err, grpc.ErrServerStopped) {
 			m.log.Error("RPC server stopped", "error", err)

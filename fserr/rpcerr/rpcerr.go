@@ -28,6 +28,8 @@ var toGRPCCode = map[fserr.Code]codes.Code{
 	fserr.FailedPrecondition: codes.FailedPrecondition,
 	fserr.Internal:           codes.Internal,
 	fserr.ResourceExhausted:  codes.ResourceExhausted,
+	fserr.Unauthenticated:    codes.Unauthenticated,
+	fserr.Unimplemented:      codes.Unimplemented,
 }
 
 // ToGRPC turns err into a gRPC status error carrying an ErrorDetail, so that
@@ -102,6 +104,10 @@ func FromGRPC(err error) error {
 		return &fserr.Error{Code: fserr.InvalidArgument, Message: st.Message()}
 	case codes.ResourceExhausted:
 		return &fserr.Error{Code: fserr.ResourceExhausted, Message: st.Message()}
+	case codes.Unauthenticated:
+		return &fserr.Error{Code: fserr.Unauthenticated, Message: st.Message()}
+	case codes.Unimplemented:
+		return &fserr.Error{Code: fserr.Unimplemented, Message: st.Message()}
 	}
 	return &fserr.Error{Code: fserr.Internal, Message: st.Message()}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/halo-fs/halo/conf"
 	"github.com/halo-fs/halo/fsm"
 	"github.com/halo-fs/halo/master"
+	"github.com/halo-fs/halo/master/alluxiorpc"
 	"github.com/halo-fs/halo/ufs/adapters"
 	"github.com/hashicorp/go-hclog"
 )
@@ -58,6 +59,7 @@ func Open(ctx context.Context, cfg *conf.Config, log hclog.Logger) (*Running, er
 	if err != nil {
 		return nil, err
 	}
+	m.Extend(alluxiorpc.Extension(m))
 	if err := m.Start(); err != nil {
 		m.Stop()
 		return nil, err
@@ -138,6 +140,8 @@ func serverConfig(cfg *conf.Config, log hclog.Logger) master.Config {
 		Logger:        log,
 		RetryCache:    retryCacheSettings(cfg),
 		MaxEntryBytes: int(cfg.EmbeddedJournalEntrySizeMax),
+
+		ClusterConfiguration: cfg.Describe(),
 	}
 }
 

@@ -1,0 +1,85 @@
+package master
+
+import (
+	"context"
+	"sync"
+
+	"github.com/halo-fs/halo/conf"
+
+	"github.com/halo-fs/halo/fserr"
+	"google.golang.org/grpc"
+)
+
+// Extension is a further gRPC API served on the master's RPC port beside
+// Halo's own: package master/alluxiorpc serves Alluxio's protocol this way.
+// Its interceptors run inside the master's, which map typed errors to gRPC
+// statuses and count every call.
+type Extension struct {
+	Register func(*grpc.Server)
+	Unary    grpc.UnaryServerInterceptor
+	Stream   grpc.StreamServerInterceptor
+}
+
+// Extend adds an API to the RPC port; call it before Start.
+func (m *Master) Extend(e Extension) { m.extensions = append(m.extensions, e) }
+
+// Leading reports whether this master serves as the primary, and if not,
+// the primary's RPC address when it is known.
+func (m *Master) Leading() (bool, string) {
+	st := m.replicator.Status()
+	return st.Leader, st.LeaderRPCAddress
+}
+
+// channels remembers who authenticated each Alluxio client channel (the
+// channel-id every call of the channel carries), for as long as the
+// channel's authentication stream stays open, as Alluxio's master does.
+type channels struct {
+	mu    sync.Mutex
+	users map[string]string
+}
+
+// OpenChannel records that the channel id belongs to user until the
+// returned close is called. The user name follows Halo's naming rules.
+func (m *Master) OpenChannel(id, user string) (close func(), err error) {
+	if err := CheckName("user name", user); err != nil {
+		return nil, err
+	}
+	if id == "" {
+		return nil, fserr.New(fserr.InvalidArgument, "authentication without a client id: the channel could not be named")
+	}
+	c := &m.ids.channels
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.users == nil {
+		c.users = map[string]string{}
+	}
+	c.users[id] = user
+	return func() {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if c.users[id] == user {
+			delete(c.users, id)
+		}
+	}, nil
+}
+
+// channelUser is the user an open channel authenticated as.
+func (c *channels) user(id string) (string, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	u, ok := c.users[id]
+	return u, ok
+}
+
+// RequireAdmin refuses the call in ctx unless a proven superuser makes it.
+func (m *Master) RequireAdmin(ctx context.Context, what string) error {
+	return m.ids.admin(ctx, what)
+}
+
+// Quorum is the replicator's membership administration, or an error
+// saying that the HA mode has none.
+func (m *Master) Quorum() (QuorumAdmin, error) { return m.quorumAdmin() }
+
+// ClusterConfiguration is the deployment's resolved configuration, as the
+// master publishes it to clients.
+func (m *Master) ClusterConfiguration() []conf.KeyValue { return m.cfg.ClusterConfiguration }
