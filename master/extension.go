@@ -7,6 +7,7 @@ import (
 	"github.com/halo-fs/halo/conf"
 
 	"github.com/halo-fs/halo/fserr"
+	"github.com/hashicorp/go-hclog"
 	"google.golang.org/grpc"
 )
 
@@ -83,3 +84,6 @@ func (m *Master) Quorum() (QuorumAdmin, error) { return m.quorumAdmin() }
 // ClusterConfiguration is the deployment's resolved configuration, as the
 // master publishes it to clients.
 func (m *Master) ClusterConfiguration() []conf.KeyValue { return m.cfg.ClusterConfiguration }
+
+// Logger is the master's log.
+func (m *Master) Logger() hclog.Logger { return m.log }

@@ -3,6 +3,7 @@ package alluxiorpc_test
 import (
 	"context"
 	"net"
+	"os/user"
 	"strconv"
 	"testing"
 	"time"
@@ -96,6 +97,14 @@ func authenticate(t *testing.T, conn *grpc.ClientConn, user, channel string) con
 	return metadata.AppendToOutgoingContext(context.Background(), "channel-id", channel)
 }
 
+func currentUser(t *testing.T) string {
+	u, err := user.Current()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.Username
+}
+
 func TestDiscoveryAndConfiguration(t *testing.T) {
 	conn := startMaster(t, map[string]string{"alluxio.user.block.size.bytes.default": "32MB"})
 	ctx := context.Background()
@@ -170,19 +179,43 @@ func TestAuthenticationRefusals(t *testing.T) {
 
 func TestChannelUserIsTheAuthenticatedOne(t *testing.T) {
 	conn := startMaster(t, nil)
+	fs := alluxiopb.NewFileSystemMasterClientServiceClient(conn)
 	// A channel that never authenticated is told to: Alluxio's client then
 	// authenticates again and retries.
 	stranger := metadata.AppendToOutgoingContext(context.Background(), "channel-id", "unknown-channel")
-	_, err := alluxiopb.NewMetaMasterClientServiceClient(conn).GetMasterInfo(stranger, &alluxiopb.GetMasterInfoPOptions{})
-	if err != nil {
-		t.Fatalf("master info needs no user: %v", err)
+	_, err := fs.CreateDirectory(stranger, &alluxiopb.CreateDirectoryPRequest{Path: proto.String("/x")})
+	if status.Code(err) != codes.Unauthenticated {
+		t.Fatalf("create on an unauthenticated channel: %v, want Unauthenticated", err)
 	}
-	ctx := authenticate(t, conn, "alice", "channel-1")
-	info, err := alluxiopb.NewMetaMasterClientServiceClient(conn).GetMasterInfo(ctx, &alluxiopb.GetMasterInfoPOptions{})
+	// The master's user (the test's) owns "/" and opens it to everyone.
+	owner := authenticate(t, conn, currentUser(t), "channel-0")
+	_, err = fs.SetAttribute(owner, &alluxiopb.SetAttributePRequest{Path: proto.String("/"), Options: &alluxiopb.SetAttributePOptions{
+		Mode: &alluxiopb.PMode{OwnerBits: alluxiopb.Bits_ALL.Enum(), GroupBits: alluxiopb.Bits_ALL.Enum(), OtherBits: alluxiopb.Bits_ALL.Enum()}}})
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("chmod 777 /: %v", err)
 	}
-	if info.GetMasterInfo().GetVersion() != "2.9.3" || info.GetMasterInfo().GetRpcPort() == 0 || info.GetMasterInfo().GetLeaderMasterAddress() == "" {
-		t.Fatalf("master info %v lacks version, port or leader", info)
+	alice := authenticate(t, conn, "alice", "channel-1")
+	bob := authenticate(t, conn, "bob", "channel-2")
+	for user, ctx := range map[string]context.Context{"alice": alice, "bob": bob} {
+		_, err := fs.CreateDirectory(ctx, &alluxiopb.CreateDirectoryPRequest{Path: proto.String("/" + user),
+			Options: &alluxiopb.CreateDirectoryPOptions{Mode: &alluxiopb.PMode{
+				OwnerBits: alluxiopb.Bits_ALL.Enum(), GroupBits: alluxiopb.Bits_READ_EXECUTE.Enum(), OtherBits: alluxiopb.Bits_NONE.Enum()}}})
+		if err != nil {
+			t.Fatalf("create /%s as %s: %v", user, user, err)
+		}
+	}
+	for _, user := range []string{"alice", "bob"} {
+		st, err := fs.GetStatus(alice, &alluxiopb.GetStatusPRequest{Path: proto.String("/" + user)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.GetFileInfo().GetOwner() != user || st.GetFileInfo().GetMode() != 0o750 || !st.GetFileInfo().GetFolder() {
+			t.Fatalf("/%s is %v; want a folder of %s with mode 0750", user, st.GetFileInfo(), user)
+		}
+	}
+	// bob may not create inside alice's 0750 folder.
+	_, err = fs.CreateFile(bob, &alluxiopb.CreateFilePRequest{Path: proto.String("/alice/f")})
+	if status.Code(err) != codes.PermissionDenied {
+		t.Fatalf("bob creating in /alice: %v, want PermissionDenied", err)
 	}
 }

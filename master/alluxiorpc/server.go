@@ -10,6 +10,7 @@ package alluxiorpc
 
 import (
 	"context"
+	"runtime/debug"
 	"strings"
 
 	"github.com/halo-fs/halo/fserr"
@@ -25,16 +26,18 @@ const servicePrefix = "/alluxio.grpc."
 func Extension(m *master.Master) master.Extension {
 	return master.Extension{
 		Register: func(s *grpc.Server) { register(s, m) },
-		Unary: func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		Unary: func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (_ any, err error) {
 			if err := primaryOnly(m, info.FullMethod); err != nil {
 				return nil, err
 			}
+			defer recoverAsError(m, info.FullMethod, &err)
 			return handler(ctx, req)
 		},
-		Stream: func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+		Stream: func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) (err error) {
 			if err := primaryOnly(m, info.FullMethod); err != nil {
 				return err
 			}
+			defer recoverAsError(m, info.FullMethod, &err)
 			return handler(srv, ss)
 		},
 	}
@@ -45,6 +48,7 @@ func register(s *grpc.Server, m *master.Master) {
 	alluxiopb.RegisterServiceVersionClientServiceServer(s, versions{})
 	alluxiopb.RegisterMetaMasterConfigurationServiceServer(s, &configuration{m: m})
 	alluxiopb.RegisterMetaMasterClientServiceServer(s, &meta{m: m})
+	alluxiopb.RegisterFileSystemMasterClientServiceServer(s, &fileSystem{m: m})
 	alluxiopb.RegisterJournalMasterClientServiceServer(s, &journal{m: m})
 	alluxiopb.RegisterBlockMasterClientServiceServer(s, &blocks{m: m})
 	alluxiopb.RegisterMetricsMasterClientServiceServer(s, metrics{})
@@ -64,4 +68,13 @@ func primaryOnly(m *master.Master, method string) error {
 		return &fserr.Error{Code: fserr.NotLeader, Message: "this master is a standby and knows no primary yet"}
 	}
 	return &fserr.Error{Code: fserr.NotLeader, Message: "this master is a standby; the primary is " + primary, LeaderHint: primary}
+}
+
+// recoverAsError turns a handler's panic into an Internal error for that
+// call: a request a translation did not foresee must not end the master.
+func recoverAsError(m *master.Master, method string, err *error) {
+	if r := recover(); r != nil {
+		m.Logger().Error("Alluxio RPC handler panicked", "method", method, "panic", r, "stack", string(debug.Stack()))
+		*err = fserr.New(fserr.Internal, "internal error in %s: %v", method, r)
+	}
 }
