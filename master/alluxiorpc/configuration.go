@@ -50,7 +50,13 @@ func clusterProperties(listing []conf.KeyValue) ([]*alluxiopb.ConfigProperty, st
 	h := md5.New()
 	out := make([]*alluxiopb.ConfigProperty, 0, len(listing)+1)
 	add := func(key, value string, source conf.Source) {
-		out = append(out, &alluxiopb.ConfigProperty{Name: proto.String(key), Source: proto.String(string(source)), Value: proto.String(value)})
+		p := &alluxiopb.ConfigProperty{Name: proto.String(key), Source: proto.String(string(source))}
+		// An unset property has no value, as Alluxio's master sends it:
+		// the client's checks read an empty one as set.
+		if value != "" {
+			p.Value = proto.String(value)
+		}
+		out = append(out, p)
 		h.Write([]byte(key))
 		h.Write([]byte{0})
 		h.Write([]byte(value))
