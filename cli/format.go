@@ -82,7 +82,7 @@ func sizeString(bytes int64, human bool) string {
 // does not carry it yet, so only the one case known without workers is
 // reported: an empty file is entirely "in Alluxio", as in Alluxio.
 func inAlluxioPercentage(info *halopb.FileInfo) int {
-	if info.GetLength() == 0 {
+	if !info.GetIsDirectory() && info.GetLength() == 0 {
 		return 100
 	}
 	return 0
@@ -102,22 +102,56 @@ func formatLsLine(info *halopb.FileInfo, human bool, loc *time.Location) string 
 		formatDate(info.GetLastModificationTimeMs(), loc), inAlluxio, info.GetPath())
 }
 
-// formatFileInfo is the body of `fs stat`, in the shape of Alluxio's
-// FileInfo.toString.
+// formatFileInfo is the body of `fs stat`, as Alluxio 2.9's shell prints
+// a URIStatus: the same fields in the same order, with Alluxio's values
+// for what Halo does not track (no TTL is -1; no pinned media, block
+// locations, fingerprint or default ACL).
 func formatFileInfo(info *halopb.FileInfo) string {
 	blocks := make([]string, len(info.GetBlockIds()))
 	for i, id := range info.GetBlockIds() {
 		blocks[i] = fmt.Sprint(id)
 	}
-	return fmt.Sprintf("FileInfo{fileId=%d, name=%s, path=%s, ufsPath=%s, length=%d, blockSizeBytes=%d, "+
-		"creationTimeMs=%d, completed=%t, folder=%t, pinned=%t, persisted=%t, blockIds=[%s], "+
-		"inAlluxioPercentage=%d, lastModificationTimesMs=%d, ttl=%d, owner=%s, group=%s, mode=%d, "+
-		"persistenceState=%s, mountPoint=%t, mountId=%d}",
-		info.GetId(), info.GetName(), info.GetPath(), info.GetUfsPath(), info.GetLength(), info.GetBlockSizeBytes(),
-		info.GetCreationTimeMs(), info.GetCompleted(), info.GetIsDirectory(), info.GetPinned(),
+	ttl := info.GetTtlMs()
+	if ttl <= 0 {
+		ttl = -1
+	}
+	length := info.GetLength()
+	if info.GetIsDirectory() {
+		length = int64(info.GetChildCount())
+	}
+	cached := inAlluxioPercentage(info)
+	return fmt.Sprintf("URIStatus{info=FileInfo{fileId=%d, name=%s, path=%s, ufsPath=%s, length=%d, blockSizeBytes=%d, "+
+		"creationTimeMs=%d, completed=%t, folder=%t, pinned=%t, pinnedlocation=[], cacheable=%t, persisted=%t, blockIds=[%s], "+
+		"inMemoryPercentage=%d, lastModificationTimesMs=%d, ttl=%d, lastAccessTimesMs=%d, ttlAction=FREE, owner=%s, group=%s, mode=%d, "+
+		"persistenceState=%s, mountPoint=%t, replicationMax=-1, replicationMin=0, fileBlockInfos=[], mountId=%d, "+
+		"inAlluxioPercentage=%d, ufsFingerprint=, acl=%s, defaultAcl=}, cacheContext=null}",
+		info.GetId(), statName(info), info.GetPath(), info.GetUfsPath(), length, info.GetBlockSizeBytes(),
+		info.GetCreationTimeMs(), info.GetCompleted(), info.GetIsDirectory(), info.GetPinned(), !info.GetIsDirectory(),
 		info.GetPersistenceState() == halopb.PersistenceState_PERSISTED, strings.Join(blocks, ", "),
-		inAlluxioPercentage(info), info.GetLastModificationTimeMs(), info.GetTtlMs(), info.GetOwner(), info.GetGroup(),
-		info.GetMode(), info.GetPersistenceState(), info.GetMountPoint(), info.GetMountId())
+		cached, info.GetLastModificationTimeMs(), ttl, info.GetLastModificationTimeMs(), info.GetOwner(), info.GetGroup(),
+		info.GetMode(), info.GetPersistenceState(), info.GetMountPoint(), info.GetMountId(), cached, aclString(info.GetMode()))
+}
+
+// statName: the root has no name in Alluxio.
+func statName(info *halopb.FileInfo) string {
+	if info.GetPath() == "/" {
+		return ""
+	}
+	return info.GetName()
+}
+
+// aclString is a mode as Alluxio prints an access control list.
+func aclString(mode uint32) string {
+	rwx := func(bits uint32) string {
+		b := []byte("---")
+		for i, c := range "rwx" {
+			if bits&(4>>i) != 0 {
+				b[i] = byte(c)
+			}
+		}
+		return string(b)
+	}
+	return fmt.Sprintf("user::%s,group::%s,other::%s", rwx(mode>>6&7), rwx(mode>>3&7), rwx(mode&7))
 }
 
 // writeStat prints `fs stat` without -f.
@@ -351,6 +385,13 @@ func writeSummary(w io.Writer, s clusterSummary, loc *time.Location) {
 			line(2, "%s", a)
 		}
 	}
+	// Workers come with the workers issue; until then the cluster has
+	// none, which Alluxio's report prints this way.
+	line(1, "Live Workers: 0")
+	line(1, "Lost Workers: 0")
+	line(1, "Total Capacity: 0B")
+	line(1, "Used Capacity: 0B")
+	line(1, "Free Capacity: 0B")
 	line(1, "%-32s %-8s %s", "Master Address", "State", "Version")
 	for _, m := range s.masters {
 		line(1, "%-32s %-8s %s", m.address, m.state, m.version)

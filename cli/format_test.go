@@ -120,10 +120,12 @@ func TestWriteStat(t *testing.T) {
 	var b bytes.Buffer
 	writeStat(&b, "/logs/data.csv", sampleFile())
 	want := "/logs/data.csv is a file path.\n" +
-		"FileInfo{fileId=33554431, name=data.csv, path=/logs/data.csv, ufsPath=s3://bucket/logs/data.csv, length=1048576, " +
-		"blockSizeBytes=536870912, creationTimeMs=1709647628042, completed=true, folder=false, pinned=false, persisted=true, " +
-		"blockIds=[16777216, 16777217], inAlluxioPercentage=0, lastModificationTimesMs=1709647629042, ttl=0, owner=alice, " +
-		"group=staff, mode=420, persistenceState=PERSISTED, mountPoint=false, mountId=0}\n" +
+		"URIStatus{info=FileInfo{fileId=33554431, name=data.csv, path=/logs/data.csv, ufsPath=s3://bucket/logs/data.csv, length=1048576, " +
+		"blockSizeBytes=536870912, creationTimeMs=1709647628042, completed=true, folder=false, pinned=false, pinnedlocation=[], " +
+		"cacheable=true, persisted=true, blockIds=[16777216, 16777217], inMemoryPercentage=0, lastModificationTimesMs=1709647629042, " +
+		"ttl=-1, lastAccessTimesMs=1709647629042, ttlAction=FREE, owner=alice, group=staff, mode=420, persistenceState=PERSISTED, " +
+		"mountPoint=false, replicationMax=-1, replicationMin=0, fileBlockInfos=[], mountId=0, inAlluxioPercentage=0, " +
+		"ufsFingerprint=, acl=user::rw-,group::r--,other::r--, defaultAcl=}, cacheContext=null}\n" +
 		"Containing the following blocks: \n" +
 		"BlockInfo{id=16777216, length=536870912}\n" +
 		"BlockInfo{id=16777217, length=536870912}\n"
@@ -133,7 +135,7 @@ func TestWriteStat(t *testing.T) {
 
 	b.Reset()
 	writeStat(&b, "/logs", sampleDir())
-	if !strings.HasPrefix(b.String(), "/logs is a directory path.\nFileInfo{fileId=1, name=logs, path=/logs,") ||
+	if !strings.HasPrefix(b.String(), "/logs is a directory path.\nURIStatus{info=FileInfo{fileId=1, name=logs, path=/logs, ufsPath=, length=3,") ||
 		strings.Contains(b.String(), "blocks") {
 		t.Errorf("writeStat directory =\n%s", b.String())
 	}
@@ -270,6 +272,11 @@ func TestWriteSummary(t *testing.T) {
 		"    Raft Journal Addresses: \n" +
 		"        m1:19200\n" +
 		"        m2:19200\n" +
+		"    Live Workers: 0\n" +
+		"    Lost Workers: 0\n" +
+		"    Total Capacity: 0B\n" +
+		"    Used Capacity: 0B\n" +
+		"    Free Capacity: 0B\n" +
 		"    Master Address                   State    Version\n" +
 		"    m1:19998                         PRIMARY  halo-0.1.0\n" +
 		"    m2:19998                         UNAVAILABLE N/A\n" +
@@ -287,7 +294,7 @@ func TestWriteSummary(t *testing.T) {
 	s.info.LastCheckpointTimeMs = 0
 	writeSummary(&b, s, time.UTC)
 	for _, part := range []string{
-		"    Zookeeper Enabled: true\n    Zookeeper Addresses: \n        zk1:2181\n        zk2:2181\n    Raft-based Journal: false\n    Master Address",
+		"    Zookeeper Enabled: true\n    Zookeeper Addresses: \n        zk1:2181\n        zk2:2181\n    Raft-based Journal: false\n    Live Workers: 0\n",
 		"    Last Checkpoint Time: never\n",
 	} {
 		if !strings.Contains(b.String(), part) {

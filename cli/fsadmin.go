@@ -66,7 +66,9 @@ func (e *Env) reportSummary(ctx context.Context, c *client.Client) error {
 		info:               info,
 		zookeeperEnabled:   info.GetZookeeperEnabled() || e.HAMode == conf.HAZooKeeper,
 		zookeeperAddresses: info.GetZookeeperAddresses(),
-		raftAddresses:      info.GetRaftAddresses(),
+	}
+	if info.GetHaMode() == string(conf.HARaft) {
+		s.raftAddresses = info.GetRaftAddresses()
 	}
 	if s.leaderAddress == "" {
 		s.leaderAddress, _ = c.Leader(lookupCtx)

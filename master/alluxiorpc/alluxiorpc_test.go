@@ -10,6 +10,7 @@ import (
 
 	"github.com/halo-fs/halo/conf"
 	"github.com/halo-fs/halo/internal/ports"
+	"github.com/halo-fs/halo/master"
 	"github.com/halo-fs/halo/master/boot"
 	"github.com/halo-fs/halo/proto/alluxiopb"
 	"github.com/hashicorp/go-hclog"
@@ -133,6 +134,13 @@ func TestDiscoveryAndConfiguration(t *testing.T) {
 	}
 	if p := got["alluxio.user.block.size.bytes.default"]; p.GetValue() != "32MB" || p.GetSource() != string(conf.SourceCLI) {
 		t.Errorf("block size property = %v, want 32MB from %s", p, conf.SourceCLI)
+	}
+	info, err := alluxiopb.NewMetaMasterClientServiceClient(conn).GetMasterInfo(ctx, &alluxiopb.GetMasterInfoPOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mi := info.GetMasterInfo(); mi.GetVersion() != master.Version || mi.GetRpcPort() == 0 || mi.GetLeaderMasterAddress() == "" {
+		t.Fatalf("master info %v lacks Halo's version, the port or the leader", mi)
 	}
 	hash, err := alluxiopb.NewMetaMasterConfigurationServiceClient(conn).GetConfigHash(ctx, &alluxiopb.GetConfigHashPOptions{})
 	if err != nil || hash.GetClusterConfigHash() != cfg.GetClusterConfigHash() || hash.GetClusterConfigHash() == "" {

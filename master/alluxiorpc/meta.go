@@ -23,7 +23,8 @@ func (s *meta) GetMasterInfo(context.Context, *alluxiopb.GetMasterInfoPOptions) 
 }
 
 // masterInfo is Alluxio's view of Halo's master report. Every field is
-// filled whatever the filter asks, as the filter only saves work.
+// filled whatever the filter asks, as the filter only saves work. The
+// version is Halo's: `fsadmin report` shows which software serves.
 func masterInfo(in *halopb.MasterInfo) *alluxiopb.MasterInfo {
 	out := &alluxiopb.MasterInfo{
 		LeaderMasterAddress: proto.String(in.LeaderAddress),
@@ -32,7 +33,7 @@ func masterInfo(in *halopb.MasterInfo) *alluxiopb.MasterInfo {
 		SafeMode:            proto.Bool(false),
 		StartTimeMs:         proto.Int64(in.StartTimeMs),
 		UpTimeMs:            proto.Int64(in.UptimeMs),
-		Version:             proto.String(ProtocolVersion),
+		Version:             proto.String(in.Version),
 		ClusterId:           proto.String(in.ClusterId),
 		RaftJournal:         proto.Bool(in.HaMode == "raft"),
 		RaftAddress:         in.RaftAddresses,

@@ -59,12 +59,21 @@ func fileInfo(st *journalpb.FileStatus) *alluxiopb.FileInfo {
 		name = ""
 	}
 	persisted := st.PersistenceState == journalpb.PersistenceState_PERSISTED
+	// A folder's length is its number of children, as in Alluxio. Without
+	// workers nothing is cached, except that an empty file is entirely.
+	length := st.Length
+	cached := int32(0)
+	if st.IsDirectory {
+		length = int64(st.ChildCount)
+	} else if st.Length == 0 {
+		cached = 100
+	}
 	return &alluxiopb.FileInfo{
 		FileId:                 proto.Int64(int64(st.Id)),
 		Name:                   proto.String(name),
 		Path:                   proto.String(st.Path),
 		UfsPath:                proto.String(st.UfsPath),
-		Length:                 proto.Int64(st.Length),
+		Length:                 proto.Int64(length),
 		BlockSizeBytes:         proto.Int64(st.BlockSizeBytes),
 		CreationTimeMs:         proto.Int64(st.CreationTimeMs),
 		Completed:              proto.Bool(st.Completed),
@@ -83,8 +92,8 @@ func fileInfo(st *journalpb.FileStatus) *alluxiopb.FileInfo {
 		PersistenceState:       proto.String(st.PersistenceState.String()),
 		MountPoint:             proto.Bool(st.MountPoint),
 		MountId:                proto.Int64(int64(st.MountId)),
-		InAlluxioPercentage:    proto.Int32(0),
-		InMemoryPercentage:     proto.Int32(0),
+		InAlluxioPercentage:    proto.Int32(cached),
+		InMemoryPercentage:     proto.Int32(cached),
 		UfsFingerprint:         proto.String(""),
 		ReplicationMax:         proto.Int32(-1),
 		ReplicationMin:         proto.Int32(0),
