@@ -91,13 +91,17 @@ func inAlluxioPercentage(info *halopb.FileInfo) int {
 // formatLsLine is one line of `fs ls`: permission, owner, group, size
 // (children for a directory), persistence state, last modification time,
 // in-Alluxio percentage ("DIR" for directories) and path.
-func formatLsLine(info *halopb.FileInfo, human bool, loc *time.Location) string {
+func formatLsLine(info *halopb.FileInfo, human, hidePermissions bool, loc *time.Location) string {
 	size, inAlluxio := sizeString(info.GetLength(), human), fmt.Sprintf("%d%%", inAlluxioPercentage(info))
 	if info.GetIsDirectory() {
 		size, inAlluxio = fmt.Sprint(info.GetChildCount()), "DIR"
 	}
+	mode, owner, group := formatMode(info.GetMode(), info.GetIsDirectory()), info.GetOwner(), info.GetGroup()
+	if hidePermissions {
+		mode, owner, group = "", "", ""
+	}
 	return fmt.Sprintf("%-12s%-15s%-15s%15s%16s%24s%5s %-5s\n",
-		formatMode(info.GetMode(), info.GetIsDirectory()), info.GetOwner(), info.GetGroup(),
+		mode, owner, group,
 		size, info.GetPersistenceState().String(),
 		formatDate(info.GetLastModificationTimeMs(), loc), inAlluxio, info.GetPath())
 }

@@ -109,7 +109,7 @@ func TestFormatLsLine(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := formatLsLine(tt.info, tt.human, time.UTC); got != tt.want {
+			if got := formatLsLine(tt.info, tt.human, false, time.UTC); got != tt.want {
 				t.Errorf("formatLsLine =\n%q\nwant\n%q", got, tt.want)
 			}
 		})

@@ -101,7 +101,7 @@ func (e *Env) lsCommand() *cobra.Command {
 				printEntries := func(entries []*halopb.FileInfo) error {
 					for _, info := range entries {
 						if !pinnedOnly || info.GetPinned() {
-							fmt.Fprint(e.Out, formatLsLine(info, human, e.location()))
+							fmt.Fprint(e.Out, formatLsLine(info, human, e.HidePermissions, e.location()))
 						}
 					}
 					return nil

@@ -39,6 +39,9 @@ type identities struct {
 	// (alluxio.security.authorization.permission.enabled=false).
 	auth           Authentication
 	permissionsOff bool
+	// trustAsserted believes asserted superusers (see
+	// Config.TrustAssertedSuperuser).
+	trustAsserted bool
 
 	mu    sync.Mutex
 	cache map[string]cachedGroups

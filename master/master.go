@@ -90,6 +90,9 @@ type Config struct {
 	Umask uint32
 	// PermissionsDisabled is alluxio.security.authorization.permission.enabled=false.
 	PermissionsDisabled bool
+	// TrustAssertedSuperuser believes the superuser a SIMPLE client names,
+	// and lets NOSASL clients administer, as Alluxio does.
+	TrustAssertedSuperuser bool
 	// ClusterConfiguration is every resolved property with its source,
 	// which clients load from the master (Alluxio's GetConfiguration).
 	ClusterConfiguration []conf.KeyValue
@@ -139,6 +142,7 @@ func New(cfg Config, f *fsm.FSM, newReplicator func(*Metrics) ha.Replicator) *Ma
 		stopBackground: func() {}}
 	m.ids.auth = cfg.Authentication
 	m.ids.permissionsOff = cfg.PermissionsDisabled || cfg.Authentication == AuthNoSASL
+	m.ids.trustAsserted = cfg.TrustAssertedSuperuser
 	m.digests = newDigestCache(f, cfg.DigestInterval)
 	m.metrics = NewMetrics(
 		func() float64 { return float64(f.InodeCount()) },

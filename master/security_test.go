@@ -287,3 +287,26 @@ func TestCertificateUser(t *testing.T) {
 		t.Errorf("no certificate: %v, want PermissionDenied", err)
 	}
 }
+
+// TestTrustAssertedSuperuser: with the opt-in, a SIMPLE client naming the
+// master's user administers as Alluxio lets it (another name still may
+// not), and a NOSASL client administers.
+func TestTrustAssertedSuperuser(t *testing.T) {
+	trusting := func(auth Authentication) func(*Config) {
+		return func(c *Config) { c.Authentication = auth; c.TrustAssertedSuperuser = true }
+	}
+	m, _ := startLocalMasterWith(t, trusting(AuthSimple))
+	c := dialWith(t, m.RPCAddr(), insecure.NewCredentials())
+	_, err := c.Backup(userCtx(t, "halo"), &halopb.BackupRequest{Directory: t.TempDir(), Local: true})
+	if err != nil {
+		t.Errorf("a backup by the named superuser with the opt-in: %v", err)
+	}
+	_, err = c.Backup(userCtx(t, "alice"), &halopb.BackupRequest{Directory: t.TempDir(), Local: true})
+	wantCode(t, "a backup by alice with the opt-in", rpcerr.FromGRPC(err), fserr.PermissionDenied)
+
+	m, _ = startLocalMasterWith(t, trusting(AuthNoSASL))
+	c = dialWith(t, m.RPCAddr(), insecure.NewCredentials())
+	if _, err := c.Backup(context.Background(), &halopb.BackupRequest{Directory: t.TempDir(), Local: true}); err != nil {
+		t.Errorf("a backup under NOSASL with the opt-in: %v", err)
+	}
+}

@@ -54,6 +54,7 @@ func (s *Security) applyTo(sc *master.Config, cfg *conf.Config) {
 	sc.TLS = s.server
 	sc.Umask = cfg.Umask
 	sc.PermissionsDisabled = !cfg.PermissionEnabled
+	sc.TrustAssertedSuperuser = cfg.TrustAssertedSuperuser
 	sc.DigestInterval = cfg.DigestInterval
 }
 
