@@ -10,6 +10,7 @@ import (
 
 	"github.com/halo-fs/halo/client"
 	"github.com/halo-fs/halo/conf"
+	"github.com/halo-fs/halo/ha/state"
 	"github.com/halo-fs/halo/proto/halopb"
 )
 
@@ -97,7 +98,7 @@ func probeMasters(ctx context.Context, c *client.Client, addrs []string) []maste
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			rows[i] = masterRow{address: addr, state: client.StateUnavailable, version: "N/A"}
+			rows[i] = masterRow{address: addr, state: state.Unavailable.String(), version: "N/A"}
 			info, err := c.MasterInfoFrom(ctx, addr)
 			if err != nil {
 				return

@@ -8,6 +8,7 @@ import (
 
 	"github.com/halo-fs/halo/fserr"
 	"github.com/halo-fs/halo/fserr/rpcerr"
+	"github.com/halo-fs/halo/ha/state"
 	"github.com/halo-fs/halo/proto/halopb"
 )
 
@@ -21,15 +22,6 @@ type LeaderFinder interface {
 	// master was unreachable. Finders cache the leader and use hints.
 	Report(addr string, err error)
 }
-
-// StatePrimary and StateStandby are the roles a master reports in
-// MasterInfo.State; StateUnavailable is what a report shows for a master
-// that did not answer.
-const (
-	StatePrimary     = "PRIMARY"
-	StateStandby     = "STANDBY"
-	StateUnavailable = "UNAVAILABLE"
-)
 
 // pollingFinder asks every address for GetMasterInfo, in parallel: the
 // master that answers with State PRIMARY is the leader; failing that, the
@@ -98,7 +90,7 @@ func (f *pollingFinder) poll(ctx context.Context) []probeAnswer {
 	for range f.addrs {
 		a := <-results
 		answers = append(answers, a)
-		if a.err == nil && a.info.GetState() == StatePrimary {
+		if a.err == nil && state.Of(a.info) == state.Primary {
 			break
 		}
 	}
@@ -132,7 +124,7 @@ func chooseLeader(addrs []string, answers []probeAnswer) (string, error) {
 			continue
 		}
 		answered++
-		if a.info.GetState() == StatePrimary {
+		if state.Of(a.info) == state.Primary {
 			return a.addr, nil
 		}
 		if h := a.info.GetLeaderAddress(); h != "" {
@@ -145,7 +137,7 @@ func chooseLeader(addrs []string, answers []probeAnswer) (string, error) {
 	if bestHint != "" {
 		return bestHint, nil
 	}
-	if len(addrs) == 1 && answered == 1 && answers[0].info.GetState() == "" {
+	if len(addrs) == 1 && answered == 1 && state.Of(answers[0].info) == "" {
 		return addrs[0], nil
 	}
 	msg := "no leading master among " + strings.Join(addrs, ",")

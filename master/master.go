@@ -22,9 +22,9 @@ import (
 	"time"
 
 	"github.com/halo-fs/halo/conf"
-	"github.com/halo-fs/halo/ha"
-
 	"github.com/halo-fs/halo/fsm"
+	"github.com/halo-fs/halo/ha"
+	"github.com/halo-fs/halo/ha/state"
 	"github.com/halo-fs/halo/proto/halopb"
 	"github.com/halo-fs/halo/proto/journalpb"
 	"github.com/halo-fs/halo/ufs"
@@ -312,10 +312,10 @@ func (m *Master) advertisedRPC() string {
 // Info describes this master for GetMasterInfo and the report.
 func (m *Master) Info() *halopb.MasterInfo {
 	st := m.replicator.Status()
-	state := "STANDBY"
+	own := state.Standby
 	leader := st.LeaderRPCAddress
 	if st.Leader {
-		state = "PRIMARY"
+		own = state.Primary
 		leader = m.advertisedRPC()
 	}
 	info := &halopb.MasterInfo{
@@ -334,7 +334,7 @@ func (m *Master) Info() *halopb.MasterInfo {
 		Hostname:               m.cfg.Hostname,
 		InodeCount:             m.fsm.InodeCount(),
 		JournalFolder:          m.cfg.JournalFolder,
-		State:                  state,
+		State:                  own.String(),
 		ClusterId:              st.ClusterID,
 	}
 	if !st.LastCheckpointTime.IsZero() {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/halo-fs/halo/fsm"
 	"github.com/halo-fs/halo/ha"
+	"github.com/halo-fs/halo/ha/state"
 	"github.com/halo-fs/halo/internal/sharedsecret"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
@@ -193,9 +194,9 @@ func (d *digestCache) walkNamespace() (CheckpointDigest, error) {
 // to the leader.
 func (m *Master) readiness() (bool, map[string]any) {
 	st := m.replicator.Status()
-	role := "STANDBY"
+	role := state.Standby
 	if st.Leader {
-		role = "PRIMARY"
+		role = state.Primary
 	}
 	return st.Leader, map[string]any{
 		"live":          true,

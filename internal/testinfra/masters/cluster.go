@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/halo-fs/halo/ha/state"
 	"github.com/halo-fs/halo/internal/testinfra/netns"
 	"github.com/halo-fs/halo/internal/testinfra/proc"
 	"github.com/halo-fs/halo/internal/testinfra/zookeeper"
@@ -240,7 +241,7 @@ func (c *Cluster) CurrentLeader(ctx context.Context) *Master {
 		ctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
 		info, err := m.Info(ctx)
 		cancel()
-		if err == nil && info.State == "PRIMARY" {
+		if err == nil && state.Of(info) == state.Primary {
 			leaders = append(leaders, m)
 		}
 	}
