@@ -199,13 +199,13 @@ func TestPollingFinderCachesAndFollowsReports(t *testing.T) {
 
 	// A report about some other master does not drop the cached leader.
 	f.Report("b:1", fserr.New(fserr.Unavailable, "down"))
-	if got := f.cached(); got != "a:1" {
+	if got := f.Get(); got != "a:1" {
 		t.Errorf("cached leader = %q after a report about b:1, want a:1", got)
 	}
 
 	// Success against an address makes it the leader.
 	f.Report("b:1", nil)
-	if got := f.cached(); got != "b:1" {
+	if got := f.Get(); got != "b:1" {
 		t.Errorf("cached leader = %q after success on b:1, want b:1", got)
 	}
 }
