@@ -7,6 +7,7 @@ import (
 
 	"github.com/halo-fs/halo/fserr"
 	"github.com/halo-fs/halo/internal/sharedsecret"
+	"github.com/halo-fs/halo/master/web"
 	"github.com/halo-fs/halo/proto/journalpb"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
@@ -36,6 +37,18 @@ const (
 
 // verifies reports whether the type proves who calls, which admin
 // operations and superuser powers need.
+// webOperators is how the web port's operator endpoints authenticate in
+// authentication mode a: as the RPC port does.
+func webOperators(a Authentication) web.Operators {
+	switch a {
+	case AuthSecret:
+		return web.SignedBySecret
+	case AuthCertificate:
+		return web.CertificateRequired
+	}
+	return web.Unchecked
+}
+
 func (a Authentication) verifies() bool { return a == AuthSecret || a == AuthCertificate }
 
 // identity is who a request comes from, as far as the master can tell.

@@ -1,8 +1,9 @@
-// Package master is the Halo master process: the client RPC service, the web port
-// (health and metrics), backups, mounts, identities and the quorum
-// commands, over the replicator of the configured HA mode (packages
-// ha/local, ha/raft and ha/zookeeper), which it sees only as an
-// ha.Replicator. Package master/boot starts it in a given mode.
+// Package master is the Halo master process: the client RPC service,
+// mounts, limits and the quorum commands, over the replicator of the
+// configured HA mode (packages ha/local, ha/raft and ha/zookeeper), which
+// it sees only as an ha.Replicator. Who calls is package master/identity,
+// the web port package master/web, backups package master/backup; package
+// master/boot starts it in a given mode.
 //
 // ops.go is the one place where a request becomes journal entries, whatever
 // API it came through: Go operations on *Master (CreateFile, Rename,
@@ -16,7 +17,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/http"
 	"strconv"
 	"sync"
 	"time"
@@ -25,6 +25,8 @@ import (
 	"github.com/halo-fs/halo/fsm"
 	"github.com/halo-fs/halo/ha"
 	"github.com/halo-fs/halo/ha/state"
+	"github.com/halo-fs/halo/master/backup"
+	"github.com/halo-fs/halo/master/web"
 	"github.com/halo-fs/halo/proto/halopb"
 	"github.com/halo-fs/halo/proto/journalpb"
 	"github.com/halo-fs/halo/ufs"
@@ -63,7 +65,7 @@ type Config struct {
 	SuperGroup      string
 	RootUFS         string // alluxio.master.mount.table.root.ufs; "" leaves / unmounted
 	BackupDirectory string // alluxio.master.backup.directory
-	DailyBackup     DailyBackup
+	DailyBackup     backup.Daily
 	UFS             *ufs.Registry
 	// UFSOptions are the deployment's UFS settings (credentials, endpoints),
 	// the defaults under any mount's own options.
@@ -106,14 +108,12 @@ type Master struct {
 	started    time.Time
 
 	rpcListener net.Listener
-	webListener net.Listener
 	grpcServer  *grpc.Server
-	webServer   *http.Server
+	webPort     *web.Server
+	backups     *backup.Backups
 	stopOnce    sync.Once
 	// stopBackground ends the leader's periodic work (daily backups).
 	stopBackground context.CancelFunc
-
-	digests *digestCache
 }
 
 // New creates a master around a recovered namespace and its replicator.
@@ -135,7 +135,6 @@ func New(cfg Config, f *fsm.FSM, newReplicator func(*Metrics) ha.Replicator) *Ma
 		stopBackground: func() {}}
 	m.ids.auth = cfg.Authentication
 	m.ids.permissionsOff = cfg.PermissionsDisabled || cfg.Authentication == AuthNoSASL
-	m.digests = newDigestCache(f, cfg.DigestInterval)
 	m.metrics = NewMetrics(
 		func() float64 { return float64(f.InodeCount()) },
 		func() float64 { return float64(f.AppliedIndex()) },
@@ -148,7 +147,24 @@ func New(cfg Config, f *fsm.FSM, newReplicator func(*Metrics) ha.Replicator) *Ma
 		},
 	)
 	m.replicator = newReplicator(m.metrics)
+	m.webPort = web.New(web.Config{
+		Replicator: m.replicator, FSM: f, Metrics: m.metrics.Registry, DigestInterval: cfg.DigestInterval,
+		Operators: webOperators(cfg.Authentication), Secret: cfg.Secret, TLS: cfg.TLS, Logger: cfg.Logger,
+	})
+	m.backups = backup.New(backup.Config{
+		Directory: cfg.BackupDirectory, RootUFS: cfg.RootUFS, UFS: cfg.UFS, UFSOptions: m.ufsOptions(nil),
+		Hostname: cfg.Hostname, Daily: cfg.DailyBackup, Logger: cfg.Logger,
+	}, f, m.replicator)
 	return m
+}
+
+// Backup writes the namespace to a backup directory (see backup.Backups.Write).
+func (m *Master) Backup(ctx context.Context, req *halopb.BackupRequest) (*halopb.BackupResponse, error) {
+	written, err := m.backups.Write(ctx, req.Directory, req.Local)
+	if err != nil {
+		return nil, err
+	}
+	return &halopb.BackupResponse{BackupHost: written.Host, BackupUri: written.URI, EntryCount: written.EntryCount}, nil
 }
 
 // Start opens the RPC and web ports and serves until Stop.
@@ -177,27 +193,15 @@ func (m *Master) Start() error {
 		}
 	}()
 	if m.cfg.WebPort >= 0 {
-		webAddr := net.JoinHostPort(m.cfg.BindHost, strconv.Itoa(m.cfg.WebPort))
-		wl, err := net.Listen("tcp", webAddr)
-		if err != nil {
+		if err := m.webPort.Serve(net.JoinHostPort(m.cfg.BindHost, strconv.Itoa(m.cfg.WebPort))); err != nil {
 			m.grpcServer.Stop()
-			return fmt.Errorf("master web port %s: %w", webAddr, err)
+			return err
 		}
-		m.webListener = wl
-		if tlsCfg := m.webTLS(); tlsCfg != nil {
-			wl = tls.NewListener(wl, tlsCfg)
-		}
-		m.webServer = &http.Server{Handler: m.webHandler(), ReadHeaderTimeout: 10 * time.Second}
-		go func() {
-			if err := m.webServer.Serve(wl); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				m.log.Error("web server stopped", "error", err)
-			}
-		}()
 	}
 	if m.cfg.DailyBackup.Enabled {
 		ctx, cancel := context.WithCancel(context.Background())
 		m.stopBackground = cancel
-		go m.runDailyBackups(ctx)
+		go m.backups.RunDaily(ctx)
 	}
 	m.log.Info("master serving", "rpc", l.Addr().String(), "web", m.WebAddr(), "ha", m.cfg.HAMode)
 	return nil
@@ -267,9 +271,7 @@ func (m *Master) Stop() error {
 	var err error
 	m.stopOnce.Do(func() {
 		m.stopBackground()
-		if m.webServer != nil {
-			m.webServer.Close()
-		}
+		m.webPort.Close()
 		if m.grpcServer != nil {
 			stopped := make(chan struct{})
 			go func() { m.grpcServer.GracefulStop(); close(stopped) }()
@@ -294,10 +296,10 @@ func (m *Master) RPCAddr() string {
 
 // WebAddr is the address the web port listens on, "" when disabled.
 func (m *Master) WebAddr() string {
-	if m.webListener == nil {
-		return ""
+	if a := m.webPort.Addr(); a != nil {
+		return a.String()
 	}
-	return m.webListener.Addr().String()
+	return ""
 }
 
 // advertisedRPC is this master's RPC address as clients should dial it.
@@ -343,8 +345,8 @@ func (m *Master) Info() *halopb.MasterInfo {
 	if m.rpcListener != nil {
 		info.RpcPort = uint32(m.rpcListener.Addr().(*net.TCPAddr).Port)
 	}
-	if m.webListener != nil {
-		info.WebPort = uint32(m.webListener.Addr().(*net.TCPAddr).Port)
+	if a := m.webPort.Addr(); a != nil {
+		info.WebPort = uint32(a.(*net.TCPAddr).Port)
 	}
 	return info
 }

@@ -27,6 +27,7 @@ import (
 	"github.com/halo-fs/halo/fsm"
 	"github.com/halo-fs/halo/internal/sharedsecret"
 	"github.com/halo-fs/halo/journal"
+	webport "github.com/halo-fs/halo/master/web"
 	"github.com/halo-fs/halo/proto/halopb"
 	"github.com/halo-fs/halo/proto/journalpb"
 	"github.com/halo-fs/halo/ufs"
@@ -232,11 +233,11 @@ func TestMasterEndToEnd(t *testing.T) {
 	}
 	sum := sha256.Sum256(cpBytes.Bytes())
 	code, body = signedGet(t, web+"/checkpoint/digest", testSecret)
-	var digest CheckpointDigest
+	var digest webport.CheckpointDigest
 	if err := json.Unmarshal([]byte(body), &digest); err != nil || code != http.StatusOK {
 		t.Fatalf("/checkpoint/digest = %d %s (%v)", code, body, err)
 	}
-	if want := (CheckpointDigest{AppliedIndex: hdr.AppliedIndex, InodeCount: 3, Bytes: int64(cpBytes.Len()), SHA256: hex.EncodeToString(sum[:])}); digest != want {
+	if want := (webport.CheckpointDigest{AppliedIndex: hdr.AppliedIndex, InodeCount: 3, Bytes: int64(cpBytes.Len()), SHA256: hex.EncodeToString(sum[:])}); digest != want {
 		t.Errorf("/checkpoint/digest = %+v; want %+v", digest, want)
 	}
 	// A mutation moves it on once the walk budget allows (the last digest
@@ -244,10 +245,10 @@ func TestMasterEndToEnd(t *testing.T) {
 	if _, err := c.CreateDirectory(alice, &halopb.CreateDirectoryRequest{Path: "/home/alice/digest"}); err != nil {
 		t.Fatal(err)
 	}
-	var after CheckpointDigest
+	var after webport.CheckpointDigest
 	waitFor(t, 10*time.Second, "a digest at the new index", func() bool {
 		code, body = signedGet(t, web+"/checkpoint/digest", testSecret)
-		after = CheckpointDigest{}
+		after = webport.CheckpointDigest{}
 		return json.Unmarshal([]byte(body), &after) == nil && code == http.StatusOK && after.AppliedIndex > digest.AppliedIndex
 	})
 	if after.SHA256 == digest.SHA256 || after.InodeCount != 4 {

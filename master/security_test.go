@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -190,52 +189,6 @@ func TestDigestEndpointAuthenticated(t *testing.T) {
 	}
 	if code, body := signedGet(t, web+"/health/live", nil); code != http.StatusOK {
 		t.Errorf("/health/live without a signature = %d %s, want 200", code, body)
-	}
-}
-
-// TestDigestWalksAreRateLimited: a new applied index does not start a new
-// walk before the interval; a request during a walk gets the last digest
-// at once instead of queueing another walk.
-func TestDigestWalksAreRateLimited(t *testing.T) {
-	m, _ := startLocalMasterWith(t, func(c *Config) { c.DigestInterval = time.Hour })
-	c := dial(t, m.RPCAddr())
-	mkdir := func(p string) {
-		t.Helper()
-		if _, err := c.CreateDirectory(userCtx(t, "alice"), &halopb.CreateDirectoryRequest{Path: p}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	mkdir("/one")
-	first, err := m.CheckpointDigest()
-	if err != nil || first.AppliedIndex != m.fsm.AppliedIndex() {
-		t.Fatalf("first digest = %+v, %v; want index %d", first, err, m.fsm.AppliedIndex())
-	}
-	mkdir("/two")
-	if again, _ := m.CheckpointDigest(); again != first {
-		t.Errorf("digest within the interval = %+v, want the last one %+v (no new walk)", again, first)
-	}
-
-	d := m.digests
-	var walks sync.WaitGroup
-	entered, release := make(chan struct{}), make(chan struct{})
-	d.mu.Lock()
-	d.nextWalk = time.Time{}
-	d.walk = func() (CheckpointDigest, error) {
-		close(entered)
-		<-release
-		return d.walkNamespace()
-	}
-	d.mu.Unlock()
-	walks.Add(1)
-	go func() { defer walks.Done(); d.get() }()
-	<-entered
-	if during, _ := m.CheckpointDigest(); during != first {
-		t.Errorf("digest during a walk = %+v, want the last one %+v at once", during, first)
-	}
-	close(release)
-	walks.Wait()
-	if after, _ := m.CheckpointDigest(); after.AppliedIndex != m.fsm.AppliedIndex() {
-		t.Errorf("digest after the walk = %+v, want index %d", after, m.fsm.AppliedIndex())
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/halo-fs/halo/conf"
 	"github.com/halo-fs/halo/fsm"
 	"github.com/halo-fs/halo/master"
+	"github.com/halo-fs/halo/master/backup"
 	"github.com/halo-fs/halo/ufs/adapters"
 	"github.com/hashicorp/go-hclog"
 )
@@ -128,7 +129,7 @@ func serverConfig(cfg *conf.Config, log hclog.Logger) master.Config {
 		SuperGroup:      cfg.SuperGroup,
 		RootUFS:         cfg.MountTableRootUFS,
 		BackupDirectory: cfg.BackupDirectory,
-		DailyBackup: master.DailyBackup{
+		DailyBackup: backup.Daily{
 			Enabled:  cfg.DailyBackupEnabled,
 			At:       cfg.DailyBackupTime,
 			Retained: cfg.DailyBackupFilesRetained,

@@ -16,6 +16,7 @@ import (
 	"github.com/halo-fs/halo/ha/local"
 	"github.com/halo-fs/halo/journal"
 	"github.com/halo-fs/halo/master"
+	"github.com/halo-fs/halo/master/backup"
 )
 
 // openLocal recovers a single master (--ha=none) from its local journal.
@@ -77,7 +78,7 @@ func importBackup(ctx context.Context, cfg *conf.Config, sc master.Config, j *jo
 // index 0 and hands its checkpoint to write; into names the journal
 // written to in errors.
 func restoreBackup(ctx context.Context, cfg *conf.Config, sc master.Config, f *fsm.FSM, into string, write func(checkpoint func(io.Writer) error) error) error {
-	data, err := master.ReadBackupWithOptions(ctx, sc.UFS, cfg.InitFromBackup, sc.UFSOptions)
+	data, err := backup.Read(ctx, sc.UFS, cfg.InitFromBackup, sc.UFSOptions)
 	if err != nil {
 		return err
 	}
