@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/halo-fs/halo/client"
 	"github.com/halo-fs/halo/conf"
 	"github.com/halo-fs/halo/fserr"
 	"github.com/halo-fs/halo/fserr/rpcerr"
@@ -25,6 +26,7 @@ import (
 	"github.com/halo-fs/halo/journal"
 	ufsjournal "github.com/halo-fs/halo/journal/ufs"
 	"github.com/halo-fs/halo/master"
+	"github.com/halo-fs/halo/master/identity"
 	"github.com/halo-fs/halo/proto/halopb"
 	"github.com/halo-fs/halo/ufs/local"
 	"github.com/hashicorp/go-hclog"
@@ -46,7 +48,7 @@ func serveMaster(t *testing.T, mode conf.HAMode, cfg master.Config, f *fsm.FSM, 
 	cfg.Hostname, cfg.HAMode, cfg.WebPort, cfg.SuperUser = "127.0.0.1", mode, -1, "halo"
 	// SECRET mode, so that "halo" is the superuser these tests act as.
 	secret := []byte("the limits tests' shared secret")
-	cfg.Authentication, cfg.Secret = master.AuthSecret, secret
+	cfg.Authentication, cfg.Secret = identity.Secret, secret
 	cfg.Logger = hclog.New(&hclog.LoggerOptions{Name: string(mode), Level: hclog.Warn})
 	m := master.New(cfg, f, rep)
 	if err := m.Start(); err != nil {
@@ -128,7 +130,7 @@ func serveZooKeeperMaster(t *testing.T, cfg master.Config) *servedMaster {
 func callerContext(t *testing.T, user string) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	t.Cleanup(cancel)
-	return metadata.AppendToOutgoingContext(ctx, master.UserMetadataKey, user)
+	return metadata.AppendToOutgoingContext(ctx, client.UserMetadataKey, user)
 }
 
 // oldRecordLimit is the journals' record limit, which was also the RPC

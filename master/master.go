@@ -26,6 +26,7 @@ import (
 	"github.com/halo-fs/halo/ha"
 	"github.com/halo-fs/halo/ha/state"
 	"github.com/halo-fs/halo/master/backup"
+	"github.com/halo-fs/halo/master/identity"
 	"github.com/halo-fs/halo/master/web"
 	"github.com/halo-fs/halo/proto/halopb"
 	"github.com/halo-fs/halo/proto/journalpb"
@@ -82,7 +83,7 @@ type Config struct {
 
 	// Authentication is alluxio.security.authentication.type ("" means
 	// SIMPLE); Secret is the shared secret SECRET mode checks.
-	Authentication Authentication
+	Authentication identity.Authentication
 	Secret         []byte
 	// TLS is the server side of mutual TLS (halo.security.tls.*), nil
 	// without it. The web port uses it too in CERTIFICATE mode.
@@ -103,7 +104,7 @@ type Master struct {
 	log        hclog.Logger
 	fsm        *fsm.FSM
 	replicator ha.Replicator
-	ids        *identities
+	ids        *identity.Identities
 	metrics    *Metrics
 	started    time.Time
 
@@ -129,12 +130,13 @@ func New(cfg Config, f *fsm.FSM, newReplicator func(*Metrics) ha.Replicator) *Ma
 		cfg.MaxEntryBytes = DefaultMaxEntryBytes
 	}
 	if cfg.Authentication == "" {
-		cfg.Authentication = AuthSimple
+		cfg.Authentication = identity.Simple
 	}
-	m := &Master{cfg: cfg, log: cfg.Logger, fsm: f, ids: newIdentities(cfg.SuperUser, cfg.SuperGroup), started: time.Now(),
-		stopBackground: func() {}}
-	m.ids.auth = cfg.Authentication
-	m.ids.permissionsOff = cfg.PermissionsDisabled || cfg.Authentication == AuthNoSASL
+	m := &Master{cfg: cfg, log: cfg.Logger, fsm: f, started: time.Now(), stopBackground: func() {}}
+	m.ids = identity.New(identity.Config{
+		SuperUser: cfg.SuperUser, SuperGroup: cfg.SuperGroup,
+		Authentication: cfg.Authentication, PermissionsDisabled: cfg.PermissionsDisabled,
+	})
 	m.metrics = NewMetrics(
 		func() float64 { return float64(f.InodeCount()) },
 		func() float64 { return float64(f.AppliedIndex()) },
@@ -179,7 +181,7 @@ func (m *Master) Start() error {
 	}
 	m.rpcListener = l
 	opts := append([]grpc.ServerOption{
-		grpc.Creds(m.transportCredentials()),
+		grpc.Creds(identity.TransportCredentials(m.cfg.Authentication, m.cfg.TLS, m.cfg.Secret)),
 		grpc.ChainUnaryInterceptor(m.unaryInterceptor),
 		grpc.ChainStreamInterceptor(m.streamInterceptor),
 		grpc.MaxRecvMsgSize(m.cfg.MaxEntryBytes + rpcHeadroomBytes),

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/halo-fs/halo/client"
 	"github.com/halo-fs/halo/conf"
 	"github.com/halo-fs/halo/ha"
 	localmode "github.com/halo-fs/halo/ha/local"
@@ -27,6 +28,7 @@ import (
 	"github.com/halo-fs/halo/fsm"
 	"github.com/halo-fs/halo/internal/sharedsecret"
 	"github.com/halo-fs/halo/journal"
+	"github.com/halo-fs/halo/master/identity"
 	webport "github.com/halo-fs/halo/master/web"
 	"github.com/halo-fs/halo/proto/halopb"
 	"github.com/halo-fs/halo/proto/journalpb"
@@ -77,7 +79,7 @@ func startLocalMasterWith(t testing.TB, edit func(*Config)) (*Master, string) {
 		SuperGroup:      "supergroup",
 		UFS:             registry,
 		Logger:          log,
-		Authentication:  AuthSecret,
+		Authentication:  identity.Secret,
 		Secret:          testSecret,
 		Umask:           0o022,
 		DigestInterval:  time.Nanosecond,
@@ -86,7 +88,10 @@ func startLocalMasterWith(t testing.TB, edit func(*Config)) (*Master, string) {
 	m := New(mcfg, f, func(metrics *Metrics) ha.Replicator {
 		return localmode.New(localmode.Options{Journal: j, FSM: f, Logger: log, Metrics: metrics.Journal})
 	})
-	m.ids.lookup = func(name string) []string { return map[string][]string{"halo": {"halo"}}[name] }
+	m.ids = identity.New(identity.Config{
+		SuperUser: m.cfg.SuperUser, SuperGroup: m.cfg.SuperGroup, Authentication: m.cfg.Authentication, PermissionsDisabled: m.cfg.PermissionsDisabled,
+		GroupLookup: func(name string) []string { return map[string][]string{"halo": {"halo"}}[name] },
+	})
 	if err := m.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +119,7 @@ func dialWith(t *testing.T, addr string, creds credentials.TransportCredentials)
 func userCtx(t *testing.T, user string) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	t.Cleanup(cancel)
-	return metadata.AppendToOutgoingContext(ctx, UserMetadataKey, user)
+	return metadata.AppendToOutgoingContext(ctx, client.UserMetadataKey, user)
 }
 
 func list(t *testing.T, c halopb.MasterServiceClient, ctx context.Context, path string, recursive bool) ([]string, error) {
@@ -288,8 +293,8 @@ func TestMasterRequiresUser(t *testing.T) {
 			t.Errorf("%s without a user: %v, want gRPC PermissionDenied", what, err)
 		}
 		typed := rpcerr.FromGRPC(err)
-		if !errors.Is(typed, fserr.ErrPermissionDenied) || !strings.Contains(typed.Error(), UserMetadataKey) {
-			t.Errorf("%s without a user: FromGRPC gives %v (code %v), want PermissionDenied naming %q", what, typed, fserr.CodeOf(typed), UserMetadataKey)
+		if !errors.Is(typed, fserr.ErrPermissionDenied) || !strings.Contains(typed.Error(), client.UserMetadataKey) {
+			t.Errorf("%s without a user: FromGRPC gives %v (code %v), want PermissionDenied naming %q", what, typed, fserr.CodeOf(typed), client.UserMetadataKey)
 		}
 	}
 	_, err := c.CreateDirectory(ctx, &halopb.CreateDirectoryRequest{Path: "/x"})

@@ -2,8 +2,6 @@ package master
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"io"
 	"net/http"
 	"os"
@@ -14,18 +12,15 @@ import (
 	"github.com/halo-fs/halo/fserr"
 	"github.com/halo-fs/halo/fserr/rpcerr"
 	"github.com/halo-fs/halo/internal/sharedsecret"
-	"github.com/halo-fs/halo/internal/testcerts"
+	"github.com/halo-fs/halo/master/identity"
 	"github.com/halo-fs/halo/proto/halopb"
-	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/grpc/metadata"
-	"google.golang.org/grpc/peer"
 )
 
 // testSecret is the shared secret of the masters tests start.
 var testSecret = []byte("a test secret of more than sixteen bytes")
 
-func simpleMode(c *Config) { c.Authentication = AuthSimple }
+func simpleMode(c *Config) { c.Authentication = identity.Simple }
 
 // signedGet is an HTTP GET signed with secret, as SECRET mode's operator
 // endpoints require.
@@ -196,7 +191,7 @@ func TestDigestEndpointAuthenticated(t *testing.T) {
 // so requests need no user name and bob writes in alice's 0700 folder;
 // admin operations have nobody to grant them to and are refused.
 func TestNoSASL(t *testing.T) {
-	m, _ := startLocalMasterWith(t, func(c *Config) { c.Authentication = AuthNoSASL })
+	m, _ := startLocalMasterWith(t, func(c *Config) { c.Authentication = identity.NoSASL })
 	c := dialWith(t, m.RPCAddr(), insecure.NewCredentials())
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -209,34 +204,4 @@ func TestNoSASL(t *testing.T) {
 	}
 	_, err = c.Backup(userCtx(t, "halo"), &halopb.BackupRequest{Directory: t.TempDir(), Local: true})
 	wantCode(t, "a backup under NOSASL", rpcerr.FromGRPC(err), fserr.PermissionDenied)
-}
-
-// TestCertificateUser: in CERTIFICATE mode the user is the verified
-// certificate's common name, whatever name the request carries; a common
-// name that is no valid user name, or no certificate, is refused.
-func TestCertificateUser(t *testing.T) {
-	ids, _ := testIdentities()
-	ids.auth = AuthCertificate
-	ca := testcerts.NewCA(t)
-	withCert := func(cn string) context.Context {
-		leaf, err := x509.ParseCertificate(ca.Issue(t, cn).Cert.Certificate[0])
-		if err != nil {
-			t.Fatal(err)
-		}
-		info := credentials.TLSInfo{State: tls.ConnectionState{VerifiedChains: [][]*x509.Certificate{{leaf}}}}
-		ctx := peer.NewContext(context.Background(), &peer.Peer{AuthInfo: info})
-		return metadata.NewIncomingContext(ctx, metadata.Pairs(UserMetadataKey, "halo"))
-	}
-	if id, err := ids.identify(withCert("alice")); err != nil || id.caller.User != "alice" || id.superuser {
-		t.Errorf("certificate for alice naming halo = %+v, %v; want alice, no superuser", id.caller, err)
-	}
-	if id, err := ids.identify(withCert("halo")); err != nil || !id.superuser {
-		t.Errorf("certificate for halo = %+v, %v; want the superuser", id.caller, err)
-	}
-	if _, err := ids.identify(withCert("halo test master")); fserr.CodeOf(err) != fserr.InvalidArgument {
-		t.Errorf("a common name with spaces: %v, want InvalidArgument", err)
-	}
-	if _, err := ids.identify(userContext("halo")); fserr.CodeOf(err) != fserr.PermissionDenied {
-		t.Errorf("no certificate: %v, want PermissionDenied", err)
-	}
 }

@@ -17,7 +17,7 @@ import (
 	"github.com/halo-fs/halo/internal/testinfra/proc"
 	"github.com/halo-fs/halo/internal/testinfra/zookeeper"
 	ufsjournal "github.com/halo-fs/halo/journal/ufs"
-	"github.com/halo-fs/halo/master"
+	"github.com/halo-fs/halo/master/identity"
 	"github.com/halo-fs/halo/ufs/local"
 )
 
@@ -50,7 +50,7 @@ type Config struct {
 	Network *netns.Network
 	// Authentication is the masters' authentication type: SECRET with
 	// Secret() when empty.
-	Authentication master.Authentication
+	Authentication identity.Authentication
 	// Dir holds a folder per master (and ZooKeeper mode's shared/); a
 	// folder kept when the test fails when empty.
 	Dir string
@@ -79,7 +79,7 @@ func New(t testing.TB, cfg Config) *Cluster {
 		cfg.Dir = proc.Dir(t)
 	}
 	if cfg.Authentication == "" {
-		cfg.Authentication = master.AuthSecret
+		cfg.Authentication = identity.Secret
 	}
 	c := &Cluster{t: t, Mode: cfg.Mode, ZooKeeper: cfg.ZooKeeper, Network: cfg.Network}
 	for i := 0; i < cfg.Masters; i++ {

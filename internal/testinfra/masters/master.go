@@ -26,7 +26,7 @@ import (
 	"github.com/halo-fs/halo/internal/ports"
 	"github.com/halo-fs/halo/internal/testinfra/netns"
 	"github.com/halo-fs/halo/internal/testinfra/proc"
-	"github.com/halo-fs/halo/master"
+	"github.com/halo-fs/halo/master/identity"
 	"github.com/halo-fs/halo/proto/halopb"
 	"google.golang.org/grpc"
 )
@@ -108,14 +108,14 @@ type Master struct {
 // Secret.
 func NewMaster(t testing.TB, name, host string) *Master {
 	t.Helper()
-	m := newMaster(t, name, filepath.Join(proc.Dir(t), name), master.AuthSecret, host, proc.Local{})
+	m := newMaster(t, name, filepath.Join(proc.Dir(t), name), identity.Secret, host, proc.Local{})
 	m.RPCPort, m.WebPort = FreePort(t, host), FreePort(t, host)
 	m.setPorts()
 	return m
 }
 
 // newMasterIn prepares a master in h's namespace on the default ports.
-func newMasterIn(t testing.TB, h *netns.Host, dir string, auth master.Authentication) *Master {
+func newMasterIn(t testing.TB, h *netns.Host, dir string, auth identity.Authentication) *Master {
 	m := newMaster(t, h.Name, dir, auth, h.IP, h)
 	m.Netns = h
 	m.RPCPort, m.WebPort, m.RaftPort = DefaultRPCPort, DefaultWebPort, DefaultRaftPort
@@ -123,7 +123,7 @@ func newMasterIn(t testing.TB, h *netns.Host, dir string, auth master.Authentica
 	return m
 }
 
-func newMaster(t testing.TB, name, dir string, auth master.Authentication, host string, place proc.Place) *Master {
+func newMaster(t testing.TB, name, dir string, auth identity.Authentication, host string, place proc.Place) *Master {
 	t.Helper()
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
@@ -137,7 +137,7 @@ func newMaster(t testing.TB, name, dir string, auth master.Authentication, host 
 		"alluxio.work.dir":                    dir,
 		"alluxio.user.rpc.retry.max.duration": "20s",
 	}
-	if auth == master.AuthSecret {
+	if auth == identity.Secret {
 		secretFile := filepath.Join(dir, "secret")
 		if err := os.WriteFile(secretFile, Secret(), 0o600); err != nil {
 			t.Fatal(err)
@@ -145,7 +145,7 @@ func newMaster(t testing.TB, name, dir string, auth master.Authentication, host 
 		// Masters prove the shared secret and so do the CLI (from the
 		// same configuration) and tests' clients (Secret, Credentials):
 		// admin operations need a proven superuser.
-		m.Props["alluxio.security.authentication.type"] = string(master.AuthSecret)
+		m.Props["alluxio.security.authentication.type"] = string(identity.Secret)
 		m.Props["halo.security.authentication.secret.file"] = secretFile
 	}
 	m.Process = proc.New(name, place, filepath.Join(dir, "master.log"))
