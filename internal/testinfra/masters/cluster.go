@@ -51,6 +51,10 @@ type Config struct {
 	// Authentication is the masters' authentication type: SECRET with
 	// Secret() when empty.
 	Authentication identity.Authentication
+	// InProcess runs every master in the test's own process (see
+	// Master.InProcess): for tests of RPC semantics that kill, pause and
+	// partition nothing. It cannot be combined with Network.
+	InProcess bool
 	// Dir holds a folder per master (and ZooKeeper mode's shared/); a
 	// folder kept when the test fails when empty.
 	Dir string
@@ -81,9 +85,14 @@ func New(t testing.TB, cfg Config) *Cluster {
 	if cfg.Authentication == "" {
 		cfg.Authentication = identity.Secret
 	}
+	if cfg.InProcess && cfg.Network != nil {
+		t.Fatal("masters in network namespaces need processes: unset InProcess or Network")
+	}
 	c := &Cluster{t: t, Mode: cfg.Mode, ZooKeeper: cfg.ZooKeeper, Network: cfg.Network}
 	for i := 0; i < cfg.Masters; i++ {
-		c.Masters = append(c.Masters, c.newMember(cfg, i))
+		m := c.newMember(cfg, i)
+		m.InProcess = cfg.InProcess
+		c.Masters = append(c.Masters, m)
 	}
 	var modeProps func(*Master) map[string]string
 	switch cfg.Mode {
@@ -112,9 +121,21 @@ func New(t testing.TB, cfg Config) *Cluster {
 // to measure the defaults.
 func NewRaft(t testing.TB, n int, extra map[string]string) *Cluster {
 	t.Helper()
+	return New(t, raftConfig(n, extra))
+}
+
+// NewRaftInProcess is NewRaft with the masters in the test's own process.
+func NewRaftInProcess(t testing.TB, n int, extra map[string]string) *Cluster {
+	t.Helper()
+	cfg := raftConfig(n, extra)
+	cfg.InProcess = true
+	return New(t, cfg)
+}
+
+func raftConfig(n int, extra map[string]string) Config {
 	props := map[string]string{"halo.master.embedded.journal.timeout.multiplier": "2"}
 	maps.Copy(props, extra)
-	return New(t, Config{Mode: ModeRaft, Masters: n, Props: props})
+	return Config{Mode: ModeRaft, Masters: n, Props: props}
 }
 
 // NewZooKeeper prepares n masters electing through zk, their journal in
