@@ -650,7 +650,7 @@ func (e *Env) masterInfoCommand() *cobra.Command {
 				if err != nil {
 					leader = ""
 				}
-				writeMasterInfo(e.Out, leader, e.MasterAddresses, string(e.HAMode), e.ZooKeeperAddresses, e.RaftAddresses)
+				writeMasterInfo(e.Out, leader, e.MasterAddresses, e.HAMode, e.ZooKeeperAddresses, e.RaftAddresses)
 				return nil
 			})
 		},

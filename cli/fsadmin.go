@@ -75,7 +75,7 @@ func (e *Env) reportSummary(ctx context.Context, c *client.Client) error {
 	if len(s.zookeeperAddresses) == 0 {
 		s.zookeeperAddresses = e.ZooKeeperAddresses
 	}
-	if len(s.raftAddresses) == 0 && (info.GetHaMode() == "raft" || e.HAMode == conf.HARaft) {
+	if len(s.raftAddresses) == 0 && (conf.HAMode(info.GetHaMode()) == conf.HARaft || e.HAMode == conf.HARaft) {
 		s.raftAddresses = e.RaftAddresses
 	}
 	masters := e.MasterAddresses

@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/halo-fs/halo/conf"
 	"github.com/halo-fs/halo/fserr"
 	"github.com/halo-fs/halo/fsm"
 	"github.com/halo-fs/halo/ha"
@@ -350,7 +351,7 @@ func (r *Replicator) probePeers() (quorumRunning bool, err error) {
 		if state.Of(info) == state.Primary || info.AppliedIndex > 0 {
 			quorumRunning = true
 		}
-		if theirs := sortedCopy(info.RaftAddresses); info.HaMode == "raft" && !quorumRunning && !equalStrings(mine, theirs) {
+		if theirs := sortedCopy(info.RaftAddresses); conf.HAMode(info.HaMode) == conf.HARaft && !quorumRunning && !equalStrings(mine, theirs) {
 			return fmt.Errorf("alluxio.master.embedded.journal.addresses disagrees with master %s: this master has %v, it has %v; give every master the same list", rpc, mine, theirs)
 		}
 		return nil

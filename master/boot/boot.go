@@ -69,12 +69,6 @@ func Open(ctx context.Context, cfg *conf.Config, log hclog.Logger) (*Running, er
 	return &Running{Master: m, log: log, failed: failed, stop: stop}, nil
 }
 
-// RPCAddr is the address the RPC port listens on.
-func (r *Running) RPCAddr() string { return r.Master.RPCAddr() }
-
-// WebAddr is the address the web port listens on, "" when disabled.
-func (r *Running) WebAddr() string { return r.Master.WebAddr() }
-
 // Wait serves until ctx ends (a clean stop) or the replicator fails (an
 // error), and stops the master either way.
 func (r *Running) Wait(ctx context.Context) error {
