@@ -160,6 +160,18 @@ func New(cfg Config, f *fsm.FSM, newReplicator func(*Metrics) ha.Replicator) *Ma
 	return m
 }
 
+// webOperators is how the web port's operator endpoints authenticate in
+// authentication mode a: as the RPC port does.
+func webOperators(a identity.Authentication) web.Operators {
+	switch a {
+	case identity.Secret:
+		return web.SignedBySecret
+	case identity.Certificate:
+		return web.CertificateRequired
+	}
+	return web.Unchecked
+}
+
 // Backup writes the namespace to a backup directory (see backup.Backups.Write).
 func (m *Master) Backup(ctx context.Context, req *halopb.BackupRequest) (*halopb.BackupResponse, error) {
 	written, err := m.backups.Write(ctx, req.Directory, req.Local)
