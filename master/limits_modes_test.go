@@ -27,6 +27,7 @@ import (
 	ufsjournal "github.com/halo-fs/halo/journal/ufs"
 	"github.com/halo-fs/halo/master"
 	"github.com/halo-fs/halo/master/identity"
+	"github.com/halo-fs/halo/master/web"
 	"github.com/halo-fs/halo/proto/halopb"
 	"github.com/halo-fs/halo/ufs/local"
 	"github.com/hashicorp/go-hclog"
@@ -43,7 +44,7 @@ type servedMaster struct {
 }
 
 // serveMaster starts a master around rep on loopback and dials it.
-func serveMaster(t *testing.T, mode conf.HAMode, cfg master.Config, f *fsm.FSM, rep func(*master.Metrics) ha.Replicator) *servedMaster {
+func serveMaster(t *testing.T, mode conf.HAMode, cfg master.Config, f *fsm.FSM, rep func(*web.Metrics) ha.Replicator) *servedMaster {
 	t.Helper()
 	cfg.Hostname, cfg.HAMode, cfg.WebPort, cfg.SuperUser = "127.0.0.1", mode, -1, "halo"
 	// SECRET mode, so that "halo" is the superuser these tests act as.
@@ -77,7 +78,7 @@ func serveLocalMaster(t *testing.T, cfg master.Config) *servedMaster {
 	if _, err := localmode.RecoverFSM(j, f, hclog.NewNullLogger()); err != nil {
 		t.Fatal(err)
 	}
-	return serveMaster(t, conf.HANone, cfg, f, func(metrics *master.Metrics) ha.Replicator {
+	return serveMaster(t, conf.HANone, cfg, f, func(metrics *web.Metrics) ha.Replicator {
 		return localmode.New(localmode.Options{Journal: j, FSM: f, Metrics: metrics.Journal})
 	})
 }
@@ -98,7 +99,7 @@ func serveRaftMaster(t *testing.T, cfg master.Config) *servedMaster {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sm := serveMaster(t, conf.HARaft, cfg, f, func(*master.Metrics) ha.Replicator { return r })
+	sm := serveMaster(t, conf.HARaft, cfg, f, func(*web.Metrics) ha.Replicator { return r })
 	pollUntil(t, "the Raft master leads a named cluster", func() bool { return r.Status().Leader && f.ClusterID() != "" })
 	return sm
 }
@@ -121,7 +122,7 @@ func serveZooKeeperMaster(t *testing.T, cfg master.Config) *servedMaster {
 		t.Fatal(err)
 	}
 	zm := zktest.Start(t, zk.Servers(), folder, "127.0.0.1:1")
-	sm := serveMaster(t, conf.HAZooKeeper, cfg, zm.FSM, func(*master.Metrics) ha.Replicator { return zm.Rep })
+	sm := serveMaster(t, conf.HAZooKeeper, cfg, zm.FSM, func(*web.Metrics) ha.Replicator { return zm.Rep })
 	pollUntil(t, "the ZooKeeper master leads", func() bool { return zm.Rep.Status().Leader })
 	return sm
 }

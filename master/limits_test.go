@@ -8,6 +8,7 @@ import (
 
 	"github.com/halo-fs/halo/ha"
 	"github.com/halo-fs/halo/master/identity"
+	"github.com/halo-fs/halo/master/web"
 
 	"github.com/halo-fs/halo/conf"
 	"github.com/halo-fs/halo/fserr"
@@ -103,7 +104,7 @@ func TestCheckEntrySize(t *testing.T) {
 
 func TestMasterRefusesEntryLimitAboveCeiling(t *testing.T) {
 	m := New(Config{Hostname: "127.0.0.1", WebPort: -1, MaxEntryBytes: MaxEntryBytesCeiling + 1}, fsm.New(fsm.DefaultConfig()),
-		func(*Metrics) ha.Replicator { return nil })
+		func(*web.Metrics) ha.Replicator { return nil })
 	if err := m.Start(); err == nil || !strings.Contains(err.Error(), "outside") {
 		m.grpcServer.Stop()
 		t.Fatalf("Start with an entry limit above the ceiling: %v, want an error", err)

@@ -105,7 +105,7 @@ type Master struct {
 	fsm        *fsm.FSM
 	replicator ha.Replicator
 	ids        *identity.Identities
-	metrics    *Metrics
+	metrics    *web.Metrics
 	started    time.Time
 
 	rpcListener net.Listener
@@ -119,7 +119,7 @@ type Master struct {
 
 // New creates a master around a recovered namespace and its replicator.
 // Call Start to serve.
-func New(cfg Config, f *fsm.FSM, newReplicator func(*Metrics) ha.Replicator) *Master {
+func New(cfg Config, f *fsm.FSM, newReplicator func(*web.Metrics) ha.Replicator) *Master {
 	if cfg.Logger == nil {
 		cfg.Logger = hclog.NewNullLogger()
 	}
@@ -137,7 +137,7 @@ func New(cfg Config, f *fsm.FSM, newReplicator func(*Metrics) ha.Replicator) *Ma
 		SuperUser: cfg.SuperUser, SuperGroup: cfg.SuperGroup,
 		Authentication: cfg.Authentication, PermissionsDisabled: cfg.PermissionsDisabled,
 	})
-	m.metrics = NewMetrics(
+	m.metrics = web.NewMetrics(
 		func() float64 { return float64(f.InodeCount()) },
 		func() float64 { return float64(f.AppliedIndex()) },
 		func() float64 { return float64(m.replicator.Status().EntriesSinceCheckpoint) },

@@ -85,7 +85,7 @@ func startLocalMasterWith(t testing.TB, edit func(*Config)) (*Master, string) {
 		DigestInterval:  time.Nanosecond,
 	}
 	edit(&mcfg)
-	m := New(mcfg, f, func(metrics *Metrics) ha.Replicator {
+	m := New(mcfg, f, func(metrics *webport.Metrics) ha.Replicator {
 		return localmode.New(localmode.Options{Journal: j, FSM: f, Logger: log, Metrics: metrics.Journal})
 	})
 	m.ids = identity.New(identity.Config{

@@ -17,6 +17,7 @@ import (
 	"github.com/halo-fs/halo/journal"
 	"github.com/halo-fs/halo/master"
 	"github.com/halo-fs/halo/master/backup"
+	"github.com/halo-fs/halo/master/web"
 )
 
 // openLocal recovers a single master (--ha=none) from its local journal.
@@ -44,7 +45,7 @@ func openLocal(ctx context.Context, cfg *conf.Config, sc master.Config, _ *Secur
 		return nil, nil, fmt.Errorf("recover namespace from %s: %w", folder, err)
 	}
 	log.Info("namespace recovered", "inodes", f.InodeCount(), "applied_index", f.AppliedIndex(), "duration", time.Since(start))
-	m := master.New(sc, f, func(metrics *master.Metrics) ha.Replicator {
+	m := master.New(sc, f, func(metrics *web.Metrics) ha.Replicator {
 		return local.New(local.Options{
 			Journal: j, FSM: f, CheckpointPeriodEntries: cfg.CheckpointPeriodEntries, Logger: log, Metrics: metrics.Journal,
 		})

@@ -12,6 +12,7 @@ import (
 	haraft "github.com/halo-fs/halo/ha/raft"
 	"github.com/halo-fs/halo/master"
 	"github.com/halo-fs/halo/master/backup"
+	"github.com/halo-fs/halo/master/web"
 	"github.com/halo-fs/halo/ufs/adapters"
 )
 
@@ -75,7 +76,7 @@ func openRaft(ctx context.Context, cfg *conf.Config, sc master.Config, sec *Secu
 	if cfg.UnsafeStaleReads {
 		log.Warn("TEST ONLY: halo.test.unsafe.stale.reads is set; reads are served without confirming leadership and may be stale")
 	}
-	m := master.New(sc, f, func(*master.Metrics) ha.Replicator { return rep })
+	m := master.New(sc, f, func(*web.Metrics) ha.Replicator { return rep })
 	return m, nil, nil
 }
 

@@ -1,8 +1,9 @@
 // Package web owns a master's web port: /health (with /health/live and
-// /health/ready for orchestrators), /metrics for Prometheus and
-// /checkpoint/digest for comparing replicas. It sees the master only
-// through what it reports: the replicator's status, the namespace it
-// digests and the metrics registry it serves.
+// /health/ready for orchestrators), /metrics for Prometheus with the
+// master's metrics themselves (Metrics) and /checkpoint/digest for
+// comparing replicas. It sees the master only through what it reports:
+// the replicator's status, the namespace it digests and the metrics
+// registry it serves.
 package web
 
 import (
