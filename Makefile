@@ -14,7 +14,7 @@ build:
 
 test: build lint-fast jepsen-deps test-deps
 	$(GO) test $(TEST_FLAGS) -p 2 $$($(GO) list ./... | grep -v '/jepsen$$')
-	$(GO) test -count=1 -race -timeout 10m ./fsm/ ./journal/ ./master/ ./client/
+	$(GO) test -count=1 -race -timeout 10m ./fsm/ ./journal/ ./master/... ./client/
 	HALO_BINARY=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout 25m -run '^(TestRobustness|TestCheckerCatchesStaleReads|TestJournalFencesLeaderThatIgnoresSessionLoss|TestRegression.*)$$' ./jepsen/
 
 # What the tests need, installed and built before any test runs, so that no

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/halo-fs/halo/conf"
 	"github.com/halo-fs/halo/proto/halopb"
 )
 
@@ -411,7 +412,7 @@ func writeSummary(w io.Writer, s clusterSummary, loc *time.Location) {
 
 // writeMasterInfo prints `fs masterInfo`. leader is empty when none was
 // found.
-func writeMasterInfo(w io.Writer, leader string, masters []string, haMode string, zookeeper, raft []string) {
+func writeMasterInfo(w io.Writer, leader string, masters []string, haMode conf.HAMode, zookeeper, raft []string) {
 	if leader == "" {
 		fmt.Fprintln(w, "Failed to find leader master")
 	} else {
@@ -419,9 +420,9 @@ func writeMasterInfo(w io.Writer, leader string, masters []string, haMode string
 	}
 	fmt.Fprintf(w, "All masters: [%s]\n", strings.Join(masters, ", "))
 	switch haMode {
-	case "zookeeper":
+	case conf.HAZooKeeper:
 		fmt.Fprintf(w, "Zookeeper address: %s\n", strings.Join(zookeeper, ","))
-	case "raft":
+	case conf.HARaft:
 		fmt.Fprintf(w, "Raft journal addresses: [%s]\n", strings.Join(raft, ", "))
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/halo-fs/halo/conf"
 	"github.com/halo-fs/halo/proto/halopb"
 )
 
@@ -305,8 +306,9 @@ func TestWriteSummary(t *testing.T) {
 
 func TestWriteMasterInfo(t *testing.T) {
 	tests := []struct {
-		name, leader, mode string
-		want               string
+		name, leader string
+		mode         conf.HAMode
+		want         string
 	}{
 		{"raft", "m1:19998", "raft", "" +
 			"Current leader master: m1:19998\n" +

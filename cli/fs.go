@@ -11,6 +11,7 @@ import (
 
 	"github.com/halo-fs/halo/client"
 	"github.com/halo-fs/halo/fserr"
+	"github.com/halo-fs/halo/ha/state"
 	"github.com/halo-fs/halo/proto/halopb"
 )
 
@@ -627,7 +628,7 @@ func (e *Env) leaderCommand() *cobra.Command {
 				}
 				fmt.Fprintln(e.Out, hostOf(addr))
 				info, err := c.MasterInfoFrom(ctx, addr)
-				if err != nil || info.GetState() != client.StatePrimary {
+				if err != nil || state.Of(info) != state.Primary {
 					fmt.Fprintln(e.Err, notServing)
 				}
 				return nil
@@ -649,7 +650,7 @@ func (e *Env) masterInfoCommand() *cobra.Command {
 				if err != nil {
 					leader = ""
 				}
-				writeMasterInfo(e.Out, leader, e.MasterAddresses, string(e.HAMode), e.ZooKeeperAddresses, e.RaftAddresses)
+				writeMasterInfo(e.Out, leader, e.MasterAddresses, e.HAMode, e.ZooKeeperAddresses, e.RaftAddresses)
 				return nil
 			})
 		},

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/halo-fs/halo/client"
+	"github.com/halo-fs/halo/ha/state"
 	"github.com/halo-fs/halo/proto/halopb"
 )
 
@@ -182,7 +183,7 @@ func writeQuorumInfo(w io.Writer, info *halopb.QuorumInfo) {
 			role = "LEARNER"
 		}
 		applied, lag := fmt.Sprint(m.GetAppliedIndex()), fmt.Sprint(m.GetLag())
-		if m.GetState() != "AVAILABLE" {
+		if state.MemberOf(m) != state.MemberAvailable {
 			applied, lag = "-", "-"
 		}
 		fmt.Fprintf(w, row, m.GetAddress(), role, applied, lag)

@@ -11,7 +11,7 @@ import (
 	"github.com/halo-fs/halo/internal/testinfra/alluxio"
 	"github.com/halo-fs/halo/internal/testinfra/masters"
 	zkinfra "github.com/halo-fs/halo/internal/testinfra/zookeeper"
-	"github.com/halo-fs/halo/master"
+	"github.com/halo-fs/halo/master/identity"
 )
 
 // These tests run the real Alluxio 2.9.3 shell and admin shell (Maven
@@ -19,9 +19,9 @@ import (
 // they print with what Halo's own CLI prints for the same namespace.
 
 func TestRealAlluxioShellAgainstRaftMasters(t *testing.T) {
-	c := masters.New(t, masters.Config{Mode: masters.ModeRaft, Masters: 3, Authentication: master.AuthNoSASL,
+	c := masters.New(t, masters.Config{Mode: masters.ModeRaft, Masters: 3, Authentication: identity.NoSASL,
 		Props: map[string]string{
-			"alluxio.security.authentication.type":                 string(master.AuthNoSASL),
+			"alluxio.security.authentication.type":                 string(identity.NoSASL),
 			"halo.security.authorization.trust.asserted.superuser": "true",
 			"halo.master.embedded.journal.timeout.multiplier":      "2",
 		}})
@@ -29,7 +29,7 @@ func TestRealAlluxioShellAgainstRaftMasters(t *testing.T) {
 	c.Leader(60 * time.Second)
 	client := map[string]string{
 		"alluxio.master.rpc.addresses":         strings.Join(c.RPCAddresses(), ","),
-		"alluxio.security.authentication.type": string(master.AuthNoSASL),
+		"alluxio.security.authentication.type": string(identity.NoSASL),
 	}
 	s := compatSuite{t: t, c: c, conf: client, admin: true}
 	s.run()
@@ -39,7 +39,7 @@ func TestRealAlluxioShellAgainstRaftMasters(t *testing.T) {
 
 func TestRealAlluxioShellAgainstZooKeeperMasters(t *testing.T) {
 	zk := zkinfra.Start(t, 1)
-	c := masters.New(t, masters.Config{Mode: masters.ModeZooKeeper, Masters: 3, ZooKeeper: zk, Authentication: master.AuthSimple})
+	c := masters.New(t, masters.Config{Mode: masters.ModeZooKeeper, Masters: 3, ZooKeeper: zk, Authentication: identity.Simple})
 	c.StartAll()
 	c.Leader(60 * time.Second)
 	// The guide's client configuration: the leader is found in ZooKeeper.

@@ -2,11 +2,9 @@ package master
 
 import (
 	"context"
-	"sync"
 
 	"github.com/halo-fs/halo/conf"
 
-	"github.com/halo-fs/halo/fserr"
 	"github.com/hashicorp/go-hclog"
 	"google.golang.org/grpc"
 )
@@ -31,50 +29,15 @@ func (m *Master) Leading() (bool, string) {
 	return st.Leader, st.LeaderRPCAddress
 }
 
-// channels remembers who authenticated each Alluxio client channel (the
-// channel-id every call of the channel carries), for as long as the
-// channel's authentication stream stays open, as Alluxio's master does.
-type channels struct {
-	mu    sync.Mutex
-	users map[string]string
-}
-
-// OpenChannel records that the channel id belongs to user until the
-// returned close is called. The user name follows Halo's naming rules.
+// OpenChannel records that an Alluxio client's channel id belongs to
+// user until the returned close is called (see identity.OpenChannel).
 func (m *Master) OpenChannel(id, user string) (close func(), err error) {
-	if err := CheckName("user name", user); err != nil {
-		return nil, err
-	}
-	if id == "" {
-		return nil, fserr.New(fserr.InvalidArgument, "authentication without a client id: the channel could not be named")
-	}
-	c := &m.ids.channels
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.users == nil {
-		c.users = map[string]string{}
-	}
-	c.users[id] = user
-	return func() {
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		if c.users[id] == user {
-			delete(c.users, id)
-		}
-	}, nil
-}
-
-// channelUser is the user an open channel authenticated as.
-func (c *channels) user(id string) (string, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	u, ok := c.users[id]
-	return u, ok
+	return m.ids.OpenChannel(id, user)
 }
 
 // RequireAdmin refuses the call in ctx unless a proven superuser makes it.
 func (m *Master) RequireAdmin(ctx context.Context, what string) error {
-	return m.ids.admin(ctx, what)
+	return m.ids.Admin(ctx, what)
 }
 
 // Quorum is the replicator's membership administration, or an error

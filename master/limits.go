@@ -1,12 +1,9 @@
 package master
 
 import (
-	"strings"
-	"unicode"
-	"unicode/utf8"
-
 	"github.com/halo-fs/halo/fserr"
 	"github.com/halo-fs/halo/fsm"
+	"github.com/halo-fs/halo/master/identity"
 	"github.com/halo-fs/halo/proto/halopb"
 	"github.com/halo-fs/halo/proto/journalpb"
 )
@@ -37,8 +34,6 @@ const (
 	// travels there). gRPC's default is 16 MiB; Java clients send at most 8 KiB.
 	maxHeaderListBytes = 64 << 10
 
-	// MaxNameBytes bounds user and group names, as most systems do.
-	MaxNameBytes = 255
 	// MaxBlocksPerFile bounds a completed file's block list: 100,000
 	// blocks of the default 64 MiB are 6 TiB, and the list encodes in
 	// about 1 MB.
@@ -133,12 +128,12 @@ func (o SetAttributeOptions) validate() error {
 		return err
 	}
 	if o.Owner != nil {
-		if err := CheckName("owner", *o.Owner); err != nil {
+		if err := identity.CheckName("owner", *o.Owner); err != nil {
 			return err
 		}
 	}
 	if o.Group != nil {
-		return CheckName("group", *o.Group)
+		return identity.CheckName("group", *o.Group)
 	}
 	return nil
 }
@@ -172,36 +167,4 @@ func (o MountOptions) validate() error {
 		}
 	}
 	return nil
-}
-
-// CheckName validates a user or group name. Halo accepts what POSIX
-// systems, Hadoop and Alluxio use in practice (including Kerberos-style
-// user@REALM, DOMAIN\user and machine accounts ending in $, and non-ASCII
-// letters): 1 to 255 bytes of UTF-8, not "." or "..", not starting with
-// '-', and no control characters, white space, ':' (the owner:group
-// separator of chown and ACLs), ',' (the list separator of group
-// settings) or '/'. what ("user name", "owner", "group") starts the
-// error message.
-func CheckName(what, name string) error {
-	switch {
-	case name == "":
-		return fserr.New(fserr.InvalidArgument, "%s is empty", what)
-	case len(name) > MaxNameBytes:
-		return fserr.New(fserr.InvalidArgument, "%s of %d bytes is longer than the limit of %d", what, len(name), MaxNameBytes)
-	case !utf8.ValidString(name):
-		return fserr.New(fserr.InvalidArgument, "%s %q is not valid UTF-8", what, name)
-	case name == "." || name == "..":
-		return fserr.New(fserr.InvalidArgument, "%s %q is not a name", what, name)
-	case name[0] == '-':
-		return fserr.New(fserr.InvalidArgument, "%s %q starts with '-'", what, name)
-	}
-	if i := strings.IndexFunc(name, forbiddenInName); i >= 0 {
-		r, _ := utf8.DecodeRuneInString(name[i:])
-		return fserr.New(fserr.InvalidArgument, "%s %q contains %q, which names may not contain (control characters, white space, ':', ',' and '/')", what, name, r)
-	}
-	return nil
-}
-
-func forbiddenInName(r rune) bool {
-	return unicode.IsControl(r) || unicode.IsSpace(r) || r == ':' || r == ',' || r == '/'
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/halo-fs/halo/client"
 	"github.com/halo-fs/halo/conf"
 	"github.com/halo-fs/halo/fserr"
 	"github.com/halo-fs/halo/fserr/rpcerr"
@@ -25,6 +26,8 @@ import (
 	"github.com/halo-fs/halo/journal"
 	ufsjournal "github.com/halo-fs/halo/journal/ufs"
 	"github.com/halo-fs/halo/master"
+	"github.com/halo-fs/halo/master/identity"
+	"github.com/halo-fs/halo/master/web"
 	"github.com/halo-fs/halo/proto/halopb"
 	"github.com/halo-fs/halo/ufs/local"
 	"github.com/hashicorp/go-hclog"
@@ -41,12 +44,12 @@ type servedMaster struct {
 }
 
 // serveMaster starts a master around rep on loopback and dials it.
-func serveMaster(t *testing.T, mode conf.HAMode, cfg master.Config, f *fsm.FSM, rep func(*master.Metrics) ha.Replicator) *servedMaster {
+func serveMaster(t *testing.T, mode conf.HAMode, cfg master.Config, f *fsm.FSM, rep func(*web.Metrics) ha.Replicator) *servedMaster {
 	t.Helper()
 	cfg.Hostname, cfg.HAMode, cfg.WebPort, cfg.SuperUser = "127.0.0.1", mode, -1, "halo"
 	// SECRET mode, so that "halo" is the superuser these tests act as.
 	secret := []byte("the limits tests' shared secret")
-	cfg.Authentication, cfg.Secret = master.AuthSecret, secret
+	cfg.Authentication, cfg.Secret = identity.Secret, secret
 	cfg.Logger = hclog.New(&hclog.LoggerOptions{Name: string(mode), Level: hclog.Warn})
 	m := master.New(cfg, f, rep)
 	if err := m.Start(); err != nil {
@@ -75,7 +78,7 @@ func serveLocalMaster(t *testing.T, cfg master.Config) *servedMaster {
 	if _, err := localmode.RecoverFSM(j, f, hclog.NewNullLogger()); err != nil {
 		t.Fatal(err)
 	}
-	return serveMaster(t, conf.HANone, cfg, f, func(metrics *master.Metrics) ha.Replicator {
+	return serveMaster(t, conf.HANone, cfg, f, func(metrics *web.Metrics) ha.Replicator {
 		return localmode.New(localmode.Options{Journal: j, FSM: f, Metrics: metrics.Journal})
 	})
 }
@@ -96,7 +99,7 @@ func serveRaftMaster(t *testing.T, cfg master.Config) *servedMaster {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sm := serveMaster(t, conf.HARaft, cfg, f, func(*master.Metrics) ha.Replicator { return r })
+	sm := serveMaster(t, conf.HARaft, cfg, f, func(*web.Metrics) ha.Replicator { return r })
 	pollUntil(t, "the Raft master leads a named cluster", func() bool { return r.Status().Leader && f.ClusterID() != "" })
 	return sm
 }
@@ -119,7 +122,7 @@ func serveZooKeeperMaster(t *testing.T, cfg master.Config) *servedMaster {
 		t.Fatal(err)
 	}
 	zm := zktest.Start(t, zk.Servers(), folder, "127.0.0.1:1")
-	sm := serveMaster(t, conf.HAZooKeeper, cfg, zm.FSM, func(*master.Metrics) ha.Replicator { return zm.Rep })
+	sm := serveMaster(t, conf.HAZooKeeper, cfg, zm.FSM, func(*web.Metrics) ha.Replicator { return zm.Rep })
 	pollUntil(t, "the ZooKeeper master leads", func() bool { return zm.Rep.Status().Leader })
 	return sm
 }
@@ -128,7 +131,7 @@ func serveZooKeeperMaster(t *testing.T, cfg master.Config) *servedMaster {
 func callerContext(t *testing.T, user string) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	t.Cleanup(cancel)
-	return metadata.AppendToOutgoingContext(ctx, master.UserMetadataKey, user)
+	return metadata.AppendToOutgoingContext(ctx, client.UserMetadataKey, user)
 }
 
 // oldRecordLimit is the journals' record limit, which was also the RPC

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/halo-fs/halo/ha"
+	"github.com/halo-fs/halo/master/identity"
+	"github.com/halo-fs/halo/master/web"
 
 	"github.com/halo-fs/halo/conf"
 	"github.com/halo-fs/halo/fserr"
@@ -29,42 +31,11 @@ func TestLimitsFitTheJournals(t *testing.T) {
 	if conf.MaxEntrySizeMax != MaxEntryBytesCeiling {
 		t.Errorf("conf accepts entry limits up to %d, the master up to %d", conf.MaxEntrySizeMax, MaxEntryBytesCeiling)
 	}
-	if conf.MinEntrySizeMax < 2*fsm.MaxPathBytes+4*MaxNameBytes {
+	if conf.MinEntrySizeMax < 2*fsm.MaxPathBytes+4*identity.MaxNameBytes {
 		t.Errorf("the smallest entry limit %d cannot hold a rename of two longest paths", conf.MinEntrySizeMax)
 	}
 	if DefaultMaxEntryBytes > MaxEntryBytesCeiling {
 		t.Errorf("the default entry limit is above the ceiling")
-	}
-}
-
-func TestCheckName(t *testing.T) {
-	for _, good := range []string{
-		"alice", "svc-halo", "user@EXAMPLE.COM", `DOMAIN\bob`, "host$", "jürgen", "1000", "a.b_c",
-		strings.Repeat("n", MaxNameBytes),
-	} {
-		if err := CheckName("user name", good); err != nil {
-			t.Errorf("CheckName(%q) = %v, want nil", good, err)
-		}
-	}
-	for _, bad := range []struct{ name, want string }{
-		{"", "is empty"},
-		{strings.Repeat("n", MaxNameBytes+1), "256 bytes is longer than the limit of 255"},
-		{"a\xffb", "not valid UTF-8"},
-		{".", "is not a name"},
-		{"..", "is not a name"},
-		{"-rf", "starts with '-'"},
-		{"owner:group", `contains ':'`},
-		{"a,b", `contains ','`},
-		{"a/b", `contains '/'`},
-		{"two words", `contains ' '`},
-		{"tab\there", `contains '\t'`},
-		{"nul\x00", `contains '\x00'`},
-		{"nbsp\u00a0x", `contains '\u00a0'`},
-	} {
-		err := CheckName("owner", bad.name)
-		if fserr.CodeOf(err) != fserr.InvalidArgument || !strings.HasPrefix(err.Error(), "owner ") || !strings.Contains(err.Error(), bad.want) {
-			t.Errorf("CheckName(%q) = %v, want InvalidArgument starting with \"owner\" and mentioning %q", bad.name, err, bad.want)
-		}
 	}
 }
 
@@ -133,7 +104,7 @@ func TestCheckEntrySize(t *testing.T) {
 
 func TestMasterRefusesEntryLimitAboveCeiling(t *testing.T) {
 	m := New(Config{Hostname: "127.0.0.1", WebPort: -1, MaxEntryBytes: MaxEntryBytesCeiling + 1}, fsm.New(fsm.DefaultConfig()),
-		func(*Metrics) ha.Replicator { return nil })
+		func(*web.Metrics) ha.Replicator { return nil })
 	if err := m.Start(); err == nil || !strings.Contains(err.Error(), "outside") {
 		m.grpcServer.Stop()
 		t.Fatalf("Start with an entry limit above the ceiling: %v, want an error", err)

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/halo-fs/halo/client"
 	"github.com/halo-fs/halo/conf"
 	"github.com/halo-fs/halo/ha"
 	localmode "github.com/halo-fs/halo/ha/local"
@@ -27,6 +28,8 @@ import (
 	"github.com/halo-fs/halo/fsm"
 	"github.com/halo-fs/halo/internal/sharedsecret"
 	"github.com/halo-fs/halo/journal"
+	"github.com/halo-fs/halo/master/identity"
+	webport "github.com/halo-fs/halo/master/web"
 	"github.com/halo-fs/halo/proto/halopb"
 	"github.com/halo-fs/halo/proto/journalpb"
 	"github.com/halo-fs/halo/ufs"
@@ -76,16 +79,20 @@ func startLocalMasterWith(t testing.TB, edit func(*Config)) (*Master, string) {
 		SuperGroup:      "supergroup",
 		UFS:             registry,
 		Logger:          log,
-		Authentication:  AuthSecret,
+		Authentication:  identity.Secret,
 		Secret:          testSecret,
 		Umask:           0o022,
 		DigestInterval:  time.Nanosecond,
 	}
 	edit(&mcfg)
-	m := New(mcfg, f, func(metrics *Metrics) ha.Replicator {
+	m := New(mcfg, f, func(metrics *webport.Metrics) ha.Replicator {
 		return localmode.New(localmode.Options{Journal: j, FSM: f, Logger: log, Metrics: metrics.Journal})
 	})
-	m.ids.lookup = func(name string) []string { return map[string][]string{"halo": {"halo"}}[name] }
+	m.ids = identity.New(identity.Config{
+		SuperUser: m.cfg.SuperUser, SuperGroup: m.cfg.SuperGroup, Authentication: m.cfg.Authentication, PermissionsDisabled: m.cfg.PermissionsDisabled,
+		TrustAssertedSuperuser: m.cfg.TrustAssertedSuperuser,
+		GroupLookup:            func(name string) []string { return map[string][]string{"halo": {"halo"}}[name] },
+	})
 	if err := m.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -113,7 +120,7 @@ func dialWith(t *testing.T, addr string, creds credentials.TransportCredentials)
 func userCtx(t *testing.T, user string) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	t.Cleanup(cancel)
-	return metadata.AppendToOutgoingContext(ctx, UserMetadataKey, user)
+	return metadata.AppendToOutgoingContext(ctx, client.UserMetadataKey, user)
 }
 
 func list(t *testing.T, c halopb.MasterServiceClient, ctx context.Context, path string, recursive bool) ([]string, error) {
@@ -232,11 +239,11 @@ func TestMasterEndToEnd(t *testing.T) {
 	}
 	sum := sha256.Sum256(cpBytes.Bytes())
 	code, body = signedGet(t, web+"/checkpoint/digest", testSecret)
-	var digest CheckpointDigest
+	var digest webport.CheckpointDigest
 	if err := json.Unmarshal([]byte(body), &digest); err != nil || code != http.StatusOK {
 		t.Fatalf("/checkpoint/digest = %d %s (%v)", code, body, err)
 	}
-	if want := (CheckpointDigest{AppliedIndex: hdr.AppliedIndex, InodeCount: 3, Bytes: int64(cpBytes.Len()), SHA256: hex.EncodeToString(sum[:])}); digest != want {
+	if want := (webport.CheckpointDigest{AppliedIndex: hdr.AppliedIndex, InodeCount: 3, Bytes: int64(cpBytes.Len()), SHA256: hex.EncodeToString(sum[:])}); digest != want {
 		t.Errorf("/checkpoint/digest = %+v; want %+v", digest, want)
 	}
 	// A mutation moves it on once the walk budget allows (the last digest
@@ -244,10 +251,10 @@ func TestMasterEndToEnd(t *testing.T) {
 	if _, err := c.CreateDirectory(alice, &halopb.CreateDirectoryRequest{Path: "/home/alice/digest"}); err != nil {
 		t.Fatal(err)
 	}
-	var after CheckpointDigest
+	var after webport.CheckpointDigest
 	waitFor(t, 10*time.Second, "a digest at the new index", func() bool {
 		code, body = signedGet(t, web+"/checkpoint/digest", testSecret)
-		after = CheckpointDigest{}
+		after = webport.CheckpointDigest{}
 		return json.Unmarshal([]byte(body), &after) == nil && code == http.StatusOK && after.AppliedIndex > digest.AppliedIndex
 	})
 	if after.SHA256 == digest.SHA256 || after.InodeCount != 4 {
@@ -287,8 +294,8 @@ func TestMasterRequiresUser(t *testing.T) {
 			t.Errorf("%s without a user: %v, want gRPC PermissionDenied", what, err)
 		}
 		typed := rpcerr.FromGRPC(err)
-		if !errors.Is(typed, fserr.ErrPermissionDenied) || !strings.Contains(typed.Error(), UserMetadataKey) {
-			t.Errorf("%s without a user: FromGRPC gives %v (code %v), want PermissionDenied naming %q", what, typed, fserr.CodeOf(typed), UserMetadataKey)
+		if !errors.Is(typed, fserr.ErrPermissionDenied) || !strings.Contains(typed.Error(), client.UserMetadataKey) {
+			t.Errorf("%s without a user: FromGRPC gives %v (code %v), want PermissionDenied naming %q", what, typed, fserr.CodeOf(typed), client.UserMetadataKey)
 		}
 	}
 	_, err := c.CreateDirectory(ctx, &halopb.CreateDirectoryRequest{Path: "/x"})

@@ -115,7 +115,7 @@ type LoadMetadataOptions struct {
 // proposeFor stamps op id, caller and the leader's clock into e, proposes it
 // and returns its result, with the result's own error as the error.
 func (m *Master) proposeFor(ctx context.Context, op *OpID, e *journalpb.Entry) (fsm.Result, error) {
-	c, err := m.ids.caller(ctx)
+	c, err := m.ids.Caller(ctx)
 	if err != nil {
 		return fsm.Result{}, err
 	}
@@ -140,7 +140,7 @@ func (m *Master) propose(ctx context.Context, e *journalpb.Entry) (fsm.Result, e
 
 // read checks leadership for a linearizable read and returns the caller.
 func (m *Master) read(ctx context.Context) (*journalpb.Caller, error) {
-	c, err := m.ids.caller(ctx)
+	c, err := m.ids.Caller(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -203,7 +203,7 @@ func (m *Master) createAnswer(ctx context.Context, res fsm.Result, made *journal
 	if res.Info != nil {
 		return res.Info, nil
 	}
-	c, err := m.ids.caller(ctx)
+	c, err := m.ids.Caller(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -335,7 +335,7 @@ func (m *Master) Mount(ctx context.Context, o MountOptions) error {
 	if err := o.validate(); err != nil {
 		return err
 	}
-	if err := m.ids.admin(ctx, "mount an under file system"); err != nil {
+	if err := m.ids.Admin(ctx, "mount an under file system"); err != nil {
 		return err
 	}
 	entry, err := m.mountEntry(ctx, o)
@@ -385,7 +385,7 @@ func (m *Master) LoadMetadata(ctx context.Context, o LoadMetadataOptions) (uint6
 
 // Checkpoint makes the replicator write a checkpoint; administrators only.
 func (m *Master) Checkpoint(ctx context.Context) (location string, index uint64, err error) {
-	if err := m.ids.admin(ctx, "take a checkpoint"); err != nil {
+	if err := m.ids.Admin(ctx, "take a checkpoint"); err != nil {
 		return "", 0, err
 	}
 	info, err := m.replicator.Checkpoint(ctx)

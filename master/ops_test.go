@@ -6,7 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/halo-fs/halo/client"
 	"github.com/halo-fs/halo/fserr"
+	"github.com/halo-fs/halo/master/identity"
 	"google.golang.org/grpc/metadata"
 )
 
@@ -15,14 +17,14 @@ import (
 func callerCtx(t *testing.T, user string) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	t.Cleanup(cancel)
-	return metadata.NewIncomingContext(ctx, metadata.Pairs(UserMetadataKey, user))
+	return metadata.NewIncomingContext(ctx, metadata.Pairs(client.UserMetadataKey, user))
 }
 
 // TestOperationsCheckLimitsWhateverTheAPI: the limits hold for a call of
 // the operations themselves, as another API's handlers make them, not only
 // for requests that pass Halo's RPC interceptor.
 func TestOperationsCheckLimitsWhateverTheAPI(t *testing.T) {
-	m, _ := startLocalMasterWith(t, func(c *Config) { c.Authentication = AuthSimple })
+	m, _ := startLocalMasterWith(t, func(c *Config) { c.Authentication = identity.Simple })
 	ctx := callerCtx(t, "halo")
 	bad := "halo:staff"
 	for _, tc := range []struct {
@@ -60,7 +62,7 @@ func TestOperationsCheckLimitsWhateverTheAPI(t *testing.T) {
 // with Go arguments resolves the umask default and changes only the
 // attributes it is given.
 func TestOperationsApplyDefaultsAndOptionalAttributes(t *testing.T) {
-	m, _ := startLocalMasterWith(t, func(c *Config) { c.Authentication = AuthSimple })
+	m, _ := startLocalMasterWith(t, func(c *Config) { c.Authentication = identity.Simple })
 	ctx := callerCtx(t, "halo")
 	dir, err := m.CreateDirectory(ctx, CreateDirectoryOptions{Path: "/d"})
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/halo-fs/halo/fsm"
 	"github.com/halo-fs/halo/ha"
 	"github.com/halo-fs/halo/ha/raft/rafttest"
+	"github.com/halo-fs/halo/master/web"
 	"github.com/halo-fs/halo/proto/journalpb"
 )
 
@@ -44,7 +45,7 @@ func TestRetryCacheLimitsFollowTheLeader(t *testing.T) {
 	for i, node := range nodes {
 		limits[i] = fsm.OperationTableSettings{Enabled: true, MaxRecords: uint64(2 + i), Retention: time.Duration(i+1) * time.Minute}
 		m := New(Config{Logger: testLogger(t, fmt.Sprintf("master%d", i+1)), RetryCache: &limits[i]}, node.F,
-			func(*Metrics) ha.Replicator { return node.R })
+			func(*web.Metrics) ha.Replicator { return node.R })
 		go m.KeepRetryCacheSettings(ctx)
 	}
 	awaitLimits := func(li int) {

@@ -100,7 +100,7 @@ func (s *service) GetMasterInfo(ctx context.Context, _ *halopb.Empty) (*halopb.M
 }
 
 func (s *service) Backup(ctx context.Context, req *halopb.BackupRequest) (*halopb.BackupResponse, error) {
-	if err := s.m.ids.admin(ctx, "take a backup"); err != nil {
+	if err := s.m.ids.Admin(ctx, "take a backup"); err != nil {
 		return nil, err
 	}
 	return s.m.Backup(ctx, req)
