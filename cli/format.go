@@ -97,12 +97,12 @@ func formatLsLine(info *halopb.FileInfo, human, hidePermissions bool, loc *time.
 	if info.GetIsDirectory() {
 		size, inAlluxio = fmt.Sprint(info.GetChildCount()), "DIR"
 	}
-	mode, owner, group := formatMode(info.GetMode(), info.GetIsDirectory()), info.GetOwner(), info.GetGroup()
+	permissions := fmt.Sprintf("%-12s%-15s%-15s", formatMode(info.GetMode(), info.GetIsDirectory()), info.GetOwner(), info.GetGroup())
 	if hidePermissions {
-		mode, owner, group = "", "", ""
+		permissions = ""
 	}
-	return fmt.Sprintf("%-12s%-15s%-15s%15s%16s%24s%5s %-5s\n",
-		mode, owner, group,
+	return fmt.Sprintf("%s%15s%16s%24s%5s %-5s\n",
+		permissions,
 		size, info.GetPersistenceState().String(),
 		formatDate(info.GetLastModificationTimeMs(), loc), inAlluxio, info.GetPath())
 }

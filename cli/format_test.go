@@ -333,3 +333,14 @@ func TestWriteMasterInfo(t *testing.T) {
 		})
 	}
 }
+
+// TestLsWithoutSecurityHidesPermissions: with NOSASL (or permission checks
+// off) Alluxio's shell prints no mode, owner or group columns.
+func TestLsWithoutSecurityHidesPermissions(t *testing.T) {
+	info := &halopb.FileInfo{Path: "/a", Mode: 0o600, Owner: "bob", Group: "bob", LastModificationTimeMs: fixedMs}
+	got := formatLsLine(info, false, true, time.UTC)
+	want := "              0   NOT_PERSISTED 03-05-2024 14:07:09:042 100% /a   \n"
+	if got != want {
+		t.Errorf("ls line without security = %q, want %q", got, want)
+	}
+}
