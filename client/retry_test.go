@@ -77,7 +77,7 @@ func TestClassify(t *testing.T) {
 		{"already exists", rpcerr.ToGRPC(fserr.New(fserr.AlreadyExists, "/a exists")), stepFail, fserr.AlreadyExists, false},
 		{"permission denied", rpcerr.ToGRPC(fserr.New(fserr.PermissionDenied, "no")), stepFail, fserr.PermissionDenied, false},
 		{"invalid path", rpcerr.ToGRPC(fserr.New(fserr.InvalidPath, "a//")), stepFail, fserr.InvalidPath, false},
-		{"unimplemented", status.Error(codes.Unimplemented, "unknown method"), stepFail, fserr.Internal, false},
+		{"unimplemented", status.Error(codes.Unimplemented, "unknown method"), stepFail, fserr.Unimplemented, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
