@@ -2,17 +2,22 @@ package master
 
 import (
 	"context"
+	"strings"
+	"time"
 
 	"github.com/halo-fs/halo/conf"
+	"github.com/halo-fs/halo/fserr"
+	"github.com/halo-fs/halo/fserr/rpcerr"
 
 	"github.com/hashicorp/go-hclog"
 	"google.golang.org/grpc"
 )
 
-// Extension is a further gRPC API served on the master's RPC port beside
-// Halo's own: package master/alluxiorpc serves Alluxio's protocol this way.
-// Its interceptors run inside the master's, which map typed errors to gRPC
-// statuses and count every call.
+// Extension is a gRPC API served on the master's RPC port: package
+// master/halorpc serves Halo's own API this way, package master/alluxiorpc
+// Alluxio's protocol. Its interceptors run inside the master's, which map
+// typed errors to gRPC statuses and count every call, in the order the
+// extensions were added.
 type Extension struct {
 	Register func(*grpc.Server)
 	Unary    grpc.UnaryServerInterceptor
@@ -21,6 +26,30 @@ type Extension struct {
 
 // Extend adds an API to the RPC port; call it before Start.
 func (m *Master) Extend(e Extension) { m.extensions = append(m.extensions, e) }
+
+// unaryInterceptor maps typed errors to gRPC statuses and records metrics,
+// for the calls of every extension.
+func (m *Master) unaryInterceptor(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	start := time.Now()
+	resp, err := handler(ctx, req)
+	m.recordCall(info.FullMethod, start, err)
+	return resp, rpcerr.ToGRPC(err)
+}
+
+func (m *Master) streamInterceptor(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+	start := time.Now()
+	err := handler(srv, ss)
+	m.recordCall(info.FullMethod, start, err)
+	return rpcerr.ToGRPC(err)
+}
+
+// recordCall counts a call that started at start by its method's short
+// name ("CreateFile" of "/halo.v1.MasterService/CreateFile") and outcome.
+func (m *Master) recordCall(fullMethod string, start time.Time, err error) {
+	name := fullMethod[strings.LastIndexByte(fullMethod, '/')+1:]
+	m.metrics.RPCs.WithLabelValues(name, fserr.CodeOf(err).String()).Inc()
+	m.metrics.RPCLatency.WithLabelValues(name).Observe(time.Since(start).Seconds())
+}
 
 // Leading reports whether this master serves as the primary, and if not,
 // the primary's RPC address when it is known.
@@ -39,10 +68,6 @@ func (m *Master) OpenChannel(id, user string) (close func(), err error) {
 func (m *Master) RequireAdmin(ctx context.Context, what string) error {
 	return m.ids.Admin(ctx, what)
 }
-
-// Quorum is the replicator's membership administration, or an error
-// saying that the HA mode has none.
-func (m *Master) Quorum() (QuorumAdmin, error) { return m.quorumAdmin() }
 
 // ClusterConfiguration is the deployment's resolved configuration, as the
 // master publishes it to clients.

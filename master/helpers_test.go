@@ -19,6 +19,11 @@ var (
 	testLogger      = hatest.Logger
 )
 
+// HaloAPI is halorpc.Extension, which the masters these tests start serve.
+// This package's own tests cannot import master/halorpc, which imports
+// master; the external test package can, and sets it (halorpc_test.go).
+var HaloAPI func(*Master) Extension
+
 // waitFor polls cond until it holds or the deadline passes.
 func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()

@@ -4,7 +4,6 @@ import (
 	"github.com/halo-fs/halo/fserr"
 	"github.com/halo-fs/halo/fsm"
 	"github.com/halo-fs/halo/master/identity"
-	"github.com/halo-fs/halo/proto/halopb"
 	"github.com/halo-fs/halo/proto/journalpb"
 )
 
@@ -60,51 +59,36 @@ func checkEntrySize(e *journalpb.Entry, limit int) error {
 	return nil
 }
 
-// validateRequest checks a unary request of Halo's API against the limits
-// above, before the handler runs; requests it does not know carry nothing
-// that is journaled. The journaled operations check the same again in
-// ops.go, where every API's requests pass.
-func validateRequest(req any) error {
-	switch r := req.(type) {
-	case *halopb.CreateFileRequest:
-		return createFileOptionsFrom(r).validate()
-	case *halopb.CreateDirectoryRequest:
-		return createDirectoryOptionsFrom(r).validate()
-	case *halopb.RenameRequest:
-		return checkRename(r.Src, r.Dst)
-	case *halopb.DeleteRequest:
-		return deleteOptionsFrom(r).validate()
-	case *halopb.SetAttributeRequest:
-		if r.Attr == nil {
-			return errNoAttributes()
-		}
-		return setAttributeOptionsFrom(r.OpId, r.Attr).validate()
-	case *halopb.CompleteFileRequest:
-		return completeFileOptionsFrom(r).validate()
-	case *halopb.MountRequest:
-		return mountOptionsFrom(r).validate()
-	case *halopb.UnmountRequest:
-		return checkUnmount(r.Path)
-	case *halopb.LoadMetadataRequest:
-		return loadMetadataOptionsFrom(r).validate()
-	case *halopb.BackupRequest:
-		return checkLength("backup folder", r.Directory, MaxURIBytes)
-	case *halopb.QuorumMemberRequest:
-		return checkLength("address", r.Address, MaxAddressBytes)
-	}
-	return nil
-}
+// Each operation of ops.go refuses arguments over the limits first, with
+// the Validate method of its options or the function named after it; an
+// API may call the same sooner, to refuse a request before its handler
+// runs.
 
-func errNoAttributes() error {
-	return fserr.New(fserr.InvalidArgument, "SetAttribute without attributes")
-}
+// Validate checks o against the limits.
+func (o CreateFileOptions) Validate() error { return checkPaths("path", o.Path) }
 
-func (o CreateFileOptions) validate() error      { return checkPaths("path", o.Path) }
-func (o CreateDirectoryOptions) validate() error { return checkPaths("path", o.Path) }
-func (o DeleteOptions) validate() error          { return checkPaths("path", o.Path) }
-func (o LoadMetadataOptions) validate() error    { return checkPaths("path", o.Path) }
-func checkUnmount(path string) error             { return checkPaths("path", path) }
-func checkRename(src, dst string) error          { return checkPaths("source", src, "destination", dst) }
+// Validate checks o against the limits.
+func (o CreateDirectoryOptions) Validate() error { return checkPaths("path", o.Path) }
+
+// Validate checks o against the limits.
+func (o DeleteOptions) Validate() error { return checkPaths("path", o.Path) }
+
+// Validate checks o against the limits.
+func (o LoadMetadataOptions) Validate() error { return checkPaths("path", o.Path) }
+
+// ValidateUnmount checks Unmount's arguments against the limits.
+func ValidateUnmount(path string) error { return checkPaths("path", path) }
+
+// ValidateRename checks Rename's arguments against the limits.
+func ValidateRename(src, dst string) error { return checkPaths("source", src, "destination", dst) }
+
+// ValidateBackupFolder checks the folder a backup is asked to go to.
+func ValidateBackupFolder(dir string) error { return checkLength("backup folder", dir, MaxURIBytes) }
+
+// ValidateQuorumAddress checks the address a quorum command names.
+func ValidateQuorumAddress(address string) error {
+	return checkLength("address", address, MaxAddressBytes)
+}
 
 // checkPaths takes (what, path) pairs and refuses the first bad path.
 func checkPaths(whatAndPath ...string) error {
@@ -123,7 +107,8 @@ func checkLength(what, s string, limit int) error {
 	return nil
 }
 
-func (o SetAttributeOptions) validate() error {
+// Validate checks o against the limits.
+func (o SetAttributeOptions) Validate() error {
 	if err := checkPaths("path", o.Path); err != nil {
 		return err
 	}
@@ -138,7 +123,8 @@ func (o SetAttributeOptions) validate() error {
 	return nil
 }
 
-func (o CompleteFileOptions) validate() error {
+// Validate checks o against the limits.
+func (o CompleteFileOptions) Validate() error {
 	if err := checkPaths("path", o.Path); err != nil {
 		return err
 	}
@@ -148,7 +134,8 @@ func (o CompleteFileOptions) validate() error {
 	return nil
 }
 
-func (o MountOptions) validate() error {
+// Validate checks o against the limits.
+func (o MountOptions) Validate() error {
 	if err := checkPaths("mount point", o.Path); err != nil {
 		return err
 	}

@@ -26,6 +26,7 @@ import (
 	"github.com/halo-fs/halo/journal"
 	ufsjournal "github.com/halo-fs/halo/journal/ufs"
 	"github.com/halo-fs/halo/master"
+	"github.com/halo-fs/halo/master/halorpc"
 	"github.com/halo-fs/halo/master/identity"
 	"github.com/halo-fs/halo/master/web"
 	"github.com/halo-fs/halo/proto/halopb"
@@ -52,6 +53,7 @@ func serveMaster(t *testing.T, mode conf.HAMode, cfg master.Config, f *fsm.FSM, 
 	cfg.Authentication, cfg.Secret = identity.Secret, secret
 	cfg.Logger = hclog.New(&hclog.LoggerOptions{Name: string(mode), Level: hclog.Warn})
 	m := master.New(cfg, f, rep)
+	m.Extend(halorpc.Extension(m))
 	if err := m.Start(); err != nil {
 		t.Fatal(err)
 	}

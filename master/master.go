@@ -1,14 +1,16 @@
-// Package master is the Halo master process: the client RPC service,
-// mounts, limits and the quorum commands, over the replicator of the
-// configured HA mode (packages ha/local, ha/raft and ha/zookeeper), which
-// it sees only as an ha.Replicator. Who calls is package master/identity,
-// the web port package master/web, backups package master/backup; package
-// master/boot starts it in a given mode.
+// Package master is the Halo master process: its operations, mounts,
+// limits and quorum administration over the replicator of the configured
+// HA mode (packages ha/local, ha/raft and ha/zookeeper), which it sees only
+// as an ha.Replicator, and its RPC port, where each external API is an
+// Extension: package master/halorpc serves Halo's own API, package
+// master/alluxiorpc Alluxio's. Who calls is package master/identity, the
+// web port package master/web, backups package master/backup; package
+// master/boot starts it in a given mode with both APIs.
 //
 // ops.go is the one place where a request becomes journal entries, whatever
 // API it came through: Go operations on *Master (CreateFile, Rename,
 // SetAttribute, Mount, …) that each API's handlers call after translating
-// their wire messages (service.go and wire.go for Halo's own protocol).
+// their wire messages.
 package master
 
 import (
@@ -219,7 +221,6 @@ func (m *Master) Start() error {
 		grpc.MaxHeaderListSize(maxHeaderListBytes),
 	}, m.cfg.GRPCOptions...)
 	m.grpcServer = grpc.NewServer(opts...)
-	halopb.RegisterMasterServiceServer(m.grpcServer, &service{m: m})
 	for _, e := range m.extensions {
 		e.Register(m.grpcServer)
 	}

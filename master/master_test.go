@@ -93,6 +93,7 @@ func startLocalMasterWith(t testing.TB, edit func(*Config)) (*Master, string) {
 		TrustAssertedSuperuser: m.cfg.TrustAssertedSuperuser,
 		GroupLookup:            func(name string) []string { return map[string][]string{"halo": {"halo"}}[name] },
 	})
+	m.Extend(HaloAPI(m))
 	if err := m.Start(); err != nil {
 		t.Fatal(err)
 	}

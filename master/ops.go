@@ -15,7 +15,8 @@ import (
 // resolves defaults (umask), checks who may do it, stamps the caller and the leader's clock into the entry and proposes
 // it; reads check leadership and answer with the namespace's own status
 // type. An API's handlers only translate their wire messages to these
-// arguments and the answers back (service.go for Halo's own protocol).
+// arguments and the answers back (package master/halorpc for Halo's own
+// API).
 
 // OpID is a client's operation id: the same id on a retried mutation makes
 // the exactly-once table answer it with the first result. A nil *OpID
@@ -160,7 +161,7 @@ func (m *Master) modeOr(mode *uint32, def uint32) uint32 {
 
 // CreateFile creates a file and answers with it as the create made it.
 func (m *Master) CreateFile(ctx context.Context, o CreateFileOptions) (*journalpb.FileStatus, error) {
-	if err := o.validate(); err != nil {
+	if err := o.Validate(); err != nil {
 		return nil, err
 	}
 	mode := m.modeOr(o.Mode, 0o666)
@@ -180,7 +181,7 @@ func (m *Master) CreateFile(ctx context.Context, o CreateFileOptions) (*journalp
 // CreateDirectory creates a directory and answers with it as the create
 // made it.
 func (m *Master) CreateDirectory(ctx context.Context, o CreateDirectoryOptions) (*journalpb.FileStatus, error) {
-	if err := o.validate(); err != nil {
+	if err := o.Validate(); err != nil {
 		return nil, err
 	}
 	mode := m.modeOr(o.Mode, 0o777)
@@ -272,7 +273,7 @@ func (m *Master) List(ctx context.Context, o ListOptions, send func(page []*jour
 
 // Rename moves src to dst.
 func (m *Master) Rename(ctx context.Context, op *OpID, src, dst string) error {
-	if err := checkRename(src, dst); err != nil {
+	if err := ValidateRename(src, dst); err != nil {
 		return err
 	}
 	_, err := m.proposeFor(ctx, op, &journalpb.Entry{Payload: &journalpb.Entry_Rename{Rename: &journalpb.RenameEntry{Src: src, Dst: dst}}})
@@ -281,7 +282,7 @@ func (m *Master) Rename(ctx context.Context, op *OpID, src, dst string) error {
 
 // Delete removes a file or folder.
 func (m *Master) Delete(ctx context.Context, o DeleteOptions) error {
-	if err := o.validate(); err != nil {
+	if err := o.Validate(); err != nil {
 		return err
 	}
 	_, err := m.proposeFor(ctx, o.OpID, &journalpb.Entry{Payload: &journalpb.Entry_Delete{Delete: &journalpb.DeleteEntry{Path: o.Path, Recursive: o.Recursive}}})
@@ -290,7 +291,7 @@ func (m *Master) Delete(ctx context.Context, o DeleteOptions) error {
 
 // SetAttribute changes the attributes o sets.
 func (m *Master) SetAttribute(ctx context.Context, o SetAttributeOptions) error {
-	if err := o.validate(); err != nil {
+	if err := o.Validate(); err != nil {
 		return err
 	}
 	_, err := m.proposeFor(ctx, o.OpID, &journalpb.Entry{Payload: &journalpb.Entry_SetAttribute{SetAttribute: o.entry()}})
@@ -319,7 +320,7 @@ func given[T any](v *T) (bool, T) {
 
 // CompleteFile marks a file complete.
 func (m *Master) CompleteFile(ctx context.Context, o CompleteFileOptions) error {
-	if err := o.validate(); err != nil {
+	if err := o.Validate(); err != nil {
 		return err
 	}
 	_, err := m.proposeFor(ctx, o.OpID, &journalpb.Entry{Payload: &journalpb.Entry_CompleteFile{CompleteFile: &journalpb.CompleteFileEntry{
@@ -332,7 +333,7 @@ func (m *Master) CompleteFile(ctx context.Context, o CompleteFileOptions) error 
 // reads the UFS as the master: its own files, and stores with the
 // deployment's credentials.
 func (m *Master) Mount(ctx context.Context, o MountOptions) error {
-	if err := o.validate(); err != nil {
+	if err := o.Validate(); err != nil {
 		return err
 	}
 	if err := m.ids.Admin(ctx, "mount an under file system"); err != nil {
@@ -348,7 +349,7 @@ func (m *Master) Mount(ctx context.Context, o MountOptions) error {
 
 // Unmount removes the mount point at path.
 func (m *Master) Unmount(ctx context.Context, op *OpID, path string) error {
-	if err := checkUnmount(path); err != nil {
+	if err := ValidateUnmount(path); err != nil {
 		return err
 	}
 	_, err := m.proposeFor(ctx, op, &journalpb.Entry{Payload: &journalpb.Entry_DeleteMountPoint{DeleteMountPoint: &journalpb.DeleteMountPointEntry{Path: path}}})
@@ -366,7 +367,7 @@ func (m *Master) MountTable(ctx context.Context) ([]*journalpb.MountRecord, erro
 // LoadMetadata brings the UFS listing behind o.Path into the namespace and
 // returns how many inodes it added.
 func (m *Master) LoadMetadata(ctx context.Context, o LoadMetadataOptions) (uint64, error) {
-	if err := o.validate(); err != nil {
+	if err := o.Validate(); err != nil {
 		return 0, err
 	}
 	if _, err := m.read(ctx); err != nil {

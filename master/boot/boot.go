@@ -16,6 +16,7 @@ import (
 	"github.com/halo-fs/halo/master"
 	"github.com/halo-fs/halo/master/alluxiorpc"
 	"github.com/halo-fs/halo/master/backup"
+	"github.com/halo-fs/halo/master/halorpc"
 	"github.com/halo-fs/halo/ufs/adapters"
 	"github.com/hashicorp/go-hclog"
 )
@@ -30,7 +31,7 @@ type Running struct {
 }
 
 // Open starts a master of cfg.HA: it recovers the namespace, opens the
-// RPC and web ports and, once the master leads, makes the root mount and
+// RPC port, serving Halo's API and Alluxio's, and the web port and, once the master leads, makes the root mount and
 // proposes the retry-cache settings. ctx bounds the start-up only.
 func Open(ctx context.Context, cfg *conf.Config, log hclog.Logger) (*Running, error) {
 	if err := retryCacheSettings(cfg).Validate(); err != nil {
@@ -60,6 +61,7 @@ func Open(ctx context.Context, cfg *conf.Config, log hclog.Logger) (*Running, er
 	if err != nil {
 		return nil, err
 	}
+	m.Extend(halorpc.Extension(m))
 	m.Extend(alluxiorpc.Extension(m))
 	if err := m.Start(); err != nil {
 		m.Stop()

@@ -1,23 +1,20 @@
-package master
+package halorpc
 
 import (
 	"context"
-	"strings"
-	"time"
 
-	"github.com/halo-fs/halo/fserr"
-	"github.com/halo-fs/halo/fserr/rpcerr"
+	"github.com/halo-fs/halo/master"
 	"github.com/halo-fs/halo/proto/halopb"
 	"github.com/halo-fs/halo/proto/journalpb"
 	"google.golang.org/grpc"
 )
 
-// service implements halopb.MasterServiceServer, Halo's own protocol: each
-// handler translates the wire request to an operation of ops.go and its
-// answer back to the wire, and does nothing else.
+// service implements halopb.MasterServiceServer: each handler translates
+// the wire request to one of the master's operations and its answer back
+// to the wire, and does nothing else.
 type service struct {
 	halopb.UnimplementedMasterServiceServer
-	m *Master
+	m *master.Master
 }
 
 func (s *service) CreateFile(ctx context.Context, req *halopb.CreateFileRequest) (*halopb.FileInfoResponse, error) {
@@ -36,7 +33,7 @@ func (s *service) GetStatus(ctx context.Context, req *halopb.GetStatusRequest) (
 }
 
 func (s *service) ListStatus(req *halopb.ListStatusRequest, stream grpc.ServerStreamingServer[halopb.ListStatusResponse]) error {
-	o := ListOptions{Path: req.Path, Recursive: req.Recursive, StartAfter: req.StartAfter}
+	o := master.ListOptions{Path: req.Path, Recursive: req.Recursive, StartAfter: req.StartAfter}
 	return s.m.List(stream.Context(), o, func(page []*journalpb.FileStatus) error {
 		infos := make([]*halopb.FileInfo, len(page))
 		for i, fs := range page {
@@ -100,7 +97,7 @@ func (s *service) GetMasterInfo(ctx context.Context, _ *halopb.Empty) (*halopb.M
 }
 
 func (s *service) Backup(ctx context.Context, req *halopb.BackupRequest) (*halopb.BackupResponse, error) {
-	if err := s.m.ids.Admin(ctx, "take a backup"); err != nil {
+	if err := s.m.RequireAdmin(ctx, "take a backup"); err != nil {
 		return nil, err
 	}
 	return s.m.Backup(ctx, req)
@@ -119,36 +116,4 @@ func empty(err error) (*halopb.Empty, error) {
 		return nil, err
 	}
 	return &halopb.Empty{}, nil
-}
-
-// methodName turns "/halo.v1.MasterService/CreateFile" into "CreateFile".
-func methodName(full string) string {
-	if i := strings.LastIndexByte(full, '/'); i >= 0 {
-		return full[i+1:]
-	}
-	return full
-}
-
-// unaryInterceptor refuses requests over the limits, maps typed errors to
-// gRPC statuses and records metrics.
-func (m *Master) unaryInterceptor(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-	start := time.Now()
-	err := validateRequest(req)
-	var resp any
-	if err == nil {
-		resp, err = handler(ctx, req)
-	}
-	name := methodName(info.FullMethod)
-	m.metrics.RPCs.WithLabelValues(name, fserr.CodeOf(err).String()).Inc()
-	m.metrics.RPCLatency.WithLabelValues(name).Observe(time.Since(start).Seconds())
-	return resp, rpcerr.ToGRPC(err)
-}
-
-func (m *Master) streamInterceptor(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
-	start := time.Now()
-	err := handler(srv, ss)
-	name := methodName(info.FullMethod)
-	m.metrics.RPCs.WithLabelValues(name, fserr.CodeOf(err).String()).Inc()
-	m.metrics.RPCLatency.WithLabelValues(name).Observe(time.Since(start).Seconds())
-	return rpcerr.ToGRPC(err)
 }

@@ -1,18 +1,19 @@
-package master
+package halorpc
 
 import (
+	"github.com/halo-fs/halo/master"
 	"github.com/halo-fs/halo/proto/halopb"
 	"github.com/halo-fs/halo/proto/journalpb"
 )
 
-// Translations between Halo's wire API (halopb) and the Go arguments and
-// answers of ops.go.
+// Translations between Halo's wire API (halopb) and the arguments and
+// answers of the master's operations.
 
-func opIDFrom(id *halopb.OperationID) *OpID {
+func opIDFrom(id *halopb.OperationID) *master.OpID {
 	if id == nil {
 		return nil
 	}
-	return &OpID{ClientHi: id.ClientHi, ClientLo: id.ClientLo, Seq: id.Seq}
+	return &master.OpID{ClientHi: id.ClientHi, ClientLo: id.ClientLo, Seq: id.Seq}
 }
 
 // modeFrom reads the wire's mode, where 0 asks for the default.
@@ -23,39 +24,39 @@ func modeFrom(mode uint32) *uint32 {
 	return &mode
 }
 
-func createFileOptionsFrom(r *halopb.CreateFileRequest) CreateFileOptions {
-	return CreateFileOptions{
+func createFileOptionsFrom(r *halopb.CreateFileRequest) master.CreateFileOptions {
+	return master.CreateFileOptions{
 		OpID: opIDFrom(r.OpId), Path: r.Path, Mode: modeFrom(r.Mode), Recursive: r.Recursive,
 		Completed: r.Completed, BlockSizeBytes: r.BlockSizeBytes, TTLMs: r.TtlMs,
 	}
 }
 
-func createDirectoryOptionsFrom(r *halopb.CreateDirectoryRequest) CreateDirectoryOptions {
-	return CreateDirectoryOptions{
+func createDirectoryOptionsFrom(r *halopb.CreateDirectoryRequest) master.CreateDirectoryOptions {
+	return master.CreateDirectoryOptions{
 		OpID: opIDFrom(r.OpId), Path: r.Path, Mode: modeFrom(r.Mode), Recursive: r.Recursive, AllowExists: r.AllowExists,
 	}
 }
 
-func deleteOptionsFrom(r *halopb.DeleteRequest) DeleteOptions {
-	return DeleteOptions{OpID: opIDFrom(r.OpId), Path: r.Path, Recursive: r.Recursive}
+func deleteOptionsFrom(r *halopb.DeleteRequest) master.DeleteOptions {
+	return master.DeleteOptions{OpID: opIDFrom(r.OpId), Path: r.Path, Recursive: r.Recursive}
 }
 
-func completeFileOptionsFrom(r *halopb.CompleteFileRequest) CompleteFileOptions {
-	return CompleteFileOptions{OpID: opIDFrom(r.OpId), Path: r.Path, Length: r.Length, BlockIDs: r.BlockIds}
+func completeFileOptionsFrom(r *halopb.CompleteFileRequest) master.CompleteFileOptions {
+	return master.CompleteFileOptions{OpID: opIDFrom(r.OpId), Path: r.Path, Length: r.Length, BlockIDs: r.BlockIds}
 }
 
-func mountOptionsFrom(r *halopb.MountRequest) MountOptions {
-	return MountOptions{
+func mountOptionsFrom(r *halopb.MountRequest) master.MountOptions {
+	return master.MountOptions{
 		OpID: opIDFrom(r.OpId), Path: r.Path, UfsURI: r.UfsUri, ReadOnly: r.ReadOnly, Shared: r.Shared, Options: r.Options,
 	}
 }
 
-func loadMetadataOptionsFrom(r *halopb.LoadMetadataRequest) LoadMetadataOptions {
-	return LoadMetadataOptions{OpID: opIDFrom(r.OpId), Path: r.Path, Recursive: r.Recursive}
+func loadMetadataOptionsFrom(r *halopb.LoadMetadataRequest) master.LoadMetadataOptions {
+	return master.LoadMetadataOptions{OpID: opIDFrom(r.OpId), Path: r.Path, Recursive: r.Recursive}
 }
 
-func setAttributeOptionsFrom(id *halopb.OperationID, a *halopb.SetAttributeOptions) SetAttributeOptions {
-	return SetAttributeOptions{
+func setAttributeOptionsFrom(id *halopb.OperationID, a *halopb.SetAttributeOptions) master.SetAttributeOptions {
+	return master.SetAttributeOptions{
 		OpID: opIDFrom(id), Path: a.Path, Recursive: a.Recursive,
 		Mode: flagged(a.HasMode, a.Mode), Owner: flagged(a.HasOwner, a.Owner), Group: flagged(a.HasGroup, a.Group),
 		Pinned: flagged(a.HasPinned, a.Pinned), TTLMs: flagged(a.HasTtl, a.TtlMs), Persisted: flagged(a.HasPersisted, a.Persisted),

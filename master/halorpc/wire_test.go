@@ -1,10 +1,17 @@
-package master
+package halorpc
 
 import (
+	"context"
 	"testing"
 
+	"github.com/halo-fs/halo/client"
+	"github.com/halo-fs/halo/fsm"
+	"github.com/halo-fs/halo/ha"
+	"github.com/halo-fs/halo/master"
+	"github.com/halo-fs/halo/master/web"
 	"github.com/halo-fs/halo/proto/halopb"
 	"github.com/halo-fs/halo/proto/journalpb"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 )
@@ -119,16 +126,43 @@ func TestAnswersTranslateEveryField(t *testing.T) {
 func TestSetAttributeRequestBecomesTheSameEntry(t *testing.T) {
 	wire := &halopb.SetAttributeOptions{}
 	fillEveryField(wire.ProtoReflect())
+	wire.Path = "/" + wire.Path // the master refuses a relative path
 	id := &halopb.OperationID{ClientHi: 1, ClientLo: 2, Seq: 3}
-	o := setAttributeOptionsFrom(id, wire)
-	sameOnTheWire(t, o.entry(), wire, &halopb.SetAttributeOptions{})
-	sameOnTheWire(t, o.OpID.entryID(), id, &halopb.OperationID{})
+	e := journaled(t, setAttributeOptionsFrom(id, wire))
+	sameOnTheWire(t, e.GetSetAttribute(), wire, &halopb.SetAttributeOptions{})
+	sameOnTheWire(t, e.OpId, id, &halopb.OperationID{})
 
 	unset := setAttributeOptionsFrom(nil, &halopb.SetAttributeOptions{Path: "/a", Owner: "ignored", Mode: 0o700})
 	if unset.OpID != nil || unset.Owner != nil || unset.Mode != nil {
 		t.Errorf("attributes without their has_ flag were taken: %+v", unset)
 	}
-	if e := unset.entry(); e.HasOwner || e.HasMode || e.Path != "/a" {
+	if e := journaled(t, unset).GetSetAttribute(); e.HasOwner || e.HasMode || e.Path != "/a" {
 		t.Errorf("entry of a request without flags: %v", e)
 	}
+}
+
+// journaled is the entry a master proposes for o.
+func journaled(t *testing.T, o master.SetAttributeOptions) *journalpb.Entry {
+	t.Helper()
+	rec := &recordingReplicator{}
+	m := master.New(master.Config{}, fsm.New(fsm.DefaultConfig()), func(*web.Metrics) ha.Replicator { return rec })
+	ctx := metadata.NewIncomingContext(context.Background(), metadata.Pairs(client.UserMetadataKey, "halo"))
+	if err := m.SetAttribute(ctx, o); err != nil {
+		t.Fatalf("SetAttribute: %v", err)
+	}
+	if rec.proposed == nil {
+		t.Fatal("SetAttribute proposed no entry")
+	}
+	return rec.proposed
+}
+
+// recordingReplicator keeps the entry proposed last and applies nothing.
+type recordingReplicator struct {
+	ha.Replicator
+	proposed *journalpb.Entry
+}
+
+func (r *recordingReplicator) Propose(_ context.Context, e *journalpb.Entry) (fsm.Result, error) {
+	r.proposed = e
+	return fsm.Result{}, nil
 }
