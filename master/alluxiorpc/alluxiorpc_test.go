@@ -5,6 +5,8 @@ import (
 	"net"
 	"os/user"
 	"strconv"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -24,7 +26,7 @@ import (
 
 // startMaster runs a single master (local journal) in the test's process
 // and returns a connection to its RPC port.
-func startMaster(t *testing.T, overrides map[string]string) *grpc.ClientConn {
+func startMaster(t testing.TB, overrides map[string]string) *grpc.ClientConn {
 	t.Helper()
 	port, err := ports.Free("127.0.0.1")
 	if err != nil {
@@ -55,11 +57,11 @@ func startMaster(t *testing.T, overrides map[string]string) *grpc.ClientConn {
 	if _, err := boot.FormatJournal(ctx, cfg); err != nil {
 		t.Fatal(err)
 	}
-	running, err := boot.Open(ctx, cfg, hclog.NewNullLogger())
+	running, err := boot.Open(ctx, cfg, hclog.New(&hclog.LoggerOptions{Output: panicWatch{}, Level: hclog.Error}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { running.Close() })
+	t.Cleanup(func() { running.Close(); checkNoPanic(t) })
 	conn, err := grpc.NewClient(net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		t.Fatal(err)
@@ -68,10 +70,33 @@ func startMaster(t *testing.T, overrides map[string]string) *grpc.ClientConn {
 	return conn
 }
 
+// loggedPanic holds the first handler panic a test's master logged: the
+// master survives it, but it is a bug (see checkNoPanic).
+var loggedPanic atomic.Pointer[string]
+
+// panicWatch is the masters' log; it keeps panics for checkNoPanic.
+type panicWatch struct{}
+
+func (panicWatch) Write(p []byte) (int, error) {
+	if strings.Contains(string(p), "panicked") {
+		line := string(p)
+		loggedPanic.CompareAndSwap(nil, &line)
+	}
+	return len(p), nil
+}
+
+// checkNoPanic fails the test if a master logged a handler's panic.
+func checkNoPanic(t testing.TB) {
+	t.Helper()
+	if p := loggedPanic.Load(); p != nil {
+		t.Fatalf("the master logged a panic: %s", *p)
+	}
+}
+
 // authenticate opens a SIMPLE-authenticated channel as user and returns a
 // context whose calls carry its channel id; the channel stays
 // authenticated until the test ends.
-func authenticate(t *testing.T, conn *grpc.ClientConn, user, channel string) context.Context {
+func authenticate(t testing.TB, conn *grpc.ClientConn, user, channel string) context.Context {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
@@ -98,7 +123,7 @@ func authenticate(t *testing.T, conn *grpc.ClientConn, user, channel string) con
 	return metadata.AppendToOutgoingContext(context.Background(), "channel-id", channel)
 }
 
-func currentUser(t *testing.T) string {
+func currentUser(t testing.TB) string {
 	u, err := user.Current()
 	if err != nil {
 		t.Fatal(err)

@@ -187,6 +187,9 @@ func (f *fileSystem) Remove(ctx context.Context, req *alluxiopb.DeletePRequest) 
 
 func (f *fileSystem) SetAttribute(ctx context.Context, req *alluxiopb.SetAttributePRequest) (*alluxiopb.SetAttributePResponse, error) {
 	o := req.GetOptions()
+	if o == nil {
+		return nil, fserr.New(fserr.InvalidArgument, "setAttribute of %q sets nothing: the request has no options", req.GetPath())
+	}
 	set := master.SetAttributeOptions{
 		OpID:      opID(o.GetCommonOptions()),
 		Path:      req.GetPath(),

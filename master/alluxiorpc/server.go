@@ -27,18 +27,27 @@ func Extension(m *master.Master) master.Extension {
 	return master.Extension{
 		Register: func(s *grpc.Server) { register(s, m) },
 		Unary: func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (_ any, err error) {
-			if err := primaryOnly(m, info.FullMethod); err != nil {
+			if !strings.HasPrefix(info.FullMethod, servicePrefix) {
+				return handler(ctx, req)
+			}
+			if err := primaryOnly(m); err != nil {
+				return nil, err
+			}
+			if err := refuseUnknownFields(req); err != nil {
 				return nil, err
 			}
 			defer recoverAsError(m, info.FullMethod, &err)
 			return handler(ctx, req)
 		},
 		Stream: func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) (err error) {
-			if err := primaryOnly(m, info.FullMethod); err != nil {
+			if !strings.HasPrefix(info.FullMethod, servicePrefix) {
+				return handler(srv, ss)
+			}
+			if err := primaryOnly(m); err != nil {
 				return err
 			}
 			defer recoverAsError(m, info.FullMethod, &err)
-			return handler(srv, ss)
+			return handler(srv, strictStream{ss})
 		},
 	}
 }
@@ -56,10 +65,7 @@ func register(s *grpc.Server, m *master.Master) {
 
 // primaryOnly refuses an Alluxio call on a standby, naming the primary
 // when this master knows it.
-func primaryOnly(m *master.Master, method string) error {
-	if !strings.HasPrefix(method, servicePrefix) {
-		return nil
-	}
+func primaryOnly(m *master.Master) error {
 	leading, primary := m.Leading()
 	if leading {
 		return nil
