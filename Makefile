@@ -7,7 +7,7 @@ DEMO_DIR  ?= $(CURDIR)/.demo
 # 2-core machine is not oversubscribed.
 TEST_FLAGS ?= -count=1 -timeout 20m
 
-.PHONY: proto build test test-deps unit e2e demo demo-stop bench lint fuzz clean jepsen jepsen-deps
+.PHONY: proto build test test-deps alluxio-deps unit e2e demo demo-stop bench lint fuzz clean jepsen jepsen-deps
 
 build:
 	$(GO) build -o $(BIN) ./cmd/halo
@@ -20,11 +20,17 @@ test: build lint-fast jepsen-deps test-deps
 # What the tests need, installed and built before any test runs, so that no
 # test's timing includes a cold MinIO build (about 6 minutes on 2 cores):
 # ZooKeeper from Debian, MinIO into ~/.cache/halo, the MiniDFSCluster
-# launcher with Maven.
-test-deps:
+# launcher with Maven, the real Alluxio 2.9.3 programs with Maven.
+test-deps: alluxio-deps
 	scripts/zookeeper.sh install
 	scripts/minio.sh build >/dev/null
 	scripts/hdfs.sh build >/dev/null
+
+# The real Alluxio 2.9.3 shell, admin shell, master and Hadoop client that
+# the compatibility tests run (internal/testinfra/alluxio), from Maven
+# Central into ~/.m2 once.
+alluxio-deps:
+	scripts/alluxio.sh build >/dev/null
 
 # The failover tests (jepsen/) need root, network namespaces, iptables, tc
 # and (ZooKeeper mode) the zookeeper package;
