@@ -57,7 +57,7 @@ func openRaft(ctx context.Context, cfg *conf.Config, sc master.Config, sec *Secu
 		PeerDialOptions:  sec.peerDialOptions(),
 		InitialCheckpoint: func(ctx context.Context) ([]byte, string, error) {
 			if cfg.InitFromBackup != "" {
-				data, err := master.ReadBackupWithOptions(ctx, sc.UFS, cfg.InitFromBackup, sc.UFSOptions)
+				data, err := readInitialBackup(ctx, cfg, sc)
 				return data, cfg.InitFromBackup, err
 			}
 			if archive == nil {
