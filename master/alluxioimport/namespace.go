@@ -126,7 +126,7 @@ func (ns *namespace) tree() ([]*inode, error) {
 			return nil, fmt.Errorf("entry %d: inode %d (%q) names parent %d, which the backup does not hold", in.entry, in.id, in.rec.Name, in.parent)
 		case !p.rec.IsDirectory:
 			return nil, fmt.Errorf("entry %d: inode %d (%q) names parent %d (%q), a file", in.entry, in.id, in.rec.Name, in.parent, p.rec.Name)
-		case in.rec.Name == "" || strings.Contains(in.rec.Name, "/") || in.rec.Name == "." || in.rec.Name == "..":
+		case !validName(in.rec.Name):
 			return nil, fmt.Errorf("entry %d: inode %d has an invalid name %q", in.entry, in.id, in.rec.Name)
 		}
 		p.children = append(p.children, in)
@@ -160,6 +160,12 @@ func (ns *namespace) tree() ([]*inode, error) {
 		}
 	}
 	return order, nil
+}
+
+// validName is a name Halo's paths can hold, as one component.
+func validName(name string) bool {
+	parts, err := fsm.SplitPath("/" + name)
+	return err == nil && len(parts) == 1 && parts[0] == name
 }
 
 func (ns *namespace) sortedByID() []*inode {
