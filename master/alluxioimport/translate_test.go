@@ -114,6 +114,14 @@ func TestTranslateRealBackup(t *testing.T) {
 		t.Errorf("dropped %q; want the ACL entry of /data/a/b", im.Dropped)
 	}
 
+	var rewritten bytes.Buffer
+	if _, err := f.WriteCheckpoint(&rewritten); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(rewritten.Bytes(), im.Checkpoint) {
+		t.Error("the imported checkpoint is not the one Halo writes of the same namespace: a restore and a new checkpoint change its bytes")
+	}
+
 	again, err := Translate(data)
 	if err != nil || !bytes.Equal(again.Checkpoint, im.Checkpoint) {
 		t.Error("two translations of one backup differ: masters started with the same -i would disagree")
