@@ -9,7 +9,6 @@
 package alluxioimport
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -37,7 +36,7 @@ func IsBackup(data []byte) bool {
 		return false
 	}
 	e := &alluxiopb.JournalEntry{}
-	if err := unmarshalNext(bufio.NewReader(bytes.NewReader(data)), e); err != nil {
+	if err := unmarshalNext(bytes.NewReader(data), e); err != nil {
 		return false
 	}
 	_, err := payloadKind(e)
@@ -48,12 +47,11 @@ func IsBackup(data []byte) bool {
 // entries included, in order. Its errors name the entry by position and
 // byte offset.
 func decodeEntries(data []byte, each func(n int, e *alluxiopb.JournalEntry) error) error {
-	r := &countingReader{r: bytes.NewReader(data)}
-	br := bufio.NewReader(r)
+	r := bytes.NewReader(data)
 	for n := 0; ; n++ {
-		offset := r.n - int64(br.Buffered())
+		offset := len(data) - r.Len()
 		e := &alluxiopb.JournalEntry{}
-		err := unmarshalNext(br, e)
+		err := unmarshalNext(r, e)
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
@@ -80,7 +78,7 @@ func walkMerged(n int, e *alluxiopb.JournalEntry, each func(n int, e *alluxiopb.
 	return nil
 }
 
-func unmarshalNext(r *bufio.Reader, e *alluxiopb.JournalEntry) error {
+func unmarshalNext(r *bytes.Reader, e *alluxiopb.JournalEntry) error {
 	err := protodelim.UnmarshalOptions{MaxSize: maxEntryBytes}.UnmarshalFrom(r, e)
 	if errors.Is(err, io.ErrUnexpectedEOF) {
 		return fmt.Errorf("the backup ends inside it (truncated): %w", err)
@@ -117,14 +115,3 @@ func payloadKind(e *alluxiopb.JournalEntry) (string, error) {
 
 // alluxioVersion is the release whose journal schema proto/alluxiopb holds.
 const alluxioVersion = "2.9.3"
-
-type countingReader struct {
-	r io.Reader
-	n int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
-}
