@@ -94,6 +94,12 @@ func parseHeader(b []byte) (CheckpointHeader, error) {
 	return h, nil
 }
 
+// LooksLikeCheckpoint tells whether data starts as a Halo checkpoint (or
+// backup) does; Restore checks the rest.
+func LooksLikeCheckpoint(data []byte) bool {
+	return len(data) >= len(checkpointMagic) && string(data[:len(checkpointMagic)]) == checkpointMagic
+}
+
 // checksumWriter counts and checksums what passes through.
 type checksumWriter struct {
 	w   *bufio.Writer

@@ -17,6 +17,7 @@ import (
 	"google.golang.org/protobuf/encoding/protodelim"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
+	"github.com/halo-fs/halo/fsm"
 	"github.com/halo-fs/halo/proto/alluxiopb"
 )
 
@@ -25,20 +26,19 @@ import (
 // ids, stays far below it.
 const maxEntryBytes = 64 << 20
 
-// haloCheckpointMagic starts Halo's own checkpoints and backups.
-const haloCheckpointMagic = "HALOCKPT"
-
 // IsBackup tells whether data (uncompressed) is an Alluxio backup: it is
 // not a Halo checkpoint and its first message decodes as a JournalEntry
-// with a known payload and nothing this build does not know.
+// with a payload this build knows. Fields it does not know (a newer
+// Alluxio's) do not hide it: Translate refuses them, saying so.
 func IsBackup(data []byte) bool {
-	if bytes.HasPrefix(data, []byte(haloCheckpointMagic)) {
+	if fsm.LooksLikeCheckpoint(data) {
 		return false
 	}
 	e := &alluxiopb.JournalEntry{}
 	if err := unmarshalNext(bytes.NewReader(data), e); err != nil {
 		return false
 	}
+	e.ProtoReflect().SetUnknown(nil)
 	_, err := payloadKind(e)
 	return err == nil
 }
@@ -91,7 +91,7 @@ func unmarshalNext(r *bytes.Reader, e *alluxiopb.JournalEntry) error {
 // does not know (a newer Alluxio's), is an error.
 func payloadKind(e *alluxiopb.JournalEntry) (string, error) {
 	if unknown := e.ProtoReflect().GetUnknown(); len(unknown) > 0 {
-		return "", fmt.Errorf("it holds fields unknown to Alluxio %s's journal schema", alluxioVersion)
+		return "", fmt.Errorf("it holds fields unknown to Alluxio %s's journal schema", AlluxioVersion)
 	}
 	var kinds []string
 	e.ProtoReflect().Range(func(fd protoreflect.FieldDescriptor, _ protoreflect.Value) bool {
@@ -113,5 +113,6 @@ func payloadKind(e *alluxiopb.JournalEntry) (string, error) {
 	return kinds[0], nil
 }
 
-// alluxioVersion is the release whose journal schema proto/alluxiopb holds.
-const alluxioVersion = "2.9.3"
+// AlluxioVersion is the release whose journal schema proto/alluxiopb holds:
+// the backups this package reads.
+const AlluxioVersion = "2.9.3"

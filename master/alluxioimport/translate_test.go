@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"google.golang.org/protobuf/encoding/protodelim"
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/halo-fs/halo/fsm"
@@ -207,6 +208,20 @@ func TestTranslateRefusesBadInput(t *testing.T) {
 
 // TestTranslateAppliesUpdates covers the update entries, which a backup of
 // a 2.9.3 master on the heap metastore does not hold but Alluxio may write.
+// TestNewerAlluxioFieldsAreNamed: an entry with a field 2.9.3 lacks is
+// still taken for an Alluxio backup, and refused saying why.
+func TestNewerAlluxioFieldsAreNamed(t *testing.T) {
+	e := dir(0, -1, "")
+	e.ProtoReflect().SetUnknown(protowire.AppendVarint(protowire.AppendTag(nil, 1000, protowire.VarintType), 1))
+	data := encode(t, e)
+	if !IsBackup(data) {
+		t.Error("IsBackup of an entry with a field unknown to 2.9.3: false")
+	}
+	if _, err := Translate(data); err == nil || !strings.Contains(err.Error(), "entry 0: it holds fields unknown to Alluxio 2.9.3's journal schema") {
+		t.Errorf("Translate: %v; want an error naming the unknown fields", err)
+	}
+}
+
 func TestTranslateAppliesUpdates(t *testing.T) {
 	data := encode(t, dir(0, -1, ""), dir(1, 0, "d"), file(2, 1, "f"), dir(3, 0, "m"),
 		&alluxiopb.JournalEntry{UpdateInode: &alluxiopb.UpdateInodeEntry{Id: proto.Int64(2), Name: proto.String("g"), Owner: proto.String("alice"), Group: proto.String("staff"), Mode: proto.Int32(0o640), PersistenceState: proto.String("PERSISTED")}},

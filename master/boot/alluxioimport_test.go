@@ -103,3 +103,18 @@ func TestInitialBackupRefusesATruncatedAlluxioBackup(t *testing.T) {
 		t.Errorf("readInitialBackup of a truncated backup: %v; want an error naming %s as damaged", err, cut)
 	}
 }
+
+// TestInitialBackupNamesBothFormats: a file that is neither a Halo nor an
+// Alluxio backup is refused saying so, not only that it is no Halo
+// checkpoint.
+func TestInitialBackupNamesBothFormats(t *testing.T) {
+	text := filepath.Join(t.TempDir(), "notes.txt")
+	if err := os.WriteFile(text, []byte("not a backup at all\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := importConfig(t, text)
+	_, err := readInitialBackup(context.Background(), cfg, serverConfig(cfg, hclog.NewNullLogger()))
+	if err == nil || !strings.Contains(err.Error(), "neither a Halo backup") || !strings.Contains(err.Error(), "nor an Alluxio 2.9.3 backup") || !strings.Contains(err.Error(), text) {
+		t.Errorf("readInitialBackup of a text file: %v; want an error naming it as neither format", err)
+	}
+}

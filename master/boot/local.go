@@ -99,8 +99,11 @@ func restoreBackup(ctx context.Context, cfg *conf.Config, sc master.Config, f *f
 // alluxioimport), whichever the content is.
 func readInitialBackup(ctx context.Context, cfg *conf.Config, sc master.Config) ([]byte, error) {
 	data, err := master.ReadBackupWithOptions(ctx, sc.UFS, cfg.InitFromBackup, sc.UFSOptions)
-	if err != nil || !alluxioimport.IsBackup(data) {
+	if err != nil || fsm.LooksLikeCheckpoint(data) {
 		return data, err
+	}
+	if !alluxioimport.IsBackup(data) {
+		return nil, fmt.Errorf("backup %s is neither a Halo backup (it lacks the checkpoint header) nor an Alluxio %s backup (its first entry does not decode)", cfg.InitFromBackup, alluxioimport.AlluxioVersion)
 	}
 	im, err := alluxioimport.Translate(data)
 	if err != nil {
