@@ -94,6 +94,12 @@ func parseHeader(b []byte) (CheckpointHeader, error) {
 	return h, nil
 }
 
+// LooksLikeCheckpoint tells whether data starts as a Halo checkpoint (or
+// backup) does; Restore checks the rest.
+func LooksLikeCheckpoint(data []byte) bool {
+	return len(data) >= len(checkpointMagic) && string(data[:len(checkpointMagic)]) == checkpointMagic
+}
+
 // checksumWriter counts and checksums what passes through.
 type checksumWriter struct {
 	w   *bufio.Writer
@@ -133,12 +139,12 @@ func (f *FSM) WriteCheckpoint(w io.Writer) (CheckpointHeader, error) {
 		MountCount:   uint64(len(f.mounts.byID)),
 		OpCount:      uint64(f.ops.len()),
 	}
-	cw := &checksumWriter{w: bufio.NewWriterSize(w, ioBufferBytes), crc: crc32.New(castagnoli)}
-	if err := cw.write(h.marshal()); err != nil {
+	cw, err := newChecksumWriter(w, h)
+	if err != nil {
 		return h, err
 	}
 	rec := &journalpb.InodeRecord{}
-	err := walkSubtree(f.root, func(n *Inode) error {
+	err = walkSubtree(f.root, func(n *Inode) error {
 		fillInodeRecord(rec, n)
 		return cw.record(recordInode, rec)
 	})
@@ -164,13 +170,57 @@ func (f *FSM) WriteCheckpoint(w io.Writer) (CheckpointHeader, error) {
 			return h, err
 		}
 	}
-	if err := cw.write([]byte{recordEnd}); err != nil {
+	return h, cw.finish()
+}
+
+func newChecksumWriter(w io.Writer, h CheckpointHeader) (*checksumWriter, error) {
+	cw := &checksumWriter{w: bufio.NewWriterSize(w, ioBufferBytes), crc: crc32.New(castagnoli)}
+	return cw, cw.write(h.marshal())
+}
+
+// finish writes the end marker and the checksum.
+func (c *checksumWriter) finish() error {
+	if err := c.write([]byte{recordEnd}); err != nil {
+		return err
+	}
+	if _, err := c.w.Write(binary.BigEndian.AppendUint32(nil, c.crc.Sum32())); err != nil {
+		return err
+	}
+	return c.w.Flush()
+}
+
+// WriteImportedCheckpoint writes a checkpoint of a namespace built outside
+// the FSM — one imported from another system's backup — so that it enters
+// every HA mode the way a Halo backup does, and Restore checks it like any
+// other. inodes come root first, depth first, with ids from RootInodeID up
+// in that order; mounts by id, numbered from 1.
+func WriteImportedCheckpoint(w io.Writer, inodes []*journalpb.InodeRecord, mounts []*journalpb.MountRecord) (CheckpointHeader, error) {
+	table := newOperationTable(DefaultOperationTableSettings())
+	h := CheckpointHeader{
+		Version:     checkpointVersion,
+		InodeCount:  uint64(len(inodes)),
+		NextInodeID: RootInodeID + uint64(len(inodes)),
+		NextMountID: uint64(len(mounts)) + 1,
+		MountCount:  uint64(len(mounts)),
+	}
+	cw, err := newChecksumWriter(w, h)
+	if err != nil {
 		return h, err
 	}
-	if _, err := cw.w.Write(binary.BigEndian.AppendUint32(nil, cw.crc.Sum32())); err != nil {
+	for _, rec := range inodes {
+		if err := cw.record(recordInode, rec); err != nil {
+			return h, err
+		}
+	}
+	for _, m := range mounts {
+		if err := cw.record(recordMount, m); err != nil {
+			return h, err
+		}
+	}
+	if err := cw.record(recordOpTable, table.tableRecord()); err != nil {
 		return h, err
 	}
-	return h, cw.w.Flush()
+	return h, cw.finish()
 }
 
 func fillInodeRecord(rec *journalpb.InodeRecord, n *Inode) {

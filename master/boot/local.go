@@ -16,6 +16,7 @@ import (
 	"github.com/halo-fs/halo/ha/local"
 	"github.com/halo-fs/halo/journal"
 	"github.com/halo-fs/halo/master"
+	"github.com/halo-fs/halo/master/alluxioimport"
 	"github.com/halo-fs/halo/master/backup"
 	"github.com/halo-fs/halo/master/web"
 )
@@ -79,7 +80,7 @@ func importBackup(ctx context.Context, cfg *conf.Config, sc master.Config, j *jo
 // index 0 and hands its checkpoint to write; into names the journal
 // written to in errors.
 func restoreBackup(ctx context.Context, cfg *conf.Config, sc master.Config, f *fsm.FSM, into string, write func(checkpoint func(io.Writer) error) error) error {
-	data, err := backup.Read(ctx, sc.UFS, cfg.InitFromBackup, sc.UFSOptions)
+	data, err := readInitialBackup(ctx, cfg, sc)
 	if err != nil {
 		return err
 	}
@@ -93,6 +94,26 @@ func restoreBackup(ctx context.Context, cfg *conf.Config, sc master.Config, f *f
 	}
 	sc.Logger.Info("restored namespace from backup", "backup", cfg.InitFromBackup, "inodes", h.InodeCount)
 	return nil
+}
+
+// readInitialBackup reads the backup given with -i as a Halo checkpoint:
+// a Halo backup as it is, an Alluxio backup translated (see package
+// alluxioimport), whichever the content is.
+func readInitialBackup(ctx context.Context, cfg *conf.Config, sc master.Config) ([]byte, error) {
+	data, err := backup.Read(ctx, sc.UFS, cfg.InitFromBackup, sc.UFSOptions)
+	if err != nil || fsm.LooksLikeCheckpoint(data) {
+		return data, err
+	}
+	if !alluxioimport.IsBackup(data) {
+		return nil, fmt.Errorf("backup %s is neither a Halo backup (it lacks the checkpoint header) nor an Alluxio %s backup (its first entry does not decode)", cfg.InitFromBackup, alluxioimport.AlluxioVersion)
+	}
+	im, err := alluxioimport.Translate(data)
+	if err != nil {
+		return nil, fmt.Errorf("backup %s: %w", cfg.InitFromBackup, err)
+	}
+	im.Log(sc.Logger, cfg.InitFromBackup)
+	sc.Logger.Info("translated an Alluxio backup", "backup", cfg.InitFromBackup, "inodes", im.Header.InodeCount, "mounts", im.Header.MountCount)
+	return im.Checkpoint, nil
 }
 
 // localJournalFolder accepts a plain path or a file:// URI; other UFS

@@ -11,7 +11,6 @@ import (
 	"github.com/halo-fs/halo/ha"
 	haraft "github.com/halo-fs/halo/ha/raft"
 	"github.com/halo-fs/halo/master"
-	"github.com/halo-fs/halo/master/backup"
 	"github.com/halo-fs/halo/master/web"
 	"github.com/halo-fs/halo/ufs/adapters"
 )
@@ -59,7 +58,7 @@ func openRaft(ctx context.Context, cfg *conf.Config, sc master.Config, sec *Secu
 		PeerDialOptions:  sec.peerDialOptions(),
 		InitialCheckpoint: func(ctx context.Context) ([]byte, string, error) {
 			if cfg.InitFromBackup != "" {
-				data, err := backup.Read(ctx, sc.UFS, cfg.InitFromBackup, sc.UFSOptions)
+				data, err := readInitialBackup(ctx, cfg, sc)
 				return data, cfg.InitFromBackup, err
 			}
 			if archive == nil {
