@@ -57,14 +57,15 @@ const (
 const DefaultTimeout = 3 * time.Minute
 
 // jvmFlags are given to every program. Alluxio 2.9 was built for Java 8
-// and 11; on 17 its gRPC and Netty look for direct-buffer internals by
-// reflection (and fall back more slowly without them), so the packages
-// they read are opened. The rest makes a short-lived JVM start fast and
-// small: client commands are JVM starts, mostly.
+// and 11; on 17 it runs without flags, but Netty (shaded or not) then
+// finds neither Unsafe nor DirectByteBuffer's constructor and falls back
+// to slower buffers. These two packages are all it reaches for: with
+// -Dsun.reflect.debugModuleAccessChecks=access, the master, both shells
+// and FsShell report no other refused access. The rest makes a
+// short-lived JVM start fast and small: a client command is mostly a JVM
+// start.
 var jvmFlags = []string{
-	"--add-opens=java.base/java.lang=ALL-UNNAMED",
 	"--add-opens=java.base/java.nio=ALL-UNNAMED",
-	"--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
 	"--add-opens=java.base/jdk.internal.misc=ALL-UNNAMED",
 	"-Dio.netty.tryReflectionSetAccessible=true",
 	"-XX:+UseSerialGC",
@@ -211,6 +212,10 @@ func (p *Programs) command(main MainClass, conf map[string]string, dir string, a
 	if err := os.WriteFile(log4j, []byte(log4jConfig), 0o644); err != nil {
 		return nil, "", err
 	}
+	hosts, err := writeHosts(confDir)
+	if err != nil {
+		return nil, "", err
+	}
 	props := map[string]string{
 		"alluxio.home":          home,
 		"alluxio.conf.dir":      confDir,
@@ -218,6 +223,14 @@ func (p *Programs) command(main MainClass, conf map[string]string, dir string, a
 		"alluxio.logs.dir":      logs,
 		"alluxio.user.logs.dir": logs,
 		"log4j.configuration":   "file:" + log4j,
+		"jdk.net.hosts.file":    hosts,
+		// Without these three, a client finds its own host name by
+		// pinging each of the machine's addresses and asking DNS for
+		// their names (for its metrics source and locality); with them it
+		// touches nothing but loopback.
+		"alluxio.user.app.id":   "halo-test",
+		"alluxio.user.hostname": loopback,
+		"alluxio.locality.node": loopback,
 	}
 	classPath := p.alluxio
 	if main == HadoopFsShell {
@@ -238,6 +251,20 @@ func (p *Programs) command(main MainClass, conf map[string]string, dir string, a
 	cmd := exec.Command(p.java, argv...)
 	cmd.Dir = dir
 	return cmd, filepath.Join(logs, "alluxio.log"), nil
+}
+
+// writeHosts writes the only names the programs may look up: this
+// machine's, and localhost, both loopback. The JVM then resolves from
+// that file alone (jdk.net.hosts.file) and never asks DNS: a master names
+// itself in a backup by the reverse lookup of one of the machine's other
+// addresses, which Alluxio offers no setting to avoid.
+func writeHosts(dir string) (string, error) {
+	names := "localhost"
+	if h, err := os.Hostname(); err == nil && h != "localhost" {
+		names += " " + h
+	}
+	path := filepath.Join(dir, "hosts")
+	return path, os.WriteFile(path, []byte(loopback+" "+names+"\n"), 0o644)
 }
 
 // log4jConfig sends every message to a file, so that standard output is
