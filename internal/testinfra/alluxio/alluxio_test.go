@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/halo-fs/halo/internal/testinfra/proc"
+	"github.com/halo-fs/halo/proto/alluxiopb"
 )
 
 // master is the real Alluxio master the package's tests share (each works
@@ -140,12 +141,23 @@ func TestHadoopFS(t *testing.T) {
 	}
 }
 
+// TestBackup takes a backup of a tree with an owner, a group, a mode and
+// a mount point changed from their defaults, the inputs of an import.
 func TestBackup(t *testing.T) {
 	start := time.Now()
 	m := StartMaster(t, nil)
 	t.Logf("a second master served %v after its start", time.Since(start).Round(time.Millisecond))
+	mounted := t.TempDir()
 	conf := m.ClientConf()
-	for _, args := range [][]string{{"mkdir", "/backup/d"}, {"touch", "/backup/d/f"}} {
+	for _, args := range [][]string{
+		{"mkdir", "/backup/d"},
+		{"touch", "/backup/d/f"},
+		{"chmod", "700", "/backup/d"},
+		// chown alice:staff would need alice in staff on this machine.
+		{"chown", "alice", "/backup/d/f"},
+		{"chgrp", "staff", "/backup/d/f"},
+		{"mount", "/backup/mnt", mounted},
+	} {
 		if stdout, stderr, code := Shell(t, conf, args...); code != 0 {
 			t.Fatalf("%v: exit %d\n%s%s", args, code, stdout, stderr)
 		}
@@ -161,20 +173,58 @@ func TestBackup(t *testing.T) {
 	if len(entries) != b.Entries {
 		t.Errorf("the backup holds %d entries; fsadmin backup said %d", len(entries), b.Entries)
 	}
-	names := map[string]bool{}
+	found := map[string]bool{}
 	for _, e := range entries {
 		if d := e.GetInodeDirectory(); d != nil {
-			names["dir "+d.GetName()] = true
+			found["dir "+d.GetName()+" "+ownerAndMode(d.GetAcl())] = true
 		}
 		if f := e.GetInodeFile(); f != nil {
-			names["file "+f.GetName()] = true
+			found["file "+f.GetName()+" "+ownerAndMode(f.GetAcl())] = true
+		}
+		if mp := e.GetAddMountPoint(); mp != nil {
+			found["mount "+mp.GetAlluxioPath()+" "+mp.GetUfsPath()] = true
 		}
 	}
-	for _, want := range []string{"dir backup", "dir d", "file f"} {
-		if !names[want] {
-			t.Errorf("the backup lacks %s; it holds %v", want, names)
+	for _, want := range []string{
+		"dir backup root:root 755",
+		"dir d root:root 700",
+		"file f alice:staff 644",
+		"mount /backup/mnt " + mounted,
+	} {
+		if !found[want] {
+			t.Errorf("the backup lacks %q; it holds %v", want, found)
 		}
 	}
+}
+
+// ownerAndMode reads "owner:group mode" from an inode's ACL, where a
+// backup keeps them (its owner, group and mode fields stay empty): the
+// unnamed user and group entries are the owner's and the group's bits.
+func ownerAndMode(acl *alluxiopb.AccessControlList) string {
+	bits := func(a *alluxiopb.AclActions) int {
+		n := 0
+		for _, action := range a.GetActions() {
+			switch action {
+			case alluxiopb.AclAction_READ:
+				n |= 4
+			case alluxiopb.AclAction_WRITE:
+				n |= 2
+			case alluxiopb.AclAction_EXECUTE:
+				n |= 1
+			}
+		}
+		return n
+	}
+	unnamed := func(entries []*alluxiopb.NamedAclActions) *alluxiopb.AclActions {
+		for _, e := range entries {
+			if e.GetName() == "" {
+				return e.GetActions()
+			}
+		}
+		return nil
+	}
+	mode := bits(unnamed(acl.GetUserActions()))<<6 | bits(unnamed(acl.GetGroupActions()))<<3 | bits(acl.GetOtherActions())
+	return fmt.Sprintf("%s:%s %o", acl.GetOwningUser(), acl.GetOwningGroup(), mode)
 }
 
 func TestParseBackup(t *testing.T) {
