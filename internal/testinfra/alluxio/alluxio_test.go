@@ -112,6 +112,27 @@ func TestAdminReport(t *testing.T) {
 		`^\s+Live Workers: 0$`)
 }
 
+func TestEmbeddedJournalMaster(t *testing.T) {
+	m := StartMaster(t, map[string]string{"alluxio.master.journal.type": "EMBEDDED"})
+	conf := m.ClientConf()
+	stdout, stderr, code := AdminShell(t, conf, "journal", "quorum", "info", "-domain", "MASTER")
+	if code != 0 {
+		t.Fatalf("fsadmin journal quorum info: exit %d\n%s%s", code, stdout, stderr)
+	}
+	journal := regexp.QuoteMeta(m.JournalAddress())
+	wantLines(t, "quorum info", stdout,
+		`^Journal domain\s+: MASTER$`,
+		`^Quorum size\s+: 1$`,
+		`^Quorum leader\s+: `+journal+`$`,
+		`^STATE\s+\| PRIORITY \| SERVER ADDRESS$`,
+		`^AVAILABLE\s+\| 0\s+\| `+journal+`$`)
+	stdout, stderr, code = AdminShell(t, conf, "report")
+	if code != 0 {
+		t.Fatalf("fsadmin report: exit %d\n%s%s", code, stdout, stderr)
+	}
+	wantLines(t, "report", stdout, `^\s+Raft-based Journal: true$`, `^\s+Raft Journal Addresses: $`, `^\s+`+journal+`$`)
+}
+
 func TestHadoopFS(t *testing.T) {
 	conf := master.ClientConf()
 	hadoop := func(args ...string) string {

@@ -33,10 +33,12 @@ const (
 )
 
 // Master is a real Alluxio 2.9.3 master: one process, primary at once,
-// with a UFS journal and its root UFS in local folders.
+// with a UFS journal (or, given alluxio.master.journal.type=EMBEDDED, an
+// embedded journal of one member) and its root UFS in local folders.
 type Master struct {
-	// RPCPort and WebPort are its ports on 127.0.0.1.
-	RPCPort, WebPort int
+	// RPCPort and WebPort are its ports on 127.0.0.1, JournalPort its
+	// embedded journal's (bound only with an embedded journal).
+	RPCPort, WebPort, JournalPort int
 	// Dir holds everything it writes: Journal, the root UFS (UFS),
 	// Backups, its home and logs.
 	Dir, Journal, UFS, Backups string
@@ -45,6 +47,11 @@ type Master struct {
 
 // Address is the master's RPC address, host:port.
 func (m *Master) Address() string { return net.JoinHostPort(loopback, strconv.Itoa(m.RPCPort)) }
+
+// JournalAddress is the master's embedded journal address, host:port.
+func (m *Master) JournalAddress() string {
+	return net.JoinHostPort(loopback, strconv.Itoa(m.JournalPort))
+}
 
 // ClientConf is the configuration a client needs to find the master.
 func (m *Master) ClientConf() map[string]string {
@@ -68,17 +75,22 @@ func (m *Master) Stop() { m.process.Stop(masterStopGrace) }
 // reaches beyond this machine or waits on an absent component.
 func masterConf(m *Master) map[string]string {
 	return map[string]string{
-		"alluxio.master.hostname":             loopback,
-		"alluxio.master.bind.host":            loopback,
-		"alluxio.master.web.bind.host":        loopback,
-		"alluxio.master.rpc.port":             strconv.Itoa(m.RPCPort),
-		"alluxio.master.web.port":             strconv.Itoa(m.WebPort),
-		"alluxio.master.journal.type":         "UFS",
-		"alluxio.master.journal.folder":       m.Journal,
-		"alluxio.master.mount.table.root.ufs": m.UFS,
-		"alluxio.master.backup.directory":     m.Backups,
-		"alluxio.master.metastore":            "HEAP",
-		"alluxio.work.dir":                    m.Dir,
+		"alluxio.master.hostname":                   loopback,
+		"alluxio.master.bind.host":                  loopback,
+		"alluxio.master.web.bind.host":              loopback,
+		"alluxio.master.rpc.port":                   strconv.Itoa(m.RPCPort),
+		"alluxio.master.web.port":                   strconv.Itoa(m.WebPort),
+		"alluxio.master.journal.type":               "UFS",
+		"alluxio.master.journal.folder":             m.Journal,
+		"alluxio.master.embedded.journal.port":      strconv.Itoa(m.JournalPort),
+		"alluxio.master.embedded.journal.addresses": m.JournalAddress(),
+		// Alluxio hands Ratis the port alone, and Ratis binds it on every
+		// interface unless told the host.
+		"alluxio.master.embedded.journal.ratis.config.raft.grpc.server.host": loopback,
+		"alluxio.master.mount.table.root.ufs":                                m.UFS,
+		"alluxio.master.backup.directory":                                    m.Backups,
+		"alluxio.master.metastore":                                           "HEAP",
+		"alluxio.work.dir":                                                   m.Dir,
 		// A single master with no workers: no wait for workers in safe
 		// mode, and no quiet period before the journal's promotion (it
 		// waits for a primary's last writes, and there is none).
@@ -96,7 +108,8 @@ func masterConf(m *Master) map[string]string {
 }
 
 // StartMasterIn formats a journal and starts a master with its files under
-// dir; conf adds to or overrides its configuration. It returns once the
+// dir; conf adds to or overrides its configuration (for instance
+// alluxio.master.journal.type=EMBEDDED). It returns once the
 // master answers as primary.
 func StartMasterIn(dir string, conf map[string]string) (*Master, error) {
 	p, err := Find()
@@ -109,7 +122,7 @@ func StartMasterIn(dir string, conf map[string]string) (*Master, error) {
 		UFS:     filepath.Join(dir, "ufs"),
 		Backups: filepath.Join(dir, "backups"),
 	}
-	for _, port := range []*int{&m.RPCPort, &m.WebPort} {
+	for _, port := range []*int{&m.RPCPort, &m.WebPort, &m.JournalPort} {
 		if *port, err = ports.Free(loopback); err != nil {
 			return nil, fmt.Errorf("find a free port: %w", err)
 		}
