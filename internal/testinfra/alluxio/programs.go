@@ -14,11 +14,12 @@
 package alluxio
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
-	"encoding/xml"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"os"
 	"os/exec"
@@ -120,16 +121,21 @@ func find() (*Programs, error) {
 		}
 		*cp.into = strings.TrimSpace(string(b))
 	}
+	site, err := writeHadoopSite(dir)
+	if err != nil {
+		return nil, err
+	}
+	p.hadoop += string(os.PathListSeparator) + site
 	return p, nil
 }
 
 // Command is one run of a program.
 type Command struct {
 	Main MainClass
-	// Conf is the configuration, as Java system properties: alluxio.*
-	// keys for the Alluxio programs; for HadoopFsShell it goes into
-	// core-site.xml, where alluxio.hadoop.FileSystem reads alluxio.* keys
-	// too.
+	// Conf is the configuration: Java system properties (alluxio.* keys)
+	// for the Alluxio programs, Hadoop's generic options (-D key=value)
+	// for HadoopFsShell, whose alluxio.hadoop.FileSystem reads alluxio.*
+	// keys from Hadoop's configuration.
 	Conf map[string]string
 	Args []string
 	// Dir holds the program's home, configuration and logs; it must exist.
@@ -233,12 +239,15 @@ func (p *Programs) command(main MainClass, conf map[string]string, dir string, a
 		"alluxio.locality.node": loopback,
 	}
 	classPath := p.alluxio
+	var options []string
 	if main == HadoopFsShell {
-		if err := writeCoreSite(filepath.Join(confDir, "core-site.xml"), conf); err != nil {
-			return nil, "", err
+		classPath = p.hadoop
+		// Hadoop's generic options, which FsShell reads before its
+		// command: they go into the Configuration that
+		// alluxio.hadoop.FileSystem reads its alluxio.* keys from.
+		for _, k := range slices.Sorted(maps.Keys(conf)) {
+			options = append(options, "-D", k+"="+conf[k])
 		}
-		// The folder first, so that Hadoop finds core-site.xml in it.
-		classPath = confDir + string(os.PathListSeparator) + p.hadoop
 	} else {
 		maps.Copy(props, conf)
 	}
@@ -247,6 +256,7 @@ func (p *Programs) command(main MainClass, conf map[string]string, dir string, a
 		argv = append(argv, "-D"+k+"="+props[k])
 	}
 	argv = append(argv, string(main))
+	argv = append(argv, options...)
 	argv = append(argv, args...)
 	cmd := exec.Command(p.java, argv...)
 	cmd.Dir = dir
@@ -277,22 +287,35 @@ log4j.appender.FILE.layout=org.apache.log4j.PatternLayout
 log4j.appender.FILE.layout.ConversionPattern=%d{ISO8601} %-5p [%t] %c{1}: %m%n
 `
 
-// writeCoreSite writes Hadoop's configuration: conf, and alluxio:// served
-// by Alluxio's Hadoop client.
-func writeCoreSite(path string, conf map[string]string) error {
-	all := map[string]string{"fs.alluxio.impl": "alluxio.hadoop.FileSystem"}
-	maps.Copy(all, conf)
-	var b strings.Builder
-	b.WriteString("<?xml version=\"1.0\"?>\n<configuration>\n")
-	for _, k := range slices.Sorted(maps.Keys(all)) {
-		fmt.Fprintf(&b, "  <property><name>%s</name><value>%s</value></property>\n", xmlText(k), xmlText(all[k]))
+// writeHadoopSite writes, once, a jar holding core-site.xml with
+// alluxio:// served by Alluxio's Hadoop client. Without a core-site.xml on
+// the class path, FsShell given a generic option fails at start with
+// "core-site.xml not found"; the rest of the configuration comes as such
+// options.
+func writeHadoopSite(dir string) (string, error) {
+	path := filepath.Join(dir, "hadoop-site.jar")
+	if _, err := os.Stat(path); err == nil {
+		return path, nil
 	}
-	b.WriteString("</configuration>\n")
-	return os.WriteFile(path, []byte(b.String()), 0o644)
+	var b bytes.Buffer
+	jar := zip.NewWriter(&b)
+	w, err := jar.Create("core-site.xml")
+	if err != nil {
+		return "", err
+	}
+	io.WriteString(w, coreSite)
+	if err := jar.Close(); err != nil {
+		return "", err
+	}
+	tmp := fmt.Sprintf("%s.%d.tmp", path, os.Getpid())
+	if err := os.WriteFile(tmp, b.Bytes(), 0o644); err != nil {
+		return "", err
+	}
+	return path, os.Rename(tmp, path)
 }
 
-func xmlText(s string) string {
-	var b bytes.Buffer
-	xml.EscapeText(&b, []byte(s))
-	return b.String()
-}
+const coreSite = `<?xml version="1.0"?>
+<configuration>
+  <property><name>fs.alluxio.impl</name><value>alluxio.hadoop.FileSystem</value></property>
+</configuration>
+`
