@@ -2,6 +2,7 @@ package alluxio
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"regexp"
 	"strconv"
@@ -9,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/halo-fs/halo/internal/ports"
 	"github.com/halo-fs/halo/internal/testinfra/proc"
 	"github.com/halo-fs/halo/proto/alluxiopb"
 )
@@ -97,6 +99,40 @@ func TestShellFindsTheLeader(t *testing.T) {
 	wantLines(t, "masterInfo", out,
 		`^Current leader master: 127\.0\.0\.1/<unresolved>:`+port+`$`,
 		`^All masters: \[127\.0\.0\.1/<unresolved>:`+port+`\]$`)
+}
+
+// TestShellFindsThePrimaryInAList gives the shell two addresses, the
+// first with no master: it polls the list, as against Halo's masters.
+func TestShellFindsThePrimaryInAList(t *testing.T) {
+	nobody, err := ports.Free(loopback)
+	if err != nil {
+		t.Fatal(err)
+	}
+	absent := net.JoinHostPort(loopback, strconv.Itoa(nobody))
+	conf := ClientConf(absent, master.Address())
+	stdout, stderr, code := Shell(t, conf, "masterInfo")
+	if code != 0 {
+		t.Fatalf("masterInfo: exit %d\n%s%s", code, stdout, stderr)
+	}
+	wantLines(t, "masterInfo", stdout,
+		`^Current leader master: 127\.0\.0\.1/<unresolved>:`+strconv.Itoa(master.RPCPort)+`$`,
+		`^All masters: \[127\.0\.0\.1/<unresolved>:`+strconv.Itoa(nobody)+`, 127\.0\.0\.1/<unresolved>:`+strconv.Itoa(master.RPCPort)+`\]$`)
+}
+
+// TestShellWithoutAMaster records what the shell says when no master
+// answers, with its retries cut from two minutes to two seconds.
+func TestShellWithoutAMaster(t *testing.T) {
+	nobody, err := ports.Free(loopback)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf := ClientConf(net.JoinHostPort(loopback, strconv.Itoa(nobody)))
+	conf["alluxio.user.rpc.retry.max.duration"] = "2s"
+	stdout, stderr, code := Shell(t, conf, "ls", "/")
+	t.Logf("ls without a master: exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	if code == 0 || !strings.Contains(stdout, "Failed to connect to master") {
+		t.Errorf("ls without a master: exit %d, stdout %q; want a failure to connect", code, stdout)
+	}
 }
 
 func TestAdminReport(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -54,11 +55,21 @@ func (m *Master) JournalAddress() string {
 }
 
 // ClientConf is the configuration a client needs to find the master.
-func (m *Master) ClientConf() map[string]string {
-	return map[string]string{
-		"alluxio.master.hostname": loopback,
-		"alluxio.master.rpc.port": strconv.Itoa(m.RPCPort),
+func (m *Master) ClientConf() map[string]string { return ClientConf(m.Address()) }
+
+// ClientConf is the configuration a client needs to find the primary
+// among masters at addresses (host:port). One address must be given as
+// alluxio.master.hostname and .rpc.port: a list of one in
+// alluxio.master.rpc.addresses leaves the client with "Unable to
+// determine master address", since it polls the list only when it has
+// more than one.
+func ClientConf(addresses ...string) map[string]string {
+	if len(addresses) == 1 {
+		if host, port, err := net.SplitHostPort(addresses[0]); err == nil {
+			return map[string]string{"alluxio.master.hostname": host, "alluxio.master.rpc.port": port}
+		}
 	}
+	return map[string]string{"alluxio.master.rpc.addresses": strings.Join(addresses, ",")}
 }
 
 // Log is the master's log4j log.
