@@ -14,7 +14,7 @@ build:
 
 test: build lint-fast jepsen-deps test-deps
 	$(GO) test $(TEST_FLAGS) -p 2 $$($(GO) list ./... | grep -v '/jepsen$$')
-	$(GO) test -count=1 -race -timeout 10m ./fsm/ ./journal/ ./master/ ./client/
+	$(GO) test -count=1 -race -timeout 10m ./fsm/ ./journal/ ./master/... ./client/
 	HALO_BINARY=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout 25m -run '^(TestRobustness|TestCheckerCatchesStaleReads|TestJournalFencesLeaderThatIgnoresSessionLoss|TestRegression.*)$$' ./jepsen/
 
 # What the tests need, installed and built before any test runs, so that no
@@ -71,7 +71,7 @@ bench: build
 fuzz:
 	scripts/fuzz.sh 20s
 
-# Regenerates proto/halopb after a change to proto/*.proto (pinned generators).
+# Regenerates proto/journalpb, proto/halopb and proto/alluxiopb (pinned generators).
 proto:
 	scripts/proto.sh
 

@@ -36,6 +36,10 @@ type Env struct {
 	HAMode             conf.HAMode
 	ZooKeeperAddresses []string
 	RaftAddresses      []string
+	// HidePermissions leaves the mode, owner and group out of listings, as
+	// Alluxio's shell does when security is off (NOSASL, or permission
+	// checks disabled).
+	HidePermissions bool
 	// Location is the time zone of printed dates; nil means local time,
 	// as Alluxio prints them.
 	Location *time.Location

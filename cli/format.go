@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/halo-fs/halo/conf"
 	"github.com/halo-fs/halo/proto/halopb"
 )
 
@@ -82,7 +83,7 @@ func sizeString(bytes int64, human bool) string {
 // does not carry it yet, so only the one case known without workers is
 // reported: an empty file is entirely "in Alluxio", as in Alluxio.
 func inAlluxioPercentage(info *halopb.FileInfo) int {
-	if info.GetLength() == 0 {
+	if !info.GetIsDirectory() && info.GetLength() == 0 {
 		return 100
 	}
 	return 0
@@ -91,33 +92,71 @@ func inAlluxioPercentage(info *halopb.FileInfo) int {
 // formatLsLine is one line of `fs ls`: permission, owner, group, size
 // (children for a directory), persistence state, last modification time,
 // in-Alluxio percentage ("DIR" for directories) and path.
-func formatLsLine(info *halopb.FileInfo, human bool, loc *time.Location) string {
+func formatLsLine(info *halopb.FileInfo, human, hidePermissions bool, loc *time.Location) string {
 	size, inAlluxio := sizeString(info.GetLength(), human), fmt.Sprintf("%d%%", inAlluxioPercentage(info))
 	if info.GetIsDirectory() {
 		size, inAlluxio = fmt.Sprint(info.GetChildCount()), "DIR"
 	}
-	return fmt.Sprintf("%-12s%-15s%-15s%15s%16s%24s%5s %-5s\n",
-		formatMode(info.GetMode(), info.GetIsDirectory()), info.GetOwner(), info.GetGroup(),
+	permissions := fmt.Sprintf("%-12s%-15s%-15s", formatMode(info.GetMode(), info.GetIsDirectory()), info.GetOwner(), info.GetGroup())
+	if hidePermissions {
+		permissions = ""
+	}
+	return fmt.Sprintf("%s%15s%16s%24s%5s %-5s\n",
+		permissions,
 		size, info.GetPersistenceState().String(),
 		formatDate(info.GetLastModificationTimeMs(), loc), inAlluxio, info.GetPath())
 }
 
-// formatFileInfo is the body of `fs stat`, in the shape of Alluxio's
-// FileInfo.toString.
+// formatFileInfo is the body of `fs stat`, as Alluxio 2.9's shell prints
+// a URIStatus: the same fields in the same order, with Alluxio's values
+// for what Halo does not track (no TTL is -1; no pinned media, block
+// locations, fingerprint or default ACL).
 func formatFileInfo(info *halopb.FileInfo) string {
 	blocks := make([]string, len(info.GetBlockIds()))
 	for i, id := range info.GetBlockIds() {
 		blocks[i] = fmt.Sprint(id)
 	}
-	return fmt.Sprintf("FileInfo{fileId=%d, name=%s, path=%s, ufsPath=%s, length=%d, blockSizeBytes=%d, "+
-		"creationTimeMs=%d, completed=%t, folder=%t, pinned=%t, persisted=%t, blockIds=[%s], "+
-		"inAlluxioPercentage=%d, lastModificationTimesMs=%d, ttl=%d, owner=%s, group=%s, mode=%d, "+
-		"persistenceState=%s, mountPoint=%t, mountId=%d}",
-		info.GetId(), info.GetName(), info.GetPath(), info.GetUfsPath(), info.GetLength(), info.GetBlockSizeBytes(),
-		info.GetCreationTimeMs(), info.GetCompleted(), info.GetIsDirectory(), info.GetPinned(),
+	ttl := info.GetTtlMs()
+	if ttl <= 0 {
+		ttl = -1
+	}
+	length := info.GetLength()
+	if info.GetIsDirectory() {
+		length = int64(info.GetChildCount())
+	}
+	cached := inAlluxioPercentage(info)
+	return fmt.Sprintf("URIStatus{info=FileInfo{fileId=%d, name=%s, path=%s, ufsPath=%s, length=%d, blockSizeBytes=%d, "+
+		"creationTimeMs=%d, completed=%t, folder=%t, pinned=%t, pinnedlocation=[], cacheable=%t, persisted=%t, blockIds=[%s], "+
+		"inMemoryPercentage=%d, lastModificationTimesMs=%d, ttl=%d, lastAccessTimesMs=%d, ttlAction=FREE, owner=%s, group=%s, mode=%d, "+
+		"persistenceState=%s, mountPoint=%t, replicationMax=-1, replicationMin=0, fileBlockInfos=[], mountId=%d, "+
+		"inAlluxioPercentage=%d, ufsFingerprint=, acl=%s, defaultAcl=}, cacheContext=null}",
+		info.GetId(), statName(info), info.GetPath(), info.GetUfsPath(), length, info.GetBlockSizeBytes(),
+		info.GetCreationTimeMs(), info.GetCompleted(), info.GetIsDirectory(), info.GetPinned(), !info.GetIsDirectory(),
 		info.GetPersistenceState() == halopb.PersistenceState_PERSISTED, strings.Join(blocks, ", "),
-		inAlluxioPercentage(info), info.GetLastModificationTimeMs(), info.GetTtlMs(), info.GetOwner(), info.GetGroup(),
-		info.GetMode(), info.GetPersistenceState(), info.GetMountPoint(), info.GetMountId())
+		cached, info.GetLastModificationTimeMs(), ttl, info.GetLastModificationTimeMs(), info.GetOwner(), info.GetGroup(),
+		info.GetMode(), info.GetPersistenceState(), info.GetMountPoint(), info.GetMountId(), cached, aclString(info.GetMode()))
+}
+
+// statName: the root has no name in Alluxio.
+func statName(info *halopb.FileInfo) string {
+	if info.GetPath() == "/" {
+		return ""
+	}
+	return info.GetName()
+}
+
+// aclString is a mode as Alluxio prints an access control list.
+func aclString(mode uint32) string {
+	rwx := func(bits uint32) string {
+		b := []byte("---")
+		for i, c := range "rwx" {
+			if bits&(4>>i) != 0 {
+				b[i] = byte(c)
+			}
+		}
+		return string(b)
+	}
+	return fmt.Sprintf("user::%s,group::%s,other::%s", rwx(mode>>6&7), rwx(mode>>3&7), rwx(mode&7))
 }
 
 // writeStat prints `fs stat` without -f.
@@ -255,9 +294,9 @@ func writeDu(w io.Writer, arg string, files []*halopb.FileInfo, human, summarize
 // writeMountTable prints mount points as Alluxio's `fs mount` (no
 // arguments) and `fsadmin report ufs` do. Halo does not ask UFSes for their
 // capacity, so it is shown as unknown (-1B).
-func writeMountTable(w io.Writer, mounts []*halopb.MountRecord) {
+func writeMountTable(w io.Writer, mounts []*halopb.MountPointInfo) {
 	mounts = slices.Clone(mounts)
-	slices.SortFunc(mounts, func(a, b *halopb.MountRecord) int { return strings.Compare(a.GetPath(), b.GetPath()) })
+	slices.SortFunc(mounts, func(a, b *halopb.MountPointInfo) int { return strings.Compare(a.GetPath(), b.GetPath()) })
 	ufsWidth, pathWidth := 1, 1
 	for _, m := range mounts {
 		ufsWidth = max(ufsWidth, len(m.GetUfsUri()))
@@ -351,6 +390,13 @@ func writeSummary(w io.Writer, s clusterSummary, loc *time.Location) {
 			line(2, "%s", a)
 		}
 	}
+	// Workers come with the workers issue; until then the cluster has
+	// none, which Alluxio's report prints this way.
+	line(1, "Live Workers: 0")
+	line(1, "Lost Workers: 0")
+	line(1, "Total Capacity: 0B")
+	line(1, "Used Capacity: 0B")
+	line(1, "Free Capacity: 0B")
 	line(1, "%-32s %-8s %s", "Master Address", "State", "Version")
 	for _, m := range s.masters {
 		line(1, "%-32s %-8s %s", m.address, m.state, m.version)
@@ -366,7 +412,7 @@ func writeSummary(w io.Writer, s clusterSummary, loc *time.Location) {
 
 // writeMasterInfo prints `fs masterInfo`. leader is empty when none was
 // found.
-func writeMasterInfo(w io.Writer, leader string, masters []string, haMode string, zookeeper, raft []string) {
+func writeMasterInfo(w io.Writer, leader string, masters []string, haMode conf.HAMode, zookeeper, raft []string) {
 	if leader == "" {
 		fmt.Fprintln(w, "Failed to find leader master")
 	} else {
@@ -374,9 +420,9 @@ func writeMasterInfo(w io.Writer, leader string, masters []string, haMode string
 	}
 	fmt.Fprintf(w, "All masters: [%s]\n", strings.Join(masters, ", "))
 	switch haMode {
-	case "zookeeper":
+	case conf.HAZooKeeper:
 		fmt.Fprintf(w, "Zookeeper address: %s\n", strings.Join(zookeeper, ","))
-	case "raft":
+	case conf.HARaft:
 		fmt.Fprintf(w, "Raft journal addresses: [%s]\n", strings.Join(raft, ", "))
 	}
 }

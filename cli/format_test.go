@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/halo-fs/halo/conf"
 	"github.com/halo-fs/halo/proto/halopb"
 )
 
@@ -109,7 +110,7 @@ func TestFormatLsLine(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := formatLsLine(tt.info, tt.human, time.UTC); got != tt.want {
+			if got := formatLsLine(tt.info, tt.human, false, time.UTC); got != tt.want {
 				t.Errorf("formatLsLine =\n%q\nwant\n%q", got, tt.want)
 			}
 		})
@@ -120,10 +121,12 @@ func TestWriteStat(t *testing.T) {
 	var b bytes.Buffer
 	writeStat(&b, "/logs/data.csv", sampleFile())
 	want := "/logs/data.csv is a file path.\n" +
-		"FileInfo{fileId=33554431, name=data.csv, path=/logs/data.csv, ufsPath=s3://bucket/logs/data.csv, length=1048576, " +
-		"blockSizeBytes=536870912, creationTimeMs=1709647628042, completed=true, folder=false, pinned=false, persisted=true, " +
-		"blockIds=[16777216, 16777217], inAlluxioPercentage=0, lastModificationTimesMs=1709647629042, ttl=0, owner=alice, " +
-		"group=staff, mode=420, persistenceState=PERSISTED, mountPoint=false, mountId=0}\n" +
+		"URIStatus{info=FileInfo{fileId=33554431, name=data.csv, path=/logs/data.csv, ufsPath=s3://bucket/logs/data.csv, length=1048576, " +
+		"blockSizeBytes=536870912, creationTimeMs=1709647628042, completed=true, folder=false, pinned=false, pinnedlocation=[], " +
+		"cacheable=true, persisted=true, blockIds=[16777216, 16777217], inMemoryPercentage=0, lastModificationTimesMs=1709647629042, " +
+		"ttl=-1, lastAccessTimesMs=1709647629042, ttlAction=FREE, owner=alice, group=staff, mode=420, persistenceState=PERSISTED, " +
+		"mountPoint=false, replicationMax=-1, replicationMin=0, fileBlockInfos=[], mountId=0, inAlluxioPercentage=0, " +
+		"ufsFingerprint=, acl=user::rw-,group::r--,other::r--, defaultAcl=}, cacheContext=null}\n" +
 		"Containing the following blocks: \n" +
 		"BlockInfo{id=16777216, length=536870912}\n" +
 		"BlockInfo{id=16777217, length=536870912}\n"
@@ -133,7 +136,7 @@ func TestWriteStat(t *testing.T) {
 
 	b.Reset()
 	writeStat(&b, "/logs", sampleDir())
-	if !strings.HasPrefix(b.String(), "/logs is a directory path.\nFileInfo{fileId=1, name=logs, path=/logs,") ||
+	if !strings.HasPrefix(b.String(), "/logs is a directory path.\nURIStatus{info=FileInfo{fileId=1, name=logs, path=/logs, ufsPath=, length=3,") ||
 		strings.Contains(b.String(), "blocks") {
 		t.Errorf("writeStat directory =\n%s", b.String())
 	}
@@ -227,7 +230,7 @@ func TestWriteDu(t *testing.T) {
 }
 
 func TestWriteMountTable(t *testing.T) {
-	mounts := []*halopb.MountRecord{
+	mounts := []*halopb.MountPointInfo{
 		{Path: "/s3", UfsUri: "s3a://bucket/dir", Shared: true, Options: map[string]string{"aws.secretKey": "hunter2", "aws.accessKeyId": "AK"}},
 		{Path: "/", UfsUri: "/var/halo/underFSStorage"},
 	}
@@ -270,6 +273,11 @@ func TestWriteSummary(t *testing.T) {
 		"    Raft Journal Addresses: \n" +
 		"        m1:19200\n" +
 		"        m2:19200\n" +
+		"    Live Workers: 0\n" +
+		"    Lost Workers: 0\n" +
+		"    Total Capacity: 0B\n" +
+		"    Used Capacity: 0B\n" +
+		"    Free Capacity: 0B\n" +
 		"    Master Address                   State    Version\n" +
 		"    m1:19998                         PRIMARY  halo-0.1.0\n" +
 		"    m2:19998                         UNAVAILABLE N/A\n" +
@@ -287,7 +295,7 @@ func TestWriteSummary(t *testing.T) {
 	s.info.LastCheckpointTimeMs = 0
 	writeSummary(&b, s, time.UTC)
 	for _, part := range []string{
-		"    Zookeeper Enabled: true\n    Zookeeper Addresses: \n        zk1:2181\n        zk2:2181\n    Raft-based Journal: false\n    Master Address",
+		"    Zookeeper Enabled: true\n    Zookeeper Addresses: \n        zk1:2181\n        zk2:2181\n    Raft-based Journal: false\n    Live Workers: 0\n",
 		"    Last Checkpoint Time: never\n",
 	} {
 		if !strings.Contains(b.String(), part) {
@@ -298,8 +306,9 @@ func TestWriteSummary(t *testing.T) {
 
 func TestWriteMasterInfo(t *testing.T) {
 	tests := []struct {
-		name, leader, mode string
-		want               string
+		name, leader string
+		mode         conf.HAMode
+		want         string
 	}{
 		{"raft", "m1:19998", "raft", "" +
 			"Current leader master: m1:19998\n" +
@@ -322,5 +331,16 @@ func TestWriteMasterInfo(t *testing.T) {
 				t.Errorf("writeMasterInfo =\n%s\nwant\n%s", b.String(), tt.want)
 			}
 		})
+	}
+}
+
+// TestLsWithoutSecurityHidesPermissions: with NOSASL (or permission checks
+// off) Alluxio's shell prints no mode, owner or group columns.
+func TestLsWithoutSecurityHidesPermissions(t *testing.T) {
+	info := &halopb.FileInfo{Path: "/a", Mode: 0o600, Owner: "bob", Group: "bob", LastModificationTimeMs: fixedMs}
+	got := formatLsLine(info, false, true, time.UTC)
+	want := "              0   NOT_PERSISTED 03-05-2024 14:07:09:042 100% /a   \n"
+	if got != want {
+		t.Errorf("ls line without security = %q, want %q", got, want)
 	}
 }

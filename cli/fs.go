@@ -11,6 +11,7 @@ import (
 
 	"github.com/halo-fs/halo/client"
 	"github.com/halo-fs/halo/fserr"
+	"github.com/halo-fs/halo/ha/state"
 	"github.com/halo-fs/halo/proto/halopb"
 )
 
@@ -101,7 +102,7 @@ func (e *Env) lsCommand() *cobra.Command {
 				printEntries := func(entries []*halopb.FileInfo) error {
 					for _, info := range entries {
 						if !pinnedOnly || info.GetPinned() {
-							fmt.Fprint(e.Out, formatLsLine(info, human, e.location()))
+							fmt.Fprint(e.Out, formatLsLine(info, human, e.HidePermissions, e.location()))
 						}
 					}
 					return nil
@@ -268,7 +269,7 @@ func (e *Env) rmCommand() *cobra.Command {
 }
 
 // setAttribute applies attr and prints report once the master accepted it.
-func (e *Env) setAttribute(cmd *cobra.Command, attr *halopb.SetAttributeEntry, report string) error {
+func (e *Env) setAttribute(cmd *cobra.Command, attr *halopb.SetAttributeOptions, report string) error {
 	return e.withClient(cmd, func(ctx context.Context, c *client.Client) error {
 		if err := c.SetAttribute(ctx, attr); err != nil {
 			return err
@@ -293,7 +294,7 @@ func (e *Env) chmodCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			attr := &halopb.SetAttributeEntry{Path: p, Recursive: recursive, HasMode: true, Mode: mode}
+			attr := &halopb.SetAttributeOptions{Path: p, Recursive: recursive, HasMode: true, Mode: mode}
 			return e.setAttribute(cmd, attr, fmt.Sprintf("Changed permission of %s to %o", p, mode))
 		},
 	}
@@ -316,7 +317,7 @@ func (e *Env) chownCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			attr := &halopb.SetAttributeEntry{Path: p, Recursive: recursive, HasOwner: true, Owner: owner}
+			attr := &halopb.SetAttributeOptions{Path: p, Recursive: recursive, HasOwner: true, Owner: owner}
 			report := fmt.Sprintf("Changed owner of %s to %s", p, owner)
 			if group != "" {
 				attr.HasGroup, attr.Group = true, group
@@ -344,7 +345,7 @@ func (e *Env) chgrpCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			attr := &halopb.SetAttributeEntry{Path: p, Recursive: recursive, HasGroup: true, Group: group}
+			attr := &halopb.SetAttributeOptions{Path: p, Recursive: recursive, HasGroup: true, Group: group}
 			return e.setAttribute(cmd, attr, fmt.Sprintf("Changed group of %s to %s", p, group))
 		},
 	}
@@ -627,7 +628,7 @@ func (e *Env) leaderCommand() *cobra.Command {
 				}
 				fmt.Fprintln(e.Out, hostOf(addr))
 				info, err := c.MasterInfoFrom(ctx, addr)
-				if err != nil || info.GetState() != client.StatePrimary {
+				if err != nil || state.Of(info) != state.Primary {
 					fmt.Fprintln(e.Err, notServing)
 				}
 				return nil
@@ -649,7 +650,7 @@ func (e *Env) masterInfoCommand() *cobra.Command {
 				if err != nil {
 					leader = ""
 				}
-				writeMasterInfo(e.Out, leader, e.MasterAddresses, string(e.HAMode), e.ZooKeeperAddresses, e.RaftAddresses)
+				writeMasterInfo(e.Out, leader, e.MasterAddresses, e.HAMode, e.ZooKeeperAddresses, e.RaftAddresses)
 				return nil
 			})
 		},

@@ -10,6 +10,7 @@ import (
 
 	"github.com/halo-fs/halo/client"
 	"github.com/halo-fs/halo/conf"
+	"github.com/halo-fs/halo/ha/state"
 	"github.com/halo-fs/halo/proto/halopb"
 )
 
@@ -66,7 +67,9 @@ func (e *Env) reportSummary(ctx context.Context, c *client.Client) error {
 		info:               info,
 		zookeeperEnabled:   info.GetZookeeperEnabled() || e.HAMode == conf.HAZooKeeper,
 		zookeeperAddresses: info.GetZookeeperAddresses(),
-		raftAddresses:      info.GetRaftAddresses(),
+	}
+	if info.GetHaMode() == string(conf.HARaft) {
+		s.raftAddresses = info.GetRaftAddresses()
 	}
 	if s.leaderAddress == "" {
 		s.leaderAddress, _ = c.Leader(lookupCtx)
@@ -74,7 +77,7 @@ func (e *Env) reportSummary(ctx context.Context, c *client.Client) error {
 	if len(s.zookeeperAddresses) == 0 {
 		s.zookeeperAddresses = e.ZooKeeperAddresses
 	}
-	if len(s.raftAddresses) == 0 && (info.GetHaMode() == "raft" || e.HAMode == conf.HARaft) {
+	if len(s.raftAddresses) == 0 && (conf.HAMode(info.GetHaMode()) == conf.HARaft || e.HAMode == conf.HARaft) {
 		s.raftAddresses = e.RaftAddresses
 	}
 	masters := e.MasterAddresses
@@ -97,7 +100,7 @@ func probeMasters(ctx context.Context, c *client.Client, addrs []string) []maste
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			rows[i] = masterRow{address: addr, state: client.StateUnavailable, version: "N/A"}
+			rows[i] = masterRow{address: addr, state: state.Unavailable.String(), version: "N/A"}
 			info, err := c.MasterInfoFrom(ctx, addr)
 			if err != nil {
 				return

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/halo-fs/halo/client"
+	"github.com/halo-fs/halo/ha/state"
 	"github.com/halo-fs/halo/proto/halopb"
 )
 
@@ -145,11 +146,10 @@ func splitDashOptions(args []string, allowed []string) (opts map[string]string, 
 	return opts, rest, nil
 }
 
-// writeQuorumInfo prints `quorum info` as Alluxio does — its first three
-// columns unchanged, so scripts that parse them keep working — followed by
-// Halo's Raft figures: term, commit and applied index, and each member's
-// role, applied index and lag behind the leader. Halo has no member
-// priorities; they show as 0.
+// writeQuorumInfo prints `quorum info` verbatim as Alluxio 2.9 does, so
+// scripts that parse it keep working, followed by Halo's Raft figures:
+// term, commit and applied index, and each member's role, applied index
+// and lag behind the leader. Halo has no member priorities; they show as 0.
 func writeQuorumInfo(w io.Writer, info *halopb.QuorumInfo) {
 	leader := "UNKNOWN"
 	for _, m := range info.GetMembers() {
@@ -163,12 +163,17 @@ func writeQuorumInfo(w io.Writer, info *halopb.QuorumInfo) {
 	}
 	fmt.Fprintf(w, "Journal domain\t: %s\n", domain)
 	fmt.Fprintf(w, "Quorum size\t: %d\n", len(info.GetMembers()))
-	fmt.Fprintf(w, "Quorum leader\t: %s\n", leader)
-	fmt.Fprintf(w, "Term\t\t: %d\n", info.GetTerm())
+	fmt.Fprintf(w, "Quorum leader\t: %s\n\n", leader)
+	fmt.Fprintf(w, "%-11s | %-8s | %s\n", "STATE", "PRIORITY", "SERVER ADDRESS")
+	for _, m := range info.GetMembers() {
+		fmt.Fprintf(w, "%-11s | %-8s | %s\n", m.GetState(), "0", m.GetAddress())
+	}
+	// Halo's Raft figures follow what Alluxio prints, which stays verbatim.
+	fmt.Fprintf(w, "\nTerm\t\t: %d\n", info.GetTerm())
 	fmt.Fprintf(w, "Commit index\t: %d\n", info.GetCommitIndex())
 	fmt.Fprintf(w, "Applied index\t: %d\n\n", info.GetAppliedIndex())
-	const row = "%-11s | %-8s | %-21s | %-8s | %-13s | %s\n"
-	fmt.Fprintf(w, row, "STATE", "PRIORITY", "SERVER ADDRESS", "ROLE", "APPLIED INDEX", "LAG")
+	const row = "%-21s | %-8s | %-13s | %s\n"
+	fmt.Fprintf(w, row, "SERVER ADDRESS", "ROLE", "APPLIED INDEX", "LAG")
 	for _, m := range info.GetMembers() {
 		role := "FOLLOWER"
 		switch {
@@ -178,9 +183,9 @@ func writeQuorumInfo(w io.Writer, info *halopb.QuorumInfo) {
 			role = "LEARNER"
 		}
 		applied, lag := fmt.Sprint(m.GetAppliedIndex()), fmt.Sprint(m.GetLag())
-		if m.GetState() != "AVAILABLE" {
+		if state.MemberOf(m) != state.MemberAvailable {
 			applied, lag = "-", "-"
 		}
-		fmt.Fprintf(w, row, m.GetState(), "0", m.GetAddress(), role, applied, lag)
+		fmt.Fprintf(w, row, m.GetAddress(), role, applied, lag)
 	}
 }

@@ -63,22 +63,28 @@ func TestWriteQuorumInfo(t *testing.T) {
 		"Journal domain\t: MASTER\n" +
 		"Quorum size\t: 3\n" +
 		"Quorum leader\t: m2:19200\n" +
+		"\n" +
+		"STATE       | PRIORITY | SERVER ADDRESS\n" +
+		"AVAILABLE   | 0        | m1:19200\n" +
+		"AVAILABLE   | 0        | m2:19200\n" +
+		"UNAVAILABLE | 0        | m3:19200\n" +
+		"\n" +
 		"Term\t\t: 4\n" +
 		"Commit index\t: 120\n" +
 		"Applied index\t: 119\n" +
 		"\n" +
-		"STATE       | PRIORITY | SERVER ADDRESS        | ROLE     | APPLIED INDEX | LAG\n" +
-		"AVAILABLE   | 0        | m1:19200              | FOLLOWER | 117           | 2\n" +
-		"AVAILABLE   | 0        | m2:19200              | LEADER   | 119           | 0\n" +
-		"UNAVAILABLE | 0        | m3:19200              | FOLLOWER | -             | -\n"
+		"SERVER ADDRESS        | ROLE     | APPLIED INDEX | LAG\n" +
+		"m1:19200              | FOLLOWER | 117           | 2\n" +
+		"m2:19200              | LEADER   | 119           | 0\n" +
+		"m3:19200              | FOLLOWER | -             | -\n"
 	if b.String() != want {
 		t.Errorf("writeQuorumInfo =\n%s\nwant\n%s", b.String(), want)
 	}
 
 	b.Reset()
 	writeQuorumInfo(&b, &halopb.QuorumInfo{})
-	if want := "Journal domain\t: MASTER\nQuorum size\t: 0\nQuorum leader\t: UNKNOWN\nTerm\t\t: 0\nCommit index\t: 0\nApplied index\t: 0\n\n" +
-		"STATE       | PRIORITY | SERVER ADDRESS        | ROLE     | APPLIED INDEX | LAG\n"; b.String() != want {
+	if want := "Journal domain\t: MASTER\nQuorum size\t: 0\nQuorum leader\t: UNKNOWN\n\nSTATE       | PRIORITY | SERVER ADDRESS\n" +
+		"\nTerm\t\t: 0\nCommit index\t: 0\nApplied index\t: 0\n\nSERVER ADDRESS        | ROLE     | APPLIED INDEX | LAG\n"; b.String() != want {
 		t.Errorf("empty quorum =\n%q\nwant\n%q", b.String(), want)
 	}
 }

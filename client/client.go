@@ -136,9 +136,6 @@ func New(opts Options) (*Client, error) {
 // every operation id it sends.
 func (c *Client) ClientID() string { return c.ops.clientID() }
 
-// Addresses returns the configured master RPC addresses.
-func (c *Client) Addresses() []string { return append([]string(nil), c.opts.Addresses...) }
-
 // Close closes every connection, and the finder if it holds one of its own
 // (a ZooKeeper session). Calls in flight fail.
 func (c *Client) Close() error {

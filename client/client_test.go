@@ -13,6 +13,8 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/halo-fs/halo/fserr"
+	"github.com/halo-fs/halo/fserr/rpcerr"
+	"github.com/halo-fs/halo/ha/state"
 	"github.com/halo-fs/halo/proto/halopb"
 )
 
@@ -46,9 +48,9 @@ type call struct {
 
 var hang = step{hang: true}
 
-func fail(err error) step { return step{err: fserr.ToGRPC(err)} }
+func fail(err error) step { return step{err: rpcerr.ToGRPC(err)} }
 
-func failMidStream(err error) step { return step{err: fserr.ToGRPC(err), midStream: true} }
+func failMidStream(err error) step { return step{err: rpcerr.ToGRPC(err), midStream: true} }
 
 func startMaster(t *testing.T, state string, steps ...step) *scriptedMaster {
 	t.Helper()
@@ -184,7 +186,7 @@ func sameOpID(t *testing.T, calls []call) {
 }
 
 func TestRetryAfterUnavailableReusesOperationID(t *testing.T) {
-	m := startMaster(t, StatePrimary, fail(fserr.New(fserr.Unavailable, "catching up")), fail(fserr.New(fserr.NotLeader, "stepping down")))
+	m := startMaster(t, string(state.Primary), fail(fserr.New(fserr.Unavailable, "catching up")), fail(fserr.New(fserr.NotLeader, "stepping down")))
 	c := newTestClient(t, Options{Addresses: []string{m.addr}, User: "alice", RetryMaxDuration: time.Minute})
 
 	info, err := c.CreateFile(context.Background(), "/f", CreateFileOptions{})
@@ -217,8 +219,8 @@ func TestRetryAfterUnavailableReusesOperationID(t *testing.T) {
 }
 
 func TestNotLeaderHintIsFollowedWithoutSleeping(t *testing.T) {
-	leader := startMaster(t, StatePrimary)
-	stale := startMaster(t, StatePrimary,
+	leader := startMaster(t, string(state.Primary))
+	stale := startMaster(t, string(state.Primary),
 		fail(&fserr.Error{Code: fserr.NotLeader, Message: "not the leader", LeaderHint: leader.addr}))
 	// Any sleep would overrun the one-millisecond budget and fail the call,
 	// so success proves the hint was tried at once.
@@ -244,7 +246,7 @@ func TestNotLeaderHintIsFollowedWithoutSleeping(t *testing.T) {
 func TestDefiniteErrorsAreNotRetried(t *testing.T) {
 	for _, code := range []fserr.Code{fserr.NotFound, fserr.AlreadyExists, fserr.InvalidPath, fserr.PermissionDenied, fserr.DirectoryNotEmpty} {
 		t.Run(code.String(), func(t *testing.T) {
-			m := startMaster(t, StatePrimary, fail(fserr.New(code, "scripted")))
+			m := startMaster(t, string(state.Primary), fail(fserr.New(code, "scripted")))
 			c := newTestClient(t, Options{Addresses: []string{m.addr}, RetryMaxDuration: time.Minute})
 			_, err := c.CreateFile(context.Background(), "/f", CreateFileOptions{})
 			if fserr.CodeOf(err) != code {
@@ -262,7 +264,7 @@ func TestDefiniteErrorsAreNotRetried(t *testing.T) {
 // once instead of journaling a retry for the rest of its budget.
 func TestFinalOutcomeUnknownIsNotRetried(t *testing.T) {
 	forgotten := &fserr.Error{Code: fserr.OutcomeUnknown, Message: "id forgotten", Final: true}
-	m := startMaster(t, StatePrimary, fail(forgotten), fail(forgotten), fail(forgotten))
+	m := startMaster(t, string(state.Primary), fail(forgotten), fail(forgotten), fail(forgotten))
 	c := newTestClient(t, Options{Addresses: []string{m.addr}, RetryMaxDuration: time.Minute})
 	_, err := c.CreateFile(context.Background(), "/f", CreateFileOptions{})
 	if fserr.CodeOf(err) != fserr.OutcomeUnknown {
@@ -289,7 +291,7 @@ func TestRetriesRunningOut(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m := startMaster(t, StatePrimary, tt.steps...)
+			m := startMaster(t, string(state.Primary), tt.steps...)
 			c := newTestClient(t, Options{
 				Addresses:        []string{m.addr},
 				AttemptTimeout:   200 * time.Millisecond,
@@ -329,7 +331,7 @@ func repeat(s step, n int) []step {
 }
 
 func TestCallerDeadlineMidMutationIsOutcomeUnknown(t *testing.T) {
-	m := startMaster(t, StatePrimary, hang)
+	m := startMaster(t, string(state.Primary), hang)
 	c := newTestClient(t, Options{Addresses: []string{m.addr}, RetryMaxDuration: time.Minute})
 	if _, err := c.Leader(context.Background()); err != nil {
 		t.Fatal(err)
@@ -360,7 +362,7 @@ func TestUnreachableMasterIsUnavailableNotUnknown(t *testing.T) {
 }
 
 func TestNoLeaderFound(t *testing.T) {
-	standby := startMaster(t, StateStandby)
+	standby := startMaster(t, string(state.Standby))
 	c := newTestClient(t, Options{Addresses: []string{standby.addr}, RetryMaxDuration: 50 * time.Millisecond})
 	if _, err := c.GetStatus(context.Background(), "/"); fserr.CodeOf(err) != fserr.Unavailable {
 		t.Fatalf("GetStatus with only a standby: %v, want Unavailable", err)
@@ -372,13 +374,13 @@ func TestNoLeaderFound(t *testing.T) {
 		t.Errorf("the standby was sent a file system call")
 	}
 	info, err := c.MasterInfoFrom(context.Background(), standby.addr)
-	if err != nil || info.GetState() != StateStandby {
+	if err != nil || info.GetState() != string(state.Standby) {
 		t.Fatalf("MasterInfoFrom standby = %v, %v", info, err)
 	}
 }
 
 func TestListStatusConcatenatesPagesAndResumesBrokenStreams(t *testing.T) {
-	m := startMaster(t, StatePrimary,
+	m := startMaster(t, string(state.Primary),
 		fail(fserr.New(fserr.Unavailable, "stepping down")),
 		failMidStream(fserr.New(fserr.Unavailable, "connection reset")))
 	c := newTestClient(t, Options{Addresses: []string{m.addr}, RetryMaxDuration: time.Minute})
@@ -401,7 +403,7 @@ func TestListStatusConcatenatesPagesAndResumesBrokenStreams(t *testing.T) {
 }
 
 func TestListStatusPagesStopsWhenTheCallerDoes(t *testing.T) {
-	m := startMaster(t, StatePrimary)
+	m := startMaster(t, string(state.Primary))
 	c := newTestClient(t, Options{Addresses: []string{m.addr}, RetryMaxDuration: time.Minute})
 	stop := fserr.New(fserr.Unavailable, "caller's own reason")
 	pages := 0
@@ -421,7 +423,7 @@ func TestNewNeedsAddresses(t *testing.T) {
 }
 
 func TestClosedClientFailsAtOnce(t *testing.T) {
-	m := startMaster(t, StatePrimary)
+	m := startMaster(t, string(state.Primary))
 	c := newTestClient(t, Options{Addresses: []string{m.addr}, RetryMaxDuration: time.Minute})
 	if _, err := c.GetStatus(context.Background(), "/"); err != nil {
 		t.Fatal(err)

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/halo-fs/halo/fserr"
+	"github.com/halo-fs/halo/fserr/rpcerr"
+	"github.com/halo-fs/halo/ha/state"
 	"github.com/halo-fs/halo/proto/halopb"
 )
 
@@ -21,14 +23,50 @@ type LeaderFinder interface {
 	Report(addr string, err error)
 }
 
-// StatePrimary and StateStandby are the roles a master reports in
-// MasterInfo.State; StateUnavailable is what a report shows for a master
-// that did not answer.
-const (
-	StatePrimary     = "PRIMARY"
-	StateStandby     = "STANDBY"
-	StateUnavailable = "UNAVAILABLE"
-)
+// LeaderCache is the leader a finder last learned, kept current by what
+// attempts report: every finder answers Report the same way, whatever it
+// asks when the cache is empty. Its zero value is empty and ready.
+type LeaderCache struct {
+	mu     sync.Mutex
+	leader string // "" when unknown
+}
+
+// Get is the cached leader, "" when unknown.
+func (c *LeaderCache) Get() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.leader
+}
+
+// Set caches addr as the leader.
+func (c *LeaderCache) Set(addr string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.leader = addr
+}
+
+// Report updates the cache from what an attempt against addr learned: a
+// success makes addr the leader; a master that lost leadership mid-request
+// may name the new leader, else addr is forgotten so the next lookup asks
+// again.
+func (c *LeaderCache) Report(addr string, err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err == nil {
+		c.leader = addr
+		return
+	}
+	switch fserr.CodeOf(err) {
+	case fserr.NotLeader, fserr.Unavailable, fserr.OutcomeUnknown:
+		if hint := fserr.LeaderHintOf(err); hint != "" && hint != addr {
+			c.leader = hint
+			return
+		}
+		if c.leader == addr {
+			c.leader = ""
+		}
+	}
+}
 
 // pollingFinder asks every address for GetMasterInfo, in parallel: the
 // master that answers with State PRIMARY is the leader; failing that, the
@@ -38,29 +76,15 @@ type pollingFinder struct {
 	addrs        []string
 	dial         func(addr string) (halopb.MasterServiceClient, error)
 	probeTimeout time.Duration
-
-	mu     sync.Mutex
-	leader string // cached; empty when unknown
+	LeaderCache
 }
 
 func newPollingFinder(addrs []string, dial func(string) (halopb.MasterServiceClient, error), probeTimeout time.Duration) *pollingFinder {
 	return &pollingFinder{addrs: append([]string(nil), addrs...), dial: dial, probeTimeout: probeTimeout}
 }
 
-func (f *pollingFinder) cached() string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.leader
-}
-
-func (f *pollingFinder) remember(addr string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.leader = addr
-}
-
 func (f *pollingFinder) Leader(ctx context.Context) (string, error) {
-	if addr := f.cached(); addr != "" {
+	if addr := f.Get(); addr != "" {
 		return addr, nil
 	}
 	if len(f.addrs) == 0 {
@@ -71,7 +95,7 @@ func (f *pollingFinder) Leader(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	f.remember(addr)
+	f.Set(addr)
 	return addr, nil
 }
 
@@ -97,7 +121,7 @@ func (f *pollingFinder) poll(ctx context.Context) []probeAnswer {
 	for range f.addrs {
 		a := <-results
 		answers = append(answers, a)
-		if a.err == nil && a.info.GetState() == StatePrimary {
+		if a.err == nil && state.Of(a.info) == state.Primary {
 			break
 		}
 	}
@@ -113,7 +137,7 @@ func (f *pollingFinder) probe(ctx context.Context, addr string) probeAnswer {
 	defer cancel()
 	info, err := stub.GetMasterInfo(ctx, &halopb.Empty{})
 	if err != nil {
-		return probeAnswer{addr: addr, err: fserr.FromGRPC(err)}
+		return probeAnswer{addr: addr, err: rpcerr.FromGRPC(err)}
 	}
 	return probeAnswer{addr: addr, info: info}
 }
@@ -131,7 +155,7 @@ func chooseLeader(addrs []string, answers []probeAnswer) (string, error) {
 			continue
 		}
 		answered++
-		if a.info.GetState() == StatePrimary {
+		if state.Of(a.info) == state.Primary {
 			return a.addr, nil
 		}
 		if h := a.info.GetLeaderAddress(); h != "" {
@@ -144,7 +168,7 @@ func chooseLeader(addrs []string, answers []probeAnswer) (string, error) {
 	if bestHint != "" {
 		return bestHint, nil
 	}
-	if len(addrs) == 1 && answered == 1 && answers[0].info.GetState() == "" {
+	if len(addrs) == 1 && answered == 1 && state.Of(answers[0].info) == "" {
 		return addrs[0], nil
 	}
 	msg := "no leading master among " + strings.Join(addrs, ",")
@@ -152,25 +176,4 @@ func chooseLeader(addrs []string, answers []probeAnswer) (string, error) {
 		msg += " (" + strings.Join(failures, "; ") + ")"
 	}
 	return "", fserr.New(fserr.Unavailable, "%s", msg)
-}
-
-func (f *pollingFinder) Report(addr string, err error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if err == nil {
-		f.leader = addr
-		return
-	}
-	switch fserr.CodeOf(err) {
-	case fserr.NotLeader, fserr.Unavailable, fserr.OutcomeUnknown:
-		// A master that lost leadership mid-request may still name the
-		// new leader; otherwise poll again next time.
-		if hint := fserr.LeaderHintOf(err); hint != "" && hint != addr {
-			f.leader = hint
-			return
-		}
-		if f.leader == addr {
-			f.leader = ""
-		}
-	}
 }

@@ -10,13 +10,15 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/halo-fs/halo/fserr"
+	"github.com/halo-fs/halo/fserr/rpcerr"
+	"github.com/halo-fs/halo/ha/state"
 	"github.com/halo-fs/halo/proto/halopb"
 )
 
 func TestChooseLeader(t *testing.T) {
-	primary := &halopb.MasterInfo{State: StatePrimary}
+	primary := &halopb.MasterInfo{State: string(state.Primary)}
 	standbyNaming := func(leader string) *halopb.MasterInfo {
-		return &halopb.MasterInfo{State: StateStandby, LeaderAddress: leader}
+		return &halopb.MasterInfo{State: string(state.Standby), LeaderAddress: leader}
 	}
 	down := errors.New("connection refused")
 	tests := []struct {
@@ -122,7 +124,7 @@ func (f *fakeFleet) dial(addr string) (halopb.MasterServiceClient, error) {
 		if info := f.answers[addr]; info != nil {
 			return info, nil
 		}
-		return nil, fserr.ToGRPC(fserr.New(fserr.Unavailable, "down"))
+		return nil, rpcerr.ToGRPC(fserr.New(fserr.Unavailable, "down"))
 	}}, nil
 }
 
@@ -140,8 +142,8 @@ func TestPollingFinderCachesAndFollowsReports(t *testing.T) {
 	fleet := &fakeFleet{
 		probes: map[string]int{},
 		answers: map[string]*halopb.MasterInfo{
-			"a:1": {State: StateStandby},
-			"b:1": {State: StatePrimary},
+			"a:1": {State: string(state.Standby)},
+			"b:1": {State: string(state.Primary)},
 			"c:1": nil,
 		},
 	}
@@ -188,8 +190,8 @@ func TestPollingFinderCachesAndFollowsReports(t *testing.T) {
 	// Unreachable: the cache is dropped and the next call polls again.
 	f.Report("c:1", fserr.New(fserr.Unavailable, "connection refused"))
 	fleet.mu.Lock()
-	fleet.answers["b:1"] = &halopb.MasterInfo{State: StateStandby}
-	fleet.answers["a:1"] = &halopb.MasterInfo{State: StatePrimary}
+	fleet.answers["b:1"] = &halopb.MasterInfo{State: string(state.Standby)}
+	fleet.answers["a:1"] = &halopb.MasterInfo{State: string(state.Primary)}
 	fleet.mu.Unlock()
 	if got := leader(); got != "a:1" || fleet.totalProbes() == probes {
 		t.Fatalf("after Unavailable Leader = %s; want a:1 from a new poll", got)
@@ -197,13 +199,13 @@ func TestPollingFinderCachesAndFollowsReports(t *testing.T) {
 
 	// A report about some other master does not drop the cached leader.
 	f.Report("b:1", fserr.New(fserr.Unavailable, "down"))
-	if got := f.cached(); got != "a:1" {
+	if got := f.Get(); got != "a:1" {
 		t.Errorf("cached leader = %q after a report about b:1, want a:1", got)
 	}
 
 	// Success against an address makes it the leader.
 	f.Report("b:1", nil)
-	if got := f.cached(); got != "b:1" {
+	if got := f.Get(); got != "b:1" {
 		t.Errorf("cached leader = %q after success on b:1, want b:1", got)
 	}
 }

@@ -6,7 +6,7 @@ import (
 	"io"
 	"time"
 
-	"github.com/halo-fs/halo/fserr"
+	"github.com/halo-fs/halo/fserr/rpcerr"
 	"github.com/halo-fs/halo/proto/halopb"
 )
 
@@ -158,7 +158,7 @@ func (c *Client) Delete(ctx context.Context, path string, recursive bool) error 
 }
 
 // SetAttribute changes the attributes whose has_* flag is set in attr.
-func (c *Client) SetAttribute(ctx context.Context, attr *halopb.SetAttributeEntry) error {
+func (c *Client) SetAttribute(ctx context.Context, attr *halopb.SetAttributeOptions) error {
 	req := &halopb.SetAttributeRequest{OpId: c.ops.next(), Attr: attr}
 	return c.invoke(ctx, mutation, "set attribute of "+attr.GetPath(), func(ctx context.Context, s halopb.MasterServiceClient) error {
 		_, err := s.SetAttribute(ctx, req)
@@ -202,8 +202,8 @@ func (c *Client) Unmount(ctx context.Context, path string) error {
 }
 
 // GetMountTable returns every mount point.
-func (c *Client) GetMountTable(ctx context.Context) ([]*halopb.MountRecord, error) {
-	var mounts []*halopb.MountRecord
+func (c *Client) GetMountTable(ctx context.Context) ([]*halopb.MountPointInfo, error) {
+	var mounts []*halopb.MountPointInfo
 	err := c.invoke(ctx, read, "get mount table", func(ctx context.Context, s halopb.MasterServiceClient) error {
 		resp, err := s.GetMountTable(ctx, &halopb.Empty{})
 		mounts = resp.GetMounts()
@@ -247,7 +247,7 @@ func (c *Client) MasterInfoFrom(ctx context.Context, addr string) (*halopb.Maste
 	defer cancel()
 	info, err := stub.GetMasterInfo(ctx, &halopb.Empty{})
 	if err != nil {
-		return nil, fserr.FromGRPC(err)
+		return nil, rpcerr.FromGRPC(err)
 	}
 	return info, nil
 }

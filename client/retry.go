@@ -10,6 +10,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/halo-fs/halo/fserr"
+	"github.com/halo-fs/halo/fserr/rpcerr"
 	"github.com/halo-fs/halo/proto/halopb"
 )
 
@@ -50,7 +51,7 @@ type failure struct {
 // classify decides how the retry loop treats err, an error returned by a
 // gRPC call.
 func classify(err error) failure {
-	typed := asTyped(fserr.FromGRPC(err))
+	typed := asTyped(rpcerr.FromGRPC(err))
 	st, _ := status.FromError(err)
 	fromMaster := hasErrorDetail(st)
 	switch typed.Code {

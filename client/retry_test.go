@@ -10,6 +10,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/halo-fs/halo/fserr"
+	"github.com/halo-fs/halo/fserr/rpcerr"
 )
 
 func TestBackoffDelay(t *testing.T) {
@@ -57,25 +58,25 @@ func TestClassify(t *testing.T) {
 		wantCode       fserr.Code
 		mayHaveApplied bool
 	}{
-		{"not leader with hint", fserr.ToGRPC(&fserr.Error{Code: fserr.NotLeader, Message: "standby", LeaderHint: "m2:19998"}),
+		{"not leader with hint", rpcerr.ToGRPC(&fserr.Error{Code: fserr.NotLeader, Message: "standby", LeaderHint: "m2:19998"}),
 			stepRedirect, fserr.NotLeader, false},
-		{"not leader without hint", fserr.ToGRPC(fserr.New(fserr.NotLeader, "standby")),
+		{"not leader without hint", rpcerr.ToGRPC(fserr.New(fserr.NotLeader, "standby")),
 			stepRetry, fserr.NotLeader, false},
 		{"connection refused", dialRefused, stepRetry, fserr.Unavailable, false},
 		{"connection broke mid-call", status.Error(codes.Unavailable, "error reading from server: EOF"),
 			stepRetry, fserr.Unavailable, true},
-		{"master says unavailable", fserr.ToGRPC(fserr.New(fserr.Unavailable, "stepping down")),
+		{"master says unavailable", rpcerr.ToGRPC(fserr.New(fserr.Unavailable, "stepping down")),
 			stepRetry, fserr.Unavailable, true},
 		{"deadline exceeded", status.Error(codes.DeadlineExceeded, "context deadline exceeded"),
 			stepRetry, fserr.OutcomeUnknown, true},
-		{"master says outcome unknown", fserr.ToGRPC(fserr.New(fserr.OutcomeUnknown, "lost leadership")),
+		{"master says outcome unknown", rpcerr.ToGRPC(fserr.New(fserr.OutcomeUnknown, "lost leadership")),
 			stepRetry, fserr.OutcomeUnknown, true},
-		{"master says outcome unknown for good", fserr.ToGRPC(&fserr.Error{Code: fserr.OutcomeUnknown, Message: "forgotten id", Final: true}),
+		{"master says outcome unknown for good", rpcerr.ToGRPC(&fserr.Error{Code: fserr.OutcomeUnknown, Message: "forgotten id", Final: true}),
 			stepFail, fserr.OutcomeUnknown, false},
-		{"not found", fserr.ToGRPC(fserr.New(fserr.NotFound, "no /a")), stepFail, fserr.NotFound, false},
-		{"already exists", fserr.ToGRPC(fserr.New(fserr.AlreadyExists, "/a exists")), stepFail, fserr.AlreadyExists, false},
-		{"permission denied", fserr.ToGRPC(fserr.New(fserr.PermissionDenied, "no")), stepFail, fserr.PermissionDenied, false},
-		{"invalid path", fserr.ToGRPC(fserr.New(fserr.InvalidPath, "a//")), stepFail, fserr.InvalidPath, false},
+		{"not found", rpcerr.ToGRPC(fserr.New(fserr.NotFound, "no /a")), stepFail, fserr.NotFound, false},
+		{"already exists", rpcerr.ToGRPC(fserr.New(fserr.AlreadyExists, "/a exists")), stepFail, fserr.AlreadyExists, false},
+		{"permission denied", rpcerr.ToGRPC(fserr.New(fserr.PermissionDenied, "no")), stepFail, fserr.PermissionDenied, false},
+		{"invalid path", rpcerr.ToGRPC(fserr.New(fserr.InvalidPath, "a//")), stepFail, fserr.InvalidPath, false},
 		{"unimplemented", status.Error(codes.Unimplemented, "unknown method"), stepFail, fserr.Internal, false},
 	}
 	for _, tt := range tests {

@@ -132,6 +132,7 @@ type Config struct {
 	AuthenticationType       string // alluxio.security.authentication.type
 	AuthSecretFile           string // halo.security.authentication.secret.file
 	PermissionEnabled        bool   // alluxio.security.authorization.permission.enabled
+	TrustAssertedSuperuser   bool   // halo.security.authorization.trust.asserted.superuser
 	DigestInterval           time.Duration
 	Umask                    uint32
 	SuperGroup               string

@@ -50,6 +50,7 @@ const (
 	KeyClientRetryMaxDuration   = "alluxio.user.rpc.retry.max.duration"
 	KeyAuthenticationType       = "alluxio.security.authentication.type"
 	KeyAuthSecretFile           = "halo.security.authentication.secret.file"
+	KeyTrustAssertedSuperuser   = "halo.security.authorization.trust.asserted.superuser"
 	KeyPermissionEnabled        = "alluxio.security.authorization.permission.enabled"
 	KeyDigestInterval           = "halo.master.web.checkpoint.digest.interval"
 )
@@ -308,6 +309,9 @@ var knownKeyTable = []keySpec{
 	{name: KeyAuthSecretFile, kind: kindString, def: "",
 		description: "File holding the shared secret (at least 16 bytes) that SECRET authentication checks; every master and client reads the same one. Keep it readable by its owner only.",
 		field:       func(c *Config) any { return &c.AuthSecretFile }},
+	{name: KeyTrustAssertedSuperuser, kind: kindBool, def: "false",
+		description: "Believe, as Alluxio does, that a SIMPLE client naming the master's user (or one in the supergroup) is a superuser, and let every NOSASL client administer, so that Alluxio's own shell can mount, back up and change the quorum; anyone who can reach the RPC port can then do so. Off: admin operations need SECRET or CERTIFICATE.",
+		field:       func(c *Config) any { return &c.TrustAssertedSuperuser }},
 	{name: KeyPermissionEnabled, kind: kindBool, def: "true",
 		description: "Check permissions on namespace operations.",
 		field:       func(c *Config) any { return &c.PermissionEnabled }},

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/halo-fs/halo/fserr"
+	"github.com/halo-fs/halo/fserr/rpcerr"
 	"github.com/halo-fs/halo/internal/testinfra/masters"
 	"github.com/halo-fs/halo/proto/halopb"
 	"google.golang.org/grpc/metadata"
@@ -43,7 +44,7 @@ func sendOversizedRequests(t *testing.T, m *masters.Master) {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 	if _, err := api.CreateFile(ctx, &halopb.CreateFileRequest{Path: "/f"}); err != nil {
-		t.Fatalf("create /f: %v", fserr.FromGRPC(err))
+		t.Fatalf("create /f: %v", rpcerr.FromGRPC(err))
 	}
 
 	huge := "/" + strings.Repeat("x", 64<<20-10)
@@ -65,20 +66,20 @@ func sendOversizedRequests(t *testing.T, m *masters.Master) {
 	wantError(t, "a request from a 300-byte user name", err, fserr.InvalidArgument, "user name of 300 bytes is longer than the limit of 255")
 
 	if _, err := api.CreateDirectory(ctx, &halopb.CreateDirectoryRequest{Path: "/after"}); err != nil {
-		t.Fatalf("a normal write after the refused requests: %v\n%s", fserr.FromGRPC(err), m.Log())
+		t.Fatalf("a normal write after the refused requests: %v\n%s", rpcerr.FromGRPC(err), m.Log())
 	}
 	info, err := api.GetMasterInfo(ctx, &halopb.Empty{})
 	if err != nil || info.State != "PRIMARY" {
 		t.Fatalf("the master after the refused requests: %v, %v; want it still PRIMARY", info.GetState(), err)
 	}
-	if _, err := api.GetStatus(ctx, &halopb.GetStatusRequest{Path: "/by-long-name"}); fserr.CodeOf(fserr.FromGRPC(err)) != fserr.NotFound {
+	if _, err := api.GetStatus(ctx, &halopb.GetStatusRequest{Path: "/by-long-name"}); fserr.CodeOf(rpcerr.FromGRPC(err)) != fserr.NotFound {
 		t.Fatalf("the refused create by a long user name: GetStatus answered %v, want NotFound", err)
 	}
 }
 
 func wantError(t *testing.T, what string, err error, code fserr.Code, want string) {
 	t.Helper()
-	err = fserr.FromGRPC(err)
+	err = rpcerr.FromGRPC(err)
 	if fserr.CodeOf(err) != code || !strings.Contains(err.Error(), want) {
 		t.Fatalf("%s: %v (code %v), want code %v mentioning %q", what, err, fserr.CodeOf(err), code, want)
 	}

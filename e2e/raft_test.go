@@ -172,8 +172,12 @@ func TestRaftKillLeaderLosesNothingAndOldLeaderCatchesUp(t *testing.T) {
 	}
 }
 
+// TestRaftLeadershipTransfer is about the quorum commands' semantics, not
+// processes, so its masters run in the test's process.
 func TestRaftLeadershipTransfer(t *testing.T) {
-	c, leader := startRaft(t, 3, nil)
+	c := masters.NewRaftInProcess(t, 3, nil)
+	c.StartAll()
+	leader := c.Leader(30 * time.Second)
 	var target *masters.Master
 	for _, m := range c.Masters {
 		if m != leader {

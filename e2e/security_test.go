@@ -10,14 +10,16 @@ import (
 	"github.com/halo-fs/halo/internal/testinfra/masters"
 )
 
-// TestSecretModeAdminViaCLI runs a real master with
+// TestSecretModeAdminViaCLI runs a master with
 // alluxio.security.authentication.type=SECRET. The CLI with the secret
 // file takes a backup to a local folder and mounts a local folder; the
 // same CLI with another secret, or with SIMPLE (no proof, claiming the
 // master's user), is refused with a message naming what to set, and
-// nothing is written.
+// nothing is written. The CLI is bin/halo; the master runs in the test's
+// process, since what is tested is what crosses the RPC port.
 func TestSecretModeAdminViaCLI(t *testing.T) {
 	m := masters.NewMaster(t, "m1", "127.0.0.1")
+	m.InProcess = true
 	m.Format()
 	m.Start()
 	m.WaitReady(30 * time.Second)
@@ -57,9 +59,11 @@ func TestSecretModeAdminViaCLI(t *testing.T) {
 
 // TestSimpleModeRefusesAdminViaCLI: a master left at SIMPLE refuses the
 // CLI's admin commands even from its own user, saying which setting
-// enables them, and keeps serving namespace commands.
+// enables them, and keeps serving namespace commands. The master runs in
+// the test's process (see TestSecretModeAdminViaCLI).
 func TestSimpleModeRefusesAdminViaCLI(t *testing.T) {
 	m := masters.NewMaster(t, "m1", "127.0.0.1")
+	m.InProcess = true
 	m.Props["alluxio.security.authentication.type"] = "SIMPLE"
 	m.Format()
 	m.Start()

@@ -10,6 +10,7 @@ import (
 
 	"github.com/halo-fs/halo/client"
 	"github.com/halo-fs/halo/fserr"
+	"github.com/halo-fs/halo/fserr/rpcerr"
 	"github.com/halo-fs/halo/ha/zookeeper"
 	"github.com/halo-fs/halo/internal/testinfra/masters"
 	zkinfra "github.com/halo-fs/halo/internal/testinfra/zookeeper"
@@ -235,7 +236,7 @@ func testPausedLeader(t *testing.T, ignoreSessionLoss bool) {
 	rctx, cancel := context.WithTimeout(sctx, time.Minute)
 	_, err := stubs[0].GetStatus(rctx, &halopb.GetStatusRequest{Path: "/after/f00"})
 	cancel()
-	if err == nil || fserr.CodeOf(fserr.FromGRPC(err)) == fserr.NotFound {
+	if err == nil || fserr.CodeOf(rpcerr.FromGRPC(err)) == fserr.NotFound {
 		t.Errorf("the deposed leader answered a read after losing leadership: %v", err)
 	}
 	wg.Wait()

@@ -1,5 +1,5 @@
 // Package fserr defines Halo's typed errors — the contract every layer uses
-// to say what went wrong — and their mapping to gRPC status codes and back.
+// to say what went wrong; fserr/rpcerr carries them over Halo's gRPC API.
 package fserr
 
 import (
@@ -26,6 +26,11 @@ const (
 	FailedPrecondition
 	Internal
 	ResourceExhausted
+	// Unauthenticated: the call's channel has not (or no longer) proved
+	// who it is; Alluxio's client authenticates again and retries.
+	Unauthenticated
+	// Unimplemented: the master does not offer what was asked for.
+	Unimplemented
 )
 
 var codeNames = map[Code]string{
@@ -42,6 +47,8 @@ var codeNames = map[Code]string{
 	FailedPrecondition: "FailedPrecondition",
 	Internal:           "Internal",
 	ResourceExhausted:  "ResourceExhausted",
+	Unauthenticated:    "Unauthenticated",
+	Unimplemented:      "Unimplemented",
 }
 
 func (c Code) String() string {

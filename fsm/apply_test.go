@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/halo-fs/halo/fserr"
-	"github.com/halo-fs/halo/proto/halopb"
+	"github.com/halo-fs/halo/proto/journalpb"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -55,12 +55,12 @@ func TestResultError(t *testing.T) {
 // TestExactlyOnce: the same operation id applied again is answered with its
 // first result, success or failure, and changes nothing.
 func TestExactlyOnce(t *testing.T) {
-	setup := []*halopb.Entry{mkdir("/d"), touch("/d/f"), create("/d/open"), mountAt("/m", "mem://m")}
+	setup := []*journalpb.Entry{mkdir("/d"), touch("/d/f"), create("/d/open"), mountAt("/m", "mem://m")}
 	cases := []struct {
 		name  string
-		op    *halopb.Entry
+		op    *journalpb.Entry
 		want  fserr.Code
-		later []*halopb.Entry // applied between the first try and the retry
+		later []*journalpb.Entry // applied between the first try and the retry
 	}{
 		{name: "create file", op: create("/d/new")},
 		{name: "create file with parents", op: create("/x/y/z", recursive)},
@@ -72,17 +72,17 @@ func TestExactlyOnce(t *testing.T) {
 		{name: "complete", op: complete("/d/open", 5, []uint64{1})},
 		{name: "mount", op: mountAt("/n", "mem://n")},
 		{name: "unmount", op: unmount("/m")},
-		{name: "load metadata", op: loadMetadata("/m", []*halopb.UfsChild{ufsFile("a", 1)})},
+		{name: "load metadata", op: loadMetadata("/m", []*journalpb.UfsChild{ufsFile("a", 1)})},
 		{name: "noop", op: noop()},
-		{name: "first failure is kept", op: create("/p/f"), want: fserr.NotFound, later: []*halopb.Entry{mkdir("/p")}},
-		{name: "first success is kept", op: create("/p"), later: []*halopb.Entry{remove("/p")}},
-		{name: "permission failure is kept", op: mkdir("/d/q", as(alice)), want: fserr.PermissionDenied, later: []*halopb.Entry{chmod("/d", 0o777)}},
+		{name: "first failure is kept", op: create("/p/f"), want: fserr.NotFound, later: []*journalpb.Entry{mkdir("/p")}},
+		{name: "first success is kept", op: create("/p"), later: []*journalpb.Entry{remove("/p")}},
+		{name: "permission failure is kept", op: mkdir("/d/q", as(alice)), want: fserr.PermissionDenied, later: []*journalpb.Entry{chmod("/d", 0o777)}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t)
 			h.mustApply(setup...)
-			op := proto.Clone(tc.op).(*halopb.Entry)
+			op := proto.Clone(tc.op).(*journalpb.Entry)
 			opID(42, 7)(op)
 			first := h.apply(op)
 			wantCode(t, first.Error(), tc.want)
@@ -94,7 +94,7 @@ func TestExactlyOnce(t *testing.T) {
 
 			// The retry may reach a new leader: retry on a restored copy too.
 			for i, f := range []*FSM{h.FSM, roundTrip(t, h.FSM)} {
-				retry := proto.Clone(op).(*halopb.Entry)
+				retry := proto.Clone(op).(*journalpb.Entry)
 				retry.TimeMs++ // a retry is stamped again by the leader
 				res := f.Apply(f.AppliedIndex()+1, retry)
 				if !res.Replayed || res.InodeID != first.InodeID || fserr.CodeOf(res.Error()) != tc.want ||

@@ -2,10 +2,10 @@ package fsm
 
 import (
 	"github.com/halo-fs/halo/fserr"
-	"github.com/halo-fs/halo/proto/halopb"
+	"github.com/halo-fs/halo/proto/journalpb"
 )
 
-func applySetAttribute(f *FSM, e *halopb.Entry) (uint64, error) {
+func applySetAttribute(f *FSM, e *journalpb.Entry) (uint64, error) {
 	op := e.GetSetAttribute()
 	parts, err := SplitPath(op.Path)
 	if err != nil {
@@ -50,7 +50,7 @@ func subtreeInOrder(n *Inode) []*Inode {
 // checkAttributePermission applies Alluxio's rules: only a superuser changes
 // an owner; the owner may change the mode, and the group to one of its own
 // groups (as POSIX chgrp allows); other attributes need write permission.
-func checkAttributePermission(c *halopb.Caller, n *Inode, op *halopb.SetAttributeEntry) error {
+func checkAttributePermission(c *journalpb.Caller, n *Inode, op *journalpb.SetAttributeEntry) error {
 	if c == nil || c.Superuser {
 		return nil
 	}
@@ -67,7 +67,7 @@ func checkAttributePermission(c *halopb.Caller, n *Inode, op *halopb.SetAttribut
 	return nil
 }
 
-func (f *FSM) setAttributes(n *Inode, op *halopb.SetAttributeEntry) {
+func (f *FSM) setAttributes(n *Inode, op *journalpb.SetAttributeEntry) {
 	if op.HasMode {
 		n.mode = uint16(op.Mode)
 	}
@@ -87,9 +87,9 @@ func (f *FSM) setAttributes(n *Inode, op *halopb.SetAttributeEntry) {
 	}
 	if op.HasPersisted {
 		if op.Persisted {
-			n.persist = uint8(halopb.PersistenceState_PERSISTED)
+			n.persist = uint8(journalpb.PersistenceState_PERSISTED)
 		} else {
-			n.persist = uint8(halopb.PersistenceState_NOT_PERSISTED)
+			n.persist = uint8(journalpb.PersistenceState_NOT_PERSISTED)
 		}
 	}
 }

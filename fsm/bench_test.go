@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/halo-fs/halo/proto/halopb"
+	"github.com/halo-fs/halo/proto/journalpb"
 )
 
 // The benchmarks build a namespace shaped like a data lake: benchDirs
@@ -21,7 +21,7 @@ const (
 	benchFilesPerDir = 1000
 )
 
-var benchCallers = []*halopb.Caller{
+var benchCallers = []*journalpb.Caller{
 	{User: "etl", Groups: []string{"analytics"}},
 	{User: "alice", Groups: []string{"staff"}},
 }
@@ -32,21 +32,21 @@ var benchCallers = []*halopb.Caller{
 func buildBenchNamespace(tb testing.TB, f *FSM) (entries int, applyTime time.Duration) {
 	tb.Helper()
 	index := f.AppliedIndex()
-	batch := make([]*halopb.Entry, 0, benchFilesPerDir+1)
+	batch := make([]*journalpb.Entry, 0, benchFilesPerDir+1)
 	for d := 0; d < benchDirs; d++ {
 		batch = batch[:0]
 		dir := fmt.Sprintf("/dt=2024-%02d-%02d-%04d", d%12+1, d%28+1, d)
 		c := benchCallers[d%len(benchCallers)]
-		batch = append(batch, &halopb.Entry{
+		batch = append(batch, &journalpb.Entry{
 			TimeMs: int64(1_700_000_000_000 + d), Caller: c,
-			OpId:    &halopb.OperationID{ClientHi: 7, ClientLo: uint64(d % 16), Seq: benchSeq(d, 0)},
-			Payload: &halopb.Entry_CreateDirectory{CreateDirectory: &halopb.CreateDirectoryEntry{Path: dir, Mode: 0o755}},
+			OpId:    &journalpb.OperationID{ClientHi: 7, ClientLo: uint64(d % 16), Seq: benchSeq(d, 0)},
+			Payload: &journalpb.Entry_CreateDirectory{CreateDirectory: &journalpb.CreateDirectoryEntry{Path: dir, Mode: 0o755}},
 		})
 		for i := 0; i < benchFilesPerDir; i++ {
-			batch = append(batch, &halopb.Entry{
+			batch = append(batch, &journalpb.Entry{
 				TimeMs: int64(1_700_000_000_000 + d*benchFilesPerDir + i), Caller: c,
-				OpId: &halopb.OperationID{ClientHi: 7, ClientLo: uint64(d % 16), Seq: benchSeq(d, i+1)},
-				Payload: &halopb.Entry_CreateFile{CreateFile: &halopb.CreateFileEntry{
+				OpId: &journalpb.OperationID{ClientHi: 7, ClientLo: uint64(d % 16), Seq: benchSeq(d, i+1)},
+				Payload: &journalpb.Entry_CreateFile{CreateFile: &journalpb.CreateFileEntry{
 					Path: fmt.Sprintf("%s/part-%05d-%04x.orc", dir, i, d), Mode: 0o644, Completed: true,
 				}},
 			})

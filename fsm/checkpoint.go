@@ -10,7 +10,7 @@ import (
 	"io"
 	"slices"
 
-	"github.com/halo-fs/halo/proto/halopb"
+	"github.com/halo-fs/halo/proto/journalpb"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -137,7 +137,7 @@ func (f *FSM) WriteCheckpoint(w io.Writer) (CheckpointHeader, error) {
 	if err := cw.write(h.marshal()); err != nil {
 		return h, err
 	}
-	rec := &halopb.InodeRecord{}
+	rec := &journalpb.InodeRecord{}
 	err := walkSubtree(f.root, func(n *Inode) error {
 		fillInodeRecord(rec, n)
 		return cw.record(recordInode, rec)
@@ -153,14 +153,14 @@ func (f *FSM) WriteCheckpoint(w io.Writer) (CheckpointHeader, error) {
 	if err := cw.record(recordOpTable, f.ops.tableRecord()); err != nil {
 		return h, err
 	}
-	if err := f.ops.each(func(r *halopb.OperationRecord) error { return cw.record(recordOperation, r) }); err != nil {
+	if err := f.ops.each(func(r *journalpb.OperationRecord) error { return cw.record(recordOperation, r) }); err != nil {
 		return h, err
 	}
-	if err := f.ops.eachMark(func(r *halopb.ForgottenOperationsRecord) error { return cw.record(recordOpMark, r) }); err != nil {
+	if err := f.ops.eachMark(func(r *journalpb.ForgottenOperationsRecord) error { return cw.record(recordOpMark, r) }); err != nil {
 		return h, err
 	}
 	if f.clusterID != "" {
-		if err := cw.record(recordCluster, &halopb.ClusterInfoEntry{ClusterId: f.clusterID}); err != nil {
+		if err := cw.record(recordCluster, &journalpb.ClusterInfoEntry{ClusterId: f.clusterID}); err != nil {
 			return h, err
 		}
 	}
@@ -173,12 +173,12 @@ func (f *FSM) WriteCheckpoint(w io.Writer) (CheckpointHeader, error) {
 	return h, cw.w.Flush()
 }
 
-func fillInodeRecord(rec *halopb.InodeRecord, n *Inode) {
+func fillInodeRecord(rec *journalpb.InodeRecord, n *Inode) {
 	var parentID uint64
 	if n.parent != nil {
 		parentID = n.parent.id
 	}
-	*rec = halopb.InodeRecord{
+	*rec = journalpb.InodeRecord{
 		Id:                     n.id,
 		ParentId:               parentID,
 		Name:                   n.name,
@@ -193,7 +193,7 @@ func fillInodeRecord(rec *halopb.InodeRecord, n *Inode) {
 		Completed:              n.flags&flagCompleted != 0,
 		Pinned:                 n.flags&flagPinned != 0,
 		TtlMs:                  n.ttl(),
-		PersistenceState:       halopb.PersistenceState(n.persist),
+		PersistenceState:       journalpb.PersistenceState(n.persist),
 		BlockSizeBytes:         n.blockSize(),
 		MountPoint:             n.isMountPoint(),
 		MountId:                n.mountID(),
@@ -306,7 +306,7 @@ func (f *FSM) decodeCheckpoint(r io.Reader) (CheckpointHeader, error) {
 	}
 	st := &restoreState{ids: make([]uint64, 0, min(h.InodeCount, maxPreallocatedIDs)), opKeys: map[opKey]struct{}{}}
 	var inodes, mounts, ops uint64
-	rec := &halopb.InodeRecord{}
+	rec := &journalpb.InodeRecord{}
 	for {
 		start := cr.off
 		kind, err := cr.ReadByte()
@@ -338,7 +338,7 @@ func (f *FSM) decodeCheckpoint(r io.Reader) (CheckpointHeader, error) {
 			}
 			inodes++
 		case recordMount:
-			m := &halopb.MountRecord{}
+			m := &journalpb.MountRecord{}
 			if err := proto.Unmarshal(body, m); err != nil {
 				return h, corrupt(start, "mount record: %v", err)
 			}
@@ -352,7 +352,7 @@ func (f *FSM) decodeCheckpoint(r io.Reader) (CheckpointHeader, error) {
 			f.mounts.add(&mount{id: m.MountId, parts: parts, ufsURI: m.UfsUri, readOnly: m.ReadOnly, shared: m.Shared, options: copyOptions(m.Options)})
 			mounts++
 		case recordOperation:
-			o := &halopb.OperationRecord{}
+			o := &journalpb.OperationRecord{}
 			if err := proto.Unmarshal(body, o); err != nil || o.OpId == nil {
 				return h, corrupt(start, "operation record is malformed")
 			}
@@ -368,7 +368,7 @@ func (f *FSM) decodeCheckpoint(r io.Reader) (CheckpointHeader, error) {
 			}
 			ops++
 		case recordOpTable:
-			r := &halopb.OperationTableRecord{}
+			r := &journalpb.OperationTableRecord{}
 			if err := proto.Unmarshal(body, r); err != nil {
 				return h, corrupt(start, "operation table record: %v", err)
 			}
@@ -379,7 +379,7 @@ func (f *FSM) decodeCheckpoint(r io.Reader) (CheckpointHeader, error) {
 				return h, corrupt(start, "%v", err)
 			}
 		case recordOpMark:
-			r := &halopb.ForgottenOperationsRecord{}
+			r := &journalpb.ForgottenOperationsRecord{}
 			if err := proto.Unmarshal(body, r); err != nil {
 				return h, corrupt(start, "operation mark record: %v", err)
 			}
@@ -390,7 +390,7 @@ func (f *FSM) decodeCheckpoint(r io.Reader) (CheckpointHeader, error) {
 				return h, corrupt(start, "%v", err)
 			}
 		case recordCluster:
-			ci := &halopb.ClusterInfoEntry{}
+			ci := &journalpb.ClusterInfoEntry{}
 			if err := proto.Unmarshal(body, ci); err != nil || ci.ClusterId == "" || f.clusterID != "" {
 				return h, corrupt(start, "cluster record is malformed or repeated")
 			}
@@ -463,7 +463,7 @@ func (st *restoreState) enterOpPhase(phase int) error {
 	return nil
 }
 
-func (f *FSM) restoreInode(rec *halopb.InodeRecord, st *restoreState, first bool) error {
+func (f *FSM) restoreInode(rec *journalpb.InodeRecord, st *restoreState, first bool) error {
 	if err := checkInodeRecord(rec); err != nil {
 		return err
 	}
@@ -509,11 +509,11 @@ func (f *FSM) restoreInode(rec *halopb.InodeRecord, st *restoreState, first bool
 
 // checkInodeRecord refuses attribute values that apply never produces, so
 // that a restored state is one the FSM could have reached.
-func checkInodeRecord(rec *halopb.InodeRecord) error {
+func checkInodeRecord(rec *journalpb.InodeRecord) error {
 	switch {
 	case rec.Mode > 0o7777:
 		return fmt.Errorf("inode %d has mode %o, beyond the permission bits", rec.Id, rec.Mode)
-	case rec.PersistenceState < 0 || rec.PersistenceState > halopb.PersistenceState_LOST:
+	case rec.PersistenceState < 0 || rec.PersistenceState > journalpb.PersistenceState_LOST:
 		return fmt.Errorf("inode %d has unknown persistence state %d", rec.Id, rec.PersistenceState)
 	case rec.MountPoint != (rec.MountId != 0):
 		return fmt.Errorf("inode %d: mount point flag %t with mount id %d", rec.Id, rec.MountPoint, rec.MountId)
@@ -534,7 +534,7 @@ func containsSlash(s string) bool {
 	return false
 }
 
-func (f *FSM) fillInode(n *Inode, rec *halopb.InodeRecord) {
+func (f *FSM) fillInode(n *Inode, rec *journalpb.InodeRecord) {
 	n.id = rec.Id
 	n.name = rec.Name
 	n.ctime = rec.CreationTimeMs

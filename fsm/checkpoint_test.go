@@ -8,7 +8,7 @@ import (
 	"io"
 	"testing"
 
-	"github.com/halo-fs/halo/proto/halopb"
+	"github.com/halo-fs/halo/proto/journalpb"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -23,8 +23,8 @@ func smallNamespace(t testing.TB) *harness {
 		create("/a/b/f", as(alice), at(6)),
 		complete("/a/b/f", 10, []uint64{100, 101}, as(alice)),
 		mountAt("/m", "mem://m", readOnly),
-		loadMetadata("/m", []*halopb.UfsChild{ufsDir("d"), ufsFile("d/x", 3)}),
-		setAttr(&halopb.SetAttributeEntry{Path: "/a", HasPinned: true, Pinned: true, HasTtl: true, TtlMs: 9}),
+		loadMetadata("/m", []*journalpb.UfsChild{ufsDir("d"), ufsFile("d/x", 3)}),
+		setAttr(&journalpb.SetAttributeEntry{Path: "/a", HasPinned: true, Pinned: true, HasTtl: true, TtlMs: 9}),
 	)
 	if res := h.apply(create("/a/b/f", opID(2, 1))); res.Err == nil {
 		t.Fatal("duplicate create succeeded")
@@ -148,22 +148,24 @@ type rawRecord struct {
 	msg  proto.Message
 }
 
-func inodeRec(r *halopb.InodeRecord) rawRecord  { return rawRecord{recordInode, r} }
-func mountRec(r *halopb.MountRecord) rawRecord  { return rawRecord{recordMount, r} }
-func opRec(r *halopb.OperationRecord) rawRecord { return rawRecord{recordOperation, r} }
+func inodeRec(r *journalpb.InodeRecord) rawRecord  { return rawRecord{recordInode, r} }
+func mountRec(r *journalpb.MountRecord) rawRecord  { return rawRecord{recordMount, r} }
+func opRec(r *journalpb.OperationRecord) rawRecord { return rawRecord{recordOperation, r} }
 func opTable(enabled bool, maxRecords uint64) rawRecord {
-	c := &halopb.OperationTableConfigEntry{Enabled: enabled, MaxRecords: maxRecords, RetentionMs: 60_000}
-	return rawRecord{recordOpTable, &halopb.OperationTableRecord{Config: c}}
+	c := &journalpb.OperationTableConfigEntry{Enabled: enabled, MaxRecords: maxRecords, RetentionMs: 60_000}
+	return rawRecord{recordOpTable, &journalpb.OperationTableRecord{Config: c}}
 }
 func opMark(client, below uint64) rawRecord {
-	return rawRecord{recordOpMark, &halopb.ForgottenOperationsRecord{ClientLo: client, ForgottenBelow: below, ForgottenAtMs: 500}}
+	return rawRecord{recordOpMark, &journalpb.ForgottenOperationsRecord{ClientLo: client, ForgottenBelow: below, ForgottenAtMs: 500}}
 }
-func rootRec() rawRecord { return inodeRec(&halopb.InodeRecord{Id: 1, IsDirectory: true, Mode: 0o755}) }
+func rootRec() rawRecord {
+	return inodeRec(&journalpb.InodeRecord{Id: 1, IsDirectory: true, Mode: 0o755})
+}
 func dirRec(id, parent uint64, name string) rawRecord {
-	return inodeRec(&halopb.InodeRecord{Id: id, ParentId: parent, Name: name, IsDirectory: true})
+	return inodeRec(&journalpb.InodeRecord{Id: id, ParentId: parent, Name: name, IsDirectory: true})
 }
 func fileRec(id, parent uint64, name string) rawRecord {
-	return inodeRec(&halopb.InodeRecord{Id: id, ParentId: parent, Name: name})
+	return inodeRec(&journalpb.InodeRecord{Id: id, ParentId: parent, Name: name})
 }
 
 // craft writes a checkpoint with a valid checksum around records, with a
@@ -180,13 +182,13 @@ func craft(tweak func(*CheckpointHeader), recs ...rawRecord) []byte {
 		body = binary.AppendUvarint(body, uint64(len(b)))
 		body = append(body, b...)
 		switch m := r.msg.(type) {
-		case *halopb.InodeRecord:
+		case *journalpb.InodeRecord:
 			h.InodeCount++
 			h.NextInodeID = max(h.NextInodeID, m.Id+1)
-		case *halopb.MountRecord:
+		case *journalpb.MountRecord:
 			h.MountCount++
 			h.NextMountID = max(h.NextMountID, m.MountId+1)
-		case *halopb.OperationRecord:
+		case *journalpb.OperationRecord:
 			h.OpCount++
 		}
 	}
@@ -200,13 +202,13 @@ func craft(tweak func(*CheckpointHeader), recs ...rawRecord) []byte {
 
 func TestRestoreRefusesInconsistentCheckpoints(t *testing.T) {
 	mountPoint := func(id, parent uint64, name string, mountID uint64) rawRecord {
-		return inodeRec(&halopb.InodeRecord{Id: id, ParentId: parent, Name: name, IsDirectory: true, MountPoint: true, MountId: mountID})
+		return inodeRec(&journalpb.InodeRecord{Id: id, ParentId: parent, Name: name, IsDirectory: true, MountPoint: true, MountId: mountID})
 	}
 	op := func(seq uint64) rawRecord {
-		return opRec(&halopb.OperationRecord{OpId: &halopb.OperationID{ClientLo: 1, Seq: seq}})
+		return opRec(&journalpb.OperationRecord{OpId: &journalpb.OperationID{ClientLo: 1, Seq: seq}})
 	}
 	valid := []rawRecord{rootRec(), dirRec(2, 1, "d"), fileRec(3, 2, "f"), mountPoint(4, 1, "m", 1),
-		mountRec(&halopb.MountRecord{MountId: 1, Path: "/m", UfsUri: "mem://m"}), op(1)}
+		mountRec(&journalpb.MountRecord{MountId: 1, Path: "/m", UfsUri: "mem://m"}), op(1)}
 	cases := []struct {
 		name  string
 		cp    []byte
@@ -220,7 +222,7 @@ func TestRestoreRefusesInconsistentCheckpoints(t *testing.T) {
 		{name: "valid operation table", cp: craft(nil, rootRec(), opTable(true, 3), op(1), op(3), opMark(1, 1), opMark(2, 5)), valid: true},
 		{name: "operation table after operations", cp: craft(nil, rootRec(), op(1), opTable(true, 3))},
 		{name: "two operation table records", cp: craft(nil, rootRec(), opTable(true, 3), opTable(true, 3))},
-		{name: "operation table without limits", cp: craft(nil, rootRec(), rawRecord{recordOpTable, &halopb.OperationTableRecord{}})},
+		{name: "operation table without limits", cp: craft(nil, rootRec(), rawRecord{recordOpTable, &journalpb.OperationTableRecord{}})},
 		{name: "operation table with a bad size", cp: craft(nil, rootRec(), opTable(true, 0))},
 		{name: "operations in a disabled table", cp: craft(nil, rootRec(), opTable(false, 3), op(1))},
 		{name: "operation after a mark", cp: craft(nil, rootRec(), opMark(2, 5), op(1))},
@@ -229,8 +231,8 @@ func TestRestoreRefusesInconsistentCheckpoints(t *testing.T) {
 		{name: "more marks than the table holds", cp: craft(nil, rootRec(), opTable(true, 1), opMark(2, 5), opMark(3, 5))},
 		{name: "no inodes", cp: craft(nil)},
 		{name: "root not first", cp: craft(nil, dirRec(2, 1, "d"), rootRec())},
-		{name: "root with a name", cp: craft(nil, inodeRec(&halopb.InodeRecord{Id: 1, IsDirectory: true, Name: "r"}))},
-		{name: "root is a file", cp: craft(nil, inodeRec(&halopb.InodeRecord{Id: 1}))},
+		{name: "root with a name", cp: craft(nil, inodeRec(&journalpb.InodeRecord{Id: 1, IsDirectory: true, Name: "r"}))},
+		{name: "root is a file", cp: craft(nil, inodeRec(&journalpb.InodeRecord{Id: 1}))},
 		{name: "orphan", cp: craft(nil, rootRec(), fileRec(3, 2, "f"))},
 		{name: "parent is a file", cp: craft(nil, rootRec(), fileRec(2, 1, "f"), fileRec(3, 2, "g"))},
 		{name: "parent closed before", cp: craft(nil, rootRec(), dirRec(2, 1, "a"), dirRec(3, 1, "b"), fileRec(4, 2, "late"))},
@@ -243,30 +245,30 @@ func TestRestoreRefusesInconsistentCheckpoints(t *testing.T) {
 		{name: "empty name", cp: craft(nil, rootRec(), fileRec(2, 1, ""))},
 		{name: "dot dot name", cp: craft(nil, rootRec(), fileRec(2, 1, ".."))},
 		{name: "NUL in a name", cp: craft(nil, rootRec(), fileRec(2, 1, "a\x00"))},
-		{name: "mode beyond permission bits", cp: craft(nil, rootRec(), inodeRec(&halopb.InodeRecord{Id: 2, ParentId: 1, Name: "f", Mode: 0o170644}))},
-		{name: "unknown persistence state", cp: craft(nil, rootRec(), inodeRec(&halopb.InodeRecord{Id: 2, ParentId: 1, Name: "f", PersistenceState: 9}))},
-		{name: "directory with blocks", cp: craft(nil, rootRec(), inodeRec(&halopb.InodeRecord{Id: 2, ParentId: 1, Name: "d", IsDirectory: true, BlockIds: []uint64{1}}))},
+		{name: "mode beyond permission bits", cp: craft(nil, rootRec(), inodeRec(&journalpb.InodeRecord{Id: 2, ParentId: 1, Name: "f", Mode: 0o170644}))},
+		{name: "unknown persistence state", cp: craft(nil, rootRec(), inodeRec(&journalpb.InodeRecord{Id: 2, ParentId: 1, Name: "f", PersistenceState: 9}))},
+		{name: "directory with blocks", cp: craft(nil, rootRec(), inodeRec(&journalpb.InodeRecord{Id: 2, ParentId: 1, Name: "d", IsDirectory: true, BlockIds: []uint64{1}}))},
 		{name: "next inode id in use", cp: craft(func(h *CheckpointHeader) { h.NextInodeID = 3 }, rootRec(), fileRec(3, 1, "f"))},
 		{name: "inode count low", cp: craft(func(h *CheckpointHeader) { h.InodeCount-- }, valid...)},
 		{name: "inode count high", cp: craft(func(h *CheckpointHeader) { h.InodeCount++ }, valid...)},
 		{name: "mount count", cp: craft(func(h *CheckpointHeader) { h.MountCount = 0 }, valid...)},
 		{name: "operation count", cp: craft(func(h *CheckpointHeader) { h.OpCount = 2 }, valid...)},
-		{name: "mount without its inode", cp: craft(nil, rootRec(), dirRec(2, 1, "m"), mountRec(&halopb.MountRecord{MountId: 1, Path: "/m", UfsUri: "mem://m"}))},
+		{name: "mount without its inode", cp: craft(nil, rootRec(), dirRec(2, 1, "m"), mountRec(&journalpb.MountRecord{MountId: 1, Path: "/m", UfsUri: "mem://m"}))},
 		{name: "mount point inode without its mount", cp: craft(nil, rootRec(), mountPoint(2, 1, "m", 1))},
-		{name: "mount id without the mount point flag", cp: craft(nil, rootRec(), inodeRec(&halopb.InodeRecord{Id: 2, ParentId: 1, Name: "m", IsDirectory: true, MountId: 1}),
-			mountRec(&halopb.MountRecord{MountId: 1, Path: "/m", UfsUri: "mem://m"}))},
-		{name: "file as mount point", cp: craft(nil, rootRec(), inodeRec(&halopb.InodeRecord{Id: 2, ParentId: 1, Name: "m", MountPoint: true, MountId: 1}),
-			mountRec(&halopb.MountRecord{MountId: 1, Path: "/m", UfsUri: "mem://m"}))},
-		{name: "mount id mismatch", cp: craft(nil, rootRec(), mountPoint(2, 1, "m", 1), mountRec(&halopb.MountRecord{MountId: 2, Path: "/m", UfsUri: "mem://m"}))},
+		{name: "mount id without the mount point flag", cp: craft(nil, rootRec(), inodeRec(&journalpb.InodeRecord{Id: 2, ParentId: 1, Name: "m", IsDirectory: true, MountId: 1}),
+			mountRec(&journalpb.MountRecord{MountId: 1, Path: "/m", UfsUri: "mem://m"}))},
+		{name: "file as mount point", cp: craft(nil, rootRec(), inodeRec(&journalpb.InodeRecord{Id: 2, ParentId: 1, Name: "m", MountPoint: true, MountId: 1}),
+			mountRec(&journalpb.MountRecord{MountId: 1, Path: "/m", UfsUri: "mem://m"}))},
+		{name: "mount id mismatch", cp: craft(nil, rootRec(), mountPoint(2, 1, "m", 1), mountRec(&journalpb.MountRecord{MountId: 2, Path: "/m", UfsUri: "mem://m"}))},
 		{name: "duplicate mount id", cp: craft(nil, rootRec(), mountPoint(2, 1, "m", 1), mountPoint(3, 1, "n", 2),
-			mountRec(&halopb.MountRecord{MountId: 1, Path: "/m", UfsUri: "mem://m"}), mountRec(&halopb.MountRecord{MountId: 1, Path: "/n", UfsUri: "mem://n"}))},
-		{name: "mount with a bad path", cp: craft(nil, rootRec(), mountRec(&halopb.MountRecord{MountId: 1, Path: "m", UfsUri: "mem://m"}))},
-		{name: "mount with no URI", cp: craft(nil, rootRec(), mountPoint(2, 1, "m", 1), mountRec(&halopb.MountRecord{MountId: 1, Path: "/m"}))},
+			mountRec(&journalpb.MountRecord{MountId: 1, Path: "/m", UfsUri: "mem://m"}), mountRec(&journalpb.MountRecord{MountId: 1, Path: "/n", UfsUri: "mem://n"}))},
+		{name: "mount with a bad path", cp: craft(nil, rootRec(), mountRec(&journalpb.MountRecord{MountId: 1, Path: "m", UfsUri: "mem://m"}))},
+		{name: "mount with no URI", cp: craft(nil, rootRec(), mountPoint(2, 1, "m", 1), mountRec(&journalpb.MountRecord{MountId: 1, Path: "/m"}))},
 		{name: "next mount id in use", cp: craft(func(h *CheckpointHeader) { h.NextMountID = 1 }, valid...)},
-		{name: "operation without an id", cp: craft(nil, rootRec(), opRec(&halopb.OperationRecord{ErrorCode: 1}))},
+		{name: "operation without an id", cp: craft(nil, rootRec(), opRec(&journalpb.OperationRecord{ErrorCode: 1}))},
 		{name: "duplicate operation id", cp: craft(nil, rootRec(), op(1), op(2), op(1))},
-		{name: "unknown record kind", cp: craft(nil, rootRec(), rawRecord{9, &halopb.NoopEntry{}})},
-		{name: "record that does not parse", cp: craft(nil, rootRec(), rawRecord{recordInode, &halopb.OperationRecord{ErrorMessage: "x"}})},
+		{name: "unknown record kind", cp: craft(nil, rootRec(), rawRecord{9, &journalpb.NoopEntry{}})},
+		{name: "record that does not parse", cp: craft(nil, rootRec(), rawRecord{recordInode, &journalpb.OperationRecord{ErrorMessage: "x"}})},
 		{name: "huge record length", cp: func() []byte {
 			out := append(CheckpointHeader{Version: 1, InodeCount: 1, NextInodeID: 2, NextMountID: 1}.marshal(), recordInode)
 			out = binary.AppendUvarint(out, maxCheckpointRecord+1)

@@ -4,11 +4,11 @@ import (
 	"testing"
 
 	"github.com/halo-fs/halo/fserr"
-	"github.com/halo-fs/halo/proto/halopb"
+	"github.com/halo-fs/halo/proto/journalpb"
 )
 
-func clusterInfo(id string) *halopb.Entry {
-	return build(&halopb.ClusterInfoEntry{ClusterId: id}, nil)
+func clusterInfo(id string) *journalpb.Entry {
+	return build(&journalpb.ClusterInfoEntry{ClusterId: id}, nil)
 }
 
 func TestClusterIDFirstOneWinsAndSurvivesCheckpoints(t *testing.T) {

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/halo-fs/halo/fserr"
-	"github.com/halo-fs/halo/proto/halopb"
+	"github.com/halo-fs/halo/proto/journalpb"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -30,11 +30,11 @@ func longestPath(t testing.TB, f *FSM) int {
 
 func TestRenameKeepsEveryPathWithinTheLimit(t *testing.T) {
 	// /b holds a chain 2000 bytes deep; /a/x... is the parent it moves to.
-	exact := []*halopb.Entry{mkdir(chain("/a", 1046), recursive), mkdir(chain("/b", 1000), recursive)}
+	exact := []*journalpb.Entry{mkdir(chain("/a", 1046), recursive), mkdir(chain("/b", 1000), recursive)}
 	cases := []opCase{
 		{
 			name:  "deep chain under a deep chain",
-			setup: []*halopb.Entry{mkdir(chain("/a", 1500), recursive), mkdir(chain("/b", 1500), recursive)},
+			setup: []*journalpb.Entry{mkdir(chain("/a", 1500), recursive), mkdir(chain("/b", 1500), recursive)},
 			op:    rename("/b", chain("/a", 1500)+"/b"),
 			want:  fserr.InvalidPath,
 		},
@@ -54,7 +54,7 @@ func TestRenameKeepsEveryPathWithinTheLimit(t *testing.T) {
 			// The tall branch is gone: what counts is the tree as it is,
 			// not the longest path it ever held.
 			name: "after the deep branch was deleted",
-			setup: []*halopb.Entry{
+			setup: []*journalpb.Entry{
 				mkdir(chain("/p/tall", 1500), recursive), mkdir("/p/short"),
 				mkdir(chain("/q", 1500), recursive), remove("/p/tall", recursive),
 			},
@@ -62,7 +62,7 @@ func TestRenameKeepsEveryPathWithinTheLimit(t *testing.T) {
 		},
 		{
 			name:  "a shorter destination is always fine",
-			setup: []*halopb.Entry{mkdir(chain("/long-name-of-a-directory", 2000), recursive)},
+			setup: []*journalpb.Entry{mkdir(chain("/long-name-of-a-directory", 2000), recursive)},
 			op:    rename("/long-name-of-a-directory", "/s"),
 		},
 	}
@@ -119,14 +119,14 @@ func TestLoadMetadataKeepsPathsWithinTheLimit(t *testing.T) {
 	runOpCases(t, []opCase{
 		{
 			name:  "child path beyond the limit",
-			setup: []*halopb.Entry{mkdir(base, recursive)},
-			op:    loadMetadata(base, []*halopb.UfsChild{ufsDir("d"), ufsFile("d/"+strings.Repeat("f", 100), 1)}),
+			setup: []*journalpb.Entry{mkdir(base, recursive)},
+			op:    loadMetadata(base, []*journalpb.UfsChild{ufsDir("d"), ufsFile("d/"+strings.Repeat("f", 100), 1)}),
 			want:  fserr.InvalidPath,
 		},
 		{
 			name:  "child path at the limit",
-			setup: []*halopb.Entry{mkdir(base, recursive)},
-			op:    loadMetadata(base, []*halopb.UfsChild{ufsDir("d"), ufsFile("d/"+strings.Repeat("f", 93), 1)}),
+			setup: []*journalpb.Entry{mkdir(base, recursive)},
+			op:    loadMetadata(base, []*journalpb.UfsChild{ufsDir("d"), ufsFile("d/"+strings.Repeat("f", 93), 1)}),
 			check: func(t *testing.T, f *FSM, _ Result) {
 				if got := longestPath(t, f); got != MaxPathBytes {
 					t.Errorf("longest path %d bytes, want %d", got, MaxPathBytes)
@@ -172,7 +172,7 @@ func TestRenameLengthCheckIgnoresHowTheTreeWasReached(t *testing.T) {
 	)
 	restored := &harness{t: t, FSM: roundTrip(t, replayed.FSM), index: replayed.index}
 	for _, step := range []struct {
-		e    *halopb.Entry
+		e    *journalpb.Entry
 		want fserr.Code
 	}{
 		{rename("/p", chain("/q", 1000)+"/p"), fserr.InvalidPath},  // 2004 + 2204 bytes
@@ -181,7 +181,7 @@ func TestRenameLengthCheckIgnoresHowTheTreeWasReached(t *testing.T) {
 		{rename("/p", chain("/q", 1000)+"/p"), fserr.OK},
 		{rename(chain("/q", 1000)+"/p", "/back"), fserr.OK},
 	} {
-		a, b := replayed.apply(step.e), restored.apply(proto.Clone(step.e).(*halopb.Entry))
+		a, b := replayed.apply(step.e), restored.apply(proto.Clone(step.e).(*journalpb.Entry))
 		if fserr.CodeOf(a.Error()) != step.want || fserr.CodeOf(b.Error()) != step.want || a.Error() != nil && a.Err.Message != b.Err.Message {
 			t.Fatalf("%v: replayed answered %v, restored %v; want %v from both", step.e, a.Error(), b.Error(), step.want)
 		}

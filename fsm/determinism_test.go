@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/halo-fs/halo/fserr"
-	"github.com/halo-fs/halo/proto/halopb"
+	"github.com/halo-fs/halo/proto/journalpb"
 )
 
 // entryGen makes random entry sequences over a small set of paths, so
@@ -26,7 +26,7 @@ func newEntryGen(seed uint64) *entryGen {
 
 var (
 	genNames   = []string{"a", "b", "c"}
-	genCallers = []*halopb.Caller{nil, superuser, alice, bob, carol}
+	genCallers = []*journalpb.Caller{nil, superuser, alice, bob, carol}
 	genModes   = []uint32{0o755, 0o700, 0o777, 0o644, 0o000, 0o555, 0o1777}
 	genURIs    = []string{"mem://x", "mem://x/y", "mem://z", "mem://w/", "mem://q/1", "mem://q/2", "mem://q"}
 	genUsers   = []string{"alice", "bob", "carol", "root"}
@@ -58,26 +58,26 @@ func (g *entryGen) path() string {
 
 func (g *entryGen) mode() uint32 { return genModes[g.pick(len(genModes))] }
 
-func (g *entryGen) next() *halopb.Entry {
+func (g *entryGen) next() *journalpb.Entry {
 	g.time += int64(1 + g.pick(5))
-	e := &halopb.Entry{TimeMs: g.time, Caller: genCallers[g.pick(len(genCallers))]}
+	e := &journalpb.Entry{TimeMs: g.time, Caller: genCallers[g.pick(len(genCallers))]}
 	if g.pick(2) == 0 {
-		e.OpId = &halopb.OperationID{ClientHi: uint64(g.pick(2)), ClientLo: uint64(g.pick(3)), Seq: uint64(g.pick(40))}
+		e.OpId = &journalpb.OperationID{ClientHi: uint64(g.pick(2)), ClientLo: uint64(g.pick(3)), Seq: uint64(g.pick(40))}
 	}
 	flag := func() bool { return g.pick(2) == 0 }
 	switch x := g.pick(100); {
 	case x < 20:
-		e.Payload = &halopb.Entry_CreateFile{CreateFile: &halopb.CreateFileEntry{Path: g.path(), Mode: g.mode(), Recursive: flag(),
+		e.Payload = &journalpb.Entry_CreateFile{CreateFile: &journalpb.CreateFileEntry{Path: g.path(), Mode: g.mode(), Recursive: flag(),
 			Completed: flag(), Pinned: g.pick(5) == 0, TtlMs: int64(g.pick(3)) * 1000, BlockSizeBytes: int64(g.pick(2)) << 20}}
 	case x < 40:
-		e.Payload = &halopb.Entry_CreateDirectory{CreateDirectory: &halopb.CreateDirectoryEntry{Path: g.path(), Mode: g.mode(),
+		e.Payload = &journalpb.Entry_CreateDirectory{CreateDirectory: &journalpb.CreateDirectoryEntry{Path: g.path(), Mode: g.mode(),
 			Recursive: flag(), AllowExists: flag()}}
 	case x < 50:
-		e.Payload = &halopb.Entry_Rename{Rename: &halopb.RenameEntry{Src: g.path(), Dst: g.path()}}
+		e.Payload = &journalpb.Entry_Rename{Rename: &journalpb.RenameEntry{Src: g.path(), Dst: g.path()}}
 	case x < 60:
-		e.Payload = &halopb.Entry_Delete{Delete: &halopb.DeleteEntry{Path: g.path(), Recursive: flag()}}
+		e.Payload = &journalpb.Entry_Delete{Delete: &journalpb.DeleteEntry{Path: g.path(), Recursive: flag()}}
 	case x < 70:
-		a := &halopb.SetAttributeEntry{Path: g.path(), Recursive: g.pick(4) == 0}
+		a := &journalpb.SetAttributeEntry{Path: g.path(), Recursive: g.pick(4) == 0}
 		switch g.pick(6) {
 		case 0:
 			a.HasMode, a.Mode = true, g.mode()
@@ -92,55 +92,55 @@ func (g *entryGen) next() *halopb.Entry {
 		case 5:
 			a.HasPersisted, a.Persisted = true, flag()
 		}
-		e.Payload = &halopb.Entry_SetAttribute{SetAttribute: a}
+		e.Payload = &journalpb.Entry_SetAttribute{SetAttribute: a}
 	case x < 78:
 		var blocks []uint64
 		for range g.pick(3) {
 			blocks = append(blocks, uint64(g.pick(1000)))
 		}
-		e.Payload = &halopb.Entry_CompleteFile{CompleteFile: &halopb.CompleteFileEntry{Path: g.path(), Length: int64(g.pick(1 << 20)), BlockIds: blocks}}
+		e.Payload = &journalpb.Entry_CompleteFile{CompleteFile: &journalpb.CompleteFileEntry{Path: g.path(), Length: int64(g.pick(1 << 20)), BlockIds: blocks}}
 	case x < 84:
 		p := g.path()
 		if g.pick(8) == 0 {
 			p = "/"
 		}
-		e.Payload = &halopb.Entry_AddMountPoint{AddMountPoint: &halopb.AddMountPointEntry{Path: p, UfsUri: genURIs[g.pick(len(genURIs))],
+		e.Payload = &journalpb.Entry_AddMountPoint{AddMountPoint: &journalpb.AddMountPointEntry{Path: p, UfsUri: genURIs[g.pick(len(genURIs))],
 			ReadOnly: g.pick(4) == 0, Shared: flag(), Options: map[string]string{"k": genNames[g.pick(3)]},
 			Owner: genUsers[g.pick(len(genUsers))], Group: genGroups[g.pick(len(genGroups))], Mode: g.mode()}}
 	case x < 88:
-		e.Payload = &halopb.Entry_DeleteMountPoint{DeleteMountPoint: &halopb.DeleteMountPointEntry{Path: g.path()}}
+		e.Payload = &journalpb.Entry_DeleteMountPoint{DeleteMountPoint: &journalpb.DeleteMountPointEntry{Path: g.path()}}
 	case x < 96:
-		lm := &halopb.LoadMetadataEntry{Path: g.path()}
+		lm := &journalpb.LoadMetadataEntry{Path: g.path()}
 		for range g.pick(6) {
-			c := &halopb.UfsChild{RelPath: g.rel(2), IsDirectory: flag(), Length: int64(g.pick(100)), MtimeMs: int64(g.pick(100)),
+			c := &journalpb.UfsChild{RelPath: g.rel(2), IsDirectory: flag(), Length: int64(g.pick(100)), MtimeMs: int64(g.pick(100)),
 				Owner: genUsers[g.pick(len(genUsers))], Group: genGroups[g.pick(len(genGroups))], Mode: g.mode()}
 			if g.pick(20) == 0 {
 				c.RelPath = "../" + c.RelPath
 			}
 			lm.Children = append(lm.Children, c)
 		}
-		e.Payload = &halopb.Entry_LoadMetadata{LoadMetadata: lm}
+		e.Payload = &journalpb.Entry_LoadMetadata{LoadMetadata: lm}
 	case x < 98 && g.pick(2) == 0:
-		e.Payload = &halopb.Entry_Noop{Noop: &halopb.NoopEntry{}}
+		e.Payload = &journalpb.Entry_Noop{Noop: &journalpb.NoopEntry{}}
 	case x < 98:
 		// Small limits, so that records are forgotten by count and by
 		// time; a size of 0 is refused; now and then the table is off.
-		c := &halopb.OperationTableConfigEntry{Enabled: g.pick(8) != 0, MaxRecords: uint64(4 + g.pick(40)), RetentionMs: int64(1 + g.pick(400))}
+		c := &journalpb.OperationTableConfigEntry{Enabled: g.pick(8) != 0, MaxRecords: uint64(4 + g.pick(40)), RetentionMs: int64(1 + g.pick(400))}
 		if g.pick(8) == 0 {
 			c.MaxRecords = 0
 		}
-		e.Payload = &halopb.Entry_OperationTableConfig{OperationTableConfig: c}
+		e.Payload = &journalpb.Entry_OperationTableConfig{OperationTableConfig: c}
 	case x < 99:
 		// An empty id is refused; a second id changes nothing.
-		e.Payload = &halopb.Entry_ClusterInfo{ClusterInfo: &halopb.ClusterInfoEntry{ClusterId: []string{"", "c1", "c2"}[g.pick(3)]}}
+		e.Payload = &journalpb.Entry_ClusterInfo{ClusterInfo: &journalpb.ClusterInfoEntry{ClusterId: []string{"", "c1", "c2"}[g.pick(3)]}}
 	default:
 		// No payload: refused, but still an entry at its index.
 	}
 	return e
 }
 
-func (g *entryGen) entries(n int) []*halopb.Entry {
-	out := make([]*halopb.Entry, n)
+func (g *entryGen) entries(n int) []*journalpb.Entry {
+	out := make([]*journalpb.Entry, n)
 	for i := range out {
 		out[i] = g.next()
 	}
@@ -155,7 +155,7 @@ func resultString(r Result) string {
 }
 
 // throughJournal encodes and decodes e, as every HA mode does.
-func throughJournal(t *testing.T, e *halopb.Entry) *halopb.Entry {
+func throughJournal(t *testing.T, e *journalpb.Entry) *journalpb.Entry {
 	t.Helper()
 	if KindOf(e) == KindUnknown {
 		return e // EncodeEntry refuses it; apply sees it only in tests
@@ -236,7 +236,7 @@ func TestDeterminism(t *testing.T) {
 func checkCounts(t *testing.T, f *FSM) {
 	t.Helper()
 	var listed uint64 = 1
-	if err := f.ListStatus(nil, "/", true, func(*halopb.FileInfo) error { listed++; return nil }); err != nil {
+	if err := f.ListStatus(nil, "/", true, func(*journalpb.FileStatus) error { listed++; return nil }); err != nil {
 		t.Fatal(err)
 	}
 	if listed != f.InodeCount() {

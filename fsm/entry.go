@@ -4,7 +4,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/halo-fs/halo/proto/halopb"
+	"github.com/halo-fs/halo/proto/journalpb"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -72,31 +72,31 @@ func (k Kind) String() string {
 var ErrCorruptEntry = errors.New("corrupt journal entry")
 
 // KindOf returns the kind of e's payload.
-func KindOf(e *halopb.Entry) Kind {
+func KindOf(e *journalpb.Entry) Kind {
 	switch e.Payload.(type) {
-	case *halopb.Entry_CreateFile:
+	case *journalpb.Entry_CreateFile:
 		return KindCreateFile
-	case *halopb.Entry_CreateDirectory:
+	case *journalpb.Entry_CreateDirectory:
 		return KindCreateDirectory
-	case *halopb.Entry_Rename:
+	case *journalpb.Entry_Rename:
 		return KindRename
-	case *halopb.Entry_Delete:
+	case *journalpb.Entry_Delete:
 		return KindDelete
-	case *halopb.Entry_SetAttribute:
+	case *journalpb.Entry_SetAttribute:
 		return KindSetAttribute
-	case *halopb.Entry_CompleteFile:
+	case *journalpb.Entry_CompleteFile:
 		return KindCompleteFile
-	case *halopb.Entry_AddMountPoint:
+	case *journalpb.Entry_AddMountPoint:
 		return KindAddMountPoint
-	case *halopb.Entry_DeleteMountPoint:
+	case *journalpb.Entry_DeleteMountPoint:
 		return KindDeleteMountPoint
-	case *halopb.Entry_LoadMetadata:
+	case *journalpb.Entry_LoadMetadata:
 		return KindLoadMetadata
-	case *halopb.Entry_Noop:
+	case *journalpb.Entry_Noop:
 		return KindNoop
-	case *halopb.Entry_ClusterInfo:
+	case *journalpb.Entry_ClusterInfo:
 		return KindClusterInfo
-	case *halopb.Entry_OperationTableConfig:
+	case *journalpb.Entry_OperationTableConfig:
 		return KindOperationTableConfig
 	}
 	return KindUnknown
@@ -105,12 +105,12 @@ func KindOf(e *halopb.Entry) Kind {
 var marshalDeterministic = proto.MarshalOptions{Deterministic: true}
 
 // EncodedSize is len(EncodeEntry(e)), computed without encoding e.
-func EncodedSize(e *halopb.Entry) int {
+func EncodedSize(e *journalpb.Entry) int {
 	return 1 + proto.Size(e)
 }
 
 // EncodeEntry frames e as its kind byte followed by the protobuf encoding.
-func EncodeEntry(e *halopb.Entry) ([]byte, error) {
+func EncodeEntry(e *journalpb.Entry) ([]byte, error) {
 	kind := KindOf(e)
 	if kind == KindUnknown {
 		return nil, fmt.Errorf("encode journal entry: no payload set")
@@ -127,7 +127,7 @@ func EncodeEntry(e *halopb.Entry) ([]byte, error) {
 // master does not know decodes to a no-op if it is marked ignorable and is
 // an error otherwise; an entry whose payload is missing or disagrees with
 // its kind byte is an error either way.
-func DecodeEntry(b []byte) (*halopb.Entry, error) {
+func DecodeEntry(b []byte) (*journalpb.Entry, error) {
 	if len(b) == 0 {
 		return nil, fmt.Errorf("%w: empty record", ErrCorruptEntry)
 	}
@@ -136,7 +136,7 @@ func DecodeEntry(b []byte) (*halopb.Entry, error) {
 	if base == KindUnknown {
 		return nil, fmt.Errorf("%w: kind byte %#x names no kind", ErrCorruptEntry, byte(kind))
 	}
-	e := &halopb.Entry{}
+	e := &journalpb.Entry{}
 	if err := proto.Unmarshal(b[1:], e); err != nil {
 		return nil, fmt.Errorf("%w: kind %d: %v", ErrCorruptEntry, base, err)
 	}
@@ -148,7 +148,7 @@ func DecodeEntry(b []byte) (*halopb.Entry, error) {
 		if kind&KindIgnorable == 0 {
 			return nil, fmt.Errorf("%w: entry kind %d is unknown to this master (written by a newer version?)", ErrCorruptEntry, base)
 		}
-		e.Payload = &halopb.Entry_Noop{Noop: &halopb.NoopEntry{}}
+		e.Payload = &journalpb.Entry_Noop{Noop: &journalpb.NoopEntry{}}
 		return e, nil
 	}
 	if got != base {

@@ -5,35 +5,35 @@ import (
 	"testing"
 	"time"
 
-	"github.com/halo-fs/halo/proto/halopb"
+	"github.com/halo-fs/halo/proto/journalpb"
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 )
 
 // sampleEntries has one entry of every kind with every field set.
-func sampleEntries() map[Kind]*halopb.Entry {
-	full := func(e *halopb.Entry) *halopb.Entry {
+func sampleEntries() map[Kind]*journalpb.Entry {
+	full := func(e *journalpb.Entry) *journalpb.Entry {
 		opID(0xfeedface_00000001, 77)(e)
 		e.TimeMs = 1_700_000_000_123
-		e.Caller = &halopb.Caller{User: "alice", Groups: []string{"staff", "dev"}, Superuser: true}
+		e.Caller = &journalpb.Caller{User: "alice", Groups: []string{"staff", "dev"}, Superuser: true}
 		return e
 	}
-	return map[Kind]*halopb.Entry{
-		KindCreateFile: full(build(&halopb.CreateFileEntry{Path: "/a/b", Mode: 0o640, Recursive: true, Completed: true,
+	return map[Kind]*journalpb.Entry{
+		KindCreateFile: full(build(&journalpb.CreateFileEntry{Path: "/a/b", Mode: 0o640, Recursive: true, Completed: true,
 			BlockSizeBytes: 64 << 20, TtlMs: 1000, Pinned: true}, nil)),
-		KindCreateDirectory: full(build(&halopb.CreateDirectoryEntry{Path: "/a", Mode: 0o700, Recursive: true, AllowExists: true}, nil)),
+		KindCreateDirectory: full(build(&journalpb.CreateDirectoryEntry{Path: "/a", Mode: 0o700, Recursive: true, AllowExists: true}, nil)),
 		KindRename:          full(rename("/a", "/b")),
 		KindDelete:          full(remove("/a", recursive)),
-		KindSetAttribute: full(setAttr(&halopb.SetAttributeEntry{Path: "/a", Recursive: true, HasMode: true, Mode: 0o755,
+		KindSetAttribute: full(setAttr(&journalpb.SetAttributeEntry{Path: "/a", Recursive: true, HasMode: true, Mode: 0o755,
 			HasOwner: true, Owner: "o", HasGroup: true, Group: "g", HasPinned: true, Pinned: true, HasTtl: true, TtlMs: 5,
 			HasPersisted: true, Persisted: true})),
 		KindCompleteFile: full(complete("/a", 1<<40, []uint64{1, 2, 1 << 63})),
-		KindAddMountPoint: full(build(&halopb.AddMountPointEntry{Path: "/m", UfsUri: "s3://b/p", ReadOnly: true, Shared: true,
+		KindAddMountPoint: full(build(&journalpb.AddMountPointEntry{Path: "/m", UfsUri: "s3://b/p", ReadOnly: true, Shared: true,
 			Options: map[string]string{"z": "1", "a": "2", "m": ""}, Owner: "o", Group: "g", Mode: 0o755}, nil)),
 		KindDeleteMountPoint:     full(unmount("/m")),
-		KindLoadMetadata:         full(loadMetadata("/m", []*halopb.UfsChild{ufsDir("d"), ufsFile("d/f", 9)})),
+		KindLoadMetadata:         full(loadMetadata("/m", []*journalpb.UfsChild{ufsDir("d"), ufsFile("d/f", 9)})),
 		KindNoop:                 full(noop()),
-		KindClusterInfo:          full(build(&halopb.ClusterInfoEntry{ClusterId: "c1"}, nil)),
+		KindClusterInfo:          full(build(&journalpb.ClusterInfoEntry{ClusterId: "c1"}, nil)),
 		KindOperationTableConfig: full(tableLimits(true, 1000, time.Minute)),
 	}
 }
@@ -55,7 +55,7 @@ func TestEncodeDecodeEveryKind(t *testing.T) {
 			if want := kind | ignorableIf(ignorableKinds[kind]); Kind(b[0]) != want {
 				t.Fatalf("kind byte %d, want %d", b[0], want)
 			}
-			again, err := EncodeEntry(proto.Clone(e).(*halopb.Entry))
+			again, err := EncodeEntry(proto.Clone(e).(*journalpb.Entry))
 			if err != nil || string(again) != string(b) {
 				t.Fatal("encoding is not deterministic")
 			}
@@ -83,7 +83,7 @@ func ignorableIf(set bool) Kind {
 }
 
 func TestEncodeEntryWithoutPayload(t *testing.T) {
-	if _, err := EncodeEntry(&halopb.Entry{TimeMs: 1}); err == nil {
+	if _, err := EncodeEntry(&journalpb.Entry{TimeMs: 1}); err == nil {
 		t.Fatal("encoded an entry without a payload")
 	}
 }

@@ -4,12 +4,12 @@ import (
 	"strings"
 
 	"github.com/halo-fs/halo/fserr"
-	"github.com/halo-fs/halo/proto/halopb"
+	"github.com/halo-fs/halo/proto/journalpb"
 )
 
 // newChild links a new inode under parent and updates the parent's
 // modification time.
-func (f *FSM) newChild(parent *Inode, name string, dir bool, e *halopb.Entry, mode uint32) *Inode {
+func (f *FSM) newChild(parent *Inode, name string, dir bool, e *journalpb.Entry, mode uint32) *Inode {
 	n := f.linkInode(parent, name, dir, e, mode)
 	parent.mtime = e.TimeMs
 	return n
@@ -18,7 +18,7 @@ func (f *FSM) newChild(parent *Inode, name string, dir bool, e *halopb.Entry, mo
 // linkInode links a new inode under parent, owned by the entry's caller.
 // The name is copied so that the inode does not keep the whole path (or
 // the decoded entry) it came from alive.
-func (f *FSM) linkInode(parent *Inode, name string, dir bool, e *halopb.Entry, mode uint32) *Inode {
+func (f *FSM) linkInode(parent *Inode, name string, dir bool, e *journalpb.Entry, mode uint32) *Inode {
 	name = strings.Clone(name)
 	n := &Inode{
 		id:     f.nextID,
@@ -44,7 +44,7 @@ func (f *FSM) linkInode(parent *Inode, name string, dir bool, e *halopb.Entry, m
 // prepareCreate validates creating parts and returns the deepest existing
 // directory on the way and the index of the first missing component. It
 // changes nothing, so a create that fails leaves no half-made parents.
-func (f *FSM) prepareCreate(c *halopb.Caller, parts []string, recursive bool) (*Inode, int, error) {
+func (f *FSM) prepareCreate(c *journalpb.Caller, parts []string, recursive bool) (*Inode, int, error) {
 	cur := f.root
 	for i, name := range parts {
 		if !cur.isDir() {
@@ -73,7 +73,7 @@ func (f *FSM) prepareCreate(c *halopb.Caller, parts []string, recursive bool) (*
 
 // createPath makes every missing component of parts; the parents as
 // directories, the last one as a file or directory.
-func (f *FSM) createPath(e *halopb.Entry, parts []string, dir bool, mode uint32, recursive bool) (*Inode, bool, error) {
+func (f *FSM) createPath(e *journalpb.Entry, parts []string, dir bool, mode uint32, recursive bool) (*Inode, bool, error) {
 	if len(parts) == 0 {
 		if dir {
 			return f.root, false, nil
@@ -104,7 +104,7 @@ func implicitParentMode(mode uint32) uint32 {
 	return m | (m&0o444)>>2 | 0o300
 }
 
-func applyCreateFile(f *FSM, e *halopb.Entry) (uint64, error) {
+func applyCreateFile(f *FSM, e *journalpb.Entry) (uint64, error) {
 	op := e.GetCreateFile()
 	parts, err := SplitPath(op.Path)
 	if err != nil {
@@ -132,7 +132,7 @@ func applyCreateFile(f *FSM, e *halopb.Entry) (uint64, error) {
 	return n.id, nil
 }
 
-func applyCreateDirectory(f *FSM, e *halopb.Entry) (uint64, error) {
+func applyCreateDirectory(f *FSM, e *journalpb.Entry) (uint64, error) {
 	op := e.GetCreateDirectory()
 	parts, err := SplitPath(op.Path)
 	if err != nil {
@@ -150,7 +150,7 @@ func applyCreateDirectory(f *FSM, e *halopb.Entry) (uint64, error) {
 	return n.id, nil
 }
 
-func applyCompleteFile(f *FSM, e *halopb.Entry) (uint64, error) {
+func applyCompleteFile(f *FSM, e *journalpb.Entry) (uint64, error) {
 	op := e.GetCompleteFile()
 	parts, err := SplitPath(op.Path)
 	if err != nil {

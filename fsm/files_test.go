@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/halo-fs/halo/fserr"
-	"github.com/halo-fs/halo/proto/halopb"
+	"github.com/halo-fs/halo/proto/journalpb"
 )
 
 func TestCreateFile(t *testing.T) {
@@ -29,7 +29,7 @@ func TestCreateFile(t *testing.T) {
 		},
 		{
 			name: "completed with attributes",
-			op: build(&halopb.CreateFileEntry{Path: "/f", Mode: 0o600, Completed: true, Pinned: true, TtlMs: 9, BlockSizeBytes: 64 << 20},
+			op: build(&journalpb.CreateFileEntry{Path: "/f", Mode: 0o600, Completed: true, Pinned: true, TtlMs: 9, BlockSizeBytes: 64 << 20},
 				[]entryOpt{as(bob)}),
 			check: func(t *testing.T, f *FSM, _ Result) {
 				fi := stat(t, f, "/f")
@@ -49,13 +49,13 @@ func TestCreateFile(t *testing.T) {
 		},
 		{
 			name:  "file exists",
-			setup: []*halopb.Entry{touch("/f")},
+			setup: []*journalpb.Entry{touch("/f")},
 			op:    create("/f"),
 			want:  fserr.AlreadyExists,
 		},
 		{
 			name:  "directory exists",
-			setup: []*halopb.Entry{mkdir("/d")},
+			setup: []*journalpb.Entry{mkdir("/d")},
 			op:    create("/d", recursive),
 			want:  fserr.AlreadyExists,
 		},
@@ -106,13 +106,13 @@ func TestCreateFile(t *testing.T) {
 		},
 		{
 			name:  "recursive through a file",
-			setup: []*halopb.Entry{touch("/a")},
+			setup: []*journalpb.Entry{touch("/a")},
 			op:    create("/a/b/f", recursive),
 			want:  fserr.InvalidPath,
 		},
 		{
 			name:  "parent is a file",
-			setup: []*halopb.Entry{touch("/a")},
+			setup: []*journalpb.Entry{touch("/a")},
 			op:    create("/a/f"),
 			want:  fserr.InvalidPath,
 		},
@@ -121,7 +121,7 @@ func TestCreateFile(t *testing.T) {
 		{name: "dot dot", op: create("/a/../f"), want: fserr.InvalidPath},
 		{
 			name:  "under a read-only mount",
-			setup: []*halopb.Entry{mountAt("/ro", "mem://ro", readOnly)},
+			setup: []*journalpb.Entry{mountAt("/ro", "mem://ro", readOnly)},
 			op:    create("/ro/f"),
 			want:  fserr.PermissionDenied,
 		},
@@ -143,13 +143,13 @@ func TestCreateDirectory(t *testing.T) {
 		},
 		{
 			name:  "exists",
-			setup: []*halopb.Entry{mkdir("/d")},
+			setup: []*journalpb.Entry{mkdir("/d")},
 			op:    mkdir("/d"),
 			want:  fserr.AlreadyExists,
 		},
 		{
 			name:  "exists, allowed",
-			setup: []*halopb.Entry{mkdir("/d", at(1))},
+			setup: []*journalpb.Entry{mkdir("/d", at(1))},
 			op:    mkdir("/d", allowExists, at(2), withMode(0o700)),
 			check: func(t *testing.T, f *FSM, res Result) {
 				fi := stat(t, f, "/d")
@@ -160,7 +160,7 @@ func TestCreateDirectory(t *testing.T) {
 		},
 		{
 			name:  "file exists, allow_exists does not cover it",
-			setup: []*halopb.Entry{touch("/d")},
+			setup: []*journalpb.Entry{touch("/d")},
 			op:    mkdir("/d", allowExists),
 			want:  fserr.AlreadyExists,
 		},
@@ -177,7 +177,7 @@ func TestCreateDirectory(t *testing.T) {
 		{name: "missing parent", op: mkdir("/a/b"), want: fserr.NotFound},
 		{
 			name:  "recursive over existing parents",
-			setup: []*halopb.Entry{mkdir("/a", at(1))},
+			setup: []*journalpb.Entry{mkdir("/a", at(1))},
 			op:    mkdir("/a/b/c", recursive, at(2)),
 			check: func(t *testing.T, f *FSM, _ Result) {
 				if got, want := list(t, f, "/", true), []string{"/a", "/a/b", "/a/b/c"}; !slices.Equal(got, want) {
@@ -202,18 +202,18 @@ func TestCreateDirectory(t *testing.T) {
 		},
 		{
 			name:  "recursive, all exist",
-			setup: []*halopb.Entry{mkdir("/a/b", recursive)},
+			setup: []*journalpb.Entry{mkdir("/a/b", recursive)},
 			op:    mkdir("/a/b", recursive),
 			want:  fserr.AlreadyExists,
 		},
 		{
 			name:  "recursive, all exist, allowed",
-			setup: []*halopb.Entry{mkdir("/a/b", recursive)},
+			setup: []*journalpb.Entry{mkdir("/a/b", recursive)},
 			op:    mkdir("/a/b", recursive, allowExists),
 		},
 		{
 			name:  "recursive through a file",
-			setup: []*halopb.Entry{touch("/a")},
+			setup: []*journalpb.Entry{touch("/a")},
 			op:    mkdir("/a/b/c", recursive),
 			want:  fserr.InvalidPath,
 		},
@@ -221,7 +221,7 @@ func TestCreateDirectory(t *testing.T) {
 		{name: "empty path", op: mkdir(""), want: fserr.InvalidPath},
 		{
 			name:  "under a read-only mount, recursive",
-			setup: []*halopb.Entry{mountAt("/ro", "mem://ro", readOnly)},
+			setup: []*journalpb.Entry{mountAt("/ro", "mem://ro", readOnly)},
 			op:    mkdir("/ro/a/b", recursive),
 			want:  fserr.PermissionDenied,
 		},
@@ -232,7 +232,7 @@ func TestCompleteFile(t *testing.T) {
 	runOpCases(t, []opCase{
 		{
 			name:  "incomplete file",
-			setup: []*halopb.Entry{create("/f", as(alice), at(1))},
+			setup: []*journalpb.Entry{create("/f", as(alice), at(1))},
 			op:    complete("/f", 300, []uint64{11, 12}, as(alice), at(9)),
 			check: func(t *testing.T, f *FSM, res Result) {
 				fi := stat(t, f, "/f")
@@ -244,26 +244,26 @@ func TestCompleteFile(t *testing.T) {
 		},
 		{
 			name:  "already complete",
-			setup: []*halopb.Entry{touch("/f")},
+			setup: []*journalpb.Entry{touch("/f")},
 			op:    complete("/f", 1, nil),
 			want:  fserr.FailedPrecondition,
 		},
 		{
 			name:  "directory",
-			setup: []*halopb.Entry{mkdir("/d")},
+			setup: []*journalpb.Entry{mkdir("/d")},
 			op:    complete("/d", 0, nil),
 			want:  fserr.InvalidArgument,
 		},
 		{
 			name:  "negative length",
-			setup: []*halopb.Entry{create("/f")},
+			setup: []*journalpb.Entry{create("/f")},
 			op:    complete("/f", -1, nil),
 			want:  fserr.InvalidArgument,
 		},
 		{name: "missing", op: complete("/f", 0, nil), want: fserr.NotFound},
 		{
 			name:  "not writable by caller",
-			setup: []*halopb.Entry{create("/f", as(alice))},
+			setup: []*journalpb.Entry{create("/f", as(alice))},
 			op:    complete("/f", 0, nil, as(carol)),
 			want:  fserr.PermissionDenied,
 		},

@@ -9,7 +9,7 @@ import (
 	"sync"
 
 	"github.com/halo-fs/halo/fserr"
-	"github.com/halo-fs/halo/proto/halopb"
+	"github.com/halo-fs/halo/proto/journalpb"
 )
 
 // RootInodeID is the id of "/"; ids of other inodes are handed out in apply
@@ -44,7 +44,7 @@ type Result struct {
 	// create: the answer to the create, which a later lookup could not give
 	// once a concurrent rename or delete has moved on. Nil for other kinds
 	// and for replayed results.
-	Info *halopb.FileInfo
+	Info *journalpb.FileStatus
 }
 
 // Error returns r.Err as an error (nil when the entry succeeded).
@@ -112,7 +112,7 @@ func (f *FSM) InodeCount() uint64 {
 
 // entryHandler applies one kind of entry. It validates everything it needs
 // against the current state and changes nothing when it returns an error.
-type entryHandler func(f *FSM, e *halopb.Entry) (uint64, error)
+type entryHandler func(f *FSM, e *journalpb.Entry) (uint64, error)
 
 // handlers is the dispatch table: one small handler per entry kind.
 var handlers = map[Kind]entryHandler{
@@ -125,7 +125,7 @@ var handlers = map[Kind]entryHandler{
 	KindAddMountPoint:    applyAddMountPoint,
 	KindDeleteMountPoint: applyDeleteMountPoint,
 	KindLoadMetadata:     applyLoadMetadata,
-	KindNoop:             func(*FSM, *halopb.Entry) (uint64, error) { return 0, nil },
+	KindNoop:             func(*FSM, *journalpb.Entry) (uint64, error) { return 0, nil },
 	KindClusterInfo:      applyClusterInfo,
 
 	KindOperationTableConfig: applyOperationTableConfig,
@@ -136,7 +136,7 @@ var handlers = map[Kind]entryHandler{
 // already applied, for example before a checkpoint was restored) and gets
 // a FailedPrecondition result. Index 0 applies without moving the applied
 // index, for tools and tests that have no journal.
-func (f *FSM) Apply(index uint64, e *halopb.Entry) Result {
+func (f *FSM) Apply(index uint64, e *journalpb.Entry) Result {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if index != 0 && index <= f.applied {
@@ -181,11 +181,11 @@ func (f *FSM) Apply(index uint64, e *halopb.Entry) Result {
 }
 
 // createdPath is the path a create entry made, "" for other kinds.
-func createdPath(e *halopb.Entry) string {
+func createdPath(e *journalpb.Entry) string {
 	switch p := e.Payload.(type) {
-	case *halopb.Entry_CreateFile:
+	case *journalpb.Entry_CreateFile:
 		return p.CreateFile.Path
-	case *halopb.Entry_CreateDirectory:
+	case *journalpb.Entry_CreateDirectory:
 		return p.CreateDirectory.Path
 	}
 	return ""
@@ -193,7 +193,7 @@ func createdPath(e *halopb.Entry) string {
 
 // infoLocked describes the inode at path, nil if there is none; the
 // caller holds the lock and has already checked permissions.
-func (f *FSM) infoLocked(path string) *halopb.FileInfo {
+func (f *FSM) infoLocked(path string) *journalpb.FileStatus {
 	parts, err := SplitPath(path)
 	if err != nil {
 		return nil
@@ -216,7 +216,7 @@ func asFSError(err error) *fserr.Error {
 
 // lookup returns the inode at components parts, checking EXECUTE on every
 // directory passed through.
-func (f *FSM) lookup(c *halopb.Caller, parts []string) (*Inode, error) {
+func (f *FSM) lookup(c *journalpb.Caller, parts []string) (*Inode, error) {
 	cur := f.root
 	for i, name := range parts {
 		if !cur.isDir() {
@@ -235,7 +235,7 @@ func (f *FSM) lookup(c *halopb.Caller, parts []string) (*Inode, error) {
 }
 
 // lookupParent returns the directory that holds (or would hold) parts.
-func (f *FSM) lookupParent(c *halopb.Caller, parts []string) (*Inode, error) {
+func (f *FSM) lookupParent(c *journalpb.Caller, parts []string) (*Inode, error) {
 	parent, err := f.lookup(c, parts[:len(parts)-1])
 	if err != nil {
 		return nil, err
@@ -247,7 +247,7 @@ func (f *FSM) lookupParent(c *halopb.Caller, parts []string) (*Inode, error) {
 }
 
 // GetStatus returns the attributes of path.
-func (f *FSM) GetStatus(c *halopb.Caller, path string) (*halopb.FileInfo, error) {
+func (f *FSM) GetStatus(c *journalpb.Caller, path string) (*journalpb.FileStatus, error) {
 	parts, err := SplitPath(path)
 	if err != nil {
 		return nil, err
@@ -271,7 +271,7 @@ func joinChild(dir, name string) string {
 }
 
 // MountTable returns the mounts, ordered by path.
-func (f *FSM) MountTable() []*halopb.MountRecord {
+func (f *FSM) MountTable() []*journalpb.MountRecord {
 	f.mu.RLock()
 	defer f.mu.RUnlock()
 	return f.mounts.records()
@@ -279,7 +279,7 @@ func (f *FSM) MountTable() []*halopb.MountRecord {
 
 // ResolveUFS returns the mount that holds path and the UFS URI path maps to.
 // The path need not exist in the namespace.
-func (f *FSM) ResolveUFS(path string) (*halopb.MountRecord, string, error) {
+func (f *FSM) ResolveUFS(path string) (*journalpb.MountRecord, string, error) {
 	parts, err := SplitPath(path)
 	if err != nil {
 		return nil, "", err

@@ -12,7 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/halo-fs/halo/fserr"
-	"github.com/halo-fs/halo/proto/halopb"
+	"github.com/halo-fs/halo/proto/journalpb"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -102,8 +102,8 @@ func FuzzRestore(f *testing.F) {
 	f.Add(checkpointBytes(f, New(testConfig())), false)
 	f.Add(craft(nil, rootRec(), dirRec(2, 1, "d"), fileRec(3, 2, "f")), true)
 	f.Add(craft(nil, rootRec(), fileRec(3, 1, "z"), dirRec(2, 1, "a"), fileRec(4, 2, "x")), true)
-	f.Add(craft(nil, rootRec(), opRec(&halopb.OperationRecord{OpId: &halopb.OperationID{Seq: 1}, ErrorCode: 2, ErrorMessage: "x"})), true)
-	f.Add(craft(nil, rootRec(), opTable(true, 2), opRec(&halopb.OperationRecord{OpId: &halopb.OperationID{ClientLo: 1, Seq: 3}, TimeMs: 9}),
+	f.Add(craft(nil, rootRec(), opRec(&journalpb.OperationRecord{OpId: &journalpb.OperationID{Seq: 1}, ErrorCode: 2, ErrorMessage: "x"})), true)
+	f.Add(craft(nil, rootRec(), opTable(true, 2), opRec(&journalpb.OperationRecord{OpId: &journalpb.OperationID{ClientLo: 1, Seq: 3}, TimeMs: 9}),
 		opMark(1, 2), opMark(2, 5)), true)
 	v1, err := os.ReadFile("testdata/checkpoint-v1.bin")
 	if err != nil {

@@ -7,65 +7,65 @@ import (
 	"testing"
 
 	"github.com/halo-fs/halo/fserr"
-	"github.com/halo-fs/halo/proto/halopb"
+	"github.com/halo-fs/halo/proto/journalpb"
 	"google.golang.org/protobuf/proto"
 )
 
 // Callers used throughout the tests. The leader resolves groups and the
 // superuser flag before it journals an entry, so tests stamp them directly.
 var (
-	superuser = &halopb.Caller{User: "root", Groups: []string{"root"}, Superuser: true}
-	alice     = &halopb.Caller{User: "alice", Groups: []string{"staff", "dev"}}
-	bob       = &halopb.Caller{User: "bob", Groups: []string{"staff"}}
-	carol     = &halopb.Caller{User: "carol", Groups: []string{"ops"}}
+	superuser = &journalpb.Caller{User: "root", Groups: []string{"root"}, Superuser: true}
+	alice     = &journalpb.Caller{User: "alice", Groups: []string{"staff", "dev"}}
+	bob       = &journalpb.Caller{User: "bob", Groups: []string{"staff"}}
+	carol     = &journalpb.Caller{User: "carol", Groups: []string{"ops"}}
 )
 
 // testTime is the time stamped into entries unless a test says otherwise.
 const testTime int64 = 1_000
 
 // entryOpt adjusts an entry built by one of the builders below.
-type entryOpt func(*halopb.Entry)
+type entryOpt func(*journalpb.Entry)
 
 // as sets the caller; nil means an internal, unchecked caller.
-func as(c *halopb.Caller) entryOpt { return func(e *halopb.Entry) { e.Caller = c } }
+func as(c *journalpb.Caller) entryOpt { return func(e *journalpb.Entry) { e.Caller = c } }
 
 // at sets the leader-stamped time.
-func at(ms int64) entryOpt { return func(e *halopb.Entry) { e.TimeMs = ms } }
+func at(ms int64) entryOpt { return func(e *journalpb.Entry) { e.TimeMs = ms } }
 
 // opID tags the entry with an operation id for exactly-once retries.
 func opID(client, seq uint64) entryOpt {
-	return func(e *halopb.Entry) {
-		e.OpId = &halopb.OperationID{ClientHi: client >> 32, ClientLo: client, Seq: seq}
+	return func(e *journalpb.Entry) {
+		e.OpId = &journalpb.OperationID{ClientHi: client >> 32, ClientLo: client, Seq: seq}
 	}
 }
 
 // recursive sets the recursive flag of whichever payload has one.
-func recursive(e *halopb.Entry) {
+func recursive(e *journalpb.Entry) {
 	switch p := e.Payload.(type) {
-	case *halopb.Entry_CreateFile:
+	case *journalpb.Entry_CreateFile:
 		p.CreateFile.Recursive = true
-	case *halopb.Entry_CreateDirectory:
+	case *journalpb.Entry_CreateDirectory:
 		p.CreateDirectory.Recursive = true
-	case *halopb.Entry_Delete:
+	case *journalpb.Entry_Delete:
 		p.Delete.Recursive = true
-	case *halopb.Entry_SetAttribute:
+	case *journalpb.Entry_SetAttribute:
 		p.SetAttribute.Recursive = true
 	default:
 		panic(fmt.Sprintf("recursive: %T has no recursive flag", p))
 	}
 }
 
-func allowExists(e *halopb.Entry) { e.GetCreateDirectory().AllowExists = true }
+func allowExists(e *journalpb.Entry) { e.GetCreateDirectory().AllowExists = true }
 
 // withMode sets the permission bits of a create or mount.
 func withMode(mode uint32) entryOpt {
-	return func(e *halopb.Entry) {
+	return func(e *journalpb.Entry) {
 		switch p := e.Payload.(type) {
-		case *halopb.Entry_CreateFile:
+		case *journalpb.Entry_CreateFile:
 			p.CreateFile.Mode = mode
-		case *halopb.Entry_CreateDirectory:
+		case *journalpb.Entry_CreateDirectory:
 			p.CreateDirectory.Mode = mode
-		case *halopb.Entry_AddMountPoint:
+		case *journalpb.Entry_AddMountPoint:
 			p.AddMountPoint.Mode = mode
 		default:
 			panic(fmt.Sprintf("withMode: %T has no mode", p))
@@ -73,33 +73,33 @@ func withMode(mode uint32) entryOpt {
 	}
 }
 
-func readOnly(e *halopb.Entry) { e.GetAddMountPoint().ReadOnly = true }
+func readOnly(e *journalpb.Entry) { e.GetAddMountPoint().ReadOnly = true }
 
-func build(payload any, opts []entryOpt) *halopb.Entry {
-	e := &halopb.Entry{TimeMs: testTime, Caller: superuser}
+func build(payload any, opts []entryOpt) *journalpb.Entry {
+	e := &journalpb.Entry{TimeMs: testTime, Caller: superuser}
 	switch p := payload.(type) {
-	case *halopb.CreateFileEntry:
-		e.Payload = &halopb.Entry_CreateFile{CreateFile: p}
-	case *halopb.CreateDirectoryEntry:
-		e.Payload = &halopb.Entry_CreateDirectory{CreateDirectory: p}
-	case *halopb.RenameEntry:
-		e.Payload = &halopb.Entry_Rename{Rename: p}
-	case *halopb.DeleteEntry:
-		e.Payload = &halopb.Entry_Delete{Delete: p}
-	case *halopb.SetAttributeEntry:
-		e.Payload = &halopb.Entry_SetAttribute{SetAttribute: p}
-	case *halopb.CompleteFileEntry:
-		e.Payload = &halopb.Entry_CompleteFile{CompleteFile: p}
-	case *halopb.AddMountPointEntry:
-		e.Payload = &halopb.Entry_AddMountPoint{AddMountPoint: p}
-	case *halopb.DeleteMountPointEntry:
-		e.Payload = &halopb.Entry_DeleteMountPoint{DeleteMountPoint: p}
-	case *halopb.LoadMetadataEntry:
-		e.Payload = &halopb.Entry_LoadMetadata{LoadMetadata: p}
-	case *halopb.NoopEntry:
-		e.Payload = &halopb.Entry_Noop{Noop: p}
-	case *halopb.ClusterInfoEntry:
-		e.Payload = &halopb.Entry_ClusterInfo{ClusterInfo: p}
+	case *journalpb.CreateFileEntry:
+		e.Payload = &journalpb.Entry_CreateFile{CreateFile: p}
+	case *journalpb.CreateDirectoryEntry:
+		e.Payload = &journalpb.Entry_CreateDirectory{CreateDirectory: p}
+	case *journalpb.RenameEntry:
+		e.Payload = &journalpb.Entry_Rename{Rename: p}
+	case *journalpb.DeleteEntry:
+		e.Payload = &journalpb.Entry_Delete{Delete: p}
+	case *journalpb.SetAttributeEntry:
+		e.Payload = &journalpb.Entry_SetAttribute{SetAttribute: p}
+	case *journalpb.CompleteFileEntry:
+		e.Payload = &journalpb.Entry_CompleteFile{CompleteFile: p}
+	case *journalpb.AddMountPointEntry:
+		e.Payload = &journalpb.Entry_AddMountPoint{AddMountPoint: p}
+	case *journalpb.DeleteMountPointEntry:
+		e.Payload = &journalpb.Entry_DeleteMountPoint{DeleteMountPoint: p}
+	case *journalpb.LoadMetadataEntry:
+		e.Payload = &journalpb.Entry_LoadMetadata{LoadMetadata: p}
+	case *journalpb.NoopEntry:
+		e.Payload = &journalpb.Entry_Noop{Noop: p}
+	case *journalpb.ClusterInfoEntry:
+		e.Payload = &journalpb.Entry_ClusterInfo{ClusterInfo: p}
 	case nil:
 	default:
 		panic(fmt.Sprintf("build: unknown payload %T", p))
@@ -112,68 +112,68 @@ func build(payload any, opts []entryOpt) *halopb.Entry {
 
 // Entry builders, one per kind. By default the caller is the superuser,
 // the time testTime, and there is no operation id.
-func mkdir(path string, opts ...entryOpt) *halopb.Entry {
-	return build(&halopb.CreateDirectoryEntry{Path: path, Mode: 0o755}, opts)
+func mkdir(path string, opts ...entryOpt) *journalpb.Entry {
+	return build(&journalpb.CreateDirectoryEntry{Path: path, Mode: 0o755}, opts)
 }
 
-func create(path string, opts ...entryOpt) *halopb.Entry {
-	return build(&halopb.CreateFileEntry{Path: path, Mode: 0o644}, opts)
+func create(path string, opts ...entryOpt) *journalpb.Entry {
+	return build(&journalpb.CreateFileEntry{Path: path, Mode: 0o644}, opts)
 }
 
 // touch creates an empty, completed file.
-func touch(path string, opts ...entryOpt) *halopb.Entry {
-	return build(&halopb.CreateFileEntry{Path: path, Mode: 0o644, Completed: true}, opts)
+func touch(path string, opts ...entryOpt) *journalpb.Entry {
+	return build(&journalpb.CreateFileEntry{Path: path, Mode: 0o644, Completed: true}, opts)
 }
 
-func rename(src, dst string, opts ...entryOpt) *halopb.Entry {
-	return build(&halopb.RenameEntry{Src: src, Dst: dst}, opts)
+func rename(src, dst string, opts ...entryOpt) *journalpb.Entry {
+	return build(&journalpb.RenameEntry{Src: src, Dst: dst}, opts)
 }
 
-func remove(path string, opts ...entryOpt) *halopb.Entry {
-	return build(&halopb.DeleteEntry{Path: path}, opts)
+func remove(path string, opts ...entryOpt) *journalpb.Entry {
+	return build(&journalpb.DeleteEntry{Path: path}, opts)
 }
 
-func setAttr(attr *halopb.SetAttributeEntry, opts ...entryOpt) *halopb.Entry {
+func setAttr(attr *journalpb.SetAttributeEntry, opts ...entryOpt) *journalpb.Entry {
 	return build(attr, opts)
 }
 
-func chmod(path string, mode uint32, opts ...entryOpt) *halopb.Entry {
-	return setAttr(&halopb.SetAttributeEntry{Path: path, HasMode: true, Mode: mode}, opts...)
+func chmod(path string, mode uint32, opts ...entryOpt) *journalpb.Entry {
+	return setAttr(&journalpb.SetAttributeEntry{Path: path, HasMode: true, Mode: mode}, opts...)
 }
 
-func chown(path, owner string, opts ...entryOpt) *halopb.Entry {
-	return setAttr(&halopb.SetAttributeEntry{Path: path, HasOwner: true, Owner: owner}, opts...)
+func chown(path, owner string, opts ...entryOpt) *journalpb.Entry {
+	return setAttr(&journalpb.SetAttributeEntry{Path: path, HasOwner: true, Owner: owner}, opts...)
 }
 
-func chgrp(path, group string, opts ...entryOpt) *halopb.Entry {
-	return setAttr(&halopb.SetAttributeEntry{Path: path, HasGroup: true, Group: group}, opts...)
+func chgrp(path, group string, opts ...entryOpt) *journalpb.Entry {
+	return setAttr(&journalpb.SetAttributeEntry{Path: path, HasGroup: true, Group: group}, opts...)
 }
 
-func complete(path string, length int64, blocks []uint64, opts ...entryOpt) *halopb.Entry {
-	return build(&halopb.CompleteFileEntry{Path: path, Length: length, BlockIds: blocks}, opts)
+func complete(path string, length int64, blocks []uint64, opts ...entryOpt) *journalpb.Entry {
+	return build(&journalpb.CompleteFileEntry{Path: path, Length: length, BlockIds: blocks}, opts)
 }
 
-func mountAt(path, uri string, opts ...entryOpt) *halopb.Entry {
-	return build(&halopb.AddMountPointEntry{Path: path, UfsUri: uri, Owner: "hdfs", Group: "hadoop", Mode: 0o755}, opts)
+func mountAt(path, uri string, opts ...entryOpt) *journalpb.Entry {
+	return build(&journalpb.AddMountPointEntry{Path: path, UfsUri: uri, Owner: "hdfs", Group: "hadoop", Mode: 0o755}, opts)
 }
 
-func unmount(path string, opts ...entryOpt) *halopb.Entry {
-	return build(&halopb.DeleteMountPointEntry{Path: path}, opts)
+func unmount(path string, opts ...entryOpt) *journalpb.Entry {
+	return build(&journalpb.DeleteMountPointEntry{Path: path}, opts)
 }
 
-func loadMetadata(path string, children []*halopb.UfsChild, opts ...entryOpt) *halopb.Entry {
-	return build(&halopb.LoadMetadataEntry{Path: path, Children: children}, opts)
+func loadMetadata(path string, children []*journalpb.UfsChild, opts ...entryOpt) *journalpb.Entry {
+	return build(&journalpb.LoadMetadataEntry{Path: path, Children: children}, opts)
 }
 
-func ufsDir(rel string) *halopb.UfsChild {
-	return &halopb.UfsChild{RelPath: rel, IsDirectory: true, Owner: "hdfs", Group: "hadoop", Mode: 0o755, MtimeMs: 77}
+func ufsDir(rel string) *journalpb.UfsChild {
+	return &journalpb.UfsChild{RelPath: rel, IsDirectory: true, Owner: "hdfs", Group: "hadoop", Mode: 0o755, MtimeMs: 77}
 }
 
-func ufsFile(rel string, length int64) *halopb.UfsChild {
-	return &halopb.UfsChild{RelPath: rel, Length: length, Owner: "hdfs", Group: "hadoop", Mode: 0o644, MtimeMs: 88}
+func ufsFile(rel string, length int64) *journalpb.UfsChild {
+	return &journalpb.UfsChild{RelPath: rel, Length: length, Owner: "hdfs", Group: "hadoop", Mode: 0o644, MtimeMs: 88}
 }
 
-func noop(opts ...entryOpt) *halopb.Entry { return build(&halopb.NoopEntry{}, opts) }
+func noop(opts ...entryOpt) *journalpb.Entry { return build(&journalpb.NoopEntry{}, opts) }
 
 // testConfig makes "/" writable by everyone, so that ordinary callers can
 // build trees in tests that are not about the root's permissions.
@@ -196,7 +196,7 @@ func newHarness(t testing.TB) *harness {
 
 // apply applies entries at the next journal indexes and returns the last
 // result.
-func (h *harness) apply(entries ...*halopb.Entry) Result {
+func (h *harness) apply(entries ...*journalpb.Entry) Result {
 	h.t.Helper()
 	var res Result
 	for _, e := range entries {
@@ -207,7 +207,7 @@ func (h *harness) apply(entries ...*halopb.Entry) Result {
 }
 
 // mustApply applies entries and fails the test if any fails.
-func (h *harness) mustApply(entries ...*halopb.Entry) {
+func (h *harness) mustApply(entries ...*journalpb.Entry) {
 	h.t.Helper()
 	for _, e := range entries {
 		h.index++
@@ -267,7 +267,7 @@ func dump(t testing.TB, f *FSM) string {
 		t.Fatalf("GetStatus(/): %v", err)
 	}
 	writeInfo(&sb, root)
-	err = f.ListStatus(nil, "/", true, func(fi *halopb.FileInfo) error {
+	err = f.ListStatus(nil, "/", true, func(fi *journalpb.FileStatus) error {
 		writeInfo(&sb, fi)
 		return nil
 	})
@@ -280,7 +280,7 @@ func dump(t testing.TB, f *FSM) string {
 	return sb.String()
 }
 
-func writeInfo(sb *strings.Builder, fi *halopb.FileInfo) {
+func writeInfo(sb *strings.Builder, fi *journalpb.FileStatus) {
 	fmt.Fprintf(sb, "%s id=%d dir=%t %s:%s %04o len=%d c=%d m=%d done=%t pin=%t ttl=%d p=%v blocks=%v bs=%d mnt=%t/%d ufs=%q n=%d\n",
 		fi.Path, fi.Id, fi.IsDirectory, fi.Owner, fi.Group, fi.Mode, fi.Length, fi.CreationTimeMs, fi.LastModificationTimeMs,
 		fi.Completed, fi.Pinned, fi.TtlMs, fi.PersistenceState, fi.BlockIds, fi.BlockSizeBytes, fi.MountPoint, fi.MountId, fi.UfsPath, fi.ChildCount)
@@ -288,7 +288,7 @@ func writeInfo(sb *strings.Builder, fi *halopb.FileInfo) {
 
 // stat returns path's attributes as the superuser sees them, failing the
 // test if it does not exist.
-func stat(t testing.TB, f *FSM, path string) *halopb.FileInfo {
+func stat(t testing.TB, f *FSM, path string) *journalpb.FileStatus {
 	t.Helper()
 	fi, err := f.GetStatus(nil, path)
 	if err != nil {
@@ -315,7 +315,7 @@ func exists(t testing.TB, f *FSM, path string) bool {
 func list(t testing.TB, f *FSM, dir string, rec bool) []string {
 	t.Helper()
 	var out []string
-	err := f.ListStatus(nil, dir, rec, func(fi *halopb.FileInfo) error {
+	err := f.ListStatus(nil, dir, rec, func(fi *journalpb.FileStatus) error {
 		out = append(out, fi.Path)
 		return nil
 	})
@@ -339,8 +339,8 @@ func wantCode(t testing.TB, err error, want fserr.Code) {
 // every case also tests checkpoint and restore.
 type opCase struct {
 	name  string
-	setup []*halopb.Entry
-	op    *halopb.Entry
+	setup []*journalpb.Entry
+	op    *journalpb.Entry
 	want  fserr.Code
 	check func(t *testing.T, f *FSM, res Result)
 }
@@ -355,7 +355,7 @@ func runOpCases(t *testing.T, cases []opCase) {
 			h := newHarness(t)
 			h.mustApply(tc.setup...)
 			before := checkpointBytes(t, h.FSM)
-			res := h.Apply(0, proto.Clone(tc.op).(*halopb.Entry))
+			res := h.Apply(0, proto.Clone(tc.op).(*journalpb.Entry))
 			wantCode(t, res.Error(), tc.want)
 			if tc.want != fserr.OK {
 				if res.Err.Message == "" {

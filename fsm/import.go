@@ -2,7 +2,7 @@ package fsm
 
 import (
 	"github.com/halo-fs/halo/fserr"
-	"github.com/halo-fs/halo/proto/halopb"
+	"github.com/halo-fs/halo/proto/journalpb"
 )
 
 // ResetAppliedIndex sets the applied journal index. It exists for one
@@ -31,7 +31,7 @@ func (f *FSM) ResetClusterID() {
 
 // applyClusterInfo records the first cluster id; later ones change nothing,
 // so two leaders that each proposed one agree on the one applied first.
-func applyClusterInfo(f *FSM, e *halopb.Entry) (uint64, error) {
+func applyClusterInfo(f *FSM, e *journalpb.Entry) (uint64, error) {
 	id := e.GetClusterInfo().GetClusterId()
 	if id == "" {
 		return 0, fserr.New(fserr.InvalidArgument, "cluster info entry without a cluster id")

@@ -3,7 +3,7 @@ package fsm
 import (
 	"sort"
 
-	"github.com/halo-fs/halo/proto/halopb"
+	"github.com/halo-fs/halo/proto/journalpb"
 )
 
 // Inode flags, packed to keep an inode small: a namespace holds many
@@ -31,7 +31,7 @@ type Inode struct {
 	extra    *inodeExtra
 	mode     uint16
 	flags    uint8
-	persist  uint8 // halopb.PersistenceState
+	persist  uint8 // journalpb.PersistenceState
 	// below bounds the bytes the longest path under this inode adds to
 	// its own path (see raiseBelow, measureBelow). Linking raises it,
 	// unlinking leaves it alone: it may exceed the truth until a rename
@@ -118,8 +118,8 @@ func (n *Inode) sortedChildren() []*Inode {
 
 // info renders the inode for clients. path is passed in when the caller
 // already knows it, to avoid walking up the tree.
-func (n *Inode) info(path string) *halopb.FileInfo {
-	fi := &halopb.FileInfo{
+func (n *Inode) info(path string) *journalpb.FileStatus {
+	fi := &journalpb.FileStatus{
 		Id:                     n.id,
 		Name:                   n.name,
 		Path:                   path,
@@ -133,7 +133,7 @@ func (n *Inode) info(path string) *halopb.FileInfo {
 		Completed:              n.flags&flagCompleted != 0,
 		Pinned:                 n.flags&flagPinned != 0,
 		TtlMs:                  n.ttl(),
-		PersistenceState:       halopb.PersistenceState(n.persist),
+		PersistenceState:       journalpb.PersistenceState(n.persist),
 		BlockIds:               append([]uint64(nil), n.blockIDs...),
 		BlockSizeBytes:         n.blockSize(),
 		MountPoint:             n.isMountPoint(),

@@ -5,7 +5,7 @@ import (
 	"strings"
 
 	"github.com/halo-fs/halo/fserr"
-	"github.com/halo-fs/halo/proto/halopb"
+	"github.com/halo-fs/halo/proto/journalpb"
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 )
@@ -58,7 +58,7 @@ const maxListBatch = 1 << 20
 // itself. A recursive listing lists the directories the caller may not
 // read but does not descend into them. The listing is read page by page
 // (see Lister); fn is called outside the lock and may call into the FSM.
-func (f *FSM) ListStatus(c *halopb.Caller, path string, recursive bool, fn func(*halopb.FileInfo) error) error {
+func (f *FSM) ListStatus(c *journalpb.Caller, path string, recursive bool, fn func(*journalpb.FileStatus) error) error {
 	l, err := f.NewLister(c, path, recursive, "")
 	if err != nil {
 		return err
@@ -83,7 +83,7 @@ func (f *FSM) ListStatus(c *halopb.Caller, path string, recursive bool, fn func(
 // not safe for concurrent use.
 type Lister struct {
 	f         *FSM
-	caller    *halopb.Caller
+	caller    *journalpb.Caller
 	parts     []string
 	recursive bool
 	// last is the path of the last entry listed, or the position the
@@ -113,7 +113,7 @@ type listedChild struct {
 
 // NewLister starts a listing of path after startAfter ("" for the whole
 // listing), which must be the path of an entry of the listing.
-func (f *FSM) NewLister(c *halopb.Caller, path string, recursive bool, startAfter string) (*Lister, error) {
+func (f *FSM) NewLister(c *journalpb.Caller, path string, recursive bool, startAfter string) (*Lister, error) {
 	parts, err := SplitPath(path)
 	if err != nil {
 		return nil, err
@@ -142,7 +142,7 @@ func (l *Lister) position(p string) ([]string, error) {
 }
 
 // Next returns the next page, and whether the listing is complete.
-func (l *Lister) Next(limits ListPageLimits) ([]*halopb.FileInfo, bool, error) {
+func (l *Lister) Next(limits ListPageLimits) ([]*journalpb.FileStatus, bool, error) {
 	if l.done {
 		return nil, true, nil
 	}
@@ -163,7 +163,7 @@ func (l *Lister) Next(limits ListPageLimits) ([]*halopb.FileInfo, bool, error) {
 		if l.last != "" {
 			return nil, true, nil
 		}
-		return []*halopb.FileInfo{n.info(p)}, true, nil
+		return []*journalpb.FileStatus{n.info(p)}, true, nil
 	}
 	if err := checkPermission(l.caller, n, permRead|permExecute, l.parts); err != nil {
 		return nil, false, err
@@ -259,12 +259,12 @@ func (l *Lister) fill(page *listPage) bool {
 
 type listPage struct {
 	limits ListPageLimits
-	infos  []*halopb.FileInfo
+	infos  []*journalpb.FileStatus
 	bytes  int
 }
 
 // add appends fi unless it would take the page beyond its byte limit.
-func (p *listPage) add(fi *halopb.FileInfo) bool {
+func (p *listPage) add(fi *journalpb.FileStatus) bool {
 	size := proto.Size(fi)
 	size += protowire.SizeTag(1) + protowire.SizeVarint(uint64(size))
 	if len(p.infos) > 0 && p.bytes+size > p.limits.MaxBytes {

@@ -7,13 +7,14 @@ import (
 	"time"
 
 	"github.com/halo-fs/halo/fserr"
-	"github.com/halo-fs/halo/proto/halopb"
+	"github.com/halo-fs/halo/proto/journalpb"
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 )
 
 // resumedPage reads one page after startAfter with a new Lister, as a
 // listing resumed in a new stream does.
-func resumedPage(f *FSM, c *halopb.Caller, path string, rec bool, startAfter string, limits ListPageLimits) ([]*halopb.FileInfo, bool, error) {
+func resumedPage(f *FSM, c *journalpb.Caller, path string, rec bool, startAfter string, limits ListPageLimits) ([]*journalpb.FileStatus, bool, error) {
 	l, err := f.NewLister(c, path, rec, startAfter)
 	if err != nil {
 		return nil, false, err
@@ -23,7 +24,7 @@ func resumedPage(f *FSM, c *halopb.Caller, path string, rec bool, startAfter str
 
 // listInPages lists path page by page with limits, calling between after
 // each page but the last, and returns the pages' paths.
-func listInPages(t *testing.T, f *FSM, c *halopb.Caller, path string, rec bool, limits ListPageLimits, between func(page int)) [][]string {
+func listInPages(t *testing.T, f *FSM, c *journalpb.Caller, path string, rec bool, limits ListPageLimits, between func(page int)) [][]string {
 	t.Helper()
 	var pages [][]string
 	after := ""
@@ -55,7 +56,7 @@ func listInPages(t *testing.T, f *FSM, c *halopb.Caller, path string, rec bool, 
 
 // listWithLister lists path with one Lister that reads maxBatch children
 // of a directory at a time, calling between after each page but the last.
-func listWithLister(t *testing.T, f *FSM, c *halopb.Caller, path string, rec bool, maxBatch int, limits ListPageLimits, between func(page int)) []string {
+func listWithLister(t *testing.T, f *FSM, c *journalpb.Caller, path string, rec bool, maxBatch int, limits ListPageLimits, between func(page int)) []string {
 	t.Helper()
 	l, err := f.NewLister(c, path, rec, "")
 	if err != nil {
@@ -106,9 +107,9 @@ func pagesTree(t *testing.T) *harness {
 func TestListPagesCoverTheListing(t *testing.T) {
 	h := pagesTree(t)
 	for _, rec := range []bool{false, true} {
-		for _, c := range []*halopb.Caller{alice, bob} {
+		for _, c := range []*journalpb.Caller{alice, bob} {
 			var want []string
-			if err := h.ListStatus(c, "/t", rec, func(fi *halopb.FileInfo) error { want = append(want, fi.Path); return nil }); err != nil {
+			if err := h.ListStatus(c, "/t", rec, func(fi *journalpb.FileStatus) error { want = append(want, fi.Path); return nil }); err != nil {
 				t.Fatal(err)
 			}
 			if !slices.IsSortedFunc(want, listingOrder) {
@@ -152,7 +153,7 @@ func TestListPageBoundsBytes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		size := proto.Size(&halopb.ListStatusResponse{Infos: page})
+		size := wirePageSize(page)
 		if size > limits.MaxBytes {
 			t.Fatalf("page %d of %d entries is %d bytes, beyond %d", pages, len(page), size, limits.MaxBytes)
 		}
@@ -176,7 +177,7 @@ func TestListPageBoundsBytes(t *testing.T) {
 // that stay put are listed once each, in order, and none twice.
 func TestListPagesAcrossChanges(t *testing.T) {
 	stable := []string{"/t/a", "/t/a/x", "/t/a-b", "/t/a-b/y", "/t/a.c", "/t/locked", "/t/wide", "/t/wide/f000", "/t/wide/f039", "/t/z"}
-	changes := []*halopb.Entry{
+	changes := []*journalpb.Entry{
 		chmod("/t/locked", 0o000, as(alice)), // ahead, now unreadable
 		rename("/t/b", "/t/wide/b"),          // the position's directory moves ahead
 		remove("/t/wide/f010"),               // ahead
@@ -240,7 +241,7 @@ func TestListPageRefusesBadPositions(t *testing.T) {
 func TestListStatusLetsWritesThrough(t *testing.T) {
 	h := pagesTree(t)
 	wrote := false
-	err := h.ListStatus(alice, "/t", true, func(fi *halopb.FileInfo) error {
+	err := h.ListStatus(alice, "/t", true, func(fi *journalpb.FileStatus) error {
 		if wrote {
 			return nil
 		}
@@ -260,4 +261,15 @@ func TestListStatusLetsWritesThrough(t *testing.T) {
 	if !exists(t, h.FSM, "/t/during") {
 		t.Fatal("the write made during the listing is missing")
 	}
+}
+
+// wirePageSize is the encoded size of the API's ListStatusResponse carrying
+// page: FileStatus has FileInfo's field numbers, and the response is field 1
+// repeated.
+func wirePageSize(page []*journalpb.FileStatus) int {
+	size := 0
+	for _, fs := range page {
+		size += protowire.SizeTag(1) + protowire.SizeBytes(proto.Size(fs))
+	}
+	return size
 }

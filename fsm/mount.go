@@ -4,7 +4,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/halo-fs/halo/proto/halopb"
+	"github.com/halo-fs/halo/proto/journalpb"
 )
 
 type mount struct {
@@ -16,12 +16,12 @@ type mount struct {
 	options  map[string]string
 }
 
-func (m *mount) record() *halopb.MountRecord {
+func (m *mount) record() *journalpb.MountRecord {
 	opts := make(map[string]string, len(m.options))
 	for k, v := range m.options {
 		opts[k] = v
 	}
-	return &halopb.MountRecord{
+	return &journalpb.MountRecord{
 		MountId: m.id, Path: JoinPath(m.parts), UfsUri: m.ufsURI,
 		ReadOnly: m.readOnly, Shared: m.shared, Options: opts,
 	}
@@ -80,10 +80,10 @@ func (t *mountTable) sorted() []*mount {
 	return out
 }
 
-func (t *mountTable) records() []*halopb.MountRecord {
+func (t *mountTable) records() []*journalpb.MountRecord {
 	ms := t.sorted()
 	sort.Slice(ms, func(i, j int) bool { return JoinPath(ms[i].parts) < JoinPath(ms[j].parts) })
-	out := make([]*halopb.MountRecord, len(ms))
+	out := make([]*journalpb.MountRecord, len(ms))
 	for i, m := range ms {
 		out[i] = m.record()
 	}

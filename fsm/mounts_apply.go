@@ -4,10 +4,10 @@ import (
 	"strings"
 
 	"github.com/halo-fs/halo/fserr"
-	"github.com/halo-fs/halo/proto/halopb"
+	"github.com/halo-fs/halo/proto/journalpb"
 )
 
-func applyAddMountPoint(f *FSM, e *halopb.Entry) (uint64, error) {
+func applyAddMountPoint(f *FSM, e *journalpb.Entry) (uint64, error) {
 	op := e.GetAddMountPoint()
 	parts, err := SplitPath(op.Path)
 	if err != nil {
@@ -33,7 +33,7 @@ func applyAddMountPoint(f *FSM, e *halopb.Entry) (uint64, error) {
 		}
 		f.root.flags |= flagMountPoint
 		f.root.ext().mountID = m.id
-		f.root.persist = uint8(halopb.PersistenceState_PERSISTED)
+		f.root.persist = uint8(journalpb.PersistenceState_PERSISTED)
 		f.mounts.add(m)
 		return f.root.id, nil
 	}
@@ -56,7 +56,7 @@ func applyAddMountPoint(f *FSM, e *halopb.Entry) (uint64, error) {
 	}
 	n.flags |= flagMountPoint
 	n.ext().mountID = m.id
-	n.persist = uint8(halopb.PersistenceState_PERSISTED)
+	n.persist = uint8(journalpb.PersistenceState_PERSISTED)
 	f.mounts.add(m)
 	return n.id, nil
 }
@@ -78,7 +78,7 @@ func copyOptions(in map[string]string) map[string]string {
 	return out
 }
 
-func applyDeleteMountPoint(f *FSM, e *halopb.Entry) (uint64, error) {
+func applyDeleteMountPoint(f *FSM, e *journalpb.Entry) (uint64, error) {
 	op := e.GetDeleteMountPoint()
 	parts, err := SplitPath(op.Path)
 	if err != nil {
@@ -102,7 +102,7 @@ func applyDeleteMountPoint(f *FSM, e *halopb.Entry) (uint64, error) {
 	return n.id, nil
 }
 
-func applyLoadMetadata(f *FSM, e *halopb.Entry) (uint64, error) {
+func applyLoadMetadata(f *FSM, e *journalpb.Entry) (uint64, error) {
 	op := e.GetLoadMetadata()
 	parts, err := SplitPath(op.Path)
 	if err != nil {
@@ -159,7 +159,7 @@ func applyLoadMetadata(f *FSM, e *halopb.Entry) (uint64, error) {
 		n := f.linkInode(dir, name, c.IsDirectory, e, c.Mode)
 		n.owner = f.strs.intern(c.Owner)
 		n.group = f.strs.intern(c.Group)
-		n.persist = uint8(halopb.PersistenceState_PERSISTED)
+		n.persist = uint8(journalpb.PersistenceState_PERSISTED)
 		n.flags |= flagCompleted
 		if !c.IsDirectory {
 			n.length = c.Length

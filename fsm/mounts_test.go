@@ -5,20 +5,20 @@ import (
 	"testing"
 
 	"github.com/halo-fs/halo/fserr"
-	"github.com/halo-fs/halo/proto/halopb"
+	"github.com/halo-fs/halo/proto/journalpb"
 )
 
 func TestAddMountPoint(t *testing.T) {
 	runOpCases(t, []opCase{
 		{
 			name: "below root",
-			op: build(&halopb.AddMountPointEntry{Path: "/mnt/s3", UfsUri: "s3://bucket/data/", Shared: true, Options: map[string]string{"b": "2", "a": "1"},
+			op: build(&journalpb.AddMountPointEntry{Path: "/mnt/s3", UfsUri: "s3://bucket/data/", Shared: true, Options: map[string]string{"b": "2", "a": "1"},
 				Owner: "hdfs", Group: "hadoop", Mode: 0o750}, []entryOpt{at(4)}),
-			setup: []*halopb.Entry{mkdir("/mnt")},
+			setup: []*journalpb.Entry{mkdir("/mnt")},
 			check: func(t *testing.T, f *FSM, res Result) {
 				fi := stat(t, f, "/mnt/s3")
 				if fi.Id != res.InodeID || !fi.IsDirectory || !fi.MountPoint || fi.MountId != 1 || fi.Owner != "hdfs" || fi.Group != "hadoop" ||
-					fi.Mode != 0o750 || fi.PersistenceState != halopb.PersistenceState_PERSISTED || fi.UfsPath != "s3://bucket/data/" {
+					fi.Mode != 0o750 || fi.PersistenceState != journalpb.PersistenceState_PERSISTED || fi.UfsPath != "s3://bucket/data/" {
 					t.Errorf("mount point inode: %v", fi)
 				}
 				mt := f.MountTable()
@@ -50,7 +50,7 @@ func TestAddMountPoint(t *testing.T) {
 		},
 		{
 			name:  "beside the root mount, on a separate UFS",
-			setup: []*halopb.Entry{mountAt("/", "hdfs://nn/halo")},
+			setup: []*journalpb.Entry{mountAt("/", "hdfs://nn/halo")},
 			op:    mountAt("/s3", "s3://b/"),
 			check: func(t *testing.T, f *FSM, _ Result) {
 				if got := len(f.MountTable()); got != 2 {
@@ -64,15 +64,15 @@ func TestAddMountPoint(t *testing.T) {
 				}
 			},
 		},
-		{name: "root twice", setup: []*halopb.Entry{mountAt("/", "mem://a")}, op: mountAt("/", "mem://b"), want: fserr.AlreadyExists},
-		{name: "onto an existing directory", setup: []*halopb.Entry{mkdir("/d")}, op: mountAt("/d", "mem://d"), want: fserr.AlreadyExists},
-		{name: "nested in another mount", setup: []*halopb.Entry{mountAt("/m", "mem://m")}, op: mountAt("/m/n", "mem://n"), want: fserr.InvalidArgument},
-		{name: "same UFS twice", setup: []*halopb.Entry{mountAt("/m", "mem://m")}, op: mountAt("/n", "mem://m/"), want: fserr.InvalidArgument},
-		{name: "UFS inside a mounted UFS", setup: []*halopb.Entry{mountAt("/m", "mem://m")}, op: mountAt("/n", "mem://m/sub"), want: fserr.InvalidArgument},
-		{name: "UFS holding a mounted UFS", setup: []*halopb.Entry{mountAt("/m", "mem://m/sub")}, op: mountAt("/n", "mem://m"), want: fserr.InvalidArgument},
+		{name: "root twice", setup: []*journalpb.Entry{mountAt("/", "mem://a")}, op: mountAt("/", "mem://b"), want: fserr.AlreadyExists},
+		{name: "onto an existing directory", setup: []*journalpb.Entry{mkdir("/d")}, op: mountAt("/d", "mem://d"), want: fserr.AlreadyExists},
+		{name: "nested in another mount", setup: []*journalpb.Entry{mountAt("/m", "mem://m")}, op: mountAt("/m/n", "mem://n"), want: fserr.InvalidArgument},
+		{name: "same UFS twice", setup: []*journalpb.Entry{mountAt("/m", "mem://m")}, op: mountAt("/n", "mem://m/"), want: fserr.InvalidArgument},
+		{name: "UFS inside a mounted UFS", setup: []*journalpb.Entry{mountAt("/m", "mem://m")}, op: mountAt("/n", "mem://m/sub"), want: fserr.InvalidArgument},
+		{name: "UFS holding a mounted UFS", setup: []*journalpb.Entry{mountAt("/m", "mem://m/sub")}, op: mountAt("/n", "mem://m"), want: fserr.InvalidArgument},
 		{
 			name:  "UFS sharing a name prefix",
-			setup: []*halopb.Entry{mountAt("/m", "mem://m")},
+			setup: []*journalpb.Entry{mountAt("/m", "mem://m")},
 			op:    mountAt("/n", "mem://mm"),
 		},
 		{name: "missing parent", op: mountAt("/x/m", "mem://m"), want: fserr.NotFound},
@@ -86,8 +86,8 @@ func TestDeleteMountPoint(t *testing.T) {
 	runOpCases(t, []opCase{
 		{
 			name: "removes the mount and its inodes",
-			setup: []*halopb.Entry{mkdir("/mnt"), mountAt("/mnt/m", "mem://m"), mountAt("/k", "mem://k"),
-				loadMetadata("/mnt/m", []*halopb.UfsChild{ufsDir("d"), ufsFile("d/f", 3)})},
+			setup: []*journalpb.Entry{mkdir("/mnt"), mountAt("/mnt/m", "mem://m"), mountAt("/k", "mem://k"),
+				loadMetadata("/mnt/m", []*journalpb.UfsChild{ufsDir("d"), ufsFile("d/f", 3)})},
 			op: unmount("/mnt/m", at(8)),
 			check: func(t *testing.T, f *FSM, _ Result) {
 				if got := list(t, f, "/", true); !slices.Equal(got, []string{"/k", "/mnt"}) {
@@ -106,7 +106,7 @@ func TestDeleteMountPoint(t *testing.T) {
 		},
 		{
 			name:  "then mount again gets a new id",
-			setup: []*halopb.Entry{mountAt("/m", "mem://m"), unmount("/m")},
+			setup: []*journalpb.Entry{mountAt("/m", "mem://m"), unmount("/m")},
 			op:    mountAt("/m", "mem://m"),
 			check: func(t *testing.T, f *FSM, _ Result) {
 				if id := stat(t, f, "/m").MountId; id != 2 {
@@ -114,19 +114,19 @@ func TestDeleteMountPoint(t *testing.T) {
 				}
 			},
 		},
-		{name: "root", setup: []*halopb.Entry{mountAt("/", "mem://r")}, op: unmount("/"), want: fserr.InvalidPath},
-		{name: "not a mount point", setup: []*halopb.Entry{mkdir("/d")}, op: unmount("/d"), want: fserr.InvalidArgument},
+		{name: "root", setup: []*journalpb.Entry{mountAt("/", "mem://r")}, op: unmount("/"), want: fserr.InvalidPath},
+		{name: "not a mount point", setup: []*journalpb.Entry{mkdir("/d")}, op: unmount("/d"), want: fserr.InvalidArgument},
 		{name: "missing", op: unmount("/d"), want: fserr.NotFound},
-		{name: "by an ordinary user", setup: []*halopb.Entry{mountAt("/m", "mem://m")}, op: unmount("/m", as(alice)), want: fserr.PermissionDenied},
+		{name: "by an ordinary user", setup: []*journalpb.Entry{mountAt("/m", "mem://m")}, op: unmount("/m", as(alice)), want: fserr.PermissionDenied},
 	})
 }
 
 func TestLoadMetadata(t *testing.T) {
-	listing := []*halopb.UfsChild{ufsDir("d"), ufsFile("d/f", 10), ufsFile("top", 20), ufsDir("d/e")}
+	listing := []*journalpb.UfsChild{ufsDir("d"), ufsFile("d/f", 10), ufsFile("top", 20), ufsDir("d/e")}
 	runOpCases(t, []opCase{
 		{
 			name:  "into a mount",
-			setup: []*halopb.Entry{mountAt("/m", "mem://m")},
+			setup: []*journalpb.Entry{mountAt("/m", "mem://m")},
 			op:    loadMetadata("/m", listing, at(50)),
 			check: func(t *testing.T, f *FSM, res Result) {
 				if res.InodeID != 4 {
@@ -137,7 +137,7 @@ func TestLoadMetadata(t *testing.T) {
 				}
 				fi := stat(t, f, "/m/d/f")
 				if fi.Length != 10 || fi.Owner != "hdfs" || fi.Group != "hadoop" || fi.Mode != 0o644 || !fi.Completed ||
-					fi.PersistenceState != halopb.PersistenceState_PERSISTED || fi.LastModificationTimeMs != 88 || fi.CreationTimeMs != 50 ||
+					fi.PersistenceState != journalpb.PersistenceState_PERSISTED || fi.LastModificationTimeMs != 88 || fi.CreationTimeMs != 50 ||
 					fi.UfsPath != "mem://m/d/f" {
 					t.Errorf("loaded file: %v", fi)
 				}
@@ -153,7 +153,7 @@ func TestLoadMetadata(t *testing.T) {
 		},
 		{
 			name:  "existing inodes are left alone",
-			setup: []*halopb.Entry{mountAt("/m", "mem://m", withMode(0o777)), touch("/m/top", as(alice), at(3))},
+			setup: []*journalpb.Entry{mountAt("/m", "mem://m", withMode(0o777)), touch("/m/top", as(alice), at(3))},
 			op:    loadMetadata("/m", listing),
 			check: func(t *testing.T, f *FSM, res Result) {
 				if res.InodeID != 3 {
@@ -166,8 +166,8 @@ func TestLoadMetadata(t *testing.T) {
 		},
 		{
 			name:  "children whose parent is missing are skipped",
-			setup: []*halopb.Entry{mountAt("/m", "mem://m")},
-			op:    loadMetadata("/m", []*halopb.UfsChild{ufsFile("x/f", 1), ufsFile("g", 1)}),
+			setup: []*journalpb.Entry{mountAt("/m", "mem://m")},
+			op:    loadMetadata("/m", []*journalpb.UfsChild{ufsFile("x/f", 1), ufsFile("g", 1)}),
 			check: func(t *testing.T, f *FSM, res Result) {
 				if got := list(t, f, "/m", true); res.InodeID != 1 || !slices.Equal(got, []string{"/m/g"}) {
 					t.Errorf("loaded %d: %v", res.InodeID, got)
@@ -176,8 +176,8 @@ func TestLoadMetadata(t *testing.T) {
 		},
 		{
 			name:  "children under an existing file are skipped",
-			setup: []*halopb.Entry{mountAt("/m", "mem://m"), touch("/m/x")},
-			op:    loadMetadata("/m", []*halopb.UfsChild{ufsFile("x/f", 1)}),
+			setup: []*journalpb.Entry{mountAt("/m", "mem://m"), touch("/m/x")},
+			op:    loadMetadata("/m", []*journalpb.UfsChild{ufsFile("x/f", 1)}),
 			check: func(t *testing.T, f *FSM, res Result) {
 				if res.InodeID != 0 || exists(t, f, "/m/x/f") {
 					t.Errorf("loaded %d", res.InodeID)
@@ -186,12 +186,12 @@ func TestLoadMetadata(t *testing.T) {
 		},
 		{
 			name:  "into a read-only mount",
-			setup: []*halopb.Entry{mountAt("/ro", "mem://ro", readOnly)},
+			setup: []*journalpb.Entry{mountAt("/ro", "mem://ro", readOnly)},
 			op:    loadMetadata("/ro", listing),
 		},
 		{
 			name:  "into the root mount",
-			setup: []*halopb.Entry{mountAt("/", "mem://r")},
+			setup: []*journalpb.Entry{mountAt("/", "mem://r")},
 			op:    loadMetadata("/", listing),
 			check: func(t *testing.T, f *FSM, _ Result) {
 				if fi := stat(t, f, "/top"); fi.UfsPath != "mem://r/top" {
@@ -204,22 +204,22 @@ func TestLoadMetadata(t *testing.T) {
 			// a mount point; what lies in it belongs to the root UFS, not
 			// to the mounted one.
 			name:  "does not reach into a nested mount point",
-			setup: []*halopb.Entry{mountAt("/", "mem://r"), mountAt("/m", "mem://m")},
-			op:    loadMetadata("/", []*halopb.UfsChild{ufsDir("m"), ufsFile("m/f", 1), ufsFile("g", 1)}),
+			setup: []*journalpb.Entry{mountAt("/", "mem://r"), mountAt("/m", "mem://m")},
+			op:    loadMetadata("/", []*journalpb.UfsChild{ufsDir("m"), ufsFile("m/f", 1), ufsFile("g", 1)}),
 			check: func(t *testing.T, f *FSM, res Result) {
 				if got := list(t, f, "/", true); res.InodeID != 1 || !slices.Equal(got, []string{"/g", "/m"}) {
 					t.Errorf("loaded %d: %v", res.InodeID, got)
 				}
 			},
 		},
-		{name: "bad child path", setup: []*halopb.Entry{mountAt("/m", "mem://m")}, op: loadMetadata("/m", []*halopb.UfsChild{ufsFile("ok", 1), ufsFile("../x", 1)}), want: fserr.InvalidPath},
-		{name: "empty child path", setup: []*halopb.Entry{mountAt("/m", "mem://m")}, op: loadMetadata("/m", []*halopb.UfsChild{ufsFile("", 1)}), want: fserr.InvalidPath},
-		{name: "absolute child path", setup: []*halopb.Entry{mountAt("/m", "mem://m")}, op: loadMetadata("/m", []*halopb.UfsChild{ufsFile("/x", 1)}), want: fserr.InvalidPath},
-		{name: "into a file", setup: []*halopb.Entry{touch("/f")}, op: loadMetadata("/f", listing), want: fserr.InvalidArgument},
+		{name: "bad child path", setup: []*journalpb.Entry{mountAt("/m", "mem://m")}, op: loadMetadata("/m", []*journalpb.UfsChild{ufsFile("ok", 1), ufsFile("../x", 1)}), want: fserr.InvalidPath},
+		{name: "empty child path", setup: []*journalpb.Entry{mountAt("/m", "mem://m")}, op: loadMetadata("/m", []*journalpb.UfsChild{ufsFile("", 1)}), want: fserr.InvalidPath},
+		{name: "absolute child path", setup: []*journalpb.Entry{mountAt("/m", "mem://m")}, op: loadMetadata("/m", []*journalpb.UfsChild{ufsFile("/x", 1)}), want: fserr.InvalidPath},
+		{name: "into a file", setup: []*journalpb.Entry{touch("/f")}, op: loadMetadata("/f", listing), want: fserr.InvalidArgument},
 		{name: "missing", op: loadMetadata("/x", listing), want: fserr.NotFound},
 		{
 			name:  "without write permission",
-			setup: []*halopb.Entry{mkdir("/d", withMode(0o755))},
+			setup: []*journalpb.Entry{mkdir("/d", withMode(0o755))},
 			op:    loadMetadata("/d", listing, as(alice)),
 			want:  fserr.PermissionDenied,
 		},
@@ -228,7 +228,7 @@ func TestLoadMetadata(t *testing.T) {
 
 func TestNoop(t *testing.T) {
 	runOpCases(t, []opCase{
-		{name: "changes nothing", setup: []*halopb.Entry{mkdir("/d")}, op: noop()},
+		{name: "changes nothing", setup: []*journalpb.Entry{mkdir("/d")}, op: noop()},
 		{name: "no payload", op: build(nil, nil), want: fserr.InvalidArgument},
 	})
 }

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/halo-fs/halo/fserr"
-	"github.com/halo-fs/halo/proto/halopb"
+	"github.com/halo-fs/halo/proto/journalpb"
 )
 
 // Defaults of the exactly-once table, for a new namespace and for a
@@ -67,11 +67,11 @@ func (s OperationTableSettings) Validate() error {
 }
 
 // ConfigEntry is the journal payload that sets s.
-func (s OperationTableSettings) ConfigEntry() *halopb.OperationTableConfigEntry {
-	return &halopb.OperationTableConfigEntry{Enabled: s.Enabled, MaxRecords: s.MaxRecords, RetentionMs: s.Retention.Milliseconds()}
+func (s OperationTableSettings) ConfigEntry() *journalpb.OperationTableConfigEntry {
+	return &journalpb.OperationTableConfigEntry{Enabled: s.Enabled, MaxRecords: s.MaxRecords, RetentionMs: s.Retention.Milliseconds()}
 }
 
-func settingsOf(c *halopb.OperationTableConfigEntry) (OperationTableSettings, error) {
+func settingsOf(c *journalpb.OperationTableConfigEntry) (OperationTableSettings, error) {
 	s := OperationTableSettings{Enabled: c.Enabled, MaxRecords: c.MaxRecords, Retention: time.Duration(c.RetentionMs) * time.Millisecond}
 	if c.RetentionMs > maxOperationRetention.Milliseconds() {
 		s.Retention = maxOperationRetention + 1 // no overflow; Validate refuses it
@@ -79,7 +79,7 @@ func settingsOf(c *halopb.OperationTableConfigEntry) (OperationTableSettings, er
 	return s, s.Validate()
 }
 
-func applyOperationTableConfig(f *FSM, e *halopb.Entry) (uint64, error) {
+func applyOperationTableConfig(f *FSM, e *journalpb.Entry) (uint64, error) {
 	s, err := settingsOf(e.GetOperationTableConfig())
 	if err != nil {
 		return 0, err
@@ -102,7 +102,7 @@ type opKey struct {
 	seq    uint64
 }
 
-func keyOf(id *halopb.OperationID) opKey {
+func keyOf(id *journalpb.OperationID) opKey {
 	return opKey{clientID{id.ClientHi, id.ClientLo}, id.Seq}
 }
 
@@ -233,7 +233,7 @@ func (t *operationTable) date(nowMs int64) {
 }
 
 // lookup says whether id was applied, at entry time nowMs.
-func (t *operationTable) lookup(id *halopb.OperationID, nowMs int64) (*opRecord, verdict) {
+func (t *operationTable) lookup(id *journalpb.OperationID, nowMs int64) (*opRecord, verdict) {
 	if !t.settings.Enabled {
 		return nil, opNew
 	}
@@ -254,7 +254,7 @@ func (t *operationTable) lookup(id *halopb.OperationID, nowMs int64) (*opRecord,
 }
 
 // record remembers the result of id, applied at entry time nowMs.
-func (t *operationTable) record(id *halopb.OperationID, res Result, nowMs int64) {
+func (t *operationTable) record(id *journalpb.OperationID, res Result, nowMs int64) {
 	if !t.settings.Enabled {
 		return
 	}
@@ -369,16 +369,16 @@ func (t *operationTable) configure(s OperationTableSettings, nowMs int64) {
 }
 
 // tableRecord is the table's own state for a checkpoint.
-func (t *operationTable) tableRecord() *halopb.OperationTableRecord {
-	return &halopb.OperationTableRecord{Config: t.settings.ConfigEntry(), StrangersUnknownUntilMs: t.strangersUnknownUntilMs}
+func (t *operationTable) tableRecord() *journalpb.OperationTableRecord {
+	return &journalpb.OperationTableRecord{Config: t.settings.ConfigEntry(), StrangersUnknownUntilMs: t.strangersUnknownUntilMs}
 }
 
 // each visits records oldest first.
-func (t *operationTable) each(fn func(*halopb.OperationRecord) error) error {
-	out := &halopb.OperationRecord{OpId: &halopb.OperationID{}}
+func (t *operationTable) each(fn func(*journalpb.OperationRecord) error) error {
+	out := &journalpb.OperationRecord{OpId: &journalpb.OperationID{}}
 	for pos := t.head; pos < t.tail; pos++ {
 		r := t.at(pos)
-		*out.OpId = halopb.OperationID{ClientHi: r.key.client.hi, ClientLo: r.key.client.lo, Seq: r.key.seq}
+		*out.OpId = journalpb.OperationID{ClientHi: r.key.client.hi, ClientLo: r.key.client.lo, Seq: r.key.seq}
 		out.ErrorCode, out.ErrorMessage, out.InodeId, out.TimeMs = uint32(r.code), r.message, r.inodeID, r.timeMs
 		if err := fn(out); err != nil {
 			return err
@@ -389,9 +389,9 @@ func (t *operationTable) each(fn func(*halopb.OperationRecord) error) error {
 
 // eachMark visits the marks that records do not imply: ghosts in the
 // order they were made, then the marks of clients with records by id.
-func (t *operationTable) eachMark(fn func(*halopb.ForgottenOperationsRecord) error) error {
+func (t *operationTable) eachMark(fn func(*journalpb.ForgottenOperationsRecord) error) error {
 	visit := func(id clientID, m *clientMark) error {
-		return fn(&halopb.ForgottenOperationsRecord{ClientHi: id.hi, ClientLo: id.lo, ForgottenBelow: m.forgottenBelow, ForgottenAtMs: m.forgottenAtMs})
+		return fn(&journalpb.ForgottenOperationsRecord{ClientHi: id.hi, ClientLo: id.lo, ForgottenBelow: m.forgottenBelow, ForgottenAtMs: m.forgottenAtMs})
 	}
 	for g := t.ghosts.Front(); g != nil; g = g.Next() {
 		id := g.Value.(clientID)
@@ -415,7 +415,7 @@ func (t *operationTable) eachMark(fn func(*halopb.ForgottenOperationsRecord) err
 }
 
 // restoreConfig installs the table record of a checkpoint.
-func (t *operationTable) restoreConfig(r *halopb.OperationTableRecord) error {
+func (t *operationTable) restoreConfig(r *journalpb.OperationTableRecord) error {
 	if r.Config == nil {
 		return fmt.Errorf("operation table record has no limits")
 	}
@@ -430,7 +430,7 @@ func (t *operationTable) restoreConfig(r *halopb.OperationTableRecord) error {
 // restoreRecord adds a checkpoint's operation record. A checkpoint from
 // before the table had limits of its own may hold more than the default
 // cap: its oldest records are forgotten as apply would.
-func (t *operationTable) restoreRecord(o *halopb.OperationRecord) error {
+func (t *operationTable) restoreRecord(o *journalpb.OperationRecord) error {
 	if !t.settings.Enabled {
 		return fmt.Errorf("operation record in a disabled table")
 	}
@@ -440,7 +440,7 @@ func (t *operationTable) restoreRecord(o *halopb.OperationRecord) error {
 
 // restoreMark adds a checkpoint's mark; every operation record precedes
 // the marks.
-func (t *operationTable) restoreMark(r *halopb.ForgottenOperationsRecord) error {
+func (t *operationTable) restoreMark(r *journalpb.ForgottenOperationsRecord) error {
 	id := clientID{r.ClientHi, r.ClientLo}
 	if r.ForgottenBelow == 0 {
 		return fmt.Errorf("mark of client %016x%016x forgets nothing", id.hi, id.lo)
@@ -478,7 +478,7 @@ func recordResult(rec *opRecord) Result {
 // forgottenResult answers an operation the table may have forgotten.
 // Every later retry gets the same answer, so it is final: the client
 // reports it rather than retrying for the rest of its budget.
-func forgottenResult(id *halopb.OperationID) Result {
+func forgottenResult(id *journalpb.OperationID) Result {
 	err := fserr.New(fserr.OutcomeUnknown,
 		"outcome unknown: operation %016x%016x/%d is older than the ids the master still remembers (a retry later than the retention, or the table was full); it may or may not have been applied",
 		id.ClientHi, id.ClientLo, id.Seq)

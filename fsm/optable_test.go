@@ -9,13 +9,13 @@ import (
 	"time"
 
 	"github.com/halo-fs/halo/fserr"
-	"github.com/halo-fs/halo/proto/halopb"
+	"github.com/halo-fs/halo/proto/journalpb"
 )
 
 // tableLimits is the entry a leader proposes to set the table's limits.
-func tableLimits(enabled bool, maxRecords uint64, retention time.Duration, opts ...entryOpt) *halopb.Entry {
+func tableLimits(enabled bool, maxRecords uint64, retention time.Duration, opts ...entryOpt) *journalpb.Entry {
 	s := OperationTableSettings{Enabled: enabled, MaxRecords: maxRecords, Retention: retention}
-	e := &halopb.Entry{TimeMs: testTime, Payload: &halopb.Entry_OperationTableConfig{OperationTableConfig: s.ConfigEntry()}}
+	e := &journalpb.Entry{TimeMs: testTime, Payload: &journalpb.Entry_OperationTableConfig{OperationTableConfig: s.ConfigEntry()}}
 	for _, o := range opts {
 		o(e)
 	}
@@ -74,7 +74,7 @@ func checkRetries(t *testing.T, f *FSM, path string, ms int64, cases []retryCase
 // limits travel in checkpoints.
 func TestOperationTableLimitsAreReplicated(t *testing.T) {
 	a, b := newHarness(t), newHarness(t)
-	entries := []*halopb.Entry{tableLimits(true, 2, time.Minute)}
+	entries := []*journalpb.Entry{tableLimits(true, 2, time.Minute)}
 	for seq := uint64(1); seq <= 5; seq++ {
 		entries = append(entries, touch(fmt.Sprintf("/f%d", seq), opID(1, seq)))
 	}
@@ -219,7 +219,7 @@ func TestOperationTableDisabled(t *testing.T) {
 // and change nothing.
 func TestOperationTableLimitsRefused(t *testing.T) {
 	h := newHarness(t)
-	for _, e := range []*halopb.Entry{
+	for _, e := range []*journalpb.Entry{
 		tableLimits(true, 0, time.Minute),
 		tableLimits(true, 1<<40, time.Minute),
 		tableLimits(true, 10, 0),
@@ -283,7 +283,7 @@ func BenchmarkOperationTableMemory(b *testing.B) {
 				runtime.GC()
 				runtime.ReadMemStats(&before)
 				tab := newOperationTable(DefaultOperationTableSettings())
-				id := &halopb.OperationID{}
+				id := &journalpb.OperationID{}
 				for i := uint64(0); i < records; i++ {
 					id.ClientLo, id.Seq = i/opsPerClient, i%opsPerClient+1
 					tab.record(id, Result{InodeID: i}, testTime)

@@ -2,7 +2,7 @@ package fsm
 
 import (
 	"github.com/halo-fs/halo/fserr"
-	"github.com/halo-fs/halo/proto/halopb"
+	"github.com/halo-fs/halo/proto/journalpb"
 )
 
 // POSIX permission bits as checked on a single inode.
@@ -17,7 +17,7 @@ const (
 // owns n, else the group's bits if the caller is in n's group, else the
 // other bits. A superuser (the master's own user, or the supergroup, as
 // decided by the leader when it stamped the entry) holds every bit.
-func allowed(c *halopb.Caller, n *Inode, want uint16) bool {
+func allowed(c *journalpb.Caller, n *Inode, want uint16) bool {
 	if c == nil || c.Superuser {
 		return true
 	}
@@ -33,7 +33,7 @@ func allowed(c *halopb.Caller, n *Inode, want uint16) bool {
 	return have&want == want
 }
 
-func inGroup(c *halopb.Caller, group string) bool {
+func inGroup(c *journalpb.Caller, group string) bool {
 	for _, g := range c.Groups {
 		if g == group {
 			return true
@@ -43,14 +43,14 @@ func inGroup(c *halopb.Caller, group string) bool {
 }
 
 // checkPermission checks want on n, which is at path parts.
-func checkPermission(c *halopb.Caller, n *Inode, want uint16, parts []string) error {
+func checkPermission(c *journalpb.Caller, n *Inode, want uint16, parts []string) error {
 	if allowed(c, n, want) {
 		return nil
 	}
 	return permissionError(c, n, want, JoinPath(parts))
 }
 
-func permissionError(c *halopb.Caller, n *Inode, want uint16, path string) error {
+func permissionError(c *journalpb.Caller, n *Inode, want uint16, path string) error {
 	return fserr.New(fserr.PermissionDenied,
 		"permission denied: user=%s, access=%s, path=%s: owner=%s, group=%s, mode=%s",
 		c.User, accessString(want), path, n.owner, n.group, modeString(n.mode))
@@ -81,14 +81,14 @@ func modeString(mode uint16) string {
 	return string(b)
 }
 
-func primaryGroup(c *halopb.Caller) string {
+func primaryGroup(c *journalpb.Caller) string {
 	if c == nil || len(c.Groups) == 0 {
 		return ""
 	}
 	return c.Groups[0]
 }
 
-func callerUser(c *halopb.Caller) string {
+func callerUser(c *journalpb.Caller) string {
 	if c == nil {
 		return ""
 	}

@@ -6,15 +6,15 @@ import (
 	"testing"
 
 	"github.com/halo-fs/halo/fserr"
-	"github.com/halo-fs/halo/proto/halopb"
+	"github.com/halo-fs/halo/proto/journalpb"
 )
 
 // permTree makes /d owned by alice:staff with the given mode, holding a
 // file /d/f and a directory /d/sub (both owned by alice; /d/sub is open to
 // all).
 // bob is in staff; carol is not.
-func permTree(mode uint32) []*halopb.Entry {
-	return []*halopb.Entry{
+func permTree(mode uint32) []*journalpb.Entry {
+	return []*journalpb.Entry{
 		mkdir("/d", as(alice)), touch("/d/f", as(alice)), mkdir("/d/sub", as(alice), withMode(0o777)), touch("/d/sub/g", as(alice)),
 		mkdir("/other", withMode(0o777)), chmod("/d", mode),
 	}
@@ -26,7 +26,7 @@ func permTree(mode uint32) []*halopb.Entry {
 func TestPermissionBits(t *testing.T) {
 	type row struct {
 		mode   uint32
-		caller *halopb.Caller
+		caller *journalpb.Caller
 		want   fserr.Code
 	}
 	name := func(r row) string { return fmt.Sprintf("%04o as %s", r.mode, r.caller.User) }
@@ -71,7 +71,7 @@ func TestPermissionBits(t *testing.T) {
 			opCase{name: "traverse to create " + name(r), setup: permTree(r.mode), op: create("/d/sub/new", as(r.caller)), want: r.want},
 			opCase{name: "traverse to mkdir -p " + name(r), setup: permTree(r.mode), op: mkdir("/d/sub/x/y", recursive, as(r.caller)), want: r.want},
 			opCase{name: "traverse to pin " + name(r), setup: append(permTree(r.mode), chmod("/d/sub/g", 0o666)),
-				op: setAttr(&halopb.SetAttributeEntry{Path: "/d/sub/g", HasPinned: true, Pinned: true}, as(r.caller)), want: r.want},
+				op: setAttr(&journalpb.SetAttributeEntry{Path: "/d/sub/g", HasPinned: true, Pinned: true}, as(r.caller)), want: r.want},
 		)
 	}
 	runOpCases(t, cases)
@@ -103,7 +103,7 @@ func TestPermissionBits(t *testing.T) {
 			h := newHarness(t)
 			h.mustApply(permTree(r.mode)...)
 			var got []string
-			err := h.ListStatus(r.caller, "/d", false, func(fi *halopb.FileInfo) error {
+			err := h.ListStatus(r.caller, "/d", false, func(fi *journalpb.FileStatus) error {
 				got = append(got, fi.Path)
 				return nil
 			})
@@ -120,7 +120,7 @@ func TestRecursiveListSkipsUnreadableDirectories(t *testing.T) {
 	h.mustApply(permTree(0o755)...)
 	h.mustApply(chmod("/d/sub", 0o700))
 	var got []string
-	err := h.ListStatus(carol, "/", true, func(fi *halopb.FileInfo) error {
+	err := h.ListStatus(carol, "/", true, func(fi *journalpb.FileStatus) error {
 		got = append(got, fi.Path)
 		return nil
 	})
@@ -136,7 +136,7 @@ func TestRecursiveListSkipsUnreadableDirectories(t *testing.T) {
 // directory in it, so the caller needs write and search permission on each
 // non-empty one, and a refusal anywhere removes nothing.
 func TestRecursiveDeletePermission(t *testing.T) {
-	tree := []*halopb.Entry{
+	tree := []*journalpb.Entry{
 		mkdir("/shared", withMode(0o777)),
 		mkdir("/shared/alice", as(alice)), touch("/shared/alice/f", as(alice)),
 		mkdir("/shared/bob", as(bob), withMode(0o777)), mkdir("/shared/bob/empty", as(alice)), chmod("/shared/bob", 0o755),
@@ -158,7 +158,7 @@ func TestRecursiveDeletePermission(t *testing.T) {
 }
 
 func TestOwnershipRules(t *testing.T) {
-	tree := []*halopb.Entry{touch("/f", as(alice))}
+	tree := []*journalpb.Entry{touch("/f", as(alice))}
 	runOpCases(t, []opCase{
 		{name: "owner cannot chown", setup: tree, op: chown("/f", "bob", as(alice)), want: fserr.PermissionDenied},
 		{name: "group member cannot chown", setup: tree, op: chown("/f", "bob", as(bob)), want: fserr.PermissionDenied},
@@ -166,7 +166,7 @@ func TestOwnershipRules(t *testing.T) {
 		{name: "superuser chowns", setup: tree, op: chown("/f", "carol")},
 		{
 			name: "chown and chgrp together by superuser", setup: tree,
-			op: setAttr(&halopb.SetAttributeEntry{Path: "/f", HasOwner: true, Owner: "carol", HasGroup: true, Group: "ops"}),
+			op: setAttr(&journalpb.SetAttributeEntry{Path: "/f", HasOwner: true, Owner: "carol", HasGroup: true, Group: "ops"}),
 			check: func(t *testing.T, f *FSM, _ Result) {
 				if fi := stat(t, f, "/f"); fi.Owner != "carol" || fi.Group != "ops" {
 					t.Errorf("got %v", fi)
@@ -177,7 +177,7 @@ func TestOwnershipRules(t *testing.T) {
 		{name: "group member with write bits cannot chmod", setup: append(tree, chmod("/f", 0o666)), op: chmod("/f", 0o777, as(bob)), want: fserr.PermissionDenied},
 		{
 			name: "superuser without any bits", setup: append(tree, chmod("/f", 0o000)),
-			op: setAttr(&halopb.SetAttributeEntry{Path: "/f", HasPinned: true, Pinned: true}),
+			op: setAttr(&journalpb.SetAttributeEntry{Path: "/f", HasPinned: true, Pinned: true}),
 		},
 	})
 }

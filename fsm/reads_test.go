@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/halo-fs/halo/fserr"
-	"github.com/halo-fs/halo/proto/halopb"
+	"github.com/halo-fs/halo/proto/journalpb"
 )
 
 func TestReads(t *testing.T) {
@@ -31,7 +31,7 @@ func TestReads(t *testing.T) {
 	t.Run("the callback's error stops the listing", func(t *testing.T) {
 		stop := errors.New("stop")
 		calls := 0
-		err := f.ListStatus(nil, "/", true, func(*halopb.FileInfo) error { calls++; return stop })
+		err := f.ListStatus(nil, "/", true, func(*journalpb.FileStatus) error { calls++; return stop })
 		if err != stop || calls != 1 {
 			t.Errorf("err %v after %d calls", err, calls)
 		}
@@ -66,7 +66,7 @@ func TestReads(t *testing.T) {
 		t.Run("bad path "+tc.path, func(t *testing.T) {
 			_, err := f.GetStatus(nil, tc.path)
 			wantCode(t, err, tc.want)
-			err = f.ListStatus(nil, tc.path, false, func(*halopb.FileInfo) error { return nil })
+			err = f.ListStatus(nil, tc.path, false, func(*journalpb.FileStatus) error { return nil })
 			wantCode(t, err, tc.want)
 		})
 	}

@@ -4,10 +4,10 @@ import (
 	"strings"
 
 	"github.com/halo-fs/halo/fserr"
-	"github.com/halo-fs/halo/proto/halopb"
+	"github.com/halo-fs/halo/proto/journalpb"
 )
 
-func applyRename(f *FSM, e *halopb.Entry) (uint64, error) {
+func applyRename(f *FSM, e *journalpb.Entry) (uint64, error) {
 	op := e.GetRename()
 	src, err := SplitPath(op.Src)
 	if err != nil {
@@ -71,7 +71,7 @@ func applyRename(f *FSM, e *halopb.Entry) (uint64, error) {
 	return n.id, nil
 }
 
-func applyDelete(f *FSM, e *halopb.Entry) (uint64, error) {
+func applyDelete(f *FSM, e *journalpb.Entry) (uint64, error) {
 	op := e.GetDelete()
 	parts, err := SplitPath(op.Path)
 	if err != nil {
@@ -108,7 +108,7 @@ func applyDelete(f *FSM, e *halopb.Entry) (uint64, error) {
 // checkEmptyingPermission checks that the caller may remove the entries of
 // every non-empty directory in n's subtree, as a recursive delete does,
 // so that a refusal deep inside removes nothing rather than part.
-func checkEmptyingPermission(c *halopb.Caller, n *Inode) error {
+func checkEmptyingPermission(c *journalpb.Caller, n *Inode) error {
 	if c == nil || c.Superuser {
 		return nil
 	}

@@ -6,14 +6,14 @@ import (
 	"testing"
 
 	"github.com/halo-fs/halo/fserr"
-	"github.com/halo-fs/halo/proto/halopb"
+	"github.com/halo-fs/halo/proto/journalpb"
 )
 
 func TestRename(t *testing.T) {
-	tree := []*halopb.Entry{
+	tree := []*journalpb.Entry{
 		mkdir("/a", at(1)), mkdir("/a/b", at(1)), touch("/a/b/f", at(1)), mkdir("/c", at(1)), touch("/c/g", at(1)),
 	}
-	withTree := func(more ...*halopb.Entry) []*halopb.Entry { return append(slices.Clone(tree), more...) }
+	withTree := func(more ...*journalpb.Entry) []*journalpb.Entry { return append(slices.Clone(tree), more...) }
 	cases := []opCase{
 		{
 			name:  "file within a directory",
@@ -105,7 +105,7 @@ func TestRename(t *testing.T) {
 		},
 		{
 			name:  "inside a read-only mount",
-			setup: withTree(mountAt("/ro", "mem://ro", readOnly), loadMetadata("/ro", []*halopb.UfsChild{ufsFile("f", 1)})),
+			setup: withTree(mountAt("/ro", "mem://ro", readOnly), loadMetadata("/ro", []*journalpb.UfsChild{ufsFile("f", 1)})),
 			op:    rename("/ro/f", "/ro/g"),
 			want:  fserr.PermissionDenied,
 		},
@@ -114,8 +114,8 @@ func TestRename(t *testing.T) {
 }
 
 func TestDelete(t *testing.T) {
-	tree := []*halopb.Entry{mkdir("/a", at(1)), mkdir("/a/b", at(1)), touch("/a/b/f", at(1)), touch("/a/g", at(1)), mkdir("/e", at(1))}
-	withTree := func(more ...*halopb.Entry) []*halopb.Entry { return append(slices.Clone(tree), more...) }
+	tree := []*journalpb.Entry{mkdir("/a", at(1)), mkdir("/a/b", at(1)), touch("/a/b/f", at(1)), touch("/a/g", at(1)), mkdir("/e", at(1))}
+	withTree := func(more ...*journalpb.Entry) []*journalpb.Entry { return append(slices.Clone(tree), more...) }
 	runOpCases(t, []opCase{
 		{
 			name:  "file",
@@ -171,13 +171,13 @@ func TestDelete(t *testing.T) {
 		{name: "holding a mount point", setup: withTree(mountAt("/a/m", "mem://m")), op: remove("/a", recursive), want: fserr.InvalidArgument},
 		{
 			name:  "inside a read-only mount",
-			setup: withTree(mountAt("/ro", "mem://ro", readOnly), loadMetadata("/ro", []*halopb.UfsChild{ufsFile("f", 1)})),
+			setup: withTree(mountAt("/ro", "mem://ro", readOnly), loadMetadata("/ro", []*journalpb.UfsChild{ufsFile("f", 1)})),
 			op:    remove("/ro/f"),
 			want:  fserr.PermissionDenied,
 		},
 		{
 			name:  "inside a writable mount",
-			setup: withTree(mountAt("/m", "mem://m"), loadMetadata("/m", []*halopb.UfsChild{ufsDir("d"), ufsFile("d/f", 1)})),
+			setup: withTree(mountAt("/m", "mem://m"), loadMetadata("/m", []*journalpb.UfsChild{ufsDir("d"), ufsFile("d/f", 1)})),
 			op:    remove("/m/d", recursive),
 			check: func(t *testing.T, f *FSM, _ Result) {
 				if got := list(t, f, "/m", true); len(got) != 0 {
@@ -190,11 +190,11 @@ func TestDelete(t *testing.T) {
 
 func TestSetAttribute(t *testing.T) {
 	// alice owns /a and everything in it; /a/bob is bob's.
-	tree := []*halopb.Entry{
+	tree := []*journalpb.Entry{
 		mkdir("/a", as(alice), withMode(0o777)), touch("/a/f", as(alice)), mkdir("/a/d", as(alice)), touch("/a/d/g", as(alice)),
 		mkdir("/a/bob", as(bob), withMode(0o777)),
 	}
-	withTree := func(more ...*halopb.Entry) []*halopb.Entry { return append(slices.Clone(tree), more...) }
+	withTree := func(more ...*journalpb.Entry) []*journalpb.Entry { return append(slices.Clone(tree), more...) }
 	runOpCases(t, []opCase{
 		{
 			name:  "chmod by owner",
@@ -208,7 +208,7 @@ func TestSetAttribute(t *testing.T) {
 			},
 		},
 		{name: "chmod by another user", setup: tree, op: chmod("/a/f", 0o777, as(bob)), want: fserr.PermissionDenied},
-		{name: "chmod by a group member", setup: tree, op: chmod("/a/f", 0o777, as(&halopb.Caller{User: "x", Groups: []string{"staff"}})), want: fserr.PermissionDenied},
+		{name: "chmod by a group member", setup: tree, op: chmod("/a/f", 0o777, as(&journalpb.Caller{User: "x", Groups: []string{"staff"}})), want: fserr.PermissionDenied},
 		{name: "chmod with bits above 07777", setup: tree, op: chmod("/a/f", 0o10000), want: fserr.InvalidArgument},
 		{
 			name:  "chmod with setuid, setgid and sticky bits",
@@ -287,22 +287,22 @@ func TestSetAttribute(t *testing.T) {
 		{
 			name:  "pin, ttl and persisted with write permission",
 			setup: tree,
-			op: setAttr(&halopb.SetAttributeEntry{Path: "/a/bob", HasPinned: true, Pinned: true, HasTtl: true, TtlMs: 60_000, HasPersisted: true, Persisted: true},
+			op: setAttr(&journalpb.SetAttributeEntry{Path: "/a/bob", HasPinned: true, Pinned: true, HasTtl: true, TtlMs: 60_000, HasPersisted: true, Persisted: true},
 				as(carol)),
 			check: func(t *testing.T, f *FSM, _ Result) {
 				fi := stat(t, f, "/a/bob")
-				if !fi.Pinned || fi.TtlMs != 60_000 || fi.PersistenceState != halopb.PersistenceState_PERSISTED {
+				if !fi.Pinned || fi.TtlMs != 60_000 || fi.PersistenceState != journalpb.PersistenceState_PERSISTED {
 					t.Errorf("got %v", fi)
 				}
 			},
 		},
 		{
 			name:  "unpin, clear ttl, not persisted",
-			setup: withTree(setAttr(&halopb.SetAttributeEntry{Path: "/a/f", HasPinned: true, Pinned: true, HasTtl: true, TtlMs: 5, HasPersisted: true, Persisted: true})),
-			op:    setAttr(&halopb.SetAttributeEntry{Path: "/a/f", HasPinned: true, HasTtl: true, HasPersisted: true}),
+			setup: withTree(setAttr(&journalpb.SetAttributeEntry{Path: "/a/f", HasPinned: true, Pinned: true, HasTtl: true, TtlMs: 5, HasPersisted: true, Persisted: true})),
+			op:    setAttr(&journalpb.SetAttributeEntry{Path: "/a/f", HasPinned: true, HasTtl: true, HasPersisted: true}),
 			check: func(t *testing.T, f *FSM, _ Result) {
 				fi := stat(t, f, "/a/f")
-				if fi.Pinned || fi.TtlMs != 0 || fi.PersistenceState != halopb.PersistenceState_NOT_PERSISTED {
+				if fi.Pinned || fi.TtlMs != 0 || fi.PersistenceState != journalpb.PersistenceState_NOT_PERSISTED {
 					t.Errorf("got %v", fi)
 				}
 			},
@@ -310,13 +310,13 @@ func TestSetAttribute(t *testing.T) {
 		{
 			name:  "pin without write permission",
 			setup: tree,
-			op:    setAttr(&halopb.SetAttributeEntry{Path: "/a/f", HasPinned: true, Pinned: true}, as(bob)),
+			op:    setAttr(&journalpb.SetAttributeEntry{Path: "/a/f", HasPinned: true, Pinned: true}, as(bob)),
 			want:  fserr.PermissionDenied,
 		},
 		{
 			name:  "nothing set changes nothing",
 			setup: tree,
-			op:    setAttr(&halopb.SetAttributeEntry{Path: "/a/f"}, as(carol)),
+			op:    setAttr(&journalpb.SetAttributeEntry{Path: "/a/f"}, as(carol)),
 		},
 		{name: "missing", setup: tree, op: chmod("/a/x", 0o700), want: fserr.NotFound},
 		{name: "no search permission on the way", setup: withTree(chmod("/a", 0o700)), op: chmod("/a/bob", 0o700, as(bob)), want: fserr.PermissionDenied},

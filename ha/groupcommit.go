@@ -6,7 +6,7 @@ import (
 
 	"github.com/halo-fs/halo/fserr"
 	"github.com/halo-fs/halo/fsm"
-	"github.com/halo-fs/halo/proto/halopb"
+	"github.com/halo-fs/halo/proto/journalpb"
 )
 
 // MaxBatch bounds how many proposals share one journal write.
@@ -14,7 +14,7 @@ const MaxBatch = 1024
 
 // Proposal is one entry waiting in a GroupCommit queue, with its encoding.
 type Proposal struct {
-	Entry  *halopb.Entry
+	Entry  *journalpb.Entry
 	Data   []byte
 	result chan outcome
 }
@@ -109,7 +109,7 @@ func NewGroupCommit(maxRecordBytes int, stop, done <-chan struct{}) *GroupCommit
 }
 
 // Propose queues e and waits for the loop's answer.
-func (g *GroupCommit) Propose(ctx context.Context, e *halopb.Entry) (fsm.Result, error) {
+func (g *GroupCommit) Propose(ctx context.Context, e *journalpb.Entry) (fsm.Result, error) {
 	data, err := fsm.EncodeEntry(e)
 	if err != nil {
 		return fsm.Result{}, fserr.New(fserr.InvalidArgument, "%v", err)

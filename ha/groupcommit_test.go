@@ -7,11 +7,11 @@ import (
 	"testing"
 
 	"github.com/halo-fs/halo/fserr"
-	"github.com/halo-fs/halo/proto/halopb"
+	"github.com/halo-fs/halo/proto/journalpb"
 )
 
-func entry() *halopb.Entry {
-	return &halopb.Entry{Payload: &halopb.Entry_CreateDirectory{CreateDirectory: &halopb.CreateDirectoryEntry{Path: "/d"}}}
+func entry() *journalpb.Entry {
+	return &journalpb.Entry{Payload: &journalpb.Entry_CreateDirectory{CreateDirectory: &journalpb.CreateDirectoryEntry{Path: "/d"}}}
 }
 
 // A proposer that already gave up, or a master that is stopping, gets a

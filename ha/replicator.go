@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/halo-fs/halo/fsm"
-	"github.com/halo-fs/halo/proto/halopb"
+	"github.com/halo-fs/halo/proto/journalpb"
 )
 
 // Replicator makes mutations durable and applies them to the namespace, in
@@ -16,7 +16,7 @@ type Replicator interface {
 	// defines it) and applied, and returns the result of applying it. It
 	// fails with NotLeader on a master that does not lead, and with
 	// OutcomeUnknown when leadership was lost after e may have been written.
-	Propose(ctx context.Context, e *halopb.Entry) (fsm.Result, error)
+	Propose(ctx context.Context, e *journalpb.Entry) (fsm.Result, error)
 	// VerifyRead returns once a read served now is linearizable: this master
 	// leads and has applied everything committed before the call.
 	VerifyRead(ctx context.Context) error

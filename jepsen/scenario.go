@@ -27,6 +27,7 @@ import (
 	"github.com/halo-fs/halo/jepsen/nemesis"
 	"github.com/halo-fs/halo/jepsen/reporting"
 	"github.com/halo-fs/halo/jepsen/traffic"
+	"github.com/halo-fs/halo/master/identity"
 )
 
 // UnsafeStaleReads is the test-only property that makes every master
@@ -123,7 +124,7 @@ func Deploy(t testing.TB, mode masters.Mode, n int, props map[string]string) *ma
 		ensemble = zookeeper.StartIn(t, dir, nw.ZooKeepers())
 	}
 	d := masters.New(t, masters.Config{
-		Mode: mode, Masters: n, Props: props, ZooKeeper: ensemble, Network: nw, Authentication: "SIMPLE", Dir: dir,
+		Mode: mode, Masters: n, Props: props, ZooKeeper: ensemble, Network: nw, Authentication: identity.Simple, Dir: dir,
 	})
 	d.StartAll()
 	d.WaitLive(time.Minute)

@@ -8,8 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/halo-fs/halo/fserr"
+	"github.com/halo-fs/halo/client"
+	"github.com/halo-fs/halo/fserr/rpcerr"
 	"github.com/halo-fs/halo/internal/sharedsecret"
+	"github.com/halo-fs/halo/master/identity"
 	"github.com/halo-fs/halo/proto/halopb"
 	"github.com/halo-fs/halo/ufs"
 	"github.com/hashicorp/go-hclog"
@@ -161,7 +163,7 @@ func FuzzMasterService(f *testing.F) {
 		{14, "halo", "", 0},
 		{15, "halo", "127.0.0.1:1", MaxAddressBytes},
 		{0, "", "/no-user", 0},
-		{0, strings.Repeat("u", MaxNameBytes+1), "/long-user", 0},
+		{0, strings.Repeat("u", identity.MaxNameBytes+1), "/long-user", 0},
 		{0, strings.Repeat("u", maxHeaderListBytes), "/huge-user", 0},
 		{0, "a:b", "/colon-user", 0},
 		{0, "jürgen", "/unicode-user", 0},
@@ -185,7 +187,7 @@ func FuzzMasterService(f *testing.F) {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		call := fuzzCalls[int(method)%len(fuzzCalls)]
-		_ = call(metadata.AppendToOutgoingContext(ctx, UserMetadataKey, user), api, payload, int(grow%(fuzzMaxGrow+1)))
+		_ = call(metadata.AppendToOutgoingContext(ctx, client.UserMetadataKey, user), api, payload, int(grow%(fuzzMaxGrow+1)))
 		assertServingWrites(t, ctx, m, api)
 		if runs.Add(1)%64 == 0 {
 			assertHeapBounded(t)
@@ -197,10 +199,10 @@ func FuzzMasterService(f *testing.F) {
 func assertServingWrites(t *testing.T, ctx context.Context, m *Master, api halopb.MasterServiceClient) {
 	t.Helper()
 	before := m.fsm.AppliedIndex()
-	admin := metadata.AppendToOutgoingContext(ctx, UserMetadataKey, "halo")
-	_, err := api.SetAttribute(admin, &halopb.SetAttributeRequest{Attr: &halopb.SetAttributeEntry{Path: "/", HasMode: true, Mode: 0o777}})
+	admin := metadata.AppendToOutgoingContext(ctx, client.UserMetadataKey, "halo")
+	_, err := api.SetAttribute(admin, &halopb.SetAttributeRequest{Attr: &halopb.SetAttributeOptions{Path: "/", HasMode: true, Mode: 0o777}})
 	if err != nil {
-		t.Fatalf("a normal write after the fuzzed request: %v", fserr.FromGRPC(err))
+		t.Fatalf("a normal write after the fuzzed request: %v", rpcerr.FromGRPC(err))
 	}
 	if after := m.fsm.AppliedIndex(); after <= before {
 		t.Fatalf("a normal write was answered but not journaled (applied index %d, then %d)", before, after)

@@ -12,18 +12,11 @@ import (
 // ha/hatest; these names keep this package's tests short.
 var (
 	testSuperuser   = hatest.Superuser
-	mkdirEntry      = hatest.MkdirEntry
 	touchEntry      = hatest.TouchEntry
-	renameEntry     = hatest.RenameEntry
-	deleteEntry     = hatest.DeleteEntry
-	someMutations   = hatest.SomeMutations
 	checkpointBytes = hatest.CheckpointBytes
 	wantCode        = hatest.WantCode
 	formatJournal   = hatest.FormatJournal
-	blockApplies    = hatest.BlockApplies
 	testLogger      = hatest.Logger
-	existsIn        = hatest.Exists
-	freeAddrs       = hatest.FreeAddrs
 )
 
 // waitFor polls cond until it holds or the deadline passes.

@@ -1,13 +1,11 @@
 package master
 
 import (
-	"strings"
-	"unicode"
-	"unicode/utf8"
-
 	"github.com/halo-fs/halo/fserr"
 	"github.com/halo-fs/halo/fsm"
+	"github.com/halo-fs/halo/master/identity"
 	"github.com/halo-fs/halo/proto/halopb"
+	"github.com/halo-fs/halo/proto/journalpb"
 )
 
 // Entry and request limits. A request that breaks one is refused before
@@ -36,8 +34,6 @@ const (
 	// travels there). gRPC's default is 16 MiB; Java clients send at most 8 KiB.
 	maxHeaderListBytes = 64 << 10
 
-	// MaxNameBytes bounds user and group names, as most systems do.
-	MaxNameBytes = 255
 	// MaxBlocksPerFile bounds a completed file's block list: 100,000
 	// blocks of the default 64 MiB are 6 TiB, and the list encodes in
 	// about 1 MB.
@@ -55,7 +51,7 @@ const (
 
 // checkEntrySize refuses an entry whose journal record would be larger
 // than limit.
-func checkEntrySize(e *halopb.Entry, limit int) error {
+func checkEntrySize(e *journalpb.Entry, limit int) error {
 	if n := fsm.EncodedSize(e); n > limit {
 		return fserr.New(fserr.ResourceExhausted,
 			"the %s journal entry of this request is %d bytes, more than the limit of %d bytes (alluxio.master.embedded.journal.entry.size.max)",
@@ -64,28 +60,33 @@ func checkEntrySize(e *halopb.Entry, limit int) error {
 	return nil
 }
 
-// validateRequest checks a unary request's fields against the limits
-// above; requests it does not know carry nothing that is journaled.
+// validateRequest checks a unary request of Halo's API against the limits
+// above, before the handler runs; requests it does not know carry nothing
+// that is journaled. The journaled operations check the same again in
+// ops.go, where every API's requests pass.
 func validateRequest(req any) error {
 	switch r := req.(type) {
 	case *halopb.CreateFileRequest:
-		return checkPaths("path", r.Path)
+		return createFileOptionsFrom(r).validate()
 	case *halopb.CreateDirectoryRequest:
-		return checkPaths("path", r.Path)
+		return createDirectoryOptionsFrom(r).validate()
 	case *halopb.RenameRequest:
-		return checkPaths("source", r.Src, "destination", r.Dst)
+		return checkRename(r.Src, r.Dst)
 	case *halopb.DeleteRequest:
-		return checkPaths("path", r.Path)
+		return deleteOptionsFrom(r).validate()
 	case *halopb.SetAttributeRequest:
-		return checkSetAttribute(r.Attr)
+		if r.Attr == nil {
+			return errNoAttributes()
+		}
+		return setAttributeOptionsFrom(r.OpId, r.Attr).validate()
 	case *halopb.CompleteFileRequest:
-		return checkCompleteFile(r)
+		return completeFileOptionsFrom(r).validate()
 	case *halopb.MountRequest:
-		return checkMount(r)
+		return mountOptionsFrom(r).validate()
 	case *halopb.UnmountRequest:
-		return checkPaths("path", r.Path)
+		return checkUnmount(r.Path)
 	case *halopb.LoadMetadataRequest:
-		return checkPaths("path", r.Path)
+		return loadMetadataOptionsFrom(r).validate()
 	case *halopb.BackupRequest:
 		return checkLength("backup folder", r.Directory, MaxURIBytes)
 	case *halopb.QuorumMemberRequest:
@@ -93,6 +94,17 @@ func validateRequest(req any) error {
 	}
 	return nil
 }
+
+func errNoAttributes() error {
+	return fserr.New(fserr.InvalidArgument, "SetAttribute without attributes")
+}
+
+func (o CreateFileOptions) validate() error      { return checkPaths("path", o.Path) }
+func (o CreateDirectoryOptions) validate() error { return checkPaths("path", o.Path) }
+func (o DeleteOptions) validate() error          { return checkPaths("path", o.Path) }
+func (o LoadMetadataOptions) validate() error    { return checkPaths("path", o.Path) }
+func checkUnmount(path string) error             { return checkPaths("path", path) }
+func checkRename(src, dst string) error          { return checkPaths("source", src, "destination", dst) }
 
 // checkPaths takes (what, path) pairs and refuses the first bad path.
 func checkPaths(whatAndPath ...string) error {
@@ -111,45 +123,42 @@ func checkLength(what, s string, limit int) error {
 	return nil
 }
 
-func checkSetAttribute(attr *halopb.SetAttributeEntry) error {
-	if attr == nil {
-		return fserr.New(fserr.InvalidArgument, "SetAttribute without attributes")
-	}
-	if err := checkPaths("path", attr.Path); err != nil {
+func (o SetAttributeOptions) validate() error {
+	if err := checkPaths("path", o.Path); err != nil {
 		return err
 	}
-	if attr.HasOwner {
-		if err := CheckName("owner", attr.Owner); err != nil {
+	if o.Owner != nil {
+		if err := identity.CheckName("owner", *o.Owner); err != nil {
 			return err
 		}
 	}
-	if attr.HasGroup {
-		return CheckName("group", attr.Group)
+	if o.Group != nil {
+		return identity.CheckName("group", *o.Group)
 	}
 	return nil
 }
 
-func checkCompleteFile(r *halopb.CompleteFileRequest) error {
-	if err := checkPaths("path", r.Path); err != nil {
+func (o CompleteFileOptions) validate() error {
+	if err := checkPaths("path", o.Path); err != nil {
 		return err
 	}
-	if len(r.BlockIds) > MaxBlocksPerFile {
-		return fserr.New(fserr.InvalidArgument, "a file of %d blocks is more than the limit of %d blocks per file", len(r.BlockIds), MaxBlocksPerFile)
+	if len(o.BlockIDs) > MaxBlocksPerFile {
+		return fserr.New(fserr.InvalidArgument, "a file of %d blocks is more than the limit of %d blocks per file", len(o.BlockIDs), MaxBlocksPerFile)
 	}
 	return nil
 }
 
-func checkMount(r *halopb.MountRequest) error {
-	if err := checkPaths("mount point", r.Path); err != nil {
+func (o MountOptions) validate() error {
+	if err := checkPaths("mount point", o.Path); err != nil {
 		return err
 	}
-	if err := checkLength("UFS URI", r.UfsUri, MaxURIBytes); err != nil {
+	if err := checkLength("UFS URI", o.UfsURI, MaxURIBytes); err != nil {
 		return err
 	}
-	if len(r.Options) > MaxMountOptions {
-		return fserr.New(fserr.InvalidArgument, "%d mount options are more than the limit of %d", len(r.Options), MaxMountOptions)
+	if len(o.Options) > MaxMountOptions {
+		return fserr.New(fserr.InvalidArgument, "%d mount options are more than the limit of %d", len(o.Options), MaxMountOptions)
 	}
-	for k, v := range r.Options {
+	for k, v := range o.Options {
 		if err := checkLength("mount option name", k, MaxMountOptionKeyBytes); err != nil {
 			return err
 		}
@@ -158,36 +167,4 @@ func checkMount(r *halopb.MountRequest) error {
 		}
 	}
 	return nil
-}
-
-// CheckName validates a user or group name. Halo accepts what POSIX
-// systems, Hadoop and Alluxio use in practice (including Kerberos-style
-// user@REALM, DOMAIN\user and machine accounts ending in $, and non-ASCII
-// letters): 1 to 255 bytes of UTF-8, not "." or "..", not starting with
-// '-', and no control characters, white space, ':' (the owner:group
-// separator of chown and ACLs), ',' (the list separator of group
-// settings) or '/'. what ("user name", "owner", "group") starts the
-// error message.
-func CheckName(what, name string) error {
-	switch {
-	case name == "":
-		return fserr.New(fserr.InvalidArgument, "%s is empty", what)
-	case len(name) > MaxNameBytes:
-		return fserr.New(fserr.InvalidArgument, "%s of %d bytes is longer than the limit of %d", what, len(name), MaxNameBytes)
-	case !utf8.ValidString(name):
-		return fserr.New(fserr.InvalidArgument, "%s %q is not valid UTF-8", what, name)
-	case name == "." || name == "..":
-		return fserr.New(fserr.InvalidArgument, "%s %q is not a name", what, name)
-	case name[0] == '-':
-		return fserr.New(fserr.InvalidArgument, "%s %q starts with '-'", what, name)
-	}
-	if i := strings.IndexFunc(name, forbiddenInName); i >= 0 {
-		r, _ := utf8.DecodeRuneInString(name[i:])
-		return fserr.New(fserr.InvalidArgument, "%s %q contains %q, which names may not contain (control characters, white space, ':', ',' and '/')", what, name, r)
-	}
-	return nil
-}
-
-func forbiddenInName(r rune) bool {
-	return unicode.IsControl(r) || unicode.IsSpace(r) || r == ':' || r == ',' || r == '/'
 }

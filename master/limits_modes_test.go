@@ -10,8 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/halo-fs/halo/client"
 	"github.com/halo-fs/halo/conf"
 	"github.com/halo-fs/halo/fserr"
+	"github.com/halo-fs/halo/fserr/rpcerr"
 	"github.com/halo-fs/halo/fsm"
 	"github.com/halo-fs/halo/ha"
 	localmode "github.com/halo-fs/halo/ha/local"
@@ -24,6 +26,8 @@ import (
 	"github.com/halo-fs/halo/journal"
 	ufsjournal "github.com/halo-fs/halo/journal/ufs"
 	"github.com/halo-fs/halo/master"
+	"github.com/halo-fs/halo/master/identity"
+	"github.com/halo-fs/halo/master/web"
 	"github.com/halo-fs/halo/proto/halopb"
 	"github.com/halo-fs/halo/ufs/local"
 	"github.com/hashicorp/go-hclog"
@@ -40,12 +44,12 @@ type servedMaster struct {
 }
 
 // serveMaster starts a master around rep on loopback and dials it.
-func serveMaster(t *testing.T, mode conf.HAMode, cfg master.Config, f *fsm.FSM, rep func(*master.Metrics) ha.Replicator) *servedMaster {
+func serveMaster(t *testing.T, mode conf.HAMode, cfg master.Config, f *fsm.FSM, rep func(*web.Metrics) ha.Replicator) *servedMaster {
 	t.Helper()
 	cfg.Hostname, cfg.HAMode, cfg.WebPort, cfg.SuperUser = "127.0.0.1", mode, -1, "halo"
 	// SECRET mode, so that "halo" is the superuser these tests act as.
 	secret := []byte("the limits tests' shared secret")
-	cfg.Authentication, cfg.Secret = master.AuthSecret, secret
+	cfg.Authentication, cfg.Secret = identity.Secret, secret
 	cfg.Logger = hclog.New(&hclog.LoggerOptions{Name: string(mode), Level: hclog.Warn})
 	m := master.New(cfg, f, rep)
 	if err := m.Start(); err != nil {
@@ -74,7 +78,7 @@ func serveLocalMaster(t *testing.T, cfg master.Config) *servedMaster {
 	if _, err := localmode.RecoverFSM(j, f, hclog.NewNullLogger()); err != nil {
 		t.Fatal(err)
 	}
-	return serveMaster(t, conf.HANone, cfg, f, func(metrics *master.Metrics) ha.Replicator {
+	return serveMaster(t, conf.HANone, cfg, f, func(metrics *web.Metrics) ha.Replicator {
 		return localmode.New(localmode.Options{Journal: j, FSM: f, Metrics: metrics.Journal})
 	})
 }
@@ -95,7 +99,7 @@ func serveRaftMaster(t *testing.T, cfg master.Config) *servedMaster {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sm := serveMaster(t, conf.HARaft, cfg, f, func(*master.Metrics) ha.Replicator { return r })
+	sm := serveMaster(t, conf.HARaft, cfg, f, func(*web.Metrics) ha.Replicator { return r })
 	pollUntil(t, "the Raft master leads a named cluster", func() bool { return r.Status().Leader && f.ClusterID() != "" })
 	return sm
 }
@@ -118,7 +122,7 @@ func serveZooKeeperMaster(t *testing.T, cfg master.Config) *servedMaster {
 		t.Fatal(err)
 	}
 	zm := zktest.Start(t, zk.Servers(), folder, "127.0.0.1:1")
-	sm := serveMaster(t, conf.HAZooKeeper, cfg, zm.FSM, func(*master.Metrics) ha.Replicator { return zm.Rep })
+	sm := serveMaster(t, conf.HAZooKeeper, cfg, zm.FSM, func(*web.Metrics) ha.Replicator { return zm.Rep })
 	pollUntil(t, "the ZooKeeper master leads", func() bool { return zm.Rep.Status().Leader })
 	return sm
 }
@@ -127,7 +131,7 @@ func serveZooKeeperMaster(t *testing.T, cfg master.Config) *servedMaster {
 func callerContext(t *testing.T, user string) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	t.Cleanup(cancel)
-	return metadata.AppendToOutgoingContext(ctx, master.UserMetadataKey, user)
+	return metadata.AppendToOutgoingContext(ctx, client.UserMetadataKey, user)
 }
 
 // oldRecordLimit is the journals' record limit, which was also the RPC
@@ -138,7 +142,7 @@ const oldRecordLimit = 64 << 20
 func (sm *servedMaster) assertStillWrites(t *testing.T, ctx context.Context, path string) {
 	t.Helper()
 	if _, err := sm.api.CreateDirectory(ctx, &halopb.CreateDirectoryRequest{Path: path}); err != nil {
-		t.Fatalf("a normal write after the refused one: %v", fserr.FromGRPC(err))
+		t.Fatalf("a normal write after the refused one: %v", rpcerr.FromGRPC(err))
 	}
 	if info := sm.m.Info(); info.State != "PRIMARY" {
 		t.Fatalf("the master is %s after the refused request, want PRIMARY", info.State)
@@ -167,7 +171,7 @@ func TestRegressionOversizedEntry(t *testing.T) {
 			sm := mode.serve(t, master.Config{MaxEntryBytes: entryLimit})
 			ctx := callerContext(t, "halo")
 			if _, err := sm.api.CreateFile(ctx, &halopb.CreateFileRequest{Path: "/f"}); err != nil {
-				t.Fatal(fserr.FromGRPC(err))
+				t.Fatal(rpcerr.FromGRPC(err))
 			}
 			applied := sm.f.AppliedIndex()
 
@@ -204,7 +208,7 @@ func TestRegressionHugeUserName(t *testing.T) {
 	sm := serveLocalMaster(t, master.Config{})
 	admin := callerContext(t, "halo")
 	if _, err := sm.api.CreateDirectory(admin, &halopb.CreateDirectoryRequest{Path: "/open", Mode: 0o777}); err != nil {
-		t.Fatal(fserr.FromGRPC(err))
+		t.Fatal(rpcerr.FromGRPC(err))
 	}
 	applied := sm.f.AppliedIndex()
 	for _, size := range []int{256, 2 << 20} {
@@ -217,7 +221,7 @@ func TestRegressionHugeUserName(t *testing.T) {
 			wantRefusal(t, "a 256-byte user name", err, fserr.InvalidArgument, "255")
 		}
 	}
-	for _, attr := range []*halopb.SetAttributeEntry{
+	for _, attr := range []*halopb.SetAttributeOptions{
 		{Path: "/open", HasOwner: true, Owner: strings.Repeat("o", 2<<20)},
 		{Path: "/open", HasGroup: true, Group: strings.Repeat("g", 256)},
 		{Path: "/open", HasOwner: true, Owner: "bad:name"},
@@ -243,7 +247,7 @@ func trimmed(s string) string {
 // wantRefusal fails unless err (from an RPC) has code and mentions want.
 func wantRefusal(t *testing.T, what string, err error, code fserr.Code, want string) {
 	t.Helper()
-	err = fserr.FromGRPC(err)
+	err = rpcerr.FromGRPC(err)
 	if got := fserr.CodeOf(err); got != code || !strings.Contains(fmt.Sprint(err), want) {
 		t.Fatalf("%s: %v (code %v), want code %v mentioning %q", what, err, got, code, want)
 	}

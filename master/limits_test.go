@@ -3,12 +3,16 @@ package master
 import (
 	"context"
 	"fmt"
-	"github.com/halo-fs/halo/ha"
 	"strings"
 	"testing"
 
+	"github.com/halo-fs/halo/ha"
+	"github.com/halo-fs/halo/master/identity"
+	"github.com/halo-fs/halo/master/web"
+
 	"github.com/halo-fs/halo/conf"
 	"github.com/halo-fs/halo/fserr"
+	"github.com/halo-fs/halo/fserr/rpcerr"
 	"github.com/halo-fs/halo/fsm"
 	"github.com/halo-fs/halo/journal"
 	ufsjournal "github.com/halo-fs/halo/journal/ufs"
@@ -27,42 +31,11 @@ func TestLimitsFitTheJournals(t *testing.T) {
 	if conf.MaxEntrySizeMax != MaxEntryBytesCeiling {
 		t.Errorf("conf accepts entry limits up to %d, the master up to %d", conf.MaxEntrySizeMax, MaxEntryBytesCeiling)
 	}
-	if conf.MinEntrySizeMax < 2*fsm.MaxPathBytes+4*MaxNameBytes {
+	if conf.MinEntrySizeMax < 2*fsm.MaxPathBytes+4*identity.MaxNameBytes {
 		t.Errorf("the smallest entry limit %d cannot hold a rename of two longest paths", conf.MinEntrySizeMax)
 	}
 	if DefaultMaxEntryBytes > MaxEntryBytesCeiling {
 		t.Errorf("the default entry limit is above the ceiling")
-	}
-}
-
-func TestCheckName(t *testing.T) {
-	for _, good := range []string{
-		"alice", "svc-halo", "user@EXAMPLE.COM", `DOMAIN\bob`, "host$", "jürgen", "1000", "a.b_c",
-		strings.Repeat("n", MaxNameBytes),
-	} {
-		if err := CheckName("user name", good); err != nil {
-			t.Errorf("CheckName(%q) = %v, want nil", good, err)
-		}
-	}
-	for _, bad := range []struct{ name, want string }{
-		{"", "is empty"},
-		{strings.Repeat("n", MaxNameBytes+1), "256 bytes is longer than the limit of 255"},
-		{"a\xffb", "not valid UTF-8"},
-		{".", "is not a name"},
-		{"..", "is not a name"},
-		{"-rf", "starts with '-'"},
-		{"owner:group", `contains ':'`},
-		{"a,b", `contains ','`},
-		{"a/b", `contains '/'`},
-		{"two words", `contains ' '`},
-		{"tab\there", `contains '\t'`},
-		{"nul\x00", `contains '\x00'`},
-		{"nbsp\u00a0x", `contains '\u00a0'`},
-	} {
-		err := CheckName("owner", bad.name)
-		if fserr.CodeOf(err) != fserr.InvalidArgument || !strings.HasPrefix(err.Error(), "owner ") || !strings.Contains(err.Error(), bad.want) {
-			t.Errorf("CheckName(%q) = %v, want InvalidArgument starting with \"owner\" and mentioning %q", bad.name, err, bad.want)
-		}
 	}
 }
 
@@ -85,10 +58,10 @@ func TestValidateRequest(t *testing.T) {
 		{"rename bad destination", &halopb.RenameRequest{Src: "/a", Dst: longPath}, fserr.InvalidPath, "destination: "},
 		{"delete relative", &halopb.DeleteRequest{Path: "a"}, fserr.InvalidPath, "must be absolute"},
 		{"set attribute nil", &halopb.SetAttributeRequest{}, fserr.InvalidArgument, "without attributes"},
-		{"chown", &halopb.SetAttributeRequest{Attr: &halopb.SetAttributeEntry{Path: "/a", HasOwner: true, Owner: "bob"}}, fserr.OK, ""},
-		{"chown long", &halopb.SetAttributeRequest{Attr: &halopb.SetAttributeEntry{Path: "/a", HasOwner: true, Owner: strings.Repeat("o", 300)}}, fserr.InvalidArgument, "owner of 300 bytes"},
-		{"chgrp empty", &halopb.SetAttributeRequest{Attr: &halopb.SetAttributeEntry{Path: "/a", HasGroup: true}}, fserr.InvalidArgument, "group is empty"},
-		{"owner ignored without flag", &halopb.SetAttributeRequest{Attr: &halopb.SetAttributeEntry{Path: "/a", Owner: "x:y"}}, fserr.OK, ""},
+		{"chown", &halopb.SetAttributeRequest{Attr: &halopb.SetAttributeOptions{Path: "/a", HasOwner: true, Owner: "bob"}}, fserr.OK, ""},
+		{"chown long", &halopb.SetAttributeRequest{Attr: &halopb.SetAttributeOptions{Path: "/a", HasOwner: true, Owner: strings.Repeat("o", 300)}}, fserr.InvalidArgument, "owner of 300 bytes"},
+		{"chgrp empty", &halopb.SetAttributeRequest{Attr: &halopb.SetAttributeOptions{Path: "/a", HasGroup: true}}, fserr.InvalidArgument, "group is empty"},
+		{"owner ignored without flag", &halopb.SetAttributeRequest{Attr: &halopb.SetAttributeOptions{Path: "/a", Owner: "x:y"}}, fserr.OK, ""},
 		{"complete", &halopb.CompleteFileRequest{Path: "/a", BlockIds: make([]uint64, MaxBlocksPerFile)}, fserr.OK, ""},
 		{"complete too many blocks", &halopb.CompleteFileRequest{Path: "/a", BlockIds: make([]uint64, MaxBlocksPerFile+1)}, fserr.InvalidArgument, "100001 blocks"},
 		{"mount", &halopb.MountRequest{Path: "/m", UfsUri: "file:///tmp", Options: map[string]string{"k": "v"}}, fserr.OK, ""},
@@ -131,7 +104,7 @@ func TestCheckEntrySize(t *testing.T) {
 
 func TestMasterRefusesEntryLimitAboveCeiling(t *testing.T) {
 	m := New(Config{Hostname: "127.0.0.1", WebPort: -1, MaxEntryBytes: MaxEntryBytesCeiling + 1}, fsm.New(fsm.DefaultConfig()),
-		func(*Metrics) ha.Replicator { return nil })
+		func(*web.Metrics) ha.Replicator { return nil })
 	if err := m.Start(); err == nil || !strings.Contains(err.Error(), "outside") {
 		m.grpcServer.Stop()
 		t.Fatalf("Start with an entry limit above the ceiling: %v, want an error", err)
@@ -162,7 +135,7 @@ func TestLoadMetadataOverEntryLimit(t *testing.T) {
 	}
 	applied := m.fsm.AppliedIndex()
 	_, err = c.LoadMetadata(admin, &halopb.LoadMetadataRequest{Path: "/mnt", Recursive: true})
-	err = fserr.FromGRPC(err)
+	err = rpcerr.FromGRPC(err)
 	if fserr.CodeOf(err) != fserr.ResourceExhausted || !strings.Contains(err.Error(), "more than the journal entry limit of 65536 bytes") {
 		t.Fatalf("LoadMetadata of a folder over the entry limit: %v, want ResourceExhausted naming the limit", err)
 	}

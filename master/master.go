@@ -1,8 +1,14 @@
-// Package master is the Halo master process: the client RPC service, the web port
-// (health and metrics), backups, mounts, identities and the quorum
-// commands, over the replicator of the configured HA mode (packages
-// ha/local, ha/raft and ha/zookeeper), which it sees only as an
-// ha.Replicator. Package master/boot starts it in a given mode.
+// Package master is the Halo master process: the client RPC service,
+// mounts, limits and the quorum commands, over the replicator of the
+// configured HA mode (packages ha/local, ha/raft and ha/zookeeper), which
+// it sees only as an ha.Replicator. Who calls is package master/identity,
+// the web port package master/web, backups package master/backup; package
+// master/boot starts it in a given mode.
+//
+// ops.go is the one place where a request becomes journal entries, whatever
+// API it came through: Go operations on *Master (CreateFile, Rename,
+// SetAttribute, Mount, …) that each API's handlers call after translating
+// their wire messages (service.go and wire.go for Halo's own protocol).
 package master
 
 import (
@@ -10,16 +16,20 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"github.com/halo-fs/halo/conf"
-	"github.com/halo-fs/halo/ha"
 	"net"
-	"net/http"
 	"strconv"
 	"sync"
 	"time"
 
+	"github.com/halo-fs/halo/conf"
 	"github.com/halo-fs/halo/fsm"
+	"github.com/halo-fs/halo/ha"
+	"github.com/halo-fs/halo/ha/state"
+	"github.com/halo-fs/halo/master/backup"
+	"github.com/halo-fs/halo/master/identity"
+	"github.com/halo-fs/halo/master/web"
 	"github.com/halo-fs/halo/proto/halopb"
+	"github.com/halo-fs/halo/proto/journalpb"
 	"github.com/halo-fs/halo/ufs"
 	"github.com/hashicorp/go-hclog"
 	"google.golang.org/grpc"
@@ -56,7 +66,7 @@ type Config struct {
 	SuperGroup      string
 	RootUFS         string // alluxio.master.mount.table.root.ufs; "" leaves / unmounted
 	BackupDirectory string // alluxio.master.backup.directory
-	DailyBackup     DailyBackup
+	DailyBackup     backup.Daily
 	UFS             *ufs.Registry
 	// UFSOptions are the deployment's UFS settings (credentials, endpoints),
 	// the defaults under any mount's own options.
@@ -73,7 +83,7 @@ type Config struct {
 
 	// Authentication is alluxio.security.authentication.type ("" means
 	// SIMPLE); Secret is the shared secret SECRET mode checks.
-	Authentication Authentication
+	Authentication identity.Authentication
 	Secret         []byte
 	// TLS is the server side of mutual TLS (halo.security.tls.*), nil
 	// without it. The web port uses it too in CERTIFICATE mode.
@@ -83,6 +93,12 @@ type Config struct {
 	Umask uint32
 	// PermissionsDisabled is alluxio.security.authorization.permission.enabled=false.
 	PermissionsDisabled bool
+	// TrustAssertedSuperuser believes the superuser a SIMPLE client names,
+	// and lets NOSASL clients administer, as Alluxio does.
+	TrustAssertedSuperuser bool
+	// ClusterConfiguration is every resolved property with its source,
+	// which clients load from the master (Alluxio's GetConfiguration).
+	ClusterConfiguration []conf.KeyValue
 	// DigestInterval is the least time between two namespace walks of
 	// /checkpoint/digest; 0 means DefaultDigestInterval.
 	DigestInterval time.Duration
@@ -94,24 +110,24 @@ type Master struct {
 	log        hclog.Logger
 	fsm        *fsm.FSM
 	replicator ha.Replicator
-	ids        *identities
-	metrics    *Metrics
+	ids        *identity.Identities
+	metrics    *web.Metrics
 	started    time.Time
 
 	rpcListener net.Listener
-	webListener net.Listener
 	grpcServer  *grpc.Server
-	webServer   *http.Server
+	webPort     *web.Server
+	backups     *backup.Backups
 	stopOnce    sync.Once
 	// stopBackground ends the leader's periodic work (daily backups).
 	stopBackground context.CancelFunc
 
-	digests *digestCache
+	extensions []Extension
 }
 
 // New creates a master around a recovered namespace and its replicator.
 // Call Start to serve.
-func New(cfg Config, f *fsm.FSM, newReplicator func(*Metrics) ha.Replicator) *Master {
+func New(cfg Config, f *fsm.FSM, newReplicator func(*web.Metrics) ha.Replicator) *Master {
 	if cfg.Logger == nil {
 		cfg.Logger = hclog.NewNullLogger()
 	}
@@ -122,14 +138,15 @@ func New(cfg Config, f *fsm.FSM, newReplicator func(*Metrics) ha.Replicator) *Ma
 		cfg.MaxEntryBytes = DefaultMaxEntryBytes
 	}
 	if cfg.Authentication == "" {
-		cfg.Authentication = AuthSimple
+		cfg.Authentication = identity.Simple
 	}
-	m := &Master{cfg: cfg, log: cfg.Logger, fsm: f, ids: newIdentities(cfg.SuperUser, cfg.SuperGroup), started: time.Now(),
-		stopBackground: func() {}}
-	m.ids.auth = cfg.Authentication
-	m.ids.permissionsOff = cfg.PermissionsDisabled || cfg.Authentication == AuthNoSASL
-	m.digests = newDigestCache(f, cfg.DigestInterval)
-	m.metrics = NewMetrics(
+	m := &Master{cfg: cfg, log: cfg.Logger, fsm: f, started: time.Now(), stopBackground: func() {}}
+	m.ids = identity.New(identity.Config{
+		SuperUser: cfg.SuperUser, SuperGroup: cfg.SuperGroup,
+		Authentication: cfg.Authentication, PermissionsDisabled: cfg.PermissionsDisabled,
+		TrustAssertedSuperuser: cfg.TrustAssertedSuperuser,
+	})
+	m.metrics = web.NewMetrics(
 		func() float64 { return float64(f.InodeCount()) },
 		func() float64 { return float64(f.AppliedIndex()) },
 		func() float64 { return float64(m.replicator.Status().EntriesSinceCheckpoint) },
@@ -141,7 +158,36 @@ func New(cfg Config, f *fsm.FSM, newReplicator func(*Metrics) ha.Replicator) *Ma
 		},
 	)
 	m.replicator = newReplicator(m.metrics)
+	m.webPort = web.New(web.Config{
+		Replicator: m.replicator, FSM: f, Metrics: m.metrics.Registry, DigestInterval: cfg.DigestInterval,
+		Operators: webOperators(cfg.Authentication), Secret: cfg.Secret, TLS: cfg.TLS, Logger: cfg.Logger,
+	})
+	m.backups = backup.New(backup.Config{
+		Directory: cfg.BackupDirectory, RootUFS: cfg.RootUFS, UFS: cfg.UFS, UFSOptions: m.ufsOptions(nil),
+		Hostname: cfg.Hostname, Daily: cfg.DailyBackup, Logger: cfg.Logger,
+	}, f, m.replicator)
 	return m
+}
+
+// webOperators is how the web port's operator endpoints authenticate in
+// authentication mode a: as the RPC port does.
+func webOperators(a identity.Authentication) web.Operators {
+	switch a {
+	case identity.Secret:
+		return web.SignedBySecret
+	case identity.Certificate:
+		return web.CertificateRequired
+	}
+	return web.Unchecked
+}
+
+// Backup writes the namespace to a backup directory (see backup.Backups.Write).
+func (m *Master) Backup(ctx context.Context, req *halopb.BackupRequest) (*halopb.BackupResponse, error) {
+	written, err := m.backups.Write(ctx, req.Directory, req.Local)
+	if err != nil {
+		return nil, err
+	}
+	return &halopb.BackupResponse{BackupHost: written.Host, BackupUri: written.URI, EntryCount: written.EntryCount}, nil
 }
 
 // Start opens the RPC and web ports and serves until Stop.
@@ -155,42 +201,43 @@ func (m *Master) Start() error {
 		return fmt.Errorf("master RPC port %s: %w", rpcAddr, err)
 	}
 	m.rpcListener = l
+	unary := []grpc.UnaryServerInterceptor{m.unaryInterceptor}
+	stream := []grpc.StreamServerInterceptor{m.streamInterceptor}
+	for _, e := range m.extensions {
+		if e.Unary != nil {
+			unary = append(unary, e.Unary)
+		}
+		if e.Stream != nil {
+			stream = append(stream, e.Stream)
+		}
+	}
 	opts := append([]grpc.ServerOption{
-		grpc.Creds(m.transportCredentials()),
-		grpc.ChainUnaryInterceptor(m.unaryInterceptor),
-		grpc.ChainStreamInterceptor(m.streamInterceptor),
+		grpc.Creds(identity.TransportCredentials(m.cfg.Authentication, m.cfg.TLS, m.cfg.Secret)),
+		grpc.ChainUnaryInterceptor(unary...),
+		grpc.ChainStreamInterceptor(stream...),
 		grpc.MaxRecvMsgSize(m.cfg.MaxEntryBytes + rpcHeadroomBytes),
 		grpc.MaxHeaderListSize(maxHeaderListBytes),
 	}, m.cfg.GRPCOptions...)
 	m.grpcServer = grpc.NewServer(opts...)
 	halopb.RegisterMasterServiceServer(m.grpcServer, &service{m: m})
+	for _, e := range m.extensions {
+		e.Register(m.grpcServer)
+	}
 	go func() {
 		if err := m.grpcServer.Serve(l); err != nil && !errors.Is(err, grpc.ErrServerStopped) {
 			m.log.Error("RPC server stopped", "error", err)
 		}
 	}()
 	if m.cfg.WebPort >= 0 {
-		webAddr := net.JoinHostPort(m.cfg.BindHost, strconv.Itoa(m.cfg.WebPort))
-		wl, err := net.Listen("tcp", webAddr)
-		if err != nil {
+		if err := m.webPort.Serve(net.JoinHostPort(m.cfg.BindHost, strconv.Itoa(m.cfg.WebPort))); err != nil {
 			m.grpcServer.Stop()
-			return fmt.Errorf("master web port %s: %w", webAddr, err)
+			return err
 		}
-		m.webListener = wl
-		if tlsCfg := m.webTLS(); tlsCfg != nil {
-			wl = tls.NewListener(wl, tlsCfg)
-		}
-		m.webServer = &http.Server{Handler: m.webHandler(), ReadHeaderTimeout: 10 * time.Second}
-		go func() {
-			if err := m.webServer.Serve(wl); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				m.log.Error("web server stopped", "error", err)
-			}
-		}()
 	}
 	if m.cfg.DailyBackup.Enabled {
 		ctx, cancel := context.WithCancel(context.Background())
 		m.stopBackground = cancel
-		go m.runDailyBackups(ctx)
+		go m.backups.RunDaily(ctx)
 	}
 	m.log.Info("master serving", "rpc", l.Addr().String(), "web", m.WebAddr(), "ha", m.cfg.HAMode)
 	return nil
@@ -201,14 +248,14 @@ func (m *Master) EnsureRootMount(ctx context.Context) error {
 	if m.cfg.RootUFS == "" || m.rootMounted() {
 		return nil
 	}
-	entry, err := m.mountEntry(ctx, &halopb.MountRequest{Path: "/", UfsUri: m.cfg.RootUFS})
+	entry, err := m.mountEntry(ctx, MountOptions{Path: "/", UfsURI: m.cfg.RootUFS})
 	if err != nil {
 		return fmt.Errorf("mount root UFS %s: %w", m.cfg.RootUFS, err)
 	}
-	res, err := m.propose(ctx, &halopb.Entry{
+	res, err := m.propose(ctx, &journalpb.Entry{
 		TimeMs:  time.Now().UnixMilli(),
-		Caller:  &halopb.Caller{User: m.cfg.SuperUser, Superuser: true},
-		Payload: &halopb.Entry_AddMountPoint{AddMountPoint: entry},
+		Caller:  &journalpb.Caller{User: m.cfg.SuperUser, Superuser: true},
+		Payload: &journalpb.Entry_AddMountPoint{AddMountPoint: entry},
 	})
 	if err == nil {
 		err = res.Error()
@@ -260,9 +307,7 @@ func (m *Master) Stop() error {
 	var err error
 	m.stopOnce.Do(func() {
 		m.stopBackground()
-		if m.webServer != nil {
-			m.webServer.Close()
-		}
+		m.webPort.Close()
 		if m.grpcServer != nil {
 			stopped := make(chan struct{})
 			go func() { m.grpcServer.GracefulStop(); close(stopped) }()
@@ -287,10 +332,10 @@ func (m *Master) RPCAddr() string {
 
 // WebAddr is the address the web port listens on, "" when disabled.
 func (m *Master) WebAddr() string {
-	if m.webListener == nil {
-		return ""
+	if a := m.webPort.Addr(); a != nil {
+		return a.String()
 	}
-	return m.webListener.Addr().String()
+	return ""
 }
 
 // advertisedRPC is this master's RPC address as clients should dial it.
@@ -305,10 +350,10 @@ func (m *Master) advertisedRPC() string {
 // Info describes this master for GetMasterInfo and the report.
 func (m *Master) Info() *halopb.MasterInfo {
 	st := m.replicator.Status()
-	state := "STANDBY"
+	own := state.Standby
 	leader := st.LeaderRPCAddress
 	if st.Leader {
-		state = "PRIMARY"
+		own = state.Primary
 		leader = m.advertisedRPC()
 	}
 	info := &halopb.MasterInfo{
@@ -327,7 +372,7 @@ func (m *Master) Info() *halopb.MasterInfo {
 		Hostname:               m.cfg.Hostname,
 		InodeCount:             m.fsm.InodeCount(),
 		JournalFolder:          m.cfg.JournalFolder,
-		State:                  state,
+		State:                  own.String(),
 		ClusterId:              st.ClusterID,
 	}
 	if !st.LastCheckpointTime.IsZero() {
@@ -336,8 +381,8 @@ func (m *Master) Info() *halopb.MasterInfo {
 	if m.rpcListener != nil {
 		info.RpcPort = uint32(m.rpcListener.Addr().(*net.TCPAddr).Port)
 	}
-	if m.webListener != nil {
-		info.WebPort = uint32(m.webListener.Addr().(*net.TCPAddr).Port)
+	if a := m.webPort.Addr(); a != nil {
+		info.WebPort = uint32(a.(*net.TCPAddr).Port)
 	}
 	return info
 }

@@ -7,9 +7,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"github.com/halo-fs/halo/conf"
-	"github.com/halo-fs/halo/ha"
-	localmode "github.com/halo-fs/halo/ha/local"
 	"io"
 	"net"
 	"net/http"
@@ -21,11 +18,20 @@ import (
 	"testing"
 	"time"
 
+	"github.com/halo-fs/halo/client"
+	"github.com/halo-fs/halo/conf"
+	"github.com/halo-fs/halo/ha"
+	localmode "github.com/halo-fs/halo/ha/local"
+
 	"github.com/halo-fs/halo/fserr"
+	"github.com/halo-fs/halo/fserr/rpcerr"
 	"github.com/halo-fs/halo/fsm"
 	"github.com/halo-fs/halo/internal/sharedsecret"
 	"github.com/halo-fs/halo/journal"
+	"github.com/halo-fs/halo/master/identity"
+	webport "github.com/halo-fs/halo/master/web"
 	"github.com/halo-fs/halo/proto/halopb"
+	"github.com/halo-fs/halo/proto/journalpb"
 	"github.com/halo-fs/halo/ufs"
 	"github.com/halo-fs/halo/ufs/local"
 	"google.golang.org/grpc"
@@ -73,16 +79,20 @@ func startLocalMasterWith(t testing.TB, edit func(*Config)) (*Master, string) {
 		SuperGroup:      "supergroup",
 		UFS:             registry,
 		Logger:          log,
-		Authentication:  AuthSecret,
+		Authentication:  identity.Secret,
 		Secret:          testSecret,
 		Umask:           0o022,
 		DigestInterval:  time.Nanosecond,
 	}
 	edit(&mcfg)
-	m := New(mcfg, f, func(metrics *Metrics) ha.Replicator {
+	m := New(mcfg, f, func(metrics *webport.Metrics) ha.Replicator {
 		return localmode.New(localmode.Options{Journal: j, FSM: f, Logger: log, Metrics: metrics.Journal})
 	})
-	m.ids.lookup = func(name string) []string { return map[string][]string{"halo": {"halo"}}[name] }
+	m.ids = identity.New(identity.Config{
+		SuperUser: m.cfg.SuperUser, SuperGroup: m.cfg.SuperGroup, Authentication: m.cfg.Authentication, PermissionsDisabled: m.cfg.PermissionsDisabled,
+		TrustAssertedSuperuser: m.cfg.TrustAssertedSuperuser,
+		GroupLookup:            func(name string) []string { return map[string][]string{"halo": {"halo"}}[name] },
+	})
 	if err := m.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -110,14 +120,14 @@ func dialWith(t *testing.T, addr string, creds credentials.TransportCredentials)
 func userCtx(t *testing.T, user string) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	t.Cleanup(cancel)
-	return metadata.AppendToOutgoingContext(ctx, UserMetadataKey, user)
+	return metadata.AppendToOutgoingContext(ctx, client.UserMetadataKey, user)
 }
 
 func list(t *testing.T, c halopb.MasterServiceClient, ctx context.Context, path string, recursive bool) ([]string, error) {
 	t.Helper()
 	stream, err := c.ListStatus(ctx, &halopb.ListStatusRequest{Path: path, Recursive: recursive})
 	if err != nil {
-		return nil, fserr.FromGRPC(err)
+		return nil, rpcerr.FromGRPC(err)
 	}
 	var names []string
 	for {
@@ -126,7 +136,7 @@ func list(t *testing.T, c halopb.MasterServiceClient, ctx context.Context, path 
 			return names, nil
 		}
 		if err != nil {
-			return nil, fserr.FromGRPC(err)
+			return nil, rpcerr.FromGRPC(err)
 		}
 		for _, fi := range resp.Infos {
 			names = append(names, fi.Path)
@@ -155,7 +165,7 @@ func TestMasterEndToEnd(t *testing.T) {
 		t.Errorf("CreateFile returned %+v, want /home/alice/a.txt owned by alice with mode 0644", fi.Info)
 	}
 	_, err = c.CreateFile(alice, &halopb.CreateFileRequest{Path: "/home/alice/a.txt"})
-	wantCode(t, "creating an existing file", fserr.FromGRPC(err), fserr.AlreadyExists)
+	wantCode(t, "creating an existing file", rpcerr.FromGRPC(err), fserr.AlreadyExists)
 	if st, _ := status.FromError(err); st.Code() != codes.AlreadyExists {
 		t.Errorf("gRPC status %v for AlreadyExists", st.Code())
 	}
@@ -170,9 +180,9 @@ func TestMasterEndToEnd(t *testing.T) {
 		t.Fatalf("ListStatus after rename = %v, %v", names, err)
 	}
 	_, err = c.GetStatus(alice, &halopb.GetStatusRequest{Path: "/home/alice/a.txt"})
-	wantCode(t, "GetStatus of the old name", fserr.FromGRPC(err), fserr.NotFound)
+	wantCode(t, "GetStatus of the old name", rpcerr.FromGRPC(err), fserr.NotFound)
 	_, err = c.Delete(alice, &halopb.DeleteRequest{Path: "/home/alice"})
-	wantCode(t, "non-recursive delete of a full directory", fserr.FromGRPC(err), fserr.DirectoryNotEmpty)
+	wantCode(t, "non-recursive delete of a full directory", rpcerr.FromGRPC(err), fserr.DirectoryNotEmpty)
 	if _, err := c.Delete(alice, &halopb.DeleteRequest{Path: "/home/alice/b.txt"}); err != nil {
 		t.Fatalf("Delete: %v", err)
 	}
@@ -180,7 +190,7 @@ func TestMasterEndToEnd(t *testing.T) {
 		t.Fatalf("ListStatus after delete = %v, %v", names, err)
 	}
 	_, err = c.CreateFile(userCtx(t, "bob"), &halopb.CreateFileRequest{Path: "/home/alice/bob.txt"})
-	wantCode(t, "bob writing in alice's directory", fserr.FromGRPC(err), fserr.PermissionDenied)
+	wantCode(t, "bob writing in alice's directory", rpcerr.FromGRPC(err), fserr.PermissionDenied)
 
 	// Mutations so far: mkdir, create, rename, delete (the refused ones
 	// are journaled too: they are decided by apply).
@@ -229,11 +239,11 @@ func TestMasterEndToEnd(t *testing.T) {
 	}
 	sum := sha256.Sum256(cpBytes.Bytes())
 	code, body = signedGet(t, web+"/checkpoint/digest", testSecret)
-	var digest CheckpointDigest
+	var digest webport.CheckpointDigest
 	if err := json.Unmarshal([]byte(body), &digest); err != nil || code != http.StatusOK {
 		t.Fatalf("/checkpoint/digest = %d %s (%v)", code, body, err)
 	}
-	if want := (CheckpointDigest{AppliedIndex: hdr.AppliedIndex, InodeCount: 3, Bytes: int64(cpBytes.Len()), SHA256: hex.EncodeToString(sum[:])}); digest != want {
+	if want := (webport.CheckpointDigest{AppliedIndex: hdr.AppliedIndex, InodeCount: 3, Bytes: int64(cpBytes.Len()), SHA256: hex.EncodeToString(sum[:])}); digest != want {
 		t.Errorf("/checkpoint/digest = %+v; want %+v", digest, want)
 	}
 	// A mutation moves it on once the walk budget allows (the last digest
@@ -241,10 +251,10 @@ func TestMasterEndToEnd(t *testing.T) {
 	if _, err := c.CreateDirectory(alice, &halopb.CreateDirectoryRequest{Path: "/home/alice/digest"}); err != nil {
 		t.Fatal(err)
 	}
-	var after CheckpointDigest
+	var after webport.CheckpointDigest
 	waitFor(t, 10*time.Second, "a digest at the new index", func() bool {
 		code, body = signedGet(t, web+"/checkpoint/digest", testSecret)
-		after = CheckpointDigest{}
+		after = webport.CheckpointDigest{}
 		return json.Unmarshal([]byte(body), &after) == nil && code == http.StatusOK && after.AppliedIndex > digest.AppliedIndex
 	})
 	if after.SHA256 == digest.SHA256 || after.InodeCount != 4 {
@@ -256,13 +266,13 @@ func TestMasterEndToEnd(t *testing.T) {
 
 	// Checkpoints and quorum commands.
 	_, err = c.Checkpoint(alice, &halopb.Empty{})
-	wantCode(t, "checkpoint by alice", fserr.FromGRPC(err), fserr.PermissionDenied)
+	wantCode(t, "checkpoint by alice", rpcerr.FromGRPC(err), fserr.PermissionDenied)
 	cp, err := c.Checkpoint(userCtx(t, "halo"), &halopb.Empty{})
 	if err != nil || cp.Index != m.fsm.AppliedIndex() || !strings.HasPrefix(cp.Location, dir) {
 		t.Errorf("Checkpoint by the superuser = %+v, %v", cp, err)
 	}
 	_, err = c.GetQuorumInfo(userCtx(t, "halo"), &halopb.Empty{})
-	wantCode(t, "quorum info on a single master", fserr.FromGRPC(err), fserr.FailedPrecondition)
+	wantCode(t, "quorum info on a single master", rpcerr.FromGRPC(err), fserr.FailedPrecondition)
 
 	if err := m.Stop(); err != nil {
 		t.Errorf("Stop: %v", err)
@@ -283,9 +293,9 @@ func TestMasterRequiresUser(t *testing.T) {
 		if st, ok := status.FromError(err); !ok || st.Code() != codes.PermissionDenied {
 			t.Errorf("%s without a user: %v, want gRPC PermissionDenied", what, err)
 		}
-		typed := fserr.FromGRPC(err)
-		if !errors.Is(typed, fserr.ErrPermissionDenied) || !strings.Contains(typed.Error(), UserMetadataKey) {
-			t.Errorf("%s without a user: FromGRPC gives %v (code %v), want PermissionDenied naming %q", what, typed, fserr.CodeOf(typed), UserMetadataKey)
+		typed := rpcerr.FromGRPC(err)
+		if !errors.Is(typed, fserr.ErrPermissionDenied) || !strings.Contains(typed.Error(), client.UserMetadataKey) {
+			t.Errorf("%s without a user: FromGRPC gives %v (code %v), want PermissionDenied naming %q", what, typed, fserr.CodeOf(typed), client.UserMetadataKey)
 		}
 	}
 	_, err := c.CreateDirectory(ctx, &halopb.CreateDirectoryRequest{Path: "/x"})
@@ -329,9 +339,9 @@ func TestMasterMountAndLoadMetadata(t *testing.T) {
 		t.Fatalf("Mount: %v", err)
 	}
 	_, err = c.Mount(admin, &halopb.MountRequest{Path: "/again", UfsUri: "file://" + ufsDir})
-	wantCode(t, "mounting the same folder twice", fserr.FromGRPC(err), fserr.InvalidArgument)
+	wantCode(t, "mounting the same folder twice", rpcerr.FromGRPC(err), fserr.InvalidArgument)
 	_, err = c.Mount(userCtx(t, "alice"), &halopb.MountRequest{Path: "/alice", UfsUri: "file://" + t.TempDir()})
-	wantCode(t, "mount by alice", fserr.FromGRPC(err), fserr.PermissionDenied)
+	wantCode(t, "mount by alice", rpcerr.FromGRPC(err), fserr.PermissionDenied)
 	mt, err := c.GetMountTable(admin, &halopb.Empty{})
 	if err != nil || len(mt.Mounts) != 1 || mt.Mounts[0].Path != "/mnt" {
 		t.Fatalf("GetMountTable = %v, %v", mt, err)
@@ -353,7 +363,7 @@ func TestMountMissingFolder(t *testing.T) {
 	c := dial(t, m.RPCAddr())
 	missing := filepath.Join(t.TempDir(), "no-such-folder")
 	_, err := c.Mount(userCtx(t, "halo"), &halopb.MountRequest{Path: "/mnt", UfsUri: "file://" + missing})
-	if code := fserr.CodeOf(fserr.FromGRPC(err)); code != fserr.NotFound {
+	if code := fserr.CodeOf(rpcerr.FromGRPC(err)); code != fserr.NotFound {
 		t.Errorf("mounting the missing folder %s: %v (code %v), want NotFound", missing, err, code)
 	}
 	if _, err := os.Stat(missing); err == nil {
@@ -368,8 +378,8 @@ func TestMountMissingFolder(t *testing.T) {
 // process would die.
 func TestLoadMetadataWithoutUFSRegistry(t *testing.T) {
 	f := fsm.New(fsm.DefaultConfig())
-	res := f.Apply(1, &halopb.Entry{TimeMs: 1, Caller: testSuperuser, Payload: &halopb.Entry_AddMountPoint{
-		AddMountPoint: &halopb.AddMountPointEntry{Path: "/mnt", UfsUri: "file:///tmp", Mode: 0o755, Owner: "root", Group: "root"},
+	res := f.Apply(1, &journalpb.Entry{TimeMs: 1, Caller: testSuperuser, Payload: &journalpb.Entry_AddMountPoint{
+		AddMountPoint: &journalpb.AddMountPointEntry{Path: "/mnt", UfsUri: "file:///tmp", Mode: 0o755, Owner: "root", Group: "root"},
 	}})
 	if res.Err != nil {
 		t.Fatal(res.Err)
@@ -380,7 +390,7 @@ func TestLoadMetadataWithoutUFSRegistry(t *testing.T) {
 			t.Errorf("BUG: loadMetadataEntry with Config.UFS == nil panics: %v", p)
 		}
 	}()
-	if _, err := m.loadMetadataEntry(context.Background(), &halopb.LoadMetadataRequest{Path: "/mnt"}); err == nil {
+	if _, err := m.loadMetadataEntry(context.Background(), LoadMetadataOptions{Path: "/mnt"}); err == nil {
 		t.Errorf("loadMetadataEntry without a UFS registry succeeded")
 	}
 }

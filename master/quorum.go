@@ -46,7 +46,7 @@ func (s *service) RemoveQuorumMember(ctx context.Context, req *halopb.QuorumMemb
 }
 
 func (s *service) quorumChange(ctx context.Context, what string, req *halopb.QuorumMemberRequest, change func(QuorumAdmin, context.Context, string) error) (*halopb.Empty, error) {
-	if err := s.m.ids.admin(ctx, what); err != nil {
+	if err := s.m.ids.Admin(ctx, what); err != nil {
 		return nil, err
 	}
 	q, err := s.m.quorumAdmin()

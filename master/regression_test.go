@@ -2,11 +2,14 @@ package master
 
 import (
 	"context"
-	"github.com/halo-fs/halo/ha"
 	"testing"
+
+	"github.com/halo-fs/halo/client"
+	"github.com/halo-fs/halo/ha"
 
 	"github.com/halo-fs/halo/fsm"
 	"github.com/halo-fs/halo/proto/halopb"
+	"github.com/halo-fs/halo/proto/journalpb"
 	"google.golang.org/grpc/metadata"
 )
 
@@ -14,12 +17,12 @@ import (
 // create commits: the interleaving a concurrent client produces by chance.
 type deleteAfterCreate struct{ ha.Replicator }
 
-func (d deleteAfterCreate) Propose(ctx context.Context, e *halopb.Entry) (fsm.Result, error) {
+func (d deleteAfterCreate) Propose(ctx context.Context, e *journalpb.Entry) (fsm.Result, error) {
 	res, err := d.Replicator.Propose(ctx, e)
 	if p := e.GetCreateFile().GetPath(); p != "" && err == nil && res.Err == nil {
-		_, _ = d.Replicator.Propose(ctx, &halopb.Entry{
-			Caller:  &halopb.Caller{User: "halo", Superuser: true},
-			Payload: &halopb.Entry_Delete{Delete: &halopb.DeleteEntry{Path: p}},
+		_, _ = d.Replicator.Propose(ctx, &journalpb.Entry{
+			Caller:  &journalpb.Caller{User: "halo", Superuser: true},
+			Payload: &journalpb.Entry_Delete{Delete: &journalpb.DeleteEntry{Path: p}},
 		})
 	}
 	return res, err
@@ -34,7 +37,7 @@ func TestRegressionCreateAnsweredFromItsOwnResult(t *testing.T) {
 	m, _ := startLocalMaster(t)
 	m.replicator = deleteAfterCreate{m.replicator}
 	api := dial(t, m.RPCAddr())
-	ctx := metadata.AppendToOutgoingContext(context.Background(), UserMetadataKey, "halo")
+	ctx := metadata.AppendToOutgoingContext(context.Background(), client.UserMetadataKey, "halo")
 	resp, err := api.CreateFile(ctx, &halopb.CreateFileRequest{Path: "/raced", Completed: true})
 	if err != nil {
 		t.Fatalf("a create that committed answered %v", err)

@@ -4,7 +4,7 @@ import (
 	"context"
 	"time"
 
-	"github.com/halo-fs/halo/proto/halopb"
+	"github.com/halo-fs/halo/proto/journalpb"
 )
 
 // retryCachePoll is how often a master checks whether it leads with other
@@ -44,9 +44,9 @@ func (m *Master) proposeRetryCacheSettings(ctx context.Context) {
 	want := m.cfg.RetryCache
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	res, err := m.replicator.Propose(ctx, &halopb.Entry{
+	res, err := m.replicator.Propose(ctx, &journalpb.Entry{
 		TimeMs:  time.Now().UnixMilli(),
-		Payload: &halopb.Entry_OperationTableConfig{OperationTableConfig: want.ConfigEntry()},
+		Payload: &journalpb.Entry_OperationTableConfig{OperationTableConfig: want.ConfigEntry()},
 	})
 	if err == nil {
 		err = res.Error()

@@ -10,7 +10,8 @@ import (
 	"github.com/halo-fs/halo/fsm"
 	"github.com/halo-fs/halo/ha"
 	"github.com/halo-fs/halo/ha/raft/rafttest"
-	"github.com/halo-fs/halo/proto/halopb"
+	"github.com/halo-fs/halo/master/web"
+	"github.com/halo-fs/halo/proto/journalpb"
 )
 
 // awaitIdenticalReplicas waits until every node has applied as much as the
@@ -44,7 +45,7 @@ func TestRetryCacheLimitsFollowTheLeader(t *testing.T) {
 	for i, node := range nodes {
 		limits[i] = fsm.OperationTableSettings{Enabled: true, MaxRecords: uint64(2 + i), Retention: time.Duration(i+1) * time.Minute}
 		m := New(Config{Logger: testLogger(t, fmt.Sprintf("master%d", i+1)), RetryCache: &limits[i]}, node.F,
-			func(*Metrics) ha.Replicator { return node.R })
+			func(*web.Metrics) ha.Replicator { return node.R })
 		go m.KeepRetryCacheSettings(ctx)
 	}
 	awaitLimits := func(li int) {
@@ -63,7 +64,7 @@ func TestRetryCacheLimitsFollowTheLeader(t *testing.T) {
 	awaitLimits(li)
 	for seq := uint64(1); seq <= 5; seq++ {
 		e := touchEntry(fmt.Sprintf("/f%d", seq))
-		e.OpId = &halopb.OperationID{ClientLo: 7, Seq: seq}
+		e.OpId = &journalpb.OperationID{ClientLo: 7, Seq: seq}
 		if res, err := nodes[li].R.Propose(ctx, e); err != nil || res.Err != nil {
 			t.Fatalf("create %d: %v, %v", seq, err, res.Err)
 		}

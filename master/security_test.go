@@ -2,30 +2,25 @@ package master
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"io"
 	"net/http"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/halo-fs/halo/fserr"
+	"github.com/halo-fs/halo/fserr/rpcerr"
 	"github.com/halo-fs/halo/internal/sharedsecret"
-	"github.com/halo-fs/halo/internal/testcerts"
+	"github.com/halo-fs/halo/master/identity"
 	"github.com/halo-fs/halo/proto/halopb"
-	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/grpc/metadata"
-	"google.golang.org/grpc/peer"
 )
 
 // testSecret is the shared secret of the masters tests start.
 var testSecret = []byte("a test secret of more than sixteen bytes")
 
-func simpleMode(c *Config) { c.Authentication = AuthSimple }
+func simpleMode(c *Config) { c.Authentication = identity.Simple }
 
 // signedGet is an HTTP GET signed with secret, as SECRET mode's operator
 // endpoints require.
@@ -63,13 +58,13 @@ func TestSimpleClaimOfSuperuserNameGrantsNoAdmin(t *testing.T) {
 	}
 	refused := func(what string, err error) {
 		t.Helper()
-		err = fserr.FromGRPC(err)
+		err = rpcerr.FromGRPC(err)
 		if fserr.CodeOf(err) != fserr.PermissionDenied || !strings.Contains(err.Error(), "alluxio.security.authentication.type") {
 			t.Errorf("%s by a SIMPLE client claiming the superuser name: %v, want PermissionDenied naming alluxio.security.authentication.type", what, err)
 		}
 	}
 	_, err := c.Delete(claimant, &halopb.DeleteRequest{Path: "/alice", Recursive: true})
-	if fserr.CodeOf(fserr.FromGRPC(err)) != fserr.PermissionDenied {
+	if fserr.CodeOf(rpcerr.FromGRPC(err)) != fserr.PermissionDenied {
 		t.Errorf("deleting alice's folder by a SIMPLE client claiming the superuser name: %v, want PermissionDenied", err)
 	}
 	_, err = c.Mount(claimant, &halopb.MountRequest{Path: "/host", UfsUri: "file:///"})
@@ -98,7 +93,7 @@ func TestSecretModeSuperuser(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := c.Backup(alice, &halopb.BackupRequest{Directory: t.TempDir(), Local: true})
-	wantCode(t, "a backup by alice", fserr.FromGRPC(err), fserr.PermissionDenied)
+	wantCode(t, "a backup by alice", rpcerr.FromGRPC(err), fserr.PermissionDenied)
 	if _, err := c.Delete(admin, &halopb.DeleteRequest{Path: "/alice", Recursive: true}); err != nil {
 		t.Errorf("the authenticated superuser deleting alice's folder: %v", err)
 	}
@@ -109,7 +104,7 @@ func TestSecretModeSuperuser(t *testing.T) {
 		t.Errorf("the authenticated superuser backing up to a local folder: %v", err)
 	}
 	_, err = c.AddQuorumMember(admin, &halopb.QuorumMemberRequest{Address: "127.0.0.9:19200"})
-	wantCode(t, "a quorum change on a single master", fserr.FromGRPC(err), fserr.FailedPrecondition)
+	wantCode(t, "a quorum change on a single master", rpcerr.FromGRPC(err), fserr.FailedPrecondition)
 }
 
 // TestSecretModeRefusesWrongOrNoSecret: a connection that proves another
@@ -123,7 +118,7 @@ func TestSecretModeRefusesWrongOrNoSecret(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := creds.c.CreateDirectory(userCtx(t, "halo"), &halopb.CreateDirectoryRequest{Path: "/x"})
-			err = fserr.FromGRPC(err)
+			err = rpcerr.FromGRPC(err)
 			if fserr.CodeOf(err) != fserr.PermissionDenied || !strings.Contains(err.Error(), "secret") {
 				t.Errorf("create with %s: %v, want PermissionDenied about the secret", name, err)
 			}
@@ -159,7 +154,7 @@ func TestUmaskAndPermissionSwitch(t *testing.T) {
 		}
 	}
 	_, err = c.CreateFile(userCtx(t, "bob"), &halopb.CreateFileRequest{Path: "/a/bob"})
-	wantCode(t, "bob writing in alice's folder", fserr.FromGRPC(err), fserr.PermissionDenied)
+	wantCode(t, "bob writing in alice's folder", rpcerr.FromGRPC(err), fserr.PermissionDenied)
 
 	open, _ := startLocalMasterWith(t, func(c *Config) { c.PermissionsDisabled = true })
 	oc := dial(t, open.RPCAddr())
@@ -170,7 +165,7 @@ func TestUmaskAndPermissionSwitch(t *testing.T) {
 		t.Errorf("bob writing in alice's 0700 folder with permission checks off: %v", err)
 	}
 	_, err = oc.Backup(userCtx(t, "bob"), &halopb.BackupRequest{Directory: t.TempDir(), Local: true})
-	wantCode(t, "a backup by bob with permission checks off", fserr.FromGRPC(err), fserr.PermissionDenied)
+	wantCode(t, "a backup by bob with permission checks off", rpcerr.FromGRPC(err), fserr.PermissionDenied)
 }
 
 // TestDigestEndpointAuthenticated: in SECRET mode /checkpoint/digest needs
@@ -192,57 +187,11 @@ func TestDigestEndpointAuthenticated(t *testing.T) {
 	}
 }
 
-// TestDigestWalksAreRateLimited: a new applied index does not start a new
-// walk before the interval; a request during a walk gets the last digest
-// at once instead of queueing another walk.
-func TestDigestWalksAreRateLimited(t *testing.T) {
-	m, _ := startLocalMasterWith(t, func(c *Config) { c.DigestInterval = time.Hour })
-	c := dial(t, m.RPCAddr())
-	mkdir := func(p string) {
-		t.Helper()
-		if _, err := c.CreateDirectory(userCtx(t, "alice"), &halopb.CreateDirectoryRequest{Path: p}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	mkdir("/one")
-	first, err := m.CheckpointDigest()
-	if err != nil || first.AppliedIndex != m.fsm.AppliedIndex() {
-		t.Fatalf("first digest = %+v, %v; want index %d", first, err, m.fsm.AppliedIndex())
-	}
-	mkdir("/two")
-	if again, _ := m.CheckpointDigest(); again != first {
-		t.Errorf("digest within the interval = %+v, want the last one %+v (no new walk)", again, first)
-	}
-
-	d := m.digests
-	var walks sync.WaitGroup
-	entered, release := make(chan struct{}), make(chan struct{})
-	d.mu.Lock()
-	d.nextWalk = time.Time{}
-	d.walk = func() (CheckpointDigest, error) {
-		close(entered)
-		<-release
-		return d.walkNamespace()
-	}
-	d.mu.Unlock()
-	walks.Add(1)
-	go func() { defer walks.Done(); d.get() }()
-	<-entered
-	if during, _ := m.CheckpointDigest(); during != first {
-		t.Errorf("digest during a walk = %+v, want the last one %+v at once", during, first)
-	}
-	close(release)
-	walks.Wait()
-	if after, _ := m.CheckpointDigest(); after.AppliedIndex != m.fsm.AppliedIndex() {
-		t.Errorf("digest after the walk = %+v, want index %d", after, m.fsm.AppliedIndex())
-	}
-}
-
 // TestNoSASL: as in Alluxio, nobody is identified and nothing is checked,
 // so requests need no user name and bob writes in alice's 0700 folder;
 // admin operations have nobody to grant them to and are refused.
 func TestNoSASL(t *testing.T) {
-	m, _ := startLocalMasterWith(t, func(c *Config) { c.Authentication = AuthNoSASL })
+	m, _ := startLocalMasterWith(t, func(c *Config) { c.Authentication = identity.NoSASL })
 	c := dialWith(t, m.RPCAddr(), insecure.NewCredentials())
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -254,35 +203,28 @@ func TestNoSASL(t *testing.T) {
 		t.Errorf("create in a 0700 folder under NOSASL: %v", err)
 	}
 	_, err = c.Backup(userCtx(t, "halo"), &halopb.BackupRequest{Directory: t.TempDir(), Local: true})
-	wantCode(t, "a backup under NOSASL", fserr.FromGRPC(err), fserr.PermissionDenied)
+	wantCode(t, "a backup under NOSASL", rpcerr.FromGRPC(err), fserr.PermissionDenied)
 }
 
-// TestCertificateUser: in CERTIFICATE mode the user is the verified
-// certificate's common name, whatever name the request carries; a common
-// name that is no valid user name, or no certificate, is refused.
-func TestCertificateUser(t *testing.T) {
-	ids, _ := testIdentities()
-	ids.auth = AuthCertificate
-	ca := testcerts.NewCA(t)
-	withCert := func(cn string) context.Context {
-		leaf, err := x509.ParseCertificate(ca.Issue(t, cn).Cert.Certificate[0])
-		if err != nil {
-			t.Fatal(err)
-		}
-		info := credentials.TLSInfo{State: tls.ConnectionState{VerifiedChains: [][]*x509.Certificate{{leaf}}}}
-		ctx := peer.NewContext(context.Background(), &peer.Peer{AuthInfo: info})
-		return metadata.NewIncomingContext(ctx, metadata.Pairs(UserMetadataKey, "halo"))
+// TestTrustAssertedSuperuser: with the opt-in, a SIMPLE client naming the
+// master's user administers as Alluxio lets it (another name still may
+// not), and a NOSASL client administers.
+func TestTrustAssertedSuperuser(t *testing.T) {
+	trusting := func(auth identity.Authentication) func(*Config) {
+		return func(c *Config) { c.Authentication = auth; c.TrustAssertedSuperuser = true }
 	}
-	if id, err := ids.identify(withCert("alice")); err != nil || id.caller.User != "alice" || id.superuser {
-		t.Errorf("certificate for alice naming halo = %+v, %v; want alice, no superuser", id.caller, err)
+	m, _ := startLocalMasterWith(t, trusting(identity.Simple))
+	c := dialWith(t, m.RPCAddr(), insecure.NewCredentials())
+	_, err := c.Backup(userCtx(t, "halo"), &halopb.BackupRequest{Directory: t.TempDir(), Local: true})
+	if err != nil {
+		t.Errorf("a backup by the named superuser with the opt-in: %v", err)
 	}
-	if id, err := ids.identify(withCert("halo")); err != nil || !id.superuser {
-		t.Errorf("certificate for halo = %+v, %v; want the superuser", id.caller, err)
-	}
-	if _, err := ids.identify(withCert("halo test master")); fserr.CodeOf(err) != fserr.InvalidArgument {
-		t.Errorf("a common name with spaces: %v, want InvalidArgument", err)
-	}
-	if _, err := ids.identify(userContext("halo")); fserr.CodeOf(err) != fserr.PermissionDenied {
-		t.Errorf("no certificate: %v, want PermissionDenied", err)
+	_, err = c.Backup(userCtx(t, "alice"), &halopb.BackupRequest{Directory: t.TempDir(), Local: true})
+	wantCode(t, "a backup by alice with the opt-in", rpcerr.FromGRPC(err), fserr.PermissionDenied)
+
+	m, _ = startLocalMasterWith(t, trusting(identity.NoSASL))
+	c = dialWith(t, m.RPCAddr(), insecure.NewCredentials())
+	if _, err := c.Backup(context.Background(), &halopb.BackupRequest{Directory: t.TempDir(), Local: true}); err != nil {
+		t.Errorf("a backup under NOSASL with the opt-in: %v", err)
 	}
 }

@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/halo-fs/halo/fserr"
-	"github.com/halo-fs/halo/proto/halopb"
+	"github.com/halo-fs/halo/proto/journalpb"
 	"github.com/halo-fs/halo/ufs"
 	"google.golang.org/protobuf/proto"
 )
@@ -14,31 +14,31 @@ import (
 // mountEntry checks that the UFS folder to mount exists and reads its
 // attributes. This is leader-side work: the entry carries what was found so
 // that applying it reads no UFS.
-func (m *Master) mountEntry(ctx context.Context, req *halopb.MountRequest) (*halopb.AddMountPointEntry, error) {
+func (m *Master) mountEntry(ctx context.Context, req MountOptions) (*journalpb.AddMountPointEntry, error) {
 	if m.cfg.UFS == nil {
 		return nil, fserr.New(fserr.FailedPrecondition, "this master has no under file systems configured")
 	}
-	if err := m.checkUFSFolderExists(ctx, req.UfsUri, m.ufsOptions(req.Options)); err != nil {
+	if err := m.checkUFSFolderExists(ctx, req.UfsURI, m.ufsOptions(req.Options)); err != nil {
 		return nil, err
 	}
-	store, err := m.cfg.UFS.Open(ctx, req.UfsUri, m.ufsOptions(req.Options))
+	store, err := m.cfg.UFS.Open(ctx, req.UfsURI, m.ufsOptions(req.Options))
 	if err != nil {
-		return nil, fserr.New(fserr.InvalidArgument, "cannot mount %s: %v", req.UfsUri, err)
+		return nil, fserr.New(fserr.InvalidArgument, "cannot mount %s: %v", req.UfsURI, err)
 	}
 	defer store.Close()
 	st, err := store.Stat(ctx, "/")
 	if err != nil {
-		return nil, fserr.New(fserr.NotFound, "cannot mount %s: %v", req.UfsUri, err)
+		return nil, fserr.New(fserr.NotFound, "cannot mount %s: %v", req.UfsURI, err)
 	}
 	if !st.IsDir {
-		return nil, fserr.New(fserr.InvalidArgument, "cannot mount %s: it is not a directory", req.UfsUri)
+		return nil, fserr.New(fserr.InvalidArgument, "cannot mount %s: it is not a directory", req.UfsURI)
 	}
 	mode := st.Mode
 	if mode == 0 {
 		mode = 0o755
 	}
-	return &halopb.AddMountPointEntry{
-		Path: req.Path, UfsUri: req.UfsUri, ReadOnly: req.ReadOnly, Shared: req.Shared, Options: req.Options,
+	return &journalpb.AddMountPointEntry{
+		Path: req.Path, UfsUri: req.UfsURI, ReadOnly: req.ReadOnly, Shared: req.Shared, Options: req.Options,
 		Owner: st.Owner, Group: st.Group, Mode: mode,
 	}, nil
 }
@@ -77,7 +77,7 @@ func (m *Master) checkUFSFolderExists(ctx context.Context, uri string, options m
 const maxLoadMetadata = 100000
 
 // loadMetadataEntry lists the UFS folder behind req.Path.
-func (m *Master) loadMetadataEntry(ctx context.Context, req *halopb.LoadMetadataRequest) (*halopb.LoadMetadataEntry, error) {
+func (m *Master) loadMetadataEntry(ctx context.Context, req LoadMetadataOptions) (*journalpb.LoadMetadataEntry, error) {
 	if m.cfg.UFS == nil {
 		return nil, fserr.New(fserr.FailedPrecondition, "this master has no under file systems configured")
 	}
@@ -92,7 +92,7 @@ func (m *Master) loadMetadataEntry(ctx context.Context, req *halopb.LoadMetadata
 	defer store.Close()
 	rel := strings.TrimPrefix(strings.TrimPrefix(ufsURI, strings.TrimSuffix(mt.UfsUri, "/")), "/")
 	base := "/" + rel
-	entry := &halopb.LoadMetadataEntry{Path: req.Path}
+	entry := &journalpb.LoadMetadataEntry{Path: req.Path}
 	// The listing stops as soon as it could not fit one entry, rather than
 	// hold a huge folder in memory only to have the entry refused.
 	size := 0
@@ -104,7 +104,7 @@ func (m *Master) loadMetadataEntry(ctx context.Context, req *halopb.LoadMetadata
 		if childRel == "" {
 			return nil
 		}
-		child := &halopb.UfsChild{
+		child := &journalpb.UfsChild{
 			RelPath: childRel, IsDirectory: st.IsDir, Length: st.Length, MtimeMs: st.ModTime.UnixMilli(),
 			Owner: st.Owner, Group: st.Group, Mode: st.Mode,
 		}

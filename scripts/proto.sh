@@ -4,7 +4,9 @@
 # v1.36.12, protoc-gen-go-grpc v1.6.2. The generated code is committed, so
 # only someone who changes a .proto (or moves the Alluxio version) needs this.
 #
-#   proto/halopb     Halo's own schema, from proto/*.proto
+#   proto/journalpb  Halo's journal and checkpoint schema, from proto/journal.proto
+#   proto/halopb     Halo's API, from proto/master.proto (it imports nothing
+#                    from the journal schema)
 #   proto/alluxiopb  Alluxio's wire protocol and journal, from the .proto files
 #                    inside org.alluxio:alluxio-core-transport on Maven Central.
 #                    They are read from the jar, never copied into the tree;
@@ -22,8 +24,9 @@ mkdir -p "$bin"
 export PATH="$bin:$PATH"
 
 cd "$root/proto"
+protoc --go_out=journalpb --go_opt=paths=source_relative journal.proto
 protoc --go_out=halopb --go_opt=paths=source_relative \
-	--go-grpc_out=halopb --go-grpc_opt=paths=source_relative journal.proto master.proto
+	--go-grpc_out=halopb --go-grpc_opt=paths=source_relative master.proto
 
 # Alluxio's protos. proto/meta and proto/client are left out: they describe
 # Alluxio's RocksDB metastore and client cache, nothing on the wire, and

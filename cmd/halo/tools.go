@@ -66,6 +66,7 @@ func fillEnv(env *cli.Env, cfg *conf.Config) {
 	env.HAMode = cfg.HA
 	env.ZooKeeperAddresses = cfg.ZooKeeperAddresses
 	env.RaftAddresses = cfg.EmbeddedJournalAddresses
+	env.HidePermissions = cfg.AuthenticationType == "NOSASL" || !cfg.PermissionEnabled
 }
 
 func newFSCommand(g *globals) *cobra.Command {

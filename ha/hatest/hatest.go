@@ -10,7 +10,7 @@ import (
 	"github.com/halo-fs/halo/fserr"
 	"github.com/halo-fs/halo/ha"
 	"github.com/halo-fs/halo/internal/poll"
-	"github.com/halo-fs/halo/proto/halopb"
+	"github.com/halo-fs/halo/proto/journalpb"
 )
 
 // Cluster is one mode's replicators over one journal, as a factory started
@@ -25,7 +25,7 @@ type Cluster struct {
 	// LoseMidCommit proposes e on leader i and takes its leadership (or,
 	// for a single master, its wait for the journal) away while e may be
 	// journaled; it returns what Propose returned.
-	LoseMidCommit func(i int, e *halopb.Entry) error
+	LoseMidCommit func(i int, e *journalpb.Entry) error
 	// LeaderHint: a standby's NotLeader names the leader.
 	LeaderHint bool
 }
@@ -59,9 +59,9 @@ func Run(t *testing.T, newCluster Factory) {
 
 // Mkdir is the entry the contract proposes: a directory made by root at a
 // fixed time, as a leader would stamp it.
-func Mkdir(path string, recursive bool) *halopb.Entry {
-	return &halopb.Entry{TimeMs: 1000, Caller: &halopb.Caller{User: "root", Superuser: true}, Payload: &halopb.Entry_CreateDirectory{
-		CreateDirectory: &halopb.CreateDirectoryEntry{Path: path, Mode: 0o755, Recursive: recursive},
+func Mkdir(path string, recursive bool) *journalpb.Entry {
+	return &journalpb.Entry{TimeMs: 1000, Caller: &journalpb.Caller{User: "root", Superuser: true}, Payload: &journalpb.Entry_CreateDirectory{
+		CreateDirectory: &journalpb.CreateDirectoryEntry{Path: path, Mode: 0o755, Recursive: recursive},
 	}}
 }
 
@@ -84,7 +84,7 @@ func awaitLeader(t *testing.T, c *Cluster, except int) int {
 	return leader
 }
 
-func mustPropose(t *testing.T, r ha.Replicator, e *halopb.Entry) {
+func mustPropose(t *testing.T, r ha.Replicator, e *journalpb.Entry) {
 	t.Helper()
 	res, err := r.Propose(context.Background(), e)
 	if err == nil {

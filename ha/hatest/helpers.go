@@ -15,7 +15,7 @@ import (
 	"github.com/halo-fs/halo/internal/poll"
 	"github.com/halo-fs/halo/internal/ports"
 	"github.com/halo-fs/halo/journal"
-	"github.com/halo-fs/halo/proto/halopb"
+	"github.com/halo-fs/halo/proto/journalpb"
 	"github.com/hashicorp/go-hclog"
 )
 
@@ -24,42 +24,42 @@ import (
 // failures only.
 
 // Superuser stamps entries that tests propose directly to a replicator.
-var Superuser = &halopb.Caller{User: "root", Groups: []string{"root"}, Superuser: true}
+var Superuser = &journalpb.Caller{User: "root", Groups: []string{"root"}, Superuser: true}
 
 // MkdirEntry, TouchEntry, RenameEntry and DeleteEntry build the entries
 // tests propose most, stamped as a leader would.
-func MkdirEntry(path string) *halopb.Entry {
-	return &halopb.Entry{TimeMs: 1000, Caller: Superuser, Payload: &halopb.Entry_CreateDirectory{
-		CreateDirectory: &halopb.CreateDirectoryEntry{Path: path, Mode: 0o755, Recursive: true},
+func MkdirEntry(path string) *journalpb.Entry {
+	return &journalpb.Entry{TimeMs: 1000, Caller: Superuser, Payload: &journalpb.Entry_CreateDirectory{
+		CreateDirectory: &journalpb.CreateDirectoryEntry{Path: path, Mode: 0o755, Recursive: true},
 	}}
 }
 
 // TouchEntry creates a completed empty file, with its parents.
-func TouchEntry(path string) *halopb.Entry {
-	return &halopb.Entry{TimeMs: 1000, Caller: Superuser, Payload: &halopb.Entry_CreateFile{
-		CreateFile: &halopb.CreateFileEntry{Path: path, Mode: 0o644, Recursive: true, Completed: true},
+func TouchEntry(path string) *journalpb.Entry {
+	return &journalpb.Entry{TimeMs: 1000, Caller: Superuser, Payload: &journalpb.Entry_CreateFile{
+		CreateFile: &journalpb.CreateFileEntry{Path: path, Mode: 0o644, Recursive: true, Completed: true},
 	}}
 }
 
 // RenameEntry moves src to dst.
-func RenameEntry(src, dst string) *halopb.Entry {
-	return &halopb.Entry{TimeMs: 1000, Caller: Superuser, Payload: &halopb.Entry_Rename{
-		Rename: &halopb.RenameEntry{Src: src, Dst: dst},
+func RenameEntry(src, dst string) *journalpb.Entry {
+	return &journalpb.Entry{TimeMs: 1000, Caller: Superuser, Payload: &journalpb.Entry_Rename{
+		Rename: &journalpb.RenameEntry{Src: src, Dst: dst},
 	}}
 }
 
 // DeleteEntry removes path recursively.
-func DeleteEntry(path string) *halopb.Entry {
-	return &halopb.Entry{TimeMs: 1000, Caller: Superuser, Payload: &halopb.Entry_Delete{
-		Delete: &halopb.DeleteEntry{Path: path, Recursive: true},
+func DeleteEntry(path string) *journalpb.Entry {
+	return &journalpb.Entry{TimeMs: 1000, Caller: Superuser, Payload: &journalpb.Entry_Delete{
+		Delete: &journalpb.DeleteEntry{Path: path, Recursive: true},
 	}}
 }
 
 // SomeMutations is one round of every common kind of mutation, under a
 // folder of its own per round.
-func SomeMutations(round int) []*halopb.Entry {
+func SomeMutations(round int) []*journalpb.Entry {
 	d := fmt.Sprintf("/r%d", round)
-	return []*halopb.Entry{
+	return []*journalpb.Entry{
 		MkdirEntry(d + "/a/b"),
 		TouchEntry(d + "/a/b/f1"),
 		TouchEntry(d + "/a/f2"),
@@ -166,7 +166,7 @@ func Logger(t testing.TB, name string) hclog.Logger {
 
 // Exists says whether f's namespace holds path.
 func Exists(f *fsm.FSM, path string) bool {
-	_, err := f.GetStatus(&halopb.Caller{User: "root", Superuser: true}, path)
+	_, err := f.GetStatus(&journalpb.Caller{User: "root", Superuser: true}, path)
 	return err == nil
 }
 

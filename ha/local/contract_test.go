@@ -8,7 +8,7 @@ import (
 	"github.com/halo-fs/halo/ha"
 	"github.com/halo-fs/halo/ha/hatest"
 	"github.com/halo-fs/halo/internal/poll"
-	"github.com/halo-fs/halo/proto/halopb"
+	"github.com/halo-fs/halo/proto/journalpb"
 )
 
 func TestLocalReplicatorContract(t *testing.T) {
@@ -20,7 +20,7 @@ func TestLocalReplicatorContract(t *testing.T) {
 			// A single master has no leadership to lose: the caller that
 			// stops waiting once its entry is durable, but before it is
 			// applied, cannot know whether it was.
-			LoseMidCommit: func(_ int, e *halopb.Entry) error {
+			LoseMidCommit: func(_ int, e *journalpb.Entry) error {
 				before := lm.j.LastIndex()
 				release := hatest.BlockApplies(t, lm.f)
 				defer release()

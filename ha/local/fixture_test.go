@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/halo-fs/halo/ha/hatest"
-	"github.com/halo-fs/halo/proto/halopb"
+	"github.com/halo-fs/halo/proto/journalpb"
 )
 
 // testdata/journal-05d812c is a local journal written by a master built
@@ -49,8 +49,8 @@ func TestJournalWrittenByAnOlderReleaseReplays(t *testing.T) {
 		t.Fatal("recovery replayed no log records after the checkpoint; the fixture has four")
 	}
 	var got []string
-	root := &halopb.Caller{User: "root", Superuser: true}
-	err = lm.f.ListStatus(root, "/", true, func(info *halopb.FileInfo) error {
+	root := &journalpb.Caller{User: "root", Superuser: true}
+	err = lm.f.ListStatus(root, "/", true, func(info *journalpb.FileStatus) error {
 		kind := "file"
 		if info.IsDirectory {
 			kind = "dir"

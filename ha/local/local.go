@@ -14,7 +14,7 @@ import (
 	"github.com/halo-fs/halo/fsm"
 	"github.com/halo-fs/halo/ha"
 	"github.com/halo-fs/halo/journal"
-	"github.com/halo-fs/halo/proto/halopb"
+	"github.com/halo-fs/halo/proto/journalpb"
 	"github.com/hashicorp/go-hclog"
 )
 
@@ -120,7 +120,7 @@ func New(opts Options) *Replicator {
 }
 
 // Propose implements ha.Replicator.
-func (r *Replicator) Propose(ctx context.Context, e *halopb.Entry) (fsm.Result, error) {
+func (r *Replicator) Propose(ctx context.Context, e *journalpb.Entry) (fsm.Result, error) {
 	return r.queue.Propose(ctx, e)
 }
 

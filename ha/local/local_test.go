@@ -15,7 +15,7 @@ import (
 	"github.com/halo-fs/halo/ha/hatest"
 	"github.com/halo-fs/halo/internal/poll"
 	"github.com/halo-fs/halo/journal"
-	"github.com/halo-fs/halo/proto/halopb"
+	"github.com/halo-fs/halo/proto/journalpb"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -49,7 +49,7 @@ func openLocal(t testing.TB, dir string, opts Options) (*localMaster, uint64) {
 	return lm, replayed
 }
 
-func (lm *localMaster) propose(t testing.TB, entries ...*halopb.Entry) {
+func (lm *localMaster) propose(t testing.TB, entries ...*journalpb.Entry) {
 	t.Helper()
 	for _, e := range entries {
 		res, err := lm.r.Propose(context.Background(), e)

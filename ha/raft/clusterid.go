@@ -13,6 +13,7 @@ import (
 
 	"github.com/halo-fs/halo/journal"
 	"github.com/halo-fs/halo/proto/halopb"
+	"github.com/halo-fs/halo/proto/journalpb"
 )
 
 // clusterIDFile holds, beside the Raft state, the id of the cluster this
@@ -97,9 +98,9 @@ func (r *Replicator) keepClusterID() {
 		if id == "" {
 			if r.serving.Load() {
 				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-				_, err := r.Propose(ctx, &halopb.Entry{
+				_, err := r.Propose(ctx, &journalpb.Entry{
 					TimeMs:  time.Now().UnixMilli(),
-					Payload: &halopb.Entry_ClusterInfo{ClusterInfo: &halopb.ClusterInfoEntry{ClusterId: newClusterID()}},
+					Payload: &journalpb.Entry_ClusterInfo{ClusterInfo: &journalpb.ClusterInfoEntry{ClusterId: newClusterID()}},
 				})
 				cancel()
 				if err != nil {

@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/halo-fs/halo/ha/hatest"
-	"github.com/halo-fs/halo/proto/halopb"
+	"github.com/halo-fs/halo/proto/journalpb"
 )
 
 func TestRaftReplicatorContract(t *testing.T) {
@@ -21,7 +21,7 @@ func TestRaftReplicatorContract(t *testing.T) {
 			},
 			// With its followers gone the leader cannot commit, and steps
 			// down when its lease runs out, e still in its log.
-			LoseMidCommit: func(i int, e *halopb.Entry) error {
+			LoseMidCommit: func(i int, e *journalpb.Entry) error {
 				for j, n := range nodes {
 					if j != i {
 						n.r.Close()

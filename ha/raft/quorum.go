@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/halo-fs/halo/fserr"
+	"github.com/halo-fs/halo/ha/state"
 	"github.com/halo-fs/halo/proto/halopb"
 	hraft "github.com/hashicorp/raft"
 	"google.golang.org/grpc"
@@ -73,10 +74,10 @@ func (r *Replicator) QuorumInfo(ctx context.Context) (*halopb.QuorumInfo, error)
 			RpcAddress: rpcAddressFor(addr, r.opts.Peers, r.opts.RPCAddresses),
 			Leader:     s.Address == leaderAddr,
 			Voter:      s.Suffrage == hraft.Voter,
-			State:      "AVAILABLE",
+			State:      state.MemberAvailable.String(),
 		}
 		if failing[s.ID] {
-			m.State = "UNAVAILABLE"
+			m.State = state.MemberUnavailable.String()
 		}
 		if t, ok := contact[s.ID]; ok {
 			m.LastContactMs = time.Since(t).Milliseconds()
@@ -88,12 +89,12 @@ func (r *Replicator) QuorumInfo(ctx context.Context) (*halopb.QuorumInfo, error)
 			pi, err := peerInfo(pctx, m.RpcAddress, r.opts.PeerDialOptions)
 			cancel()
 			if err != nil {
-				m.State = "UNAVAILABLE"
+				m.State = state.MemberUnavailable.String()
 			} else {
 				m.AppliedIndex = pi.AppliedIndex
 			}
 		}
-		if leaderApplied := r.fsm.AppliedIndex(); leaderApplied > m.AppliedIndex && m.State == "AVAILABLE" {
+		if leaderApplied := r.fsm.AppliedIndex(); leaderApplied > m.AppliedIndex && state.MemberOf(m) == state.MemberAvailable {
 			m.Lag = leaderApplied - m.AppliedIndex
 		}
 		info.Members = append(info.Members, m)
@@ -150,7 +151,7 @@ func (r *Replicator) TransferLeadership(ctx context.Context, address string) err
 		pctx, cancel := context.WithTimeout(ctx, time.Second)
 		pi, err := peerInfo(pctx, rpc, r.opts.PeerDialOptions)
 		cancel()
-		if err == nil && pi.State == "PRIMARY" {
+		if err == nil && state.Of(pi) == state.Primary {
 			return nil
 		}
 		select {

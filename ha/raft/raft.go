@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/halo-fs/halo/ha"
 	"io"
 	"net"
 	"os"
@@ -15,9 +14,13 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/halo-fs/halo/conf"
 	"github.com/halo-fs/halo/fserr"
 	"github.com/halo-fs/halo/fsm"
+	"github.com/halo-fs/halo/ha"
+	"github.com/halo-fs/halo/ha/state"
 	"github.com/halo-fs/halo/proto/halopb"
+	"github.com/halo-fs/halo/proto/journalpb"
 	"github.com/hashicorp/go-hclog"
 	hraft "github.com/hashicorp/raft"
 	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
@@ -345,10 +348,10 @@ func (r *Replicator) seed() (bool, error) {
 func (r *Replicator) probePeers() (quorumRunning bool, err error) {
 	mine := sortedCopy(r.opts.Peers)
 	err = r.eachPeer(func(rpc string, info *halopb.MasterInfo) error {
-		if info.State == "PRIMARY" || info.AppliedIndex > 0 {
+		if state.Of(info) == state.Primary || info.AppliedIndex > 0 {
 			quorumRunning = true
 		}
-		if theirs := sortedCopy(info.RaftAddresses); info.HaMode == "raft" && !quorumRunning && !equalStrings(mine, theirs) {
+		if theirs := sortedCopy(info.RaftAddresses); conf.HAMode(info.HaMode) == conf.HARaft && !quorumRunning && !equalStrings(mine, theirs) {
 			return fmt.Errorf("alluxio.master.embedded.journal.addresses disagrees with master %s: this master has %v, it has %v; give every master the same list", rpc, mine, theirs)
 		}
 		return nil
@@ -518,7 +521,7 @@ func (r *Replicator) establish(epoch uint64) {
 }
 
 // Propose implements ha.Replicator.
-func (r *Replicator) Propose(ctx context.Context, e *halopb.Entry) (fsm.Result, error) {
+func (r *Replicator) Propose(ctx context.Context, e *journalpb.Entry) (fsm.Result, error) {
 	if !r.serving.Load() {
 		return fsm.Result{}, r.notLeader()
 	}

@@ -13,7 +13,7 @@ import (
 
 	"github.com/halo-fs/halo/ha/hatest"
 	"github.com/halo-fs/halo/internal/poll"
-	"github.com/halo-fs/halo/proto/halopb"
+	"github.com/halo-fs/halo/proto/journalpb"
 	"github.com/hashicorp/go-hclog"
 	hraft "github.com/hashicorp/raft"
 )
@@ -83,7 +83,7 @@ func quarantined(t *testing.T, dir string) []string {
 }
 
 // proposeAll proposes entries on r and fails the test on any error.
-func proposeAll(t *testing.T, r *Replicator, entries ...*halopb.Entry) {
+func proposeAll(t *testing.T, r *Replicator, entries ...*journalpb.Entry) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

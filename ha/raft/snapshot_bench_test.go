@@ -9,7 +9,7 @@ import (
 
 	"github.com/halo-fs/halo/fsm"
 	"github.com/halo-fs/halo/ha/hatest"
-	"github.com/halo-fs/halo/proto/halopb"
+	"github.com/halo-fs/halo/proto/journalpb"
 	"github.com/hashicorp/go-hclog"
 )
 
@@ -18,9 +18,9 @@ import (
 func namespaceCheckpoint(b *testing.B, n int) []byte {
 	b.Helper()
 	f := fsm.New(fsm.DefaultConfig())
-	caller := &halopb.Caller{User: "root", Superuser: true}
+	caller := &journalpb.Caller{User: "root", Superuser: true}
 	index := uint64(0)
-	apply := func(p *halopb.Entry) {
+	apply := func(p *journalpb.Entry) {
 		index++
 		p.Caller, p.TimeMs = caller, int64(index)
 		if res := f.Apply(index, p); res.Err != nil {
@@ -29,9 +29,9 @@ func namespaceCheckpoint(b *testing.B, n int) []byte {
 	}
 	for d := 0; d*1000 < n; d++ {
 		dir := fmt.Sprintf("/bench/dir-%05d", d)
-		apply(&halopb.Entry{Payload: &halopb.Entry_CreateDirectory{CreateDirectory: &halopb.CreateDirectoryEntry{Path: dir, Mode: 0o755, Recursive: true}}})
+		apply(&journalpb.Entry{Payload: &journalpb.Entry_CreateDirectory{CreateDirectory: &journalpb.CreateDirectoryEntry{Path: dir, Mode: 0o755, Recursive: true}}})
 		for i := 0; i < 1000 && d*1000+i < n; i++ {
-			apply(&halopb.Entry{Payload: &halopb.Entry_CreateFile{CreateFile: &halopb.CreateFileEntry{
+			apply(&journalpb.Entry{Payload: &journalpb.Entry_CreateFile{CreateFile: &journalpb.CreateFileEntry{
 				Path: fmt.Sprintf("%s/part-%08d.parquet", dir, i), Mode: 0o644, Completed: true}}})
 		}
 	}
@@ -70,7 +70,7 @@ func BenchmarkRaftSnapshot1M(b *testing.B) {
 			time.Sleep(10 * time.Millisecond)
 		}
 		// One more entry, so that there is something new to snapshot.
-		if _, err := leader.Propose(context.Background(), &halopb.Entry{Payload: &halopb.Entry_Noop{Noop: &halopb.NoopEntry{}}}); err != nil {
+		if _, err := leader.Propose(context.Background(), &journalpb.Entry{Payload: &journalpb.Entry_Noop{Noop: &journalpb.NoopEntry{}}}); err != nil {
 			b.Fatal(err)
 		}
 		start := time.Now()

@@ -10,7 +10,7 @@ import (
 	"github.com/halo-fs/halo/ha/zookeeper"
 	zkinfra "github.com/halo-fs/halo/internal/testinfra/zookeeper"
 	ufsjournal "github.com/halo-fs/halo/journal/ufs"
-	"github.com/halo-fs/halo/proto/halopb"
+	"github.com/halo-fs/halo/proto/journalpb"
 )
 
 // TestZooKeeperReplicatorContract runs the contract on two masters over a
@@ -41,7 +41,7 @@ func TestZooKeeperReplicatorContract(t *testing.T) {
 				fenceJournal(t, folder)
 				_ = ms[i].Rep.VerifyRead(context.Background())
 			},
-			LoseMidCommit: func(i int, e *halopb.Entry) error {
+			LoseMidCommit: func(i int, e *journalpb.Entry) error {
 				fenceJournal(t, folder)
 				_, err := ms[i].Rep.Propose(context.Background(), e)
 				return err

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/go-zookeeper/zk"
+	"github.com/halo-fs/halo/client"
 	"github.com/halo-fs/halo/fserr"
 )
 
@@ -21,9 +22,10 @@ type ZNodeFinder struct {
 	leaderPath     string
 	sessionTimeout time.Duration
 
-	mu     sync.Mutex
-	conn   *zk.Conn
-	leader string // cached; "" when unknown
+	client.LeaderCache
+
+	mu   sync.Mutex // guards conn
+	conn *zk.Conn
 }
 
 // NewZNodeFinder returns a finder over the ensemble servers; leaderPath is
@@ -40,11 +42,10 @@ func NewZNodeFinder(servers []string, leaderPath string, sessionTimeout time.Dur
 
 // Leader returns the cached leader, or reads the leader znode.
 func (f *ZNodeFinder) Leader(ctx context.Context) (string, error) {
-	f.mu.Lock()
-	if f.leader != "" {
-		defer f.mu.Unlock()
-		return f.leader, nil
+	if leader := f.Get(); leader != "" {
+		return leader, nil
 	}
+	f.mu.Lock()
 	if f.conn == nil {
 		conn, _, err := zk.Connect(f.servers, f.sessionTimeout, zk.WithLogInfo(false), zk.WithLogger(silentLogger{}))
 		if err != nil {
@@ -78,32 +79,10 @@ func (f *ZNodeFinder) Leader(ctx context.Context) (string, error) {
 		if a.leader == "" {
 			return "", fserr.New(fserr.Unavailable, "no master leads: %s has no children", f.leaderPath)
 		}
-		f.mu.Lock()
-		f.leader = a.leader
-		f.mu.Unlock()
+		f.Set(a.leader)
 		return a.leader, nil
 	case <-ctx.Done():
 		return "", fserr.New(fserr.Unavailable, "ZooKeeper %v did not answer: %v", f.servers, ctx.Err())
-	}
-}
-
-// Report updates the cache from what an attempt against addr learned.
-func (f *ZNodeFinder) Report(addr string, err error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if err == nil {
-		f.leader = addr
-		return
-	}
-	switch fserr.CodeOf(err) {
-	case fserr.NotLeader, fserr.Unavailable, fserr.OutcomeUnknown:
-		if hint := fserr.LeaderHintOf(err); hint != "" && hint != addr {
-			f.leader = hint
-			return
-		}
-		if f.leader == addr {
-			f.leader = ""
-		}
 	}
 }
 

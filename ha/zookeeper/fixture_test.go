@@ -12,7 +12,7 @@ import (
 	"github.com/halo-fs/halo/fsm"
 	"github.com/halo-fs/halo/ha/hatest"
 	ufsjournal "github.com/halo-fs/halo/journal/ufs"
-	"github.com/halo-fs/halo/proto/halopb"
+	"github.com/halo-fs/halo/proto/journalpb"
 	"github.com/halo-fs/halo/ufs/local"
 )
 
@@ -106,8 +106,8 @@ func TestUFSJournalWrittenByAnOlderReleaseRecovers(t *testing.T) {
 		t.Errorf("replayed %d batches after the newest checkpoint, want 2", rec.Replayed)
 	}
 	var got []string
-	root := &halopb.Caller{User: "root", Superuser: true}
-	err = f.ListStatus(root, "/", true, func(info *halopb.FileInfo) error {
+	root := &journalpb.Caller{User: "root", Superuser: true}
+	err = f.ListStatus(root, "/", true, func(info *journalpb.FileStatus) error {
 		mode := fs.FileMode(info.Mode & 0o777)
 		if info.IsDirectory {
 			mode |= fs.ModeDir

@@ -12,7 +12,7 @@ import (
 	"github.com/halo-fs/halo/fsm"
 	"github.com/halo-fs/halo/ha"
 	ufsjournal "github.com/halo-fs/halo/journal/ufs"
-	"github.com/halo-fs/halo/proto/halopb"
+	"github.com/halo-fs/halo/proto/journalpb"
 	"github.com/hashicorp/go-hclog"
 )
 
@@ -474,7 +474,7 @@ func (r *Replicator) writeCheckpoint(ctx context.Context, seq, epoch uint64) (ha
 }
 
 // Propose implements ha.Replicator.
-func (r *Replicator) Propose(ctx context.Context, e *halopb.Entry) (fsm.Result, error) {
+func (r *Replicator) Propose(ctx context.Context, e *journalpb.Entry) (fsm.Result, error) {
 	if !r.serving.Load() {
 		return fsm.Result{}, r.notLeader()
 	}

@@ -18,7 +18,7 @@ import (
 	"github.com/halo-fs/halo/internal/poll"
 	zkinfra "github.com/halo-fs/halo/internal/testinfra/zookeeper"
 	ufsjournal "github.com/halo-fs/halo/journal/ufs"
-	"github.com/halo-fs/halo/proto/halopb"
+	"github.com/halo-fs/halo/proto/journalpb"
 	"github.com/halo-fs/halo/ufs"
 	"github.com/halo-fs/halo/ufs/local"
 	"github.com/hashicorp/go-hclog"
@@ -34,7 +34,7 @@ var (
 	mustLocal                = zktest.MustLocal
 )
 
-func mkdir(path string) *halopb.Entry { return hatest.Mkdir(path, true) }
+func mkdir(path string) *journalpb.Entry { return hatest.Mkdir(path, true) }
 
 func pollUntil(t *testing.T, what string, cond func() bool) {
 	t.Helper()

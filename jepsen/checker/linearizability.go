@@ -21,10 +21,6 @@ type Linearizability struct {
 	Narrowed int // unknown creates whose return time a later read bounded
 }
 
-// OK is true unless Porcupine found a violation. A timeout is not a pass:
-// it is reported as Unknown and fails the run too.
-func (l Linearizability) OK() bool { return l.Result == porcupine.Ok }
-
 // CheckLinearizability checks ops against the namespace model within
 // timeout.
 func CheckLinearizability(ops []model.Op, timeout time.Duration) Linearizability {

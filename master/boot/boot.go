@@ -14,6 +14,8 @@ import (
 	"github.com/halo-fs/halo/conf"
 	"github.com/halo-fs/halo/fsm"
 	"github.com/halo-fs/halo/master"
+	"github.com/halo-fs/halo/master/alluxiorpc"
+	"github.com/halo-fs/halo/master/backup"
 	"github.com/halo-fs/halo/ufs/adapters"
 	"github.com/hashicorp/go-hclog"
 )
@@ -58,6 +60,7 @@ func Open(ctx context.Context, cfg *conf.Config, log hclog.Logger) (*Running, er
 	if err != nil {
 		return nil, err
 	}
+	m.Extend(alluxiorpc.Extension(m))
 	if err := m.Start(); err != nil {
 		m.Stop()
 		return nil, err
@@ -67,12 +70,6 @@ func Open(ctx context.Context, cfg *conf.Config, log hclog.Logger) (*Running, er
 	go m.KeepRetryCacheSettings(leading)
 	return &Running{Master: m, log: log, failed: failed, stop: stop}, nil
 }
-
-// RPCAddr is the address the RPC port listens on.
-func (r *Running) RPCAddr() string { return r.Master.RPCAddr() }
-
-// WebAddr is the address the web port listens on, "" when disabled.
-func (r *Running) WebAddr() string { return r.Master.WebAddr() }
 
 // Wait serves until ctx ends (a clean stop) or the replicator fails (an
 // error), and stops the master either way.
@@ -128,7 +125,7 @@ func serverConfig(cfg *conf.Config, log hclog.Logger) master.Config {
 		SuperGroup:      cfg.SuperGroup,
 		RootUFS:         cfg.MountTableRootUFS,
 		BackupDirectory: cfg.BackupDirectory,
-		DailyBackup: master.DailyBackup{
+		DailyBackup: backup.Daily{
 			Enabled:  cfg.DailyBackupEnabled,
 			At:       cfg.DailyBackupTime,
 			Retained: cfg.DailyBackupFilesRetained,
@@ -138,6 +135,8 @@ func serverConfig(cfg *conf.Config, log hclog.Logger) master.Config {
 		Logger:        log,
 		RetryCache:    retryCacheSettings(cfg),
 		MaxEntryBytes: int(cfg.EmbeddedJournalEntrySizeMax),
+
+		ClusterConfiguration: cfg.Describe(),
 	}
 }
 

@@ -16,6 +16,8 @@ import (
 	"github.com/halo-fs/halo/ha/local"
 	"github.com/halo-fs/halo/journal"
 	"github.com/halo-fs/halo/master"
+	"github.com/halo-fs/halo/master/backup"
+	"github.com/halo-fs/halo/master/web"
 )
 
 // openLocal recovers a single master (--ha=none) from its local journal.
@@ -43,7 +45,7 @@ func openLocal(ctx context.Context, cfg *conf.Config, sc master.Config, _ *Secur
 		return nil, nil, fmt.Errorf("recover namespace from %s: %w", folder, err)
 	}
 	log.Info("namespace recovered", "inodes", f.InodeCount(), "applied_index", f.AppliedIndex(), "duration", time.Since(start))
-	m := master.New(sc, f, func(metrics *master.Metrics) ha.Replicator {
+	m := master.New(sc, f, func(metrics *web.Metrics) ha.Replicator {
 		return local.New(local.Options{
 			Journal: j, FSM: f, CheckpointPeriodEntries: cfg.CheckpointPeriodEntries, Logger: log, Metrics: metrics.Journal,
 		})
@@ -77,7 +79,7 @@ func importBackup(ctx context.Context, cfg *conf.Config, sc master.Config, j *jo
 // index 0 and hands its checkpoint to write; into names the journal
 // written to in errors.
 func restoreBackup(ctx context.Context, cfg *conf.Config, sc master.Config, f *fsm.FSM, into string, write func(checkpoint func(io.Writer) error) error) error {
-	data, err := master.ReadBackupWithOptions(ctx, sc.UFS, cfg.InitFromBackup, sc.UFSOptions)
+	data, err := backup.Read(ctx, sc.UFS, cfg.InitFromBackup, sc.UFSOptions)
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,8 @@ import (
 	"github.com/halo-fs/halo/ha"
 	haraft "github.com/halo-fs/halo/ha/raft"
 	"github.com/halo-fs/halo/master"
+	"github.com/halo-fs/halo/master/backup"
+	"github.com/halo-fs/halo/master/web"
 	"github.com/halo-fs/halo/ufs/adapters"
 )
 
@@ -57,7 +59,7 @@ func openRaft(ctx context.Context, cfg *conf.Config, sc master.Config, sec *Secu
 		PeerDialOptions:  sec.peerDialOptions(),
 		InitialCheckpoint: func(ctx context.Context) ([]byte, string, error) {
 			if cfg.InitFromBackup != "" {
-				data, err := master.ReadBackupWithOptions(ctx, sc.UFS, cfg.InitFromBackup, sc.UFSOptions)
+				data, err := backup.Read(ctx, sc.UFS, cfg.InitFromBackup, sc.UFSOptions)
 				return data, cfg.InitFromBackup, err
 			}
 			if archive == nil {
@@ -74,7 +76,7 @@ func openRaft(ctx context.Context, cfg *conf.Config, sc master.Config, sec *Secu
 	if cfg.UnsafeStaleReads {
 		log.Warn("TEST ONLY: halo.test.unsafe.stale.reads is set; reads are served without confirming leadership and may be stale")
 	}
-	m := master.New(sc, f, func(*master.Metrics) ha.Replicator { return rep })
+	m := master.New(sc, f, func(*web.Metrics) ha.Replicator { return rep })
 	return m, nil, nil
 }
 

@@ -11,6 +11,7 @@ import (
 	haraft "github.com/halo-fs/halo/ha/raft"
 	"github.com/halo-fs/halo/internal/sharedsecret"
 	"github.com/halo-fs/halo/master"
+	"github.com/halo-fs/halo/master/identity"
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
 	"google.golang.org/grpc"
@@ -22,22 +23,22 @@ import (
 // mutual TLS (halo.security.tls.*) and the authentication type with its
 // shared secret.
 type Security struct {
-	auth           master.Authentication
+	auth           identity.Authentication
 	secret         []byte
 	server, client *tls.Config // nil without TLS
 }
 
 // LoadSecurity reads the TLS files and the shared secret cfg names.
 func LoadSecurity(cfg *conf.Config) (*Security, error) {
-	s := &Security{auth: master.Authentication(cfg.AuthenticationType)}
-	files := master.TLSFiles{Cert: cfg.TLSCertFile, Key: cfg.TLSKeyFile, CA: cfg.TLSCAFile}
+	s := &Security{auth: identity.Authentication(cfg.AuthenticationType)}
+	files := identity.TLSFiles{Cert: cfg.TLSCertFile, Key: cfg.TLSKeyFile, CA: cfg.TLSCAFile}
 	if files.Enabled() {
 		var err error
-		if s.server, s.client, err = master.LoadTLS(files); err != nil {
+		if s.server, s.client, err = identity.LoadTLS(files); err != nil {
 			return nil, err
 		}
 	}
-	if s.auth == master.AuthSecret {
+	if s.auth == identity.Secret {
 		secret, err := sharedsecret.ReadFile(cfg.AuthSecretFile)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", conf.KeyAuthSecretFile, err)
@@ -54,6 +55,7 @@ func (s *Security) applyTo(sc *master.Config, cfg *conf.Config) {
 	sc.TLS = s.server
 	sc.Umask = cfg.Umask
 	sc.PermissionsDisabled = !cfg.PermissionEnabled
+	sc.TrustAssertedSuperuser = cfg.TrustAssertedSuperuser
 	sc.DigestInterval = cfg.DigestInterval
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/halo-fs/halo/ha/zookeeper"
 	ufsjournal "github.com/halo-fs/halo/journal/ufs"
 	"github.com/halo-fs/halo/master"
+	"github.com/halo-fs/halo/master/web"
 	"github.com/halo-fs/halo/ufs"
 	"github.com/halo-fs/halo/ufs/adapters"
 	"github.com/hashicorp/go-hclog"
@@ -62,7 +63,7 @@ func openZooKeeper(ctx context.Context, cfg *conf.Config, sc master.Config, _ *S
 	log.Info("ZooKeeper mode", "zookeeper", strings.Join(cfg.ZooKeeperAddresses, ","), "journal", j.URI(),
 		"session_timeout", cfg.ZooKeeperSessionTimeout, "policy", cfg.ZooKeeperConnectionErrorPolicy)
 	var rep *zookeeper.Replicator
-	m := master.New(sc, f, func(metrics *master.Metrics) ha.Replicator {
+	m := master.New(sc, f, func(metrics *web.Metrics) ha.Replicator {
 		rep = zookeeper.New(zookeeper.Options{
 			Journal:                 j,
 			Elector:                 el,

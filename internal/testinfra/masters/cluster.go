@@ -12,11 +12,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/halo-fs/halo/ha/state"
 	"github.com/halo-fs/halo/internal/testinfra/netns"
 	"github.com/halo-fs/halo/internal/testinfra/proc"
 	"github.com/halo-fs/halo/internal/testinfra/zookeeper"
 	ufsjournal "github.com/halo-fs/halo/journal/ufs"
-	"github.com/halo-fs/halo/master"
+	"github.com/halo-fs/halo/master/identity"
 	"github.com/halo-fs/halo/ufs/local"
 )
 
@@ -49,7 +50,11 @@ type Config struct {
 	Network *netns.Network
 	// Authentication is the masters' authentication type: SECRET with
 	// Secret() when empty.
-	Authentication master.Authentication
+	Authentication identity.Authentication
+	// InProcess runs every master in the test's own process (see
+	// Master.InProcess): for tests of RPC semantics that kill, pause and
+	// partition nothing. It cannot be combined with Network.
+	InProcess bool
 	// Dir holds a folder per master (and ZooKeeper mode's shared/); a
 	// folder kept when the test fails when empty.
 	Dir string
@@ -78,11 +83,16 @@ func New(t testing.TB, cfg Config) *Cluster {
 		cfg.Dir = proc.Dir(t)
 	}
 	if cfg.Authentication == "" {
-		cfg.Authentication = master.AuthSecret
+		cfg.Authentication = identity.Secret
+	}
+	if cfg.InProcess && cfg.Network != nil {
+		t.Fatal("masters in network namespaces need processes: unset InProcess or Network")
 	}
 	c := &Cluster{t: t, Mode: cfg.Mode, ZooKeeper: cfg.ZooKeeper, Network: cfg.Network}
 	for i := 0; i < cfg.Masters; i++ {
-		c.Masters = append(c.Masters, c.newMember(cfg, i))
+		m := c.newMember(cfg, i)
+		m.InProcess = cfg.InProcess
+		c.Masters = append(c.Masters, m)
 	}
 	var modeProps func(*Master) map[string]string
 	switch cfg.Mode {
@@ -111,9 +121,21 @@ func New(t testing.TB, cfg Config) *Cluster {
 // to measure the defaults.
 func NewRaft(t testing.TB, n int, extra map[string]string) *Cluster {
 	t.Helper()
+	return New(t, raftConfig(n, extra))
+}
+
+// NewRaftInProcess is NewRaft with the masters in the test's own process.
+func NewRaftInProcess(t testing.TB, n int, extra map[string]string) *Cluster {
+	t.Helper()
+	cfg := raftConfig(n, extra)
+	cfg.InProcess = true
+	return New(t, cfg)
+}
+
+func raftConfig(n int, extra map[string]string) Config {
 	props := map[string]string{"halo.master.embedded.journal.timeout.multiplier": "2"}
 	maps.Copy(props, extra)
-	return New(t, Config{Mode: ModeRaft, Masters: n, Props: props})
+	return Config{Mode: ModeRaft, Masters: n, Props: props}
 }
 
 // NewZooKeeper prepares n masters electing through zk, their journal in
@@ -240,7 +262,7 @@ func (c *Cluster) CurrentLeader(ctx context.Context) *Master {
 		ctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
 		info, err := m.Info(ctx)
 		cancel()
-		if err == nil && info.State == "PRIMARY" {
+		if err == nil && state.Of(info) == state.Primary {
 			leaders = append(leaders, m)
 		}
 	}

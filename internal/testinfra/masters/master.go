@@ -3,7 +3,10 @@
 // configuration folder, starts, kills, pauses and restarts masters (a
 // proc.Process each), and finds the leader of a cluster in any HA mode.
 // Masters run on loopback addresses with free ports, or each in a network
-// namespace of its own (netns) on Alluxio's default ports.
+// namespace of its own (netns) on Alluxio's default ports. Where a real
+// process is not the point (RPC semantics, no kill, pause or partition),
+// masters may run in the test's own process instead (InProcess), started
+// by master/boot as bin/halo starts them.
 package masters
 
 import (
@@ -26,7 +29,7 @@ import (
 	"github.com/halo-fs/halo/internal/ports"
 	"github.com/halo-fs/halo/internal/testinfra/netns"
 	"github.com/halo-fs/halo/internal/testinfra/proc"
-	"github.com/halo-fs/halo/master"
+	"github.com/halo-fs/halo/master/identity"
 	"github.com/halo-fs/halo/proto/halopb"
 	"google.golang.org/grpc"
 )
@@ -100,7 +103,13 @@ type Master struct {
 	Props    map[string]string
 	// Netns is the master's namespace, nil on loopback.
 	Netns *netns.Host
-	place proc.Place
+	// InProcess runs the master in the test's own process through
+	// boot.Open (formatting it through boot.FormatJournal) instead of as
+	// a bin/halo process. Kill and Pause need a process; the CLI (Halo)
+	// still runs bin/halo.
+	InProcess bool
+	embedded  *inProcess
+	place     proc.Place
 }
 
 // NewMaster prepares (but does not start) a single master on host, on
@@ -108,14 +117,14 @@ type Master struct {
 // Secret.
 func NewMaster(t testing.TB, name, host string) *Master {
 	t.Helper()
-	m := newMaster(t, name, filepath.Join(proc.Dir(t), name), master.AuthSecret, host, proc.Local{})
+	m := newMaster(t, name, filepath.Join(proc.Dir(t), name), identity.Secret, host, proc.Local{})
 	m.RPCPort, m.WebPort = FreePort(t, host), FreePort(t, host)
 	m.setPorts()
 	return m
 }
 
 // newMasterIn prepares a master in h's namespace on the default ports.
-func newMasterIn(t testing.TB, h *netns.Host, dir string, auth master.Authentication) *Master {
+func newMasterIn(t testing.TB, h *netns.Host, dir string, auth identity.Authentication) *Master {
 	m := newMaster(t, h.Name, dir, auth, h.IP, h)
 	m.Netns = h
 	m.RPCPort, m.WebPort, m.RaftPort = DefaultRPCPort, DefaultWebPort, DefaultRaftPort
@@ -123,7 +132,7 @@ func newMasterIn(t testing.TB, h *netns.Host, dir string, auth master.Authentica
 	return m
 }
 
-func newMaster(t testing.TB, name, dir string, auth master.Authentication, host string, place proc.Place) *Master {
+func newMaster(t testing.TB, name, dir string, auth identity.Authentication, host string, place proc.Place) *Master {
 	t.Helper()
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
@@ -137,7 +146,7 @@ func newMaster(t testing.TB, name, dir string, auth master.Authentication, host 
 		"alluxio.work.dir":                    dir,
 		"alluxio.user.rpc.retry.max.duration": "20s",
 	}
-	if auth == master.AuthSecret {
+	if auth == identity.Secret {
 		secretFile := filepath.Join(dir, "secret")
 		if err := os.WriteFile(secretFile, Secret(), 0o600); err != nil {
 			t.Fatal(err)
@@ -145,12 +154,12 @@ func newMaster(t testing.TB, name, dir string, auth master.Authentication, host 
 		// Masters prove the shared secret and so do the CLI (from the
 		// same configuration) and tests' clients (Secret, Credentials):
 		// admin operations need a proven superuser.
-		m.Props["alluxio.security.authentication.type"] = string(master.AuthSecret)
+		m.Props["alluxio.security.authentication.type"] = string(identity.Secret)
 		m.Props["halo.security.authentication.secret.file"] = secretFile
 	}
 	m.Process = proc.New(name, place, filepath.Join(dir, "master.log"))
 	m.Process.Prepare = m.writeConf
-	t.Cleanup(m.Kill)
+	t.Cleanup(m.release)
 	return m
 }
 
@@ -210,6 +219,12 @@ func (m *Master) Halo(args ...string) (string, error) {
 // Format runs `halo format` for this master.
 func (m *Master) Format() {
 	m.t.Helper()
+	if m.InProcess {
+		if err := m.formatInProcess(); err != nil {
+			m.t.Fatalf("format %s: %v", m.Name, err)
+		}
+		return
+	}
 	if out, err := m.Halo("format"); err != nil {
 		m.t.Fatalf("halo format on %s: %v\n%s", m.Name, err, out)
 	}
@@ -227,17 +242,30 @@ func (m *Master) Start() {
 // StartProcess is Start that returns its error, for callers that must not
 // stop the test (a fault's heal).
 func (m *Master) StartProcess() error {
+	if m.InProcess {
+		return m.startInProcess()
+	}
 	m.Process.SetArgs(append([]string{Binary(m.t), "--conf", m.ConfDir, "master"}, m.Args...)...)
 	return m.Process.Start()
 }
 
-// Stop sends SIGTERM and waits up to 10 s, then kills.
-func (m *Master) Stop() { m.Process.Stop(10 * time.Second) }
+// Stop sends SIGTERM and waits up to 10 s, then kills; a master in the
+// test's process stops as SIGTERM stops a real one.
+func (m *Master) Stop() {
+	if m.InProcess {
+		m.stopInProcess()
+		return
+	}
+	m.Process.Stop(10 * time.Second)
+}
 
 // Pause sends SIGSTOP and returns once every thread of the master has
 // stopped, so nothing the test does afterwards can be answered by it.
 func (m *Master) Pause() {
 	m.t.Helper()
+	if m.InProcess {
+		m.t.Fatalf("master %s runs in the test's process: pause it as a real process (leave InProcess unset)", m.Name)
+	}
 	if err := m.Process.Pause(); err != nil {
 		m.t.Fatalf("pause %s: %v", m.Name, err)
 	}

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/halo-fs/halo/internal/sharedsecret"
-	"github.com/halo-fs/halo/master"
+	"github.com/halo-fs/halo/master/identity"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 )
@@ -39,15 +39,15 @@ func Credentials() credentials.TransportCredentials {
 }
 
 // authentication is the master's alluxio.security.authentication.type.
-func (m *Master) authentication() master.Authentication {
-	return master.Authentication(m.Props["alluxio.security.authentication.type"])
+func (m *Master) authentication() identity.Authentication {
+	return identity.Authentication(m.Props["alluxio.security.authentication.type"])
 }
 
 // WebURL is the URL of path on the master's web port: https in
 // CERTIFICATE mode, where the web port speaks TLS.
 func (m *Master) WebURL(path string) string {
 	scheme := "http"
-	if m.authentication() == master.AuthCertificate {
+	if m.authentication() == identity.Certificate {
 		scheme = "https"
 	}
 	return scheme + "://" + m.WebAddress() + path
@@ -60,7 +60,7 @@ func (m *Master) clientTLS() (*tls.Config, error) {
 	if cert == "" {
 		return nil, nil
 	}
-	_, clientCfg, err := master.LoadTLS(master.TLSFiles{Cert: cert, Key: m.Props["halo.security.tls.key.file"], CA: m.Props["halo.security.tls.ca.file"]})
+	_, clientCfg, err := identity.LoadTLS(identity.TLSFiles{Cert: cert, Key: m.Props["halo.security.tls.key.file"], CA: m.Props["halo.security.tls.ca.file"]})
 	return clientCfg, err
 }
 
@@ -85,7 +85,7 @@ func (m *Master) WebClient() (*http.Client, error) {
 	}
 	transport.TLSClientConfig = clientCfg
 	var rt http.RoundTripper = transport
-	if m.authentication() == master.AuthSecret {
+	if m.authentication() == identity.Secret {
 		rt = signingTransport{next: transport, secret: Secret()}
 	}
 	return &http.Client{Transport: rt, Timeout: 10 * time.Second}, nil

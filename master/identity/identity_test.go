@@ -1,7 +1,9 @@
-package master
+package identity
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"os/user"
 	"slices"
@@ -11,8 +13,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/halo-fs/halo/client"
 	"github.com/halo-fs/halo/fserr"
 	"github.com/halo-fs/halo/internal/sharedsecret"
+	"github.com/halo-fs/halo/internal/testcerts"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/peer"
 )
@@ -32,19 +37,17 @@ func (c *countingLookup) lookup(name string) []string {
 // the shared secret.
 func userContext(name string) context.Context {
 	ctx := peer.NewContext(context.Background(), &peer.Peer{AuthInfo: sharedsecret.AuthInfo{}})
-	return metadata.NewIncomingContext(ctx, metadata.Pairs(UserMetadataKey, name))
+	return metadata.NewIncomingContext(ctx, metadata.Pairs(client.UserMetadataKey, name))
 }
 
 // testIdentities runs in SECRET mode, where a named superuser is one.
-func testIdentities() (*identities, *countingLookup) {
-	ids := newIdentities("halo", "supergroup")
-	ids.auth = AuthSecret
+func testIdentities() (*Identities, *countingLookup) {
 	l := &countingLookup{groups: map[string][]string{
 		"halo":  {"halo"},
 		"alice": {"staff", "dev"},
 		"admin": {"staff", "supergroup"},
 	}}
-	ids.lookup = l.lookup
+	ids := New(Config{SuperUser: "halo", SuperGroup: "supergroup", Authentication: Secret, GroupLookup: l.lookup})
 	return ids, l
 }
 
@@ -54,10 +57,10 @@ func TestCallerNeedsUserName(t *testing.T) {
 		"no metadata":       context.Background(),
 		"metadata, no user": metadata.NewIncomingContext(context.Background(), metadata.Pairs("other", "x")),
 		"empty user name":   userContext(""),
-		"outgoing, not in":  metadata.NewOutgoingContext(context.Background(), metadata.Pairs(UserMetadataKey, "alice")),
+		"outgoing, not in":  metadata.NewOutgoingContext(context.Background(), metadata.Pairs(client.UserMetadataKey, "alice")),
 	} {
 		t.Run(name, func(t *testing.T) {
-			c, err := ids.caller(ctx)
+			c, err := ids.Caller(ctx)
 			if fserr.CodeOf(err) != fserr.PermissionDenied {
 				t.Fatalf("caller() = %v, %v; want PermissionDenied", c, err)
 			}
@@ -81,7 +84,7 @@ func TestCallerSuperuser(t *testing.T) {
 		{"root", nil, false},                             // root is not special unless it runs the master
 	}
 	for _, tt := range tests {
-		c, err := ids.caller(userContext(tt.user))
+		c, err := ids.Caller(userContext(tt.user))
 		if err != nil {
 			t.Fatalf("caller(%q): %v", tt.user, err)
 		}
@@ -100,7 +103,7 @@ func TestCallerGroupsAreCached(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for _, name := range []string{"alice", "admin", "alice"} {
-				if _, err := ids.caller(userContext(name)); err != nil {
+				if _, err := ids.Caller(userContext(name)); err != nil {
 					t.Error(err)
 				}
 			}
@@ -117,7 +120,7 @@ func TestCallerGroupsAreCached(t *testing.T) {
 	ids.cache["alice"] = cachedGroups{groups: ids.cache["alice"].groups, at: time.Now().Add(-2 * groupCacheTTL)}
 	ids.mu.Unlock()
 	l.groups["alice"] = []string{"staff", "supergroup"}
-	c, err := ids.caller(userContext("alice"))
+	c, err := ids.Caller(userContext("alice"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +133,7 @@ func TestCallerGroupsAreCached(t *testing.T) {
 	// Unknown users (no groups) are cached too, so a flood of requests
 	// from them does not hit the user database each time.
 	for i := 0; i < 3; i++ {
-		ids.caller(userContext("stranger"))
+		ids.Caller(userContext("stranger"))
 	}
 	if n := l.calls.Load(); n != 4 {
 		t.Errorf("%d lookups after asking for an unknown user 3 times, want 4", n)
@@ -173,7 +176,7 @@ func slicesCompact(s []string) []string {
 func TestCallerRefusesBadUserNames(t *testing.T) {
 	ids, l := testIdentities()
 	for _, name := range []string{strings.Repeat("u", MaxNameBytes+1), "a:b", "-x", "line\nbreak"} {
-		c, err := ids.caller(userContext(name))
+		c, err := ids.Caller(userContext(name))
 		if fserr.CodeOf(err) != fserr.InvalidArgument || !strings.HasPrefix(err.Error(), "user name ") {
 			t.Fatalf("caller(%.20q) = %v, %v; want InvalidArgument about the user name", name, c, err)
 		}
@@ -188,7 +191,7 @@ func TestCallerRefusesBadUserNames(t *testing.T) {
 func TestCallerGroupCacheIsBounded(t *testing.T) {
 	ids, _ := testIdentities()
 	for i := 0; i < 3*maxCachedUsers; i++ {
-		if _, err := ids.caller(userContext(fmt.Sprint("user", i))); err != nil {
+		if _, err := ids.Caller(userContext(fmt.Sprint("user", i))); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -197,5 +200,66 @@ func TestCallerGroupCacheIsBounded(t *testing.T) {
 	}
 	if _, ok := ids.cache[fmt.Sprint("user", 3*maxCachedUsers-1)]; !ok {
 		t.Fatal("the newest name is not cached")
+	}
+}
+
+// TestCertificateUser: in CERTIFICATE mode the user is the verified
+// certificate's common name, whatever name the request carries; a common
+// name that is no valid user name, or no certificate, is refused.
+func TestCertificateUser(t *testing.T) {
+	ids, _ := testIdentities()
+	ids.auth = Certificate
+	ca := testcerts.NewCA(t)
+	withCert := func(cn string) context.Context {
+		leaf, err := x509.ParseCertificate(ca.Issue(t, cn).Cert.Certificate[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		info := credentials.TLSInfo{State: tls.ConnectionState{VerifiedChains: [][]*x509.Certificate{{leaf}}}}
+		ctx := peer.NewContext(context.Background(), &peer.Peer{AuthInfo: info})
+		return metadata.NewIncomingContext(ctx, metadata.Pairs(client.UserMetadataKey, "halo"))
+	}
+	if id, err := ids.identify(withCert("alice")); err != nil || id.caller.User != "alice" || id.superuser {
+		t.Errorf("certificate for alice naming halo = %+v, %v; want alice, no superuser", id.caller, err)
+	}
+	if id, err := ids.identify(withCert("halo")); err != nil || !id.superuser {
+		t.Errorf("certificate for halo = %+v, %v; want the superuser", id.caller, err)
+	}
+	if _, err := ids.identify(withCert("halo test master")); fserr.CodeOf(err) != fserr.InvalidArgument {
+		t.Errorf("a common name with spaces: %v, want InvalidArgument", err)
+	}
+	if _, err := ids.identify(userContext("halo")); fserr.CodeOf(err) != fserr.PermissionDenied {
+		t.Errorf("no certificate: %v, want PermissionDenied", err)
+	}
+}
+
+func TestCheckName(t *testing.T) {
+	for _, good := range []string{
+		"alice", "svc-halo", "user@EXAMPLE.COM", `DOMAIN\bob`, "host$", "jürgen", "1000", "a.b_c",
+		strings.Repeat("n", MaxNameBytes),
+	} {
+		if err := CheckName("user name", good); err != nil {
+			t.Errorf("CheckName(%q) = %v, want nil", good, err)
+		}
+	}
+	for _, bad := range []struct{ name, want string }{
+		{"", "is empty"},
+		{strings.Repeat("n", MaxNameBytes+1), "256 bytes is longer than the limit of 255"},
+		{"a\xffb", "not valid UTF-8"},
+		{".", "is not a name"},
+		{"..", "is not a name"},
+		{"-rf", "starts with '-'"},
+		{"owner:group", `contains ':'`},
+		{"a,b", `contains ','`},
+		{"a/b", `contains '/'`},
+		{"two words", `contains ' '`},
+		{"tab\there", `contains '\t'`},
+		{"nul\x00", `contains '\x00'`},
+		{"nbsp\u00a0x", `contains '\u00a0'`},
+	} {
+		err := CheckName("owner", bad.name)
+		if fserr.CodeOf(err) != fserr.InvalidArgument || !strings.HasPrefix(err.Error(), "owner ") || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("CheckName(%q) = %v, want InvalidArgument starting with \"owner\" and mentioning %q", bad.name, err, bad.want)
+		}
 	}
 }

@@ -1,18 +1,21 @@
-package master
+package backup
 
 import (
 	"bytes"
 	"context"
-	"github.com/halo-fs/halo/ha"
 	"os"
 	"path/filepath"
 	"slices"
 	"testing"
 	"time"
 
+	"github.com/halo-fs/halo/ha"
+	"github.com/halo-fs/halo/ha/hatest"
+	"github.com/halo-fs/halo/ufs"
+	"github.com/halo-fs/halo/ufs/local"
+
 	"github.com/halo-fs/halo/fserr"
 	"github.com/halo-fs/halo/fsm"
-	"github.com/halo-fs/halo/proto/halopb"
 )
 
 func TestNextDailyRun(t *testing.T) {
@@ -37,15 +40,10 @@ func TestNextDailyRun(t *testing.T) {
 // A daily backup holds the namespace and leaves only the newest retained
 // backups in the directory; other files there are not touched.
 func TestDailyBackupWritesAndKeepsNewest(t *testing.T) {
-	m, _ := startLocalMaster(t)
-	c := dial(t, m.RPCAddr())
-	ctx := userCtx(t, "halo")
-	if _, err := c.CreateDirectory(ctx, &halopb.CreateDirectoryRequest{Path: "/kept"}); err != nil {
-		t.Fatal(err)
-	}
+	f := fsm.New(fsm.DefaultConfig())
+	f.Apply(1, hatest.MkdirEntry("/kept"))
 	dir := t.TempDir()
-	m.cfg.BackupDirectory = "file://" + dir
-	m.cfg.DailyBackup = DailyBackup{Enabled: true, At: time.Hour, Retained: 2}
+	b := New(Config{Directory: "file://" + dir, UFS: localRegistry(), Daily: Daily{Enabled: true, At: time.Hour, Retained: 2}}, f, leading{})
 	old := []string{
 		"alluxio-backup-2026-12-01-1764547200000.gz",
 		"alluxio-backup-2026-12-02-1764633600000.gz",
@@ -56,8 +54,8 @@ func TestDailyBackupWritesAndKeepsNewest(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := m.dailyBackup(context.Background()); err != nil {
-		t.Fatalf("dailyBackup: %v", err)
+	if err := b.daily(context.Background()); err != nil {
+		t.Fatalf("daily backup: %v", err)
 	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -74,7 +72,7 @@ func TestDailyBackupWritesAndKeepsNewest(t *testing.T) {
 	if len(names) != 3 || !slices.Contains(names, old[2]) || !slices.Contains(names, "notes.txt") || fresh == "" {
 		t.Fatalf("backup directory holds %q; want the new backup, %s and notes.txt", names, old[2])
 	}
-	data, err := ReadBackup(context.Background(), m.cfg.UFS, filepath.Join(dir, fresh))
+	data, err := Read(context.Background(), b.cfg.UFS, filepath.Join(dir, fresh), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,24 +80,36 @@ func TestDailyBackupWritesAndKeepsNewest(t *testing.T) {
 	if _, err := restored.Restore(bytes.NewReader(data)); err != nil {
 		t.Fatalf("restore the daily backup: %v", err)
 	}
-	if _, err := restored.GetStatus(testSuperuser, "/kept"); err != nil {
+	if _, err := restored.GetStatus(hatest.Superuser, "/kept"); err != nil {
 		t.Fatalf("the daily backup lacks /kept: %v", err)
 	}
 }
 
 // A master that does not lead writes no daily backup.
 func TestDailyBackupRequiresLeadership(t *testing.T) {
-	m, _ := startLocalMaster(t)
-	m.cfg.BackupDirectory = "file://" + t.TempDir()
-	m.replicator = notLeading{m.replicator}
-	if err := m.dailyBackup(context.Background()); err == nil {
+	b := New(Config{Directory: "file://" + t.TempDir(), UFS: localRegistry()}, fsm.New(fsm.DefaultConfig()), notLeading{})
+	if err := b.daily(context.Background()); err == nil {
 		t.Fatal("a master that does not lead wrote a daily backup")
 	}
 }
 
-// notLeading is a replicator whose leadership checks fail.
-type notLeading struct{ ha.Replicator }
+// leading and notLeading are replicators whose leadership checks pass and
+// fail.
+type leading struct{}
+
+func (leading) VerifyRead(context.Context) error { return nil }
+func (leading) Status() ha.Status                { return ha.Status{Leader: true} }
+
+type notLeading struct{}
 
 func (notLeading) VerifyRead(context.Context) error {
 	return fserr.New(fserr.NotLeader, "not the leader")
+}
+func (notLeading) Status() ha.Status { return ha.Status{} }
+
+// localRegistry opens file:// URIs, where these tests keep their backups.
+func localRegistry() *ufs.Registry {
+	r := ufs.NewRegistry()
+	r.Register("file", local.Open)
+	return r
 }

@@ -1,4 +1,4 @@
-package master
+package identity
 
 import (
 	"crypto/tls"

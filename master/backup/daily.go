@@ -1,4 +1,4 @@
-package master
+package backup
 
 import (
 	"cmp"
@@ -10,14 +10,13 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/halo-fs/halo/proto/halopb"
 	"github.com/halo-fs/halo/ufs"
 )
 
-// DailyBackup is alluxio.master.daily.backup.*: once a day, at a UTC time
+// Daily is alluxio.master.daily.backup.*: once a day, at a UTC time
 // of day, the leader writes a backup to the backup directory and deletes
 // all but the newest Retained backups there.
-type DailyBackup struct {
+type Daily struct {
 	Enabled  bool
 	At       time.Duration // after midnight UTC
 	Retained int
@@ -38,12 +37,12 @@ func nextDailyRun(now time.Time, at time.Duration) time.Time {
 	return next
 }
 
-// runDailyBackups writes a backup at each daily run while this master
-// leads, until ctx ends. A standby skips the run: the leader's backup is
-// the cluster's.
-func (m *Master) runDailyBackups(ctx context.Context) {
+// RunDaily writes a backup at each daily run while this master leads,
+// until ctx ends. A standby skips the run: the leader's backup is the
+// cluster's.
+func (b *Backups) RunDaily(ctx context.Context) {
 	for {
-		next := nextDailyRun(time.Now(), m.cfg.DailyBackup.At)
+		next := nextDailyRun(time.Now(), b.cfg.Daily.At)
 		timer := time.NewTimer(time.Until(next))
 		select {
 		case <-ctx.Done():
@@ -51,35 +50,35 @@ func (m *Master) runDailyBackups(ctx context.Context) {
 			return
 		case <-timer.C:
 		}
-		if !m.replicator.Status().Leader {
+		if !b.leader.Status().Leader {
 			continue
 		}
-		if err := m.dailyBackup(ctx); err != nil {
-			m.log.Error("daily backup failed; the next is due tomorrow", "error", err)
+		if err := b.daily(ctx); err != nil {
+			b.log.Error("daily backup failed; the next is due tomorrow", "error", err)
 		}
 	}
 }
 
-// dailyBackup writes one backup to the configured backup directory, then
+// daily writes one backup to the configured backup directory, then
 // deletes the older ones beyond the retained count.
-func (m *Master) dailyBackup(ctx context.Context) error {
-	resp, err := m.Backup(ctx, &halopb.BackupRequest{})
+func (b *Backups) daily(ctx context.Context) error {
+	written, err := b.Write(ctx, "", false)
 	if err != nil {
 		return err
 	}
-	m.log.Info("daily backup written", "uri", resp.BackupUri)
-	deleted, err := m.pruneBackups(ctx, m.cfg.BackupDirectory, m.cfg.DailyBackup.Retained)
+	b.log.Info("daily backup written", "uri", written.URI)
+	deleted, err := b.prune(ctx, b.cfg.Directory, b.cfg.Daily.Retained)
 	for _, name := range deleted {
-		m.log.Info("deleted old backup", "name", name)
+		b.log.Info("deleted old backup", "name", name)
 	}
 	return err
 }
 
-// pruneBackups deletes all but the newest keep backups in dir, by the time
+// prune deletes all but the newest keep backups in dir, by the time
 // in their names; files that are not backups are left alone. It returns
 // the names deleted.
-func (m *Master) pruneBackups(ctx context.Context, dir string, keep int) ([]string, error) {
-	store, resolved, err := m.openBackupDirectory(ctx, dir)
+func (b *Backups) prune(ctx context.Context, dir string, keep int) ([]string, error) {
+	store, resolved, err := b.openDirectory(ctx, dir)
 	if err != nil {
 		return nil, err
 	}

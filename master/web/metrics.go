@@ -1,4 +1,4 @@
-package master
+package web
 
 import (
 	"github.com/halo-fs/halo/ha"

@@ -1,0 +1,229 @@
+package alluxiorpc_test
+
+import (
+	"context"
+	"net"
+	"os/user"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/halo-fs/halo/conf"
+	"github.com/halo-fs/halo/internal/ports"
+	"github.com/halo-fs/halo/master"
+	"github.com/halo-fs/halo/master/boot"
+	"github.com/halo-fs/halo/proto/alluxiopb"
+	"github.com/hashicorp/go-hclog"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+)
+
+// startMaster runs a single master (local journal) in the test's process
+// and returns a connection to its RPC port.
+func startMaster(t *testing.T, overrides map[string]string) *grpc.ClientConn {
+	t.Helper()
+	port, err := ports.Free("127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	webPort, err := ports.Free("127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	home := t.TempDir()
+	props := map[string]string{
+		"alluxio.home":                        home,
+		"alluxio.master.hostname":             "127.0.0.1",
+		"alluxio.master.rpc.port":             strconv.Itoa(port),
+		"alluxio.master.web.port":             strconv.Itoa(webPort),
+		"alluxio.master.journal.folder":       home + "/journal",
+		"alluxio.master.mount.table.root.ufs": home + "/underFSStorage",
+	}
+	for k, v := range overrides {
+		props[k] = v
+	}
+	cfg, err := conf.Load(conf.LoadOptions{ConfDir: t.TempDir(), Overrides: props, HA: "none"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := boot.FormatJournal(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	running, err := boot.Open(ctx, cfg, hclog.NewNullLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { running.Close() })
+	conn, err := grpc.NewClient(net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+// authenticate opens a SIMPLE-authenticated channel as user and returns a
+// context whose calls carry its channel id; the channel stays
+// authenticated until the test ends.
+func authenticate(t *testing.T, conn *grpc.ClientConn, user, channel string) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	stream, err := alluxiopb.NewSaslAuthenticationServiceClient(conn).Authenticate(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = stream.Send(&alluxiopb.SaslMessage{
+		MessageType:          alluxiopb.SaslMessageType_CHALLENGE.Enum(),
+		Message:              []byte("\x00" + user + "\x00noPassword"),
+		ClientId:             proto.String(channel),
+		AuthenticationScheme: alluxiopb.ChannelAuthenticationScheme_SIMPLE.Enum(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reply, err := stream.Recv()
+	if err != nil {
+		t.Fatalf("authenticate: %v", err)
+	}
+	if reply.GetMessageType() != alluxiopb.SaslMessageType_SUCCESS {
+		t.Fatalf("authenticate answered %v, want SUCCESS", reply)
+	}
+	return metadata.AppendToOutgoingContext(context.Background(), "channel-id", channel)
+}
+
+func currentUser(t *testing.T) string {
+	u, err := user.Current()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.Username
+}
+
+func TestDiscoveryAndConfiguration(t *testing.T) {
+	conn := startMaster(t, map[string]string{"alluxio.user.block.size.bytes.default": "32MB"})
+	ctx := context.Background()
+	v, err := alluxiopb.NewServiceVersionClientServiceClient(conn).GetServiceVersion(ctx, &alluxiopb.GetServiceVersionPRequest{
+		ServiceType: alluxiopb.ServiceType_META_MASTER_CLIENT_SERVICE.Enum(),
+	})
+	if err != nil || v.GetVersion() != 2 {
+		t.Fatalf("meta master client service version = %v, %v; want 2", v, err)
+	}
+	_, err = alluxiopb.NewServiceVersionClientServiceClient(conn).GetServiceVersion(ctx, &alluxiopb.GetServiceVersionPRequest{
+		ServiceType: alluxiopb.ServiceType_TABLE_MASTER_CLIENT_SERVICE.Enum(),
+	})
+	if status.Code(err) != codes.Unimplemented {
+		t.Fatalf("table master service version: %v, want Unimplemented", err)
+	}
+	cfg, err := alluxiopb.NewMetaMasterConfigurationServiceClient(conn).GetConfiguration(ctx, &alluxiopb.GetConfigurationPOptions{RawValue: proto.Bool(true)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]*alluxiopb.ConfigProperty{}
+	for _, p := range cfg.ClusterConfigs {
+		got[p.GetName()] = p
+	}
+	if got["alluxio.version"].GetValue() != "2.9.3" {
+		t.Errorf("alluxio.version = %v, want 2.9.3", got["alluxio.version"])
+	}
+	if p := got["alluxio.user.block.size.bytes.default"]; p.GetValue() != "32MB" || p.GetSource() != string(conf.SourceCLI) {
+		t.Errorf("block size property = %v, want 32MB from %s", p, conf.SourceCLI)
+	}
+	info, err := alluxiopb.NewMetaMasterClientServiceClient(conn).GetMasterInfo(ctx, &alluxiopb.GetMasterInfoPOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mi := info.GetMasterInfo(); mi.GetVersion() != master.Version || mi.GetRpcPort() == 0 || mi.GetLeaderMasterAddress() == "" {
+		t.Fatalf("master info %v lacks Halo's version, the port or the leader", mi)
+	}
+	hash, err := alluxiopb.NewMetaMasterConfigurationServiceClient(conn).GetConfigHash(ctx, &alluxiopb.GetConfigHashPOptions{})
+	if err != nil || hash.GetClusterConfigHash() != cfg.GetClusterConfigHash() || hash.GetClusterConfigHash() == "" {
+		t.Fatalf("config hash %v, %v; want %q as GetConfiguration gave", hash, err, cfg.GetClusterConfigHash())
+	}
+}
+
+func TestAuthenticationRefusals(t *testing.T) {
+	conn := startMaster(t, nil)
+	cases := map[string]*alluxiopb.SaslMessage{
+		"no scheme": {MessageType: alluxiopb.SaslMessageType_CHALLENGE.Enum(), Message: []byte("\x00u\x00noPassword"), ClientId: proto.String("c1")},
+		"custom": {MessageType: alluxiopb.SaslMessageType_CHALLENGE.Enum(), Message: []byte("\x00u\x00noPassword"), ClientId: proto.String("c2"),
+			AuthenticationScheme: alluxiopb.ChannelAuthenticationScheme_CUSTOM.Enum()},
+		"not plain": {MessageType: alluxiopb.SaslMessageType_CHALLENGE.Enum(), Message: []byte("u"), ClientId: proto.String("c3"),
+			AuthenticationScheme: alluxiopb.ChannelAuthenticationScheme_SIMPLE.Enum()},
+		"bad user": {MessageType: alluxiopb.SaslMessageType_CHALLENGE.Enum(), Message: []byte("\x00a/b\x00noPassword"), ClientId: proto.String("c4"),
+			AuthenticationScheme: alluxiopb.ChannelAuthenticationScheme_SIMPLE.Enum()},
+		"no client id": {MessageType: alluxiopb.SaslMessageType_CHALLENGE.Enum(), Message: []byte("\x00u\x00noPassword"),
+			AuthenticationScheme: alluxiopb.ChannelAuthenticationScheme_SIMPLE.Enum()},
+		"impersonation": {MessageType: alluxiopb.SaslMessageType_CHALLENGE.Enum(), Message: []byte("root\x00u\x00noPassword"), ClientId: proto.String("c5"),
+			AuthenticationScheme: alluxiopb.ChannelAuthenticationScheme_SIMPLE.Enum()},
+	}
+	for name, msg := range cases {
+		t.Run(name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			stream, err := alluxiopb.NewSaslAuthenticationServiceClient(conn).Authenticate(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := stream.Send(msg); err != nil {
+				t.Fatal(err)
+			}
+			reply, err := stream.Recv()
+			if err == nil {
+				t.Fatalf("authentication answered %v, want a refusal", reply)
+			}
+			if c := status.Code(err); c == codes.OK || c == codes.Unknown || c == codes.Internal {
+				t.Fatalf("refusal %v has no meaningful status", err)
+			}
+		})
+	}
+}
+
+func TestChannelUserIsTheAuthenticatedOne(t *testing.T) {
+	conn := startMaster(t, nil)
+	fs := alluxiopb.NewFileSystemMasterClientServiceClient(conn)
+	// A channel that never authenticated is told to: Alluxio's client then
+	// authenticates again and retries.
+	stranger := metadata.AppendToOutgoingContext(context.Background(), "channel-id", "unknown-channel")
+	_, err := fs.CreateDirectory(stranger, &alluxiopb.CreateDirectoryPRequest{Path: proto.String("/x")})
+	if status.Code(err) != codes.Unauthenticated {
+		t.Fatalf("create on an unauthenticated channel: %v, want Unauthenticated", err)
+	}
+	// The master's user (the test's) owns "/" and opens it to everyone.
+	owner := authenticate(t, conn, currentUser(t), "channel-0")
+	_, err = fs.SetAttribute(owner, &alluxiopb.SetAttributePRequest{Path: proto.String("/"), Options: &alluxiopb.SetAttributePOptions{
+		Mode: &alluxiopb.PMode{OwnerBits: alluxiopb.Bits_ALL.Enum(), GroupBits: alluxiopb.Bits_ALL.Enum(), OtherBits: alluxiopb.Bits_ALL.Enum()}}})
+	if err != nil {
+		t.Fatalf("chmod 777 /: %v", err)
+	}
+	alice := authenticate(t, conn, "alice", "channel-1")
+	bob := authenticate(t, conn, "bob", "channel-2")
+	for user, ctx := range map[string]context.Context{"alice": alice, "bob": bob} {
+		_, err := fs.CreateDirectory(ctx, &alluxiopb.CreateDirectoryPRequest{Path: proto.String("/" + user),
+			Options: &alluxiopb.CreateDirectoryPOptions{Mode: &alluxiopb.PMode{
+				OwnerBits: alluxiopb.Bits_ALL.Enum(), GroupBits: alluxiopb.Bits_READ_EXECUTE.Enum(), OtherBits: alluxiopb.Bits_NONE.Enum()}}})
+		if err != nil {
+			t.Fatalf("create /%s as %s: %v", user, user, err)
+		}
+	}
+	for _, user := range []string{"alice", "bob"} {
+		st, err := fs.GetStatus(alice, &alluxiopb.GetStatusPRequest{Path: proto.String("/" + user)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.GetFileInfo().GetOwner() != user || st.GetFileInfo().GetMode() != 0o750 || !st.GetFileInfo().GetFolder() {
+			t.Fatalf("/%s is %v; want a folder of %s with mode 0750", user, st.GetFileInfo(), user)
+		}
+	}
+	// bob may not create inside alice's 0750 folder.
+	_, err = fs.CreateFile(bob, &alluxiopb.CreateFilePRequest{Path: proto.String("/alice/f")})
+	if status.Code(err) != codes.PermissionDenied {
+		t.Fatalf("bob creating in /alice: %v, want PermissionDenied", err)
+	}
+}

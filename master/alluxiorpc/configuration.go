@@ -1,0 +1,72 @@
+package alluxiorpc
+
+import (
+	"context"
+	"crypto/md5"
+	"encoding/hex"
+
+	"github.com/halo-fs/halo/conf"
+	"github.com/halo-fs/halo/master"
+	"github.com/halo-fs/halo/proto/alluxiopb"
+	"google.golang.org/protobuf/proto"
+)
+
+// ProtocolVersion is the Alluxio release whose protocol Halo speaks. It is
+// published as alluxio.version, which Alluxio's client requires in the
+// cluster configuration.
+const ProtocolVersion = "2.9.3"
+
+// configuration publishes the deployment's properties, which Alluxio's
+// client loads from the master before anything else. Path defaults
+// (Alluxio's per-path configuration) are not supported: there are none.
+type configuration struct {
+	alluxiopb.UnimplementedMetaMasterConfigurationServiceServer
+	m *master.Master
+}
+
+func (c *configuration) GetConfiguration(_ context.Context, req *alluxiopb.GetConfigurationPOptions) (*alluxiopb.GetConfigurationPResponse, error) {
+	props, hash := clusterProperties(c.m.ClusterConfiguration())
+	resp := &alluxiopb.GetConfigurationPResponse{
+		ClusterConfigHash: proto.String(hash),
+		PathConfigHash:    proto.String(emptyHash),
+	}
+	if !req.GetIgnoreClusterConf() {
+		resp.ClusterConfigs = props
+	}
+	return resp, nil
+}
+
+func (c *configuration) GetConfigHash(context.Context, *alluxiopb.GetConfigHashPOptions) (*alluxiopb.GetConfigHashPResponse, error) {
+	_, hash := clusterProperties(c.m.ClusterConfiguration())
+	return &alluxiopb.GetConfigHashPResponse{ClusterConfigHash: proto.String(hash), PathConfigHash: proto.String(emptyHash)}, nil
+}
+
+// emptyHash is the hash of no path configuration, as Alluxio computes it.
+var emptyHash = func() string { h := md5.Sum(nil); return hex.EncodeToString(h[:]) }()
+
+// clusterProperties turns the listing into Alluxio's form, adding
+// alluxio.version, and hashes it so that a client notices a change.
+func clusterProperties(listing []conf.KeyValue) ([]*alluxiopb.ConfigProperty, string) {
+	h := md5.New()
+	out := make([]*alluxiopb.ConfigProperty, 0, len(listing)+1)
+	add := func(key, value string, source conf.Source) {
+		p := &alluxiopb.ConfigProperty{Name: proto.String(key), Source: proto.String(string(source))}
+		// An unset property has no value, as Alluxio's master sends it:
+		// the client's checks read an empty one as set.
+		if value != "" {
+			p.Value = proto.String(value)
+		}
+		out = append(out, p)
+		h.Write([]byte(key))
+		h.Write([]byte{0})
+		h.Write([]byte(value))
+		h.Write([]byte{0})
+	}
+	for _, kv := range listing {
+		if kv.Key != "alluxio.version" {
+			add(kv.Key, kv.Value, kv.Source)
+		}
+	}
+	add("alluxio.version", ProtocolVersion, conf.SourceDefault)
+	return out, hex.EncodeToString(h.Sum(nil))
+}

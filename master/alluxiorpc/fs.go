@@ -1,0 +1,267 @@
+package alluxiorpc
+
+import (
+	"context"
+	"errors"
+
+	"github.com/halo-fs/halo/fserr"
+	"github.com/halo-fs/halo/master"
+	"github.com/halo-fs/halo/proto/alluxiopb"
+	"github.com/halo-fs/halo/proto/journalpb"
+	"google.golang.org/grpc"
+	"google.golang.org/protobuf/proto"
+)
+
+// fileSystem is Alluxio's FileSystemMasterClientService: the namespace
+// operations of the shell, the Hadoop client and jobs. What needs workers
+// (block ids for writes, async persistence, free) comes with them.
+type fileSystem struct {
+	alluxiopb.UnimplementedFileSystemMasterClientServiceServer
+	m *master.Master
+}
+
+func (f *fileSystem) CreateFile(ctx context.Context, req *alluxiopb.CreateFilePRequest) (*alluxiopb.CreateFilePResponse, error) {
+	o := req.GetOptions()
+	st, err := f.m.CreateFile(ctx, master.CreateFileOptions{
+		OpID:           opID(o.GetCommonOptions()),
+		Path:           req.GetPath(),
+		Mode:           mode(o.GetMode()),
+		Recursive:      o.GetRecursive(),
+		BlockSizeBytes: o.GetBlockSizeBytes(),
+		TTLMs:          ttl(o.GetCommonOptions()),
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &alluxiopb.CreateFilePResponse{FileInfo: fileInfo(st)}, nil
+}
+
+func (f *fileSystem) CompleteFile(ctx context.Context, req *alluxiopb.CompleteFilePRequest) (*alluxiopb.CompleteFilePResponse, error) {
+	o := req.GetOptions()
+	err := f.m.CompleteFile(ctx, master.CompleteFileOptions{
+		OpID:   opID(o.GetCommonOptions()),
+		Path:   req.GetPath(),
+		Length: max(o.GetUfsLength(), 0),
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &alluxiopb.CompleteFilePResponse{}, nil
+}
+
+func (f *fileSystem) CreateDirectory(ctx context.Context, req *alluxiopb.CreateDirectoryPRequest) (*alluxiopb.CreateDirectoryPResponse, error) {
+	o := req.GetOptions()
+	_, err := f.m.CreateDirectory(ctx, master.CreateDirectoryOptions{
+		OpID:        opID(o.GetCommonOptions()),
+		Path:        req.GetPath(),
+		Mode:        mode(o.GetMode()),
+		Recursive:   o.GetRecursive(),
+		AllowExists: o.GetAllowExists(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &alluxiopb.CreateDirectoryPResponse{}, nil
+}
+
+func (f *fileSystem) GetStatus(ctx context.Context, req *alluxiopb.GetStatusPRequest) (*alluxiopb.GetStatusPResponse, error) {
+	st, err := f.status(ctx, req.GetPath(), req.GetOptions().GetLoadMetadataType())
+	if err != nil {
+		return nil, err
+	}
+	return &alluxiopb.GetStatusPResponse{FileInfo: fileInfo(st)}, nil
+}
+
+func (f *fileSystem) Exists(ctx context.Context, req *alluxiopb.ExistsPRequest) (*alluxiopb.ExistsPResponse, error) {
+	_, err := f.status(ctx, req.GetPath(), req.GetOptions().GetLoadMetadataType())
+	if fserr.CodeOf(err) == fserr.NotFound {
+		return &alluxiopb.ExistsPResponse{Exists: proto.Bool(false)}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &alluxiopb.ExistsPResponse{Exists: proto.Bool(true)}, nil
+}
+
+// status looks path up; a path the namespace lacks is loaded from the UFS
+// first unless the client said NEVER (Alluxio's ONCE and ALWAYS both load
+// what is missing; Halo does not re-sync what it has).
+func (f *fileSystem) status(ctx context.Context, path string, load alluxiopb.LoadMetadataPType) (*journalpb.FileStatus, error) {
+	st, err := f.m.GetStatus(ctx, path)
+	if fserr.CodeOf(err) != fserr.NotFound || load == alluxiopb.LoadMetadataPType_NEVER {
+		return st, err
+	}
+	if _, lerr := f.m.LoadMetadata(ctx, master.LoadMetadataOptions{Path: path}); lerr != nil {
+		return nil, err
+	}
+	return f.m.GetStatus(ctx, path)
+}
+
+// ListStatus streams the listing in pages. Listing a file lists the file,
+// as in Alluxio.
+func (f *fileSystem) ListStatus(req *alluxiopb.ListStatusPRequest, stream grpc.ServerStreamingServer[alluxiopb.ListStatusPResponse]) error {
+	ctx := stream.Context()
+	path := req.GetPath()
+	o := req.GetOptions()
+	st, err := f.status(ctx, path, o.GetLoadMetadataType())
+	if err != nil {
+		return err
+	}
+	if !st.IsDirectory {
+		return stream.Send(&alluxiopb.ListStatusPResponse{FileInfos: []*alluxiopb.FileInfo{fileInfo(st)}})
+	}
+	return f.m.List(ctx, master.ListOptions{Path: path, Recursive: o.GetRecursive()}, func(page []*journalpb.FileStatus) error {
+		return stream.Send(&alluxiopb.ListStatusPResponse{FileInfos: fileInfos(page)})
+	})
+}
+
+// errPageFull ends a partial listing's walk once the batch is full.
+var errPageFull = errors.New("page full")
+
+// ListStatusPartial answers one batch of a listing, resumed after the
+// path the client names (startAfter). Offsets by count or by file id are
+// refused: they do not survive a concurrent change, which startAfter does.
+func (f *fileSystem) ListStatusPartial(ctx context.Context, req *alluxiopb.ListStatusPartialPRequest) (*alluxiopb.ListStatusPartialPResponse, error) {
+	o := req.GetOptions()
+	if o.GetOffsetCount() != 0 || o.GetOffsetId() != 0 {
+		return nil, fserr.New(fserr.InvalidArgument, "partial listings resume after a path (startAfter), not after a count or file id")
+	}
+	batch := int(o.GetBatchSize())
+	if batch <= 0 {
+		return nil, fserr.New(fserr.InvalidArgument, "partial listing batch size %d must be positive", batch)
+	}
+	st, err := f.status(ctx, req.GetPath(), o.GetOptions().GetLoadMetadataType())
+	if err != nil {
+		return nil, err
+	}
+	if !st.IsDirectory {
+		return &alluxiopb.ListStatusPartialPResponse{FileInfos: []*alluxiopb.FileInfo{fileInfo(st)}, IsTruncated: proto.Bool(false), FileCount: proto.Int64(1)}, nil
+	}
+	var out []*alluxiopb.FileInfo
+	truncated := false
+	err = f.m.List(ctx, master.ListOptions{Path: req.GetPath(), Recursive: o.GetOptions().GetRecursive(), StartAfter: startAfter(req.GetPath(), o.GetStartAfter())},
+		func(page []*journalpb.FileStatus) error {
+			for _, st := range page {
+				if len(out) == batch {
+					truncated = true
+					return errPageFull
+				}
+				out = append(out, fileInfo(st))
+			}
+			return nil
+		})
+	if err != nil && !errors.Is(err, errPageFull) {
+		return nil, err
+	}
+	return &alluxiopb.ListStatusPartialPResponse{FileInfos: out, IsTruncated: proto.Bool(truncated), FileCount: proto.Int64(-1)}, nil
+}
+
+// startAfter makes Alluxio's startAfter, relative to the listed folder or
+// absolute, an absolute path.
+func startAfter(dir, after string) string {
+	if after == "" || after[0] == '/' {
+		return after
+	}
+	if dir == "/" {
+		return "/" + after
+	}
+	return dir + "/" + after
+}
+
+func (f *fileSystem) Rename(ctx context.Context, req *alluxiopb.RenamePRequest) (*alluxiopb.RenamePResponse, error) {
+	if err := f.m.Rename(ctx, opID(req.GetOptions().GetCommonOptions()), req.GetPath(), req.GetDstPath()); err != nil {
+		return nil, err
+	}
+	return &alluxiopb.RenamePResponse{}, nil
+}
+
+// Remove deletes from the namespace. alluxioOnly and unchecked change
+// nothing: Halo's delete never removes UFS data and checks no UFS.
+func (f *fileSystem) Remove(ctx context.Context, req *alluxiopb.DeletePRequest) (*alluxiopb.DeletePResponse, error) {
+	o := req.GetOptions()
+	if err := f.m.Delete(ctx, master.DeleteOptions{OpID: opID(o.GetCommonOptions()), Path: req.GetPath(), Recursive: o.GetRecursive()}); err != nil {
+		return nil, err
+	}
+	return &alluxiopb.DeletePResponse{}, nil
+}
+
+func (f *fileSystem) SetAttribute(ctx context.Context, req *alluxiopb.SetAttributePRequest) (*alluxiopb.SetAttributePResponse, error) {
+	o := req.GetOptions()
+	set := master.SetAttributeOptions{
+		OpID:      opID(o.GetCommonOptions()),
+		Path:      req.GetPath(),
+		Recursive: o.GetRecursive(),
+		Mode:      mode(o.GetMode()),
+		Owner:     o.Owner,
+		Group:     o.Group,
+		Pinned:    o.Pinned,
+		Persisted: o.Persisted,
+	}
+	// Alluxio's client sends its default ttl (-1, none) with every call,
+	// chmod and chown included; only a positive one is a request to set a
+	// TTL, so that a chmod does not clear one (unsetTtl is not supported).
+	if o.GetCommonOptions().GetTtl() > 0 {
+		t := ttl(o.GetCommonOptions())
+		set.TTLMs = &t
+	}
+	if len(o.GetPinnedMedia()) > 0 || len(o.GetXattr()) > 0 || o.ReplicationMax != nil || o.ReplicationMin != nil {
+		return nil, fserr.New(fserr.InvalidArgument, "setting pinned media, extended attributes or replication is not supported")
+	}
+	if err := f.m.SetAttribute(ctx, set); err != nil {
+		return nil, err
+	}
+	return &alluxiopb.SetAttributePResponse{}, nil
+}
+
+func (f *fileSystem) Mount(ctx context.Context, req *alluxiopb.MountPRequest) (*alluxiopb.MountPResponse, error) {
+	o := req.GetOptions()
+	err := f.m.Mount(ctx, master.MountOptions{
+		OpID:     opID(o.GetCommonOptions()),
+		Path:     req.GetAlluxioPath(),
+		UfsURI:   req.GetUfsPath(),
+		ReadOnly: o.GetReadOnly(),
+		Shared:   o.GetShared(),
+		Options:  o.GetProperties(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &alluxiopb.MountPResponse{}, nil
+}
+
+func (f *fileSystem) Unmount(ctx context.Context, req *alluxiopb.UnmountPRequest) (*alluxiopb.UnmountPResponse, error) {
+	if err := f.m.Unmount(ctx, opID(req.GetOptions().GetCommonOptions()), req.GetAlluxioPath()); err != nil {
+		return nil, err
+	}
+	return &alluxiopb.UnmountPResponse{}, nil
+}
+
+func (f *fileSystem) GetMountTable(ctx context.Context, _ *alluxiopb.GetMountTablePRequest) (*alluxiopb.GetMountTablePResponse, error) {
+	mounts, err := f.m.MountTable(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]*alluxiopb.MountPointInfo, len(mounts))
+	for _, mt := range mounts {
+		out[mt.Path] = &alluxiopb.MountPointInfo{
+			UfsUri:           proto.String(mt.UfsUri),
+			UfsType:          proto.String(ufsType(mt.UfsUri)),
+			UfsCapacityBytes: proto.Int64(-1),
+			UfsUsedBytes:     proto.Int64(-1),
+			ReadOnly:         proto.Bool(mt.ReadOnly),
+			Properties:       mt.Options,
+			Shared:           proto.Bool(mt.Shared),
+			MountId:          proto.Int64(int64(mt.MountId)),
+		}
+	}
+	return &alluxiopb.GetMountTablePResponse{MountPoints: out}, nil
+}
+
+// Free drops cached copies. Halo's masters hold no cached data until
+// workers come, so a free of an existing path has nothing to do.
+func (f *fileSystem) Free(ctx context.Context, req *alluxiopb.FreePRequest) (*alluxiopb.FreePResponse, error) {
+	if _, err := f.m.GetStatus(ctx, req.GetPath()); err != nil {
+		return nil, err
+	}
+	return &alluxiopb.FreePResponse{}, nil
+}

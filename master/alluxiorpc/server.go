@@ -1,0 +1,80 @@
+// Package alluxiorpc serves Alluxio 2.9's own gRPC protocol (package
+// proto/alluxiopb) on the master's RPC port, beside Halo's, so that
+// Alluxio's shell, its Hadoop client and its jobs talk to Halo masters
+// unchanged. Each handler translates Alluxio's request into the master's
+// operations and the answer back; it decides nothing about the namespace.
+//
+// As in Alluxio, only the primary serves: a standby answers every call
+// UNAVAILABLE, which sends Alluxio's client on to the next master.
+package alluxiorpc
+
+import (
+	"context"
+	"runtime/debug"
+	"strings"
+
+	"github.com/halo-fs/halo/fserr"
+	"github.com/halo-fs/halo/master"
+	"github.com/halo-fs/halo/proto/alluxiopb"
+	"google.golang.org/grpc"
+)
+
+// servicePrefix starts the full method name of every Alluxio service.
+const servicePrefix = "/alluxio.grpc."
+
+// Extension is the master extension that serves Alluxio's protocol.
+func Extension(m *master.Master) master.Extension {
+	return master.Extension{
+		Register: func(s *grpc.Server) { register(s, m) },
+		Unary: func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (_ any, err error) {
+			if err := primaryOnly(m, info.FullMethod); err != nil {
+				return nil, err
+			}
+			defer recoverAsError(m, info.FullMethod, &err)
+			return handler(ctx, req)
+		},
+		Stream: func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) (err error) {
+			if err := primaryOnly(m, info.FullMethod); err != nil {
+				return err
+			}
+			defer recoverAsError(m, info.FullMethod, &err)
+			return handler(srv, ss)
+		},
+	}
+}
+
+func register(s *grpc.Server, m *master.Master) {
+	alluxiopb.RegisterSaslAuthenticationServiceServer(s, &sasl{m: m})
+	alluxiopb.RegisterServiceVersionClientServiceServer(s, versions{})
+	alluxiopb.RegisterMetaMasterConfigurationServiceServer(s, &configuration{m: m})
+	alluxiopb.RegisterMetaMasterClientServiceServer(s, &meta{m: m})
+	alluxiopb.RegisterFileSystemMasterClientServiceServer(s, &fileSystem{m: m})
+	alluxiopb.RegisterJournalMasterClientServiceServer(s, &journal{m: m})
+	alluxiopb.RegisterBlockMasterClientServiceServer(s, &blocks{m: m})
+	alluxiopb.RegisterMetricsMasterClientServiceServer(s, metrics{})
+}
+
+// primaryOnly refuses an Alluxio call on a standby, naming the primary
+// when this master knows it.
+func primaryOnly(m *master.Master, method string) error {
+	if !strings.HasPrefix(method, servicePrefix) {
+		return nil
+	}
+	leading, primary := m.Leading()
+	if leading {
+		return nil
+	}
+	if primary == "" {
+		return &fserr.Error{Code: fserr.NotLeader, Message: "this master is a standby and knows no primary yet"}
+	}
+	return &fserr.Error{Code: fserr.NotLeader, Message: "this master is a standby; the primary is " + primary, LeaderHint: primary}
+}
+
+// recoverAsError turns a handler's panic into an Internal error for that
+// call: a request a translation did not foresee must not end the master.
+func recoverAsError(m *master.Master, method string, err *error) {
+	if r := recover(); r != nil {
+		m.Logger().Error("Alluxio RPC handler panicked", "method", method, "panic", r, "stack", string(debug.Stack()))
+		*err = fserr.New(fserr.Internal, "internal error in %s: %v", method, r)
+	}
+}

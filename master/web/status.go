@@ -1,0 +1,195 @@
+// Package web owns a master's web port: /health (with /health/live and
+// /health/ready for orchestrators), /metrics for Prometheus with the
+// master's metrics themselves (Metrics) and /checkpoint/digest for
+// comparing replicas. It sees the master only through what it reports:
+// the replicator's status, the namespace it digests and the metrics
+// registry it serves.
+package web
+
+import (
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/halo-fs/halo/fsm"
+	"github.com/halo-fs/halo/ha"
+	"github.com/halo-fs/halo/ha/state"
+	"github.com/halo-fs/halo/internal/sharedsecret"
+	"github.com/hashicorp/go-hclog"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Replicator is what the web port asks of the master's replicator.
+type Replicator interface {
+	Status() ha.Status
+}
+
+// Config is what a web port serves and how it authenticates operators.
+type Config struct {
+	Replicator Replicator
+	FSM        *fsm.FSM
+	Metrics    prometheus.Gatherer
+	// DigestInterval is the least time between two namespace walks of
+	// /checkpoint/digest; 0 means DefaultDigestInterval.
+	DigestInterval time.Duration
+	// Operators is how /checkpoint/digest authenticates its callers: as
+	// the RPC port does.
+	Operators Operators
+	// Secret is the shared secret SignedBySecret checks.
+	Secret []byte
+	// TLS is the master's server-side TLS; with CertificateRequired the
+	// port serves over it and asks for a client certificate, which health
+	// checks and scrapes need not present.
+	TLS    *tls.Config
+	Logger hclog.Logger
+}
+
+// Operators says how operator endpoints authenticate their callers.
+type Operators int
+
+const (
+	// Unchecked: SIMPLE and NOSASL verify nothing on the RPC port either.
+	Unchecked Operators = iota
+	// SignedBySecret: a request signed with the shared secret (SECRET).
+	SignedBySecret
+	// CertificateRequired: a verified client certificate (CERTIFICATE).
+	CertificateRequired
+)
+
+// Server is a master's running web port.
+type Server struct {
+	cfg      Config
+	listener net.Listener
+	http     *http.Server
+	digests  *digestCache
+}
+
+// New prepares a web port; Serve opens it. The digest cache is usable
+// before (and without) Serve.
+func New(cfg Config) *Server {
+	if cfg.Logger == nil {
+		cfg.Logger = hclog.NewNullLogger()
+	}
+	return &Server{cfg: cfg, digests: newDigestCache(cfg.FSM, cfg.DigestInterval)}
+}
+
+// Serve listens on addr and serves until Close.
+func (s *Server) Serve(addr string) error {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("master web port %s: %w", addr, err)
+	}
+	s.listener = l
+	if s.cfg.Operators == CertificateRequired && s.cfg.TLS != nil {
+		tlsCfg := s.cfg.TLS.Clone()
+		tlsCfg.ClientAuth = tls.VerifyClientCertIfGiven
+		l = tls.NewListener(l, tlsCfg)
+	}
+	s.http = &http.Server{Handler: s.handler(), ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := s.http.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.cfg.Logger.Error("web server stopped", "error", err)
+		}
+	}()
+	return nil
+}
+
+// Addr is the address the port listens on, "" before Serve.
+func (s *Server) Addr() net.Addr {
+	if s.listener == nil {
+		return nil
+	}
+	return s.listener.Addr()
+}
+
+// Close stops serving.
+func (s *Server) Close() {
+	if s.http != nil {
+		s.http.Close()
+	}
+}
+
+// handler serves the web port. Health and metrics stay open to load
+// balancers and scrapers; the digest is for operators and needs the same
+// authentication as the RPC port when that has any.
+func (s *Server) handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(s.cfg.Metrics, promhttp.HandlerOpts{}))
+	mux.HandleFunc("/health/live", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]any{"live": true})
+	})
+	mux.HandleFunc("/health/ready", func(w http.ResponseWriter, _ *http.Request) {
+		ready, body := s.readiness()
+		code := http.StatusOK
+		if !ready {
+			code = http.StatusServiceUnavailable
+		}
+		writeJSON(w, code, body)
+	})
+	mux.HandleFunc("/health", func(w http.ResponseWriter, _ *http.Request) {
+		_, body := s.readiness()
+		writeJSON(w, http.StatusOK, body)
+	})
+	mux.Handle("GET /checkpoint/digest", s.operatorOnly(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		d, err := s.CheckpointDigest()
+		if err != nil {
+			writeJSON(w, http.StatusInternalServerError, map[string]any{"error": err.Error()})
+			return
+		}
+		writeJSON(w, http.StatusOK, d)
+	})))
+	return mux
+}
+
+// operatorOnly refuses requests that do not authenticate the way the RPC
+// port requires.
+func (s *Server) operatorOnly(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var refusal string
+		switch s.cfg.Operators {
+		case SignedBySecret:
+			if err := sharedsecret.VerifyRequest(r, s.cfg.Secret, time.Now()); err != nil {
+				refusal = "alluxio.security.authentication.type=SECRET: " + err.Error()
+			}
+		case CertificateRequired:
+			if r.TLS == nil || len(r.TLS.VerifiedChains) == 0 {
+				refusal = "alluxio.security.authentication.type=CERTIFICATE: present a client certificate"
+			}
+		}
+		if refusal != "" {
+			writeJSON(w, http.StatusUnauthorized, map[string]any{"error": refusal})
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// readiness: a master is ready when it serves requests, that is when it
+// leads. A standby is live but not ready, so a load balancer sends clients
+// to the leader.
+func (s *Server) readiness() (bool, map[string]any) {
+	st := s.cfg.Replicator.Status()
+	role := state.Standby
+	if st.Leader {
+		role = state.Primary
+	}
+	return st.Leader, map[string]any{
+		"live":          true,
+		"ready":         st.Leader,
+		"role":          role,
+		"applied_index": st.AppliedIndex,
+		"journal_type":  st.JournalType,
+		"leader":        st.LeaderRPCAddress,
+	}
+}
+
+func writeJSON(w http.ResponseWriter, code int, body any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(body)
+}
