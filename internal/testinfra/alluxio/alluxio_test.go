@@ -91,6 +91,21 @@ func TestShellMetadataCommands(t *testing.T) {
 	}
 }
 
+func TestClientConf(t *testing.T) {
+	one := ClientConf("127.0.0.1:19998")
+	if len(one) != 2 || one["alluxio.master.hostname"] != "127.0.0.1" || one["alluxio.master.rpc.port"] != "19998" {
+		t.Errorf("ClientConf of one address = %v; want its host name and RPC port", one)
+	}
+	three := ClientConf("127.0.0.1:1", "127.0.0.1:2", "127.0.0.1:3")
+	if len(three) != 1 || three["alluxio.master.rpc.addresses"] != "127.0.0.1:1,127.0.0.1:2,127.0.0.1:3" {
+		t.Errorf("ClientConf of three addresses = %v; want them in alluxio.master.rpc.addresses", three)
+	}
+}
+
+func TestMasterListensOnLoopbackOnly(t *testing.T) {
+	wantLoopbackOnly(t, map[string]int{"RPC": master.RPCPort, "web": master.WebPort})
+}
+
 func TestShellFindsTheLeader(t *testing.T) {
 	out := ok(t, FileSystemShell, "leader")
 	wantLines(t, "leader", out, `^127\.0\.0\.1$`)
@@ -150,6 +165,7 @@ func TestAdminReport(t *testing.T) {
 
 func TestEmbeddedJournalMaster(t *testing.T) {
 	m := StartMaster(t, map[string]string{"alluxio.master.journal.type": "EMBEDDED"})
+	wantLoopbackOnly(t, map[string]int{"RPC": m.RPCPort, "web": m.WebPort, "embedded journal": m.JournalPort})
 	conf := m.ClientConf()
 	stdout, stderr, code := AdminShell(t, conf, "journal", "quorum", "info", "-domain", "MASTER")
 	if code != 0 {
