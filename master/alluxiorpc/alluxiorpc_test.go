@@ -252,3 +252,41 @@ func TestChannelUserIsTheAuthenticatedOne(t *testing.T) {
 		t.Fatalf("bob creating in /alice: %v, want PermissionDenied", err)
 	}
 }
+
+// TestTTLIsSetClearedAndKept: Alluxio's setTtl sends a ttl, unsetTtl sends
+// -1, and chmod sends none, which must leave the TTL alone.
+func TestTTLIsSetClearedAndKept(t *testing.T) {
+	conn := startMaster(t, nil)
+	ctx := authenticate(t, conn, currentUser(t), "channel-ttl")
+	fs := alluxiopb.NewFileSystemMasterClientServiceClient(conn)
+	if _, err := fs.CreateFile(ctx, &alluxiopb.CreateFilePRequest{Path: proto.String("/f")}); err != nil {
+		t.Fatal(err)
+	}
+	set := func(o *alluxiopb.SetAttributePOptions) {
+		t.Helper()
+		if _, err := fs.SetAttribute(ctx, &alluxiopb.SetAttributePRequest{Path: proto.String("/f"), Options: o}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ttlNow := func() int64 {
+		t.Helper()
+		st, err := fs.GetStatus(ctx, &alluxiopb.GetStatusPRequest{Path: proto.String("/f")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st.GetFileInfo().GetTtl()
+	}
+	set(&alluxiopb.SetAttributePOptions{CommonOptions: &alluxiopb.FileSystemMasterCommonPOptions{Ttl: proto.Int64(100000), TtlAction: alluxiopb.TtlAction_DELETE.Enum()}})
+	if got := ttlNow(); got != 100000 {
+		t.Fatalf("ttl after setTtl = %d, want 100000", got)
+	}
+	set(&alluxiopb.SetAttributePOptions{Mode: &alluxiopb.PMode{OwnerBits: alluxiopb.Bits_READ_WRITE.Enum(), GroupBits: alluxiopb.Bits_NONE.Enum(), OtherBits: alluxiopb.Bits_NONE.Enum()},
+		CommonOptions: &alluxiopb.FileSystemMasterCommonPOptions{SyncIntervalMs: proto.Int64(-1)}})
+	if got := ttlNow(); got != 100000 {
+		t.Fatalf("ttl after chmod = %d, want it kept at 100000", got)
+	}
+	set(&alluxiopb.SetAttributePOptions{CommonOptions: &alluxiopb.FileSystemMasterCommonPOptions{Ttl: proto.Int64(-1)}})
+	if got := ttlNow(); got != -1 {
+		t.Fatalf("ttl after unsetTtl = %d, want -1 (none)", got)
+	}
+}

@@ -200,11 +200,10 @@ func (f *fileSystem) SetAttribute(ctx context.Context, req *alluxiopb.SetAttribu
 		Pinned:    o.Pinned,
 		Persisted: o.Persisted,
 	}
-	// Alluxio's client sends its default ttl (-1, none) with every call,
-	// chmod and chown included; only a positive one is a request to set a
-	// TTL, so that a chmod does not clear one (unsetTtl is not supported).
-	if o.GetCommonOptions().GetTtl() > 0 {
-		t := ttl(o.GetCommonOptions())
+	// setTtl and unsetTtl send a ttl (-1 clears it); chmod, chown and
+	// pin send none and leave the TTL as it is.
+	if c := o.GetCommonOptions(); c != nil && c.Ttl != nil {
+		t := ttl(c)
 		set.TTLMs = &t
 	}
 	if len(o.GetPinnedMedia()) > 0 || len(o.GetXattr()) > 0 || o.ReplicationMax != nil || o.ReplicationMin != nil {
