@@ -35,6 +35,7 @@ func TestRealAlluxioShellAgainstRaftMasters(t *testing.T) {
 	s := compatSuite{t: t, c: c, conf: client, admin: true}
 	s.run()
 	s.quorumInfo()
+	s.hadoopFS()
 	s.survivesLeaderKill()
 }
 
@@ -50,6 +51,7 @@ func TestRealAlluxioShellAgainstZooKeeperMasters(t *testing.T) {
 	}
 	s := compatSuite{t: t, c: c, conf: client}
 	s.run()
+	s.hadoopFS()
 	s.survivesLeaderKill()
 }
 
@@ -147,6 +149,45 @@ func (s compatSuite) run() {
 	out, errOut, code := alluxio.Shell(t, s.conf, "stat", "/compat")
 	if code == 0 || !strings.Contains(out+errOut, "/compat") {
 		t.Errorf("stat of a removed path: exit %d, output %q; want a failure naming the path", code, out+errOut)
+	}
+}
+
+// hadoopFS runs Hadoop's FsShell with Alluxio's Hadoop client
+// (alluxio.hadoop.FileSystem from alluxio-shaded-client) on alluxio:///
+// paths, as Spark, Hive and MapReduce jobs reach the file system.
+func (s compatSuite) hadoopFS() {
+	t := s.t
+	t.Helper()
+	hadoop := func(args ...string) string {
+		t.Helper()
+		out, errOut, code := alluxio.HadoopFS(t, s.conf, args...)
+		if code != 0 {
+			t.Fatalf("hadoop fs %s: exit %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), code, out, errOut)
+		}
+		return out
+	}
+	hadoop("-mkdir", "-p", "alluxio:///hadoop/x/y")
+	hadoop("-touchz", "alluxio:///hadoop/x/f")
+	hadoop("-mv", "alluxio:///hadoop/x/f", "alluxio:///hadoop/x/g")
+	listing := hadoop("-ls", "-R", "alluxio:///hadoop")
+	for _, want := range []*regexp.Regexp{
+		regexp.MustCompile(`(?m)^d\S+\s+-\s+\S*\s+\S*\s+\d+ \d{4}-\d\d-\d\d \d\d:\d\d alluxio:///hadoop/x$`),
+		regexp.MustCompile(`(?m)^d\S+\s+-\s+\S*\s+\S*\s+\d+ \d{4}-\d\d-\d\d \d\d:\d\d alluxio:///hadoop/x/y$`),
+		regexp.MustCompile(`(?m)^-\S+\s+\d+\s+\S*\s+\S*\s+0 \d{4}-\d\d-\d\d \d\d:\d\d alluxio:///hadoop/x/g$`),
+	} {
+		if !want.MatchString(listing) {
+			t.Errorf("hadoop fs -ls -R lacks a line matching %s:\n%s", want, listing)
+		}
+	}
+	if strings.Contains(listing, "alluxio:///hadoop/x/f") {
+		t.Errorf("hadoop fs -ls -R after -mv still shows the old name:\n%s", listing)
+	}
+	if got := s.halo("fs", "ls", "/hadoop/x"); !strings.Contains(got, "/hadoop/x/g") || !strings.Contains(got, "/hadoop/x/y") {
+		t.Errorf("Halo's CLI does not see what the Hadoop client made:\n%s", got)
+	}
+	hadoop("-rm", "-r", "alluxio:///hadoop")
+	if got := s.halo("fs", "ls", "/"); strings.Contains(got, "/hadoop") {
+		t.Errorf("after hadoop fs -rm -r, Halo still lists /hadoop:\n%s", got)
 	}
 }
 
