@@ -10,7 +10,10 @@
 // this file) once into ~/.m2 and a class path in ~/.cache/halo; `make
 // alluxio-deps` runs it. Every program runs with JDK 17 on a configuration
 // given as Java system properties, in a folder of its own (alluxio.home,
-// logs), never reading a machine-wide alluxio-site.properties.
+// logs), never reading a machine-wide alluxio-site.properties. The shells
+// run in the test's namespace and touch only the addresses they are
+// given; the master runs in a network namespace of its own (it needs
+// root), since it pings the addresses it sees to name itself.
 package alluxio
 
 import (
