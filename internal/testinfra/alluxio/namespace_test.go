@@ -48,6 +48,8 @@ func TestMasterCannotReachTheMachinesAddresses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The test's end of the pair is the one address of this namespace
+	// the master may reach: the test made it.
 	for _, a := range machine {
 		ip, _, err := net.ParseCIDR(a.String())
 		if err != nil || ip.IsLoopback() || ip.IsLinkLocalUnicast() || ip.Equal(net.ParseIP(master.PeerHost())) {
