@@ -102,22 +102,22 @@ func TestClientConf(t *testing.T) {
 	}
 }
 
-func TestMasterListensOnLoopbackOnly(t *testing.T) {
-	wantLoopbackOnly(t, map[string]int{"RPC": master.RPCPort, "web": master.WebPort})
+func TestMasterListensOnItsAddressOnly(t *testing.T) {
+	wantListensOnlyOn(t, master, map[string]int{"RPC": master.RPCPort, "web": master.WebPort})
 }
 
 func TestShellFindsTheLeader(t *testing.T) {
 	// 2.9.3 prints a deprecation notice on standard output before the
 	// host name.
 	out := ok(t, FileSystemShell, "leader")
-	if want := "This command will be deprecated as of v3.0, please use masterInfo command\n127.0.0.1\n"; out != want {
+	if want := "This command will be deprecated as of v3.0, please use masterInfo command\n" + master.Host + "\n"; out != want {
 		t.Errorf("leader printed %q; want %q", out, want)
 	}
 	out = ok(t, FileSystemShell, "masterInfo")
-	port := strconv.Itoa(master.RPCPort)
+	primary := regexp.QuoteMeta(master.Host) + `/<unresolved>:` + strconv.Itoa(master.RPCPort)
 	wantLines(t, "masterInfo", out,
-		`^Current leader master: 127\.0\.0\.1/<unresolved>:`+port+`$`,
-		`^All masters: \[127\.0\.0\.1/<unresolved>:`+port+`\]$`)
+		`^Current leader master: `+primary+`$`,
+		`^All masters: \[`+primary+`\]$`)
 }
 
 // TestShellFindsThePrimaryInAList gives the shell two addresses, the
@@ -133,9 +133,10 @@ func TestShellFindsThePrimaryInAList(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("masterInfo: exit %d\n%s%s", code, stdout, stderr)
 	}
+	primary := regexp.QuoteMeta(master.Host) + `/<unresolved>:` + strconv.Itoa(master.RPCPort)
 	wantLines(t, "masterInfo", stdout,
-		`^Current leader master: 127\.0\.0\.1/<unresolved>:`+strconv.Itoa(master.RPCPort)+`$`,
-		`^All masters: \[127\.0\.0\.1/<unresolved>:`+strconv.Itoa(nobody)+`, 127\.0\.0\.1/<unresolved>:`+strconv.Itoa(master.RPCPort)+`\]$`)
+		`^Current leader master: `+primary+`$`,
+		`^All masters: \[127\.0\.0\.1/<unresolved>:`+strconv.Itoa(nobody)+`, `+primary+`\]$`)
 }
 
 // TestShellWithoutAMaster records what the shell says when no master
@@ -169,7 +170,7 @@ func TestAdminReport(t *testing.T) {
 
 func TestEmbeddedJournalMaster(t *testing.T) {
 	m := StartMaster(t, map[string]string{"alluxio.master.journal.type": "EMBEDDED"})
-	wantLoopbackOnly(t, map[string]int{"RPC": m.RPCPort, "web": m.WebPort, "embedded journal": m.JournalPort})
+	wantListensOnlyOn(t, m, map[string]int{"RPC": m.RPCPort, "web": m.WebPort, "embedded journal": m.JournalPort})
 	conf := m.ClientConf()
 	stdout, stderr, code := AdminShell(t, conf, "journal", "quorum", "info", "-domain", "MASTER")
 	if code != 0 {
@@ -240,6 +241,11 @@ func TestBackup(t *testing.T) {
 		}
 	}
 	b := m.Backup(t)
+	// It names itself by the machine's name, which its hosts file gives
+	// its own address, the one it finds reachable in its namespace.
+	if host, err := os.Hostname(); err == nil && host != "localhost" && b.Host != host {
+		t.Errorf("the backup names its host %q; want the machine's name %q", b.Host, host)
+	}
 	if b.Entries == 0 || !strings.HasPrefix(b.Path, m.Backups+"/alluxio-backup-") || !strings.HasSuffix(b.Path, ".gz") {
 		t.Errorf("backup %+v: want entries, in %s/alluxio-backup-*.gz", b, m.Backups)
 	}

@@ -2,27 +2,35 @@ package alluxio
 
 import (
 	"bufio"
+	"encoding/binary"
+	"encoding/hex"
+	"net"
 	"os"
 	"strconv"
 	"strings"
 	"testing"
 )
 
-// loopbackHex are the kernel's spellings, in /proc/net/tcp and tcp6, of
-// 127.0.0.1, ::ffff:127.0.0.1 and ::1.
-var loopbackHex = map[string]bool{
-	"0100007F":                         true,
-	"0000000000000000FFFF00000100007F": true,
-	"00000000000000000000000001000000": true,
+// procAddress decodes an address as /proc/net/tcp and tcp6 spell it: the
+// bytes of each 32-bit word in the machine's order (little-endian here).
+func procAddress(spelled string) (net.IP, error) {
+	b, err := hex.DecodeString(spelled)
+	if err != nil {
+		return nil, err
+	}
+	for i := 0; i+4 <= len(b); i += 4 {
+		binary.BigEndian.PutUint32(b[i:], binary.LittleEndian.Uint32(b[i:]))
+	}
+	return net.IP(b), nil
 }
 
-// listeners returns the local addresses, as /proc/net spells them, of
-// the sockets listening on port.
-func listeners(t *testing.T, port int) []string {
+// listeners returns the local addresses of the sockets listening on port
+// in the network namespace of process pid.
+func listeners(t *testing.T, pid, port int) []net.IP {
 	t.Helper()
-	var found []string
-	for _, table := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
-		f, err := os.Open(table)
+	var found []net.IP
+	for _, table := range []string{"tcp", "tcp6"} {
+		f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/net/" + table)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -33,29 +41,50 @@ func listeners(t *testing.T, port int) []string {
 			if len(fields) < 4 || fields[3] != "0A" { // 0A: LISTEN
 				continue
 			}
-			addr, hexPort, ok := strings.Cut(fields[1], ":")
-			if p, err := strconv.ParseUint(hexPort, 16, 16); ok && err == nil && int(p) == port {
-				found = append(found, addr)
+			spelled, hexPort, ok := strings.Cut(fields[1], ":")
+			if p, err := strconv.ParseUint(hexPort, 16, 16); !ok || err != nil || int(p) != port {
+				continue
 			}
+			addr, err := procAddress(spelled)
+			if err != nil {
+				t.Fatalf("%s: address %q: %v", table, spelled, err)
+			}
+			found = append(found, addr)
 		}
 		f.Close()
 	}
 	return found
 }
 
-// wantLoopbackOnly fails the test unless something listens on each port,
-// and only on loopback.
-func wantLoopbackOnly(t *testing.T, ports map[string]int) {
+// wantListensOnlyOn fails the test unless, in the master's namespace,
+// something listens on each port, and only on the master's address.
+func wantListensOnlyOn(t *testing.T, m *Master, ports map[string]int) {
 	t.Helper()
+	host := net.ParseIP(m.Host)
 	for name, port := range ports {
-		addrs := listeners(t, port)
+		addrs := listeners(t, m.Process().Pid(), port)
 		if len(addrs) == 0 {
 			t.Errorf("nothing listens on the %s port %d", name, port)
 		}
 		for _, a := range addrs {
-			if !loopbackHex[a] {
-				t.Errorf("the %s port %d is bound on %s, not loopback alone", name, port, a)
+			if !a.Equal(host) {
+				t.Errorf("the %s port %d is bound on %s, not on %s alone", name, port, a, host)
 			}
+		}
+	}
+}
+
+func TestProcAddress(t *testing.T) {
+	for spelled, want := range map[string]string{
+		"0100007F":                         "127.0.0.1",
+		"024E010A":                         "10.1.78.2",
+		"0000000000000000FFFF00000100007F": "127.0.0.1",
+		"00000000000000000000000001000000": "::1",
+		"00000000000000000000000000000000": "::",
+	} {
+		got, err := procAddress(spelled)
+		if err != nil || !got.Equal(net.ParseIP(want)) {
+			t.Errorf("procAddress(%q) = %v, %v; want %s", spelled, got, err, want)
 		}
 	}
 }

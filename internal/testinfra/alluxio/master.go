@@ -16,13 +16,22 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
-	"github.com/halo-fs/halo/internal/ports"
+	"github.com/halo-fs/halo/internal/testinfra/netns"
 	"github.com/halo-fs/halo/internal/testinfra/proc"
 	"github.com/halo-fs/halo/proto/alluxiopb"
 )
 
-// loopback is where the master listens and where its clients look.
+// loopback is the address the programs other than the master name
+// themselves by.
 const loopback = "127.0.0.1"
+
+// The master's ports: Alluxio's defaults, since the namespace it serves
+// in is its own.
+const (
+	masterRPCPort     = 19998
+	masterWebPort     = 19999
+	masterJournalPort = 19200
+)
 
 const (
 	// masterStartTimeout bounds the wait for a new master to serve (about
@@ -36,23 +45,37 @@ const (
 // Master is a real Alluxio 2.9.3 master: one process, primary at once,
 // with a UFS journal (or, given alluxio.master.journal.type=EMBEDDED, an
 // embedded journal of one member) and its root UFS in local folders.
+//
+// It runs in a network namespace of its own, reached from the test's
+// through a veth pair: to name itself in a backup, a master pings the
+// non-loopback addresses of every interface it sees
+// (NetworkAddressUtils.getLocalIpAddress, which no setting bypasses), and
+// there it sees only its own address, with no route beyond the pair.
 type Master struct {
-	// RPCPort and WebPort are its ports on 127.0.0.1, JournalPort its
-	// embedded journal's (bound only with an embedded journal).
+	// Host is the address it serves on, in its namespace.
+	Host string
+	// RPCPort and WebPort are its ports on Host, JournalPort its embedded
+	// journal's (bound only with an embedded journal).
 	RPCPort, WebPort, JournalPort int
 	// Dir holds everything it writes: Journal, the root UFS (UFS),
 	// Backups, its home and logs.
 	Dir, Journal, UFS, Backups string
+	netns                      *netns.Private
 	process                    *proc.Process
 }
 
 // Address is the master's RPC address, host:port.
-func (m *Master) Address() string { return net.JoinHostPort(loopback, strconv.Itoa(m.RPCPort)) }
+func (m *Master) Address() string { return net.JoinHostPort(m.Host, strconv.Itoa(m.RPCPort)) }
 
 // JournalAddress is the master's embedded journal address, host:port.
 func (m *Master) JournalAddress() string {
-	return net.JoinHostPort(loopback, strconv.Itoa(m.JournalPort))
+	return net.JoinHostPort(m.Host, strconv.Itoa(m.JournalPort))
 }
+
+// PeerHost is the test's address on the pair that joins it to the
+// master's namespace: where the master's connections from the test's
+// side come from.
+func (m *Master) PeerHost() string { return m.netns.PeerIP }
 
 // ClientConf is the configuration a client needs to find the master.
 func (m *Master) ClientConf() map[string]string { return ClientConf(m.Address()) }
@@ -78,17 +101,24 @@ func (m *Master) Log() string { return filepath.Join(m.Dir, "logs", "alluxio.log
 // Process is the master's process, for a test that kills or pauses it.
 func (m *Master) Process() *proc.Process { return m.process }
 
-// Stop stops the master (SIGTERM, then SIGKILL after a grace period).
-func (m *Master) Stop() { m.process.Stop(masterStopGrace) }
+// Stop stops the master (SIGTERM, then SIGKILL after a grace period) and
+// removes its namespace; it cannot start again.
+func (m *Master) Stop() {
+	if m.process != nil {
+		m.process.Stop(masterStopGrace)
+	}
+	m.netns.Close()
+}
 
-// masterConf is the master's configuration before the caller's: loopback
-// only, a fresh UFS journal, the metadata on the heap, and nothing that
-// reaches beyond this machine or waits on an absent component.
+// masterConf is the master's configuration before the caller's: its own
+// address only, a fresh UFS journal, the metadata on the heap, and
+// nothing that reaches beyond this machine or waits on an absent
+// component.
 func masterConf(m *Master) map[string]string {
 	return map[string]string{
-		"alluxio.master.hostname":                   loopback,
-		"alluxio.master.bind.host":                  loopback,
-		"alluxio.master.web.bind.host":              loopback,
+		"alluxio.master.hostname":                   m.Host,
+		"alluxio.master.bind.host":                  m.Host,
+		"alluxio.master.web.bind.host":              m.Host,
 		"alluxio.master.rpc.port":                   strconv.Itoa(m.RPCPort),
 		"alluxio.master.web.port":                   strconv.Itoa(m.WebPort),
 		"alluxio.master.journal.type":               "UFS",
@@ -97,7 +127,7 @@ func masterConf(m *Master) map[string]string {
 		"alluxio.master.embedded.journal.addresses": m.JournalAddress(),
 		// Alluxio hands Ratis the port alone, and Ratis binds it on every
 		// interface unless told the host.
-		"alluxio.master.embedded.journal.ratis.config.raft.grpc.server.host": loopback,
+		"alluxio.master.embedded.journal.ratis.config.raft.grpc.server.host": m.Host,
 		"alluxio.master.mount.table.root.ufs":                                m.UFS,
 		"alluxio.master.backup.directory":                                    m.Backups,
 		"alluxio.master.metastore":                                           "HEAP",
@@ -118,54 +148,65 @@ func masterConf(m *Master) map[string]string {
 	}
 }
 
-// StartMasterIn formats a journal and starts a master with its files under
-// dir; conf adds to or overrides its configuration (for instance
-// alluxio.master.journal.type=EMBEDDED). It returns once the
-// master answers as primary.
+// StartMasterIn formats a journal and starts a master in a new network
+// namespace with its files under dir; conf adds to or overrides its
+// configuration (for instance alluxio.master.journal.type=EMBEDDED). It
+// returns once the master answers as primary.
 func StartMasterIn(dir string, conf map[string]string) (*Master, error) {
 	p, err := Find()
 	if err != nil {
 		return nil, err
 	}
+	ns, err := netns.NewPrivate()
+	if err != nil {
+		return nil, fmt.Errorf("the Alluxio master's network namespace: %w", err)
+	}
 	m := &Master{
-		Dir:     dir,
-		Journal: filepath.Join(dir, "journal"),
-		UFS:     filepath.Join(dir, "ufs"),
-		Backups: filepath.Join(dir, "backups"),
+		Host:        ns.IP,
+		RPCPort:     masterRPCPort,
+		WebPort:     masterWebPort,
+		JournalPort: masterJournalPort,
+		Dir:         dir,
+		Journal:     filepath.Join(dir, "journal"),
+		UFS:         filepath.Join(dir, "ufs"),
+		Backups:     filepath.Join(dir, "backups"),
+		netns:       ns,
 	}
-	for _, port := range []*int{&m.RPCPort, &m.WebPort, &m.JournalPort} {
-		if *port, err = ports.Free(loopback); err != nil {
-			return nil, fmt.Errorf("find a free port: %w", err)
-		}
+	if err := m.start(p, conf); err != nil {
+		m.Stop()
+		return nil, err
 	}
+	return m, nil
+}
+
+func (m *Master) start(p *Programs, conf map[string]string) error {
 	for _, d := range []string{m.Journal, m.UFS, m.Backups} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	all := masterConf(m)
 	maps.Copy(all, conf)
 
-	format, err := p.Run(Command{Main: formatJournal, Conf: all, Args: []string{"master"}, Dir: dir, Timeout: time.Minute})
+	format, err := p.Run(Command{Main: formatJournal, Conf: all, Args: []string{"master"}, Dir: m.Dir, Timeout: time.Minute})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if format.ExitCode != 0 {
-		return nil, fmt.Errorf("format the Alluxio master's journal: %v", format)
+		return fmt.Errorf("format the Alluxio master's journal: %v", format)
 	}
-	cmd, _, err := p.command(masterMain, all, dir)
+	cmd, _, err := p.command(masterMain, all, m.Dir, m.Host)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	m.process = proc.New("alluxio-master", proc.Local{}, filepath.Join(dir, "master.out"), cmd.Args...)
+	m.process = proc.New("alluxio-master", m.netns, filepath.Join(m.Dir, "master.out"), cmd.Args...)
 	if err := m.process.Start(); err != nil {
-		return nil, err
+		return err
 	}
 	if err := m.waitPrimary(masterStartTimeout); err != nil {
-		m.Stop()
-		return nil, fmt.Errorf("the Alluxio master did not serve: %w\n%s\nlog %s", err, proc.Tail(m.process.Log(), 30), m.Log())
+		return fmt.Errorf("the Alluxio master did not serve: %w\n%s\nlog %s", err, proc.Tail(m.process.Log(), 30), m.Log())
 	}
-	return m, nil
+	return nil
 }
 
 // StartMaster starts a master for one test, in a folder kept if the test

@@ -10,7 +10,10 @@
 // this file) once into ~/.m2 and a class path in ~/.cache/halo; `make
 // alluxio-deps` runs it. Every program runs with JDK 17 on a configuration
 // given as Java system properties, in a folder of its own (alluxio.home,
-// logs), never reading a machine-wide alluxio-site.properties.
+// logs), never reading a machine-wide alluxio-site.properties. The shells
+// run in the test's namespace and touch only the addresses they are
+// given; the master runs in a network namespace of its own (it needs
+// root), since it pings the addresses it sees to name itself.
 package alluxio
 
 import (
@@ -166,7 +169,7 @@ func (p *Programs) Run(c Command) (Result, error) {
 	if timeout == 0 {
 		timeout = DefaultTimeout
 	}
-	cmd, log, err := p.command(c.Main, c.Conf, c.Dir, c.Args...)
+	cmd, log, err := p.command(c.Main, c.Conf, c.Dir, loopback, c.Args...)
 	if err != nil {
 		return Result{}, err
 	}
@@ -200,11 +203,12 @@ func (p *Programs) Run(c Command) (Result, error) {
 	return r, nil
 }
 
-// command prepares main to run in dir with conf and returns it with the
-// path of its log. Nothing outside dir configures it: alluxio.conf.dir
-// and alluxio.site.conf.dir point into dir, so an alluxio-site.properties
-// in /etc/alluxio or ~/.alluxio is not read.
-func (p *Programs) command(main MainClass, conf map[string]string, dir string, args ...string) (*exec.Cmd, string, error) {
+// command prepares main to run in dir with conf, its host name resolving
+// to self, and returns it with the path of its log. Nothing outside dir
+// configures it: alluxio.conf.dir and alluxio.site.conf.dir point into
+// dir, so an alluxio-site.properties in /etc/alluxio or ~/.alluxio is not
+// read.
+func (p *Programs) command(main MainClass, conf map[string]string, dir, self string, args ...string) (*exec.Cmd, string, error) {
 	home := filepath.Join(dir, "home")
 	confDir := filepath.Join(home, "conf")
 	logs := filepath.Join(dir, "logs")
@@ -217,7 +221,7 @@ func (p *Programs) command(main MainClass, conf map[string]string, dir string, a
 	if err := os.WriteFile(log4j, []byte(log4jConfig), 0o644); err != nil {
 		return nil, "", err
 	}
-	hosts, err := writeHosts(confDir)
+	hosts, err := writeHosts(confDir, self)
 	if err != nil {
 		return nil, "", err
 	}
@@ -262,18 +266,18 @@ func (p *Programs) command(main MainClass, conf map[string]string, dir string, a
 	return cmd, filepath.Join(logs, "alluxio.log"), nil
 }
 
-// writeHosts writes the only names the programs may look up: this
-// machine's, and localhost, both loopback. The JVM then resolves from
-// that file alone (jdk.net.hosts.file) and never asks DNS: a master names
-// itself in a backup by the reverse lookup of one of the machine's other
-// addresses, which Alluxio offers no setting to avoid.
-func writeHosts(dir string) (string, error) {
-	names := "localhost"
+// writeHosts writes the only names a program may look up: localhost, on
+// loopback, and this machine's, on self. The JVM then resolves from that
+// file alone (jdk.net.hosts.file) and never asks DNS: a master names
+// itself in a backup by the reverse lookup of the address it found
+// reachable, which Alluxio offers no setting to avoid.
+func writeHosts(dir, self string) (string, error) {
+	hosts := loopback + " localhost\n"
 	if h, err := os.Hostname(); err == nil && h != "localhost" {
-		names += " " + h
+		hosts += self + " " + h + "\n"
 	}
 	path := filepath.Join(dir, "hosts")
-	return path, os.WriteFile(path, []byte(loopback+" "+names+"\n"), 0o644)
+	return path, os.WriteFile(path, []byte(hosts), 0o644)
 }
 
 // log4jConfig sends every message to a file, so that standard output is

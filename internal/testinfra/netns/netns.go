@@ -3,7 +3,9 @@
 // faults can cut, drop and slow traffic between hosts with iptables and tc
 // while the test's clients, in the root namespace, reach every host
 // through the bridge. It needs root; one network exists on a machine at a
-// time (a lock file says whose it is).
+// time (a lock file says whose it is). A Private namespace, for one server
+// kept off the machine's own network, stands apart from that network, and
+// many exist at once.
 package netns
 
 import (
