@@ -3,7 +3,9 @@ package alluxiorpc_test
 import (
 	"context"
 	"net"
+	"os"
 	"os/user"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/halo-fs/halo/conf"
 	"github.com/halo-fs/halo/internal/ports"
+	"github.com/halo-fs/halo/internal/sharedsecret"
 	"github.com/halo-fs/halo/master"
 	"github.com/halo-fs/halo/master/boot"
 	"github.com/halo-fs/halo/proto/alluxiopb"
@@ -26,7 +29,7 @@ import (
 
 // startMaster runs a single master (local journal) in the test's process
 // and returns a connection to its RPC port.
-func startMaster(t testing.TB, overrides map[string]string) *grpc.ClientConn {
+func startMaster(t testing.TB, overrides map[string]string, dial ...grpc.DialOption) *grpc.ClientConn {
 	t.Helper()
 	port, err := ports.Free("127.0.0.1")
 	if err != nil {
@@ -62,7 +65,10 @@ func startMaster(t testing.TB, overrides map[string]string) *grpc.ClientConn {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { running.Close(); checkNoPanic(t) })
-	conn, err := grpc.NewClient(net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if len(dial) == 0 {
+		dial = []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}
+	}
+	conn, err := grpc.NewClient(net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), dial...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -288,5 +294,35 @@ func TestTTLIsSetClearedAndKept(t *testing.T) {
 	set(&alluxiopb.SetAttributePOptions{CommonOptions: &alluxiopb.FileSystemMasterCommonPOptions{Ttl: proto.Int64(-1)}})
 	if got := ttlNow(); got != -1 {
 		t.Fatalf("ttl after unsetTtl = %d, want -1 (none)", got)
+	}
+}
+
+// TestHaloOnlyValuesAreNotPublished: a SECRET master does not publish its
+// authentication type, which Alluxio's client cannot parse (it failed to
+// start with a ClassCastException); it publishes SIMPLE as it is.
+func TestHaloOnlyValuesAreNotPublished(t *testing.T) {
+	published := func(conn *grpc.ClientConn) map[string]string {
+		t.Helper()
+		cfg, err := alluxiopb.NewMetaMasterConfigurationServiceClient(conn).GetConfiguration(context.Background(), &alluxiopb.GetConfigurationPOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]string{}
+		for _, p := range cfg.ClusterConfigs {
+			out[p.GetName()] = p.GetValue()
+		}
+		return out
+	}
+	secretFile := filepath.Join(t.TempDir(), "secret")
+	if err := os.WriteFile(secretFile, []byte("a test secret of more than sixteen bytes"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	secret := startMaster(t, map[string]string{"alluxio.security.authentication.type": "SECRET", "halo.security.authentication.secret.file": secretFile},
+		grpc.WithTransportCredentials(sharedsecret.NewCredentials(insecure.NewCredentials(), []byte("a test secret of more than sixteen bytes"))))
+	if v, ok := published(secret)["alluxio.security.authentication.type"]; ok {
+		t.Errorf("a SECRET master publishes alluxio.security.authentication.type=%q", v)
+	}
+	if v := published(startMaster(t, nil))["alluxio.security.authentication.type"]; v != "SIMPLE" {
+		t.Errorf("a SIMPLE master publishes alluxio.security.authentication.type=%q, want SIMPLE", v)
 	}
 }

@@ -63,10 +63,25 @@ func clusterProperties(listing []conf.KeyValue) ([]*alluxiopb.ConfigProperty, st
 		h.Write([]byte{0})
 	}
 	for _, kv := range listing {
-		if kv.Key != "alluxio.version" {
+		if kv.Key != "alluxio.version" && alluxioCanParse(kv) {
 			add(kv.Key, kv.Value, kv.Source)
 		}
 	}
 	add("alluxio.version", ProtocolVersion, conf.SourceDefault)
 	return out, hex.EncodeToString(h.Sum(nil))
+}
+
+// alluxioAuthTypes are the values of alluxio.security.authentication.type
+// Alluxio's client can read; Halo's SECRET and CERTIFICATE would make it
+// fail to load the cluster configuration at all.
+var alluxioAuthTypes = map[string]bool{"NOSASL": true, "SIMPLE": true, "CUSTOM": true, "KERBEROS": true}
+
+// alluxioCanParse leaves out a property whose value only Halo knows. The
+// client then keeps its own setting, and a master that needs what the
+// client cannot do refuses its calls saying which setting is missing.
+func alluxioCanParse(kv conf.KeyValue) bool {
+	if kv.Key == conf.KeyAuthenticationType {
+		return alluxioAuthTypes[kv.Value]
+	}
+	return true
 }
