@@ -2,6 +2,7 @@ package alluxio
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"regexp"
 	"strconv"
@@ -9,7 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/halo-fs/halo/internal/ports"
 	"github.com/halo-fs/halo/internal/testinfra/proc"
+	"github.com/halo-fs/halo/proto/alluxiopb"
 )
 
 // master is the real Alluxio master the package's tests share (each works
@@ -88,14 +91,67 @@ func TestShellMetadataCommands(t *testing.T) {
 	}
 }
 
+func TestClientConf(t *testing.T) {
+	one := ClientConf("127.0.0.1:19998")
+	if len(one) != 2 || one["alluxio.master.hostname"] != "127.0.0.1" || one["alluxio.master.rpc.port"] != "19998" {
+		t.Errorf("ClientConf of one address = %v; want its host name and RPC port", one)
+	}
+	three := ClientConf("127.0.0.1:1", "127.0.0.1:2", "127.0.0.1:3")
+	if len(three) != 1 || three["alluxio.master.rpc.addresses"] != "127.0.0.1:1,127.0.0.1:2,127.0.0.1:3" {
+		t.Errorf("ClientConf of three addresses = %v; want them in alluxio.master.rpc.addresses", three)
+	}
+}
+
+func TestMasterListensOnLoopbackOnly(t *testing.T) {
+	wantLoopbackOnly(t, map[string]int{"RPC": master.RPCPort, "web": master.WebPort})
+}
+
 func TestShellFindsTheLeader(t *testing.T) {
+	// 2.9.3 prints a deprecation notice on standard output before the
+	// host name.
 	out := ok(t, FileSystemShell, "leader")
-	wantLines(t, "leader", out, `^127\.0\.0\.1$`)
+	if want := "This command will be deprecated as of v3.0, please use masterInfo command\n127.0.0.1\n"; out != want {
+		t.Errorf("leader printed %q; want %q", out, want)
+	}
 	out = ok(t, FileSystemShell, "masterInfo")
 	port := strconv.Itoa(master.RPCPort)
 	wantLines(t, "masterInfo", out,
 		`^Current leader master: 127\.0\.0\.1/<unresolved>:`+port+`$`,
 		`^All masters: \[127\.0\.0\.1/<unresolved>:`+port+`\]$`)
+}
+
+// TestShellFindsThePrimaryInAList gives the shell two addresses, the
+// first with no master: it polls the list, as against Halo's masters.
+func TestShellFindsThePrimaryInAList(t *testing.T) {
+	nobody, err := ports.Free(loopback)
+	if err != nil {
+		t.Fatal(err)
+	}
+	absent := net.JoinHostPort(loopback, strconv.Itoa(nobody))
+	conf := ClientConf(absent, master.Address())
+	stdout, stderr, code := Shell(t, conf, "masterInfo")
+	if code != 0 {
+		t.Fatalf("masterInfo: exit %d\n%s%s", code, stdout, stderr)
+	}
+	wantLines(t, "masterInfo", stdout,
+		`^Current leader master: 127\.0\.0\.1/<unresolved>:`+strconv.Itoa(master.RPCPort)+`$`,
+		`^All masters: \[127\.0\.0\.1/<unresolved>:`+strconv.Itoa(nobody)+`, 127\.0\.0\.1/<unresolved>:`+strconv.Itoa(master.RPCPort)+`\]$`)
+}
+
+// TestShellWithoutAMaster records what the shell says when no master
+// answers, with its retries cut from two minutes to two seconds.
+func TestShellWithoutAMaster(t *testing.T) {
+	nobody, err := ports.Free(loopback)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf := ClientConf(net.JoinHostPort(loopback, strconv.Itoa(nobody)))
+	conf["alluxio.user.rpc.retry.max.duration"] = "2s"
+	stdout, stderr, code := Shell(t, conf, "ls", "/")
+	t.Logf("ls without a master: exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	if code == 0 || !strings.Contains(stdout, "Failed to connect to master") {
+		t.Errorf("ls without a master: exit %d, stdout %q; want a failure to connect", code, stdout)
+	}
 }
 
 func TestAdminReport(t *testing.T) {
@@ -109,6 +165,28 @@ func TestAdminReport(t *testing.T) {
 		`^\s+Zookeeper Enabled: false$`,
 		`^\s+Raft-based Journal: false$`,
 		`^\s+Live Workers: 0$`)
+}
+
+func TestEmbeddedJournalMaster(t *testing.T) {
+	m := StartMaster(t, map[string]string{"alluxio.master.journal.type": "EMBEDDED"})
+	wantLoopbackOnly(t, map[string]int{"RPC": m.RPCPort, "web": m.WebPort, "embedded journal": m.JournalPort})
+	conf := m.ClientConf()
+	stdout, stderr, code := AdminShell(t, conf, "journal", "quorum", "info", "-domain", "MASTER")
+	if code != 0 {
+		t.Fatalf("fsadmin journal quorum info: exit %d\n%s%s", code, stdout, stderr)
+	}
+	journal := regexp.QuoteMeta(m.JournalAddress())
+	wantLines(t, "quorum info", stdout,
+		`^Journal domain\s+: MASTER$`,
+		`^Quorum size\s+: 1$`,
+		`^Quorum leader\s+: `+journal+`$`,
+		`^STATE\s+\| PRIORITY \| SERVER ADDRESS$`,
+		`^AVAILABLE\s+\| 0\s+\| `+journal+`$`)
+	stdout, stderr, code = AdminShell(t, conf, "report")
+	if code != 0 {
+		t.Fatalf("fsadmin report: exit %d\n%s%s", code, stdout, stderr)
+	}
+	wantLines(t, "report", stdout, `^\s+Raft-based Journal: true$`, `^\s+Raft Journal Addresses: $`, `^\s+`+journal+`$`)
 }
 
 func TestHadoopFS(t *testing.T) {
@@ -140,12 +218,23 @@ func TestHadoopFS(t *testing.T) {
 	}
 }
 
+// TestBackup takes a backup of a tree with an owner, a group, a mode and
+// a mount point changed from their defaults, the inputs of an import.
 func TestBackup(t *testing.T) {
 	start := time.Now()
 	m := StartMaster(t, nil)
 	t.Logf("a second master served %v after its start", time.Since(start).Round(time.Millisecond))
+	mounted := t.TempDir()
 	conf := m.ClientConf()
-	for _, args := range [][]string{{"mkdir", "/backup/d"}, {"touch", "/backup/d/f"}} {
+	for _, args := range [][]string{
+		{"mkdir", "/backup/d"},
+		{"touch", "/backup/d/f"},
+		{"chmod", "700", "/backup/d"},
+		// chown alice:staff would need alice in staff on this machine.
+		{"chown", "alice", "/backup/d/f"},
+		{"chgrp", "staff", "/backup/d/f"},
+		{"mount", "/backup/mnt", mounted},
+	} {
 		if stdout, stderr, code := Shell(t, conf, args...); code != 0 {
 			t.Fatalf("%v: exit %d\n%s%s", args, code, stdout, stderr)
 		}
@@ -161,20 +250,58 @@ func TestBackup(t *testing.T) {
 	if len(entries) != b.Entries {
 		t.Errorf("the backup holds %d entries; fsadmin backup said %d", len(entries), b.Entries)
 	}
-	names := map[string]bool{}
+	found := map[string]bool{}
 	for _, e := range entries {
 		if d := e.GetInodeDirectory(); d != nil {
-			names["dir "+d.GetName()] = true
+			found["dir "+d.GetName()+" "+ownerAndMode(d.GetAcl())] = true
 		}
 		if f := e.GetInodeFile(); f != nil {
-			names["file "+f.GetName()] = true
+			found["file "+f.GetName()+" "+ownerAndMode(f.GetAcl())] = true
+		}
+		if mp := e.GetAddMountPoint(); mp != nil {
+			found["mount "+mp.GetAlluxioPath()+" "+mp.GetUfsPath()] = true
 		}
 	}
-	for _, want := range []string{"dir backup", "dir d", "file f"} {
-		if !names[want] {
-			t.Errorf("the backup lacks %s; it holds %v", want, names)
+	for _, want := range []string{
+		"dir backup root:root 755",
+		"dir d root:root 700",
+		"file f alice:staff 644",
+		"mount /backup/mnt " + mounted,
+	} {
+		if !found[want] {
+			t.Errorf("the backup lacks %q; it holds %v", want, found)
 		}
 	}
+}
+
+// ownerAndMode reads "owner:group mode" from an inode's ACL, where a
+// backup keeps them (its owner, group and mode fields stay empty): the
+// unnamed user and group entries are the owner's and the group's bits.
+func ownerAndMode(acl *alluxiopb.AccessControlList) string {
+	bits := func(a *alluxiopb.AclActions) int {
+		n := 0
+		for _, action := range a.GetActions() {
+			switch action {
+			case alluxiopb.AclAction_READ:
+				n |= 4
+			case alluxiopb.AclAction_WRITE:
+				n |= 2
+			case alluxiopb.AclAction_EXECUTE:
+				n |= 1
+			}
+		}
+		return n
+	}
+	unnamed := func(entries []*alluxiopb.NamedAclActions) *alluxiopb.AclActions {
+		for _, e := range entries {
+			if e.GetName() == "" {
+				return e.GetActions()
+			}
+		}
+		return nil
+	}
+	mode := bits(unnamed(acl.GetUserActions()))<<6 | bits(unnamed(acl.GetGroupActions()))<<3 | bits(acl.GetOtherActions())
+	return fmt.Sprintf("%s:%s %o", acl.GetOwningUser(), acl.GetOwningGroup(), mode)
 }
 
 func TestParseBackup(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -33,10 +34,12 @@ const (
 )
 
 // Master is a real Alluxio 2.9.3 master: one process, primary at once,
-// with a UFS journal and its root UFS in local folders.
+// with a UFS journal (or, given alluxio.master.journal.type=EMBEDDED, an
+// embedded journal of one member) and its root UFS in local folders.
 type Master struct {
-	// RPCPort and WebPort are its ports on 127.0.0.1.
-	RPCPort, WebPort int
+	// RPCPort and WebPort are its ports on 127.0.0.1, JournalPort its
+	// embedded journal's (bound only with an embedded journal).
+	RPCPort, WebPort, JournalPort int
 	// Dir holds everything it writes: Journal, the root UFS (UFS),
 	// Backups, its home and logs.
 	Dir, Journal, UFS, Backups string
@@ -46,12 +49,27 @@ type Master struct {
 // Address is the master's RPC address, host:port.
 func (m *Master) Address() string { return net.JoinHostPort(loopback, strconv.Itoa(m.RPCPort)) }
 
+// JournalAddress is the master's embedded journal address, host:port.
+func (m *Master) JournalAddress() string {
+	return net.JoinHostPort(loopback, strconv.Itoa(m.JournalPort))
+}
+
 // ClientConf is the configuration a client needs to find the master.
-func (m *Master) ClientConf() map[string]string {
-	return map[string]string{
-		"alluxio.master.hostname": loopback,
-		"alluxio.master.rpc.port": strconv.Itoa(m.RPCPort),
+func (m *Master) ClientConf() map[string]string { return ClientConf(m.Address()) }
+
+// ClientConf is the configuration a client needs to find the primary
+// among masters at addresses (host:port). One address must be given as
+// alluxio.master.hostname and .rpc.port: a list of one in
+// alluxio.master.rpc.addresses leaves the client with "Unable to
+// determine master address", since it polls the list only when it has
+// more than one.
+func ClientConf(addresses ...string) map[string]string {
+	if len(addresses) == 1 {
+		if host, port, err := net.SplitHostPort(addresses[0]); err == nil {
+			return map[string]string{"alluxio.master.hostname": host, "alluxio.master.rpc.port": port}
+		}
 	}
+	return map[string]string{"alluxio.master.rpc.addresses": strings.Join(addresses, ",")}
 }
 
 // Log is the master's log4j log.
@@ -68,17 +86,22 @@ func (m *Master) Stop() { m.process.Stop(masterStopGrace) }
 // reaches beyond this machine or waits on an absent component.
 func masterConf(m *Master) map[string]string {
 	return map[string]string{
-		"alluxio.master.hostname":             loopback,
-		"alluxio.master.bind.host":            loopback,
-		"alluxio.master.web.bind.host":        loopback,
-		"alluxio.master.rpc.port":             strconv.Itoa(m.RPCPort),
-		"alluxio.master.web.port":             strconv.Itoa(m.WebPort),
-		"alluxio.master.journal.type":         "UFS",
-		"alluxio.master.journal.folder":       m.Journal,
-		"alluxio.master.mount.table.root.ufs": m.UFS,
-		"alluxio.master.backup.directory":     m.Backups,
-		"alluxio.master.metastore":            "HEAP",
-		"alluxio.work.dir":                    m.Dir,
+		"alluxio.master.hostname":                   loopback,
+		"alluxio.master.bind.host":                  loopback,
+		"alluxio.master.web.bind.host":              loopback,
+		"alluxio.master.rpc.port":                   strconv.Itoa(m.RPCPort),
+		"alluxio.master.web.port":                   strconv.Itoa(m.WebPort),
+		"alluxio.master.journal.type":               "UFS",
+		"alluxio.master.journal.folder":             m.Journal,
+		"alluxio.master.embedded.journal.port":      strconv.Itoa(m.JournalPort),
+		"alluxio.master.embedded.journal.addresses": m.JournalAddress(),
+		// Alluxio hands Ratis the port alone, and Ratis binds it on every
+		// interface unless told the host.
+		"alluxio.master.embedded.journal.ratis.config.raft.grpc.server.host": loopback,
+		"alluxio.master.mount.table.root.ufs":                                m.UFS,
+		"alluxio.master.backup.directory":                                    m.Backups,
+		"alluxio.master.metastore":                                           "HEAP",
+		"alluxio.work.dir":                                                   m.Dir,
 		// A single master with no workers: no wait for workers in safe
 		// mode, and no quiet period before the journal's promotion (it
 		// waits for a primary's last writes, and there is none).
@@ -96,7 +119,8 @@ func masterConf(m *Master) map[string]string {
 }
 
 // StartMasterIn formats a journal and starts a master with its files under
-// dir; conf adds to or overrides its configuration. It returns once the
+// dir; conf adds to or overrides its configuration (for instance
+// alluxio.master.journal.type=EMBEDDED). It returns once the
 // master answers as primary.
 func StartMasterIn(dir string, conf map[string]string) (*Master, error) {
 	p, err := Find()
@@ -109,7 +133,7 @@ func StartMasterIn(dir string, conf map[string]string) (*Master, error) {
 		UFS:     filepath.Join(dir, "ufs"),
 		Backups: filepath.Join(dir, "backups"),
 	}
-	for _, port := range []*int{&m.RPCPort, &m.WebPort} {
+	for _, port := range []*int{&m.RPCPort, &m.WebPort, &m.JournalPort} {
 		if *port, err = ports.Free(loopback); err != nil {
 			return nil, fmt.Errorf("find a free port: %w", err)
 		}
