@@ -4,8 +4,10 @@
 // unchanged. Each handler translates Alluxio's request into the master's
 // operations and the answer back; it decides nothing about the namespace.
 //
-// As in Alluxio, only the primary serves: a standby answers every call
-// UNAVAILABLE, which sends Alluxio's client on to the next master.
+// As in Alluxio, only the primary serves clients: a standby answers their
+// calls UNAVAILABLE, which sends Alluxio's client on to the next master.
+// The services workers call are served by every master (see
+// workerServices).
 package alluxiorpc
 
 import (
@@ -30,7 +32,7 @@ func Extension(m *master.Master) master.Extension {
 			if !strings.HasPrefix(info.FullMethod, servicePrefix) {
 				return handler(ctx, req)
 			}
-			if err := primaryOnly(m); err != nil {
+			if err := primaryOnly(m, info.FullMethod); err != nil {
 				return nil, err
 			}
 			if err := refuseUnknownFields(req); err != nil {
@@ -43,7 +45,7 @@ func Extension(m *master.Master) master.Extension {
 			if !strings.HasPrefix(info.FullMethod, servicePrefix) {
 				return handler(srv, ss)
 			}
-			if err := primaryOnly(m); err != nil {
+			if err := primaryOnly(m, info.FullMethod); err != nil {
 				return err
 			}
 			defer recoverAsError(m, info.FullMethod, &err)
@@ -61,13 +63,15 @@ func register(s *grpc.Server, m *master.Master) {
 	alluxiopb.RegisterJournalMasterClientServiceServer(s, &journal{m: m})
 	alluxiopb.RegisterBlockMasterClientServiceServer(s, &blocks{m: m})
 	alluxiopb.RegisterMetricsMasterClientServiceServer(s, metrics{})
+	alluxiopb.RegisterBlockMasterWorkerServiceServer(s, &blockWorkers{m: m})
+	alluxiopb.RegisterFileSystemMasterWorkerServiceServer(s, &fileSystemWorkers{m: m})
 }
 
-// primaryOnly refuses an Alluxio call on a standby, naming the primary
-// when this master knows it.
-func primaryOnly(m *master.Master) error {
+// primaryOnly refuses an Alluxio call other than a worker's on a
+// standby, naming the primary when this master knows it.
+func primaryOnly(m *master.Master, method string) error {
 	leading, primary := m.Leading()
-	if leading {
+	if leading || isWorkerCall(method) {
 		return nil
 	}
 	if primary == "" {
@@ -83,4 +87,13 @@ func recoverAsError(m *master.Master, method string, err *error) {
 		m.Logger().Error("Alluxio RPC handler panicked", "method", method, "panic", r, "stack", string(debug.Stack()))
 		*err = fserr.New(fserr.Internal, "internal error in %s: %v", method, r)
 	}
+}
+
+func isWorkerCall(method string) bool {
+	for _, prefix := range workerServices {
+		if strings.HasPrefix(method, prefix) {
+			return true
+		}
+	}
+	return false
 }
