@@ -7,7 +7,7 @@
 // As in Alluxio, only the primary serves clients: a standby answers their
 // calls UNAVAILABLE, which sends Alluxio's client on to the next master.
 // The services workers call are served by every master (see
-// workerServices).
+// servedByStandbys).
 package alluxiorpc
 
 import (
@@ -32,7 +32,7 @@ func Extension(m *master.Master) master.Extension {
 			if !strings.HasPrefix(info.FullMethod, servicePrefix) {
 				return handler(ctx, req)
 			}
-			if err := primaryOnly(m, info.FullMethod); err != nil {
+			if err := admit(ctx, m, info.FullMethod); err != nil {
 				return nil, err
 			}
 			if err := refuseUnknownFields(req); err != nil {
@@ -45,7 +45,7 @@ func Extension(m *master.Master) master.Extension {
 			if !strings.HasPrefix(info.FullMethod, servicePrefix) {
 				return handler(srv, ss)
 			}
-			if err := primaryOnly(m, info.FullMethod); err != nil {
+			if err := admit(ss.Context(), m, info.FullMethod); err != nil {
 				return err
 			}
 			defer recoverAsError(m, info.FullMethod, &err)
@@ -67,11 +67,25 @@ func register(s *grpc.Server, m *master.Master) {
 	alluxiopb.RegisterFileSystemMasterWorkerServiceServer(s, &fileSystemWorkers{m: m})
 }
 
-// primaryOnly refuses an Alluxio call other than a worker's on a
-// standby, naming the primary when this master knows it.
-func primaryOnly(m *master.Master, method string) error {
+// admit refuses a call on a standby unless its service is served by
+// standbys, and a worker's call from an unidentified caller.
+func admit(ctx context.Context, m *master.Master, method string) error {
+	if hasPrefix(method, workerServices) {
+		if err := m.Identify(ctx); err != nil {
+			return err
+		}
+	}
+	if hasPrefix(method, servedByStandbys) {
+		return nil
+	}
+	return primaryOnly(m)
+}
+
+// primaryOnly refuses an Alluxio call on a standby, naming the primary
+// when this master knows it.
+func primaryOnly(m *master.Master) error {
 	leading, primary := m.Leading()
-	if leading || isWorkerCall(method) {
+	if leading {
 		return nil
 	}
 	if primary == "" {
@@ -89,8 +103,8 @@ func recoverAsError(m *master.Master, method string, err *error) {
 	}
 }
 
-func isWorkerCall(method string) bool {
-	for _, prefix := range workerServices {
+func hasPrefix(method string, prefixes []string) bool {
+	for _, prefix := range prefixes {
 		if strings.HasPrefix(method, prefix) {
 			return true
 		}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/halo-fs/halo/internal/testinfra/masters"
+	"github.com/halo-fs/halo/master/identity"
 	"github.com/halo-fs/halo/proto/alluxiopb"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -19,7 +20,8 @@ import (
 // it still refuses clients UNAVAILABLE; and it gives the worker the id the
 // leader gives.
 func TestStandbyAcceptsWorkers(t *testing.T) {
-	c := masters.NewRaftInProcess(t, 3, nil)
+	c := masters.New(t, masters.Config{Mode: masters.ModeRaft, Masters: 3, InProcess: true, Authentication: identity.Simple,
+		Props: map[string]string{"halo.master.embedded.journal.timeout.multiplier": "2"}})
 	c.StartAll()
 	leader := c.Leader(60 * time.Second)
 	leaderID := registeredOn(t, leader)

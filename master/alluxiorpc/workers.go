@@ -13,16 +13,24 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
-// workerServices are the services workers call. Unlike the rest, every
-// master serves them, standbys too: the worker table is soft state each
-// master builds from the reports it gets, so a worker that reports to
-// every master finds the new leader already knowing it after a failover.
-// A real Alluxio worker talks to the primary only, which serves it as
-// Alluxio's would.
-var workerServices = []string{
+// servedByStandbys are the services every master serves, standbys too:
+// those workers call, and the channel authentication they make first. The
+// worker table is soft state each master builds from the reports it gets,
+// so a worker that reports to every master finds the new leader already
+// knowing it after a failover. A real Alluxio worker talks to the primary
+// only, which serves it as Alluxio's would; Alluxio's clients find the
+// primary with unauthenticated version probes, which standbys still
+// refuse, so authenticating a channel on a standby gets a client nothing.
+var servedByStandbys = []string{
 	"/" + alluxiopb.BlockMasterWorkerService_ServiceDesc.ServiceName + "/",
 	"/" + alluxiopb.FileSystemMasterWorkerService_ServiceDesc.ServiceName + "/",
+	"/" + alluxiopb.SaslAuthenticationService_ServiceDesc.ServiceName + "/",
 }
+
+// workerServices are the services only workers call: the caller must be
+// identified (an authenticated channel under SIMPLE and SECRET), as with
+// Alluxio, so that no anonymous caller adds workers.
+var workerServices = servedByStandbys[:2]
 
 // registerLeaseTerm is how long a register lease given to a worker lasts.
 // Halo gives every worker one at once: registration does not lock the

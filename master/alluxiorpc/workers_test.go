@@ -212,3 +212,24 @@ func TestAlluxioWorkerServiceVersions(t *testing.T) {
 		}
 	}
 }
+
+// A caller the master cannot identify adds no worker: under SIMPLE the
+// channel must be authenticated first, as with Alluxio.
+func TestAnonymousCallerRegistersNoWorker(t *testing.T) {
+	conn := startMaster(t, nil)
+	workers := alluxiopb.NewBlockMasterWorkerServiceClient(conn)
+	_, err := workers.GetWorkerId(context.Background(), &alluxiopb.GetWorkerIdPRequest{WorkerNetAddress: workerAddress})
+	if code := status.Code(err); code != codes.PermissionDenied && code != codes.Unauthenticated {
+		t.Errorf("GetWorkerId from an unauthenticated caller: %v, want a refusal", err)
+	}
+	// Bounded: a master that took the stream would wait for its messages.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	stream, err := workers.RegisterWorkerStream(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := stream.Recv(); status.Code(err) != codes.PermissionDenied && status.Code(err) != codes.Unauthenticated {
+		t.Errorf("RegisterWorkerStream from an unauthenticated caller: %v, want a refusal", err)
+	}
+}
