@@ -19,6 +19,7 @@ import (
 	"hash/fnv"
 	"math"
 	"net"
+	"slices"
 	"sort"
 	"strconv"
 	"sync"
@@ -113,11 +114,18 @@ type Table struct {
 	// addresses are the workers that asked for an id, registered or not.
 	addresses map[int64]Address
 	workers   map[int64]*worker
-	// locations index the live workers' blocks: block id to worker id to
-	// tier alias.
-	locations map[int64]map[int64]string
+	// locations index the live workers' blocks: block id to the workers
+	// holding it. A slice, not a map: a block usually has one holder,
+	// and a worker may report a million blocks.
+	locations map[int64][]holder
 	// lengths are block lengths learnt from commits.
 	lengths map[int64]int64
+}
+
+// holder is a worker holding a block, and the tier it holds it on.
+type holder struct {
+	worker int64
+	tier   string
 }
 
 type worker struct {
@@ -144,7 +152,7 @@ func New(cfg Config) *Table {
 		now:       now,
 		addresses: make(map[int64]Address),
 		workers:   make(map[int64]*worker),
-		locations: make(map[int64]map[int64]string),
+		locations: make(map[int64][]holder),
 		lengths:   make(map[int64]int64),
 	}
 }
@@ -342,8 +350,8 @@ func (t *Table) Block(id int64) (Block, bool) {
 		length = -1
 	}
 	b := Block{ID: id, Length: length}
-	for wid, tier := range holders {
-		b.Locations = append(b.Locations, Location{WorkerID: wid, Address: t.workers[wid].addr, Tier: tier})
+	for _, h := range holders {
+		b.Locations = append(b.Locations, Location{WorkerID: h.worker, Address: t.workers[h.worker].addr, Tier: h.tier})
 	}
 	sort.Slice(b.Locations, func(i, j int) bool { return b.Locations[i].WorkerID < b.Locations[j].WorkerID })
 	return b, true
@@ -367,20 +375,23 @@ func (t *Table) sweep() {
 func (t *Table) addLocation(w *worker, block int64, tier string) {
 	w.blocks[block] = tier
 	holders := t.locations[block]
-	if holders == nil {
-		holders = make(map[int64]string, 1)
-		t.locations[block] = holders
+	for i := range holders {
+		if holders[i].worker == w.id {
+			holders[i].tier = tier
+			return
+		}
 	}
-	holders[w.id] = tier
+	t.locations[block] = append(holders, holder{worker: w.id, tier: tier})
 }
 
 func (t *Table) removeLocation(w *worker, block int64) {
 	delete(w.blocks, block)
-	holders := t.locations[block]
-	delete(holders, w.id)
+	holders := slices.DeleteFunc(t.locations[block], func(h holder) bool { return h.worker == w.id })
 	if len(holders) == 0 {
 		delete(t.locations, block)
+		return
 	}
+	t.locations[block] = holders
 }
 
 func (t *Table) dropLocations(w *worker) {

@@ -204,3 +204,38 @@ func TestBadReportsAreRefused(t *testing.T) {
 		t.Fatalf("negative length: %v", err)
 	}
 }
+
+func TestBlockOnTwoWorkersKeepsTheLiveOne(t *testing.T) {
+	c := newClock()
+	tb := table(c, time.Minute)
+	first := register(t, tb, addr, memTier(100, 0, 42))
+	other := addr
+	other.Host = "127.0.0.8"
+	c.step(30 * time.Second)
+	second := register(t, tb, other, memTier(100, 0, 42))
+	if blk, _ := tb.Block(42); len(blk.Locations) != 2 {
+		t.Fatalf("block 42 on both workers: %+v", blk)
+	}
+	c.step(31 * time.Second) // the first is silent 61 s, the second 31 s
+	blk, ok := tb.Block(42)
+	if !ok || len(blk.Locations) != 1 || blk.Locations[0].WorkerID != second {
+		t.Fatalf("block 42 after worker %d was lost: %+v, %v; want it on worker %d alone", first, blk, ok, second)
+	}
+}
+
+// BenchmarkRegisterMillionBlocks is the registration of a worker holding
+// 1,000,000 blocks (go test -run - -bench Million -benchmem ./master/blockmaster).
+func BenchmarkRegisterMillionBlocks(b *testing.B) {
+	blocks := make([]int64, 1_000_000)
+	for i := range blocks {
+		blocks[i] = int64(i) << 24
+	}
+	r := memTier(1<<40, 0, blocks...)
+	for b.Loop() {
+		tb := New(Config{Timeout: time.Minute})
+		id, _ := tb.IDFor(addr)
+		if err := tb.Register(id, r); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
