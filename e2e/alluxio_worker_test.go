@@ -53,6 +53,9 @@ func TestRealAlluxioWorkerRegistersAndSurvivesLeaderKill(t *testing.T) {
 
 	old := c.Leader(60 * time.Second)
 	id := workerIDs(t, old)
+	if id == "" {
+		t.Fatalf("the leader %s lists no live worker", old.Name)
+	}
 	old.Kill()
 	leader := c.Leader(60 * time.Second)
 	if leader == old {
