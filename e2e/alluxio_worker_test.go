@@ -23,13 +23,17 @@ const reportTimeout = 2 * time.Minute
 // A real Alluxio 2.9.3 worker registers with three Halo masters, and the
 // real `fsadmin report` shows it live with its capacity, as does Halo's;
 // after the leader's kill -9 the worker goes on with the new leader, under
-// the same worker id.
+// the same worker id; paused past alluxio.master.worker.timeout it is
+// lost, and resumed it is live again.
 func TestRealAlluxioWorkerRegistersAndSurvivesLeaderKill(t *testing.T) {
 	c := masters.New(t, masters.Config{Mode: masters.ModeRaft, Masters: 3, Authentication: identity.NoSASL,
 		Props: map[string]string{
 			"alluxio.security.authentication.type":                 string(identity.NoSASL),
 			"halo.security.authorization.trust.asserted.superuser": "true",
 			"halo.master.embedded.journal.timeout.multiplier":      "2",
+			// Short, so that a paused worker is lost within the test;
+			// long enough that a loaded machine's pauses do not lose it.
+			"alluxio.master.worker.timeout": "15s",
 		}})
 	c.StartAll()
 	c.Leader(60 * time.Second)
@@ -66,8 +70,19 @@ func TestRealAlluxioWorkerRegistersAndSurvivesLeaderKill(t *testing.T) {
 		t.Errorf("the new leader knows the worker as %q, the old one as %q", again, id)
 	}
 	if !worker.Process().Running() {
-		t.Errorf("the worker exited after the failover; log %s", worker.Log())
+		t.Fatalf("the worker exited after the failover; log %s", worker.Log())
 	}
+
+	// A worker silent past the timeout is lost, its capacity gone; back,
+	// it registers again and is live.
+	if err := worker.Process().Pause(); err != nil {
+		t.Fatal(err)
+	}
+	waitReport(t, client, []string{"    Live Workers: 0\n    Lost Workers: 1\n    Total Capacity: 0B\n"})
+	if err := worker.Process().Resume(); err != nil {
+		t.Fatal(err)
+	}
+	waitReport(t, client, append(live, "    Lost Workers: 0\n"))
 }
 
 // waitReport polls the real `fsadmin report` until it holds every part of
