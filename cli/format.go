@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"io"
+	"maps"
 	"net/url"
 	"slices"
 	"strings"
@@ -390,13 +391,17 @@ func writeSummary(w io.Writer, s clusterSummary, loc *time.Location) {
 			line(2, "%s", a)
 		}
 	}
-	// Workers come with the workers issue; until then the cluster has
-	// none, which Alluxio's report prints this way.
-	line(1, "Live Workers: 0")
-	line(1, "Lost Workers: 0")
-	line(1, "Total Capacity: 0B")
-	line(1, "Used Capacity: 0B")
-	line(1, "Free Capacity: 0B")
+	line(1, "Live Workers: %d", info.GetLiveWorkers())
+	line(1, "Lost Workers: %d", info.GetLostWorkers())
+	line(1, "Total Capacity: %s", humanSize(info.GetCapacityBytes()))
+	for _, tier := range tierOrder(info.GetCapacityBytesOnTiers()) {
+		line(2, "Tier: %s  Size: %s", tier, humanSize(info.GetCapacityBytesOnTiers()[tier]))
+	}
+	line(1, "Used Capacity: %s", humanSize(info.GetUsedBytes()))
+	for _, tier := range tierOrder(info.GetUsedBytesOnTiers()) {
+		line(2, "Tier: %s  Size: %s", tier, humanSize(info.GetUsedBytesOnTiers()[tier]))
+	}
+	line(1, "Free Capacity: %s", humanSize(info.GetCapacityBytes()-info.GetUsedBytes()))
 	line(1, "%-32s %-8s %s", "Master Address", "State", "Version")
 	for _, m := range s.masters {
 		line(1, "%-32s %-8s %s", m.address, m.state, m.version)
@@ -408,6 +413,25 @@ func writeSummary(w io.Writer, s clusterSummary, loc *time.Location) {
 	} else {
 		line(1, "Last Checkpoint Time: never")
 	}
+}
+
+// tierOrder is the tiers of bytesOnTiers in the order Alluxio's admin
+// shell prints them: MEM, SSD, HDD, then any other alias by name.
+func tierOrder(bytesOnTiers map[string]int64) []string {
+	rank := func(tier string) int {
+		if i := slices.Index([]string{"MEM", "SSD", "HDD"}, tier); i >= 0 {
+			return i
+		}
+		return 3
+	}
+	tiers := slices.Collect(maps.Keys(bytesOnTiers))
+	slices.SortFunc(tiers, func(a, b string) int {
+		if d := rank(a) - rank(b); d != 0 {
+			return d
+		}
+		return strings.Compare(a, b)
+	})
+	return tiers
 }
 
 // writeMasterInfo prints `fs masterInfo`. leader is empty when none was

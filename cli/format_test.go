@@ -344,3 +344,33 @@ func TestLsWithoutSecurityHidesPermissions(t *testing.T) {
 		t.Errorf("ls line without security = %q, want %q", got, want)
 	}
 }
+
+// The worker lines carry the figures the leader's worker table reports,
+// each total followed by its tiers in Alluxio's order (MEM, SSD, HDD, then
+// by name).
+func TestWriteSummaryWorkers(t *testing.T) {
+	s := clusterSummary{
+		leaderAddress: "m1:19998",
+		info: &halopb.MasterInfo{
+			LiveWorkers: 2, LostWorkers: 1,
+			CapacityBytes: 100<<20 + 10<<30, UsedBytes: 6 << 20,
+			CapacityBytesOnTiers: map[string]int64{"HDD": 10 << 30, "MEM": 100 << 20},
+			UsedBytesOnTiers:     map[string]int64{"HDD": 0, "MEM": 6 << 20},
+		},
+	}
+	var b bytes.Buffer
+	writeSummary(&b, s, time.UTC)
+	want := "" +
+		"    Live Workers: 2\n" +
+		"    Lost Workers: 1\n" +
+		"    Total Capacity: 10.10GB\n" +
+		"        Tier: MEM  Size: 100.00MB\n" +
+		"        Tier: HDD  Size: 10.00GB\n" +
+		"    Used Capacity: 6.00MB\n" +
+		"        Tier: MEM  Size: 6.00MB\n" +
+		"        Tier: HDD  Size: 0B\n" +
+		"    Free Capacity: 10.09GB\n"
+	if !strings.Contains(b.String(), want) {
+		t.Errorf("writeSummary =\n%s\nwant it to hold\n%s", b.String(), want)
+	}
+}

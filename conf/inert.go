@@ -37,7 +37,6 @@ var inertKeys = map[string]string{
 	"alluxio.master.worker.connect.wait.time":                            "this build runs no workers yet, so a new leader has no safe mode",
 	"alluxio.master.standby.heartbeat.interval":                          "standbys follow the journal; they do not heartbeat the leader",
 	"alluxio.standby.master.web.enabled":                                 "every master serves its web port, standbys included",
-	"alluxio.master.worker.timeout":                                      "this build runs no workers yet",
 	"alluxio.master.worker.register.lease.enabled":                       "this build runs no workers yet",
 	"alluxio.worker.block.heartbeat.interval":                            "this build runs no workers yet",
 	"alluxio.worker.master.connect.retry.timeout":                        "this build runs no workers yet",

@@ -64,6 +64,13 @@ func (m *Master) OpenChannel(id, user string) (close func(), err error) {
 	return m.ids.OpenChannel(id, user)
 }
 
+// Identify refuses the call in ctx unless the master can tell who makes
+// it (an authenticated channel or, under SIMPLE, a user name).
+func (m *Master) Identify(ctx context.Context) error {
+	_, err := m.ids.Caller(ctx)
+	return err
+}
+
 // RequireAdmin refuses the call in ctx unless a proven superuser makes it.
 func (m *Master) RequireAdmin(ctx context.Context, what string) error {
 	return m.ids.Admin(ctx, what)

@@ -28,6 +28,7 @@ import (
 	"github.com/halo-fs/halo/ha"
 	"github.com/halo-fs/halo/ha/state"
 	"github.com/halo-fs/halo/master/backup"
+	"github.com/halo-fs/halo/master/blockmaster"
 	"github.com/halo-fs/halo/master/identity"
 	"github.com/halo-fs/halo/master/web"
 	"github.com/halo-fs/halo/proto/halopb"
@@ -104,6 +105,9 @@ type Config struct {
 	// DigestInterval is the least time between two namespace walks of
 	// /checkpoint/digest; 0 means DefaultDigestInterval.
 	DigestInterval time.Duration
+	// WorkerTimeout is alluxio.master.worker.timeout: a worker silent this
+	// long is lost; 0 never loses one.
+	WorkerTimeout time.Duration
 }
 
 // Master is one running master process.
@@ -125,6 +129,7 @@ type Master struct {
 	stopBackground context.CancelFunc
 
 	extensions []Extension
+	workers    *blockmaster.Table
 }
 
 // New creates a master around a recovered namespace and its replicator.
@@ -143,6 +148,7 @@ func New(cfg Config, f *fsm.FSM, newReplicator func(*web.Metrics) ha.Replicator)
 		cfg.Authentication = identity.Simple
 	}
 	m := &Master{cfg: cfg, log: cfg.Logger, fsm: f, started: time.Now(), stopBackground: func() {}}
+	m.workers = blockmaster.New(blockmaster.Config{Timeout: cfg.WorkerTimeout})
 	m.ids = identity.New(identity.Config{
 		SuperUser: cfg.SuperUser, SuperGroup: cfg.SuperGroup,
 		Authentication: cfg.Authentication, PermissionsDisabled: cfg.PermissionsDisabled,
@@ -376,6 +382,7 @@ func (m *Master) Info() *halopb.MasterInfo {
 		State:                  own.String(),
 		ClusterId:              st.ClusterID,
 	}
+	addWorkerSummary(info, m.workers.Summary())
 	if !st.LastCheckpointTime.IsZero() {
 		info.LastCheckpointTimeMs = st.LastCheckpointTime.UnixMilli()
 	}
@@ -386,4 +393,17 @@ func (m *Master) Info() *halopb.MasterInfo {
 		info.WebPort = uint32(a.(*net.TCPAddr).Port)
 	}
 	return info
+}
+
+// Workers is this master's worker table: soft state that workers report
+// to it, whether it leads or not.
+func (m *Master) Workers() *blockmaster.Table { return m.workers }
+
+func addWorkerSummary(info *halopb.MasterInfo, s blockmaster.Summary) {
+	info.LiveWorkers = int32(s.Live)
+	info.LostWorkers = int32(s.Lost)
+	info.CapacityBytes = s.Capacity
+	info.UsedBytes = s.Used
+	info.CapacityBytesOnTiers = s.CapacityOnTiers
+	info.UsedBytesOnTiers = s.UsedOnTiers
 }

@@ -4,8 +4,10 @@
 // unchanged. Each handler translates Alluxio's request into the master's
 // operations and the answer back; it decides nothing about the namespace.
 //
-// As in Alluxio, only the primary serves: a standby answers every call
-// UNAVAILABLE, which sends Alluxio's client on to the next master.
+// As in Alluxio, only the primary serves clients: a standby answers their
+// calls UNAVAILABLE, which sends Alluxio's client on to the next master.
+// The services workers call are served by every master (see
+// servedByStandbys).
 package alluxiorpc
 
 import (
@@ -30,7 +32,7 @@ func Extension(m *master.Master) master.Extension {
 			if !strings.HasPrefix(info.FullMethod, servicePrefix) {
 				return handler(ctx, req)
 			}
-			if err := primaryOnly(m); err != nil {
+			if err := admit(ctx, m, info.FullMethod); err != nil {
 				return nil, err
 			}
 			if err := refuseUnknownFields(req); err != nil {
@@ -43,7 +45,7 @@ func Extension(m *master.Master) master.Extension {
 			if !strings.HasPrefix(info.FullMethod, servicePrefix) {
 				return handler(srv, ss)
 			}
-			if err := primaryOnly(m); err != nil {
+			if err := admit(ss.Context(), m, info.FullMethod); err != nil {
 				return err
 			}
 			defer recoverAsError(m, info.FullMethod, &err)
@@ -61,6 +63,22 @@ func register(s *grpc.Server, m *master.Master) {
 	alluxiopb.RegisterJournalMasterClientServiceServer(s, &journal{m: m})
 	alluxiopb.RegisterBlockMasterClientServiceServer(s, &blocks{m: m})
 	alluxiopb.RegisterMetricsMasterClientServiceServer(s, metrics{})
+	alluxiopb.RegisterBlockMasterWorkerServiceServer(s, &blockWorkers{m: m})
+	alluxiopb.RegisterFileSystemMasterWorkerServiceServer(s, &fileSystemWorkers{m: m})
+}
+
+// admit refuses a call on a standby unless its service is served by
+// standbys, and a worker's call from an unidentified caller.
+func admit(ctx context.Context, m *master.Master, method string) error {
+	if hasPrefix(method, workerServices) {
+		if err := m.Identify(ctx); err != nil {
+			return err
+		}
+	}
+	if hasPrefix(method, servedByStandbys) {
+		return nil
+	}
+	return primaryOnly(m)
 }
 
 // primaryOnly refuses an Alluxio call on a standby, naming the primary
@@ -83,4 +101,13 @@ func recoverAsError(m *master.Master, method string, err *error) {
 		m.Logger().Error("Alluxio RPC handler panicked", "method", method, "panic", r, "stack", string(debug.Stack()))
 		*err = fserr.New(fserr.Internal, "internal error in %s: %v", method, r)
 	}
+}
+
+func hasPrefix(method string, prefixes []string) bool {
+	for _, prefix := range prefixes {
+		if strings.HasPrefix(method, prefix) {
+			return true
+		}
+	}
+	return false
 }

@@ -17,6 +17,8 @@ var serviceVersions = map[alluxiopb.ServiceType]int64{
 	alluxiopb.ServiceType_META_MASTER_CLIENT_SERVICE:        2,
 	alluxiopb.ServiceType_METRICS_MASTER_CLIENT_SERVICE:     2,
 	alluxiopb.ServiceType_JOURNAL_MASTER_CLIENT_SERVICE:     1,
+	alluxiopb.ServiceType_BLOCK_MASTER_WORKER_SERVICE:       2,
+	alluxiopb.ServiceType_FILE_SYSTEM_MASTER_WORKER_SERVICE: 2,
 }
 
 // versions answers Alluxio's version probe, which is also how its client

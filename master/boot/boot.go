@@ -137,6 +137,7 @@ func serverConfig(cfg *conf.Config, log hclog.Logger) master.Config {
 		Logger:        log,
 		RetryCache:    retryCacheSettings(cfg),
 		MaxEntryBytes: int(cfg.EmbeddedJournalEntrySizeMax),
+		WorkerTimeout: cfg.WorkerTimeout,
 
 		ClusterConfiguration: cfg.Describe(),
 	}

@@ -1655,8 +1655,15 @@ type MasterInfo struct {
 	JournalFolder          string                 `protobuf:"bytes,20,opt,name=journal_folder,json=journalFolder,proto3" json:"journal_folder,omitempty"`
 	State                  string                 `protobuf:"bytes,21,opt,name=state,proto3" json:"state,omitempty"` // the answering master's role: PRIMARY or STANDBY
 	ClusterId              string                 `protobuf:"bytes,22,opt,name=cluster_id,json=clusterId,proto3" json:"cluster_id,omitempty"`
-	unknownFields          protoimpl.UnknownFields
-	sizeCache              protoimpl.SizeCache
+	// The workers as this master's soft-state table holds them.
+	LiveWorkers          int32            `protobuf:"varint,23,opt,name=live_workers,json=liveWorkers,proto3" json:"live_workers,omitempty"`
+	LostWorkers          int32            `protobuf:"varint,24,opt,name=lost_workers,json=lostWorkers,proto3" json:"lost_workers,omitempty"`
+	CapacityBytes        int64            `protobuf:"varint,25,opt,name=capacity_bytes,json=capacityBytes,proto3" json:"capacity_bytes,omitempty"` // of the live workers
+	UsedBytes            int64            `protobuf:"varint,26,opt,name=used_bytes,json=usedBytes,proto3" json:"used_bytes,omitempty"`
+	CapacityBytesOnTiers map[string]int64 `protobuf:"bytes,27,rep,name=capacity_bytes_on_tiers,json=capacityBytesOnTiers,proto3" json:"capacity_bytes_on_tiers,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"` // tier alias (MEM, SSD, HDD) to bytes
+	UsedBytesOnTiers     map[string]int64 `protobuf:"bytes,28,rep,name=used_bytes_on_tiers,json=usedBytesOnTiers,proto3" json:"used_bytes_on_tiers,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
 }
 
 func (x *MasterInfo) Reset() {
@@ -1841,6 +1848,48 @@ func (x *MasterInfo) GetClusterId() string {
 		return x.ClusterId
 	}
 	return ""
+}
+
+func (x *MasterInfo) GetLiveWorkers() int32 {
+	if x != nil {
+		return x.LiveWorkers
+	}
+	return 0
+}
+
+func (x *MasterInfo) GetLostWorkers() int32 {
+	if x != nil {
+		return x.LostWorkers
+	}
+	return 0
+}
+
+func (x *MasterInfo) GetCapacityBytes() int64 {
+	if x != nil {
+		return x.CapacityBytes
+	}
+	return 0
+}
+
+func (x *MasterInfo) GetUsedBytes() int64 {
+	if x != nil {
+		return x.UsedBytes
+	}
+	return 0
+}
+
+func (x *MasterInfo) GetCapacityBytesOnTiers() map[string]int64 {
+	if x != nil {
+		return x.CapacityBytesOnTiers
+	}
+	return nil
+}
+
+func (x *MasterInfo) GetUsedBytesOnTiers() map[string]int64 {
+	if x != nil {
+		return x.UsedBytesOnTiers
+	}
+	return nil
 }
 
 type CheckpointResponse struct {
@@ -2375,7 +2424,8 @@ const file_master_proto_rawDesc = "" +
 	"\x04host\x18\x01 \x01(\tR\x04host\x12\x19\n" +
 	"\brpc_port\x18\x02 \x01(\rR\arpcPort\x12\x14\n" +
 	"\x05state\x18\x03 \x01(\tR\x05state\x12\x18\n" +
-	"\aversion\x18\x04 \x01(\tR\aversion\"\xae\x06\n" +
+	"\aversion\x18\x04 \x01(\tR\aversion\"\x88\n" +
+	"\n" +
 	"\n" +
 	"MasterInfo\x12%\n" +
 	"\x0eleader_address\x18\x01 \x01(\tR\rleaderAddress\x12)\n" +
@@ -2402,7 +2452,20 @@ const file_master_proto_rawDesc = "" +
 	"\x0ejournal_folder\x18\x14 \x01(\tR\rjournalFolder\x12\x14\n" +
 	"\x05state\x18\x15 \x01(\tR\x05state\x12\x1d\n" +
 	"\n" +
-	"cluster_id\x18\x16 \x01(\tR\tclusterId\"F\n" +
+	"cluster_id\x18\x16 \x01(\tR\tclusterId\x12!\n" +
+	"\flive_workers\x18\x17 \x01(\x05R\vliveWorkers\x12!\n" +
+	"\flost_workers\x18\x18 \x01(\x05R\vlostWorkers\x12%\n" +
+	"\x0ecapacity_bytes\x18\x19 \x01(\x03R\rcapacityBytes\x12\x1d\n" +
+	"\n" +
+	"used_bytes\x18\x1a \x01(\x03R\tusedBytes\x12d\n" +
+	"\x17capacity_bytes_on_tiers\x18\x1b \x03(\v2-.halo.v1.MasterInfo.CapacityBytesOnTiersEntryR\x14capacityBytesOnTiers\x12X\n" +
+	"\x13used_bytes_on_tiers\x18\x1c \x03(\v2).halo.v1.MasterInfo.UsedBytesOnTiersEntryR\x10usedBytesOnTiers\x1aG\n" +
+	"\x19CapacityBytesOnTiersEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x03R\x05value:\x028\x01\x1aC\n" +
+	"\x15UsedBytesOnTiersEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x03R\x05value:\x028\x01\"F\n" +
 	"\x12CheckpointResponse\x12\x1a\n" +
 	"\blocation\x18\x01 \x01(\tR\blocation\x12\x14\n" +
 	"\x05index\x18\x02 \x01(\x04R\x05index\"/\n" +
@@ -2479,7 +2542,7 @@ func file_master_proto_rawDescGZIP() []byte {
 }
 
 var file_master_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_master_proto_msgTypes = make([]protoimpl.MessageInfo, 31)
+var file_master_proto_msgTypes = make([]protoimpl.MessageInfo, 33)
 var file_master_proto_goTypes = []any{
 	(PersistenceState)(0),          // 0: halo.v1.PersistenceState
 	(*Empty)(nil),                  // 1: halo.v1.Empty
@@ -2513,6 +2576,8 @@ var file_master_proto_goTypes = []any{
 	(*BackupResponse)(nil),         // 29: halo.v1.BackupResponse
 	nil,                            // 30: halo.v1.MountRequest.OptionsEntry
 	nil,                            // 31: halo.v1.MountPointInfo.OptionsEntry
+	nil,                            // 32: halo.v1.MasterInfo.CapacityBytesOnTiersEntry
+	nil,                            // 33: halo.v1.MasterInfo.UsedBytesOnTiersEntry
 }
 var file_master_proto_depIdxs = []int32{
 	0,  // 0: halo.v1.FileInfo.persistence_state:type_name -> halo.v1.PersistenceState
@@ -2532,50 +2597,52 @@ var file_master_proto_depIdxs = []int32{
 	31, // 14: halo.v1.MountPointInfo.options:type_name -> halo.v1.MountPointInfo.OptionsEntry
 	2,  // 15: halo.v1.LoadMetadataRequest.op_id:type_name -> halo.v1.OperationID
 	22, // 16: halo.v1.MasterInfo.masters:type_name -> halo.v1.MasterAddress
-	26, // 17: halo.v1.QuorumInfo.members:type_name -> halo.v1.QuorumMember
-	5,  // 18: halo.v1.MasterService.CreateFile:input_type -> halo.v1.CreateFileRequest
-	6,  // 19: halo.v1.MasterService.CreateDirectory:input_type -> halo.v1.CreateDirectoryRequest
-	8,  // 20: halo.v1.MasterService.GetStatus:input_type -> halo.v1.GetStatusRequest
-	9,  // 21: halo.v1.MasterService.ListStatus:input_type -> halo.v1.ListStatusRequest
-	11, // 22: halo.v1.MasterService.Rename:input_type -> halo.v1.RenameRequest
-	12, // 23: halo.v1.MasterService.Delete:input_type -> halo.v1.DeleteRequest
-	13, // 24: halo.v1.MasterService.SetAttribute:input_type -> halo.v1.SetAttributeRequest
-	15, // 25: halo.v1.MasterService.CompleteFile:input_type -> halo.v1.CompleteFileRequest
-	16, // 26: halo.v1.MasterService.Mount:input_type -> halo.v1.MountRequest
-	17, // 27: halo.v1.MasterService.Unmount:input_type -> halo.v1.UnmountRequest
-	1,  // 28: halo.v1.MasterService.GetMountTable:input_type -> halo.v1.Empty
-	20, // 29: halo.v1.MasterService.LoadMetadata:input_type -> halo.v1.LoadMetadataRequest
-	1,  // 30: halo.v1.MasterService.GetMasterInfo:input_type -> halo.v1.Empty
-	1,  // 31: halo.v1.MasterService.Checkpoint:input_type -> halo.v1.Empty
-	28, // 32: halo.v1.MasterService.Backup:input_type -> halo.v1.BackupRequest
-	1,  // 33: halo.v1.MasterService.GetQuorumInfo:input_type -> halo.v1.Empty
-	25, // 34: halo.v1.MasterService.TransferLeadership:input_type -> halo.v1.QuorumMemberRequest
-	25, // 35: halo.v1.MasterService.AddQuorumMember:input_type -> halo.v1.QuorumMemberRequest
-	25, // 36: halo.v1.MasterService.RemoveQuorumMember:input_type -> halo.v1.QuorumMemberRequest
-	7,  // 37: halo.v1.MasterService.CreateFile:output_type -> halo.v1.FileInfoResponse
-	7,  // 38: halo.v1.MasterService.CreateDirectory:output_type -> halo.v1.FileInfoResponse
-	7,  // 39: halo.v1.MasterService.GetStatus:output_type -> halo.v1.FileInfoResponse
-	10, // 40: halo.v1.MasterService.ListStatus:output_type -> halo.v1.ListStatusResponse
-	1,  // 41: halo.v1.MasterService.Rename:output_type -> halo.v1.Empty
-	1,  // 42: halo.v1.MasterService.Delete:output_type -> halo.v1.Empty
-	1,  // 43: halo.v1.MasterService.SetAttribute:output_type -> halo.v1.Empty
-	1,  // 44: halo.v1.MasterService.CompleteFile:output_type -> halo.v1.Empty
-	1,  // 45: halo.v1.MasterService.Mount:output_type -> halo.v1.Empty
-	1,  // 46: halo.v1.MasterService.Unmount:output_type -> halo.v1.Empty
-	18, // 47: halo.v1.MasterService.GetMountTable:output_type -> halo.v1.MountTableResponse
-	21, // 48: halo.v1.MasterService.LoadMetadata:output_type -> halo.v1.LoadMetadataResponse
-	23, // 49: halo.v1.MasterService.GetMasterInfo:output_type -> halo.v1.MasterInfo
-	24, // 50: halo.v1.MasterService.Checkpoint:output_type -> halo.v1.CheckpointResponse
-	29, // 51: halo.v1.MasterService.Backup:output_type -> halo.v1.BackupResponse
-	27, // 52: halo.v1.MasterService.GetQuorumInfo:output_type -> halo.v1.QuorumInfo
-	1,  // 53: halo.v1.MasterService.TransferLeadership:output_type -> halo.v1.Empty
-	1,  // 54: halo.v1.MasterService.AddQuorumMember:output_type -> halo.v1.Empty
-	1,  // 55: halo.v1.MasterService.RemoveQuorumMember:output_type -> halo.v1.Empty
-	37, // [37:56] is the sub-list for method output_type
-	18, // [18:37] is the sub-list for method input_type
-	18, // [18:18] is the sub-list for extension type_name
-	18, // [18:18] is the sub-list for extension extendee
-	0,  // [0:18] is the sub-list for field type_name
+	32, // 17: halo.v1.MasterInfo.capacity_bytes_on_tiers:type_name -> halo.v1.MasterInfo.CapacityBytesOnTiersEntry
+	33, // 18: halo.v1.MasterInfo.used_bytes_on_tiers:type_name -> halo.v1.MasterInfo.UsedBytesOnTiersEntry
+	26, // 19: halo.v1.QuorumInfo.members:type_name -> halo.v1.QuorumMember
+	5,  // 20: halo.v1.MasterService.CreateFile:input_type -> halo.v1.CreateFileRequest
+	6,  // 21: halo.v1.MasterService.CreateDirectory:input_type -> halo.v1.CreateDirectoryRequest
+	8,  // 22: halo.v1.MasterService.GetStatus:input_type -> halo.v1.GetStatusRequest
+	9,  // 23: halo.v1.MasterService.ListStatus:input_type -> halo.v1.ListStatusRequest
+	11, // 24: halo.v1.MasterService.Rename:input_type -> halo.v1.RenameRequest
+	12, // 25: halo.v1.MasterService.Delete:input_type -> halo.v1.DeleteRequest
+	13, // 26: halo.v1.MasterService.SetAttribute:input_type -> halo.v1.SetAttributeRequest
+	15, // 27: halo.v1.MasterService.CompleteFile:input_type -> halo.v1.CompleteFileRequest
+	16, // 28: halo.v1.MasterService.Mount:input_type -> halo.v1.MountRequest
+	17, // 29: halo.v1.MasterService.Unmount:input_type -> halo.v1.UnmountRequest
+	1,  // 30: halo.v1.MasterService.GetMountTable:input_type -> halo.v1.Empty
+	20, // 31: halo.v1.MasterService.LoadMetadata:input_type -> halo.v1.LoadMetadataRequest
+	1,  // 32: halo.v1.MasterService.GetMasterInfo:input_type -> halo.v1.Empty
+	1,  // 33: halo.v1.MasterService.Checkpoint:input_type -> halo.v1.Empty
+	28, // 34: halo.v1.MasterService.Backup:input_type -> halo.v1.BackupRequest
+	1,  // 35: halo.v1.MasterService.GetQuorumInfo:input_type -> halo.v1.Empty
+	25, // 36: halo.v1.MasterService.TransferLeadership:input_type -> halo.v1.QuorumMemberRequest
+	25, // 37: halo.v1.MasterService.AddQuorumMember:input_type -> halo.v1.QuorumMemberRequest
+	25, // 38: halo.v1.MasterService.RemoveQuorumMember:input_type -> halo.v1.QuorumMemberRequest
+	7,  // 39: halo.v1.MasterService.CreateFile:output_type -> halo.v1.FileInfoResponse
+	7,  // 40: halo.v1.MasterService.CreateDirectory:output_type -> halo.v1.FileInfoResponse
+	7,  // 41: halo.v1.MasterService.GetStatus:output_type -> halo.v1.FileInfoResponse
+	10, // 42: halo.v1.MasterService.ListStatus:output_type -> halo.v1.ListStatusResponse
+	1,  // 43: halo.v1.MasterService.Rename:output_type -> halo.v1.Empty
+	1,  // 44: halo.v1.MasterService.Delete:output_type -> halo.v1.Empty
+	1,  // 45: halo.v1.MasterService.SetAttribute:output_type -> halo.v1.Empty
+	1,  // 46: halo.v1.MasterService.CompleteFile:output_type -> halo.v1.Empty
+	1,  // 47: halo.v1.MasterService.Mount:output_type -> halo.v1.Empty
+	1,  // 48: halo.v1.MasterService.Unmount:output_type -> halo.v1.Empty
+	18, // 49: halo.v1.MasterService.GetMountTable:output_type -> halo.v1.MountTableResponse
+	21, // 50: halo.v1.MasterService.LoadMetadata:output_type -> halo.v1.LoadMetadataResponse
+	23, // 51: halo.v1.MasterService.GetMasterInfo:output_type -> halo.v1.MasterInfo
+	24, // 52: halo.v1.MasterService.Checkpoint:output_type -> halo.v1.CheckpointResponse
+	29, // 53: halo.v1.MasterService.Backup:output_type -> halo.v1.BackupResponse
+	27, // 54: halo.v1.MasterService.GetQuorumInfo:output_type -> halo.v1.QuorumInfo
+	1,  // 55: halo.v1.MasterService.TransferLeadership:output_type -> halo.v1.Empty
+	1,  // 56: halo.v1.MasterService.AddQuorumMember:output_type -> halo.v1.Empty
+	1,  // 57: halo.v1.MasterService.RemoveQuorumMember:output_type -> halo.v1.Empty
+	39, // [39:58] is the sub-list for method output_type
+	20, // [20:39] is the sub-list for method input_type
+	20, // [20:20] is the sub-list for extension type_name
+	20, // [20:20] is the sub-list for extension extendee
+	0,  // [0:20] is the sub-list for field type_name
 }
 
 func init() { file_master_proto_init() }
@@ -2589,7 +2656,7 @@ func file_master_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_master_proto_rawDesc), len(file_master_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   31,
+			NumMessages:   33,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

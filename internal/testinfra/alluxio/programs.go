@@ -3,8 +3,9 @@
 // (alluxio.cli.fs.FileSystemShell), the admin shell
 // (alluxio.cli.fsadmin.FileSystemAdminShell), Hadoop's FsShell with
 // Alluxio's Hadoop client (alluxio.hadoop.FileSystem, from
-// alluxio-shaded-client) and a single Alluxio master, whose output is the
-// reference Halo's is compared with.
+// alluxio-shaded-client), a single Alluxio master, whose output is the
+// reference Halo's is compared with, and a worker (StartWorker), which
+// registers with Halo's masters.
 //
 // scripts/alluxio.sh resolves the jars (pom.xml and hadoop-pom.xml beside
 // this file) once into ~/.m2 and a class path in ~/.cache/halo; `make
