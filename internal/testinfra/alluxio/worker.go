@@ -88,7 +88,7 @@ func StartWorkerIn(dir string, capacity int64, conf map[string]string) (*Worker,
 	}
 	all := workerConf(w)
 	maps.Copy(all, conf)
-	cmd, _, err := p.command(workerMain, all, dir)
+	cmd, _, err := p.command(workerMain, all, dir, loopback)
 	if err != nil {
 		return nil, err
 	}
