@@ -2,6 +2,7 @@
 GO        ?= go
 BIN       := bin/halo
 HA        ?= raft
+AUTH      ?= SECRET
 DEMO_DIR  ?= $(CURDIR)/.demo
 # Packages whose tests start real processes run one package at a time so a
 # 2-core machine is not oversubscribed.
@@ -59,7 +60,7 @@ lint: lint-fast
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 
 demo: build
-	DEMO_DIR=$(DEMO_DIR) HA=$(HA) scripts/demo.sh start
+	DEMO_DIR=$(DEMO_DIR) HA=$(HA) AUTH=$(AUTH) scripts/demo.sh start
 
 demo-stop:
 	DEMO_DIR=$(DEMO_DIR) scripts/demo.sh stop

@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 DEMO_DIR=${DEMO_DIR:-$PWD/.demo}
 HA=${HA:-raft}
+AUTH=${AUTH:-SECRET}
 BIN=$PWD/bin/halo
 CONF=$DEMO_DIR/conf
 
@@ -42,6 +43,15 @@ start() {
   # operator commands (backup, checkpoint, mount, quorum) work from the demo's
   # conf; under SIMPLE anyone could claim the superuser's name.
   (umask 077 && head -c 32 /dev/urandom | base64 >"$CONF/secret")
+  # AUTH=SIMPLE instead serves Alluxio's own shell and Hadoop client, which
+  # cannot prove a secret: SIMPLE, believing the user they name, as Alluxio.
+  case "$AUTH" in
+  SECRET) AUTH_PROPS="alluxio.security.authentication.type=SECRET
+halo.security.authentication.secret.file=$CONF/secret" ;;
+  SIMPLE) AUTH_PROPS="alluxio.security.authentication.type=SIMPLE
+halo.security.authorization.trust.asserted.superuser=true" ;;
+  *) echo "AUTH=$AUTH: use SECRET (the default) or SIMPLE" >&2; return 1 ;;
+  esac
   case "$HA" in
   none)
     cat >"$CONF/alluxio-site.properties" <<PROPS
@@ -51,8 +61,7 @@ alluxio.master.journal.type=UFS
 alluxio.master.journal.folder=$DEMO_DIR/journal
 alluxio.master.mount.table.root.ufs=$DEMO_DIR/underFSStorage
 alluxio.work.dir=$DEMO_DIR
-alluxio.security.authentication.type=SECRET
-halo.security.authentication.secret.file=$CONF/secret
+$AUTH_PROPS
 PROPS
     echo 127.0.0.1 >"$CONF/masters"
     "$BIN" --conf "$CONF" format >/dev/null
@@ -69,8 +78,7 @@ alluxio.master.journal.type=EMBEDDED
 alluxio.master.mount.table.root.ufs=$DEMO_DIR/underFSStorage
 halo.master.checkpoint.archive.folder=$DEMO_DIR/checkpoints
 alluxio.work.dir=$DEMO_DIR
-alluxio.security.authentication.type=SECRET
-halo.security.authentication.secret.file=$CONF/secret
+$AUTH_PROPS
 PROPS
     printf '127.0.0.1\n127.0.0.2\n127.0.0.3\n' >"$CONF/masters"
     mkdir -p "$DEMO_DIR/checkpoints"
@@ -107,8 +115,7 @@ alluxio.master.journal.type=UFS
 alluxio.master.journal.folder=$DEMO_DIR/journal
 alluxio.master.mount.table.root.ufs=$DEMO_DIR/underFSStorage
 alluxio.work.dir=$DEMO_DIR
-alluxio.security.authentication.type=SECRET
-halo.security.authentication.secret.file=$CONF/secret
+$AUTH_PROPS
 PROPS
     printf '127.0.0.1\n127.0.0.2\n127.0.0.3\n' >"$CONF/masters"
     # One format initialises the shared folder for every master.
