@@ -162,8 +162,8 @@ var knownKeyTable = []keySpec{
 		portOf:      func(c *Config) int { return c.RPCPort }},
 
 	// Journal.
-	{name: KeyJournalType, kind: kindEnum, def: string(JournalEmbedded), enum: []string{"EMBEDDED", "UFS", "NOOP"},
-		description: "EMBEDDED (Raft among the masters), UFS (a folder, shared in ZooKeeper mode) or NOOP.",
+	{name: KeyJournalType, kind: kindEnum, dynamicDefault: defaultJournalType, enum: []string{"EMBEDDED", "UFS", "NOOP"},
+		description: "EMBEDDED (Raft among the masters), UFS (a folder, shared in ZooKeeper mode) or NOOP. Unset, it is UFS when alluxio.zookeeper.enabled=true (the guide's ZooKeeper deployment names no journal type) and EMBEDDED otherwise.",
 		field:       func(c *Config) any { return &c.JournalType }},
 	{name: KeyJournalFolder, kind: kindString, def: "${alluxio.work.dir}/journal",
 		description: "Journal location: local for EMBEDDED, a shared UFS URI for UFS with ZooKeeper.",

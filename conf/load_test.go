@@ -553,7 +553,7 @@ func TestEveryKnownKeyIsDescribedAndParsesItsDefault(t *testing.T) {
 		if spec.kind == kindAddresses && spec.portOf == nil {
 			t.Errorf("%s is an address list without a default port", spec.name)
 		}
-		if spec.kind == kindEnum && !slices.Contains(spec.enum, spec.def) {
+		if spec.kind == kindEnum && spec.dynamicDefault == nil && !slices.Contains(spec.enum, spec.def) {
 			t.Errorf("%s defaults to %q, not one of %q", spec.name, spec.def, spec.enum)
 		}
 	}
@@ -615,5 +615,31 @@ func TestParseHA(t *testing.T) {
 	var keyErr *KeyError
 	if !errors.As(err, &keyErr) || keyErr.Key != "--ha" || keyErr.Value != "etcd" {
 		t.Errorf("ParseHA(etcd) = %v, want a KeyError for --ha", err)
+	}
+}
+
+// TestGuideZooKeeperSectionLoadsAsWritten: the guide's ZooKeeper deployment
+// names no journal type; it means a shared UFS journal, not the embedded
+// one (which ZooKeeper cannot be combined with).
+func TestGuideZooKeeperSectionLoadsAsWritten(t *testing.T) {
+	dir := t.TempDir()
+	site := "alluxio.zookeeper.enabled=true\nalluxio.zookeeper.address=zk1:2181,zk2:2181,zk3:2181\nalluxio.master.journal.folder=hdfs://nn:9000/alluxio/journal\n"
+	if err := os.WriteFile(filepath.Join(dir, "alluxio-site.properties"), []byte(site), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(LoadOptions{ConfDir: dir, Env: func(string) string { return "" },
+		Hostname: func() (string, error) { return "m1", nil }, CurrentUser: func() (string, error) { return "alluxio", nil }})
+	if err != nil {
+		t.Fatalf("the guide's ZooKeeper section: %v", err)
+	}
+	if c.HA != HAZooKeeper || c.JournalType != JournalUFS {
+		t.Errorf("HA %s with journal %s, want zookeeper with UFS", c.HA, c.JournalType)
+	}
+	if c.Source(KeyJournalType) != SourceDefault {
+		t.Errorf("journal type source %s, want the default", c.Source(KeyJournalType))
+	}
+	// Without ZooKeeper the default stays the embedded journal.
+	if d := Default(); d.JournalType != JournalEmbedded {
+		t.Errorf("default journal type %s, want EMBEDDED", d.JournalType)
 	}
 }

@@ -163,6 +163,20 @@ func defaultHome(r *resolver) (string, error) {
 	return "/opt/alluxio", nil
 }
 
+// defaultJournalType: a deployment that enables ZooKeeper shares a UFS
+// journal, as the guide's ZooKeeper section writes it without naming a
+// journal type; otherwise the masters replicate it themselves.
+func defaultJournalType(r *resolver) (string, error) {
+	zk, err := r.get(KeyZooKeeperEnabled)
+	if err != nil {
+		return "", err
+	}
+	if strings.EqualFold(strings.TrimSpace(zk), "true") {
+		return string(JournalUFS), nil
+	}
+	return string(JournalEmbedded), nil
+}
+
 func defaultLoginUser(r *resolver) (string, error) {
 	user, err := r.currentUser()
 	if err != nil || user == "" {

@@ -72,7 +72,7 @@ func TestLoadRejectsBadValues(t *testing.T) {
 			key: KeyJournalType, want: "want one of EMBEDDED, UFS, NOOP"},
 		{name: "bad umask", site: "alluxio.security.authorization.permission.umask=099",
 			key: KeyUmask, want: "not an octal umask"},
-		{name: "ZooKeeper with embedded journal", site: "alluxio.zookeeper.enabled=true\nalluxio.zookeeper.address=zk1",
+		{name: "ZooKeeper with embedded journal", site: "alluxio.zookeeper.enabled=true\nalluxio.zookeeper.address=zk1\nalluxio.master.journal.type=EMBEDDED",
 			key: KeyZooKeeperEnabled, want: "cannot be combined with alluxio.master.journal.type=EMBEDDED, as Alluxio does not allow either"},
 		{name: "ZooKeeper without addresses", site: "alluxio.zookeeper.enabled=true\nalluxio.master.journal.type=UFS",
 			key: KeyZooKeeperAddress, want: "no ensemble address"},
