@@ -196,9 +196,10 @@ func (c *Cluster) zooKeeperProps(dir string) func(*Master) map[string]string {
 			c.t.Fatal(err)
 		}
 	}
+	// No journal type, as the guide's ZooKeeper section: enabling
+	// ZooKeeper makes it the shared UFS journal.
 	return func(*Master) map[string]string {
 		return map[string]string{
-			"alluxio.master.journal.type":              "UFS",
 			"alluxio.master.journal.folder":            c.Journal,
 			"alluxio.master.journal.tailer.sleep.time": "50ms",
 			"alluxio.master.mount.table.root.ufs":      filepath.Join(c.shared, "ufs"),
