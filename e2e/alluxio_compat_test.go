@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -20,18 +21,7 @@ import (
 // they print with what Halo's own CLI prints for the same namespace.
 
 func TestRealAlluxioShellAgainstRaftMasters(t *testing.T) {
-	c := masters.New(t, masters.Config{Mode: masters.ModeRaft, Masters: 3, Authentication: identity.NoSASL,
-		Props: map[string]string{
-			"alluxio.security.authentication.type":                 string(identity.NoSASL),
-			"halo.security.authorization.trust.asserted.superuser": "true",
-			"halo.master.embedded.journal.timeout.multiplier":      "2",
-		}})
-	c.StartAll()
-	c.Leader(60 * time.Second)
-	client := map[string]string{
-		"alluxio.master.rpc.addresses":         strings.Join(c.RPCAddresses(), ","),
-		"alluxio.security.authentication.type": string(identity.NoSASL),
-	}
+	c, client := startAlluxioCompatibleRaft(t, nil)
 	s := compatSuite{t: t, c: c, conf: client, admin: true}
 	s.run()
 	s.quorumInfo()
@@ -53,6 +43,27 @@ func TestRealAlluxioShellAgainstZooKeeperMasters(t *testing.T) {
 	s.run()
 	s.hadoopFS()
 	s.survivesLeaderKill()
+}
+
+// startAlluxioCompatibleRaft starts three Raft masters as Alluxio's own
+// programs can use them: NOSASL, trusting asserted superusers, with extra
+// properties; it returns them and the Alluxio client configuration that
+// finds them.
+func startAlluxioCompatibleRaft(t *testing.T, extra map[string]string) (*masters.Cluster, map[string]string) {
+	t.Helper()
+	props := map[string]string{
+		"alluxio.security.authentication.type":                 string(identity.NoSASL),
+		"halo.security.authorization.trust.asserted.superuser": "true",
+		"halo.master.embedded.journal.timeout.multiplier":      "2",
+	}
+	maps.Copy(props, extra)
+	c := masters.New(t, masters.Config{Mode: masters.ModeRaft, Masters: 3, Authentication: identity.NoSASL, Props: props})
+	c.StartAll()
+	c.Leader(60 * time.Second)
+	return c, map[string]string{
+		"alluxio.master.rpc.addresses":         strings.Join(c.RPCAddresses(), ","),
+		"alluxio.security.authentication.type": string(identity.NoSASL),
+	}
 }
 
 // compatSuite runs the shell's metadata commands through the real shell and

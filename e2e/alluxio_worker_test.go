@@ -12,7 +12,6 @@ import (
 
 	"github.com/halo-fs/halo/internal/testinfra/alluxio"
 	"github.com/halo-fs/halo/internal/testinfra/masters"
-	"github.com/halo-fs/halo/master/identity"
 	"github.com/halo-fs/halo/proto/alluxiopb"
 )
 
@@ -26,21 +25,9 @@ const reportTimeout = 2 * time.Minute
 // the same worker id; paused past alluxio.master.worker.timeout it is
 // lost, and resumed it is live again.
 func TestRealAlluxioWorkerRegistersAndSurvivesLeaderKill(t *testing.T) {
-	c := masters.New(t, masters.Config{Mode: masters.ModeRaft, Masters: 3, Authentication: identity.NoSASL,
-		Props: map[string]string{
-			"alluxio.security.authentication.type":                 string(identity.NoSASL),
-			"halo.security.authorization.trust.asserted.superuser": "true",
-			"halo.master.embedded.journal.timeout.multiplier":      "2",
-			// Short, so that a paused worker is lost within the test;
-			// long enough that a loaded machine's pauses do not lose it.
-			"alluxio.master.worker.timeout": "15s",
-		}})
-	c.StartAll()
-	c.Leader(60 * time.Second)
-	client := map[string]string{
-		"alluxio.master.rpc.addresses":         strings.Join(c.RPCAddresses(), ","),
-		"alluxio.security.authentication.type": string(identity.NoSASL),
-	}
+	// Short, so that a paused worker is lost within the test; long
+	// enough that a loaded machine's pauses do not lose it.
+	c, client := startAlluxioCompatibleRaft(t, map[string]string{"alluxio.master.worker.timeout": "15s"})
 	worker := alluxio.StartWorker(t, 64<<20, client)
 	live := []string{
 		"    Live Workers: 1\n",
