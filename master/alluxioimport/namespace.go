@@ -2,6 +2,7 @@ package alluxioimport
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"path"
 	"slices"
@@ -173,18 +174,8 @@ func (ns *namespace) sortedByID() []*inode {
 	for _, in := range ns.byID {
 		all = append(all, in)
 	}
-	slices.SortFunc(all, func(a, b *inode) int { return compareInt64(a.id, b.id) })
+	slices.SortFunc(all, func(a, b *inode) int { return cmp.Compare(a.id, b.id) })
 	return all
-}
-
-func compareInt64(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // mountRecords matches the mount table with the mount point directories
