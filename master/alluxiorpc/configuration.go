@@ -19,26 +19,33 @@ const ProtocolVersion = "2.9.3"
 // configuration publishes the deployment's properties, which Alluxio's
 // client loads from the master before anything else. Path defaults
 // (Alluxio's per-path configuration) are not supported: there are none.
+// The configuration does not change during a master's life, so its
+// listing and hash are computed once; clients ask for the hash every
+// minute.
 type configuration struct {
 	alluxiopb.UnimplementedMetaMasterConfigurationServiceServer
-	m *master.Master
+	props []*alluxiopb.ConfigProperty
+	hash  string
+}
+
+func newConfiguration(m *master.Master) *configuration {
+	props, hash := clusterProperties(m.ClusterConfiguration())
+	return &configuration{props: props, hash: hash}
 }
 
 func (c *configuration) GetConfiguration(_ context.Context, req *alluxiopb.GetConfigurationPOptions) (*alluxiopb.GetConfigurationPResponse, error) {
-	props, hash := clusterProperties(c.m.ClusterConfiguration())
 	resp := &alluxiopb.GetConfigurationPResponse{
-		ClusterConfigHash: proto.String(hash),
+		ClusterConfigHash: proto.String(c.hash),
 		PathConfigHash:    proto.String(emptyHash),
 	}
 	if !req.GetIgnoreClusterConf() {
-		resp.ClusterConfigs = props
+		resp.ClusterConfigs = c.props
 	}
 	return resp, nil
 }
 
 func (c *configuration) GetConfigHash(context.Context, *alluxiopb.GetConfigHashPOptions) (*alluxiopb.GetConfigHashPResponse, error) {
-	_, hash := clusterProperties(c.m.ClusterConfiguration())
-	return &alluxiopb.GetConfigHashPResponse{ClusterConfigHash: proto.String(hash), PathConfigHash: proto.String(emptyHash)}, nil
+	return &alluxiopb.GetConfigHashPResponse{ClusterConfigHash: proto.String(c.hash), PathConfigHash: proto.String(emptyHash)}, nil
 }
 
 // emptyHash is the hash of no path configuration, as Alluxio computes it.

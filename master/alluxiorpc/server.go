@@ -57,7 +57,7 @@ func Extension(m *master.Master) master.Extension {
 func register(s *grpc.Server, m *master.Master) {
 	alluxiopb.RegisterSaslAuthenticationServiceServer(s, &sasl{m: m})
 	alluxiopb.RegisterServiceVersionClientServiceServer(s, versions{})
-	alluxiopb.RegisterMetaMasterConfigurationServiceServer(s, &configuration{m: m})
+	alluxiopb.RegisterMetaMasterConfigurationServiceServer(s, newConfiguration(m))
 	alluxiopb.RegisterMetaMasterClientServiceServer(s, &meta{m: m})
 	alluxiopb.RegisterFileSystemMasterClientServiceServer(s, &fileSystem{m: m})
 	alluxiopb.RegisterJournalMasterClientServiceServer(s, &journal{m: m})
