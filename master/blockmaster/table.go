@@ -114,23 +114,17 @@ type Table struct {
 	// addresses are the workers that asked for an id, registered or not.
 	addresses map[int64]Address
 	workers   map[int64]*worker
-	// locations index the live workers' blocks: block id to the workers
-	// holding it. A slice, not a map: a block usually has one holder,
-	// and a worker may report a million blocks.
-	locations map[int64][]holder
+	// locations index the live workers' blocks: block id to the ids of
+	// the workers holding it (the tier is in each worker's blocks). A
+	// slice, not a map: a block usually has one holder, and a worker may
+	// report a million blocks.
+	locations map[int64][]int64
 	// lengths are block lengths learnt from commits.
 	lengths map[int64]int64
 }
 
-// holder is a worker holding a block, and the tier it holds it on.
-type holder struct {
-	worker int64
-	tier   string
-}
-
 type worker struct {
 	id          int64
-	addr        Address
 	state       State
 	started     time.Time // when it last registered
 	lastContact time.Time
@@ -152,7 +146,7 @@ func New(cfg Config) *Table {
 		now:       now,
 		addresses: make(map[int64]Address),
 		workers:   make(map[int64]*worker),
-		locations: make(map[int64][]holder),
+		locations: make(map[int64][]int64),
 		lengths:   make(map[int64]int64),
 	}
 }
@@ -167,9 +161,6 @@ func (t *Table) IDFor(addr Address) (int64, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.addresses[id] = addr
-	if w, ok := t.workers[id]; ok {
-		w.addr = addr
-	}
 	return id, nil
 }
 
@@ -181,8 +172,7 @@ func (t *Table) Register(id int64, r Registration) error {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	addr, ok := t.addresses[id]
-	if !ok {
+	if _, ok := t.addresses[id]; !ok {
 		return unknownWorker(id)
 	}
 	if old, ok := t.workers[id]; ok {
@@ -190,7 +180,7 @@ func (t *Table) Register(id int64, r Registration) error {
 	}
 	now := t.now()
 	w := &worker{
-		id: id, addr: addr, state: Live, started: now, lastContact: now,
+		id: id, state: Live, started: now, lastContact: now,
 		tiers:       append([]string(nil), r.Tiers...),
 		capacity:    copyCounts(r.Capacity),
 		used:        copyCounts(r.Used),
@@ -307,7 +297,7 @@ func (t *Table) Workers() []WorkerInfo {
 	out := make([]WorkerInfo, 0, len(t.workers))
 	for _, w := range t.workers {
 		info := WorkerInfo{
-			ID: w.id, Address: w.addr, State: w.state, Started: w.started, LastContact: w.lastContact,
+			ID: w.id, Address: t.addresses[w.id], State: w.state, Started: w.started, LastContact: w.lastContact,
 			CapacityOnTiers: copyCounts(w.capacity), UsedOnTiers: copyCounts(w.used), BlockCount: len(w.blocks),
 		}
 		for _, n := range w.capacity {
@@ -350,8 +340,8 @@ func (t *Table) Block(id int64) (Block, bool) {
 		length = -1
 	}
 	b := Block{ID: id, Length: length}
-	for _, h := range holders {
-		b.Locations = append(b.Locations, Location{WorkerID: h.worker, Address: t.workers[h.worker].addr, Tier: h.tier})
+	for _, w := range holders {
+		b.Locations = append(b.Locations, Location{WorkerID: w, Address: t.addresses[w], Tier: t.workers[w].blocks[id]})
 	}
 	sort.Slice(b.Locations, func(i, j int) bool { return b.Locations[i].WorkerID < b.Locations[j].WorkerID })
 	return b, true
@@ -372,21 +362,18 @@ func (t *Table) sweep() {
 	}
 }
 
+// addLocation records that w holds block on tier. A worker holds a block
+// exactly when the block's locations name it.
 func (t *Table) addLocation(w *worker, block int64, tier string) {
-	w.blocks[block] = tier
-	holders := t.locations[block]
-	for i := range holders {
-		if holders[i].worker == w.id {
-			holders[i].tier = tier
-			return
-		}
+	if _, held := w.blocks[block]; !held {
+		t.locations[block] = append(t.locations[block], w.id)
 	}
-	t.locations[block] = append(holders, holder{worker: w.id, tier: tier})
+	w.blocks[block] = tier
 }
 
 func (t *Table) removeLocation(w *worker, block int64) {
 	delete(w.blocks, block)
-	holders := slices.DeleteFunc(t.locations[block], func(h holder) bool { return h.worker == w.id })
+	holders := slices.DeleteFunc(t.locations[block], func(id int64) bool { return id == w.id })
 	if len(holders) == 0 {
 		delete(t.locations, block)
 		return
