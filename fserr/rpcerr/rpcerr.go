@@ -89,25 +89,24 @@ func FromGRPC(err error) error {
 			return &fserr.Error{Code: fserr.Code(detail.Code), Message: st.Message(), LeaderHint: detail.LeaderHint, Final: detail.Final}
 		}
 	}
-	switch st.Code() {
-	case codes.Unavailable:
-		return &fserr.Error{Code: fserr.Unavailable, Message: st.Message()}
-	case codes.DeadlineExceeded, codes.Canceled:
-		return &fserr.Error{Code: fserr.OutcomeUnknown, Message: st.Message()}
-	case codes.NotFound:
-		return &fserr.Error{Code: fserr.NotFound, Message: st.Message()}
-	case codes.AlreadyExists:
-		return &fserr.Error{Code: fserr.AlreadyExists, Message: st.Message()}
-	case codes.PermissionDenied:
-		return &fserr.Error{Code: fserr.PermissionDenied, Message: st.Message()}
-	case codes.InvalidArgument:
-		return &fserr.Error{Code: fserr.InvalidArgument, Message: st.Message()}
-	case codes.ResourceExhausted:
-		return &fserr.Error{Code: fserr.ResourceExhausted, Message: st.Message()}
-	case codes.Unauthenticated:
-		return &fserr.Error{Code: fserr.Unauthenticated, Message: st.Message()}
-	case codes.Unimplemented:
-		return &fserr.Error{Code: fserr.Unimplemented, Message: st.Message()}
+	code, ok := fromGRPCCode[st.Code()]
+	if !ok {
+		code = fserr.Internal
 	}
-	return &fserr.Error{Code: fserr.Internal, Message: st.Message()}
+	return &fserr.Error{Code: code, Message: st.Message()}
+}
+
+// fromGRPCCode reads a status without an ErrorDetail (from a proxy or
+// gRPC itself); any other code is Internal.
+var fromGRPCCode = map[codes.Code]fserr.Code{
+	codes.Unavailable:       fserr.Unavailable,
+	codes.DeadlineExceeded:  fserr.OutcomeUnknown,
+	codes.Canceled:          fserr.OutcomeUnknown,
+	codes.NotFound:          fserr.NotFound,
+	codes.AlreadyExists:     fserr.AlreadyExists,
+	codes.PermissionDenied:  fserr.PermissionDenied,
+	codes.InvalidArgument:   fserr.InvalidArgument,
+	codes.ResourceExhausted: fserr.ResourceExhausted,
+	codes.Unauthenticated:   fserr.Unauthenticated,
+	codes.Unimplemented:     fserr.Unimplemented,
 }
