@@ -2,6 +2,7 @@ package alluxioimport
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -366,13 +367,8 @@ func (in *inode) noteTTLAction(ttl int64, action alluxiopb.PTtlAction) {
 
 // kindCounts lists counts by kind, in name order, for a log line.
 func kindCounts(counts map[string]int) []any {
-	kinds := make([]string, 0, len(counts))
-	for k := range counts {
-		kinds = append(kinds, k)
-	}
-	slices.Sort(kinds)
 	var kv []any
-	for _, k := range kinds {
+	for _, k := range slices.Sorted(maps.Keys(counts)) {
 		kv = append(kv, k, counts[k])
 	}
 	return kv
