@@ -13,6 +13,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"os/user"
+	"slices"
 	"sync"
 	"time"
 
@@ -241,15 +242,7 @@ func (ids *Identities) identify(ctx context.Context) (identity, error) {
 }
 
 func (ids *Identities) isSuperuser(name string, groups []string) bool {
-	if name == ids.superUser {
-		return true
-	}
-	for _, g := range groups {
-		if g == ids.superGroup {
-			return true
-		}
-	}
-	return false
+	return name == ids.superUser || slices.Contains(groups, ids.superGroup)
 }
 
 // Admin refuses what only a proven superuser may do: quorum changes,
