@@ -171,7 +171,8 @@ func defaultJournalType(r *resolver) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if strings.EqualFold(strings.TrimSpace(zk), "true") {
+	// A bad value is reported by the ZooKeeper key itself.
+	if enabled, err := ParseBool(zk); err == nil && enabled {
 		return string(JournalUFS), nil
 	}
 	return string(JournalEmbedded), nil
