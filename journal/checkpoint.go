@@ -66,7 +66,7 @@ func (j *Journal) WriteCheckpoint(index uint64, write func(w io.Writer) error) (
 	if err != nil {
 		return CheckpointInfo{}, err
 	}
-	if err := syncDir(j.dir); err != nil {
+	if err := SyncDir(j.dir); err != nil {
 		return CheckpointInfo{}, err
 	}
 	info := CheckpointInfo{Index: index, Path: path, Size: size}
@@ -201,7 +201,7 @@ func (j *Journal) removeFiles(plan removalPlan) {
 			j.logger.Warn("could not remove journal file no longer needed", "file", j.path(name), "error", err)
 		}
 	}
-	if err := syncDir(j.dir); err != nil {
+	if err := SyncDir(j.dir); err != nil {
 		j.logger.Warn("could not sync journal folder after removing files", "error", err)
 	}
 	j.logger.Debug("removed journal files no longer needed",

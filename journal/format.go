@@ -69,7 +69,7 @@ func Format(dir, clusterID string) error {
 	if err := os.Remove(filepath.Join(dir, metaFileName)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("format journal folder %s: %w", dir, err)
 	}
-	if err := syncDir(dir); err != nil {
+	if err := SyncDir(dir); err != nil {
 		return err
 	}
 	for _, name := range wipe {
@@ -178,13 +178,11 @@ func WriteFileAtomic(dir, name string, data []byte) error {
 		_ = os.Remove(tmp)
 		return fmt.Errorf("write %s: %w", filepath.Join(dir, name), err)
 	}
-	return syncDir(dir)
+	return SyncDir(dir)
 }
 
 // SyncDir makes file creations, renames and removals in dir durable.
-func SyncDir(dir string) error { return syncDir(dir) }
-
-func syncDir(dir string) error {
+func SyncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
 		return fmt.Errorf("sync folder %s: %w", dir, err)

@@ -151,7 +151,7 @@ func (j *Journal) removeLeftovers(names []string) error {
 		}
 		j.logger.Info("removed leftover of an interrupted write", "file", name)
 	}
-	return syncDir(j.dir)
+	return SyncDir(j.dir)
 }
 
 // recoverSegments verifies the segments in order and that their indexes run
@@ -355,7 +355,7 @@ func (j *Journal) createSegment(first uint64) (*os.File, error) {
 		err = os.Rename(tmp, j.path(name))
 	}
 	if err == nil {
-		err = syncDir(j.dir)
+		err = SyncDir(j.dir)
 	}
 	if err != nil {
 		f.Close()
