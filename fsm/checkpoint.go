@@ -195,7 +195,6 @@ func (c *checksumWriter) finish() error {
 // other. inodes come root first, depth first, with ids from RootInodeID up
 // in that order; mounts by id, numbered from 1.
 func WriteImportedCheckpoint(w io.Writer, inodes []*journalpb.InodeRecord, mounts []*journalpb.MountRecord) (CheckpointHeader, error) {
-	table := newOperationTable(DefaultOperationTableSettings())
 	h := CheckpointHeader{
 		Version:     checkpointVersion,
 		InodeCount:  uint64(len(inodes)),
@@ -217,7 +216,9 @@ func WriteImportedCheckpoint(w io.Writer, inodes []*journalpb.InodeRecord, mount
 			return h, err
 		}
 	}
-	if err := cw.record(recordOpTable, table.tableRecord()); err != nil {
+	// A new namespace's table: the default limits, nothing remembered.
+	table := &journalpb.OperationTableRecord{Config: DefaultOperationTableSettings().ConfigEntry()}
+	if err := cw.record(recordOpTable, table); err != nil {
 		return h, err
 	}
 	return h, cw.finish()
