@@ -97,3 +97,24 @@ func TestLoadMetadataOverEntryLimit(t *testing.T) {
 		t.Fatal("the refused LoadMetadata was journaled")
 	}
 }
+
+// TestBackupChecksItself: the master's Backup refuses an over-long folder
+// and a caller who is not an administrator whichever API calls it, as
+// Checkpoint and the namespace operations do.
+func TestBackupChecksItself(t *testing.T) {
+	m, _ := startLocalMasterWith(t, func(c *Config) { c.Authentication = identity.NoSASL; c.TrustAssertedSuperuser = true })
+	long := "/" + strings.Repeat("b", MaxURIBytes)
+	_, err := m.Backup(context.Background(), &halopb.BackupRequest{Directory: long, Local: true})
+	if fserr.CodeOf(err) != fserr.InvalidArgument {
+		t.Errorf("a backup to a folder of %d bytes: %v, want InvalidArgument", len(long), err)
+	}
+	if _, err := m.Backup(context.Background(), &halopb.BackupRequest{Directory: t.TempDir(), Local: true}); err != nil {
+		t.Errorf("a backup under NOSASL with the opt-in: %v", err)
+	}
+
+	m, _ = startLocalMaster(t) // SECRET: an in-process call proves nothing
+	_, err = m.Backup(context.Background(), &halopb.BackupRequest{Directory: t.TempDir(), Local: true})
+	if fserr.CodeOf(err) != fserr.PermissionDenied {
+		t.Errorf("a backup without a proven superuser: %v, want PermissionDenied", err)
+	}
+}

@@ -189,8 +189,16 @@ func webOperators(a identity.Authentication) web.Operators {
 	return web.Unchecked
 }
 
-// Backup writes the namespace to a backup directory (see backup.Backups.Write).
+// Backup writes the namespace to a backup directory (see
+// backup.Backups.Write). Like Mount, it checks its argument, then that
+// an administrator asks.
 func (m *Master) Backup(ctx context.Context, req *halopb.BackupRequest) (*halopb.BackupResponse, error) {
+	if err := ValidateBackupFolder(req.Directory); err != nil {
+		return nil, err
+	}
+	if err := m.ids.Admin(ctx, "take a backup"); err != nil {
+		return nil, err
+	}
 	written, err := m.backups.Write(ctx, req.Directory, req.Local)
 	if err != nil {
 		return nil, err
