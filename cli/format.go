@@ -148,16 +148,8 @@ func statName(info *halopb.FileInfo) string {
 
 // aclString is a mode as Alluxio prints an access control list.
 func aclString(mode uint32) string {
-	rwx := func(bits uint32) string {
-		b := []byte("---")
-		for i, c := range "rwx" {
-			if bits&(4>>i) != 0 {
-				b[i] = byte(c)
-			}
-		}
-		return string(b)
-	}
-	return fmt.Sprintf("user::%s,group::%s,other::%s", rwx(mode>>6&7), rwx(mode>>3&7), rwx(mode&7))
+	rwx := formatMode(mode, false)[1:]
+	return fmt.Sprintf("user::%s,group::%s,other::%s", rwx[0:3], rwx[3:6], rwx[6:9])
 }
 
 // writeStat prints `fs stat` without -f.
