@@ -181,7 +181,7 @@ func (c *Client) stub(addr string) (halopb.MasterServiceClient, error) {
 
 func (c *Client) dialOptions() []grpc.DialOption {
 	opts := []grpc.DialOption{
-		grpc.WithTransportCredentials(c.transportCredentials()),
+		grpc.WithTransportCredentials(TransportCredentials(c.opts.TLS, c.opts.Secret)),
 		// gRPC's own reconnect backoff grows to two minutes by default;
 		// a master restarted during a failover must be usable again as
 		// soon as our retry loop comes back to it.
@@ -203,15 +203,17 @@ func (c *Client) dialOptions() []grpc.DialOption {
 	return append(opts, c.opts.DialOptions...)
 }
 
-// transportCredentials are TLS when configured, with the shared-secret
-// proof on top when a secret is given.
-func (c *Client) transportCredentials() credentials.TransportCredentials {
+// TransportCredentials are what a connection to a master's RPC port
+// needs: mutual TLS when tlsConfig is set, else none, with the shared
+// secret's proof on top when secret is set. Clients and masters calling
+// a peer dial the same way.
+func TransportCredentials(tlsConfig *tls.Config, secret []byte) credentials.TransportCredentials {
 	creds := insecure.NewCredentials()
-	if c.opts.TLS != nil {
-		creds = credentials.NewTLS(c.opts.TLS)
+	if tlsConfig != nil {
+		creds = credentials.NewTLS(tlsConfig)
 	}
-	if c.opts.Secret != nil {
-		creds = sharedsecret.NewCredentials(creds, c.opts.Secret)
+	if secret != nil {
+		creds = sharedsecret.NewCredentials(creds, secret)
 	}
 	return creds
 }

@@ -15,8 +15,6 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials"
-	"google.golang.org/grpc/credentials/insecure"
 )
 
 // Security is what a process needs to prove itself and check others:
@@ -67,14 +65,7 @@ func (s *Security) ClientOptions(opts *client.Options) {
 
 // peerDialOptions are what a master needs to call another's RPC port.
 func (s *Security) peerDialOptions() []grpc.DialOption {
-	var creds credentials.TransportCredentials = insecure.NewCredentials()
-	if s.client != nil {
-		creds = credentials.NewTLS(s.client)
-	}
-	if s.secret != nil {
-		creds = sharedsecret.NewCredentials(creds, s.secret)
-	}
-	return []grpc.DialOption{grpc.WithTransportCredentials(creds)}
+	return []grpc.DialOption{grpc.WithTransportCredentials(client.TransportCredentials(s.client, s.secret))}
 }
 
 // raftStreamLayer is the embedded journal's transport: mutual TLS that
