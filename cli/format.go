@@ -268,15 +268,9 @@ func writeDuSummary(w io.Writer, arg string, d duTotal, human bool) {
 	io.WriteString(w, duLine(sizeString(d.size, human), duValue(d.cached, d.size, human), arg))
 }
 
-// writeDu prints `fs du`: one line per file, or with summarize one line
-// for the whole of arg. files must be sorted by path.
-func writeDu(w io.Writer, arg string, files []*halopb.FileInfo, human, summarize bool) {
-	if summarize {
-		var d duTotal
-		d.add(files)
-		writeDuSummary(w, arg, d, human)
-		return
-	}
+// writeDu prints `fs du`: one line per file (writeDuSummary prints
+// `fs du -s`). files must be sorted by path.
+func writeDu(w io.Writer, files []*halopb.FileInfo, human bool) {
 	io.WriteString(w, duLine("File Size", "In Alluxio", "Path"))
 	for _, f := range files {
 		cached := f.GetLength() * int64(inAlluxioPercentage(f)) / 100

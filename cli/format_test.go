@@ -221,7 +221,13 @@ func TestWriteDu(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var b bytes.Buffer
-			writeDu(&b, "/r", files, tt.human, tt.summarize)
+			if tt.summarize {
+				var d duTotal
+				d.add(files)
+				writeDuSummary(&b, "/r", d, tt.human)
+			} else {
+				writeDu(&b, files, tt.human)
+			}
 			if b.String() != tt.want {
 				t.Errorf("writeDu =\n%q\nwant\n%q", b.String(), tt.want)
 			}

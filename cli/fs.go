@@ -404,7 +404,7 @@ func (e *Env) duCommand() *cobra.Command {
 					return err
 				}
 				files := slices.DeleteFunc(entries, func(i *halopb.FileInfo) bool { return i.GetIsDirectory() })
-				writeDu(e.Out, p, files, human, false)
+				writeDu(e.Out, files, human)
 				return nil
 			})
 		},
