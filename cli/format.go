@@ -90,6 +90,11 @@ func inAlluxioPercentage(info *halopb.FileInfo) int {
 	return 0
 }
 
+// cachedBytes is how many bytes of a file the workers cache.
+func cachedBytes(info *halopb.FileInfo) int64 {
+	return info.GetLength() * int64(inAlluxioPercentage(info)) / 100
+}
+
 // formatLsLine is one line of `fs ls`: permission, owner, group, size
 // (children for a directory), persistence state, last modification time,
 // in-Alluxio percentage ("DIR" for directories) and path.
@@ -257,7 +262,7 @@ func (d *duTotal) add(entries []*halopb.FileInfo) {
 	for _, f := range entries {
 		if !f.GetIsDirectory() {
 			d.size += f.GetLength()
-			d.cached += f.GetLength() * int64(inAlluxioPercentage(f)) / 100
+			d.cached += cachedBytes(f)
 		}
 	}
 }
@@ -273,8 +278,7 @@ func writeDuSummary(w io.Writer, arg string, d duTotal, human bool) {
 func writeDu(w io.Writer, files []*halopb.FileInfo, human bool) {
 	io.WriteString(w, duLine("File Size", "In Alluxio", "Path"))
 	for _, f := range files {
-		cached := f.GetLength() * int64(inAlluxioPercentage(f)) / 100
-		io.WriteString(w, duLine(sizeString(f.GetLength(), human), duValue(cached, f.GetLength(), human), f.GetPath()))
+		io.WriteString(w, duLine(sizeString(f.GetLength(), human), duValue(cachedBytes(f), f.GetLength(), human), f.GetPath()))
 	}
 }
 
