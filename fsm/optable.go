@@ -354,10 +354,7 @@ func (t *operationTable) dropGhost(id clientID) {
 // everything; a smaller table or retention forgets what no longer fits.
 func (t *operationTable) configure(s OperationTableSettings, nowMs int64) {
 	if !s.Enabled {
-		t.settings, t.ring, t.head, t.tail = s, nil, 0, 0
-		t.byKey, t.clients = map[opKey]uint64{}, map[clientID]*clientMark{}
-		t.ghosts.Init()
-		t.strangersUnknownUntilMs, t.undated = 0, false
+		*t = *newOperationTable(s)
 		return
 	}
 	t.settings = s
