@@ -71,11 +71,6 @@ func (m *Master) Identify(ctx context.Context) error {
 	return err
 }
 
-// RequireAdmin refuses the call in ctx unless a proven superuser makes it.
-func (m *Master) RequireAdmin(ctx context.Context, what string) error {
-	return m.ids.Admin(ctx, what)
-}
-
 // ClusterConfiguration is the deployment's resolved configuration, as the
 // master publishes it to clients.
 func (m *Master) ClusterConfiguration() []conf.KeyValue { return m.cfg.ClusterConfiguration }

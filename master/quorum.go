@@ -24,3 +24,23 @@ func (m *Master) Quorum() (QuorumAdmin, error) {
 	}
 	return nil, fserr.New(fserr.FailedPrecondition, "quorum commands need the embedded journal (--ha=raft); this master runs --ha=%s", m.cfg.HAMode)
 }
+
+// ChangeQuorum makes a membership change as an administrator's command:
+// the caller must be one, the mode must have a quorum, and address names
+// the member by its embedded journal address (host:port).
+func (m *Master) ChangeQuorum(ctx context.Context, what, address string, change func(QuorumAdmin, context.Context, string) error) error {
+	if err := m.ids.Admin(ctx, what); err != nil {
+		return err
+	}
+	q, err := m.Quorum()
+	if err != nil {
+		return err
+	}
+	if address == "" {
+		return fserr.New(fserr.InvalidArgument, "%s: no member address given (its embedded journal address, host:port)", what)
+	}
+	if err := ValidateQuorumAddress(address); err != nil {
+		return err
+	}
+	return change(q, ctx, address)
+}

@@ -5,7 +5,6 @@ import (
 	"net"
 	"strconv"
 
-	"github.com/halo-fs/halo/fserr"
 	"github.com/halo-fs/halo/master"
 	"github.com/halo-fs/halo/proto/alluxiopb"
 	"google.golang.org/protobuf/proto"
@@ -64,17 +63,11 @@ func (j *journal) GetTransferLeaderMessage(context.Context, *alluxiopb.GetTransf
 }
 
 func (j *journal) change(ctx context.Context, what string, addr *alluxiopb.NetAddress, change func(master.QuorumAdmin, context.Context, string) error) error {
-	if err := j.m.RequireAdmin(ctx, what); err != nil {
-		return err
+	address := ""
+	if addr.GetHost() != "" && addr.GetRpcPort() > 0 {
+		address = hostPort(addr)
 	}
-	q, err := j.m.Quorum()
-	if err != nil {
-		return err
-	}
-	if addr.GetHost() == "" || addr.GetRpcPort() <= 0 {
-		return fserr.New(fserr.InvalidArgument, "%s: the member's embedded journal address (host and port) is missing", what)
-	}
-	return change(q, ctx, hostPort(addr))
+	return j.m.ChangeQuorum(ctx, what, address, change)
 }
 
 func hostPort(a *alluxiopb.NetAddress) string {

@@ -69,9 +69,6 @@ func (s *meta) Checkpoint(ctx context.Context, _ *alluxiopb.CheckpointPOptions) 
 // namespace from a consistent view and take seconds, so the answer is the
 // finished status, which Alluxio's shell prints as it would after polling.
 func (s *meta) Backup(ctx context.Context, req *alluxiopb.BackupPRequest) (*alluxiopb.BackupPStatus, error) {
-	if err := s.m.RequireAdmin(ctx, "take a backup"); err != nil {
-		return nil, err
-	}
 	res, err := s.m.Backup(ctx, &halopb.BackupRequest{
 		Directory: req.GetTargetDirectory(),
 		Local:     req.GetOptions().GetLocalFileSystem(),

@@ -3,7 +3,6 @@ package halorpc
 import (
 	"context"
 
-	"github.com/halo-fs/halo/fserr"
 	"github.com/halo-fs/halo/master"
 	"github.com/halo-fs/halo/proto/halopb"
 )
@@ -32,17 +31,7 @@ func (s *service) RemoveQuorumMember(ctx context.Context, req *halopb.QuorumMemb
 }
 
 func (s *service) quorumChange(ctx context.Context, what string, req *halopb.QuorumMemberRequest, change func(master.QuorumAdmin, context.Context, string) error) (*halopb.Empty, error) {
-	if err := s.m.RequireAdmin(ctx, what); err != nil {
-		return nil, err
-	}
-	q, err := s.m.Quorum()
-	if err != nil {
-		return nil, err
-	}
-	if req.Address == "" {
-		return nil, fserr.New(fserr.InvalidArgument, "%s: no -address given", what)
-	}
-	if err := change(q, ctx, req.Address); err != nil {
+	if err := s.m.ChangeQuorum(ctx, what, req.Address, change); err != nil {
 		return nil, err
 	}
 	return &halopb.Empty{}, nil
