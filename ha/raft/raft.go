@@ -616,16 +616,12 @@ func (r *Replicator) Status() ha.Status {
 	last, lastIdx := r.lastSnapshot, r.lastSnapIndex
 	r.mu.Unlock()
 	applied := r.fsm.AppliedIndex()
-	since := uint64(0)
-	if applied > lastIdx {
-		since = applied - lastIdx
-	}
 	return ha.Status{
 		JournalType:            "EMBEDDED",
 		Leader:                 r.serving.Load(),
 		LeaderRPCAddress:       r.leaderRPC(),
-		AppliedIndex:           r.fsm.AppliedIndex(),
-		EntriesSinceCheckpoint: since,
+		AppliedIndex:           applied,
+		EntriesSinceCheckpoint: applied - min(lastIdx, applied),
 		LastCheckpointTime:     last,
 		ClusterID:              r.fsm.ClusterID(),
 	}
