@@ -17,28 +17,20 @@ func chainPath(prefix string, depth int) string {
 	return prefix + strings.Repeat("/x", depth)
 }
 
-type digest struct {
-	AppliedIndex uint64 `json:"applied_index"`
-	InodeCount   uint64 `json:"inode_count"`
-	SHA256       string `json:"sha256"`
-}
-
 // getDigest asks m's web port for /checkpoint/digest.
-func getDigest(t *testing.T, m *masters.Master) (digest, error) {
-	t.Helper()
+func getDigest(m *masters.Master) (masters.Digest, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	d, err := m.Digest(ctx)
-	return digest{AppliedIndex: d.AppliedIndex, InodeCount: d.InodeCount, SHA256: d.SHA256}, err
+	return m.Digest(ctx)
 }
 
 // waitSameDigest polls every master's digest until all answer with the
 // same applied index and hash, and returns it.
-func waitSameDigest(t *testing.T, c *masters.Cluster) digest {
+func waitSameDigest(t *testing.T, c *masters.Cluster) masters.Digest {
 	t.Helper()
 	deadline := time.Now().Add(time.Minute)
 	for {
-		first, why := sameDigest(t, c)
+		first, why := sameDigest(c)
 		if why == "" {
 			return first
 		}
@@ -50,10 +42,10 @@ func waitSameDigest(t *testing.T, c *masters.Cluster) digest {
 }
 
 // sameDigest returns the masters' digest, or why they do not have one.
-func sameDigest(t *testing.T, c *masters.Cluster) (digest, string) {
-	var first digest
+func sameDigest(c *masters.Cluster) (masters.Digest, string) {
+	var first masters.Digest
 	for i, m := range c.Masters {
-		d, err := getDigest(t, m)
+		d, err := getDigest(m)
 		if err != nil {
 			return first, fmt.Sprintf("%s: GET /checkpoint/digest: %v", m.Name, err)
 		}

@@ -65,7 +65,7 @@ func TestRaftOverMutualTLS(t *testing.T) {
 		t.Errorf("alice's certificate naming %s created in /: %v, want PermissionDenied", currentUser(t), err)
 	}
 
-	leaderRaft := net.JoinHostPort(leader.Host, strconv.Itoa(leader.RaftPort))
+	leaderRaft := leader.RaftAddress()
 	if err := appendEntriesWith(t, aliceCfg, ca, alice, leaderRaft); err == nil {
 		t.Errorf("alice's certificate sent AppendEntries to the leader's Raft port %s", leaderRaft)
 	}

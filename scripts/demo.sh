@@ -35,6 +35,17 @@ wait_ready() { # host webport
   return 1
 }
 
+wait_leader() { # until one of the masters on 127.0.0.1-3 is ready
+  for _ in $(seq 1 300); do
+    for i in 1 2 3; do
+      if curl -fsS "http://127.0.0.$i:19999/health/ready" >/dev/null 2>&1; then return 0; fi
+    done
+    sleep 0.1
+  done
+  echo "no leader elected; see $DEMO_DIR/logs" >&2
+  return 1
+}
+
 start() {
   stop
   rm -rf "$DEMO_DIR"
@@ -89,14 +100,7 @@ PROPS
       nohup "$BIN" "${opts[@]}" master >"$DEMO_DIR/logs/master-$h.log" 2>&1 &
       echo $! >"$DEMO_DIR/pids/master-$h.pid"
     done
-    leader=""
-    for _ in $(seq 1 300); do
-      for i in 1 2 3; do
-        if curl -fsS "http://127.0.0.$i:19999/health/ready" >/dev/null 2>&1; then leader=127.0.0.$i; break 2; fi
-      done
-      sleep 0.1
-    done
-    if [ -z "$leader" ]; then echo "no leader elected; see $DEMO_DIR/logs" >&2; exit 1; fi
+    wait_leader || exit 1
     ;;
   zookeeper)
     # A real ZooKeeper (scripts/zookeeper.sh installs the Debian package if
@@ -126,14 +130,7 @@ PROPS
       nohup "$BIN" --conf "$CONF" -D alluxio.master.hostname=$h master >"$DEMO_DIR/logs/master-$h.log" 2>&1 &
       echo $! >"$DEMO_DIR/pids/master-$h.pid"
     done
-    leader=""
-    for _ in $(seq 1 300); do
-      for i in 1 2 3; do
-        if curl -fsS "http://127.0.0.$i:19999/health/ready" >/dev/null 2>&1; then leader=127.0.0.$i; break 2; fi
-      done
-      sleep 0.1
-    done
-    if [ -z "$leader" ]; then echo "no leader elected; see $DEMO_DIR/logs" >&2; exit 1; fi
+    wait_leader || exit 1
     ;;
   *)
     echo "HA=$HA is not available in the demo (use none, raft or zookeeper)" >&2

@@ -3,7 +3,6 @@ package local
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -31,18 +30,8 @@ var fixtureNamespace = []string{
 
 func TestJournalWrittenByAnOlderReleaseReplays(t *testing.T) {
 	dir := t.TempDir()
-	entries, err := os.ReadDir("testdata/journal-05d812c")
-	if err != nil {
+	if err := os.CopyFS(dir, os.DirFS("testdata/journal-05d812c")); err != nil {
 		t.Fatal(err)
-	}
-	for _, e := range entries {
-		data, err := os.ReadFile(filepath.Join("testdata/journal-05d812c", e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, e.Name()), data, 0o644); err != nil {
-			t.Fatal(err)
-		}
 	}
 	lm, replayed := openLocal(t, dir, Options{})
 	if replayed == 0 {
@@ -50,7 +39,7 @@ func TestJournalWrittenByAnOlderReleaseReplays(t *testing.T) {
 	}
 	var got []string
 	root := &journalpb.Caller{User: "root", Superuser: true}
-	err = lm.f.ListStatus(root, "/", true, func(info *journalpb.FileStatus) error {
+	err := lm.f.ListStatus(root, "/", true, func(info *journalpb.FileStatus) error {
 		kind := "file"
 		if info.IsDirectory {
 			kind = "dir"

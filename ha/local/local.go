@@ -6,6 +6,7 @@ package local
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"sync"
 	"time"
@@ -172,15 +173,17 @@ func (r *Replicator) write(batch ha.Batch) {
 func (r *Replicator) checkpoint() (ha.CheckpointInfo, error) {
 	index := r.fsm.AppliedIndex()
 	start := time.Now()
-	var size int64
-	info, err := r.journal.WriteCheckpoint(index, ha.FSMCheckpoint(r.fsm, &size))
+	info, err := r.journal.WriteCheckpoint(index, func(w io.Writer) error {
+		_, err := r.fsm.WriteCheckpoint(w)
+		return err
+	})
 	if err != nil {
 		return ha.CheckpointInfo{}, err
 	}
 	r.mu.Lock()
 	r.lastCheckpoint = time.Now()
 	r.mu.Unlock()
-	r.log.Info("wrote checkpoint", "path", info.Path, "index", index, "bytes", size, "duration", time.Since(start))
+	r.log.Info("wrote checkpoint", "path", info.Path, "index", index, "bytes", info.Size, "duration", time.Since(start))
 	return ha.CheckpointInfo{Location: info.Path, Index: index}, nil
 }
 

@@ -2,6 +2,7 @@ package raft
 
 import (
 	"context"
+	"maps"
 	"sort"
 	"time"
 
@@ -58,14 +59,7 @@ func (r *Replicator) QuorumInfo(ctx context.Context) (*halopb.QuorumInfo, error)
 		LastSnapshotIndex: r.lastSnapshotIndex(),
 	}
 	r.mu.Lock()
-	failing := make(map[hraft.ServerID]bool, len(r.peerFailing))
-	contact := make(map[hraft.ServerID]time.Time, len(r.peerContact))
-	for k, v := range r.peerFailing {
-		failing[k] = v
-	}
-	for k, v := range r.peerContact {
-		contact[k] = v
-	}
+	failing, contact := maps.Clone(r.peerFailing), maps.Clone(r.peerContact)
 	r.mu.Unlock()
 	for _, s := range cf.Configuration().Servers {
 		addr := string(s.Address)

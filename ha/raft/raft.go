@@ -9,7 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -152,7 +152,7 @@ func New(opts Options) (*Replicator, error) {
 	if opts.TrailingLogs == 0 {
 		opts.TrailingLogs = 10240
 	}
-	if !contains(opts.Peers, opts.LocalAddress) {
+	if !slices.Contains(opts.Peers, opts.LocalAddress) {
 		return nil, fmt.Errorf("%w: %s is not in alluxio.master.embedded.journal.addresses=%v", ErrNotInQuorum, opts.LocalAddress, opts.Peers)
 	}
 	if err := checkUnique(opts.Peers); err != nil {
@@ -346,12 +346,12 @@ func (r *Replicator) seed() (bool, error) {
 // address list disagrees with a peer's would bootstrap a different
 // cluster, so that is refused.
 func (r *Replicator) probePeers() (quorumRunning bool, err error) {
-	mine := sortedCopy(r.opts.Peers)
+	mine := slices.Sorted(slices.Values(r.opts.Peers))
 	err = r.eachPeer(func(rpc string, info *halopb.MasterInfo) error {
 		if state.Of(info) == state.Primary || info.AppliedIndex > 0 {
 			quorumRunning = true
 		}
-		if theirs := sortedCopy(info.RaftAddresses); conf.HAMode(info.HaMode) == conf.HARaft && !quorumRunning && !equalStrings(mine, theirs) {
+		if theirs := slices.Sorted(slices.Values(info.RaftAddresses)); conf.HAMode(info.HaMode) == conf.HARaft && !quorumRunning && !slices.Equal(mine, theirs) {
 			return fmt.Errorf("alluxio.master.embedded.journal.addresses disagrees with master %s: this master has %v, it has %v; give every master the same list", rpc, mine, theirs)
 		}
 		return nil
@@ -362,24 +362,6 @@ func (r *Replicator) probePeers() (quorumRunning bool, err error) {
 	return quorumRunning, nil
 }
 
-func sortedCopy(in []string) []string {
-	out := append([]string(nil), in...)
-	sort.Strings(out)
-	return out
-}
-
-func equalStrings(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
 // voters is a configuration of the given addresses, each its own id.
 func voters(peers []string) hraft.Configuration {
 	servers := make([]hraft.Server, len(peers))
@@ -387,15 +369,6 @@ func voters(peers []string) hraft.Configuration {
 		servers[i] = hraft.Server{ID: hraft.ServerID(p), Address: hraft.ServerAddress(p), Suffrage: hraft.Voter}
 	}
 	return hraft.Configuration{Servers: servers}
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 func checkUnique(list []string) error {
@@ -643,16 +616,12 @@ func (r *Replicator) Status() ha.Status {
 	last, lastIdx := r.lastSnapshot, r.lastSnapIndex
 	r.mu.Unlock()
 	applied := r.fsm.AppliedIndex()
-	since := uint64(0)
-	if applied > lastIdx {
-		since = applied - lastIdx
-	}
 	return ha.Status{
 		JournalType:            "EMBEDDED",
 		Leader:                 r.serving.Load(),
 		LeaderRPCAddress:       r.leaderRPC(),
-		AppliedIndex:           r.fsm.AppliedIndex(),
-		EntriesSinceCheckpoint: since,
+		AppliedIndex:           applied,
+		EntriesSinceCheckpoint: applied - min(lastIdx, applied),
 		LastCheckpointTime:     last,
 		ClusterID:              r.fsm.ClusterID(),
 	}

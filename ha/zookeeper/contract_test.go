@@ -8,6 +8,7 @@ import (
 
 	"github.com/halo-fs/halo/ha/hatest"
 	"github.com/halo-fs/halo/ha/zookeeper"
+	"github.com/halo-fs/halo/ha/zookeeper/zktest"
 	zkinfra "github.com/halo-fs/halo/internal/testinfra/zookeeper"
 	ufsjournal "github.com/halo-fs/halo/journal/ufs"
 	"github.com/halo-fs/halo/proto/journalpb"
@@ -24,10 +25,7 @@ func TestZooKeeperReplicatorContract(t *testing.T) {
 			ElectionPath: fmt.Sprintf("/contract/%d/election", cases),
 			LeaderPath:   fmt.Sprintf("/contract/%d/leader", cases),
 		}
-		folder := t.TempDir()
-		if err := ufsjournal.Format(context.Background(), mustLocal(t, folder), "test"); err != nil {
-			t.Fatal(err)
-		}
+		folder := zktest.FormattedFolder(t)
 		ms := []*zkMaster{
 			startZKReplicatorElected(t, zk.Servers(), mustLocal(t, folder), "127.0.0.1:1", paths),
 			startZKReplicatorElected(t, zk.Servers(), mustLocal(t, folder), "127.0.0.2:1", paths),

@@ -13,6 +13,7 @@ import (
 	"github.com/halo-fs/halo/fserr"
 	"github.com/halo-fs/halo/ha/hatest"
 	"github.com/halo-fs/halo/ha/zookeeper"
+	"github.com/halo-fs/halo/internal/poll"
 	zkinfra "github.com/halo-fs/halo/internal/testinfra/zookeeper"
 	"github.com/hashicorp/go-hclog"
 )
@@ -42,18 +43,6 @@ func newElectorWithSession(t *testing.T, servers []string, id string, policy zoo
 	}
 	t.Cleanup(e.Close)
 	return e
-}
-
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %s", what, timeout)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 type campaignResult struct {
@@ -109,7 +98,7 @@ func TestOneLeaderAtATimeWithGrowingEpochs(t *testing.T) {
 			t.Fatal(err)
 		}
 		for id, e := range electors {
-			waitFor(t, id+" sees leader "+w.id, 10*time.Second, func() bool { return e.LeaderID() == w.id })
+			poll.Until(t, 10*time.Second, id+" sees leader "+w.id, func() bool { return e.LeaderID() == w.id })
 		}
 		// The previous leader is gone: the finder forgets it and reads
 		// the znode again.
@@ -223,7 +212,7 @@ func TestConnectionLossUnderEachPolicy(t *testing.T) {
 			if tc.survives {
 				// The client reconnects through the proxy at once and
 				// gets its session back.
-				waitFor(t, "leadership valid again", 20*time.Second, l.Valid)
+				poll.Until(t, 20*time.Second, "leadership valid again", l.Valid)
 				select {
 				case <-l.Lost():
 					t.Fatalf("policy SESSION lost the leadership on a cut connection: %s", l.LostReason())
@@ -273,7 +262,7 @@ func TestSessionExpiryEndsLeadership(t *testing.T) {
 	campaign(ctx, "second", second, won)
 
 	p.block(true)
-	waitFor(t, "suspended", 20*time.Second, l1.Suspended)
+	poll.Until(t, 20*time.Second, "suspended", l1.Suspended)
 	var w campaignResult
 	select {
 	case w = <-won:
@@ -313,7 +302,7 @@ func TestUnreachableZooKeeperIsRetriedAndLogged(t *testing.T) {
 	defer cancel()
 	won := make(chan campaignResult, 1)
 	campaign(ctx, "only", e, won)
-	waitFor(t, "the log says ZooKeeper is unreachable", 20*time.Second, func() bool {
+	poll.Until(t, 20*time.Second, "the log says ZooKeeper is unreachable", func() bool {
 		return strings.Contains(logBuf.String(), "cannot reach ZooKeeper")
 	})
 	select {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -66,22 +65,7 @@ var fixtureNamespace = []string{
 
 func TestUFSJournalWrittenByAnOlderReleaseRecovers(t *testing.T) {
 	dir := t.TempDir()
-	src := "testdata/ufsjournal-05d812c"
-	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		rel, _ := filepath.Rel(src, path)
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		if err := os.MkdirAll(filepath.Join(dir, filepath.Dir(rel)), 0o755); err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dir, rel), data, 0o644)
-	})
-	if err != nil {
+	if err := os.CopyFS(dir, os.DirFS("testdata/ufsjournal-05d812c")); err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()

@@ -20,7 +20,6 @@ import (
 	ufsjournal "github.com/halo-fs/halo/journal/ufs"
 	"github.com/halo-fs/halo/proto/journalpb"
 	"github.com/halo-fs/halo/ufs"
-	"github.com/halo-fs/halo/ufs/local"
 	"github.com/hashicorp/go-hclog"
 )
 
@@ -66,14 +65,7 @@ func leaderOf(t *testing.T, ms ...*zkMaster) (leader *zkMaster, standbys []*zkMa
 // everything; a third master recovers the same namespace from the folder.
 func TestZooKeeperReplicatorFailover(t *testing.T) {
 	zk := zkinfra.Start(t, 1)
-	folder := t.TempDir()
-	store, err := local.New(folder)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := ufsjournal.Format(context.Background(), store, "test"); err != nil {
-		t.Fatal(err)
-	}
+	folder := zktest.FormattedFolder(t)
 	a := startZKReplicator(t, zk.Servers(), folder, "127.0.0.1:1")
 	b := startZKReplicator(t, zk.Servers(), folder, "127.0.0.2:1")
 	leader, standbys := leaderOf(t, a, b)
@@ -101,7 +93,7 @@ func TestZooKeeperReplicatorFailover(t *testing.T) {
 	}
 	pollUntil(t, "standby caught up", func() bool { return standby.FSM.AppliedIndex() == leader.FSM.AppliedIndex() })
 	pollUntil(t, "standby names the leader", func() bool { return standby.Rep.Status().LeaderRPCAddress == leader.Addr })
-	_, err = standby.Rep.Propose(ctx, mkdir("/nope"))
+	_, err := standby.Rep.Propose(ctx, mkdir("/nope"))
 	if fserr.CodeOf(err) != fserr.NotLeader || fserr.LeaderHintOf(err) != leader.Addr {
 		t.Fatalf("standby Propose: %v; want NotLeader naming %s", err, leader.Addr)
 	}
@@ -144,15 +136,9 @@ func TestZooKeeperReplicatorFailover(t *testing.T) {
 // master starting on the folder refuses it too.
 func TestZooKeeperReplicatorStopsOnCorruptJournal(t *testing.T) {
 	zk := zkinfra.Start(t, 1)
-	folder := t.TempDir()
-	store, err := local.New(folder)
-	if err != nil {
-		t.Fatal(err)
-	}
+	folder := zktest.FormattedFolder(t)
+	store := mustLocal(t, folder)
 	ctx := context.Background()
-	if err := ufsjournal.Format(ctx, store, "test"); err != nil {
-		t.Fatal(err)
-	}
 	a := startZKReplicator(t, zk.Servers(), folder, "127.0.0.1:1")
 	leaderOf(t, a)
 	if _, err := a.Rep.Propose(ctx, mkdir("/ok")); err != nil {
@@ -162,7 +148,7 @@ func TestZooKeeperReplicatorStopsOnCorruptJournal(t *testing.T) {
 	if err := ufs.WriteFile(ctx, store, "logs/0000000000000003", []byte("HLB1 not really a batch"), ufs.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	_, err = a.Rep.Propose(ctx, mkdir("/fenced"))
+	_, err := a.Rep.Propose(ctx, mkdir("/fenced"))
 	if fserr.CodeOf(err) != fserr.OutcomeUnknown {
 		t.Fatalf("propose onto a taken sequence number: %v, want OutcomeUnknown", err)
 	}
@@ -181,11 +167,7 @@ func TestZooKeeperReplicatorStopsOnCorruptJournal(t *testing.T) {
 
 func mustOpen(t *testing.T, folder string) *ufsjournal.Journal {
 	t.Helper()
-	store, err := local.New(folder)
-	if err != nil {
-		t.Fatal(err)
-	}
-	j, err := ufsjournal.Open(context.Background(), store, nil)
+	j, err := ufsjournal.Open(context.Background(), mustLocal(t, folder), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -323,10 +305,7 @@ type stalledStandby struct {
 func stallStandbyAcrossRacingCollectors(t *testing.T) stalledStandby {
 	zk := zkinfra.Start(t, 1)
 	ctx := context.Background()
-	folder := t.TempDir()
-	if err := ufsjournal.Format(ctx, mustLocal(t, folder), "test"); err != nil {
-		t.Fatal(err)
-	}
+	folder := zktest.FormattedFolder(t)
 	// The test leads, so that the replicator under test stays a standby.
 	el, err := zookeeper.NewElector(zookeeper.ElectorConfig{Servers: zk.Servers(), SessionTimeout: 5 * time.Second, ID: "127.0.0.9:1", Logger: hclog.NewNullLogger()})
 	if err != nil {

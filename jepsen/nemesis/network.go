@@ -72,9 +72,9 @@ func shuffled(d *masters.Cluster) []*netns.Host {
 	return hs
 }
 
-// otherHosts returns every host of d but h.
-func otherHosts(d *masters.Cluster, h *netns.Host) []*netns.Host {
-	return slices.DeleteFunc(slices.Clone(d.Network.Hosts), func(o *netns.Host) bool { return o == h })
+// without returns the hosts of hs but h, in a new slice.
+func without(hs []*netns.Host, h *netns.Host) []*netns.Host {
+	return slices.DeleteFunc(slices.Clone(hs), func(o *netns.Host) bool { return o == h })
 }
 
 func hostNames(hs []*netns.Host) []string {
@@ -99,7 +99,7 @@ func (PartitionLeader) Inject(ctx context.Context, d *masters.Cluster) (*Injecti
 func cutLeader(ctx context.Context, d *masters.Cluster, what string, from []*netns.Host) (*Injection, error) {
 	l, why := leaderOf(ctx, d)
 	g := grudge{}
-	g.cut([]*netns.Host{l.Netns}, slices.DeleteFunc(slices.Clone(from), func(h *netns.Host) bool { return h == l.Netns }))
+	g.cut([]*netns.Host{l.Netns}, without(from, l.Netns))
 	inj, err := g.apply(d)
 	if inj != nil {
 		inj.Detail = why + " " + what + ": " + inj.Detail
@@ -186,7 +186,7 @@ type OneWayLeader struct{}
 func (OneWayLeader) Name() string { return "oneway-leader" }
 func (OneWayLeader) Inject(ctx context.Context, d *masters.Cluster) (*Injection, error) {
 	l, why := leaderOf(ctx, d)
-	g := grudge{l.Netns: otherHosts(d, l.Netns)}
+	g := grudge{l.Netns: without(d.Network.Hosts, l.Netns)}
 	inj, err := g.apply(d)
 	if inj != nil {
 		inj.Detail = why + " deaf: " + inj.Detail
@@ -201,7 +201,7 @@ type LossyLinks struct{ Probability float64 }
 func (LossyLinks) Name() string { return "lossy-links" }
 func (f LossyLinks) Inject(ctx context.Context, d *masters.Cluster) (*Injection, error) {
 	for _, h := range d.Network.Hosts {
-		if err := h.DropFrom(otherHosts(d, h), f.Probability); err != nil {
+		if err := h.DropFrom(without(d.Network.Hosts, h), f.Probability); err != nil {
 			healHosts(d)
 			return nil, err
 		}

@@ -1,7 +1,5 @@
 package ufs
 
-import "fmt"
-
 // Cursor is a reader's position in the journal.
 type Cursor struct {
 	// NextSeq is the batch to read next.
@@ -37,8 +35,7 @@ func (c *Cursor) Accept(b Batch) (bool, error) {
 		return false, nil
 	}
 	if b.FirstIndex != c.NextIndex {
-		return false, fmt.Errorf("%w: batch %d starts at index %d, but the journal so far ends at index %d",
-			ErrCorrupt, b.Seq, b.FirstIndex, c.NextIndex-1)
+		return false, corrupt("batch %d starts at index %d, but the journal so far ends at index %d", b.Seq, b.FirstIndex, c.NextIndex-1)
 	}
 	c.NextSeq++
 	c.NextIndex += uint64(len(b.Records))

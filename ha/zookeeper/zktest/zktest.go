@@ -72,3 +72,14 @@ func MustLocal(t *testing.T, folder string) ufs.Store {
 	}
 	return s
 }
+
+// FormattedFolder is a new folder (removed when the test ends) holding a
+// freshly formatted shared journal of cluster "test".
+func FormattedFolder(t *testing.T) string {
+	t.Helper()
+	folder := t.TempDir()
+	if err := ufsjournal.Format(context.Background(), MustLocal(t, folder), "test"); err != nil {
+		t.Fatal(err)
+	}
+	return folder
+}

@@ -230,18 +230,27 @@ func (m *Master) waitPrimary(timeout time.Duration) error {
 	defer conn.Close()
 	versions := alluxiopb.NewServiceVersionClientServiceClient(conn)
 	serviceType := alluxiopb.ServiceType_META_MASTER_CLIENT_SERVICE
+	return waitFor(m.process, timeout, "the master exited", "no answer", func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_, err := versions.GetServiceVersion(ctx, &alluxiopb.GetServiceVersionPRequest{ServiceType: &serviceType})
+		return err
+	})
+}
+
+// waitFor calls probe until it succeeds, process exits (exited is then
+// the error) or the timeout passes (the error is none, with the last
+// probe's error).
+func waitFor(process *proc.Process, timeout time.Duration, exited, none string, probe func() error) error {
 	deadline := time.Now().Add(timeout)
 	var last error
 	for time.Now().Before(deadline) {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		_, last = versions.GetServiceVersion(ctx, &alluxiopb.GetServiceVersionPRequest{ServiceType: &serviceType})
-		cancel()
-		if last == nil {
+		if last = probe(); last == nil {
 			return nil
 		}
-		if m.process.WaitExit(200 * time.Millisecond) {
-			return errors.New("the master exited")
+		if process.WaitExit(200 * time.Millisecond) {
+			return errors.New(exited)
 		}
 	}
-	return fmt.Errorf("no answer within %v: %w", timeout, last)
+	return fmt.Errorf("%s within %v: %w", none, timeout, last)
 }

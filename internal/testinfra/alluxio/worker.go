@@ -1,7 +1,6 @@
 package alluxio
 
 import (
-	"errors"
 	"fmt"
 	"maps"
 	"net"
@@ -116,18 +115,11 @@ func StartWorker(t testing.TB, capacity int64, conf map[string]string) *Worker {
 // waitServing waits until the worker's RPC port takes connections, which
 // it opens after registering with the primary.
 func (w *Worker) waitServing(timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
-	var last error
-	for time.Now().Before(deadline) {
+	return waitFor(w.process, timeout, "the worker exited", "no connection", func() error {
 		conn, err := net.DialTimeout("tcp", w.Address(), time.Second)
 		if err == nil {
 			conn.Close()
-			return nil
 		}
-		last = err
-		if w.process.WaitExit(200 * time.Millisecond) {
-			return errors.New("the worker exited")
-		}
-	}
-	return fmt.Errorf("no connection within %v: %w", timeout, last)
+		return err
+	})
 }

@@ -173,20 +173,8 @@ func (nw *Network) create(masters, zookeepers int) error {
 		hosts = append(hosts, newHost(fmt.Sprintf("z%d", i+1), firstZooKeeperOctet+i))
 	}
 	for _, h := range hosts {
-		peer := h.veth + "p"
-		steps := [][]string{
-			{"ip", "netns", "add", h.NS},
-			{"ip", "link", "add", h.veth, "type", "veth", "peer", "name", peer},
-			{"ip", "link", "set", peer, "netns", h.NS},
-			{"ip", "-n", h.NS, "link", "set", peer, "name", "eth0"},
-			{"ip", "link", "set", h.veth, "master", bridgeName},
-			{"ip", "link", "set", h.veth, "up"},
-			{"ip", "-n", h.NS, "addr", "add", h.IP + "/24", "dev", "eth0"},
-			{"ip", "-n", h.NS, "link", "set", "eth0", "up"},
-			{"ip", "-n", h.NS, "link", "set", "lo", "up"},
-		}
 		nw.Hosts = append(nw.Hosts, h)
-		if err := runAll(steps); err != nil {
+		if err := runAll(namespaceSteps(h.NS, h.veth, h.IP, []string{"ip", "link", "set", h.veth, "master", bridgeName})); err != nil {
 			return err
 		}
 		if out, err := output("ip", "route", "get", h.IP); err != nil || !strings.Contains(out, "dev "+bridgeName) {
@@ -202,6 +190,31 @@ func (nw *Network) create(masters, zookeepers int) error {
 		}
 	}
 	return nil
+}
+
+// namespaceSteps create namespace ns joined to the test's namespace by a
+// veth pair: veth stays in the test's, configured by hostEnd and brought
+// up; its peer becomes ns's eth0, with address ip/24, up with ns's
+// loopback.
+func namespaceSteps(ns, veth, ip string, hostEnd []string) [][]string {
+	peer := veth + "p"
+	return [][]string{
+		{"ip", "netns", "add", ns},
+		{"ip", "link", "add", veth, "type", "veth", "peer", "name", peer},
+		{"ip", "link", "set", peer, "netns", ns},
+		{"ip", "-n", ns, "link", "set", peer, "name", "eth0"},
+		hostEnd,
+		{"ip", "link", "set", veth, "up"},
+		{"ip", "-n", ns, "addr", "add", ip + "/24", "dev", "eth0"},
+		{"ip", "-n", ns, "link", "set", "eth0", "up"},
+		{"ip", "-n", ns, "link", "set", "lo", "up"},
+	}
+}
+
+// nsCommand returns a command that runs argv inside namespace ns; `ip
+// netns exec` execs it, so the process id is the program's own.
+func nsCommand(ns string, argv ...string) *exec.Cmd {
+	return exec.Command("ip", append([]string{"netns", "exec", ns}, argv...)...)
 }
 
 func newHost(name string, octet int) *Host {
@@ -339,9 +352,7 @@ func killNamespaceProcesses(ns string) {
 }
 
 // Command returns a command that runs argv inside the host's namespace.
-func (h *Host) Command(argv ...string) *exec.Cmd {
-	return exec.Command("ip", append([]string{"netns", "exec", h.NS}, argv...)...)
-}
+func (h *Host) Command(argv ...string) *exec.Cmd { return nsCommand(h.NS, argv...) }
 
 func (h *Host) iptables(args ...string) error {
 	return run(append([]string{"ip", "netns", "exec", h.NS, "iptables", "-w"}, args...)...)

@@ -80,19 +80,8 @@ func newPrivate(slot int, lock *os.File) *Private {
 }
 
 func (p *Private) create() error {
-	peer := p.veth + "p"
-	return runAll([][]string{
-		append([]string{"ip", "route", "replace"}, p.guard...),
-		{"ip", "netns", "add", p.NS},
-		{"ip", "link", "add", p.veth, "type", "veth", "peer", "name", peer},
-		{"ip", "link", "set", peer, "netns", p.NS},
-		{"ip", "-n", p.NS, "link", "set", peer, "name", "eth0"},
-		{"ip", "addr", "add", p.PeerIP + "/24", "dev", p.veth},
-		{"ip", "link", "set", p.veth, "up"},
-		{"ip", "-n", p.NS, "addr", "add", p.IP + "/24", "dev", "eth0"},
-		{"ip", "-n", p.NS, "link", "set", "eth0", "up"},
-		{"ip", "-n", p.NS, "link", "set", "lo", "up"},
-	})
+	return runAll(append([][]string{append([]string{"ip", "route", "replace"}, p.guard...)},
+		namespaceSteps(p.NS, p.veth, p.IP, []string{"ip", "addr", "add", p.PeerIP + "/24", "dev", p.veth})...))
 }
 
 // remove deletes the slot's namespace (killing what runs in it), veth and
@@ -104,11 +93,8 @@ func (p *Private) remove() {
 	run(append([]string{"ip", "route", "del"}, p.guard...)...)
 }
 
-// Command returns a command that runs argv inside the namespace; `ip
-// netns exec` execs it, so the process id is the program's own.
-func (p *Private) Command(argv ...string) *exec.Cmd {
-	return exec.Command("ip", append([]string{"netns", "exec", p.NS}, argv...)...)
-}
+// Command returns a command that runs argv inside the namespace.
+func (p *Private) Command(argv ...string) *exec.Cmd { return nsCommand(p.NS, argv...) }
 
 // Close kills what still runs in the namespace, deletes it and its pair,
 // and frees the slot. Calling it again does nothing.

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/halo-fs/halo/internal/poll"
 )
 
 func TestProcessPauseResumeKillRestart(t *testing.T) {
@@ -54,14 +56,10 @@ func TestStopKillsAProcessThatIgnoresSIGTERM(t *testing.T) {
 	if err := p.Start(); err != nil {
 		t.Fatal(err)
 	}
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		if _, err := os.Stat(ready); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the process did not set its trap within 30s")
-		}
-	}
+	poll.Until(t, 30*time.Second, "the process to set its trap", func() bool {
+		_, err := os.Stat(ready)
+		return err == nil
+	})
 	p.Stop(100 * time.Millisecond)
 	if p.Running() {
 		t.Fatal("Stop returned with the process still running")
