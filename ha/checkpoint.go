@@ -4,6 +4,7 @@ import (
 	"io"
 
 	"github.com/halo-fs/halo/fsm"
+	"github.com/halo-fs/halo/journal"
 )
 
 // FSMCheckpoint is the body of a journal checkpoint: f's state, written
@@ -11,22 +12,9 @@ import (
 // *size, for the log line that reports the checkpoint.
 func FSMCheckpoint(f *fsm.FSM, size *int64) func(io.Writer) error {
 	return func(w io.Writer) error {
-		cw := &CountingWriter{W: w}
+		cw := &journal.CountingWriter{W: w}
 		_, err := f.WriteCheckpoint(cw)
 		*size = cw.N
 		return err
 	}
-}
-
-// CountingWriter passes writes on to W and counts their bytes in N, for
-// the sizes that checkpoint and digest logs report.
-type CountingWriter struct {
-	W io.Writer
-	N int64
-}
-
-func (c *CountingWriter) Write(p []byte) (int, error) {
-	n, err := c.W.Write(p)
-	c.N += int64(n)
-	return n, err
 }

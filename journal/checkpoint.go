@@ -91,7 +91,7 @@ func writeCheckpointFile(path string, write func(w io.Writer) error) (int64, err
 		return 0, fmt.Errorf("write checkpoint: %w", err)
 	}
 	buffered := bufio.NewWriterSize(f, readBufferBytes)
-	counter := &countingWriter{w: buffered}
+	counter := &CountingWriter{W: buffered}
 	err = write(counter)
 	if err == nil {
 		err = buffered.Flush()
@@ -109,17 +109,19 @@ func writeCheckpointFile(path string, write func(w io.Writer) error) (int64, err
 		_ = os.Remove(tmp)
 		return 0, fmt.Errorf("write checkpoint %s: %w", path, err)
 	}
-	return counter.n, nil
+	return counter.N, nil
 }
 
-type countingWriter struct {
-	w io.Writer
-	n int64
+// CountingWriter passes writes on to W and counts their bytes in N, for
+// the sizes that checkpoint and digest logs report.
+type CountingWriter struct {
+	W io.Writer
+	N int64
 }
 
-func (c *countingWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
+func (c *CountingWriter) Write(p []byte) (int, error) {
+	n, err := c.W.Write(p)
+	c.N += int64(n)
 	return n, err
 }
 

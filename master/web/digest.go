@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/halo-fs/halo/fsm"
-	"github.com/halo-fs/halo/ha"
+	"github.com/halo-fs/halo/journal"
 )
 
 // CheckpointDigest is what a checkpoint of this master's namespace would
@@ -101,7 +101,7 @@ func (d *digestCache) get() (CheckpointDigest, error) {
 
 func (d *digestCache) walkNamespace() (CheckpointDigest, error) {
 	h := sha256.New()
-	counted := &ha.CountingWriter{W: h}
+	counted := &journal.CountingWriter{W: h}
 	hdr, err := d.fsm.WriteCheckpoint(counted)
 	if err != nil {
 		return CheckpointDigest{}, err
