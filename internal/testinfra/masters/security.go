@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/halo-fs/halo/client"
 	"github.com/halo-fs/halo/internal/sharedsecret"
 	"github.com/halo-fs/halo/master/identity"
 	"google.golang.org/grpc/credentials"
@@ -68,10 +69,7 @@ func (m *Master) clientTLS() (*tls.Config, error) {
 // secret: enough for GetMasterInfo, which stays open.
 func (m *Master) transportCredentials() (credentials.TransportCredentials, error) {
 	cfg, err := m.clientTLS()
-	if err != nil || cfg == nil {
-		return insecure.NewCredentials(), err
-	}
-	return credentials.NewTLS(cfg), nil
+	return client.TransportCredentials(cfg, nil), err
 }
 
 // WebClient is an HTTP client for the master's web port: it presents the
