@@ -122,7 +122,7 @@ func isPassThrough(key string) bool {
 var knownKeyTable = []keySpec{
 	// Locations.
 	{name: KeyHome, kind: kindString, dynamicDefault: defaultHome,
-		description: "Installation directory; $ALLUXIO_HOME, else /opt/alluxio.",
+		description: "Installation directory; $ALLUXIO_HOME, else the release bin/halo runs from (bin/ beside conf/), else /opt/alluxio.",
 		field:       func(c *Config) any { return &c.Home }},
 	{name: KeyWorkDir, kind: kindString, def: "${alluxio.home}",
 		description: "Directory for the journal, logs and the default root UFS.",
