@@ -70,6 +70,7 @@ type Config struct {
 	ConfDir string // the directory the files were read from, even if it does not exist
 	Home    string // alluxio.home
 	WorkDir string // alluxio.work.dir
+	LogsDir string // alluxio.logs.dir; used only when set explicitly
 
 	// Master identity and ports.
 	Hostname            string // alluxio.master.hostname

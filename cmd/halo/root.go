@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
@@ -35,11 +36,13 @@ func (g *globals) load() (*conf.Config, error) {
 	return cfg, nil
 }
 
-func (g *globals) logger(name string) hclog.Logger {
+func (g *globals) logger(name string) hclog.Logger { return g.loggerTo(name, os.Stderr) }
+
+func (g *globals) loggerTo(name string, out io.Writer) hclog.Logger {
 	return hclog.New(&hclog.LoggerOptions{
 		Name:       name,
 		Level:      hclog.LevelFromString(g.logLevel),
-		Output:     os.Stderr,
+		Output:     out,
 		JSONFormat: g.logFormat == "json",
 	})
 }
