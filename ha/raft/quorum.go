@@ -157,6 +157,27 @@ func (r *Replicator) TransferLeadership(ctx context.Context, address string) err
 	return fserr.New(fserr.OutcomeUnknown, "leadership moved to %s but it was not seen serving within 30s", address)
 }
 
+// HandOverLeadership is what a leader does before it stops cleanly: it
+// makes the most up-to-date other voter leader at once (Raft's TimeoutNow),
+// so clients wait for no election timeout. A follower, or a leader without
+// another voter, has nothing to hand over. Raft bounds the wait by the
+// election timeout.
+func (r *Replicator) HandOverLeadership() error {
+	if r.raft.State() != hraft.Leader {
+		return nil
+	}
+	cf := r.raft.GetConfiguration()
+	if err := cf.Error(); err != nil {
+		return err
+	}
+	for _, s := range cf.Configuration().Servers {
+		if s.Suffrage == hraft.Voter && string(s.Address) != r.opts.LocalAddress {
+			return r.raft.LeadershipTransfer().Error()
+		}
+	}
+	return nil
+}
+
 // AddMember implements the master's QuorumAdmin: adds a voter. Raft changes membership
 // one server at a time; the call returns once the change is committed.
 func (r *Replicator) AddMember(ctx context.Context, address string) error {
