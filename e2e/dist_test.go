@@ -27,16 +27,15 @@ var guideHosts = []string{"127.0.0.1", "127.0.0.2", "127.0.0.3"}
 type release struct {
 	t    *testing.T
 	home string
+	env  []string // added to the scripts' environment
 }
 
 // extractRelease assembles the release with scripts/dist.sh (around the
 // tests' bin/halo) and extracts its tarball, as an operator would.
 func extractRelease(t *testing.T) *release {
 	t.Helper()
-	_, file, _, _ := runtime.Caller(0)
-	repo := filepath.Dir(filepath.Dir(file))
 	build := t.TempDir()
-	out, err := exec.Command(filepath.Join(repo, "scripts", "dist.sh"), build, masters.Binary(t)).CombinedOutput()
+	out, err := exec.Command(filepath.Join(repoRoot(), "scripts", "dist.sh"), build, masters.Binary(t)).CombinedOutput()
 	if err != nil {
 		t.Fatalf("scripts/dist.sh: %v\n%s", err, out)
 	}
@@ -50,6 +49,12 @@ func extractRelease(t *testing.T) *release {
 	return r
 }
 
+// repoRoot is the checkout these tests belong to.
+func repoRoot() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Dir(filepath.Dir(file))
+}
+
 // command runs a script of the release from its folder, with none of the
 // test's own ALLUXIO_* variables, and returns stdout and stderr apart.
 func (r *release) command(args ...string) (stdout, stderr string, err error) {
@@ -60,6 +65,7 @@ func (r *release) command(args ...string) (stdout, stderr string, err error) {
 			cmd.Env = append(cmd.Env, kv)
 		}
 	}
+	cmd.Env = append(cmd.Env, r.env...)
 	var o, e bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &o, &e
 	err = cmd.Run()
