@@ -28,10 +28,10 @@ const (
 )
 
 // LoadOptions says where the configuration comes from. The zero value
-// reads $ALLUXIO_CONF_DIR (else ./conf) with the real environment.
+// reads $ALLUXIO_CONF_DIR (else the release's conf/, else ./conf) with the real environment.
 type LoadOptions struct {
 	// ConfDir holds alluxio-site.properties, masters and workers. Empty
-	// means $ALLUXIO_CONF_DIR, else ./conf. A missing directory or file
+	// means $ALLUXIO_CONF_DIR, else the conf/ of the release the binary runs from, else ./conf. A missing directory or file
 	// means defaults.
 	ConfDir string
 	// Overrides are -D key=value pairs; they win over the site file.

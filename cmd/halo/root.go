@@ -56,7 +56,7 @@ func newRootCommand() *cobra.Command {
 		SilenceErrors: true,
 	}
 	pf := root.PersistentFlags()
-	pf.StringVar(&g.confDir, "conf", "", "configuration folder (default $ALLUXIO_CONF_DIR, else ./conf)")
+	pf.StringVar(&g.confDir, "conf", "", "configuration folder (default $ALLUXIO_CONF_DIR, else the conf/ of the release bin/halo runs from, else ./conf)")
 	pf.StringArrayVarP(&g.defines, "define", "D", nil, "set a property, key=value (repeatable)")
 	pf.StringVar(&g.ha, "ha", "", "HA mode shortcut: none, raft or zookeeper")
 	pf.StringVar(&g.logLevel, "log-level", envOr("HALO_LOG_LEVEL", "info"), "log level: trace, debug, info, warn, error")
