@@ -270,3 +270,25 @@ alluxio.zookeeper.session.timeout=%s
 	r.configure(site, guideHosts, nil)
 	walkThrough(t, r)
 }
+
+// The MEM tier's ramdisk as alluxio-start.sh's Mount and NoMount handle
+// it (through bin/alluxio-mount.sh): NoMount refuses a folder that is no
+// tmpfs, Mount makes one of alluxio.worker.ramdisk.size, and NoMount then
+// accepts it.
+func TestGuideRamdiskMountModes(t *testing.T) {
+	r := extractRelease(t)
+	ramdisk := filepath.Join(proc.Dir(t), "ramdisk")
+	r.configure(fmt.Sprintf("alluxio.worker.tieredstore.level0.alias=MEM\nalluxio.worker.tieredstore.level0.dirs.path=%s\nalluxio.worker.ramdisk.size=16MB\n", ramdisk), nil, nil)
+	t.Cleanup(func() { exec.Command("umount", ramdisk).Run() })
+
+	if out, errOut, err := r.command("bin/alluxio-mount.sh", "NoMount"); err == nil || !strings.Contains(errOut, "No tmpfs or ramfs at "+ramdisk) {
+		t.Errorf("NoMount without a ramdisk: %v\n%s%s\nwant a failure naming %s", err, out, errOut, ramdisk)
+	}
+	r.must("bin/alluxio-mount.sh", "Mount")
+	mounted, err := exec.Command("findmnt", "-n", "-o", "FSTYPE,SIZE", "--mountpoint", ramdisk).Output()
+	if fields := strings.Fields(string(mounted)); err != nil || len(fields) != 2 || fields[0] != "tmpfs" || fields[1] != "16M" {
+		t.Fatalf("after Mount, findmnt %s says %q (%v); want a tmpfs of 16M", ramdisk, mounted, err)
+	}
+	r.must("bin/alluxio-mount.sh", "NoMount")
+	r.must("bin/alluxio-mount.sh", "Umount")
+}
