@@ -3,6 +3,7 @@
 # does: on this machine's own addresses directly, elsewhere over ssh, with
 # HALO_HOST set to the host. Output lines carry the host.
 set -euo pipefail
+# shellcheck source=../libexec/alluxio-config.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../libexec/alluxio-config.sh"
 
 if [ $# -eq 0 ]; then

@@ -3,6 +3,7 @@
 # a tmpfs of alluxio.worker.ramdisk.size at
 # alluxio.worker.tieredstore.level0.dirs.path.
 set -euo pipefail
+# shellcheck source=../libexec/alluxio-config.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../libexec/alluxio-config.sh"
 
 usage() {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Starts Halo's masters and workers the way Alluxio's alluxio-start.sh does.
 set -euo pipefail
+# shellcheck source=../libexec/alluxio-config.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../libexec/alluxio-config.sh"
 
 usage() {
@@ -83,8 +84,9 @@ mount_ramdisk() {
   "$ALLUXIO_HOME/bin/alluxio-mount.sh" "$1" local
 }
 
-# remote_flags passes -i to the masters started over ssh or here.
-start_on() { # masters|workers ACTION
+# start_on FILE ACTION starts ACTION on every host of conf/FILE, passing -i
+# and the mount mode on.
+start_on() {
   local flags=()
   [ -n "$INIT_FROM_BACKUP" ] && flags=(-i "$INIT_FROM_BACKUP")
   on_hosts "$1" "$ALLUXIO_HOME/bin/alluxio-start.sh" -N "${flags[@]}" "$2" "$MOUNT_MODE"

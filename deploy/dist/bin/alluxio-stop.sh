@@ -3,6 +3,7 @@
 # SIGTERM first (a Raft leader hands leadership to another master before it
 # exits), SIGKILL after $ALLUXIO_STOP_TIMEOUT seconds.
 set -euo pipefail
+# shellcheck source=../libexec/alluxio-config.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../libexec/alluxio-config.sh"
 
 usage() {
