@@ -32,52 +32,42 @@ Logs go to alluxio.logs.dir (master.log, worker.log; stdout and stderr in
 USAGE
 }
 
-# start_master runs `halo master` for HALO_HOST (this host's name in
-# conf/masters), in the background, named AlluxioMaster for ps and pgrep.
-start_master() {
-  local host=${HALO_HOST:-} defines=() logs pidfile pid
-  # Several masters can share one machine (127.0.0.1-3), so each learns its
-  # own name from conf/masters unless the site file names it.
-  if [ -n "$host" ] && ! set_by_operator alluxio.master.hostname; then
-    defines=(-D "alluxio.master.hostname=$host")
-  fi
-  host=${host:-$(conf_value alluxio.master.hostname)}
-  logs=$(conf_value alluxio.logs.dir "${defines[@]}")
-  pidfile=$ALLUXIO_PID_DIR/master-$host.pid
-  if pid=$(pid_running "$pidfile" AlluxioMaster); then
-    echo "A master already runs for $host (pid $pid)"
+# launch ROLE WORD HOST ARGS... runs `halo ARGS...` in the background,
+# named WORD for ps and pgrep, logging in alluxio.logs.dir, with its pid in
+# $ALLUXIO_PID_DIR/ROLE-HOST.pid. DEFINES holds the process's -D options.
+launch() {
+  local role=$1 word=$2 host=$3 logs pidfile pid
+  shift 3
+  logs=$(conf_value alluxio.logs.dir "${DEFINES[@]}")
+  pidfile=$ALLUXIO_PID_DIR/$role-$host.pid
+  if pid=$(pid_running "$pidfile" "$word"); then
+    echo "A $role already runs for $host (pid $pid)"
     return 0
   fi
   mkdir -p "$logs" "$ALLUXIO_PID_DIR"
-  local backup=()
-  [ -n "$INIT_FROM_BACKUP" ] && backup=(-i "$INIT_FROM_BACKUP")
   (
     trap '' HUP
-    exec -a AlluxioMaster "$HALO_BINARY" --conf "$ALLUXIO_CONF_DIR" "${defines[@]}" \
-      -D "alluxio.logs.dir=$logs" master "${backup[@]}"
-  ) >>"$logs/master.out" 2>&1 </dev/null &
+    exec -a "$word" "$HALO_BINARY" --conf "$ALLUXIO_CONF_DIR" "${DEFINES[@]}" -D "alluxio.logs.dir=$logs" "$@"
+  ) >>"$logs/$role.out" 2>&1 </dev/null &
   echo $! >"$pidfile"
-  echo "Started master for $host (pid $!), logging to $logs/master.log"
+  echo "Started $role for $host (pid $!), logging to $logs/$role.log"
 }
 
-# start_worker runs `halo worker` on this host, named AlluxioWorker.
-start_worker() {
-  local host=${HALO_HOST:-$(hostname)} logs pidfile pid
-  mount_ramdisk "$MOUNT_MODE"
-  logs=$(conf_value alluxio.logs.dir)
-  pidfile=$ALLUXIO_PID_DIR/worker-$host.pid
-  if pid=$(pid_running "$pidfile" AlluxioWorker); then
-    echo "A worker already runs on $host (pid $pid)"
-    return 0
+# start_master runs `halo master` for HALO_HOST, this host's line in
+# conf/masters, or for the site file's alluxio.master.hostname.
+start_master() {
+  local backup=()
+  master_identity
+  if [ -n "$INIT_FROM_BACKUP" ]; then
+    backup=(-i "$INIT_FROM_BACKUP")
   fi
-  mkdir -p "$logs" "$ALLUXIO_PID_DIR"
-  (
-    trap '' HUP
-    exec -a AlluxioWorker "$HALO_BINARY" --conf "$ALLUXIO_CONF_DIR" \
-      -D "alluxio.logs.dir=$logs" worker
-  ) >>"$logs/worker.out" 2>&1 </dev/null &
-  echo $! >"$pidfile"
-  echo "Started worker on $host (pid $!), logging to $logs/worker.log"
+  launch master AlluxioMaster "${HALO_HOST:-$(conf_value alluxio.master.hostname)}" master "${backup[@]}"
+}
+
+start_worker() {
+  mount_ramdisk "$MOUNT_MODE"
+  DEFINES=()
+  launch worker AlluxioWorker "${HALO_HOST:-$(hostname)}" worker
 }
 
 mount_ramdisk() {

@@ -32,6 +32,17 @@ set_by_operator() {
   halo getConf --source 2>/dev/null | grep -q "^$1=.* (SITE_PROPERTY)\$"
 }
 
+# master_identity sets DEFINES, the -D options of a master's commands: a
+# master that a fan-out runs (HALO_HOST) is named after its line in
+# conf/masters unless the site file names it, since several masters can
+# share one machine (127.0.0.1-3).
+master_identity() {
+  DEFINES=()
+  if [ -n "${HALO_HOST:-}" ] && ! set_by_operator alluxio.master.hostname; then
+    DEFINES=(-D "alluxio.master.hostname=$HALO_HOST")
+  fi
+}
+
 # hosts_in FILE lists conf/masters or conf/workers: one host a line, "#"
 # starts a comment.
 hosts_in() {
