@@ -195,7 +195,14 @@ alluxio.logs.dir=${alluxio.work.dir}/logs/${alluxio.master.hostname}
 // conf/workers stays empty: this build has no `halo worker` yet.
 func walkThrough(t *testing.T, r *release) {
 	r.must("bin/alluxio", "copyDir", "conf/")
+	r.must("bin/alluxio", "validateConf")
+	if version := r.must("bin/alluxio", "version"); !strings.HasPrefix(version, "Halo ") {
+		t.Errorf("bin/alluxio version printed %q", version)
+	}
 	r.must("bin/alluxio", "format")
+	if again := r.must("bin/alluxio", "format", "-s"); !strings.Contains(again, "already formatted") || strings.Contains(again, "Formatted") {
+		t.Errorf("format -s on formatted journals printed\n%s\nwant them left alone", again)
+	}
 	r.must("bin/alluxio-start.sh", "all")
 	leader := r.waitLeader("")
 
