@@ -57,7 +57,7 @@ launch() {
 # conf/masters, or for the site file's alluxio.master.hostname.
 start_master() {
   local backup=()
-  master_identity
+  named_after_host alluxio.master.hostname
   if [ -n "$INIT_FROM_BACKUP" ]; then
     backup=(-i "$INIT_FROM_BACKUP")
   fi
@@ -66,7 +66,7 @@ start_master() {
 
 start_worker() {
   mount_ramdisk "$MOUNT_MODE"
-  DEFINES=()
+  named_after_host alluxio.worker.hostname
   launch worker AlluxioWorker "${HALO_HOST:-$(hostname)}" worker
 }
 

@@ -32,14 +32,15 @@ set_by_operator() {
   halo getConf --source 2>/dev/null | grep -q "^$1=.* (SITE_PROPERTY)\$"
 }
 
-# master_identity sets DEFINES, the -D options of a master's commands: a
-# master that a fan-out runs (HALO_HOST) is named after its line in
-# conf/masters unless the site file names it, since several masters can
-# share one machine (127.0.0.1-3).
-master_identity() {
+# named_after_host KEY sets DEFINES, the -D options of a process's
+# commands: a process that a fan-out runs (HALO_HOST) takes its line in
+# conf/masters or conf/workers as KEY (alluxio.master.hostname,
+# alluxio.worker.hostname) unless the site file sets KEY, since several
+# can share one machine (127.0.0.1-3).
+named_after_host() {
   DEFINES=()
-  if [ -n "${HALO_HOST:-}" ] && ! set_by_operator alluxio.master.hostname; then
-    DEFINES=(-D "alluxio.master.hostname=$HALO_HOST")
+  if [ -n "${HALO_HOST:-}" ] && ! set_by_operator "$1"; then
+    DEFINES=(-D "$1=$HALO_HOST")
   fi
 }
 
