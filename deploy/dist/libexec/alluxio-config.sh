@@ -26,10 +26,13 @@ conf_value() {
   halo "$@" getConf "$key" 2>/dev/null
 }
 
-# set_by_operator KEY succeeds when the site file or the environment's -D
-# options set KEY, rather than its default.
+# set_by_operator KEY succeeds when the site file sets KEY.
 set_by_operator() {
-  halo getConf --source 2>/dev/null | grep -q "^$1=.* (SITE_PROPERTY)\$"
+  local listing
+  # Read whole first: grep -q would end a pipe early, and pipefail would
+  # count halo's SIGPIPE as a failure.
+  listing=$(halo getConf --source 2>/dev/null) || return 1
+  grep -q "^$1=.* (SITE_PROPERTY)\$" <<<"$listing"
 }
 
 # named_after_host KEY sets DEFINES, the -D options of a process's
