@@ -1,0 +1,157 @@
+package e2e
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/halo-fs/halo/client"
+	"github.com/halo-fs/halo/internal/testinfra/masters"
+	"github.com/halo-fs/halo/master/identity"
+)
+
+// TestWebUIInABrowserAcrossAFailover is the guide's check, done by a real
+// browser: open the leader's Overview, browse to a file written through
+// the RPC port, kill -9 the leader, and find the file in the new
+// leader's Browse; a standby's pages carry the banner whose link leads to
+// the leader. The masters run SIMPLE, Halo's and Alluxio's default, where
+// every page is open (under SECRET the operator pages need the signed
+// header, which a browser does not send). Screenshots of the pages are
+// the test's artefacts (go test -artifacts).
+func TestWebUIInABrowserAcrossAFailover(t *testing.T) {
+	b := newBrowser(t)
+	c := masters.New(t, masters.Config{
+		Mode: masters.ModeRaft, Masters: 3, Authentication: identity.Simple,
+		Props: map[string]string{"halo.master.embedded.journal.timeout.multiplier": "2"},
+	})
+	c.StartAll()
+	leader := c.Leader(30 * time.Second)
+
+	cl, err := client.New(client.Options{
+		Addresses: c.RPCAddresses(), User: currentUser(t), RetryBaseSleep: 20 * time.Millisecond,
+		RetryMaxSleep: 200 * time.Millisecond, RetryMaxDuration: 30 * time.Second, AttemptTimeout: 5 * time.Second,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx := context.Background()
+	if _, err := cl.CreateFile(ctx, "/web/<hello>.txt", client.CreateFileOptions{Recursive: true, Completed: true}); err != nil {
+		t.Fatal(err)
+	}
+
+	overview := b.open(t, leader.WebURL("/"), "#role")
+	b.wants(t, "the leader's Overview", overview, `id="role">PRIMARY<`, `id="leader">`+leader.RPCAddress()+`<`, `id="files">1<`)
+	b.screenshot(t, "overview")
+
+	b.open(t, leader.WebURL("/browse?path=/web"), "#listing")
+	b.screenshot(t, "browse")
+	file := b.click(t, "#listing a", "#file")
+	b.wants(t, "the file's page", file, `<span id="path">/web/&lt;hello&gt;.txt</span>`, `id="blocks"`)
+
+	masterList := b.open(t, leader.WebURL("/masters"), "#masters")
+	if n := strings.Count(masterList, `<tr class="master">`); n != 3 || strings.Count(masterList, `<td class="role">PRIMARY</td>`) != 1 {
+		t.Errorf("the Masters page shows %d masters and not one leader:\n%s", n, masterList)
+	}
+	b.screenshot(t, "masters")
+
+	standby := c.Others(leader)[0]
+	banner := b.open(t, standby.WebURL("/"), "#banner")
+	b.wants(t, "a standby's Overview", banner, "This master is a standby", `id="role">STANDBY<`)
+	b.screenshot(t, "standby")
+	followed := b.click(t, "#banner-link", "#role")
+	b.wants(t, "the page the standby's banner links to", followed, `id="role">PRIMARY<`)
+
+	leader.Kill()
+	newLeader := c.Leader(30 * time.Second)
+	if newLeader == leader {
+		t.Fatal("the killed master is still reported as leader")
+	}
+	after := b.open(t, newLeader.WebURL("/browse?path=/web"), "#listing")
+	b.wants(t, "the new leader's Browse", after, "&lt;hello&gt;.txt")
+	b.screenshot(t, "browse-after-failover")
+}
+
+// browser is a headless Chromium driven through its DevTools protocol.
+type browser struct {
+	ctx       context.Context
+	artefacts string
+}
+
+// newBrowser starts Debian's chromium; the test fails when it is missing
+// (make test-deps installs it).
+func newBrowser(t *testing.T) *browser {
+	t.Helper()
+	path, err := exec.LookPath("chromium")
+	if err != nil {
+		t.Fatalf("headless Chromium is needed: install Debian's chromium package (make test-deps does): %v", err)
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(path), chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.Flag("disable-dev-shm-usage", true), chromedp.WindowSize(1280, 900),
+		chromedp.UserDataDir(t.TempDir()))
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(alloc)
+	t.Cleanup(func() { cancel(); cancelAlloc() })
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	return &browser{ctx: ctx, artefacts: t.ArtifactDir()}
+}
+
+// pageWait bounds loading one page: the masters answer from memory.
+const pageWait = 30 * time.Second
+
+// open loads url, waits until selector is visible and returns the page.
+func (b *browser) open(t *testing.T, url, selector string) string {
+	t.Helper()
+	return b.run(t, "open "+url, chromedp.Navigate(url), chromedp.WaitVisible(selector))
+}
+
+// click follows the first link matching link and waits for selector.
+func (b *browser) click(t *testing.T, link, selector string) string {
+	t.Helper()
+	return b.run(t, "click "+link, chromedp.Click(link), chromedp.WaitVisible(selector))
+}
+
+// run takes the steps and returns the page they end on.
+func (b *browser) run(t *testing.T, what string, steps ...chromedp.Action[chromedp.Void]) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, pageWait)
+	defer cancel()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	html, err := chromedp.Run(ctx, chromedp.Evaluate[string]("document.documentElement.outerHTML"))
+	if err != nil {
+		t.Fatalf("%s: read the page: %v", what, err)
+	}
+	return html
+}
+
+func (b *browser) wants(t *testing.T, what, html string, fragments ...string) {
+	t.Helper()
+	for _, f := range fragments {
+		if !strings.Contains(html, f) {
+			t.Errorf("%s lacks %q:\n%s", what, f, html)
+		}
+	}
+}
+
+func (b *browser) screenshot(t *testing.T, name string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, pageWait)
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatalf("screenshot %s: %v", name, err)
+	}
+	if err := os.WriteFile(filepath.Join(b.artefacts, name+".png"), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
