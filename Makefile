@@ -21,9 +21,11 @@ test: build lint-fast jepsen-deps test-deps
 # What the tests need, installed and built before any test runs, so that no
 # test's timing includes a cold MinIO build (about 6 minutes on 2 cores):
 # ZooKeeper from Debian, MinIO into ~/.cache/halo, the MiniDFSCluster
-# launcher with Maven, the real Alluxio 2.9.3 programs with Maven.
+# launcher with Maven, the real Alluxio 2.9.3 programs with Maven, and
+# Debian's chromium for the web UI's browser test.
 test-deps: alluxio-deps
 	scripts/zookeeper.sh install
+	scripts/chromium.sh install
 	scripts/minio.sh build >/dev/null
 	scripts/hdfs.sh build >/dev/null
 
