@@ -18,8 +18,9 @@ import (
 // TestWebUIInABrowserAcrossAFailover is the guide's check, done by a real
 // browser: open the leader's Overview, browse to a file written through
 // the RPC port, kill -9 the leader, and find the file in the new
-// leader's Browse; a standby's pages carry the banner whose link leads to
-// the leader. The masters run SIMPLE, Halo's and Alluxio's default, where
+// leader's Browse, where the Masters page shows the old leader
+// unavailable; a standby's pages carry the banner whose link leads to the
+// leader. The masters run SIMPLE, Halo's and Alluxio's default, where
 // every page is open (under SECRET the operator pages need the signed
 // header, which a browser does not send). Screenshots of the pages are
 // the test's artefacts (go test -artifacts).
@@ -75,6 +76,8 @@ func TestWebUIInABrowserAcrossAFailover(t *testing.T) {
 	after := b.open(t, newLeader.WebURL("/browse?path=/web"), "#listing")
 	b.wants(t, "the new leader's Browse", after, "&lt;hello&gt;.txt")
 	b.screenshot(t, "browse-after-failover")
+	quorum := b.open(t, newLeader.WebURL("/masters"), "#masters")
+	b.wants(t, "the new leader's Masters page", quorum, leader.RPCAddress()+"</td>", "UNAVAILABLE")
 }
 
 // browser is a headless Chromium driven through its DevTools protocol.
