@@ -2,9 +2,10 @@ package masterui
 
 import (
 	"context"
+	"maps"
 	"net"
 	"net/http"
-	"sort"
+	"slices"
 	"strconv"
 	"time"
 
@@ -79,7 +80,7 @@ func (u *UI) overview(*http.Request) (any, error) {
 		ZooKeeper: i.ZookeeperAddresses, RaftAddresses: i.RaftAddresses,
 		EntriesSinceCkpt: i.EntriesSinceCheckpoint, LastCheckpointMs: i.LastCheckpointTimeMs,
 	}
-	for _, alias := range sortedKeys(summary.CapacityOnTiers) {
+	for _, alias := range slices.Sorted(maps.Keys(summary.CapacityOnTiers)) {
 		o.Tiers = append(o.Tiers, TierInfo{Alias: alias, CapacityBytes: summary.CapacityOnTiers[alias], UsedBytes: summary.UsedOnTiers[alias]})
 	}
 	return o, nil
@@ -245,13 +246,4 @@ func membersByAddress(addresses []string, leader string) []Member {
 		out = append(out, Member{RPCAddress: a, Role: role, Voter: true})
 	}
 	return out
-}
-
-func sortedKeys(m map[string]int64) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
