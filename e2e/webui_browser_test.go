@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"context"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -156,5 +158,45 @@ func (b *browser) screenshot(t *testing.T, name string) {
 	}
 	if err := os.WriteFile(filepath.Join(b.artefacts, name+".png"), png, 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestWebUIOperatorPagesNeedTheSecret: under SECRET, Browse and its JSON
+// answer only requests signed with the shared secret, as
+// /checkpoint/digest does, while the Overview stays open.
+func TestWebUIOperatorPagesNeedTheSecret(t *testing.T) {
+	c := masters.NewRaftInProcess(t, 1, nil)
+	c.StartAll()
+	m := c.Leader(30 * time.Second)
+	signed, err := m.WebClient()
+	if err != nil {
+		t.Fatal(err)
+	}
+	unsigned := &http.Client{Timeout: 10 * time.Second}
+	for _, c := range []struct {
+		path   string
+		client *http.Client
+		code   int
+	}{
+		{"/", unsigned, http.StatusOK},
+		{"/api/v1/master/webui_overview", unsigned, http.StatusOK},
+		{"/browse?path=/", unsigned, http.StatusUnauthorized},
+		{"/api/v1/master/webui_browse?path=/", unsigned, http.StatusUnauthorized},
+		{"/api/v1/master/webui_config", unsigned, http.StatusUnauthorized},
+		{"/browse?path=/", signed, http.StatusOK},
+		{"/api/v1/master/webui_config", signed, http.StatusOK},
+	} {
+		resp, err := c.client.Get(m.WebURL(c.path))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != c.code {
+			t.Errorf("%s (signed %v): %d, want %d: %s", c.path, c.client == signed, resp.StatusCode, c.code, body)
+		}
+		if c.code == http.StatusUnauthorized && !strings.Contains(string(body), "alluxio.security.authentication.type=SECRET") {
+			t.Errorf("%s refused without naming the setting: %s", c.path, body)
+		}
 	}
 }
