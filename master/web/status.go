@@ -153,6 +153,7 @@ func (s *Server) handler() (http.Handler, error) {
 		_, body := s.readiness()
 		writeJSON(w, http.StatusOK, body)
 	})
+	mux.HandleFunc("GET "+sharedsecret.LoginPath, s.login)
 	mux.Handle("GET /checkpoint/digest", s.operatorOnly(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		d, err := s.CheckpointDigest()
 		if err != nil {
@@ -181,8 +182,15 @@ func (s *Server) operatorOnly(next http.Handler) http.Handler {
 func (s *Server) refusal(r *http.Request) string {
 	switch s.cfg.Operators {
 	case SignedBySecret:
-		if err := sharedsecret.VerifyRequest(r, s.cfg.Secret, time.Now()); err != nil {
-			return "alluxio.security.authentication.type=SECRET: " + err.Error()
+		now := time.Now()
+		if c, err := r.Cookie(sessionCookie); err == nil {
+			if err := sharedsecret.VerifySession(c.Value, s.cfg.Secret, now); err != nil {
+				return "alluxio.security.authentication.type=SECRET: " + err.Error()
+			}
+			return ""
+		}
+		if err := sharedsecret.VerifyRequest(r, s.cfg.Secret, now); err != nil {
+			return "alluxio.security.authentication.type=SECRET: " + err.Error() + "; in a browser, open the link `halo fsadmin webLogin` prints"
 		}
 	case CertificateRequired:
 		if r.TLS == nil || len(r.TLS.VerifiedChains) == 0 {
