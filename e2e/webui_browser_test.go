@@ -14,7 +14,6 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/halo-fs/halo/client"
 	"github.com/halo-fs/halo/internal/testinfra/masters"
-	"github.com/halo-fs/halo/master/identity"
 )
 
 // TestWebUIInABrowserAcrossAFailover is the guide's check, done by a real
@@ -22,27 +21,23 @@ import (
 // the RPC port, kill -9 the leader, and find the file in the new
 // leader's Browse, where the Masters page shows the old leader
 // unavailable; a standby's pages carry the banner whose link leads to the
-// leader. The masters run SIMPLE, Halo's and Alluxio's default, where
-// every page is open (under SECRET the operator pages need the signed
-// header, which a browser does not send). Screenshots of the pages are
-// the test's artefacts (go test -artifacts).
+// leader. The masters run SECRET, as `make demo` does, so the browser
+// first opens the login link `halo fsadmin webLogin` prints for each
+// master. Screenshots of the pages are the test's artefacts (go test
+// -artifacts).
 func TestWebUIInABrowserAcrossAFailover(t *testing.T) {
 	b := newBrowser(t)
-	c := masters.New(t, masters.Config{
-		Mode: masters.ModeRaft, Masters: 3, Authentication: identity.Simple,
-		Props: map[string]string{"halo.master.embedded.journal.timeout.multiplier": "2"},
-	})
+	c := masters.NewRaft(t, 3, nil)
 	c.StartAll()
 	leader := c.Leader(30 * time.Second)
-
-	cl, err := client.New(client.Options{
-		Addresses: c.RPCAddresses(), User: currentUser(t), RetryBaseSleep: 20 * time.Millisecond,
-		RetryMaxSleep: 200 * time.Millisecond, RetryMaxDuration: 30 * time.Second, AttemptTimeout: 5 * time.Second,
-	})
-	if err != nil {
-		t.Fatal(err)
+	for _, m := range c.Masters {
+		b.open(t, loginLink(t, m), "#role")
 	}
-	defer cl.Close()
+	if page := b.open(t, leader.WebURL("/browse?path=/"), "main"); strings.Contains(page, `id="error"`) {
+		t.Fatalf("Browse after the login link is refused:\n%s", page)
+	}
+
+	cl := newClient(t, c.RPCAddresses(), 30*time.Second)
 	ctx := context.Background()
 	if _, err := cl.CreateFile(ctx, "/web/<hello>.txt", client.CreateFileOptions{Recursive: true, Completed: true}); err != nil {
 		t.Fatal(err)
@@ -80,6 +75,22 @@ func TestWebUIInABrowserAcrossAFailover(t *testing.T) {
 	b.screenshot(t, "browse-after-failover")
 	quorum := b.open(t, newLeader.WebURL("/masters"), "#masters")
 	b.wants(t, "the new leader's Masters page", quorum, leader.RPCAddress()+"</td>", "UNAVAILABLE")
+}
+
+// loginLink is the link `halo fsadmin webLogin` prints for m.
+func loginLink(t *testing.T, m *masters.Master) string {
+	t.Helper()
+	out, err := m.Halo("fsadmin", "webLogin")
+	if err != nil {
+		t.Fatalf("halo fsadmin webLogin: %v\n%s", err, out)
+	}
+	for _, line := range strings.Fields(out) {
+		if strings.HasPrefix(line, "http://"+m.WebAddress()+"/login?token=") {
+			return line
+		}
+	}
+	t.Fatalf("halo fsadmin webLogin printed no link for %s:\n%s", m.WebAddress(), out)
+	return ""
 }
 
 // browser is a headless Chromium driven through its DevTools protocol.
