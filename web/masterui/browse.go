@@ -44,6 +44,9 @@ type Entry struct {
 	MountPoint       bool   `json:"mountPoint"`
 	UfsPath          string `json:"ufsPath,omitempty"`
 	Children         uint32 `json:"childCount,omitempty"`
+	// InAlluxioPercentage is the share of a file's bytes in blocks that a
+	// live worker holds (100 for an empty file, 0 for a directory).
+	InAlluxioPercentage int `json:"inAlluxioPercentage"`
 }
 
 // Block is one of a file's blocks and the workers holding it.
@@ -82,7 +85,7 @@ func (u *UI) browse(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := Browse{Path: st.Path, Parent: parentOf(st.Path), AppliedIndex: applied, Entry: entryOf(st)}
+	out := Browse{Path: st.Path, Parent: parentOf(st.Path), AppliedIndex: applied, Entry: u.entryOf(st)}
 	if !st.IsDirectory {
 		out.Blocks = u.blocksOf(st)
 		return out, nil
@@ -97,7 +100,7 @@ func (u *UI) browse(r *http.Request) (any, error) {
 	}
 	out.Children = make([]Entry, 0, len(page))
 	for _, c := range page {
-		out.Children = append(out.Children, entryOf(c))
+		out.Children = append(out.Children, u.entryOf(c))
 	}
 	if !done && len(page) > 0 {
 		out.NextAfter = page[len(page)-1].Path
@@ -131,6 +134,23 @@ func (u *UI) blocksOf(st *journalpb.FileStatus) []Block {
 	return out
 }
 
+func (u *UI) inAlluxioPercentage(st *journalpb.FileStatus) int {
+	switch {
+	case st.IsDirectory:
+		return 0
+	case st.Length <= 0:
+		return 100
+	}
+	table := u.cfg.Master.Workers()
+	var held int64
+	for i, id := range st.BlockIds {
+		if b, ok := table.Block(int64(id)); ok && len(b.Locations) > 0 {
+			held += blockLength(st, i)
+		}
+	}
+	return int(held * 100 / st.Length)
+}
+
 // blockLength is the length of a file's i-th block: whole blocks but for
 // the last.
 func blockLength(st *journalpb.FileStatus, i int) int64 {
@@ -141,9 +161,10 @@ func blockLength(st *journalpb.FileStatus, i int) int64 {
 	return max(0, min(rest, st.BlockSizeBytes))
 }
 
-func entryOf(st *journalpb.FileStatus) Entry {
+func (u *UI) entryOf(st *journalpb.FileStatus) Entry {
 	return Entry{
-		Name: st.Name, Path: st.Path, IsDirectory: st.IsDirectory, Length: st.Length, BlockSizeBytes: st.BlockSizeBytes,
+		InAlluxioPercentage: u.inAlluxioPercentage(st),
+		Name:                st.Name, Path: st.Path, IsDirectory: st.IsDirectory, Length: st.Length, BlockSizeBytes: st.BlockSizeBytes,
 		PersistenceState: st.PersistenceState.String(), Owner: st.Owner, Group: st.Group,
 		Mode: web.FormatMode(st.Mode, st.IsDirectory), CreationTimeMs: st.CreationTimeMs, ModificationMs: st.LastModificationTimeMs,
 		Completed: st.Completed, Pinned: st.Pinned, MountPoint: st.MountPoint, UfsPath: st.UfsPath, Children: st.ChildCount,

@@ -352,7 +352,10 @@ func TestFilePageShowsItsBlocksAndTheirWorkers(t *testing.T) {
 		t.Fatalf("blocks = %+v", b.Blocks)
 	}
 	_, _, body := get(t, s, "/browse?path=/f")
-	for _, want := range []string{"7001", "7002", "w1 (MEM)", "150 bytes"} {
+	if b.Entry.InAlluxioPercentage != 66 {
+		t.Errorf("in Alluxio: %d%%, want 66%% (100 of 150 bytes on a live worker)", b.Entry.InAlluxioPercentage)
+	}
+	for _, want := range []string{"7001", "7002", "w1 (MEM)", "150 bytes", `<td id="in-alluxio">66%</td>`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("the file's page lacks %q:\n%s", want, body)
 		}
