@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-	"unicode/utf8"
 
+	"github.com/halo-fs/halo/fserr"
 	"github.com/halo-fs/halo/fsm"
 	"github.com/halo-fs/halo/proto/journalpb"
 	"github.com/halo-fs/halo/web"
@@ -72,9 +72,6 @@ func (u *UI) browse(r *http.Request) (any, error) {
 	if path == "" {
 		path = "/"
 	}
-	if !utf8.ValidString(path) {
-		return nil, badRequest(fmt.Sprintf("path %q is not valid UTF-8", path))
-	}
 	limit, err := browseLimit(q.Get("limit"))
 	if err != nil {
 		return nil, err
@@ -114,7 +111,7 @@ func browseLimit(s string) (int, error) {
 	}
 	n, err := strconv.Atoi(s)
 	if err != nil || n < 1 || n > maxBrowseLimit {
-		return 0, badRequest(fmt.Sprintf("limit %q: give a whole number of entries from 1 to %d", s, maxBrowseLimit))
+		return 0, fserr.New(fserr.InvalidArgument, "limit %q: give a whole number of entries from 1 to %d", s, maxBrowseLimit)
 	}
 	return n, nil
 }

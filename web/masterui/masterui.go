@@ -14,6 +14,7 @@ package masterui
 import (
 	"context"
 	"embed"
+	"io/fs"
 	"net/http"
 
 	"github.com/halo-fs/halo/conf"
@@ -94,7 +95,7 @@ func New(cfg Config) (*UI, error) {
 	if cfg.Refusal == nil {
 		cfg.Refusal = func(*http.Request) string { return "" }
 	}
-	sub, err := fsSub(pageFiles, "pages")
+	sub, err := fs.Sub(pageFiles, "pages")
 	if err != nil {
 		return nil, err
 	}

@@ -305,7 +305,7 @@ func TestBrowseRefusesBadInputWithTheReason(t *testing.T) {
 	}{
 		{"path=/nothing", http.StatusNotFound, "/nothing"},
 		{"path=relative", http.StatusBadRequest, "must be absolute"},
-		{"path=%ff%fe", http.StatusBadRequest, "not valid UTF-8"},
+		{"path=/%ff%fe", http.StatusBadRequest, "not valid UTF-8"},
 		{"path=/d&limit=abc", http.StatusBadRequest, "limit"},
 		{"path=/d&limit=0", http.StatusBadRequest, "from 1 to 1000"},
 		{"path=/d&limit=99999999999999999999", http.StatusBadRequest, "from 1 to 1000"},

@@ -2,10 +2,9 @@ package masterui
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/halo-fs/halo/fserr"
@@ -16,19 +15,10 @@ import (
 // view builds what one page and its JSON endpoint show.
 type view func(r *http.Request) (any, error)
 
-// badRequest is input the UI cannot answer, with the reason.
-type badRequest string
-
-func (b badRequest) Error() string { return string(b) }
-
 // statusOf is the HTTP status that says what went wrong: the request's
 // fault (400, 404, 403) or the master's state (503), never a bare 500 for
 // a known cause.
 func statusOf(err error) int {
-	var bad badRequest
-	if errors.As(err, &bad) {
-		return http.StatusBadRequest
-	}
 	switch fserr.CodeOf(err) {
 	case fserr.NotFound:
 		return http.StatusNotFound
@@ -84,9 +74,7 @@ func (u *UI) operator(next http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
-func isAPI(r *http.Request) bool {
-	return len(r.URL.Path) >= len(apiPrefix) && r.URL.Path[:len(apiPrefix)] == apiPrefix
-}
+func isAPI(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, apiPrefix) }
 
 // banner is a standby's notice: its role, what its pages describe, and a
 // link to the leader; nil on the leader.
@@ -118,5 +106,3 @@ func (u *UI) toLeader(w http.ResponseWriter, r *http.Request) {
 	}
 	http.Redirect(w, r, url, http.StatusFound)
 }
-
-func fsSub(fsys fs.FS, dir string) (fs.FS, error) { return fs.Sub(fsys, dir) }
