@@ -34,19 +34,20 @@ type fakeMaster struct {
 	leader  string
 	commit  uint64
 	quorum  *halopb.QuorumInfo
+	mode    string
 }
 
 func newFakeMaster(t *testing.T) *fakeMaster {
 	return &fakeMaster{
 		t: t, ns: fsm.New(fsm.DefaultConfig()), workers: blockmaster.New(blockmaster.Config{}),
-		role: state.Primary, leader: "m1:19998",
+		role: state.Primary, leader: "m1:19998", mode: "raft",
 	}
 }
 
 func (f *fakeMaster) Info() *halopb.MasterInfo {
 	return &halopb.MasterInfo{
 		Hostname: "m1", RpcPort: 19998, WebPort: 19999, State: f.role.String(), LeaderAddress: f.leader,
-		Version: "test", HaMode: "raft", JournalType: "EMBEDDED", AppliedIndex: f.ns.AppliedIndex(),
+		Version: "test", HaMode: f.mode, JournalType: "EMBEDDED", AppliedIndex: f.ns.AppliedIndex(),
 		MasterAddresses: []string{"m1:19998", "m2:19998", "m3:19998"},
 	}
 }
@@ -216,8 +217,14 @@ func TestEveryEndpointAnswersJSON(t *testing.T) {
 	}
 	var masters Masters
 	getJSON(t, s, "/api/v1/master/webui_masters", http.StatusOK, &masters)
-	if len(masters.Members) != 3 || masters.Members[0].Role != "PRIMARY" || masters.Note == "" {
+	if len(masters.Members) != 3 || masters.Members[0].Role != "PRIMARY" || !strings.Contains(masters.Note, "no quorum view") {
 		t.Errorf("masters without a quorum view = %+v", masters)
+	}
+	f.mode = "zookeeper"
+	var zk Masters
+	getJSON(t, s, "/api/v1/master/webui_masters", http.StatusOK, &zk)
+	if len(zk.Members) != 3 || zk.Members[1].Role != "STANDBY" || zk.Note != "" || zk.HAMode != "zookeeper" {
+		t.Errorf("masters in ZooKeeper mode = %+v", zk)
 	}
 	var logs Logs
 	getJSON(t, s, "/api/v1/master/webui_logs", http.StatusOK, &logs)

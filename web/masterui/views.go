@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/halo-fs/halo/conf"
 	"github.com/halo-fs/halo/ha/state"
 	"github.com/halo-fs/halo/master/blockmaster"
 )
@@ -212,11 +213,15 @@ func (u *UI) masters(r *http.Request) (any, error) {
 		HAMode: i.HaMode, Self: u.describe().RPCAddress, Role: i.State, LeaderAddress: i.LeaderAddress,
 		AppliedIndex: i.AppliedIndex, ZooKeeper: i.ZookeeperAddresses, Members: []Member{},
 	}
+	if i.HaMode != string(conf.HARaft) {
+		out.Members = membersByAddress(i.MasterAddresses, i.LeaderAddress)
+		return out, nil
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), quorumWait)
 	defer cancel()
 	q, err := u.cfg.Master.QuorumInfo(ctx)
 	if err != nil {
-		out.Note = "No quorum view: " + err.Error()
+		out.Note = "The embedded journal gives no quorum view now: " + err.Error()
 		out.Members = membersByAddress(i.MasterAddresses, i.LeaderAddress)
 		return out, nil
 	}
