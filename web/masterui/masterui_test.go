@@ -26,7 +26,7 @@ import (
 // fakeMaster is a master as the UI sees it: a namespace the test fills,
 // a worker table, and a role the test sets.
 type fakeMaster struct {
-	t       *testing.T
+	t       testing.TB
 	ns      *fsm.FSM
 	index   uint64
 	workers *blockmaster.Table
@@ -37,7 +37,7 @@ type fakeMaster struct {
 	mode    string
 }
 
-func newFakeMaster(t *testing.T) *fakeMaster {
+func newFakeMaster(t testing.TB) *fakeMaster {
 	return &fakeMaster{
 		t: t, ns: fsm.New(fsm.DefaultConfig()), workers: blockmaster.New(blockmaster.Config{}),
 		role: state.Primary, leader: "m1:19998", mode: "raft",
