@@ -27,9 +27,11 @@ test: build lint-fast jepsen-deps test-deps
 # test's timing includes a cold MinIO build (about 6 minutes on 2 cores):
 # ZooKeeper from Debian, MinIO into ~/.cache/halo, the MiniDFSCluster
 # launcher with Maven, the real Alluxio 2.9.3 programs with Maven, and
-# OpenSSH and rsync for the start scripts' multi-host test.
+# Debian's chromium for the web UI's browser test, OpenSSH and rsync for
+# the start scripts' multi-host test.
 test-deps: alluxio-deps
 	scripts/zookeeper.sh install
+	scripts/chromium.sh install
 	scripts/openssh.sh install
 	scripts/minio.sh build >/dev/null
 	scripts/hdfs.sh build >/dev/null

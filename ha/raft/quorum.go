@@ -38,6 +38,11 @@ func (r *Replicator) requireServing() error {
 	return nil
 }
 
+// CommitIndex is the commit index as this member last heard of it: a
+// standby's lag is how far its applied index trails it, known without
+// asking anyone.
+func (r *Replicator) CommitIndex() uint64 { return r.raft.CommitIndex() }
+
 // QuorumInfo implements the master's QuorumAdmin: the leader's view of every member,
 // with each member's applied index as the member itself reports it.
 func (r *Replicator) QuorumInfo(ctx context.Context) (*halopb.QuorumInfo, error) {
