@@ -12,6 +12,7 @@ package conf
 import (
 	"maps"
 	"net"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -177,6 +178,15 @@ func (c *Config) EmbeddedJournalAddress() string {
 // WebAddress is this master's web UI, REST and metrics address.
 func (c *Config) WebAddress() string {
 	return net.JoinHostPort(c.Hostname, strconv.Itoa(c.WebPort))
+}
+
+// LogFile is the file process ("master", "worker") logs to in
+// alluxio.logs.dir, as Alluxio names it; "" when the folder is unknown.
+func (c *Config) LogFile(process string) string {
+	if c.LogsDir == "" {
+		return ""
+	}
+	return filepath.Join(c.LogsDir, process+".log")
 }
 
 // PropertiesWithPrefix returns the resolved properties whose keys start

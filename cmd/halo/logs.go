@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 
 	"github.com/halo-fs/halo/conf"
 	"gopkg.in/natefinch/lumberjack.v2"
@@ -31,7 +30,7 @@ func openProcessLog(cfg *conf.Config, process string) (io.Writer, func() error, 
 		return nil, nil, fmt.Errorf("%s=%s: %w", conf.KeyLogsDir, cfg.LogsDir, err)
 	}
 	file := &lumberjack.Logger{
-		Filename:   filepath.Join(cfg.LogsDir, process+".log"),
+		Filename:   cfg.LogFile(process),
 		MaxSize:    logFileMaxMegabytes,
 		MaxBackups: logFileMaxBackups,
 	}

@@ -10,7 +10,6 @@ import (
 	"context"
 	"fmt"
 	"os/user"
-	"path/filepath"
 
 	"github.com/halo-fs/halo/conf"
 	"github.com/halo-fs/halo/fsm"
@@ -143,20 +142,10 @@ func serverConfig(cfg *conf.Config, log hclog.Logger) master.Config {
 		RetryCache:    retryCacheSettings(cfg),
 		MaxEntryBytes: int(cfg.EmbeddedJournalEntrySizeMax),
 		WorkerTimeout: cfg.WorkerTimeout,
-		LogFile:       masterLogFile(cfg),
+		LogFile:       cfg.LogFile("master"),
 
 		ClusterConfiguration: cfg.Describe(),
 	}
-}
-
-// masterLogFile is where a master's log would be, as Alluxio names it;
-// the web UI's Logs page says so when there is none.
-func masterLogFile(cfg *conf.Config) string {
-	dir := cfg.Properties["alluxio.logs.dir"]
-	if dir == "" {
-		return ""
-	}
-	return filepath.Join(dir, "master.log")
 }
 
 // retryCacheSettings are the exactly-once table limits this master
