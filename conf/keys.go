@@ -369,6 +369,17 @@ var knownKeyTable = []keySpec{
 	{name: "alluxio.master.tieredstore.global.levels", kind: kindCount, def: "3",
 		description: "Number of storage tiers the master knows (MEM, SSD, HDD)."},
 
+	// The worker process (halo worker).
+	{name: "alluxio.worker.hostname", kind: kindString, dynamicDefault: defaultWorkerHostname,
+		description: "This worker's host name as masters and clients reach it; defaults to this machine's name.",
+		field:       func(c *Config) any { return &c.WorkerHostname }},
+	{name: "alluxio.worker.bind.host", kind: kindString, def: "${alluxio.worker.hostname}",
+		description: "Host the worker's RPC and web listeners bind to.",
+		field:       func(c *Config) any { return &c.WorkerBindHost }},
+	{name: "halo.worker.identity.file", kind: kindString, def: "${alluxio.work.dir}/worker/identity",
+		description: "File holding the worker's identity (its id and address), locked while the worker runs so that a second process cannot serve as the same worker.",
+		field:       func(c *Config) any { return &c.WorkerIdentityFile }},
+
 	// Client retries.
 	{name: "alluxio.user.rpc.retry.base.sleep", kind: kindDuration, def: "50ms",
 		description: "First backoff of a client retry.",
