@@ -1,0 +1,45 @@
+package blockstore
+
+// DirReport is one tier folder's space.
+type DirReport struct {
+	Path     string
+	Medium   string
+	Capacity int64
+	Used     int64 // committed blocks plus space reserved by temp blocks
+}
+
+// TierReport is one tier's space and blocks.
+type TierReport struct {
+	Alias    string
+	Capacity int64 // sum of its usable folders' quotas
+	Used     int64
+	Dirs     []DirReport        // usable folders only
+	Blocks   map[string][]int64 // committed block ids by medium
+}
+
+// Report is the store's full state as the worker registers it.
+type Report struct {
+	Tiers []TierReport // in tier order, every configured tier
+	// LostStorage lists, by tier alias, the folders that are missing or
+	// unwritable: at Open, or since a write there failed.
+	LostStorage map[string][]string
+}
+
+// Changes are the block deltas since the previous TakeChanges (or Open),
+// as a heartbeat reports them. A block moved between tiers shows in Added
+// with its new location only; one added and removed in between shows in
+// Removed only.
+type Changes struct {
+	Added       map[BlockLocation][]int64
+	Removed     []int64
+	LostStorage map[string][]string // folders lost since the previous call
+}
+
+// Report returns every tier's capacity and used bytes, every committed
+// block by location, and the lost storage.
+func (s *Store) Report() Report { return Report{} }
+
+// TakeChanges returns what changed since the previous call and starts a
+// new interval. A worker whose heartbeat failed should send Report in a
+// new registration rather than lose the deltas.
+func (s *Store) TakeChanges() Changes { return Changes{} }
