@@ -41,8 +41,6 @@ var inertKeys = map[string]string{
 	"alluxio.worker.block.heartbeat.interval":                            "this build runs no workers yet",
 	"alluxio.worker.master.connect.retry.timeout":                        "this build runs no workers yet",
 	"alluxio.worker.block.heartbeat.timeout":                             "this build runs no workers yet",
-	"alluxio.worker.ramdisk.size":                                        "this build runs no workers yet",
-	"alluxio.worker.tieredstore.levels":                                  "this build runs no workers yet",
 	"alluxio.master.tieredstore.global.levels":                           "this build runs no workers yet",
 }
 
