@@ -48,7 +48,8 @@ func (s *Store) enforceWatermarks() {
 		var victims []*blockEntry
 		if float64(used) > cfg.HighWatermark*float64(capacity) {
 			need := used - int64(cfg.LowWatermark*float64(capacity))
-			victims, _ = s.pickVictimsLocked(dirs, need, true)
+			victims, _ = s.victimsLocked(dirs, need, s.evictionOrderLocked())
+			markMoving(victims)
 		}
 		s.mu.Unlock()
 		s.evict(victims)

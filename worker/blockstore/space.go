@@ -61,12 +61,12 @@ func (s *Store) reserveEvicting(tier int, dir *storageDir, n int64, blockID int6
 			s.mu.Unlock()
 			return d, nil
 		}
-		victims, enough := s.pickVictimsLocked([]*storageDir{d}, n-d.free(), false)
+		target, victims := s.planEvictionLocked(tier, dir, n)
 		s.mu.Unlock()
-		if !enough {
+		if target == nil {
 			return nil, blockError(ErrNoSpace, blockID, fmt.Sprintf(
-				"%d bytes do not fit in %s (tier %s), even after evicting every block that may be evicted",
-				n, d.path, d.alias))
+				"%d bytes do not fit in a folder of tier %s, even after evicting every block that may be evicted",
+				n, d.alias))
 		}
 		s.evict(victims)
 	}
@@ -79,11 +79,47 @@ func (s *Store) release(d *storageDir, n int64) {
 	s.mu.Unlock()
 }
 
-// pickVictimsLocked chooses blocks in dirs to evict, in the annotator's
-// order, until they hold need bytes, and marks them moving. Pinned blocks,
-// blocks being read and blocks already moving are never chosen. Unless
-// partial, it chooses nothing when need cannot be met.
-func (s *Store) pickVictimsLocked(dirs []*storageDir, need int64, partial bool) ([]*blockEntry, bool) {
+// planEvictionLocked finds the folder of tier (or dir, when set) that can
+// be given n free bytes by evicting the least valuable blocks, and marks
+// those blocks moving. Among folders it prefers the one whose most
+// valuable victim is least valuable, so that eviction follows the
+// annotator's order across the tier, not just within one folder. It
+// returns no folder when none can be freed enough.
+func (s *Store) planEvictionLocked(tier int, dir *storageDir, n int64) (*storageDir, []*blockEntry) {
+	dirs := s.tiers[tier]
+	if dir != nil {
+		dirs = []*storageDir{dir}
+	}
+	order := s.evictionOrderLocked()
+	var best *storageDir
+	var bestVictims []*blockEntry
+	for _, d := range dirs {
+		if d.lost || d.capacity < n {
+			continue
+		}
+		victims, enough := s.victimsLocked([]*storageDir{d}, n-d.free(), order)
+		if !enough {
+			continue
+		}
+		if best == nil || len(victims) == 0 ||
+			len(bestVictims) > 0 && order(victims[len(victims)-1], bestVictims[len(bestVictims)-1]) {
+			best, bestVictims = d, victims
+		}
+	}
+	markMoving(bestVictims)
+	return best, bestVictims
+}
+
+func markMoving(victims []*blockEntry) {
+	for _, e := range victims {
+		e.moving = true
+	}
+}
+
+// victimsLocked chooses blocks in dirs to evict, in order, until they hold
+// need bytes, and says whether they do. Pinned blocks, blocks being read
+// and blocks already moving are never chosen.
+func (s *Store) victimsLocked(dirs []*storageDir, need int64, order func(a, b *blockEntry) bool) ([]*blockEntry, bool) {
 	var candidates []*blockEntry
 	for _, d := range dirs {
 		for _, e := range d.blocks {
@@ -92,7 +128,6 @@ func (s *Store) pickVictimsLocked(dirs []*storageDir, need int64, partial bool) 
 			}
 		}
 	}
-	order := s.evictionOrderLocked()
 	sort.Slice(candidates, func(i, j int) bool { return order(candidates[i], candidates[j]) })
 	var victims []*blockEntry
 	var freed int64
@@ -102,12 +137,6 @@ func (s *Store) pickVictimsLocked(dirs []*storageDir, need int64, partial bool) 
 		}
 		victims = append(victims, e)
 		freed += e.length
-	}
-	if freed < need && !partial {
-		return nil, false
-	}
-	for _, e := range victims {
-		e.moving = true
 	}
 	return victims, freed >= need
 }
