@@ -36,8 +36,6 @@ var inertKeys = map[string]string{
 	"alluxio.master.standby.heartbeat.interval":                          "standbys follow the journal; they do not heartbeat the leader",
 	"alluxio.standby.master.web.enabled":                                 "every master serves its web port, standbys included",
 	"alluxio.master.worker.register.lease.enabled":                       "this build runs no workers yet",
-	"alluxio.worker.ramdisk.size":                                        "this build runs no workers yet",
-	"alluxio.worker.tieredstore.levels":                                  "this build runs no workers yet",
 	"alluxio.master.tieredstore.global.levels":                           "this build runs no workers yet",
 }
 

@@ -3,6 +3,7 @@ package blockstore
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 )
 
 // Tier aliases Alluxio defines, fastest first. A tier's position in
@@ -70,7 +71,78 @@ type Config struct {
 // Validate checks the configuration and fills in defaults, naming the
 // tier or folder at fault.
 func (c *Config) Validate() error {
-	return errors.New("blockstore: Config.Validate not implemented")
+	if len(c.Tiers) == 0 {
+		return errors.New("blockstore: no tiers configured")
+	}
+	if c.Annotator == "" {
+		c.Annotator = LRU
+	}
+	if c.Annotator != LRU && c.Annotator != LRFU {
+		return fmt.Errorf("blockstore: annotator %q: want LRU or LRFU", c.Annotator)
+	}
+	if c.LRFUStepFactor == 0 {
+		c.LRFUStepFactor = DefaultLRFUStepFactor
+	}
+	if c.LRFUAttenuationFactor == 0 {
+		c.LRFUAttenuationFactor = DefaultLRFUAttenuationFactor
+	}
+	if c.LRFUStepFactor < 0 || c.LRFUStepFactor > 1 {
+		return fmt.Errorf("blockstore: LRFU step factor %v: want a value in (0, 1]", c.LRFUStepFactor)
+	}
+	if c.LRFUAttenuationFactor < 2 {
+		return fmt.Errorf("blockstore: LRFU attenuation factor %v: want 2 or more", c.LRFUAttenuationFactor)
+	}
+	aliases := make(map[string]bool)
+	paths := make(map[string]string)
+	for i := range c.Tiers {
+		tier := &c.Tiers[i]
+		if err := tier.validate(); err != nil {
+			return fmt.Errorf("blockstore: tier %d (%s): %w", i, tier.Alias, err)
+		}
+		if aliases[tier.Alias] {
+			return fmt.Errorf("blockstore: tier alias %s is configured twice", tier.Alias)
+		}
+		aliases[tier.Alias] = true
+		for _, dir := range tier.Dirs {
+			clean := filepath.Clean(dir.Path)
+			if other, dup := paths[clean]; dup {
+				return fmt.Errorf("blockstore: folder %s is in tier %s and tier %s", dir.Path, other, tier.Alias)
+			}
+			paths[clean] = tier.Alias
+		}
+	}
+	return nil
+}
+
+func (t *TierConfig) validate() error {
+	if t.Alias == "" {
+		return errors.New("no alias")
+	}
+	if t.HighWatermark == 0 {
+		t.HighWatermark = DefaultHighWatermark
+	}
+	if t.LowWatermark == 0 {
+		t.LowWatermark = DefaultLowWatermark
+	}
+	if !(t.LowWatermark > 0 && t.LowWatermark < t.HighWatermark && t.HighWatermark <= 1) {
+		return fmt.Errorf("watermarks low %v and high %v: want 0 < low < high <= 1", t.LowWatermark, t.HighWatermark)
+	}
+	if len(t.Dirs) == 0 {
+		return errors.New("no folders")
+	}
+	for i := range t.Dirs {
+		dir := &t.Dirs[i]
+		if dir.Path == "" {
+			return fmt.Errorf("folder %d has no path", i)
+		}
+		if dir.Quota <= 0 {
+			return fmt.Errorf("folder %s: quota %d: want a positive number of bytes", dir.Path, dir.Quota)
+		}
+		if dir.Medium == "" {
+			dir.Medium = t.Alias
+		}
+	}
+	return nil
 }
 
 func (c *Config) tierIndex(alias string) (int, error) {

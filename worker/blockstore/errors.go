@@ -29,20 +29,23 @@ var (
 	// ErrBlockBusy: the block is being written, moved or read in a way
 	// the request cannot wait for.
 	ErrBlockBusy = errors.New("block busy")
+	// ErrInvalidRequest: an argument no store could accept.
+	ErrInvalidRequest = errors.New("invalid request")
 	// ErrClosed: the store or the handle was closed.
 	ErrClosed = errors.New("closed")
 )
 
 // fserrCode maps each sentinel to the code the RPC layer reports.
 var fserrCode = map[error]fserr.Code{
-	ErrBlockNotFound: fserr.NotFound,
-	ErrBlockExists:   fserr.AlreadyExists,
-	ErrNoSpace:       fserr.ResourceExhausted,
-	ErrReadPastEnd:   fserr.InvalidArgument,
-	ErrCorruptBlock:  fserr.Internal,
-	ErrUnknownTier:   fserr.InvalidArgument,
-	ErrBlockBusy:     fserr.FailedPrecondition,
-	ErrClosed:        fserr.Unavailable,
+	ErrBlockNotFound:  fserr.NotFound,
+	ErrBlockExists:    fserr.AlreadyExists,
+	ErrNoSpace:        fserr.ResourceExhausted,
+	ErrReadPastEnd:    fserr.InvalidArgument,
+	ErrCorruptBlock:   fserr.Internal,
+	ErrUnknownTier:    fserr.InvalidArgument,
+	ErrBlockBusy:      fserr.FailedPrecondition,
+	ErrClosed:         fserr.Unavailable,
+	ErrInvalidRequest: fserr.InvalidArgument,
 }
 
 // Error is a store error about one block. Offset is set for

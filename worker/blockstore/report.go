@@ -1,5 +1,7 @@
 package blockstore
 
+import "slices"
+
 // DirReport is one tier folder's space.
 type DirReport struct {
 	Path     string
@@ -37,9 +39,39 @@ type Changes struct {
 
 // Report returns every tier's capacity and used bytes, every committed
 // block by location, and the lost storage.
-func (s *Store) Report() Report { return Report{} }
+func (s *Store) Report() Report {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	report := Report{LostStorage: make(map[string][]string)}
+	for alias, paths := range s.changes.lostAll {
+		report.LostStorage[alias] = slices.Clone(paths)
+	}
+	for i, dirs := range s.tiers {
+		tier := TierReport{Alias: s.cfg.Tiers[i].Alias, Blocks: make(map[string][]int64)}
+		for _, d := range dirs {
+			if d.lost {
+				continue
+			}
+			tier.Capacity += d.capacity
+			tier.Used += d.used()
+			tier.Dirs = append(tier.Dirs, DirReport{Path: d.path, Medium: d.medium, Capacity: d.capacity, Used: d.used()})
+			for id := range d.blocks {
+				tier.Blocks[d.medium] = append(tier.Blocks[d.medium], id)
+			}
+		}
+		for _, ids := range tier.Blocks {
+			slices.Sort(ids)
+		}
+		report.Tiers = append(report.Tiers, tier)
+	}
+	return report
+}
 
 // TakeChanges returns what changed since the previous call and starts a
 // new interval. A worker whose heartbeat failed should send Report in a
 // new registration rather than lose the deltas.
-func (s *Store) TakeChanges() Changes { return Changes{} }
+func (s *Store) TakeChanges() Changes {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.changes.take()
+}
