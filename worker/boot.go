@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/halo-fs/halo/conf"
 	"github.com/halo-fs/halo/master/boot"
@@ -43,8 +44,14 @@ func ConfigFrom(c *conf.Config) (Config, error) {
 	return cfg, nil
 }
 
+// storeFolder is the folder the block store keeps in each tier folder
+// (worker/blockstore's layout); formatting deletes it and nothing else
+// of a tier folder, which may hold other data or be a mount point.
+const storeFolder = "halo-blocks"
+
 // Format clears the worker's store and forgets its identity (halo
-// formatWorker), refusing while a worker runs with them.
+// formatWorker), refusing while a worker runs with them. It returns the
+// folders it cleared.
 func Format(c *conf.Config) ([]string, error) {
 	if err := ForgetIdentity(c.WorkerIdentityFile); err != nil {
 		return nil, err
@@ -57,30 +64,13 @@ func Format(c *conf.Config) ([]string, error) {
 	var errs []error
 	for _, tier := range store.Tiers {
 		for _, d := range tier.Dirs {
-			if err := clearDir(d.Path); err != nil {
-				errs = append(errs, fmt.Errorf("%s tier folder %s: %w", tier.Alias, d.Path, err))
+			folder := filepath.Join(d.Path, storeFolder)
+			if err := os.RemoveAll(folder); err != nil {
+				errs = append(errs, fmt.Errorf("%s tier: %w", tier.Alias, err))
 				continue
 			}
-			cleared = append(cleared, d.Path)
+			cleared = append(cleared, folder)
 		}
 	}
 	return cleared, errors.Join(errs...)
-}
-
-// clearDir deletes what the folder holds but not the folder, which may
-// be a mount point (a ramdisk).
-func clearDir(dir string) error {
-	entries, err := os.ReadDir(dir)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	for _, e := range entries {
-		if err := os.RemoveAll(dir + "/" + e.Name()); err != nil {
-			return err
-		}
-	}
-	return nil
 }
