@@ -113,7 +113,7 @@ func (l *link) connect(ctx context.Context) error {
 	}
 	channel := uuid.NewString()
 	authCtx, endAuth := context.WithCancel(context.Background())
-	if err := authenticate(ctx, authCtx, conn, channel, l.w.cfg.User); err != nil {
+	if err := AuthenticateChannel(ctx, authCtx, conn, channel, l.w.cfg.User); err != nil {
 		endAuth()
 		conn.Close()
 		return err
@@ -132,10 +132,12 @@ func (l *link) current() (*grpc.ClientConn, string) {
 	return l.conn, l.channel
 }
 
-// authenticate opens Alluxio's channel authentication (SIMPLE: the user
-// name) as Alluxio's worker does; the channel stays authenticated while
-// the stream, under streamCtx, stays open.
-func authenticate(ctx, streamCtx context.Context, conn *grpc.ClientConn, channel, user string) error {
+// AuthenticateChannel opens Alluxio's channel authentication (SIMPLE:
+// the user name) on conn as Alluxio's worker and clients do, waiting for
+// the answer until ctx ends; calls carrying the channel id in their
+// "channel-id" metadata are then authenticated while the stream, under
+// streamCtx, stays open.
+func AuthenticateChannel(ctx, streamCtx context.Context, conn *grpc.ClientConn, channel, user string) error {
 	stream, err := alluxiopb.NewSaslAuthenticationServiceClient(conn).Authenticate(streamCtx)
 	if err != nil {
 		return err

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
-	"io"
 	"math/rand/v2"
 	"net"
 	"os"
@@ -15,6 +13,7 @@ import (
 	"time"
 
 	"github.com/halo-fs/halo/internal/ports"
+	"github.com/halo-fs/halo/internal/testinfra/workers"
 	"github.com/halo-fs/halo/proto/alluxiopb"
 	"github.com/halo-fs/halo/worker"
 	"github.com/halo-fs/halo/worker/blockstore"
@@ -72,87 +71,6 @@ func dialWorker(t testing.TB, cfg worker.Config) alluxiopb.BlockWorkerClient {
 	return alluxiopb.NewBlockWorkerClient(conn)
 }
 
-// writeBlock writes data as Alluxio's client does: a command, 1 MiB
-// chunks, a flush answered with the offset, then the half-close that
-// commits.
-func writeBlock(t testing.TB, c alluxiopb.BlockWorkerClient, id int64, data []byte) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	stream, err := c.WriteBlock(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	command := func(offset int64, flush bool) *alluxiopb.WriteRequest {
-		return &alluxiopb.WriteRequest{Value: &alluxiopb.WriteRequest_Command{Command: &alluxiopb.WriteRequestCommand{
-			Type: alluxiopb.RequestType_ALLUXIO_BLOCK.Enum(), Id: proto.Int64(id), Offset: proto.Int64(offset), Tier: proto.Int32(0),
-			Flush: proto.Bool(flush), MediumType: proto.String(""), SpaceToReserve: proto.Int64(1 << 20),
-		}}}
-	}
-	if err := stream.Send(command(0, false)); err != nil {
-		t.Fatal(err)
-	}
-	for off := 0; off < len(data); off += 1 << 20 {
-		chunk := data[off:min(off+1<<20, len(data))]
-		if err := stream.Send(&alluxiopb.WriteRequest{Value: &alluxiopb.WriteRequest_Chunk{Chunk: &alluxiopb.Chunk{Data: chunk}}}); err != nil {
-			t.Fatal(err)
-		}
-		if off == 0 {
-			if err := stream.Send(command(int64(len(chunk)), true)); err != nil {
-				t.Fatal(err)
-			}
-			resp, err := stream.Recv()
-			if err != nil || resp.GetOffset() != int64(len(chunk)) {
-				t.Fatalf("flush at %d answered %v, %v", len(chunk), resp, err)
-			}
-		}
-	}
-	if err := stream.CloseSend(); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := stream.Recv(); !errors.Is(err, io.EOF) {
-		t.Fatalf("the write did not end OK: %v", err)
-	}
-}
-
-// readBlock reads length bytes at off in chunks of chunk bytes,
-// acknowledging each as Alluxio's client does.
-func readBlock(t testing.TB, c alluxiopb.BlockWorkerClient, id, off, length, chunk int64) ([]byte, error) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	stream, err := c.ReadBlock(ctx)
-	if err != nil {
-		return nil, err
-	}
-	req := &alluxiopb.ReadRequest{BlockId: proto.Int64(id), Offset: proto.Int64(off), Length: proto.Int64(length), ChunkSize: proto.Int64(chunk),
-		OpenUfsBlockOptions: &alluxiopb.OpenUfsBlockOptions{}}
-	if err := stream.Send(req); err != nil {
-		_, err = stream.Recv()
-		return nil, err
-	}
-	var got []byte
-	for int64(len(got)) < length {
-		resp, err := stream.Recv()
-		if err != nil {
-			return got, fmt.Errorf("after %d bytes: %w", len(got), err)
-		}
-		got = append(got, resp.GetChunk().GetData()...)
-		ack := proto.Clone(req).(*alluxiopb.ReadRequest)
-		ack.OffsetReceived = proto.Int64(off + int64(len(got)))
-		// The worker may have sent the last chunk and ended the call:
-		// the acknowledgement then finds the stream closed (io.EOF).
-		if err := stream.Send(ack); err != nil && !errors.Is(err, io.EOF) {
-			return got, fmt.Errorf("ack after %d bytes: %w", len(got), err)
-		}
-	}
-	stream.CloseSend()
-	if _, err := stream.Recv(); !errors.Is(err, io.EOF) {
-		return got, err
-	}
-	return got, nil
-}
-
 // A block written through WriteBlock reads back byte-equal through
 // ReadBlock, whole and in part, with chunks far smaller than the read
 // window so that flow control paces it; bad reads get clear errors.
@@ -163,13 +81,13 @@ func TestWrittenBlockReadsBackByteEqual(t *testing.T) {
 	data := make([]byte, 5<<20+12345)
 	rand.NewChaCha8([32]byte{1}).Read(data)
 	const id = 7 << 24
-	writeBlock(t, c, id, data)
+	workers.WriteBlock(t, c, id, data)
 	for _, r := range []struct{ off, length, chunk int64 }{
 		{0, int64(len(data)), 1 << 20},
 		{0, int64(len(data)), 64 << 10},
 		{1<<20 + 7, 3 << 20, 1000},
 	} {
-		got, err := readBlock(t, c, id, r.off, r.length, r.chunk)
+		got, err := workers.ReadBlock(t, c, id, r.off, r.length, r.chunk)
 		if err != nil {
 			t.Fatalf("read %+v: %v", r, err)
 		}
@@ -177,16 +95,16 @@ func TestWrittenBlockReadsBackByteEqual(t *testing.T) {
 			t.Fatalf("read %+v: %d bytes differ from those written", r, len(got))
 		}
 	}
-	if _, err := readBlock(t, c, id, int64(len(data))-10, 20, 1<<20); status.Code(err) != codes.InvalidArgument {
+	if _, err := workers.ReadBlock(t, c, id, int64(len(data))-10, 20, 1<<20); status.Code(err) != codes.InvalidArgument {
 		t.Errorf("a read past the end: %v, want InvalidArgument", err)
 	}
-	if _, err := readBlock(t, c, id+1, 0, 1, 1<<20); status.Code(err) != codes.NotFound {
+	if _, err := workers.ReadBlock(t, c, id+1, 0, 1, 1<<20); status.Code(err) != codes.NotFound {
 		t.Errorf("a read of an unknown block: %v, want NotFound", err)
 	}
 	if _, err := c.RemoveBlock(context.Background(), &alluxiopb.RemoveBlockRequest{BlockId: proto.Int64(id)}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := readBlock(t, c, id, 0, 1, 1<<20); status.Code(err) != codes.NotFound {
+	if _, err := workers.ReadBlock(t, c, id, 0, 1, 1<<20); status.Code(err) != codes.NotFound {
 		t.Errorf("a read of a removed block: %v, want NotFound", err)
 	}
 }
