@@ -27,15 +27,15 @@ import (
 func TestHaloWorkersSurviveRaftFailover(t *testing.T) {
 	c := masters.NewRaft(t, 3, nil)
 	c.StartAll()
-	workersSurviveFailover(t, c)
+	workersSurviveFailover(t, c, nil)
 }
 
-// The same in ZooKeeper mode; the workers find the masters in the
-// election znodes.
+// The same in ZooKeeper mode, where the workers are given no master
+// addresses: they find every master in the election's znodes.
 func TestHaloWorkersSurviveZooKeeperFailover(t *testing.T) {
 	c := masters.NewZooKeeper(t, 3, zkinfra.Start(t, 1), nil)
 	c.StartAll()
-	workersSurviveFailover(t, c)
+	workersSurviveFailover(t, c, func(w *workers.Worker) { delete(w.Props, "alluxio.master.rpc.addresses") })
 }
 
 // written is a block a test wrote through a worker.
@@ -45,12 +45,12 @@ type written struct {
 	worker *workers.Worker
 }
 
-func workersSurviveFailover(t *testing.T, c *masters.Cluster) {
+func workersSurviveFailover(t *testing.T, c *masters.Cluster, adjust func(*workers.Worker)) {
 	leader := c.Leader(60 * time.Second)
 	// The blocks belong to a file being written, so the namespace knows
 	// them although no completion lists them yet.
 	fileID := createIncompleteFile(t, leader, "/being-written")
-	ws := startWorkers(t, c, 3)
+	ws := startWorkers(t, c, 3, adjust)
 	var blocks []written
 	for i, w := range ws {
 		b := written{id: fileID<<24 | int64(i), data: randomBytes(i, 3<<20+i), worker: w}
@@ -92,7 +92,7 @@ func TestWorkerRegisteringAnUnknownBlockDeletesIt(t *testing.T) {
 	c.StartAll()
 	leader := c.Leader(60 * time.Second)
 	fileID := createIncompleteFile(t, leader, "/kept")
-	w := startWorkers(t, c, 1)[0]
+	w := startWorkers(t, c, 1, nil)[0]
 	kept := written{id: fileID << 24, data: randomBytes(1, 1<<20), worker: w}
 	const orphan = 12345
 	bw := blockWorker(t, w)
@@ -116,7 +116,7 @@ func TestSecondWorkerProcessWithTheSameIdentityIsRefused(t *testing.T) {
 	c := masters.NewRaft(t, 1, nil)
 	c.StartAll()
 	c.Leader(60 * time.Second)
-	first := startWorkers(t, c, 1)[0]
+	first := startWorkers(t, c, 1, nil)[0]
 	second := workers.New(t, c, "w1-twin", "127.0.0.1", map[string]string{
 		"halo.worker.identity.file": first.Props["halo.worker.identity.file"],
 	})
@@ -130,11 +130,17 @@ func TestSecondWorkerProcessWithTheSameIdentityIsRefused(t *testing.T) {
 	first.WaitRegistered(c.RPCAddresses(), 10*time.Second)
 }
 
-func startWorkers(t *testing.T, c *masters.Cluster, n int) []*workers.Worker {
+// startWorkers starts n workers on 127.0.0.1..n (adjust, when set, may
+// change their properties first) and waits until each is registered with
+// every master.
+func startWorkers(t *testing.T, c *masters.Cluster, n int, adjust func(*workers.Worker)) []*workers.Worker {
 	t.Helper()
 	var ws []*workers.Worker
 	for i := range n {
 		w := workers.New(t, c, fmt.Sprintf("w%d", i+1), fmt.Sprintf("127.0.0.%d", i+1), nil)
+		if adjust != nil {
+			adjust(w)
+		}
 		w.Start()
 		ws = append(ws, w)
 	}
