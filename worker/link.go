@@ -113,7 +113,9 @@ func (l *link) connect(ctx context.Context) error {
 	}
 	channel := uuid.NewString()
 	authCtx, endAuth := context.WithCancel(context.Background())
-	if err := AuthenticateChannel(ctx, authCtx, conn, channel, l.w.cfg.User); err != nil {
+	waitCtx, cancel := context.WithTimeout(ctx, l.w.cfg.CallTimeout)
+	defer cancel()
+	if err := AuthenticateChannel(waitCtx, authCtx, conn, channel, l.w.cfg.User); err != nil {
 		endAuth()
 		conn.Close()
 		return err
@@ -292,17 +294,25 @@ func (l *link) obey(c *alluxiopb.Command) {
 		l.registered = false
 		l.mu.Unlock()
 	case alluxiopb.CommandType_Free, alluxiopb.CommandType_Delete:
+		// Only a leader that has caught up with the journal sends these
+		// (master.BlocksToDelete): a standby's or a lagging master's
+		// view of the namespace never deletes a block.
 		l.w.deleteBlocks(c.GetData(), l.addr, c.GetCommandType().String())
 	}
 }
 
-// commit tells the master the worker holds a newly written block.
+// commit tells the master the worker holds a newly written block. A
+// master the last round could not reach is skipped, so that one paused or
+// dead master does not hold every write up for a call timeout.
 func (l *link) commit(ctx context.Context, blockID, length int64, tier string, usedOnTier int64) error {
 	l.mu.Lock()
-	registered := l.registered
+	registered, failing := l.registered, l.lastFailure
 	l.mu.Unlock()
 	if !registered {
 		return errors.New("not registered with this master yet")
+	}
+	if failing != nil {
+		return fmt.Errorf("the master did not answer the last heartbeat: %w", failing)
 	}
 	svc, callCtx, cancel, err := l.call(ctx, l.w.cfg.HeartbeatTimeout)
 	if err != nil {

@@ -91,6 +91,12 @@ type Worker struct {
 	linksMu   sync.Mutex
 	links     map[string]*link
 
+	// usageMu guards the last usage taken from the store's report, which
+	// lists every block: heartbeats to several masters share one.
+	usageMu   sync.Mutex
+	lastUsage usage
+	usageAt   time.Time
+
 	rpc     *grpc.Server
 	rpcAddr net.Addr
 	web     *http.Server
@@ -288,7 +294,17 @@ func (w *Worker) collectChanges() usage {
 	w.changesMu.Lock()
 	defer w.changesMu.Unlock()
 	w.distributeChanges()
-	return usageOf(w.store.Report())
+	return w.usage()
+}
+
+// usage is the store's usage, at most half a heartbeat interval old.
+func (w *Worker) usage() usage {
+	w.usageMu.Lock()
+	defer w.usageMu.Unlock()
+	if w.usageAt.IsZero() || time.Since(w.usageAt) >= w.cfg.HeartbeatInterval/2 {
+		w.lastUsage, w.usageAt = usageOf(w.store.Report()), time.Now()
+	}
+	return w.lastUsage
 }
 
 func (w *Worker) distributeChanges() {
@@ -336,7 +352,7 @@ func (w *Worker) deleteBlocks(ids []int64, master, command string) {
 // finds it; a master that does not answer learns it from the next
 // heartbeat.
 func (w *Worker) commitBlock(ctx context.Context, meta blockstore.BlockMeta) {
-	used := usageOf(w.store.Report()).used[meta.Location.Tier]
+	used := w.usage().used[meta.Location.Tier]
 	var wg sync.WaitGroup
 	for _, l := range w.allLinks() {
 		wg.Add(1)
