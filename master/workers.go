@@ -2,6 +2,13 @@ package master
 
 import "context"
 
+// blocksCheckedPerHeartbeat bounds the registered blocks one heartbeat
+// checks against the namespace: the answer's Delete list stays well
+// under a worker's 4 MiB message limit, and the namespace's read lock is
+// held for a few milliseconds only. A worker registering with a million
+// blocks is checked over ten heartbeats.
+const blocksCheckedPerHeartbeat = 100_000
+
 // BlocksToDelete returns the blocks the worker registered with that the
 // namespace does not know, and forgets their locations: the worker is to
 // delete them. Only a leader that has applied every committed entry
@@ -10,7 +17,7 @@ import "context"
 // keeps the blocks for its own check when it leads. Blocks of a file
 // still being written are known (see fsm.BlockSequenceBits).
 func (m *Master) BlocksToDelete(ctx context.Context, worker int64) []int64 {
-	check := m.workers.Unverified(worker)
+	check := m.workers.Unverified(worker, blocksCheckedPerHeartbeat)
 	if len(check.Blocks) == 0 {
 		return nil
 	}

@@ -212,26 +212,28 @@ type Check struct {
 	registration uint64
 }
 
-// Unverified returns the blocks the worker registered with that no check
-// against the namespace has passed yet. Only the blocks of a registration
+// Unverified returns up to limit of the blocks the worker registered
+// with that no check against the namespace has passed yet: a check of a
+// few at a time keeps each heartbeat's answer, and the namespace's read
+// lock, short. Only the blocks of a registration
 // are checked: the worker held them before it registered, so a block the
 // namespace does not know is left over (its file deleted, or its write
 // abandoned), whereas a block added since may belong to a write still in
 // progress.
-func (t *Table) Unverified(id int64) Check {
+func (t *Table) Unverified(id int64, limit int) Check {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	w, ok := t.workers[id]
 	if !ok || w.state == Lost {
 		return Check{}
 	}
-	return Check{Blocks: w.unverified, registration: w.registration}
+	return Check{Blocks: w.unverified[:min(limit, len(w.unverified))], registration: w.registration}
 }
 
-// Verified ends check: unknown, the blocks the namespace does not know,
-// lose their location on the worker. It returns those the worker still
-// held, which it is to delete. A check of an earlier registration changes
-// nothing.
+// Verified ends check: its blocks are checked, and unknown, those the
+// namespace does not know, lose their location on the worker. It returns
+// those the worker still held, which it is to delete. A check of an
+// earlier registration changes nothing.
 func (t *Table) Verified(id int64, check Check, unknown []int64) []int64 {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -246,7 +248,10 @@ func (t *Table) Verified(id int64, check Check, unknown []int64) []int64 {
 			dropped = append(dropped, b)
 		}
 	}
-	w.unverified = nil
+	w.unverified = w.unverified[len(check.Blocks):]
+	if len(w.unverified) == 0 {
+		w.unverified = nil
+	}
 	return dropped
 }
 

@@ -251,7 +251,7 @@ func TestRegisteredBlocksAwaitVerification(t *testing.T) {
 	tb := table(c, time.Minute)
 	id := register(t, tb, addr, memTier(100<<20, 0, 1, 2, 3))
 	tb.Heartbeat(id, Heartbeat{Added: map[string][]int64{"MEM": {4}}})
-	check := tb.Unverified(id)
+	check := tb.Unverified(id, 10)
 	if got := sortedIDs(check.Blocks); len(got) != 3 || got[0] != 1 || got[2] != 3 {
 		t.Fatalf("blocks awaiting the check: %v, want the registered 1 2 3", got)
 	}
@@ -262,16 +262,16 @@ func TestRegisteredBlocksAwaitVerification(t *testing.T) {
 	if _, ok := tb.Block(1); !ok {
 		t.Errorf("block 1, known to the namespace, lost its location")
 	}
-	if again := tb.Unverified(id); len(again.Blocks) != 0 {
+	if again := tb.Unverified(id, 10); len(again.Blocks) != 0 {
 		t.Errorf("after the check, %v still await one", again.Blocks)
 	}
-	stale := tb.Unverified(id)
+	stale := tb.Unverified(id, 10)
 	register(t, tb, addr, memTier(100<<20, 0, 5))
 	tb.Verified(id, stale, []int64{5})
 	if _, ok := tb.Block(5); !ok {
 		t.Errorf("a check begun before the registration dropped block 5 it never looked at")
 	}
-	if fresh := tb.Unverified(id); len(fresh.Blocks) != 1 || fresh.Blocks[0] != 5 {
+	if fresh := tb.Unverified(id, 10); len(fresh.Blocks) != 1 || fresh.Blocks[0] != 5 {
 		t.Errorf("the new registration's blocks awaiting the check: %v, want [5]", fresh.Blocks)
 	}
 }
@@ -280,4 +280,19 @@ func sortedIDs(ids []int64) []int64 {
 	out := append([]int64(nil), ids...)
 	slices.Sort(out)
 	return out
+}
+
+// A large registration is checked a few blocks at a time, each block
+// once.
+func TestRegisteredBlocksAreCheckedInBatches(t *testing.T) {
+	tb := table(newClock(), time.Minute)
+	id := register(t, tb, addr, memTier(100<<20, 0, 1, 2, 3))
+	first := tb.Unverified(id, 2)
+	if !slices.Equal(first.Blocks, []int64{1, 2}) {
+		t.Fatalf("first check: %v, want [1 2]", first.Blocks)
+	}
+	tb.Verified(id, first, nil)
+	if rest := tb.Unverified(id, 2); !slices.Equal(rest.Blocks, []int64{3}) {
+		t.Fatalf("second check: %v, want [3]", rest.Blocks)
+	}
 }
