@@ -185,7 +185,7 @@ func TestAlluxioWorkerFileSystemService(t *testing.T) {
 
 // rootMount waits for the root mount, which the master makes once it
 // leads, and returns it.
-func rootMount(t *testing.T, ctx context.Context, conn *grpc.ClientConn) *alluxiopb.MountPointInfo {
+func rootMount(t testing.TB, ctx context.Context, conn *grpc.ClientConn) *alluxiopb.MountPointInfo {
 	t.Helper()
 	deadline := time.Now().Add(time.Minute)
 	for time.Now().Before(deadline) {
