@@ -2,8 +2,6 @@ package worker
 
 import (
 	"context"
-	"errors"
-	"io"
 
 	"github.com/halo-fs/halo/fserr"
 	"github.com/halo-fs/halo/fserr/rpcerr"
@@ -74,12 +72,5 @@ func (channelAuthentication) Authenticate(stream grpc.BidiStreamingServer[alluxi
 	if err := stream.Send(&alluxiopb.SaslMessage{MessageType: alluxiopb.SaslMessageType_SUCCESS.Enum()}); err != nil {
 		return err
 	}
-	for {
-		if _, err := stream.Recv(); err != nil {
-			if errors.Is(err, io.EOF) {
-				return nil
-			}
-			return err
-		}
-	}
+	return drain(stream)
 }

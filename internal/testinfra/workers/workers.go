@@ -8,12 +8,10 @@ package workers
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -108,21 +106,7 @@ func (w *Worker) Halo(args ...string) (string, error) {
 	return string(out), err
 }
 
-func (w *Worker) writeConf() error {
-	if err := os.MkdirAll(w.ConfDir, 0o755); err != nil {
-		return err
-	}
-	keys := make([]string, 0, len(w.Props))
-	for k := range w.Props {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var b strings.Builder
-	for _, k := range keys {
-		fmt.Fprintf(&b, "%s=%s\n", k, w.Props[k])
-	}
-	return os.WriteFile(filepath.Join(w.ConfDir, "alluxio-site.properties"), []byte(b.String()), 0o644)
-}
+func (w *Worker) writeConf() error { return masters.WriteSiteProperties(w.ConfDir, w.Props) }
 
 // RPCAddress is host:rpcport.
 func (w *Worker) RPCAddress() string { return net.JoinHostPort(w.Host, strconv.Itoa(w.RPCPort)) }
