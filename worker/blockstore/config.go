@@ -144,12 +144,3 @@ func (t *TierConfig) validate() error {
 	}
 	return nil
 }
-
-func (c *Config) tierIndex(alias string) (int, error) {
-	for i, tier := range c.Tiers {
-		if tier.Alias == alias {
-			return i, nil
-		}
-	}
-	return 0, fmt.Errorf("%w %q", ErrUnknownTier, alias)
-}

@@ -29,6 +29,9 @@ var (
 	// ErrBlockBusy: the block is being written, moved or read in a way
 	// the request cannot wait for.
 	ErrBlockBusy = errors.New("block busy")
+	// ErrInUse: another store, in this process or another, has a folder
+	// open.
+	ErrInUse = errors.New("block store folder is in use")
 	// ErrInvalidRequest: an argument no store could accept.
 	ErrInvalidRequest = errors.New("invalid request")
 	// ErrClosed: the store or the handle was closed.
@@ -46,6 +49,7 @@ var fserrCode = map[error]fserr.Code{
 	ErrBlockBusy:      fserr.FailedPrecondition,
 	ErrClosed:         fserr.Unavailable,
 	ErrInvalidRequest: fserr.InvalidArgument,
+	ErrInUse:          fserr.FailedPrecondition,
 }
 
 // Error is a store error about one block. Offset is set for

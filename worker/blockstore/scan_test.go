@@ -225,3 +225,35 @@ func TestOpenWithNoUsableFolderFails(t *testing.T) {
 		t.Fatal("Open succeeded with no usable folder")
 	}
 }
+
+func TestSecondOpenOfTheSameFoldersIsRefused(t *testing.T) {
+	cfg := newConfig(t, testTier{TierMEM, []int64{1 << 20}})
+	s := openStore(t, cfg)
+	b, err := s.CreateBlock(1, 1, "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Write([]byte("in flight")); err != nil {
+		t.Fatal(err)
+	}
+	if second, err := Open(cfg, testLogger(t)); !errors.Is(err, ErrInUse) {
+		if second != nil {
+			second.Close()
+		}
+		t.Fatalf("second Open: got %v, want ErrInUse", err)
+	}
+	if _, err := b.Commit(); err != nil {
+		t.Fatalf("the first store's temp block after a refused second Open: %v", err)
+	}
+	s.Close()
+	again := openStore(t, cfg)
+	checkBlockBytes(t, again, 1, []byte("in flight"))
+}
+
+func checkBlockBytes(t *testing.T, s *Store, id int64, want []byte) {
+	t.Helper()
+	got, err := readBlock(s, id)
+	if err != nil || string(got) != string(want) {
+		t.Fatalf("block %d: %q, %v; want %q", id, got, err, want)
+	}
+}

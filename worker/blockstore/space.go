@@ -185,7 +185,7 @@ func (s *Store) moveEvicting(e *blockEntry, tier int) error {
 	dst.reserved -= e.length
 	e.moving = false
 	if e.removed || copyErr != nil {
-		removeBlockFiles(dst, e.id)
+		s.removeBlockFiles(dst, e.id)
 		var corrupt *Error
 		if errors.As(copyErr, &corrupt) {
 			s.dropLocked(e, copyErr.Error())
@@ -194,7 +194,7 @@ func (s *Store) moveEvicting(e *blockEntry, tier int) error {
 	}
 	delete(src.blocks, e.id)
 	src.committed -= e.length
-	removeBlockFiles(src, e.id)
+	s.removeBlockFiles(src, e.id)
 	e.dir = dst
 	dst.blocks[e.id] = e
 	dst.committed += e.length
@@ -235,6 +235,8 @@ func copyBlock(src, dst *storageDir, id, length int64) error {
 	return err
 }
 
+// copyVerified copies a block's data, checking every chunk on the way; the
+// first bad one is an ErrCorruptBlock naming its offset.
 func copyVerified(w io.Writer, r io.ReaderAt, sums blockChecksums) error {
 	buf := make([]byte, 16*sums.chunkSize)
 	for off := int64(0); off < sums.length; off += int64(len(buf)) {

@@ -50,6 +50,8 @@ type Store struct {
 	clock            uint64 // logical time of block accesses
 	changes          pendingChanges
 
+	locks []*os.File // one per usable folder, held while open
+
 	wake    chan struct{} // asks the evictor to check the watermarks
 	stop    chan struct{}
 	stopped chan struct{}
@@ -88,7 +90,10 @@ func Open(cfg Config, log hclog.Logger) (*Store, error) {
 			d := &storageDir{tier: i, alias: tier.Alias, medium: dc.Medium, path: dc.Path,
 				capacity: dc.Quota, blocks: make(map[int64]*blockEntry)}
 			s.tiers[i] = append(s.tiers[i], d)
-			if err := s.scanDir(d); err != nil {
+			if err := s.scanDir(d); errors.Is(err, ErrInUse) {
+				s.unlock()
+				return nil, err
+			} else if err != nil {
 				log.Error("tier folder is lost", "tier", d.alias, "path", d.path, "error", err)
 				s.mu.Lock()
 				s.loseDirLocked(d)
@@ -99,6 +104,7 @@ func Open(cfg Config, log hclog.Logger) (*Store, error) {
 		}
 	}
 	if usable == 0 {
+		s.unlock()
 		return nil, fmt.Errorf("blockstore: no tier folder is usable (see the log for each)")
 	}
 	s.changes.take() // a worker registers with Report; deltas start after Open
@@ -120,7 +126,15 @@ func (s *Store) Close() error {
 	s.mu.Unlock()
 	close(s.stop)
 	<-s.stopped
+	s.unlock()
 	return nil
+}
+
+func (s *Store) unlock() {
+	for _, f := range s.locks {
+		f.Close()
+	}
+	s.locks = nil
 }
 
 func (s *Store) checkOpenLocked(blockID int64) error {
@@ -140,8 +154,8 @@ func (s *Store) CreateBlock(sessionID, blockID int64, tierAlias string, reserve 
 	tier := 0
 	if tierAlias != "" {
 		var err error
-		if tier, err = s.cfg.tierIndex(tierAlias); err != nil {
-			return nil, blockError(ErrUnknownTier, blockID, err.Error())
+		if tier, err = s.tierIndex(tierAlias, blockID); err != nil {
+			return nil, err
 		}
 	}
 	if reserve < 0 {
@@ -263,11 +277,7 @@ func (s *Store) removeLocked(e *blockEntry) {
 	e.dir.committed -= e.length
 	e.removed = true
 	s.changes.noteRemoved(e.id)
-	for _, path := range []string{e.dir.dataPath(e.id), e.dir.metaPath(e.id)} {
-		if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
-			s.log.Warn("cannot delete a removed block's file", "block", e.id, "path", path, "error", err)
-		}
-	}
+	s.removeBlockFiles(e.dir, e.id)
 }
 
 // dropLocked removes a block found damaged, saying why.
@@ -284,9 +294,9 @@ func (s *Store) dropLocked(e *blockEntry, why string) {
 // is in does nothing. Pinned blocks may be moved; blocks being read may
 // be too (readers keep the data they opened).
 func (s *Store) MoveBlock(blockID int64, tierAlias string) error {
-	tier, err := s.cfg.tierIndex(tierAlias)
+	tier, err := s.tierIndex(tierAlias, blockID)
 	if err != nil {
-		return blockError(ErrUnknownTier, blockID, err.Error())
+		return err
 	}
 	s.evictMu.Lock()
 	defer s.evictMu.Unlock()
@@ -388,4 +398,15 @@ func (s *Store) loseDirIfGone(d *storageDir, err error) bool {
 	defer s.mu.Unlock()
 	s.loseDirLocked(d)
 	return true
+}
+
+func (s *Store) tierIndex(alias string, blockID int64) (int, error) {
+	aliases := make([]string, len(s.cfg.Tiers))
+	for i, tier := range s.cfg.Tiers {
+		if tier.Alias == alias {
+			return i, nil
+		}
+		aliases[i] = tier.Alias
+	}
+	return 0, blockError(ErrUnknownTier, blockID, fmt.Sprintf("%q is not one of %v", alias, aliases))
 }
