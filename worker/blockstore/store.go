@@ -221,11 +221,16 @@ func (s *Store) OpenBlock(blockID int64) (*BlockReader, error) {
 	// The files are opened under mu, which every unlink of them holds, so
 	// they are the entry's current ones.
 	sums, err := readMetaFile(e.dir.metaPath(blockID), blockID, e.length)
-	if err != nil {
-		s.dropLocked(e, "unreadable metadata: "+err.Error())
+	var f *os.File
+	if err == nil {
+		f, err = os.Open(e.dir.dataPath(blockID))
+	}
+	if errors.Is(err, errBadMeta) || errors.Is(err, os.ErrNotExist) {
+		// Damaged or deleted behind the store's back: the block is gone.
+		// Other errors (too many open files, say) may pass.
+		s.dropLocked(e, err.Error())
 		return nil, &Error{Kind: ErrCorruptBlock, BlockID: blockID, Offset: 0, Detail: err.Error()}
 	}
-	f, err := os.Open(e.dir.dataPath(blockID))
 	if err != nil {
 		return nil, fmt.Errorf("block %d: %w", blockID, err)
 	}
@@ -321,8 +326,9 @@ func (s *Store) MoveBlock(blockID int64, tierAlias string) error {
 	return err
 }
 
-// Pin keeps the blocks from eviction until RemoveBlock or SetPinned
-// replaces the pins, as a write with Alluxio's pin flag asks.
+// Pin keeps the blocks from eviction until Unpin or RemoveBlock, as a
+// write with Alluxio's pin flag asks. Pinned blocks may still be removed
+// or moved on request.
 func (s *Store) Pin(blockIDs []int64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -331,18 +337,23 @@ func (s *Store) Pin(blockIDs []int64) {
 	}
 }
 
-// SetPinned replaces the whole pinned set: the pinned blocks and the
-// files (by Alluxio file id, whose blocks share its container id) the
-// master lists as pinned. Pinned blocks are never evicted; they may still
-// be removed or moved on request.
-func (s *Store) SetPinned(blockIDs, fileIDs []int64) {
+// Unpin undoes Pin.
+func (s *Store) Unpin(blockIDs []int64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	clear(s.pinnedBlocks)
-	clear(s.pinnedContainers)
 	for _, id := range blockIDs {
-		s.pinnedBlocks[id] = true
+		delete(s.pinnedBlocks, id)
 	}
+}
+
+// SetPinnedFiles replaces the set of pinned files, by Alluxio file id, as
+// the master's GetPinnedFileIds lists them: every block of a pinned file
+// (a block shares its file's container id) is kept from eviction. Blocks
+// pinned with Pin stay pinned.
+func (s *Store) SetPinnedFiles(fileIDs []int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	clear(s.pinnedContainers)
 	for _, id := range fileIDs {
 		s.pinnedContainers[id>>containerShift] = true
 	}
