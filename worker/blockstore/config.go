@@ -66,6 +66,12 @@ type Config struct {
 	// LRFU factors; zero takes the defaults.
 	LRFUStepFactor        float64
 	LRFUAttenuationFactor float64
+	// SkipDataCheckOnOpen makes Open check each block's metadata and
+	// length only, not read its data through the checksums: a start then
+	// costs a few file operations per block rather than reading every
+	// disk whole. Reads verify the data either way, and drop a damaged
+	// block when they meet it.
+	SkipDataCheckOnOpen bool
 }
 
 // Validate checks the configuration and fills in defaults, naming the

@@ -257,3 +257,29 @@ func checkBlockBytes(t *testing.T, s *Store, id int64, want []byte) {
 		t.Fatalf("block %d: %q, %v; want %q", id, got, err, want)
 	}
 }
+
+func TestSkippingTheDataCheckAtOpenLeavesDamageToTheRead(t *testing.T) {
+	cfg := newConfig(t, testTier{TierSSD, []int64{1 << 20}})
+	cfg.SkipDataCheckOnOpen = true
+	s, err := Open(cfg, testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rotten := writeBlock(t, s, 1, "", 1000)
+	torn := writeBlock(t, s, 2, "", 1000)
+	s.Close()
+	flipByte(t, rotten.Path, 500)
+	if err := os.Truncate(torn.Path, 999); err != nil {
+		t.Fatal(err)
+	}
+	s = openStore(t, cfg)
+	if got := blocksIn(s, TierSSD); !slices.Equal(got, []int64{1}) {
+		t.Fatalf("blocks %v after a quick Open, want the torn block 2 dropped and block 1 kept", got)
+	}
+	if _, err := readBlock(s, 1); !errors.Is(err, ErrCorruptBlock) {
+		t.Errorf("reading the damaged block: got %v, want ErrCorruptBlock", err)
+	}
+	if s.HasBlock(1) {
+		t.Error("the damaged block is still there after the read found it")
+	}
+}

@@ -59,7 +59,8 @@ type Store struct {
 
 // Open opens the store, creating missing block folders. It rescans every
 // folder: temp blocks are deleted, blocks whose data or metadata is torn or
-// does not match its checksums are deleted (and logged), and folders that
+// does not match its checksums are deleted (and logged; this reads every
+// block unless Config.SkipDataCheckOnOpen), and folders that
 // are missing or cannot be written are reported as lost storage, not an
 // error, so a worker with one bad disk still serves the others. Open fails
 // only when the configuration is invalid or no folder at all is usable.
