@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/halo-fs/halo/fserr"
@@ -220,9 +221,13 @@ func TestOpenWithNoUsableFolderFails(t *testing.T) {
 	if err := os.RemoveAll(cfg.Tiers[0].Dirs[0].Path); err != nil {
 		t.Fatal(err)
 	}
-	if s, err := Open(cfg, testLogger(t)); err == nil {
+	s, err := Open(cfg, testLogger(t))
+	if err == nil {
 		s.Close()
 		t.Fatal("Open succeeded with no usable folder")
+	}
+	if !strings.Contains(err.Error(), cfg.Tiers[0].Dirs[0].Path) {
+		t.Errorf("the error %q does not name the missing folder", err)
 	}
 }
 

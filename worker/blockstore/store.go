@@ -85,28 +85,9 @@ func Open(cfg Config, log hclog.Logger) (*Store, error) {
 		stopped:          make(chan struct{}),
 		tiers:            make([][]*storageDir, len(cfg.Tiers)),
 	}
-	usable := 0
-	for i, tier := range cfg.Tiers {
-		for _, dc := range tier.Dirs {
-			d := &storageDir{tier: i, alias: tier.Alias, medium: dc.Medium, path: dc.Path,
-				capacity: dc.Quota, blocks: make(map[int64]*blockEntry)}
-			s.tiers[i] = append(s.tiers[i], d)
-			if err := s.scanDir(d); errors.Is(err, ErrInUse) {
-				s.unlock()
-				return nil, err
-			} else if err != nil {
-				log.Error("tier folder is lost", "tier", d.alias, "path", d.path, "error", err)
-				s.mu.Lock()
-				s.loseDirLocked(d)
-				s.mu.Unlock()
-				continue
-			}
-			usable++
-		}
-	}
-	if usable == 0 {
+	if err := s.openDirs(); err != nil {
 		s.unlock()
-		return nil, fmt.Errorf("blockstore: no tier folder is usable (see the log for each)")
+		return nil, err
 	}
 	s.changes.take() // a worker registers with Report; deltas start after Open
 	go s.runEvictor()
@@ -114,9 +95,47 @@ func Open(cfg Config, log hclog.Logger) (*Store, error) {
 	return s, nil
 }
 
-// Close stops eviction and releases the store. Later calls fail with
-// ErrClosed; open readers keep reading, and temp blocks are left for the
-// next Open to delete.
+// openDirs scans every configured folder, taking the ones that fail out
+// of service. It fails when another store holds a folder or when none is
+// usable.
+func (s *Store) openDirs() error {
+	var lost []error
+	for i, tier := range s.cfg.Tiers {
+		for _, dc := range tier.Dirs {
+			d := &storageDir{tier: i, alias: tier.Alias, medium: dc.Medium, path: dc.Path,
+				capacity: dc.Quota, blocks: make(map[int64]*blockEntry)}
+			s.tiers[i] = append(s.tiers[i], d)
+			err := s.scanDir(d)
+			if errors.Is(err, ErrInUse) {
+				return err
+			}
+			if err != nil {
+				s.log.Error("tier folder is lost", "tier", d.alias, "path", d.path, "error", err)
+				lost = append(lost, fmt.Errorf("%s: %w", d.path, err))
+				s.mu.Lock()
+				s.loseDirLocked(d)
+				s.mu.Unlock()
+			}
+		}
+	}
+	if len(lost) == s.dirCount() {
+		return fmt.Errorf("blockstore: no tier folder is usable: %w", errors.Join(lost...))
+	}
+	return nil
+}
+
+func (s *Store) dirCount() int {
+	n := 0
+	for _, dirs := range s.tiers {
+		n += len(dirs)
+	}
+	return n
+}
+
+// Close stops eviction and releases the folders. Later CreateBlock,
+// OpenBlock, RemoveBlock and MoveBlock calls fail with ErrClosed; open
+// readers keep reading, and temp blocks are left for the next Open to
+// delete.
 func (s *Store) Close() error {
 	s.mu.Lock()
 	if s.closed {
