@@ -88,3 +88,25 @@ func TestConcurrentUseKeepsBlocksWholeAndSpaceExact(t *testing.T) {
 		t.Errorf("used %d bytes, the blocks hold %d", used, stored)
 	}
 }
+
+// A session cleanup that runs while one of the session's blocks is still
+// being created must leave that block alone, not abort a block that has
+// no file yet.
+func TestCleanupSessionDuringCreateBlock(t *testing.T) {
+	s := openStore(t, newConfig(t, testTier{TierMEM, []int64{1 << 20}}))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range 2000 {
+			s.CleanupSession(1)
+		}
+	}()
+	for id := int64(0); id < 2000; id++ {
+		b, err := s.CreateBlock(1, id, "", 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.Abort()
+	}
+	<-done
+}

@@ -187,7 +187,7 @@ func (s *Store) CreateBlock(sessionID, blockID int64, tierAlias string, reserve 
 		s.mu.Unlock()
 		return nil, err
 	}
-	if s.blocks[blockID] != nil || s.temps[blockID] != nil {
+	if _, writing := s.temps[blockID]; writing || s.blocks[blockID] != nil {
 		s.mu.Unlock()
 		return nil, blockError(ErrBlockExists, blockID, "")
 	}
@@ -195,15 +195,19 @@ func (s *Store) CreateBlock(sessionID, blockID int64, tierAlias string, reserve 
 		s.mu.Unlock()
 		return nil, blockError(ErrBlockBusy, blockID, "a removed copy of the block is still being moved; retry")
 	}
-	s.temps[blockID] = b // claims the id while space is made
+	// A nil entry claims the id while space is made; CleanupSession skips
+	// it, as the block has nothing to abort yet.
+	s.temps[blockID] = nil
 	s.mu.Unlock()
 
-	if err := b.create(tier, reserve); err != nil {
-		s.mu.Lock()
+	err := b.create(tier, reserve)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err != nil {
 		delete(s.temps, blockID)
-		s.mu.Unlock()
 		return nil, err
 	}
+	s.temps[blockID] = b
 	return b, nil
 }
 
@@ -213,7 +217,7 @@ func (s *Store) CleanupSession(sessionID int64) {
 	s.mu.Lock()
 	var abandoned []*TempBlock
 	for _, b := range s.temps {
-		if b.sessionID == sessionID {
+		if b != nil && b.sessionID == sessionID {
 			abandoned = append(abandoned, b)
 		}
 	}
