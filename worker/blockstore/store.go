@@ -343,7 +343,7 @@ func (s *Store) MoveBlock(blockID int64, tierAlias string) error {
 		s.mu.Unlock()
 		return nil
 	}
-	e.moving = true
+	s.markMovingLocked(e)
 	s.mu.Unlock()
 	err = s.moveEvicting(e, tier)
 	s.signalEvictor()
