@@ -413,6 +413,8 @@ var knownKeyTable = []keySpec{
 		description: "LRFU: how fast an access's weight decays with each later access (0 to 1)."},
 	{name: "alluxio.worker.block.annotator.lrfu.attenuation.factor", kind: kindString, def: "2.0",
 		description: "LRFU: the base of the decay (2 or more)."},
+	{name: "halo.worker.tieredstore.verify.on.open", kind: kindBool, def: "true",
+		description: "A starting worker reads every cached block through its checksums and drops the damaged ones before it registers; false checks only each block's metadata and length (a start no longer reads whole disks), leaving damaged data to be found, and dropped, by the read that meets it."},
 
 	// The worker process (halo worker).
 	{name: "alluxio.worker.hostname", kind: kindString, dynamicDefault: defaultWorkerHostname,

@@ -31,6 +31,7 @@ const (
 	keyAnnotator        = "alluxio.worker.block.annotator.class"
 	keyLRFUStep         = "alluxio.worker.block.annotator.lrfu.step.factor"
 	keyLRFUAttenuation  = "alluxio.worker.block.annotator.lrfu.attenuation.factor"
+	keyVerifyOnOpen     = "halo.worker.tieredstore.verify.on.open"
 	alluxioAnnotatorPkg = "alluxio.worker.block.annotator."
 )
 
@@ -40,7 +41,8 @@ const (
 // quota takes the last one given), dirs.mediumtype and watermark ratios;
 // level0's quota defaults to alluxio.worker.ramdisk.size.
 // alluxio.worker.block.annotator.class takes Alluxio's class names or
-// LRU/LRFU. A bad value is an error naming the key.
+// LRU/LRFU; halo.worker.tieredstore.verify.on.open=false sets
+// SkipDataCheckOnOpen. A bad value is an error naming the key.
 func ConfigFrom(c *conf.Config) (Config, error) {
 	p := c.Properties
 	levels, err := strconv.Atoi(strings.TrimSpace(p[keyLevels]))
@@ -64,6 +66,11 @@ func ConfigFrom(c *conf.Config) (Config, error) {
 	if cfg.LRFUAttenuationFactor, err = ratioFrom(p, keyLRFUAttenuation); err != nil {
 		return Config{}, err
 	}
+	verify, err := conf.ParseBool(p[keyVerifyOnOpen])
+	if err != nil {
+		return Config{}, fmt.Errorf("%s=%q: %w", keyVerifyOnOpen, p[keyVerifyOnOpen], err)
+	}
+	cfg.SkipDataCheckOnOpen = !verify
 	if err := cfg.Validate(); err != nil {
 		return Config{}, err
 	}

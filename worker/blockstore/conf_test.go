@@ -52,6 +52,7 @@ func TestConfigFromReadsThreeTiers(t *testing.T) {
 		"alluxio.worker.tieredstore.level2.dirs.quota":          "1TB",
 		"alluxio.worker.tieredstore.level2.dirs.mediumtype":     "SSD",
 		"alluxio.worker.block.annotator.class":                  "alluxio.worker.block.annotator.LRFUAnnotator",
+		"halo.worker.tieredstore.verify.on.open":                "false",
 	}))
 	if err != nil {
 		t.Fatal(err)
@@ -65,8 +66,8 @@ func TestConfigFromReadsThreeTiers(t *testing.T) {
 	if !reflect.DeepEqual(cfg.Tiers, want) {
 		t.Errorf("tiers:\n got %+v\nwant %+v", cfg.Tiers, want)
 	}
-	if cfg.Annotator != LRFU {
-		t.Errorf("annotator %q, want LRFU", cfg.Annotator)
+	if cfg.Annotator != LRFU || !cfg.SkipDataCheckOnOpen {
+		t.Errorf("annotator %q and SkipDataCheckOnOpen %v, want LRFU and true", cfg.Annotator, cfg.SkipDataCheckOnOpen)
 	}
 }
 

@@ -66,6 +66,12 @@ type Config struct {
 	// LRFU factors; zero takes the defaults.
 	LRFUStepFactor        float64
 	LRFUAttenuationFactor float64
+	// SkipDataCheckOnOpen makes Open check each block's metadata and
+	// length only, not read its data through the checksums: a start then
+	// costs a few file operations per block rather than reading every
+	// disk whole. Reads verify the data either way, and drop a damaged
+	// block when they meet it.
+	SkipDataCheckOnOpen bool
 }
 
 // Validate checks the configuration and fills in defaults, naming the
@@ -143,13 +149,4 @@ func (t *TierConfig) validate() error {
 		}
 	}
 	return nil
-}
-
-func (c *Config) tierIndex(alias string) (int, error) {
-	for i, tier := range c.Tiers {
-		if tier.Alias == alias {
-			return i, nil
-		}
-	}
-	return 0, fmt.Errorf("%w %q", ErrUnknownTier, alias)
 }

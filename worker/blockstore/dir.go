@@ -9,6 +9,7 @@ import (
 const (
 	blocksFolder = "halo-blocks"
 	tmpFolder    = "tmp"
+	lockFileName = "lock"
 )
 
 // storageDir is one configured tier folder and its space. Its counters and

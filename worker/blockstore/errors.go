@@ -7,10 +7,10 @@ import (
 	"github.com/halo-fs/halo/fserr"
 )
 
-// Sentinels for errors.Is. Every error the store returns for bad input or
-// a full store is an *Error wrapping one of them, and also matches the
-// fserr code it maps to (fserr.CodeOf gives it), so the worker's RPC layer
-// needs no table of its own.
+// Sentinels for errors.Is. Every error about a block (bad input, a full
+// store, damaged data) is an *Error wrapping one of them that also matches
+// the fserr code it maps to (fserr.CodeOf gives it), so the worker's RPC
+// layer needs no table of its own. Open wraps ErrInUse.
 var (
 	// ErrBlockNotFound: no committed block has the id.
 	ErrBlockNotFound = errors.New("block not found")
@@ -26,9 +26,12 @@ var (
 	ErrCorruptBlock = errors.New("block data does not match its checksum")
 	// ErrUnknownTier: a tier alias the store was not configured with.
 	ErrUnknownTier = errors.New("unknown tier")
-	// ErrBlockBusy: the block is being written, moved or read in a way
-	// the request cannot wait for.
+	// ErrBlockBusy: a new block's id is still held by a move of an
+	// earlier block with that id, which was removed; retry shortly.
 	ErrBlockBusy = errors.New("block busy")
+	// ErrInUse: another store, in this process or another, has a folder
+	// open.
+	ErrInUse = errors.New("block store folder is in use")
 	// ErrInvalidRequest: an argument no store could accept.
 	ErrInvalidRequest = errors.New("invalid request")
 	// ErrClosed: the store or the handle was closed.
@@ -46,6 +49,7 @@ var fserrCode = map[error]fserr.Code{
 	ErrBlockBusy:      fserr.FailedPrecondition,
 	ErrClosed:         fserr.Unavailable,
 	ErrInvalidRequest: fserr.InvalidArgument,
+	ErrInUse:          fserr.FailedPrecondition,
 }
 
 // Error is a store error about one block. Offset is set for

@@ -67,7 +67,11 @@ func TestFillingMEMMovesBlocksToSSDThenHDDAndPinnedBlocksStay(t *testing.T) {
 func checkCapacityAddsUp(t *testing.T, s *Store, stored int64) {
 	t.Helper()
 	var used int64
-	for _, tier := range s.Report().Tiers {
+	usage := s.Usage()
+	for i, tier := range s.Report().Tiers {
+		if usage[i].Used != tier.Used || usage[i].Capacity != tier.Capacity || len(usage[i].Blocks) != 0 {
+			t.Errorf("Usage()[%d] = %+v, Report has %d/%d bytes", i, usage[i], tier.Used, tier.Capacity)
+		}
 		var dirCapacity, dirUsed int64
 		for _, d := range tier.Dirs {
 			dirCapacity += d.Capacity
@@ -204,12 +208,14 @@ func TestLRFUKeepsAFrequentlyReadBlock(t *testing.T) {
 	}
 }
 
-func TestSetPinnedReplacesPinsAndPinsWholeFiles(t *testing.T) {
+func TestPinnedFilesAndUnpinnedBlocks(t *testing.T) {
 	s := openStore(t, newConfig(t, testTier{TierMEM, []int64{2 * blockSize}}, testTier{TierSSD, []int64{8 * blockSize}}))
 	const file = int64(5)<<containerShift | 0xFFFFFF // Alluxio's file id for container 5
 	fileBlock := int64(5)<<containerShift | 1
 	s.Pin([]int64{1})
-	s.SetPinned(nil, []int64{file}) // replaces the pin of block 1
+	s.Unpin([]int64{1})
+	s.SetPinnedFiles([]int64{99 << containerShift})
+	s.SetPinnedFiles([]int64{file}) // replaces the previous list
 	writeBlock(t, s, 1, "", blockSize)
 	writeBlock(t, s, fileBlock, "", blockSize)
 	writeBlock(t, s, 3, "", blockSize)

@@ -49,7 +49,7 @@ func (s *Store) enforceWatermarks() {
 		if float64(used) > cfg.HighWatermark*float64(capacity) {
 			need := used - int64(cfg.LowWatermark*float64(capacity))
 			victims, _ = s.victimsLocked(dirs, need, s.evictionOrderLocked())
-			markMoving(victims)
+			s.markMovingLocked(victims...)
 		}
 		s.mu.Unlock()
 		s.evict(victims)

@@ -46,8 +46,17 @@ func (s *Store) Report() Report {
 	for alias, paths := range s.changes.lostAll {
 		report.LostStorage[alias] = slices.Clone(paths)
 	}
+	report.Tiers = s.tierReportsLocked(true)
+	return report
+}
+
+func (s *Store) tierReportsLocked(withBlocks bool) []TierReport {
+	tiers := make([]TierReport, 0, len(s.tiers))
 	for i, dirs := range s.tiers {
-		tier := TierReport{Alias: s.cfg.Tiers[i].Alias, Blocks: make(map[string][]int64)}
+		tier := TierReport{Alias: s.cfg.Tiers[i].Alias}
+		if withBlocks {
+			tier.Blocks = make(map[string][]int64)
+		}
 		for _, d := range dirs {
 			if d.lost {
 				continue
@@ -55,16 +64,26 @@ func (s *Store) Report() Report {
 			tier.Capacity += d.capacity
 			tier.Used += d.used()
 			tier.Dirs = append(tier.Dirs, DirReport{Path: d.path, Medium: d.medium, Capacity: d.capacity, Used: d.used()})
-			for id := range d.blocks {
-				tier.Blocks[d.medium] = append(tier.Blocks[d.medium], id)
+			if withBlocks {
+				for id := range d.blocks {
+					tier.Blocks[d.medium] = append(tier.Blocks[d.medium], id)
+				}
 			}
 		}
 		for _, ids := range tier.Blocks {
 			slices.Sort(ids)
 		}
-		report.Tiers = append(report.Tiers, tier)
+		tiers = append(tiers, tier)
 	}
-	return report
+	return tiers
+}
+
+// Usage is Report without the block lists, for the used bytes a commit
+// or heartbeat sends: it costs one step per folder, not per block.
+func (s *Store) Usage() []TierReport {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.tierReportsLocked(false)
 }
 
 // TakeChanges returns what changed since the previous call and starts a

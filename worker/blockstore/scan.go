@@ -23,6 +23,9 @@ func (s *Store) scanDir(d *storageDir) error {
 	} else if !info.IsDir() {
 		return fmt.Errorf("%s is not a folder", d.path)
 	}
+	if err := s.lockDir(d); err != nil {
+		return err
+	}
 	if err := os.RemoveAll(d.tmpPath()); err != nil {
 		return fmt.Errorf("delete temp blocks: %w", err)
 	}
@@ -37,11 +40,11 @@ func (s *Store) scanDir(d *storageDir) error {
 		return err
 	}
 	var found []scannedBlock
-	for _, id := range blockIDsIn(entries, d, s) {
+	for _, id := range s.blockIDsIn(entries, d) {
 		sb, err := s.checkBlock(d, id)
 		if err != nil {
 			s.log.Error("dropping a damaged block", "block", id, "path", d.dataPath(id), "reason", err)
-			removeBlockFiles(d, id)
+			s.removeBlockFiles(d, id)
 			continue
 		}
 		found = append(found, sb)
@@ -56,13 +59,35 @@ func (s *Store) scanDir(d *storageDir) error {
 			// A move that crashed between installing the copy and deleting
 			// the original leaves both, each whole: keep the first seen.
 			s.log.Info("deleting a second copy of a block", "block", sb.id, "path", d.dataPath(sb.id), "kept", other.dir.dataPath(sb.id))
-			removeBlockFiles(d, sb.id)
+			s.removeBlockFiles(d, sb.id)
 			continue
 		}
 		e := &blockEntry{id: sb.id, length: sb.length, dir: d}
 		s.addLocked(e)
 		s.touchLocked(e)
 	}
+	return nil
+}
+
+// lockDir keeps a second store, in this process or another, off the
+// folder: its Open would delete this one's temp blocks.
+func (s *Store) lockDir(d *storageDir) error {
+	if err := os.MkdirAll(d.blocksPath(), 0o755); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(filepath.Join(d.blocksPath(), lockFileName), os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return err
+	}
+	locked, err := tryLock(f)
+	if !locked {
+		f.Close()
+		if err == nil {
+			err = fmt.Errorf("%w: %s", ErrInUse, d.path)
+		}
+		return err
+	}
+	s.locks = append(s.locks, f)
 	return nil
 }
 
@@ -75,7 +100,7 @@ type scannedBlock struct {
 // blockIDsIn lists the ids that have a data or a metadata file, deleting
 // a metadata file whose data file is missing (a commit that crashed
 // between its two renames) and ignoring files that are not ours.
-func blockIDsIn(entries []os.DirEntry, d *storageDir, s *Store) []int64 {
+func (s *Store) blockIDsIn(entries []os.DirEntry, d *storageDir) []int64 {
 	data := make(map[int64]bool)
 	meta := make(map[int64]bool)
 	for _, entry := range entries {
@@ -85,6 +110,9 @@ func blockIDsIn(entries []os.DirEntry, d *storageDir, s *Store) []int64 {
 		}
 		base, isMeta := strings.CutSuffix(name, metaSuffix)
 		id, err := strconv.ParseInt(base, 10, 64)
+		if name == lockFileName {
+			continue
+		}
 		if err != nil || strconv.FormatInt(id, 10) != base {
 			s.log.Warn("ignoring a file that is not a block", "path", filepath.Join(d.blocksPath(), name))
 			continue
@@ -102,14 +130,15 @@ func blockIDsIn(entries []os.DirEntry, d *storageDir, s *Store) []int64 {
 	for id := range meta {
 		if !data[id] {
 			s.log.Info("deleting the metadata of a block whose commit did not finish", "block", id)
-			removeBlockFiles(d, id)
+			s.removeBlockFiles(d, id)
 		}
 	}
 	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
 	return ids
 }
 
-// checkBlock reads a block whole and checks it against its metadata.
+// checkBlock checks a block's data file against its metadata: its length,
+// and unless SkipDataCheckOnOpen, every chunk.
 func (s *Store) checkBlock(d *storageDir, id int64) (scannedBlock, error) {
 	f, err := os.Open(d.dataPath(id))
 	if err != nil {
@@ -124,8 +153,10 @@ func (s *Store) checkBlock(d *storageDir, id int64) (scannedBlock, error) {
 	if err != nil {
 		return scannedBlock{}, err
 	}
-	if err := verifyAll(f, sums); err != nil {
-		return scannedBlock{}, err
+	if !s.cfg.SkipDataCheckOnOpen {
+		if err := copyVerified(io.Discard, f, sums); err != nil {
+			return scannedBlock{}, err
+		}
 	}
 	return scannedBlock{id: id, length: sums.length, modified: info.ModTime().UnixNano()}, nil
 }
@@ -150,22 +181,6 @@ func readMetaFile(path string, id, length int64) (blockChecksums, error) {
 	return m, nil
 }
 
-// verifyAll checks every chunk of r against sums, returning an
-// ErrCorruptBlock naming the first bad chunk.
-func verifyAll(r io.ReaderAt, sums blockChecksums) error {
-	buf := make([]byte, 16*sums.chunkSize)
-	for off := int64(0); off < sums.length; off += int64(len(buf)) {
-		n := min(int64(len(buf)), sums.length-off)
-		if _, err := r.ReadAt(buf[:n], off); err != nil && !errors.Is(err, io.EOF) {
-			return err
-		}
-		if bad, ok := sums.verify(buf[:n], off); !ok {
-			return &Error{Kind: ErrCorruptBlock, BlockID: sums.blockID, Offset: bad}
-		}
-	}
-	return nil
-}
-
 // probeWritable creates and deletes a file, so that a read-only mount is
 // found at Open rather than at the first write.
 func probeWritable(dir string) error {
@@ -178,8 +193,13 @@ func probeWritable(dir string) error {
 	return os.Remove(name)
 }
 
-func removeBlockFiles(d *storageDir, id int64) {
+// removeBlockFiles deletes a block's data and metadata files; the caller
+// holds Store.mu, so that a new block of the same id cannot be installed
+// in between.
+func (s *Store) removeBlockFiles(d *storageDir, id int64) {
 	for _, path := range []string{d.dataPath(id), d.metaPath(id)} {
-		_ = os.Remove(path)
+		if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+			s.log.Warn("cannot delete a block file", "block", id, "path", path, "error", err)
+		}
 	}
 }

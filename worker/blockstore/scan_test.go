@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/halo-fs/halo/fserr"
@@ -220,8 +221,70 @@ func TestOpenWithNoUsableFolderFails(t *testing.T) {
 	if err := os.RemoveAll(cfg.Tiers[0].Dirs[0].Path); err != nil {
 		t.Fatal(err)
 	}
-	if s, err := Open(cfg, testLogger(t)); err == nil {
+	s, err := Open(cfg, testLogger(t))
+	if err == nil {
 		s.Close()
 		t.Fatal("Open succeeded with no usable folder")
+	}
+	if !strings.Contains(err.Error(), cfg.Tiers[0].Dirs[0].Path) {
+		t.Errorf("the error %q does not name the missing folder", err)
+	}
+}
+
+func TestSecondOpenOfTheSameFoldersIsRefused(t *testing.T) {
+	cfg := newConfig(t, testTier{TierMEM, []int64{1 << 20}})
+	s := openStore(t, cfg)
+	b, err := s.CreateBlock(1, 1, "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Write([]byte("in flight")); err != nil {
+		t.Fatal(err)
+	}
+	if second, err := Open(cfg, testLogger(t)); !errors.Is(err, ErrInUse) {
+		if second != nil {
+			second.Close()
+		}
+		t.Fatalf("second Open: got %v, want ErrInUse", err)
+	}
+	if _, err := b.Commit(); err != nil {
+		t.Fatalf("the first store's temp block after a refused second Open: %v", err)
+	}
+	s.Close()
+	again := openStore(t, cfg)
+	checkBlockBytes(t, again, 1, []byte("in flight"))
+}
+
+func checkBlockBytes(t *testing.T, s *Store, id int64, want []byte) {
+	t.Helper()
+	got, err := readBlock(s, id)
+	if err != nil || string(got) != string(want) {
+		t.Fatalf("block %d: %q, %v; want %q", id, got, err, want)
+	}
+}
+
+func TestSkippingTheDataCheckAtOpenLeavesDamageToTheRead(t *testing.T) {
+	cfg := newConfig(t, testTier{TierSSD, []int64{1 << 20}})
+	cfg.SkipDataCheckOnOpen = true
+	s, err := Open(cfg, testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rotten := writeBlock(t, s, 1, "", 1000)
+	torn := writeBlock(t, s, 2, "", 1000)
+	s.Close()
+	flipByte(t, rotten.Path, 500)
+	if err := os.Truncate(torn.Path, 999); err != nil {
+		t.Fatal(err)
+	}
+	s = openStore(t, cfg)
+	if got := blocksIn(s, TierSSD); !slices.Equal(got, []int64{1}) {
+		t.Fatalf("blocks %v after a quick Open, want the torn block 2 dropped and block 1 kept", got)
+	}
+	if _, err := readBlock(s, 1); !errors.Is(err, ErrCorruptBlock) {
+		t.Errorf("reading the damaged block: got %v, want ErrCorruptBlock", err)
+	}
+	if s.HasBlock(1) {
+		t.Error("the damaged block is still there after the read found it")
 	}
 }

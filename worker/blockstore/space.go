@@ -106,14 +106,24 @@ func (s *Store) planEvictionLocked(tier int, dir *storageDir, n int64) (*storage
 			best, bestVictims = d, victims
 		}
 	}
-	markMoving(bestVictims)
+	s.markMovingLocked(bestVictims...)
 	return best, bestVictims
 }
 
-func markMoving(victims []*blockEntry) {
+// markMovingLocked keeps the blocks from other evictions and, until the
+// move is over, their ids from new temp blocks, even if a block is
+// removed meanwhile: the move's copy must not land on a new block's
+// files.
+func (s *Store) markMovingLocked(victims ...*blockEntry) {
 	for _, e := range victims {
 		e.moving = true
+		s.moves[e.id] = true
 	}
+}
+
+func (s *Store) unmarkMovingLocked(e *blockEntry) {
+	e.moving = false
+	delete(s.moves, e.id)
 }
 
 // victimsLocked chooses blocks in dirs to evict, in order, until they hold
@@ -148,7 +158,7 @@ func (s *Store) evict(victims []*blockEntry) {
 		tier := e.dir.tier
 		if tier == len(s.tiers)-1 {
 			s.mu.Lock()
-			e.moving = false
+			s.unmarkMovingLocked(e)
 			if s.blocks[e.id] == e {
 				s.removeLocked(e)
 			}
@@ -166,35 +176,45 @@ func (s *Store) evict(victims []*blockEntry) {
 // the caller holds evictMu. The copy is verified against the checksums as
 // it is made, so a damaged block is dropped rather than spread.
 func (s *Store) moveEvicting(e *blockEntry, tier int) error {
+	s.mu.Lock()
+	removed := e.removed
+	if removed {
+		s.unmarkMovingLocked(e)
+	}
+	s.mu.Unlock()
+	if removed { // since it was chosen: evicting room for it would be waste
+		return blockError(ErrBlockNotFound, e.id, "removed before it was moved")
+	}
 	dst, err := s.reserveEvicting(tier, nil, e.length, e.id)
 	if err != nil {
 		s.mu.Lock()
-		e.moving = false
+		s.unmarkMovingLocked(e)
 		s.mu.Unlock()
 		return err
 	}
 	s.mu.Lock()
 	src := e.dir
-	s.moves[e.id] = true
 	s.mu.Unlock()
 	copyErr := copyBlock(src, dst, e.id, e.length)
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	delete(s.moves, e.id)
+	s.unmarkMovingLocked(e)
 	dst.reserved -= e.length
-	e.moving = false
-	if e.removed || copyErr != nil {
-		removeBlockFiles(dst, e.id)
-		var corrupt *Error
-		if errors.As(copyErr, &corrupt) {
+	if e.removed {
+		s.removeBlockFiles(dst, e.id)
+		return blockError(ErrBlockNotFound, e.id, "removed while it was being moved")
+	}
+	if copyErr != nil {
+		s.removeBlockFiles(dst, e.id)
+		if errors.Is(copyErr, ErrCorruptBlock) {
 			s.dropLocked(e, copyErr.Error())
 		}
 		return copyErr
 	}
 	delete(src.blocks, e.id)
 	src.committed -= e.length
-	removeBlockFiles(src, e.id)
+	s.removeBlockFiles(src, e.id)
 	e.dir = dst
 	dst.blocks[e.id] = e
 	dst.committed += e.length
@@ -235,6 +255,8 @@ func copyBlock(src, dst *storageDir, id, length int64) error {
 	return err
 }
 
+// copyVerified copies a block's data, checking every chunk on the way; the
+// first bad one is an ErrCorruptBlock naming its offset.
 func copyVerified(w io.Writer, r io.ReaderAt, sums blockChecksums) error {
 	buf := make([]byte, 16*sums.chunkSize)
 	for off := int64(0); off < sums.length; off += int64(len(buf)) {

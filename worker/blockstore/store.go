@@ -50,6 +50,8 @@ type Store struct {
 	clock            uint64 // logical time of block accesses
 	changes          pendingChanges
 
+	locks []*os.File // one per usable folder, held while open
+
 	wake    chan struct{} // asks the evictor to check the watermarks
 	stop    chan struct{}
 	stopped chan struct{}
@@ -57,7 +59,8 @@ type Store struct {
 
 // Open opens the store, creating missing block folders. It rescans every
 // folder: temp blocks are deleted, blocks whose data or metadata is torn or
-// does not match its checksums are deleted (and logged), and folders that
+// does not match its checksums are deleted (and logged; this reads every
+// block unless Config.SkipDataCheckOnOpen), and folders that
 // are missing or cannot be written are reported as lost storage, not an
 // error, so a worker with one bad disk still serves the others. Open fails
 // only when the configuration is invalid or no folder at all is usable.
@@ -82,24 +85,9 @@ func Open(cfg Config, log hclog.Logger) (*Store, error) {
 		stopped:          make(chan struct{}),
 		tiers:            make([][]*storageDir, len(cfg.Tiers)),
 	}
-	usable := 0
-	for i, tier := range cfg.Tiers {
-		for _, dc := range tier.Dirs {
-			d := &storageDir{tier: i, alias: tier.Alias, medium: dc.Medium, path: dc.Path,
-				capacity: dc.Quota, blocks: make(map[int64]*blockEntry)}
-			s.tiers[i] = append(s.tiers[i], d)
-			if err := s.scanDir(d); err != nil {
-				log.Error("tier folder is lost", "tier", d.alias, "path", d.path, "error", err)
-				s.mu.Lock()
-				s.loseDirLocked(d)
-				s.mu.Unlock()
-				continue
-			}
-			usable++
-		}
-	}
-	if usable == 0 {
-		return nil, fmt.Errorf("blockstore: no tier folder is usable (see the log for each)")
+	if err := s.openDirs(); err != nil {
+		s.unlock()
+		return nil, err
 	}
 	s.changes.take() // a worker registers with Report; deltas start after Open
 	go s.runEvictor()
@@ -107,9 +95,47 @@ func Open(cfg Config, log hclog.Logger) (*Store, error) {
 	return s, nil
 }
 
-// Close stops eviction and releases the store. Later calls fail with
-// ErrClosed; open readers keep reading, and temp blocks are left for the
-// next Open to delete.
+// openDirs scans every configured folder, taking the ones that fail out
+// of service. It fails when another store holds a folder or when none is
+// usable.
+func (s *Store) openDirs() error {
+	var lost []error
+	for i, tier := range s.cfg.Tiers {
+		for _, dc := range tier.Dirs {
+			d := &storageDir{tier: i, alias: tier.Alias, medium: dc.Medium, path: dc.Path,
+				capacity: dc.Quota, blocks: make(map[int64]*blockEntry)}
+			s.tiers[i] = append(s.tiers[i], d)
+			err := s.scanDir(d)
+			if errors.Is(err, ErrInUse) {
+				return err
+			}
+			if err != nil {
+				s.log.Error("tier folder is lost", "tier", d.alias, "path", d.path, "error", err)
+				lost = append(lost, fmt.Errorf("%s: %w", d.path, err))
+				s.mu.Lock()
+				s.loseDirLocked(d)
+				s.mu.Unlock()
+			}
+		}
+	}
+	if len(lost) == s.dirCount() {
+		return fmt.Errorf("blockstore: no tier folder is usable: %w", errors.Join(lost...))
+	}
+	return nil
+}
+
+func (s *Store) dirCount() int {
+	n := 0
+	for _, dirs := range s.tiers {
+		n += len(dirs)
+	}
+	return n
+}
+
+// Close stops eviction and releases the folders. Later CreateBlock,
+// OpenBlock, RemoveBlock and MoveBlock calls fail with ErrClosed; open
+// readers keep reading, and temp blocks are left for the next Open to
+// delete.
 func (s *Store) Close() error {
 	s.mu.Lock()
 	if s.closed {
@@ -120,7 +146,15 @@ func (s *Store) Close() error {
 	s.mu.Unlock()
 	close(s.stop)
 	<-s.stopped
+	s.unlock()
 	return nil
+}
+
+func (s *Store) unlock() {
+	for _, f := range s.locks {
+		f.Close()
+	}
+	s.locks = nil
 }
 
 func (s *Store) checkOpenLocked(blockID int64) error {
@@ -140,8 +174,8 @@ func (s *Store) CreateBlock(sessionID, blockID int64, tierAlias string, reserve 
 	tier := 0
 	if tierAlias != "" {
 		var err error
-		if tier, err = s.cfg.tierIndex(tierAlias); err != nil {
-			return nil, blockError(ErrUnknownTier, blockID, err.Error())
+		if tier, err = s.tierIndex(tierAlias, blockID); err != nil {
+			return nil, err
 		}
 	}
 	if reserve < 0 {
@@ -153,7 +187,7 @@ func (s *Store) CreateBlock(sessionID, blockID int64, tierAlias string, reserve 
 		s.mu.Unlock()
 		return nil, err
 	}
-	if s.blocks[blockID] != nil || s.temps[blockID] != nil {
+	if _, writing := s.temps[blockID]; writing || s.blocks[blockID] != nil {
 		s.mu.Unlock()
 		return nil, blockError(ErrBlockExists, blockID, "")
 	}
@@ -161,15 +195,19 @@ func (s *Store) CreateBlock(sessionID, blockID int64, tierAlias string, reserve 
 		s.mu.Unlock()
 		return nil, blockError(ErrBlockBusy, blockID, "a removed copy of the block is still being moved; retry")
 	}
-	s.temps[blockID] = b // claims the id while space is made
+	// A nil entry claims the id while space is made; CleanupSession skips
+	// it, as the block has nothing to abort yet.
+	s.temps[blockID] = nil
 	s.mu.Unlock()
 
-	if err := b.create(tier, reserve); err != nil {
-		s.mu.Lock()
+	err := b.create(tier, reserve)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err != nil {
 		delete(s.temps, blockID)
-		s.mu.Unlock()
 		return nil, err
 	}
+	s.temps[blockID] = b
 	return b, nil
 }
 
@@ -179,7 +217,7 @@ func (s *Store) CleanupSession(sessionID int64) {
 	s.mu.Lock()
 	var abandoned []*TempBlock
 	for _, b := range s.temps {
-		if b.sessionID == sessionID {
+		if b != nil && b.sessionID == sessionID {
 			abandoned = append(abandoned, b)
 		}
 	}
@@ -207,11 +245,16 @@ func (s *Store) OpenBlock(blockID int64) (*BlockReader, error) {
 	// The files are opened under mu, which every unlink of them holds, so
 	// they are the entry's current ones.
 	sums, err := readMetaFile(e.dir.metaPath(blockID), blockID, e.length)
-	if err != nil {
-		s.dropLocked(e, "unreadable metadata: "+err.Error())
+	var f *os.File
+	if err == nil {
+		f, err = os.Open(e.dir.dataPath(blockID))
+	}
+	if errors.Is(err, errBadMeta) || errors.Is(err, os.ErrNotExist) {
+		// Damaged or deleted behind the store's back: the block is gone.
+		// Other errors (too many open files, say) may pass.
+		s.dropLocked(e, err.Error())
 		return nil, &Error{Kind: ErrCorruptBlock, BlockID: blockID, Offset: 0, Detail: err.Error()}
 	}
-	f, err := os.Open(e.dir.dataPath(blockID))
 	if err != nil {
 		return nil, fmt.Errorf("block %d: %w", blockID, err)
 	}
@@ -263,11 +306,7 @@ func (s *Store) removeLocked(e *blockEntry) {
 	e.dir.committed -= e.length
 	e.removed = true
 	s.changes.noteRemoved(e.id)
-	for _, path := range []string{e.dir.dataPath(e.id), e.dir.metaPath(e.id)} {
-		if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
-			s.log.Warn("cannot delete a removed block's file", "block", e.id, "path", path, "error", err)
-		}
-	}
+	s.removeBlockFiles(e.dir, e.id)
 }
 
 // dropLocked removes a block found damaged, saying why.
@@ -284,9 +323,9 @@ func (s *Store) dropLocked(e *blockEntry, why string) {
 // is in does nothing. Pinned blocks may be moved; blocks being read may
 // be too (readers keep the data they opened).
 func (s *Store) MoveBlock(blockID int64, tierAlias string) error {
-	tier, err := s.cfg.tierIndex(tierAlias)
+	tier, err := s.tierIndex(tierAlias, blockID)
 	if err != nil {
-		return blockError(ErrUnknownTier, blockID, err.Error())
+		return err
 	}
 	s.evictMu.Lock()
 	defer s.evictMu.Unlock()
@@ -304,15 +343,16 @@ func (s *Store) MoveBlock(blockID int64, tierAlias string) error {
 		s.mu.Unlock()
 		return nil
 	}
-	e.moving = true
+	s.markMovingLocked(e)
 	s.mu.Unlock()
 	err = s.moveEvicting(e, tier)
 	s.signalEvictor()
 	return err
 }
 
-// Pin keeps the blocks from eviction until RemoveBlock or SetPinned
-// replaces the pins, as a write with Alluxio's pin flag asks.
+// Pin keeps the blocks from eviction until Unpin or RemoveBlock, as a
+// write with Alluxio's pin flag asks. Pinned blocks may still be removed
+// or moved on request.
 func (s *Store) Pin(blockIDs []int64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -321,18 +361,23 @@ func (s *Store) Pin(blockIDs []int64) {
 	}
 }
 
-// SetPinned replaces the whole pinned set: the pinned blocks and the
-// files (by Alluxio file id, whose blocks share its container id) the
-// master lists as pinned. Pinned blocks are never evicted; they may still
-// be removed or moved on request.
-func (s *Store) SetPinned(blockIDs, fileIDs []int64) {
+// Unpin undoes Pin.
+func (s *Store) Unpin(blockIDs []int64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	clear(s.pinnedBlocks)
-	clear(s.pinnedContainers)
 	for _, id := range blockIDs {
-		s.pinnedBlocks[id] = true
+		delete(s.pinnedBlocks, id)
 	}
+}
+
+// SetPinnedFiles replaces the set of pinned files, by Alluxio file id, as
+// the master's GetPinnedFileIds lists them: every block of a pinned file
+// (a block shares its file's container id) is kept from eviction. Blocks
+// pinned with Pin stay pinned.
+func (s *Store) SetPinnedFiles(fileIDs []int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	clear(s.pinnedContainers)
 	for _, id := range fileIDs {
 		s.pinnedContainers[id>>containerShift] = true
 	}
@@ -388,4 +433,15 @@ func (s *Store) loseDirIfGone(d *storageDir, err error) bool {
 	defer s.mu.Unlock()
 	s.loseDirLocked(d)
 	return true
+}
+
+func (s *Store) tierIndex(alias string, blockID int64) (int, error) {
+	aliases := make([]string, len(s.cfg.Tiers))
+	for i, tier := range s.cfg.Tiers {
+		if tier.Alias == alias {
+			return i, nil
+		}
+		aliases[i] = tier.Alias
+	}
+	return 0, blockError(ErrUnknownTier, blockID, fmt.Sprintf("%q is not one of %v", alias, aliases))
 }

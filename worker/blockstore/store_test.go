@@ -3,6 +3,7 @@ package blockstore
 import (
 	"errors"
 	"io"
+	"os"
 	"slices"
 	"testing"
 
@@ -184,5 +185,33 @@ func TestRemoveBlockReportsTheRemoval(t *testing.T) {
 	}
 	if used := s.Report().Tiers[0].Used; used != 100 {
 		t.Errorf("used = %d, want 100", used)
+	}
+}
+
+// A client on the worker's host writes the temp file itself (Alluxio's
+// CreateLocalBlock); Commit checksums what it wrote and counts it.
+func TestCommitOfABlockWrittenThroughItsPath(t *testing.T) {
+	s := openStore(t, newConfig(t, testTier{TierSSD, []int64{1 << 20}}))
+	b, err := s.CreateBlock(1, 4, "", 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Reserve(2 * chunkSize); err != nil {
+		t.Fatal(err)
+	}
+	data := blockData(4, 2*chunkSize+500)
+	if err := os.WriteFile(b.Path(), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	meta, err := b.Commit()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if meta.Length != int64(len(data)) {
+		t.Errorf("committed length %d, want %d", meta.Length, len(data))
+	}
+	checkBlock(t, s, 4, len(data))
+	if used := s.Report().Tiers[0].Used; used != int64(len(data)) {
+		t.Errorf("used %d, want %d", used, len(data))
 	}
 }

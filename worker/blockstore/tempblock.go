@@ -76,7 +76,7 @@ func (b *TempBlock) Reserve(n int64) error {
 
 func (b *TempBlock) reserveLocked(n int64) error {
 	if b.finished {
-		return blockError(ErrClosed, b.blockID, "the temp block was committed or aborted")
+		return b.errFinished()
 	}
 	if n < 0 {
 		return blockError(ErrInvalidRequest, b.blockID, fmt.Sprintf("negative reservation %d", n))
@@ -94,7 +94,7 @@ func (b *TempBlock) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.finished {
-		return 0, blockError(ErrClosed, b.blockID, "the temp block was committed or aborted")
+		return 0, b.errFinished()
 	}
 	if over := b.size + int64(len(p)) - b.reserved; over > 0 {
 		if err := b.reserveLocked(over); err != nil {
@@ -118,7 +118,7 @@ func (b *TempBlock) Commit() (BlockMeta, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.finished {
-		return BlockMeta{}, blockError(ErrClosed, b.blockID, "the temp block was committed or aborted")
+		return BlockMeta{}, b.errFinished()
 	}
 	sums, err := b.finishData()
 	if err == nil {
@@ -218,4 +218,8 @@ func (b *TempBlock) abortLocked() error {
 	b.dir.reserved -= b.reserved
 	s.mu.Unlock()
 	return err
+}
+
+func (b *TempBlock) errFinished() error {
+	return blockError(ErrClosed, b.blockID, "the temp block was committed or aborted")
 }
