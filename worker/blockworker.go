@@ -281,6 +281,76 @@ func (b *blockWorker) OpenLocalBlock(stream grpc.BidiStreamingServer[alluxiopb.O
 	return drain(stream)
 }
 
+// CreateLocalBlock starts a block that a client on this host writes into
+// the temp file itself (short-circuit); a request with only_reserve_space
+// reserves more room, and the client's half-close commits the block,
+// which every master is told of before the call ends.
+func (b *blockWorker) CreateLocalBlock(stream grpc.BidiStreamingServer[alluxiopb.CreateLocalBlockRequest, alluxiopb.CreateLocalBlockResponse]) error {
+	req, err := stream.Recv()
+	if err != nil {
+		return err
+	}
+	if req.GetOnlyReserveSpace() || req.GetSpaceToReserve() < 0 {
+		return fserr.New(fserr.InvalidArgument, "block %d: a local write starts by creating the block with a non-negative reservation", req.GetBlockId())
+	}
+	tier, err := b.tierAlias(req.GetTier(), req.GetMediumType())
+	if err != nil {
+		return err
+	}
+	temp, err := b.w.store.CreateBlock(rand.Int64(), req.GetBlockId(), tier, req.GetSpaceToReserve())
+	if err != nil {
+		return err
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			temp.Abort()
+		}
+	}()
+	answer := &alluxiopb.CreateLocalBlockResponse{Path: proto.String(temp.Path())}
+	if err := stream.Send(answer); err != nil {
+		return err
+	}
+	if err := reserveOnRequest(stream, temp, answer); err != nil {
+		return err
+	}
+	meta, err := temp.Commit()
+	if err != nil {
+		return err
+	}
+	committed = true
+	if req.GetPinOnCreate() {
+		b.w.store.Pin([]int64{meta.ID})
+	}
+	b.w.metrics.blocksWritten.Inc()
+	b.w.metrics.bytesWritten.Add(float64(meta.Length))
+	b.w.commitBlock(stream.Context(), meta)
+	return nil
+}
+
+// reserveOnRequest reserves the room a local writer asks for until it
+// half-closes.
+func reserveOnRequest(stream grpc.BidiStreamingServer[alluxiopb.CreateLocalBlockRequest, alluxiopb.CreateLocalBlockResponse], temp *blockstore.TempBlock, answer *alluxiopb.CreateLocalBlockResponse) error {
+	for {
+		req, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if !req.GetOnlyReserveSpace() || req.GetBlockId() != temp.ID() {
+			return fserr.New(fserr.InvalidArgument, "block %d: a local write's later requests only reserve space for it (block %d asked)", temp.ID(), req.GetBlockId())
+		}
+		if err := temp.Reserve(req.GetSpaceToReserve()); err != nil {
+			return err
+		}
+		if err := stream.Send(answer); err != nil {
+			return err
+		}
+	}
+}
+
 // drain waits for the client to close its side.
 func drain[Req, Resp any](stream grpc.BidiStreamingServer[Req, Resp]) error {
 	for {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"math/rand/v2"
 	"net"
 	"os"
@@ -125,4 +126,62 @@ func TestSecondWorkerWithTheSameIdentityIsRefused(t *testing.T) {
 	if !errors.Is(err, worker.ErrIdentityInUse) {
 		t.Fatalf("second worker: %v, want ErrIdentityInUse", err)
 	}
+}
+
+// A client on the worker's host writes a block into the file
+// CreateLocalBlock names, reserving more room as it goes; its half-close
+// commits the block, which then reads back byte-equal, and its file is
+// the one OpenLocalBlock hands out.
+func TestLocalWriteCommitsTheBlock(t *testing.T) {
+	cfg := testConfig(t, "127.0.0.1", t.TempDir())
+	openWorker(t, cfg)
+	c := dialWorker(t, cfg)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	const id = 9 << 24
+	data := make([]byte, 3<<20)
+	rand.NewChaCha8([32]byte{3}).Read(data)
+	stream, err := c.CreateLocalBlock(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := stream.Send(&alluxiopb.CreateLocalBlockRequest{BlockId: proto.Int64(id), Tier: proto.Int32(0), SpaceToReserve: proto.Int64(1 << 20)}); err != nil {
+		t.Fatal(err)
+	}
+	created, err := stream.Recv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = stream.Send(&alluxiopb.CreateLocalBlockRequest{BlockId: proto.Int64(id), SpaceToReserve: proto.Int64(2 << 20), OnlyReserveSpace: proto.Bool(true)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := stream.Recv(); err != nil {
+		t.Fatalf("reserve more room: %v", err)
+	}
+	if err := os.WriteFile(created.GetPath(), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stream.CloseSend()
+	if _, err := stream.Recv(); !errors.Is(err, io.EOF) {
+		t.Fatalf("the local write did not end OK: %v", err)
+	}
+	if got, err := workers.ReadBlock(t, c, id, 0, int64(len(data)), 1<<20); err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("the block written locally reads back %d bytes, %v", len(got), err)
+	}
+	open, err := c.OpenLocalBlock(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := open.Send(&alluxiopb.OpenLocalBlockRequest{BlockId: proto.Int64(id)}); err != nil {
+		t.Fatal(err)
+	}
+	opened, err := open.Recv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if onDisk, err := os.ReadFile(opened.GetPath()); err != nil || !bytes.Equal(onDisk, data) {
+		t.Errorf("OpenLocalBlock's file %s: %d bytes, %v; want the block", opened.GetPath(), len(onDisk), err)
+	}
+	open.CloseSend()
 }
