@@ -13,9 +13,9 @@ type usage struct {
 	lostStorage    map[string][]string
 }
 
-func usageOf(r blockstore.Report) usage {
-	u := usage{capacity: map[string]int64{}, used: map[string]int64{}, lostStorage: r.LostStorage}
-	for _, t := range r.Tiers {
+func usageOf(tiers []blockstore.TierReport) usage {
+	u := usage{capacity: map[string]int64{}, used: map[string]int64{}}
+	for _, t := range tiers {
 		u.capacity[t.Alias] = t.Capacity
 		u.used[t.Alias] = t.Used
 	}
@@ -36,7 +36,8 @@ type locatedBlocks struct {
 }
 
 func registrationOf(r blockstore.Report) registration {
-	reg := registration{usage: usageOf(r)}
+	reg := registration{usage: usageOf(r.Tiers)}
+	reg.lostStorage = r.LostStorage
 	for _, t := range r.Tiers {
 		reg.tiers = append(reg.tiers, t.Alias)
 		for medium, ids := range t.Blocks {

@@ -90,12 +90,9 @@ type Worker struct {
 	changesMu sync.Mutex
 	linksMu   sync.Mutex
 	links     map[string]*link
-
-	// usageMu guards the last usage taken from the store's report, which
-	// lists every block: heartbeats to several masters share one.
-	usageMu   sync.Mutex
-	lastUsage usage
-	usageAt   time.Time
+	// lostStorage is every tier folder the store has lost since it
+	// opened, by tier; changesMu guards it.
+	lostStorage map[string][]string
 
 	rpc     *grpc.Server
 	rpcAddr net.Addr
@@ -297,18 +294,22 @@ func (w *Worker) collectChanges() usage {
 	return w.usage()
 }
 
-// usage is the store's usage, at most half a heartbeat interval old.
+// usage is the store's space per tier and the storage it lost; callers
+// hold changesMu.
 func (w *Worker) usage() usage {
-	w.usageMu.Lock()
-	defer w.usageMu.Unlock()
-	if w.usageAt.IsZero() || time.Since(w.usageAt) >= w.cfg.HeartbeatInterval/2 {
-		w.lastUsage, w.usageAt = usageOf(w.store.Report()), time.Now()
-	}
-	return w.lastUsage
+	u := usageOf(w.store.Usage())
+	u.lostStorage = w.lostStorage
+	return u
 }
 
 func (w *Worker) distributeChanges() {
 	ch := w.store.TakeChanges()
+	for tier, dirs := range ch.LostStorage {
+		if w.lostStorage == nil {
+			w.lostStorage = map[string][]string{}
+		}
+		w.lostStorage[tier] = append(w.lostStorage[tier], dirs...)
+	}
 	if len(ch.Added) == 0 && len(ch.Removed) == 0 {
 		return
 	}
@@ -352,7 +353,7 @@ func (w *Worker) deleteBlocks(ids []int64, master, command string) {
 // finds it; a master that does not answer learns it from the next
 // heartbeat.
 func (w *Worker) commitBlock(ctx context.Context, meta blockstore.BlockMeta) {
-	used := w.usage().used[meta.Location.Tier]
+	used := usageOf(w.store.Usage()).used[meta.Location.Tier]
 	var wg sync.WaitGroup
 	for _, l := range w.allLinks() {
 		wg.Add(1)
