@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
@@ -23,7 +24,7 @@ func newMetrics() *metrics {
 		bytesRead:     prometheus.NewCounter(prometheus.CounterOpts{Name: "halo_worker_bytes_read_total", Help: "Bytes sent by ReadBlock."}),
 	}
 	m.registry.MustRegister(m.blocksWritten, m.bytesWritten, m.bytesRead,
-		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
 

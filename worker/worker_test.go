@@ -7,9 +7,11 @@ import (
 	"io"
 	"math/rand/v2"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -184,4 +186,31 @@ func TestLocalWriteCommitsTheBlock(t *testing.T) {
 		t.Errorf("OpenLocalBlock's file %s: %d bytes, %v; want the block", opened.GetPath(), len(onDisk), err)
 	}
 	open.CloseSend()
+}
+
+// The web port says the worker runs, that it is not ready while no
+// master has it registered, and exports its figures.
+func TestWebPort(t *testing.T) {
+	cfg := testConfig(t, "127.0.0.1", t.TempDir())
+	w := openWorker(t, cfg)
+	writeSomething := dialWorker(t, cfg)
+	workers.WriteBlock(t, writeSomething, 1<<24, []byte("hello"))
+	for _, c := range []struct {
+		path, want string
+		code       int
+	}{
+		{"/health", `"status":"ok"`, http.StatusOK},
+		{"/health/ready", `"masters":null`, http.StatusServiceUnavailable},
+		{"/metrics", "halo_worker_bytes_written_total 5", http.StatusOK},
+	} {
+		resp, err := http.Get("http://" + w.WebAddr().String() + c.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != c.code || !strings.Contains(string(body), c.want) {
+			t.Errorf("%s: %d %s; want %d with %q", c.path, resp.StatusCode, body, c.code, c.want)
+		}
+	}
 }
