@@ -86,7 +86,7 @@ func workersSurviveFailover(t *testing.T, c *masters.Cluster, adjust func(*worke
 }
 
 // A worker that comes back with a block no file has is told to delete
-// it by the leader; its other blocks stay.
+// it by the leader; its other blocks stay, and it keeps its id.
 func TestWorkerRegisteringAnUnknownBlockDeletesIt(t *testing.T) {
 	c := masters.NewRaft(t, 3, nil)
 	c.StartAll()
@@ -98,9 +98,13 @@ func TestWorkerRegisteringAnUnknownBlockDeletesIt(t *testing.T) {
 	bw := blockWorker(t, w)
 	workers.WriteBlock(t, bw, kept.id, kept.data)
 	workers.WriteBlock(t, bw, orphan, randomBytes(2, 1000))
+	before := w.WaitRegistered(c.RPCAddresses(), 10*time.Second)
 	w.Kill()
 	w.Start()
-	w.WaitRegistered(c.RPCAddresses(), 60*time.Second)
+	if after := w.WaitRegistered(c.RPCAddresses(), 60*time.Second); after.ID != before.ID {
+		t.Errorf("the worker's id changed across its restart: %d, then %d", before.ID, after.ID)
+	}
+	checkWorkerIDs(t, leader, []*workers.Worker{w})
 	poll.Until(t, 60*time.Second, "the leader to have the worker delete the block no file has", func() bool {
 		_, err := workers.ReadBlock(t, bw, orphan, 0, 1000, 1<<20)
 		return status.Code(err) == codes.NotFound

@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/halo-fs/halo/proto/alluxiopb"
+	"github.com/halo-fs/halo/worker/blockstore"
 	"github.com/hashicorp/go-hclog"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
@@ -37,11 +38,14 @@ type link struct {
 
 	// mu guards the fields below. pending is filled by
 	// Worker.collectChanges, which holds the worker's changesMu too.
-	mu            sync.Mutex
-	conn          *grpc.ClientConn
-	channel       string
-	endAuth       context.CancelFunc // closes the authentication stream
-	pending       blockChanges
+	mu      sync.Mutex
+	conn    *grpc.ClientConn
+	channel string
+	endAuth context.CancelFunc // closes the authentication stream
+	pending blockChanges
+	// tracking is set from a registration's snapshot on: the link
+	// collects the changes its master has not been told yet.
+	tracking      bool
 	registered    bool
 	lastContact   time.Time
 	lastFailure   error
@@ -210,6 +214,9 @@ func (l *link) register(ctx context.Context) error {
 	}
 	report := l.w.snapshotFor(l)
 	if err := sendRegistration(callCtx, svc, report, l.w.identity.ID); err != nil {
+		l.mu.Lock()
+		l.stopTrackingLocked()
+		l.mu.Unlock()
 		return fmt.Errorf("register: %w", err)
 	}
 	l.mu.Lock()
@@ -279,10 +286,32 @@ func (l *link) keepUndelivered(sent blockChanges) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.pending.restore(sent)
-	if len(l.pending) > maxPendingChanges {
-		l.pending = blockChanges{}
-		l.registered = false
+	l.boundPendingLocked()
+}
+
+// record adds the store's changes for the master, if the link tracks them.
+func (l *link) record(ch blockstore.Changes) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.tracking {
+		l.pending.add(ch)
+		l.boundPendingLocked()
 	}
+}
+
+// boundPendingLocked drops the changes of a master that has not been told
+// them for too long: it gets a full registration instead.
+func (l *link) boundPendingLocked() {
+	if len(l.pending) > maxPendingChanges {
+		l.log.Warn("too many block changes wait for the master: the worker will register again", "changes", len(l.pending))
+		l.stopTrackingLocked()
+	}
+}
+
+func (l *link) stopTrackingLocked() {
+	l.pending = blockChanges{}
+	l.tracking = false
+	l.registered = false
 }
 
 // obey acts on a heartbeat's command.

@@ -314,9 +314,7 @@ func (w *Worker) distributeChanges() {
 		return
 	}
 	for _, l := range w.allLinks() {
-		l.mu.Lock()
-		l.pending.add(ch)
-		l.mu.Unlock()
+		l.record(ch)
 	}
 }
 
@@ -329,6 +327,7 @@ func (w *Worker) snapshotFor(l *link) registration {
 	report := w.store.Report()
 	l.mu.Lock()
 	l.pending = blockChanges{}
+	l.tracking = true
 	l.mu.Unlock()
 	return registrationOf(report)
 }
