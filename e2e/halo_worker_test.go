@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
@@ -66,6 +67,10 @@ func workersSurviveFailover(t *testing.T, c *masters.Cluster, adjust func(*worke
 	next := c.Leader(60 * time.Second)
 	waitLocations(t, next, blocks)
 	checkWorkerIDs(t, next, ws)
+	out, err := next.Halo("fsadmin", "report")
+	if err != nil || !strings.Contains(out, fmt.Sprintf("Live Workers: %d\n", len(ws))) || !strings.Contains(out, "Lost Workers: 0\n") {
+		t.Errorf("fsadmin report on the new leader (%v) does not count %d live workers and none lost:\n%s", err, len(ws), out)
+	}
 	for _, w := range ws {
 		r, err := w.Ready(context.Background())
 		if err != nil {
