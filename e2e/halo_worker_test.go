@@ -5,11 +5,14 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/halo-fs/halo/internal/poll"
+	"github.com/halo-fs/halo/internal/testinfra/alluxio"
 	"github.com/halo-fs/halo/internal/testinfra/masters"
 	"github.com/halo-fs/halo/internal/testinfra/workers"
 	zkinfra "github.com/halo-fs/halo/internal/testinfra/zookeeper"
@@ -17,6 +20,7 @@ import (
 	"github.com/halo-fs/halo/worker"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
@@ -253,5 +257,33 @@ func checkWorkerIDs(t *testing.T, leader *masters.Master, ws []*workers.Worker) 
 		if ids[w.Host] != r.ID {
 			t.Errorf("leader %s lists worker %s as id %d; its identity says %d", leader.Name, w.Name, ids[w.Host], r.ID)
 		}
+	}
+}
+
+// Alluxio 2.9.3's own client writes a block through a Halo worker
+// (GrpcDataWriter, as a MUST_CACHE write) and reads it back
+// (GrpcDataReader, with its flow control); the worker has told the
+// leader of the block before the write returned.
+func TestRealAlluxioClientWritesAndReadsThroughHaloWorker(t *testing.T) {
+	c, clientConf := startAlluxioCompatibleRaft(t, nil)
+	w := startWorkers(t, c, 1, nil)[0]
+	program, err := filepath.Abs(filepath.Join("testdata", "AlluxioBlockClient.java"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const id, length = 5 << 24, 3<<20 + 17
+	r := alluxio.RunT(t, alluxio.Command{Main: alluxio.MainClass(program), Conf: clientConf,
+		Args: []string{w.Host, strconv.Itoa(w.RPCPort), strconv.Itoa(id), strconv.Itoa(length)}})
+	if r.ExitCode != 0 || !strings.Contains(r.Stdout, fmt.Sprintf("EQUAL %d", length)) {
+		t.Fatalf("the real Alluxio client did not read back the block it wrote: %s", r)
+	}
+	conn, err := grpc.NewClient(c.Leader(60*time.Second).RPCAddress(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	info, err := alluxiopb.NewBlockMasterClientServiceClient(conn).GetBlockInfo(context.Background(), &alluxiopb.GetBlockInfoPRequest{BlockId: proto.Int64(id)})
+	if locs := info.GetBlockInfo().GetLocations(); err != nil || info.GetBlockInfo().GetLength() != length || len(locs) != 1 || locs[0].GetWorkerAddress().GetHost() != w.Host {
+		t.Errorf("the leader's view of block %d: %v, %v; want %d bytes on %s", id, info, err, length, w.Host)
 	}
 }
