@@ -67,9 +67,12 @@ func workersSurviveFailover(t *testing.T, c *masters.Cluster, adjust func(*worke
 	}
 	waitLocations(t, leader, blocks)
 
+	killed := time.Now()
 	leader.Kill()
 	next := c.Leader(60 * time.Second)
+	elected := time.Since(killed)
 	waitLocations(t, next, blocks)
+	t.Logf("the new leader %s answered %v after the kill, with every block located %v after it", next.Name, elected.Round(time.Millisecond), time.Since(killed).Round(time.Millisecond))
 	checkWorkerIDs(t, next, ws)
 	out, err := next.Halo("fsadmin", "report")
 	if err != nil || !strings.Contains(out, fmt.Sprintf("Live Workers: %d\n", len(ws))) || !strings.Contains(out, "Lost Workers: 0\n") {
