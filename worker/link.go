@@ -36,8 +36,9 @@ type link struct {
 	w    *Worker
 	log  hclog.Logger
 
-	// mu guards the fields below. pending is filled by
-	// Worker.collectChanges, which holds the worker's changesMu too.
+	// mu guards the fields below. pending is filled by record, under the
+	// worker's changesMu too, so that it and registration snapshots take
+	// the store's changes in one order.
 	mu      sync.Mutex
 	conn    *grpc.ClientConn
 	channel string
