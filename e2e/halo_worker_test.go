@@ -124,6 +124,15 @@ func TestWorkerRegisteringAnUnknownBlockDeletesIt(t *testing.T) {
 	if got, err := workers.ReadBlock(t, bw, kept.id, 0, int64(len(kept.data)), 1<<20); err != nil || !bytes.Equal(got, kept.data) {
 		t.Errorf("block %d of a file being written: %v; want it kept", kept.id, err)
 	}
+	// The masters run SECRET: so does the worker's port.
+	conn, err := grpc.NewClient(w.RPCAddress(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := workers.ReadBlock(t, alluxiopb.NewBlockWorkerClient(conn), kept.id, 0, 1, 1<<20); status.Code(err) != codes.PermissionDenied {
+		t.Errorf("a read without the shared secret's proof: %v; want PermissionDenied", err)
+	}
 }
 
 // A second worker process with the identity of a running one is refused

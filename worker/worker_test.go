@@ -214,3 +214,25 @@ func TestWebPort(t *testing.T) {
 		}
 	}
 }
+
+// A worker no master answers for alluxio.worker.block.heartbeat.timeout
+// stops on its own and says why.
+func TestWorkerStopsWhenNoMasterAnswers(t *testing.T) {
+	cfg := testConfig(t, "127.0.0.1", t.TempDir())
+	silent, err := ports.Free("127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Masters = []string{net.JoinHostPort("127.0.0.1", strconv.Itoa(silent))}
+	cfg.HeartbeatTimeout = 500 * time.Millisecond
+	cfg.DialOptions = []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}
+	w := openWorker(t, cfg)
+	select {
+	case <-w.Done():
+	case <-time.After(time.Minute):
+		t.Fatal("the worker kept running for a minute with no master answering")
+	}
+	if err := w.Err(); err == nil || !strings.Contains(err.Error(), "alluxio.worker.block.heartbeat.timeout") {
+		t.Errorf("the worker stopped with %v; want an error naming alluxio.worker.block.heartbeat.timeout", err)
+	}
+}
