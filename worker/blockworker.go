@@ -59,26 +59,27 @@ func (b *blockWorker) WriteBlock(stream grpc.BidiStreamingServer[alluxiopb.Write
 	if err != nil {
 		return err
 	}
-	committed := false
-	defer func() {
-		if !committed {
-			temp.Abort()
-		}
-	}()
-	if err := receiveBlock(stream, temp); err != nil {
-		return err
+	return b.fill(stream.Context(), temp, cmd.GetPinOnCreate(), func() error { return receiveBlock(stream, temp) })
+}
+
+// fill runs the write that fills temp, then commits the block and tells
+// every master of it; a write that fails leaves nothing behind.
+func (b *blockWorker) fill(ctx context.Context, temp *blockstore.TempBlock, pin bool, write func() error) error {
+	err := write()
+	var meta blockstore.BlockMeta
+	if err == nil {
+		meta, err = temp.Commit()
 	}
-	meta, err := temp.Commit()
 	if err != nil {
+		temp.Abort()
 		return err
 	}
-	committed = true
-	if cmd.GetPinOnCreate() {
+	if pin {
 		b.w.store.Pin([]int64{meta.ID})
 	}
 	b.w.metrics.blocksWritten.Inc()
 	b.w.metrics.bytesWritten.Add(float64(meta.Length))
-	b.w.commitBlock(stream.Context(), meta)
+	b.w.commitBlock(ctx, meta)
 	return nil
 }
 
@@ -301,31 +302,13 @@ func (b *blockWorker) CreateLocalBlock(stream grpc.BidiStreamingServer[alluxiopb
 	if err != nil {
 		return err
 	}
-	committed := false
-	defer func() {
-		if !committed {
-			temp.Abort()
+	return b.fill(stream.Context(), temp, req.GetPinOnCreate(), func() error {
+		answer := &alluxiopb.CreateLocalBlockResponse{Path: proto.String(temp.Path())}
+		if err := stream.Send(answer); err != nil {
+			return err
 		}
-	}()
-	answer := &alluxiopb.CreateLocalBlockResponse{Path: proto.String(temp.Path())}
-	if err := stream.Send(answer); err != nil {
-		return err
-	}
-	if err := reserveOnRequest(stream, temp, answer); err != nil {
-		return err
-	}
-	meta, err := temp.Commit()
-	if err != nil {
-		return err
-	}
-	committed = true
-	if req.GetPinOnCreate() {
-		b.w.store.Pin([]int64{meta.ID})
-	}
-	b.w.metrics.blocksWritten.Inc()
-	b.w.metrics.bytesWritten.Add(float64(meta.Length))
-	b.w.commitBlock(stream.Context(), meta)
-	return nil
+		return reserveOnRequest(stream, temp, answer)
+	})
 }
 
 // reserveOnRequest reserves the room a local writer asks for until it
