@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/halo-fs/halo/conf"
 	"github.com/halo-fs/halo/internal/ports"
 	"github.com/halo-fs/halo/internal/testinfra/workers"
 	"github.com/halo-fs/halo/proto/alluxiopb"
@@ -234,5 +235,39 @@ func TestWorkerStopsWhenNoMasterAnswers(t *testing.T) {
 	}
 	if err := w.Err(); err == nil || !strings.Contains(err.Error(), "alluxio.worker.block.heartbeat.timeout") {
 		t.Errorf("the worker stopped with %v; want an error naming alluxio.worker.block.heartbeat.timeout", err)
+	}
+}
+
+// halo formatWorker deletes the worker's blocks and identity, and is
+// refused while the worker runs.
+func TestFormatClearsTheStoreAndIdentity(t *testing.T) {
+	dir := t.TempDir()
+	cfg := testConfig(t, "127.0.0.1", dir)
+	c, err := conf.Load(conf.LoadOptions{ConfDir: t.TempDir(), Overrides: map[string]string{
+		"alluxio.worker.tieredstore.level0.dirs.path":  cfg.Store.Tiers[0].Dirs[0].Path,
+		"alluxio.worker.tieredstore.level0.dirs.quota": "64MB",
+		"halo.worker.identity.file":                    cfg.IdentityFile,
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := worker.Open(cfg, hclog.NewNullLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	workers.WriteBlock(t, dialWorker(t, cfg), 1<<24, []byte("cached"))
+	if _, err := worker.Format(c); !errors.Is(err, worker.ErrIdentityInUse) {
+		t.Errorf("format of a running worker: %v, want ErrIdentityInUse", err)
+	}
+	w.Close()
+	if _, err := worker.Format(c); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(cfg.IdentityFile); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the identity file after format: %v, want it gone", err)
+	}
+	openWorker(t, cfg)
+	if _, err := workers.ReadBlock(t, dialWorker(t, cfg), 1<<24, 0, 6, 1<<20); status.Code(err) != codes.NotFound {
+		t.Errorf("a block cached before the format: %v, want NotFound", err)
 	}
 }
