@@ -20,7 +20,12 @@ func newWorkerCommand(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			log := g.logger("worker")
+			out, closeLog, err := openProcessLog(cfg, "worker")
+			if err != nil {
+				return err
+			}
+			defer closeLog()
+			log := g.loggerTo("worker", out)
 			for _, w := range cfg.Warnings {
 				log.Warn("configuration", "warning", w)
 			}
@@ -32,6 +37,7 @@ func newWorkerCommand(g *globals) *cobra.Command {
 			defer stop()
 			w, err := worker.Open(wcfg, log)
 			if err != nil {
+				log.Error("worker did not start", "error", err)
 				return err
 			}
 			select {
