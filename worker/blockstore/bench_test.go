@@ -156,3 +156,36 @@ func readAllChunks(b *testing.B, r io.ReaderAt, buf []byte) {
 		}
 	}
 }
+
+// BenchmarkOpen measures a restart's rescan of a store holding many small
+// blocks, with and without reading their data through the checksums.
+func BenchmarkOpen(b *testing.B) {
+	const blocks, size = 20000, 4 << 10
+	for _, skip := range []bool{false, true} {
+		name := "verify"
+		if skip {
+			name = "metadata-only"
+		}
+		b.Run(name, func(b *testing.B) {
+			cfg := Config{Tiers: []TierConfig{{Alias: TierSSD, Dirs: []DirConfig{{Path: b.TempDir(), Quota: 1 << 30}}}},
+				SkipDataCheckOnOpen: skip}
+			s, err := Open(cfg, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for id := range int64(blocks) {
+				writeBlock(b, s, id, "", size)
+			}
+			s.Close()
+			b.ResetTimer()
+			for range b.N {
+				s, err := Open(cfg, nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				s.Close()
+			}
+			b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*blocks), "µs/block")
+		})
+	}
+}
