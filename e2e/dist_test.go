@@ -3,6 +3,9 @@ package e2e
 import (
 	"bytes"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -105,39 +108,68 @@ func (r *release) configure(site string, masterHosts, workerHosts []string) {
 }
 
 // pid reads the pid file alluxio-start.sh wrote for host's master.
-func (r *release) pid(host string) int {
+func (r *release) pid(host string) int { return r.pidOf("master", host) }
+
+// pidOf reads the pid file alluxio-start.sh wrote for host's role
+// (master, worker).
+func (r *release) pidOf(role, host string) int {
 	r.t.Helper()
-	data, err := os.ReadFile(filepath.Join(r.home, "pids", "master-"+host+".pid"))
+	data, err := os.ReadFile(filepath.Join(r.home, "pids", role+"-"+host+".pid"))
 	if err != nil {
-		r.t.Fatalf("no pid file for the master on %s: %v", host, err)
+		r.t.Fatalf("no pid file for the %s on %s: %v", role, host, err)
 	}
 	pid, err := strconv.Atoi(strings.TrimSpace(string(data)))
 	if err != nil {
-		r.t.Fatalf("pid file of %s: %v", host, err)
+		r.t.Fatalf("pid file of %s's %s: %v", host, role, err)
 	}
 	return pid
+}
+
+// waitOutput polls a script until its stdout satisfies done, which
+// describes what it waits for, and returns that stdout.
+func (r *release) waitOutput(done func(stdout string) bool, what string, args ...string) string {
+	r.t.Helper()
+	// Each try starts a process: poll a few times a second, not more.
+	var out string
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		var err error
+		if out, _, err = r.command(args...); err == nil && done(out) {
+			return out
+		}
+	}
+	r.t.Fatalf("%s did not show %s within a minute; last:\n%s%s", strings.Join(args, " "), what, out, r.logTails())
+	return out
 }
 
 // waitLeader polls `bin/alluxio fs leader` until it names a host other
 // than not.
 func (r *release) waitLeader(not string) string {
 	r.t.Helper()
-	// Each try starts a process: poll a few times a second, not more.
-	var leader string
-	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
-		out, _, err := r.command("bin/alluxio", "fs", "leader")
-		if leader = strings.TrimSpace(out); err == nil && leader != "" && leader != not {
-			return leader
-		}
-	}
-	r.t.Fatalf("fs leader named no leader other than %q within a minute (last %q)%s", not, leader, r.logTails())
-	return leader
+	out := r.waitOutput(func(out string) bool {
+		leader := strings.TrimSpace(out)
+		return leader != "" && leader != not
+	}, "a leader other than "+strconv.Quote(not), "bin/alluxio", "fs", "leader")
+	return strings.TrimSpace(out)
+}
+
+// waitLiveWorkers polls `bin/alluxio fsadmin report` until the leader on
+// host reports n live workers.
+func (r *release) waitLiveWorkers(host string, n int) {
+	r.t.Helper()
+	r.waitOutput(func(out string) bool {
+		return strings.Contains(out, "Master Address: "+host+":") &&
+			strings.Contains(out, fmt.Sprintf("Live Workers: %d\n", n))
+	}, fmt.Sprintf("the leader on %s with %d live workers", host, n), "bin/alluxio", "fsadmin", "report")
 }
 
 // masterProcesses lists the pids of the processes named AlluxioMaster
 // that run this release, as `pgrep -f AlluxioMaster` shows them.
-func (r *release) masterProcesses() []int {
-	out, err := exec.Command("pgrep", "-f", "^AlluxioMaster --conf "+r.home+"/").Output()
+func (r *release) masterProcesses() []int { return r.processes("AlluxioMaster") }
+
+func (r *release) workerProcesses() []int { return r.processes("AlluxioWorker") }
+
+func (r *release) processes(name string) []int {
+	out, err := exec.Command("pgrep", "-f", "^"+name+" --conf "+r.home+"/").Output()
 	if err != nil && len(out) > 0 {
 		r.t.Fatalf("pgrep: %v", err)
 	}
@@ -149,16 +181,16 @@ func (r *release) masterProcesses() []int {
 	return pids
 }
 
-// killLeftovers ends masters a failed test left running.
+// killLeftovers ends masters and workers a failed test left running.
 func (r *release) killLeftovers() {
-	for _, pid := range r.masterProcesses() {
+	for _, pid := range append(r.masterProcesses(), r.workerProcesses()...) {
 		syscall.Kill(pid, syscall.SIGKILL)
 	}
 }
 
 func (r *release) logTails() string {
 	var b strings.Builder
-	logs, _ := filepath.Glob(filepath.Join(r.home, "logs", "*", "master.*"))
+	logs, _ := filepath.Glob(filepath.Join(r.home, "logs", "*", "*.log"))
 	for _, path := range logs {
 		data, _ := os.ReadFile(path)
 		lines := strings.Split(strings.TrimSpace(string(data)), "\n")
@@ -168,11 +200,14 @@ func (r *release) logTails() string {
 }
 
 // guideSite is what every walkthrough adds to the template: ports free for
-// this test, and, since the three "machines" share one folder, a journal
-// and a logs folder per master.
+// this test on all three hosts, a small MEM tier in the release's folder
+// (alluxio-start.sh's Mount makes a tmpfs there for each worker), and,
+// since the three "machines" share one folder, a journal per master for
+// Raft. The scripts give each host's process its own logs folder and each
+// worker its own tier folder.
 func guideSite(t *testing.T, journalPerMaster bool) (site string, raftPort int) {
 	t.Helper()
-	free, err := ports.FreeOnHosts(guideHosts, 3)
+	free, err := ports.FreeOnHosts(guideHosts, 5)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,8 +215,11 @@ func guideSite(t *testing.T, journalPerMaster bool) (site string, raftPort int) 
 alluxio.master.rpc.port=%d
 alluxio.master.web.port=%d
 alluxio.master.embedded.journal.port=%d
-alluxio.logs.dir=${alluxio.work.dir}/logs/${alluxio.master.hostname}
-`, free[0], free[1], free[2])
+alluxio.worker.rpc.port=%d
+alluxio.worker.web.port=%d
+alluxio.worker.tieredstore.level0.dirs.path=${alluxio.work.dir}/ramdisk
+alluxio.worker.ramdisk.size=32MB
+`, free[0], free[1], free[2], free[3], free[4])
 	if journalPerMaster {
 		site += "alluxio.master.journal.folder=${alluxio.work.dir}/journal/${alluxio.master.hostname}\n"
 	}
@@ -189,34 +227,27 @@ alluxio.logs.dir=${alluxio.work.dir}/logs/${alluxio.master.hostname}
 }
 
 // walkThrough is the guide from `bin/alluxio copyDir conf/` to
-// `bin/alluxio-stop.sh all` on a configured release: format, start, a
-// namespace, kill -9 of the leader found through `fs leader` and its pid
-// file, another leader with the namespace intact, and a clean stop.
-// conf/workers stays empty: this build has no `halo worker` yet.
+// `bin/alluxio-stop.sh all` on a configured release with three masters and
+// three workers: format, start with Mount, the workers live at the leader,
+// the web UI, a namespace, kill -9 of the leader found through `fs leader`
+// and its pid file, another leader with the namespace and the workers, a
+// clean stop, and a format that clears the workers' stores.
 func walkThrough(t *testing.T, r *release) {
+	unmountRamdisksAtEnd(t, r)
 	r.must("bin/alluxio", "copyDir", "conf/")
 	r.must("bin/alluxio", "validateConf")
 	if version := r.must("bin/alluxio", "version"); !strings.HasPrefix(version, "Halo ") {
 		t.Errorf("bin/alluxio version printed %q", version)
 	}
 	r.must("bin/alluxio", "format")
-	if again := r.must("bin/alluxio", "format", "-s"); !strings.Contains(again, "already formatted") || strings.Contains(again, "Formatted") {
+	if again := r.must("bin/alluxio", "format", "-s"); !strings.Contains(again, "already formatted") || strings.Contains(again, "Formatted journal") {
 		t.Errorf("format -s on formatted journals printed\n%s\nwant them left alone", again)
 	}
-	r.must("bin/alluxio-start.sh", "all")
+	r.must("bin/alluxio-start.sh", "all", "Mount")
 	leader := r.waitLeader("")
-
-	running := r.masterProcesses()
-	for _, host := range guideHosts {
-		pid := r.pid(host)
-		if !containsInt(running, pid) {
-			t.Errorf("pid file of %s names %d; pgrep -f AlluxioMaster finds %v", host, pid, running)
-		}
-		log, err := os.ReadFile(filepath.Join(r.home, "logs", host, "master.log"))
-		if err != nil || !strings.Contains(string(log), "master serving") {
-			t.Errorf("logs/%s/master.log does not say the master serves (%v):\n%s", host, err, log)
-		}
-	}
+	r.waitLiveWorkers(leader, len(guideHosts))
+	checkStarted(t, r)
+	checkWebUI(t, r, leader)
 
 	r.must("bin/alluxio", "fs", "mkdir", "/guide")
 	r.must("bin/alluxio", "fs", "touch", "/guide/hello")
@@ -228,13 +259,111 @@ func walkThrough(t *testing.T, r *release) {
 	if listing := r.must("bin/alluxio", "fs", "ls", "-R", "/"); !strings.Contains(listing, "/guide/hello") {
 		t.Errorf("after the failover fs ls -R / shows\n%s\nwant /guide/hello", listing)
 	}
+	r.waitLiveWorkers(successor, len(guideHosts))
 
 	r.must("bin/alluxio-stop.sh", "all")
-	if left := r.masterProcesses(); len(left) > 0 {
-		t.Errorf("alluxio-stop.sh all left masters %v running", left)
+	if left := append(r.masterProcesses(), r.workerProcesses()...); len(left) > 0 {
+		t.Errorf("alluxio-stop.sh all left masters and workers %v running", left)
 	}
 	if pidFiles, _ := filepath.Glob(filepath.Join(r.home, "pids", "*.pid")); len(pidFiles) > 0 {
 		t.Errorf("alluxio-stop.sh all left pid files %v", pidFiles)
+	}
+	checkFormatClearsWorkers(t, r)
+}
+
+// workerStore is the folder the worker on host keeps its blocks in: its
+// own tmpfs under the configured tier folder.
+func (r *release) workerStore(host string) string {
+	return filepath.Join(r.home, "ramdisk", host)
+}
+
+// unmountRamdisksAtEnd unmounts the workers' tmpfs when the test ends,
+// lazily, since a failed test may leave a worker in one until
+// killLeftovers runs.
+func unmountRamdisksAtEnd(t *testing.T, r *release) {
+	t.Cleanup(func() {
+		for _, host := range guideHosts {
+			exec.Command("umount", "-l", r.workerStore(host)).Run()
+		}
+	})
+}
+
+// checkStarted checks each host's master and worker: a pid file naming a
+// process pgrep finds by its Alluxio name, a log saying it serves, and for
+// the worker a tmpfs of its own.
+func checkStarted(t *testing.T, r *release) {
+	t.Helper()
+	masters, workers := r.masterProcesses(), r.workerProcesses()
+	for _, host := range guideHosts {
+		for _, p := range []struct {
+			role, name, serving string
+			running             []int
+		}{
+			{"master", "AlluxioMaster", "master serving", masters},
+			{"worker", "AlluxioWorker", "worker serving", workers},
+		} {
+			if pid := r.pidOf(p.role, host); !containsInt(p.running, pid) {
+				t.Errorf("pid file of %s's %s names %d; pgrep -f %s finds %v", host, p.role, pid, p.name, p.running)
+			}
+			log, err := os.ReadFile(filepath.Join(r.home, "logs", host, p.role+".log"))
+			if err != nil || !strings.Contains(string(log), p.serving) {
+				t.Errorf("logs/%s/%s.log does not say %q (%v):\n%s", host, p.role, p.serving, err, log)
+			}
+		}
+		if fs, err := exec.Command("findmnt", "-n", "-o", "FSTYPE", "--mountpoint", r.workerStore(host)).Output(); strings.TrimSpace(string(fs)) != "tmpfs" {
+			t.Errorf("the worker on %s has no tmpfs at %s (findmnt: %q, %v)", host, r.workerStore(host), fs, err)
+		}
+	}
+}
+
+// checkWebUI asks the leader's web UI, at the port getConf names, for its
+// home page and for /api/v1/master/info.
+func checkWebUI(t *testing.T, r *release, leader string) {
+	t.Helper()
+	port := strings.TrimSpace(r.must("bin/alluxio", "getConf", "alluxio.master.web.port"))
+	for _, path := range []string{"/", "/api/v1/master/info"} {
+		url := "http://" + net.JoinHostPort(leader, port) + path
+		resp, err := http.Get(url)
+		if err != nil {
+			t.Errorf("GET %s: %v", url, err)
+			continue
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || len(body) == 0 {
+			t.Errorf("GET %s: %s with %d bytes, want 200 and a page", url, resp.Status, len(body))
+		}
+	}
+}
+
+// checkFormatClearsWorkers puts a stand-in for a cached block in each
+// stopped worker's store and checks that `bin/alluxio format -s` leaves
+// these stores, which hold blocks of a journal it keeps, and that
+// `bin/alluxio format` deletes them and the workers' identities.
+func checkFormatClearsWorkers(t *testing.T, r *release) {
+	t.Helper()
+	cached := func(host string) string { return filepath.Join(r.workerStore(host), "halo-blocks", "cached") }
+	for _, host := range guideHosts {
+		if err := os.WriteFile(cached(host), []byte("block"), 0o644); err != nil {
+			t.Fatalf("the worker on %s left no store: %v", host, err)
+		}
+	}
+	if out := r.must("bin/alluxio", "format", "-s"); strings.Contains(out, "Formatted") {
+		t.Errorf("format -s on a formatted cluster printed\n%s\nwant journals and workers left alone", out)
+	}
+	for _, host := range guideHosts {
+		if _, err := os.Stat(cached(host)); err != nil {
+			t.Errorf("format -s deleted the store of the worker on %s: %v", host, err)
+		}
+	}
+	r.must("bin/alluxio", "format")
+	for _, host := range guideHosts {
+		if _, err := os.Stat(filepath.Dir(cached(host))); !os.IsNotExist(err) {
+			t.Errorf("after format the worker on %s still has its store (%v)", host, err)
+		}
+		if identities, _ := filepath.Glob(filepath.Join(r.home, "worker", host, "*")); len(identities) > 0 {
+			t.Errorf("after format the worker on %s still has %v", host, identities)
+		}
 	}
 }
 
@@ -255,7 +384,7 @@ func TestGuideWalkThroughEmbeddedJournal(t *testing.T) {
 		addresses[i] = fmt.Sprintf("%s:%d", host, raftPort)
 	}
 	site += "alluxio.master.embedded.journal.addresses=" + strings.Join(addresses, ",") + "\n"
-	r.configure(site, guideHosts, nil)
+	r.configure(site, guideHosts, guideHosts)
 	if home := strings.TrimSpace(r.must("bin/alluxio", "getConf", "alluxio.home")); home != r.home {
 		t.Errorf("alluxio.home = %q, want the extracted release %q", home, r.home)
 	}
@@ -274,7 +403,7 @@ alluxio.zookeeper.address=%s
 alluxio.master.journal.folder=%s
 alluxio.zookeeper.session.timeout=%s
 `, zk.Address(), filepath.Join(r.home, "shared", "journal"), masters.ZooKeeperSessionTimeout)
-	r.configure(site, guideHosts, nil)
+	r.configure(site, guideHosts, guideHosts)
 	walkThrough(t, r)
 }
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Mounts (or checks) the MEM tier's ramdisk, as Alluxio's alluxio-mount.sh:
 # a tmpfs of alluxio.worker.ramdisk.size at
-# alluxio.worker.tieredstore.level0.dirs.path.
+# alluxio.worker.tieredstore.level0.dirs.path (a folder of its own for
+# each worker when several share this machine).
 set -euo pipefail
 # shellcheck source=../libexec/alluxio-config.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../libexec/alluxio-config.sh"
@@ -21,7 +22,7 @@ USAGE
 
 ramdisk_path() {
   local path
-  path=$(conf_value alluxio.worker.tieredstore.level0.dirs.path || true)
+  path=$(conf_value alluxio.worker.tieredstore.level0.dirs.path "${DEFINES[@]}" || true)
   echo "${path:-/mnt/ramdisk}"
 }
 
@@ -29,7 +30,7 @@ ramdisk_path() {
 # memory, as Alluxio's default.
 ramdisk_size() {
   local size
-  size=$(conf_value alluxio.worker.ramdisk.size || true)
+  size=$(conf_value alluxio.worker.ramdisk.size "${DEFINES[@]}" || true)
   if [ -z "$size" ]; then
     size=$(awk '/^MemTotal:/ {printf "%dk", $2 * 2 / 3}' /proc/meminfo)
   fi
@@ -38,7 +39,7 @@ ramdisk_size() {
 
 memory_tier() {
   local alias
-  alias=$(conf_value alluxio.worker.tieredstore.level0.alias || true)
+  alias=$(conf_value alluxio.worker.tieredstore.level0.alias "${DEFINES[@]}" || true)
   [ "${alias:-MEM}" = MEM ]
 }
 
@@ -46,8 +47,11 @@ mounted_type() {
   findmnt -n -o FSTYPE --mountpoint "$1" 2>/dev/null || true
 }
 
+# mount_local mounts for this host's worker (HALO_HOST when a fan-out
+# runs it), whose tier folder may be one of its own (process_defines).
 mount_local() {
   local mode=$1 path size sudo=""
+  process_defines worker
   path=$(ramdisk_path)
   if ! memory_tier && [ "$mode" != NoMount ]; then
     echo "level 0 is not the MEM tier; nothing to mount"

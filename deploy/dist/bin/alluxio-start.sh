@@ -57,7 +57,7 @@ launch() {
 # conf/masters, or for the site file's alluxio.master.hostname.
 start_master() {
   local backup=()
-  named_after_host alluxio.master.hostname
+  process_defines master
   if [ -n "$INIT_FROM_BACKUP" ]; then
     backup=(-i "$INIT_FROM_BACKUP")
   fi
@@ -66,7 +66,7 @@ start_master() {
 
 start_worker() {
   mount_ramdisk "$MOUNT_MODE"
-  named_after_host alluxio.worker.hostname
+  process_defines worker
   launch worker AlluxioWorker "${HALO_HOST:-$(hostname)}" worker
 }
 

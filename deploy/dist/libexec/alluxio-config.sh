@@ -35,16 +35,52 @@ set_by_operator() {
   grep -q "^$1=.* (SITE_PROPERTY)\$" <<<"$listing"
 }
 
-# named_after_host KEY sets DEFINES, the -D options of a process's
-# commands: a process that a fan-out runs (HALO_HOST) takes its line in
-# conf/masters or conf/workers as KEY (alluxio.master.hostname,
-# alluxio.worker.hostname) unless the site file sets KEY, since several
-# can share one machine (127.0.0.1-3).
-named_after_host() {
+# process_defines ROLE sets DEFINES, the -D options of the commands of a
+# ROLE process (master, worker). One that a fan-out runs (HALO_HOST) takes
+# its line in conf/masters or conf/workers as alluxio.ROLE.hostname unless
+# the site file sets it. When that file lists several of this machine's
+# addresses (a trial on one machine with 127.0.0.1-3), the processes would
+# also share folders: each then gets its own, named after its host, in the
+# logs folder, and a worker in each tier folder and beside its identity
+# file. Journals stay as configured, since ZooKeeper's masters share one.
+process_defines() {
+  local role=$1
   DEFINES=()
-  if [ -n "${HALO_HOST:-}" ] && ! set_by_operator "$1"; then
-    DEFINES=(-D "$1=$HALO_HOST")
+  [ -n "${HALO_HOST:-}" ] || return 0
+  if ! set_by_operator "alluxio.$role.hostname"; then
+    DEFINES=(-D "alluxio.$role.hostname=$HALO_HOST")
   fi
+  shares_machine "${role}s" || return 0
+  DEFINES+=(-D "alluxio.logs.dir=$(conf_value alluxio.logs.dir "${DEFINES[@]}")/$HALO_HOST")
+  if [ "$role" = worker ]; then
+    worker_folders_of_host
+  fi
+}
+
+# worker_folders_of_host adds to DEFINES a folder named after HALO_HOST in
+# each of the worker's tier folders, and one for its identity file.
+worker_folders_of_host() {
+  local levels level paths identity
+  levels=$(conf_value alluxio.worker.tieredstore.levels "${DEFINES[@]}")
+  for ((level = 0; level < levels; level++)); do
+    paths=$(conf_value "alluxio.worker.tieredstore.level$level.dirs.path" "${DEFINES[@]}")
+    [ -n "$paths" ] || continue
+    DEFINES+=(-D "alluxio.worker.tieredstore.level$level.dirs.path=$(sed -e "s|[[:space:]]*,[[:space:]]*|/$HALO_HOST,|g" -e "s|\$|/$HALO_HOST|" <<<"$paths")")
+  done
+  identity=$(conf_value halo.worker.identity.file "${DEFINES[@]}")
+  DEFINES+=(-D "halo.worker.identity.file=$(dirname "$identity")/$HALO_HOST/$(basename "$identity")")
+}
+
+# shares_machine FILE succeeds when conf/FILE lists more than one of this
+# machine's addresses.
+shares_machine() {
+  local host count=0
+  for host in $(hosts_in "$1"); do
+    if is_local "$host"; then
+      count=$((count + 1))
+    fi
+  done
+  [ "$count" -gt 1 ]
 }
 
 # hosts_in FILE lists conf/masters or conf/workers: one host a line, "#"
