@@ -124,9 +124,11 @@ func (s *sshHosts) ips() []string {
 }
 
 // The guide's multi-machine path: conf/ copied to every host with
-// `bin/alluxio copyDir conf/` (rsync over ssh), then format, start, a
-// leader, a namespace and a stop, all driven over ssh from the operator's
-// machine, which runs no master itself.
+// `bin/alluxio copyDir conf/` (rsync over ssh), then format, start of a
+// master and a worker on each host (Mount makes each worker's tmpfs on its
+// host), a leader with the three workers live, a namespace and a stop, all
+// driven over ssh from the operator's machine, which runs no master or
+// worker itself.
 func TestGuideCopyDirAndStartOverSSH(t *testing.T) {
 	r := extractRelease(t)
 	s := startSSHHosts(t, r, 3)
@@ -134,7 +136,9 @@ func TestGuideCopyDirAndStartOverSSH(t *testing.T) {
 	for i, ip := range s.ips() {
 		addresses[i] = ip + ":19200"
 	}
-	r.configure("alluxio.master.embedded.journal.addresses="+strings.Join(addresses, ",")+"\n", s.ips(), nil)
+	site := "alluxio.master.embedded.journal.addresses=" + strings.Join(addresses, ",") + "\n" +
+		"alluxio.worker.tieredstore.level0.dirs.path=${alluxio.work.dir}/ramdisk\nalluxio.worker.ramdisk.size=16MB\n"
+	r.configure(site, s.ips(), s.ips())
 
 	r.must("bin/alluxio", "copyDir", "conf/")
 	want, err := os.ReadFile(filepath.Join(r.home, "conf", "alluxio-site.properties"))
@@ -149,20 +153,23 @@ func TestGuideCopyDirAndStartOverSSH(t *testing.T) {
 	}
 
 	r.must("bin/alluxio", "format")
-	r.must("bin/alluxio-start.sh", "all")
+	r.must("bin/alluxio-start.sh", "all", "Mount")
 	leader := r.waitLeader("")
+	r.waitLiveWorkers(leader, len(s.hosts))
 	r.must("bin/alluxio", "fs", "mkdir", "/over-ssh")
 	if listing := r.must("bin/alluxio", "fs", "ls", "/"); !strings.Contains(listing, "/over-ssh") {
 		t.Errorf("fs ls / shows\n%s\nwant /over-ssh", listing)
 	}
 	for i, h := range s.hosts {
-		if _, err := os.Stat(filepath.Join(s.disks[i], filepath.Base(r.home), "pids", "master-"+h.IP+".pid")); err != nil {
-			t.Errorf("no pid file on %s's disk: %v", h.Name, err)
+		for _, role := range []string{"master", "worker"} {
+			if _, err := os.Stat(filepath.Join(s.disks[i], filepath.Base(r.home), "pids", role+"-"+h.IP+".pid")); err != nil {
+				t.Errorf("no %s pid file on %s's disk: %v", role, h.Name, err)
+			}
 		}
 	}
-	t.Logf("masters started over ssh; %s leads", leader)
+	t.Logf("masters and workers started over ssh; %s leads", leader)
 	r.must("bin/alluxio-stop.sh", "all")
-	if left := r.masterProcesses(); len(left) > 0 {
-		t.Errorf("alluxio-stop.sh all left masters %v running", left)
+	if left := append(r.masterProcesses(), r.workerProcesses()...); len(left) > 0 {
+		t.Errorf("alluxio-stop.sh all left masters and workers %v running", left)
 	}
 }
