@@ -10,6 +10,7 @@ import (
 	"github.com/halo-fs/halo/client"
 	"github.com/halo-fs/halo/fserr"
 	"github.com/halo-fs/halo/internal/testinfra/masters"
+	"github.com/halo-fs/halo/proto/halopb"
 )
 
 // chainPath is prefix followed by depth components "x".
@@ -133,6 +134,9 @@ func TestCLIListsADirectoryBeyondFourMiB(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 
+	// Alluxio's CompleteFile names no blocks (workers commit them): the
+	// files get theirs through Halo's MasterService.
+	api, actx := admin(t, m.RPCAddress())
 	const files, blocksPerFile = 300, 2000 // ~5.4 MB of block ids
 	blocks := make([]uint64, blocksPerFile)
 	for i := range blocks {
@@ -143,7 +147,7 @@ func TestCLIListsADirectoryBeyondFourMiB(t *testing.T) {
 		if _, err := cl.CreateFile(ctx, p, client.CreateFileOptions{Recursive: true}); err != nil {
 			t.Fatal(err)
 		}
-		if err := cl.CompleteFile(ctx, p, 1, blocks); err != nil {
+		if _, err := api.CompleteFile(actx, &halopb.CompleteFileRequest{Path: p, Length: 1, BlockIds: blocks}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/halo-fs/halo/client"
 	"github.com/halo-fs/halo/fserr/rpcerr"
 	"github.com/halo-fs/halo/internal/sharedsecret"
 	"github.com/halo-fs/halo/master/identity"
@@ -187,7 +186,7 @@ func FuzzMasterService(f *testing.F) {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		call := fuzzCalls[int(method)%len(fuzzCalls)]
-		_ = call(metadata.AppendToOutgoingContext(ctx, client.UserMetadataKey, user), api, payload, int(grow%(fuzzMaxGrow+1)))
+		_ = call(metadata.AppendToOutgoingContext(ctx, identity.UserMetadataKey, user), api, payload, int(grow%(fuzzMaxGrow+1)))
 		assertServingWrites(t, ctx, m, api)
 		if runs.Add(1)%64 == 0 {
 			assertHeapBounded(t)
@@ -199,7 +198,7 @@ func FuzzMasterService(f *testing.F) {
 func assertServingWrites(t *testing.T, ctx context.Context, m *Master, api halopb.MasterServiceClient) {
 	t.Helper()
 	before := m.fsm.AppliedIndex()
-	admin := metadata.AppendToOutgoingContext(ctx, client.UserMetadataKey, "halo")
+	admin := metadata.AppendToOutgoingContext(ctx, identity.UserMetadataKey, "halo")
 	_, err := api.SetAttribute(admin, &halopb.SetAttributeRequest{Attr: &halopb.SetAttributeOptions{Path: "/", HasMode: true, Mode: 0o777}})
 	if err != nil {
 		t.Fatalf("a normal write after the fuzzed request: %v", rpcerr.FromGRPC(err))

@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/halo-fs/halo/client"
 	"github.com/halo-fs/halo/conf"
 	"github.com/halo-fs/halo/fserr"
 	"github.com/halo-fs/halo/fserr/rpcerr"
@@ -133,7 +132,7 @@ func serveZooKeeperMaster(t *testing.T, cfg master.Config) *servedMaster {
 func callerContext(t *testing.T, user string) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	t.Cleanup(cancel)
-	return metadata.AppendToOutgoingContext(ctx, client.UserMetadataKey, user)
+	return metadata.AppendToOutgoingContext(ctx, identity.UserMetadataKey, user)
 }
 
 // oldRecordLimit is the journals' record limit, which was also the RPC

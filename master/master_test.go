@@ -18,7 +18,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/halo-fs/halo/client"
 	"github.com/halo-fs/halo/conf"
 	"github.com/halo-fs/halo/ha"
 	localmode "github.com/halo-fs/halo/ha/local"
@@ -94,6 +93,7 @@ func startLocalMasterWith(t testing.TB, edit func(*Config)) (*Master, string) {
 		GroupLookup:            func(name string) []string { return map[string][]string{"halo": {"halo"}}[name] },
 	})
 	m.Extend(HaloAPI(m))
+	m.Extend(AlluxioAPI(m))
 	if err := m.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +121,7 @@ func dialWith(t *testing.T, addr string, creds credentials.TransportCredentials)
 func userCtx(t *testing.T, user string) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	t.Cleanup(cancel)
-	return metadata.AppendToOutgoingContext(ctx, client.UserMetadataKey, user)
+	return metadata.AppendToOutgoingContext(ctx, identity.UserMetadataKey, user)
 }
 
 func list(t *testing.T, c halopb.MasterServiceClient, ctx context.Context, path string, recursive bool) ([]string, error) {
@@ -295,8 +295,8 @@ func TestMasterRequiresUser(t *testing.T) {
 			t.Errorf("%s without a user: %v, want gRPC PermissionDenied", what, err)
 		}
 		typed := rpcerr.FromGRPC(err)
-		if !errors.Is(typed, fserr.ErrPermissionDenied) || !strings.Contains(typed.Error(), client.UserMetadataKey) {
-			t.Errorf("%s without a user: FromGRPC gives %v (code %v), want PermissionDenied naming %q", what, typed, fserr.CodeOf(typed), client.UserMetadataKey)
+		if !errors.Is(typed, fserr.ErrPermissionDenied) || !strings.Contains(typed.Error(), identity.UserMetadataKey) {
+			t.Errorf("%s without a user: FromGRPC gives %v (code %v), want PermissionDenied naming %q", what, typed, fserr.CodeOf(typed), identity.UserMetadataKey)
 		}
 	}
 	_, err := c.CreateDirectory(ctx, &halopb.CreateDirectoryRequest{Path: "/x"})

@@ -4,8 +4,8 @@ import (
 	"context"
 	"testing"
 
-	"github.com/halo-fs/halo/client"
 	"github.com/halo-fs/halo/ha"
+	"github.com/halo-fs/halo/master/identity"
 
 	"github.com/halo-fs/halo/fsm"
 	"github.com/halo-fs/halo/proto/halopb"
@@ -37,7 +37,7 @@ func TestRegressionCreateAnsweredFromItsOwnResult(t *testing.T) {
 	m, _ := startLocalMaster(t)
 	m.replicator = deleteAfterCreate{m.replicator}
 	api := dial(t, m.RPCAddr())
-	ctx := metadata.AppendToOutgoingContext(context.Background(), client.UserMetadataKey, "halo")
+	ctx := metadata.AppendToOutgoingContext(context.Background(), identity.UserMetadataKey, "halo")
 	resp, err := api.CreateFile(ctx, &halopb.CreateFileRequest{Path: "/raced", Completed: true})
 	if err != nil {
 		t.Fatalf("a create that committed answered %v", err)

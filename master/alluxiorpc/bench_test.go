@@ -6,7 +6,7 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/halo-fs/halo/client"
+	"github.com/halo-fs/halo/master/identity"
 	"github.com/halo-fs/halo/proto/alluxiopb"
 	"github.com/halo-fs/halo/proto/halopb"
 	"google.golang.org/grpc/metadata"
@@ -22,7 +22,7 @@ func BenchmarkProtocols(b *testing.B) {
 	conn := startMaster(b, nil)
 	user := currentUser(b)
 	alluxioCtx := authenticate(b, conn, user, "channel-bench")
-	haloCtx := metadata.AppendToOutgoingContext(context.Background(), client.UserMetadataKey, user)
+	haloCtx := metadata.AppendToOutgoingContext(context.Background(), identity.UserMetadataKey, user)
 	fs := alluxiopb.NewFileSystemMasterClientServiceClient(conn)
 	halo := halopb.NewMasterServiceClient(conn)
 	if _, err := fs.CreateDirectory(alluxioCtx, &alluxiopb.CreateDirectoryPRequest{Path: proto.String("/bench")}); err != nil {

@@ -21,7 +21,11 @@ import (
 // Extension is the master extension that serves Halo's API.
 func Extension(m *master.Master) master.Extension {
 	return master.Extension{
-		Register: func(s *grpc.Server) { halopb.RegisterMasterServiceServer(s, &service{m: m}) },
+		Register: func(s *grpc.Server) {
+			svc := &service{m: m}
+			halopb.RegisterMasterServiceServer(s, svc)
+			halopb.RegisterHaloServiceServer(s, &haloService{s: svc})
+		},
 		Unary: func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 			if err := validateRequest(req); err != nil {
 				return nil, err

@@ -4,10 +4,10 @@ import (
 	"context"
 	"testing"
 
-	"github.com/halo-fs/halo/client"
 	"github.com/halo-fs/halo/fsm"
 	"github.com/halo-fs/halo/ha"
 	"github.com/halo-fs/halo/master"
+	"github.com/halo-fs/halo/master/identity"
 	"github.com/halo-fs/halo/master/web"
 	"github.com/halo-fs/halo/proto/halopb"
 	"github.com/halo-fs/halo/proto/journalpb"
@@ -146,7 +146,7 @@ func journaled(t *testing.T, o master.SetAttributeOptions) *journalpb.Entry {
 	t.Helper()
 	rec := &recordingReplicator{}
 	m := master.New(master.Config{}, fsm.New(fsm.DefaultConfig()), func(*web.Metrics) ha.Replicator { return rec })
-	ctx := metadata.NewIncomingContext(context.Background(), metadata.Pairs(client.UserMetadataKey, "halo"))
+	ctx := metadata.NewIncomingContext(context.Background(), metadata.Pairs(identity.UserMetadataKey, "halo"))
 	if err := m.SetAttribute(ctx, o); err != nil {
 		t.Fatalf("SetAttribute: %v", err)
 	}

@@ -2527,7 +2527,12 @@ const file_master_proto_rawDesc = "" +
 	"\rGetQuorumInfo\x12\x0e.halo.v1.Empty\x1a\x13.halo.v1.QuorumInfo\x12B\n" +
 	"\x12TransferLeadership\x12\x1c.halo.v1.QuorumMemberRequest\x1a\x0e.halo.v1.Empty\x12?\n" +
 	"\x0fAddQuorumMember\x12\x1c.halo.v1.QuorumMemberRequest\x1a\x0e.halo.v1.Empty\x12B\n" +
-	"\x12RemoveQuorumMember\x12\x1c.halo.v1.QuorumMemberRequest\x1a\x0e.halo.v1.EmptyB&Z$github.com/halo-fs/halo/proto/halopbb\x06proto3"
+	"\x12RemoveQuorumMember\x12\x1c.halo.v1.QuorumMemberRequest\x1a\x0e.halo.v1.Empty2\x87\x02\n" +
+	"\vHaloService\x124\n" +
+	"\rGetMasterInfo\x12\x0e.halo.v1.Empty\x1a\x13.halo.v1.MasterInfo\x124\n" +
+	"\rGetQuorumInfo\x12\x0e.halo.v1.Empty\x1a\x13.halo.v1.QuorumInfo\x12?\n" +
+	"\x0fAddQuorumMember\x12\x1c.halo.v1.QuorumMemberRequest\x1a\x0e.halo.v1.Empty\x12K\n" +
+	"\fLoadMetadata\x12\x1c.halo.v1.LoadMetadataRequest\x1a\x1d.halo.v1.LoadMetadataResponseB&Z$github.com/halo-fs/halo/proto/halopbb\x06proto3"
 
 var (
 	file_master_proto_rawDescOnce sync.Once
@@ -2619,27 +2624,35 @@ var file_master_proto_depIdxs = []int32{
 	25, // 36: halo.v1.MasterService.TransferLeadership:input_type -> halo.v1.QuorumMemberRequest
 	25, // 37: halo.v1.MasterService.AddQuorumMember:input_type -> halo.v1.QuorumMemberRequest
 	25, // 38: halo.v1.MasterService.RemoveQuorumMember:input_type -> halo.v1.QuorumMemberRequest
-	7,  // 39: halo.v1.MasterService.CreateFile:output_type -> halo.v1.FileInfoResponse
-	7,  // 40: halo.v1.MasterService.CreateDirectory:output_type -> halo.v1.FileInfoResponse
-	7,  // 41: halo.v1.MasterService.GetStatus:output_type -> halo.v1.FileInfoResponse
-	10, // 42: halo.v1.MasterService.ListStatus:output_type -> halo.v1.ListStatusResponse
-	1,  // 43: halo.v1.MasterService.Rename:output_type -> halo.v1.Empty
-	1,  // 44: halo.v1.MasterService.Delete:output_type -> halo.v1.Empty
-	1,  // 45: halo.v1.MasterService.SetAttribute:output_type -> halo.v1.Empty
-	1,  // 46: halo.v1.MasterService.CompleteFile:output_type -> halo.v1.Empty
-	1,  // 47: halo.v1.MasterService.Mount:output_type -> halo.v1.Empty
-	1,  // 48: halo.v1.MasterService.Unmount:output_type -> halo.v1.Empty
-	18, // 49: halo.v1.MasterService.GetMountTable:output_type -> halo.v1.MountTableResponse
-	21, // 50: halo.v1.MasterService.LoadMetadata:output_type -> halo.v1.LoadMetadataResponse
-	23, // 51: halo.v1.MasterService.GetMasterInfo:output_type -> halo.v1.MasterInfo
-	24, // 52: halo.v1.MasterService.Checkpoint:output_type -> halo.v1.CheckpointResponse
-	29, // 53: halo.v1.MasterService.Backup:output_type -> halo.v1.BackupResponse
-	27, // 54: halo.v1.MasterService.GetQuorumInfo:output_type -> halo.v1.QuorumInfo
-	1,  // 55: halo.v1.MasterService.TransferLeadership:output_type -> halo.v1.Empty
-	1,  // 56: halo.v1.MasterService.AddQuorumMember:output_type -> halo.v1.Empty
-	1,  // 57: halo.v1.MasterService.RemoveQuorumMember:output_type -> halo.v1.Empty
-	39, // [39:58] is the sub-list for method output_type
-	20, // [20:39] is the sub-list for method input_type
+	1,  // 39: halo.v1.HaloService.GetMasterInfo:input_type -> halo.v1.Empty
+	1,  // 40: halo.v1.HaloService.GetQuorumInfo:input_type -> halo.v1.Empty
+	25, // 41: halo.v1.HaloService.AddQuorumMember:input_type -> halo.v1.QuorumMemberRequest
+	20, // 42: halo.v1.HaloService.LoadMetadata:input_type -> halo.v1.LoadMetadataRequest
+	7,  // 43: halo.v1.MasterService.CreateFile:output_type -> halo.v1.FileInfoResponse
+	7,  // 44: halo.v1.MasterService.CreateDirectory:output_type -> halo.v1.FileInfoResponse
+	7,  // 45: halo.v1.MasterService.GetStatus:output_type -> halo.v1.FileInfoResponse
+	10, // 46: halo.v1.MasterService.ListStatus:output_type -> halo.v1.ListStatusResponse
+	1,  // 47: halo.v1.MasterService.Rename:output_type -> halo.v1.Empty
+	1,  // 48: halo.v1.MasterService.Delete:output_type -> halo.v1.Empty
+	1,  // 49: halo.v1.MasterService.SetAttribute:output_type -> halo.v1.Empty
+	1,  // 50: halo.v1.MasterService.CompleteFile:output_type -> halo.v1.Empty
+	1,  // 51: halo.v1.MasterService.Mount:output_type -> halo.v1.Empty
+	1,  // 52: halo.v1.MasterService.Unmount:output_type -> halo.v1.Empty
+	18, // 53: halo.v1.MasterService.GetMountTable:output_type -> halo.v1.MountTableResponse
+	21, // 54: halo.v1.MasterService.LoadMetadata:output_type -> halo.v1.LoadMetadataResponse
+	23, // 55: halo.v1.MasterService.GetMasterInfo:output_type -> halo.v1.MasterInfo
+	24, // 56: halo.v1.MasterService.Checkpoint:output_type -> halo.v1.CheckpointResponse
+	29, // 57: halo.v1.MasterService.Backup:output_type -> halo.v1.BackupResponse
+	27, // 58: halo.v1.MasterService.GetQuorumInfo:output_type -> halo.v1.QuorumInfo
+	1,  // 59: halo.v1.MasterService.TransferLeadership:output_type -> halo.v1.Empty
+	1,  // 60: halo.v1.MasterService.AddQuorumMember:output_type -> halo.v1.Empty
+	1,  // 61: halo.v1.MasterService.RemoveQuorumMember:output_type -> halo.v1.Empty
+	23, // 62: halo.v1.HaloService.GetMasterInfo:output_type -> halo.v1.MasterInfo
+	27, // 63: halo.v1.HaloService.GetQuorumInfo:output_type -> halo.v1.QuorumInfo
+	1,  // 64: halo.v1.HaloService.AddQuorumMember:output_type -> halo.v1.Empty
+	21, // 65: halo.v1.HaloService.LoadMetadata:output_type -> halo.v1.LoadMetadataResponse
+	43, // [43:66] is the sub-list for method output_type
+	20, // [20:43] is the sub-list for method input_type
 	20, // [20:20] is the sub-list for extension type_name
 	20, // [20:20] is the sub-list for extension extendee
 	0,  // [0:20] is the sub-list for field type_name
@@ -2658,7 +2671,7 @@ func file_master_proto_init() {
 			NumEnums:      1,
 			NumMessages:   33,
 			NumExtensions: 0,
-			NumServices:   1,
+			NumServices:   2,
 		},
 		GoTypes:           file_master_proto_goTypes,
 		DependencyIndexes: file_master_proto_depIdxs,

@@ -820,3 +820,243 @@ var MasterService_ServiceDesc = grpc.ServiceDesc{
 	},
 	Metadata: "master.proto",
 }
+
+const (
+	HaloService_GetMasterInfo_FullMethodName   = "/halo.v1.HaloService/GetMasterInfo"
+	HaloService_GetQuorumInfo_FullMethodName   = "/halo.v1.HaloService/GetQuorumInfo"
+	HaloService_AddQuorumMember_FullMethodName = "/halo.v1.HaloService/AddQuorumMember"
+	HaloService_LoadMetadata_FullMethodName    = "/halo.v1.HaloService/LoadMetadata"
+)
+
+// HaloServiceClient is the client API for HaloService service.
+//
+// For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
+//
+// HaloService is what Alluxio's protocol cannot carry, beside Alluxio's
+// services on the same port: Halo's client speaks Alluxio's services for
+// everything else. Every master answers GetMasterInfo, whatever its role;
+// the rest is the leader's.
+type HaloServiceClient interface {
+	// The answering master's own report: its role, HA mode, journal and
+	// applied index, which Alluxio's (primary-only) GetMasterInfo lacks.
+	GetMasterInfo(ctx context.Context, in *Empty, opts ...grpc.CallOption) (*MasterInfo, error)
+	// The embedded journal's quorum with Raft's figures per member (term,
+	// commit and applied index, lag), which Alluxio's GetQuorumInfo lacks.
+	GetQuorumInfo(ctx context.Context, in *Empty, opts ...grpc.CallOption) (*QuorumInfo, error)
+	// Alluxio has no call that adds a quorum member.
+	AddQuorumMember(ctx context.Context, in *QuorumMemberRequest, opts ...grpc.CallOption) (*Empty, error)
+	// An explicit, exactly-once load of a UFS listing; Alluxio only loads
+	// as a side effect of reads.
+	LoadMetadata(ctx context.Context, in *LoadMetadataRequest, opts ...grpc.CallOption) (*LoadMetadataResponse, error)
+}
+
+type haloServiceClient struct {
+	cc grpc.ClientConnInterface
+}
+
+func NewHaloServiceClient(cc grpc.ClientConnInterface) HaloServiceClient {
+	return &haloServiceClient{cc}
+}
+
+func (c *haloServiceClient) GetMasterInfo(ctx context.Context, in *Empty, opts ...grpc.CallOption) (*MasterInfo, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(MasterInfo)
+	err := c.cc.Invoke(ctx, HaloService_GetMasterInfo_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *haloServiceClient) GetQuorumInfo(ctx context.Context, in *Empty, opts ...grpc.CallOption) (*QuorumInfo, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(QuorumInfo)
+	err := c.cc.Invoke(ctx, HaloService_GetQuorumInfo_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *haloServiceClient) AddQuorumMember(ctx context.Context, in *QuorumMemberRequest, opts ...grpc.CallOption) (*Empty, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Empty)
+	err := c.cc.Invoke(ctx, HaloService_AddQuorumMember_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *haloServiceClient) LoadMetadata(ctx context.Context, in *LoadMetadataRequest, opts ...grpc.CallOption) (*LoadMetadataResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(LoadMetadataResponse)
+	err := c.cc.Invoke(ctx, HaloService_LoadMetadata_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// HaloServiceServer is the server API for HaloService service.
+// All implementations must embed UnimplementedHaloServiceServer
+// for forward compatibility.
+//
+// HaloService is what Alluxio's protocol cannot carry, beside Alluxio's
+// services on the same port: Halo's client speaks Alluxio's services for
+// everything else. Every master answers GetMasterInfo, whatever its role;
+// the rest is the leader's.
+type HaloServiceServer interface {
+	// The answering master's own report: its role, HA mode, journal and
+	// applied index, which Alluxio's (primary-only) GetMasterInfo lacks.
+	GetMasterInfo(context.Context, *Empty) (*MasterInfo, error)
+	// The embedded journal's quorum with Raft's figures per member (term,
+	// commit and applied index, lag), which Alluxio's GetQuorumInfo lacks.
+	GetQuorumInfo(context.Context, *Empty) (*QuorumInfo, error)
+	// Alluxio has no call that adds a quorum member.
+	AddQuorumMember(context.Context, *QuorumMemberRequest) (*Empty, error)
+	// An explicit, exactly-once load of a UFS listing; Alluxio only loads
+	// as a side effect of reads.
+	LoadMetadata(context.Context, *LoadMetadataRequest) (*LoadMetadataResponse, error)
+	mustEmbedUnimplementedHaloServiceServer()
+}
+
+// UnimplementedHaloServiceServer must be embedded to have
+// forward compatible implementations.
+//
+// NOTE: this should be embedded by value instead of pointer to avoid a nil
+// pointer dereference when methods are called.
+type UnimplementedHaloServiceServer struct{}
+
+func (UnimplementedHaloServiceServer) GetMasterInfo(context.Context, *Empty) (*MasterInfo, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetMasterInfo not implemented")
+}
+func (UnimplementedHaloServiceServer) GetQuorumInfo(context.Context, *Empty) (*QuorumInfo, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetQuorumInfo not implemented")
+}
+func (UnimplementedHaloServiceServer) AddQuorumMember(context.Context, *QuorumMemberRequest) (*Empty, error) {
+	return nil, status.Error(codes.Unimplemented, "method AddQuorumMember not implemented")
+}
+func (UnimplementedHaloServiceServer) LoadMetadata(context.Context, *LoadMetadataRequest) (*LoadMetadataResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method LoadMetadata not implemented")
+}
+func (UnimplementedHaloServiceServer) mustEmbedUnimplementedHaloServiceServer() {}
+func (UnimplementedHaloServiceServer) testEmbeddedByValue()                     {}
+
+// UnsafeHaloServiceServer may be embedded to opt out of forward compatibility for this service.
+// Use of this interface is not recommended, as added methods to HaloServiceServer will
+// result in compilation errors.
+type UnsafeHaloServiceServer interface {
+	mustEmbedUnimplementedHaloServiceServer()
+}
+
+func RegisterHaloServiceServer(s grpc.ServiceRegistrar, srv HaloServiceServer) {
+	// If the following call panics, it indicates UnimplementedHaloServiceServer was
+	// embedded by pointer and is nil.  This will cause panics if an
+	// unimplemented method is ever invoked, so we test this at initialization
+	// time to prevent it from happening at runtime later due to I/O.
+	if t, ok := srv.(interface{ testEmbeddedByValue() }); ok {
+		t.testEmbeddedByValue()
+	}
+	s.RegisterService(&HaloService_ServiceDesc, srv)
+}
+
+func _HaloService_GetMasterInfo_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(Empty)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HaloServiceServer).GetMasterInfo(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: HaloService_GetMasterInfo_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HaloServiceServer).GetMasterInfo(ctx, req.(*Empty))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _HaloService_GetQuorumInfo_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(Empty)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HaloServiceServer).GetQuorumInfo(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: HaloService_GetQuorumInfo_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HaloServiceServer).GetQuorumInfo(ctx, req.(*Empty))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _HaloService_AddQuorumMember_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QuorumMemberRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HaloServiceServer).AddQuorumMember(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: HaloService_AddQuorumMember_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HaloServiceServer).AddQuorumMember(ctx, req.(*QuorumMemberRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _HaloService_LoadMetadata_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(LoadMetadataRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HaloServiceServer).LoadMetadata(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: HaloService_LoadMetadata_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HaloServiceServer).LoadMetadata(ctx, req.(*LoadMetadataRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+// HaloService_ServiceDesc is the grpc.ServiceDesc for HaloService service.
+// It's only intended for direct use with grpc.RegisterService,
+// and not to be introspected or modified (even as a copy)
+var HaloService_ServiceDesc = grpc.ServiceDesc{
+	ServiceName: "halo.v1.HaloService",
+	HandlerType: (*HaloServiceServer)(nil),
+	Methods: []grpc.MethodDesc{
+		{
+			MethodName: "GetMasterInfo",
+			Handler:    _HaloService_GetMasterInfo_Handler,
+		},
+		{
+			MethodName: "GetQuorumInfo",
+			Handler:    _HaloService_GetQuorumInfo_Handler,
+		},
+		{
+			MethodName: "AddQuorumMember",
+			Handler:    _HaloService_AddQuorumMember_Handler,
+		},
+		{
+			MethodName: "LoadMetadata",
+			Handler:    _HaloService_LoadMetadata_Handler,
+		},
+	},
+	Streams:  []grpc.StreamDesc{},
+	Metadata: "master.proto",
+}
