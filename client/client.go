@@ -77,7 +77,7 @@ type Options struct {
 	LeaderProbeTimeout time.Duration
 	// ListBatchSize is how many entries each ListStatusPartial asks for.
 	ListBatchSize int32
-	Logger             hclog.Logger
+	Logger        hclog.Logger
 	// DialOptions are appended to the client's own (insecure transport by
 	// default; pass grpc.WithTransportCredentials to override it).
 	DialOptions []grpc.DialOption
