@@ -195,7 +195,8 @@ func (ids *Identities) assertedUser(ctx context.Context) (string, error) {
 		return name, nil
 	}
 	if len(vals) == 0 || vals[0] == "" {
-		return "", fserr.New(fserr.PermissionDenied, "request carries no user name (SIMPLE authentication needs metadata %q)", UserMetadataKey)
+		return "", fserr.New(fserr.PermissionDenied,
+			"request carries no user name: authenticate the connection's channel with SaslAuthenticationService and send its id in metadata %q", ChannelMetadataKey)
 	}
 	name := vals[0]
 	if err := CheckName("user name", name); err != nil {
