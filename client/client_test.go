@@ -38,6 +38,7 @@ type scriptedMaster struct {
 	calls       []call
 	listedAfter []string          // the startAfter of every listing asked for
 	channels    map[string]string // channel id to its user
+	channelIDs  []string          // every channel id sent, call by call
 }
 
 // step is what one call does: hang until the caller's deadline, or answer
@@ -99,6 +100,7 @@ func (m *scriptedMaster) take(ctx context.Context, method string, common *alluxi
 	defer m.mu.Unlock()
 	if ch := md.Get(ChannelMetadataKey); len(ch) == 1 {
 		c.user = m.channels[ch[0]]
+		m.channelIDs = append(m.channelIDs, ch[0])
 	}
 	m.calls = append(m.calls, c)
 	var s step
@@ -485,5 +487,27 @@ func TestClosedClientFailsAtOnce(t *testing.T) {
 	}
 	if _, err := c.GetStatus(context.Background(), "/"); err == nil {
 		t.Fatal("GetStatus on a closed client succeeded")
+	}
+}
+
+// TestLostChannelIsAuthenticatedAgain: a master that no longer knows the
+// call's channel (it restarted, or the authentication stream ended)
+// refuses it UNAUTHENTICATED before doing anything; the client
+// authenticates a new channel and retries, and the mutation is not
+// reported as possibly applied.
+func TestLostChannelIsAuthenticatedAgain(t *testing.T) {
+	m := startMaster(t, string(state.Primary), fail(fserr.New(fserr.Unauthenticated, "channel is not authenticated")))
+	c := newTestClient(t, Options{Addresses: []string{m.addr}, User: "alice", RetryMaxDuration: time.Minute})
+	if err := c.Delete(context.Background(), "/f", false); err != nil {
+		t.Fatalf("Delete after the master lost the channel: %v", err)
+	}
+	calls := m.recorded()
+	if len(calls) != 2 || calls[1].user != "alice" {
+		t.Fatalf("master saw %v, want a refused call and a retry as alice", calls)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if len(m.channelIDs) != 2 || m.channelIDs[0] == m.channelIDs[1] {
+		t.Fatalf("calls came on channels %v, want the retry on a new one", m.channelIDs)
 	}
 }

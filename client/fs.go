@@ -376,8 +376,11 @@ func (c *Client) Backup(ctx context.Context, directory string, local bool) (*hal
 	var resp *halopb.BackupResponse
 	err := c.invoke(ctx, mutation, "backup", func(ctx context.Context, mc *masterConn) error {
 		st, err := mc.meta.Backup(ctx, req)
+		if err != nil {
+			return err
+		}
 		resp = &halopb.BackupResponse{BackupHost: st.GetBackupHost(), BackupUri: st.GetBackupUri(), EntryCount: uint64(st.GetEntryCount())}
-		return err
+		return nil
 	})
 	return resp, err
 }

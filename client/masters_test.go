@@ -74,6 +74,14 @@ func TestLeaderDiscoveryAsksEachRPCAddress(t *testing.T) {
 	if err != nil || !info.GetCompleted() || info.GetIsDirectory() {
 		t.Fatalf("GetStatus(/found) = %v, %v; want a completed file", info, err)
 	}
+	for path, want := range map[string]bool{"/found": true, "/missing": false} {
+		if got, err := c.Exists(ctx, path); err != nil || got != want {
+			t.Errorf("Exists(%s) = %v, %v; want %v", path, got, err, want)
+		}
+	}
+	if err := c.Free(ctx, "/found", false); err != nil {
+		t.Errorf("Free(/found): %v", err)
+	}
 }
 
 // TestStandbyRefusesTheProbeNamingThePrimary: a standby answers the

@@ -51,9 +51,7 @@ type failure struct {
 // classify decides how the retry loop treats err, an error returned by a
 // gRPC call.
 func classify(err error) failure {
-	if errors.Is(err, errChannelLost) {
-		// The master refused the call before doing anything; the next
-		// attempt authenticates a new channel.
+	if errors.Is(err, errNotSent) {
 		return failure{step: stepRetry, err: asTyped(err)}
 	}
 	typed := asTyped(rpcerr.FromGRPC(err))

@@ -58,12 +58,16 @@ type channelAuth struct {
 	mu          sync.Mutex
 	id          string // "" while not authenticated
 	closeStream context.CancelFunc
+	// pending is closed when the authentication in flight ends; nil
+	// when none is.
+	pending chan struct{}
 }
 
-// errChannelLost marks a call the master refused because it no longer
-// knows the call's channel: nothing was done, and a retry authenticates
+// errNotSent marks a call that failed before the master did anything:
+// its channel could not be authenticated for a reason a retry may not
+// meet, or the master no longer knew the channel. A retry authenticates
 // again.
-var errChannelLost = errors.New("the master no longer knows this channel")
+var errNotSent = errors.New("the request did not reach the master")
 
 func (a *channelAuth) unary(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
 	for _, prefix := range unauthenticatedServices {
@@ -73,25 +77,65 @@ func (a *channelAuth) unary(ctx context.Context, method string, req, reply any, 
 	}
 	id, err := a.channel(ctx, cc)
 	if err != nil {
-		return err
+		return authenticationFailure(err)
 	}
 	err = invoker(metadata.AppendToOutgoingContext(ctx, ChannelMetadataKey, id), method, req, reply, cc, opts...)
 	if status.Code(err) == codes.Unauthenticated {
 		a.forget(id)
-		return errors.Join(errChannelLost, rpcerr.FromGRPC(err))
+		return errors.Join(errNotSent, rpcerr.FromGRPC(err))
 	}
 	return err
 }
 
+// authenticationFailure is the error of a call whose channel could not
+// be authenticated: one a retry may not meet (the master unreachable,
+// the deadline) is marked as not sent; a refusal is the call's answer.
+func authenticationFailure(err error) error {
+	typed := rpcerr.FromGRPC(err)
+	switch fserr.CodeOf(typed) {
+	case fserr.Unavailable, fserr.OutcomeUnknown, fserr.NotLeader:
+		return errors.Join(errNotSent, &fserr.Error{
+			Code: fserr.Unavailable, Message: "authenticating the connection's channel: " + typed.Error(), LeaderHint: fserr.LeaderHintOf(typed),
+		})
+	}
+	return typed
+}
+
 // channel returns the connection's channel id, authenticating first if
-// it has none.
+// it has none. Concurrent calls share one authentication, each waiting
+// for it no longer than its own ctx.
 func (a *channelAuth) channel(ctx context.Context, cc *grpc.ClientConn) (string, error) {
+	for {
+		a.mu.Lock()
+		if a.id != "" {
+			id := a.id
+			a.mu.Unlock()
+			return id, nil
+		}
+		if a.pending == nil {
+			done := make(chan struct{})
+			a.pending = done
+			a.mu.Unlock()
+			return a.authenticateOnce(ctx, cc, done)
+		}
+		wait := a.pending
+		a.mu.Unlock()
+		select {
+		case <-wait:
+		case <-ctx.Done():
+			return "", ctx.Err()
+		}
+	}
+}
+
+// authenticateOnce is the authentication in flight, which closes done
+// when it ends.
+func (a *channelAuth) authenticateOnce(ctx context.Context, cc *grpc.ClientConn, done chan struct{}) (string, error) {
+	defer close(done)
+	id, stream, cancel, err := a.authenticate(ctx, cc)
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if a.id != "" {
-		return a.id, nil
-	}
-	id, stream, cancel, err := a.authenticate(ctx, cc)
+	a.pending = nil
 	if err != nil {
 		return "", err
 	}
