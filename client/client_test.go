@@ -511,3 +511,24 @@ func TestLostChannelIsAuthenticatedAgain(t *testing.T) {
 		t.Fatalf("calls came on channels %v, want the retry on a new one", m.channelIDs)
 	}
 }
+
+// TestUnreachableMasterFailsChannelAuthenticationAsNotSent: a channel
+// that cannot be authenticated because the master is unreachable makes
+// the call Unavailable, not outcome unknown: nothing was sent.
+func TestUnreachableMasterFailsChannelAuthenticationAsNotSent(t *testing.T) {
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := lis.Addr().String()
+	_ = lis.Close()
+	c := newTestClient(t, Options{
+		Finder:           staticFinder{addr: dead},
+		User:             "alice",
+		RetryMaxDuration: 200 * time.Millisecond,
+	})
+	err = c.Delete(context.Background(), "/a", false)
+	if fserr.CodeOf(err) != fserr.Unavailable {
+		t.Fatalf("Delete against a closed port with a channel to authenticate: %v, want Unavailable (nothing was sent)", err)
+	}
+}

@@ -144,22 +144,28 @@ func (a *channelAuth) authenticateOnce(ctx context.Context, cc *grpc.ClientConn,
 	return id, nil
 }
 
-// authenticate opens the channel's stream, which outlives ctx, and waits
-// for the master's answer within ctx. cancel ends the stream.
-func (a *channelAuth) authenticate(ctx context.Context, cc *grpc.ClientConn) (id string, stream saslStream, cancel context.CancelFunc, err error) {
-	id, err = newChannelID()
+// authenticate opens a channel: its stream outlives ctx, and cancel ends
+// it.
+func (a *channelAuth) authenticate(ctx context.Context, cc *grpc.ClientConn) (string, saslStream, context.CancelFunc, error) {
+	id, err := newChannelID()
 	if err != nil {
 		return "", nil, nil, err
 	}
-	streamCtx, cancel := context.WithCancel(context.Background())
-	defer func() {
-		if err != nil {
-			cancel()
-		}
-	}()
-	stream, err = alluxiopb.NewSaslAuthenticationServiceClient(cc).Authenticate(streamCtx)
+	streamCtx, endStream := context.WithCancel(context.Background())
+	stream, err := a.open(ctx, streamCtx, endStream, cc, id)
 	if err != nil {
+		endStream()
 		return "", nil, nil, err
+	}
+	return id, stream, endStream, nil
+}
+
+// open sends the user on a new stream in streamCtx and waits for the
+// master's answer within ctx, ending the stream if ctx ends first.
+func (a *channelAuth) open(ctx, streamCtx context.Context, endStream context.CancelFunc, cc *grpc.ClientConn, id string) (saslStream, error) {
+	stream, err := alluxiopb.NewSaslAuthenticationServiceClient(cc).Authenticate(streamCtx)
+	if err != nil {
+		return nil, err
 	}
 	err = stream.Send(&alluxiopb.SaslMessage{
 		MessageType:          alluxiopb.SaslMessageType_CHALLENGE.Enum(),
@@ -168,21 +174,21 @@ func (a *channelAuth) authenticate(ctx context.Context, cc *grpc.ClientConn) (id
 		ClientId:             proto.String(id),
 	})
 	if err != nil {
-		return "", nil, nil, err
+		return nil, err
 	}
-	stop := context.AfterFunc(ctx, cancel)
+	stop := context.AfterFunc(ctx, endStream)
 	reply, err := stream.Recv()
 	stop()
 	if ctx.Err() != nil {
-		return "", nil, nil, ctx.Err()
+		return nil, ctx.Err()
 	}
 	if err != nil {
-		return "", nil, nil, err
+		return nil, err
 	}
 	if reply.GetMessageType() != alluxiopb.SaslMessageType_SUCCESS {
-		return "", nil, nil, fserr.New(fserr.Unauthenticated, "channel authentication answered %s, not SUCCESS", reply.GetMessageType())
+		return nil, fserr.New(fserr.Unauthenticated, "channel authentication answered %s, not SUCCESS", reply.GetMessageType())
 	}
-	return id, stream, cancel, nil
+	return stream, nil
 }
 
 type saslStream = grpc.BidiStreamingClient[alluxiopb.SaslMessage, alluxiopb.SaslMessage]
