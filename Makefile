@@ -1,4 +1,4 @@
-# The documented way in: make build | test | demo | demo-stop | bench | lint | fuzz | jepsen
+# The documented way in: make build | dist | test | demo | demo-stop | bench | lint | fuzz | jepsen
 GO        ?= go
 BIN       := bin/halo
 HA        ?= raft
@@ -8,10 +8,15 @@ DEMO_DIR  ?= $(CURDIR)/.demo
 # 2-core machine is not oversubscribed.
 TEST_FLAGS ?= -count=1 -timeout 20m
 
-.PHONY: proto build test test-deps alluxio-deps unit e2e demo demo-stop bench lint fuzz clean jepsen jepsen-deps
+.PHONY: proto build dist test test-deps alluxio-deps unit e2e demo demo-stop bench lint fuzz clean jepsen jepsen-deps
 
 build:
 	$(GO) build -o $(BIN) ./cmd/halo
+
+# The release tarball, dist/halo-<version>-linux-amd64.tar.gz, and its
+# extracted tree beside it, laid out as Alluxio's (scripts/dist.sh).
+dist:
+	GO=$(GO) scripts/dist.sh dist
 
 test: build lint-fast jepsen-deps test-deps
 	$(GO) test $(TEST_FLAGS) -p 2 $$($(GO) list ./... | grep -v '/jepsen$$')
@@ -21,9 +26,13 @@ test: build lint-fast jepsen-deps test-deps
 # What the tests need, installed and built before any test runs, so that no
 # test's timing includes a cold MinIO build (about 6 minutes on 2 cores):
 # ZooKeeper from Debian, MinIO into ~/.cache/halo, the MiniDFSCluster
-# launcher with Maven, the real Alluxio 2.9.3 programs with Maven.
+# launcher with Maven, the real Alluxio 2.9.3 programs with Maven, and
+# Debian's chromium for the web UI's browser test, OpenSSH and rsync for
+# the start scripts' multi-host test.
 test-deps: alluxio-deps
 	scripts/zookeeper.sh install
+	scripts/chromium.sh install
+	scripts/openssh.sh install
 	scripts/minio.sh build >/dev/null
 	scripts/hdfs.sh build >/dev/null
 
@@ -77,4 +86,4 @@ proto:
 	scripts/proto.sh
 
 clean:
-	rm -rf bin $(DEMO_DIR)
+	rm -rf bin dist $(DEMO_DIR)

@@ -46,6 +46,11 @@ type Env struct {
 	// LookupTimeout bounds leader discovery for leader, masterInfo and
 	// report; zero means DefaultLookupTimeout.
 	LookupTimeout time.Duration
+	// Authentication, SecretFile and WebPort are what webLogin needs to
+	// make the masters' login links.
+	Authentication string
+	SecretFile     string
+	WebPort        int
 }
 
 func (e *Env) fillDefaults() {

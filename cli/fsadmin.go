@@ -20,7 +20,7 @@ func NewFSAdminCommand(env *Env) *cobra.Command {
 	admin := newGroup("fsadmin", "Administer the Halo master cluster")
 	journal := newGroup("journal", "Operate on the masters' journal")
 	journal.AddCommand(env.checkpointCommand(), env.quorumCommand())
-	admin.AddCommand(env.reportCommand(), env.backupCommand(), journal)
+	admin.AddCommand(env.reportCommand(), env.backupCommand(), env.webLoginCommand(), journal)
 	return admin
 }
 

@@ -12,6 +12,7 @@ package conf
 import (
 	"maps"
 	"net"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -70,6 +71,7 @@ type Config struct {
 	ConfDir string // the directory the files were read from, even if it does not exist
 	Home    string // alluxio.home
 	WorkDir string // alluxio.work.dir
+	LogsDir string // alluxio.logs.dir; used only when set explicitly
 
 	// Master identity and ports.
 	Hostname            string // alluxio.master.hostname
@@ -176,6 +178,15 @@ func (c *Config) EmbeddedJournalAddress() string {
 // WebAddress is this master's web UI, REST and metrics address.
 func (c *Config) WebAddress() string {
 	return net.JoinHostPort(c.Hostname, strconv.Itoa(c.WebPort))
+}
+
+// LogFile is the file process ("master", "worker") logs to in
+// alluxio.logs.dir, as Alluxio names it; "" when the folder is unknown.
+func (c *Config) LogFile(process string) string {
+	if c.LogsDir == "" {
+		return ""
+	}
+	return filepath.Join(c.LogsDir, process+".log")
 }
 
 // PropertiesWithPrefix returns the resolved properties whose keys start

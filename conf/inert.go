@@ -13,7 +13,6 @@ import (
 // code reads must join it.
 var inertKeys = map[string]string{
 	"alluxio.conf.dir":                                                   "the conf folder is the one --conf or ALLUXIO_CONF_DIR names",
-	"alluxio.logs.dir":                                                   "masters log to stderr; redirect it where logs should go",
 	"alluxio.job.master.embedded.journal.port":                           "Halo has no job master",
 	"alluxio.worker.rpc.port":                                            "this build runs no workers yet",
 	"alluxio.worker.web.port":                                            "this build runs no workers yet",

@@ -14,6 +14,7 @@ const (
 	KeyHome                     = "alluxio.home"
 	KeyWorkDir                  = "alluxio.work.dir"
 	KeyConfDir                  = "alluxio.conf.dir"
+	KeyLogsDir                  = "alluxio.logs.dir"
 	KeyMasterHostname           = "alluxio.master.hostname"
 	KeyMasterBindHost           = "alluxio.master.bind.host"
 	KeyMasterRPCPort            = "alluxio.master.rpc.port"
@@ -122,15 +123,16 @@ func isPassThrough(key string) bool {
 var knownKeyTable = []keySpec{
 	// Locations.
 	{name: KeyHome, kind: kindString, dynamicDefault: defaultHome,
-		description: "Installation directory; $ALLUXIO_HOME, else /opt/alluxio.",
+		description: "Installation directory; $ALLUXIO_HOME, else the release bin/halo runs from (bin/ beside conf/), else /opt/alluxio.",
 		field:       func(c *Config) any { return &c.Home }},
 	{name: KeyWorkDir, kind: kindString, def: "${alluxio.home}",
 		description: "Directory for the journal, logs and the default root UFS.",
 		field:       func(c *Config) any { return &c.WorkDir }},
 	{name: KeyConfDir, kind: kindString, dynamicDefault: func(r *resolver) (string, error) { return r.confDir, nil },
 		description: "Directory holding alluxio-site.properties, masters and workers."},
-	{name: "alluxio.logs.dir", kind: kindString, def: "${alluxio.work.dir}/logs",
-		description: "Directory for log files."},
+	{name: KeyLogsDir, kind: kindString, def: "${alluxio.work.dir}/logs",
+		description: "Directory of master.log (rotated by size) when set explicitly, as the start scripts do; otherwise a master logs to stderr.",
+		field:       func(c *Config) any { return &c.LogsDir }},
 
 	// Master identity and ports.
 	{name: KeyMasterHostname, kind: kindString, dynamicDefault: defaultHostname,

@@ -22,13 +22,16 @@ const (
 	SiteFileName    = "alluxio-site.properties"
 	MastersFileName = "masters"
 	WorkersFileName = "workers"
+	// SiteTemplateFileName is the commented site file a release ships,
+	// which the guide copies to alluxio-site.properties.
+	SiteTemplateFileName = "alluxio-site.properties.template"
 )
 
 // LoadOptions says where the configuration comes from. The zero value
-// reads $ALLUXIO_CONF_DIR (else ./conf) with the real environment.
+// reads $ALLUXIO_CONF_DIR (else the release's conf/, else ./conf) with the real environment.
 type LoadOptions struct {
 	// ConfDir holds alluxio-site.properties, masters and workers. Empty
-	// means $ALLUXIO_CONF_DIR, else ./conf. A missing directory or file
+	// means $ALLUXIO_CONF_DIR, else the conf/ of the release the binary runs from, else ./conf. A missing directory or file
 	// means defaults.
 	ConfDir string
 	// Overrides are -D key=value pairs; they win over the site file.
@@ -43,6 +46,10 @@ type LoadOptions struct {
 	Hostname func() (string, error)
 	// CurrentUser names the OS user; the current user when nil.
 	CurrentUser func() (string, error)
+	// Executable names the running binary, whose place in an extracted
+	// release gives alluxio.home and the conf folder their defaults;
+	// os.Executable when nil.
+	Executable func() (string, error)
 }
 
 // confFiles is the raw content of a conf directory; nil means absent.
@@ -61,6 +68,9 @@ func Load(opts LoadOptions) (*Config, error) {
 	dir := opts.ConfDir
 	if dir == "" {
 		dir = opts.Env("ALLUXIO_CONF_DIR")
+	}
+	if release := releaseHome(opts.Executable); dir == "" && release != "" {
+		dir = filepath.Join(release, "conf")
 	}
 	if dir == "" {
 		dir = "conf"
@@ -81,6 +91,7 @@ func Default() *Config {
 		Env:         func(string) string { return "" },
 		Hostname:    func() (string, error) { return "localhost", nil },
 		CurrentUser: currentUser,
+		Executable:  func() (string, error) { return "", nil },
 	}
 	c, err := build("", confFiles{}, opts)
 	if err != nil {
@@ -99,7 +110,39 @@ func (opts LoadOptions) withDefaults() LoadOptions {
 	if opts.CurrentUser == nil {
 		opts.CurrentUser = currentUser
 	}
+	if opts.Executable == nil {
+		opts.Executable = os.Executable
+	}
 	return opts
+}
+
+// releaseHome is the extracted release the binary runs from, as Alluxio's
+// scripts find ALLUXIO_HOME from their own place: the folder whose bin/
+// holds the binary and whose conf/ holds the site file or its template.
+// It is "" for a binary run from anywhere else, such as a checkout, whose
+// conf/ is a Go package.
+func releaseHome(executable func() (string, error)) string {
+	if executable == nil {
+		return ""
+	}
+	binary, err := executable()
+	if err != nil || binary == "" {
+		return ""
+	}
+	if resolved, err := filepath.EvalSymlinks(binary); err == nil {
+		binary = resolved
+	}
+	bin := filepath.Dir(binary)
+	if filepath.Base(bin) != "bin" {
+		return ""
+	}
+	home := filepath.Dir(bin)
+	for _, name := range []string{SiteFileName, SiteTemplateFileName} {
+		if _, err := os.Stat(filepath.Join(home, "conf", name)); err == nil {
+			return home
+		}
+	}
+	return ""
 }
 
 // currentUser falls back to the numeric uid, as `id` does, because a
@@ -196,6 +239,7 @@ func build(dir string, files confFiles, opts LoadOptions) (*Config, error) {
 		hostname:    opts.Hostname,
 		currentUser: opts.CurrentUser,
 		confDir:     dir,
+		releaseHome: releaseHome(opts.Executable),
 		masters:     masters,
 		resolved:    make(map[string]string),
 		failed:      make(map[string]error),

@@ -19,6 +19,7 @@ func testOptions(dir string, env map[string]string) LoadOptions {
 		Env:         func(name string) string { return env[name] },
 		Hostname:    func() (string, error) { return "m2.example.com", nil },
 		CurrentUser: func() (string, error) { return "alice", nil },
+		Executable:  func() (string, error) { return "", errors.New("no binary in these tests") },
 	}
 }
 
@@ -641,5 +642,66 @@ func TestGuideZooKeeperSectionLoadsAsWritten(t *testing.T) {
 	// Without ZooKeeper the default stays the embedded journal.
 	if d := Default(); d.JournalType != JournalEmbedded {
 		t.Errorf("default journal type %s, want EMBEDDED", d.JournalType)
+	}
+}
+
+// extractRelease lays out the part of `make dist`'s tree that says where
+// the release lives: bin/halo beside conf/ holding the site template.
+func extractRelease(t *testing.T) (home, binary string) {
+	t.Helper()
+	home = t.TempDir()
+	for _, dir := range []string{"bin", "conf"} {
+		if err := os.Mkdir(filepath.Join(home, dir), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	binary = filepath.Join(home, "bin", "halo")
+	for path, content := range map[string]string{binary: "", filepath.Join(home, "conf", SiteTemplateFileName): "# template\n"} {
+		if err := os.WriteFile(path, []byte(content), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return home, binary
+}
+
+func TestLoadHomeAndConfDirFollowTheExtractedRelease(t *testing.T) {
+	home, binary := extractRelease(t)
+	if err := os.WriteFile(filepath.Join(home, "conf", SiteFileName), []byte("alluxio.master.rpc.port=20998\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	opts := testOptions("", nil)
+	opts.Executable = func() (string, error) { return binary, nil }
+	c := mustLoad(t, opts)
+	if c.Home != home || c.ConfDir != filepath.Join(home, "conf") {
+		t.Errorf("Home %q, ConfDir %q; want the release %q and its conf/", c.Home, c.ConfDir, home)
+	}
+	if want := filepath.Join(home, "journal"); c.JournalFolder != want {
+		t.Errorf("JournalFolder = %q, want %q", c.JournalFolder, want)
+	}
+	if c.RPCPort != 20998 {
+		t.Errorf("RPCPort = %d; the release's conf/alluxio-site.properties was not read", c.RPCPort)
+	}
+	if got := c.Properties[KeyConfDir]; got != filepath.Join(home, "conf") {
+		t.Errorf("%s = %q, want the release's conf/", KeyConfDir, got)
+	}
+}
+
+func TestLoadHomeOutsideAReleaseStaysTheDefault(t *testing.T) {
+	home, binary := extractRelease(t)
+	if err := os.Remove(filepath.Join(home, "conf", SiteTemplateFileName)); err != nil {
+		t.Fatal(err)
+	}
+	// A checkout's bin/halo sits beside the Go package conf/, which holds
+	// no site file: that is no release.
+	opts := testOptions(filepath.Join(t.TempDir(), "absent"), nil)
+	opts.Executable = func() (string, error) { return binary, nil }
+	if c := mustLoad(t, opts); c.Home != "/opt/alluxio" {
+		t.Errorf("Home = %q, want /opt/alluxio", c.Home)
+	}
+	opts = testOptions("", map[string]string{"ALLUXIO_HOME": "/srv/halo"})
+	home, binary = extractRelease(t)
+	opts.Executable = func() (string, error) { return binary, nil }
+	if c := mustLoad(t, opts); c.Home != "/srv/halo" || c.ConfDir != filepath.Join(home, "conf") {
+		t.Errorf("Home %q, ConfDir %q: $ALLUXIO_HOME wins for the home, the conf folder stays the binary's", c.Home, c.ConfDir)
 	}
 }

@@ -36,6 +36,7 @@ type resolver struct {
 	hostname    func() (string, error)
 	currentUser func() (string, error)
 	confDir     string
+	releaseHome string // "" when the binary runs from no extracted release
 	masters     []string
 
 	resolved map[string]string
@@ -155,10 +156,14 @@ func (r *resolver) lookup(key, text, name string) (string, error) {
 		Err: fmt.Errorf("${%s} is neither a property nor a set environment variable", name)}
 }
 
-// defaultHome follows bin/alluxio: $ALLUXIO_HOME, else /opt/alluxio.
+// defaultHome follows bin/alluxio: $ALLUXIO_HOME, else the release the
+// binary runs from, else /opt/alluxio.
 func defaultHome(r *resolver) (string, error) {
 	if home := r.env("ALLUXIO_HOME"); home != "" {
 		return home, nil
+	}
+	if r.releaseHome != "" {
+		return r.releaseHome, nil
 	}
 	return "/opt/alluxio", nil
 }

@@ -316,8 +316,8 @@ func (f *FSM) Restore(r io.Reader) (CheckpointHeader, error) {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.root, f.nextID, f.inodes, f.mounts, f.ops, f.applied, f.strs, f.clusterID =
-		fresh.root, fresh.nextID, fresh.inodes, fresh.mounts, fresh.ops, fresh.applied, fresh.strs, fresh.clusterID
+	f.root, f.nextID, f.inodes, f.dirs, f.mounts, f.ops, f.applied, f.strs, f.clusterID =
+		fresh.root, fresh.nextID, fresh.inodes, fresh.dirs, fresh.mounts, fresh.ops, fresh.applied, fresh.strs, fresh.clusterID
 	return h, nil
 }
 
@@ -339,6 +339,7 @@ type restoreState struct {
 	open        []*Inode
 	ids         []uint64
 	mountPoints uint64
+	dirs        uint64
 	opKeys      map[opKey]struct{}
 	// opPhase orders the table's records: its own (1), operations (2),
 	// marks (3).
@@ -500,6 +501,7 @@ func (f *FSM) decodeCheckpoint(r io.Reader) (CheckpointHeader, error) {
 	f.nextID = h.NextInodeID
 	f.mounts.nextID = h.NextMountID
 	f.inodes = inodes
+	f.dirs = st.dirs
 	f.applied = h.AppliedIndex
 	return h, nil
 }
@@ -548,6 +550,7 @@ func (f *FSM) restoreInode(rec *journalpb.InodeRecord, st *restoreState, first b
 	}
 	if n.isDir() {
 		st.open = append(st.open, n)
+		st.dirs++
 	} else {
 		foldBelow(n)
 	}

@@ -33,6 +33,7 @@ func (f *FSM) linkInode(parent *Inode, name string, dir bool, e *journalpb.Entry
 	if dir {
 		n.flags = flagDirectory | flagCompleted
 		n.children = map[string]*Inode{}
+		f.dirs++
 	}
 	f.nextID++
 	f.inodes++

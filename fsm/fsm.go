@@ -63,6 +63,7 @@ type FSM struct {
 	root    *Inode
 	nextID  uint64
 	inodes  uint64
+	dirs    uint64 // directories among inodes, the root included
 	mounts  *mountTable
 	ops     *operationTable
 	applied uint64
@@ -90,6 +91,7 @@ func (f *FSM) reset() {
 	}
 	f.nextID = RootInodeID + 1
 	f.inodes = 1
+	f.dirs = 1
 	f.mounts = newMountTable()
 	f.ops = newOperationTable(DefaultOperationTableSettings())
 	f.applied = 0
@@ -108,6 +110,14 @@ func (f *FSM) InodeCount() uint64 {
 	f.mu.RLock()
 	defer f.mu.RUnlock()
 	return f.inodes
+}
+
+// DirectoryCount is the number of directories, the root included; the
+// other inodes are files.
+func (f *FSM) DirectoryCount() uint64 {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	return f.dirs
 }
 
 // entryHandler applies one kind of entry. It validates everything it needs

@@ -124,7 +124,9 @@ func checkEmptyingPermission(c *journalpb.Caller, n *Inode) error {
 func (f *FSM) unlink(n *Inode, timeMs int64) {
 	delete(n.parent.children, n.name)
 	n.parent.mtime = timeMs
-	f.inodes -= countSubtree(n)
+	inodes, dirs := countSubtree(n)
+	f.inodes -= inodes
+	f.dirs -= dirs
 	n.parent = nil
 }
 

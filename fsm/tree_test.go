@@ -322,3 +322,25 @@ func TestSetAttribute(t *testing.T) {
 		{name: "no search permission on the way", setup: withTree(chmod("/a", 0o700)), op: chmod("/a/bob", 0o700, as(bob)), want: fserr.PermissionDenied},
 	})
 }
+
+// TestDirectoryCountFollowsTheTree: the web UI's files and folders come
+// from DirectoryCount and InodeCount, which creates, loads, deletes of
+// whole subtrees, renames and checkpoint restores all keep in step.
+func TestDirectoryCountFollowsTheTree(t *testing.T) {
+	h := newHarness(t)
+	counts := func(f *FSM, dirs, inodes uint64) {
+		t.Helper()
+		if f.DirectoryCount() != dirs || f.InodeCount() != inodes {
+			t.Fatalf("%d directories of %d inodes, want %d of %d", f.DirectoryCount(), f.InodeCount(), dirs, inodes)
+		}
+	}
+	counts(h.FSM, 1, 1)
+	h.mustApply(mkdir("/a/b/c", recursive), touch("/a/b/f"), touch("/a/g"), mkdir("/d"))
+	counts(h.FSM, 5, 7)
+	h.mustApply(rename("/a/b", "/d/b"))
+	counts(h.FSM, 5, 7)
+	counts(roundTrip(t, h.FSM), 5, 7)
+	h.mustApply(remove("/d", recursive))
+	counts(h.FSM, 2, 3)
+	counts(roundTrip(t, h.FSM), 2, 3)
+}

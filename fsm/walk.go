@@ -56,13 +56,22 @@ func subtreeDirs(n *Inode) []*Inode {
 	return dirs
 }
 
-// countSubtree is the number of inodes in n's subtree, n included.
-func countSubtree(n *Inode) uint64 {
-	total := uint64(1)
-	for _, d := range subtreeDirs(n) {
-		total += uint64(len(d.children))
+// countSubtree is the number of inodes in n's subtree, n included, and
+// how many of them are directories.
+func countSubtree(n *Inode) (inodes, dirs uint64) {
+	inodes = 1
+	if n.isDir() {
+		dirs = 1
 	}
-	return total
+	for _, d := range subtreeDirs(n) {
+		inodes += uint64(len(d.children))
+		for _, c := range d.children {
+			if c.isDir() {
+				dirs++
+			}
+		}
+	}
+	return inodes, dirs
 }
 
 // The longest path under an inode is kept as a cheap upper bound, the

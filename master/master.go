@@ -108,6 +108,12 @@ type Config struct {
 	// WorkerTimeout is alluxio.master.worker.timeout: a worker silent this
 	// long is lost; 0 never loses one.
 	WorkerTimeout time.Duration
+	// PeerDialOptions are what this master needs to call another's RPC
+	// port (the web UI asks the leader for its web port).
+	PeerDialOptions []grpc.DialOption
+	// LogFile is this master's log file, which the web UI's Logs page
+	// shows; "" when it writes none.
+	LogFile string
 }
 
 // Master is one running master process.
@@ -169,6 +175,7 @@ func New(cfg Config, f *fsm.FSM, newReplicator func(*web.Metrics) ha.Replicator)
 	m.webPort = web.New(web.Config{
 		Replicator: m.replicator, FSM: f, Metrics: m.metrics.Registry, DigestInterval: cfg.DigestInterval,
 		Operators: webOperators(cfg.Authentication), Secret: cfg.Secret, TLS: cfg.TLS, Logger: cfg.Logger,
+		UI: m, LogFile: cfg.LogFile,
 	})
 	m.backups = backup.New(backup.Config{
 		Directory: cfg.BackupDirectory, RootUFS: cfg.RootUFS, UFS: cfg.UFS, UFSOptions: m.ufsOptions(nil),

@@ -44,3 +44,19 @@ func (m *Master) ChangeQuorum(ctx context.Context, what, address string, change 
 	}
 	return change(q, ctx, address)
 }
+
+// LeadershipHandover is implemented by replicators whose leader can make
+// another member leader before it stops (the embedded journal). The other
+// modes need none: a ZooKeeper leader's session ends with its process.
+type LeadershipHandover interface {
+	HandOverLeadership() error
+}
+
+// HandOverLeadership makes another master leader if this one leads and
+// its HA mode can hand leadership over, before a clean stop.
+func (m *Master) HandOverLeadership() error {
+	if h, ok := m.replicator.(LeadershipHandover); ok {
+		return h.HandOverLeadership()
+	}
+	return nil
+}

@@ -150,6 +150,7 @@ Try:
   bin/halo fs leader
   bin/halo fs mkdir /demo && bin/halo fs touch /demo/hello && bin/halo fs ls -R /
   bin/halo fsadmin report
+  bin/halo fsadmin webLogin     # SECRET mode: links that open each master's web UI (:19999) with Browse
   kill -9 \$(cat $DEMO_DIR/pids/master-\$(bin/halo fs leader).pid); sleep $failover_wait; bin/halo fs leader
   bin/halo bench master --operation CreateFile --threads 16 --duration 10s
 Stop it with: make demo-stop

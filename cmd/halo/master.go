@@ -6,6 +6,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/halo-fs/halo/conf"
 	"github.com/halo-fs/halo/master"
 	"github.com/halo-fs/halo/master/boot"
 	"github.com/spf13/cobra"
@@ -27,21 +28,35 @@ func newMasterCommand(g *globals) *cobra.Command {
 			if backup != "" {
 				cfg.InitFromBackup = backup
 			}
-			log := g.logger("master")
-			for _, w := range cfg.Warnings {
-				log.Warn("configuration", "warning", w)
-			}
-			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-			defer stop()
-			m, err := boot.Open(ctx, cfg, log)
-			if err != nil {
-				return err
-			}
-			return m.Wait(ctx)
+			return serveMaster(g, cfg)
 		},
 	}
 	cmd.Flags().StringVarP(&backup, "init-from-backup", "i", "", "start a new (empty) journal from this backup (alluxio.master.journal.init.from.backup)")
 	return cmd
+}
+
+// serveMaster runs a master until SIGINT or SIGTERM. A failure is also
+// written to the master's log, which is a file when the start scripts ran it.
+func serveMaster(g *globals, cfg *conf.Config) error {
+	out, closeLog, err := openProcessLog(cfg, "master")
+	if err != nil {
+		return err
+	}
+	defer closeLog()
+	log := g.loggerTo("master", out)
+	for _, w := range cfg.Warnings {
+		log.Warn("configuration", "warning", w)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	m, err := boot.Open(ctx, cfg, log)
+	if err == nil {
+		err = m.Wait(ctx)
+	}
+	if err != nil {
+		log.Error("master stopped", "error", err)
+	}
+	return err
 }
 
 func newFormatCommand(g *globals, name, short string) *cobra.Command {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
@@ -35,11 +36,13 @@ func (g *globals) load() (*conf.Config, error) {
 	return cfg, nil
 }
 
-func (g *globals) logger(name string) hclog.Logger {
+func (g *globals) logger(name string) hclog.Logger { return g.loggerTo(name, os.Stderr) }
+
+func (g *globals) loggerTo(name string, out io.Writer) hclog.Logger {
 	return hclog.New(&hclog.LoggerOptions{
 		Name:       name,
 		Level:      hclog.LevelFromString(g.logLevel),
-		Output:     os.Stderr,
+		Output:     out,
 		JSONFormat: g.logFormat == "json",
 	})
 }
@@ -53,7 +56,7 @@ func newRootCommand() *cobra.Command {
 		SilenceErrors: true,
 	}
 	pf := root.PersistentFlags()
-	pf.StringVar(&g.confDir, "conf", "", "configuration folder (default $ALLUXIO_CONF_DIR, else ./conf)")
+	pf.StringVar(&g.confDir, "conf", "", "configuration folder (default $ALLUXIO_CONF_DIR, else the conf/ of the release bin/halo runs from, else ./conf)")
 	pf.StringArrayVarP(&g.defines, "define", "D", nil, "set a property, key=value (repeatable)")
 	pf.StringVar(&g.ha, "ha", "", "HA mode shortcut: none, raft or zookeeper")
 	pf.StringVar(&g.logLevel, "log-level", envOr("HALO_LOG_LEVEL", "info"), "log level: trace, debug, info, warn, error")

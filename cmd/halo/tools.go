@@ -67,6 +67,7 @@ func fillEnv(env *cli.Env, cfg *conf.Config) {
 	env.ZooKeeperAddresses = cfg.ZooKeeperAddresses
 	env.RaftAddresses = cfg.EmbeddedJournalAddresses
 	env.HidePermissions = cfg.AuthenticationType == "NOSASL" || !cfg.PermissionEnabled
+	env.Authentication, env.SecretFile, env.WebPort = cfg.AuthenticationType, cfg.AuthSecretFile, cfg.WebPort
 }
 
 func newFSCommand(g *globals) *cobra.Command {

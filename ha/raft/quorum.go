@@ -38,6 +38,11 @@ func (r *Replicator) requireServing() error {
 	return nil
 }
 
+// CommitIndex is the commit index as this member last heard of it: a
+// standby's lag is how far its applied index trails it, known without
+// asking anyone.
+func (r *Replicator) CommitIndex() uint64 { return r.raft.CommitIndex() }
+
 // QuorumInfo implements the master's QuorumAdmin: the leader's view of every member,
 // with each member's applied index as the member itself reports it.
 func (r *Replicator) QuorumInfo(ctx context.Context) (*halopb.QuorumInfo, error) {
@@ -155,6 +160,27 @@ func (r *Replicator) TransferLeadership(ctx context.Context, address string) err
 		}
 	}
 	return fserr.New(fserr.OutcomeUnknown, "leadership moved to %s but it was not seen serving within 30s", address)
+}
+
+// HandOverLeadership is what a leader does before it stops cleanly: it
+// makes the most up-to-date other voter leader at once (Raft's TimeoutNow),
+// so clients wait for no election timeout. A follower, or a leader without
+// another voter, has nothing to hand over. Raft bounds the wait by the
+// election timeout.
+func (r *Replicator) HandOverLeadership() error {
+	if r.raft.State() != hraft.Leader {
+		return nil
+	}
+	cf := r.raft.GetConfiguration()
+	if err := cf.Error(); err != nil {
+		return err
+	}
+	for _, s := range cf.Configuration().Servers {
+		if s.Suffrage == hraft.Voter && string(s.Address) != r.opts.LocalAddress {
+			return r.raft.LeadershipTransfer().Error()
+		}
+	}
+	return nil
 }
 
 // AddMember implements the master's QuorumAdmin: adds a voter. Raft changes membership

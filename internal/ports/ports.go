@@ -16,6 +16,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -73,6 +74,37 @@ func Free(host string) (int, error) {
 		next = p + 1
 	}
 	return p, err
+}
+
+// FreeOnHosts returns count distinct ports, each free on every one of
+// hosts, for servers that use one port number on several addresses
+// (127.0.0.1, .2, ... of one machine).
+func FreeOnHosts(hosts []string, count int) ([]int, error) {
+	var found []int
+	for attempt := 0; len(found) < count && attempt < 100; attempt++ {
+		p, err := Free(hosts[0])
+		if err != nil {
+			return nil, err
+		}
+		if !slices.Contains(found, p) && bindableOn(hosts[1:], p) {
+			found = append(found, p)
+		}
+	}
+	if len(found) < count {
+		return nil, fmt.Errorf("no %d ports free on all of %s", count, strings.Join(hosts, ", "))
+	}
+	return found, nil
+}
+
+func bindableOn(hosts []string, port int) bool {
+	for _, host := range hosts {
+		l, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(port)))
+		if err != nil {
+			return false
+		}
+		l.Close()
+	}
+	return true
 }
 
 // usable reads the kernel's ephemeral range from path and returns the

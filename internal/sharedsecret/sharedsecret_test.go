@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -98,4 +99,47 @@ func TestSignedWebRequest(t *testing.T) {
 	if err := VerifyRequest(unsigned, secret, now); err == nil {
 		t.Error("an unsigned request was accepted")
 	}
+}
+
+func TestLoginTokenAndSession(t *testing.T) {
+	secret := []byte("0123456789abcdef0123")
+	other := []byte("fedcba98765432100123")
+	now := time.UnixMilli(1_700_000_000_000)
+
+	token := LoginToken(secret, now)
+	if err := VerifyLoginToken(token, secret, now.Add(30*time.Second)); err != nil {
+		t.Fatalf("a fresh token: %v", err)
+	}
+	for what, err := range map[string]error{
+		"another secret":     VerifyLoginToken(token, other, now),
+		"two minutes later":  VerifyLoginToken(token, secret, now.Add(2*time.Minute)),
+		"malformed":          VerifyLoginToken("abc", secret, now),
+		"a request's header": VerifyLoginToken(strings.TrimPrefix(signedHeader(secret, "GET", "/browse", now), webScheme+" "), secret, now),
+	} {
+		if err == nil {
+			t.Errorf("token with %s accepted", what)
+		}
+	}
+
+	session := NewSession(secret, now)
+	if err := VerifySession(session, secret, now.Add(SessionLifetime-time.Second)); err != nil {
+		t.Fatalf("a session before it expires: %v", err)
+	}
+	expires, sig, _ := strings.Cut(session, ":")
+	for what, err := range map[string]error{
+		"another secret": VerifySession(session, other, now),
+		"expired":        VerifySession(session, secret, now.Add(SessionLifetime)),
+		"extended":       VerifySession(expires+"9:"+sig, secret, now),
+		"malformed":      VerifySession("x", secret, now),
+	} {
+		if err == nil {
+			t.Errorf("session %s accepted", what)
+		}
+	}
+}
+
+func signedHeader(secret []byte, method, path string, now time.Time) string {
+	req, _ := http.NewRequest(method, "http://m1:19999"+path, nil)
+	SignRequest(req, secret, now)
+	return req.Header.Get("Authorization")
 }

@@ -73,12 +73,16 @@ func Open(ctx context.Context, cfg *conf.Config, log hclog.Logger) (*Running, er
 	return &Running{Master: m, log: log, failed: failed, stop: stop}, nil
 }
 
-// Wait serves until ctx ends (a clean stop) or the replicator fails (an
-// error), and stops the master either way.
+// Wait serves until ctx ends (a clean stop, in which a leader first hands
+// its role to another master) or the replicator fails (an error), and
+// stops the master either way.
 func (r *Running) Wait(ctx context.Context) error {
 	select {
 	case <-ctx.Done():
 		r.log.Info("stopping master")
+		if err := r.Master.HandOverLeadership(); err != nil {
+			r.log.Warn("could not hand leadership over before stopping; the others elect a leader after their election timeout", "error", err)
+		}
 		return r.Close()
 	case err := <-r.failed:
 		r.Close()
@@ -138,6 +142,7 @@ func serverConfig(cfg *conf.Config, log hclog.Logger) master.Config {
 		RetryCache:    retryCacheSettings(cfg),
 		MaxEntryBytes: int(cfg.EmbeddedJournalEntrySizeMax),
 		WorkerTimeout: cfg.WorkerTimeout,
+		LogFile:       cfg.LogFile("master"),
 
 		ClusterConfiguration: cfg.Describe(),
 	}

@@ -55,6 +55,7 @@ func (s *Security) applyTo(sc *master.Config, cfg *conf.Config) {
 	sc.PermissionsDisabled = !cfg.PermissionEnabled
 	sc.TrustAssertedSuperuser = cfg.TrustAssertedSuperuser
 	sc.DigestInterval = cfg.DigestInterval
+	sc.PeerDialOptions = s.peerDialOptions()
 }
 
 // ClientOptions sets what a client of the RPC port sends.

@@ -1,9 +1,10 @@
 // Package web owns a master's web port: /health (with /health/live and
 // /health/ready for orchestrators), /metrics for Prometheus with the
-// master's metrics themselves (Metrics) and /checkpoint/digest for
-// comparing replicas. It sees the master only through what it reports:
-// the replicator's status, the namespace it digests and the metrics
-// registry it serves.
+// master's metrics themselves (Metrics), /checkpoint/digest for
+// comparing replicas, and the web UI with its /api/v1 JSON (package
+// web/masterui) at every other path. It sees the master only through what
+// it reports: the replicator's status, the namespace it digests, the
+// metrics registry it serves and what the UI asks.
 package web
 
 import (
@@ -19,6 +20,7 @@ import (
 	"github.com/halo-fs/halo/ha"
 	"github.com/halo-fs/halo/ha/state"
 	"github.com/halo-fs/halo/internal/sharedsecret"
+	"github.com/halo-fs/halo/web/masterui"
 	"github.com/hashicorp/go-hclog"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -47,6 +49,10 @@ type Config struct {
 	// checks and scrapes need not present.
 	TLS    *tls.Config
 	Logger hclog.Logger
+	// UI is what the web UI shows; nil serves no UI.
+	UI masterui.Master
+	// LogFile is the master's log file the Logs page shows, "" for none.
+	LogFile string
 }
 
 // Operators says how operator endpoints authenticate their callers.
@@ -90,7 +96,12 @@ func (s *Server) Serve(addr string) error {
 		tlsCfg.ClientAuth = tls.VerifyClientCertIfGiven
 		l = tls.NewListener(l, tlsCfg)
 	}
-	s.http = &http.Server{Handler: s.handler(), ReadHeaderTimeout: 10 * time.Second}
+	h, err := s.handler()
+	if err != nil {
+		l.Close()
+		return err
+	}
+	s.http = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := s.http.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.cfg.Logger.Error("web server stopped", "error", err)
@@ -115,10 +126,17 @@ func (s *Server) Close() {
 }
 
 // handler serves the web port. Health and metrics stay open to load
-// balancers and scrapers; the digest is for operators and needs the same
-// authentication as the RPC port when that has any.
-func (s *Server) handler() http.Handler {
+// balancers and scrapers; the digest and the UI's operator pages need the
+// same authentication as the RPC port when that has any.
+func (s *Server) handler() (http.Handler, error) {
 	mux := http.NewServeMux()
+	if s.cfg.UI != nil {
+		ui, err := masterui.New(masterui.Config{Master: s.cfg.UI, Metrics: s.cfg.Metrics, LogFile: s.cfg.LogFile, Refusal: s.refusal})
+		if err != nil {
+			return nil, fmt.Errorf("master web UI: %w", err)
+		}
+		ui.Register(mux)
+	}
 	mux.Handle("/metrics", promhttp.HandlerFor(s.cfg.Metrics, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/health/live", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"live": true})
@@ -135,6 +153,7 @@ func (s *Server) handler() http.Handler {
 		_, body := s.readiness()
 		writeJSON(w, http.StatusOK, body)
 	})
+	mux.HandleFunc("GET "+sharedsecret.LoginPath, s.login)
 	mux.Handle("GET /checkpoint/digest", s.operatorOnly(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		d, err := s.CheckpointDigest()
 		if err != nil {
@@ -143,30 +162,42 @@ func (s *Server) handler() http.Handler {
 		}
 		writeJSON(w, http.StatusOK, d)
 	})))
-	return mux
+	return mux, nil
 }
 
 // operatorOnly refuses requests that do not authenticate the way the RPC
 // port requires.
 func (s *Server) operatorOnly(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var refusal string
-		switch s.cfg.Operators {
-		case SignedBySecret:
-			if err := sharedsecret.VerifyRequest(r, s.cfg.Secret, time.Now()); err != nil {
-				refusal = "alluxio.security.authentication.type=SECRET: " + err.Error()
-			}
-		case CertificateRequired:
-			if r.TLS == nil || len(r.TLS.VerifiedChains) == 0 {
-				refusal = "alluxio.security.authentication.type=CERTIFICATE: present a client certificate"
-			}
-		}
-		if refusal != "" {
+		if refusal := s.refusal(r); refusal != "" {
 			writeJSON(w, http.StatusUnauthorized, map[string]any{"error": refusal})
 			return
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// refusal says why r does not authenticate as an operator, "" when it
+// does.
+func (s *Server) refusal(r *http.Request) string {
+	switch s.cfg.Operators {
+	case SignedBySecret:
+		now := time.Now()
+		if c, err := r.Cookie(sessionCookie); err == nil {
+			if err := sharedsecret.VerifySession(c.Value, s.cfg.Secret, now); err != nil {
+				return "alluxio.security.authentication.type=SECRET: " + err.Error()
+			}
+			return ""
+		}
+		if err := sharedsecret.VerifyRequest(r, s.cfg.Secret, now); err != nil {
+			return "alluxio.security.authentication.type=SECRET: " + err.Error() + "; in a browser, open the link `halo fsadmin webLogin` prints"
+		}
+	case CertificateRequired:
+		if r.TLS == nil || len(r.TLS.VerifiedChains) == 0 {
+			return "alluxio.security.authentication.type=CERTIFICATE: present a client certificate"
+		}
+	}
+	return ""
 }
 
 // readiness: a master is ready when it serves requests, that is when it

@@ -197,32 +197,15 @@ func zooCfg(dir string, self place, all []place) string {
 }
 
 // freePortsOnHosts finds count ports that are free on each of 127.0.0.1..n.
-func freePortsOnHosts(t testing.TB, hosts, count int) []int {
+func freePortsOnHosts(t testing.TB, n, count int) []int {
 	t.Helper()
-	var found []int
-	for attempt := 0; len(found) < count && attempt < 100; attempt++ {
-		p, err := ports.Free("127.0.0.1")
-		if err != nil {
-			t.Fatalf("find a free port: %v", err)
-		}
-		ok := true
-		for h := 2; h <= hosts && ok; h++ {
-			l, err := net.Listen("tcp", net.JoinHostPort(fmt.Sprintf("127.0.0.%d", h), strconv.Itoa(p)))
-			if err != nil {
-				ok = false
-				continue
-			}
-			l.Close()
-		}
-		for _, q := range found {
-			ok = ok && q != p
-		}
-		if ok {
-			found = append(found, p)
-		}
+	hosts := make([]string, n)
+	for i := range hosts {
+		hosts[i] = fmt.Sprintf("127.0.0.%d", i+1)
 	}
-	if len(found) < count {
-		t.Fatalf("no %d ports free on 127.0.0.1-%d", count, hosts)
+	found, err := ports.FreeOnHosts(hosts, count)
+	if err != nil {
+		t.Fatalf("find free ports: %v", err)
 	}
 	return found
 }
