@@ -150,6 +150,9 @@ type Config struct {
 	WorkerTimeout            time.Duration // a silent worker is lost after this
 	WorkerHeartbeatInterval  time.Duration
 	WorkerHeartbeatTimeout   time.Duration
+	WorkerHostname           string // alluxio.worker.hostname
+	WorkerBindHost           string // alluxio.worker.bind.host
+	WorkerIdentityFile       string // halo.worker.identity.file
 
 	// Client retries.
 	ClientRetryBaseSleep   time.Duration

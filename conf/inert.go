@@ -14,8 +14,6 @@ import (
 var inertKeys = map[string]string{
 	"alluxio.conf.dir":                                                   "the conf folder is the one --conf or ALLUXIO_CONF_DIR names",
 	"alluxio.job.master.embedded.journal.port":                           "Halo has no job master",
-	"alluxio.worker.rpc.port":                                            "this build runs no workers yet",
-	"alluxio.worker.web.port":                                            "this build runs no workers yet",
 	"alluxio.master.journal.log.size.bytes.max":                          "the shared UFS journal writes one object per group commit and never rotates logs",
 	"alluxio.master.journal.tailer.shutdown.quiet.wait.time":             "a ZooKeeper-mode standby takes over once it has read to the fenced end of the journal, not after a quiet period",
 	"alluxio.master.journal.gc.period":                                   "the shared UFS journal is collected after each checkpoint, keeping one checkpoint period of batches",
@@ -37,11 +35,6 @@ var inertKeys = map[string]string{
 	"alluxio.master.standby.heartbeat.interval":                          "standbys follow the journal; they do not heartbeat the leader",
 	"alluxio.standby.master.web.enabled":                                 "every master serves its web port, standbys included",
 	"alluxio.master.worker.register.lease.enabled":                       "this build runs no workers yet",
-	"alluxio.worker.block.heartbeat.interval":                            "this build runs no workers yet",
-	"alluxio.worker.master.connect.retry.timeout":                        "this build runs no workers yet",
-	"alluxio.worker.block.heartbeat.timeout":                             "this build runs no workers yet",
-	"alluxio.worker.ramdisk.size":                                        "this build runs no workers yet",
-	"alluxio.worker.tieredstore.levels":                                  "this build runs no workers yet",
 	"alluxio.master.tieredstore.global.levels":                           "this build runs no workers yet",
 }
 

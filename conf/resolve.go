@@ -270,3 +270,15 @@ func isIPv4(host string) bool {
 	}
 	return host != ""
 }
+
+// defaultWorkerHostname is this machine's name, as Alluxio's worker
+// advertises itself when alluxio.worker.hostname is unset; localhost when
+// the name is unknown, since a master's configuration, which never starts
+// a worker, must still load.
+func defaultWorkerHostname(r *resolver) (string, error) {
+	local, err := r.hostname()
+	if err != nil || local == "" {
+		return "localhost", nil
+	}
+	return local, nil
+}

@@ -316,8 +316,8 @@ func (f *FSM) Restore(r io.Reader) (CheckpointHeader, error) {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.root, f.nextID, f.inodes, f.dirs, f.mounts, f.ops, f.applied, f.strs, f.clusterID =
-		fresh.root, fresh.nextID, fresh.inodes, fresh.dirs, fresh.mounts, fresh.ops, fresh.applied, fresh.strs, fresh.clusterID
+	f.root, f.nextID, f.inodes, f.dirs, f.mounts, f.ops, f.applied, f.strs, f.clusterID, f.blocks =
+		fresh.root, fresh.nextID, fresh.inodes, fresh.dirs, fresh.mounts, fresh.ops, fresh.applied, fresh.strs, fresh.clusterID, fresh.blocks
 	return h, nil
 }
 
@@ -547,6 +547,7 @@ func (f *FSM) restoreInode(rec *journalpb.InodeRecord, st *restoreState, first b
 		n = &Inode{parent: parent}
 		f.fillInode(n, rec)
 		parent.children[n.name] = n
+		f.blocks.track(n)
 	}
 	if n.isDir() {
 		st.open = append(st.open, n)

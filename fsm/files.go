@@ -130,6 +130,7 @@ func applyCreateFile(f *FSM, e *journalpb.Entry) (uint64, error) {
 	if op.BlockSizeBytes != 0 {
 		n.ext().blockSizeBytes = op.BlockSizeBytes
 	}
+	f.blocks.track(n)
 	return n.id, nil
 }
 
@@ -176,5 +177,6 @@ func applyCompleteFile(f *FSM, e *journalpb.Entry) (uint64, error) {
 	n.blockIDs = append([]uint64(nil), op.BlockIds...)
 	n.flags |= flagCompleted
 	n.mtime = e.TimeMs
+	f.blocks.track(n)
 	return n.id, nil
 }

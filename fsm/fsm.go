@@ -70,6 +70,7 @@ type FSM struct {
 	strs    stringInterner
 	// clusterID names the cluster (embedded journal); see ClusterInfoEntry.
 	clusterID string
+	blocks    blockIndex
 }
 
 // New returns an empty namespace: a root directory and no mounts.
@@ -96,6 +97,7 @@ func (f *FSM) reset() {
 	f.ops = newOperationTable(DefaultOperationTableSettings())
 	f.applied = 0
 	f.clusterID = ""
+	f.blocks = newBlockIndex()
 }
 
 // AppliedIndex is the journal index of the last entry applied.

@@ -16,7 +16,7 @@ const (
 	logFileMaxBackups   = 100
 )
 
-// openProcessLog says where a long-running process logs. A master started
+// openProcessLog says where a long-running process logs. A master or worker started
 // by hand, by systemd or by a test logs to stderr, where its supervisor
 // collects it, unless alluxio.logs.dir was set explicitly; the start
 // scripts set it, so that each process writes <process>.log in that folder,

@@ -65,6 +65,8 @@ func newRootCommand() *cobra.Command {
 		newMasterCommand(g),
 		newFormatCommand(g, "format", "format the journal of this master (wipes it)"),
 		newFormatCommand(g, "formatJournal", "format the journal of this master (wipes it)"),
+		newWorkerCommand(g),
+		newFormatWorkerCommand(g),
 		newFSCommand(g),
 		newFSAdminCommand(g),
 		newBenchCommand(g),

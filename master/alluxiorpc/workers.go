@@ -107,7 +107,11 @@ func (b *blockWorkers) RegisterWorkerStream(stream alluxiopb.BlockMasterWorkerSe
 	return b.m.Workers().Register(id, *whole)
 }
 
-func (b *blockWorkers) BlockHeartbeat(_ context.Context, req *alluxiopb.BlockHeartbeatPRequest) (*alluxiopb.BlockHeartbeatPResponse, error) {
+// BlockHeartbeat applies the worker's changes and answers a command:
+// register when this master does not know the worker, delete the
+// registered blocks no file has when this master leads and has caught up
+// with the journal (BlocksToDelete), else nothing.
+func (b *blockWorkers) BlockHeartbeat(ctx context.Context, req *alluxiopb.BlockHeartbeatPRequest) (*alluxiopb.BlockHeartbeatPResponse, error) {
 	h := blockmaster.Heartbeat{
 		Used:        req.GetUsedBytesOnTiers(),
 		Capacity:    req.GetOptions().GetCapacityBytesOnTiers(),
@@ -116,11 +120,17 @@ func (b *blockWorkers) BlockHeartbeat(_ context.Context, req *alluxiopb.BlockHea
 		LostStorage: storageLists(req.GetLostStorage()),
 	}
 	addBlocks(h.Added, req.GetAddedBlocks(), req.GetAddedBlocksOnTiers())
-	command := alluxiopb.CommandType_Nothing
 	if b.m.Workers().Heartbeat(req.GetWorkerId(), h) == blockmaster.Register {
-		command = alluxiopb.CommandType_Register
+		return heartbeatAnswer(alluxiopb.CommandType_Register, nil), nil
 	}
-	return &alluxiopb.BlockHeartbeatPResponse{Command: &alluxiopb.Command{CommandType: &command}}, nil
+	if orphans := b.m.BlocksToDelete(ctx, req.GetWorkerId()); len(orphans) > 0 {
+		return heartbeatAnswer(alluxiopb.CommandType_Delete, orphans), nil
+	}
+	return heartbeatAnswer(alluxiopb.CommandType_Nothing, nil), nil
+}
+
+func heartbeatAnswer(command alluxiopb.CommandType, blocks []int64) *alluxiopb.BlockHeartbeatPResponse {
+	return &alluxiopb.BlockHeartbeatPResponse{Command: &alluxiopb.Command{CommandType: &command, Data: blocks}}
 }
 
 // CommitBlock records where the block is. The file's block list is the

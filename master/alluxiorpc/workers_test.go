@@ -3,6 +3,7 @@ package alluxiorpc_test
 import (
 	"context"
 	"runtime"
+	"slices"
 	"testing"
 	"time"
 
@@ -89,8 +90,10 @@ func TestAlluxioWorkerRegistersHeartbeatsAndCommits(t *testing.T) {
 		AddedBlocks:      memBlocks(4),
 		Options:          &alluxiopb.BlockHeartbeatPOptions{CapacityBytesOnTiers: map[string]int64{"MEM": 100 << 20}},
 	})
-	if err != nil || hb.GetCommand().GetCommandType() != alluxiopb.CommandType_Nothing {
-		t.Fatalf("heartbeat: %v, %v; want the Nothing command", hb, err)
+	// No file has blocks 1-3: the worker is told to delete those it still
+	// holds after this heartbeat.
+	if err != nil || hb.GetCommand().GetCommandType() != alluxiopb.CommandType_Delete || !slices.Equal(hb.GetCommand().GetData(), []int64{2, 3}) {
+		t.Fatalf("heartbeat: %v, %v; want the Delete command for blocks 2 and 3", hb, err)
 	}
 	_, err = workers.CommitBlock(ctx, &alluxiopb.CommitBlockPRequest{
 		WorkerId: proto.Int64(id), UsedBytesOnTier: proto.Int64(5 << 20), TierAlias: proto.String("MEM"),
@@ -119,11 +122,11 @@ func TestAlluxioWorkerRegistersHeartbeatsAndCommits(t *testing.T) {
 		block  int64
 		length int64
 		held   bool
-	}{{1, 0, false}, {3, -1, true}, {4, -1, true}, {5, 1 << 20, true}} {
+	}{{1, 0, false}, {3, 0, false}, {4, -1, true}, {5, 1 << 20, true}} {
 		got, err := clients.GetBlockInfo(ctx, &alluxiopb.GetBlockInfoPRequest{BlockId: proto.Int64(want.block)})
 		if !want.held {
 			if status.Code(err) != codes.NotFound {
-				t.Errorf("block %d, removed by the heartbeat: %v, %v; want NotFound", want.block, got, err)
+				t.Errorf("block %d, removed or deleted: %v, %v; want NotFound", want.block, got, err)
 			}
 			continue
 		}
@@ -182,7 +185,7 @@ func TestAlluxioWorkerFileSystemService(t *testing.T) {
 
 // rootMount waits for the root mount, which the master makes once it
 // leads, and returns it.
-func rootMount(t *testing.T, ctx context.Context, conn *grpc.ClientConn) *alluxiopb.MountPointInfo {
+func rootMount(t testing.TB, ctx context.Context, conn *grpc.ClientConn) *alluxiopb.MountPointInfo {
 	t.Helper()
 	deadline := time.Now().Add(time.Minute)
 	for time.Now().Before(deadline) {
@@ -231,5 +234,58 @@ func TestAnonymousCallerRegistersNoWorker(t *testing.T) {
 	}
 	if _, err := stream.Recv(); status.Code(err) != codes.PermissionDenied && status.Code(err) != codes.Unauthenticated {
 		t.Errorf("RegisterWorkerStream from an unauthenticated caller: %v, want a refusal", err)
+	}
+}
+
+// The leader tells a registered worker to delete the blocks no file has,
+// once it has caught up with the journal; blocks of a file still being
+// written stay, and so do blocks a worker adds after registering.
+func TestLeaderDeletesUnknownRegisteredBlocks(t *testing.T) {
+	conn := startMaster(t, map[string]string{"alluxio.master.mount.table.root.ufs": t.TempDir()})
+	ctx := authenticate(t, conn, currentUser(t), "channel-orphans")
+	rootMount(t, ctx, conn)
+	made, err := alluxiopb.NewFileSystemMasterClientServiceClient(conn).CreateFile(ctx, &alluxiopb.CreateFilePRequest{
+		Path: proto.String("/being-written"), Options: &alluxiopb.CreateFilePOptions{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept := made.GetFileInfo().GetFileId()<<24 | 1
+	const orphan = 999
+	workers := alluxiopb.NewBlockMasterWorkerServiceClient(conn)
+	idResp, err := workers.GetWorkerId(ctx, &alluxiopb.GetWorkerIdPRequest{WorkerNetAddress: workerAddress})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := idResp.GetWorkerId()
+	_, err = workers.RegisterWorker(ctx, &alluxiopb.RegisterWorkerPRequest{
+		WorkerId: proto.Int64(id), StorageTiers: []string{"MEM"},
+		TotalBytesOnTiers: map[string]int64{"MEM": 100 << 20}, UsedBytesOnTiers: map[string]int64{"MEM": 2 << 20},
+		CurrentBlocks: memBlocks(kept, orphan),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	heartbeat := func() *alluxiopb.Command {
+		t.Helper()
+		hb, err := workers.BlockHeartbeat(ctx, &alluxiopb.BlockHeartbeatPRequest{WorkerId: proto.Int64(id), AddedBlocks: memBlocks(orphan + 1)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return hb.GetCommand()
+	}
+	if c := heartbeat(); c.GetCommandType() != alluxiopb.CommandType_Delete || len(c.GetData()) != 1 || c.GetData()[0] != orphan {
+		t.Fatalf("first heartbeat after registering blocks %d and %d: %v; want Delete [%d]", kept, orphan, c, orphan)
+	}
+	if c := heartbeat(); c.GetCommandType() != alluxiopb.CommandType_Nothing {
+		t.Errorf("second heartbeat: %v; want Nothing, the blocks were checked", c)
+	}
+	clients := alluxiopb.NewBlockMasterClientServiceClient(conn)
+	for _, b := range []int64{kept, orphan + 1} {
+		if _, err := clients.GetBlockInfo(ctx, &alluxiopb.GetBlockInfoPRequest{BlockId: proto.Int64(b)}); err != nil {
+			t.Errorf("block %d lost its location: %v", b, err)
+		}
+	}
+	if _, err := clients.GetBlockInfo(ctx, &alluxiopb.GetBlockInfoPRequest{BlockId: proto.Int64(orphan)}); status.Code(err) != codes.NotFound {
+		t.Errorf("block %d, deleted: %v; want NotFound", orphan, err)
 	}
 }

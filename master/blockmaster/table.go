@@ -133,6 +133,11 @@ type worker struct {
 	used        map[string]int64
 	blocks      map[int64]string // block id to tier alias
 	lostStorage map[string][]string
+	// registration counts the worker's registrations with this table.
+	registration uint64
+	// unverified are the blocks of its last registration not yet
+	// checked against the namespace (see Unverified).
+	unverified []int64
 }
 
 // New makes an empty table.
@@ -175,25 +180,79 @@ func (t *Table) Register(id int64, r Registration) error {
 	if _, ok := t.addresses[id]; !ok {
 		return unknownWorker(id)
 	}
+	var registration uint64
 	if old, ok := t.workers[id]; ok {
 		t.dropLocations(old)
+		registration = old.registration + 1
 	}
 	now := t.now()
 	w := &worker{
 		id: id, state: Live, started: now, lastContact: now,
-		tiers:       append([]string(nil), r.Tiers...),
-		capacity:    copyCounts(r.Capacity),
-		used:        copyCounts(r.Used),
-		blocks:      make(map[int64]string),
-		lostStorage: r.LostStorage,
+		tiers:        append([]string(nil), r.Tiers...),
+		capacity:     copyCounts(r.Capacity),
+		used:         copyCounts(r.Used),
+		blocks:       make(map[int64]string),
+		lostStorage:  r.LostStorage,
+		registration: registration,
 	}
 	t.workers[id] = w
 	for tier, ids := range r.Blocks {
 		for _, b := range ids {
 			t.addLocation(w, b, tier)
+			w.unverified = append(w.unverified, b)
 		}
 	}
 	return nil
+}
+
+// Check is a worker's registered blocks awaiting the check against the
+// namespace, from one registration.
+type Check struct {
+	Blocks       []int64
+	registration uint64
+}
+
+// Unverified returns up to limit of the blocks the worker registered
+// with that no check against the namespace has passed yet: a check of a
+// few at a time keeps each heartbeat's answer, and the namespace's read
+// lock, short. Only the blocks of a registration
+// are checked: the worker held them before it registered, so a block the
+// namespace does not know is left over (its file deleted, or its write
+// abandoned), whereas a block added since may belong to a write still in
+// progress.
+func (t *Table) Unverified(id int64, limit int) Check {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	w, ok := t.workers[id]
+	if !ok || w.state == Lost {
+		return Check{}
+	}
+	return Check{Blocks: w.unverified[:min(limit, len(w.unverified))], registration: w.registration}
+}
+
+// Verified ends check: its blocks are checked, and unknown, those the
+// namespace does not know, lose their location on the worker. It returns
+// those the worker still held, which it is to delete. A check of an
+// earlier registration changes nothing.
+func (t *Table) Verified(id int64, check Check, unknown []int64) []int64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	w, ok := t.workers[id]
+	if !ok || w.registration != check.registration {
+		return nil
+	}
+	var dropped []int64
+	for _, b := range unknown {
+		if _, held := w.blocks[b]; held {
+			t.removeLocation(w, b)
+			dropped = append(dropped, b)
+		}
+	}
+	w.unverified = w.unverified[len(check.Blocks):]
+	if len(w.unverified) == 0 {
+		w.unverified = nil
+	}
+	return dropped
 }
 
 // Heartbeat applies a worker's heartbeat and returns the command for it.

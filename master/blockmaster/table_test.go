@@ -1,6 +1,7 @@
 package blockmaster
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -237,5 +238,61 @@ func BenchmarkRegisterMillionBlocks(b *testing.B) {
 		if err := tb.Register(id, r); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// The blocks a worker registers with wait for a check against the
+// namespace; blocks it adds later (writes in progress) do not. The check
+// drops the unknown ones from the table, once: a heartbeat after it has
+// nothing left to check, and a check that raced a new registration is
+// ignored, since the new report is checked on its own.
+func TestRegisteredBlocksAwaitVerification(t *testing.T) {
+	c := newClock()
+	tb := table(c, time.Minute)
+	id := register(t, tb, addr, memTier(100<<20, 0, 1, 2, 3))
+	tb.Heartbeat(id, Heartbeat{Added: map[string][]int64{"MEM": {4}}})
+	check := tb.Unverified(id, 10)
+	if got := sortedIDs(check.Blocks); len(got) != 3 || got[0] != 1 || got[2] != 3 {
+		t.Fatalf("blocks awaiting the check: %v, want the registered 1 2 3", got)
+	}
+	tb.Verified(id, check, []int64{2})
+	if _, ok := tb.Block(2); ok {
+		t.Errorf("block 2, unknown to the namespace, still has a location")
+	}
+	if _, ok := tb.Block(1); !ok {
+		t.Errorf("block 1, known to the namespace, lost its location")
+	}
+	if again := tb.Unverified(id, 10); len(again.Blocks) != 0 {
+		t.Errorf("after the check, %v still await one", again.Blocks)
+	}
+	stale := tb.Unverified(id, 10)
+	register(t, tb, addr, memTier(100<<20, 0, 5))
+	tb.Verified(id, stale, []int64{5})
+	if _, ok := tb.Block(5); !ok {
+		t.Errorf("a check begun before the registration dropped block 5 it never looked at")
+	}
+	if fresh := tb.Unverified(id, 10); len(fresh.Blocks) != 1 || fresh.Blocks[0] != 5 {
+		t.Errorf("the new registration's blocks awaiting the check: %v, want [5]", fresh.Blocks)
+	}
+}
+
+func sortedIDs(ids []int64) []int64 {
+	out := append([]int64(nil), ids...)
+	slices.Sort(out)
+	return out
+}
+
+// A large registration is checked a few blocks at a time, each block
+// once.
+func TestRegisteredBlocksAreCheckedInBatches(t *testing.T) {
+	tb := table(newClock(), time.Minute)
+	id := register(t, tb, addr, memTier(100<<20, 0, 1, 2, 3))
+	first := tb.Unverified(id, 2)
+	if !slices.Equal(first.Blocks, []int64{1, 2}) {
+		t.Fatalf("first check: %v, want [1 2]", first.Blocks)
+	}
+	tb.Verified(id, first, nil)
+	if rest := tb.Unverified(id, 2); !slices.Equal(rest.Blocks, []int64{3}) {
+		t.Fatalf("second check: %v, want [3]", rest.Blocks)
 	}
 }

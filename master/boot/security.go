@@ -1,6 +1,7 @@
 package boot
 
 import (
+	"context"
 	"crypto/tls"
 	"fmt"
 	"net"
@@ -15,6 +16,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 )
 
 // Security is what a process needs to prove itself and check others:
@@ -91,4 +93,24 @@ func (s *Security) raftStreamLayer(cfg *conf.Config, log hclog.Logger) (raft.Str
 	log.Warn("the embedded journal port accepts any peer that can reach it; keep it on a trusted network, or set halo.security.tls.* or alluxio.security.authentication.type=SECRET",
 		"port", cfg.EmbeddedJournalPort)
 	return nil, members, nil
+}
+
+// DialOptions are what a process needs to call a master's RPC port (a
+// worker reporting to the masters).
+func (s *Security) DialOptions() []grpc.DialOption { return s.peerDialOptions() }
+
+// ServerCredentials are the transport credentials of a port that serves
+// as the masters' RPC port does (a worker's): TLS when configured, with
+// the shared-secret handshake in SECRET mode.
+func (s *Security) ServerCredentials() credentials.TransportCredentials {
+	return identity.TransportCredentials(s.auth, s.server, s.secret)
+}
+
+// CheckCaller refuses, in SECRET mode, a call whose connection did not
+// prove the secret; other modes admit every caller the transport let in.
+func (s *Security) CheckCaller(ctx context.Context) error {
+	if s.auth != identity.Secret {
+		return nil
+	}
+	return identity.SecretProof(ctx)
 }

@@ -258,6 +258,10 @@ func (ids *Identities) Admin(ctx context.Context, what string) error {
 	return nil
 }
 
+// SecretProof refuses the request unless its connection proved the
+// shared secret (SECRET mode), with an error saying how to configure it.
+func SecretProof(ctx context.Context) error { return secretProof(ctx) }
+
 // secretProof says whether the request's connection proved the secret.
 func secretProof(ctx context.Context) error {
 	p, ok := peer.FromContext(ctx)

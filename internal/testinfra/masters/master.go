@@ -187,20 +187,24 @@ func (m *Master) WriteConf() {
 	}
 }
 
-func (m *Master) writeConf() error {
-	if err := os.MkdirAll(m.ConfDir, 0o755); err != nil {
+func (m *Master) writeConf() error { return WriteSiteProperties(m.ConfDir, m.Props) }
+
+// WriteSiteProperties writes props as confDir's alluxio-site.properties,
+// sorted by key.
+func WriteSiteProperties(confDir string, props map[string]string) error {
+	if err := os.MkdirAll(confDir, 0o755); err != nil {
 		return err
 	}
-	keys := make([]string, 0, len(m.Props))
-	for k := range m.Props {
+	keys := make([]string, 0, len(props))
+	for k := range props {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
 	var b strings.Builder
 	for _, k := range keys {
-		fmt.Fprintf(&b, "%s=%s\n", k, m.Props[k])
+		fmt.Fprintf(&b, "%s=%s\n", k, props[k])
 	}
-	return os.WriteFile(filepath.Join(m.ConfDir, "alluxio-site.properties"), []byte(b.String()), 0o644)
+	return os.WriteFile(filepath.Join(confDir, "alluxio-site.properties"), []byte(b.String()), 0o644)
 }
 
 // Halo runs a halo command against this master's configuration, where the

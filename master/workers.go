@@ -1,0 +1,36 @@
+package master
+
+import "context"
+
+// blocksCheckedPerHeartbeat bounds the registered blocks one heartbeat
+// checks against the namespace: the answer's Delete list stays well
+// under a worker's 4 MiB message limit, and the namespace's read lock is
+// held for a few milliseconds only. A worker registering with a million
+// blocks is checked over ten heartbeats.
+const blocksCheckedPerHeartbeat = 100_000
+
+// BlocksToDelete returns the blocks the worker registered with that the
+// namespace does not know, and forgets their locations: the worker is to
+// delete them. Only a leader that has applied every committed entry
+// decides (a new leader that served before catching up would take blocks
+// written meanwhile for left-overs); any other master answers none and
+// keeps the blocks for its own check when it leads. Blocks of a file
+// still being written are known (see fsm.BlockSequenceBits).
+func (m *Master) BlocksToDelete(ctx context.Context, worker int64) []int64 {
+	check := m.workers.Unverified(worker, blocksCheckedPerHeartbeat)
+	if len(check.Blocks) == 0 {
+		return nil
+	}
+	if leading, _ := m.Leading(); !leading {
+		return nil
+	}
+	if err := m.replicator.VerifyRead(ctx); err != nil {
+		m.log.Debug("worker blocks left unchecked: this master cannot serve a linearizable read", "worker", worker, "error", err)
+		return nil
+	}
+	dropped := m.workers.Verified(worker, check, m.fsm.UnknownBlocks(check.Blocks))
+	if len(dropped) > 0 {
+		m.log.Info("a worker holds blocks no file has: telling it to delete them", "worker", worker, "blocks", len(dropped))
+	}
+	return dropped
+}

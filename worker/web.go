@@ -1,0 +1,57 @@
+package worker
+
+import (
+	"encoding/json"
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// metrics are the worker's Prometheus figures.
+type metrics struct {
+	registry                *prometheus.Registry
+	blocksWritten           prometheus.Counter
+	bytesWritten, bytesRead prometheus.Counter
+}
+
+func newMetrics() *metrics {
+	m := &metrics{
+		registry:      prometheus.NewRegistry(),
+		blocksWritten: prometheus.NewCounter(prometheus.CounterOpts{Name: "halo_worker_blocks_written_total", Help: "Blocks written and committed through WriteBlock."}),
+		bytesWritten:  prometheus.NewCounter(prometheus.CounterOpts{Name: "halo_worker_bytes_written_total", Help: "Bytes of blocks committed through WriteBlock."}),
+		bytesRead:     prometheus.NewCounter(prometheus.CounterOpts{Name: "halo_worker_bytes_read_total", Help: "Bytes sent by ReadBlock."}),
+	}
+	m.registry.MustRegister(m.blocksWritten, m.bytesWritten, m.bytesRead,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// webHandler serves /health (the worker runs), /health/ready (it is
+// registered with at least one master; the body lists every master) and
+// /metrics.
+func (w *Worker) webHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(w.metrics.registry, promhttp.HandlerOpts{}))
+	mux.HandleFunc("/health", func(rw http.ResponseWriter, _ *http.Request) {
+		writeJSON(rw, http.StatusOK, map[string]any{"status": "ok", "id": w.identity.ID})
+	})
+	mux.HandleFunc("/health/ready", func(rw http.ResponseWriter, _ *http.Request) {
+		masters := w.Masters()
+		code := http.StatusServiceUnavailable
+		for _, m := range masters {
+			if m.Registered {
+				code = http.StatusOK
+			}
+		}
+		writeJSON(rw, code, map[string]any{"id": w.identity.ID, "masters": masters})
+	})
+	return mux
+}
+
+func writeJSON(rw http.ResponseWriter, code int, body any) {
+	rw.Header().Set("Content-Type", "application/json")
+	rw.WriteHeader(code)
+	json.NewEncoder(rw).Encode(body)
+}
