@@ -414,6 +414,9 @@ alluxio.zookeeper.session.timeout=%s
 func TestGuideRamdiskMountModes(t *testing.T) {
 	r := extractRelease(t)
 	ramdisk := filepath.Join(proc.Dir(t), "ramdisk")
+	if fs, _ := exec.Command("findmnt", "-n", "-o", "FSTYPE", "-T", filepath.Dir(ramdisk)).Output(); strings.Contains(string(fs), "tmpfs") {
+		t.Fatalf("the test's folder %s is in a tmpfs, where NoMount cannot be refused: set TMPDIR to a folder on disk", filepath.Dir(ramdisk))
+	}
 	r.configure(fmt.Sprintf("alluxio.worker.tieredstore.level0.alias=MEM\nalluxio.worker.tieredstore.level0.dirs.path=%s\nalluxio.worker.ramdisk.size=16MB\n", ramdisk), nil, nil)
 	t.Cleanup(func() { exec.Command("umount", ramdisk).Run() })
 
@@ -427,4 +430,23 @@ func TestGuideRamdiskMountModes(t *testing.T) {
 	}
 	r.must("bin/alluxio-mount.sh", "NoMount")
 	r.must("bin/alluxio-mount.sh", "Umount")
+}
+
+// Several workers on one machine get a folder each in the MEM tier's
+// path; an operator who mounted one tmpfs there and starts with NoMount
+// (the default) has them in memory, and alluxio-mount.sh accepts that
+// for each worker.
+func TestGuideNoMountAcceptsWorkerFoldersInOneTmpfs(t *testing.T) {
+	r := extractRelease(t)
+	ramdisk := filepath.Join(proc.Dir(t), "ramdisk")
+	r.configure(fmt.Sprintf("alluxio.worker.tieredstore.level0.dirs.path=%s\n", ramdisk), nil, guideHosts)
+	if err := os.Mkdir(ramdisk, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", ramdisk).CombinedOutput(); err != nil {
+		t.Fatalf("mount a tmpfs at %s: %v\n%s", ramdisk, err, out)
+	}
+	t.Cleanup(func() { exec.Command("umount", "-l", ramdisk).Run() })
+
+	r.must("bin/alluxio-mount.sh", "NoMount", "workers")
 }

@@ -13,7 +13,7 @@ Usage: alluxio-mount.sh MODE [local|workers]
 MODE is one of:
   Mount       Mount a tmpfs there (needs root); an existing one is remounted.
   SudoMount   The same through sudo.
-  NoMount     Mount nothing; fail unless a tmpfs or ramfs is already there.
+  NoMount     Mount nothing; fail unless the path is in a tmpfs or ramfs.
   Umount, SudoUmount
               Unmount it.
 Where: local (this host, the default) or workers (every host in conf/workers).
@@ -47,6 +47,17 @@ mounted_type() {
   findmnt -n -o FSTYPE --mountpoint "$1" 2>/dev/null || true
 }
 
+# holding_type prints the type of the file system that holds PATH, or
+# would hold it once made: a worker's own folder in a tmpfs mounted at
+# the configured path is in memory too.
+holding_type() {
+  local path=$1
+  while [ ! -e "$path" ]; do
+    path=$(dirname "$path")
+  done
+  findmnt -n -o FSTYPE -T "$path" 2>/dev/null || true
+}
+
 # mount_local mounts for this host's worker (HALO_HOST when a fan-out
 # runs it), whose tier folder may be one of its own (process_defines).
 mount_local() {
@@ -75,7 +86,7 @@ mount_local() {
     if ! memory_tier; then
       return 0
     fi
-    case $(mounted_type "$path") in
+    case $(holding_type "$path") in
     tmpfs | ramfs) ;;
     *)
       echo "No tmpfs or ramfs at $path (alluxio.worker.tieredstore.level0.dirs.path): start with Mount or SudoMount, or mount one" >&2

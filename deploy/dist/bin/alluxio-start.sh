@@ -21,7 +21,7 @@ Where ACTION is one of:
 MOPT (for the MEM tier at alluxio.worker.tieredstore.level0.dirs.path) is one of:
   Mount             Mount a tmpfs of alluxio.worker.ramdisk.size there (as root).
   SudoMount         The same through sudo.
-  NoMount           Mount nothing; check that a tmpfs or ramfs is there (the default).
+  NoMount           Mount nothing; check that the path is in a tmpfs or ramfs (the default).
 
 -f  format the journals (and the workers' storage) before starting.
 -i  start new masters from this backup (alluxio.master.journal.init.from.backup).
