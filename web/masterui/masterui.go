@@ -100,13 +100,16 @@ func New(cfg Config) (*UI, error) {
 		return nil, err
 	}
 	pages, err := web.Parse(web.Frame{Product: "Halo master", Nav: nav}, sub,
-		"overview.html", "browse.html", "config.html", "workers.html", "mounttable.html",
-		"metrics.html", "masters.html", "logs.html")
+		"overview.html", "browse.html", "config.html", "workers.html", "mounttable.html", "masters.html")
 	if err != nil {
 		return nil, err
 	}
 	return &UI{cfg: cfg, pages: pages}, nil
 }
+
+func (u *UI) metrics(*http.Request) (any, error) { return web.Metrics(u.cfg.Metrics) }
+
+func (u *UI) logs(*http.Request) (any, error) { return web.LogTail("master", u.cfg.LogFile) }
 
 // Register adds the pages, the JSON endpoints and the stylesheet to mux.
 func (u *UI) Register(mux *http.ServeMux) {
@@ -121,15 +124,15 @@ func (u *UI) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET "+pathLogs, u.operator(u.page("logs.html", "Logs", pathLogs, u.logs)))
 	mux.HandleFunc("GET "+pathLeader, u.toLeader)
 
-	mux.HandleFunc("GET "+apiPrefix+"info", u.api(u.info))
-	mux.HandleFunc("GET "+apiPrefix+"webui_overview", u.api(u.overview))
-	mux.HandleFunc("GET "+apiPrefix+"webui_browse", u.operator(u.api(u.browse)))
-	mux.HandleFunc("GET "+apiPrefix+"webui_config", u.operator(u.api(u.configuration)))
-	mux.HandleFunc("GET "+apiPrefix+"webui_workers", u.api(u.workers))
-	mux.HandleFunc("GET "+apiPrefix+"webui_mounttable", u.operator(u.api(u.mountTable)))
-	mux.HandleFunc("GET "+apiPrefix+"webui_metrics", u.api(u.metrics))
-	mux.HandleFunc("GET "+apiPrefix+"webui_masters", u.api(u.masters))
-	mux.HandleFunc("GET "+apiPrefix+"webui_logs", u.operator(u.api(u.logs)))
+	mux.HandleFunc("GET "+apiPrefix+"info", web.API(u.info))
+	mux.HandleFunc("GET "+apiPrefix+"webui_overview", web.API(u.overview))
+	mux.HandleFunc("GET "+apiPrefix+"webui_browse", u.operator(web.API(u.browse)))
+	mux.HandleFunc("GET "+apiPrefix+"webui_config", u.operator(web.API(u.configuration)))
+	mux.HandleFunc("GET "+apiPrefix+"webui_workers", web.API(u.workers))
+	mux.HandleFunc("GET "+apiPrefix+"webui_mounttable", u.operator(web.API(u.mountTable)))
+	mux.HandleFunc("GET "+apiPrefix+"webui_metrics", web.API(u.metrics))
+	mux.HandleFunc("GET "+apiPrefix+"webui_masters", web.API(u.masters))
+	mux.HandleFunc("GET "+apiPrefix+"webui_logs", u.operator(web.API(u.logs)))
 	mux.HandleFunc(apiPrefix, func(w http.ResponseWriter, r *http.Request) {
 		web.WriteJSONError(w, http.StatusNotFound, "no endpoint "+r.URL.Path+"; see docs/WEB.md for the endpoints")
 	})

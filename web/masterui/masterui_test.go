@@ -20,6 +20,7 @@ import (
 	"github.com/halo-fs/halo/master/blockmaster"
 	"github.com/halo-fs/halo/proto/halopb"
 	"github.com/halo-fs/halo/proto/journalpb"
+	"github.com/halo-fs/halo/web"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -205,7 +206,7 @@ func TestEveryEndpointAnswersJSON(t *testing.T) {
 	if len(cfg.Configuration) != 3 || cfg.Configuration[2].Value != "******" || cfg.Configuration[1].Source != "DEFAULT" {
 		t.Errorf("config = %+v", cfg)
 	}
-	var metrics struct{ Metrics []MetricFamily }
+	var metrics struct{ Metrics []web.MetricFamily }
 	getJSON(t, s, "/api/v1/master/webui_metrics", http.StatusOK, &metrics)
 	if len(metrics.Metrics) != 1 || metrics.Metrics[0].Samples[0].Value != 3 || metrics.Metrics[0].Samples[0].Labels["method"] != "GetStatus" {
 		t.Errorf("metrics = %+v", metrics)
@@ -226,7 +227,7 @@ func TestEveryEndpointAnswersJSON(t *testing.T) {
 	if len(zk.Members) != 3 || zk.Members[1].Role != "STANDBY" || zk.Note != "" || zk.HAMode != "zookeeper" {
 		t.Errorf("masters in ZooKeeper mode = %+v", zk)
 	}
-	var logs Logs
+	var logs web.Logs
 	getJSON(t, s, "/api/v1/master/webui_logs", http.StatusOK, &logs)
 	if logs.Note == "" {
 		t.Errorf("logs = %+v", logs)
@@ -457,7 +458,7 @@ func TestLogsPageShowsTheTailOfTheLog(t *testing.T) {
 	f := newFakeMaster(t)
 	file := filepath.Join(t.TempDir(), "master.log")
 	s := serve(t, f, Config{LogFile: file})
-	var logs Logs
+	var logs web.Logs
 	getJSON(t, s, "/api/v1/master/webui_logs", http.StatusOK, &logs)
 	if !strings.Contains(logs.Note, "no log file at "+file) {
 		t.Fatalf("before the file exists: %+v", logs)
