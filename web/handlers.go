@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"strconv"
 
 	"github.com/halo-fs/halo/fserr"
 )
@@ -55,3 +56,22 @@ func API(build Build) http.HandlerFunc {
 
 // NoBanner is the banner func of a process whose pages carry none.
 func NoBanner() *Banner { return nil }
+
+// Paging: a page of a listing holds at most MaxPageLimit entries.
+const (
+	DefaultPageLimit = 100
+	MaxPageLimit     = 1000
+)
+
+// PageLimit reads a listing's limit parameter: DefaultPageLimit when
+// empty, else a whole number from 1 to MaxPageLimit.
+func PageLimit(s string) (int, error) {
+	if s == "" {
+		return DefaultPageLimit, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > MaxPageLimit {
+		return 0, fserr.New(fserr.InvalidArgument, "limit %q: give a whole number of entries from 1 to %d", s, MaxPageLimit)
+	}
+	return n, nil
+}
