@@ -121,6 +121,7 @@ type Replicator struct {
 	peerFailing   map[hraft.ServerID]bool
 	observer      *hraft.Observer
 	observations  chan hraft.Observation
+	leaders       *ha.LeaderHistory
 
 	// beforeServing, when set, runs after a new leader caught up and just
 	// before it serves: tests use it to change leadership at that moment.
@@ -169,6 +170,7 @@ func New(opts Options) (*Replicator, error) {
 		peerContact:  map[hraft.ServerID]time.Time{},
 		peerFailing:  map[hraft.ServerID]bool{},
 		observations: make(chan hraft.Observation, 64),
+		leaders:      ha.NewLeaderHistory(time.Now()),
 	}
 	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("embedded journal folder %s: %w", opts.Dir, err)
@@ -284,7 +286,7 @@ func New(opts Options) (*Replicator, error) {
 	}
 	r.observer = hraft.NewObserver(r.observations, false, func(o *hraft.Observation) bool {
 		switch o.Data.(type) {
-		case hraft.FailedHeartbeatObservation, hraft.ResumedHeartbeatObservation:
+		case hraft.FailedHeartbeatObservation, hraft.ResumedHeartbeatObservation, hraft.LeaderObservation:
 			return true
 		}
 		return false
@@ -470,8 +472,26 @@ func (r *Replicator) observe(o hraft.Observation) {
 	case hraft.ResumedHeartbeatObservation:
 		r.peerFailing[d.PeerID] = false
 		r.peerContact[d.PeerID] = time.Now()
+	case hraft.LeaderObservation:
+		r.leaders.Observe(time.Now(), r.rpcAddressOrRaft(string(d.LeaderAddr)), r.raft.CurrentTerm())
 	}
 }
+
+// rpcAddressOrRaft names a master by its RPC address, as the rest of the
+// UI does, or by its journal address when the lists do not tell.
+func (r *Replicator) rpcAddressOrRaft(raftAddr string) string {
+	if raftAddr == "" {
+		return ""
+	}
+	if rpc := rpcAddressFor(raftAddr, r.opts.Peers, r.opts.RPCAddresses); rpc != "" {
+		return rpc
+	}
+	return raftAddr
+}
+
+// Election implements ha.ElectionReporter: the leader changes this
+// master observed since it started, with their terms.
+func (r *Replicator) Election() ha.Election { return r.leaders.Election() }
 
 // establish makes the leader of epoch serve once it has applied every
 // entry of earlier terms, if that epoch is still the current one then.
