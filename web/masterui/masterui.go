@@ -19,6 +19,7 @@ import (
 
 	"github.com/halo-fs/halo/conf"
 	"github.com/halo-fs/halo/fsm"
+	"github.com/halo-fs/halo/ha"
 	"github.com/halo-fs/halo/master/blockmaster"
 	"github.com/halo-fs/halo/proto/halopb"
 	"github.com/halo-fs/halo/web"
@@ -41,6 +42,9 @@ type Master interface {
 	CommitIndex() (index uint64, known bool)
 	// LeaderWebURL is the leader's web UI, found by asking the leader.
 	LeaderWebURL(ctx context.Context) (string, error)
+	// Election is the leader changes this master saw since it started;
+	// known is false in modes without elections.
+	Election() (e ha.Election, known bool)
 }
 
 // Config is what the UI serves.

@@ -10,12 +10,15 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/halo-fs/halo/conf"
 	"github.com/halo-fs/halo/fserr"
 	"github.com/halo-fs/halo/fsm"
+	"github.com/halo-fs/halo/ha"
 	"github.com/halo-fs/halo/ha/state"
 	"github.com/halo-fs/halo/master/blockmaster"
 	"github.com/halo-fs/halo/proto/halopb"
@@ -36,6 +39,9 @@ type fakeMaster struct {
 	commit  uint64
 	quorum  *halopb.QuorumInfo
 	mode    string
+	// election is what the replicator saw of elections; nil in a mode
+	// without them.
+	election *ha.Election
 }
 
 func newFakeMaster(t testing.TB) *fakeMaster {
@@ -51,6 +57,12 @@ func (f *fakeMaster) Info() *halopb.MasterInfo {
 		Version: "test", HaMode: f.mode, JournalType: "EMBEDDED", AppliedIndex: f.ns.AppliedIndex(),
 		MasterAddresses: []string{"m1:19998", "m2:19998", "m3:19998"},
 	}
+}
+func (f *fakeMaster) Election() (ha.Election, bool) {
+	if f.election == nil {
+		return ha.Election{}, false
+	}
+	return *f.election, true
 }
 func (f *fakeMaster) Namespace() *fsm.FSM         { return f.ns }
 func (f *fakeMaster) Workers() *blockmaster.Table { return f.workers }
@@ -478,5 +490,50 @@ func TestLogsPageShowsTheTailOfTheLog(t *testing.T) {
 	_, _, body := get(t, s, "/logs")
 	if !strings.Contains(body, "line 04999 &lt;b&gt;") {
 		t.Fatalf("the page does not show the last line as text")
+	}
+}
+
+// The Masters page lists the leader changes the master saw, newest
+// first, with how long it knew no leader; in ZooKeeper mode also its
+// epoch and connection.
+func TestMastersPageShowsTheFailoverHistory(t *testing.T) {
+	f := newFakeMaster(t)
+	started := time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
+	f.election = &ha.Election{Since: started, Dropped: 2, Changes: []ha.LeaderChange{
+		{At: started.Add(time.Second), Term: 2, To: "m1:19998"},
+		{At: started.Add(time.Minute), Term: 3, From: "m1:19998", To: "m2:<19998>", NoLeaderFor: 1500 * time.Millisecond},
+	}}
+	s := serve(t, f, Config{})
+	var m Masters
+	getJSON(t, s, "/api/v1/master/webui_masters", http.StatusOK, &m)
+	want := []Failover{
+		{AtMs: started.Add(time.Minute).UnixMilli(), Term: 3, From: "m1:19998", To: "m2:<19998>", NoLeaderMs: 1500},
+		{AtMs: started.Add(time.Second).UnixMilli(), Term: 2, To: "m1:19998"},
+	}
+	if !slices.Equal(m.Failovers, want) || m.HistorySinceMs != started.UnixMilli() || m.FailoversLeftOut != 2 {
+		t.Fatalf("history = %+v since %d (%d left out), want %+v", m.Failovers, m.HistorySinceMs, m.FailoversLeftOut, want)
+	}
+	_, _, body := get(t, s, "/masters")
+	for _, want := range []string{"Failover history", "since it started (2026-12-04 10:00:00 UTC)", `<tr class="failover"><td>2026-12-04 10:01:00 UTC</td><td class="num">3</td><td>m1:19998</td><td>m2:&lt;19998&gt;</td>`, "(none since start)", "2s", "2 older changes left out"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the page lacks %q:\n%s", want, body)
+		}
+	}
+
+	f.mode = "zookeeper"
+	f.election.Epoch, f.election.Connection = 77, "StateHasSession"
+	getJSON(t, s, "/api/v1/master/webui_masters", http.StatusOK, &m)
+	if m.ElectionEpoch != 77 || m.ZooKeeperConnection != "StateHasSession" {
+		t.Errorf("ZooKeeper mode: %+v", m)
+	}
+	_, _, body = get(t, s, "/masters")
+	if !strings.Contains(body, `<td id="epoch">77</td>`) || !strings.Contains(body, `<td id="zk-connection">StateHasSession</td>`) || !strings.Contains(body, "<th>Epoch</th>") {
+		t.Errorf("the ZooKeeper page lacks the epoch or the connection:\n%s", body)
+	}
+
+	f.election = nil
+	_, _, body = get(t, s, "/masters")
+	if strings.Contains(body, "Failover history") {
+		t.Errorf("a mode without elections shows a failover history")
 	}
 }
