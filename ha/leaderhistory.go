@@ -15,11 +15,12 @@ type LeaderChange struct {
 	// From and To are the old and new leaders' RPC addresses; From is ""
 	// for the first leader this master saw after it started.
 	From, To string
-	// NoLeaderFor is how long this master knew no leader between From
-	// and To: a lower bound of the time writes were unavailable, which
-	// also lasted while the old leader's loss went unnoticed (up to the
-	// heartbeat or session timeout). 0 when leadership passed straight
-	// from From to To, or From is "".
+	// NoLeaderFor is how long this master was without a leader between
+	// From and To, counted from the last time it heard from From where
+	// the mode tells (Raft), else from when it saw From gone (ZooKeeper:
+	// the leader znode vanished, a session timeout after the leader
+	// died, so writes were unavailable longer). 0 when this master saw
+	// no gap (it heard from To before it gave up on From), or From is "".
 	NoLeaderFor time.Duration
 }
 
@@ -67,9 +68,10 @@ func NewLeaderHistory(now time.Time) *LeaderHistory {
 	return &LeaderHistory{since: now}
 }
 
-// Observe notes that at now this master knows leader ("" for none) in
-// term (0 when unknown). Repeated observations of the same leader are one.
-func (h *LeaderHistory) Observe(now time.Time, leader string, term uint64) {
+// Observe notes that from at on this master knows leader ("" for none:
+// at is when the old one was last known alive) in term (0 when
+// unknown). Repeated observations of the same leader are one.
+func (h *LeaderHistory) Observe(at time.Time, leader string, term uint64) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if leader == h.leader {
@@ -77,12 +79,12 @@ func (h *LeaderHistory) Observe(now time.Time, leader string, term uint64) {
 		return
 	}
 	if leader == "" {
-		h.leader, h.lostAt = "", now
+		h.leader, h.lostAt = "", at
 		return
 	}
-	c := LeaderChange{At: now, Term: term, From: h.last, To: leader}
+	c := LeaderChange{At: at, Term: term, From: h.last, To: leader}
 	if h.leader == "" && h.last != "" {
-		c.NoLeaderFor = now.Sub(h.lostAt)
+		c.NoLeaderFor = max(0, at.Sub(h.lostAt))
 	}
 	if len(h.changes) == MaxLeaderChanges {
 		h.changes = append(h.changes[:0], h.changes[1:]...)

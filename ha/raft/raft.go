@@ -473,8 +473,25 @@ func (r *Replicator) observe(o hraft.Observation) {
 		r.peerFailing[d.PeerID] = false
 		r.peerContact[d.PeerID] = time.Now()
 	case hraft.LeaderObservation:
-		r.leaders.Observe(time.Now(), r.rpcAddressOrRaft(string(d.LeaderAddr)), r.raft.CurrentTerm())
+		r.observeLeader(string(d.LeaderAddr))
 	}
+}
+
+// observeLeader notes a change of leader. Raft clears the leader only
+// once it has heard nothing for the heartbeat timeout, so a lost leader
+// is counted gone from the last time this master heard from it: writes
+// stopped about then, not when Raft gave up on it.
+func (r *Replicator) observeLeader(raftAddr string) {
+	now := time.Now()
+	if raftAddr != "" {
+		r.leaders.Observe(now, r.rpcAddressOrRaft(raftAddr), r.raft.CurrentTerm())
+		return
+	}
+	lost := now
+	if last := r.raft.LastContact(); !last.IsZero() && last.Before(now) {
+		lost = last
+	}
+	r.leaders.Observe(lost, "", 0)
 }
 
 // rpcAddressOrRaft names a master by its RPC address, as the rest of the
