@@ -1,7 +1,7 @@
 // Package masterui is the master's web UI on its web port: the pages
-// (Overview, Browse, Configuration, Workers, Mount table, Metrics,
-// Masters, Logs) and the JSON behind them under /api/v1/master/, with
-// Alluxio's endpoint names. Every page renders the same value its JSON
+// (Overview, Browse, In-Alluxio data, Configuration, Workers, Mount
+// table, Metrics, Masters, Logs) and the JSON behind them under
+// /api/v1/master/, with Alluxio's endpoint names. Every page renders the same value its JSON
 // endpoint answers. It sees the master only through Master, so any
 // process that can answer those questions can serve it.
 //
@@ -73,6 +73,7 @@ var pageFiles embed.FS
 const (
 	pathOverview   = "/"
 	pathBrowse     = "/browse"
+	pathData       = "/data"
 	pathConfig     = "/config"
 	pathWorkers    = "/workers"
 	pathMountTable = "/mounttable"
@@ -86,6 +87,7 @@ const (
 var nav = []web.Link{
 	{Name: "Overview", Href: pathOverview},
 	{Name: "Browse", Href: pathBrowse},
+	{Name: "In-Alluxio data", Href: pathData},
 	{Name: "Configuration", Href: pathConfig},
 	{Name: "Workers", Href: pathWorkers},
 	{Name: "Mount table", Href: pathMountTable},
@@ -104,7 +106,7 @@ func New(cfg Config) (*UI, error) {
 		return nil, err
 	}
 	pages, err := web.Parse(web.Frame{Product: "Halo master", Nav: nav}, sub,
-		"overview.html", "browse.html", "config.html", "workers.html", "mounttable.html", "masters.html")
+		"overview.html", "browse.html", "data.html", "config.html", "workers.html", "mounttable.html", "masters.html")
 	if err != nil {
 		return nil, err
 	}
@@ -120,6 +122,7 @@ func (u *UI) Register(mux *http.ServeMux) {
 	mux.Handle("GET /static/", web.Static())
 	mux.HandleFunc("GET /{$}", u.page("overview.html", "Overview", pathOverview, u.overview))
 	mux.HandleFunc("GET "+pathBrowse, u.operator(u.page("browse.html", "Browse", pathBrowse, u.browse)))
+	mux.HandleFunc("GET "+pathData, u.operator(u.page("data.html", "In-Alluxio data", pathData, u.data)))
 	mux.HandleFunc("GET "+pathConfig, u.operator(u.page("config.html", "Configuration", pathConfig, u.configuration)))
 	mux.HandleFunc("GET "+pathWorkers, u.page("workers.html", "Workers", pathWorkers, u.workers))
 	mux.HandleFunc("GET "+pathMountTable, u.operator(u.page("mounttable.html", "Mount table", pathMountTable, u.mountTable)))
@@ -131,6 +134,7 @@ func (u *UI) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET "+apiPrefix+"info", web.API(u.info))
 	mux.HandleFunc("GET "+apiPrefix+"webui_overview", web.API(u.overview))
 	mux.HandleFunc("GET "+apiPrefix+"webui_browse", u.operator(web.API(u.browse)))
+	mux.HandleFunc("GET "+apiPrefix+"webui_data", u.operator(web.API(u.data)))
 	mux.HandleFunc("GET "+apiPrefix+"webui_config", u.operator(web.API(u.configuration)))
 	mux.HandleFunc("GET "+apiPrefix+"webui_workers", web.API(u.workers))
 	mux.HandleFunc("GET "+apiPrefix+"webui_mounttable", u.operator(web.API(u.mountTable)))

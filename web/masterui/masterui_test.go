@@ -423,7 +423,7 @@ func TestOperatorPagesFollowTheRPCPortsAuthentication(t *testing.T) {
 		}
 		return "present the secret"
 	}})
-	for _, path := range []string{"/browse", "/config", "/mounttable", "/logs",
+	for _, path := range []string{"/browse", "/data", "/config", "/mounttable", "/logs", "/api/v1/master/webui_data",
 		"/api/v1/master/webui_browse", "/api/v1/master/webui_config", "/api/v1/master/webui_mounttable", "/api/v1/master/webui_logs"} {
 		code, _, body := get(t, s, path)
 		if code != http.StatusUnauthorized || !strings.Contains(body, "present the secret") {
@@ -535,5 +535,69 @@ func TestMastersPageShowsTheFailoverHistory(t *testing.T) {
 	_, _, body = get(t, s, "/masters")
 	if strings.Contains(body, "Failover history") {
 		t.Errorf("a mode without elections shows a failover history")
+	}
+}
+
+// In-Alluxio data lists, in path order and a page at a time, the files
+// live workers hold some of: not directories, empty files or files none
+// of whose blocks a worker holds.
+func TestInAlluxioDataListsTheCachedFiles(t *testing.T) {
+	f := newFakeMaster(t)
+	var held []int64
+	for i := range 12 {
+		path := fmt.Sprintf("/d%d/<f%02d>", i%3, i)
+		block := uint64(9000 + i)
+		f.apply(&journalpb.Entry{Payload: &journalpb.Entry_CreateFile{CreateFile: &journalpb.CreateFileEntry{Path: path, Mode: 0o644, BlockSizeBytes: 100, Recursive: true}}})
+		f.apply(&journalpb.Entry{Payload: &journalpb.Entry_CompleteFile{CompleteFile: &journalpb.CompleteFileEntry{Path: path, Length: 100, BlockIds: []uint64{block}}}})
+		if i%2 == 0 {
+			held = append(held, int64(block))
+		}
+	}
+	f.touch("/d0/empty")
+	id, err := f.workers.IDFor(blockmaster.Address{Host: "w1", RPCPort: 29999})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.workers.Register(id, blockmaster.Registration{
+		Tiers: []string{"MEM"}, Capacity: map[string]int64{"MEM": 1 << 20}, Blocks: map[string][]int64{"MEM": held},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	s := serve(t, f, Config{})
+	var got []string
+	after := ""
+	for range 10 {
+		var d Data
+		getJSON(t, s, "/api/v1/master/webui_data?limit=2&after="+url.QueryEscape(after), http.StatusOK, &d)
+		for _, e := range d.Files {
+			if e.InAlluxioPercentage != 100 {
+				t.Errorf("%s: %d%% in Alluxio", e.Path, e.InAlluxioPercentage)
+			}
+			got = append(got, e.Path)
+		}
+		if d.NextAfter == "" {
+			break
+		}
+		after = d.NextAfter
+	}
+	want := []string{"/d0/<f00>", "/d0/<f06>", "/d1/<f04>", "/d1/<f10>", "/d2/<f02>", "/d2/<f08>"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("in Alluxio: %v, want %v", got, want)
+	}
+	code, _, body := get(t, s, "/data?limit=2")
+	if code != http.StatusOK || !strings.Contains(body, "&lt;f00&gt;") || !strings.Contains(body, `id="next"`) {
+		t.Errorf("the page (%d) lacks the first file or the next page:\n%s", code, body)
+	}
+	var past Data
+	getJSON(t, s, "/api/v1/master/webui_data?after=/zzz", http.StatusOK, &past)
+	if len(past.Files) != 0 || past.NextAfter != "" {
+		t.Errorf("after the last entry: %+v", past)
+	}
+	for _, q := range []string{"limit=0", "after=relative", "after=/%ff"} {
+		var bad map[string]string
+		getJSON(t, s, "/api/v1/master/webui_data?"+q, http.StatusBadRequest, &bad)
+		if bad["error"] == "" {
+			t.Errorf("%s: no reason given", q)
+		}
 	}
 }

@@ -27,7 +27,7 @@ type testWorker struct {
 	links  []MasterLink
 }
 
-func newTestWorker(t *testing.T, logFile string) *testWorker {
+func newTestWorker(t testing.TB, logFile string) *testWorker {
 	t.Helper()
 	root := t.TempDir()
 	mem, ssd := filepath.Join(root, "mem"), filepath.Join(root, "ssd")
