@@ -1,8 +1,8 @@
-// Package web is what every Halo web UI shares (the master's on 19999
-// now, the worker's on 30000 later): the page frame with its navigation
-// and banner, the stylesheet, the formatting the pages use, and how a
-// request is answered, as a page or as JSON, with errors that say what
-// was wrong. Templates and assets are embedded, so `go build` is the
+// Package web is what every Halo web UI shares (the master's on 19999,
+// web/masterui; the worker's on 30000, web/workerui): the page frame with
+// its navigation and banner, the stylesheet, the formatting the pages
+// use, the Metrics and Logs pages, paging limits, and how a request is
+// answered, as a page or as JSON, with errors that say what was wrong. Templates and assets are embedded, so `go build` is the
 // whole build of a UI.
 package web
 
