@@ -61,6 +61,15 @@ func TestWebUIInABrowserAcrossAFailover(t *testing.T) {
 	workerPage := b.click(t, ".workers a", "#worker-id")
 	b.wants(t, "the worker's Overview, opened from the master's Workers page", workerPage, "Halo worker", `<td class="registered">true</td>`, "64.00MB")
 	b.screenshot(t, "worker")
+	// The worker's log follows the RPC port's authentication: refused
+	// unsigned, shown to the browser logged in to the master on its host.
+	workerLogs := "http://" + net.JoinHostPort(ws[0].Host, strconv.Itoa(ws[0].WebPort)) + "/api/v1/worker/webui_logs"
+	if resp, err := http.Get(workerLogs); err != nil || resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("an unsigned request for the worker's log: %v, %v; want 401", resp, err)
+	} else {
+		resp.Body.Close()
+	}
+	b.click(t, `nav a[href="/logs"]`, "#log, #log-note")
 
 	b.open(t, leader.WebURL("/browse?path=/web"), "#listing")
 	b.screenshot(t, "browse")

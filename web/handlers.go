@@ -54,6 +54,26 @@ func API(build Build) http.HandlerFunc {
 	}
 }
 
+// OperatorOnly lets through the requests refusal (nil: none) has nothing
+// against; others get 401 with the reason, as JSON when isAPI says the
+// request is for JSON, else as an error page.
+func (p *Pages) OperatorOnly(refusal func(*http.Request) string, isAPI func(*http.Request) bool, banner func() *Banner, next http.HandlerFunc) http.HandlerFunc {
+	if refusal == nil {
+		return next
+	}
+	return func(w http.ResponseWriter, r *http.Request) {
+		reason := refusal(r)
+		switch {
+		case reason == "":
+			next(w, r)
+		case isAPI(r):
+			WriteJSONError(w, http.StatusUnauthorized, reason)
+		default:
+			p.Error(w, http.StatusUnauthorized, banner(), reason)
+		}
+	}
+}
+
 // NoBanner is the banner func of a process whose pages carry none.
 func NoBanner() *Banner { return nil }
 

@@ -34,6 +34,7 @@ func ConfigFrom(c *conf.Config) (Config, error) {
 		User:              c.LoginUser,
 		IdentityFile:      c.WorkerIdentityFile,
 		LogFile:           c.LogFile("worker"),
+		WebRefusal:        sec.WebRefusal(),
 		Store:             store,
 		DialOptions:       sec.DialOptions(),
 		ServerCredentials: sec.ServerCredentials(),

@@ -40,7 +40,7 @@ func (w *Worker) webHandler() http.Handler {
 	ui, err := workerui.New(workerui.Config{
 		ID: w.identity.ID, Host: w.cfg.Host, RPCPort: w.cfg.RPCPort, WebPort: w.cfg.WebPort,
 		Version: master.Version, Started: time.Now(), Store: w.store, Masters: w.masterLinks,
-		Metrics: w.metrics.registry, LogFile: w.cfg.LogFile,
+		Metrics: w.metrics.registry, LogFile: w.cfg.LogFile, Refusal: w.cfg.WebRefusal,
 	})
 	if err != nil {
 		// The pages are embedded: only a broken build fails here, and the

@@ -54,8 +54,10 @@ type Config struct {
 	CheckCaller       func(ctx context.Context) error
 
 	// LogFile is the worker's log file the web UI's Logs page shows, ""
-	// when it writes none.
-	LogFile string
+	// when it writes none; WebRefusal (nil: none) says why a request may
+	// not see it, as the RPC port authenticates.
+	LogFile    string
+	WebRefusal func(*http.Request) string
 }
 
 // ZooKeeperConfig is where masters elect their leader.

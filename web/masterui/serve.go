@@ -19,18 +19,7 @@ func (u *UI) page(name, title, active string, build web.Build) http.HandlerFunc 
 // operator lets through only requests authenticated as the RPC port
 // requires, answering others 401 with the reason, as a page or as JSON.
 func (u *UI) operator(next http.HandlerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		refusal := u.cfg.Refusal(r)
-		if refusal == "" {
-			next(w, r)
-			return
-		}
-		if isAPI(r) {
-			web.WriteJSONError(w, http.StatusUnauthorized, refusal)
-			return
-		}
-		u.pages.Error(w, http.StatusUnauthorized, u.banner(), refusal)
-	}
+	return u.pages.OperatorOnly(u.cfg.Refusal, isAPI, u.banner, next)
 }
 
 func isAPI(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, apiPrefix) }

@@ -9,6 +9,7 @@ import (
 	"embed"
 	"io/fs"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/halo-fs/halo/web"
@@ -46,6 +47,10 @@ type Config struct {
 	Metrics prometheus.Gatherer
 	// LogFile is the worker's log file, "" when it writes none.
 	LogFile string
+	// Refusal says why a request may not see the Logs page, "" when it
+	// may: like the master's, it follows the authentication of the RPC
+	// port. Nil refuses nothing.
+	Refusal func(*http.Request) string
 }
 
 // UI serves the worker's pages and their JSON.
@@ -97,19 +102,26 @@ func (u *UI) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /{$}", page("overview.html", "Overview", pathOverview, u.overview))
 	mux.HandleFunc("GET "+pathBlocks, page("blocks.html", "Blocks", pathBlocks, u.blocks))
 	mux.HandleFunc("GET "+pathMetrics, page("metrics.html", "Metrics", pathMetrics, u.metrics))
-	mux.HandleFunc("GET "+pathLogs, page("logs.html", "Logs", pathLogs, u.logs))
+	mux.HandleFunc("GET "+pathLogs, u.operator(page("logs.html", "Logs", pathLogs, u.logs)))
 
 	mux.HandleFunc("GET "+apiPrefix+"info", web.API(u.info))
 	mux.HandleFunc("GET "+apiPrefix+"webui_overview", web.API(u.overview))
 	mux.HandleFunc("GET "+apiPrefix+"webui_blocks", web.API(u.blocks))
 	mux.HandleFunc("GET "+apiPrefix+"webui_metrics", web.API(u.metrics))
-	mux.HandleFunc("GET "+apiPrefix+"webui_logs", web.API(u.logs))
+	mux.HandleFunc("GET "+apiPrefix+"webui_logs", u.operator(web.API(u.logs)))
 	mux.HandleFunc(apiPrefix, func(w http.ResponseWriter, r *http.Request) {
 		web.WriteJSONError(w, http.StatusNotFound, "no endpoint "+r.URL.Path+"; see docs/WEB.md for the endpoints")
 	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		u.pages.Error(w, http.StatusNotFound, nil, "no page "+r.URL.Path)
 	})
+}
+
+// operator lets through only requests authenticated as the RPC port
+// requires.
+func (u *UI) operator(next http.HandlerFunc) http.HandlerFunc {
+	isAPI := func(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, apiPrefix) }
+	return u.pages.OperatorOnly(u.cfg.Refusal, isAPI, web.NoBanner, next)
 }
 
 func (u *UI) metrics(*http.Request) (any, error) { return web.Metrics(u.cfg.Metrics) }

@@ -28,6 +28,10 @@ type testWorker struct {
 }
 
 func newTestWorker(t testing.TB, logFile string) *testWorker {
+	return newTestWorkerRefusing(t, logFile, nil)
+}
+
+func newTestWorkerRefusing(t testing.TB, logFile string, refusal func(*http.Request) string) *testWorker {
 	t.Helper()
 	root := t.TempDir()
 	mem, ssd := filepath.Join(root, "mem"), filepath.Join(root, "ssd")
@@ -61,7 +65,7 @@ func newTestWorker(t testing.TB, logFile string) *testWorker {
 	ui, err := New(Config{
 		ID: 42, Host: "w1", RPCPort: 29999, WebPort: 30000, Version: "test", Started: time.Now().Add(-time.Minute),
 		Store: store, Masters: func() []MasterLink { return append([]MasterLink(nil), tw.links...) },
-		Metrics: registry, LogFile: logFile,
+		Metrics: registry, LogFile: logFile, Refusal: refusal,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -249,5 +253,40 @@ func TestMetricsAndLogs(t *testing.T) {
 	}
 	if code, body := tw.get(t, "/logs"); code != http.StatusOK || !strings.Contains(body, "&lt;script&gt;last&lt;/script&gt;") {
 		t.Errorf("logs page (%d):\n%s", code, body)
+	}
+}
+
+// The Logs page follows the RPC port's authentication, as the master's
+// does; the other pages stay open.
+func TestLogsNeedTheOperator(t *testing.T) {
+	tw := newTestWorkerRefusing(t, "", func(r *http.Request) string {
+		if r.Header.Get("X-Test-Operator") == "yes" {
+			return ""
+		}
+		return "present the <secret>"
+	})
+	for _, path := range []string{"/logs", "/api/v1/worker/webui_logs"} {
+		code, body := tw.get(t, path)
+		if code != http.StatusUnauthorized || !strings.Contains(body, "present the") || strings.Contains(body, "<secret>") {
+			t.Errorf("%s without authentication: %d\n%s", path, code, body)
+		}
+		req, err := http.NewRequest(http.MethodGet, tw.server.URL+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("X-Test-Operator", "yes")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("%s authenticated: %d", path, resp.StatusCode)
+		}
+	}
+	for _, path := range []string{"/", "/blocks", "/metrics/ui", "/api/v1/worker/info"} {
+		if code, _ := tw.get(t, path); code != http.StatusOK {
+			t.Errorf("%s: %d, want open", path, code)
+		}
 	}
 }
