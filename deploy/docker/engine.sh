@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Makes sure a Docker engine answers, installing Debian's docker.io and
+# docker-compose when they are missing, and stops it again only if this
+# script started it.
+#
+#   deploy/docker/engine.sh start   # installs if needed, starts dockerd if none answers
+#   deploy/docker/engine.sh stop    # stops the dockerd that `start` started, nothing else
+#
+# The pid of a dockerd started here is kept in $HALO_DOCKER_STATE (default
+# /run/halo-docker): an engine that was already running, or that systemd
+# runs, is never stopped by `stop`.
+set -euo pipefail
+STATE=${HALO_DOCKER_STATE:-/run/halo-docker}
+PIDFILE=$STATE/dockerd.pid
+
+answers() { docker info >/dev/null 2>&1; }
+
+install() {
+  if command -v dockerd >/dev/null && command -v docker >/dev/null && command -v docker-compose >/dev/null; then
+    return 0
+  fi
+  if [ "$(id -u)" != 0 ]; then
+    echo "engine.sh: docker.io and docker-compose are missing; install them as root (apt-get install docker.io docker-compose)" >&2
+    exit 1
+  fi
+  echo "engine.sh: installing docker.io and docker-compose from Debian..." >&2
+  apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io docker-compose >&2
+}
+
+start() {
+  install
+  if answers; then return 0; fi
+  if [ "$(id -u)" != 0 ]; then
+    echo "engine.sh: no Docker engine answers and only root can start dockerd here" >&2
+    exit 1
+  fi
+  mkdir -p "$STATE"
+  nohup dockerd >"$STATE/dockerd.log" 2>&1 &
+  echo $! >"$PIDFILE"
+  for _ in $(seq 1 600); do
+    if answers; then return 0; fi
+    if ! kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then break; fi
+    sleep 0.1
+  done
+  echo "engine.sh: dockerd did not start; see $STATE/dockerd.log" >&2
+  tail -n 20 "$STATE/dockerd.log" >&2
+  exit 1
+}
+
+stop() {
+  [ -e "$PIDFILE" ] || return 0
+  pid=$(cat "$PIDFILE")
+  if kill -0 "$pid" 2>/dev/null; then
+    kill "$pid"
+    for _ in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  fi
+  rm -f "$PIDFILE"
+}
+
+case "${1:-}" in
+start) start ;;
+stop) stop ;;
+*) echo "usage: $0 start|stop" >&2; exit 2 ;;
+esac
