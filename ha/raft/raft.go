@@ -537,14 +537,23 @@ func (r *Replicator) notLeader() error {
 
 // leaderRPC maps the Raft leader to its RPC address.
 func (r *Replicator) leaderRPC() string {
-	addr, _ := r.raft.LeaderWithID()
-	if addr == "" {
+	id := r.leaderID()
+	if id == "" {
 		return ""
 	}
-	if addr == hraft.ServerAddress(r.opts.LocalAddress) && !r.serving.Load() {
+	if id == hraft.ServerID(r.opts.LocalAddress) && !r.serving.Load() {
 		return "" // we lead by Raft but do not serve yet
 	}
-	return rpcAddressFor(string(addr), r.opts.Peers, r.opts.RPCAddresses)
+	return rpcAddressFor(string(id), r.opts.Peers, r.opts.RPCAddresses)
+}
+
+// leaderID names the leader by its server ID, which is its configured
+// journal address. Its Raft address is not: the TCP transport advertises
+// the address a host name resolved to, so masters configured by name (as in
+// Docker) would never match it against their lists.
+func (r *Replicator) leaderID() hraft.ServerID {
+	_, id := r.raft.LeaderWithID()
+	return id
 }
 
 // rpcAddressFor finds a master's RPC address from its journal address: the
