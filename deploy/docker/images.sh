@@ -30,7 +30,10 @@ build() {
   cp -r "$folder" "$dir"
   [ $# -eq 0 ] || cp "$@" "$dir/"
   echo "images.sh: building $image" >&2
-  docker build -q -t "$image" "$dir" >/dev/null
+  if ! docker build -t "$image" "$dir" >"$dir.log" 2>&1; then
+    tail -n 30 "$dir.log" >&2
+    exit 1
+  fi
 }
 
 CGO_ENABLED=0 go build -trimpath -o "$context/halo-bin" ./cmd/halo

@@ -3,4 +3,4 @@
 # takes a top-level folder of its drive for a bucket, so no client is needed.
 set -euo pipefail
 for bucket in ${MINIO_BUCKETS:-}; do mkdir -p "/data/$bucket"; done
-exec minio server --address :9000 /data
+exec minio server --address :9000 --console-address :9001 /data
