@@ -1,0 +1,89 @@
+package e2e
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/halo-fs/halo/internal/poll"
+	"github.com/halo-fs/halo/internal/testinfra/compose"
+)
+
+// TestDockerRaftFailover brings deploy/docker's Raft cluster up and does
+// what its README section shows: docker kill of the leader, a restart that
+// rejoins, and a leader cut off its network.
+func TestDockerRaftFailover(t *testing.T) {
+	testDockerFailover(t, "docker-compose.raft.yml", 30*time.Second)
+}
+
+// TestDockerZooKeeperFailover is the same with the ZooKeeper ensemble and
+// the shared journal on MinIO; failover waits out the 5 s session.
+func TestDockerZooKeeperFailover(t *testing.T) {
+	testDockerFailover(t, "docker-compose.zookeeper.yml", 60*time.Second)
+}
+
+// testDockerFailover checks that files made before each fault are still
+// there after it, and that a new leader serves within bound.
+func testDockerFailover(t *testing.T, file string, bound time.Duration) {
+	c := compose.Up(t, file)
+	all := c.Masters()
+	leader := c.AwaitLeader(all[0], "", bound)
+	c.MustHalo(leader, "fs", "mkdir", "/docker")
+	want := touchAll(t, c, leader, "before-kill", 5)
+
+	c.Kill(leader)
+	survivor := other(all, leader)
+	next := c.AwaitLeader(survivor, leader, bound)
+	checkListed(t, c, survivor, want)
+	want = append(want, touchAll(t, c, survivor, "after-kill", 1)...)
+	c.Restart(leader)
+	c.AwaitHealthy(leader)
+	checkListed(t, c, leader, want)
+
+	c.Disconnect(next)
+	majority := other(all, next)
+	elected := c.AwaitLeader(majority, next, bound)
+	want = append(want, touchAll(t, c, majority, "after-cut", 1)...)
+	c.Connect(next)
+	c.AwaitHealthy(next)
+	poll.Until(t, bound, next+" to follow "+elected+" again", func() bool {
+		got, err := c.Halo(next, "fs", "leader")
+		return err == nil && strings.TrimSpace(got) == elected
+	})
+	checkListed(t, c, next, want)
+}
+
+// touchAll creates n files named /docker/<prefix>-<i> through container.
+func touchAll(t *testing.T, c *compose.Cluster, container, prefix string, n int) []string {
+	t.Helper()
+	var paths []string
+	for i := range n {
+		p := fmt.Sprintf("/docker/%s-%d", prefix, i)
+		c.MustHalo(container, "fs", "touch", p)
+		paths = append(paths, p)
+	}
+	return paths
+}
+
+// checkListed fails the test unless `halo fs ls -R /docker`, run in
+// container, lists every path in want.
+func checkListed(t *testing.T, c *compose.Cluster, container string, want []string) {
+	t.Helper()
+	listing := c.MustHalo(container, "fs", "ls", "-R", "/docker")
+	for _, p := range want {
+		if !strings.Contains(listing, " "+p+"\n") {
+			t.Errorf("%s lost after failover; listing from %s:\n%s", p, container, listing)
+		}
+	}
+}
+
+// other is the first name in names that is not not.
+func other(names []string, not string) string {
+	for _, n := range names {
+		if n != not {
+			return n
+		}
+	}
+	return ""
+}
