@@ -15,10 +15,10 @@ export HALO_NAME=${HALO_NAME:-halo}
 STATE=${DEMO_DOCKER_DIR:-$PWD/.demo-docker}
 WAIT_SECONDS=${HALO_DOCKER_WAIT_SECONDS:-180}
 
-compose() { docker-compose -f "$(cat "$STATE/compose-file")" -p "$HALO_NAME" --profile workers "$@"; }
+compose() { docker-compose -f "$(cat "$STATE/compose-file")" -p "$HALO_NAME" "$@"; }
 
 has_workers() {
-  docker run --rm --entrypoint /opt/halo/bin/halo "${HALO_IMAGE:-halo:latest}" worker --help >/dev/null 2>&1
+  docker run --rm --entrypoint /opt/halo/bin/halo "${HALO_IMAGE:-halo:latest}" --help 2>/dev/null | grep -qE "^  worker +"
 }
 
 healthy_masters() {
@@ -47,12 +47,9 @@ start() {
   if [ -e "$STATE/compose-file" ]; then stop_cluster; fi
   mkdir -p "$STATE"
   echo "$PWD/deploy/docker/docker-compose.$HA.yml" >"$STATE/compose-file"
-  local services=()
-  if ! has_workers; then
-    # Without the worker command, only the services outside the profile.
-    services=($(docker-compose -f "$(cat "$STATE/compose-file")" config --services))
-  fi
-  compose up -d "${services[@]}"
+  local profile=()
+  if has_workers; then profile=(--profile workers); fi
+  compose "${profile[@]}" up -d
   wait_healthy
   local m=$HALO_NAME-master1 wait=3
   [ "$HA" = zookeeper ] && wait=8
@@ -61,17 +58,20 @@ Halo is running in Docker (--ha=$HA): $HALO_NAME-master1..3, web UI on 127.0.0.1
 Try:
   docker exec $m halo fs leader
   docker exec $m halo fs mkdir /demo && docker exec $m halo fs touch /demo/hello
-  docker kill \$(docker exec $m halo fs leader)
-  sleep $wait; docker exec $HALO_NAME-master2 halo fs leader; docker exec $HALO_NAME-master2 halo fs ls -R /
-  docker-compose -f $(cat "$STATE/compose-file") -p $HALO_NAME start      # the killed master rejoins
-  docker network disconnect $HALO_NAME-net \$(docker exec $m halo fs leader)   # cut the leader off
-  docker network connect $HALO_NAME-net <that master>                        # and heal
+  leader=\$(docker exec $m halo fs leader); docker kill \$leader
+  other=\$(docker ps --filter name=$HALO_NAME-master --format '{{.Names}}' | grep -vx \$leader | head -n 1)
+  sleep $wait; docker exec \$other halo fs leader; docker exec \$other halo fs ls -R /
+  docker-compose -f $(cat "$STATE/compose-file") -p $HALO_NAME restart \${leader#$HALO_NAME-}   # it rejoins
+  leader=\$(docker exec $m halo fs leader); docker network disconnect $HALO_NAME-net \$leader   # cut it off
+  other=\$(docker ps --filter name=$HALO_NAME-master --format '{{.Names}}' | grep -vx \$leader | head -n 1)
+  sleep $wait; docker exec \$other halo fs leader
+  docker network connect $HALO_NAME-net \$leader                                            # and heal
 Stop it with: make demo-docker-stop
 MSG
 }
 
 stop_cluster() {
-  compose down -v --remove-orphans
+  compose --profile workers down -v --remove-orphans
   rm -f "$STATE/compose-file"
 }
 
