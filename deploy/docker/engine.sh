@@ -8,7 +8,9 @@
 #
 # The pid of a dockerd started here is kept in $HALO_DOCKER_STATE (default
 # /run/halo-docker): an engine that was already running, or that systemd
-# runs, is never stopped by `stop`.
+# runs, is never stopped by `stop`. Docker's own iptables chains stay, as
+# they do after any dockerd stops; IP forwarding and the FORWARD policy are
+# put back.
 set -euo pipefail
 STATE=${HALO_DOCKER_STATE:-/run/halo-docker}
 PIDFILE=$STATE/dockerd.pid
@@ -36,6 +38,10 @@ start() {
     exit 1
   fi
   mkdir -p "$STATE"
+  # dockerd turns on IP forwarding with the FORWARD policy at DROP and
+  # leaves both when it stops; stop puts back what this machine had.
+  iptables -w -S FORWARD 2>/dev/null | sed -n 's/^-P FORWARD //p' >"$STATE/forward-policy" || true
+  cat /proc/sys/net/ipv4/ip_forward >"$STATE/ip-forward" 2>/dev/null || true
   nohup dockerd >"$STATE/dockerd.log" 2>&1 &
   echo $! >"$PIDFILE"
   for _ in $(seq 1 600); do
@@ -56,6 +62,14 @@ stop() {
     for _ in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   fi
   rm -f "$PIDFILE"
+  if [ -s "$STATE/forward-policy" ]; then
+    iptables -w -P FORWARD "$(cat "$STATE/forward-policy")"
+    rm -f "$STATE/forward-policy"
+  fi
+  if [ -s "$STATE/ip-forward" ]; then
+    cat "$STATE/ip-forward" >/proc/sys/net/ipv4/ip_forward
+    rm -f "$STATE/ip-forward"
+  fi
 }
 
 case "${1:-}" in
