@@ -185,7 +185,9 @@ func (c *Cluster) service(container string) string {
 }
 
 // Disconnect cuts container off the project's network.
-func (c *Cluster) Disconnect(container string) { c.must("network", "disconnect", c.Network(), container) }
+func (c *Cluster) Disconnect(container string) {
+	c.must("network", "disconnect", c.Network(), container)
+}
 
 // Connect puts container back on the project's network.
 func (c *Cluster) Connect(container string) { c.must("network", "connect", c.Network(), container) }
