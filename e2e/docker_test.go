@@ -24,7 +24,8 @@ func TestDockerZooKeeperFailover(t *testing.T) {
 }
 
 // testDockerFailover checks that files made before each fault are still
-// there after it, and that a new leader serves within bound.
+// there after it, that a new leader serves within bound, and that the
+// workers (when the image has them) are healthy at the end.
 func testDockerFailover(t *testing.T, file string, bound time.Duration) {
 	c := compose.Up(t, file)
 	all := c.Masters()
@@ -52,6 +53,7 @@ func testDockerFailover(t *testing.T, file string, bound time.Duration) {
 		return err == nil && strings.TrimSpace(got) == elected
 	})
 	checkListed(t, c, next, want)
+	c.AwaitHealthy(c.Workers()...)
 }
 
 // touchAll creates n files named /docker/<prefix>-<i> through container.

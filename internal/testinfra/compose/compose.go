@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"sync"
@@ -38,8 +39,9 @@ type Cluster struct {
 	t    testing.TB
 	file string
 	// Name prefixes every container, the network and the project.
-	Name string
-	env  []string
+	Name    string
+	env     []string
+	workers bool // the image runs workers, so their profile is up
 }
 
 func repo() string {
@@ -67,10 +69,11 @@ func prepare(t testing.TB) {
 	}
 }
 
-// Up brings the masters of deploy/docker/<file> up (not the workers'
-// profile) and waits until all of them are healthy. The cluster is taken
-// down with its volumes when the test ends, and the test fails if anything
-// of it is left behind.
+// Up brings deploy/docker/<file> up and waits until its masters are
+// healthy, and its workers too when the image's halo has the worker
+// command (the workers' profile is left out otherwise). The cluster is
+// taken down with its volumes when the test ends, and the test fails if
+// anything of it is left behind.
 func Up(t testing.TB, file string) *Cluster {
 	t.Helper()
 	prepare(t)
@@ -84,11 +87,38 @@ func Up(t testing.TB, file string) *Cluster {
 		c.env = append(c.env, fmt.Sprintf("HALO_WEB_PORT%d=%d", i, masters.FreePort(t, "127.0.0.1")))
 	}
 	t.Cleanup(c.down)
-	if out, err := c.compose("up", "-d"); err != nil {
+	c.workers = hasWorkerCommand(c.env)
+	up := []string{"up", "-d"}
+	if c.workers {
+		up = append([]string{"--profile", "workers"}, up...)
+	}
+	if out, err := c.compose(up...); err != nil {
 		t.Fatalf("docker-compose up %s: %v\n%s", file, err, out)
 	}
 	c.AwaitHealthy(c.Masters()...)
+	c.AwaitHealthy(c.Workers()...)
 	return c
+}
+
+// hasWorkerCommand tells whether the image's halo lists the worker command.
+func hasWorkerCommand(env []string) bool {
+	image := "halo:latest"
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "HALO_IMAGE="); ok && v != "" {
+			image = v
+		}
+	}
+	out, err := docker("run", "--rm", "--network", "none", "--entrypoint", "/opt/halo/bin/halo", image, "--help")
+	return err == nil && regexp.MustCompile(`(?m)^  worker +`).MatchString(out)
+}
+
+// Workers names the workers' containers: none when the image has no
+// worker command.
+func (c *Cluster) Workers() []string {
+	if !c.workers {
+		return nil
+	}
+	return []string{c.Name + "-worker1", c.Name + "-worker2"}
 }
 
 // Masters names the masters' containers, which are also their host names.
