@@ -15,9 +15,11 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -66,6 +68,35 @@ func prepare(t testing.TB) {
 	})
 	if prepareErr != nil {
 		t.Fatal(prepareErr)
+	}
+	sweepDeadProjects()
+}
+
+// projectName holds the test process id, so that a later run can remove
+// what a killed one left.
+var projectName = regexp.MustCompile(`^(halotest(\d+)-\d+)-`)
+
+// sweepDeadProjects removes the containers, networks and volumes of
+// clusters whose test process is gone.
+func sweepDeadProjects() {
+	out, _ := docker("ps", "-a", "--filter", "name=halotest", "--format", "{{.Names}}")
+	dead := map[string]bool{}
+	for _, name := range strings.Fields(out) {
+		m := projectName.FindStringSubmatch(name)
+		if m == nil {
+			continue
+		}
+		if pid, err := strconv.Atoi(m[2]); err == nil && syscall.Kill(pid, 0) == syscall.ESRCH {
+			dead[m[1]] = true
+			docker("rm", "-f", "-v", name)
+		}
+	}
+	for project := range dead {
+		docker("network", "rm", project+"-net")
+		volumes, _ := docker("volume", "ls", "-q", "--filter", "name="+project+"_")
+		for _, v := range strings.Fields(volumes) {
+			docker("volume", "rm", v)
+		}
 	}
 }
 
