@@ -25,7 +25,8 @@ func TestDockerZooKeeperFailover(t *testing.T) {
 
 // testDockerFailover checks that files made before each fault are still
 // there after it, that a new leader serves within bound, and that the
-// workers (when the image has them) are healthy at the end.
+// workers (when the image has them) are healthy and counted live at the
+// end.
 func testDockerFailover(t *testing.T, file string, bound time.Duration) {
 	c := compose.Up(t, file)
 	all := c.Masters()
@@ -53,7 +54,23 @@ func testDockerFailover(t *testing.T, file string, bound time.Duration) {
 		return err == nil && strings.TrimSpace(got) == elected
 	})
 	checkListed(t, c, next, want)
-	c.AwaitHealthy(c.Workers()...)
+	checkWorkersLive(t, c, elected, bound)
+}
+
+// checkWorkersLive waits until the leader counts every worker of the
+// cluster live and none lost, and their containers are healthy.
+func checkWorkersLive(t *testing.T, c *compose.Cluster, leader string, bound time.Duration) {
+	t.Helper()
+	workers := c.Workers()
+	if len(workers) == 0 {
+		return
+	}
+	c.AwaitHealthy(workers...)
+	live := fmt.Sprintf("Live Workers: %d\n", len(workers))
+	poll.Until(t, bound, "the leader to count every worker live", func() bool {
+		report, _ := c.Halo(leader, "fsadmin", "report")
+		return strings.Contains(report, live) && strings.Contains(report, "Lost Workers: 0\n")
+	})
 }
 
 // touchAll creates n files named /docker/<prefix>-<i> through container.

@@ -58,6 +58,7 @@ Halo is running in Docker (--ha=$HA): $HALO_NAME-master1..3, web UI on 127.0.0.1
 Try:
   docker exec $m halo fs leader
   docker exec $m halo fs mkdir /demo && docker exec $m halo fs touch /demo/hello
+  docker exec $m halo fsadmin report                        # masters, and the workers every master knows
   leader=\$(docker exec $m halo fs leader); docker kill \$leader
   other=\$(docker ps --filter name=$HALO_NAME-master --format '{{.Names}}' | grep -vx \$leader | head -n 1)
   sleep $wait; docker exec \$other halo fs leader; docker exec \$other halo fs ls -R /
