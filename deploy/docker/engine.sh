@@ -39,9 +39,14 @@ start() {
   fi
   mkdir -p "$STATE"
   # dockerd turns on IP forwarding with the FORWARD policy at DROP and
-  # leaves both when it stops; stop puts back what this machine had.
-  iptables -w -S FORWARD 2>/dev/null | sed -n 's/^-P FORWARD //p' >"$STATE/forward-policy" || true
-  cat /proc/sys/net/ipv4/ip_forward >"$STATE/ip-forward" 2>/dev/null || true
+  # leaves both when it stops; stop puts back what this machine had. A
+  # record left by a dockerd that died unstopped is older, so it is kept.
+  if [ ! -s "$STATE/forward-policy" ]; then
+    iptables -w -S FORWARD 2>/dev/null | sed -n 's/^-P FORWARD //p' >"$STATE/forward-policy" || true
+  fi
+  if [ ! -s "$STATE/ip-forward" ]; then
+    cat /proc/sys/net/ipv4/ip_forward >"$STATE/ip-forward" 2>/dev/null || true
+  fi
   nohup dockerd >"$STATE/dockerd.log" 2>&1 &
   echo $! >"$PIDFILE"
   for _ in $(seq 1 600); do
