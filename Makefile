@@ -29,7 +29,7 @@ test: build lint-fast jepsen-deps test-deps
 # launcher with Maven, the real Alluxio 2.9.3 programs with Maven,
 # Debian's chromium for the web UI's browser test, OpenSSH and rsync for
 # the start scripts' multi-host test, and the Docker engine and images of
-# deploy/docker (about 5 minutes cold, seconds warm).
+# deploy/docker (2 to 4.5 minutes cold, seconds warm).
 test-deps: alluxio-deps
 	scripts/zookeeper.sh install
 	scripts/chromium.sh install
