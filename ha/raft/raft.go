@@ -473,18 +473,19 @@ func (r *Replicator) observe(o hraft.Observation) {
 		r.peerFailing[d.PeerID] = false
 		r.peerContact[d.PeerID] = time.Now()
 	case hraft.LeaderObservation:
-		r.observeLeader(string(d.LeaderAddr))
+		r.observeLeader(d.LeaderID)
 	}
 }
 
-// observeLeader notes a change of leader. Raft clears the leader only
-// once it has heard nothing for the heartbeat timeout, so a lost leader
-// is counted gone from the last time this master heard from it: writes
-// stopped about then, not when Raft gave up on it.
-func (r *Replicator) observeLeader(raftAddr string) {
+// observeLeader notes a change of leader ("" for none), named by its
+// server ID as leaderID explains. Raft clears the leader only once it has
+// heard nothing for the heartbeat timeout, so a lost leader is counted
+// gone from the last time this master heard from it: writes stopped about
+// then, not when Raft gave up on it.
+func (r *Replicator) observeLeader(id hraft.ServerID) {
 	now := time.Now()
-	if raftAddr != "" {
-		r.leaders.Observe(now, r.rpcAddressOrRaft(raftAddr), r.raft.CurrentTerm())
+	if id != "" {
+		r.leaders.Observe(now, r.rpcAddressOrJournal(string(id)), r.raft.CurrentTerm())
 		return
 	}
 	lost := now
@@ -494,16 +495,13 @@ func (r *Replicator) observeLeader(raftAddr string) {
 	r.leaders.Observe(lost, "", 0)
 }
 
-// rpcAddressOrRaft names a master by its RPC address, as the rest of the
-// UI does, or by its journal address when the lists do not tell.
-func (r *Replicator) rpcAddressOrRaft(raftAddr string) string {
-	if raftAddr == "" {
-		return ""
-	}
-	if rpc := rpcAddressFor(raftAddr, r.opts.Peers, r.opts.RPCAddresses); rpc != "" {
+// rpcAddressOrJournal names a master by its RPC address, as the rest of
+// the UI does, or by its journal address when the lists do not tell.
+func (r *Replicator) rpcAddressOrJournal(journalAddr string) string {
+	if rpc := rpcAddressFor(journalAddr, r.opts.Peers, r.opts.RPCAddresses); rpc != "" {
 		return rpc
 	}
-	return raftAddr
+	return journalAddr
 }
 
 // Election implements ha.ElectionReporter: the leader changes this
@@ -574,14 +572,23 @@ func (r *Replicator) notLeader() error {
 
 // leaderRPC maps the Raft leader to its RPC address.
 func (r *Replicator) leaderRPC() string {
-	addr, _ := r.raft.LeaderWithID()
-	if addr == "" {
+	id := r.leaderID()
+	if id == "" {
 		return ""
 	}
-	if addr == hraft.ServerAddress(r.opts.LocalAddress) && !r.serving.Load() {
+	if id == hraft.ServerID(r.opts.LocalAddress) && !r.serving.Load() {
 		return "" // we lead by Raft but do not serve yet
 	}
-	return rpcAddressFor(string(addr), r.opts.Peers, r.opts.RPCAddresses)
+	return rpcAddressFor(string(id), r.opts.Peers, r.opts.RPCAddresses)
+}
+
+// leaderID names the leader by its server ID, which is its configured
+// journal address. Its Raft address is not: the TCP transport advertises
+// the address a host name resolved to, so masters configured by name (as in
+// Docker) would never match it against their lists.
+func (r *Replicator) leaderID() hraft.ServerID {
+	_, id := r.raft.LeaderWithID()
+	return id
 }
 
 // rpcAddressFor finds a master's RPC address from its journal address: the

@@ -73,6 +73,7 @@ func (s *Security) WebRefusal() func(*http.Request) string {
 func (s *Security) ClientOptions(opts *client.Options) {
 	opts.TLS = s.client
 	opts.Secret = s.secret
+	opts.Authentication = string(s.auth)
 }
 
 // peerDialOptions are what a master needs to call another's RPC port.
