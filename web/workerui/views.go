@@ -87,10 +87,7 @@ func (u *UI) overview(*http.Request) (any, error) {
 	report := u.cfg.Store.Report()
 	out := Overview{Info: u.describe(), Masters: u.masters(), Tiers: []Tier{}, LostStorage: []LostStorage{}}
 	for _, t := range report.Tiers {
-		tier := Tier{Alias: t.Alias, CapacityBytes: t.Capacity, UsedBytes: t.Used, Dirs: []Dir{}}
-		for _, ids := range t.Blocks {
-			tier.Blocks += len(ids)
-		}
+		tier := Tier{Alias: t.Alias, CapacityBytes: t.Capacity, UsedBytes: t.Used, Blocks: blockCount(t), Dirs: []Dir{}}
 		for _, d := range t.Dirs {
 			tier.Dirs = append(tier.Dirs, Dir{Path: d.Path, Medium: d.Medium, CapacityBytes: d.Capacity, UsedBytes: d.Used})
 		}
@@ -159,19 +156,12 @@ func (u *UI) blocks(r *http.Request) (any, error) {
 	}
 	report := u.cfg.Store.Report()
 	out := Blocks{Tiers: []TierBlocks{}, Blocks: []Block{}}
-	var tier *blockstore.TierReport
-	for i, t := range report.Tiers {
-		n := 0
-		for _, ids := range t.Blocks {
-			n += len(ids)
-		}
-		out.Tiers = append(out.Tiers, TierBlocks{Alias: t.Alias, Blocks: n})
-		if t.Alias == q.Get("tier") || (q.Get("tier") == "" && tier == nil) {
-			tier = &report.Tiers[i]
-		}
+	for _, t := range report.Tiers {
+		out.Tiers = append(out.Tiers, TierBlocks{Alias: t.Alias, Blocks: blockCount(t)})
 	}
-	if tier == nil {
-		return nil, fserr.New(fserr.InvalidArgument, "tier %q: this worker has the tiers %s", q.Get("tier"), tierNames(report))
+	tier, err := chosenTier(report, q.Get("tier"))
+	if err != nil {
+		return nil, err
 	}
 	out.Tier = tier.Alias
 	page, more := pageOf(tier.Blocks, after, limit)
@@ -190,6 +180,24 @@ func (u *UI) blocks(r *http.Request) (any, error) {
 		out.NextAfter = strconv.FormatInt(page[len(page)-1].ID, 10)
 	}
 	return out, nil
+}
+
+// chosenTier is the tier named alias, the first tier when alias is "".
+func chosenTier(r blockstore.Report, alias string) (blockstore.TierReport, error) {
+	for _, t := range r.Tiers {
+		if t.Alias == alias || alias == "" {
+			return t, nil
+		}
+	}
+	return blockstore.TierReport{}, fserr.New(fserr.InvalidArgument, "tier %q: this worker has the tiers %s", alias, tierNames(r))
+}
+
+func blockCount(t blockstore.TierReport) int {
+	n := 0
+	for _, ids := range t.Blocks {
+		n += len(ids)
+	}
+	return n
 }
 
 // afterOf reads the after parameter: a block id, or nothing for the
