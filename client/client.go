@@ -1,11 +1,25 @@
-// Package client is Halo's Go client library: it finds the leading master,
+// Package client is Halo's Go client library. It speaks Alluxio 2.9's
+// protocol, as Alluxio's own client does, plus Halo's small HaloService
+// for what that protocol cannot carry: it finds the primary by asking each
+// master for its meta service's version (a standby refuses), authenticates
+// each connection's channel (SIMPLE, over SECRET's or TLS's transport),
 // tags every mutation with an operation id, and retries across failovers so
 // that callers see either a definite answer or "outcome unknown", never a
 // false failure (DESIGN.md contracts 3 and 7).
+//
+// Retries: a mutation's operation id is Alluxio's commonOptions.operationId
+// set to the client's random 128-bit id, with the operation's sequence
+// number in the OpSeqMetadataKey header. Every attempt of one call sends
+// the same id, so a master that applied an earlier attempt answers the
+// retry with the first result (a create is not refused as "already
+// exists" because of itself). A master whose exactly-once table has since
+// forgotten the id answers OutcomeUnknown, which the client reports at
+// once. A call made of two operations (CreateFile with Completed: create,
+// then complete) gives each its own id: if the first succeeds and the
+// second's outcome is unknown, so is the call's.
 package client
 
 import (
-	"context"
 	"crypto/rand"
 	"crypto/tls"
 	"errors"
@@ -18,16 +32,12 @@ import (
 	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/grpc/metadata"
 
 	"github.com/halo-fs/halo/fserr"
 	"github.com/halo-fs/halo/internal/sharedsecret"
+	"github.com/halo-fs/halo/proto/alluxiopb"
 	"github.com/halo-fs/halo/proto/halopb"
 )
-
-// UserMetadataKey is the gRPC metadata key that carries the caller's user
-// name (SIMPLE authentication).
-const UserMetadataKey = "halo-user"
 
 // Defaults for Options, taken from Alluxio's alluxio.user.rpc.retry.* settings.
 const (
@@ -36,6 +46,9 @@ const (
 	DefaultRetryMaxDuration   = 2 * time.Minute
 	DefaultAttemptTimeout     = 30 * time.Second
 	DefaultLeaderProbeTimeout = 3 * time.Second
+	// DefaultListBatchSize is how many entries one partial listing asks
+	// for.
+	DefaultListBatchSize = 1000
 )
 
 // Options configures a Client. Zero values take the defaults above.
@@ -45,8 +58,12 @@ type Options struct {
 	Addresses []string
 	// Finder locates the leader; nil means a polling finder over Addresses.
 	Finder LeaderFinder
-	// User is sent in the "halo-user" metadata key on every call.
+	// User is the user a connection's channel authenticates as (SIMPLE
+	// and SECRET).
 	User string
+	// Authentication is alluxio.security.authentication.type: NOSASL and
+	// CERTIFICATE make no channel authentication; "" means SIMPLE.
+	Authentication string
 	// RetryBaseSleep and RetryMaxSleep bound the exponential backoff
 	// between attempts.
 	RetryBaseSleep time.Duration
@@ -55,10 +72,12 @@ type Options struct {
 	RetryMaxDuration time.Duration
 	// AttemptTimeout is the deadline of a single attempt.
 	AttemptTimeout time.Duration
-	// LeaderProbeTimeout bounds each GetMasterInfo probe of the default
+	// LeaderProbeTimeout bounds each version probe of the default
 	// finder, so that one hung master does not stall leader discovery.
 	LeaderProbeTimeout time.Duration
-	Logger             hclog.Logger
+	// ListBatchSize is how many entries each ListStatusPartial asks for.
+	ListBatchSize int32
+	Logger        hclog.Logger
 	// DialOptions are appended to the client's own (insecure transport by
 	// default; pass grpc.WithTransportCredentials to override it).
 	DialOptions []grpc.DialOption
@@ -88,6 +107,9 @@ func (o Options) withDefaults() Options {
 	if o.LeaderProbeTimeout <= 0 {
 		o.LeaderProbeTimeout = DefaultLeaderProbeTimeout
 	}
+	if o.ListBatchSize <= 0 {
+		o.ListBatchSize = DefaultListBatchSize
+	}
 	if o.Logger == nil {
 		o.Logger = hclog.NewNullLogger()
 	}
@@ -102,9 +124,19 @@ type Client struct {
 	logger hclog.Logger
 
 	mu     sync.Mutex
-	conns  map[string]*grpc.ClientConn
-	stubs  map[string]halopb.MasterServiceClient
+	conns  map[string]*masterConn
 	closed bool
+}
+
+// masterConn is the connection to one master and the stubs of the
+// services the client calls on it.
+type masterConn struct {
+	conn     *grpc.ClientConn
+	versions alluxiopb.ServiceVersionClientServiceClient
+	fs       alluxiopb.FileSystemMasterClientServiceClient
+	meta     alluxiopb.MetaMasterClientServiceClient
+	journal  alluxiopb.JournalMasterClientServiceClient
+	halo     halopb.HaloServiceClient
 }
 
 // New returns a client for the masters in opts. It does not connect:
@@ -121,18 +153,17 @@ func New(opts Options) (*Client, error) {
 	c := &Client{
 		opts:  opts,
 		ops:   ops,
-		conns: make(map[string]*grpc.ClientConn),
-		stubs: make(map[string]halopb.MasterServiceClient),
+		conns: make(map[string]*masterConn),
 	}
 	c.logger = opts.Logger.Named("client").With("client_id", ops.clientID())
 	c.finder = opts.Finder
 	if c.finder == nil {
-		c.finder = newPollingFinder(opts.Addresses, c.stub, opts.LeaderProbeTimeout)
+		c.finder = newPollingFinder(opts.Addresses, c.conn, opts.LeaderProbeTimeout)
 	}
 	return c, nil
 }
 
-// ClientID is this client's random 128-bit id in hex, the first half of
+// ClientID is this client's random 128-bit id in hex, the first part of
 // every operation id it sends.
 func (c *Client) ClientID() string { return c.ops.clientID() }
 
@@ -149,36 +180,43 @@ func (c *Client) Close() error {
 		closer.Close()
 	}
 	var errs []error
-	for addr, conn := range c.conns {
-		if err := conn.Close(); err != nil {
+	for addr, mc := range c.conns {
+		if err := mc.conn.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("closing connection to %s: %w", addr, err))
 		}
 	}
-	c.conns = map[string]*grpc.ClientConn{}
-	c.stubs = map[string]halopb.MasterServiceClient{}
+	c.conns = map[string]*masterConn{}
 	return errors.Join(errs...)
 }
 
-// stub returns the RPC stub for addr, creating its connection on first use.
-func (c *Client) stub(addr string) (halopb.MasterServiceClient, error) {
+// conn returns the connection to addr, creating it on first use.
+func (c *Client) conn(addr string) (*masterConn, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
 		return nil, fserr.New(fserr.Unavailable, "client is closed")
 	}
-	if s, ok := c.stubs[addr]; ok {
-		return s, nil
+	if mc, ok := c.conns[addr]; ok {
+		return mc, nil
 	}
 	conn, err := grpc.NewClient(addr, c.dialOptions()...)
 	if err != nil {
 		return nil, fserr.New(fserr.InvalidArgument, "bad master address %q: %v", addr, err)
 	}
-	s := halopb.NewMasterServiceClient(conn)
-	c.conns[addr] = conn
-	c.stubs[addr] = s
-	return s, nil
+	mc := &masterConn{
+		conn:     conn,
+		versions: alluxiopb.NewServiceVersionClientServiceClient(conn),
+		fs:       alluxiopb.NewFileSystemMasterClientServiceClient(conn),
+		meta:     alluxiopb.NewMetaMasterClientServiceClient(conn),
+		journal:  alluxiopb.NewJournalMasterClientServiceClient(conn),
+		halo:     halopb.NewHaloServiceClient(conn),
+	}
+	c.conns[addr] = mc
+	return mc, nil
 }
 
+// dialOptions are a new connection's: the transport's credentials, and
+// its own channel authentication when the authentication type needs one.
 func (c *Client) dialOptions() []grpc.DialOption {
 	opts := []grpc.DialOption{
 		grpc.WithTransportCredentials(TransportCredentials(c.opts.TLS, c.opts.Secret)),
@@ -195,10 +233,9 @@ func (c *Client) dialOptions() []grpc.DialOption {
 			MinConnectTimeout: c.opts.LeaderProbeTimeout,
 		}),
 	}
-	if c.opts.User != "" {
-		opts = append(opts,
-			grpc.WithChainUnaryInterceptor(c.unaryUser),
-			grpc.WithChainStreamInterceptor(c.streamUser))
+	if needsChannel(c.opts.Authentication, c.opts.User) {
+		auth := &channelAuth{user: c.opts.User}
+		opts = append(opts, grpc.WithChainUnaryInterceptor(auth.unary))
 	}
 	return append(opts, c.opts.DialOptions...)
 }
@@ -216,12 +253,4 @@ func TransportCredentials(tlsConfig *tls.Config, secret []byte) credentials.Tran
 		creds = sharedsecret.NewCredentials(creds, secret)
 	}
 	return creds
-}
-
-func (c *Client) unaryUser(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
-	return invoker(metadata.AppendToOutgoingContext(ctx, UserMetadataKey, c.opts.User), method, req, reply, cc, opts...)
-}
-
-func (c *Client) streamUser(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
-	return streamer(metadata.AppendToOutgoingContext(ctx, UserMetadataKey, c.opts.User), desc, cc, method, opts...)
 }

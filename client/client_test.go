@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"slices"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -15,34 +16,41 @@ import (
 	"github.com/halo-fs/halo/fserr"
 	"github.com/halo-fs/halo/fserr/rpcerr"
 	"github.com/halo-fs/halo/ha/state"
+	"github.com/halo-fs/halo/proto/alluxiopb"
 	"github.com/halo-fs/halo/proto/halopb"
 )
 
-// scriptedMaster is an in-process gRPC server whose answers a test scripts
-// call by call. It checks the client, not the master: it has no namespace.
+// scriptedMaster is an in-process gRPC server of the Alluxio services the
+// client calls, whose answers a test scripts call by call. It checks the
+// client, not the master: it has no namespace. Its version probe answers
+// as a primary or refuses as a standby; it authenticates channels as a
+// master does.
 type scriptedMaster struct {
-	halopb.UnimplementedMasterServiceServer
+	alluxiopb.UnimplementedFileSystemMasterClientServiceServer
+	alluxiopb.UnimplementedServiceVersionClientServiceServer
+	alluxiopb.UnimplementedSaslAuthenticationServiceServer
+	halopb.UnimplementedHaloServiceServer
 	addr string
 	info *halopb.MasterInfo
 
 	mu          sync.Mutex
 	steps       []step // consumed one per call; when empty, calls succeed
 	calls       []call
-	listedAfter []string // the start_after of every listing asked for
+	listedAfter []string          // the startAfter of every listing asked for
+	channels    map[string]string // channel id to its user
+	channelIDs  []string          // every channel id sent, call by call
 }
 
 // step is what one call does: hang until the caller's deadline, or answer
-// with err (nil for success); a listing with midStream set sends its first
-// page before it fails with err.
+// with err (nil for success).
 type step struct {
-	hang      bool
-	err       error
-	midStream bool
+	hang bool
+	err  error
 }
 
 type call struct {
 	method string
-	opID   *halopb.OperationID
+	opID   opID
 	user   string
 }
 
@@ -50,25 +58,26 @@ var hang = step{hang: true}
 
 func fail(err error) step { return step{err: rpcerr.ToGRPC(err)} }
 
-func failMidStream(err error) step { return step{err: rpcerr.ToGRPC(err), midStream: true} }
-
 func startMaster(t *testing.T, state string, steps ...step) *scriptedMaster {
 	t.Helper()
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := &scriptedMaster{addr: lis.Addr().String(), steps: steps}
+	m := &scriptedMaster{addr: lis.Addr().String(), steps: steps, channels: map[string]string{}}
 	m.info = &halopb.MasterInfo{State: state, Version: "test"}
 	srv := grpc.NewServer()
-	halopb.RegisterMasterServiceServer(srv, m)
+	alluxiopb.RegisterFileSystemMasterClientServiceServer(srv, m)
+	alluxiopb.RegisterServiceVersionClientServiceServer(srv, m)
+	alluxiopb.RegisterSaslAuthenticationServiceServer(srv, m)
+	halopb.RegisterHaloServiceServer(srv, m)
 	go func() { _ = srv.Serve(lis) }()
 	t.Cleanup(srv.Stop)
 	return m
 }
 
-func (m *scriptedMaster) next(ctx context.Context, method string, opID *halopb.OperationID) error {
-	s := m.take(ctx, method, opID)
+func (m *scriptedMaster) next(ctx context.Context, method string, common *alluxiopb.FileSystemMasterCommonPOptions) error {
+	s := m.take(ctx, method, common)
 	if s.hang {
 		<-ctx.Done()
 		return ctx.Err()
@@ -76,20 +85,29 @@ func (m *scriptedMaster) next(ctx context.Context, method string, opID *halopb.O
 	return s.err
 }
 
-// take records a call and returns its step.
-func (m *scriptedMaster) take(ctx context.Context, method string, opID *halopb.OperationID) step {
-	user := ""
-	if md, ok := metadata.FromIncomingContext(ctx); ok && len(md.Get(UserMetadataKey)) > 0 {
-		user = md.Get(UserMetadataKey)[0]
+// take records a call, with its operation id and its channel's user, and
+// returns its step.
+func (m *scriptedMaster) take(ctx context.Context, method string, common *alluxiopb.FileSystemMasterCommonPOptions) step {
+	md, _ := metadata.FromIncomingContext(ctx)
+	c := call{method: method}
+	if id := common.GetOperationId(); id != nil {
+		c.opID = opID{hi: uint64(id.GetMostSignificantBits()), lo: uint64(id.GetLeastSignificantBits())}
+		if seq := md.Get(OpSeqMetadataKey); len(seq) == 1 {
+			c.opID.seq, _ = strconv.ParseUint(seq[0], 10, 64)
+		}
 	}
 	m.mu.Lock()
-	m.calls = append(m.calls, call{method: method, opID: opID, user: user})
+	defer m.mu.Unlock()
+	if ch := md.Get(ChannelMetadataKey); len(ch) == 1 {
+		c.user = m.channels[ch[0]]
+		m.channelIDs = append(m.channelIDs, ch[0])
+	}
+	m.calls = append(m.calls, c)
 	var s step
 	if len(m.steps) > 0 {
 		s = m.steps[0]
 		m.steps = m.steps[1:]
 	}
-	m.mu.Unlock()
 	return s
 }
 
@@ -99,58 +117,91 @@ func (m *scriptedMaster) recorded() []call {
 	return append([]call(nil), m.calls...)
 }
 
+func (m *scriptedMaster) GetServiceVersion(context.Context, *alluxiopb.GetServiceVersionPRequest) (*alluxiopb.GetServiceVersionPResponse, error) {
+	if m.info.State != string(state.Primary) {
+		return nil, rpcerr.ToGRPC(fserr.New(fserr.NotLeader, "this master is a standby"))
+	}
+	return &alluxiopb.GetServiceVersionPResponse{Version: proto.Int64(2)}, nil
+}
+
+func (m *scriptedMaster) Authenticate(stream grpc.BidiStreamingServer[alluxiopb.SaslMessage, alluxiopb.SaslMessage]) error {
+	first, err := stream.Recv()
+	if err != nil {
+		return err
+	}
+	parts := splitNUL(first.GetMessage())
+	m.mu.Lock()
+	m.channels[first.GetClientId()] = parts[1]
+	m.mu.Unlock()
+	if err := stream.Send(&alluxiopb.SaslMessage{MessageType: alluxiopb.SaslMessageType_SUCCESS.Enum()}); err != nil {
+		return err
+	}
+	_, err = stream.Recv()
+	return err
+}
+
+func splitNUL(b []byte) []string {
+	var out []string
+	start := 0
+	for i, c := range b {
+		if c == 0 {
+			out = append(out, string(b[start:i]))
+			start = i + 1
+		}
+	}
+	return append(out, string(b[start:]))
+}
+
 func (m *scriptedMaster) GetMasterInfo(context.Context, *halopb.Empty) (*halopb.MasterInfo, error) {
 	return m.info, nil
 }
 
-func (m *scriptedMaster) CreateFile(ctx context.Context, req *halopb.CreateFileRequest) (*halopb.FileInfoResponse, error) {
-	if err := m.next(ctx, "CreateFile", req.GetOpId()); err != nil {
+func (m *scriptedMaster) CreateFile(ctx context.Context, req *alluxiopb.CreateFilePRequest) (*alluxiopb.CreateFilePResponse, error) {
+	if err := m.next(ctx, "CreateFile", req.GetOptions().GetCommonOptions()); err != nil {
 		return nil, err
 	}
-	return &halopb.FileInfoResponse{Info: &halopb.FileInfo{Path: req.GetPath()}}, nil
+	return &alluxiopb.CreateFilePResponse{FileInfo: &alluxiopb.FileInfo{Path: req.Path}}, nil
 }
 
-func (m *scriptedMaster) Delete(ctx context.Context, req *halopb.DeleteRequest) (*halopb.Empty, error) {
-	if err := m.next(ctx, "Delete", req.GetOpId()); err != nil {
+func (m *scriptedMaster) Remove(ctx context.Context, req *alluxiopb.DeletePRequest) (*alluxiopb.DeletePResponse, error) {
+	if err := m.next(ctx, "Remove", req.GetOptions().GetCommonOptions()); err != nil {
 		return nil, err
 	}
-	return &halopb.Empty{}, nil
+	return &alluxiopb.DeletePResponse{}, nil
 }
 
-func (m *scriptedMaster) GetStatus(ctx context.Context, req *halopb.GetStatusRequest) (*halopb.FileInfoResponse, error) {
+func (m *scriptedMaster) Rename(ctx context.Context, req *alluxiopb.RenamePRequest) (*alluxiopb.RenamePResponse, error) {
+	if err := m.next(ctx, "Rename", req.GetOptions().GetCommonOptions()); err != nil {
+		return nil, err
+	}
+	return &alluxiopb.RenamePResponse{}, nil
+}
+
+func (m *scriptedMaster) GetStatus(ctx context.Context, req *alluxiopb.GetStatusPRequest) (*alluxiopb.GetStatusPResponse, error) {
 	if err := m.next(ctx, "GetStatus", nil); err != nil {
 		return nil, err
 	}
-	return &halopb.FileInfoResponse{Info: &halopb.FileInfo{Path: req.GetPath()}}, nil
+	return &alluxiopb.GetStatusPResponse{FileInfo: &alluxiopb.FileInfo{Path: req.Path}}, nil
 }
 
-// ListStatus lists three entries in pages of two, from after the
-// request's start_after.
-func (m *scriptedMaster) ListStatus(req *halopb.ListStatusRequest, stream grpc.ServerStreamingServer[halopb.ListStatusResponse]) error {
+// ListStatusPartial lists three entries in batches of two, from after the
+// request's startAfter.
+func (m *scriptedMaster) ListStatusPartial(ctx context.Context, req *alluxiopb.ListStatusPartialPRequest) (*alluxiopb.ListStatusPartialPResponse, error) {
+	after := req.GetOptions().GetStartAfter()
 	m.mu.Lock()
-	m.listedAfter = append(m.listedAfter, req.GetStartAfter())
+	m.listedAfter = append(m.listedAfter, after)
 	m.mu.Unlock()
-	s := m.take(stream.Context(), "ListStatus", nil)
-	if s.err != nil && !s.midStream {
-		return s.err
+	if err := m.next(ctx, "ListStatusPartial", nil); err != nil {
+		return nil, err
 	}
-	var infos []*halopb.FileInfo
+	var infos []*alluxiopb.FileInfo
 	for _, name := range []string{"a", "b", "c"} {
-		if p := req.GetPath() + "/" + name; p > req.GetStartAfter() {
-			infos = append(infos, &halopb.FileInfo{Path: p})
+		if p := req.GetPath() + "/" + name; p > after {
+			infos = append(infos, &alluxiopb.FileInfo{Path: proto.String(p)})
 		}
 	}
-	for len(infos) > 0 {
-		n := min(2, len(infos))
-		if err := stream.Send(&halopb.ListStatusResponse{Infos: infos[:n]}); err != nil {
-			return err
-		}
-		infos = infos[n:]
-		if s.midStream {
-			return s.err
-		}
-	}
-	return nil
+	n := min(2, len(infos))
+	return &alluxiopb.ListStatusPartialPResponse{FileInfos: infos[:n], IsTruncated: proto.Bool(len(infos) > n)}, nil
 }
 
 // staticFinder always names one address, to aim attempts at it directly.
@@ -176,11 +227,11 @@ func newTestClient(t *testing.T, opts Options) *Client {
 func sameOpID(t *testing.T, calls []call) {
 	t.Helper()
 	for _, c := range calls[1:] {
-		if !proto.Equal(c.opID, calls[0].opID) {
+		if c.opID != calls[0].opID {
 			t.Fatalf("retry carried op id %v, first attempt %v", c.opID, calls[0].opID)
 		}
 	}
-	if calls[0].opID.GetSeq() == 0 {
+	if calls[0].opID.seq == 0 {
 		t.Fatalf("mutation sent without an operation id")
 	}
 }
@@ -213,7 +264,7 @@ func TestRetryAfterUnavailableReusesOperationID(t *testing.T) {
 	}
 	calls = m.recorded()
 	last := calls[len(calls)-1].opID
-	if last.GetSeq() <= calls[0].opID.GetSeq() || last.GetClientHi() != calls[0].opID.GetClientHi() {
+	if last.seq <= calls[0].opID.seq || last.hi != calls[0].opID.hi || last.lo != calls[0].opID.lo {
 		t.Errorf("second mutation op id %v, first %v", last, calls[0].opID)
 	}
 }
@@ -379,10 +430,13 @@ func TestNoLeaderFound(t *testing.T) {
 	}
 }
 
-func TestListStatusConcatenatesPagesAndResumesBrokenStreams(t *testing.T) {
+// TestListStatusPagesAsksPageByPage: each page is one partial listing,
+// after the last entry received, retried on its own.
+func TestListStatusPagesAsksPageByPage(t *testing.T) {
 	m := startMaster(t, string(state.Primary),
 		fail(fserr.New(fserr.Unavailable, "stepping down")),
-		failMidStream(fserr.New(fserr.Unavailable, "connection reset")))
+		step{},
+		fail(fserr.New(fserr.Unavailable, "connection reset")))
 	c := newTestClient(t, Options{Addresses: []string{m.addr}, RetryMaxDuration: time.Minute})
 	infos, err := c.ListStatus(context.Background(), "/d", false)
 	if err != nil {
@@ -397,8 +451,8 @@ func TestListStatusConcatenatesPagesAndResumesBrokenStreams(t *testing.T) {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if want := []string{"", "", "/d/b"}; !slices.Equal(m.listedAfter, want) {
-		t.Fatalf("listings started after %q, want %q: a broken stream resumes after the last entry received", m.listedAfter, want)
+	if want := []string{"", "", "/d/b", "/d/b"}; !slices.Equal(m.listedAfter, want) {
+		t.Fatalf("listings started after %q, want %q: each page resumes after the last entry received", m.listedAfter, want)
 	}
 }
 
@@ -433,5 +487,48 @@ func TestClosedClientFailsAtOnce(t *testing.T) {
 	}
 	if _, err := c.GetStatus(context.Background(), "/"); err == nil {
 		t.Fatal("GetStatus on a closed client succeeded")
+	}
+}
+
+// TestLostChannelIsAuthenticatedAgain: a master that no longer knows the
+// call's channel (it restarted, or the authentication stream ended)
+// refuses it UNAUTHENTICATED before doing anything; the client
+// authenticates a new channel and retries, and the mutation is not
+// reported as possibly applied.
+func TestLostChannelIsAuthenticatedAgain(t *testing.T) {
+	m := startMaster(t, string(state.Primary), fail(fserr.New(fserr.Unauthenticated, "channel is not authenticated")))
+	c := newTestClient(t, Options{Addresses: []string{m.addr}, User: "alice", RetryMaxDuration: time.Minute})
+	if err := c.Delete(context.Background(), "/f", false); err != nil {
+		t.Fatalf("Delete after the master lost the channel: %v", err)
+	}
+	calls := m.recorded()
+	if len(calls) != 2 || calls[1].user != "alice" {
+		t.Fatalf("master saw %v, want a refused call and a retry as alice", calls)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if len(m.channelIDs) != 2 || m.channelIDs[0] == m.channelIDs[1] {
+		t.Fatalf("calls came on channels %v, want the retry on a new one", m.channelIDs)
+	}
+}
+
+// TestUnreachableMasterFailsChannelAuthenticationAsNotSent: a channel
+// that cannot be authenticated because the master is unreachable makes
+// the call Unavailable, not outcome unknown: nothing was sent.
+func TestUnreachableMasterFailsChannelAuthenticationAsNotSent(t *testing.T) {
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := lis.Addr().String()
+	_ = lis.Close()
+	c := newTestClient(t, Options{
+		Finder:           staticFinder{addr: dead},
+		User:             "alice",
+		RetryMaxDuration: 200 * time.Millisecond,
+	})
+	err = c.Delete(context.Background(), "/a", false)
+	if fserr.CodeOf(err) != fserr.Unavailable {
+		t.Fatalf("Delete against a closed port with a channel to authenticate: %v, want Unavailable (nothing was sent)", err)
 	}
 }

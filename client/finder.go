@@ -8,8 +8,7 @@ import (
 
 	"github.com/halo-fs/halo/fserr"
 	"github.com/halo-fs/halo/fserr/rpcerr"
-	"github.com/halo-fs/halo/ha/state"
-	"github.com/halo-fs/halo/proto/halopb"
+	"github.com/halo-fs/halo/proto/alluxiopb"
 )
 
 // LeaderFinder locates the leading master.
@@ -68,18 +67,21 @@ func (c *LeaderCache) Report(addr string, err error) {
 	}
 }
 
-// pollingFinder asks every address for GetMasterInfo, in parallel: the
-// master that answers with State PRIMARY is the leader; failing that, the
-// leader address the standbys name. Backoff between rounds is the caller's
-// job.
+// pollingFinder finds the primary as Alluxio's client does: it asks every
+// master for the version of its meta service (getServiceVersion of
+// META_MASTER_CLIENT_SERVICE, unauthenticated), which only the primary
+// answers; a standby refuses with UNAVAILABLE and maybe names the primary.
+// Masters are asked in parallel rather than in turn, so one hung master
+// does not stall the round; only the primary answers, so the outcome is
+// Alluxio's. Backoff between rounds is the caller's job.
 type pollingFinder struct {
 	addrs        []string
-	dial         func(addr string) (halopb.MasterServiceClient, error)
+	dial         func(addr string) (*masterConn, error)
 	probeTimeout time.Duration
 	LeaderCache
 }
 
-func newPollingFinder(addrs []string, dial func(string) (halopb.MasterServiceClient, error), probeTimeout time.Duration) *pollingFinder {
+func newPollingFinder(addrs []string, dial func(string) (*masterConn, error), probeTimeout time.Duration) *pollingFinder {
 	return &pollingFinder{addrs: append([]string(nil), addrs...), dial: dial, probeTimeout: probeTimeout}
 }
 
@@ -99,66 +101,62 @@ func (f *pollingFinder) Leader(ctx context.Context) (string, error) {
 	return addr, nil
 }
 
-// probeAnswer is one master's reply to GetMasterInfo.
+// probeAnswer is one master's answer to the version probe: nil when it
+// serves as the primary.
 type probeAnswer struct {
 	addr string
-	info *halopb.MasterInfo
 	err  error
 }
 
-// poll probes every address at once and returns when a PRIMARY answers or
-// all have answered (or timed out).
+// poll probes every address at once and returns when one answers as the
+// primary or all have answered (or timed out).
 func (f *pollingFinder) poll(ctx context.Context) []probeAnswer {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	results := make(chan probeAnswer, len(f.addrs))
 	for _, addr := range f.addrs {
 		go func() {
-			results <- f.probe(ctx, addr)
+			results <- probeAnswer{addr: addr, err: f.probe(ctx, addr)}
 		}()
 	}
 	answers := make([]probeAnswer, 0, len(f.addrs))
 	for range f.addrs {
 		a := <-results
 		answers = append(answers, a)
-		if a.err == nil && state.Of(a.info) == state.Primary {
+		if a.err == nil {
 			break
 		}
 	}
 	return answers
 }
 
-func (f *pollingFinder) probe(ctx context.Context, addr string) probeAnswer {
-	stub, err := f.dial(addr)
+// metaService is what the probe asks the version of, as Alluxio's client
+// does to find the primary.
+var metaService = &alluxiopb.GetServiceVersionPRequest{ServiceType: alluxiopb.ServiceType_META_MASTER_CLIENT_SERVICE.Enum()}
+
+func (f *pollingFinder) probe(ctx context.Context, addr string) error {
+	mc, err := f.dial(addr)
 	if err != nil {
-		return probeAnswer{addr: addr, err: err}
+		return err
 	}
 	ctx, cancel := context.WithTimeout(ctx, f.probeTimeout)
 	defer cancel()
-	info, err := stub.GetMasterInfo(ctx, &halopb.Empty{})
-	if err != nil {
-		return probeAnswer{addr: addr, err: rpcerr.FromGRPC(err)}
-	}
-	return probeAnswer{addr: addr, info: info}
+	_, err = mc.versions.GetServiceVersion(ctx, metaService)
+	return rpcerr.FromGRPC(err)
 }
 
-// chooseLeader picks the leader from one polling round: a master that says
-// it is PRIMARY; else the leader most standbys name; else, with a single
-// configured master that answered without a role, that master.
+// chooseLeader picks the leader from one polling round: the master that
+// answered the probe; else the primary most standbys name.
 func chooseLeader(addrs []string, answers []probeAnswer) (string, error) {
 	hints := map[string]int{}
-	bestHint, answered := "", 0
+	bestHint := ""
 	var failures []string
 	for _, a := range answers {
-		if a.err != nil {
-			failures = append(failures, a.addr+": "+a.err.Error())
-			continue
-		}
-		answered++
-		if state.Of(a.info) == state.Primary {
+		if a.err == nil {
 			return a.addr, nil
 		}
-		if h := a.info.GetLeaderAddress(); h != "" {
+		failures = append(failures, a.addr+": "+a.err.Error())
+		if h := fserr.LeaderHintOf(a.err); h != "" {
 			hints[h]++
 			if hints[h] > hints[bestHint] {
 				bestHint = h
@@ -167,9 +165,6 @@ func chooseLeader(addrs []string, answers []probeAnswer) (string, error) {
 	}
 	if bestHint != "" {
 		return bestHint, nil
-	}
-	if len(addrs) == 1 && answered == 1 && state.Of(answers[0].info) == "" {
-		return addrs[0], nil
 	}
 	msg := "no leading master among " + strings.Join(addrs, ",")
 	if len(failures) > 0 {

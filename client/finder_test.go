@@ -2,25 +2,24 @@ package client
 
 import (
 	"context"
-	"errors"
 	"sync"
 	"testing"
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/halo-fs/halo/fserr"
 	"github.com/halo-fs/halo/fserr/rpcerr"
 	"github.com/halo-fs/halo/ha/state"
-	"github.com/halo-fs/halo/proto/halopb"
+	"github.com/halo-fs/halo/proto/alluxiopb"
 )
 
 func TestChooseLeader(t *testing.T) {
-	primary := &halopb.MasterInfo{State: string(state.Primary)}
-	standbyNaming := func(leader string) *halopb.MasterInfo {
-		return &halopb.MasterInfo{State: string(state.Standby), LeaderAddress: leader}
+	standbyNaming := func(leader string) error {
+		return &fserr.Error{Code: fserr.NotLeader, Message: "standby", LeaderHint: leader}
 	}
-	down := errors.New("connection refused")
+	down := fserr.New(fserr.Unavailable, "connection refused")
 	tests := []struct {
 		name    string
 		addrs   []string
@@ -29,12 +28,12 @@ func TestChooseLeader(t *testing.T) {
 		wantErr bool
 	}{
 		{
-			name:  "primary wins",
+			name:  "the master that answers is the primary",
 			addrs: []string{"a:1", "b:1", "c:1"},
 			answers: []probeAnswer{
-				{addr: "a:1", info: standbyNaming("")},
+				{addr: "a:1", err: standbyNaming("")},
 				{addr: "c:1", err: down},
-				{addr: "b:1", info: primary},
+				{addr: "b:1"},
 			},
 			want: "b:1",
 		},
@@ -42,8 +41,8 @@ func TestChooseLeader(t *testing.T) {
 			name:  "standbys name the leader",
 			addrs: []string{"a:1", "b:1", "c:1"},
 			answers: []probeAnswer{
-				{addr: "a:1", info: standbyNaming("c:1")},
-				{addr: "b:1", info: standbyNaming("c:1")},
+				{addr: "a:1", err: standbyNaming("c:1")},
+				{addr: "b:1", err: standbyNaming("c:1")},
 				{addr: "c:1", err: down},
 			},
 			want: "c:1",
@@ -52,25 +51,25 @@ func TestChooseLeader(t *testing.T) {
 			name:  "majority of hints",
 			addrs: []string{"a:1", "b:1", "c:1"},
 			answers: []probeAnswer{
-				{addr: "a:1", info: standbyNaming("x:1")},
-				{addr: "b:1", info: standbyNaming("c:1")},
-				{addr: "c:1", info: standbyNaming("c:1")},
+				{addr: "a:1", err: standbyNaming("x:1")},
+				{addr: "b:1", err: standbyNaming("c:1")},
+				{addr: "c:1", err: standbyNaming("c:1")},
 			},
 			want: "c:1",
-		},
-		{
-			name:    "single master without a role",
-			addrs:   []string{"a:1"},
-			answers: []probeAnswer{{addr: "a:1", info: &halopb.MasterInfo{}}},
-			want:    "a:1",
 		},
 		{
 			name:  "only standbys that know nothing",
 			addrs: []string{"a:1", "b:1"},
 			answers: []probeAnswer{
-				{addr: "a:1", info: standbyNaming("")},
-				{addr: "b:1", info: standbyNaming("")},
+				{addr: "a:1", err: standbyNaming("")},
+				{addr: "b:1", err: standbyNaming("")},
 			},
+			wantErr: true,
+		},
+		{
+			name:    "not a master of this protocol",
+			addrs:   []string{"a:1"},
+			answers: []probeAnswer{{addr: "a:1", err: fserr.New(fserr.Unimplemented, "unknown service")}},
 			wantErr: true,
 		},
 		{
@@ -96,36 +95,36 @@ func TestChooseLeader(t *testing.T) {
 	}
 }
 
-// infoStub answers GetMasterInfo from a table; a finder needs nothing else.
-type infoStub struct {
-	halopb.MasterServiceClient
-	addr   string
-	fleet  *fakeFleet
-	answer func() (*halopb.MasterInfo, error)
+// versionStub answers the version probe from its fleet's table; a finder
+// needs nothing else.
+type versionStub struct {
+	alluxiopb.ServiceVersionClientServiceClient
+	addr  string
+	fleet *fakeFleet
 }
 
-func (s infoStub) GetMasterInfo(ctx context.Context, _ *halopb.Empty, _ ...grpc.CallOption) (*halopb.MasterInfo, error) {
-	s.fleet.mu.Lock()
-	s.fleet.probes[s.addr]++
-	s.fleet.mu.Unlock()
-	return s.answer()
+func (s versionStub) GetServiceVersion(ctx context.Context, _ *alluxiopb.GetServiceVersionPRequest, _ ...grpc.CallOption) (*alluxiopb.GetServiceVersionPResponse, error) {
+	f := s.fleet
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.probes[s.addr]++
+	switch f.roles[s.addr] {
+	case state.Primary:
+		return &alluxiopb.GetServiceVersionPResponse{Version: proto.Int64(2)}, nil
+	case state.Standby:
+		return nil, rpcerr.ToGRPC(fserr.New(fserr.NotLeader, "standby"))
+	}
+	return nil, rpcerr.ToGRPC(fserr.New(fserr.Unavailable, "down"))
 }
 
 type fakeFleet struct {
-	mu      sync.Mutex
-	probes  map[string]int
-	answers map[string]*halopb.MasterInfo // nil entry: unreachable
+	mu     sync.Mutex
+	probes map[string]int
+	roles  map[string]state.Master // none: unreachable
 }
 
-func (f *fakeFleet) dial(addr string) (halopb.MasterServiceClient, error) {
-	return infoStub{addr: addr, fleet: f, answer: func() (*halopb.MasterInfo, error) {
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		if info := f.answers[addr]; info != nil {
-			return info, nil
-		}
-		return nil, rpcerr.ToGRPC(fserr.New(fserr.Unavailable, "down"))
-	}}, nil
+func (f *fakeFleet) dial(addr string) (*masterConn, error) {
+	return &masterConn{versions: versionStub{addr: addr, fleet: f}}, nil
 }
 
 func (f *fakeFleet) totalProbes() int {
@@ -141,11 +140,7 @@ func (f *fakeFleet) totalProbes() int {
 func TestPollingFinderCachesAndFollowsReports(t *testing.T) {
 	fleet := &fakeFleet{
 		probes: map[string]int{},
-		answers: map[string]*halopb.MasterInfo{
-			"a:1": {State: string(state.Standby)},
-			"b:1": {State: string(state.Primary)},
-			"c:1": nil,
-		},
+		roles:  map[string]state.Master{"a:1": state.Standby, "b:1": state.Primary},
 	}
 	f := newPollingFinder([]string{"a:1", "b:1", "c:1"}, fleet.dial, time.Second)
 	ctx := context.Background()
@@ -190,8 +185,8 @@ func TestPollingFinderCachesAndFollowsReports(t *testing.T) {
 	// Unreachable: the cache is dropped and the next call polls again.
 	f.Report("c:1", fserr.New(fserr.Unavailable, "connection refused"))
 	fleet.mu.Lock()
-	fleet.answers["b:1"] = &halopb.MasterInfo{State: string(state.Standby)}
-	fleet.answers["a:1"] = &halopb.MasterInfo{State: string(state.Primary)}
+	fleet.roles["b:1"] = state.Standby
+	fleet.roles["a:1"] = state.Primary
 	fleet.mu.Unlock()
 	if got := leader(); got != "a:1" || fleet.totalProbes() == probes {
 		t.Fatalf("after Unavailable Leader = %s; want a:1 from a new poll", got)
@@ -211,7 +206,7 @@ func TestPollingFinderCachesAndFollowsReports(t *testing.T) {
 }
 
 func TestPollingFinderNoLeader(t *testing.T) {
-	fleet := &fakeFleet{probes: map[string]int{}, answers: map[string]*halopb.MasterInfo{}}
+	fleet := &fakeFleet{probes: map[string]int{}, roles: map[string]state.Master{}}
 	f := newPollingFinder([]string{"a:1", "b:1"}, fleet.dial, time.Second)
 	_, err := f.Leader(context.Background())
 	if fserr.CodeOf(err) != fserr.Unavailable {

@@ -2,19 +2,31 @@ package client
 
 import (
 	"context"
-	"errors"
-	"io"
+	"strconv"
 	"time"
 
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/halo-fs/halo/fserr"
 	"github.com/halo-fs/halo/fserr/rpcerr"
+	"github.com/halo-fs/halo/proto/alluxiopb"
 	"github.com/halo-fs/halo/proto/halopb"
 )
 
+// FileIDMetadataKey is the response header in which a master names the
+// directory CreateDirectory made (or, for a retry, had made): Alluxio's
+// answer carries nothing.
+const FileIDMetadataKey = "halo-file-id"
+
 // CreateFileOptions are the options of CreateFile.
 type CreateFileOptions struct {
-	Mode           uint32 // 0: the master's default (0644 minus umask)
-	Recursive      bool   // create missing parent directories
-	Completed      bool   // create an empty, completed file (touch)
+	Mode      uint32 // 0: the master's default (0644 minus umask)
+	Recursive bool   // create missing parent directories
+	// Completed completes the file once created, as Alluxio's touch does:
+	// two operations, see the package comment.
+	Completed      bool
 	BlockSizeBytes int64
 	TTL            time.Duration
 }
@@ -33,54 +45,110 @@ type MountOptions struct {
 	Options  map[string]string // UFS properties, e.g. credentials
 }
 
-// CreateFile creates a file at path.
-func (c *Client) CreateFile(ctx context.Context, path string, opts CreateFileOptions) (*halopb.FileInfo, error) {
-	req := &halopb.CreateFileRequest{
-		OpId:           c.ops.next(),
-		Path:           path,
-		Mode:           opts.Mode,
-		Recursive:      opts.Recursive,
-		Completed:      opts.Completed,
-		BlockSizeBytes: opts.BlockSizeBytes,
-		TtlMs:          opts.TTL.Milliseconds(),
-	}
-	var info *halopb.FileInfo
-	err := c.invoke(ctx, mutation, "create file "+path, func(ctx context.Context, s halopb.MasterServiceClient) error {
-		resp, err := s.CreateFile(ctx, req)
-		info = resp.GetInfo()
-		return err
+// neverLoad keeps reads from loading UFS metadata as a side effect: only
+// LoadMetadata does, as one exactly-once operation.
+var neverLoad = alluxiopb.LoadMetadataPType_NEVER.Enum()
+
+// mutate runs one operation of a mutation with its id, the same id in
+// every attempt.
+func (c *Client) mutate(ctx context.Context, name string, call func(ctx context.Context, mc *masterConn, id opID) error) error {
+	id := c.ops.next()
+	return c.invoke(ctx, mutation, name, func(ctx context.Context, mc *masterConn) error {
+		return call(id.outgoing(ctx), mc, id)
 	})
-	return info, err
 }
 
-// CreateDirectory creates a directory at path.
-func (c *Client) CreateDirectory(ctx context.Context, path string, opts CreateDirectoryOptions) (*halopb.FileInfo, error) {
-	req := &halopb.CreateDirectoryRequest{
-		OpId:        c.ops.next(),
-		Path:        path,
-		Mode:        opts.Mode,
-		Recursive:   opts.Recursive,
-		AllowExists: opts.AllowExists,
-	}
+// CreateFile creates a file at path.
+func (c *Client) CreateFile(ctx context.Context, path string, opts CreateFileOptions) (*halopb.FileInfo, error) {
 	var info *halopb.FileInfo
-	err := c.invoke(ctx, mutation, "create directory "+path, func(ctx context.Context, s halopb.MasterServiceClient) error {
-		resp, err := s.CreateDirectory(ctx, req)
-		info = resp.GetInfo()
+	err := c.mutate(ctx, "create file "+path, func(ctx context.Context, mc *masterConn, id opID) error {
+		o := &alluxiopb.CreateFilePOptions{
+			Recursive:     proto.Bool(opts.Recursive),
+			Mode:          defaultOr(opts.Mode),
+			CommonOptions: id.common(),
+		}
+		if opts.BlockSizeBytes != 0 {
+			o.BlockSizeBytes = proto.Int64(opts.BlockSizeBytes)
+		}
+		if opts.TTL > 0 {
+			o.CommonOptions.Ttl = proto.Int64(opts.TTL.Milliseconds())
+		}
+		resp, err := mc.fs.CreateFile(ctx, &alluxiopb.CreateFilePRequest{Path: proto.String(path), Options: o})
+		info = fileInfoFrom(resp.GetFileInfo())
 		return err
 	})
-	return info, err
+	if err != nil || !opts.Completed {
+		return info, err
+	}
+	if err := c.CompleteFile(ctx, path, 0); err != nil {
+		return nil, err
+	}
+	if info != nil {
+		info.Completed = true
+	}
+	return info, nil
+}
+
+// CompleteFile marks the file at path complete with its final length.
+func (c *Client) CompleteFile(ctx context.Context, path string, length int64) error {
+	return c.mutate(ctx, "complete file "+path, func(ctx context.Context, mc *masterConn, id opID) error {
+		_, err := mc.fs.CompleteFile(ctx, &alluxiopb.CompleteFilePRequest{Path: proto.String(path), Options: &alluxiopb.CompleteFilePOptions{
+			UfsLength: proto.Int64(length), CommonOptions: id.common(),
+		}})
+		return err
+	})
+}
+
+// CreateDirectory creates a directory at path and returns its inode id.
+func (c *Client) CreateDirectory(ctx context.Context, path string, opts CreateDirectoryOptions) (uint64, error) {
+	var inode uint64
+	err := c.mutate(ctx, "create directory "+path, func(ctx context.Context, mc *masterConn, id opID) error {
+		var header metadata.MD
+		_, err := mc.fs.CreateDirectory(ctx, &alluxiopb.CreateDirectoryPRequest{Path: proto.String(path), Options: &alluxiopb.CreateDirectoryPOptions{
+			Recursive: proto.Bool(opts.Recursive), AllowExists: proto.Bool(opts.AllowExists), Mode: defaultOr(opts.Mode), CommonOptions: id.common(),
+		}}, grpc.Header(&header))
+		if err != nil {
+			return err
+		}
+		inode, err = fileIDOf(header)
+		return err
+	})
+	return inode, err
+}
+
+// fileIDOf reads the FileIDMetadataKey header.
+func fileIDOf(header metadata.MD) (uint64, error) {
+	vals := header.Get(FileIDMetadataKey)
+	if len(vals) != 1 {
+		return 0, fserr.New(fserr.Internal, "the master named no directory id (header %s): is it a Halo master?", FileIDMetadataKey)
+	}
+	id, err := strconv.ParseUint(vals[0], 10, 64)
+	if err != nil {
+		return 0, fserr.New(fserr.Internal, "the master's directory id %q is not a number", vals[0])
+	}
+	return id, nil
 }
 
 // GetStatus returns the attributes of path.
 func (c *Client) GetStatus(ctx context.Context, path string) (*halopb.FileInfo, error) {
-	req := &halopb.GetStatusRequest{Path: path}
 	var info *halopb.FileInfo
-	err := c.invoke(ctx, read, "get status "+path, func(ctx context.Context, s halopb.MasterServiceClient) error {
-		resp, err := s.GetStatus(ctx, req)
-		info = resp.GetInfo()
+	err := c.invoke(ctx, read, "get status "+path, func(ctx context.Context, mc *masterConn) error {
+		resp, err := mc.fs.GetStatus(ctx, &alluxiopb.GetStatusPRequest{Path: proto.String(path), Options: &alluxiopb.GetStatusPOptions{LoadMetadataType: neverLoad}})
+		info = fileInfoFrom(resp.GetFileInfo())
 		return err
 	})
 	return info, err
+}
+
+// Exists reports whether path exists.
+func (c *Client) Exists(ctx context.Context, path string) (bool, error) {
+	var exists bool
+	err := c.invoke(ctx, read, "exists "+path, func(ctx context.Context, mc *masterConn) error {
+		resp, err := mc.fs.Exists(ctx, &alluxiopb.ExistsPRequest{Path: proto.String(path), Options: &alluxiopb.ExistsPOptions{LoadMetadataType: neverLoad}})
+		exists = resp.GetExists()
+		return err
+	})
+	return exists, err
 }
 
 // ListStatus lists the children of path (its whole subtree if recursive),
@@ -95,141 +163,126 @@ func (c *Client) ListStatus(ctx context.Context, path string, recursive bool) ([
 	return infos, err
 }
 
-// errPageRefused ends an attempt whose page fn refused: retrying cannot
-// help, so the retry loop must give up at once.
-var errPageRefused = errors.New("listing stopped by its caller")
-
-// ListStatusPages calls fn with each page of the listing of path, as the
-// master streams it (a page is at most about 1 MiB). A stream broken by a
-// failover or a deadline resumes after the last entry received, so no
-// entry is handed out twice. A listing of several pages is not a snapshot:
-// an entry that stays where it is for the whole listing is listed once,
-// one created, deleted or moved meanwhile may or may not be. An error from
-// fn ends the listing and is returned.
+// ListStatusPages calls fn with each page of the listing of path: one
+// ListStatusPartial per page of at most ListBatchSize entries, each
+// resuming after the last entry of the page before, and retried on its
+// own across a failover, so no entry is handed out twice. A listing of
+// several pages is not a snapshot: an entry that stays where it is for the
+// whole listing is listed once, one created, deleted or moved meanwhile
+// may or may not be. Listing a file lists the file. An error from fn ends
+// the listing and is returned.
 func (c *Client) ListStatusPages(ctx context.Context, path string, recursive bool, fn func([]*halopb.FileInfo) error) error {
-	req := &halopb.ListStatusRequest{Path: path, Recursive: recursive}
-	var refused error
-	err := c.invoke(ctx, read, "list status "+path, func(ctx context.Context, s halopb.MasterServiceClient) error {
-		stream, err := s.ListStatus(ctx, req)
+	after := ""
+	for {
+		req := &alluxiopb.ListStatusPartialPRequest{Path: proto.String(path), Options: &alluxiopb.ListStatusPartialPOptions{
+			Options:    &alluxiopb.ListStatusPOptions{Recursive: proto.Bool(recursive), LoadMetadataType: neverLoad},
+			BatchSize:  proto.Int32(c.opts.ListBatchSize),
+			OffsetType: &alluxiopb.ListStatusPartialPOptions_StartAfter{StartAfter: after},
+		}}
+		var resp *alluxiopb.ListStatusPartialPResponse
+		err := c.invoke(ctx, read, "list status "+path, func(ctx context.Context, mc *masterConn) error {
+			r, err := mc.fs.ListStatusPartial(ctx, req)
+			resp = r
+			return err
+		})
 		if err != nil {
 			return err
 		}
-		for {
-			resp, err := stream.Recv()
-			if errors.Is(err, io.EOF) {
-				return nil
-			}
-			if err != nil {
+		page := fileInfosFrom(resp.GetFileInfos())
+		if len(page) > 0 {
+			if err := fn(page); err != nil {
 				return err
 			}
-			page := resp.GetInfos()
-			if len(page) == 0 {
-				continue
-			}
-			if err := fn(page); err != nil {
-				refused = err
-				return errPageRefused
-			}
-			req.StartAfter = page[len(page)-1].GetPath()
+			after = page[len(page)-1].GetPath()
 		}
-	})
-	if refused != nil {
-		return refused
+		if !resp.GetIsTruncated() || len(page) == 0 {
+			return nil
+		}
 	}
-	return err
 }
 
 // Rename moves src to dst.
 func (c *Client) Rename(ctx context.Context, src, dst string) error {
-	req := &halopb.RenameRequest{OpId: c.ops.next(), Src: src, Dst: dst}
-	return c.invoke(ctx, mutation, "rename "+src+" to "+dst, func(ctx context.Context, s halopb.MasterServiceClient) error {
-		_, err := s.Rename(ctx, req)
+	return c.mutate(ctx, "rename "+src+" to "+dst, func(ctx context.Context, mc *masterConn, id opID) error {
+		_, err := mc.fs.Rename(ctx, &alluxiopb.RenamePRequest{Path: proto.String(src), DstPath: proto.String(dst), Options: &alluxiopb.RenamePOptions{CommonOptions: id.common()}})
 		return err
 	})
 }
 
 // Delete removes path; a non-empty directory needs recursive.
 func (c *Client) Delete(ctx context.Context, path string, recursive bool) error {
-	req := &halopb.DeleteRequest{OpId: c.ops.next(), Path: path, Recursive: recursive}
-	return c.invoke(ctx, mutation, "delete "+path, func(ctx context.Context, s halopb.MasterServiceClient) error {
-		_, err := s.Delete(ctx, req)
+	return c.mutate(ctx, "delete "+path, func(ctx context.Context, mc *masterConn, id opID) error {
+		_, err := mc.fs.Remove(ctx, &alluxiopb.DeletePRequest{Path: proto.String(path), Options: &alluxiopb.DeletePOptions{Recursive: proto.Bool(recursive), CommonOptions: id.common()}})
 		return err
 	})
 }
 
 // SetAttribute changes the attributes whose has_* flag is set in attr.
 func (c *Client) SetAttribute(ctx context.Context, attr *halopb.SetAttributeOptions) error {
-	req := &halopb.SetAttributeRequest{OpId: c.ops.next(), Attr: attr}
-	return c.invoke(ctx, mutation, "set attribute of "+attr.GetPath(), func(ctx context.Context, s halopb.MasterServiceClient) error {
-		_, err := s.SetAttribute(ctx, req)
-		return err
-	})
-}
-
-// CompleteFile marks the file at path complete with its final length and
-// blocks.
-func (c *Client) CompleteFile(ctx context.Context, path string, length int64, blockIDs []uint64) error {
-	req := &halopb.CompleteFileRequest{OpId: c.ops.next(), Path: path, Length: length, BlockIds: blockIDs}
-	return c.invoke(ctx, mutation, "complete file "+path, func(ctx context.Context, s halopb.MasterServiceClient) error {
-		_, err := s.CompleteFile(ctx, req)
+	return c.mutate(ctx, "set attribute of "+attr.GetPath(), func(ctx context.Context, mc *masterConn, id opID) error {
+		_, err := mc.fs.SetAttribute(ctx, &alluxiopb.SetAttributePRequest{Path: proto.String(attr.GetPath()), Options: setAttributeOptions(id, attr)})
 		return err
 	})
 }
 
 // Mount mounts the UFS folder ufsURI at path.
 func (c *Client) Mount(ctx context.Context, path, ufsURI string, opts MountOptions) error {
-	req := &halopb.MountRequest{
-		OpId:     c.ops.next(),
-		Path:     path,
-		UfsUri:   ufsURI,
-		ReadOnly: opts.ReadOnly,
-		Shared:   opts.Shared,
-		Options:  opts.Options,
-	}
-	return c.invoke(ctx, mutation, "mount "+ufsURI+" at "+path, func(ctx context.Context, s halopb.MasterServiceClient) error {
-		_, err := s.Mount(ctx, req)
+	return c.mutate(ctx, "mount "+ufsURI+" at "+path, func(ctx context.Context, mc *masterConn, id opID) error {
+		_, err := mc.fs.Mount(ctx, &alluxiopb.MountPRequest{AlluxioPath: proto.String(path), UfsPath: proto.String(ufsURI), Options: &alluxiopb.MountPOptions{
+			ReadOnly: proto.Bool(opts.ReadOnly), Shared: proto.Bool(opts.Shared), Properties: opts.Options, CommonOptions: id.common(),
+		}})
 		return err
 	})
 }
 
 // Unmount removes the mount point at path.
 func (c *Client) Unmount(ctx context.Context, path string) error {
-	req := &halopb.UnmountRequest{OpId: c.ops.next(), Path: path}
-	return c.invoke(ctx, mutation, "unmount "+path, func(ctx context.Context, s halopb.MasterServiceClient) error {
-		_, err := s.Unmount(ctx, req)
+	return c.mutate(ctx, "unmount "+path, func(ctx context.Context, mc *masterConn, id opID) error {
+		_, err := mc.fs.Unmount(ctx, &alluxiopb.UnmountPRequest{AlluxioPath: proto.String(path), Options: &alluxiopb.UnmountPOptions{CommonOptions: id.common()}})
 		return err
 	})
 }
 
-// GetMountTable returns every mount point.
+// GetMountTable returns every mount point, by path.
 func (c *Client) GetMountTable(ctx context.Context) ([]*halopb.MountPointInfo, error) {
 	var mounts []*halopb.MountPointInfo
-	err := c.invoke(ctx, read, "get mount table", func(ctx context.Context, s halopb.MasterServiceClient) error {
-		resp, err := s.GetMountTable(ctx, &halopb.Empty{})
-		mounts = resp.GetMounts()
+	err := c.invoke(ctx, read, "get mount table", func(ctx context.Context, mc *masterConn) error {
+		resp, err := mc.fs.GetMountTable(ctx, &alluxiopb.GetMountTablePRequest{})
+		mounts = mountPointsFrom(resp.GetMountPoints())
 		return err
 	})
 	return mounts, err
 }
 
+// Free drops the cached copies of path's data (recursive for a folder's
+// subtree).
+func (c *Client) Free(ctx context.Context, path string, recursive bool) error {
+	return c.invoke(ctx, read, "free "+path, func(ctx context.Context, mc *masterConn) error {
+		_, err := mc.fs.Free(ctx, &alluxiopb.FreePRequest{Path: proto.String(path), Options: &alluxiopb.FreePOptions{Recursive: proto.Bool(recursive)}})
+		return err
+	})
+}
+
 // LoadMetadata brings the UFS listing under path into the namespace and
-// returns how many inodes were loaded.
+// returns how many inodes were loaded (Halo's service).
 func (c *Client) LoadMetadata(ctx context.Context, path string, recursive bool) (uint64, error) {
-	req := &halopb.LoadMetadataRequest{OpId: c.ops.next(), Path: path, Recursive: recursive}
 	var loaded uint64
-	err := c.invoke(ctx, mutation, "load metadata "+path, func(ctx context.Context, s halopb.MasterServiceClient) error {
-		resp, err := s.LoadMetadata(ctx, req)
+	err := c.mutate(ctx, "load metadata "+path, func(ctx context.Context, mc *masterConn, id opID) error {
+		resp, err := mc.halo.LoadMetadata(ctx, &halopb.LoadMetadataRequest{
+			OpId: &halopb.OperationID{ClientHi: id.hi, ClientLo: id.lo, Seq: id.seq}, Path: path, Recursive: recursive,
+		})
 		loaded = resp.GetLoaded()
 		return err
 	})
 	return loaded, err
 }
 
-// MasterInfo returns the leader's view of the cluster.
+// MasterInfo returns the leader's report of itself and the cluster (Halo's
+// service: its role, HA mode and journal figures are Halo's).
 func (c *Client) MasterInfo(ctx context.Context) (*halopb.MasterInfo, error) {
 	var info *halopb.MasterInfo
-	err := c.invoke(ctx, read, "get master info", func(ctx context.Context, s halopb.MasterServiceClient) error {
-		resp, err := s.GetMasterInfo(ctx, &halopb.Empty{})
+	err := c.invoke(ctx, read, "get master info", func(ctx context.Context, mc *masterConn) error {
+		resp, err := mc.halo.GetMasterInfo(ctx, &halopb.Empty{})
 		info = resp
 		return err
 	})
@@ -239,36 +292,38 @@ func (c *Client) MasterInfo(ctx context.Context) (*halopb.MasterInfo, error) {
 // MasterInfoFrom asks the master at addr, whatever its role, once and
 // without retrying: report tables show each master's own answer.
 func (c *Client) MasterInfoFrom(ctx context.Context, addr string) (*halopb.MasterInfo, error) {
-	stub, err := c.stub(addr)
+	mc, err := c.conn(addr)
 	if err != nil {
 		return nil, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.opts.AttemptTimeout)
 	defer cancel()
-	info, err := stub.GetMasterInfo(ctx, &halopb.Empty{})
+	info, err := mc.halo.GetMasterInfo(ctx, &halopb.Empty{})
 	if err != nil {
 		return nil, rpcerr.FromGRPC(err)
 	}
 	return info, nil
 }
 
-// Checkpoint asks the leader to write a checkpoint now. It is retried like
-// a mutation: a lost answer means the checkpoint may or may not exist.
-func (c *Client) Checkpoint(ctx context.Context) (*halopb.CheckpointResponse, error) {
-	var resp *halopb.CheckpointResponse
-	err := c.invoke(ctx, mutation, "checkpoint", func(ctx context.Context, s halopb.MasterServiceClient) error {
-		r, err := s.Checkpoint(ctx, &halopb.Empty{})
-		resp = r
+// Checkpoint asks the leader to write a checkpoint now and returns the
+// leader's host name. It is retried like a mutation: a lost answer means
+// the checkpoint may or may not exist.
+func (c *Client) Checkpoint(ctx context.Context) (string, error) {
+	var host string
+	err := c.invoke(ctx, mutation, "checkpoint", func(ctx context.Context, mc *masterConn) error {
+		resp, err := mc.meta.Checkpoint(ctx, &alluxiopb.CheckpointPOptions{})
+		host = resp.GetMasterHostname()
 		return err
 	})
-	return resp, err
+	return host, err
 }
 
-// GetQuorumInfo returns the leader's view of the embedded journal quorum.
+// GetQuorumInfo returns the leader's view of the embedded journal quorum,
+// with Raft's figures per member (Halo's service).
 func (c *Client) GetQuorumInfo(ctx context.Context) (*halopb.QuorumInfo, error) {
 	var info *halopb.QuorumInfo
-	err := c.invoke(ctx, read, "get quorum info", func(ctx context.Context, s halopb.MasterServiceClient) error {
-		resp, err := s.GetQuorumInfo(ctx, &halopb.Empty{})
+	err := c.invoke(ctx, read, "get quorum info", func(ctx context.Context, mc *masterConn) error {
+		resp, err := mc.halo.GetQuorumInfo(ctx, &halopb.Empty{})
 		info = resp
 		return err
 	})
@@ -280,39 +335,52 @@ func (c *Client) GetQuorumInfo(ctx context.Context) (*halopb.QuorumInfo, error) 
 // new leader serves. A retry after a lost answer may be refused because
 // the target already leads: callers confirm with GetQuorumInfo.
 func (c *Client) TransferLeadership(ctx context.Context, address string) error {
-	req := &halopb.QuorumMemberRequest{Address: address}
-	return c.invoke(ctx, mutation, "transfer leadership to "+address, func(ctx context.Context, s halopb.MasterServiceClient) error {
-		_, err := s.TransferLeadership(ctx, req)
+	member, err := netAddress(address)
+	if err != nil {
+		return err
+	}
+	return c.invoke(ctx, mutation, "transfer leadership to "+address, func(ctx context.Context, mc *masterConn) error {
+		_, err := mc.journal.TransferLeadership(ctx, &alluxiopb.TransferLeadershipPRequest{ServerAddress: member})
 		return err
 	})
 }
 
 // AddQuorumMember adds the master whose embedded journal address is
-// address to the quorum as a voter.
+// address to the quorum as a voter (Halo's service).
 func (c *Client) AddQuorumMember(ctx context.Context, address string) error {
 	req := &halopb.QuorumMemberRequest{Address: address}
-	return c.invoke(ctx, mutation, "add quorum member "+address, func(ctx context.Context, s halopb.MasterServiceClient) error {
-		_, err := s.AddQuorumMember(ctx, req)
+	return c.invoke(ctx, mutation, "add quorum member "+address, func(ctx context.Context, mc *masterConn) error {
+		_, err := mc.halo.AddQuorumMember(ctx, req)
 		return err
 	})
 }
 
 // RemoveQuorumMember removes the member at address from the quorum.
 func (c *Client) RemoveQuorumMember(ctx context.Context, address string) error {
-	req := &halopb.QuorumMemberRequest{Address: address}
-	return c.invoke(ctx, mutation, "remove quorum member "+address, func(ctx context.Context, s halopb.MasterServiceClient) error {
-		_, err := s.RemoveQuorumMember(ctx, req)
+	member, err := netAddress(address)
+	if err != nil {
+		return err
+	}
+	return c.invoke(ctx, mutation, "remove quorum member "+address, func(ctx context.Context, mc *masterConn) error {
+		_, err := mc.journal.RemoveQuorumServer(ctx, &alluxiopb.RemoveQuorumServerPRequest{ServerAddress: member})
 		return err
 	})
 }
 
 // Backup makes the leader write a backup of the namespace.
 func (c *Client) Backup(ctx context.Context, directory string, local bool) (*halopb.BackupResponse, error) {
+	req := &alluxiopb.BackupPRequest{Options: &alluxiopb.BackupPOptions{LocalFileSystem: proto.Bool(local)}}
+	if directory != "" {
+		req.TargetDirectory = proto.String(directory)
+	}
 	var resp *halopb.BackupResponse
-	err := c.invoke(ctx, mutation, "backup", func(ctx context.Context, s halopb.MasterServiceClient) error {
-		r, err := s.Backup(ctx, &halopb.BackupRequest{Directory: directory, Local: local})
-		resp = r
-		return err
+	err := c.invoke(ctx, mutation, "backup", func(ctx context.Context, mc *masterConn) error {
+		st, err := mc.meta.Backup(ctx, req)
+		if err != nil {
+			return err
+		}
+		resp = &halopb.BackupResponse{BackupHost: st.GetBackupHost(), BackupUri: st.GetBackupUri(), EntryCount: uint64(st.GetEntryCount())}
+		return nil
 	})
 	return resp, err
 }

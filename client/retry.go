@@ -51,6 +51,9 @@ type failure struct {
 // classify decides how the retry loop treats err, an error returned by a
 // gRPC call.
 func classify(err error) failure {
+	if errors.Is(err, errNotSent) {
+		return failure{step: stepRetry, err: asTyped(err)}
+	}
 	typed := asTyped(rpcerr.FromGRPC(err))
 	st, _ := status.FromError(err)
 	fromMaster := hasErrorDetail(st)
@@ -121,7 +124,7 @@ const (
 )
 
 // attemptFunc makes one attempt against one master.
-type attemptFunc func(ctx context.Context, stub halopb.MasterServiceClient) error
+type attemptFunc func(ctx context.Context, mc *masterConn) error
 
 // invoke runs attempt against the leader until it succeeds, fails with an
 // error retrying cannot fix, or the retry budget (RetryMaxDuration or the
@@ -187,13 +190,13 @@ func (c *Client) invoke(ctx context.Context, kind callKind, name string, attempt
 // attemptOnce runs one attempt against addr and reports the outcome to the
 // finder. ok is true on success.
 func (c *Client) attemptOnce(ctx context.Context, addr string, attempt attemptFunc) (failure, bool) {
-	stub, err := c.stub(addr)
+	mc, err := c.conn(addr)
 	if err != nil {
 		// A closed client or an unparsable address: retrying cannot help.
 		return failure{step: stepFail, err: asTyped(err)}, false
 	}
 	attemptCtx, cancel := context.WithTimeout(ctx, c.opts.AttemptTimeout)
-	err = attempt(attemptCtx, stub)
+	err = attempt(attemptCtx, mc)
 	cancel()
 	if err == nil {
 		c.finder.Report(addr, nil)

@@ -103,7 +103,7 @@ func TestOpIDSource(t *testing.T) {
 		t.Errorf("clientID = %s, want %s", got, want)
 	}
 	first := src.next()
-	if first.GetClientHi() != 0x0123456789abcdef || first.GetClientLo() != 0xfedcba9876543210 || first.GetSeq() != 1 {
+	if first != (opID{hi: 0x0123456789abcdef, lo: 0xfedcba9876543210, seq: 1}) {
 		t.Errorf("first id = %v", first)
 	}
 
@@ -116,7 +116,7 @@ func TestOpIDSource(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for range each {
-				seen <- src.next().GetSeq()
+				seen <- src.next().seq
 			}
 		}()
 	}

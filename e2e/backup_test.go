@@ -10,6 +10,7 @@ import (
 	"github.com/halo-fs/halo/client"
 	"github.com/halo-fs/halo/internal/testinfra/masters"
 	"github.com/halo-fs/halo/internal/testinfra/zookeeper"
+	"github.com/halo-fs/halo/proto/halopb"
 )
 
 func createFiles(t *testing.T, c *client.Client, prefix string, n int) []string {
@@ -98,7 +99,7 @@ func TestNewRaftClusterStartsFromArchivedCheckpoint(t *testing.T) {
 	oc := newClient(t, old.RPCAddresses(), 20*time.Second)
 	paths := createFiles(t, oc, "/archived", 50)
 	api, ctx := admin(t, leader.RPCAddress())
-	if _, err := api.Checkpoint(ctx, nil); err != nil {
+	if _, err := api.halo.Checkpoint(ctx, &halopb.Empty{}); err != nil {
 		t.Fatalf("checkpoint: %v", err)
 	}
 	for _, m := range old.Masters {

@@ -122,8 +122,8 @@ func TestDeepRenamesAreRefusedAndCheckpointsStillWork(t *testing.T) {
 }
 
 // TestCLIListsADirectoryBeyondFourMiB lists, with bin/halo, a directory
-// whose entries take more than the 4 MiB a gRPC client receives in one
-// message.
+// whose entries take more, in all, than the 4 MiB a gRPC client receives
+// in one message.
 func TestCLIListsADirectoryBeyondFourMiB(t *testing.T) {
 	m := masters.NewMaster(t, "m1", "127.0.0.1")
 	m.Format()
@@ -133,17 +133,26 @@ func TestCLIListsADirectoryBeyondFourMiB(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 
-	const files, blocksPerFile = 300, 2000 // ~5.4 MB of block ids
-	blocks := make([]uint64, blocksPerFile)
-	for i := range blocks {
-		blocks[i] = 1<<62 + uint64(i)
+	// Entries of long names, about 1 KB each in Alluxio's form; no
+	// call gives a file blocks before the workers come.
+	const files = 6000
+	suffix := strings.Repeat("n", 240)
+	next := make(chan int, files)
+	for i := range files {
+		next <- i
 	}
-	for i := 0; i < files; i++ {
-		p := fmt.Sprintf("/big/f%03d", i)
-		if _, err := cl.CreateFile(ctx, p, client.CreateFileOptions{Recursive: true}); err != nil {
-			t.Fatal(err)
-		}
-		if err := cl.CompleteFile(ctx, p, 1, blocks); err != nil {
+	close(next)
+	errs := make(chan error, files)
+	for range 8 {
+		go func() {
+			for i := range next {
+				_, err := cl.CreateFile(ctx, fmt.Sprintf("/big/f%04d%s", i, suffix), client.CreateFileOptions{Recursive: true})
+				errs <- err
+			}
+		}()
+	}
+	for range files {
+		if err := <-errs; err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -163,7 +172,7 @@ func TestCLIListsADirectoryBeyondFourMiB(t *testing.T) {
 		}
 	}
 	out, err := m.Halo("fs", "count", "/big")
-	if err != nil || !strings.Contains(out, fmt.Sprintf("\n%-25d%-25d%-15d", files, 0, files)) {
+	if err != nil || !strings.Contains(out, fmt.Sprintf("\n%-25d%-25d%-15d", files, 0, 0)) {
 		t.Fatalf("halo fs count /big: %v\n%s", err, out)
 	}
 }

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -9,8 +10,10 @@ import (
 	"github.com/halo-fs/halo/fserr"
 	"github.com/halo-fs/halo/fserr/rpcerr"
 	"github.com/halo-fs/halo/internal/testinfra/masters"
+	"github.com/halo-fs/halo/proto/alluxiopb"
 	"github.com/halo-fs/halo/proto/halopb"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/protobuf/proto"
 )
 
 // TestRealMastersRefuseOversizedRequests sends a real master requests that
@@ -43,36 +46,39 @@ func sendOversizedRequests(t *testing.T, m *masters.Master) {
 	api, ctx := admin(t, m.RPCAddress())
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	if _, err := api.CreateFile(ctx, &halopb.CreateFileRequest{Path: "/f"}); err != nil {
+	if _, err := api.fs.CreateFile(ctx, &alluxiopb.CreateFilePRequest{Path: proto.String("/f")}); err != nil {
 		t.Fatalf("create /f: %v", rpcerr.FromGRPC(err))
 	}
 
 	huge := "/" + strings.Repeat("x", 64<<20-10)
-	_, err := api.CreateFile(ctx, &halopb.CreateFileRequest{Path: huge})
+	_, err := api.fs.CreateFile(ctx, &alluxiopb.CreateFilePRequest{Path: proto.String(huge)})
 	wantError(t, "a request just under the old 64 MiB limit", err, fserr.ResourceExhausted, "larger than max")
 
-	blocks := make([]uint64, 20_000)
-	for i := range blocks {
-		blocks[i] = 1<<40 + uint64(i)
+	// Eight mount options of 16 KiB: each within its limit, the entry
+	// over the journal's.
+	options := map[string]string{}
+	for i := range 8 {
+		options[fmt.Sprintf("fs.option%d", i)] = strings.Repeat("v", 16<<10)
 	}
-	_, err = api.CompleteFile(ctx, &halopb.CompleteFileRequest{Path: "/f", BlockIds: blocks})
+	_, err = api.fs.Mount(ctx, &alluxiopb.MountPRequest{AlluxioPath: proto.String("/mnt"), UfsPath: proto.String("file://" + t.TempDir()),
+		Options: &alluxiopb.MountPOptions{Properties: options}})
 	wantError(t, "a request whose entry is over the entry limit", err, fserr.ResourceExhausted,
 		"limit of 65536 bytes (alluxio.master.embedded.journal.entry.size.max)")
 
 	longUser := metadata.AppendToOutgoingContext(context.Background(), "halo-user", strings.Repeat("u", 300))
 	longUser, cancelUser := context.WithTimeout(longUser, time.Minute)
 	defer cancelUser()
-	_, err = api.CreateFile(longUser, &halopb.CreateFileRequest{Path: "/by-long-name"})
+	_, err = api.fs.CreateFile(longUser, &alluxiopb.CreateFilePRequest{Path: proto.String("/by-long-name")})
 	wantError(t, "a request from a 300-byte user name", err, fserr.InvalidArgument, "user name of 300 bytes is longer than the limit of 255")
 
-	if _, err := api.CreateDirectory(ctx, &halopb.CreateDirectoryRequest{Path: "/after"}); err != nil {
+	if _, err := api.fs.CreateDirectory(ctx, &alluxiopb.CreateDirectoryPRequest{Path: proto.String("/after")}); err != nil {
 		t.Fatalf("a normal write after the refused requests: %v\n%s", rpcerr.FromGRPC(err), m.Log())
 	}
-	info, err := api.GetMasterInfo(ctx, &halopb.Empty{})
+	info, err := api.halo.GetMasterInfo(ctx, &halopb.Empty{})
 	if err != nil || info.State != "PRIMARY" {
 		t.Fatalf("the master after the refused requests: %v, %v; want it still PRIMARY", info.GetState(), err)
 	}
-	if _, err := api.GetStatus(ctx, &halopb.GetStatusRequest{Path: "/by-long-name"}); fserr.CodeOf(rpcerr.FromGRPC(err)) != fserr.NotFound {
+	if _, err := api.fs.GetStatus(ctx, &alluxiopb.GetStatusPRequest{Path: proto.String("/by-long-name")}); fserr.CodeOf(rpcerr.FromGRPC(err)) != fserr.NotFound {
 		t.Fatalf("the refused create by a long user name: GetStatus answered %v, want NotFound", err)
 	}
 }

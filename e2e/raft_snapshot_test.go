@@ -89,7 +89,7 @@ func createN(t *testing.T, cl *client.Client, prefix string, from, to int) {
 func checkpointOn(t *testing.T, m *masters.Master) {
 	t.Helper()
 	api, ctx := admin(t, m.RPCAddress())
-	if _, err := api.Checkpoint(ctx, &halopb.Empty{}); err != nil {
+	if _, err := api.halo.Checkpoint(ctx, &halopb.Empty{}); err != nil {
 		t.Fatalf("checkpoint on %s: %v", m.Name, err)
 	}
 }

@@ -15,13 +15,23 @@ import (
 	"github.com/halo-fs/halo/client"
 	"github.com/halo-fs/halo/fserr"
 	"github.com/halo-fs/halo/internal/testinfra/masters"
+	"github.com/halo-fs/halo/proto/alluxiopb"
 	"github.com/halo-fs/halo/proto/halopb"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
 )
 
 // admin calls the master at addr directly, as the superuser.
-func admin(t *testing.T, addr string) (halopb.MasterServiceClient, context.Context) {
+// masterAPI is the services a client calls on one master: Alluxio's and
+// HaloService.
+type masterAPI struct {
+	fs   alluxiopb.FileSystemMasterClientServiceClient
+	halo halopb.HaloServiceClient
+}
+
+// admin reaches the master at addr as the test's user, who is the
+// masters' superuser, naming it on each call.
+func admin(t *testing.T, addr string) (masterAPI, context.Context) {
 	t.Helper()
 	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(masters.Credentials()))
 	if err != nil {
@@ -29,7 +39,7 @@ func admin(t *testing.T, addr string) (halopb.MasterServiceClient, context.Conte
 	}
 	t.Cleanup(func() { conn.Close() })
 	ctx := metadata.AppendToOutgoingContext(context.Background(), "halo-user", currentUser(t))
-	return halopb.NewMasterServiceClient(conn), ctx
+	return masterAPI{fs: alluxiopb.NewFileSystemMasterClientServiceClient(conn), halo: halopb.NewHaloServiceClient(conn)}, ctx
 }
 
 func startRaft(t *testing.T, n int, extra map[string]string) (*masters.Cluster, *masters.Master) {
@@ -185,9 +195,8 @@ func TestRaftLeadershipTransfer(t *testing.T) {
 			break
 		}
 	}
-	api, ctx := admin(t, leader.RPCAddress())
 	addr := fmt.Sprintf("%s:%d", target.Host, target.RaftPort)
-	if _, err := api.TransferLeadership(ctx, &halopb.QuorumMemberRequest{Address: addr}); err != nil {
+	if err := newClient(t, []string{leader.RPCAddress()}, 30*time.Second).TransferLeadership(context.Background(), addr); err != nil {
 		t.Fatalf("transfer leadership to %s: %v", addr, err)
 	}
 	// The call returns once the target serves: it must say so at once.
@@ -211,11 +220,12 @@ func TestRaftRemoveAndAddMember(t *testing.T) {
 	}
 	victimAddr := fmt.Sprintf("%s:%d", victim.Host, victim.RaftPort)
 	victim.Kill()
-	api, ctx := admin(t, leader.RPCAddress())
-	if _, err := api.RemoveQuorumMember(ctx, &halopb.QuorumMemberRequest{Address: victimAddr}); err != nil {
+	admin := newClient(t, []string{leader.RPCAddress()}, 30*time.Second)
+	ctx := context.Background()
+	if err := admin.RemoveQuorumMember(ctx, victimAddr); err != nil {
 		t.Fatalf("remove %s: %v", victimAddr, err)
 	}
-	qi, err := api.GetQuorumInfo(ctx, &halopb.Empty{})
+	qi, err := admin.GetQuorumInfo(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -235,7 +245,7 @@ func TestRaftRemoveAndAddMember(t *testing.T) {
 	victim.Format()
 	victim.Start()
 	victim.WaitLive(30 * time.Second)
-	if _, err := api.AddQuorumMember(ctx, &halopb.QuorumMemberRequest{Address: victimAddr}); err != nil {
+	if err := admin.AddQuorumMember(ctx, victimAddr); err != nil {
 		t.Fatalf("add %s: %v", victimAddr, err)
 	}
 	li, err := leader.Info(context.Background())
@@ -243,7 +253,7 @@ func TestRaftRemoveAndAddMember(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.WaitApplied(li.AppliedIndex, time.Minute)
-	qi, err = api.GetQuorumInfo(ctx, &halopb.Empty{})
+	qi, err = admin.GetQuorumInfo(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -287,7 +297,7 @@ func TestRaftWipedFollowerRebuildsFromSnapshot(t *testing.T) {
 		}
 	}
 	api, actx := admin(t, leader.RPCAddress())
-	if _, err := api.Checkpoint(actx, &halopb.Empty{}); err != nil {
+	if _, err := api.halo.Checkpoint(actx, &halopb.Empty{}); err != nil {
 		t.Fatalf("checkpoint: %v", err)
 	}
 	follower.Start()

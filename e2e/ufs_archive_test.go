@@ -1,11 +1,13 @@
 package e2e
 
 import (
-	"github.com/halo-fs/halo/internal/testinfra/masters"
 	"maps"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/halo-fs/halo/internal/testinfra/masters"
+	"github.com/halo-fs/halo/proto/halopb"
 
 	"github.com/halo-fs/halo/internal/testinfra/hdfs"
 	"github.com/halo-fs/halo/internal/testinfra/minio"
@@ -39,7 +41,7 @@ func testArchiveRestores(t *testing.T, archive string, options map[string]string
 	oc := newClient(t, old.RPCAddresses(), 20*time.Second)
 	paths := createFiles(t, oc, "/archived", 50)
 	api, ctx := admin(t, leader.RPCAddress())
-	if _, err := api.Checkpoint(ctx, nil); err != nil {
+	if _, err := api.halo.Checkpoint(ctx, &halopb.Empty{}); err != nil {
 		t.Fatalf("checkpoint: %v", err)
 	}
 	for _, m := range old.Masters {

@@ -15,7 +15,9 @@ import (
 	"github.com/halo-fs/halo/internal/testinfra/masters"
 	zkinfra "github.com/halo-fs/halo/internal/testinfra/zookeeper"
 	ufsjournal "github.com/halo-fs/halo/journal/ufs"
+	"github.com/halo-fs/halo/proto/alluxiopb"
 	"github.com/halo-fs/halo/proto/halopb"
+	"google.golang.org/protobuf/proto"
 )
 
 // These tests run three real masters in --ha=zookeeper mode against a real
@@ -182,11 +184,11 @@ func testPausedLeader(t *testing.T, ignoreSessionLoss bool) {
 	// Direct RPCs to the leader, one attempt each and no redirect: sent
 	// while it is paused, they wait in its sockets and reach it when it
 	// resumes. Connections are made first, while it still answers.
-	stubs := make([]halopb.MasterServiceClient, 8)
+	stubs := make([]masterAPI, 8)
 	var sctx context.Context
 	for i := range stubs {
 		stubs[i], sctx = admin(t, leader.RPCAddress())
-		if _, err := stubs[i].GetMasterInfo(sctx, &halopb.Empty{}); err != nil {
+		if _, err := stubs[i].halo.GetMasterInfo(sctx, &halopb.Empty{}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -209,7 +211,7 @@ func testPausedLeader(t *testing.T, ignoreSessionLoss bool) {
 			for j := 0; j < 3; j++ {
 				p := fmt.Sprintf("/stale/c%d-%d", i, j)
 				rctx, cancel := context.WithTimeout(sctx, 2*time.Minute)
-				_, err := stub.CreateFile(rctx, &halopb.CreateFileRequest{Path: p, Recursive: true, Completed: true})
+				_, err := stub.fs.CreateFile(rctx, &alluxiopb.CreateFilePRequest{Path: proto.String(p), Options: &alluxiopb.CreateFilePOptions{Recursive: proto.Bool(true)}})
 				cancel()
 				if err == nil {
 					mu.Lock()
@@ -234,7 +236,7 @@ func testPausedLeader(t *testing.T, ignoreSessionLoss bool) {
 	// A read asked of the old leader now, after /after/f00 was created,
 	// must not be answered from its stale state.
 	rctx, cancel := context.WithTimeout(sctx, time.Minute)
-	_, err := stubs[0].GetStatus(rctx, &halopb.GetStatusRequest{Path: "/after/f00"})
+	_, err := stubs[0].fs.GetStatus(rctx, &alluxiopb.GetStatusPRequest{Path: proto.String("/after/f00")})
 	cancel()
 	if err == nil || fserr.CodeOf(rpcerr.FromGRPC(err)) == fserr.NotFound {
 		t.Errorf("the deposed leader answered a read after losing leadership: %v", err)

@@ -2,15 +2,19 @@ package jepsen
 
 import (
 	"context"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/halo-fs/halo/client"
 	"github.com/halo-fs/halo/internal/testinfra/masters"
 	"github.com/halo-fs/halo/jepsen/traffic"
-	"github.com/halo-fs/halo/proto/halopb"
+	"github.com/halo-fs/halo/proto/alluxiopb"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/protobuf/proto"
 )
 
 // Regression tests for bugs the failover tests found, one per bug, named
@@ -40,52 +44,69 @@ func TestRegressionCreateAnswersWithItsOwnInode(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	api := halopb.NewMasterServiceClient(conn)
+	api := alluxiopb.NewFileSystemMasterClientServiceClient(conn)
 	ctx = metadata.AppendToOutgoingContext(ctx, "halo-user", traffic.User)
-	op := func(seq uint64) *halopb.OperationID { return &halopb.OperationID{ClientHi: 7, ClientLo: 7, Seq: seq} }
-	create := &halopb.CreateFileRequest{OpId: op(1), Path: "/regression/f", Recursive: true, Completed: true, BlockSizeBytes: 4242}
+	// Operation ids as Halo's client sends them: its client id in
+	// Alluxio's operation id, the sequence in a header.
+	common := &alluxiopb.FileSystemMasterCommonPOptions{OperationId: &alluxiopb.FsOpPId{MostSignificantBits: proto.Int64(7), LeastSignificantBits: proto.Int64(7)}}
+	op := func(seq uint64) context.Context {
+		return metadata.AppendToOutgoingContext(ctx, client.OpSeqMetadataKey, strconv.FormatUint(seq, 10))
+	}
+	createFile := func(seq uint64, blockSize int64) (*alluxiopb.CreateFilePResponse, error) {
+		return api.CreateFile(op(seq), &alluxiopb.CreateFilePRequest{Path: proto.String("/regression/f"), Options: &alluxiopb.CreateFilePOptions{
+			Recursive: proto.Bool(true), BlockSizeBytes: proto.Int64(blockSize), CommonOptions: common,
+		}})
+	}
+	remove := func(seq uint64, path string) error {
+		_, err := api.Remove(op(seq), &alluxiopb.DeletePRequest{Path: proto.String(path), Options: &alluxiopb.DeletePOptions{CommonOptions: common}})
+		return err
+	}
 
-	first, err := api.CreateFile(ctx, create)
+	first, err := createFile(1, 4242)
 	if err != nil {
 		t.Fatalf("create: %v", err)
 	}
-	if _, err := api.Delete(ctx, &halopb.DeleteRequest{OpId: op(2), Path: "/regression/f"}); err != nil {
+	if err := remove(2, "/regression/f"); err != nil {
 		t.Fatalf("delete: %v", err)
 	}
-	retried, err := api.CreateFile(ctx, create)
+	retried, err := createFile(1, 4242)
 	if err != nil {
 		t.Fatalf("the create, retried after a delete, failed: %v; want its first result", err)
 	}
-	if got := retried.GetInfo(); got.GetId() != first.GetInfo().GetId() || got.GetBlockSizeBytes() != 4242 {
-		t.Errorf("retried create answered inode %d (block size %d); want its own inode %d (4242)", got.GetId(), got.GetBlockSizeBytes(), first.GetInfo().GetId())
+	if got := retried.GetFileInfo(); got.GetFileId() != first.GetFileInfo().GetFileId() || got.GetBlockSizeBytes() != 4242 {
+		t.Errorf("retried create answered inode %d (block size %d); want its own inode %d (4242)", got.GetFileId(), got.GetBlockSizeBytes(), first.GetFileInfo().GetFileId())
 	}
 
 	// Someone else creates the path anew: the retry must still describe
 	// the retried create's inode, not the newcomer.
-	if _, err := api.CreateFile(ctx, &halopb.CreateFileRequest{OpId: op(3), Path: "/regression/f", Completed: true, BlockSizeBytes: 999}); err != nil {
+	if _, err := createFile(3, 999); err != nil {
 		t.Fatalf("second create: %v", err)
 	}
-	retried, err = api.CreateFile(ctx, create)
+	retried, err = createFile(1, 4242)
 	if err != nil {
 		t.Fatalf("the create, retried after the path was created anew, failed: %v", err)
 	}
-	if got := retried.GetInfo(); got.GetId() != first.GetInfo().GetId() || got.GetBlockSizeBytes() != 4242 {
-		t.Errorf("retried create answered inode %d (block size %d); want its own inode %d (4242)", got.GetId(), got.GetBlockSizeBytes(), first.GetInfo().GetId())
+	if got := retried.GetFileInfo(); got.GetFileId() != first.GetFileInfo().GetFileId() || got.GetBlockSizeBytes() != 4242 {
+		t.Errorf("retried create answered inode %d (block size %d); want its own inode %d (4242)", got.GetFileId(), got.GetBlockSizeBytes(), first.GetFileInfo().GetFileId())
 	}
 
-	mkdir := &halopb.CreateDirectoryRequest{OpId: op(4), Path: "/regression/d"}
-	firstDir, err := api.CreateDirectory(ctx, mkdir)
+	mkdir := func() (string, error) {
+		var header metadata.MD
+		_, err := api.CreateDirectory(op(4), &alluxiopb.CreateDirectoryPRequest{Path: proto.String("/regression/d"), Options: &alluxiopb.CreateDirectoryPOptions{CommonOptions: common}}, grpc.Header(&header))
+		return strings.Join(header.Get(client.FileIDMetadataKey), ","), err
+	}
+	firstDir, err := mkdir()
 	if err != nil {
 		t.Fatalf("mkdir: %v", err)
 	}
-	if _, err := api.Delete(ctx, &halopb.DeleteRequest{OpId: op(5), Path: "/regression/d"}); err != nil {
+	if err := remove(5, "/regression/d"); err != nil {
 		t.Fatalf("delete: %v", err)
 	}
-	retriedDir, err := api.CreateDirectory(ctx, mkdir)
+	retriedDir, err := mkdir()
 	if err != nil {
 		t.Fatalf("the mkdir, retried after a delete, failed: %v; want its first result", err)
 	}
-	if got := retriedDir.GetInfo(); got.GetId() != firstDir.GetInfo().GetId() || !got.GetIsDirectory() {
-		t.Errorf("retried mkdir answered inode %d (directory %v); want its own directory %d", got.GetId(), got.GetIsDirectory(), firstDir.GetInfo().GetId())
+	if retriedDir != firstDir || firstDir == "" {
+		t.Errorf("retried mkdir answered directory id %q; want its own directory %q", retriedDir, firstDir)
 	}
 }

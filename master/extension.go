@@ -44,7 +44,8 @@ func (m *Master) streamInterceptor(srv any, ss grpc.ServerStream, info *grpc.Str
 }
 
 // recordCall counts a call that started at start by its method's short
-// name ("CreateFile" of "/halo.v1.MasterService/CreateFile") and outcome.
+// name ("CreateFile" of "/alluxio.grpc.file.FileSystemMasterClientService/CreateFile")
+// and outcome.
 func (m *Master) recordCall(fullMethod string, start time.Time, err error) {
 	name := fullMethod[strings.LastIndexByte(fullMethod, '/')+1:]
 	m.metrics.RPCs.WithLabelValues(name, fserr.CodeOf(err).String()).Inc()

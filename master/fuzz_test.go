@@ -8,10 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/halo-fs/halo/client"
 	"github.com/halo-fs/halo/fserr/rpcerr"
 	"github.com/halo-fs/halo/internal/sharedsecret"
 	"github.com/halo-fs/halo/master/identity"
+	"github.com/halo-fs/halo/proto/alluxiopb"
 	"github.com/halo-fs/halo/proto/halopb"
 	"github.com/halo-fs/halo/ufs"
 	"github.com/hashicorp/go-hclog"
@@ -34,64 +34,72 @@ const (
 
 // fuzzCall sends one fuzzed request of one method; its error is not
 // judged, only what the master does afterwards.
-type fuzzCall func(ctx context.Context, api halopb.MasterServiceClient, payload []byte, grow int) error
+type fuzzCall func(ctx context.Context, api rpcAPI, payload []byte, grow int) error
 
-// fuzzCalls covers the MasterService. Backup is left out (it writes a
-// folder the request names), and mounts find no UFS scheme registered.
+func fileSystem(a rpcAPI) alluxiopb.FileSystemMasterClientServiceClient { return a.fs }
+func metaMaster(a rpcAPI) alluxiopb.MetaMasterClientServiceClient       { return a.meta }
+func journalMaster(a rpcAPI) alluxiopb.JournalMasterClientServiceClient { return a.journal }
+func haloService(a rpcAPI) halopb.HaloServiceClient                     { return a.halo }
+
+// fuzzCalls covers the services Halo's client calls. Backup is left out
+// (it writes a folder the request names), and mounts find no UFS scheme
+// registered.
 var fuzzCalls = []fuzzCall{
-	unary(halopb.MasterServiceClient.CreateFile, func(r *halopb.CreateFileRequest, n int) { r.Path = grown(r.Path, n) }),
-	unary(halopb.MasterServiceClient.CreateDirectory, func(r *halopb.CreateDirectoryRequest, n int) { r.Path = grown(r.Path, n) }),
-	unary(halopb.MasterServiceClient.GetStatus, func(r *halopb.GetStatusRequest, n int) { r.Path = grown(r.Path, n) }),
+	unary(fileSystem, alluxiopb.FileSystemMasterClientServiceClient.CreateFile, func(r *alluxiopb.CreateFilePRequest, n int) { r.Path = grownPtr(r.Path, n) }),
+	unary(fileSystem, alluxiopb.FileSystemMasterClientServiceClient.CreateDirectory, func(r *alluxiopb.CreateDirectoryPRequest, n int) { r.Path = grownPtr(r.Path, n) }),
+	unary(fileSystem, alluxiopb.FileSystemMasterClientServiceClient.GetStatus, func(r *alluxiopb.GetStatusPRequest, n int) { r.Path = grownPtr(r.Path, n) }),
 	listStatus,
-	unary(halopb.MasterServiceClient.Rename, func(r *halopb.RenameRequest, n int) { r.Dst = grown(r.Dst, n) }),
-	unary(halopb.MasterServiceClient.Delete, func(r *halopb.DeleteRequest, n int) { r.Path = grown(r.Path, n) }),
-	unary(halopb.MasterServiceClient.SetAttribute, func(r *halopb.SetAttributeRequest, n int) {
-		if r.Attr != nil && n > 0 {
-			r.Attr.HasOwner, r.Attr.Owner = true, strings.Repeat("o", n)
+	unary(fileSystem, alluxiopb.FileSystemMasterClientServiceClient.Rename, func(r *alluxiopb.RenamePRequest, n int) { r.DstPath = grownPtr(r.DstPath, n) }),
+	unary(fileSystem, alluxiopb.FileSystemMasterClientServiceClient.Remove, func(r *alluxiopb.DeletePRequest, n int) { r.Path = grownPtr(r.Path, n) }),
+	unary(fileSystem, alluxiopb.FileSystemMasterClientServiceClient.SetAttribute, func(r *alluxiopb.SetAttributePRequest, n int) {
+		if r.Options != nil && n > 0 {
+			r.Options.Owner = proto.String(strings.Repeat("o", n))
 		}
 	}),
-	unary(halopb.MasterServiceClient.CompleteFile, func(r *halopb.CompleteFileRequest, n int) {
-		for i := 0; i < n/8; i++ {
-			r.BlockIds = append(r.BlockIds, 1<<56+uint64(i))
-		}
-	}),
-	unary(halopb.MasterServiceClient.Mount, func(r *halopb.MountRequest, n int) {
+	unary(fileSystem, alluxiopb.FileSystemMasterClientServiceClient.CompleteFile, func(r *alluxiopb.CompleteFilePRequest, n int) { r.Path = grownPtr(r.Path, n) }),
+	unary(fileSystem, alluxiopb.FileSystemMasterClientServiceClient.Mount, func(r *alluxiopb.MountPRequest, n int) {
 		if n > 0 {
-			r.Options = map[string]string{"fuzz.value": strings.Repeat("v", n)}
+			r.Options = &alluxiopb.MountPOptions{Properties: map[string]string{"fuzz.value": strings.Repeat("v", n)}}
 		}
 	}),
-	unary(halopb.MasterServiceClient.Unmount, func(r *halopb.UnmountRequest, n int) { r.Path = grown(r.Path, n) }),
-	unary(halopb.MasterServiceClient.LoadMetadata, func(r *halopb.LoadMetadataRequest, n int) { r.Path = grown(r.Path, n) }),
-	unary(halopb.MasterServiceClient.GetMountTable, nil),
-	unary(halopb.MasterServiceClient.GetMasterInfo, nil),
-	unary(halopb.MasterServiceClient.Checkpoint, nil),
-	unary(halopb.MasterServiceClient.GetQuorumInfo, nil),
-	unary(halopb.MasterServiceClient.AddQuorumMember, func(r *halopb.QuorumMemberRequest, n int) { r.Address = grown(r.Address, n) }),
+	unary(fileSystem, alluxiopb.FileSystemMasterClientServiceClient.Unmount, func(r *alluxiopb.UnmountPRequest, n int) { r.AlluxioPath = grownPtr(r.AlluxioPath, n) }),
+	unary(haloService, halopb.HaloServiceClient.LoadMetadata, func(r *halopb.LoadMetadataRequest, n int) { r.Path = grown(r.Path, n) }),
+	unary(fileSystem, alluxiopb.FileSystemMasterClientServiceClient.GetMountTable, nil),
+	unary(haloService, halopb.HaloServiceClient.GetMasterInfo, nil),
+	unary(metaMaster, alluxiopb.MetaMasterClientServiceClient.Checkpoint, nil),
+	unary(haloService, halopb.HaloServiceClient.GetQuorumInfo, nil),
+	unary(haloService, halopb.HaloServiceClient.AddQuorumMember, func(r *halopb.QuorumMemberRequest, n int) { r.Address = grown(r.Address, n) }),
+	unary(fileSystem, alluxiopb.FileSystemMasterClientServiceClient.ListStatusPartial, func(r *alluxiopb.ListStatusPartialPRequest, n int) { r.Path = grownPtr(r.Path, n) }),
+	unary(metaMaster, alluxiopb.MetaMasterClientServiceClient.GetMasterInfo, nil),
+	unary(journalMaster, alluxiopb.JournalMasterClientServiceClient.GetQuorumInfo, nil),
+	unary(fileSystem, alluxiopb.FileSystemMasterClientServiceClient.Exists, func(r *alluxiopb.ExistsPRequest, n int) { r.Path = grownPtr(r.Path, n) }),
 }
 
-// unary makes a fuzzCall of one unary method: its request is decoded from
-// the payload, then grown by n bytes where grow says.
-func unary[Req proto.Message, Resp any](
-	send func(halopb.MasterServiceClient, context.Context, Req, ...grpc.CallOption) (Resp, error),
+// unary makes a fuzzCall of one unary method of the service pick gives:
+// its request is decoded from the payload, then grown by n bytes where
+// grow says.
+func unary[Client any, Req proto.Message, Resp any](
+	pick func(rpcAPI) Client,
+	send func(Client, context.Context, Req, ...grpc.CallOption) (Resp, error),
 	grow func(Req, int),
 ) fuzzCall {
-	return func(ctx context.Context, api halopb.MasterServiceClient, payload []byte, n int) error {
+	return func(ctx context.Context, api rpcAPI, payload []byte, n int) error {
 		var zero Req
 		req := zero.ProtoReflect().Type().New().Interface().(Req)
 		fill(req, payload)
 		if grow != nil {
 			grow(req, n)
 		}
-		_, err := send(api, ctx, req)
+		_, err := send(pick(api), ctx, req)
 		return err
 	}
 }
 
-func listStatus(ctx context.Context, api halopb.MasterServiceClient, payload []byte, n int) error {
-	req := &halopb.ListStatusRequest{}
+func listStatus(ctx context.Context, api rpcAPI, payload []byte, n int) error {
+	req := &alluxiopb.ListStatusPRequest{}
 	fill(req, payload)
-	req.Path = grown(req.Path, n)
-	stream, err := api.ListStatus(ctx, req)
+	req.Path = grownPtr(req.Path, n)
+	stream, err := api.fs.ListStatus(ctx, req)
 	if err != nil {
 		return err
 	}
@@ -119,6 +127,18 @@ func fill(req proto.Message, payload []byte) {
 	}
 }
 
+// grownPtr is grown for a proto2 field.
+func grownPtr(s *string, n int) *string {
+	if n == 0 {
+		return s
+	}
+	var v string
+	if s != nil {
+		v = *s
+	}
+	return proto.String(grown(v, n))
+}
+
 // grown lengthens a path-like field by n bytes of short components.
 func grown(s string, n int) string {
 	if n == 0 {
@@ -127,11 +147,11 @@ func grown(s string, n int) string {
 	return s + strings.Repeat("/g", n/2)
 }
 
-// FuzzMasterService sends random requests of every method, with random
+// FuzzMasterRPC sends random requests of every method, with random
 // sizes and user names, to one in-process master, and checks after each
 // that the master did not crash, still leads, still journals a normal
 // write, and does not hold memory in proportion to what it was sent.
-func FuzzMasterService(f *testing.F) {
+func FuzzMasterRPC(f *testing.F) {
 	for _, seed := range []struct {
 		method  uint8
 		user    string
@@ -148,11 +168,10 @@ func FuzzMasterService(f *testing.F) {
 		{4, "halo", "/f", 10},
 		{5, "halo", "/d", 0},
 		{6, "halo", "/", 0},
-		{6, "halo", "\x12\x05\x0a\x01/\x28\x01", fuzzEntryLimit},
-		{6, "halo", "\x12\x08\x0a\x01/\x28\x01\x32\x01:", 0},
+		{6, "halo", string(mustMarshal(&alluxiopb.SetAttributePRequest{Path: proto.String("/"), Options: &alluxiopb.SetAttributePOptions{Recursive: proto.Bool(true)}})), fuzzEntryLimit},
+		{6, "halo", string(mustMarshal(&alluxiopb.SetAttributePRequest{Path: proto.String("/"), Options: &alluxiopb.SetAttributePOptions{Recursive: proto.Bool(true), Owner: proto.String(":")}})), 0},
 		{7, "halo", "/f", 0},
 		{7, "halo", "/f", fuzzEntryLimit},
-		{7, "halo", "/f", 8 * (MaxBlocksPerFile + 1)},
 		{8, "halo", "/m", 0},
 		{8, "halo", "/m", MaxMountOptionValueBytes + 1},
 		{9, "halo", "/m", 0},
@@ -162,6 +181,10 @@ func FuzzMasterService(f *testing.F) {
 		{13, "halo", "", 0},
 		{14, "halo", "", 0},
 		{15, "halo", "127.0.0.1:1", MaxAddressBytes},
+		{16, "halo", "/", 0},
+		{17, "halo", "", 0},
+		{18, "halo", "", 0},
+		{19, "halo", "/f", fuzzEntryLimit},
 		{0, "", "/no-user", 0},
 		{0, strings.Repeat("u", identity.MaxNameBytes+1), "/long-user", 0},
 		{0, strings.Repeat("u", maxHeaderListBytes), "/huge-user", 0},
@@ -181,13 +204,13 @@ func FuzzMasterService(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Cleanup(func() { conn.Close() })
-	api := halopb.NewMasterServiceClient(conn)
+	api := rpcAPIOf(conn)
 	var runs atomic.Int64
 	f.Fuzz(func(t *testing.T, method uint8, user string, payload []byte, grow uint32) {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		call := fuzzCalls[int(method)%len(fuzzCalls)]
-		_ = call(metadata.AppendToOutgoingContext(ctx, client.UserMetadataKey, user), api, payload, int(grow%(fuzzMaxGrow+1)))
+		_ = call(metadata.AppendToOutgoingContext(ctx, identity.UserMetadataKey, user), api, payload, int(grow%(fuzzMaxGrow+1)))
 		assertServingWrites(t, ctx, m, api)
 		if runs.Add(1)%64 == 0 {
 			assertHeapBounded(t)
@@ -196,11 +219,14 @@ func FuzzMasterService(f *testing.F) {
 }
 
 // assertServingWrites checks that m leads and journals a normal write.
-func assertServingWrites(t *testing.T, ctx context.Context, m *Master, api halopb.MasterServiceClient) {
+func assertServingWrites(t *testing.T, ctx context.Context, m *Master, api rpcAPI) {
 	t.Helper()
 	before := m.fsm.AppliedIndex()
-	admin := metadata.AppendToOutgoingContext(ctx, client.UserMetadataKey, "halo")
-	_, err := api.SetAttribute(admin, &halopb.SetAttributeRequest{Attr: &halopb.SetAttributeOptions{Path: "/", HasMode: true, Mode: 0o777}})
+	admin := metadata.AppendToOutgoingContext(ctx, identity.UserMetadataKey, "halo")
+	all := alluxiopb.Bits_ALL.Enum()
+	_, err := api.fs.SetAttribute(admin, &alluxiopb.SetAttributePRequest{Path: proto.String("/"), Options: &alluxiopb.SetAttributePOptions{
+		Mode: &alluxiopb.PMode{OwnerBits: all, GroupBits: all, OtherBits: all},
+	}})
 	if err != nil {
 		t.Fatalf("a normal write after the fuzzed request: %v", rpcerr.FromGRPC(err))
 	}
@@ -210,6 +236,14 @@ func assertServingWrites(t *testing.T, ctx context.Context, m *Master, api halop
 	if st := m.Info().State; st != "PRIMARY" {
 		t.Fatalf("the master is %s after the fuzzed request", st)
 	}
+}
+
+func mustMarshal(m proto.Message) []byte {
+	b, err := proto.Marshal(m)
+	if err != nil {
+		panic(err)
+	}
+	return b
 }
 
 func assertHeapBounded(t *testing.T) {

@@ -24,6 +24,10 @@ var (
 // master; the external test package can, and sets it (halorpc_test.go).
 var HaloAPI func(*Master) Extension
 
+// AlluxioAPI is alluxiorpc.Extension, the protocol package client speaks;
+// set like HaloAPI.
+var AlluxioAPI func(*Master) Extension
+
 // waitFor polls cond until it holds or the deadline passes.
 func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()

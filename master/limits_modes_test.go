@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/halo-fs/halo/client"
 	"github.com/halo-fs/halo/conf"
 	"github.com/halo-fs/halo/fserr"
 	"github.com/halo-fs/halo/fserr/rpcerr"
@@ -26,22 +25,24 @@ import (
 	"github.com/halo-fs/halo/journal"
 	ufsjournal "github.com/halo-fs/halo/journal/ufs"
 	"github.com/halo-fs/halo/master"
-	"github.com/halo-fs/halo/master/halorpc"
+	"github.com/halo-fs/halo/master/alluxiorpc"
 	"github.com/halo-fs/halo/master/identity"
 	"github.com/halo-fs/halo/master/web"
-	"github.com/halo-fs/halo/proto/halopb"
+	"github.com/halo-fs/halo/proto/alluxiopb"
 	"github.com/halo-fs/halo/ufs/local"
 	"github.com/hashicorp/go-hclog"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/peer"
+	"google.golang.org/protobuf/proto"
 )
 
 // servedMaster is an in-process master of one HA mode and a client of it.
 type servedMaster struct {
 	m   *master.Master
 	f   *fsm.FSM
-	api halopb.MasterServiceClient
+	api alluxiopb.FileSystemMasterClientServiceClient
 }
 
 // serveMaster starts a master around rep on loopback and dials it.
@@ -53,7 +54,7 @@ func serveMaster(t *testing.T, mode conf.HAMode, cfg master.Config, f *fsm.FSM, 
 	cfg.Authentication, cfg.Secret = identity.Secret, secret
 	cfg.Logger = hclog.New(&hclog.LoggerOptions{Name: string(mode), Level: hclog.Warn})
 	m := master.New(cfg, f, rep)
-	m.Extend(halorpc.Extension(m))
+	m.Extend(alluxiorpc.Extension(m))
 	if err := m.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +64,7 @@ func serveMaster(t *testing.T, mode conf.HAMode, cfg master.Config, f *fsm.FSM, 
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	return &servedMaster{m: m, f: f, api: halopb.NewMasterServiceClient(conn)}
+	return &servedMaster{m: m, f: f, api: alluxiopb.NewFileSystemMasterClientServiceClient(conn)}
 }
 
 func serveLocalMaster(t *testing.T, cfg master.Config) *servedMaster {
@@ -133,7 +134,14 @@ func serveZooKeeperMaster(t *testing.T, cfg master.Config) *servedMaster {
 func callerContext(t *testing.T, user string) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	t.Cleanup(cancel)
-	return metadata.AppendToOutgoingContext(ctx, client.UserMetadataKey, user)
+	return metadata.AppendToOutgoingContext(ctx, identity.UserMetadataKey, user)
+}
+
+// incomingFrom is the context a handler of a call from user over a
+// connection that proved the secret sees.
+func incomingFrom(ctx context.Context, user string) context.Context {
+	ctx = peer.NewContext(ctx, &peer.Peer{AuthInfo: sharedsecret.AuthInfo{}})
+	return metadata.NewIncomingContext(ctx, metadata.Pairs(identity.UserMetadataKey, user))
 }
 
 // oldRecordLimit is the journals' record limit, which was also the RPC
@@ -143,7 +151,7 @@ const oldRecordLimit = 64 << 20
 // assertStillWrites checks that the master leads and takes a normal write.
 func (sm *servedMaster) assertStillWrites(t *testing.T, ctx context.Context, path string) {
 	t.Helper()
-	if _, err := sm.api.CreateDirectory(ctx, &halopb.CreateDirectoryRequest{Path: path}); err != nil {
+	if _, err := sm.api.CreateDirectory(ctx, &alluxiopb.CreateDirectoryPRequest{Path: proto.String(path)}); err != nil {
 		t.Fatalf("a normal write after the refused one: %v", rpcerr.FromGRPC(err))
 	}
 	if info := sm.m.Info(); info.State != "PRIMARY" {
@@ -172,7 +180,7 @@ func TestRegressionOversizedEntry(t *testing.T) {
 			const entryLimit = 64 << 10
 			sm := mode.serve(t, master.Config{MaxEntryBytes: entryLimit})
 			ctx := callerContext(t, "halo")
-			if _, err := sm.api.CreateFile(ctx, &halopb.CreateFileRequest{Path: "/f"}); err != nil {
+			if _, err := sm.api.CreateFile(ctx, &alluxiopb.CreateFilePRequest{Path: proto.String("/f")}); err != nil {
 				t.Fatal(rpcerr.FromGRPC(err))
 			}
 			applied := sm.f.AppliedIndex()
@@ -180,16 +188,18 @@ func TestRegressionOversizedEntry(t *testing.T) {
 			// Request: tag, 4-byte length, path. Entry: the same path plus
 			// the caller, time and mode the leader adds.
 			huge := "/" + strings.Repeat("x", oldRecordLimit-10)
-			_, err := sm.api.CreateFile(ctx, &halopb.CreateFileRequest{Path: huge})
+			_, err := sm.api.CreateFile(ctx, &alluxiopb.CreateFilePRequest{Path: proto.String(huge)})
 			wantRefusal(t, "a request just under the journal's record limit", err, fserr.ResourceExhausted, "larger than max")
 
 			// 20,000 six-byte block ids: within the per-field limit, over
-			// the entry limit.
+			// the entry limit. Alluxio's CompleteFile names no blocks
+			// (workers commit them), so the operation is called as a
+			// handler would.
 			blocks := make([]uint64, 20_000)
 			for i := range blocks {
 				blocks[i] = 1<<40 + uint64(i)
 			}
-			_, err = sm.api.CompleteFile(ctx, &halopb.CompleteFileRequest{Path: "/f", BlockIds: blocks})
+			err = sm.m.CompleteFile(incomingFrom(ctx, "halo"), master.CompleteFileOptions{Path: "/f", BlockIDs: blocks})
 			wantRefusal(t, "a request whose entry is over the entry limit", err, fserr.ResourceExhausted,
 				fmt.Sprintf("limit of %d bytes (alluxio.master.embedded.journal.entry.size.max)", entryLimit))
 
@@ -209,13 +219,15 @@ func TestRegressionOversizedEntry(t *testing.T) {
 func TestRegressionHugeUserName(t *testing.T) {
 	sm := serveLocalMaster(t, master.Config{})
 	admin := callerContext(t, "halo")
-	if _, err := sm.api.CreateDirectory(admin, &halopb.CreateDirectoryRequest{Path: "/open", Mode: 0o777}); err != nil {
+	all := alluxiopb.Bits_ALL.Enum()
+	open := &alluxiopb.CreateDirectoryPRequest{Path: proto.String("/open"), Options: &alluxiopb.CreateDirectoryPOptions{Mode: &alluxiopb.PMode{OwnerBits: all, GroupBits: all, OtherBits: all}}}
+	if _, err := sm.api.CreateDirectory(admin, open); err != nil {
 		t.Fatal(rpcerr.FromGRPC(err))
 	}
 	applied := sm.f.AppliedIndex()
 	for _, size := range []int{256, 2 << 20} {
 		name := strings.Repeat("u", size)
-		_, err := sm.api.CreateFile(callerContext(t, name), &halopb.CreateFileRequest{Path: "/open/f", Completed: true})
+		_, err := sm.api.CreateFile(callerContext(t, name), &alluxiopb.CreateFilePRequest{Path: proto.String("/open/f")})
 		if err == nil {
 			t.Fatalf("a create by a user with a %d-byte name succeeded", size)
 		}
@@ -223,14 +235,14 @@ func TestRegressionHugeUserName(t *testing.T) {
 			wantRefusal(t, "a 256-byte user name", err, fserr.InvalidArgument, "255")
 		}
 	}
-	for _, attr := range []*halopb.SetAttributeOptions{
-		{Path: "/open", HasOwner: true, Owner: strings.Repeat("o", 2<<20)},
-		{Path: "/open", HasGroup: true, Group: strings.Repeat("g", 256)},
-		{Path: "/open", HasOwner: true, Owner: "bad:name"},
-		{Path: "/open", HasGroup: true, Group: "two words"},
+	for _, attr := range []*alluxiopb.SetAttributePOptions{
+		{Owner: proto.String(strings.Repeat("o", 2<<20))},
+		{Group: proto.String(strings.Repeat("g", 256))},
+		{Owner: proto.String("bad:name")},
+		{Group: proto.String("two words")},
 	} {
-		_, err := sm.api.SetAttribute(admin, &halopb.SetAttributeRequest{Attr: attr})
-		wantRefusal(t, "SetAttribute owner "+trimmed(attr.Owner)+" group "+trimmed(attr.Group), err, fserr.InvalidArgument, "")
+		_, err := sm.api.SetAttribute(admin, &alluxiopb.SetAttributePRequest{Path: proto.String("/open"), Options: attr})
+		wantRefusal(t, "SetAttribute owner "+trimmed(attr.GetOwner())+" group "+trimmed(attr.GetGroup()), err, fserr.InvalidArgument, "")
 	}
 	if got := sm.f.AppliedIndex(); got != applied {
 		t.Fatalf("refused requests moved the applied index from %d to %d", applied, got)

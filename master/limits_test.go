@@ -84,11 +84,11 @@ func TestLoadMetadataOverEntryLimit(t *testing.T) {
 		}
 	}
 	admin := userCtx(t, "halo")
-	if _, err := c.Mount(admin, &halopb.MountRequest{Path: "/mnt", UfsUri: "file://" + ufsDir}); err != nil {
+	if _, err := c.fs.Mount(admin, mountRequest("/mnt", "file://"+ufsDir)); err != nil {
 		t.Fatalf("Mount: %v", err)
 	}
 	applied := m.fsm.AppliedIndex()
-	_, err = c.LoadMetadata(admin, &halopb.LoadMetadataRequest{Path: "/mnt", Recursive: true})
+	_, err = c.halo.LoadMetadata(admin, &halopb.LoadMetadataRequest{Path: "/mnt", Recursive: true})
 	err = rpcerr.FromGRPC(err)
 	if fserr.CodeOf(err) != fserr.ResourceExhausted || !strings.Contains(err.Error(), "more than the journal entry limit of 65536 bytes") {
 		t.Fatalf("LoadMetadata of a folder over the entry limit: %v, want ResourceExhausted naming the limit", err)

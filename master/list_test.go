@@ -7,7 +7,11 @@ import (
 	"time"
 
 	"github.com/halo-fs/halo/client"
-	"github.com/halo-fs/halo/proto/halopb"
+	"github.com/halo-fs/halo/internal/sharedsecret"
+	"github.com/halo-fs/halo/master/identity"
+	"github.com/halo-fs/halo/proto/journalpb"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/peer"
 )
 
 // bigEntries is how many files bigDirectory makes; with blocksPerFile
@@ -19,7 +23,9 @@ const (
 )
 
 // bigDirectory makes /big holding bigEntries files of blocksPerFile blocks.
-func bigDirectory(t *testing.T, c *client.Client) {
+// Alluxio's CompleteFile names no blocks (workers commit them), so the
+// files are completed with their blocks by the operation itself.
+func bigDirectory(t *testing.T, m *Master, c *client.Client) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -40,7 +46,7 @@ func bigDirectory(t *testing.T, c *client.Client) {
 				p := fmt.Sprintf("/big/f%03d", i)
 				_, err := c.CreateFile(ctx, p, client.CreateFileOptions{Recursive: true})
 				if err == nil {
-					err = c.CompleteFile(ctx, p, 1, blocks)
+					err = m.CompleteFile(asSecretHolder(ctx, "halo"), CompleteFileOptions{Path: p, Length: 1, BlockIDs: blocks})
 				}
 				errs <- err
 			}
@@ -51,6 +57,13 @@ func bigDirectory(t *testing.T, c *client.Client) {
 			t.Fatalf("making /big: %v", err)
 		}
 	}
+}
+
+// asSecretHolder is ctx as a call from user on a connection that proved
+// the shared secret carries it.
+func asSecretHolder(ctx context.Context, user string) context.Context {
+	ctx = peer.NewContext(ctx, &peer.Peer{AuthInfo: sharedsecret.AuthInfo{}})
+	return metadata.NewIncomingContext(ctx, metadata.Pairs(identity.UserMetadataKey, user))
 }
 
 func newClient(t *testing.T, m *Master) *client.Client {
@@ -66,7 +79,7 @@ func newClient(t *testing.T, m *Master) *client.Client {
 func TestListStatusOfEntriesBeyondFourMiB(t *testing.T) {
 	m, _ := startLocalMaster(t)
 	c := newClient(t, m)
-	bigDirectory(t, c)
+	bigDirectory(t, m, c)
 	infos, err := c.ListStatus(context.Background(), "/big", false)
 	if err != nil {
 		t.Fatalf("ListStatus(/big): %v", err)
@@ -83,11 +96,13 @@ func TestListStatusOfEntriesBeyondFourMiB(t *testing.T) {
 
 // TestListStatusLetsWritesThroughBetweenPages makes a write from the
 // listing's own goroutine between two of its pages: it can only complete
-// if the listing holds no lock there.
+// if the listing holds no lock there. The listing is the master's own, as
+// Alluxio's streamed ListStatus sends it; Halo's client lists a call per
+// page.
 func TestListStatusLetsWritesThroughBetweenPages(t *testing.T) {
 	m, _ := startLocalMaster(t)
 	c := newClient(t, m)
-	bigDirectory(t, c)
+	bigDirectory(t, m, c)
 	pauses := 0
 	var writeErr error
 	listPageHook = func() {
@@ -101,7 +116,7 @@ func TestListStatusLetsWritesThroughBetweenPages(t *testing.T) {
 	}
 	t.Cleanup(func() { listPageHook = nil })
 	var listed []string
-	err := c.ListStatusPages(context.Background(), "/", true, func(page []*halopb.FileInfo) error {
+	err := m.List(asSecretHolder(context.Background(), "halo"), ListOptions{Path: "/", Recursive: true}, func(page []*journalpb.FileStatus) error {
 		for _, fi := range page {
 			listed = append(listed, fi.GetPath())
 		}

@@ -18,7 +18,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/halo-fs/halo/client"
 	"github.com/halo-fs/halo/conf"
 	"github.com/halo-fs/halo/ha"
 	localmode "github.com/halo-fs/halo/ha/local"
@@ -30,6 +29,7 @@ import (
 	"github.com/halo-fs/halo/journal"
 	"github.com/halo-fs/halo/master/identity"
 	webport "github.com/halo-fs/halo/master/web"
+	"github.com/halo-fs/halo/proto/alluxiopb"
 	"github.com/halo-fs/halo/proto/halopb"
 	"github.com/halo-fs/halo/proto/journalpb"
 	"github.com/halo-fs/halo/ufs"
@@ -40,6 +40,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 )
 
 // startLocalMaster runs a single master (local journal) on 127.0.0.1 with
@@ -94,6 +95,7 @@ func startLocalMasterWith(t testing.TB, edit func(*Config)) (*Master, string) {
 		GroupLookup:            func(name string) []string { return map[string][]string{"halo": {"halo"}}[name] },
 	})
 	m.Extend(HaloAPI(m))
+	m.Extend(AlluxioAPI(m))
 	if err := m.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -101,32 +103,73 @@ func startLocalMasterWith(t testing.TB, edit func(*Config)) (*Master, string) {
 	return m, dir
 }
 
+// rpcAPI is the services a client calls on a master: Alluxio's and
+// HaloService.
+type rpcAPI struct {
+	fs      alluxiopb.FileSystemMasterClientServiceClient
+	meta    alluxiopb.MetaMasterClientServiceClient
+	journal alluxiopb.JournalMasterClientServiceClient
+	halo    halopb.HaloServiceClient
+}
+
 // dial connects to a master started by startLocalMaster, proving testSecret.
-func dial(t *testing.T, addr string) halopb.MasterServiceClient {
+func dial(t testing.TB, addr string) rpcAPI {
 	t.Helper()
 	return dialWith(t, addr, sharedsecret.NewCredentials(insecure.NewCredentials(), testSecret))
 }
 
-func dialWith(t *testing.T, addr string, creds credentials.TransportCredentials) halopb.MasterServiceClient {
+func dialWith(t testing.TB, addr string, creds credentials.TransportCredentials) rpcAPI {
 	t.Helper()
 	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(creds))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	return halopb.NewMasterServiceClient(conn)
+	return rpcAPIOf(conn)
 }
 
-// userCtx is a client context that names the user, as the Go client does.
+func rpcAPIOf(conn *grpc.ClientConn) rpcAPI {
+	return rpcAPI{
+		fs:      alluxiopb.NewFileSystemMasterClientServiceClient(conn),
+		meta:    alluxiopb.NewMetaMasterClientServiceClient(conn),
+		journal: alluxiopb.NewJournalMasterClientServiceClient(conn),
+		halo:    halopb.NewHaloServiceClient(conn),
+	}
+}
+
+// userCtx is a client context that names the user on each call, which
+// the master believes as it would a channel's.
 func userCtx(t *testing.T, user string) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	t.Cleanup(cancel)
-	return metadata.AppendToOutgoingContext(ctx, client.UserMetadataKey, user)
+	return metadata.AppendToOutgoingContext(ctx, identity.UserMetadataKey, user)
 }
 
-func list(t *testing.T, c halopb.MasterServiceClient, ctx context.Context, path string, recursive bool) ([]string, error) {
+// Requests of Alluxio's file system service, as the tests send them.
+
+func mkdirRequest(path string, recursive bool) *alluxiopb.CreateDirectoryPRequest {
+	return &alluxiopb.CreateDirectoryPRequest{Path: proto.String(path), Options: &alluxiopb.CreateDirectoryPOptions{Recursive: proto.Bool(recursive)}}
+}
+
+func createRequest(path string) *alluxiopb.CreateFilePRequest {
+	return &alluxiopb.CreateFilePRequest{Path: proto.String(path)}
+}
+
+func deleteRequest(path string) *alluxiopb.DeletePRequest {
+	return &alluxiopb.DeletePRequest{Path: proto.String(path)}
+}
+
+func statusRequest(path string) *alluxiopb.GetStatusPRequest {
+	return &alluxiopb.GetStatusPRequest{Path: proto.String(path)}
+}
+
+func mountRequest(path, ufsURI string) *alluxiopb.MountPRequest {
+	return &alluxiopb.MountPRequest{AlluxioPath: proto.String(path), UfsPath: proto.String(ufsURI)}
+}
+
+func list(t *testing.T, c rpcAPI, ctx context.Context, path string, recursive bool) ([]string, error) {
 	t.Helper()
-	stream, err := c.ListStatus(ctx, &halopb.ListStatusRequest{Path: path, Recursive: recursive})
+	stream, err := c.fs.ListStatus(ctx, &alluxiopb.ListStatusPRequest{Path: proto.String(path), Options: &alluxiopb.ListStatusPOptions{Recursive: proto.Bool(recursive)}})
 	if err != nil {
 		return nil, rpcerr.FromGRPC(err)
 	}
@@ -139,8 +182,8 @@ func list(t *testing.T, c halopb.MasterServiceClient, ctx context.Context, path 
 		if err != nil {
 			return nil, rpcerr.FromGRPC(err)
 		}
-		for _, fi := range resp.Infos {
-			names = append(names, fi.Path)
+		for _, fi := range resp.GetFileInfos() {
+			names = append(names, fi.GetPath())
 		}
 	}
 }
@@ -155,17 +198,17 @@ func TestMasterEndToEnd(t *testing.T) {
 	c := dial(t, m.RPCAddr())
 	alice := userCtx(t, "alice")
 
-	if _, err := c.CreateDirectory(alice, &halopb.CreateDirectoryRequest{Path: "/home/alice", Recursive: true}); err != nil {
+	if _, err := c.fs.CreateDirectory(alice, mkdirRequest("/home/alice", true)); err != nil {
 		t.Fatalf("CreateDirectory: %v", err)
 	}
-	fi, err := c.CreateFile(alice, &halopb.CreateFileRequest{Path: "/home/alice/a.txt", Completed: true})
+	fi, err := c.fs.CreateFile(alice, createRequest("/home/alice/a.txt"))
 	if err != nil {
 		t.Fatalf("CreateFile: %v", err)
 	}
-	if fi.Info.GetPath() != "/home/alice/a.txt" || fi.Info.GetOwner() != "alice" || fi.Info.GetMode() != 0o644 {
-		t.Errorf("CreateFile returned %+v, want /home/alice/a.txt owned by alice with mode 0644", fi.Info)
+	if fi.GetFileInfo().GetPath() != "/home/alice/a.txt" || fi.GetFileInfo().GetOwner() != "alice" || fi.GetFileInfo().GetMode() != 0o644 {
+		t.Errorf("CreateFile returned %+v, want /home/alice/a.txt owned by alice with mode 0644", fi.GetFileInfo())
 	}
-	_, err = c.CreateFile(alice, &halopb.CreateFileRequest{Path: "/home/alice/a.txt"})
+	_, err = c.fs.CreateFile(alice, createRequest("/home/alice/a.txt"))
 	wantCode(t, "creating an existing file", rpcerr.FromGRPC(err), fserr.AlreadyExists)
 	if st, _ := status.FromError(err); st.Code() != codes.AlreadyExists {
 		t.Errorf("gRPC status %v for AlreadyExists", st.Code())
@@ -174,28 +217,28 @@ func TestMasterEndToEnd(t *testing.T) {
 	if names, err := list(t, c, alice, "/", true); err != nil || !slices.Equal(names, []string{"/home", "/home/alice", "/home/alice/a.txt"}) {
 		t.Fatalf("ListStatus / recursive = %v, %v", names, err)
 	}
-	if _, err := c.Rename(alice, &halopb.RenameRequest{Src: "/home/alice/a.txt", Dst: "/home/alice/b.txt"}); err != nil {
+	if _, err := c.fs.Rename(alice, &alluxiopb.RenamePRequest{Path: proto.String("/home/alice/a.txt"), DstPath: proto.String("/home/alice/b.txt")}); err != nil {
 		t.Fatalf("Rename: %v", err)
 	}
 	if names, err := list(t, c, alice, "/home/alice", false); err != nil || !slices.Equal(names, []string{"/home/alice/b.txt"}) {
 		t.Fatalf("ListStatus after rename = %v, %v", names, err)
 	}
-	_, err = c.GetStatus(alice, &halopb.GetStatusRequest{Path: "/home/alice/a.txt"})
+	_, err = c.fs.GetStatus(alice, statusRequest("/home/alice/a.txt"))
 	wantCode(t, "GetStatus of the old name", rpcerr.FromGRPC(err), fserr.NotFound)
-	_, err = c.Delete(alice, &halopb.DeleteRequest{Path: "/home/alice"})
+	_, err = c.fs.Remove(alice, deleteRequest("/home/alice"))
 	wantCode(t, "non-recursive delete of a full directory", rpcerr.FromGRPC(err), fserr.DirectoryNotEmpty)
-	if _, err := c.Delete(alice, &halopb.DeleteRequest{Path: "/home/alice/b.txt"}); err != nil {
+	if _, err := c.fs.Remove(alice, deleteRequest("/home/alice/b.txt")); err != nil {
 		t.Fatalf("Delete: %v", err)
 	}
 	if names, err := list(t, c, alice, "/home/alice", false); err != nil || len(names) != 0 {
 		t.Fatalf("ListStatus after delete = %v, %v", names, err)
 	}
-	_, err = c.CreateFile(userCtx(t, "bob"), &halopb.CreateFileRequest{Path: "/home/alice/bob.txt"})
+	_, err = c.fs.CreateFile(userCtx(t, "bob"), createRequest("/home/alice/bob.txt"))
 	wantCode(t, "bob writing in alice's directory", rpcerr.FromGRPC(err), fserr.PermissionDenied)
 
 	// Mutations so far: mkdir, create, rename, delete (the refused ones
 	// are journaled too: they are decided by apply).
-	info, err := c.GetMasterInfo(context.Background(), &halopb.Empty{})
+	info, err := c.halo.GetMasterInfo(context.Background(), &halopb.Empty{})
 	if err != nil {
 		t.Fatalf("GetMasterInfo: %v", err)
 	}
@@ -249,7 +292,7 @@ func TestMasterEndToEnd(t *testing.T) {
 	}
 	// A mutation moves it on once the walk budget allows (the last digest
 	// is kept only for its index, and answered until then).
-	if _, err := c.CreateDirectory(alice, &halopb.CreateDirectoryRequest{Path: "/home/alice/digest"}); err != nil {
+	if _, err := c.fs.CreateDirectory(alice, mkdirRequest("/home/alice/digest", false)); err != nil {
 		t.Fatal(err)
 	}
 	var after webport.CheckpointDigest
@@ -261,18 +304,22 @@ func TestMasterEndToEnd(t *testing.T) {
 	if after.SHA256 == digest.SHA256 || after.InodeCount != 4 {
 		t.Errorf("/checkpoint/digest after a mkdir = %+v; was %+v", after, digest)
 	}
-	if _, err := c.Delete(alice, &halopb.DeleteRequest{Path: "/home/alice/digest"}); err != nil {
+	if _, err := c.fs.Remove(alice, deleteRequest("/home/alice/digest")); err != nil {
 		t.Fatal(err)
 	}
 
 	// Checkpoints and quorum commands.
-	_, err = c.Checkpoint(alice, &halopb.Empty{})
+	_, err = c.meta.Checkpoint(alice, &alluxiopb.CheckpointPOptions{})
 	wantCode(t, "checkpoint by alice", rpcerr.FromGRPC(err), fserr.PermissionDenied)
-	cp, err := c.Checkpoint(userCtx(t, "halo"), &halopb.Empty{})
-	if err != nil || cp.Index != m.fsm.AppliedIndex() || !strings.HasPrefix(cp.Location, dir) {
-		t.Errorf("Checkpoint by the superuser = %+v, %v", cp, err)
+	cp, err := c.meta.Checkpoint(userCtx(t, "halo"), &alluxiopb.CheckpointPOptions{})
+	if err != nil || cp.GetMasterHostname() != "127.0.0.1" || m.Info().EntriesSinceCheckpoint != 0 {
+		t.Errorf("Checkpoint by the superuser = %v, %v; %d entries since the last checkpoint", cp, err, m.Info().EntriesSinceCheckpoint)
 	}
-	_, err = c.GetQuorumInfo(userCtx(t, "halo"), &halopb.Empty{})
+	own, err := c.halo.Checkpoint(userCtx(t, "halo"), &halopb.Empty{})
+	if err != nil || own.Index != m.fsm.AppliedIndex() || !strings.HasPrefix(own.Location, dir) {
+		t.Errorf("HaloService Checkpoint by the superuser = %+v, %v", own, err)
+	}
+	_, err = c.halo.GetQuorumInfo(userCtx(t, "halo"), &halopb.Empty{})
 	wantCode(t, "quorum info on a single master", rpcerr.FromGRPC(err), fserr.FailedPrecondition)
 
 	if err := m.Stop(); err != nil {
@@ -295,19 +342,19 @@ func TestMasterRequiresUser(t *testing.T) {
 			t.Errorf("%s without a user: %v, want gRPC PermissionDenied", what, err)
 		}
 		typed := rpcerr.FromGRPC(err)
-		if !errors.Is(typed, fserr.ErrPermissionDenied) || !strings.Contains(typed.Error(), client.UserMetadataKey) {
-			t.Errorf("%s without a user: FromGRPC gives %v (code %v), want PermissionDenied naming %q", what, typed, fserr.CodeOf(typed), client.UserMetadataKey)
+		if !errors.Is(typed, fserr.ErrPermissionDenied) || !strings.Contains(typed.Error(), identity.ChannelMetadataKey) {
+			t.Errorf("%s without a user: FromGRPC gives %v (code %v), want PermissionDenied naming %q", what, typed, fserr.CodeOf(typed), identity.ChannelMetadataKey)
 		}
 	}
-	_, err := c.CreateDirectory(ctx, &halopb.CreateDirectoryRequest{Path: "/x"})
+	_, err := c.fs.CreateDirectory(ctx, mkdirRequest("/x", false))
 	check("CreateDirectory", err)
-	_, err = c.GetStatus(ctx, &halopb.GetStatusRequest{Path: "/"})
+	_, err = c.fs.GetStatus(ctx, statusRequest("/"))
 	check("GetStatus", err)
-	_, err = c.Delete(ctx, &halopb.DeleteRequest{Path: "/x"})
+	_, err = c.fs.Remove(ctx, deleteRequest("/x"))
 	check("Delete", err)
-	_, err = c.Checkpoint(ctx, &halopb.Empty{})
+	_, err = c.meta.Checkpoint(ctx, &alluxiopb.CheckpointPOptions{})
 	check("Checkpoint", err)
-	stream, err := c.ListStatus(ctx, &halopb.ListStatusRequest{Path: "/"})
+	stream, err := c.fs.ListStatus(ctx, &alluxiopb.ListStatusPRequest{Path: proto.String("/")})
 	if err == nil {
 		_, err = stream.Recv()
 	}
@@ -315,7 +362,7 @@ func TestMasterRequiresUser(t *testing.T) {
 	if m.fsm.AppliedIndex() != 0 {
 		t.Errorf("refused requests journaled %d entries", m.fsm.AppliedIndex())
 	}
-	if _, err := c.GetMasterInfo(ctx, &halopb.Empty{}); err != nil {
+	if _, err := c.halo.GetMasterInfo(ctx, &halopb.Empty{}); err != nil {
 		t.Errorf("GetMasterInfo without a user: %v", err)
 	}
 }
@@ -336,18 +383,18 @@ func TestMasterMountAndLoadMetadata(t *testing.T) {
 		}
 	}
 	admin := userCtx(t, "halo")
-	if _, err := c.Mount(admin, &halopb.MountRequest{Path: "/mnt", UfsUri: "file://" + ufsDir}); err != nil {
+	if _, err := c.fs.Mount(admin, mountRequest("/mnt", "file://"+ufsDir)); err != nil {
 		t.Fatalf("Mount: %v", err)
 	}
-	_, err = c.Mount(admin, &halopb.MountRequest{Path: "/again", UfsUri: "file://" + ufsDir})
+	_, err = c.fs.Mount(admin, mountRequest("/again", "file://"+ufsDir))
 	wantCode(t, "mounting the same folder twice", rpcerr.FromGRPC(err), fserr.InvalidArgument)
-	_, err = c.Mount(userCtx(t, "alice"), &halopb.MountRequest{Path: "/alice", UfsUri: "file://" + t.TempDir()})
+	_, err = c.fs.Mount(userCtx(t, "alice"), mountRequest("/alice", "file://"+t.TempDir()))
 	wantCode(t, "mount by alice", rpcerr.FromGRPC(err), fserr.PermissionDenied)
-	mt, err := c.GetMountTable(admin, &halopb.Empty{})
-	if err != nil || len(mt.Mounts) != 1 || mt.Mounts[0].Path != "/mnt" {
+	mt, err := c.fs.GetMountTable(admin, &alluxiopb.GetMountTablePRequest{})
+	if err != nil || len(mt.GetMountPoints()) != 1 || mt.GetMountPoints()["/mnt"] == nil {
 		t.Fatalf("GetMountTable = %v, %v", mt, err)
 	}
-	lm, err := c.LoadMetadata(admin, &halopb.LoadMetadataRequest{Path: "/mnt", Recursive: true})
+	lm, err := c.halo.LoadMetadata(admin, &halopb.LoadMetadataRequest{Path: "/mnt", Recursive: true})
 	if err != nil || lm.Loaded != 4 {
 		t.Fatalf("LoadMetadata = %v, %v; want 4 loaded", lm, err)
 	}
@@ -363,7 +410,7 @@ func TestMountMissingFolder(t *testing.T) {
 	m, _ := startLocalMaster(t)
 	c := dial(t, m.RPCAddr())
 	missing := filepath.Join(t.TempDir(), "no-such-folder")
-	_, err := c.Mount(userCtx(t, "halo"), &halopb.MountRequest{Path: "/mnt", UfsUri: "file://" + missing})
+	_, err := c.fs.Mount(userCtx(t, "halo"), mountRequest("/mnt", "file://"+missing))
 	if code := fserr.CodeOf(rpcerr.FromGRPC(err)); code != fserr.NotFound {
 		t.Errorf("mounting the missing folder %s: %v (code %v), want NotFound", missing, err, code)
 	}

@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/halo-fs/halo/client"
 	"github.com/halo-fs/halo/fserr"
 	"github.com/halo-fs/halo/master/identity"
 	"google.golang.org/grpc/metadata"
@@ -17,7 +16,7 @@ import (
 func callerCtx(t *testing.T, user string) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	t.Cleanup(cancel)
-	return metadata.NewIncomingContext(ctx, metadata.Pairs(client.UserMetadataKey, user))
+	return metadata.NewIncomingContext(ctx, metadata.Pairs(identity.UserMetadataKey, user))
 }
 
 // TestOperationsCheckLimitsWhateverTheAPI: the limits hold for a call of

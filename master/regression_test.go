@@ -4,11 +4,10 @@ import (
 	"context"
 	"testing"
 
-	"github.com/halo-fs/halo/client"
 	"github.com/halo-fs/halo/ha"
+	"github.com/halo-fs/halo/master/identity"
 
 	"github.com/halo-fs/halo/fsm"
-	"github.com/halo-fs/halo/proto/halopb"
 	"github.com/halo-fs/halo/proto/journalpb"
 	"google.golang.org/grpc/metadata"
 )
@@ -37,15 +36,15 @@ func TestRegressionCreateAnsweredFromItsOwnResult(t *testing.T) {
 	m, _ := startLocalMaster(t)
 	m.replicator = deleteAfterCreate{m.replicator}
 	api := dial(t, m.RPCAddr())
-	ctx := metadata.AppendToOutgoingContext(context.Background(), client.UserMetadataKey, "halo")
-	resp, err := api.CreateFile(ctx, &halopb.CreateFileRequest{Path: "/raced", Completed: true})
+	ctx := metadata.AppendToOutgoingContext(context.Background(), identity.UserMetadataKey, "halo")
+	resp, err := api.fs.CreateFile(ctx, createRequest("/raced"))
 	if err != nil {
 		t.Fatalf("a create that committed answered %v", err)
 	}
-	if resp.Info.GetPath() != "/raced" || resp.Info.GetId() == 0 || resp.Info.GetIsDirectory() {
-		t.Fatalf("create answered %v, want the created file /raced", resp.Info)
+	if info := resp.GetFileInfo(); info.GetPath() != "/raced" || info.GetFileId() == 0 || info.GetFolder() {
+		t.Fatalf("create answered %v, want the created file /raced", info)
 	}
-	if _, err := api.GetStatus(ctx, &halopb.GetStatusRequest{Path: "/raced"}); err == nil {
+	if _, err := api.fs.GetStatus(ctx, statusRequest("/raced")); err == nil {
 		t.Fatal("the delete that followed the create did not land; the test proves nothing")
 	}
 }

@@ -13,8 +13,10 @@ import (
 	"github.com/halo-fs/halo/fserr/rpcerr"
 	"github.com/halo-fs/halo/internal/sharedsecret"
 	"github.com/halo-fs/halo/master/identity"
+	"github.com/halo-fs/halo/proto/alluxiopb"
 	"github.com/halo-fs/halo/proto/halopb"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/protobuf/proto"
 )
 
 // testSecret is the shared secret of the masters tests start.
@@ -53,7 +55,7 @@ func TestSimpleClaimOfSuperuserNameGrantsNoAdmin(t *testing.T) {
 	m, _ := startLocalMasterWith(t, simpleMode)
 	c := dialWith(t, m.RPCAddr(), insecure.NewCredentials())
 	alice, claimant := userCtx(t, "alice"), userCtx(t, "halo")
-	if _, err := c.CreateFile(alice, &halopb.CreateFileRequest{Path: "/alice/data", Recursive: true, Completed: true}); err != nil {
+	if _, err := c.fs.CreateFile(alice, &alluxiopb.CreateFilePRequest{Path: proto.String("/alice/data"), Options: &alluxiopb.CreateFilePOptions{Recursive: proto.Bool(true)}}); err != nil {
 		t.Fatal(err)
 	}
 	refused := func(what string, err error) {
@@ -63,21 +65,21 @@ func TestSimpleClaimOfSuperuserNameGrantsNoAdmin(t *testing.T) {
 			t.Errorf("%s by a SIMPLE client claiming the superuser name: %v, want PermissionDenied naming alluxio.security.authentication.type", what, err)
 		}
 	}
-	_, err := c.Delete(claimant, &halopb.DeleteRequest{Path: "/alice", Recursive: true})
+	_, err := c.fs.Remove(claimant, recursiveDelete("/alice"))
 	if fserr.CodeOf(rpcerr.FromGRPC(err)) != fserr.PermissionDenied {
 		t.Errorf("deleting alice's folder by a SIMPLE client claiming the superuser name: %v, want PermissionDenied", err)
 	}
-	_, err = c.Mount(claimant, &halopb.MountRequest{Path: "/host", UfsUri: "file:///"})
+	_, err = c.fs.Mount(claimant, mountRequest("/host", "file:///"))
 	refused("mounting file:///", err)
 	backups := t.TempDir()
-	_, err = c.Backup(claimant, &halopb.BackupRequest{Directory: backups, Local: true})
+	_, err = c.meta.Backup(claimant, localBackup(backups))
 	refused("a backup to a local folder", err)
 	if names, _ := os.ReadDir(backups); len(names) != 0 {
 		t.Errorf("a refused backup wrote %v", names)
 	}
-	_, err = c.AddQuorumMember(claimant, &halopb.QuorumMemberRequest{Address: "127.0.0.9:19200"})
+	_, err = c.halo.AddQuorumMember(claimant, &halopb.QuorumMemberRequest{Address: "127.0.0.9:19200"})
 	refused("a quorum change", err)
-	_, err = c.Checkpoint(claimant, &halopb.Empty{})
+	_, err = c.meta.Checkpoint(claimant, &alluxiopb.CheckpointPOptions{})
 	refused("a checkpoint", err)
 }
 
@@ -89,21 +91,21 @@ func TestSecretModeSuperuser(t *testing.T) {
 	m, _ := startLocalMaster(t)
 	c := dial(t, m.RPCAddr())
 	alice, admin := userCtx(t, "alice"), userCtx(t, "halo")
-	if _, err := c.CreateFile(alice, &halopb.CreateFileRequest{Path: "/alice/data", Recursive: true, Completed: true}); err != nil {
+	if _, err := c.fs.CreateFile(alice, &alluxiopb.CreateFilePRequest{Path: proto.String("/alice/data"), Options: &alluxiopb.CreateFilePOptions{Recursive: proto.Bool(true)}}); err != nil {
 		t.Fatal(err)
 	}
-	_, err := c.Backup(alice, &halopb.BackupRequest{Directory: t.TempDir(), Local: true})
+	_, err := c.meta.Backup(alice, localBackup(t.TempDir()))
 	wantCode(t, "a backup by alice", rpcerr.FromGRPC(err), fserr.PermissionDenied)
-	if _, err := c.Delete(admin, &halopb.DeleteRequest{Path: "/alice", Recursive: true}); err != nil {
+	if _, err := c.fs.Remove(admin, recursiveDelete("/alice")); err != nil {
 		t.Errorf("the authenticated superuser deleting alice's folder: %v", err)
 	}
-	if _, err := c.Mount(admin, &halopb.MountRequest{Path: "/host", UfsUri: "file://" + t.TempDir()}); err != nil {
+	if _, err := c.fs.Mount(admin, mountRequest("/host", "file://"+t.TempDir())); err != nil {
 		t.Errorf("the authenticated superuser mounting a local folder: %v", err)
 	}
-	if _, err := c.Backup(admin, &halopb.BackupRequest{Directory: t.TempDir(), Local: true}); err != nil {
+	if _, err := c.meta.Backup(admin, localBackup(t.TempDir())); err != nil {
 		t.Errorf("the authenticated superuser backing up to a local folder: %v", err)
 	}
-	_, err = c.AddQuorumMember(admin, &halopb.QuorumMemberRequest{Address: "127.0.0.9:19200"})
+	_, err = c.halo.AddQuorumMember(admin, &halopb.QuorumMemberRequest{Address: "127.0.0.9:19200"})
 	wantCode(t, "a quorum change on a single master", rpcerr.FromGRPC(err), fserr.FailedPrecondition)
 }
 
@@ -112,17 +114,17 @@ func TestSecretModeSuperuser(t *testing.T) {
 // and nothing is journaled; GetMasterInfo stays open for leader discovery.
 func TestSecretModeRefusesWrongOrNoSecret(t *testing.T) {
 	m, _ := startLocalMaster(t)
-	for name, creds := range map[string]*struct{ c halopb.MasterServiceClient }{
+	for name, creds := range map[string]*struct{ c rpcAPI }{
 		"wrong secret": {dialWith(t, m.RPCAddr(), sharedsecret.NewCredentials(insecure.NewCredentials(), []byte("not the secret, but long enough")))},
 		"no secret":    {dialWith(t, m.RPCAddr(), insecure.NewCredentials())},
 	} {
 		t.Run(name, func(t *testing.T) {
-			_, err := creds.c.CreateDirectory(userCtx(t, "halo"), &halopb.CreateDirectoryRequest{Path: "/x"})
+			_, err := creds.c.fs.CreateDirectory(userCtx(t, "halo"), mkdirRequest("/x", false))
 			err = rpcerr.FromGRPC(err)
 			if fserr.CodeOf(err) != fserr.PermissionDenied || !strings.Contains(err.Error(), "secret") {
 				t.Errorf("create with %s: %v, want PermissionDenied about the secret", name, err)
 			}
-			if _, err := creds.c.GetMasterInfo(context.Background(), &halopb.Empty{}); err != nil {
+			if _, err := creds.c.halo.GetMasterInfo(context.Background(), &halopb.Empty{}); err != nil {
 				t.Errorf("GetMasterInfo with %s: %v", name, err)
 			}
 		})
@@ -139,32 +141,31 @@ func TestUmaskAndPermissionSwitch(t *testing.T) {
 	m, _ := startLocalMasterWith(t, func(c *Config) { c.Umask = 0o027 })
 	c := dial(t, m.RPCAddr())
 	alice := userCtx(t, "alice")
-	dir, err := c.CreateDirectory(alice, &halopb.CreateDirectoryRequest{Path: "/a/b", Recursive: true})
-	if err != nil || dir.Info.Mode != 0o750 {
-		t.Fatalf("mkdir with umask 027 = %v, %v; want mode 0750", dir, err)
+	if _, err := c.fs.CreateDirectory(alice, mkdirRequest("/a/b", true)); err != nil {
+		t.Fatalf("mkdir with umask 027: %v", err)
 	}
-	file, err := c.CreateFile(alice, &halopb.CreateFileRequest{Path: "/a/f/g", Recursive: true})
-	if err != nil || file.Info.Mode != 0o640 {
+	file, err := c.fs.CreateFile(alice, &alluxiopb.CreateFilePRequest{Path: proto.String("/a/f/g"), Options: &alluxiopb.CreateFilePOptions{Recursive: proto.Bool(true)}})
+	if err != nil || file.GetFileInfo().GetMode() != 0o640 {
 		t.Fatalf("create with umask 027 = %v, %v; want mode 0640", file, err)
 	}
-	for path, want := range map[string]uint32{"/a": 0o750, "/a/f": 0o750, "/a/f/g": 0o640} {
-		st, err := c.GetStatus(alice, &halopb.GetStatusRequest{Path: path})
-		if err != nil || st.Info.Mode != want {
+	for path, want := range map[string]int32{"/a": 0o750, "/a/b": 0o750, "/a/f": 0o750, "/a/f/g": 0o640} {
+		st, err := c.fs.GetStatus(alice, statusRequest(path))
+		if err != nil || st.GetFileInfo().GetMode() != want {
 			t.Errorf("stat %s = %v, %v; want mode %o", path, st, err, want)
 		}
 	}
-	_, err = c.CreateFile(userCtx(t, "bob"), &halopb.CreateFileRequest{Path: "/a/bob"})
+	_, err = c.fs.CreateFile(userCtx(t, "bob"), createRequest("/a/bob"))
 	wantCode(t, "bob writing in alice's folder", rpcerr.FromGRPC(err), fserr.PermissionDenied)
 
 	open, _ := startLocalMasterWith(t, func(c *Config) { c.PermissionsDisabled = true })
 	oc := dial(t, open.RPCAddr())
-	if _, err := oc.CreateDirectory(alice, &halopb.CreateDirectoryRequest{Path: "/a", Mode: 0o700}); err != nil {
+	if _, err := oc.fs.CreateDirectory(alice, privateDirectory("/a")); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := oc.CreateFile(userCtx(t, "bob"), &halopb.CreateFileRequest{Path: "/a/bob"}); err != nil {
+	if _, err := oc.fs.CreateFile(userCtx(t, "bob"), createRequest("/a/bob")); err != nil {
 		t.Errorf("bob writing in alice's 0700 folder with permission checks off: %v", err)
 	}
-	_, err = oc.Backup(userCtx(t, "bob"), &halopb.BackupRequest{Directory: t.TempDir(), Local: true})
+	_, err = oc.meta.Backup(userCtx(t, "bob"), localBackup(t.TempDir()))
 	wantCode(t, "a backup by bob with permission checks off", rpcerr.FromGRPC(err), fserr.PermissionDenied)
 }
 
@@ -195,14 +196,17 @@ func TestNoSASL(t *testing.T) {
 	c := dialWith(t, m.RPCAddr(), insecure.NewCredentials())
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	made, err := c.CreateDirectory(ctx, &halopb.CreateDirectoryRequest{Path: "/a", Mode: 0o700})
-	if err != nil || made.Info.Owner != "" {
+	if _, err := c.fs.CreateDirectory(ctx, privateDirectory("/a")); err != nil {
+		t.Fatalf("mkdir without a user under NOSASL: %v", err)
+	}
+	made, err := c.fs.GetStatus(ctx, statusRequest("/a"))
+	if err != nil || made.GetFileInfo().GetOwner() != "" {
 		t.Fatalf("mkdir without a user under NOSASL = %v, %v; want it made with no owner", made, err)
 	}
-	if _, err := c.CreateFile(userCtx(t, "bob"), &halopb.CreateFileRequest{Path: "/a/bob"}); err != nil {
+	if _, err := c.fs.CreateFile(userCtx(t, "bob"), createRequest("/a/bob")); err != nil {
 		t.Errorf("create in a 0700 folder under NOSASL: %v", err)
 	}
-	_, err = c.Backup(userCtx(t, "halo"), &halopb.BackupRequest{Directory: t.TempDir(), Local: true})
+	_, err = c.meta.Backup(userCtx(t, "halo"), localBackup(t.TempDir()))
 	wantCode(t, "a backup under NOSASL", rpcerr.FromGRPC(err), fserr.PermissionDenied)
 }
 
@@ -215,16 +219,32 @@ func TestTrustAssertedSuperuser(t *testing.T) {
 	}
 	m, _ := startLocalMasterWith(t, trusting(identity.Simple))
 	c := dialWith(t, m.RPCAddr(), insecure.NewCredentials())
-	_, err := c.Backup(userCtx(t, "halo"), &halopb.BackupRequest{Directory: t.TempDir(), Local: true})
+	_, err := c.meta.Backup(userCtx(t, "halo"), localBackup(t.TempDir()))
 	if err != nil {
 		t.Errorf("a backup by the named superuser with the opt-in: %v", err)
 	}
-	_, err = c.Backup(userCtx(t, "alice"), &halopb.BackupRequest{Directory: t.TempDir(), Local: true})
+	_, err = c.meta.Backup(userCtx(t, "alice"), localBackup(t.TempDir()))
 	wantCode(t, "a backup by alice with the opt-in", rpcerr.FromGRPC(err), fserr.PermissionDenied)
 
 	m, _ = startLocalMasterWith(t, trusting(identity.NoSASL))
 	c = dialWith(t, m.RPCAddr(), insecure.NewCredentials())
-	if _, err := c.Backup(context.Background(), &halopb.BackupRequest{Directory: t.TempDir(), Local: true}); err != nil {
+	if _, err := c.meta.Backup(context.Background(), localBackup(t.TempDir())); err != nil {
 		t.Errorf("a backup under NOSASL with the opt-in: %v", err)
 	}
+}
+
+func recursiveDelete(path string) *alluxiopb.DeletePRequest {
+	return &alluxiopb.DeletePRequest{Path: proto.String(path), Options: &alluxiopb.DeletePOptions{Recursive: proto.Bool(true)}}
+}
+
+func localBackup(dir string) *alluxiopb.BackupPRequest {
+	return &alluxiopb.BackupPRequest{TargetDirectory: proto.String(dir), Options: &alluxiopb.BackupPOptions{LocalFileSystem: proto.Bool(true)}}
+}
+
+// privateDirectory asks for a folder of mode 0700.
+func privateDirectory(path string) *alluxiopb.CreateDirectoryPRequest {
+	all, none := alluxiopb.Bits_ALL.Enum(), alluxiopb.Bits_NONE.Enum()
+	return &alluxiopb.CreateDirectoryPRequest{Path: proto.String(path), Options: &alluxiopb.CreateDirectoryPOptions{
+		Mode: &alluxiopb.PMode{OwnerBits: all, GroupBits: none, OtherBits: none},
+	}}
 }

@@ -54,7 +54,7 @@ func (m *Master) LeaderWebURL(ctx context.Context) (string, error) {
 		return "", err
 	}
 	defer conn.Close()
-	info, err := halopb.NewMasterServiceClient(conn).GetMasterInfo(ctx, &halopb.Empty{})
+	info, err := halopb.NewHaloServiceClient(conn).GetMasterInfo(ctx, &halopb.Empty{})
 	if err != nil {
 		return "", fmt.Errorf("ask leader %s: %w", leader, err)
 	}

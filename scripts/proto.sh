@@ -5,7 +5,7 @@
 # only someone who changes a .proto (or moves the Alluxio version) needs this.
 #
 #   proto/journalpb  Halo's journal and checkpoint schema, from proto/journal.proto
-#   proto/halopb     Halo's API, from proto/master.proto (it imports nothing
+#   proto/halopb     HaloService, from proto/master.proto (it imports nothing
 #                    from the journal schema)
 #   proto/alluxiopb  Alluxio's wire protocol and journal, from the .proto files
 #                    inside org.alluxio:alluxio-core-transport on Maven Central.

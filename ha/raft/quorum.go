@@ -22,7 +22,7 @@ func peerInfo(ctx context.Context, rpcAddr string, dialOpts []grpc.DialOption) (
 		return nil, err
 	}
 	defer conn.Close()
-	return halopb.NewMasterServiceClient(conn).GetMasterInfo(ctx, &halopb.Empty{})
+	return halopb.NewHaloServiceClient(conn).GetMasterInfo(ctx, &halopb.Empty{})
 }
 
 func (r *Replicator) lastSnapshotIndex() uint64 {

@@ -278,11 +278,17 @@ func Execute(ctx context.Context, c *client.Client, in model.Input) model.Output
 	}
 	switch in.Kind {
 	case model.Create:
-		info, err = c.CreateFile(ctx, path, client.CreateFileOptions{Completed: true, BlockSizeBytes: in.Value})
+		// One operation, Alluxio's CreateFile: the model is about names
+		// and inodes, and a create completed by a second operation could
+		// fail after the file exists.
+		info, err = c.CreateFile(ctx, path, client.CreateFileOptions{BlockSizeBytes: in.Value})
 	case model.Ledger:
-		info, err = c.CreateFile(ctx, in.Path, client.CreateFileOptions{Completed: true, BlockSizeBytes: in.Value})
+		info, err = c.CreateFile(ctx, in.Path, client.CreateFileOptions{BlockSizeBytes: in.Value})
 	case model.Mkdir:
-		info, err = c.CreateDirectory(ctx, path, client.CreateDirectoryOptions{})
+		var id uint64
+		if id, err = c.CreateDirectory(ctx, path, client.CreateDirectoryOptions{}); err == nil {
+			info = &halopb.FileInfo{Id: id, IsDirectory: true}
+		}
 	case model.Delete:
 		err = c.Delete(ctx, path, false)
 	case model.Rename:

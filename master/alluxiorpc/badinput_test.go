@@ -7,10 +7,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/halo-fs/halo/client"
 	"github.com/halo-fs/halo/proto/alluxiopb"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/encoding"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
@@ -158,4 +160,23 @@ func FuzzAlluxioRequests(f *testing.F) {
 			t.Fatalf("a normal mkdir after the fuzzed request: %v", err)
 		}
 	})
+}
+
+// TestMalformedOperationSequenceIsRefused: the sequence number Halo's
+// client sends beside an operation id is part of the exactly-once key, so
+// a call carrying a malformed one is refused before anything is done.
+func TestMalformedOperationSequenceIsRefused(t *testing.T) {
+	conn := startMaster(t, nil)
+	ctx := authenticate(t, conn, currentUser(t), "channel-seq")
+	fs := alluxiopb.NewFileSystemMasterClientServiceClient(conn)
+	for _, seq := range []string{"0", "-1", "x", "18446744073709551616"} {
+		call := metadata.AppendToOutgoingContext(ctx, client.OpSeqMetadataKey, seq)
+		_, err := fs.CreateDirectory(call, &alluxiopb.CreateDirectoryPRequest{Path: proto.String("/seq")})
+		if status.Code(err) != codes.InvalidArgument || !strings.Contains(status.Convert(err).Message(), client.OpSeqMetadataKey) {
+			t.Errorf("sequence %q: %v; want InvalidArgument naming %s", seq, err, client.OpSeqMetadataKey)
+		}
+	}
+	if _, err := fs.GetStatus(ctx, &alluxiopb.GetStatusPRequest{Path: proto.String("/seq")}); status.Code(err) != codes.NotFound {
+		t.Fatalf("GetStatus(/seq) after refused creates: %v, want NotFound", err)
+	}
 }

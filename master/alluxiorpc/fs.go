@@ -3,12 +3,16 @@ package alluxiorpc
 import (
 	"context"
 	"errors"
+	"strconv"
 
+	"github.com/halo-fs/halo/client"
 	"github.com/halo-fs/halo/fserr"
+	"github.com/halo-fs/halo/fsm"
 	"github.com/halo-fs/halo/master"
 	"github.com/halo-fs/halo/proto/alluxiopb"
 	"github.com/halo-fs/halo/proto/journalpb"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -23,7 +27,7 @@ type fileSystem struct {
 func (f *fileSystem) CreateFile(ctx context.Context, req *alluxiopb.CreateFilePRequest) (*alluxiopb.CreateFilePResponse, error) {
 	o := req.GetOptions()
 	st, err := f.m.CreateFile(ctx, master.CreateFileOptions{
-		OpID:           opID(o.GetCommonOptions()),
+		OpID:           opID(ctx, o.GetCommonOptions()),
 		Path:           req.GetPath(),
 		Mode:           mode(o.GetMode()),
 		Recursive:      o.GetRecursive(),
@@ -39,7 +43,7 @@ func (f *fileSystem) CreateFile(ctx context.Context, req *alluxiopb.CreateFilePR
 func (f *fileSystem) CompleteFile(ctx context.Context, req *alluxiopb.CompleteFilePRequest) (*alluxiopb.CompleteFilePResponse, error) {
 	o := req.GetOptions()
 	err := f.m.CompleteFile(ctx, master.CompleteFileOptions{
-		OpID:   opID(o.GetCommonOptions()),
+		OpID:   opID(ctx, o.GetCommonOptions()),
 		Path:   req.GetPath(),
 		Length: max(o.GetUfsLength(), 0),
 	})
@@ -51,8 +55,8 @@ func (f *fileSystem) CompleteFile(ctx context.Context, req *alluxiopb.CompleteFi
 
 func (f *fileSystem) CreateDirectory(ctx context.Context, req *alluxiopb.CreateDirectoryPRequest) (*alluxiopb.CreateDirectoryPResponse, error) {
 	o := req.GetOptions()
-	_, err := f.m.CreateDirectory(ctx, master.CreateDirectoryOptions{
-		OpID:        opID(o.GetCommonOptions()),
+	st, err := f.m.CreateDirectory(ctx, master.CreateDirectoryOptions{
+		OpID:        opID(ctx, o.GetCommonOptions()),
 		Path:        req.GetPath(),
 		Mode:        mode(o.GetMode()),
 		Recursive:   o.GetRecursive(),
@@ -61,6 +65,10 @@ func (f *fileSystem) CreateDirectory(ctx context.Context, req *alluxiopb.CreateD
 	if err != nil {
 		return nil, err
 	}
+	// Alluxio's answer carries nothing; Halo's client reads the
+	// directory's id from this header. Setting it fails only outside a
+	// gRPC call, where no client reads it.
+	_ = grpc.SetHeader(ctx, metadata.Pairs(client.FileIDMetadataKey, strconv.FormatUint(st.GetId(), 10)))
 	return &alluxiopb.CreateDirectoryPResponse{}, nil
 }
 
@@ -115,6 +123,11 @@ func (f *fileSystem) ListStatus(req *alluxiopb.ListStatusPRequest, stream grpc.S
 	})
 }
 
+// maxPartialListingBytes bounds one partial listing's answer, as the
+// namespace bounds the pages of a streamed one, well under gRPC's default
+// 4 MiB receive limit.
+var maxPartialListingBytes = fsm.DefaultListPageLimits().MaxBytes
+
 // errPageFull ends a partial listing's walk once the batch is full.
 var errPageFull = errors.New("page full")
 
@@ -138,15 +151,20 @@ func (f *fileSystem) ListStatusPartial(ctx context.Context, req *alluxiopb.ListS
 		return &alluxiopb.ListStatusPartialPResponse{FileInfos: []*alluxiopb.FileInfo{fileInfo(st)}, IsTruncated: proto.Bool(false), FileCount: proto.Int64(1)}, nil
 	}
 	var out []*alluxiopb.FileInfo
-	truncated := false
+	truncated, size := false, 0
 	err = f.m.List(ctx, master.ListOptions{Path: req.GetPath(), Recursive: o.GetOptions().GetRecursive(), StartAfter: startAfter(req.GetPath(), o.GetStartAfter())},
 		func(page []*journalpb.FileStatus) error {
 			for _, st := range page {
-				if len(out) == batch {
+				info := fileInfo(st)
+				size += proto.Size(info)
+				// The batch also ends before the answer outgrows what a
+				// client receives in one message: big entries (files of
+				// many blocks) fill it before the count does.
+				if len(out) == batch || len(out) > 0 && size > maxPartialListingBytes {
 					truncated = true
 					return errPageFull
 				}
-				out = append(out, fileInfo(st))
+				out = append(out, info)
 			}
 			return nil
 		})
@@ -169,7 +187,7 @@ func startAfter(dir, after string) string {
 }
 
 func (f *fileSystem) Rename(ctx context.Context, req *alluxiopb.RenamePRequest) (*alluxiopb.RenamePResponse, error) {
-	if err := f.m.Rename(ctx, opID(req.GetOptions().GetCommonOptions()), req.GetPath(), req.GetDstPath()); err != nil {
+	if err := f.m.Rename(ctx, opID(ctx, req.GetOptions().GetCommonOptions()), req.GetPath(), req.GetDstPath()); err != nil {
 		return nil, err
 	}
 	return &alluxiopb.RenamePResponse{}, nil
@@ -179,7 +197,7 @@ func (f *fileSystem) Rename(ctx context.Context, req *alluxiopb.RenamePRequest) 
 // nothing: Halo's delete never removes UFS data and checks no UFS.
 func (f *fileSystem) Remove(ctx context.Context, req *alluxiopb.DeletePRequest) (*alluxiopb.DeletePResponse, error) {
 	o := req.GetOptions()
-	if err := f.m.Delete(ctx, master.DeleteOptions{OpID: opID(o.GetCommonOptions()), Path: req.GetPath(), Recursive: o.GetRecursive()}); err != nil {
+	if err := f.m.Delete(ctx, master.DeleteOptions{OpID: opID(ctx, o.GetCommonOptions()), Path: req.GetPath(), Recursive: o.GetRecursive()}); err != nil {
 		return nil, err
 	}
 	return &alluxiopb.DeletePResponse{}, nil
@@ -191,7 +209,7 @@ func (f *fileSystem) SetAttribute(ctx context.Context, req *alluxiopb.SetAttribu
 		return nil, fserr.New(fserr.InvalidArgument, "setAttribute of %q sets nothing: the request has no options", req.GetPath())
 	}
 	set := master.SetAttributeOptions{
-		OpID:      opID(o.GetCommonOptions()),
+		OpID:      opID(ctx, o.GetCommonOptions()),
 		Path:      req.GetPath(),
 		Recursive: o.GetRecursive(),
 		Mode:      mode(o.GetMode()),
@@ -218,7 +236,7 @@ func (f *fileSystem) SetAttribute(ctx context.Context, req *alluxiopb.SetAttribu
 func (f *fileSystem) Mount(ctx context.Context, req *alluxiopb.MountPRequest) (*alluxiopb.MountPResponse, error) {
 	o := req.GetOptions()
 	err := f.m.Mount(ctx, master.MountOptions{
-		OpID:     opID(o.GetCommonOptions()),
+		OpID:     opID(ctx, o.GetCommonOptions()),
 		Path:     req.GetAlluxioPath(),
 		UfsURI:   req.GetUfsPath(),
 		ReadOnly: o.GetReadOnly(),
@@ -232,7 +250,7 @@ func (f *fileSystem) Mount(ctx context.Context, req *alluxiopb.MountPRequest) (*
 }
 
 func (f *fileSystem) Unmount(ctx context.Context, req *alluxiopb.UnmountPRequest) (*alluxiopb.UnmountPResponse, error) {
-	if err := f.m.Unmount(ctx, opID(req.GetOptions().GetCommonOptions()), req.GetAlluxioPath()); err != nil {
+	if err := f.m.Unmount(ctx, opID(ctx, req.GetOptions().GetCommonOptions()), req.GetAlluxioPath()); err != nil {
 		return nil, err
 	}
 	return &alluxiopb.UnmountPResponse{}, nil

@@ -38,6 +38,9 @@ func Extension(m *master.Master) master.Extension {
 			if err := refuseUnknownFields(req); err != nil {
 				return nil, err
 			}
+			if _, err := opSeq(ctx); err != nil {
+				return nil, err
+			}
 			defer recoverAsError(m, info.FullMethod, &err)
 			return handler(ctx, req)
 		},

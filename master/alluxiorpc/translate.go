@@ -1,7 +1,13 @@
 package alluxiorpc
 
 import (
+	"context"
+	"strconv"
 	"strings"
+
+	"github.com/halo-fs/halo/client"
+	"github.com/halo-fs/halo/fserr"
+	"google.golang.org/grpc/metadata"
 
 	"github.com/halo-fs/halo/master"
 	"github.com/halo-fs/halo/proto/alluxiopb"
@@ -9,16 +15,36 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
-// opID is Alluxio's operation id, a random UUID per operation that a retry
-// reuses, as the client id of an operation table record: each Alluxio
-// operation is a client of one operation. Without one, nothing is
-// remembered.
-func opID(o *alluxiopb.FileSystemMasterCommonPOptions) *master.OpID {
+// opID is the operation table's key of a mutation. Alluxio's client sends
+// a random UUID per operation, which a retry reuses: each such operation
+// is a client of one operation, sequence 1. Halo's client sends its own
+// client id as the UUID and the operation's sequence number in the
+// client.OpSeqMetadataKey header, so that the table keeps one client per
+// Halo client and notices retries of operations it has forgotten. Without
+// an operation id, nothing is remembered. The Alluxio interceptor has
+// refused a malformed sequence before any handler runs.
+func opID(ctx context.Context, o *alluxiopb.FileSystemMasterCommonPOptions) *master.OpID {
 	id := o.GetOperationId()
 	if id == nil {
 		return nil
 	}
-	return &master.OpID{ClientHi: uint64(id.GetMostSignificantBits()), ClientLo: uint64(id.GetLeastSignificantBits()), Seq: 1}
+	seq, _ := opSeq(ctx)
+	return &master.OpID{ClientHi: uint64(id.GetMostSignificantBits()), ClientLo: uint64(id.GetLeastSignificantBits()), Seq: seq}
+}
+
+// opSeq reads the sequence number Halo's client sends with an operation
+// id; 1 when the call carries none.
+func opSeq(ctx context.Context) (uint64, error) {
+	md, _ := metadata.FromIncomingContext(ctx)
+	vals := md.Get(client.OpSeqMetadataKey)
+	if len(vals) == 0 {
+		return 1, nil
+	}
+	seq, err := strconv.ParseUint(vals[0], 10, 64)
+	if err != nil || seq == 0 || len(vals) > 1 {
+		return 0, fserr.New(fserr.InvalidArgument, "metadata %s must be one positive decimal sequence number, not %q", client.OpSeqMetadataKey, strings.Join(vals, ","))
+	}
+	return seq, nil
 }
 
 // mode turns Alluxio's owner, group and other bits into a Unix mode; nil

@@ -64,6 +64,7 @@ func (s *Security) applyTo(sc *master.Config, cfg *conf.Config) {
 func (s *Security) ClientOptions(opts *client.Options) {
 	opts.TLS = s.client
 	opts.Secret = s.secret
+	opts.Authentication = string(s.auth)
 }
 
 // peerDialOptions are what a master needs to call another's RPC port.

@@ -3,11 +3,10 @@ package halorpc
 import (
 	"github.com/halo-fs/halo/master"
 	"github.com/halo-fs/halo/proto/halopb"
-	"github.com/halo-fs/halo/proto/journalpb"
 )
 
-// Translations between Halo's wire API (halopb) and the arguments and
-// answers of the master's operations.
+// Translations between HaloService's requests and the arguments of the
+// master's operations.
 
 func opIDFrom(id *halopb.OperationID) *master.OpID {
 	if id == nil {
@@ -16,100 +15,6 @@ func opIDFrom(id *halopb.OperationID) *master.OpID {
 	return &master.OpID{ClientHi: id.ClientHi, ClientLo: id.ClientLo, Seq: id.Seq}
 }
 
-// modeFrom reads the wire's mode, where 0 asks for the default.
-func modeFrom(mode uint32) *uint32 {
-	if mode == 0 {
-		return nil
-	}
-	return &mode
-}
-
-func createFileOptionsFrom(r *halopb.CreateFileRequest) master.CreateFileOptions {
-	return master.CreateFileOptions{
-		OpID: opIDFrom(r.OpId), Path: r.Path, Mode: modeFrom(r.Mode), Recursive: r.Recursive,
-		Completed: r.Completed, BlockSizeBytes: r.BlockSizeBytes, TTLMs: r.TtlMs,
-	}
-}
-
-func createDirectoryOptionsFrom(r *halopb.CreateDirectoryRequest) master.CreateDirectoryOptions {
-	return master.CreateDirectoryOptions{
-		OpID: opIDFrom(r.OpId), Path: r.Path, Mode: modeFrom(r.Mode), Recursive: r.Recursive, AllowExists: r.AllowExists,
-	}
-}
-
-func deleteOptionsFrom(r *halopb.DeleteRequest) master.DeleteOptions {
-	return master.DeleteOptions{OpID: opIDFrom(r.OpId), Path: r.Path, Recursive: r.Recursive}
-}
-
-func completeFileOptionsFrom(r *halopb.CompleteFileRequest) master.CompleteFileOptions {
-	return master.CompleteFileOptions{OpID: opIDFrom(r.OpId), Path: r.Path, Length: r.Length, BlockIDs: r.BlockIds}
-}
-
-func mountOptionsFrom(r *halopb.MountRequest) master.MountOptions {
-	return master.MountOptions{
-		OpID: opIDFrom(r.OpId), Path: r.Path, UfsURI: r.UfsUri, ReadOnly: r.ReadOnly, Shared: r.Shared, Options: r.Options,
-	}
-}
-
 func loadMetadataOptionsFrom(r *halopb.LoadMetadataRequest) master.LoadMetadataOptions {
 	return master.LoadMetadataOptions{OpID: opIDFrom(r.OpId), Path: r.Path, Recursive: r.Recursive}
-}
-
-func setAttributeOptionsFrom(id *halopb.OperationID, a *halopb.SetAttributeOptions) master.SetAttributeOptions {
-	return master.SetAttributeOptions{
-		OpID: opIDFrom(id), Path: a.Path, Recursive: a.Recursive,
-		Mode: flagged(a.HasMode, a.Mode), Owner: flagged(a.HasOwner, a.Owner), Group: flagged(a.HasGroup, a.Group),
-		Pinned: flagged(a.HasPinned, a.Pinned), TTLMs: flagged(a.HasTtl, a.TtlMs), Persisted: flagged(a.HasPersisted, a.Persisted),
-	}
-}
-
-// flagged reads a wire field whose has_ flag says whether it is set.
-func flagged[T any](has bool, v T) *T {
-	if !has {
-		return nil
-	}
-	return &v
-}
-
-func fileInfoResponse(fs *journalpb.FileStatus, err error) (*halopb.FileInfoResponse, error) {
-	if err != nil {
-		return nil, err
-	}
-	return &halopb.FileInfoResponse{Info: fileInfo(fs)}, nil
-}
-
-func fileInfo(fs *journalpb.FileStatus) *halopb.FileInfo {
-	return &halopb.FileInfo{
-		Id:                     fs.Id,
-		Name:                   fs.Name,
-		Path:                   fs.Path,
-		IsDirectory:            fs.IsDirectory,
-		Length:                 fs.Length,
-		CreationTimeMs:         fs.CreationTimeMs,
-		LastModificationTimeMs: fs.LastModificationTimeMs,
-		Owner:                  fs.Owner,
-		Group:                  fs.Group,
-		Mode:                   fs.Mode,
-		Completed:              fs.Completed,
-		Pinned:                 fs.Pinned,
-		TtlMs:                  fs.TtlMs,
-		PersistenceState:       halopb.PersistenceState(fs.PersistenceState),
-		BlockIds:               fs.BlockIds,
-		BlockSizeBytes:         fs.BlockSizeBytes,
-		MountPoint:             fs.MountPoint,
-		MountId:                fs.MountId,
-		UfsPath:                fs.UfsPath,
-		ChildCount:             fs.ChildCount,
-	}
-}
-
-func mountPointInfo(r *journalpb.MountRecord) *halopb.MountPointInfo {
-	return &halopb.MountPointInfo{
-		MountId:  r.MountId,
-		Path:     r.Path,
-		UfsUri:   r.UfsUri,
-		ReadOnly: r.ReadOnly,
-		Shared:   r.Shared,
-		Options:  r.Options,
-	}
 }

@@ -3,12 +3,19 @@ package identity
 import (
 	"sync"
 
+	"github.com/halo-fs/halo/client"
+
 	"github.com/halo-fs/halo/fserr"
 )
 
 // ChannelMetadataKey carries the id of an Alluxio client's authenticated
-// channel on every call of the channel (see OpenChannel).
-const ChannelMetadataKey = "channel-id"
+// channel on every call of the channel (see OpenChannel); Halo's client
+// sends it too.
+const ChannelMetadataKey = client.ChannelMetadataKey
+
+// UserMetadataKey carries a caller's user name on each call, for callers
+// that authenticate no channel (SIMPLE and SECRET).
+const UserMetadataKey = "halo-user"
 
 // channels remembers who authenticated each Alluxio client channel, for as
 // long as the channel's authentication stream stays open, as Alluxio's

@@ -17,7 +17,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/halo-fs/halo/client"
 	"github.com/halo-fs/halo/fserr"
 	"github.com/halo-fs/halo/internal/sharedsecret"
 	"github.com/halo-fs/halo/proto/journalpb"
@@ -187,7 +186,7 @@ func (ids *Identities) Caller(ctx context.Context) (*journalpb.Caller, error) {
 // with each call from Halo's client, once per channel from Alluxio's.
 func (ids *Identities) assertedUser(ctx context.Context) (string, error) {
 	md, _ := metadata.FromIncomingContext(ctx)
-	vals := md.Get(client.UserMetadataKey)
+	vals := md.Get(UserMetadataKey)
 	if ch := md.Get(ChannelMetadataKey); len(vals) == 0 && len(ch) > 0 {
 		name, ok := ids.channels.user(ch[0])
 		if !ok {
@@ -196,7 +195,8 @@ func (ids *Identities) assertedUser(ctx context.Context) (string, error) {
 		return name, nil
 	}
 	if len(vals) == 0 || vals[0] == "" {
-		return "", fserr.New(fserr.PermissionDenied, "request carries no user name (SIMPLE authentication needs metadata %q)", client.UserMetadataKey)
+		return "", fserr.New(fserr.PermissionDenied,
+			"request carries no user name: authenticate the connection's channel with SaslAuthenticationService and send its id in metadata %q", ChannelMetadataKey)
 	}
 	name := vals[0]
 	if err := CheckName("user name", name); err != nil {

@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/halo-fs/halo/client"
 	"github.com/halo-fs/halo/fserr"
 	"github.com/halo-fs/halo/internal/sharedsecret"
 	"github.com/halo-fs/halo/internal/testcerts"
@@ -37,7 +36,7 @@ func (c *countingLookup) lookup(name string) []string {
 // the shared secret.
 func userContext(name string) context.Context {
 	ctx := peer.NewContext(context.Background(), &peer.Peer{AuthInfo: sharedsecret.AuthInfo{}})
-	return metadata.NewIncomingContext(ctx, metadata.Pairs(client.UserMetadataKey, name))
+	return metadata.NewIncomingContext(ctx, metadata.Pairs(UserMetadataKey, name))
 }
 
 // testIdentities runs in SECRET mode, where a named superuser is one.
@@ -57,7 +56,7 @@ func TestCallerNeedsUserName(t *testing.T) {
 		"no metadata":       context.Background(),
 		"metadata, no user": metadata.NewIncomingContext(context.Background(), metadata.Pairs("other", "x")),
 		"empty user name":   userContext(""),
-		"outgoing, not in":  metadata.NewOutgoingContext(context.Background(), metadata.Pairs(client.UserMetadataKey, "alice")),
+		"outgoing, not in":  metadata.NewOutgoingContext(context.Background(), metadata.Pairs(UserMetadataKey, "alice")),
 	} {
 		t.Run(name, func(t *testing.T) {
 			c, err := ids.Caller(ctx)
@@ -217,7 +216,7 @@ func TestCertificateUser(t *testing.T) {
 		}
 		info := credentials.TLSInfo{State: tls.ConnectionState{VerifiedChains: [][]*x509.Certificate{{leaf}}}}
 		ctx := peer.NewContext(context.Background(), &peer.Peer{AuthInfo: info})
-		return metadata.NewIncomingContext(ctx, metadata.Pairs(client.UserMetadataKey, "halo"))
+		return metadata.NewIncomingContext(ctx, metadata.Pairs(UserMetadataKey, "halo"))
 	}
 	if id, err := ids.identify(withCert("alice")); err != nil || id.caller.User != "alice" || id.superuser {
 		t.Errorf("certificate for alice naming halo = %+v, %v; want alice, no superuser", id.caller, err)

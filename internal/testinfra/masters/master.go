@@ -286,7 +286,7 @@ func (m *Master) Info(ctx context.Context) (*halopb.MasterInfo, error) {
 		return nil, err
 	}
 	defer conn.Close()
-	return halopb.NewMasterServiceClient(conn).GetMasterInfo(ctx, &halopb.Empty{})
+	return halopb.NewHaloServiceClient(conn).GetMasterInfo(ctx, &halopb.Empty{})
 }
 
 // WaitReady polls the web port's /health/ready until it answers 200, the
