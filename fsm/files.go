@@ -124,6 +124,9 @@ func applyCreateFile(f *FSM, e *journalpb.Entry) (uint64, error) {
 	if op.Pinned {
 		n.flags |= flagPinned
 	}
+	if op.Persisted {
+		n.persist = uint8(journalpb.PersistenceState_PERSISTED)
+	}
 	if op.TtlMs != 0 {
 		n.ext().ttlMs = op.TtlMs
 	}

@@ -39,6 +39,15 @@ func TestCreateFile(t *testing.T) {
 			},
 		},
 		{
+			name: "written through to the UFS",
+			op:   build(&journalpb.CreateFileEntry{Path: "/f", Mode: 0o644, Persisted: true}, nil),
+			check: func(t *testing.T, f *FSM, _ Result) {
+				if fi := stat(t, f, "/f"); fi.PersistenceState != journalpb.PersistenceState_PERSISTED || fi.Completed {
+					t.Errorf("got %v, want an incomplete PERSISTED file", fi)
+				}
+			},
+		},
+		{
 			name: "mode above permission bits is masked",
 			op:   create("/f", withMode(0o170644)),
 			check: func(t *testing.T, f *FSM, _ Result) {

@@ -45,6 +45,8 @@ type CreateFileOptions struct {
 	BlockSizeBytes int64
 	TTLMs          int64
 	Pinned         bool
+	// Persisted: the client writes the UFS copy as it writes the file.
+	Persisted bool
 }
 
 // CreateDirectoryOptions is a request to create a directory.
@@ -167,14 +169,14 @@ func (m *Master) CreateFile(ctx context.Context, o CreateFileOptions) (*journalp
 	mode := m.modeOr(o.Mode, 0o666)
 	res, err := m.proposeFor(ctx, o.OpID, &journalpb.Entry{Payload: &journalpb.Entry_CreateFile{CreateFile: &journalpb.CreateFileEntry{
 		Path: o.Path, Mode: mode, Recursive: o.Recursive, Completed: o.Completed,
-		BlockSizeBytes: o.BlockSizeBytes, TtlMs: o.TTLMs, Pinned: o.Pinned,
+		BlockSizeBytes: o.BlockSizeBytes, TtlMs: o.TTLMs, Pinned: o.Pinned, Persisted: o.Persisted,
 	}}})
 	if err != nil {
 		return nil, err
 	}
 	return m.createAnswer(ctx, res, &journalpb.FileStatus{
 		Path: o.Path, Name: baseName(o.Path), Mode: mode, Completed: o.Completed,
-		BlockSizeBytes: o.BlockSizeBytes, TtlMs: o.TTLMs, Pinned: o.Pinned,
+		BlockSizeBytes: o.BlockSizeBytes, TtlMs: o.TTLMs, Pinned: o.Pinned, PersistenceState: persistence(o.Persisted),
 	})
 }
 
@@ -217,6 +219,13 @@ func (m *Master) createAnswer(ctx context.Context, res fsm.Result, made *journal
 		return made, nil
 	}
 	return info, nil
+}
+
+func persistence(persisted bool) journalpb.PersistenceState {
+	if persisted {
+		return journalpb.PersistenceState_PERSISTED
+	}
+	return journalpb.PersistenceState_NOT_PERSISTED
 }
 
 func baseName(p string) string {

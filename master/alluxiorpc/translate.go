@@ -130,14 +130,6 @@ func fileInfo(st *journalpb.FileStatus) *alluxiopb.FileInfo {
 	}
 }
 
-func fileInfos(page []*journalpb.FileStatus) []*alluxiopb.FileInfo {
-	out := make([]*alluxiopb.FileInfo, len(page))
-	for i, st := range page {
-		out[i] = fileInfo(st)
-	}
-	return out
-}
-
 // ufsType names a UFS by its URI's scheme, "local" for a plain path.
 func ufsType(uri string) string {
 	if i := strings.Index(uri, "://"); i > 0 {

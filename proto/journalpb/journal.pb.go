@@ -490,8 +490,12 @@ type CreateFileEntry struct {
 	BlockSizeBytes int64                  `protobuf:"varint,5,opt,name=block_size_bytes,json=blockSizeBytes,proto3" json:"block_size_bytes,omitempty"`
 	TtlMs          int64                  `protobuf:"varint,6,opt,name=ttl_ms,json=ttlMs,proto3" json:"ttl_ms,omitempty"`
 	Pinned         bool                   `protobuf:"varint,7,opt,name=pinned,proto3" json:"pinned,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// persisted: the client writes the UFS file while it writes the blocks
+	// (CACHE_THROUGH, THROUGH), so the file is PERSISTED from its creation,
+	// as in Alluxio.
+	Persisted     bool `protobuf:"varint,8,opt,name=persisted,proto3" json:"persisted,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *CreateFileEntry) Reset() {
@@ -569,6 +573,13 @@ func (x *CreateFileEntry) GetTtlMs() int64 {
 func (x *CreateFileEntry) GetPinned() bool {
 	if x != nil {
 		return x.Pinned
+	}
+	return false
+}
+
+func (x *CreateFileEntry) GetPersisted() bool {
+	if x != nil {
+		return x.Persisted
 	}
 	return false
 }
@@ -2091,7 +2102,7 @@ const file_journal_proto_rawDesc = "" +
 	"\x04noop\x18\x19 \x01(\v2\x1a.halo.journal.v1.NoopEntryH\x00R\x04noop\x12F\n" +
 	"\fcluster_info\x18\x1a \x01(\v2!.halo.journal.v1.ClusterInfoEntryH\x00R\vclusterInfo\x12b\n" +
 	"\x16operation_table_config\x18\x1b \x01(\v2*.halo.journal.v1.OperationTableConfigEntryH\x00R\x14operationTableConfigB\t\n" +
-	"\apayload\"\xce\x01\n" +
+	"\apayload\"\xec\x01\n" +
 	"\x0fCreateFileEntry\x12\x12\n" +
 	"\x04path\x18\x01 \x01(\tR\x04path\x12\x12\n" +
 	"\x04mode\x18\x02 \x01(\rR\x04mode\x12\x1c\n" +
@@ -2099,7 +2110,8 @@ const file_journal_proto_rawDesc = "" +
 	"\tcompleted\x18\x04 \x01(\bR\tcompleted\x12(\n" +
 	"\x10block_size_bytes\x18\x05 \x01(\x03R\x0eblockSizeBytes\x12\x15\n" +
 	"\x06ttl_ms\x18\x06 \x01(\x03R\x05ttlMs\x12\x16\n" +
-	"\x06pinned\x18\a \x01(\bR\x06pinned\"\x7f\n" +
+	"\x06pinned\x18\a \x01(\bR\x06pinned\x12\x1c\n" +
+	"\tpersisted\x18\b \x01(\bR\tpersisted\"\x7f\n" +
 	"\x14CreateDirectoryEntry\x12\x12\n" +
 	"\x04path\x18\x01 \x01(\tR\x04path\x12\x12\n" +
 	"\x04mode\x18\x02 \x01(\rR\x04mode\x12\x1c\n" +

@@ -1,0 +1,118 @@
+package alluxiorpc_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/halo-fs/halo/proto/alluxiopb"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+)
+
+// writeFile runs Alluxio's client's write conversation: create with a
+// write type, one block id per block, the worker's commits, completion.
+func writeFile(t *testing.T, ctx context.Context, fs alluxiopb.FileSystemMasterClientServiceClient, workers alluxiopb.BlockMasterWorkerServiceClient,
+	worker int64, path string, wt alluxiopb.WritePType, blockSize int64, committed []int64, ufsLength *int64) error {
+	t.Helper()
+	if _, err := fs.CreateFile(ctx, &alluxiopb.CreateFilePRequest{Path: proto.String(path), Options: &alluxiopb.CreateFilePOptions{
+		BlockSizeBytes: proto.Int64(blockSize), WriteType: wt.Enum(),
+	}}); err != nil {
+		t.Fatalf("create %s: %v", path, err)
+	}
+	for _, length := range committed {
+		resp, err := fs.GetNewBlockIdForFile(ctx, &alluxiopb.GetNewBlockIdForFilePRequest{Path: proto.String(path)})
+		if err != nil {
+			t.Fatalf("block id for %s: %v", path, err)
+		}
+		if length < 0 {
+			continue // handed out, never written
+		}
+		if _, err := workers.CommitBlock(ctx, &alluxiopb.CommitBlockPRequest{WorkerId: proto.Int64(worker), BlockId: resp.Id,
+			Length: proto.Int64(length), TierAlias: proto.String("MEM"), UsedBytesOnTier: proto.Int64(length)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err := fs.CompleteFile(ctx, &alluxiopb.CompleteFilePRequest{Path: proto.String(path), Options: &alluxiopb.CompleteFilePOptions{UfsLength: ufsLength}})
+	return err
+}
+
+func TestFileWrittenThroughWorkersListsItsBlocks(t *testing.T) {
+	conn := startMaster(t, nil)
+	ctx := authenticate(t, conn, currentUser(t), "channel-data")
+	fs := alluxiopb.NewFileSystemMasterClientServiceClient(conn)
+	workers := alluxiopb.NewBlockMasterWorkerServiceClient(conn)
+	worker := registerByStream(t, ctx, conn)
+
+	if err := writeFile(t, ctx, fs, workers, worker, "/mc", alluxiopb.WritePType_MUST_CACHE, 1024, []int64{1024, 1024, 100}, nil); err != nil {
+		t.Fatalf("complete: %v", err)
+	}
+	info, err := fs.GetStatus(ctx, &alluxiopb.GetStatusPRequest{Path: proto.String("/mc")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fi := info.GetFileInfo()
+	if fi.GetLength() != 2148 || len(fi.GetBlockIds()) != 3 || fi.GetInAlluxioPercentage() != 100 || fi.GetPersistenceState() != "NOT_PERSISTED" || !fi.GetCompleted() {
+		t.Fatalf("after a MUST_CACHE write of 3 blocks: %v", fi)
+	}
+	for i, fbi := range fi.GetFileBlockInfos() {
+		want := []int64{1024, 1024, 100}[i]
+		if fbi.GetOffset() != int64(i)*1024 || fbi.GetBlockInfo().GetLength() != want || len(fbi.GetBlockInfo().GetLocations()) != 1 ||
+			fbi.GetBlockInfo().GetLocations()[0].GetWorkerAddress().GetHost() != workerAddress.GetHost() {
+			t.Errorf("block %d: %v", i, fbi)
+		}
+	}
+
+	if err := writeFile(t, ctx, fs, workers, worker, "/ct", alluxiopb.WritePType_CACHE_THROUGH, 1024, []int64{10}, proto.Int64(10)); err != nil {
+		t.Fatalf("complete CACHE_THROUGH: %v", err)
+	}
+	if info, _ := fs.GetStatus(ctx, &alluxiopb.GetStatusPRequest{Path: proto.String("/ct")}); info.GetFileInfo().GetPersistenceState() != "PERSISTED" || info.GetFileInfo().GetLength() != 10 {
+		t.Errorf("after a CACHE_THROUGH write: %v", info.GetFileInfo())
+	}
+	if err := writeFile(t, ctx, fs, workers, worker, "/th", alluxiopb.WritePType_THROUGH, 1024, nil, proto.Int64(5000)); err != nil {
+		t.Fatalf("complete THROUGH: %v", err)
+	}
+	if info, _ := fs.GetStatus(ctx, &alluxiopb.GetStatusPRequest{Path: proto.String("/th")}); info.GetFileInfo().GetPersistenceState() != "PERSISTED" ||
+		info.GetFileInfo().GetLength() != 5000 || info.GetFileInfo().GetInAlluxioPercentage() != 0 {
+		t.Errorf("after a THROUGH write: %v", info.GetFileInfo())
+	}
+}
+
+// A write whose blocks did not all reach a worker must not complete: a
+// file complete with fewer bytes than written would be silently short.
+func TestIncompleteWriteIsNotCompleted(t *testing.T) {
+	conn := startMaster(t, nil)
+	ctx := authenticate(t, conn, currentUser(t), "channel-data")
+	fs := alluxiopb.NewFileSystemMasterClientServiceClient(conn)
+	workers := alluxiopb.NewBlockMasterWorkerServiceClient(conn)
+	worker := registerByStream(t, ctx, conn)
+
+	err := writeFile(t, ctx, fs, workers, worker, "/lost-last", alluxiopb.WritePType_MUST_CACHE, 1024, []int64{1024, -1}, nil)
+	if status.Code(err) != codes.FailedPrecondition {
+		t.Errorf("completing with a block handed out but never committed: %v, want FailedPrecondition", err)
+	}
+	err = writeFile(t, ctx, fs, workers, worker, "/short", alluxiopb.WritePType_MUST_CACHE, 1024, []int64{1024}, proto.Int64(2000))
+	if status.Code(err) != codes.FailedPrecondition {
+		t.Errorf("completing 1024 cached bytes of 2000 written: %v, want FailedPrecondition", err)
+	}
+	err = writeFile(t, ctx, fs, workers, worker, "/torn", alluxiopb.WritePType_MUST_CACHE, 1024, []int64{1000, 10}, nil)
+	if status.Code(err) != codes.FailedPrecondition {
+		t.Errorf("completing with a short block before the last: %v, want FailedPrecondition", err)
+	}
+	for _, p := range []string{"/lost-last", "/short", "/torn"} {
+		if info, _ := fs.GetStatus(ctx, &alluxiopb.GetStatusPRequest{Path: proto.String(p)}); info.GetFileInfo().GetCompleted() {
+			t.Errorf("%s appears complete: %v", p, info.GetFileInfo())
+		}
+	}
+}
+
+func TestAsyncThroughIsRefusedClearly(t *testing.T) {
+	conn := startMaster(t, nil)
+	ctx := authenticate(t, conn, currentUser(t), "channel-data")
+	fs := alluxiopb.NewFileSystemMasterClientServiceClient(conn)
+	_, err := fs.CreateFile(ctx, &alluxiopb.CreateFilePRequest{Path: proto.String("/a"), Options: &alluxiopb.CreateFilePOptions{WriteType: alluxiopb.WritePType_ASYNC_THROUGH.Enum()}})
+	if status.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), "ASYNC_THROUGH") {
+		t.Errorf("ASYNC_THROUGH create: %v, want InvalidArgument naming it", err)
+	}
+}
