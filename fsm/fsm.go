@@ -215,7 +215,7 @@ func (f *FSM) infoLocked(path string) *journalpb.FileStatus {
 		return nil
 	}
 	fi := n.info(JoinPath(parts))
-	fi.UfsPath = f.ufsPathLocked(n)
+	fi.UfsPath, fi.MountId = f.ufsPathLocked(n)
 	return fi
 }
 
@@ -271,7 +271,7 @@ func (f *FSM) GetStatus(c *journalpb.Caller, path string) (*journalpb.FileStatus
 		return nil, err
 	}
 	fi := n.info(JoinPath(parts))
-	fi.UfsPath = f.ufsPathLocked(n)
+	fi.UfsPath, fi.MountId = f.ufsPathLocked(n)
 	return fi, nil
 }
 
