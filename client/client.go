@@ -123,9 +123,10 @@ type Client struct {
 	ops    *opIDSource
 	logger hclog.Logger
 
-	mu     sync.Mutex
-	conns  map[string]*masterConn
-	closed bool
+	mu      sync.Mutex
+	conns   map[string]*masterConn
+	closed  bool
+	workers workerPool
 }
 
 // masterConn is the connection to one master and the stubs of the
@@ -176,6 +177,7 @@ func (c *Client) Close() error {
 		return nil
 	}
 	c.closed = true
+	c.closeWorkers()
 	if closer, ok := c.finder.(interface{ Close() }); ok {
 		closer.Close()
 	}
