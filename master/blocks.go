@@ -172,3 +172,71 @@ func (m *Master) fileLayout(st *journalpb.FileStatus, ufsLength *int64) ([]uint6
 	}
 	return ids, total, nil
 }
+
+// blocksUnder lists the blocks of the files at or under path.
+func (m *Master) blocksUnder(ctx context.Context, path string) ([]int64, error) {
+	var blocks []int64
+	add := func(page []*journalpb.FileStatus) error {
+		for _, st := range page {
+			for _, b := range st.BlockIds {
+				blocks = append(blocks, int64(b))
+			}
+		}
+		return nil
+	}
+	st, err := m.GetStatus(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	if !st.IsDirectory {
+		return blocks, add([]*journalpb.FileStatus{st})
+	}
+	return blocks, m.List(ctx, ListOptions{Path: path, Recursive: true}, add)
+}
+
+// FreeOptions is a request to drop the cached copies of path's files.
+type FreeOptions struct {
+	Path string
+	// Forced also frees pinned files.
+	Forced bool
+}
+
+// Free drops the workers' copies of the blocks of the files at or under
+// path. Only persisted files are freed: a file only cached would lose its
+// data, so freeing one is refused, as in Alluxio.
+func (m *Master) Free(ctx context.Context, o FreeOptions) (int, error) {
+	if err := checkPaths("path", o.Path); err != nil {
+		return 0, err
+	}
+	var blocks []int64
+	check := func(page []*journalpb.FileStatus) error {
+		for _, st := range page {
+			if st.IsDirectory || len(st.BlockIds) == 0 {
+				continue
+			}
+			if st.PersistenceState != journalpb.PersistenceState_PERSISTED {
+				return fserr.New(fserr.FailedPrecondition, "cannot free %s: it is not persisted, and freeing it would lose its data", st.Path)
+			}
+			if st.Pinned && !o.Forced {
+				return fserr.New(fserr.FailedPrecondition, "cannot free %s: it is pinned (free -f frees it anyway)", st.Path)
+			}
+			for _, b := range st.BlockIds {
+				blocks = append(blocks, int64(b))
+			}
+		}
+		return nil
+	}
+	st, err := m.GetStatus(ctx, o.Path)
+	if err != nil {
+		return 0, err
+	}
+	if st.IsDirectory {
+		err = m.List(ctx, ListOptions{Path: o.Path, Recursive: true}, check)
+	} else {
+		err = check([]*journalpb.FileStatus{st})
+	}
+	if err != nil {
+		return 0, err
+	}
+	return m.workers.Free(blocks), nil
+}

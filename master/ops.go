@@ -294,7 +294,14 @@ func (m *Master) Delete(ctx context.Context, o DeleteOptions) error {
 	if err := o.Validate(); err != nil {
 		return err
 	}
+	// The blocks are looked up first: once deleted, nothing names them.
+	// Should the lookup fail, the workers' next registration check finds
+	// the blocks no file has.
+	blocks, _ := m.blocksUnder(ctx, o.Path)
 	_, err := m.proposeFor(ctx, o.OpID, &journalpb.Entry{Payload: &journalpb.Entry_Delete{Delete: &journalpb.DeleteEntry{Path: o.Path, Recursive: o.Recursive}}})
+	if err == nil {
+		m.workers.Free(blocks)
+	}
 	return err
 }
 

@@ -116,3 +116,49 @@ func TestAsyncThroughIsRefusedClearly(t *testing.T) {
 		t.Errorf("ASYNC_THROUGH create: %v, want InvalidArgument naming it", err)
 	}
 }
+
+// Free and delete drop the workers' copies: the next heartbeat tells the
+// worker to free them, and the file no longer counts as cached. A file
+// only cached is never freed.
+func TestFreeAndDeleteTellWorkersToDropBlocks(t *testing.T) {
+	conn := startMaster(t, nil)
+	ctx := authenticate(t, conn, currentUser(t), "channel-data")
+	fs := alluxiopb.NewFileSystemMasterClientServiceClient(conn)
+	workers := alluxiopb.NewBlockMasterWorkerServiceClient(conn)
+	worker := registerByStream(t, ctx, conn)
+	heartbeat := func() *alluxiopb.Command {
+		resp, err := workers.BlockHeartbeat(ctx, &alluxiopb.BlockHeartbeatPRequest{WorkerId: proto.Int64(worker)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp.GetCommand()
+	}
+	heartbeat() // the registration's blocks 1, 2, 3 are checked first
+
+	if err := writeFile(t, ctx, fs, workers, worker, "/ct", alluxiopb.WritePType_CACHE_THROUGH, 1024, []int64{10}, proto.Int64(10)); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeFile(t, ctx, fs, workers, worker, "/mc", alluxiopb.WritePType_MUST_CACHE, 1024, []int64{20}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fs.Free(ctx, &alluxiopb.FreePRequest{Path: proto.String("/mc")}); status.Code(err) != codes.FailedPrecondition {
+		t.Errorf("free of a MUST_CACHE file: %v, want FailedPrecondition", err)
+	}
+	if _, err := fs.Free(ctx, &alluxiopb.FreePRequest{Path: proto.String("/ct")}); err != nil {
+		t.Fatal(err)
+	}
+	st, _ := fs.GetStatus(ctx, &alluxiopb.GetStatusPRequest{Path: proto.String("/ct")})
+	if cmd := heartbeat(); cmd.GetCommandType() != alluxiopb.CommandType_Free || len(cmd.GetData()) != 1 || cmd.GetData()[0] != st.GetFileInfo().GetBlockIds()[0] {
+		t.Errorf("heartbeat after free: %v, want Free of %v", cmd, st.GetFileInfo().GetBlockIds())
+	}
+	if st, _ := fs.GetStatus(ctx, &alluxiopb.GetStatusPRequest{Path: proto.String("/ct")}); st.GetFileInfo().GetInAlluxioPercentage() != 0 {
+		t.Errorf("freed file still %d%% cached", st.GetFileInfo().GetInAlluxioPercentage())
+	}
+	mc, _ := fs.GetStatus(ctx, &alluxiopb.GetStatusPRequest{Path: proto.String("/mc")})
+	if _, err := fs.Remove(ctx, &alluxiopb.DeletePRequest{Path: proto.String("/mc")}); err != nil {
+		t.Fatal(err)
+	}
+	if cmd := heartbeat(); cmd.GetCommandType() != alluxiopb.CommandType_Free || len(cmd.GetData()) != 1 || cmd.GetData()[0] != mc.GetFileInfo().GetBlockIds()[0] {
+		t.Errorf("heartbeat after rm: %v, want Free of %v", cmd, mc.GetFileInfo().GetBlockIds())
+	}
+}

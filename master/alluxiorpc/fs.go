@@ -276,10 +276,9 @@ func (f *fileSystem) GetMountTable(ctx context.Context, _ *alluxiopb.GetMountTab
 	return &alluxiopb.GetMountTablePResponse{MountPoints: out}, nil
 }
 
-// Free drops cached copies. Halo's masters hold no cached data until
-// workers come, so a free of an existing path has nothing to do.
+// Free drops the workers' copies of persisted files' blocks.
 func (f *fileSystem) Free(ctx context.Context, req *alluxiopb.FreePRequest) (*alluxiopb.FreePResponse, error) {
-	if _, err := f.m.GetStatus(ctx, req.GetPath()); err != nil {
+	if _, err := f.m.Free(ctx, master.FreeOptions{Path: req.GetPath(), Forced: req.GetOptions().GetForced()}); err != nil {
 		return nil, err
 	}
 	return &alluxiopb.FreePResponse{}, nil

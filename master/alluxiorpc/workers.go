@@ -126,6 +126,9 @@ func (b *blockWorkers) BlockHeartbeat(ctx context.Context, req *alluxiopb.BlockH
 	if orphans := b.m.BlocksToDelete(ctx, req.GetWorkerId()); len(orphans) > 0 {
 		return heartbeatAnswer(alluxiopb.CommandType_Delete, orphans), nil
 	}
+	if freed := b.m.Workers().TakeFreed(req.GetWorkerId()); len(freed) > 0 {
+		return heartbeatAnswer(alluxiopb.CommandType_Free, freed), nil
+	}
 	return heartbeatAnswer(alluxiopb.CommandType_Nothing, nil), nil
 }
 
