@@ -80,14 +80,16 @@ func sizeString(bytes int64, human bool) string {
 	return fmt.Sprint(bytes)
 }
 
-// inAlluxioPercentage is how much of a file the workers cache. FileInfo
-// does not carry it yet, so only the one case known without workers is
-// reported: an empty file is entirely "in Alluxio", as in Alluxio.
+// inAlluxioPercentage is how much of a file the workers cache; an empty
+// file is entirely "in Alluxio", as in Alluxio.
 func inAlluxioPercentage(info *halopb.FileInfo) int {
-	if !info.GetIsDirectory() && info.GetLength() == 0 {
+	if info.GetIsDirectory() {
+		return 0
+	}
+	if info.GetLength() == 0 {
 		return 100
 	}
-	return 0
+	return int(info.GetInAlluxioPercentage())
 }
 
 // cachedBytes is how many bytes of a file the workers cache.

@@ -105,6 +105,8 @@ func TestFormatLsLine(t *testing.T) {
 			"-rw-r--r--  alice          staff                1024.00KB       PERSISTED 03-05-2024 14:07:09:042   0% /logs/data.csv\n"},
 		{"directory shows children and DIR", sampleDir(), true,
 			"drwxr-xr-x  root           supergroup                   3   NOT_PERSISTED 03-05-2024 14:07:09:042  DIR /logs\n"},
+		{"half cached by workers", func() *halopb.FileInfo { f := sampleFile(); f.InAlluxioPercentage = 50; return f }(), false,
+			"-rw-r--r--  alice          staff                  1048576       PERSISTED 03-05-2024 14:07:09:042  50% /logs/data.csv\n"},
 		{"empty file is all in Alluxio, short path padded", &halopb.FileInfo{Path: "/a", Mode: 0o600, Owner: "bob", Group: "bob", LastModificationTimeMs: fixedMs}, false,
 			"-rw-------  bob            bob                          0   NOT_PERSISTED 03-05-2024 14:07:09:042 100% /a   \n"},
 	}

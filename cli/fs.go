@@ -37,6 +37,12 @@ func NewFSCommand(env *Env) *cobra.Command {
 		env.loadMetadataCommand(),
 		env.leaderCommand(),
 		env.masterInfoCommand(),
+		env.copyFromLocalCommand(),
+		env.copyToLocalCommand(),
+		env.catCommand(),
+		env.headCommand(),
+		env.tailCommand(),
+		env.freeCommand(),
 	)
 	return fs
 }

@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"google.golang.org/grpc"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/halo-fs/halo/fserr"
 	"github.com/halo-fs/halo/proto/alluxiopb"
@@ -117,4 +118,13 @@ func (c *Client) pickWorker(ctx context.Context, skip map[string]bool) (string, 
 		return "", fserr.New(fserr.Unavailable, "no live worker to use (%d known, %d failed): start workers with `halo worker`", len(workers), len(skip))
 	}
 	return workerAddr(ordered[0].GetAddress()), nil
+}
+
+// FreeBlocks drops the workers' copies of the blocks of the persisted
+// files at or under path; forced also frees pinned files.
+func (c *Client) FreeBlocks(ctx context.Context, path string, forced bool) error {
+	return c.invoke(ctx, read, "free "+path, func(ctx context.Context, mc *masterConn) error {
+		_, err := mc.fs.Free(ctx, &alluxiopb.FreePRequest{Path: proto.String(path), Options: &alluxiopb.FreePOptions{Recursive: proto.Bool(true), Forced: proto.Bool(forced)}})
+		return err
+	})
 }

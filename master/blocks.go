@@ -156,7 +156,7 @@ func (m *Master) fileLayout(st *journalpb.FileStatus, ufsLength *int64) ([]uint6
 		if *ufsLength < 0 {
 			return nil, 0, fserr.New(fserr.InvalidArgument, "cannot complete %s: negative length %d", st.Path, *ufsLength)
 		}
-		return nil, *ufsLength, nil
+		return ufsBlocks(st, *ufsLength), *ufsLength, nil
 	}
 	ids := make([]uint64, len(lengths))
 	var total int64
@@ -171,6 +171,27 @@ func (m *Master) fileLayout(st *journalpb.FileStatus, ufsLength *int64) ([]uint6
 		return nil, 0, fserr.New(fserr.FailedPrecondition, "cannot complete %s: %d bytes were written but workers hold %d; the write did not finish", st.Path, *ufsLength, total)
 	}
 	return ids, total, nil
+}
+
+// ufsBlocks names the blocks of a file written to the UFS only
+// (THROUGH), as Alluxio does: a worker that reads one from the UFS caches
+// it under that id, and the namespace knows it.
+func ufsBlocks(st *journalpb.FileStatus, length int64) []uint64 {
+	if st.PersistenceState != journalpb.PersistenceState_PERSISTED || length == 0 {
+		return nil
+	}
+	n := int64(1)
+	if st.BlockSizeBytes > 0 {
+		n = (length + st.BlockSizeBytes - 1) / st.BlockSizeBytes
+	}
+	if n > maxBlocksPerFile {
+		return nil
+	}
+	ids := make([]uint64, n)
+	for i := range ids {
+		ids[i] = uint64(blockID(st.Id, uint64(i)))
+	}
+	return ids
 }
 
 // blocksUnder lists the blocks of the files at or under path.

@@ -74,7 +74,7 @@ func TestFileWrittenThroughWorkersListsItsBlocks(t *testing.T) {
 		t.Fatalf("complete THROUGH: %v", err)
 	}
 	if info, _ := fs.GetStatus(ctx, &alluxiopb.GetStatusPRequest{Path: proto.String("/th")}); info.GetFileInfo().GetPersistenceState() != "PERSISTED" ||
-		info.GetFileInfo().GetLength() != 5000 || info.GetFileInfo().GetInAlluxioPercentage() != 0 {
+		info.GetFileInfo().GetLength() != 5000 || info.GetFileInfo().GetInAlluxioPercentage() != 0 || len(info.GetFileInfo().GetFileBlockInfos()) != 5 {
 		t.Errorf("after a THROUGH write: %v", info.GetFileInfo())
 	}
 }

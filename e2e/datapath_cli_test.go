@@ -1,0 +1,79 @@
+package e2e
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/halo-fs/halo/internal/testinfra/masters"
+)
+
+// The data commands through real processes: copyFromLocal with each write
+// type, cat and copyToLocal give the same bytes back, ls shows the
+// persistence state and the cached share; runTests passes every
+// combination of the write types Halo serves and counts ASYNC_THROUGH's
+// refusals as failures in its exit status.
+func TestDataCommandsAndRunTests(t *testing.T) {
+	c := masters.NewRaft(t, 3, nil)
+	c.StartAll()
+	leader := c.Leader(60 * time.Second)
+	startWorkers(t, c, 3, nil)
+	local := t.TempDir()
+	data := randomBytes(16, 5<<20+123)
+	src := filepath.Join(local, "src.bin")
+	if err := os.WriteFile(src, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, wt := range []string{"MUST_CACHE", "CACHE_THROUGH", "THROUGH"} {
+		dst := "/cli/" + wt
+		out, err := leader.Halo("-D", "alluxio.user.file.writetype.default="+wt, "-D", "alluxio.user.block.size.bytes.default=1MB", "fs", "copyFromLocal", src, dst)
+		if err != nil || out != "Copied file://"+src+" to "+dst+"\n" {
+			t.Fatalf("copyFromLocal with %s: %v\n%s", wt, err, out)
+		}
+		out, err = leader.Halo("fs", "cat", dst)
+		if err != nil || !bytes.Equal([]byte(out), data) {
+			t.Errorf("cat %s: %v, %d bytes back of %d", dst, err, len(out), len(data))
+		}
+		back := filepath.Join(local, wt)
+		if out, err := leader.Halo("fs", "copyToLocal", dst, back); err != nil {
+			t.Errorf("copyToLocal %s: %v\n%s", dst, err, out)
+		} else if got, _ := os.ReadFile(back); !bytes.Equal(got, data) {
+			t.Errorf("copyToLocal %s wrote %d bytes, not the %d copied in", dst, len(got), len(data))
+		}
+		out, err = leader.Halo("fs", "ls", dst)
+		state := map[bool]string{true: " PERSISTED ", false: " NOT_PERSISTED "}[wt != "MUST_CACHE"]
+		if err != nil || !strings.Contains(out, state) || !strings.Contains(out, " 100% "+dst) {
+			t.Errorf("ls %s after %s (and a read that caches): %v\n%s", dst, wt, err, out)
+		}
+	}
+	if out, err := leader.Halo("fs", "head", "-c", "10", "/cli/THROUGH"); err != nil || out != string(data[:10]) {
+		t.Errorf("head -c 10: %v, %q", err, out)
+	}
+	if out, err := leader.Halo("fs", "tail", "-c", "10", "/cli/THROUGH"); err != nil || out != string(data[len(data)-10:]) {
+		t.Errorf("tail -c 10: %v, %q", err, out)
+	}
+	if out, err := leader.Halo("fs", "free", "/cli/CACHE_THROUGH"); err != nil || !strings.Contains(out, "successfully freed") {
+		t.Errorf("free: %v\n%s", err, out)
+	}
+	if out, err := leader.Halo("fs", "free", "/cli/MUST_CACHE"); err == nil || !strings.Contains(out, "not persisted") {
+		t.Errorf("free of a MUST_CACHE file: %v\n%s", err, out)
+	}
+
+	for _, wt := range []string{"MUST_CACHE", "CACHE_THROUGH", "THROUGH"} {
+		out, err := leader.Halo("runTests", "--writeType", wt)
+		if err != nil || strings.Count(out, "Passed the test!") != 6 {
+			t.Errorf("runTests --writeType %s: %v\n%s", wt, err, out)
+		}
+	}
+	out, err := leader.Halo("runTests")
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 6 || strings.Count(out, "Passed the test!") != 18 || strings.Count(out, "Failed the test!") != 6 ||
+		!strings.HasPrefix(out, "runTest BASIC CACHE_PROMOTE MUST_CACHE\nPassed the test!\n") {
+		t.Errorf("runTests of every combination: %v, want exit status 6 (the ASYNC_THROUGH ones)\n%s", err, out)
+	}
+}
