@@ -120,7 +120,7 @@ func testPlan(operation, readType, writeType string) ([]runTest, error) {
 func (e *Env) runTestPlan(ctx context.Context, c *client.Client, dir string, plan []runTest) int {
 	failed := 0
 	for _, t := range plan {
-		fmt.Fprintf(e.Out, "runTest %s %s %s\n", t.op, t.readType, t.writeType)
+		fmt.Fprintf(e.Out, "runTest --operation %s --readType %s --writeType %s\n", t.op, t.readType, t.writeType)
 		if err := t.run(ctx, c, dir); err != nil {
 			fmt.Fprintf(e.Out, "%v\nFailed the test!\n", err)
 			failed++

@@ -73,7 +73,7 @@ func TestDataCommandsAndRunTests(t *testing.T) {
 	out, err := leader.Halo("runTests")
 	var exit *exec.ExitError
 	if !errors.As(err, &exit) || exit.ExitCode() != 6 || strings.Count(out, "Passed the test!") != 18 || strings.Count(out, "Failed the test!") != 6 ||
-		!strings.HasPrefix(out, "runTest BASIC CACHE_PROMOTE MUST_CACHE\nPassed the test!\n") {
+		!strings.HasPrefix(out, "runTest --operation BASIC --readType CACHE_PROMOTE --writeType MUST_CACHE\nPassed the test!\n") {
 		t.Errorf("runTests of every combination: %v, want exit status 6 (the ASYNC_THROUGH ones)\n%s", err, out)
 	}
 }
