@@ -91,5 +91,6 @@ func (f *FSM) setAttributes(n *Inode, op *journalpb.SetAttributeEntry) {
 		} else {
 			n.persist = uint8(journalpb.PersistenceState_NOT_PERSISTED)
 		}
+		f.toPersist.track(n)
 	}
 }

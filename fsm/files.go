@@ -180,6 +180,10 @@ func applyCompleteFile(f *FSM, e *journalpb.Entry) (uint64, error) {
 	n.blockIDs = append([]uint64(nil), op.BlockIds...)
 	n.flags |= flagCompleted
 	n.mtime = e.TimeMs
+	if op.ToBePersisted && n.persist != uint8(journalpb.PersistenceState_PERSISTED) {
+		n.persist = uint8(journalpb.PersistenceState_TO_BE_PERSISTED)
+	}
 	f.blocks.track(n)
+	f.toPersist.track(n)
 	return n.id, nil
 }

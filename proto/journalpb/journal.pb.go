@@ -906,10 +906,13 @@ func (x *SetAttributeEntry) GetPersisted() bool {
 }
 
 type CompleteFileEntry struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Path          string                 `protobuf:"bytes,1,opt,name=path,proto3" json:"path,omitempty"`
-	Length        int64                  `protobuf:"varint,2,opt,name=length,proto3" json:"length,omitempty"`
-	BlockIds      []uint64               `protobuf:"varint,3,rep,packed,name=block_ids,json=blockIds,proto3" json:"block_ids,omitempty"`
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Path     string                 `protobuf:"bytes,1,opt,name=path,proto3" json:"path,omitempty"`
+	Length   int64                  `protobuf:"varint,2,opt,name=length,proto3" json:"length,omitempty"`
+	BlockIds []uint64               `protobuf:"varint,3,rep,packed,name=block_ids,json=blockIds,proto3" json:"block_ids,omitempty"`
+	// to_be_persisted: written ASYNC_THROUGH, the file waits for the
+	// leader's persister to copy it to the UFS (TO_BE_PERSISTED).
+	ToBePersisted bool `protobuf:"varint,4,opt,name=to_be_persisted,json=toBePersisted,proto3" json:"to_be_persisted,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -963,6 +966,13 @@ func (x *CompleteFileEntry) GetBlockIds() []uint64 {
 		return x.BlockIds
 	}
 	return nil
+}
+
+func (x *CompleteFileEntry) GetToBePersisted() bool {
+	if x != nil {
+		return x.ToBePersisted
+	}
+	return false
 }
 
 type AddMountPointEntry struct {
@@ -2139,11 +2149,12 @@ const file_journal_proto_rawDesc = "" +
 	"\ahas_ttl\x18\v \x01(\bR\x06hasTtl\x12\x15\n" +
 	"\x06ttl_ms\x18\f \x01(\x03R\x05ttlMs\x12#\n" +
 	"\rhas_persisted\x18\r \x01(\bR\fhasPersisted\x12\x1c\n" +
-	"\tpersisted\x18\x0e \x01(\bR\tpersisted\"\\\n" +
+	"\tpersisted\x18\x0e \x01(\bR\tpersisted\"\x84\x01\n" +
 	"\x11CompleteFileEntry\x12\x12\n" +
 	"\x04path\x18\x01 \x01(\tR\x04path\x12\x16\n" +
 	"\x06length\x18\x02 \x01(\x03R\x06length\x12\x1b\n" +
-	"\tblock_ids\x18\x03 \x03(\x04R\bblockIds\"\xbe\x02\n" +
+	"\tblock_ids\x18\x03 \x03(\x04R\bblockIds\x12&\n" +
+	"\x0fto_be_persisted\x18\x04 \x01(\bR\rtoBePersisted\"\xbe\x02\n" +
 	"\x12AddMountPointEntry\x12\x12\n" +
 	"\x04path\x18\x01 \x01(\tR\x04path\x12\x17\n" +
 	"\aufs_uri\x18\x02 \x01(\tR\x06ufsUri\x12\x1b\n" +
