@@ -17,7 +17,7 @@ import (
 // alluxio.user.file.writetype.default.
 type WriteType string
 
-// Alluxio's write types. ASYNC_THROUGH is refused by Halo's masters.
+// Alluxio's write types.
 const (
 	MustCache    WriteType = "MUST_CACHE"
 	CacheThrough WriteType = "CACHE_THROUGH"
@@ -66,7 +66,7 @@ func (t WriteType) through() bool { return t == CacheThrough || t == Through }
 
 // CreateOptions are the options of Create.
 type CreateOptions struct {
-	WriteType WriteType // default CACHE_THROUGH
+	WriteType WriteType // default ASYNC_THROUGH, as Alluxio's
 	BlockSize int64     // default DefaultBlockSize
 	Mode      uint32    // 0: the master's default
 	Recursive bool
@@ -92,7 +92,7 @@ type FileWriter struct {
 // Create creates path and returns a writer for its bytes.
 func (c *Client) Create(ctx context.Context, path string, opts CreateOptions) (*FileWriter, error) {
 	if opts.WriteType == "" {
-		opts.WriteType = CacheThrough
+		opts.WriteType = AsyncThrough
 	}
 	if opts.BlockSize <= 0 {
 		opts.BlockSize = DefaultBlockSize
@@ -210,9 +210,11 @@ func (w *FileWriter) finish() error {
 		w.ufs = nil
 	}
 	return w.c.mutate(w.ctx, "complete file "+w.path, func(ctx context.Context, mc *masterConn, id opID) error {
-		_, err := mc.fs.CompleteFile(ctx, &alluxiopb.CompleteFilePRequest{Path: proto.String(w.path), Options: &alluxiopb.CompleteFilePOptions{
-			UfsLength: proto.Int64(w.written), CommonOptions: id.common(),
-		}})
+		o := &alluxiopb.CompleteFilePOptions{UfsLength: proto.Int64(w.written), CommonOptions: id.common()}
+		if w.opts.WriteType == AsyncThrough {
+			o.AsyncPersistOptions = &alluxiopb.ScheduleAsyncPersistencePOptions{}
+		}
+		_, err := mc.fs.CompleteFile(ctx, &alluxiopb.CompleteFilePRequest{Path: proto.String(w.path), Options: o})
 		return err
 	})
 }

@@ -248,13 +248,28 @@ func (c *Client) openBlockReader(ctx context.Context, path string, req *alluxiop
 	return nil, fserr.New(fserr.Unavailable, "block %d of %s: no worker could read it from the UFS: %v", req.GetBlockId(), path, lastErr)
 }
 
-// startRead asks addr for the range and waits for its first chunk, so
-// that a worker that cannot serve it is known before any byte is used.
+// startRead asks addr for the range.
 func (c *Client) startRead(ctx context.Context, addr string, req *alluxiopb.ReadRequest) (*blockReader, error) {
 	worker, err := c.workerConn(addr)
 	if err != nil {
 		return nil, err
 	}
+	br, err := openBlock(ctx, worker, req)
+	if err != nil {
+		return nil, fserr.New(fserr.Unavailable, "reading block %d from worker %s: %v", req.GetBlockId(), addr, err)
+	}
+	return br, nil
+}
+
+// OpenBlock reads the range req names from a worker; a master's persister
+// reads the blocks of files being persisted through it.
+func OpenBlock(ctx context.Context, worker alluxiopb.BlockWorkerClient, req *alluxiopb.ReadRequest) (io.ReadCloser, error) {
+	return openBlock(ctx, worker, req)
+}
+
+// openBlock starts the read and waits for its first chunk, so that a
+// worker that cannot serve it is known before any byte is used.
+func openBlock(ctx context.Context, worker alluxiopb.BlockWorkerClient, req *alluxiopb.ReadRequest) (*blockReader, error) {
 	sctx, cancel := context.WithCancel(ctx)
 	stream, err := worker.ReadBlock(sctx)
 	if err == nil {
@@ -266,7 +281,7 @@ func (c *Client) startRead(ctx context.Context, addr string, req *alluxiopb.Read
 	}
 	if err != nil {
 		cancel()
-		return nil, fserr.New(fserr.Unavailable, "reading block %d from worker %s: %v", req.GetBlockId(), addr, err)
+		return nil, err
 	}
 	return br, nil
 }
@@ -326,4 +341,10 @@ func (b *blockReader) failure(err error) error {
 func (b *blockReader) close() {
 	b.stream.CloseSend()
 	b.cancel()
+}
+
+// Close ends the read.
+func (b *blockReader) Close() error {
+	b.close()
+	return nil
 }

@@ -440,11 +440,9 @@ var knownKeyTable = []keySpec{
 		description: "How long a client keeps retrying one call.",
 		field:       func(c *Config) any { return &c.ClientRetryMaxDuration }},
 
-	// Client data path. Alluxio's default write type is ASYNC_THROUGH,
-	// which Halo's masters refuse (they run no persist jobs): Halo's is
-	// CACHE_THROUGH, which loses nothing with a worker.
-	{name: "alluxio.user.file.writetype.default", kind: kindEnum, def: "CACHE_THROUGH", enum: []string{"MUST_CACHE", "CACHE_THROUGH", "THROUGH", "ASYNC_THROUGH"},
-		description: "Where a client's writes put the bytes: workers only, workers and the UFS, the UFS only.",
+	// Client data path.
+	{name: "alluxio.user.file.writetype.default", kind: kindEnum, def: "ASYNC_THROUGH", enum: []string{"MUST_CACHE", "CACHE_THROUGH", "THROUGH", "ASYNC_THROUGH"},
+		description: "Where a client's writes put the bytes: workers only, workers and the UFS, the UFS only, workers then the UFS by the leader's persister.",
 		field:       func(c *Config) any { return &c.ClientWriteType }},
 	{name: "alluxio.user.file.readtype.default", kind: kindEnum, def: "CACHE", enum: []string{"CACHE", "CACHE_PROMOTE", "NO_CACHE"},
 		description: "Whether a client's reads cache what they read from the UFS (and promote it to the top tier).",

@@ -109,6 +109,9 @@ type WrittenFileOptions struct {
 	// UfsLength is the length of the file's UFS copy or, from Halo's
 	// client, the length it wrote; nil when the client names none.
 	UfsLength *int64
+	// AsyncPersist: written ASYNC_THROUGH, the file is to be copied to
+	// the UFS by the leader's persister.
+	AsyncPersist bool
 }
 
 // CompleteWrittenFile completes a file written through workers: its
@@ -133,7 +136,7 @@ func (m *Master) CompleteWrittenFile(ctx context.Context, o WrittenFileOptions) 
 	if err != nil {
 		return err
 	}
-	err = m.CompleteFile(ctx, CompleteFileOptions{OpID: o.OpID, Path: o.Path, Length: length, BlockIDs: ids})
+	err = m.CompleteFile(ctx, CompleteFileOptions{OpID: o.OpID, Path: o.Path, Length: length, BlockIDs: ids, ToBePersisted: o.AsyncPersist && len(ids) > 0})
 	if err == nil {
 		m.allocations.forget(st.Id)
 	}

@@ -95,6 +95,8 @@ type CompleteFileOptions struct {
 	Path     string
 	Length   int64
 	BlockIDs []uint64
+	// ToBePersisted queues the file for the leader's persister.
+	ToBePersisted bool
 }
 
 // MountOptions is a request to mount a UFS folder at Path.
@@ -340,7 +342,7 @@ func (m *Master) CompleteFile(ctx context.Context, o CompleteFileOptions) error 
 		return err
 	}
 	_, err := m.proposeFor(ctx, o.OpID, &journalpb.Entry{Payload: &journalpb.Entry_CompleteFile{CompleteFile: &journalpb.CompleteFileEntry{
-		Path: o.Path, Length: o.Length, BlockIds: o.BlockIDs,
+		Path: o.Path, Length: o.Length, BlockIds: o.BlockIDs, ToBePersisted: o.ToBePersisted,
 	}}})
 	return err
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"strings"
 	"sync"
 
 	"github.com/halo-fs/halo/fserr"
@@ -32,12 +31,7 @@ func (w *Worker) ufsFile(ctx context.Context, mountID int64, ufsPath string) (uf
 	if err != nil {
 		return nil, "", err
 	}
-	root, rerr := ufs.ParseURI(store.URI())
-	file, ferr := ufs.ParseURI(ufsPath)
-	if rerr != nil || ferr != nil {
-		return nil, "", fserr.New(fserr.InvalidArgument, "UFS path %q: %v", ufsPath, errors.Join(rerr, ferr))
-	}
-	rel, ok := strings.CutPrefix(file.String(), strings.TrimSuffix(root.String(), "/")+"/")
+	rel, ok := ufs.PathUnder(store.URI(), ufsPath)
 	if !ok {
 		return nil, "", fserr.New(fserr.InvalidArgument, "UFS path %q is not under mount %d's UFS %s", ufsPath, mountID, store.URI())
 	}

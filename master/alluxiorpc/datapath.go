@@ -20,15 +20,14 @@ func (f *fileSystem) GetNewBlockIdForFile(ctx context.Context, req *alluxiopb.Ge
 	return &alluxiopb.GetNewBlockIdForFilePResponse{Id: proto.Int64(id)}, nil
 }
 
-// persistedWriteTypes are the write types whose client writes the UFS copy
-// while it writes the file. ASYNC_THROUGH, whose copy a persist job would
-// write later, is refused: Halo runs no persist jobs yet, and a file
-// acknowledged as to be persisted that never is would lose data with its
-// cache.
+// persistedWriteTypes are the write types, and whether their client
+// writes the UFS copy while it writes the file. ASYNC_THROUGH's copy is
+// written after completion by the leader's persister.
 var persistedWriteTypes = map[alluxiopb.WritePType]bool{
 	alluxiopb.WritePType_MUST_CACHE:    false,
 	alluxiopb.WritePType_CACHE_THROUGH: true,
 	alluxiopb.WritePType_THROUGH:       true,
+	alluxiopb.WritePType_ASYNC_THROUGH: false,
 	alluxiopb.WritePType_NONE:          false,
 }
 
@@ -39,7 +38,7 @@ func persistedWrite(path string, o *alluxiopb.CreateFilePOptions) (bool, error) 
 	}
 	persisted, ok := persistedWriteTypes[o.GetWriteType()]
 	if !ok {
-		return false, fserr.New(fserr.InvalidArgument, "cannot create %s with write type %s: Halo runs no asynchronous persist jobs; write with CACHE_THROUGH, THROUGH or MUST_CACHE (alluxio.user.file.writetype.default)", path, o.GetWriteType())
+		return false, fserr.New(fserr.InvalidArgument, "cannot create %s with write type %s: write with MUST_CACHE, CACHE_THROUGH, THROUGH or ASYNC_THROUGH (alluxio.user.file.writetype.default)", path, o.GetWriteType())
 	}
 	return persisted, nil
 }
@@ -94,5 +93,5 @@ func blockLength(st *journalpb.FileStatus, i int) int64 {
 // client names one.
 func completeOptions(ctx context.Context, req *alluxiopb.CompleteFilePRequest) master.WrittenFileOptions {
 	o := req.GetOptions()
-	return master.WrittenFileOptions{OpID: opID(ctx, o.GetCommonOptions()), Path: req.GetPath(), UfsLength: o.UfsLength}
+	return master.WrittenFileOptions{OpID: opID(ctx, o.GetCommonOptions()), Path: req.GetPath(), UfsLength: o.UfsLength, AsyncPersist: o.GetAsyncPersistOptions() != nil}
 }

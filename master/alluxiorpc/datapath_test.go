@@ -2,7 +2,6 @@ package alluxiorpc_test
 
 import (
 	"context"
-	"strings"
 	"testing"
 
 	"github.com/halo-fs/halo/proto/alluxiopb"
@@ -107,13 +106,39 @@ func TestIncompleteWriteIsNotCompleted(t *testing.T) {
 	}
 }
 
-func TestAsyncThroughIsRefusedClearly(t *testing.T) {
+// A file written ASYNC_THROUGH completes at once, cached, and waits for
+// the leader's persister: TO_BE_PERSISTED until its UFS copy is written.
+func TestAsyncThroughCompletesToBePersisted(t *testing.T) {
 	conn := startMaster(t, nil)
 	ctx := authenticate(t, conn, currentUser(t), "channel-data")
 	fs := alluxiopb.NewFileSystemMasterClientServiceClient(conn)
-	_, err := fs.CreateFile(ctx, &alluxiopb.CreateFilePRequest{Path: proto.String("/a"), Options: &alluxiopb.CreateFilePOptions{WriteType: alluxiopb.WritePType_ASYNC_THROUGH.Enum()}})
-	if status.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), "ASYNC_THROUGH") {
-		t.Errorf("ASYNC_THROUGH create: %v, want InvalidArgument naming it", err)
+	workers := alluxiopb.NewBlockMasterWorkerServiceClient(conn)
+	worker := registerByStream(t, ctx, conn)
+	if _, err := fs.CreateFile(ctx, &alluxiopb.CreateFilePRequest{Path: proto.String("/a"), Options: &alluxiopb.CreateFilePOptions{
+		BlockSizeBytes: proto.Int64(1024), WriteType: alluxiopb.WritePType_ASYNC_THROUGH.Enum(),
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	id, err := fs.GetNewBlockIdForFile(ctx, &alluxiopb.GetNewBlockIdForFilePRequest{Path: proto.String("/a")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := workers.CommitBlock(ctx, &alluxiopb.CommitBlockPRequest{WorkerId: proto.Int64(worker), BlockId: id.Id, Length: proto.Int64(7), TierAlias: proto.String("MEM")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fs.CompleteFile(ctx, &alluxiopb.CompleteFilePRequest{Path: proto.String("/a"), Options: &alluxiopb.CompleteFilePOptions{
+		AsyncPersistOptions: &alluxiopb.ScheduleAsyncPersistencePOptions{},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	st, _ := fs.GetStatus(ctx, &alluxiopb.GetStatusPRequest{Path: proto.String("/a")})
+	if fi := st.GetFileInfo(); !fi.GetCompleted() || fi.GetLength() != 7 || fi.GetPersistenceState() != "TO_BE_PERSISTED" {
+		t.Errorf("after an ASYNC_THROUGH write: %v, want complete, 7 bytes, TO_BE_PERSISTED", fi)
+	}
+	// Its worker is not reachable here, so the persister cannot copy it:
+	// it stays queued, and free refuses to drop its only copy.
+	if _, err := fs.Free(ctx, &alluxiopb.FreePRequest{Path: proto.String("/a")}); status.Code(err) != codes.FailedPrecondition {
+		t.Errorf("free of a file not yet persisted: %v, want FailedPrecondition", err)
 	}
 }
 
