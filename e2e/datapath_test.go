@@ -6,14 +6,17 @@ import (
 	"crypto/sha256"
 	"flag"
 	"io"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/halo-fs/halo/client"
 	"github.com/halo-fs/halo/fserr"
+	"github.com/halo-fs/halo/internal/poll"
 	"github.com/halo-fs/halo/internal/testinfra/masters"
 	"github.com/halo-fs/halo/internal/testinfra/workers"
+	"github.com/halo-fs/halo/proto/halopb"
 )
 
 // dataFileMiB is the size of the files the data path tests write: small
@@ -182,4 +185,31 @@ func blockHolders(t *testing.T, ctx context.Context, fs *client.Client, path str
 		}
 	}
 	return holds
+}
+
+// A file written ASYNC_THROUGH is complete at once and TO_BE_PERSISTED;
+// the leader is killed right away, and the new leader's persister still
+// copies it to the UFS: it becomes PERSISTED with the same bytes there.
+func TestDataPathAsyncThroughPersistsAcrossFailover(t *testing.T) {
+	c := masters.NewRaft(t, 3, nil)
+	c.StartAll()
+	leader := c.Leader(60 * time.Second)
+	startWorkers(t, c, 3, nil)
+	fs := newClient(t, c.RPCAddresses(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+
+	data := randomBytes(18, *dataFileMiB<<20)
+	writeAll(t, ctx, fs, "/async/f", client.AsyncThrough, data)
+	leader.Kill()
+	var st *halopb.FileInfo
+	poll.Until(t, 2*time.Minute, "the ASYNC_THROUGH file to become PERSISTED after the leader's kill", func() bool {
+		var err error
+		st, err = fs.GetStatus(ctx, "/async/f")
+		return err == nil && st.PersistenceState == halopb.PersistenceState_PERSISTED
+	})
+	if got, err := os.ReadFile(st.UfsPath); err != nil || sha256.Sum256(got) != sha256.Sum256(data) {
+		t.Fatalf("the UFS copy %s: %v, %d bytes, not the %d written", st.UfsPath, err, len(got), len(data))
+	}
+	requireContent(t, ctx, fs, "/async/f", client.NoCache, data)
 }
