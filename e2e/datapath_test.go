@@ -31,13 +31,7 @@ const dataBlockSize = 4 << 20
 // blocks, the persisted files still read right (from the UFS) and the
 // MUST_CACHE file fails with an error saying it was only cached.
 func TestDataPathWriteTypesAndLostWorker(t *testing.T) {
-	c := masters.NewRaft(t, 3, nil)
-	c.StartAll()
-	c.Leader(60 * time.Second)
-	ws := startWorkers(t, c, 3, nil)
-	fs := newClient(t, c.RPCAddresses(), 2*time.Minute)
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer cancel()
+	_, ws, fs, ctx := dataCluster(t)
 
 	data := randomBytes(14, *dataFileMiB<<20)
 	files := map[client.WriteType]string{client.MustCache: "/data/mc", client.CacheThrough: "/data/ct", client.Through: "/data/th"}
@@ -74,13 +68,7 @@ func TestDataPathWriteTypesAndLostWorker(t *testing.T) {
 // completes (and the file reads back whole) or fails with an error, and
 // then the file is never complete.
 func TestDataPathLeaderKilledMidWrite(t *testing.T) {
-	c := masters.NewRaft(t, 3, nil)
-	c.StartAll()
-	leader := c.Leader(60 * time.Second)
-	startWorkers(t, c, 3, nil)
-	fs := newClient(t, c.RPCAddresses(), 2*time.Minute)
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer cancel()
+	leader, _, fs, ctx := dataCluster(t)
 
 	data := randomBytes(15, *dataFileMiB<<20)
 	w, err := fs.Create(ctx, "/during-failover", client.CreateOptions{WriteType: client.CacheThrough, BlockSize: dataBlockSize, Recursive: true})
@@ -111,6 +99,19 @@ func TestDataPathLeaderKilledMidWrite(t *testing.T) {
 	if err != nil && fserr.CodeOf(err) != fserr.NotFound {
 		t.Errorf("status of the failed write's file: %v", err)
 	}
+}
+
+// dataCluster starts three Raft masters and three workers and returns the
+// leader, the workers, a client and a context bounding the test.
+func dataCluster(t *testing.T) (*masters.Master, []*workers.Worker, *client.Client, context.Context) {
+	t.Helper()
+	c := masters.NewRaft(t, 3, nil)
+	c.StartAll()
+	leader := c.Leader(60 * time.Second)
+	ws := startWorkers(t, c, 3, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	t.Cleanup(cancel)
+	return leader, ws, newClient(t, c.RPCAddresses(), 2*time.Minute), ctx
 }
 
 func writeAll(t *testing.T, ctx context.Context, fs *client.Client, path string, wt client.WriteType, data []byte) {
@@ -191,13 +192,7 @@ func blockHolders(t *testing.T, ctx context.Context, fs *client.Client, path str
 // the leader is killed right away, and the new leader's persister still
 // copies it to the UFS: it becomes PERSISTED with the same bytes there.
 func TestDataPathAsyncThroughPersistsAcrossFailover(t *testing.T) {
-	c := masters.NewRaft(t, 3, nil)
-	c.StartAll()
-	leader := c.Leader(60 * time.Second)
-	startWorkers(t, c, 3, nil)
-	fs := newClient(t, c.RPCAddresses(), 2*time.Minute)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
+	leader, _, fs, ctx := dataCluster(t)
 
 	data := randomBytes(18, *dataFileMiB<<20)
 	writeAll(t, ctx, fs, "/async/f", client.AsyncThrough, data)

@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/halo-fs/halo/fserr"
+	"github.com/halo-fs/halo/journal"
 	"github.com/halo-fs/halo/proto/alluxiopb"
 	"github.com/halo-fs/halo/ufs"
 	"github.com/halo-fs/halo/ufs/adapters"
@@ -95,25 +96,14 @@ func (b *blockWorker) writeUfsFile(stream grpc.BidiStreamingServer[alluxiopb.Wri
 		return fserr.New(fserr.Unavailable, "creating %s in the UFS: %v", o.GetUfsPath(), err)
 	}
 	defer out.Abort()
-	counted := &countingWriter{w: out}
-	if err := receiveChunks(stream, counted, func() int64 { return counted.n }, -1); err != nil {
+	counted := &journal.CountingWriter{W: out}
+	if err := receiveChunks(stream, counted, func() int64 { return counted.N }, -1); err != nil {
 		return err
 	}
 	if err := out.Close(); err != nil {
 		return fserr.New(fserr.Unavailable, "publishing %s in the UFS: %v", o.GetUfsPath(), err)
 	}
-	return stream.Send(&alluxiopb.WriteResponse{Offset: proto.Int64(counted.n), ContentHash: proto.String(fmt.Sprintf("(len:%d)", counted.n))})
-}
-
-type countingWriter struct {
-	w io.Writer
-	n int64
-}
-
-func (c *countingWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
-	return n, err
+	return stream.Send(&alluxiopb.WriteResponse{Offset: proto.Int64(counted.N), ContentHash: proto.String(fmt.Sprintf("(len:%d)", counted.N))})
 }
 
 // readFromUfs serves a read of a block no tier holds from the persisted

@@ -1438,8 +1438,11 @@ type FileStatus struct {
 	MountId                uint64                 `protobuf:"varint,18,opt,name=mount_id,json=mountId,proto3" json:"mount_id,omitempty"`
 	UfsPath                string                 `protobuf:"bytes,19,opt,name=ufs_path,json=ufsPath,proto3" json:"ufs_path,omitempty"`
 	ChildCount             uint32                 `protobuf:"varint,20,opt,name=child_count,json=childCount,proto3" json:"child_count,omitempty"`
-	unknownFields          protoimpl.UnknownFields
-	sizeCache              protoimpl.SizeCache
+	// in_alluxio_percentage is the API's; the namespace does not know
+	// where blocks are and leaves it unset.
+	InAlluxioPercentage int32 `protobuf:"varint,21,opt,name=in_alluxio_percentage,json=inAlluxioPercentage,proto3" json:"in_alluxio_percentage,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
 }
 
 func (x *FileStatus) Reset() {
@@ -1608,6 +1611,13 @@ func (x *FileStatus) GetUfsPath() string {
 func (x *FileStatus) GetChildCount() uint32 {
 	if x != nil {
 		return x.ChildCount
+	}
+	return 0
+}
+
+func (x *FileStatus) GetInAlluxioPercentage() int32 {
+	if x != nil {
+		return x.InAlluxioPercentage
 	}
 	return 0
 }
@@ -2188,7 +2198,7 @@ const file_journal_proto_rawDesc = "" +
 	"\aenabled\x18\x01 \x01(\bR\aenabled\x12\x1f\n" +
 	"\vmax_records\x18\x02 \x01(\x04R\n" +
 	"maxRecords\x12!\n" +
-	"\fretention_ms\x18\x03 \x01(\x03R\vretentionMs\"\x80\x05\n" +
+	"\fretention_ms\x18\x03 \x01(\x03R\vretentionMs\"\xb4\x05\n" +
 	"\n" +
 	"FileStatus\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x12\n" +
@@ -2213,7 +2223,8 @@ const file_journal_proto_rawDesc = "" +
 	"\bmount_id\x18\x12 \x01(\x04R\amountId\x12\x19\n" +
 	"\bufs_path\x18\x13 \x01(\tR\aufsPath\x12\x1f\n" +
 	"\vchild_count\x18\x14 \x01(\rR\n" +
-	"childCount\"\xce\x04\n" +
+	"childCount\x122\n" +
+	"\x15in_alluxio_percentage\x18\x15 \x01(\x05R\x13inAlluxioPercentage\"\xce\x04\n" +
 	"\vInodeRecord\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x1b\n" +
 	"\tparent_id\x18\x02 \x01(\x04R\bparentId\x12\x12\n" +
