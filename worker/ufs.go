@@ -163,3 +163,38 @@ func (b *blockWorker) cacheFromUfs(ctx context.Context, store ufs.Store, rel str
 		return err
 	})
 }
+
+// Cache caches a block of a persisted file from the UFS, as Alluxio's
+// client asks after reading it from a worker that did not cache it; with
+// async the answer comes at once and the copy goes on while the worker
+// runs. Copying a block from another worker (no UFS path) is not served.
+func (b *blockWorker) Cache(ctx context.Context, req *alluxiopb.CacheRequest) (*alluxiopb.CacheResponse, error) {
+	if b.w.store.HasBlock(req.GetBlockId()) {
+		return &alluxiopb.CacheResponse{}, nil
+	}
+	if req.GetOpenUfsBlockOptions().GetUfsPath() == "" {
+		return nil, fserr.New(fserr.Unimplemented, "block %d: caching a block from another worker is not served; only from the UFS", req.GetBlockId())
+	}
+	read := &alluxiopb.ReadRequest{BlockId: req.BlockId, Offset: proto.Int64(0), Length: proto.Int64(req.GetOpenUfsBlockOptions().GetBlockSize()), OpenUfsBlockOptions: req.GetOpenUfsBlockOptions()}
+	cache := func(ctx context.Context) error {
+		store, rel, err := b.w.ufsFile(ctx, req.GetOpenUfsBlockOptions().GetMountId(), req.GetOpenUfsBlockOptions().GetUfsPath())
+		if err != nil {
+			return err
+		}
+		return b.cacheFromUfs(ctx, store, rel, read)
+	}
+	if !req.GetAsync() {
+		if err := cache(ctx); err != nil {
+			return nil, err
+		}
+		return &alluxiopb.CacheResponse{}, nil
+	}
+	b.w.wg.Add(1)
+	go func() {
+		defer b.w.wg.Done()
+		if err := cache(b.w.ctx); err != nil {
+			b.w.log.Debug("block not cached from the UFS", "block", req.GetBlockId(), "error", err)
+		}
+	}()
+	return &alluxiopb.CacheResponse{}, nil
+}
