@@ -209,7 +209,13 @@ func (e *Env) statCommand() *cobra.Command {
 					fmt.Fprintln(e.Out, formatStatFormat(format, info, e.location()))
 					return nil
 				}
-				writeStat(e.Out, p, info)
+				var blocks []client.FileBlock
+				if !info.GetIsDirectory() {
+					if blocks, err = c.FileBlocks(ctx, p); err != nil {
+						return err
+					}
+				}
+				writeStat(e.Out, p, info, blocks)
 				return nil
 			})
 		},

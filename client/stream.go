@@ -61,17 +61,39 @@ func (c *Client) fileInfo(ctx context.Context, path string) (*alluxiopb.FileInfo
 	return info, err
 }
 
-// BlockLocations lists, block by block, the workers (host:port) holding
-// the blocks of the file at path.
-func (c *Client) BlockLocations(ctx context.Context, path string) ([][]string, error) {
+// BlockLocation is a worker holding a block.
+type BlockLocation struct {
+	WorkerID                   int64
+	Host                       string
+	RPCPort, DataPort, WebPort int32
+	Tier                       string
+}
+
+// Addr is the worker's host:port.
+func (l BlockLocation) Addr() string {
+	return workerAddr(&alluxiopb.WorkerNetAddress{Host: proto.String(l.Host), RpcPort: proto.Int32(l.RPCPort), DataPort: proto.Int32(l.DataPort)})
+}
+
+// FileBlock is one block of a file and the workers holding it.
+type FileBlock struct {
+	ID, Offset, Length int64
+	Locations          []BlockLocation
+}
+
+// FileBlocks lists the blocks of the file at path with their locations.
+func (c *Client) FileBlocks(ctx context.Context, path string) ([]FileBlock, error) {
 	info, err := c.fileInfo(ctx, path)
 	if err != nil {
 		return nil, err
 	}
-	out := make([][]string, len(info.GetFileBlockInfos()))
+	out := make([]FileBlock, len(info.GetFileBlockInfos()))
 	for i, b := range info.GetFileBlockInfos() {
-		for _, l := range b.GetBlockInfo().GetLocations() {
-			out[i] = append(out[i], workerAddr(l.GetWorkerAddress()))
+		bi := b.GetBlockInfo()
+		out[i] = FileBlock{ID: bi.GetBlockId(), Offset: b.GetOffset(), Length: bi.GetLength()}
+		for _, l := range bi.GetLocations() {
+			a := l.GetWorkerAddress()
+			out[i].Locations = append(out[i].Locations, BlockLocation{WorkerID: l.GetWorkerId(), Host: a.GetHost(),
+				RPCPort: a.GetRpcPort(), DataPort: a.GetDataPort(), WebPort: a.GetWebPort(), Tier: l.GetTierAlias()})
 		}
 	}
 	return out, nil

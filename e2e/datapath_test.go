@@ -173,14 +173,14 @@ func holdsAnyBlock(t *testing.T, ctx context.Context, fs *client.Client, path st
 // blockHolders tells, block by block, whether w holds path's blocks.
 func blockHolders(t *testing.T, ctx context.Context, fs *client.Client, path string, w *workers.Worker) []bool {
 	t.Helper()
-	locs, err := fs.BlockLocations(ctx, path)
+	blocks, err := fs.FileBlocks(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	holds := make([]bool, len(locs))
-	for i, hosts := range locs {
-		for _, h := range hosts {
-			if h == w.RPCAddress() {
+	holds := make([]bool, len(blocks))
+	for i, b := range blocks {
+		for _, l := range b.Locations {
+			if l.Addr() == w.RPCAddress() {
 				holds[i] = true
 			}
 		}
