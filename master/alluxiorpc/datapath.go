@@ -51,12 +51,15 @@ func (f *fileSystem) info(st *journalpb.FileStatus) *alluxiopb.FileInfo {
 		return info
 	}
 	var cached int64
+	lost := false
 	for i, id := range st.BlockIds {
 		length := blockLength(st, i)
 		bi := &alluxiopb.BlockInfo{BlockId: proto.Int64(int64(id)), Length: proto.Int64(length)}
 		if blk, ok := f.m.Workers().Block(int64(id)); ok && len(blk.Locations) > 0 {
 			bi.Locations = blockLocations(blk.Locations)
 			cached += length
+		} else if length > 0 {
+			lost = true
 		}
 		info.FileBlockInfos = append(info.FileBlockInfos, &alluxiopb.FileBlockInfo{
 			BlockInfo: bi,
@@ -69,6 +72,11 @@ func (f *fileSystem) info(st *journalpb.FileStatus) *alluxiopb.FileInfo {
 	}
 	info.InAlluxioPercentage = proto.Int32(pct)
 	info.InMemoryPercentage = proto.Int32(pct)
+	// A block of a file that exists nowhere else, held by no worker, is
+	// gone: Alluxio calls such a file LOST.
+	if lost && st.Completed && st.PersistenceState != journalpb.PersistenceState_PERSISTED {
+		info.PersistenceState = proto.String(journalpb.PersistenceState_LOST.String())
+	}
 	return info
 }
 

@@ -63,6 +63,16 @@ func TestFileWrittenThroughWorkersListsItsBlocks(t *testing.T) {
 		}
 	}
 
+	// A block of a file only cached that no worker holds any more is
+	// lost: Alluxio's state LOST says so.
+	if _, err := workers.BlockHeartbeat(ctx, &alluxiopb.BlockHeartbeatPRequest{WorkerId: proto.Int64(worker), RemovedBlockIds: fi.GetBlockIds()[:1]}); err != nil {
+		t.Fatal(err)
+	}
+	if info, _ := fs.GetStatus(ctx, &alluxiopb.GetStatusPRequest{Path: proto.String("/mc")}); info.GetFileInfo().GetPersistenceState() != "LOST" ||
+		info.GetFileInfo().GetInAlluxioPercentage() != 52 {
+		t.Errorf("after its worker dropped a block of a MUST_CACHE file: %v, want LOST and 52%% cached", info.GetFileInfo())
+	}
+
 	if err := writeFile(t, ctx, fs, workers, worker, "/ct", alluxiopb.WritePType_CACHE_THROUGH, 1024, []int64{10}, proto.Int64(10)); err != nil {
 		t.Fatalf("complete CACHE_THROUGH: %v", err)
 	}
