@@ -197,25 +197,25 @@ func ufsBlocks(st *journalpb.FileStatus, length int64) []uint64 {
 	return ids
 }
 
-// blocksUnder lists the blocks of the files at or under path.
-func (m *Master) blocksUnder(ctx context.Context, path string) ([]int64, error) {
-	var blocks []int64
-	add := func(page []*journalpb.FileStatus) error {
-		for _, st := range page {
-			for _, b := range st.BlockIds {
-				blocks = append(blocks, int64(b))
-			}
-		}
+// blocksUnder lists the blocks of the files at or under path, for the
+// workers to drop once the path is deleted. It reads the namespace as
+// applied here, without a read barrier: the delete itself is the
+// linearized step, and with no live worker there is nothing to drop.
+func (m *Master) blocksUnder(path string) []int64 {
+	if m.workers.Summary().Live == 0 {
 		return nil
 	}
-	st, err := m.GetStatus(ctx, path)
+	var blocks []int64
+	err := m.fsm.ListStatus(nil, path, true, func(st *journalpb.FileStatus) error {
+		for _, b := range st.BlockIds {
+			blocks = append(blocks, int64(b))
+		}
+		return nil
+	})
 	if err != nil {
-		return nil, err
+		return nil
 	}
-	if !st.IsDirectory {
-		return blocks, add([]*journalpb.FileStatus{st})
-	}
-	return blocks, m.List(ctx, ListOptions{Path: path, Recursive: true}, add)
+	return blocks
 }
 
 // FreeOptions is a request to drop the cached copies of path's files.

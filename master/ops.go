@@ -297,9 +297,7 @@ func (m *Master) Delete(ctx context.Context, o DeleteOptions) error {
 		return err
 	}
 	// The blocks are looked up first: once deleted, nothing names them.
-	// Should the lookup fail, the workers' next registration check finds
-	// the blocks no file has.
-	blocks, _ := m.blocksUnder(ctx, o.Path)
+	blocks := m.blocksUnder(o.Path)
 	_, err := m.proposeFor(ctx, o.OpID, &journalpb.Entry{Payload: &journalpb.Entry_Delete{Delete: &journalpb.DeleteEntry{Path: o.Path, Recursive: o.Recursive}}})
 	if err == nil {
 		m.workers.Free(blocks)
