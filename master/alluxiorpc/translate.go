@@ -85,8 +85,9 @@ func fileInfo(st *journalpb.FileStatus) *alluxiopb.FileInfo {
 		name = ""
 	}
 	persisted := st.PersistenceState == journalpb.PersistenceState_PERSISTED
-	// A folder's length is its number of children, as in Alluxio. Without
-	// workers nothing is cached, except that an empty file is entirely.
+	// A folder's length is its number of children, as in Alluxio. An
+	// empty file is entirely cached; what workers hold of others is
+	// added by fileSystem.info.
 	length := st.Length
 	cached := int32(0)
 	if st.IsDirectory {
