@@ -3,7 +3,10 @@ package client_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"os/user"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -12,6 +15,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/halo-fs/halo/client"
+	"github.com/halo-fs/halo/conf"
 	"github.com/halo-fs/halo/fserr"
 	"github.com/halo-fs/halo/internal/testinfra/masters"
 	"github.com/halo-fs/halo/proto/alluxiopb"
@@ -205,5 +209,37 @@ func TestListStatusPagesThroughPartialListings(t *testing.T) {
 	}
 	if len(pages) != (len(want)+3)/4 {
 		t.Fatalf("pages of %v, want batches of 4", pages)
+	}
+}
+
+// TestLeaderDiscoveryFromEmbeddedJournalAddresses: a client configured
+// with the embedded journal's addresses alone asks their hosts on the RPC
+// port, as Alluxio's client does without alluxio.master.rpc.addresses.
+func TestLeaderDiscoveryFromEmbeddedJournalAddresses(t *testing.T) {
+	cluster := masters.New(t, masters.Config{
+		Mode: masters.ModeRaft, Masters: 3, InProcess: true, SamePorts: true,
+		Props: map[string]string{"halo.master.embedded.journal.timeout.multiplier": "2"},
+	})
+	cluster.StartAll()
+	leader := cluster.Leader(60 * time.Second)
+	var journal []string
+	for _, m := range cluster.Masters {
+		journal = append(journal, m.RaftAddress())
+	}
+	confDir := t.TempDir()
+	site := fmt.Sprintf("alluxio.master.journal.type=EMBEDDED\nalluxio.master.embedded.journal.addresses=%s\nalluxio.master.rpc.port=%d\n",
+		strings.Join(journal, ","), leader.RPCPort)
+	if err := os.WriteFile(filepath.Join(confDir, "alluxio-site.properties"), []byte(site), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := conf.Load(conf.LoadOptions{ConfDir: confDir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newClient(t, cfg.RPCAddresses)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if got, err := c.Leader(ctx); err != nil || got != leader.RPCAddress() {
+		t.Fatalf("Leader from %v = %q, %v; want %s", cfg.RPCAddresses, got, err, leader.RPCAddress())
 	}
 }

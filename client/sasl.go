@@ -226,3 +226,16 @@ func newChannelID() (string, error) {
 	h := hex.EncodeToString(b[:])
 	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:], nil
 }
+
+// AuthenticateChannel authenticates a new channel on conn as user, as the
+// client does for each of its connections, for callers that make their
+// own calls on conn: the returned context carries the channel's id, and
+// end closes the channel.
+func AuthenticateChannel(ctx context.Context, conn *grpc.ClientConn, user string) (_ context.Context, end func(), err error) {
+	a := &channelAuth{user: user}
+	id, _, cancel, err := a.authenticate(ctx, conn)
+	if err != nil {
+		return nil, nil, rpcerr.FromGRPC(err)
+	}
+	return metadata.AppendToOutgoingContext(ctx, ChannelMetadataKey, id), cancel, nil
+}

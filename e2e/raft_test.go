@@ -18,19 +18,18 @@ import (
 	"github.com/halo-fs/halo/proto/alluxiopb"
 	"github.com/halo-fs/halo/proto/halopb"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/metadata"
 )
 
-// admin calls the master at addr directly, as the superuser.
 // masterAPI is the services a client calls on one master: Alluxio's and
-// HaloService.
+// HaloService, on one connection.
 type masterAPI struct {
+	conn *grpc.ClientConn
 	fs   alluxiopb.FileSystemMasterClientServiceClient
 	halo halopb.HaloServiceClient
 }
 
-// admin reaches the master at addr as the test's user, who is the
-// masters' superuser, naming it on each call.
+// admin calls the master at addr directly, with no retries, as the test's
+// user, who is the masters' superuser: over a channel authenticated as it.
 func admin(t *testing.T, addr string) (masterAPI, context.Context) {
 	t.Helper()
 	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(masters.Credentials()))
@@ -38,8 +37,12 @@ func admin(t *testing.T, addr string) (masterAPI, context.Context) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	ctx := metadata.AppendToOutgoingContext(context.Background(), "halo-user", currentUser(t))
-	return masterAPI{fs: alluxiopb.NewFileSystemMasterClientServiceClient(conn), halo: halopb.NewHaloServiceClient(conn)}, ctx
+	ctx, end, err := client.AuthenticateChannel(context.Background(), conn, currentUser(t))
+	if err != nil {
+		t.Fatalf("authenticating a channel with %s: %v", addr, err)
+	}
+	t.Cleanup(end)
+	return masterAPI{conn: conn, fs: alluxiopb.NewFileSystemMasterClientServiceClient(conn), halo: halopb.NewHaloServiceClient(conn)}, ctx
 }
 
 func startRaft(t *testing.T, n int, extra map[string]string) (*masters.Cluster, *masters.Master) {

@@ -45,7 +45,11 @@ func TestRegressionCreateAnswersWithItsOwnInode(t *testing.T) {
 	}
 	defer conn.Close()
 	api := alluxiopb.NewFileSystemMasterClientServiceClient(conn)
-	ctx = metadata.AppendToOutgoingContext(ctx, "halo-user", traffic.User)
+	ctx, endChannel, err := client.AuthenticateChannel(ctx, conn, traffic.User)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer endChannel()
 	// Operation ids as Halo's client sends them: its client id in
 	// Alluxio's operation id, the sequence in a header.
 	common := &alluxiopb.FileSystemMasterCommonPOptions{OperationId: &alluxiopb.FsOpPId{MostSignificantBits: proto.Int64(7), LeastSignificantBits: proto.Int64(7)}}

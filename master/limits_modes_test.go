@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/halo-fs/halo/client"
 	"github.com/halo-fs/halo/conf"
 	"github.com/halo-fs/halo/fserr"
 	"github.com/halo-fs/halo/fserr/rpcerr"
@@ -40,9 +41,10 @@ import (
 
 // servedMaster is an in-process master of one HA mode and a client of it.
 type servedMaster struct {
-	m   *master.Master
-	f   *fsm.FSM
-	api alluxiopb.FileSystemMasterClientServiceClient
+	m    *master.Master
+	f    *fsm.FSM
+	conn *grpc.ClientConn
+	api  alluxiopb.FileSystemMasterClientServiceClient
 }
 
 // serveMaster starts a master around rep on loopback and dials it.
@@ -64,7 +66,7 @@ func serveMaster(t *testing.T, mode conf.HAMode, cfg master.Config, f *fsm.FSM, 
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	return &servedMaster{m: m, f: f, api: alluxiopb.NewFileSystemMasterClientServiceClient(conn)}
+	return &servedMaster{m: m, f: f, conn: conn, api: alluxiopb.NewFileSystemMasterClientServiceClient(conn)}
 }
 
 func serveLocalMaster(t *testing.T, cfg master.Config) *servedMaster {
@@ -130,18 +132,31 @@ func serveZooKeeperMaster(t *testing.T, cfg master.Config) *servedMaster {
 	return sm
 }
 
-// callerContext names the caller as a client does.
-func callerContext(t *testing.T, user string) context.Context {
+// as is a context for calls as user over a channel authenticated as
+// user, as a client makes them.
+func (sm *servedMaster) as(t *testing.T, user string) context.Context {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	t.Cleanup(cancel)
-	return metadata.AppendToOutgoingContext(ctx, identity.UserMetadataKey, user)
+	ctx, end, err := client.AuthenticateChannel(ctx, sm.conn, user)
+	if err != nil {
+		t.Fatalf("authenticating a channel as %q: %v", user, err)
+	}
+	t.Cleanup(end)
+	return ctx
 }
 
-// incomingFrom is the context a handler of a call from user over a
-// connection that proved the secret sees.
-func incomingFrom(ctx context.Context, user string) context.Context {
+// asHandler is ctx as the handler of a call from user over a connection
+// that proved the secret sees it.
+func (sm *servedMaster) asHandler(t *testing.T, ctx context.Context, user string) context.Context {
+	t.Helper()
+	end, err := sm.m.OpenChannel("handler-channel", user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(end)
 	ctx = peer.NewContext(ctx, &peer.Peer{AuthInfo: sharedsecret.AuthInfo{}})
-	return metadata.NewIncomingContext(ctx, metadata.Pairs(identity.UserMetadataKey, user))
+	return metadata.NewIncomingContext(ctx, metadata.Pairs(identity.ChannelMetadataKey, "handler-channel"))
 }
 
 // oldRecordLimit is the journals' record limit, which was also the RPC
@@ -179,7 +194,7 @@ func TestRegressionOversizedEntry(t *testing.T) {
 		t.Run(mode.name, func(t *testing.T) {
 			const entryLimit = 64 << 10
 			sm := mode.serve(t, master.Config{MaxEntryBytes: entryLimit})
-			ctx := callerContext(t, "halo")
+			ctx := sm.as(t, "halo")
 			if _, err := sm.api.CreateFile(ctx, &alluxiopb.CreateFilePRequest{Path: proto.String("/f")}); err != nil {
 				t.Fatal(rpcerr.FromGRPC(err))
 			}
@@ -199,7 +214,7 @@ func TestRegressionOversizedEntry(t *testing.T) {
 			for i := range blocks {
 				blocks[i] = 1<<40 + uint64(i)
 			}
-			err = sm.m.CompleteFile(incomingFrom(ctx, "halo"), master.CompleteFileOptions{Path: "/f", BlockIDs: blocks})
+			err = sm.m.CompleteFile(sm.asHandler(t, context.Background(), "halo"), master.CompleteFileOptions{Path: "/f", BlockIDs: blocks})
 			wantRefusal(t, "a request whose entry is over the entry limit", err, fserr.ResourceExhausted,
 				fmt.Sprintf("limit of %d bytes (alluxio.master.embedded.journal.entry.size.max)", entryLimit))
 
@@ -218,7 +233,7 @@ func TestRegressionOversizedEntry(t *testing.T) {
 // journaled.
 func TestRegressionHugeUserName(t *testing.T) {
 	sm := serveLocalMaster(t, master.Config{})
-	admin := callerContext(t, "halo")
+	admin := sm.as(t, "halo")
 	all := alluxiopb.Bits_ALL.Enum()
 	open := &alluxiopb.CreateDirectoryPRequest{Path: proto.String("/open"), Options: &alluxiopb.CreateDirectoryPOptions{Mode: &alluxiopb.PMode{OwnerBits: all, GroupBits: all, OtherBits: all}}}
 	if _, err := sm.api.CreateDirectory(admin, open); err != nil {
@@ -227,9 +242,11 @@ func TestRegressionHugeUserName(t *testing.T) {
 	applied := sm.f.AppliedIndex()
 	for _, size := range []int{256, 2 << 20} {
 		name := strings.Repeat("u", size)
-		_, err := sm.api.CreateFile(callerContext(t, name), &alluxiopb.CreateFilePRequest{Path: proto.String("/open/f")})
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		_, _, err := client.AuthenticateChannel(ctx, sm.conn, name)
+		cancel()
 		if err == nil {
-			t.Fatalf("a create by a user with a %d-byte name succeeded", size)
+			t.Fatalf("a channel of a user with a %d-byte name was authenticated", size)
 		}
 		if size == 256 {
 			wantRefusal(t, "a 256-byte user name", err, fserr.InvalidArgument, "255")

@@ -83,7 +83,7 @@ func TestLoadMetadataOverEntryLimit(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	admin := userCtx(t, "halo")
+	admin := c.as(t, "halo")
 	if _, err := c.fs.Mount(admin, mountRequest("/mnt", "file://"+ufsDir)); err != nil {
 		t.Fatalf("Mount: %v", err)
 	}

@@ -7,11 +7,7 @@ import (
 	"time"
 
 	"github.com/halo-fs/halo/client"
-	"github.com/halo-fs/halo/internal/sharedsecret"
-	"github.com/halo-fs/halo/master/identity"
 	"github.com/halo-fs/halo/proto/journalpb"
-	"google.golang.org/grpc/metadata"
-	"google.golang.org/grpc/peer"
 )
 
 // bigEntries is how many files bigDirectory makes; with blocksPerFile
@@ -33,6 +29,7 @@ func bigDirectory(t *testing.T, m *Master, c *client.Client) {
 	for i := range blocks {
 		blocks[i] = 1<<62 + uint64(i)
 	}
+	caller := asCaller(t, m, ctx, "halo")
 	// Eight writers at once share the journal's flushes.
 	errs := make(chan error, bigEntries)
 	next := make(chan int, bigEntries)
@@ -46,7 +43,7 @@ func bigDirectory(t *testing.T, m *Master, c *client.Client) {
 				p := fmt.Sprintf("/big/f%03d", i)
 				_, err := c.CreateFile(ctx, p, client.CreateFileOptions{Recursive: true})
 				if err == nil {
-					err = m.CompleteFile(asSecretHolder(ctx, "halo"), CompleteFileOptions{Path: p, Length: 1, BlockIDs: blocks})
+					err = m.CompleteFile(caller, CompleteFileOptions{Path: p, Length: 1, BlockIDs: blocks})
 				}
 				errs <- err
 			}
@@ -57,13 +54,6 @@ func bigDirectory(t *testing.T, m *Master, c *client.Client) {
 			t.Fatalf("making /big: %v", err)
 		}
 	}
-}
-
-// asSecretHolder is ctx as a call from user on a connection that proved
-// the shared secret carries it.
-func asSecretHolder(ctx context.Context, user string) context.Context {
-	ctx = peer.NewContext(ctx, &peer.Peer{AuthInfo: sharedsecret.AuthInfo{}})
-	return metadata.NewIncomingContext(ctx, metadata.Pairs(identity.UserMetadataKey, user))
 }
 
 func newClient(t *testing.T, m *Master) *client.Client {
@@ -116,7 +106,7 @@ func TestListStatusLetsWritesThroughBetweenPages(t *testing.T) {
 	}
 	t.Cleanup(func() { listPageHook = nil })
 	var listed []string
-	err := m.List(asSecretHolder(context.Background(), "halo"), ListOptions{Path: "/", Recursive: true}, func(page []*journalpb.FileStatus) error {
+	err := m.List(asCaller(t, m, context.Background(), "halo"), ListOptions{Path: "/", Recursive: true}, func(page []*journalpb.FileStatus) error {
 		for _, fi := range page {
 			listed = append(listed, fi.GetPath())
 		}

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/halo-fs/halo/client"
 	"github.com/halo-fs/halo/conf"
 	"github.com/halo-fs/halo/ha"
 	localmode "github.com/halo-fs/halo/ha/local"
@@ -39,6 +40,7 @@ import (
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 )
@@ -106,6 +108,7 @@ func startLocalMasterWith(t testing.TB, edit func(*Config)) (*Master, string) {
 // rpcAPI is the services a client calls on a master: Alluxio's and
 // HaloService.
 type rpcAPI struct {
+	conn    *grpc.ClientConn
 	fs      alluxiopb.FileSystemMasterClientServiceClient
 	meta    alluxiopb.MetaMasterClientServiceClient
 	journal alluxiopb.JournalMasterClientServiceClient
@@ -130,6 +133,7 @@ func dialWith(t testing.TB, addr string, creds credentials.TransportCredentials)
 
 func rpcAPIOf(conn *grpc.ClientConn) rpcAPI {
 	return rpcAPI{
+		conn:    conn,
 		fs:      alluxiopb.NewFileSystemMasterClientServiceClient(conn),
 		meta:    alluxiopb.NewMetaMasterClientServiceClient(conn),
 		journal: alluxiopb.NewJournalMasterClientServiceClient(conn),
@@ -137,12 +141,33 @@ func rpcAPIOf(conn *grpc.ClientConn) rpcAPI {
 	}
 }
 
-// userCtx is a client context that names the user on each call, which
-// the master believes as it would a channel's.
-func userCtx(t *testing.T, user string) context.Context {
+// as is a context for calls on c as user: a channel authenticated as
+// user, as Halo's client makes one per connection.
+func (c rpcAPI) as(t testing.TB, user string) context.Context {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	t.Cleanup(cancel)
-	return metadata.AppendToOutgoingContext(ctx, identity.UserMetadataKey, user)
+	ctx, end, err := client.AuthenticateChannel(ctx, c.conn, user)
+	if err != nil {
+		t.Fatalf("authenticating a channel as %q: %v", user, err)
+	}
+	t.Cleanup(end)
+	return ctx
+}
+
+// asCaller is ctx as the handler of a call from user, over a connection
+// that proved the secret, sees it: the operations are called as handlers
+// call them.
+func asCaller(t testing.TB, m *Master, ctx context.Context, user string) context.Context {
+	t.Helper()
+	id := "test-channel-of-" + user
+	end, err := m.OpenChannel(id, user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(end)
+	ctx = peer.NewContext(ctx, &peer.Peer{AuthInfo: sharedsecret.AuthInfo{}})
+	return metadata.NewIncomingContext(ctx, metadata.Pairs(identity.ChannelMetadataKey, id))
 }
 
 // Requests of Alluxio's file system service, as the tests send them.
@@ -196,7 +221,7 @@ func httpGet(t *testing.T, url string) (int, string) {
 func TestMasterEndToEnd(t *testing.T) {
 	m, dir := startLocalMaster(t)
 	c := dial(t, m.RPCAddr())
-	alice := userCtx(t, "alice")
+	alice := c.as(t, "alice")
 
 	if _, err := c.fs.CreateDirectory(alice, mkdirRequest("/home/alice", true)); err != nil {
 		t.Fatalf("CreateDirectory: %v", err)
@@ -233,7 +258,7 @@ func TestMasterEndToEnd(t *testing.T) {
 	if names, err := list(t, c, alice, "/home/alice", false); err != nil || len(names) != 0 {
 		t.Fatalf("ListStatus after delete = %v, %v", names, err)
 	}
-	_, err = c.fs.CreateFile(userCtx(t, "bob"), createRequest("/home/alice/bob.txt"))
+	_, err = c.fs.CreateFile(c.as(t, "bob"), createRequest("/home/alice/bob.txt"))
 	wantCode(t, "bob writing in alice's directory", rpcerr.FromGRPC(err), fserr.PermissionDenied)
 
 	// Mutations so far: mkdir, create, rename, delete (the refused ones
@@ -311,15 +336,15 @@ func TestMasterEndToEnd(t *testing.T) {
 	// Checkpoints and quorum commands.
 	_, err = c.meta.Checkpoint(alice, &alluxiopb.CheckpointPOptions{})
 	wantCode(t, "checkpoint by alice", rpcerr.FromGRPC(err), fserr.PermissionDenied)
-	cp, err := c.meta.Checkpoint(userCtx(t, "halo"), &alluxiopb.CheckpointPOptions{})
+	cp, err := c.meta.Checkpoint(c.as(t, "halo"), &alluxiopb.CheckpointPOptions{})
 	if err != nil || cp.GetMasterHostname() != "127.0.0.1" || m.Info().EntriesSinceCheckpoint != 0 {
 		t.Errorf("Checkpoint by the superuser = %v, %v; %d entries since the last checkpoint", cp, err, m.Info().EntriesSinceCheckpoint)
 	}
-	own, err := c.halo.Checkpoint(userCtx(t, "halo"), &halopb.Empty{})
+	own, err := c.halo.Checkpoint(c.as(t, "halo"), &halopb.Empty{})
 	if err != nil || own.Index != m.fsm.AppliedIndex() || !strings.HasPrefix(own.Location, dir) {
 		t.Errorf("HaloService Checkpoint by the superuser = %+v, %v", own, err)
 	}
-	_, err = c.halo.GetQuorumInfo(userCtx(t, "halo"), &halopb.Empty{})
+	_, err = c.halo.GetQuorumInfo(c.as(t, "halo"), &halopb.Empty{})
 	wantCode(t, "quorum info on a single master", rpcerr.FromGRPC(err), fserr.FailedPrecondition)
 
 	if err := m.Stop(); err != nil {
@@ -382,13 +407,13 @@ func TestMasterMountAndLoadMetadata(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	admin := userCtx(t, "halo")
+	admin := c.as(t, "halo")
 	if _, err := c.fs.Mount(admin, mountRequest("/mnt", "file://"+ufsDir)); err != nil {
 		t.Fatalf("Mount: %v", err)
 	}
 	_, err = c.fs.Mount(admin, mountRequest("/again", "file://"+ufsDir))
 	wantCode(t, "mounting the same folder twice", rpcerr.FromGRPC(err), fserr.InvalidArgument)
-	_, err = c.fs.Mount(userCtx(t, "alice"), mountRequest("/alice", "file://"+t.TempDir()))
+	_, err = c.fs.Mount(c.as(t, "alice"), mountRequest("/alice", "file://"+t.TempDir()))
 	wantCode(t, "mount by alice", rpcerr.FromGRPC(err), fserr.PermissionDenied)
 	mt, err := c.fs.GetMountTable(admin, &alluxiopb.GetMountTablePRequest{})
 	if err != nil || len(mt.GetMountPoints()) != 1 || mt.GetMountPoints()["/mnt"] == nil {
@@ -410,7 +435,7 @@ func TestMountMissingFolder(t *testing.T) {
 	m, _ := startLocalMaster(t)
 	c := dial(t, m.RPCAddr())
 	missing := filepath.Join(t.TempDir(), "no-such-folder")
-	_, err := c.fs.Mount(userCtx(t, "halo"), mountRequest("/mnt", "file://"+missing))
+	_, err := c.fs.Mount(c.as(t, "halo"), mountRequest("/mnt", "file://"+missing))
 	if code := fserr.CodeOf(rpcerr.FromGRPC(err)); code != fserr.NotFound {
 		t.Errorf("mounting the missing folder %s: %v (code %v), want NotFound", missing, err, code)
 	}

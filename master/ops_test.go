@@ -4,27 +4,17 @@ import (
 	"context"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/halo-fs/halo/fserr"
 	"github.com/halo-fs/halo/master/identity"
-	"google.golang.org/grpc/metadata"
 )
-
-// callerCtx is the context an API handler passes to the operations: the
-// caller's identity as an incoming request carries it.
-func callerCtx(t *testing.T, user string) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	t.Cleanup(cancel)
-	return metadata.NewIncomingContext(ctx, metadata.Pairs(identity.UserMetadataKey, user))
-}
 
 // TestOperationsCheckLimitsWhateverTheAPI: the limits hold for a call of
 // the operations themselves, as another API's handlers make them, not only
 // for requests that pass Halo's RPC interceptor.
 func TestOperationsCheckLimitsWhateverTheAPI(t *testing.T) {
 	m, _ := startLocalMasterWith(t, func(c *Config) { c.Authentication = identity.Simple })
-	ctx := callerCtx(t, "halo")
+	ctx := asCaller(t, m, context.Background(), "halo")
 	bad := "halo:staff"
 	for _, tc := range []struct {
 		name string
@@ -62,7 +52,7 @@ func TestOperationsCheckLimitsWhateverTheAPI(t *testing.T) {
 // attributes it is given.
 func TestOperationsApplyDefaultsAndOptionalAttributes(t *testing.T) {
 	m, _ := startLocalMasterWith(t, func(c *Config) { c.Authentication = identity.Simple })
-	ctx := callerCtx(t, "halo")
+	ctx := asCaller(t, m, context.Background(), "halo")
 	dir, err := m.CreateDirectory(ctx, CreateDirectoryOptions{Path: "/d"})
 	if err != nil {
 		t.Fatal(err)

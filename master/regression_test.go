@@ -5,11 +5,9 @@ import (
 	"testing"
 
 	"github.com/halo-fs/halo/ha"
-	"github.com/halo-fs/halo/master/identity"
 
 	"github.com/halo-fs/halo/fsm"
 	"github.com/halo-fs/halo/proto/journalpb"
-	"google.golang.org/grpc/metadata"
 )
 
 // deleteAfterCreate lands a delete of every created path right after the
@@ -36,7 +34,7 @@ func TestRegressionCreateAnsweredFromItsOwnResult(t *testing.T) {
 	m, _ := startLocalMaster(t)
 	m.replicator = deleteAfterCreate{m.replicator}
 	api := dial(t, m.RPCAddr())
-	ctx := metadata.AppendToOutgoingContext(context.Background(), identity.UserMetadataKey, "halo")
+	ctx := api.as(t, "halo")
 	resp, err := api.fs.CreateFile(ctx, createRequest("/raced"))
 	if err != nil {
 		t.Fatalf("a create that committed answered %v", err)

@@ -54,7 +54,7 @@ func signedGet(t *testing.T, url string, secret []byte) (int, string) {
 func TestSimpleClaimOfSuperuserNameGrantsNoAdmin(t *testing.T) {
 	m, _ := startLocalMasterWith(t, simpleMode)
 	c := dialWith(t, m.RPCAddr(), insecure.NewCredentials())
-	alice, claimant := userCtx(t, "alice"), userCtx(t, "halo")
+	alice, claimant := c.as(t, "alice"), c.as(t, "halo")
 	if _, err := c.fs.CreateFile(alice, &alluxiopb.CreateFilePRequest{Path: proto.String("/alice/data"), Options: &alluxiopb.CreateFilePOptions{Recursive: proto.Bool(true)}}); err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +90,7 @@ func TestSimpleClaimOfSuperuserNameGrantsNoAdmin(t *testing.T) {
 func TestSecretModeSuperuser(t *testing.T) {
 	m, _ := startLocalMaster(t)
 	c := dial(t, m.RPCAddr())
-	alice, admin := userCtx(t, "alice"), userCtx(t, "halo")
+	alice, admin := c.as(t, "alice"), c.as(t, "halo")
 	if _, err := c.fs.CreateFile(alice, &alluxiopb.CreateFilePRequest{Path: proto.String("/alice/data"), Options: &alluxiopb.CreateFilePOptions{Recursive: proto.Bool(true)}}); err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +119,7 @@ func TestSecretModeRefusesWrongOrNoSecret(t *testing.T) {
 		"no secret":    {dialWith(t, m.RPCAddr(), insecure.NewCredentials())},
 	} {
 		t.Run(name, func(t *testing.T) {
-			_, err := creds.c.fs.CreateDirectory(userCtx(t, "halo"), mkdirRequest("/x", false))
+			_, err := creds.c.fs.CreateDirectory(creds.c.as(t, "halo"), mkdirRequest("/x", false))
 			err = rpcerr.FromGRPC(err)
 			if fserr.CodeOf(err) != fserr.PermissionDenied || !strings.Contains(err.Error(), "secret") {
 				t.Errorf("create with %s: %v, want PermissionDenied about the secret", name, err)
@@ -140,7 +140,7 @@ func TestSecretModeRefusesWrongOrNoSecret(t *testing.T) {
 func TestUmaskAndPermissionSwitch(t *testing.T) {
 	m, _ := startLocalMasterWith(t, func(c *Config) { c.Umask = 0o027 })
 	c := dial(t, m.RPCAddr())
-	alice := userCtx(t, "alice")
+	alice := c.as(t, "alice")
 	if _, err := c.fs.CreateDirectory(alice, mkdirRequest("/a/b", true)); err != nil {
 		t.Fatalf("mkdir with umask 027: %v", err)
 	}
@@ -154,18 +154,18 @@ func TestUmaskAndPermissionSwitch(t *testing.T) {
 			t.Errorf("stat %s = %v, %v; want mode %o", path, st, err, want)
 		}
 	}
-	_, err = c.fs.CreateFile(userCtx(t, "bob"), createRequest("/a/bob"))
+	_, err = c.fs.CreateFile(c.as(t, "bob"), createRequest("/a/bob"))
 	wantCode(t, "bob writing in alice's folder", rpcerr.FromGRPC(err), fserr.PermissionDenied)
 
 	open, _ := startLocalMasterWith(t, func(c *Config) { c.PermissionsDisabled = true })
 	oc := dial(t, open.RPCAddr())
-	if _, err := oc.fs.CreateDirectory(alice, privateDirectory("/a")); err != nil {
+	if _, err := oc.fs.CreateDirectory(oc.as(t, "alice"), privateDirectory("/a")); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := oc.fs.CreateFile(userCtx(t, "bob"), createRequest("/a/bob")); err != nil {
+	if _, err := oc.fs.CreateFile(oc.as(t, "bob"), createRequest("/a/bob")); err != nil {
 		t.Errorf("bob writing in alice's 0700 folder with permission checks off: %v", err)
 	}
-	_, err = oc.meta.Backup(userCtx(t, "bob"), localBackup(t.TempDir()))
+	_, err = oc.meta.Backup(oc.as(t, "bob"), localBackup(t.TempDir()))
 	wantCode(t, "a backup by bob with permission checks off", rpcerr.FromGRPC(err), fserr.PermissionDenied)
 }
 
@@ -203,10 +203,10 @@ func TestNoSASL(t *testing.T) {
 	if err != nil || made.GetFileInfo().GetOwner() != "" {
 		t.Fatalf("mkdir without a user under NOSASL = %v, %v; want it made with no owner", made, err)
 	}
-	if _, err := c.fs.CreateFile(userCtx(t, "bob"), createRequest("/a/bob")); err != nil {
+	if _, err := c.fs.CreateFile(c.as(t, "bob"), createRequest("/a/bob")); err != nil {
 		t.Errorf("create in a 0700 folder under NOSASL: %v", err)
 	}
-	_, err = c.meta.Backup(userCtx(t, "halo"), localBackup(t.TempDir()))
+	_, err = c.meta.Backup(c.as(t, "halo"), localBackup(t.TempDir()))
 	wantCode(t, "a backup under NOSASL", rpcerr.FromGRPC(err), fserr.PermissionDenied)
 }
 
@@ -219,11 +219,11 @@ func TestTrustAssertedSuperuser(t *testing.T) {
 	}
 	m, _ := startLocalMasterWith(t, trusting(identity.Simple))
 	c := dialWith(t, m.RPCAddr(), insecure.NewCredentials())
-	_, err := c.meta.Backup(userCtx(t, "halo"), localBackup(t.TempDir()))
+	_, err := c.meta.Backup(c.as(t, "halo"), localBackup(t.TempDir()))
 	if err != nil {
 		t.Errorf("a backup by the named superuser with the opt-in: %v", err)
 	}
-	_, err = c.meta.Backup(userCtx(t, "alice"), localBackup(t.TempDir()))
+	_, err = c.meta.Backup(c.as(t, "alice"), localBackup(t.TempDir()))
 	wantCode(t, "a backup by alice with the opt-in", rpcerr.FromGRPC(err), fserr.PermissionDenied)
 
 	m, _ = startLocalMasterWith(t, trusting(identity.NoSASL))

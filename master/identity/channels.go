@@ -13,10 +13,6 @@ import (
 // sends it too.
 const ChannelMetadataKey = client.ChannelMetadataKey
 
-// UserMetadataKey carries a caller's user name on each call, for callers
-// that authenticate no channel (SIMPLE and SECRET).
-const UserMetadataKey = "halo-user"
-
 // channels remembers who authenticated each Alluxio client channel, for as
 // long as the channel's authentication stream stays open, as Alluxio's
 // master does.

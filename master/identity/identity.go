@@ -182,25 +182,18 @@ func (ids *Identities) Caller(ctx context.Context) (*journalpb.Caller, error) {
 	return id.caller, err
 }
 
-// assertedUser is the user name the client sends (SIMPLE and SECRET):
-// with each call from Halo's client, once per channel from Alluxio's.
+// assertedUser is the user name the client sent (SIMPLE and SECRET)
+// once, when it authenticated the channel whose id the call carries.
 func (ids *Identities) assertedUser(ctx context.Context) (string, error) {
 	md, _ := metadata.FromIncomingContext(ctx)
-	vals := md.Get(UserMetadataKey)
-	if ch := md.Get(ChannelMetadataKey); len(vals) == 0 && len(ch) > 0 {
-		name, ok := ids.channels.user(ch[0])
-		if !ok {
-			return "", fserr.New(fserr.Unauthenticated, "channel %s is not authenticated (or its authentication ended): authenticate it with SaslAuthenticationService first", ch[0])
-		}
-		return name, nil
-	}
-	if len(vals) == 0 || vals[0] == "" {
+	ch := md.Get(ChannelMetadataKey)
+	if len(ch) == 0 || ch[0] == "" {
 		return "", fserr.New(fserr.PermissionDenied,
 			"request carries no user name: authenticate the connection's channel with SaslAuthenticationService and send its id in metadata %q", ChannelMetadataKey)
 	}
-	name := vals[0]
-	if err := CheckName("user name", name); err != nil {
-		return "", err
+	name, ok := ids.channels.user(ch[0])
+	if !ok {
+		return "", fserr.New(fserr.Unauthenticated, "channel %s is not authenticated (or its authentication ended): authenticate it with SaslAuthenticationService first", ch[0])
 	}
 	return name, nil
 }

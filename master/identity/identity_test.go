@@ -32,11 +32,21 @@ func (c *countingLookup) lookup(name string) []string {
 	return c.groups[name]
 }
 
-// userContext is a request naming the user on a connection that proved
-// the shared secret.
-func userContext(name string) context.Context {
+// userContext is a request on a connection that proved the shared secret,
+// over a channel authenticated as name ("": none).
+func userContext(t testing.TB, ids *Identities, name string) context.Context {
+	t.Helper()
 	ctx := peer.NewContext(context.Background(), &peer.Peer{AuthInfo: sharedsecret.AuthInfo{}})
-	return metadata.NewIncomingContext(ctx, metadata.Pairs(UserMetadataKey, name))
+	if name == "" {
+		return ctx
+	}
+	id := "channel-of-" + name
+	closeChannel, err := ids.OpenChannel(id, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(closeChannel)
+	return metadata.NewIncomingContext(ctx, metadata.Pairs(ChannelMetadataKey, id))
 }
 
 // testIdentities runs in SECRET mode, where a named superuser is one.
@@ -55,8 +65,8 @@ func TestCallerNeedsUserName(t *testing.T) {
 	for name, ctx := range map[string]context.Context{
 		"no metadata":       context.Background(),
 		"metadata, no user": metadata.NewIncomingContext(context.Background(), metadata.Pairs("other", "x")),
-		"empty user name":   userContext(""),
-		"outgoing, not in":  metadata.NewOutgoingContext(context.Background(), metadata.Pairs(UserMetadataKey, "alice")),
+		"no channel":        userContext(t, ids, ""),
+		"outgoing, not in":  metadata.NewOutgoingContext(context.Background(), metadata.Pairs(ChannelMetadataKey, "x")),
 	} {
 		t.Run(name, func(t *testing.T) {
 			c, err := ids.Caller(ctx)
@@ -83,7 +93,7 @@ func TestCallerSuperuser(t *testing.T) {
 		{"root", nil, false},                             // root is not special unless it runs the master
 	}
 	for _, tt := range tests {
-		c, err := ids.Caller(userContext(tt.user))
+		c, err := ids.Caller(userContext(t, ids, tt.user))
 		if err != nil {
 			t.Fatalf("caller(%q): %v", tt.user, err)
 		}
@@ -96,13 +106,14 @@ func TestCallerSuperuser(t *testing.T) {
 
 func TestCallerGroupsAreCached(t *testing.T) {
 	ids, l := testIdentities()
+	alice, admin := userContext(t, ids, "alice"), userContext(t, ids, "admin")
 	var wg sync.WaitGroup
 	for i := 0; i < 50; i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for _, name := range []string{"alice", "admin", "alice"} {
-				if _, err := ids.Caller(userContext(name)); err != nil {
+			for _, ctx := range []context.Context{alice, admin, alice} {
+				if _, err := ids.Caller(ctx); err != nil {
 					t.Error(err)
 				}
 			}
@@ -119,7 +130,7 @@ func TestCallerGroupsAreCached(t *testing.T) {
 	ids.cache["alice"] = cachedGroups{groups: ids.cache["alice"].groups, at: time.Now().Add(-2 * groupCacheTTL)}
 	ids.mu.Unlock()
 	l.groups["alice"] = []string{"staff", "supergroup"}
-	c, err := ids.Caller(userContext("alice"))
+	c, err := ids.Caller(alice)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,8 +142,9 @@ func TestCallerGroupsAreCached(t *testing.T) {
 	}
 	// Unknown users (no groups) are cached too, so a flood of requests
 	// from them does not hit the user database each time.
+	stranger := userContext(t, ids, "stranger")
 	for i := 0; i < 3; i++ {
-		ids.Caller(userContext("stranger"))
+		ids.Caller(stranger)
 	}
 	if n := l.calls.Load(); n != 4 {
 		t.Errorf("%d lookups after asking for an unknown user 3 times, want 4", n)
@@ -175,9 +187,9 @@ func slicesCompact(s []string) []string {
 func TestCallerRefusesBadUserNames(t *testing.T) {
 	ids, l := testIdentities()
 	for _, name := range []string{strings.Repeat("u", MaxNameBytes+1), "a:b", "-x", "line\nbreak"} {
-		c, err := ids.Caller(userContext(name))
+		_, err := ids.OpenChannel("channel", name)
 		if fserr.CodeOf(err) != fserr.InvalidArgument || !strings.HasPrefix(err.Error(), "user name ") {
-			t.Fatalf("caller(%.20q) = %v, %v; want InvalidArgument about the user name", name, c, err)
+			t.Fatalf("a channel of %.20q: %v; want InvalidArgument about the user name", name, err)
 		}
 	}
 	if n := l.calls.Load(); n != 0 {
@@ -190,7 +202,7 @@ func TestCallerRefusesBadUserNames(t *testing.T) {
 func TestCallerGroupCacheIsBounded(t *testing.T) {
 	ids, _ := testIdentities()
 	for i := 0; i < 3*maxCachedUsers; i++ {
-		if _, err := ids.Caller(userContext(fmt.Sprint("user", i))); err != nil {
+		if _, err := ids.Caller(userContext(t, ids, fmt.Sprint("user", i))); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -216,7 +228,7 @@ func TestCertificateUser(t *testing.T) {
 		}
 		info := credentials.TLSInfo{State: tls.ConnectionState{VerifiedChains: [][]*x509.Certificate{{leaf}}}}
 		ctx := peer.NewContext(context.Background(), &peer.Peer{AuthInfo: info})
-		return metadata.NewIncomingContext(ctx, metadata.Pairs(UserMetadataKey, "halo"))
+		return metadata.NewIncomingContext(ctx, metadata.Pairs(ChannelMetadataKey, "no channel of this master"))
 	}
 	if id, err := ids.identify(withCert("alice")); err != nil || id.caller.User != "alice" || id.superuser {
 		t.Errorf("certificate for alice naming halo = %+v, %v; want alice, no superuser", id.caller, err)
@@ -227,7 +239,7 @@ func TestCertificateUser(t *testing.T) {
 	if _, err := ids.identify(withCert("halo test master")); fserr.CodeOf(err) != fserr.InvalidArgument {
 		t.Errorf("a common name with spaces: %v, want InvalidArgument", err)
 	}
-	if _, err := ids.identify(userContext("halo")); fserr.CodeOf(err) != fserr.PermissionDenied {
+	if _, err := ids.identify(userContext(t, ids, "halo")); fserr.CodeOf(err) != fserr.PermissionDenied {
 		t.Errorf("no certificate: %v, want PermissionDenied", err)
 	}
 }

@@ -8,6 +8,10 @@ import (
 	"sync"
 )
 
+// readPieceChunks is how many checksum chunks a read takes from the file
+// at a time.
+const readPieceChunks = 4
+
 // BlockReader reads a committed block, verifying chunk checksums. It is
 // safe for concurrent ReadAt calls.
 type BlockReader struct {
@@ -73,13 +77,20 @@ func (r *BlockReader) readVerified(p []byte, off int64) error {
 // readChunks reads whole chunks starting at a chunk boundary and checks
 // them.
 func (r *BlockReader) readChunks(p []byte, off int64) error {
-	if _, err := r.file.ReadAt(p, off); err != nil && !errors.Is(err, io.EOF) {
-		return fmt.Errorf("block %d: %w", r.meta.ID, err)
-	}
-	if bad, ok := r.sums.verify(p, off); !ok {
-		err := &Error{Kind: ErrCorruptBlock, BlockID: r.meta.ID, Offset: bad, Detail: r.meta.Path}
-		r.store.dropCorrupt(r.entry, r.meta.Path, err)
-		return err
+	// Each piece is checked right after it is read, while it is still in
+	// the processor's cache.
+	piece := int(readPieceChunks * r.sums.chunkSize)
+	for start := 0; start < len(p); start += piece {
+		part := p[start:min(start+piece, len(p))]
+		at := off + int64(start)
+		if _, err := r.file.ReadAt(part, at); err != nil && !errors.Is(err, io.EOF) {
+			return fmt.Errorf("block %d: %w", r.meta.ID, err)
+		}
+		if bad, ok := r.sums.verify(part, at); !ok {
+			err := &Error{Kind: ErrCorruptBlock, BlockID: r.meta.ID, Offset: bad, Detail: r.meta.Path}
+			r.store.dropCorrupt(r.entry, r.meta.Path, err)
+			return err
+		}
 	}
 	return nil
 }

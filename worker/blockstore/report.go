@@ -30,7 +30,8 @@ type Report struct {
 // Changes are the block deltas since the previous TakeChanges (or Open),
 // as a heartbeat reports them. A block moved between tiers shows in Added
 // with its new location only; one added and removed in between shows in
-// Removed only.
+// Removed only; one removed and added again shows in both, which a master
+// applying removals before additions (as Alluxio's does) gets right.
 type Changes struct {
 	Added       map[BlockLocation][]int64
 	Removed     []int64

@@ -9,64 +9,106 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // scanDir prepares one folder at Open: it empties the temp folder, checks
-// that the folder takes writes, and adds every whole committed block,
+// that the folder takes writes, and returns its whole committed blocks,
 // deleting the damaged ones. An error means the folder is lost.
-func (s *Store) scanDir(d *storageDir) error {
+func (s *Store) scanDir(d *storageDir) ([]scannedBlock, error) {
 	// The configured folder itself is never created: a missing one is a
 	// disk that is not mounted, and filling the root file system in its
 	// place would hide that.
 	if info, err := os.Stat(d.path); err != nil {
-		return err
+		return nil, err
 	} else if !info.IsDir() {
-		return fmt.Errorf("%s is not a folder", d.path)
+		return nil, fmt.Errorf("%s is not a folder", d.path)
 	}
 	if err := s.lockDir(d); err != nil {
-		return err
+		return nil, err
 	}
 	if err := os.RemoveAll(d.tmpPath()); err != nil {
-		return fmt.Errorf("delete temp blocks: %w", err)
+		return nil, fmt.Errorf("delete temp blocks: %w", err)
 	}
 	if err := os.MkdirAll(d.tmpPath(), 0o755); err != nil {
-		return err
+		return nil, err
 	}
 	if err := probeWritable(d.tmpPath()); err != nil {
-		return err
+		return nil, err
 	}
 	entries, err := os.ReadDir(d.blocksPath())
 	if err != nil {
-		return err
+		return nil, err
 	}
-	var found []scannedBlock
-	for _, id := range s.blockIDsIn(entries, d) {
-		sb, err := s.checkBlock(d, id)
-		if err != nil {
-			s.log.Error("dropping a damaged block", "block", id, "path", d.dataPath(id), "reason", err)
-			s.removeBlockFiles(d, id)
-			continue
+	return s.checkBlocks(d, s.blockIDsIn(entries, d)), nil
+}
+
+// scanWorkers is how many blocks a rescan checks at once: the checks wait
+// on the disk more than on the processor, and a disk answers several
+// requests faster than one after another.
+const scanWorkers = 8
+
+// checkBlocks checks the blocks in parallel, deleting the damaged ones,
+// and returns the rest.
+func (s *Store) checkBlocks(d *storageDir, ids []int64) []scannedBlock {
+	results := make([]scannedBlock, len(ids))
+	good := make([]bool, len(ids))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(scanWorkers, len(ids)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				sb, err := s.checkBlock(d, ids[i])
+				if err != nil {
+					s.log.Error("dropping a damaged block", "block", ids[i], "path", d.dataPath(ids[i]), "reason", err)
+					s.removeBlockFiles(d, ids[i])
+					continue
+				}
+				results[i], good[i] = sb, true
+			}
+		}()
+	}
+	for i := range ids {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	found := results[:0]
+	for i, sb := range results {
+		if good[i] {
+			found = append(found, sb)
 		}
-		found = append(found, sb)
 	}
-	// The oldest blocks were used longest ago as far as anyone can tell,
-	// so they start first in line for eviction.
-	sort.Slice(found, func(i, j int) bool { return found[i].modified < found[j].modified })
+	return found
+}
+
+// addScanned makes the blocks found at Open visible, the oldest first in
+// line for eviction: as far as anyone can tell, they were used longest
+// ago. A block found twice, which a move cut short between installing
+// its copy and deleting the original leaves, keeps the first copy in tier
+// order; both are whole.
+func (s *Store) addScanned(found []scannedBlock) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	kept := make(map[int64]*storageDir, len(found))
+	unique := found[:0]
 	for _, sb := range found {
-		if other := s.blocks[sb.id]; other != nil {
-			// A move that crashed between installing the copy and deleting
-			// the original leaves both, each whole: keep the first seen.
-			s.log.Info("deleting a second copy of a block", "block", sb.id, "path", d.dataPath(sb.id), "kept", other.dir.dataPath(sb.id))
-			s.removeBlockFiles(d, sb.id)
+		if first, twice := kept[sb.id]; twice {
+			s.log.Info("deleting a second copy of a block", "block", sb.id, "path", sb.dir.dataPath(sb.id), "kept", first.dataPath(sb.id))
+			s.removeBlockFiles(sb.dir, sb.id)
 			continue
 		}
-		e := &blockEntry{id: sb.id, length: sb.length, dir: d}
+		kept[sb.id] = sb.dir
+		unique = append(unique, sb)
+	}
+	sort.SliceStable(unique, func(i, j int) bool { return unique[i].modified < unique[j].modified })
+	for _, sb := range unique {
+		e := &blockEntry{id: sb.id, length: sb.length, dir: sb.dir}
 		s.addLocked(e)
 		s.touchLocked(e)
 	}
-	return nil
 }
 
 // lockDir keeps a second store, in this process or another, off the
@@ -92,6 +134,7 @@ func (s *Store) lockDir(d *storageDir) error {
 }
 
 type scannedBlock struct {
+	dir      *storageDir
 	id       int64
 	length   int64
 	modified int64 // data file's modification time, Unix nanoseconds
@@ -158,7 +201,7 @@ func (s *Store) checkBlock(d *storageDir, id int64) (scannedBlock, error) {
 			return scannedBlock{}, err
 		}
 	}
-	return scannedBlock{id: id, length: sums.length, modified: info.ModTime().UnixNano()}, nil
+	return scannedBlock{dir: d, id: id, length: sums.length, modified: info.ModTime().UnixNano()}, nil
 }
 
 // readMetaFile reads and decodes a block's metadata, checking that it is
@@ -193,9 +236,9 @@ func probeWritable(dir string) error {
 	return os.Remove(name)
 }
 
-// removeBlockFiles deletes a block's data and metadata files; the caller
-// holds Store.mu, so that a new block of the same id cannot be installed
-// in between.
+// removeBlockFiles deletes a block's data and metadata files. The caller
+// holds Store.mu (or is Open, before anything else runs), so that a new
+// block of the same id cannot be installed in between.
 func (s *Store) removeBlockFiles(d *storageDir, id int64) {
 	for _, path := range []string{d.dataPath(id), d.metaPath(id)} {
 		if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {

@@ -10,6 +10,9 @@ import (
 	"github.com/halo-fs/halo/journal"
 )
 
+// copyChunks is how many checksum chunks a copy or check reads at once.
+const copyChunks = 16
+
 // reserveAttempts bounds how often a reservation evicts and tries again
 // when writers that did not need to evict took the space it freed.
 const reserveAttempts = 3
@@ -258,7 +261,9 @@ func copyBlock(src, dst *storageDir, id, length int64) error {
 // copyVerified copies a block's data, checking every chunk on the way; the
 // first bad one is an ErrCorruptBlock naming its offset.
 func copyVerified(w io.Writer, r io.ReaderAt, sums blockChecksums) error {
-	buf := make([]byte, 16*sums.chunkSize)
+	// A few chunks at a time, but no more than the block: a rescan checks
+	// many small blocks, and allocating a large buffer for each dominated.
+	buf := make([]byte, max(1, min(copyChunks*sums.chunkSize, sums.length)))
 	for off := int64(0); off < sums.length; off += int64(len(buf)) {
 		n := min(int64(len(buf)), sums.length-off)
 		if _, err := r.ReadAt(buf[:n], off); err != nil && !errors.Is(err, io.EOF) {

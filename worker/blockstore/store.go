@@ -100,12 +100,14 @@ func Open(cfg Config, log hclog.Logger) (*Store, error) {
 // usable.
 func (s *Store) openDirs() error {
 	var lost []error
+	var found []scannedBlock
 	for i, tier := range s.cfg.Tiers {
 		for _, dc := range tier.Dirs {
 			d := &storageDir{tier: i, alias: tier.Alias, medium: dc.Medium, path: dc.Path,
 				capacity: dc.Quota, blocks: make(map[int64]*blockEntry)}
 			s.tiers[i] = append(s.tiers[i], d)
-			err := s.scanDir(d)
+			blocks, err := s.scanDir(d)
+			found = append(found, blocks...)
 			if errors.Is(err, ErrInUse) {
 				return err
 			}
@@ -121,6 +123,7 @@ func (s *Store) openDirs() error {
 	if len(lost) == s.dirCount() {
 		return fmt.Errorf("blockstore: no tier folder is usable: %w", errors.Join(lost...))
 	}
+	s.addScanned(found)
 	return nil
 }
 

@@ -215,3 +215,25 @@ func TestCommitOfABlockWrittenThroughItsPath(t *testing.T) {
 		t.Errorf("used %d, want %d", used, len(data))
 	}
 }
+
+func TestChangesOfABlockRemovedAndWrittenAgain(t *testing.T) {
+	s := openStore(t, newConfig(t, testTier{TierMEM, []int64{1 << 20}}))
+	writeBlock(t, s, 1, "", 10)
+	writeBlock(t, s, 2, "", 10)
+	s.TakeChanges()
+	if err := s.RemoveBlock(1); err != nil {
+		t.Fatal(err)
+	}
+	meta := writeBlock(t, s, 1, "", 20)
+	writeBlock(t, s, 3, "", 10)
+	if err := s.RemoveBlock(3); err != nil {
+		t.Fatal(err)
+	}
+	ch := s.TakeChanges()
+	if !slices.Equal(ch.Removed, []int64{1, 3}) || !slices.Equal(ch.Added[meta.Location], []int64{1}) || len(ch.Added) != 1 {
+		t.Errorf("changes %+v; want 1 and 3 removed and 1 added again", ch)
+	}
+	if ch := s.TakeChanges(); len(ch.Added)+len(ch.Removed) != 0 {
+		t.Errorf("a second TakeChanges repeats %+v", ch)
+	}
+}

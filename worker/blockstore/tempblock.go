@@ -181,7 +181,7 @@ func checksumFile(path string) ([]uint32, error) {
 	}
 	defer f.Close()
 	var summer chunkSummer
-	buf := make([]byte, 16*chunkSize)
+	buf := make([]byte, copyChunks*chunkSize)
 	for {
 		n, err := f.Read(buf)
 		summer.write(buf[:n])

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/halo-fs/halo/ha/state"
+	"github.com/halo-fs/halo/internal/ports"
 	"github.com/halo-fs/halo/internal/testinfra/netns"
 	"github.com/halo-fs/halo/internal/testinfra/proc"
 	"github.com/halo-fs/halo/internal/testinfra/zookeeper"
@@ -55,6 +56,11 @@ type Config struct {
 	// Master.InProcess): for tests of RPC semantics that kill, pause and
 	// partition nothing. It cannot be combined with Network.
 	InProcess bool
+	// SamePorts gives the masters on loopback one RPC, one web and one
+	// Raft port number, each master on its own address, as masters on
+	// hosts of their own have them: a client then finds the RPC
+	// addresses from the embedded journal's hosts.
+	SamePorts bool
 	// Dir holds a folder per master (and ZooKeeper mode's shared/); a
 	// folder kept when the test fails when empty.
 	Dir string
@@ -89,8 +95,9 @@ func New(t testing.TB, cfg Config) *Cluster {
 		t.Fatal("masters in network namespaces need processes: unset InProcess or Network")
 	}
 	c := &Cluster{t: t, Mode: cfg.Mode, ZooKeeper: cfg.ZooKeeper, Network: cfg.Network}
+	shared := sharedPorts(t, cfg)
 	for i := 0; i < cfg.Masters; i++ {
-		m := c.newMember(cfg, i)
+		m := c.newMember(cfg, i, shared)
 		m.InProcess = cfg.InProcess
 		c.Masters = append(c.Masters, m)
 	}
@@ -146,7 +153,7 @@ func NewZooKeeper(t testing.TB, n int, zk *zookeeper.Ensemble, extra map[string]
 }
 
 // newMember prepares master i where cfg places it.
-func (c *Cluster) newMember(cfg Config, i int) *Master {
+func (c *Cluster) newMember(cfg Config, i int, shared []int) *Master {
 	c.t.Helper()
 	if cfg.Network != nil {
 		hosts := cfg.Network.Masters()
@@ -155,14 +162,39 @@ func (c *Cluster) newMember(cfg Config, i int) *Master {
 		}
 		return newMasterIn(c.t, hosts[i], filepath.Join(cfg.Dir, hosts[i].Name), cfg.Authentication)
 	}
-	name, host := fmt.Sprintf("m%d", i+1), fmt.Sprintf("127.0.0.%d", i+1)
+	name, host := fmt.Sprintf("m%d", i+1), loopbackHost(i)
 	m := newMaster(c.t, name, filepath.Join(cfg.Dir, name), cfg.Authentication, host, proc.Local{})
-	m.RPCPort, m.WebPort = FreePort(c.t, host), FreePort(c.t, host)
-	if cfg.Mode == ModeRaft {
-		m.RaftPort = FreePort(c.t, host)
+	switch {
+	case shared != nil:
+		m.RPCPort, m.WebPort, m.RaftPort = shared[0], shared[1], shared[2]
+	case cfg.Mode == ModeRaft:
+		m.RPCPort, m.WebPort, m.RaftPort = FreePort(c.t, host), FreePort(c.t, host), FreePort(c.t, host)
+	default:
+		m.RPCPort, m.WebPort = FreePort(c.t, host), FreePort(c.t, host)
 	}
 	m.setPorts()
 	return m
+}
+
+// loopbackHost is the address of master i on loopback.
+func loopbackHost(i int) string { return fmt.Sprintf("127.0.0.%d", i+1) }
+
+// sharedPorts are the RPC, web and Raft ports of every master when
+// cfg.SamePorts asks for one of each; nil otherwise.
+func sharedPorts(t testing.TB, cfg Config) []int {
+	t.Helper()
+	if !cfg.SamePorts || cfg.Network != nil {
+		return nil
+	}
+	hosts := make([]string, cfg.Masters)
+	for i := range hosts {
+		hosts[i] = loopbackHost(i)
+	}
+	shared, err := ports.FreeOnHosts(hosts, 3)
+	if err != nil {
+		t.Fatalf("ports free on every master's address: %v", err)
+	}
+	return shared
 }
 
 func (c *Cluster) raftProps(dir string) func(*Master) map[string]string {
