@@ -71,6 +71,7 @@ type FSM struct {
 	// clusterID names the cluster (embedded journal); see ClusterInfoEntry.
 	clusterID string
 	blocks    blockIndex
+	index     inodeIndex
 }
 
 // New returns an empty namespace: a root directory and no mounts.
@@ -98,6 +99,8 @@ func (f *FSM) reset() {
 	f.applied = 0
 	f.clusterID = ""
 	f.blocks = newBlockIndex()
+	f.index = newInodeIndex()
+	f.index.track(f.root)
 }
 
 // AppliedIndex is the journal index of the last entry applied.
