@@ -273,6 +273,7 @@ func (l *link) heartbeat(ctx context.Context) error {
 		var resp *alluxiopb.BlockHeartbeatPResponse
 		if resp, err = svc.BlockHeartbeat(callCtx, req); err == nil {
 			l.obey(resp.GetCommand())
+			l.syncPinnedFiles(ctx)
 			return nil
 		}
 	}
