@@ -3,6 +3,7 @@ package worker
 import (
 	"context"
 
+	"github.com/halo-fs/halo/client"
 	"github.com/halo-fs/halo/proto/alluxiopb"
 	"google.golang.org/grpc/metadata"
 )
@@ -16,7 +17,7 @@ func (l *link) syncPinnedFiles(ctx context.Context) {
 	if conn == nil {
 		return
 	}
-	ctx, cancel := context.WithTimeout(metadata.AppendToOutgoingContext(ctx, "channel-id", channel), l.w.cfg.CallTimeout)
+	ctx, cancel := context.WithTimeout(metadata.AppendToOutgoingContext(ctx, client.ChannelMetadataKey, channel), l.w.cfg.CallTimeout)
 	defer cancel()
 	resp, err := alluxiopb.NewFileSystemMasterWorkerServiceClient(conn).GetPinnedFileIds(ctx, &alluxiopb.GetPinnedFileIdsPRequest{})
 	if err != nil {
