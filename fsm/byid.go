@@ -33,12 +33,7 @@ func (x inodeIndex) track(n *Inode) {
 
 // forget drops n's subtree.
 func (x inodeIndex) forget(n *Inode) {
-	x.forgetOne(n)
-	for _, d := range subtreeDirs(n) {
-		for _, c := range d.children {
-			x.forgetOne(c)
-		}
-	}
+	eachInSubtree(n, x.forgetOne)
 }
 
 func (x inodeIndex) forgetOne(n *Inode) {
