@@ -1,6 +1,7 @@
 package fsm
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 
@@ -65,4 +66,30 @@ func TestStatusByID(t *testing.T) {
 	wantCode(t, err, fserr.NotFound)
 	_, err = h.StatusByID(1 << 40)
 	wantCode(t, err, fserr.NotFound)
+}
+
+// The index finds every inode as it grows past its first table, and none
+// of a deleted subtree.
+func TestStatusByIDAcrossGrowthAndDeletes(t *testing.T) {
+	h := newHarness(t)
+	const perDir = minIndexSlots
+	ids := map[string][]uint64{}
+	for _, dir := range []string{"/kept", "/gone", "/third"} {
+		h.mustApply(mkdir(dir))
+		for i := range perDir {
+			ids[dir] = append(ids[dir], h.apply(create(fmt.Sprintf("%s/f%d", dir, i))).InodeID)
+		}
+	}
+	h.mustApply(remove("/gone", recursive))
+	for dir, want := range map[string]bool{"/kept": true, "/gone": false, "/third": true} {
+		for i, id := range ids[dir] {
+			st, err := h.StatusByID(id)
+			switch {
+			case want && (err != nil || st.Path != fmt.Sprintf("%s/f%d", dir, i)):
+				t.Fatalf("StatusByID(%d) = %v, %v; want %s/f%d", id, st, err, dir, i)
+			case !want && fserr.CodeOf(err) != fserr.NotFound:
+				t.Fatalf("StatusByID(%d) of deleted %s/f%d: %v, %v; want NotFound", id, dir, i, st, err)
+			}
+		}
+	}
 }

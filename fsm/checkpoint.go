@@ -548,7 +548,7 @@ func (f *FSM) restoreInode(rec *journalpb.InodeRecord, st *restoreState, first b
 		f.fillInode(n, rec)
 		parent.children[n.name] = n
 		f.blocks.track(n)
-		f.index.track(n)
+		f.index.add(n)
 	}
 	if n.isDir() {
 		st.open = append(st.open, n)

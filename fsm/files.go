@@ -38,7 +38,7 @@ func (f *FSM) linkInode(parent *Inode, name string, dir bool, e *journalpb.Entry
 	f.nextID++
 	f.inodes++
 	parent.children[name] = n
-	f.index.track(n)
+	f.index.add(n)
 	raiseBelow(n)
 	return n
 }
@@ -132,7 +132,7 @@ func applyCreateFile(f *FSM, e *journalpb.Entry) (uint64, error) {
 		n.ext().blockSizeBytes = op.BlockSizeBytes
 	}
 	f.blocks.track(n)
-	f.index.track(n)
+	f.index.notePinned(n)
 	return n.id, nil
 }
 

@@ -71,7 +71,7 @@ type FSM struct {
 	// clusterID names the cluster (embedded journal); see ClusterInfoEntry.
 	clusterID string
 	blocks    blockIndex
-	index     inodeIndex
+	index     *inodeIndex
 }
 
 // New returns an empty namespace: a root directory and no mounts.
@@ -100,7 +100,7 @@ func (f *FSM) reset() {
 	f.clusterID = ""
 	f.blocks = newBlockIndex()
 	f.index = newInodeIndex()
-	f.index.track(f.root)
+	f.index.add(f.root)
 }
 
 // AppliedIndex is the journal index of the last entry applied.
