@@ -69,12 +69,13 @@ func parseCapacityFilter(args []string) (filter capacityFilter, rest []string, e
 	filters := 0
 	for i := 0; i < len(args); i++ {
 		name, value, hasValue := strings.Cut(strings.TrimLeft(args[i], "-"), "=")
-		if !strings.HasPrefix(args[i], "-") {
-			name = ""
-		}
+		workerRange, isRange := capacityRanges[name]
 		switch {
-		case capacityRanges[name] != 0 && !hasValue:
-			filter.workerRange = capacityRanges[name]
+		case !strings.HasPrefix(args[i], "-"):
+			rest = append(rest, args[i])
+			continue
+		case isRange && !hasValue:
+			filter.workerRange = workerRange
 		case name == "workers":
 			if !hasValue {
 				if i+1 == len(args) {
@@ -92,7 +93,7 @@ func parseCapacityFilter(args []string) (filter capacityFilter, rest []string, e
 		filters++
 	}
 	if filters > 1 {
-		return filter, nil, fmt.Errorf("Too many arguments passed in.")
+		return filter, nil, fmt.Errorf("too many arguments: give one of -live, -lost, -decommissioned, -workers")
 	}
 	return filter, rest, nil
 }

@@ -109,7 +109,7 @@ func TestCapacityFilter(t *testing.T) {
 		{[]string{"-decommissioned"}, alluxiopb.WorkerRange_DECOMMISSIONED, nil, ""},
 		{[]string{"-workers", "w1,w2"}, alluxiopb.WorkerRange_SPECIFIED, []string{"w1", "w2"}, ""},
 		{[]string{"-workers"}, 0, nil, "-workers needs"},
-		{[]string{"-live", "-lost"}, 0, nil, "Too many arguments"},
+		{[]string{"-live", "-lost"}, 0, nil, "too many arguments"},
 	}
 	for _, tt := range tests {
 		f, rest, err := parseCapacityFilter(tt.args)

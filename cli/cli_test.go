@@ -210,7 +210,7 @@ func TestExecuteArgumentsAndErrors(t *testing.T) {
 		{"report unknown category", true, []string{"report", "weird"}, 1, "unknown report category"},
 		{"report capacity asks the masters", true, []string{"report", "capacity"}, 1, "no master reachable"},
 		{"report capacity takes Alluxio's one-dash filters", true, []string{"report", "capacity", "-live"}, 1, "no master reachable"},
-		{"report capacity takes one filter", true, []string{"report", "capacity", "-live", "-lost"}, 1, "Too many arguments"},
+		{"report capacity takes one filter", true, []string{"report", "capacity", "-live", "-lost"}, 1, "too many arguments"},
 		{"report metrics unsupported", true, []string{"report", "metrics"}, 1, "not supported"},
 		{"checkpoint dial failure", true, []string{"journal", "checkpoint"}, 1, "no master reachable"},
 		{"quorum info takes Alluxio's one-dash options", true, []string{"journal", "quorum", "info", "-domain", "MASTER"}, 1, "no master reachable"},

@@ -76,7 +76,7 @@ func TestPinnedFilesFromTheMasterAreKeptFromEviction(t *testing.T) {
 	}
 	t.Cleanup(func() { store.Close() })
 	const pinnedFile, otherFile = 5, 6
-	pinnedBlock, otherBlock := int64(pinnedFile<<24|0), int64(otherFile<<24|0)
+	pinnedBlock, otherBlock := int64(pinnedFile<<24), int64(otherFile<<24)
 	conn := servePinningMaster(t, []int64{pinnedFile<<24 | 0xFFFFFF}) // as Alluxio names files
 	w := &Worker{cfg: Config{CallTimeout: 10 * time.Second, HeartbeatTimeout: 10 * time.Second}, store: store,
 		log: hclog.NewNullLogger(), identity: &Identity{ID: 1}}
