@@ -8,7 +8,7 @@ DEMO_DIR  ?= $(CURDIR)/.demo
 # 2-core machine is not oversubscribed.
 TEST_FLAGS ?= -count=1 -timeout 20m
 
-.PHONY: proto build dist test test-deps alluxio-deps unit e2e demo demo-stop bench lint fuzz clean jepsen jepsen-deps
+.PHONY: proto build dist test test-deps alluxio-deps unit e2e demo demo-stop bench lint fuzz clean jepsen jepsen-deps docker-images demo-docker demo-docker-stop
 
 build:
 	$(GO) build -o $(BIN) ./cmd/halo
@@ -26,15 +26,17 @@ test: build lint-fast jepsen-deps test-deps
 # What the tests need, installed and built before any test runs, so that no
 # test's timing includes a cold MinIO build (about 6 minutes on 2 cores):
 # ZooKeeper from Debian, MinIO into ~/.cache/halo, the MiniDFSCluster
-# launcher with Maven, the real Alluxio 2.9.3 programs with Maven, and
+# launcher with Maven, the real Alluxio 2.9.3 programs with Maven,
 # Debian's chromium for the web UI's browser test, OpenSSH and rsync for
-# the start scripts' multi-host test.
+# the start scripts' multi-host test, and the Docker engine and images of
+# deploy/docker (2 to 4.5 minutes cold, seconds warm).
 test-deps: alluxio-deps
 	scripts/zookeeper.sh install
 	scripts/chromium.sh install
 	scripts/openssh.sh install
 	scripts/minio.sh build >/dev/null
 	scripts/hdfs.sh build >/dev/null
+	deploy/docker/images.sh
 
 # The real Alluxio 2.9.3 shell, admin shell, master and Hadoop client that
 # the compatibility tests run (internal/testinfra/alluxio), from Maven
@@ -73,6 +75,17 @@ demo: build
 
 demo-stop:
 	DEMO_DIR=$(DEMO_DIR) scripts/demo.sh stop
+
+# Halo in containers (deploy/docker): images built here without a registry,
+# then a Raft (HA=raft) or ZooKeeper + MinIO (HA=zookeeper) cluster.
+docker-images:
+	deploy/docker/images.sh
+
+demo-docker:
+	HA=$(HA) deploy/docker/demo.sh start
+
+demo-docker-stop:
+	deploy/docker/demo.sh stop
 
 bench: build
 	$(GO) test -run='^$$' -bench=. -benchtime=1x ./fsm/ ./journal/

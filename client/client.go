@@ -137,6 +137,7 @@ type masterConn struct {
 	fs       alluxiopb.FileSystemMasterClientServiceClient
 	meta     alluxiopb.MetaMasterClientServiceClient
 	journal  alluxiopb.JournalMasterClientServiceClient
+	blocks   alluxiopb.BlockMasterClientServiceClient
 	halo     halopb.HaloServiceClient
 }
 
@@ -211,6 +212,7 @@ func (c *Client) conn(addr string) (*masterConn, error) {
 		fs:       alluxiopb.NewFileSystemMasterClientServiceClient(conn),
 		meta:     alluxiopb.NewMetaMasterClientServiceClient(conn),
 		journal:  alluxiopb.NewJournalMasterClientServiceClient(conn),
+		blocks:   alluxiopb.NewBlockMasterClientServiceClient(conn),
 		halo:     halopb.NewHaloServiceClient(conn),
 	}
 	c.conns[addr] = mc

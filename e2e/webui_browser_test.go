@@ -3,10 +3,12 @@ package e2e
 import (
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -20,8 +22,9 @@ import (
 // browser: open the leader's Overview, browse to a file written through
 // the RPC port, kill -9 the leader, and find the file in the new
 // leader's Browse, where the Masters page shows the old leader
-// unavailable; a standby's pages carry the banner whose link leads to the
-// leader. The masters run SECRET, as `make demo` does, so the browser
+// unavailable and the failover from it; a standby's pages carry the
+// banner whose link leads to the leader. Two workers show on the
+// Overview and the Workers page, whose link opens a worker's own UI. The masters run SECRET, as `make demo` does, so the browser
 // first opens the login link `halo fsadmin webLogin` prints for each
 // master. Screenshots of the pages are the test's artefacts (go test
 // -artifacts).
@@ -43,9 +46,30 @@ func TestWebUIInABrowserAcrossAFailover(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	ws := startWorkers(t, c, 2, nil)
+
 	overview := b.open(t, leader.WebURL("/"), "#role")
-	b.wants(t, "the leader's Overview", overview, `id="role">PRIMARY<`, `id="leader">`+leader.RPCAddress()+`<`, `id="files">1<`)
+	b.wants(t, "the leader's Overview", overview, `id="role">PRIMARY<`, `id="leader">`+leader.RPCAddress()+`<`, `id="files">1<`,
+		`id="live-workers">2<`, `<td>MEM</td><td class="num">128.00MB</td>`)
 	b.screenshot(t, "overview")
+
+	workerList := b.open(t, leader.WebURL("/workers"), ".workers")
+	for _, w := range ws {
+		b.wants(t, "the Workers page", workerList, `<a href="http://`+net.JoinHostPort(w.Host, strconv.Itoa(w.WebPort))+`/">`+w.RPCAddress()+`</a>`)
+	}
+	b.screenshot(t, "workers")
+	workerPage := b.click(t, ".workers a", "#worker-id")
+	b.wants(t, "the worker's Overview, opened from the master's Workers page", workerPage, "Halo worker", `<td class="registered">true</td>`, "64.00MB")
+	b.screenshot(t, "worker")
+	// The worker's log follows the RPC port's authentication: refused
+	// unsigned, shown to the browser logged in to the master on its host.
+	workerLogs := "http://" + net.JoinHostPort(ws[0].Host, strconv.Itoa(ws[0].WebPort)) + "/api/v1/worker/webui_logs"
+	if resp, err := http.Get(workerLogs); err != nil || resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("an unsigned request for the worker's log: %v, %v; want 401", resp, err)
+	} else {
+		resp.Body.Close()
+	}
+	b.click(t, `nav a[href="/logs"]`, "#log, #log-note")
 
 	b.open(t, leader.WebURL("/browse?path=/web"), "#listing")
 	b.screenshot(t, "browse")
@@ -73,8 +97,10 @@ func TestWebUIInABrowserAcrossAFailover(t *testing.T) {
 	after := b.open(t, newLeader.WebURL("/browse?path=/web"), "#listing")
 	b.wants(t, "the new leader's Browse", after, "&lt;hello&gt;.txt")
 	b.screenshot(t, "browse-after-failover")
-	quorum := b.open(t, newLeader.WebURL("/masters"), "#masters")
-	b.wants(t, "the new leader's Masters page", quorum, leader.RPCAddress()+"</td>", "UNAVAILABLE")
+	quorum := b.open(t, newLeader.WebURL("/masters"), "#failovers")
+	b.wants(t, "the new leader's Masters page", quorum, leader.RPCAddress()+"</td>", "UNAVAILABLE",
+		"<td>"+leader.RPCAddress()+"</td><td>"+newLeader.RPCAddress()+"</td>")
+	b.screenshot(t, "masters-after-failover")
 }
 
 // loginLink is the link `halo fsadmin webLogin` prints for m.

@@ -2,7 +2,9 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -12,17 +14,41 @@ import (
 	"github.com/halo-fs/halo/fserr"
 	"github.com/halo-fs/halo/fserr/rpcerr"
 	"github.com/halo-fs/halo/ha/zookeeper"
+	"github.com/halo-fs/halo/internal/poll"
 	"github.com/halo-fs/halo/internal/testinfra/masters"
 	zkinfra "github.com/halo-fs/halo/internal/testinfra/zookeeper"
 	ufsjournal "github.com/halo-fs/halo/journal/ufs"
 	"github.com/halo-fs/halo/proto/alluxiopb"
 	"github.com/halo-fs/halo/proto/halopb"
+	"github.com/halo-fs/halo/web/masterui"
 	"google.golang.org/protobuf/proto"
 )
 
 // These tests run three real masters in --ha=zookeeper mode against a real
 // ZooKeeper (scripts/zookeeper.sh), their journal in one shared local
 // folder, with alluxio.zookeeper.session.timeout=3s.
+
+// checkFailoverShown: the new leader's Masters page names the failover
+// from the killed leader to itself, in its election epoch, and its
+// connection to ZooKeeper. (Whether it saw a time without a leader
+// depends on how fast its leader watch read the znodes.)
+func checkFailoverShown(t *testing.T, newLeader, old *masters.Master) {
+	t.Helper()
+	var m masterui.Masters
+	poll.Until(t, 30*time.Second, "the new leader's Masters page to show the failover", func() bool {
+		resp, err := http.Get(newLeader.WebURL("/api/v1/master/webui_masters"))
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		m = masterui.Masters{}
+		return json.NewDecoder(resp.Body).Decode(&m) == nil && len(m.Failovers) > 0 && m.Failovers[0].To == newLeader.RPCAddress() && m.ElectionEpoch > 0
+	})
+	last := m.Failovers[0]
+	if last.From != old.RPCAddress() || last.Term != m.ElectionEpoch || m.ZooKeeperConnection != "StateHasSession" {
+		t.Errorf("the new leader's failover history: %+v", m)
+	}
+}
 
 func startZooKeeperCluster(t *testing.T, zkServers int, extra map[string]string) (*masters.Cluster, *masters.Master) {
 	t.Helper()
@@ -99,6 +125,7 @@ func TestZooKeeperKillLeaderLosesNothing(t *testing.T) {
 	}
 	w.waitFor(t, before+1, time.Minute)
 	t.Logf("kill -9 of the leader: first acknowledged create %s later (session timeout %s)", time.Since(killed).Round(10*time.Millisecond), masters.ZooKeeperSessionTimeout)
+	checkFailoverShown(t, newLeader, leader)
 	w.waitFor(t, before+300, time.Minute)
 	w.halt(t)
 	w.checkPresent(t, c.RPCAddresses(), "/kill")

@@ -38,6 +38,7 @@ func (f *FSM) linkInode(parent *Inode, name string, dir bool, e *journalpb.Entry
 	f.nextID++
 	f.inodes++
 	parent.children[name] = n
+	f.index.add(n)
 	raiseBelow(n)
 	return n
 }
@@ -134,6 +135,7 @@ func applyCreateFile(f *FSM, e *journalpb.Entry) (uint64, error) {
 		n.ext().blockSizeBytes = op.BlockSizeBytes
 	}
 	f.blocks.track(n)
+	f.index.notePinned(n)
 	return n.id, nil
 }
 

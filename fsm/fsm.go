@@ -72,6 +72,7 @@ type FSM struct {
 	clusterID string
 	blocks    blockIndex
 	toPersist persistQueue
+	index     *inodeIndex
 }
 
 // New returns an empty namespace: a root directory and no mounts.
@@ -100,6 +101,8 @@ func (f *FSM) reset() {
 	f.clusterID = ""
 	f.blocks = newBlockIndex()
 	f.toPersist = persistQueue{}
+	f.index = newInodeIndex()
+	f.index.add(f.root)
 }
 
 // AppliedIndex is the journal index of the last entry applied.

@@ -26,12 +26,7 @@ func (q persistQueue) forget(n *Inode) {
 	if len(q) == 0 {
 		return
 	}
-	delete(q, n)
-	for _, d := range subtreeDirs(n) {
-		for _, c := range d.children {
-			delete(q, c)
-		}
-	}
+	eachInSubtree(n, func(c *Inode) { delete(q, c) })
 }
 
 // ToPersist lists, sorted, the paths of the files waiting to be copied to

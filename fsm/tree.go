@@ -124,6 +124,7 @@ func checkEmptyingPermission(c *journalpb.Caller, n *Inode) error {
 func (f *FSM) unlink(n *Inode, timeMs int64) {
 	f.blocks.forget(n)
 	f.toPersist.forget(n)
+	f.index.forget(n)
 	delete(n.parent.children, n.name)
 	n.parent.mtime = timeMs
 	inodes, dirs := countSubtree(n)

@@ -175,7 +175,7 @@ func New(cfg Config, f *fsm.FSM, newReplicator func(*web.Metrics) ha.Replicator)
 	m.replicator = newReplicator(m.metrics)
 	m.webPort = web.New(web.Config{
 		Replicator: m.replicator, FSM: f, Metrics: m.metrics.Registry, DigestInterval: cfg.DigestInterval,
-		Operators: webOperators(cfg.Authentication), Secret: cfg.Secret, TLS: cfg.TLS, Logger: cfg.Logger,
+		Operators: web.OperatorsFor(cfg.Authentication), Secret: cfg.Secret, TLS: cfg.TLS, Logger: cfg.Logger,
 		UI: m, LogFile: cfg.LogFile,
 	})
 	m.backups = backup.New(backup.Config{
@@ -183,18 +183,6 @@ func New(cfg Config, f *fsm.FSM, newReplicator func(*web.Metrics) ha.Replicator)
 		Hostname: cfg.Hostname, Daily: cfg.DailyBackup, Logger: cfg.Logger,
 	}, f, m.replicator)
 	return m
-}
-
-// webOperators is how the web port's operator endpoints authenticate in
-// authentication mode a: as the RPC port does.
-func webOperators(a identity.Authentication) web.Operators {
-	switch a {
-	case identity.Secret:
-		return web.SignedBySecret
-	case identity.Certificate:
-		return web.CertificateRequired
-	}
-	return web.Unchecked
 }
 
 // Backup writes the namespace to a backup directory (see

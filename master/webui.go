@@ -8,6 +8,7 @@ import (
 
 	"github.com/halo-fs/halo/fserr"
 	"github.com/halo-fs/halo/fsm"
+	"github.com/halo-fs/halo/ha"
 	"github.com/halo-fs/halo/master/identity"
 	"github.com/halo-fs/halo/proto/halopb"
 	"google.golang.org/grpc"
@@ -39,6 +40,16 @@ func (m *Master) CommitIndex() (uint64, bool) {
 		return 0, false
 	}
 	return c.CommitIndex(), true
+}
+
+// Election is the leader changes this master saw, in the modes with
+// elections.
+func (m *Master) Election() (ha.Election, bool) {
+	r, ok := m.replicator.(ha.ElectionReporter)
+	if !ok {
+		return ha.Election{}, false
+	}
+	return r.Election(), true
 }
 
 // LeaderWebURL asks the leader for its web port (masters need not share

@@ -1,8 +1,8 @@
-// Package web is what every Halo web UI shares (the master's on 19999
-// now, the worker's on 30000 later): the page frame with its navigation
-// and banner, the stylesheet, the formatting the pages use, and how a
-// request is answered, as a page or as JSON, with errors that say what
-// was wrong. Templates and assets are embedded, so `go build` is the
+// Package web is what every Halo web UI shares (the master's on 19999,
+// web/masterui; the worker's on 30000, web/workerui): the page frame with
+// its navigation and banner, the stylesheet, the formatting the pages
+// use, the Metrics and Logs pages, paging limits, and how a request is
+// answered, as a page or as JSON, with errors that say what was wrong. Templates and assets are embedded, so `go build` is the
 // whole build of a UI.
 package web
 
@@ -16,7 +16,7 @@ import (
 	"net/http"
 )
 
-//go:embed layout.html error.html static
+//go:embed layout.html error.html metrics.html logs.html static
 var assets embed.FS
 
 // Link is one entry of the navigation.
@@ -52,8 +52,13 @@ type Pages struct {
 	byName map[string]*template.Template
 }
 
+// sharedPages are the pages every UI has, whose data is Metrics' and
+// LogTail's.
+var sharedPages = []string{"error.html", "metrics.html", "logs.html"}
+
 // Parse reads the named page templates from fsys; each defines
-// "content", which the frame's layout places in the page.
+// "content", which the frame's layout places in the page. The shared
+// pages (error.html, metrics.html, logs.html) come with the frame.
 func Parse(frame Frame, fsys fs.FS, names ...string) (*Pages, error) {
 	base, err := template.New("layout.html").Funcs(Funcs()).ParseFS(assets, "layout.html")
 	if err != nil {
@@ -68,8 +73,10 @@ func Parse(frame Frame, fsys fs.FS, names ...string) (*Pages, error) {
 		p.byName[name] = t
 		return nil
 	}
-	if err := add("error.html", assets); err != nil {
-		return nil, err
+	for _, name := range sharedPages {
+		if err := add(name, assets); err != nil {
+			return nil, err
+		}
 	}
 	for _, name := range names {
 		if err := add(name, fsys); err != nil {

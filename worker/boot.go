@@ -33,6 +33,8 @@ func ConfigFrom(c *conf.Config) (Config, error) {
 		HeartbeatTimeout:  c.WorkerHeartbeatTimeout,
 		User:              c.LoginUser,
 		IdentityFile:      c.WorkerIdentityFile,
+		LogFile:           c.LogFile("worker"),
+		WebRefusal:        sec.WebRefusal(),
 		Store:             store,
 		DialOptions:       sec.DialOptions(),
 		ServerCredentials: sec.ServerCredentials(),

@@ -3,6 +3,10 @@ package worker
 import (
 	"encoding/json"
 	"net/http"
+	"time"
+
+	"github.com/halo-fs/halo/master"
+	"github.com/halo-fs/halo/web/workerui"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -29,10 +33,22 @@ func newMetrics() *metrics {
 }
 
 // webHandler serves /health (the worker runs), /health/ready (it is
-// registered with at least one master; the body lists every master) and
-// /metrics.
+// registered with at least one master; the body lists every master),
+// /metrics and the worker's web UI (web/workerui).
 func (w *Worker) webHandler() http.Handler {
 	mux := http.NewServeMux()
+	ui, err := workerui.New(workerui.Config{
+		ID: w.identity.ID, Host: w.cfg.Host, RPCPort: w.cfg.RPCPort, WebPort: w.cfg.WebPort,
+		Version: master.Version, Started: time.Now(), Store: w.store, Masters: w.masterLinks,
+		Metrics: w.metrics.registry, LogFile: w.cfg.LogFile, Refusal: w.cfg.WebRefusal,
+	})
+	if err != nil {
+		// The pages are embedded: only a broken build fails here, and the
+		// worker's health and metrics are still worth serving.
+		w.log.Error("the web UI cannot start", "error", err)
+	} else {
+		ui.Register(mux)
+	}
 	mux.Handle("/metrics", promhttp.HandlerFor(w.metrics.registry, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/health", func(rw http.ResponseWriter, _ *http.Request) {
 		writeJSON(rw, http.StatusOK, map[string]any{"status": "ok", "id": w.identity.ID})
@@ -48,6 +64,17 @@ func (w *Worker) webHandler() http.Handler {
 		writeJSON(rw, code, map[string]any{"id": w.identity.ID, "masters": masters})
 	})
 	return mux
+}
+
+func (w *Worker) masterLinks() []workerui.MasterLink {
+	var out []workerui.MasterLink
+	for _, s := range w.Masters() {
+		out = append(out, workerui.MasterLink{
+			Address: s.Address, Registered: s.Registered, Registrations: s.Registrations,
+			LastContact: s.LastContact, LastError: s.LastError,
+		})
+	}
+	return out
 }
 
 func writeJSON(rw http.ResponseWriter, code int, body any) {

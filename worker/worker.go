@@ -27,7 +27,8 @@ type Config struct {
 	Host, BindHost string
 	// RPCPort serves Alluxio's BlockWorker service and the channel
 	// authentication (alluxio.worker.rpc.port, 29999); WebPort serves
-	// /health, /health/ready and /metrics (alluxio.worker.web.port, 30000).
+	// /health, /health/ready, /metrics and the web UI
+	// (alluxio.worker.web.port, 30000).
 	RPCPort, WebPort int
 	// Masters are the masters' RPC addresses; with ZooKeeper set, the
 	// masters taking part in the election are added as they appear.
@@ -51,6 +52,12 @@ type Config struct {
 	DialOptions       []grpc.DialOption
 	ServerCredentials credentials.TransportCredentials
 	CheckCaller       func(ctx context.Context) error
+
+	// LogFile is the worker's log file the web UI's Logs page shows, ""
+	// when it writes none; WebRefusal (nil: none) says why a request may
+	// not see it, as the RPC port authenticates.
+	LogFile    string
+	WebRefusal func(*http.Request) string
 }
 
 // ZooKeeperConfig is where masters elect their leader.

@@ -53,11 +53,11 @@ func (r *Replicator) QuorumInfo(ctx context.Context) (*halopb.QuorumInfo, error)
 	if err := cf.Error(); err != nil {
 		return nil, fserr.New(fserr.Unavailable, "read quorum configuration: %v", err)
 	}
-	leaderAddr, _ := r.raft.LeaderWithID()
+	leaderID := r.leaderID()
 	commit := r.raft.CommitIndex()
 	info := &halopb.QuorumInfo{
 		Domain:            "MASTER",
-		LeaderAddress:     string(leaderAddr),
+		LeaderAddress:     string(leaderID),
 		Term:              r.raft.CurrentTerm(),
 		CommitIndex:       commit,
 		AppliedIndex:      r.raft.AppliedIndex(),
@@ -71,7 +71,7 @@ func (r *Replicator) QuorumInfo(ctx context.Context) (*halopb.QuorumInfo, error)
 		m := &halopb.QuorumMember{
 			Address:    addr,
 			RpcAddress: rpcAddressFor(addr, r.opts.Peers, r.opts.RPCAddresses),
-			Leader:     s.Address == leaderAddr,
+			Leader:     s.ID == leaderID,
 			Voter:      s.Suffrage == hraft.Voter,
 			State:      state.MemberAvailable.String(),
 		}

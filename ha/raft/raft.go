@@ -121,6 +121,7 @@ type Replicator struct {
 	peerFailing   map[hraft.ServerID]bool
 	observer      *hraft.Observer
 	observations  chan hraft.Observation
+	leaders       *ha.LeaderHistory
 
 	// beforeServing, when set, runs after a new leader caught up and just
 	// before it serves: tests use it to change leadership at that moment.
@@ -169,6 +170,7 @@ func New(opts Options) (*Replicator, error) {
 		peerContact:  map[hraft.ServerID]time.Time{},
 		peerFailing:  map[hraft.ServerID]bool{},
 		observations: make(chan hraft.Observation, 64),
+		leaders:      ha.NewLeaderHistory(time.Now()),
 	}
 	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("embedded journal folder %s: %w", opts.Dir, err)
@@ -284,7 +286,7 @@ func New(opts Options) (*Replicator, error) {
 	}
 	r.observer = hraft.NewObserver(r.observations, false, func(o *hraft.Observation) bool {
 		switch o.Data.(type) {
-		case hraft.FailedHeartbeatObservation, hraft.ResumedHeartbeatObservation:
+		case hraft.FailedHeartbeatObservation, hraft.ResumedHeartbeatObservation, hraft.LeaderObservation:
 			return true
 		}
 		return false
@@ -470,8 +472,41 @@ func (r *Replicator) observe(o hraft.Observation) {
 	case hraft.ResumedHeartbeatObservation:
 		r.peerFailing[d.PeerID] = false
 		r.peerContact[d.PeerID] = time.Now()
+	case hraft.LeaderObservation:
+		r.observeLeader(d.LeaderID)
 	}
 }
+
+// observeLeader notes a change of leader ("" for none), named by its
+// server ID as leaderID explains. Raft clears the leader only once it has
+// heard nothing for the heartbeat timeout, so a lost leader is counted
+// gone from the last time this master heard from it: writes stopped about
+// then, not when Raft gave up on it.
+func (r *Replicator) observeLeader(id hraft.ServerID) {
+	now := time.Now()
+	if id != "" {
+		r.leaders.Observe(now, r.rpcAddressOrJournal(string(id)), r.raft.CurrentTerm())
+		return
+	}
+	lost := now
+	if last := r.raft.LastContact(); !last.IsZero() && last.Before(now) {
+		lost = last
+	}
+	r.leaders.Observe(lost, "", 0)
+}
+
+// rpcAddressOrJournal names a master by its RPC address, as the rest of
+// the UI does, or by its journal address when the lists do not tell.
+func (r *Replicator) rpcAddressOrJournal(journalAddr string) string {
+	if rpc := rpcAddressFor(journalAddr, r.opts.Peers, r.opts.RPCAddresses); rpc != "" {
+		return rpc
+	}
+	return journalAddr
+}
+
+// Election implements ha.ElectionReporter: the leader changes this
+// master observed since it started, with their terms.
+func (r *Replicator) Election() ha.Election { return r.leaders.Election() }
 
 // establish makes the leader of epoch serve once it has applied every
 // entry of earlier terms, if that epoch is still the current one then.
@@ -537,14 +572,23 @@ func (r *Replicator) notLeader() error {
 
 // leaderRPC maps the Raft leader to its RPC address.
 func (r *Replicator) leaderRPC() string {
-	addr, _ := r.raft.LeaderWithID()
-	if addr == "" {
+	id := r.leaderID()
+	if id == "" {
 		return ""
 	}
-	if addr == hraft.ServerAddress(r.opts.LocalAddress) && !r.serving.Load() {
+	if id == hraft.ServerID(r.opts.LocalAddress) && !r.serving.Load() {
 		return "" // we lead by Raft but do not serve yet
 	}
-	return rpcAddressFor(string(addr), r.opts.Peers, r.opts.RPCAddresses)
+	return rpcAddressFor(string(id), r.opts.Peers, r.opts.RPCAddresses)
+}
+
+// leaderID names the leader by its server ID, which is its configured
+// journal address. Its Raft address is not: the TCP transport advertises
+// the address a host name resolved to, so masters configured by name (as in
+// Docker) would never match it against their lists.
+func (r *Replicator) leaderID() hraft.ServerID {
+	_, id := r.raft.LeaderWithID()
+	return id
 }
 
 // rpcAddressFor finds a master's RPC address from its journal address: the

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -479,5 +480,43 @@ func TestRaftFolderLayoutIsKept(t *testing.T) {
 	}
 	if clusterIDFile != "cluster-id" {
 		t.Errorf("the cluster id file is %q, want cluster-id", clusterIDFile)
+	}
+}
+
+// Masters named by host name (as in Docker or Kubernetes) advertise the
+// address their name resolves to on the journal port; standbys must still
+// map the leader to its RPC address, or clients and health checks see no
+// leader hint.
+func TestStandbysKnowLeaderNamedByHostName(t *testing.T) {
+	byName := func(addr string) string { return strings.Replace(addr, "127.0.0.1:", "localhost:", 1) }
+	nodes := startRaftCluster(t, 3, func(o *Options) {
+		o.LocalAddress = byName(o.LocalAddress)
+		o.Peers = slices.Clone(o.Peers)
+		for i := range o.Peers {
+			o.Peers[i] = byName(o.Peers[i])
+		}
+	})
+	li := awaitServingLeader(t, nodes)
+	for i, n := range nodes {
+		if i == li {
+			continue
+		}
+		poll.Until(t, 30*time.Second, "a standby to name the leader's RPC address", func() bool {
+			return n.r.Status().LeaderRPCAddress == nodes[li].rpc
+		})
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	info, err := nodes[li].r.QuorumInfo(ctx)
+	if err != nil {
+		t.Fatalf("QuorumInfo: %v", err)
+	}
+	if info.LeaderAddress != nodes[li].opts.LocalAddress {
+		t.Errorf("quorum info names leader %q, want %q", info.LeaderAddress, nodes[li].opts.LocalAddress)
+	}
+	for _, m := range info.Members {
+		if m.Leader != (m.Address == nodes[li].opts.LocalAddress) {
+			t.Errorf("quorum member %s: leader=%v, but the leader is %s", m.Address, m.Leader, nodes[li].opts.LocalAddress)
+		}
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/go-zookeeper/zk"
+	"github.com/halo-fs/halo/ha"
 	"github.com/hashicorp/go-hclog"
 )
 
@@ -114,6 +115,12 @@ type Elector struct {
 
 	mu       sync.Mutex
 	sessions map[*session]bool // open candidacies, closed by Close
+
+	// leaders is every change of the newest leader znode the leader
+	// watch saw; wonEpoch the epoch of this candidate's latest win, the
+	// term of its own leaderships there.
+	leaders  *ha.LeaderHistory
+	wonEpoch atomic.Uint64
 }
 
 // NewElector checks cfg and starts watching the leader path (see LeaderID). It
@@ -127,6 +134,7 @@ func NewElector(cfg ElectorConfig) (*Elector, error) {
 		log:      cfg.Logger.Named("election"),
 		stop:     make(chan struct{}),
 		sessions: map[*session]bool{},
+		leaders:  ha.NewLeaderHistory(time.Now()),
 	}
 	e.observer = startObserver(e)
 	return e, nil
@@ -153,6 +161,25 @@ func (e *Elector) Close() {
 // LeaderID returns the ID (RPC address) of the newest leader znode, as
 // last seen by the leader watch, or "" when none is known.
 func (e *Elector) LeaderID() string { return e.observer.leader() }
+
+// Election is the leader changes the leader watch saw since the elector
+// started, and the state of its connection to the ensemble. Only this
+// master's own leaderships carry their epoch: the leader znode does not
+// say another master's.
+func (e *Elector) Election() ha.Election {
+	out := e.leaders.Election()
+	out.Connection = e.observer.connectionState()
+	return out
+}
+
+// noteLeader records the newest leader znode's owner, id ("" for none).
+func (e *Elector) noteLeader(id string) {
+	var epoch uint64
+	if id == e.cfg.ID {
+		epoch = e.wonEpoch.Load()
+	}
+	e.leaders.Observe(time.Now(), id, epoch)
+}
 
 // Campaign blocks until this candidate leads, ctx ends or the elector is
 // closed. ZooKeeper being unreachable is not an error: it logs and keeps
@@ -240,6 +267,7 @@ func (e *Elector) runRecipe(ctx context.Context, s *session) (*Leadership, error
 		}
 		if pos == 0 {
 			l := &Leadership{Epoch: epoch, ID: e.cfg.ID, Node: node, e: e, s: s}
+			e.wonEpoch.Store(epoch)
 			e.log.Info("won the election", "epoch", epoch, "znode", node)
 			return l, nil
 		}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/halo-fs/halo/fserr"
+	"github.com/halo-fs/halo/ha"
 	"github.com/halo-fs/halo/ha/hatest"
 	"github.com/halo-fs/halo/ha/zookeeper"
 	"github.com/halo-fs/halo/internal/poll"
@@ -99,6 +100,7 @@ func TestOneLeaderAtATimeWithGrowingEpochs(t *testing.T) {
 		}
 		for id, e := range electors {
 			poll.Until(t, 10*time.Second, id+" sees leader "+w.id, func() bool { return e.LeaderID() == w.id })
+			checkHistory(t, id, e, prev, w)
 		}
 		// The previous leader is gone: the finder forgets it and reads
 		// the znode again.
@@ -117,6 +119,25 @@ func TestOneLeaderAtATimeWithGrowingEpochs(t *testing.T) {
 		if w.l.Valid() {
 			t.Fatal("a resigned leadership is still valid")
 		}
+	}
+}
+
+// checkHistory: every elector's history ends with the change from prev to
+// the winner w; only the winner knows its epoch.
+func checkHistory(t *testing.T, id string, e *zookeeper.Elector, prev string, w campaignResult) {
+	t.Helper()
+	var h ha.Election
+	poll.Until(t, 10*time.Second, id+" to record leader "+w.id, func() bool {
+		h = e.Election()
+		return len(h.Changes) > 0 && h.Changes[len(h.Changes)-1].To == w.id
+	})
+	last := h.Changes[len(h.Changes)-1]
+	wantTerm := uint64(0)
+	if id == w.id {
+		wantTerm = w.l.Epoch
+	}
+	if last.From != prev || last.Term != wantTerm || h.Connection != "StateHasSession" {
+		t.Errorf("%s's history: %+v, want the change from %q to %s in epoch %d, connected", id, h, prev, w.id, wantTerm)
 	}
 }
 

@@ -43,6 +43,15 @@ func (o *observer) leader() string {
 	return ""
 }
 
+// connectionState is the leader watch's connection to the ensemble, as
+// the ZooKeeper client names it (StateHasSession when it is up).
+func (o *observer) connectionState() string {
+	if o.conn == nil {
+		return "no connection"
+	}
+	return o.conn.State().String()
+}
+
 func (o *observer) run() {
 	defer close(o.done)
 	for {
@@ -64,8 +73,11 @@ func (o *observer) run() {
 			continue
 		}
 		if children != nil {
-			newest, _ := newestLeader(o.conn, o.e.cfg.LeaderPath, children)
+			newest, err := newestLeader(o.conn, o.e.cfg.LeaderPath, children)
 			o.current.Store(&newest)
+			if err == nil {
+				o.e.noteLeader(newest)
+			}
 		}
 		select {
 		case <-watch:

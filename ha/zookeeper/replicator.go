@@ -582,6 +582,17 @@ func (r *Replicator) Status() ha.Status {
 	return st
 }
 
+// Election implements ha.ElectionReporter: the leader changes this
+// master saw, the state of its connection to ZooKeeper, and while it
+// leads, its election epoch (the epoch its journal writes carry).
+func (r *Replicator) Election() ha.Election {
+	e := r.elector.Election()
+	if lead := r.lead.Load(); lead != nil && r.serving.Load() {
+		e.Epoch = lead.Epoch
+	}
+	return e
+}
+
 // Close implements ha.Replicator: it stops leading or tailing, ends the
 // candidacy and closes the journal.
 func (r *Replicator) Close() error {

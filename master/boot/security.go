@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"fmt"
 	"net"
+	"net/http"
 	"strconv"
 
 	"github.com/halo-fs/halo/client"
@@ -13,6 +14,7 @@ import (
 	"github.com/halo-fs/halo/internal/sharedsecret"
 	"github.com/halo-fs/halo/master"
 	"github.com/halo-fs/halo/master/identity"
+	"github.com/halo-fs/halo/master/web"
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
 	"google.golang.org/grpc"
@@ -58,6 +60,13 @@ func (s *Security) applyTo(sc *master.Config, cfg *conf.Config) {
 	sc.TrustAssertedSuperuser = cfg.TrustAssertedSuperuser
 	sc.DigestInterval = cfg.DigestInterval
 	sc.PeerDialOptions = s.peerDialOptions()
+}
+
+// WebRefusal is the check of operator-only web pages served beside the
+// master's (a worker's Logs): as the RPC port authenticates.
+func (s *Security) WebRefusal() func(*http.Request) string {
+	ops, secret := web.OperatorsFor(s.auth), s.secret
+	return func(r *http.Request) string { return web.Refusal(ops, secret, r) }
 }
 
 // ClientOptions sets what a client of the RPC port sends.

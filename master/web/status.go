@@ -20,6 +20,7 @@ import (
 	"github.com/halo-fs/halo/ha"
 	"github.com/halo-fs/halo/ha/state"
 	"github.com/halo-fs/halo/internal/sharedsecret"
+	"github.com/halo-fs/halo/master/identity"
 	"github.com/halo-fs/halo/web/masterui"
 	"github.com/hashicorp/go-hclog"
 	"github.com/prometheus/client_golang/prometheus"
@@ -179,17 +180,25 @@ func (s *Server) operatorOnly(next http.Handler) http.Handler {
 
 // refusal says why r does not authenticate as an operator, "" when it
 // does.
-func (s *Server) refusal(r *http.Request) string {
-	switch s.cfg.Operators {
+func (s *Server) refusal(r *http.Request) string { return Refusal(s.cfg.Operators, s.cfg.Secret, r) }
+
+// Refusal says why r does not authenticate as an operator under ops, ""
+// when it does: a session cookie or a signed request with the shared
+// secret (SECRET), a verified client certificate (CERTIFICATE). A
+// worker's operator pages check the same, so that one login covers a
+// host's master and worker (browsers send cookies per host, whatever the
+// port).
+func Refusal(ops Operators, secret []byte, r *http.Request) string {
+	switch ops {
 	case SignedBySecret:
 		now := time.Now()
 		if c, err := r.Cookie(sessionCookie); err == nil {
-			if err := sharedsecret.VerifySession(c.Value, s.cfg.Secret, now); err != nil {
+			if err := sharedsecret.VerifySession(c.Value, secret, now); err != nil {
 				return "alluxio.security.authentication.type=SECRET: " + err.Error()
 			}
 			return ""
 		}
-		if err := sharedsecret.VerifyRequest(r, s.cfg.Secret, now); err != nil {
+		if err := sharedsecret.VerifyRequest(r, secret, now); err != nil {
 			return "alluxio.security.authentication.type=SECRET: " + err.Error() + "; in a browser, open the link `halo fsadmin webLogin` prints"
 		}
 	case CertificateRequired:
@@ -198,6 +207,18 @@ func (s *Server) refusal(r *http.Request) string {
 		}
 	}
 	return ""
+}
+
+// OperatorsFor is how operator pages authenticate under the RPC port's
+// authentication type.
+func OperatorsFor(a identity.Authentication) Operators {
+	switch a {
+	case identity.Secret:
+		return SignedBySecret
+	case identity.Certificate:
+		return CertificateRequired
+	}
+	return Unchecked
 }
 
 // readiness: a master is ready when it serves requests, that is when it

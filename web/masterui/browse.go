@@ -3,9 +3,7 @@ package masterui
 import (
 	"fmt"
 	"net/http"
-	"strconv"
 
-	"github.com/halo-fs/halo/fserr"
 	"github.com/halo-fs/halo/fsm"
 	"github.com/halo-fs/halo/proto/journalpb"
 	"github.com/halo-fs/halo/web"
@@ -56,12 +54,6 @@ type Block struct {
 	Locations []string `json:"locations"`
 }
 
-// Paging of Browse: a page holds at most maxBrowseLimit entries.
-const (
-	defaultBrowseLimit = 100
-	maxBrowseLimit     = 1000
-)
-
 // reader is who the UI reads as: operators only reach Browse (when the
 // RPC port checks anyone), so it sees the whole tree.
 var reader = &journalpb.Caller{User: "web-ui", Superuser: true}
@@ -72,7 +64,7 @@ func (u *UI) browse(r *http.Request) (any, error) {
 	if path == "" {
 		path = "/"
 	}
-	limit, err := browseLimit(q.Get("limit"))
+	limit, err := web.PageLimit(q.Get("limit"))
 	if err != nil {
 		return nil, err
 	}
@@ -103,17 +95,6 @@ func (u *UI) browse(r *http.Request) (any, error) {
 		out.NextAfter = page[len(page)-1].Path
 	}
 	return out, nil
-}
-
-func browseLimit(s string) (int, error) {
-	if s == "" {
-		return defaultBrowseLimit, nil
-	}
-	n, err := strconv.Atoi(s)
-	if err != nil || n < 1 || n > maxBrowseLimit {
-		return 0, fserr.New(fserr.InvalidArgument, "limit %q: give a whole number of entries from 1 to %d", s, maxBrowseLimit)
-	}
-	return n, nil
 }
 
 func (u *UI) blocksOf(st *journalpb.FileStatus) []Block {

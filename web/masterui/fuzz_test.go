@@ -7,8 +7,8 @@ import (
 	"testing"
 )
 
-// FuzzBrowse: whatever the query, Browse answers a page or a 4xx with a
-// reason, never a 500 or a panic.
+// FuzzBrowse: whatever the query, Browse and In-Alluxio data answer a
+// page or a 4xx with a reason, never a 500 or a panic.
 func FuzzBrowse(f *testing.F) {
 	f.Add("/", "", "")
 	f.Add("/d", "/d/f", "10")
@@ -24,7 +24,7 @@ func FuzzBrowse(f *testing.F) {
 		}
 		mux := http.NewServeMux()
 		ui.Register(mux)
-		for _, endpoint := range []string{"/browse", apiPrefix + "webui_browse"} {
+		for _, endpoint := range []string{"/browse", apiPrefix + "webui_browse", "/data", apiPrefix + "webui_data"} {
 			q := url.Values{"path": {path}, "after": {after}, "limit": {limit}}
 			w := httptest.NewRecorder()
 			mux.ServeHTTP(w, httptest.NewRequest(http.MethodGet, endpoint+"?"+q.Encode(), nil))

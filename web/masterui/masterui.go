@@ -1,7 +1,7 @@
 // Package masterui is the master's web UI on its web port: the pages
-// (Overview, Browse, Configuration, Workers, Mount table, Metrics,
-// Masters, Logs) and the JSON behind them under /api/v1/master/, with
-// Alluxio's endpoint names. Every page renders the same value its JSON
+// (Overview, Browse, In-Alluxio data, Configuration, Workers, Mount
+// table, Metrics, Masters, Logs) and the JSON behind them under
+// /api/v1/master/, with Alluxio's endpoint names. Every page renders the same value its JSON
 // endpoint answers. It sees the master only through Master, so any
 // process that can answer those questions can serve it.
 //
@@ -19,6 +19,7 @@ import (
 
 	"github.com/halo-fs/halo/conf"
 	"github.com/halo-fs/halo/fsm"
+	"github.com/halo-fs/halo/ha"
 	"github.com/halo-fs/halo/master/blockmaster"
 	"github.com/halo-fs/halo/proto/halopb"
 	"github.com/halo-fs/halo/web"
@@ -41,6 +42,9 @@ type Master interface {
 	CommitIndex() (index uint64, known bool)
 	// LeaderWebURL is the leader's web UI, found by asking the leader.
 	LeaderWebURL(ctx context.Context) (string, error)
+	// Election is the leader changes this master saw since it started;
+	// known is false in modes without elections.
+	Election() (e ha.Election, known bool)
 }
 
 // Config is what the UI serves.
@@ -69,6 +73,7 @@ var pageFiles embed.FS
 const (
 	pathOverview   = "/"
 	pathBrowse     = "/browse"
+	pathData       = "/data"
 	pathConfig     = "/config"
 	pathWorkers    = "/workers"
 	pathMountTable = "/mounttable"
@@ -82,6 +87,7 @@ const (
 var nav = []web.Link{
 	{Name: "Overview", Href: pathOverview},
 	{Name: "Browse", Href: pathBrowse},
+	{Name: "In-Alluxio data", Href: pathData},
 	{Name: "Configuration", Href: pathConfig},
 	{Name: "Workers", Href: pathWorkers},
 	{Name: "Mount table", Href: pathMountTable},
@@ -100,19 +106,23 @@ func New(cfg Config) (*UI, error) {
 		return nil, err
 	}
 	pages, err := web.Parse(web.Frame{Product: "Halo master", Nav: nav}, sub,
-		"overview.html", "browse.html", "config.html", "workers.html", "mounttable.html",
-		"metrics.html", "masters.html", "logs.html")
+		"overview.html", "browse.html", "data.html", "config.html", "workers.html", "mounttable.html", "masters.html")
 	if err != nil {
 		return nil, err
 	}
 	return &UI{cfg: cfg, pages: pages}, nil
 }
 
+func (u *UI) metrics(*http.Request) (any, error) { return web.Metrics(u.cfg.Metrics) }
+
+func (u *UI) logs(*http.Request) (any, error) { return web.LogTail("master", u.cfg.LogFile) }
+
 // Register adds the pages, the JSON endpoints and the stylesheet to mux.
 func (u *UI) Register(mux *http.ServeMux) {
 	mux.Handle("GET /static/", web.Static())
 	mux.HandleFunc("GET /{$}", u.page("overview.html", "Overview", pathOverview, u.overview))
 	mux.HandleFunc("GET "+pathBrowse, u.operator(u.page("browse.html", "Browse", pathBrowse, u.browse)))
+	mux.HandleFunc("GET "+pathData, u.operator(u.page("data.html", "In-Alluxio data", pathData, u.data)))
 	mux.HandleFunc("GET "+pathConfig, u.operator(u.page("config.html", "Configuration", pathConfig, u.configuration)))
 	mux.HandleFunc("GET "+pathWorkers, u.page("workers.html", "Workers", pathWorkers, u.workers))
 	mux.HandleFunc("GET "+pathMountTable, u.operator(u.page("mounttable.html", "Mount table", pathMountTable, u.mountTable)))
@@ -121,15 +131,16 @@ func (u *UI) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET "+pathLogs, u.operator(u.page("logs.html", "Logs", pathLogs, u.logs)))
 	mux.HandleFunc("GET "+pathLeader, u.toLeader)
 
-	mux.HandleFunc("GET "+apiPrefix+"info", u.api(u.info))
-	mux.HandleFunc("GET "+apiPrefix+"webui_overview", u.api(u.overview))
-	mux.HandleFunc("GET "+apiPrefix+"webui_browse", u.operator(u.api(u.browse)))
-	mux.HandleFunc("GET "+apiPrefix+"webui_config", u.operator(u.api(u.configuration)))
-	mux.HandleFunc("GET "+apiPrefix+"webui_workers", u.api(u.workers))
-	mux.HandleFunc("GET "+apiPrefix+"webui_mounttable", u.operator(u.api(u.mountTable)))
-	mux.HandleFunc("GET "+apiPrefix+"webui_metrics", u.api(u.metrics))
-	mux.HandleFunc("GET "+apiPrefix+"webui_masters", u.api(u.masters))
-	mux.HandleFunc("GET "+apiPrefix+"webui_logs", u.operator(u.api(u.logs)))
+	mux.HandleFunc("GET "+apiPrefix+"info", web.API(u.info))
+	mux.HandleFunc("GET "+apiPrefix+"webui_overview", web.API(u.overview))
+	mux.HandleFunc("GET "+apiPrefix+"webui_browse", u.operator(web.API(u.browse)))
+	mux.HandleFunc("GET "+apiPrefix+"webui_data", u.operator(web.API(u.data)))
+	mux.HandleFunc("GET "+apiPrefix+"webui_config", u.operator(web.API(u.configuration)))
+	mux.HandleFunc("GET "+apiPrefix+"webui_workers", web.API(u.workers))
+	mux.HandleFunc("GET "+apiPrefix+"webui_mounttable", u.operator(web.API(u.mountTable)))
+	mux.HandleFunc("GET "+apiPrefix+"webui_metrics", web.API(u.metrics))
+	mux.HandleFunc("GET "+apiPrefix+"webui_masters", web.API(u.masters))
+	mux.HandleFunc("GET "+apiPrefix+"webui_logs", u.operator(web.API(u.logs)))
 	mux.HandleFunc(apiPrefix, func(w http.ResponseWriter, r *http.Request) {
 		web.WriteJSONError(w, http.StatusNotFound, "no endpoint "+r.URL.Path+"; see docs/WEB.md for the endpoints")
 	})

@@ -10,16 +10,20 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/halo-fs/halo/conf"
 	"github.com/halo-fs/halo/fserr"
 	"github.com/halo-fs/halo/fsm"
+	"github.com/halo-fs/halo/ha"
 	"github.com/halo-fs/halo/ha/state"
 	"github.com/halo-fs/halo/master/blockmaster"
 	"github.com/halo-fs/halo/proto/halopb"
 	"github.com/halo-fs/halo/proto/journalpb"
+	"github.com/halo-fs/halo/web"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -35,6 +39,9 @@ type fakeMaster struct {
 	commit  uint64
 	quorum  *halopb.QuorumInfo
 	mode    string
+	// election is what the replicator saw of elections; nil in a mode
+	// without them.
+	election *ha.Election
 }
 
 func newFakeMaster(t testing.TB) *fakeMaster {
@@ -50,6 +57,12 @@ func (f *fakeMaster) Info() *halopb.MasterInfo {
 		Version: "test", HaMode: f.mode, JournalType: "EMBEDDED", AppliedIndex: f.ns.AppliedIndex(),
 		MasterAddresses: []string{"m1:19998", "m2:19998", "m3:19998"},
 	}
+}
+func (f *fakeMaster) Election() (ha.Election, bool) {
+	if f.election == nil {
+		return ha.Election{}, false
+	}
+	return *f.election, true
 }
 func (f *fakeMaster) Namespace() *fsm.FSM         { return f.ns }
 func (f *fakeMaster) Workers() *blockmaster.Table { return f.workers }
@@ -205,7 +218,7 @@ func TestEveryEndpointAnswersJSON(t *testing.T) {
 	if len(cfg.Configuration) != 3 || cfg.Configuration[2].Value != "******" || cfg.Configuration[1].Source != "DEFAULT" {
 		t.Errorf("config = %+v", cfg)
 	}
-	var metrics struct{ Metrics []MetricFamily }
+	var metrics struct{ Metrics []web.MetricFamily }
 	getJSON(t, s, "/api/v1/master/webui_metrics", http.StatusOK, &metrics)
 	if len(metrics.Metrics) != 1 || metrics.Metrics[0].Samples[0].Value != 3 || metrics.Metrics[0].Samples[0].Labels["method"] != "GetStatus" {
 		t.Errorf("metrics = %+v", metrics)
@@ -226,7 +239,7 @@ func TestEveryEndpointAnswersJSON(t *testing.T) {
 	if len(zk.Members) != 3 || zk.Members[1].Role != "STANDBY" || zk.Note != "" || zk.HAMode != "zookeeper" {
 		t.Errorf("masters in ZooKeeper mode = %+v", zk)
 	}
-	var logs Logs
+	var logs web.Logs
 	getJSON(t, s, "/api/v1/master/webui_logs", http.StatusOK, &logs)
 	if logs.Note == "" {
 		t.Errorf("logs = %+v", logs)
@@ -410,7 +423,7 @@ func TestOperatorPagesFollowTheRPCPortsAuthentication(t *testing.T) {
 		}
 		return "present the secret"
 	}})
-	for _, path := range []string{"/browse", "/config", "/mounttable", "/logs",
+	for _, path := range []string{"/browse", "/data", "/config", "/mounttable", "/logs", "/api/v1/master/webui_data",
 		"/api/v1/master/webui_browse", "/api/v1/master/webui_config", "/api/v1/master/webui_mounttable", "/api/v1/master/webui_logs"} {
 		code, _, body := get(t, s, path)
 		if code != http.StatusUnauthorized || !strings.Contains(body, "present the secret") {
@@ -457,7 +470,7 @@ func TestLogsPageShowsTheTailOfTheLog(t *testing.T) {
 	f := newFakeMaster(t)
 	file := filepath.Join(t.TempDir(), "master.log")
 	s := serve(t, f, Config{LogFile: file})
-	var logs Logs
+	var logs web.Logs
 	getJSON(t, s, "/api/v1/master/webui_logs", http.StatusOK, &logs)
 	if !strings.Contains(logs.Note, "no log file at "+file) {
 		t.Fatalf("before the file exists: %+v", logs)
@@ -477,5 +490,114 @@ func TestLogsPageShowsTheTailOfTheLog(t *testing.T) {
 	_, _, body := get(t, s, "/logs")
 	if !strings.Contains(body, "line 04999 &lt;b&gt;") {
 		t.Fatalf("the page does not show the last line as text")
+	}
+}
+
+// The Masters page lists the leader changes the master saw, newest
+// first, with how long it knew no leader; in ZooKeeper mode also its
+// epoch and connection.
+func TestMastersPageShowsTheFailoverHistory(t *testing.T) {
+	f := newFakeMaster(t)
+	started := time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
+	f.election = &ha.Election{Since: started, Dropped: 2, Changes: []ha.LeaderChange{
+		{At: started.Add(time.Second), Term: 2, To: "m1:19998"},
+		{At: started.Add(time.Minute), Term: 3, From: "m1:19998", To: "m2:<19998>", NoLeaderFor: 1500 * time.Millisecond},
+	}}
+	s := serve(t, f, Config{})
+	var m Masters
+	getJSON(t, s, "/api/v1/master/webui_masters", http.StatusOK, &m)
+	want := []Failover{
+		{AtMs: started.Add(time.Minute).UnixMilli(), Term: 3, From: "m1:19998", To: "m2:<19998>", NoLeaderMs: 1500},
+		{AtMs: started.Add(time.Second).UnixMilli(), Term: 2, To: "m1:19998"},
+	}
+	if !slices.Equal(m.Failovers, want) || m.HistorySinceMs != started.UnixMilli() || m.FailoversLeftOut != 2 {
+		t.Fatalf("history = %+v since %d (%d left out), want %+v", m.Failovers, m.HistorySinceMs, m.FailoversLeftOut, want)
+	}
+	_, _, body := get(t, s, "/masters")
+	for _, want := range []string{"Failover history", "since it started (2026-12-04 10:00:00 UTC)", `<tr class="failover"><td>2026-12-04 10:01:00 UTC</td><td class="num">3</td><td>m1:19998</td><td>m2:&lt;19998&gt;</td>`, "(none since start)", "2s", "2 older changes left out"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the page lacks %q:\n%s", want, body)
+		}
+	}
+
+	f.mode = "zookeeper"
+	f.election.Epoch, f.election.Connection = 77, "StateHasSession"
+	getJSON(t, s, "/api/v1/master/webui_masters", http.StatusOK, &m)
+	if m.ElectionEpoch != 77 || m.ZooKeeperConnection != "StateHasSession" {
+		t.Errorf("ZooKeeper mode: %+v", m)
+	}
+	_, _, body = get(t, s, "/masters")
+	if !strings.Contains(body, `<td id="epoch">77</td>`) || !strings.Contains(body, `<td id="zk-connection">StateHasSession</td>`) || !strings.Contains(body, "<th>Epoch</th>") {
+		t.Errorf("the ZooKeeper page lacks the epoch or the connection:\n%s", body)
+	}
+
+	f.election = nil
+	_, _, body = get(t, s, "/masters")
+	if strings.Contains(body, "Failover history") {
+		t.Errorf("a mode without elections shows a failover history")
+	}
+}
+
+// In-Alluxio data lists, in path order and a page at a time, the files
+// live workers hold some of: not directories, empty files or files none
+// of whose blocks a worker holds.
+func TestInAlluxioDataListsTheCachedFiles(t *testing.T) {
+	f := newFakeMaster(t)
+	var held []int64
+	for i := range 12 {
+		path := fmt.Sprintf("/d%d/<f%02d>", i%3, i)
+		block := uint64(9000 + i)
+		f.apply(&journalpb.Entry{Payload: &journalpb.Entry_CreateFile{CreateFile: &journalpb.CreateFileEntry{Path: path, Mode: 0o644, BlockSizeBytes: 100, Recursive: true}}})
+		f.apply(&journalpb.Entry{Payload: &journalpb.Entry_CompleteFile{CompleteFile: &journalpb.CompleteFileEntry{Path: path, Length: 100, BlockIds: []uint64{block}}}})
+		if i%2 == 0 {
+			held = append(held, int64(block))
+		}
+	}
+	f.touch("/d0/empty")
+	id, err := f.workers.IDFor(blockmaster.Address{Host: "w1", RPCPort: 29999})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.workers.Register(id, blockmaster.Registration{
+		Tiers: []string{"MEM"}, Capacity: map[string]int64{"MEM": 1 << 20}, Blocks: map[string][]int64{"MEM": held},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	s := serve(t, f, Config{})
+	var got []string
+	after := ""
+	for range 10 {
+		var d Data
+		getJSON(t, s, "/api/v1/master/webui_data?limit=2&after="+url.QueryEscape(after), http.StatusOK, &d)
+		for _, e := range d.Files {
+			if e.InAlluxioPercentage != 100 {
+				t.Errorf("%s: %d%% in Alluxio", e.Path, e.InAlluxioPercentage)
+			}
+			got = append(got, e.Path)
+		}
+		if d.NextAfter == "" {
+			break
+		}
+		after = d.NextAfter
+	}
+	want := []string{"/d0/<f00>", "/d0/<f06>", "/d1/<f04>", "/d1/<f10>", "/d2/<f02>", "/d2/<f08>"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("in Alluxio: %v, want %v", got, want)
+	}
+	code, _, body := get(t, s, "/data?limit=2")
+	if code != http.StatusOK || !strings.Contains(body, "&lt;f00&gt;") || !strings.Contains(body, `id="next"`) {
+		t.Errorf("the page (%d) lacks the first file or the next page:\n%s", code, body)
+	}
+	var past Data
+	getJSON(t, s, "/api/v1/master/webui_data?after=/zzz", http.StatusOK, &past)
+	if len(past.Files) != 0 || past.NextAfter != "" {
+		t.Errorf("after the last entry: %+v", past)
+	}
+	for _, q := range []string{"limit=0", "after=relative", "after=/%ff"} {
+		var bad map[string]string
+		getJSON(t, s, "/api/v1/master/webui_data?"+q, http.StatusBadRequest, &bad)
+		if bad["error"] == "" {
+			t.Errorf("%s: no reason given", q)
+		}
 	}
 }

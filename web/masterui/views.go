@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/halo-fs/halo/conf"
+	"github.com/halo-fs/halo/ha"
 	"github.com/halo-fs/halo/ha/state"
 	"github.com/halo-fs/halo/master/blockmaster"
 )
@@ -189,6 +190,44 @@ type Masters struct {
 	ZooKeeper         []string `json:"zookeeperAddresses,omitempty"`
 	// Note says why the quorum's figures are missing, if they are.
 	Note string `json:"note,omitempty"`
+	// ElectionEpoch is this master's ZooKeeper election epoch while it
+	// leads; ZooKeeperConnection its connection to the ensemble.
+	ElectionEpoch       uint64 `json:"electionEpoch,omitempty"`
+	ZooKeeperConnection string `json:"zookeeperConnection,omitempty"`
+	// Failovers is the leader changes this master saw, newest first,
+	// since HistorySinceMs (when it started); nil in modes without
+	// elections.
+	Failovers      []Failover `json:"leaderChanges,omitempty"`
+	HistorySinceMs int64      `json:"leaderChangesSinceMs,omitempty"`
+	// FailoversLeftOut counts older changes the bounded history dropped.
+	FailoversLeftOut int `json:"leaderChangesLeftOut,omitempty"`
+}
+
+// Failover is one change of leader, as this master saw it.
+type Failover struct {
+	AtMs int64 `json:"timeMs"`
+	// Term is the Raft term or ZooKeeper election epoch, 0 when unknown.
+	Term uint64 `json:"term,omitempty"`
+	From string `json:"from"`
+	To   string `json:"to"`
+	// NoLeaderMs is how long this master knew no leader in between: a
+	// lower bound of the time writes were unavailable.
+	NoLeaderMs int64 `json:"noLeaderMs"`
+}
+
+// withElection adds the leader changes this master saw, and in ZooKeeper
+// mode its epoch and connection.
+func (m *Masters) withElection(e ha.Election) {
+	m.HistorySinceMs = e.Since.UnixMilli()
+	m.FailoversLeftOut = e.Dropped
+	m.ElectionEpoch, m.ZooKeeperConnection = e.Epoch, e.Connection
+	m.Failovers = make([]Failover, 0, len(e.Changes))
+	for i := len(e.Changes) - 1; i >= 0; i-- {
+		c := e.Changes[i]
+		m.Failovers = append(m.Failovers, Failover{
+			AtMs: c.At.UnixMilli(), Term: c.Term, From: c.From, To: c.To, NoLeaderMs: c.NoLeaderFor.Milliseconds(),
+		})
+	}
 }
 
 // Member is one master.
@@ -212,6 +251,9 @@ func (u *UI) masters(r *http.Request) (any, error) {
 	out := Masters{
 		HAMode: i.HaMode, Self: u.describe().RPCAddress, Role: i.State, LeaderAddress: i.LeaderAddress,
 		AppliedIndex: i.AppliedIndex, ZooKeeper: i.ZookeeperAddresses, Members: []Member{},
+	}
+	if e, known := u.cfg.Master.Election(); known {
+		out.withElection(e)
 	}
 	if i.HaMode != string(conf.HARaft) {
 		out.Members = membersByAddress(i.MasterAddresses, i.LeaderAddress)

@@ -1,17 +1,16 @@
-package masterui
+package web
 
 import (
 	"errors"
 	"io"
 	"io/fs"
-	"net/http"
 	"os"
 	"strings"
 
 	"github.com/halo-fs/halo/fserr"
 )
 
-// Logs is the tail of this master's log file (webui_logs).
+// Logs is the tail of a process's log file (webui_logs).
 type Logs struct {
 	File string `json:"file"`
 	// Note says why there are no lines, when there are none.
@@ -24,19 +23,21 @@ type Logs struct {
 // logTailBytes is how much of the end of the log the page shows.
 const logTailBytes = 64 << 10
 
-func (u *UI) logs(*http.Request) (any, error) {
-	out := Logs{File: u.cfg.LogFile, Lines: []string{}}
+// LogTail is the end of file, the log of process ("master", "worker");
+// file is "" when the process writes none.
+func LogTail(process, file string) (Logs, error) {
+	out := Logs{File: file, Lines: []string{}}
 	if out.File == "" {
-		out.Note = "This master writes no log file (it logs to its standard error)."
+		out.Note = "This " + process + " writes no log file (it logs to its standard error)."
 		return out, nil
 	}
 	lines, truncated, err := tail(out.File, logTailBytes)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		out.Note = "This master has written no log file at " + out.File + "."
+		out.Note = "This " + process + " has written no log file at " + out.File + "."
 		return out, nil
 	case err != nil:
-		return nil, fserr.New(fserr.Unavailable, "read log %s: %v", out.File, err)
+		return Logs{}, fserr.New(fserr.Unavailable, "read log %s: %v", out.File, err)
 	}
 	out.Lines, out.Truncated = lines, truncated
 	return out, nil

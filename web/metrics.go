@@ -1,14 +1,14 @@
-package masterui
+package web
 
 import (
-	"net/http"
 	"sort"
 
 	"github.com/halo-fs/halo/fserr"
+	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 )
 
-// MetricFamily is one metric of the Metrics page (webui_metrics), as
+// MetricFamily is one metric of a Metrics page (webui_metrics), as
 // /metrics exports it to Prometheus.
 type MetricFamily struct {
 	Name    string   `json:"name"`
@@ -24,8 +24,10 @@ type Sample struct {
 	Count  uint64            `json:"count,omitempty"`
 }
 
-func (u *UI) metrics(*http.Request) (any, error) {
-	families, err := u.cfg.Metrics.Gather()
+// Metrics are the families g gathers, by name, as the Metrics pages and
+// their JSON ({"metrics": […]}) show them.
+func Metrics(g prometheus.Gatherer) (map[string][]MetricFamily, error) {
+	families, err := g.Gather()
 	if err != nil {
 		return nil, fserr.New(fserr.Internal, "gather metrics: %v", err)
 	}
@@ -38,7 +40,7 @@ func (u *UI) metrics(*http.Request) (any, error) {
 		out = append(out, mf)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return map[string]any{"metrics": out}, nil
+	return map[string][]MetricFamily{"metrics": out}, nil
 }
 
 func sampleOf(m *dto.Metric) Sample {
