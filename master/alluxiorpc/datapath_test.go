@@ -37,12 +37,18 @@ func writeFile(t *testing.T, ctx context.Context, fs alluxiopb.FileSystemMasterC
 	return err
 }
 
-func TestFileWrittenThroughWorkersListsItsBlocks(t *testing.T) {
+// dataMaster starts a master with one registered worker and returns an
+// authenticated context, its file system and worker services, and the
+// worker's id.
+func dataMaster(t *testing.T) (context.Context, alluxiopb.FileSystemMasterClientServiceClient, alluxiopb.BlockMasterWorkerServiceClient, int64) {
+	t.Helper()
 	conn := startMaster(t, nil)
 	ctx := authenticate(t, conn, currentUser(t), "channel-data")
-	fs := alluxiopb.NewFileSystemMasterClientServiceClient(conn)
-	workers := alluxiopb.NewBlockMasterWorkerServiceClient(conn)
-	worker := registerByStream(t, ctx, conn)
+	return ctx, alluxiopb.NewFileSystemMasterClientServiceClient(conn), alluxiopb.NewBlockMasterWorkerServiceClient(conn), registerByStream(t, ctx, conn)
+}
+
+func TestFileWrittenThroughWorkersListsItsBlocks(t *testing.T) {
+	ctx, fs, workers, worker := dataMaster(t)
 
 	if err := writeFile(t, ctx, fs, workers, worker, "/mc", alluxiopb.WritePType_MUST_CACHE, 1024, []int64{1024, 1024, 100}, nil); err != nil {
 		t.Fatalf("complete: %v", err)
@@ -91,11 +97,7 @@ func TestFileWrittenThroughWorkersListsItsBlocks(t *testing.T) {
 // A write whose blocks did not all reach a worker must not complete: a
 // file complete with fewer bytes than written would be silently short.
 func TestIncompleteWriteIsNotCompleted(t *testing.T) {
-	conn := startMaster(t, nil)
-	ctx := authenticate(t, conn, currentUser(t), "channel-data")
-	fs := alluxiopb.NewFileSystemMasterClientServiceClient(conn)
-	workers := alluxiopb.NewBlockMasterWorkerServiceClient(conn)
-	worker := registerByStream(t, ctx, conn)
+	ctx, fs, workers, worker := dataMaster(t)
 
 	err := writeFile(t, ctx, fs, workers, worker, "/lost-last", alluxiopb.WritePType_MUST_CACHE, 1024, []int64{1024, -1}, nil)
 	if status.Code(err) != codes.FailedPrecondition {
@@ -119,11 +121,7 @@ func TestIncompleteWriteIsNotCompleted(t *testing.T) {
 // A file written ASYNC_THROUGH completes at once, cached, and waits for
 // the leader's persister: TO_BE_PERSISTED until its UFS copy is written.
 func TestAsyncThroughCompletesToBePersisted(t *testing.T) {
-	conn := startMaster(t, nil)
-	ctx := authenticate(t, conn, currentUser(t), "channel-data")
-	fs := alluxiopb.NewFileSystemMasterClientServiceClient(conn)
-	workers := alluxiopb.NewBlockMasterWorkerServiceClient(conn)
-	worker := registerByStream(t, ctx, conn)
+	ctx, fs, workers, worker := dataMaster(t)
 	if _, err := fs.CreateFile(ctx, &alluxiopb.CreateFilePRequest{Path: proto.String("/a"), Options: &alluxiopb.CreateFilePOptions{
 		BlockSizeBytes: proto.Int64(1024), WriteType: alluxiopb.WritePType_ASYNC_THROUGH.Enum(),
 	}}); err != nil {
@@ -156,11 +154,7 @@ func TestAsyncThroughCompletesToBePersisted(t *testing.T) {
 // worker to free them, and the file no longer counts as cached. A file
 // only cached is never freed.
 func TestFreeAndDeleteTellWorkersToDropBlocks(t *testing.T) {
-	conn := startMaster(t, nil)
-	ctx := authenticate(t, conn, currentUser(t), "channel-data")
-	fs := alluxiopb.NewFileSystemMasterClientServiceClient(conn)
-	workers := alluxiopb.NewBlockMasterWorkerServiceClient(conn)
-	worker := registerByStream(t, ctx, conn)
+	ctx, fs, workers, worker := dataMaster(t)
 	heartbeat := func() *alluxiopb.Command {
 		resp, err := workers.BlockHeartbeat(ctx, &alluxiopb.BlockHeartbeatPRequest{WorkerId: proto.Int64(worker)})
 		if err != nil {
