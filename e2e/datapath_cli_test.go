@@ -2,15 +2,19 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/halo-fs/halo/internal/poll"
 	"github.com/halo-fs/halo/internal/testinfra/masters"
+	"github.com/halo-fs/halo/internal/testinfra/workers"
 )
 
 // The data commands through real processes: copyFromLocal with each write
@@ -21,7 +25,7 @@ func TestDataCommandsAndRunTests(t *testing.T) {
 	c := masters.NewRaft(t, 3, nil)
 	c.StartAll()
 	leader := c.Leader(60 * time.Second)
-	startWorkers(t, c, 3, nil)
+	ws := startWorkers(t, c, 3, nil)
 	local := t.TempDir()
 	data := randomBytes(16, 5<<20+123)
 	src := filepath.Join(local, "src.bin")
@@ -66,6 +70,8 @@ func TestDataCommandsAndRunTests(t *testing.T) {
 		t.Errorf("free of a MUST_CACHE file: %v\n%s", err, out)
 	}
 
+	requireRmDropsBlocks(t, c, leader, ws, "/cli/MUST_CACHE")
+
 	for _, wt := range []string{"MUST_CACHE", "CACHE_THROUGH", "THROUGH"} {
 		out, err := leader.Halo("runTests", "--writeType", wt)
 		if err != nil || strings.Count(out, "Passed the test!") != 6 {
@@ -82,4 +88,32 @@ func TestDataCommandsAndRunTests(t *testing.T) {
 	if !errors.As(err, &exit) || !strings.Contains(out, "unknown write type") {
 		t.Errorf("runTests with a bad write type: %v\n%s", err, out)
 	}
+}
+
+// requireRmDropsBlocks removes path with `fs rm` and waits until no
+// worker keeps a file of its blocks.
+func requireRmDropsBlocks(t *testing.T, c *masters.Cluster, leader *masters.Master, ws []*workers.Worker, path string) {
+	t.Helper()
+	fs := newClient(t, c.RPCAddresses(), time.Minute)
+	blocks, err := fs.FileBlocks(context.Background(), path)
+	if err != nil || len(blocks) == 0 {
+		t.Fatalf("blocks of %s: %v, %d", path, err, len(blocks))
+	}
+	held := func() bool {
+		for _, w := range ws {
+			for _, b := range blocks {
+				if _, err := os.Stat(filepath.Join(w.Dir, "mem", "halo-blocks", strconv.FormatInt(b.ID, 10))); err == nil {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	if !held() {
+		t.Fatalf("no worker holds a block file of %s before it is removed", path)
+	}
+	if out, err := leader.Halo("fs", "rm", path); err != nil {
+		t.Fatalf("rm %s: %v\n%s", path, err, out)
+	}
+	poll.Until(t, 30*time.Second, "the workers to drop the removed file's blocks", func() bool { return !held() })
 }
