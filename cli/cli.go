@@ -51,6 +51,11 @@ type Env struct {
 	Authentication string
 	SecretFile     string
 	WebPort        int
+	// WriteType, ReadType and BlockSize are the data commands' defaults
+	// (alluxio.user.file.writetype.default, readtype, block size).
+	WriteType client.WriteType
+	ReadType  client.ReadType
+	BlockSize int64
 }
 
 func (e *Env) fillDefaults() {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/halo-fs/halo/client"
 	"github.com/halo-fs/halo/conf"
 	"github.com/halo-fs/halo/proto/halopb"
 )
@@ -80,14 +81,16 @@ func sizeString(bytes int64, human bool) string {
 	return fmt.Sprint(bytes)
 }
 
-// inAlluxioPercentage is how much of a file the workers cache. FileInfo
-// does not carry it yet, so only the one case known without workers is
-// reported: an empty file is entirely "in Alluxio", as in Alluxio.
+// inAlluxioPercentage is how much of a file the workers cache; an empty
+// file is entirely "in Alluxio", as in Alluxio.
 func inAlluxioPercentage(info *halopb.FileInfo) int {
-	if !info.GetIsDirectory() && info.GetLength() == 0 {
+	if info.GetIsDirectory() {
+		return 0
+	}
+	if info.GetLength() == 0 {
 		return 100
 	}
-	return 0
+	return int(info.GetInAlluxioPercentage())
 }
 
 // cachedBytes is how many bytes of a file the workers cache.
@@ -157,20 +160,27 @@ func aclString(mode uint32) string {
 	return fmt.Sprintf("user::%s,group::%s,other::%s", rwx[0:3], rwx[3:6], rwx[6:9])
 }
 
-// writeStat prints `fs stat` without -f.
-func writeStat(w io.Writer, arg string, info *halopb.FileInfo) {
+// writeStat prints `fs stat` without -f: the file's blocks with the
+// workers holding them, as Alluxio prints them.
+func writeStat(w io.Writer, arg string, info *halopb.FileInfo, blocks []client.FileBlock) {
 	if info.GetIsDirectory() {
 		fmt.Fprintf(w, "%s is a directory path.\n%s\n", arg, formatFileInfo(info))
 		return
 	}
 	fmt.Fprintf(w, "%s is a file path.\n%s\n", arg, formatFileInfo(info))
-	if len(info.GetBlockIds()) == 0 {
+	if len(blocks) == 0 {
 		fmt.Fprintln(w, "This file does not contain any blocks.")
 		return
 	}
 	fmt.Fprintln(w, "Containing the following blocks: ")
-	for _, id := range info.GetBlockIds() {
-		fmt.Fprintf(w, "BlockInfo{id=%d, length=%d}\n", id, info.GetBlockSizeBytes())
+	for _, b := range blocks {
+		locs := make([]string, len(b.Locations))
+		for i, l := range b.Locations {
+			locs[i] = fmt.Sprintf("BlockLocation{workerId=%d, address=WorkerNetAddress{host=%s, containerHost=, rpcPort=%d, dataPort=%d, webPort=%d, "+
+				"domainSocketPath=, tieredIdentity=TieredIdentity(node=%s, rack=null)}, tierAlias=%s, mediumType=%s}",
+				l.WorkerID, l.Host, l.RPCPort, l.DataPort, l.WebPort, l.Host, l.Tier, l.Tier)
+		}
+		fmt.Fprintf(w, "BlockInfo{id=%d, length=%d, locations=[%s]}\n", b.ID, b.Length, strings.Join(locs, ", "))
 	}
 }
 

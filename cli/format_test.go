@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/halo-fs/halo/client"
 	"github.com/halo-fs/halo/conf"
 	"github.com/halo-fs/halo/proto/halopb"
 )
@@ -105,6 +106,8 @@ func TestFormatLsLine(t *testing.T) {
 			"-rw-r--r--  alice          staff                1024.00KB       PERSISTED 03-05-2024 14:07:09:042   0% /logs/data.csv\n"},
 		{"directory shows children and DIR", sampleDir(), true,
 			"drwxr-xr-x  root           supergroup                   3   NOT_PERSISTED 03-05-2024 14:07:09:042  DIR /logs\n"},
+		{"half cached by workers", func() *halopb.FileInfo { f := sampleFile(); f.InAlluxioPercentage = 50; return f }(), false,
+			"-rw-r--r--  alice          staff                  1048576       PERSISTED 03-05-2024 14:07:09:042  50% /logs/data.csv\n"},
 		{"empty file is all in Alluxio, short path padded", &halopb.FileInfo{Path: "/a", Mode: 0o600, Owner: "bob", Group: "bob", LastModificationTimeMs: fixedMs}, false,
 			"-rw-------  bob            bob                          0   NOT_PERSISTED 03-05-2024 14:07:09:042 100% /a   \n"},
 	}
@@ -119,7 +122,10 @@ func TestFormatLsLine(t *testing.T) {
 
 func TestWriteStat(t *testing.T) {
 	var b bytes.Buffer
-	writeStat(&b, "/logs/data.csv", sampleFile())
+	writeStat(&b, "/logs/data.csv", sampleFile(), []client.FileBlock{
+		{ID: 16777216, Length: 1048576, Locations: []client.BlockLocation{{WorkerID: 9, Host: "w1", RPCPort: 29999, DataPort: 29999, WebPort: 30000, Tier: "MEM"}}},
+		{ID: 16777217, Length: 0},
+	})
 	want := "/logs/data.csv is a file path.\n" +
 		"URIStatus{info=FileInfo{fileId=33554431, name=data.csv, path=/logs/data.csv, ufsPath=s3://bucket/logs/data.csv, length=1048576, " +
 		"blockSizeBytes=536870912, creationTimeMs=1709647628042, completed=true, folder=false, pinned=false, pinnedlocation=[], " +
@@ -128,14 +134,15 @@ func TestWriteStat(t *testing.T) {
 		"mountPoint=false, replicationMax=-1, replicationMin=0, fileBlockInfos=[], mountId=0, inAlluxioPercentage=0, " +
 		"ufsFingerprint=, acl=user::rw-,group::r--,other::r--, defaultAcl=}, cacheContext=null}\n" +
 		"Containing the following blocks: \n" +
-		"BlockInfo{id=16777216, length=536870912}\n" +
-		"BlockInfo{id=16777217, length=536870912}\n"
+		"BlockInfo{id=16777216, length=1048576, locations=[BlockLocation{workerId=9, address=WorkerNetAddress{host=w1, containerHost=, " +
+		"rpcPort=29999, dataPort=29999, webPort=30000, domainSocketPath=, tieredIdentity=TieredIdentity(node=w1, rack=null)}, tierAlias=MEM, mediumType=MEM}]}\n" +
+		"BlockInfo{id=16777217, length=0, locations=[]}\n"
 	if b.String() != want {
 		t.Errorf("writeStat file =\n%s\nwant\n%s", b.String(), want)
 	}
 
 	b.Reset()
-	writeStat(&b, "/logs", sampleDir())
+	writeStat(&b, "/logs", sampleDir(), nil)
 	if !strings.HasPrefix(b.String(), "/logs is a directory path.\nURIStatus{info=FileInfo{fileId=1, name=logs, path=/logs, ufsPath=, length=3,") ||
 		strings.Contains(b.String(), "blocks") {
 		t.Errorf("writeStat directory =\n%s", b.String())
@@ -144,7 +151,7 @@ func TestWriteStat(t *testing.T) {
 	b.Reset()
 	empty := sampleFile()
 	empty.BlockIds = nil
-	writeStat(&b, "/e", empty)
+	writeStat(&b, "/e", empty, nil)
 	if !strings.HasSuffix(b.String(), "}\nThis file does not contain any blocks.\n") {
 		t.Errorf("writeStat blockless file =\n%s", b.String())
 	}

@@ -37,6 +37,12 @@ func NewFSCommand(env *Env) *cobra.Command {
 		env.loadMetadataCommand(),
 		env.leaderCommand(),
 		env.masterInfoCommand(),
+		env.copyFromLocalCommand(),
+		env.copyToLocalCommand(),
+		env.catCommand(),
+		env.headCommand(),
+		env.tailCommand(),
+		env.freeCommand(),
 	)
 	return fs
 }
@@ -203,7 +209,13 @@ func (e *Env) statCommand() *cobra.Command {
 					fmt.Fprintln(e.Out, formatStatFormat(format, info, e.location()))
 					return nil
 				}
-				writeStat(e.Out, p, info)
+				var blocks []client.FileBlock
+				if !info.GetIsDirectory() {
+					if blocks, err = c.FileBlocks(ctx, p); err != nil {
+						return err
+					}
+				}
+				writeStat(e.Out, p, info, blocks)
 				return nil
 			})
 		},

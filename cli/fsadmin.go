@@ -25,8 +25,8 @@ func NewFSAdminCommand(env *Env) *cobra.Command {
 }
 
 func (e *Env) reportCommand() *cobra.Command {
-	return &cobra.Command{
-		Use:   "report [summary|ufs]",
+	report := &cobra.Command{
+		Use:   "report [summary|capacity|ufs]",
 		Short: "Report the cluster's state: masters, journal, mount points",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -47,12 +47,14 @@ func (e *Env) reportCommand() *cobra.Command {
 					writeMountTable(e.Out, mounts)
 					return nil
 				})
-			case "capacity", "metrics", "jobservice", "proxy":
-				return fmt.Errorf("report %s is not supported by Halo; use report summary or report ufs", category)
+			case "metrics", "jobservice", "proxy":
+				return fmt.Errorf("report %s is not supported by Halo; use report summary, capacity or ufs", category)
 			}
-			return fmt.Errorf("unknown report category %q: use summary or ufs", category)
+			return fmt.Errorf("unknown report category %q: use summary, capacity or ufs", category)
 		},
 	}
+	report.AddCommand(e.capacityCommand())
+	return report
 }
 
 func (e *Env) reportSummary(ctx context.Context, c *client.Client) error {

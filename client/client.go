@@ -123,9 +123,10 @@ type Client struct {
 	ops    *opIDSource
 	logger hclog.Logger
 
-	mu     sync.Mutex
-	conns  map[string]*masterConn
-	closed bool
+	mu      sync.Mutex
+	conns   map[string]*masterConn
+	closed  bool
+	workers workerPool
 }
 
 // masterConn is the connection to one master and the stubs of the
@@ -136,6 +137,7 @@ type masterConn struct {
 	fs       alluxiopb.FileSystemMasterClientServiceClient
 	meta     alluxiopb.MetaMasterClientServiceClient
 	journal  alluxiopb.JournalMasterClientServiceClient
+	blocks   alluxiopb.BlockMasterClientServiceClient
 	halo     halopb.HaloServiceClient
 }
 
@@ -176,6 +178,7 @@ func (c *Client) Close() error {
 		return nil
 	}
 	c.closed = true
+	c.closeWorkers()
 	if closer, ok := c.finder.(interface{ Close() }); ok {
 		closer.Close()
 	}
@@ -209,6 +212,7 @@ func (c *Client) conn(addr string) (*masterConn, error) {
 		fs:       alluxiopb.NewFileSystemMasterClientServiceClient(conn),
 		meta:     alluxiopb.NewMetaMasterClientServiceClient(conn),
 		journal:  alluxiopb.NewJournalMasterClientServiceClient(conn),
+		blocks:   alluxiopb.NewBlockMasterClientServiceClient(conn),
 		halo:     halopb.NewHaloServiceClient(conn),
 	}
 	c.conns[addr] = mc

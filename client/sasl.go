@@ -232,10 +232,23 @@ func newChannelID() (string, error) {
 // own calls on conn: the returned context carries the channel's id, and
 // end closes the channel.
 func AuthenticateChannel(ctx context.Context, conn *grpc.ClientConn, user string) (_ context.Context, end func(), err error) {
+	id, end, err := OpenChannel(ctx, conn, user)
+	if err != nil {
+		return nil, nil, err
+	}
+	return metadata.AppendToOutgoingContext(ctx, ChannelMetadataKey, id), end, nil
+}
+
+// OpenChannel authenticates a new channel on conn as user, waiting for
+// the master's answer no longer than ctx, and returns its id, for callers
+// that add it to their calls themselves (ChannelMetadataKey), as a worker
+// does on its long-lived connections: the channel outlives ctx until end
+// closes it.
+func OpenChannel(ctx context.Context, conn *grpc.ClientConn, user string) (channel string, end func(), err error) {
 	a := &channelAuth{user: user}
 	id, _, cancel, err := a.authenticate(ctx, conn)
 	if err != nil {
-		return nil, nil, rpcerr.FromGRPC(err)
+		return "", nil, rpcerr.FromGRPC(err)
 	}
-	return metadata.AppendToOutgoingContext(ctx, ChannelMetadataKey, id), cancel, nil
+	return id, cancel, nil
 }

@@ -42,6 +42,7 @@ func fileInfoFrom(a *alluxiopb.FileInfo) *halopb.FileInfo {
 		MountPoint:             a.GetMountPoint(),
 		MountId:                uint64(a.GetMountId()),
 		UfsPath:                a.GetUfsPath(),
+		InAlluxioPercentage:    a.GetInAlluxioPercentage(),
 	}
 	for _, id := range a.GetBlockIds() {
 		info.BlockIds = append(info.BlockIds, uint64(id))

@@ -159,6 +159,11 @@ type Config struct {
 	ClientRetryMaxSleep    time.Duration
 	ClientRetryMaxDuration time.Duration
 
+	// Client data path.
+	ClientWriteType string // alluxio.user.file.writetype.default
+	ClientReadType  string // alluxio.user.file.readtype.default
+	ClientBlockSize uint64 // alluxio.user.block.size.bytes.default
+
 	Masters []string // hosts from conf/masters
 	Workers []string // hosts from conf/workers
 

@@ -439,6 +439,17 @@ var knownKeyTable = []keySpec{
 	{name: KeyClientRetryMaxDuration, kind: kindDuration, def: "2min",
 		description: "How long a client keeps retrying one call.",
 		field:       func(c *Config) any { return &c.ClientRetryMaxDuration }},
+
+	// Client data path.
+	{name: "alluxio.user.file.writetype.default", kind: kindEnum, def: "ASYNC_THROUGH", enum: []string{"MUST_CACHE", "CACHE_THROUGH", "THROUGH", "ASYNC_THROUGH"},
+		description: "Where a client's writes put the bytes: workers only, workers and the UFS, the UFS only, workers then the UFS by the leader's persister.",
+		field:       func(c *Config) any { return &c.ClientWriteType }},
+	{name: "alluxio.user.file.readtype.default", kind: kindEnum, def: "CACHE", enum: []string{"CACHE", "CACHE_PROMOTE", "NO_CACHE"},
+		description: "Whether a client's reads cache what they read from the UFS (and promote it to the top tier).",
+		field:       func(c *Config) any { return &c.ClientReadType }},
+	{name: "alluxio.user.block.size.bytes.default", kind: kindSize, def: "64MB",
+		description: "Block size of the files a client writes.",
+		field:       func(c *Config) any { return &c.ClientBlockSize }},
 }
 
 // keyIndex finds a known key's spec by name.

@@ -444,7 +444,7 @@ func TestSitePropertiesSyntax(t *testing.T) {
 
 func TestUnknownKeysWarn(t *testing.T) {
 	dir := writeConfDir(t, map[string]string{SiteFileName: `alluxio.master.jornal.type=UFS
-alluxio.user.file.writetype.default=CACHE_THROUGH
+alluxio.user.file.persist.on.rename=true
 alluxio.underfs.s3.endpoint=http://minio:9000
 alluxio.master.journal.ufs.option.fs.hdfs.impl=x
 alluxio.master.mount.table.root.option.aws.accessKeyId=k
@@ -460,7 +460,7 @@ fs.s3a.endpoint=e
 	}
 	want := []string{
 		"unknown property alluxio.master.jornal.type (from " + filepath.Join(dir, SiteFileName) + ") is ignored; did you mean alluxio.master.journal.type?",
-		"unknown property alluxio.user.file.writetype.default",
+		"unknown property alluxio.user.file.persist.on.rename",
 		"unknown property halo.nonsense (from -D)",
 	}
 	for i, w := range want {

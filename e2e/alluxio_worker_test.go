@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"context"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/halo-fs/halo/internal/testinfra/alluxio"
 	"github.com/halo-fs/halo/internal/testinfra/masters"
+	"github.com/halo-fs/halo/internal/testinfra/workers"
 	"github.com/halo-fs/halo/proto/alluxiopb"
 )
 
@@ -127,4 +130,64 @@ func workerIDs(t *testing.T, m *masters.Master) string {
 		ids = append(ids, strconv.FormatInt(w.GetId(), 10))
 	}
 	return strings.Join(ids, ",")
+}
+
+// The real `fsadmin report capacity` and Halo's print the same report of
+// a Halo worker and a real Alluxio worker registered with Halo masters,
+// but for the seconds since each worker's last heartbeat; so they do of
+// the live workers alone and of the lost ones (none).
+func TestRealCapacityReportMatchesHalos(t *testing.T) {
+	c, client := startAlluxioCompatibleRaft(t, nil)
+	haloWorker := workers.New(t, c, "w2", "127.0.0.2", nil)
+	haloWorker.Start()
+	haloWorker.WaitRegistered(c.RPCAddresses(), 60*time.Second)
+	alluxio.StartWorker(t, 64<<20, client)
+	waitReport(t, client, []string{"    Live Workers: 2\n"})
+
+	for _, filter := range [][]string{nil, {"-live"}, {"-lost"}} {
+		args := append([]string{"report", "capacity"}, filter...)
+		real, errOut, code := alluxio.AdminShell(t, client, args...)
+		if code != 0 {
+			t.Fatalf("the real fsadmin %v: exit %d\n%s%s", args, code, real, errOut)
+		}
+		if filter == nil {
+			for _, host := range []string{"127.0.0.1", "127.0.0.2"} {
+				if !strings.Contains(real, "\n"+host+" ") {
+					t.Errorf("the real report lacks worker %s:\n%s", host, real)
+				}
+			}
+		}
+		halo, err := c.Leader(60 * time.Second).Halo(append([]string{"fsadmin"}, args...)...)
+		if err != nil {
+			t.Fatalf("halo fsadmin %v: %v\n%s", args, err, halo)
+		}
+		if r, h := withoutHeartbeatAges(real), withoutHeartbeatAges(halo); r != h {
+			t.Errorf("fsadmin %v: the reports differ but for heartbeat ages;\nreal:\n%s\nhalo:\n%s", args, real, halo)
+		}
+	}
+}
+
+// heartbeatAge is the seconds-since-last-heartbeat column of a worker's
+// capacity row, with the padding that follows it.
+var heartbeatAge = regexp.MustCompile(`(?m)^(\S+ +)(\d+ +)(capacity )`)
+
+// withoutHeartbeatAges blanks each worker's heartbeat age and orders the
+// workers' row pairs by host, since the reports order workers by it.
+func withoutHeartbeatAges(report string) string {
+	report = heartbeatAge.ReplaceAllStringFunc(report, func(row string) string {
+		m := heartbeatAge.FindStringSubmatch(row)
+		return m[1] + "N" + strings.Repeat(" ", len(m[2])-1) + m[3]
+	})
+	head, table, found := strings.Cut(report, "\nWorker Name")
+	if !found {
+		return report
+	}
+	lines := strings.Split(strings.TrimRight(table, "\n"), "\n")
+	header, rows := lines[0], lines[1:]
+	var workers []string
+	for i := 0; i+1 < len(rows); i += 2 {
+		workers = append(workers, rows[i]+"\n"+rows[i+1])
+	}
+	slices.Sort(workers)
+	return head + "\nWorker Name" + header + "\n" + strings.Join(workers, "\n")
 }

@@ -11,13 +11,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/halo-fs/halo/client"
 	"github.com/halo-fs/halo/internal/poll"
 	"github.com/halo-fs/halo/internal/testinfra/alluxio"
 	"github.com/halo-fs/halo/internal/testinfra/masters"
 	"github.com/halo-fs/halo/internal/testinfra/workers"
 	zkinfra "github.com/halo-fs/halo/internal/testinfra/zookeeper"
 	"github.com/halo-fs/halo/proto/alluxiopb"
-	"github.com/halo-fs/halo/worker"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
@@ -199,15 +199,14 @@ func masterChannel(t *testing.T, m *masters.Master) (*grpc.ClientConn, context.C
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	streamCtx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
 	ctx, stop := context.WithTimeout(context.Background(), 30*time.Second)
 	defer stop()
-	channel := fmt.Sprintf("e2e-%s-%d", m.Name, time.Now().UnixNano())
-	if err := worker.AuthenticateChannel(ctx, streamCtx, conn, channel, currentUser(t)); err != nil {
+	channel, end, err := client.OpenChannel(ctx, conn, currentUser(t))
+	if err != nil {
 		t.Fatalf("authenticate with %s: %v", m.Name, err)
 	}
-	return conn, metadata.AppendToOutgoingContext(context.Background(), "channel-id", channel)
+	t.Cleanup(end)
+	return conn, metadata.AppendToOutgoingContext(context.Background(), client.ChannelMetadataKey, channel)
 }
 
 func createIncompleteFile(t *testing.T, leader *masters.Master, path string) int64 {

@@ -79,6 +79,7 @@ func (f *FSM) setAttributes(n *Inode, op *journalpb.SetAttributeEntry) {
 	}
 	if op.HasPinned {
 		n.setFlag(flagPinned, op.Pinned)
+		f.index.notePinned(n)
 	}
 	if op.HasTtl {
 		if op.TtlMs != 0 || n.extra != nil {
@@ -91,5 +92,6 @@ func (f *FSM) setAttributes(n *Inode, op *journalpb.SetAttributeEntry) {
 		} else {
 			n.persist = uint8(journalpb.PersistenceState_NOT_PERSISTED)
 		}
+		f.toPersist.track(n)
 	}
 }

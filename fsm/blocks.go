@@ -40,12 +40,7 @@ func (x blockIndex) track(n *Inode) {
 
 // forget drops n's subtree: its files' blocks are known no more.
 func (x blockIndex) forget(n *Inode) {
-	x.forgetFile(n)
-	for _, d := range subtreeDirs(n) {
-		for _, c := range d.children {
-			x.forgetFile(c)
-		}
-	}
+	eachInSubtree(n, x.forgetFile)
 }
 
 func (x blockIndex) forgetFile(n *Inode) {

@@ -316,8 +316,8 @@ func (f *FSM) Restore(r io.Reader) (CheckpointHeader, error) {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.root, f.nextID, f.inodes, f.dirs, f.mounts, f.ops, f.applied, f.strs, f.clusterID, f.blocks =
-		fresh.root, fresh.nextID, fresh.inodes, fresh.dirs, fresh.mounts, fresh.ops, fresh.applied, fresh.strs, fresh.clusterID, fresh.blocks
+	f.root, f.nextID, f.inodes, f.dirs, f.mounts, f.ops, f.applied, f.strs, f.clusterID, f.blocks, f.index, f.toPersist =
+		fresh.root, fresh.nextID, fresh.inodes, fresh.dirs, fresh.mounts, fresh.ops, fresh.applied, fresh.strs, fresh.clusterID, fresh.blocks, fresh.index, fresh.toPersist
 	return h, nil
 }
 
@@ -548,6 +548,8 @@ func (f *FSM) restoreInode(rec *journalpb.InodeRecord, st *restoreState, first b
 		f.fillInode(n, rec)
 		parent.children[n.name] = n
 		f.blocks.track(n)
+		f.toPersist.track(n)
+		f.index.add(n)
 	}
 	if n.isDir() {
 		st.open = append(st.open, n)

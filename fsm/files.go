@@ -38,6 +38,7 @@ func (f *FSM) linkInode(parent *Inode, name string, dir bool, e *journalpb.Entry
 	f.nextID++
 	f.inodes++
 	parent.children[name] = n
+	f.index.add(n)
 	raiseBelow(n)
 	return n
 }
@@ -124,6 +125,9 @@ func applyCreateFile(f *FSM, e *journalpb.Entry) (uint64, error) {
 	if op.Pinned {
 		n.flags |= flagPinned
 	}
+	if op.Persisted {
+		n.persist = uint8(journalpb.PersistenceState_PERSISTED)
+	}
 	if op.TtlMs != 0 {
 		n.ext().ttlMs = op.TtlMs
 	}
@@ -131,6 +135,7 @@ func applyCreateFile(f *FSM, e *journalpb.Entry) (uint64, error) {
 		n.ext().blockSizeBytes = op.BlockSizeBytes
 	}
 	f.blocks.track(n)
+	f.index.notePinned(n)
 	return n.id, nil
 }
 
@@ -177,6 +182,10 @@ func applyCompleteFile(f *FSM, e *journalpb.Entry) (uint64, error) {
 	n.blockIDs = append([]uint64(nil), op.BlockIds...)
 	n.flags |= flagCompleted
 	n.mtime = e.TimeMs
+	if op.ToBePersisted && n.persist != uint8(journalpb.PersistenceState_PERSISTED) {
+		n.persist = uint8(journalpb.PersistenceState_TO_BE_PERSISTED)
+	}
 	f.blocks.track(n)
+	f.toPersist.track(n)
 	return n.id, nil
 }

@@ -39,6 +39,15 @@ func TestCreateFile(t *testing.T) {
 			},
 		},
 		{
+			name: "written through to the UFS",
+			op:   build(&journalpb.CreateFileEntry{Path: "/f", Mode: 0o644, Persisted: true}, nil),
+			check: func(t *testing.T, f *FSM, _ Result) {
+				if fi := stat(t, f, "/f"); fi.PersistenceState != journalpb.PersistenceState_PERSISTED || fi.Completed {
+					t.Errorf("got %v, want an incomplete PERSISTED file", fi)
+				}
+			},
+		},
+		{
 			name: "mode above permission bits is masked",
 			op:   create("/f", withMode(0o170644)),
 			check: func(t *testing.T, f *FSM, _ Result) {
@@ -259,6 +268,31 @@ func TestCompleteFile(t *testing.T) {
 			setup: []*journalpb.Entry{create("/f")},
 			op:    complete("/f", -1, nil),
 			want:  fserr.InvalidArgument,
+		},
+		{
+			name:  "asynchronously persisted: queued for the persister",
+			setup: []*journalpb.Entry{create("/d/f", recursive)},
+			op:    build(&journalpb.CompleteFileEntry{Path: "/d/f", Length: 5, ToBePersisted: true}, nil),
+			check: func(t *testing.T, f *FSM, _ Result) {
+				if fi := stat(t, f, "/d/f"); fi.PersistenceState != journalpb.PersistenceState_TO_BE_PERSISTED {
+					t.Errorf("got %v, want TO_BE_PERSISTED", fi)
+				}
+				if got := f.ToPersist(); !slices.Equal(got, []string{"/d/f"}) {
+					t.Errorf("ToPersist = %v, want [/d/f]", got)
+				}
+				if res := f.Apply(100, rename("/d", "/e")); res.Err != nil {
+					t.Fatal(res.Err)
+				}
+				if got := f.ToPersist(); !slices.Equal(got, []string{"/e/f"}) {
+					t.Errorf("ToPersist after a rename = %v, want [/e/f]", got)
+				}
+				if res := f.Apply(101, setAttr(&journalpb.SetAttributeEntry{Path: "/e/f", HasPersisted: true, Persisted: true})); res.Err != nil {
+					t.Fatal(res.Err)
+				}
+				if got := f.ToPersist(); len(got) != 0 {
+					t.Errorf("ToPersist once persisted = %v, want none", got)
+				}
+			},
 		},
 		{name: "missing", op: complete("/f", 0, nil), want: fserr.NotFound},
 		{

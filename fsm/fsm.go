@@ -71,6 +71,8 @@ type FSM struct {
 	// clusterID names the cluster (embedded journal); see ClusterInfoEntry.
 	clusterID string
 	blocks    blockIndex
+	toPersist persistQueue
+	index     *inodeIndex
 }
 
 // New returns an empty namespace: a root directory and no mounts.
@@ -98,6 +100,9 @@ func (f *FSM) reset() {
 	f.applied = 0
 	f.clusterID = ""
 	f.blocks = newBlockIndex()
+	f.toPersist = persistQueue{}
+	f.index = newInodeIndex()
+	f.index.add(f.root)
 }
 
 // AppliedIndex is the journal index of the last entry applied.
@@ -215,7 +220,7 @@ func (f *FSM) infoLocked(path string) *journalpb.FileStatus {
 		return nil
 	}
 	fi := n.info(JoinPath(parts))
-	fi.UfsPath = f.ufsPathLocked(n)
+	fi.UfsPath, fi.MountId = f.ufsPathLocked(n)
 	return fi
 }
 
@@ -271,7 +276,7 @@ func (f *FSM) GetStatus(c *journalpb.Caller, path string) (*journalpb.FileStatus
 		return nil, err
 	}
 	fi := n.info(JoinPath(parts))
-	fi.UfsPath = f.ufsPathLocked(n)
+	fi.UfsPath, fi.MountId = f.ufsPathLocked(n)
 	return fi, nil
 }
 

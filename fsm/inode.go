@@ -29,6 +29,7 @@ type Inode struct {
 	blockIDs []uint64
 	children map[string]*Inode // directories only
 	extra    *inodeExtra
+	nextByID *Inode // the next inode in its chain of inodeIndex
 	mode     uint16
 	flags    uint8
 	persist  uint8 // journalpb.PersistenceState

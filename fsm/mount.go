@@ -98,24 +98,24 @@ func joinUFS(uri string, rest []string) string {
 	return strings.TrimSuffix(uri, "/") + "/" + strings.Join(rest, "/")
 }
 
-// ufsPathLocked returns the UFS URI an inode maps to, or "" when no mount
-// holds it.
-func (f *FSM) ufsPathLocked(n *Inode) string {
+// ufsPathLocked returns the UFS URI an inode maps to and the id of the
+// mount holding it, or "" and 0 when no mount holds it.
+func (f *FSM) ufsPathLocked(n *Inode) (string, uint64) {
 	var rest []string
 	for cur := n; cur != nil; cur = cur.parent {
 		if cur.isMountPoint() {
 			m := f.mounts.byID[cur.mountID()]
 			if m == nil {
-				return ""
+				return "", 0
 			}
 			for i, j := 0, len(rest)-1; i < j; i, j = i+1, j-1 {
 				rest[i], rest[j] = rest[j], rest[i]
 			}
-			return joinUFS(m.ufsURI, rest)
+			return joinUFS(m.ufsURI, rest), m.id
 		}
 		if cur.parent != nil {
 			rest = append(rest, cur.name)
 		}
 	}
-	return ""
+	return "", 0
 }

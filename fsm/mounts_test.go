@@ -141,6 +141,11 @@ func TestLoadMetadata(t *testing.T) {
 					fi.UfsPath != "mem://m/d/f" {
 					t.Errorf("loaded file: %v", fi)
 				}
+				// Workers find a file's UFS by the id of the mount
+				// holding it, as Alluxio's FileInfo.mountId names it.
+				if fi.MountId == 0 || fi.MountId != stat(t, f, "/m").MountId {
+					t.Errorf("loaded file's mount id %d, want /m's %d", fi.MountId, stat(t, f, "/m").MountId)
+				}
 				// Loading is not a change: directories keep the UFS time
 				// even when children are loaded into them.
 				if d := stat(t, f, "/m/d"); !d.IsDirectory || d.Length != 0 || d.LastModificationTimeMs != 77 {

@@ -123,6 +123,8 @@ func checkEmptyingPermission(c *journalpb.Caller, n *Inode) error {
 // unlink removes n and its subtree.
 func (f *FSM) unlink(n *Inode, timeMs int64) {
 	f.blocks.forget(n)
+	f.toPersist.forget(n)
+	f.index.forget(n)
 	delete(n.parent.children, n.name)
 	n.parent.mtime = timeMs
 	inodes, dirs := countSubtree(n)

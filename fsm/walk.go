@@ -56,6 +56,17 @@ func subtreeDirs(n *Inode) []*Inode {
 	return dirs
 }
 
+// eachInSubtree calls visit on n and every inode under it, in no
+// particular order.
+func eachInSubtree(n *Inode, visit func(*Inode)) {
+	visit(n)
+	for _, d := range subtreeDirs(n) {
+		for _, c := range d.children {
+			visit(c)
+		}
+	}
+}
+
 // countSubtree is the number of inodes in n's subtree, n included, and
 // how many of them are directories.
 func countSubtree(n *Inode) (inodes, dirs uint64) {

@@ -134,8 +134,9 @@ type Master struct {
 	// stopBackground ends the leader's periodic work (daily backups).
 	stopBackground context.CancelFunc
 
-	extensions []Extension
-	workers    *blockmaster.Table
+	extensions  []Extension
+	workers     *blockmaster.Table
+	allocations blockAllocations
 }
 
 // New creates a master around a recovered namespace and its replicator.

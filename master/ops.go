@@ -45,6 +45,8 @@ type CreateFileOptions struct {
 	BlockSizeBytes int64
 	TTLMs          int64
 	Pinned         bool
+	// Persisted: the client writes the UFS copy as it writes the file.
+	Persisted bool
 }
 
 // CreateDirectoryOptions is a request to create a directory.
@@ -93,6 +95,8 @@ type CompleteFileOptions struct {
 	Path     string
 	Length   int64
 	BlockIDs []uint64
+	// ToBePersisted queues the file for the leader's persister.
+	ToBePersisted bool
 }
 
 // MountOptions is a request to mount a UFS folder at Path.
@@ -167,14 +171,14 @@ func (m *Master) CreateFile(ctx context.Context, o CreateFileOptions) (*journalp
 	mode := m.modeOr(o.Mode, 0o666)
 	res, err := m.proposeFor(ctx, o.OpID, &journalpb.Entry{Payload: &journalpb.Entry_CreateFile{CreateFile: &journalpb.CreateFileEntry{
 		Path: o.Path, Mode: mode, Recursive: o.Recursive, Completed: o.Completed,
-		BlockSizeBytes: o.BlockSizeBytes, TtlMs: o.TTLMs, Pinned: o.Pinned,
+		BlockSizeBytes: o.BlockSizeBytes, TtlMs: o.TTLMs, Pinned: o.Pinned, Persisted: o.Persisted,
 	}}})
 	if err != nil {
 		return nil, err
 	}
 	return m.createAnswer(ctx, res, &journalpb.FileStatus{
 		Path: o.Path, Name: baseName(o.Path), Mode: mode, Completed: o.Completed,
-		BlockSizeBytes: o.BlockSizeBytes, TtlMs: o.TTLMs, Pinned: o.Pinned,
+		BlockSizeBytes: o.BlockSizeBytes, TtlMs: o.TTLMs, Pinned: o.Pinned, PersistenceState: persistence(o.Persisted),
 	})
 }
 
@@ -217,6 +221,13 @@ func (m *Master) createAnswer(ctx context.Context, res fsm.Result, made *journal
 		return made, nil
 	}
 	return info, nil
+}
+
+func persistence(persisted bool) journalpb.PersistenceState {
+	if persisted {
+		return journalpb.PersistenceState_PERSISTED
+	}
+	return journalpb.PersistenceState_NOT_PERSISTED
 }
 
 func baseName(p string) string {
@@ -285,7 +296,12 @@ func (m *Master) Delete(ctx context.Context, o DeleteOptions) error {
 	if err := o.Validate(); err != nil {
 		return err
 	}
+	// The blocks are looked up first: once deleted, nothing names them.
+	blocks := m.blocksUnder(o.Path)
 	_, err := m.proposeFor(ctx, o.OpID, &journalpb.Entry{Payload: &journalpb.Entry_Delete{Delete: &journalpb.DeleteEntry{Path: o.Path, Recursive: o.Recursive}}})
+	if err == nil {
+		m.workers.Free(blocks)
+	}
 	return err
 }
 
@@ -324,7 +340,7 @@ func (m *Master) CompleteFile(ctx context.Context, o CompleteFileOptions) error 
 		return err
 	}
 	_, err := m.proposeFor(ctx, o.OpID, &journalpb.Entry{Payload: &journalpb.Entry_CompleteFile{CompleteFile: &journalpb.CompleteFileEntry{
-		Path: o.Path, Length: o.Length, BlockIds: o.BlockIDs,
+		Path: o.Path, Length: o.Length, BlockIds: o.BlockIDs, ToBePersisted: o.ToBePersisted,
 	}}})
 	return err
 }

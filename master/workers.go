@@ -1,6 +1,10 @@
 package master
 
-import "context"
+import (
+	"context"
+
+	"github.com/halo-fs/halo/proto/journalpb"
+)
 
 // blocksCheckedPerHeartbeat bounds the registered blocks one heartbeat
 // checks against the namespace: the answer's Delete list stays well
@@ -33,4 +37,24 @@ func (m *Master) BlocksToDelete(ctx context.Context, worker int64) []int64 {
 		m.log.Info("a worker holds blocks no file has: telling it to delete them", "worker", worker, "blocks", len(dropped))
 	}
 	return dropped
+}
+
+// PinnedFileIDs returns the ids of the namespace's pinned files, whose
+// blocks workers keep from eviction. Like any read it is answered by the
+// leader only, so a worker that asks every master keeps the leader's list.
+func (m *Master) PinnedFileIDs(ctx context.Context) ([]int64, error) {
+	if err := m.replicator.VerifyRead(ctx); err != nil {
+		return nil, err
+	}
+	return m.fsm.PinnedFileIDs(), nil
+}
+
+// StatusByID describes the file or directory with inode id, for workers,
+// which name files by id. It checks no permission: worker services admit
+// identified callers only.
+func (m *Master) StatusByID(ctx context.Context, id uint64) (*journalpb.FileStatus, error) {
+	if err := m.replicator.VerifyRead(ctx); err != nil {
+		return nil, err
+	}
+	return m.fsm.StatusByID(id)
 }

@@ -115,3 +115,22 @@ func cleanAbsolute(p string) (string, error) {
 	}
 	return "/" + clean, nil
 }
+
+// PathUnder returns the path of file inside the store rooted at root
+// (both URIs or plain absolute paths), as Store methods take it; ok is
+// false when file is not under root.
+func PathUnder(root, file string) (rel string, ok bool) {
+	r, err := ParseURI(root)
+	if err != nil {
+		return "", false
+	}
+	f, err := ParseURI(file)
+	if err != nil {
+		return "", false
+	}
+	rel, ok = strings.CutPrefix(f.String(), strings.TrimSuffix(r.String(), "/")+"/")
+	if !ok {
+		return "", false
+	}
+	return rel, true
+}

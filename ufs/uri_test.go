@@ -116,3 +116,20 @@ func FuzzParseURI(f *testing.F) {
 		}
 	})
 }
+
+func TestPathUnder(t *testing.T) {
+	for _, tt := range []struct {
+		root, file, want string
+		ok               bool
+	}{
+		{"/data/ufs", "/data/ufs/a/b", "a/b", true},
+		{"file:///data/ufs/", "/data/ufs/a", "a", true},
+		{"s3://bucket/base", "s3://bucket/base/x", "x", true},
+		{"/data/ufs", "/data/ufs2/a", "", false},
+		{"s3://bucket/base", "s3://other/base/x", "", false},
+	} {
+		if got, ok := PathUnder(tt.root, tt.file); got != tt.want || ok != tt.ok {
+			t.Errorf("PathUnder(%q, %q) = %q, %v; want %q, %v", tt.root, tt.file, got, ok, tt.want, tt.ok)
+		}
+	}
+}

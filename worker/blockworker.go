@@ -45,8 +45,12 @@ func (b *blockWorker) WriteBlock(stream grpc.BidiStreamingServer[alluxiopb.Write
 	if cmd == nil {
 		return fserr.New(fserr.InvalidArgument, "a block write must start with a command naming the block, not a chunk")
 	}
-	if cmd.GetType() != alluxiopb.RequestType_ALLUXIO_BLOCK {
-		return fserr.New(fserr.Unimplemented, "block %d: writes of type %s (to the UFS) are not served by this worker yet; write with MUST_CACHE", cmd.GetId(), cmd.GetType())
+	switch cmd.GetType() {
+	case alluxiopb.RequestType_UFS_FILE:
+		return b.writeUfsFile(stream, cmd)
+	case alluxiopb.RequestType_ALLUXIO_BLOCK:
+	default:
+		return fserr.New(fserr.Unimplemented, "block %d: writes of type %s are not served by this worker; write with MUST_CACHE, CACHE_THROUGH or THROUGH", cmd.GetId(), cmd.GetType())
 	}
 	if cmd.GetOffset() != 0 || cmd.GetSpaceToReserve() < 0 {
 		return fserr.New(fserr.InvalidArgument, "block %d: a write starts at offset 0 with a non-negative reservation, not offset %d and %d bytes", cmd.GetId(), cmd.GetOffset(), cmd.GetSpaceToReserve())
@@ -59,7 +63,7 @@ func (b *blockWorker) WriteBlock(stream grpc.BidiStreamingServer[alluxiopb.Write
 	if err != nil {
 		return err
 	}
-	return b.fill(stream.Context(), temp, cmd.GetPinOnCreate(), func() error { return receiveBlock(stream, temp) })
+	return b.fill(stream.Context(), temp, cmd.GetPinOnCreate(), func() error { return receiveChunks(stream, temp, temp.Size, temp.ID()) })
 }
 
 // fill runs the write that fills temp, then commits the block and tells
@@ -83,8 +87,9 @@ func (b *blockWorker) fill(ctx context.Context, temp *blockstore.TempBlock, pin 
 	return nil
 }
 
-// receiveBlock writes the chunks into temp until the client half-closes.
-func receiveBlock(stream grpc.BidiStreamingServer[alluxiopb.WriteRequest, alluxiopb.WriteResponse], temp *blockstore.TempBlock) error {
+// receiveChunks writes the chunks into dst until the client half-closes;
+// size is how many bytes dst holds, id the block's id (-1 for a UFS file).
+func receiveChunks(stream grpc.BidiStreamingServer[alluxiopb.WriteRequest, alluxiopb.WriteResponse], dst io.Writer, size func() int64, id int64) error {
 	for {
 		req, err := stream.Recv()
 		if errors.Is(err, io.EOF) {
@@ -94,18 +99,18 @@ func receiveBlock(stream grpc.BidiStreamingServer[alluxiopb.WriteRequest, alluxi
 			return err
 		}
 		if chunk := req.GetChunk(); chunk != nil {
-			if _, err := temp.Write(chunk.GetData()); err != nil {
+			if _, err := dst.Write(chunk.GetData()); err != nil {
 				return err
 			}
 			continue
 		}
 		cmd := req.GetCommand()
-		if cmd.GetId() != temp.ID() || cmd.GetOffset() != temp.Size() {
+		if cmd.GetId() != id || cmd.GetOffset() != size() {
 			return fserr.New(fserr.InvalidArgument, "block %d: a command for block %d at offset %d, but %d bytes are written",
-				temp.ID(), cmd.GetId(), cmd.GetOffset(), temp.Size())
+				id, cmd.GetId(), cmd.GetOffset(), size())
 		}
 		if cmd.GetFlush() {
-			if err := stream.Send(&alluxiopb.WriteResponse{Offset: proto.Int64(temp.Size())}); err != nil {
+			if err := stream.Send(&alluxiopb.WriteResponse{Offset: proto.Int64(size())}); err != nil {
 				return err
 			}
 		}
@@ -135,43 +140,54 @@ func (b *blockWorker) ReadBlock(stream grpc.BidiStreamingServer[alluxiopb.ReadRe
 	if err != nil {
 		return err
 	}
-	id, off, length := req.GetBlockId(), req.GetOffset(), req.GetLength()
 	if req.GetPromote() {
-		b.promote(id)
+		b.promote(req.GetBlockId())
 	}
+	if b.w.store.HasBlock(req.GetBlockId()) || req.GetOpenUfsBlockOptions().GetUfsPath() == "" {
+		return b.serveCached(stream, req)
+	}
+	return b.readFromUfs(stream, req)
+}
+
+// serveCached sends the range of a block a tier holds.
+func (b *blockWorker) serveCached(stream grpc.BidiStreamingServer[alluxiopb.ReadRequest, alluxiopb.ReadResponse], req *alluxiopb.ReadRequest) error {
+	id, off, length := req.GetBlockId(), req.GetOffset(), req.GetLength()
 	r, err := b.w.store.OpenBlock(id)
 	if err != nil {
-		if errors.Is(err, blockstore.ErrBlockNotFound) && req.GetOpenUfsBlockOptions().GetUfsPath() != "" {
-			return fserr.New(fserr.NotFound, "block %d is not cached on this worker, and reading it from the UFS through the worker is not served yet", id)
-		}
 		return err
 	}
 	defer r.Close()
 	if off < 0 || length < 0 || off+length > r.Length() || off+length < off {
 		return fserr.New(fserr.InvalidArgument, "block %d: cannot read %d bytes at offset %d of a block of %d bytes", id, length, off, r.Length())
 	}
-	chunk := req.GetChunkSize()
-	if chunk <= 0 {
-		chunk = defaultReadChunk
-	}
-	chunk = min(chunk, maxReadChunk)
 	acks := newAckWindow(off)
 	go acks.follow(stream)
-	if err := sendRange(stream, r, off, off+length, chunk, acks); err != nil {
+	if err := sendRange(stream, readBlockAt(r), off, off+length, readChunk(req), acks); err != nil {
 		return err
 	}
 	b.w.metrics.bytesRead.Add(float64(length))
 	return nil
 }
 
-func sendRange(stream grpc.BidiStreamingServer[alluxiopb.ReadRequest, alluxiopb.ReadResponse], r *blockstore.BlockReader, from, to, chunk int64, acks *ackWindow) error {
+// readChunk is the chunk size a read asked for, within the worker's bounds.
+func readChunk(req *alluxiopb.ReadRequest) int64 {
+	chunk := req.GetChunkSize()
+	if chunk <= 0 {
+		chunk = defaultReadChunk
+	}
+	return min(chunk, maxReadChunk)
+}
+
+// sendRange sends [from, to) of a block in chunks read by read, never
+// more than readWindow bytes ahead of the client's acknowledgements.
+func sendRange(stream grpc.BidiStreamingServer[alluxiopb.ReadRequest, alluxiopb.ReadResponse], read func(buf []byte, pos int64) error, from, to, chunk int64, acks *ackWindow) error {
 	buf := make([]byte, chunk)
 	for pos := from; pos < to; {
 		if done, err := acks.waitBelow(stream.Context(), pos-readWindow); done || err != nil {
 			return err
 		}
 		n := min(chunk, to-pos)
-		if _, err := r.ReadAt(buf[:n], pos); err != nil && !(errors.Is(err, io.EOF) && pos+n == r.Length()) {
+		if err := read(buf[:n], pos); err != nil {
 			return err
 		}
 		if err := stream.Send(&alluxiopb.ReadResponse{Chunk: &alluxiopb.Chunk{Data: buf[:n]}}); err != nil {
@@ -180,6 +196,16 @@ func sendRange(stream grpc.BidiStreamingServer[alluxiopb.ReadRequest, alluxiopb.
 		pos += n
 	}
 	return nil
+}
+
+// readBlockAt reads a cached block's bytes at a position.
+func readBlockAt(r *blockstore.BlockReader) func([]byte, int64) error {
+	return func(buf []byte, pos int64) error {
+		if _, err := r.ReadAt(buf, pos); err != nil && !(errors.Is(err, io.EOF) && pos+int64(len(buf)) == r.Length()) {
+			return err
+		}
+		return nil
+	}
 }
 
 func (b *blockWorker) promote(id int64) {

@@ -8,7 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/google/uuid"
+	"github.com/halo-fs/halo/client"
 	"github.com/halo-fs/halo/proto/alluxiopb"
 	"github.com/halo-fs/halo/worker/blockstore"
 	"github.com/hashicorp/go-hclog"
@@ -116,12 +116,10 @@ func (l *link) connect(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	channel := uuid.NewString()
-	authCtx, endAuth := context.WithCancel(context.Background())
 	waitCtx, cancel := context.WithTimeout(ctx, l.w.cfg.CallTimeout)
 	defer cancel()
-	if err := AuthenticateChannel(waitCtx, authCtx, conn, channel, l.w.cfg.User); err != nil {
-		endAuth()
+	channel, endAuth, err := client.OpenChannel(waitCtx, conn, l.w.cfg.User)
+	if err != nil {
 		conn.Close()
 		return err
 	}
@@ -137,41 +135,6 @@ func (l *link) current() (*grpc.ClientConn, string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.conn, l.channel
-}
-
-// AuthenticateChannel opens Alluxio's channel authentication (SIMPLE:
-// the user name) on conn as Alluxio's worker and clients do, waiting for
-// the answer until ctx ends; calls carrying the channel id in their
-// "channel-id" metadata are then authenticated while the stream, under
-// streamCtx, stays open.
-func AuthenticateChannel(ctx, streamCtx context.Context, conn *grpc.ClientConn, channel, user string) error {
-	stream, err := alluxiopb.NewSaslAuthenticationServiceClient(conn).Authenticate(streamCtx)
-	if err != nil {
-		return err
-	}
-	err = stream.Send(&alluxiopb.SaslMessage{
-		MessageType:          alluxiopb.SaslMessageType_CHALLENGE.Enum(),
-		Message:              []byte("\x00" + user + "\x00noPassword"),
-		ClientId:             proto.String(channel),
-		AuthenticationScheme: alluxiopb.ChannelAuthenticationScheme_SIMPLE.Enum(),
-	})
-	if err != nil {
-		return err
-	}
-	answered := make(chan error, 1)
-	go func() {
-		reply, err := stream.Recv()
-		if err == nil && reply.GetMessageType() != alluxiopb.SaslMessageType_SUCCESS {
-			err = fmt.Errorf("channel authentication answered %s", reply.GetMessageType())
-		}
-		answered <- err
-	}()
-	select {
-	case err := <-answered:
-		return err
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 func (l *link) disconnect() {
@@ -192,7 +155,7 @@ func (l *link) call(ctx context.Context, timeout time.Duration) (svc alluxiopb.B
 	if conn == nil {
 		return nil, nil, nil, errors.New("not connected to this master")
 	}
-	ctx = metadata.AppendToOutgoingContext(ctx, "channel-id", channel)
+	ctx = metadata.AppendToOutgoingContext(ctx, client.ChannelMetadataKey, channel)
 	callCtx, cancel = context.WithTimeout(ctx, timeout)
 	return alluxiopb.NewBlockMasterWorkerServiceClient(conn), callCtx, cancel, nil
 }
@@ -273,6 +236,7 @@ func (l *link) heartbeat(ctx context.Context) error {
 		var resp *alluxiopb.BlockHeartbeatPResponse
 		if resp, err = svc.BlockHeartbeat(callCtx, req); err == nil {
 			l.obey(resp.GetCommand())
+			l.syncPinnedFiles(ctx)
 			return nil
 		}
 	}

@@ -84,6 +84,7 @@ func (c *Config) setDefaults() {
 
 // Worker is a running worker.
 type Worker struct {
+	mounts      mountStores
 	cfg         Config
 	log         hclog.Logger
 	store       *blockstore.Store

@@ -69,6 +69,7 @@ func newRootCommand() *cobra.Command {
 		newFormatWorkerCommand(g),
 		newFSCommand(g),
 		newFSAdminCommand(g),
+		newRunTestsCommand(g),
 		newBenchCommand(g),
 		newGetConfCommand(g),
 		&cobra.Command{

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"math"
 	"net"
 	"strconv"
 
@@ -68,6 +69,8 @@ func fillEnv(env *cli.Env, cfg *conf.Config) {
 	env.RaftAddresses = cfg.EmbeddedJournalAddresses
 	env.HidePermissions = cfg.AuthenticationType == "NOSASL" || !cfg.PermissionEnabled
 	env.Authentication, env.SecretFile, env.WebPort = cfg.AuthenticationType, cfg.AuthSecretFile, cfg.WebPort
+	env.WriteType, env.ReadType = client.WriteType(cfg.ClientWriteType), client.ReadType(cfg.ClientReadType)
+	env.BlockSize = int64(min(cfg.ClientBlockSize, math.MaxInt64))
 }
 
 func newFSCommand(g *globals) *cobra.Command {
@@ -77,6 +80,10 @@ func newFSCommand(g *globals) *cobra.Command {
 
 func newFSAdminCommand(g *globals) *cobra.Command {
 	return cli.NewFSAdminCommand(toolEnv(g, nil))
+}
+
+func newRunTestsCommand(g *globals) *cobra.Command {
+	return cli.NewRunTestsCommand(toolEnv(g, nil))
 }
 
 func newBenchCommand(g *globals) *cobra.Command {

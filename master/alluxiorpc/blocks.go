@@ -101,13 +101,19 @@ func (b *blocks) GetBlockInfo(_ context.Context, req *alluxiopb.GetBlockInfoPReq
 		return nil, fserr.New(fserr.NotFound, "block %d is held by no live worker", req.GetBlockId())
 	}
 	info := &alluxiopb.BlockInfo{BlockId: proto.Int64(blk.ID), Length: proto.Int64(blk.Length)}
-	for _, l := range blk.Locations {
-		info.Locations = append(info.Locations, &alluxiopb.BlockLocation{
+	info.Locations = blockLocations(blk.Locations)
+	return &alluxiopb.GetBlockInfoPResponse{BlockInfo: info}, nil
+}
+
+func blockLocations(locs []blockmaster.Location) []*alluxiopb.BlockLocation {
+	out := make([]*alluxiopb.BlockLocation, len(locs))
+	for i, l := range locs {
+		out[i] = &alluxiopb.BlockLocation{
 			WorkerId:      proto.Int64(l.WorkerID),
 			WorkerAddress: workerNetAddress(l.Address),
 			TierAlias:     proto.String(l.Tier),
 			MediumType:    proto.String(l.Tier),
-		})
+		}
 	}
-	return &alluxiopb.GetBlockInfoPResponse{BlockInfo: info}, nil
+	return out
 }

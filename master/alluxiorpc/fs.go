@@ -26,6 +26,10 @@ type fileSystem struct {
 
 func (f *fileSystem) CreateFile(ctx context.Context, req *alluxiopb.CreateFilePRequest) (*alluxiopb.CreateFilePResponse, error) {
 	o := req.GetOptions()
+	persisted, err := persistedWrite(req.GetPath(), o)
+	if err != nil {
+		return nil, err
+	}
 	st, err := f.m.CreateFile(ctx, master.CreateFileOptions{
 		OpID:           opID(ctx, o.GetCommonOptions()),
 		Path:           req.GetPath(),
@@ -33,21 +37,16 @@ func (f *fileSystem) CreateFile(ctx context.Context, req *alluxiopb.CreateFilePR
 		Recursive:      o.GetRecursive(),
 		BlockSizeBytes: o.GetBlockSizeBytes(),
 		TTLMs:          ttl(o.GetCommonOptions()),
+		Persisted:      persisted,
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &alluxiopb.CreateFilePResponse{FileInfo: fileInfo(st)}, nil
+	return &alluxiopb.CreateFilePResponse{FileInfo: f.info(st)}, nil
 }
 
 func (f *fileSystem) CompleteFile(ctx context.Context, req *alluxiopb.CompleteFilePRequest) (*alluxiopb.CompleteFilePResponse, error) {
-	o := req.GetOptions()
-	err := f.m.CompleteFile(ctx, master.CompleteFileOptions{
-		OpID:   opID(ctx, o.GetCommonOptions()),
-		Path:   req.GetPath(),
-		Length: max(o.GetUfsLength(), 0),
-	})
-	if err != nil {
+	if err := f.m.CompleteWrittenFile(ctx, completeOptions(ctx, req)); err != nil {
 		return nil, err
 	}
 	return &alluxiopb.CompleteFilePResponse{}, nil
@@ -77,7 +76,7 @@ func (f *fileSystem) GetStatus(ctx context.Context, req *alluxiopb.GetStatusPReq
 	if err != nil {
 		return nil, err
 	}
-	return &alluxiopb.GetStatusPResponse{FileInfo: fileInfo(st)}, nil
+	return &alluxiopb.GetStatusPResponse{FileInfo: f.info(st)}, nil
 }
 
 func (f *fileSystem) Exists(ctx context.Context, req *alluxiopb.ExistsPRequest) (*alluxiopb.ExistsPResponse, error) {
@@ -116,10 +115,10 @@ func (f *fileSystem) ListStatus(req *alluxiopb.ListStatusPRequest, stream grpc.S
 		return err
 	}
 	if !st.IsDirectory {
-		return stream.Send(&alluxiopb.ListStatusPResponse{FileInfos: []*alluxiopb.FileInfo{fileInfo(st)}})
+		return stream.Send(&alluxiopb.ListStatusPResponse{FileInfos: []*alluxiopb.FileInfo{f.info(st)}})
 	}
 	return f.m.List(ctx, master.ListOptions{Path: path, Recursive: o.GetRecursive()}, func(page []*journalpb.FileStatus) error {
-		return stream.Send(&alluxiopb.ListStatusPResponse{FileInfos: fileInfos(page)})
+		return stream.Send(&alluxiopb.ListStatusPResponse{FileInfos: f.infos(page)})
 	})
 }
 
@@ -148,14 +147,14 @@ func (f *fileSystem) ListStatusPartial(ctx context.Context, req *alluxiopb.ListS
 		return nil, err
 	}
 	if !st.IsDirectory {
-		return &alluxiopb.ListStatusPartialPResponse{FileInfos: []*alluxiopb.FileInfo{fileInfo(st)}, IsTruncated: proto.Bool(false), FileCount: proto.Int64(1)}, nil
+		return &alluxiopb.ListStatusPartialPResponse{FileInfos: []*alluxiopb.FileInfo{f.info(st)}, IsTruncated: proto.Bool(false), FileCount: proto.Int64(1)}, nil
 	}
 	var out []*alluxiopb.FileInfo
 	truncated, size := false, 0
 	err = f.m.List(ctx, master.ListOptions{Path: req.GetPath(), Recursive: o.GetOptions().GetRecursive(), StartAfter: startAfter(req.GetPath(), o.GetStartAfter())},
 		func(page []*journalpb.FileStatus) error {
 			for _, st := range page {
-				info := fileInfo(st)
+				info := f.info(st)
 				size += proto.Size(info)
 				// The batch also ends before the answer outgrows what a
 				// client receives in one message: big entries (files of
@@ -277,10 +276,9 @@ func (f *fileSystem) GetMountTable(ctx context.Context, _ *alluxiopb.GetMountTab
 	return &alluxiopb.GetMountTablePResponse{MountPoints: out}, nil
 }
 
-// Free drops cached copies. Halo's masters hold no cached data until
-// workers come, so a free of an existing path has nothing to do.
+// Free drops the workers' copies of persisted files' blocks.
 func (f *fileSystem) Free(ctx context.Context, req *alluxiopb.FreePRequest) (*alluxiopb.FreePResponse, error) {
-	if _, err := f.m.GetStatus(ctx, req.GetPath()); err != nil {
+	if _, err := f.m.Free(ctx, master.FreeOptions{Path: req.GetPath(), Forced: req.GetOptions().GetForced()}); err != nil {
 		return nil, err
 	}
 	return &alluxiopb.FreePResponse{}, nil

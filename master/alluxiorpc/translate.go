@@ -85,8 +85,9 @@ func fileInfo(st *journalpb.FileStatus) *alluxiopb.FileInfo {
 		name = ""
 	}
 	persisted := st.PersistenceState == journalpb.PersistenceState_PERSISTED
-	// A folder's length is its number of children, as in Alluxio. Without
-	// workers nothing is cached, except that an empty file is entirely.
+	// A folder's length is its number of children, as in Alluxio. An
+	// empty file is entirely cached; what workers hold of others is
+	// added by fileSystem.info.
 	length := st.Length
 	cached := int32(0)
 	if st.IsDirectory {
@@ -128,14 +129,6 @@ func fileInfo(st *journalpb.FileStatus) *alluxiopb.FileInfo {
 			Mode: proto.Int32(int32(st.Mode)), IsDefault: proto.Bool(false),
 		},
 	}
-}
-
-func fileInfos(page []*journalpb.FileStatus) []*alluxiopb.FileInfo {
-	out := make([]*alluxiopb.FileInfo, len(page))
-	for i, st := range page {
-		out[i] = fileInfo(st)
-	}
-	return out
 }
 
 // ufsType names a UFS by its URI's scheme, "local" for a plain path.

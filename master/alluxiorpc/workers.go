@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/halo-fs/halo/fserr"
+	"github.com/halo-fs/halo/fsm"
 	"github.com/halo-fs/halo/master"
 	"github.com/halo-fs/halo/master/blockmaster"
 	"github.com/halo-fs/halo/proto/alluxiopb"
@@ -126,6 +127,9 @@ func (b *blockWorkers) BlockHeartbeat(ctx context.Context, req *alluxiopb.BlockH
 	if orphans := b.m.BlocksToDelete(ctx, req.GetWorkerId()); len(orphans) > 0 {
 		return heartbeatAnswer(alluxiopb.CommandType_Delete, orphans), nil
 	}
+	if freed := b.m.Workers().TakeFreed(req.GetWorkerId()); len(freed) > 0 {
+		return heartbeatAnswer(alluxiopb.CommandType_Free, freed), nil
+	}
 	return heartbeatAnswer(alluxiopb.CommandType_Nothing, nil), nil
 }
 
@@ -160,11 +164,42 @@ type fileSystemWorkers struct {
 	m *master.Master
 }
 
-// GetPinnedFileIds answers none: the namespace keeps the pinned flag on
-// each inode but no index of pinned files, and a walk of the whole tree
-// every heartbeat is not worth it before the worker's evictor needs it.
-func (f *fileSystemWorkers) GetPinnedFileIds(context.Context, *alluxiopb.GetPinnedFileIdsPRequest) (*alluxiopb.GetPinnedFileIdsPResponse, error) {
-	return &alluxiopb.GetPinnedFileIdsPResponse{}, nil
+// GetPinnedFileIds lists the pinned files, named as workers name files
+// (workerFileID).
+func (f *fileSystemWorkers) GetPinnedFileIds(ctx context.Context, _ *alluxiopb.GetPinnedFileIdsPRequest) (*alluxiopb.GetPinnedFileIdsPResponse, error) {
+	ids, err := f.m.PinnedFileIDs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for i, id := range ids {
+		ids[i] = workerFileID(id)
+	}
+	return &alluxiopb.GetPinnedFileIdsPResponse{PinnedFileIds: ids}, nil
+}
+
+// GetFileInfo describes the file a worker names (workerFileID).
+func (f *fileSystemWorkers) GetFileInfo(ctx context.Context, req *alluxiopb.GetFileInfoPRequest) (*alluxiopb.GetFileInfoPResponse, error) {
+	id := req.GetFileId()
+	if id < 0 || id&blockSequenceMask != blockSequenceMask {
+		return nil, fserr.New(fserr.InvalidArgument, "%d is not a file id as workers name files (the file's id shifted left %d bits, every lower bit set)", id, fsm.BlockSequenceBits)
+	}
+	st, err := f.m.StatusByID(ctx, uint64(id>>fsm.BlockSequenceBits))
+	if err != nil {
+		return nil, err
+	}
+	return &alluxiopb.GetFileInfoPResponse{FileInfo: fileInfo(st)}, nil
+}
+
+// blockSequenceMask covers the bits of a block id that number the block
+// within its file.
+const blockSequenceMask = 1<<fsm.BlockSequenceBits - 1
+
+// workerFileID is file id as Alluxio's workers name a file: the id its
+// blocks carry in their high bits (fsm.BlockSequenceBits) with the
+// sequence bits all set, so that a worker finds a block's file by setting
+// them (Alluxio's BlockId.getFileId).
+func workerFileID(id int64) int64 {
+	return id<<fsm.BlockSequenceBits | blockSequenceMask
 }
 
 func (f *fileSystemWorkers) GetUfsInfo(ctx context.Context, req *alluxiopb.GetUfsInfoPRequest) (*alluxiopb.GetUfsInfoPResponse, error) {

@@ -138,6 +138,9 @@ type worker struct {
 	// unverified are the blocks of its last registration not yet
 	// checked against the namespace (see Unverified).
 	unverified []int64
+	// toFree are blocks the worker is to drop at its next heartbeat
+	// (see Free).
+	toFree []int64
 }
 
 // New makes an empty table.
@@ -475,4 +478,35 @@ func copyCounts(m map[string]int64) map[string]int64 {
 		out[k] = v
 	}
 	return out
+}
+
+// Free forgets where the live workers hold blocks and queues the blocks
+// for each holder to drop at its next heartbeat (TakeFreed). It returns
+// how many copies are to go.
+func (t *Table) Free(blocks []int64) int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	n := 0
+	for _, b := range blocks {
+		for _, id := range slices.Clone(t.locations[b]) {
+			w := t.workers[id]
+			t.removeLocation(w, b)
+			w.toFree = append(w.toFree, b)
+			n++
+		}
+	}
+	return n
+}
+
+// TakeFreed returns the blocks the worker is to drop, once.
+func (t *Table) TakeFreed(id int64) []int64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	w, ok := t.workers[id]
+	if !ok {
+		return nil
+	}
+	freed := w.toFree
+	w.toFree = nil
+	return freed
 }

@@ -70,6 +70,7 @@ func Open(ctx context.Context, cfg *conf.Config, log hclog.Logger) (*Running, er
 	leading, stop := context.WithCancel(context.Background())
 	go m.EnsureRootMountWhenLeading(leading)
 	go m.KeepRetryCacheSettings(leading)
+	go m.PersistWhenLeading(leading)
 	return &Running{Master: m, log: log, failed: failed, stop: stop}, nil
 }
 

@@ -269,8 +269,10 @@ type FileInfo struct {
 	MountId                uint64                 `protobuf:"varint,18,opt,name=mount_id,json=mountId,proto3" json:"mount_id,omitempty"`
 	UfsPath                string                 `protobuf:"bytes,19,opt,name=ufs_path,json=ufsPath,proto3" json:"ufs_path,omitempty"`
 	ChildCount             uint32                 `protobuf:"varint,20,opt,name=child_count,json=childCount,proto3" json:"child_count,omitempty"`
-	unknownFields          protoimpl.UnknownFields
-	sizeCache              protoimpl.SizeCache
+	// in_alluxio_percentage is how much of the file workers hold.
+	InAlluxioPercentage int32 `protobuf:"varint,21,opt,name=in_alluxio_percentage,json=inAlluxioPercentage,proto3" json:"in_alluxio_percentage,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
 }
 
 func (x *FileInfo) Reset() {
@@ -439,6 +441,13 @@ func (x *FileInfo) GetUfsPath() string {
 func (x *FileInfo) GetChildCount() uint32 {
 	if x != nil {
 		return x.ChildCount
+	}
+	return 0
+}
+
+func (x *FileInfo) GetInAlluxioPercentage() int32 {
+	if x != nil {
+		return x.InAlluxioPercentage
 	}
 	return 0
 }
@@ -1523,7 +1532,7 @@ const file_master_proto_rawDesc = "" +
 	"\x04code\x18\x01 \x01(\rR\x04code\x12\x1f\n" +
 	"\vleader_hint\x18\x02 \x01(\tR\n" +
 	"leaderHint\x12\x14\n" +
-	"\x05final\x18\x03 \x01(\bR\x05final\"\xf6\x04\n" +
+	"\x05final\x18\x03 \x01(\bR\x05final\"\xaa\x05\n" +
 	"\bFileInfo\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x12\n" +
@@ -1547,7 +1556,8 @@ const file_master_proto_rawDesc = "" +
 	"\bmount_id\x18\x12 \x01(\x04R\amountId\x12\x19\n" +
 	"\bufs_path\x18\x13 \x01(\tR\aufsPath\x12\x1f\n" +
 	"\vchild_count\x18\x14 \x01(\rR\n" +
-	"childCount\"\x86\x03\n" +
+	"childCount\x122\n" +
+	"\x15in_alluxio_percentage\x18\x15 \x01(\x05R\x13inAlluxioPercentage\"\x86\x03\n" +
 	"\x13SetAttributeOptions\x12\x12\n" +
 	"\x04path\x18\x01 \x01(\tR\x04path\x12\x1c\n" +
 	"\trecursive\x18\x02 \x01(\bR\trecursive\x12\x19\n" +

@@ -490,8 +490,12 @@ type CreateFileEntry struct {
 	BlockSizeBytes int64                  `protobuf:"varint,5,opt,name=block_size_bytes,json=blockSizeBytes,proto3" json:"block_size_bytes,omitempty"`
 	TtlMs          int64                  `protobuf:"varint,6,opt,name=ttl_ms,json=ttlMs,proto3" json:"ttl_ms,omitempty"`
 	Pinned         bool                   `protobuf:"varint,7,opt,name=pinned,proto3" json:"pinned,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// persisted: the client writes the UFS file while it writes the blocks
+	// (CACHE_THROUGH, THROUGH), so the file is PERSISTED from its creation,
+	// as in Alluxio.
+	Persisted     bool `protobuf:"varint,8,opt,name=persisted,proto3" json:"persisted,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *CreateFileEntry) Reset() {
@@ -569,6 +573,13 @@ func (x *CreateFileEntry) GetTtlMs() int64 {
 func (x *CreateFileEntry) GetPinned() bool {
 	if x != nil {
 		return x.Pinned
+	}
+	return false
+}
+
+func (x *CreateFileEntry) GetPersisted() bool {
+	if x != nil {
+		return x.Persisted
 	}
 	return false
 }
@@ -895,10 +906,13 @@ func (x *SetAttributeEntry) GetPersisted() bool {
 }
 
 type CompleteFileEntry struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Path          string                 `protobuf:"bytes,1,opt,name=path,proto3" json:"path,omitempty"`
-	Length        int64                  `protobuf:"varint,2,opt,name=length,proto3" json:"length,omitempty"`
-	BlockIds      []uint64               `protobuf:"varint,3,rep,packed,name=block_ids,json=blockIds,proto3" json:"block_ids,omitempty"`
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Path     string                 `protobuf:"bytes,1,opt,name=path,proto3" json:"path,omitempty"`
+	Length   int64                  `protobuf:"varint,2,opt,name=length,proto3" json:"length,omitempty"`
+	BlockIds []uint64               `protobuf:"varint,3,rep,packed,name=block_ids,json=blockIds,proto3" json:"block_ids,omitempty"`
+	// to_be_persisted: written ASYNC_THROUGH, the file waits for the
+	// leader's persister to copy it to the UFS (TO_BE_PERSISTED).
+	ToBePersisted bool `protobuf:"varint,4,opt,name=to_be_persisted,json=toBePersisted,proto3" json:"to_be_persisted,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -952,6 +966,13 @@ func (x *CompleteFileEntry) GetBlockIds() []uint64 {
 		return x.BlockIds
 	}
 	return nil
+}
+
+func (x *CompleteFileEntry) GetToBePersisted() bool {
+	if x != nil {
+		return x.ToBePersisted
+	}
+	return false
 }
 
 type AddMountPointEntry struct {
@@ -1417,8 +1438,11 @@ type FileStatus struct {
 	MountId                uint64                 `protobuf:"varint,18,opt,name=mount_id,json=mountId,proto3" json:"mount_id,omitempty"`
 	UfsPath                string                 `protobuf:"bytes,19,opt,name=ufs_path,json=ufsPath,proto3" json:"ufs_path,omitempty"`
 	ChildCount             uint32                 `protobuf:"varint,20,opt,name=child_count,json=childCount,proto3" json:"child_count,omitempty"`
-	unknownFields          protoimpl.UnknownFields
-	sizeCache              protoimpl.SizeCache
+	// in_alluxio_percentage is the API's; the namespace does not know
+	// where blocks are and leaves it unset.
+	InAlluxioPercentage int32 `protobuf:"varint,21,opt,name=in_alluxio_percentage,json=inAlluxioPercentage,proto3" json:"in_alluxio_percentage,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
 }
 
 func (x *FileStatus) Reset() {
@@ -1587,6 +1611,13 @@ func (x *FileStatus) GetUfsPath() string {
 func (x *FileStatus) GetChildCount() uint32 {
 	if x != nil {
 		return x.ChildCount
+	}
+	return 0
+}
+
+func (x *FileStatus) GetInAlluxioPercentage() int32 {
+	if x != nil {
+		return x.InAlluxioPercentage
 	}
 	return 0
 }
@@ -2091,7 +2122,7 @@ const file_journal_proto_rawDesc = "" +
 	"\x04noop\x18\x19 \x01(\v2\x1a.halo.journal.v1.NoopEntryH\x00R\x04noop\x12F\n" +
 	"\fcluster_info\x18\x1a \x01(\v2!.halo.journal.v1.ClusterInfoEntryH\x00R\vclusterInfo\x12b\n" +
 	"\x16operation_table_config\x18\x1b \x01(\v2*.halo.journal.v1.OperationTableConfigEntryH\x00R\x14operationTableConfigB\t\n" +
-	"\apayload\"\xce\x01\n" +
+	"\apayload\"\xec\x01\n" +
 	"\x0fCreateFileEntry\x12\x12\n" +
 	"\x04path\x18\x01 \x01(\tR\x04path\x12\x12\n" +
 	"\x04mode\x18\x02 \x01(\rR\x04mode\x12\x1c\n" +
@@ -2099,7 +2130,8 @@ const file_journal_proto_rawDesc = "" +
 	"\tcompleted\x18\x04 \x01(\bR\tcompleted\x12(\n" +
 	"\x10block_size_bytes\x18\x05 \x01(\x03R\x0eblockSizeBytes\x12\x15\n" +
 	"\x06ttl_ms\x18\x06 \x01(\x03R\x05ttlMs\x12\x16\n" +
-	"\x06pinned\x18\a \x01(\bR\x06pinned\"\x7f\n" +
+	"\x06pinned\x18\a \x01(\bR\x06pinned\x12\x1c\n" +
+	"\tpersisted\x18\b \x01(\bR\tpersisted\"\x7f\n" +
 	"\x14CreateDirectoryEntry\x12\x12\n" +
 	"\x04path\x18\x01 \x01(\tR\x04path\x12\x12\n" +
 	"\x04mode\x18\x02 \x01(\rR\x04mode\x12\x1c\n" +
@@ -2127,11 +2159,12 @@ const file_journal_proto_rawDesc = "" +
 	"\ahas_ttl\x18\v \x01(\bR\x06hasTtl\x12\x15\n" +
 	"\x06ttl_ms\x18\f \x01(\x03R\x05ttlMs\x12#\n" +
 	"\rhas_persisted\x18\r \x01(\bR\fhasPersisted\x12\x1c\n" +
-	"\tpersisted\x18\x0e \x01(\bR\tpersisted\"\\\n" +
+	"\tpersisted\x18\x0e \x01(\bR\tpersisted\"\x84\x01\n" +
 	"\x11CompleteFileEntry\x12\x12\n" +
 	"\x04path\x18\x01 \x01(\tR\x04path\x12\x16\n" +
 	"\x06length\x18\x02 \x01(\x03R\x06length\x12\x1b\n" +
-	"\tblock_ids\x18\x03 \x03(\x04R\bblockIds\"\xbe\x02\n" +
+	"\tblock_ids\x18\x03 \x03(\x04R\bblockIds\x12&\n" +
+	"\x0fto_be_persisted\x18\x04 \x01(\bR\rtoBePersisted\"\xbe\x02\n" +
 	"\x12AddMountPointEntry\x12\x12\n" +
 	"\x04path\x18\x01 \x01(\tR\x04path\x12\x17\n" +
 	"\aufs_uri\x18\x02 \x01(\tR\x06ufsUri\x12\x1b\n" +
@@ -2165,7 +2198,7 @@ const file_journal_proto_rawDesc = "" +
 	"\aenabled\x18\x01 \x01(\bR\aenabled\x12\x1f\n" +
 	"\vmax_records\x18\x02 \x01(\x04R\n" +
 	"maxRecords\x12!\n" +
-	"\fretention_ms\x18\x03 \x01(\x03R\vretentionMs\"\x80\x05\n" +
+	"\fretention_ms\x18\x03 \x01(\x03R\vretentionMs\"\xb4\x05\n" +
 	"\n" +
 	"FileStatus\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x12\n" +
@@ -2190,7 +2223,8 @@ const file_journal_proto_rawDesc = "" +
 	"\bmount_id\x18\x12 \x01(\x04R\amountId\x12\x19\n" +
 	"\bufs_path\x18\x13 \x01(\tR\aufsPath\x12\x1f\n" +
 	"\vchild_count\x18\x14 \x01(\rR\n" +
-	"childCount\"\xce\x04\n" +
+	"childCount\x122\n" +
+	"\x15in_alluxio_percentage\x18\x15 \x01(\x05R\x13inAlluxioPercentage\"\xce\x04\n" +
 	"\vInodeRecord\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x1b\n" +
 	"\tparent_id\x18\x02 \x01(\x04R\bparentId\x12\x12\n" +

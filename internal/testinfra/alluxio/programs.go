@@ -51,6 +51,8 @@ const (
 	// alluxio.hadoop.FileSystem, so it reaches alluxio:// paths through
 	// Alluxio's own client, as a Spark or Hive job does.
 	HadoopFsShell MainClass = "org.apache.hadoop.fs.FsShell"
+	// TestRunner is `alluxio runTests`.
+	TestRunner MainClass = "alluxio.cli.TestRunner"
 
 	formatJournal MainClass = "alluxio.cli.Format"
 	masterMain    MainClass = "alluxio.master.AlluxioMaster"

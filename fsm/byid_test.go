@@ -1,0 +1,95 @@
+package fsm
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+
+	"github.com/halo-fs/halo/fserr"
+	"github.com/halo-fs/halo/proto/journalpb"
+)
+
+func pin(path string, pinned bool, opts ...entryOpt) *journalpb.Entry {
+	return setAttr(&journalpb.SetAttributeEntry{Path: path, HasPinned: true, Pinned: pinned}, opts...)
+}
+
+// The pinned files are those whose own flag is set, pinned at creation
+// or later, and no longer once unpinned or deleted; a restored
+// checkpoint knows the same ones.
+func TestPinnedFileIDs(t *testing.T) {
+	h := newHarness(t)
+	h.mustApply(mkdir("/d"), create("/d/a"), create("/d/b"), create("/d/c"), mkdir("/d/sub"), create("/d/sub/e"))
+	pinnedAtCreation := h.apply(build(&journalpb.CreateFileEntry{Path: "/d/p", Mode: 0o644, Pinned: true}, nil)).InodeID
+	h.mustApply(pin("/d/a", true), pin("/d/c", true), pin("/d/c", false), pin("/d/sub", true, recursive))
+	ids := func(f *FSM, paths ...string) []int64 {
+		var out []int64
+		for _, p := range paths {
+			out = append(out, int64(stat(t, f, p).Id))
+		}
+		slices.Sort(out)
+		return out
+	}
+	want := ids(h.FSM, "/d/a", "/d/p", "/d/sub/e")
+	if !slices.Contains(want, int64(pinnedAtCreation)) {
+		t.Fatalf("the file pinned at creation has id %d, not among %v", pinnedAtCreation, want)
+	}
+	if got := h.PinnedFileIDs(); !slices.Equal(got, want) {
+		t.Errorf("PinnedFileIDs = %v, want %v (/d/a, /d/p, /d/sub/e)", got, want)
+	}
+	if got := roundTrip(t, h.FSM).PinnedFileIDs(); !slices.Equal(got, want) {
+		t.Errorf("after a checkpoint round trip: PinnedFileIDs = %v, want %v", got, want)
+	}
+	h.mustApply(rename("/d/sub", "/moved"), remove("/d", recursive))
+	if got, want := h.PinnedFileIDs(), ids(h.FSM, "/moved/e"); !slices.Equal(got, want) {
+		t.Errorf("after renaming /d/sub and deleting /d: PinnedFileIDs = %v, want %v", got, want)
+	}
+}
+
+// A file found by id is described as GetStatus describes it at its
+// current path; an id no inode has, or has any more, is NotFound.
+func TestStatusByID(t *testing.T) {
+	h := newHarness(t)
+	h.mustApply(mkdir("/d"), create("/d/f"), complete("/d/f", 10, []uint64{7}))
+	id := stat(t, h.FSM, "/d/f").Id
+	h.mustApply(rename("/d/f", "/d/g"))
+	for _, f := range []*FSM{h.FSM, roundTrip(t, h.FSM)} {
+		got, err := f.StatusByID(id)
+		if err != nil {
+			t.Fatalf("StatusByID(%d): %v", id, err)
+		}
+		if want := stat(t, f, "/d/g"); got.Path != "/d/g" || got.Length != 10 || !slices.Equal(got.BlockIds, want.BlockIds) {
+			t.Errorf("StatusByID(%d) = %v, want %v", id, got, want)
+		}
+	}
+	h.mustApply(remove("/d", recursive))
+	_, err := h.StatusByID(id)
+	wantCode(t, err, fserr.NotFound)
+	_, err = h.StatusByID(1 << 40)
+	wantCode(t, err, fserr.NotFound)
+}
+
+// The index finds every inode as it grows past its first table, and none
+// of a deleted subtree.
+func TestStatusByIDAcrossGrowthAndDeletes(t *testing.T) {
+	h := newHarness(t)
+	const perDir = minIndexSlots
+	ids := map[string][]uint64{}
+	for _, dir := range []string{"/kept", "/gone", "/third"} {
+		h.mustApply(mkdir(dir))
+		for i := range perDir {
+			ids[dir] = append(ids[dir], h.apply(create(fmt.Sprintf("%s/f%d", dir, i))).InodeID)
+		}
+	}
+	h.mustApply(remove("/gone", recursive))
+	for dir, want := range map[string]bool{"/kept": true, "/gone": false, "/third": true} {
+		for i, id := range ids[dir] {
+			st, err := h.StatusByID(id)
+			switch {
+			case want && (err != nil || st.Path != fmt.Sprintf("%s/f%d", dir, i)):
+				t.Fatalf("StatusByID(%d) = %v, %v; want %s/f%d", id, st, err, dir, i)
+			case !want && fserr.CodeOf(err) != fserr.NotFound:
+				t.Fatalf("StatusByID(%d) of deleted %s/f%d: %v, %v; want NotFound", id, dir, i, st, err)
+			}
+		}
+	}
+}
