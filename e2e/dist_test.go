@@ -201,7 +201,9 @@ func (r *release) logTails() string {
 
 // guideSite is what every walkthrough adds to the template: ports free for
 // this test on all three hosts, a small MEM tier in the release's folder
-// (alluxio-start.sh's Mount makes a tmpfs there for each worker), and,
+// (alluxio-start.sh's Mount makes a tmpfs there for each worker; 128 MB,
+// since a client reserves a whole 64 MB block before it writes one, and a
+// tmpfs takes memory only as it fills), and,
 // since the three "machines" share one folder, a journal per master for
 // Raft. The scripts give each host's process its own logs folder and each
 // worker its own tier folder.
@@ -218,7 +220,7 @@ alluxio.master.embedded.journal.port=%d
 alluxio.worker.rpc.port=%d
 alluxio.worker.web.port=%d
 alluxio.worker.tieredstore.level0.dirs.path=${alluxio.work.dir}/ramdisk
-alluxio.worker.ramdisk.size=32MB
+alluxio.worker.ramdisk.size=128MB
 `, free[0], free[1], free[2], free[3], free[4])
 	if journalPerMaster {
 		site += "alluxio.master.journal.folder=${alluxio.work.dir}/journal/${alluxio.master.hostname}\n"
@@ -229,9 +231,10 @@ alluxio.worker.ramdisk.size=32MB
 // walkThrough is the guide from `bin/alluxio copyDir conf/` to
 // `bin/alluxio-stop.sh all` on a configured release with three masters and
 // three workers: format, start with Mount, the workers live at the leader,
-// the web UI, a namespace, kill -9 of the leader found through `fs leader`
-// and its pid file, another leader with the namespace and the workers, a
-// clean stop, and a format that clears the workers' stores.
+// the web UI, runTests, a namespace, kill -9 of the leader found through
+// `fs leader` and its pid file, another leader with the namespace, the
+// workers and a cached file, a clean stop, and a format that clears the
+// workers' stores.
 func walkThrough(t *testing.T, r *release) {
 	unmountRamdisksAtEnd(t, r)
 	r.must("bin/alluxio", "copyDir", "conf/")
@@ -248,6 +251,13 @@ func walkThrough(t *testing.T, r *release) {
 	r.waitLiveWorkers(leader, len(guideHosts))
 	checkStarted(t, r)
 	checkWebUI(t, r, leader)
+	if out := r.must("bin/alluxio", "runTests"); strings.Count(out, "Passed the test!") != 24 {
+		t.Errorf("runTests printed\n%s\nwant 24 passed", out)
+	}
+	// A file whose only copy is in a worker's memory, read again after
+	// the failover.
+	const cached = "/default_tests_files/BASIC_CACHE_PROMOTE_MUST_CACHE"
+	before := r.must("bin/alluxio", "fs", "cat", cached)
 
 	r.must("bin/alluxio", "fs", "mkdir", "/guide")
 	r.must("bin/alluxio", "fs", "touch", "/guide/hello")
@@ -260,6 +270,9 @@ func walkThrough(t *testing.T, r *release) {
 		t.Errorf("after the failover fs ls -R / shows\n%s\nwant /guide/hello", listing)
 	}
 	r.waitLiveWorkers(successor, len(guideHosts))
+	if after := r.must("bin/alluxio", "fs", "cat", cached); after != before || before == "" {
+		t.Errorf("fs cat %s gave %d bytes before the failover and %d different ones after", cached, len(before), len(after))
+	}
 
 	r.must("bin/alluxio-stop.sh", "all")
 	if left := append(r.masterProcesses(), r.workerProcesses()...); len(left) > 0 {
