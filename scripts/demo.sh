@@ -24,6 +24,7 @@ stop() {
       rm -f "$f"
     done
   fi
+  rm -rf "/dev/shm/halo-demo-$(id -u)"
 }
 
 wait_ready() { # host webport
@@ -44,6 +45,38 @@ wait_leader() { # until one of the masters on 127.0.0.1-3 is ready
   done
   echo "no leader elected; see $DEMO_DIR/logs" >&2
   return 1
+}
+
+wait_worker() { # host: until the worker is registered with a master
+  for _ in $(seq 1 300); do
+    if curl -fsS "http://$1:30000/health/ready" >/dev/null 2>&1; then return 0; fi
+    sleep 0.1
+  done
+  echo "worker on $1 did not register; see $DEMO_DIR/logs" >&2
+  return 1
+}
+
+# A worker beside each master, with the default ports, caching blocks in a
+# MEM tier of its own: a folder under /dev/shm (tmpfs) when there is one, so
+# that the demo needs no root to mount a ramdisk.
+start_workers() {
+  local shm=$DEMO_DIR/workers
+  if [ -d /dev/shm ] && [ -w /dev/shm ]; then
+    shm=/dev/shm/halo-demo-$(id -u)
+    rm -rf "$shm"
+  fi
+  : >"$CONF/workers"
+  while read -r h; do
+    echo "$h" >>"$CONF/workers"
+    local opts=(--conf "$CONF" -D alluxio.worker.hostname="$h"
+      -D alluxio.worker.tieredstore.level0.dirs.path="$shm/$h"
+      -D alluxio.worker.ramdisk.size="${DEMO_WORKER_MEM:-512MB}"
+      -D alluxio.work.dir="$DEMO_DIR/work/worker-$h")
+    mkdir -p "$shm/$h"
+    nohup "$BIN" "${opts[@]}" worker >"$DEMO_DIR/logs/worker-$h.log" 2>&1 &
+    echo $! >"$DEMO_DIR/pids/worker-$h.pid"
+  done <"$CONF/masters"
+  while read -r h; do wait_worker "$h" || exit 1; done <"$CONF/masters"
 }
 
 start() {
@@ -137,6 +170,7 @@ PROPS
     exit 2
     ;;
   esac
+  start_workers
   ports="" failover_wait=2
   case "$HA" in
   raft) ports=", Raft 19200" ;;
@@ -144,12 +178,16 @@ PROPS
   esac
   cat <<MSG
 Halo is running (--ha=$HA): masters $(cat "$CONF/masters" | tr '\n' ' ')(RPC 19998, web 19999$ports)
+and a worker beside each (RPC 29999, web 30000)
 Configuration: $CONF
 Try:
   export ALLUXIO_CONF_DIR=$CONF
   bin/halo fs leader
   bin/halo fs mkdir /demo && bin/halo fs touch /demo/hello && bin/halo fs ls -R /
-  bin/halo fsadmin report
+  head -c 100000000 /dev/urandom >/tmp/halo-demo.bin && bin/halo fs copyFromLocal /tmp/halo-demo.bin /demo/data.bin
+  bin/halo fs cat /demo/data.bin | cmp - /tmp/halo-demo.bin && bin/halo fs ls /demo
+  bin/halo fsadmin report capacity
+  bin/halo runTests
   bin/halo fsadmin webLogin     # SECRET mode: links that open each master's web UI (:19999) with Browse
   kill -9 \$(cat $DEMO_DIR/pids/master-\$(bin/halo fs leader).pid); sleep $failover_wait; bin/halo fs leader
   bin/halo bench master --operation CreateFile --threads 16 --duration 10s

@@ -425,6 +425,22 @@ func (r *Replicator) watchLeadership() {
 	}
 }
 
+// await waits for a Barrier's or an Apply's future unless the replicator
+// closes first. Raft answers such a future once the FSM has applied its
+// entry, and its FSM loop stops at shutdown without answering what is still
+// queued for it: waiting on the future alone then never ends, and Close,
+// which waits for the background goroutines, hangs with it.
+func (r *Replicator) await(f hraft.Future) error {
+	done := make(chan error, 1)
+	go func() { done <- f.Error() }()
+	select {
+	case err := <-done:
+		return err
+	case <-r.stop:
+		return hraft.ErrRaftShutdown
+	}
+}
+
 // leadershipChanged handles one notice from Raft: whatever it says, the
 // epoch ends and serving stops, and it returns the new epoch.
 func (r *Replicator) leadershipChanged(leader bool) uint64 {
@@ -512,7 +528,7 @@ func (r *Replicator) Election() ha.Election { return r.leaders.Election() }
 // entry of earlier terms, if that epoch is still the current one then.
 func (r *Replicator) establish(epoch uint64) {
 	start := time.Now()
-	if err := r.raft.Barrier(r.opts.ApplyTimeout).Error(); err != nil {
+	if err := r.await(r.raft.Barrier(r.opts.ApplyTimeout)); err != nil {
 		if r.serving.epoch() == epoch {
 			r.log.Error("new leader could not catch up; giving leadership away", "error", err)
 			r.raft.LeadershipTransfer()
@@ -542,7 +558,7 @@ func (r *Replicator) Propose(ctx context.Context, e *journalpb.Entry) (fsm.Resul
 		return fsm.Result{}, fserr.New(fserr.Unavailable, "request deadline passed before it was journaled")
 	}
 	f := r.raft.Apply(data, timeout)
-	if err := f.Error(); err != nil {
+	if err := r.await(f); err != nil {
 		switch {
 		case errors.Is(err, hraft.ErrNotLeader):
 			// Refused before it reached the log.
