@@ -59,6 +59,10 @@ func (m *Master) Leading() (bool, string) {
 	return st.Leader, st.LeaderRPCAddress
 }
 
+// ServesStaleReads says whether this master answers reads whatever its
+// role (halo.test.unsafe.stale.reads, test only).
+func (m *Master) ServesStaleReads() bool { return m.cfg.UnsafeStaleReads }
+
 // OpenChannel records that an Alluxio client's channel id belongs to
 // user until the returned close is called (see identity.OpenChannel).
 func (m *Master) OpenChannel(id, user string) (close func(), err error) {

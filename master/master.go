@@ -114,6 +114,10 @@ type Config struct {
 	// LogFile is this master's log file, which the web UI's Logs page
 	// shows; "" when it writes none.
 	LogFile string
+	// UnsafeStaleReads (halo.test.unsafe.stale.reads, test only) lets a
+	// standby answer reads from its own replica, so that the failover
+	// checker can prove it notices stale reads.
+	UnsafeStaleReads bool
 }
 
 // Master is one running master process.

@@ -81,7 +81,24 @@ func admit(ctx context.Context, m *master.Master, method string) error {
 	if hasPrefix(method, servedByStandbys) {
 		return nil
 	}
+	if m.ServesStaleReads() && staleReads[method] {
+		return nil
+	}
 	return primaryOnly(m)
+}
+
+// staleReads are the calls a standby answers from its own replica under
+// the test-only halo.test.unsafe.stale.reads: the namespace reads.
+var staleReads = map[string]bool{
+	fileSystemMethod("GetStatus"):         true,
+	fileSystemMethod("Exists"):            true,
+	fileSystemMethod("ListStatus"):        true,
+	fileSystemMethod("ListStatusPartial"): true,
+	fileSystemMethod("GetMountTable"):     true,
+}
+
+func fileSystemMethod(name string) string {
+	return "/" + alluxiopb.FileSystemMasterClientService_ServiceDesc.ServiceName + "/" + name
 }
 
 // primaryOnly refuses an Alluxio call on a standby, naming the primary

@@ -145,6 +145,8 @@ func serverConfig(cfg *conf.Config, log hclog.Logger) master.Config {
 		WorkerTimeout: cfg.WorkerTimeout,
 		LogFile:       cfg.LogFile("master"),
 
+		UnsafeStaleReads: cfg.UnsafeStaleReads,
+
 		ClusterConfiguration: cfg.Describe(),
 	}
 }
