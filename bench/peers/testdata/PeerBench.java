@@ -3,7 +3,10 @@
 // that Alluxio's masters and Halo's are compared through the same client.
 // Arguments: create|read, threads, warmup ms, measured ms, a root folder.
 // It prints one JSON line: ops, errors, ops_per_sec, p50_ns, p99_ns and
-// first_error. A create is createFile then close of the empty stream
+// first_error. With "writer ROOT OK_FILE STOP_FILE" instead, one thread
+// creates files until STOP_FILE exists, appending the wall-clock time in
+// ms of each successful create to OK_FILE, which a failover measurement
+// reads while it kills masters. A create is createFile then close of the empty stream
 // (which completes the file), as the shell's touch; a read is getStatus.
 import alluxio.AlluxioURI;
 import alluxio.client.file.FileSystem;
@@ -11,6 +14,10 @@ import alluxio.conf.Configuration;
 import alluxio.exception.FileAlreadyExistsException;
 import alluxio.grpc.CreateFilePOptions;
 import alluxio.grpc.WritePType;
+import java.io.Writer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
 import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -21,6 +28,10 @@ public class PeerBench {
       CreateFilePOptions.newBuilder().setWriteType(WritePType.MUST_CACHE).setRecursive(true).build();
 
   public static void main(String[] args) throws Exception {
+    if (args[0].equals("writer")) {
+      writer(args[1], Paths.get(args[2]), Paths.get(args[3]));
+      System.exit(0);
+    }
     String op = args[0];
     int threads = Integer.parseInt(args[1]);
     long warmupNs = Long.parseLong(args[2]) * 1_000_000L;
@@ -100,6 +111,22 @@ public class PeerBench {
         firstError.get().replace("\\", "\\\\").replace("\"", "'").replace("\n", " "));
     fs.close();
     System.exit(0);
+  }
+
+  static void writer(String root, Path okFile, Path stopFile) throws Exception {
+    FileSystem fs = FileSystem.Factory.create(Configuration.global());
+    try (Writer ok = Files.newBufferedWriter(okFile)) {
+      for (long seq = 0; !Files.exists(stopFile); seq++) {
+        try {
+          fs.createFile(new AlluxioURI(root + "/f" + seq), CREATE).close();
+        } catch (Exception e) {
+          System.err.println(System.currentTimeMillis() + " " + e);
+          continue;
+        }
+        ok.write(System.currentTimeMillis() + "\n");
+        ok.flush();
+      }
+    }
   }
 
   static long rank(long[] sorted, double q) {

@@ -1,0 +1,78 @@
+package peers
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestTableRatiosAreToTheBestPeerAtTheSamePoint(t *testing.T) {
+	points := []Point{
+		{System: "etcd", Workload: Create, Threads: 16, OpsPerSec: 2000, Peer: true},
+		{System: "ZooKeeper", Workload: Create, Threads: 16, OpsPerSec: 1000, Peer: true},
+		{System: "Halo", Workload: Create, Threads: 16, OpsPerSec: 5000},
+		{System: "Halo", Workload: Create, Threads: 1, OpsPerSec: 400},
+		{System: "ZooKeeper", Workload: Read, Threads: 16, OpsPerSec: 4000, Peer: true},
+	}
+	var b strings.Builder
+	WriteTable(&b, points)
+	want := []string{
+		"| create | 16 | **Halo** | :  | 5000 | 0.00 | 0.00 | 2.50 | 0/0 |",
+		"| create | 16 | ZooKeeper | :  | 1000 | 0.00 | 0.00 | 0.50 | 0/0 |",
+		"| create | 1 | **Halo** | :  | 400 | 0.00 | 0.00 | - | 0/0 |",
+	}
+	for _, w := range want {
+		if !strings.Contains(b.String(), w) {
+			t.Errorf("table lacks %q:\n%s", w, b.String())
+		}
+	}
+	if strings.Index(b.String(), "| read |") < strings.Index(b.String(), "| create | 16 |") {
+		t.Errorf("reads come before creates:\n%s", b.String())
+	}
+}
+
+func TestPercentilesByNearestRank(t *testing.T) {
+	var samples []time.Duration
+	for i := 100; i >= 1; i-- {
+		samples = append(samples, time.Duration(i)*time.Millisecond)
+	}
+	if p50, p99 := Percentiles(samples); p50 != 50*time.Millisecond || p99 != 99*time.Millisecond {
+		t.Errorf("p50 %v, p99 %v of 1..100 ms; want 50ms, 99ms", p50, p99)
+	}
+	if p50, p99 := Percentiles(nil); p50 != 0 || p99 != 0 {
+		t.Errorf("percentiles of nothing: %v, %v", p50, p99)
+	}
+}
+
+func TestParseThreadsRejectsWhatIsNotAPositiveCount(t *testing.T) {
+	if got, err := ParseThreads("1, 16,64"); err != nil || len(got) != 3 || got[2] != 64 {
+		t.Errorf("ParseThreads(1, 16,64) = %v, %v", got, err)
+	}
+	for _, bad := range []string{"", "0", "-3", "x", "4,,8"} {
+		if _, err := ParseThreads(bad); err == nil {
+			t.Errorf("ParseThreads(%q) accepted", bad)
+		}
+	}
+}
+
+func TestMeasureCountsErrorsButNotTheirThroughput(t *testing.T) {
+	fail := errors.New("refused")
+	p := Measure(context.Background(), func(_ context.Context, _ int, seq int64) error {
+		time.Sleep(time.Millisecond) // a call that takes time, not synchronisation
+		if seq%2 == 1 {
+			return fail
+		}
+		return nil
+	}, 2, 20*time.Millisecond, 200*time.Millisecond)
+	if p.Ops == 0 || p.Errors == 0 || p.Errors > p.Ops {
+		t.Fatalf("ops %d, errors %d: want some of each", p.Ops, p.Errors)
+	}
+	if want := float64(p.Ops-p.Errors) / 0.2; p.OpsPerSec != want {
+		t.Errorf("ops/s %.1f; want successes per second, %.1f", p.OpsPerSec, want)
+	}
+	if p.FirstError != fail.Error() {
+		t.Errorf("first error %q; want %q", p.FirstError, fail)
+	}
+}
