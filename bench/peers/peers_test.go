@@ -153,10 +153,11 @@ func runHaloCluster(t *testing.T, r *report, c *masters.Cluster, name string, th
 	r.elections = append(r.elections, fmt.Sprintf("%s %d", name, changes()))
 	r.mu.Unlock()
 	if *trialsFlag > 0 {
-		r.addFailover(name, failover(t, javaConf, *trialsFlag, func() func() {
+		r.addFailover(name, failover(t, javaConf, *trialsFlag, func() (time.Time, func()) {
 			leader := c.Leader(time.Minute)
+			killedAt := time.Now()
 			leader.Kill()
-			return func() {
+			return killedAt, func() {
 				leader.Start()
 				leader.WaitLive(2 * time.Minute)
 			}
@@ -246,13 +247,14 @@ func runAlluxioGroup(t *testing.T, r *report, threads []int) {
 	conf := alluxio.ClientConf(c.Addresses()...)
 	measureJava(t, r, "Alluxio "+alluxio.Version+" (embedded journal)", conf, threads, true)
 	if *trialsFlag > 0 {
-		r.addFailover("Alluxio "+alluxio.Version, failover(t, conf, *trialsFlag, func() func() {
+		r.addFailover("Alluxio "+alluxio.Version, failover(t, conf, *trialsFlag, func() (time.Time, func()) {
 			leader, err := c.Primary(2 * time.Minute)
 			if err != nil {
 				t.Fatal(err)
 			}
+			killedAt := time.Now()
 			leader.Process().Kill()
-			return func() {
+			return killedAt, func() {
 				if err := c.Restart(leader); err != nil {
 					t.Fatal(err)
 				}
@@ -325,10 +327,12 @@ func (r *report) addFailover(name string, samples []time.Duration) {
 }
 
 // failover runs trials with one PeerBench writer creating files: once a
-// create has succeeded, kill -9 of the leader (kill returns the restart),
-// then the time from the kill to the first create that succeeds after
-// it; then the restart before the next trial.
-func failover(t *testing.T, conf map[string]string, trials int, kill func() (restart func())) []time.Duration {
+// create has succeeded, kill -9 of the leader (kill returns when the
+// SIGKILL was sent and the restart), then the time from the SIGKILL to the
+// first create that succeeds after the process is gone — a create that
+// succeeds in between was the dead leader's last; then the restart before
+// the next trial.
+func failover(t *testing.T, conf map[string]string, trials int, kill func() (killedAt time.Time, restart func())) []time.Duration {
 	w, err := javaDriver(t, conf).Writer("/halo-peer-failover")
 	if err != nil {
 		t.Fatal(err)
@@ -344,9 +348,8 @@ func failover(t *testing.T, conf map[string]string, trials int, kill func() (res
 		if _, err := w.FirstSuccessAfter(since, 5*time.Minute); err != nil {
 			t.Fatalf("trial %d, before the kill: %v", i, err)
 		}
-		killedAt := time.Now()
-		restart := kill()
-		back, err := w.FirstSuccessAfter(killedAt, 5*time.Minute)
+		killedAt, restart := kill()
+		back, err := w.FirstSuccessAfter(time.Now(), 5*time.Minute)
 		if err != nil {
 			t.Fatalf("trial %d, after the kill: %v", i, err)
 		}
