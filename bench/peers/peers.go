@@ -34,20 +34,20 @@ type Op func(ctx context.Context, thread int, seq int64) error
 
 // Point is one measured run: a system's workload at a thread count.
 type Point struct {
-	System   string `json:"system"`
-	Workload string `json:"workload"`
+	System   string
+	Workload string
 	// Client and Operation say what was called, for the table.
-	Client    string        `json:"client"`
-	Operation string        `json:"operation"`
-	Peer      bool          `json:"peer"`
-	Threads   int           `json:"threads"`
-	Ops       int64         `json:"ops"`
-	Errors    int64         `json:"errors"`
-	OpsPerSec float64       `json:"ops_per_sec"`
-	P50       time.Duration `json:"p50_ns"`
-	P99       time.Duration `json:"p99_ns"`
+	Client    string
+	Operation string
+	Peer      bool
+	Threads   int
+	Ops       int64
+	Errors    int64
+	OpsPerSec float64
+	P50       time.Duration
+	P99       time.Duration
 	// FirstError is one failed call's error, for the report.
-	FirstError string `json:"first_error,omitempty"`
+	FirstError string
 }
 
 // Measure runs op on threads goroutines for warmup and then duration,
