@@ -76,7 +76,7 @@ func TestPeers(t *testing.T) {
 	WriteTable(&b, r.points)
 	b.WriteString("\nA Halo create is CreateFile then CompleteFile (two requests), as Alluxio's is createFile then close of the empty stream (completeFile); × best peer is against the best of ZooKeeper, etcd and Alluxio at the same workload and thread count.\n")
 	if len(r.elections) > 0 {
-		fmt.Fprintf(&b, "\nLeader changes seen during the load points (polled every 250 ms): %s.\n", strings.Join(r.elections, "; "))
+		fmt.Fprintf(&b, "\nHalo's elections during the load points (leader polled every 250 ms): %s.\n", strings.Join(r.elections, "; "))
 	}
 	if len(r.failovers) > 0 {
 		b.WriteString("\nFailover, kill -9 of the leader to the first create that succeeds after it (one writer, Alluxio's Java client for every system, its default retry policy):\n\n")
@@ -145,12 +145,17 @@ func runHaloCluster(t *testing.T, r *report, c *masters.Cluster, name string, th
 	if err != nil {
 		t.Fatal(err)
 	}
+	termBefore := raftTerm(t, c, cl)
 	changes := watchLeader(c)
 	measure(t, r, s, threads)
 	javaConf := alluxio.ClientConf(c.RPCAddresses()...)
 	measureJava(t, r, name, javaConf, threads, false)
+	seen := fmt.Sprintf("%s: %d leader changes", name, changes())
+	if c.Mode == masters.ModeRaft {
+		seen += fmt.Sprintf(", Raft term +%d", raftTerm(t, c, cl)-termBefore)
+	}
 	r.mu.Lock()
-	r.elections = append(r.elections, fmt.Sprintf("%s %d", name, changes()))
+	r.elections = append(r.elections, seen)
 	r.mu.Unlock()
 	if *trialsFlag > 0 {
 		r.addFailover(name, failover(t, javaConf, *trialsFlag, func() (time.Time, func()) {
@@ -163,6 +168,21 @@ func runHaloCluster(t *testing.T, r *report, c *masters.Cluster, name string, th
 			}
 		}))
 	}
+}
+
+// raftTerm is the Raft term of c's leader (0 outside Raft mode): each
+// election, even one the same master wins again, raises it.
+func raftTerm(t *testing.T, c *masters.Cluster, cl *client.Client) uint64 {
+	if c.Mode != masters.ModeRaft {
+		return 0
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	info, err := cl.GetQuorumInfo(ctx)
+	if err != nil {
+		t.Fatalf("the Raft term: %v", err)
+	}
+	return info.GetTerm()
 }
 
 // watchLeader polls c's leader until the returned func is called, which
