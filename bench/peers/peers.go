@@ -164,6 +164,40 @@ func Percentiles(samples []time.Duration) (p50, p99 time.Duration) {
 	return rank(0.50), rank(0.99)
 }
 
+// Successes is a writer that keeps creating files, as seen by a failover
+// measurement.
+type Successes interface {
+	// FirstSuccessAfter is the end of the first create that succeeded
+	// after t, waiting up to timeout for one.
+	FirstSuccessAfter(t time.Time, timeout time.Duration) (time.Time, error)
+}
+
+// Failover runs trials against a running writer w: once a create has
+// succeeded, kill -9 of the leader (kill returns when the SIGKILL was
+// sent, and the restart), then the time from the SIGKILL to the first
+// create that succeeds after kill has returned, when the process is gone:
+// a create that succeeds in between was the dead leader's last answer.
+// The killed master restarts before the next trial.
+func Failover(w Successes, trials int, timeout time.Duration, kill func() (killedAt time.Time, restart func()), progress func(int, time.Duration)) ([]time.Duration, error) {
+	var out []time.Duration
+	since := time.Now()
+	for i := range trials {
+		if _, err := w.FirstSuccessAfter(since, timeout); err != nil {
+			return out, fmt.Errorf("trial %d, before the kill: %w", i, err)
+		}
+		killedAt, restart := kill()
+		back, err := w.FirstSuccessAfter(time.Now(), timeout)
+		if err != nil {
+			return out, fmt.Errorf("trial %d, after the kill: %w", i, err)
+		}
+		out = append(out, back.Sub(killedAt))
+		progress(i, back.Sub(killedAt))
+		restart()
+		since = time.Now()
+	}
+	return out, nil
+}
+
 // ParseThreads reads a comma-separated list of thread counts.
 func ParseThreads(s string) ([]int, error) {
 	var out []int

@@ -346,12 +346,8 @@ func (r *report) addFailover(name string, samples []time.Duration) {
 		p50.Milliseconds(), p99.Milliseconds(), strings.Join(each, " ")))
 }
 
-// failover runs trials with one PeerBench writer creating files: once a
-// create has succeeded, kill -9 of the leader (kill returns when the
-// SIGKILL was sent and the restart), then the time from the SIGKILL to the
-// first create that succeeds after the process is gone — a create that
-// succeeds in between was the dead leader's last; then the restart before
-// the next trial.
+// failover runs Failover's trials with one PeerBench writer creating
+// files through Alluxio's Java client.
 func failover(t *testing.T, conf map[string]string, trials int, kill func() (killedAt time.Time, restart func())) []time.Duration {
 	w, err := javaDriver(t, conf).Writer("/halo-peer-failover")
 	if err != nil {
@@ -362,21 +358,9 @@ func failover(t *testing.T, conf map[string]string, trials int, kill func() (kil
 			t.Error(err)
 		}
 	}()
-	var out []time.Duration
-	since := time.Now()
-	for i := range trials {
-		if _, err := w.FirstSuccessAfter(since, 5*time.Minute); err != nil {
-			t.Fatalf("trial %d, before the kill: %v", i, err)
-		}
-		killedAt, restart := kill()
-		back, err := w.FirstSuccessAfter(time.Now(), 5*time.Minute)
-		if err != nil {
-			t.Fatalf("trial %d, after the kill: %v", i, err)
-		}
-		out = append(out, back.Sub(killedAt))
-		t.Logf("failover trial %d: %v", i, out[len(out)-1])
-		restart()
-		since = time.Now()
+	out, err := Failover(w, trials, 5*time.Minute, kill, func(i int, d time.Duration) { t.Logf("failover trial %d: %v", i, d) })
+	if err != nil {
+		t.Fatal(err)
 	}
 	return out
 }

@@ -76,3 +76,38 @@ func TestMeasureCountsErrorsButNotTheirThroughput(t *testing.T) {
 		t.Errorf("first error %q; want %q", p.FirstError, fail)
 	}
 }
+
+// scriptedWriter's creates succeed at the times in ok.
+type scriptedWriter struct{ ok []time.Time }
+
+func (w *scriptedWriter) FirstSuccessAfter(t time.Time, _ time.Duration) (time.Time, error) {
+	var first time.Time
+	for _, at := range w.ok {
+		if at.After(t) && (first.IsZero() || at.Before(first)) {
+			first = at
+		}
+	}
+	if first.IsZero() {
+		return first, errors.New("no success")
+	}
+	return first, nil
+}
+
+// A create the dying leader answered after the SIGKILL was sent, but
+// before the process was gone, is not the service coming back.
+func TestFailoverIgnoresTheDeadLeadersLastAnswer(t *testing.T) {
+	w := &scriptedWriter{ok: []time.Time{time.Now().Add(2 * time.Hour)}} // steady state before the kill
+	kill := func() (time.Time, func()) {
+		gone := time.Now()
+		killedAt := gone.Add(-10 * time.Millisecond)
+		w.ok = append(w.ok, killedAt.Add(time.Millisecond), gone.Add(time.Hour)) // the dying leader's answer, the new leader's first
+		return killedAt, func() {}
+	}
+	got, err := Failover(w, 1, time.Second, kill, func(int, time.Duration) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0] < time.Hour {
+		t.Errorf("unavailability %v; want an hour and more, from the kill to the new leader's first create", got)
+	}
+}
