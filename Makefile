@@ -8,7 +8,7 @@ DEMO_DIR  ?= $(CURDIR)/.demo
 # 2-core machine is not oversubscribed.
 TEST_FLAGS ?= -count=1 -timeout 20m
 
-.PHONY: proto build dist test test-deps alluxio-deps unit e2e demo demo-stop bench lint fuzz clean jepsen jepsen-deps docker-images demo-docker demo-docker-stop
+.PHONY: proto build dist test test-deps alluxio-deps unit e2e demo demo-stop bench lint fuzz clean jepsen jepsen-deps docker-images demo-docker demo-docker-stop bench-peers
 
 build:
 	$(GO) build -o $(BIN) ./cmd/halo
@@ -90,6 +90,13 @@ demo-docker-stop:
 bench: build
 	$(GO) test -run='^$$' -bench=. -benchtime=1x ./fsm/ ./journal/
 	DEMO_DIR=$(DEMO_DIR) scripts/bench.sh
+
+# Halo beside ZooKeeper, etcd and a real Alluxio 2.9.3 cluster, one after
+# the other in one run, in one table (bench/peers; not part of make test).
+# PEERS_FLAGS go to the benchmark, e.g. PEERS_FLAGS="-duration 3s -threads 1,16".
+PEERS_FLAGS ?=
+bench-peers:
+	GO=$(GO) scripts/peers.sh run $(PEERS_FLAGS)
 
 fuzz:
 	scripts/fuzz.sh 20s

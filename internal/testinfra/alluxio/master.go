@@ -107,7 +107,9 @@ func (m *Master) Stop() {
 	if m.process != nil {
 		m.process.Stop(masterStopGrace)
 	}
-	m.netns.Close()
+	if m.netns != nil {
+		m.netns.Close()
+	}
 }
 
 // masterConf is the master's configuration before the caller's: its own
@@ -180,6 +182,18 @@ func StartMasterIn(dir string, conf map[string]string) (*Master, error) {
 }
 
 func (m *Master) start(p *Programs, conf map[string]string) error {
+	if err := m.launch(p, conf, m.netns); err != nil {
+		return err
+	}
+	if err := m.waitPrimary(masterStartTimeout); err != nil {
+		return fmt.Errorf("the Alluxio master did not serve: %w\n%s\nlog %s", err, proc.Tail(m.process.Log(), 30), m.Log())
+	}
+	return nil
+}
+
+// launch formats the master's journal and starts its process in place,
+// without waiting for it to serve.
+func (m *Master) launch(p *Programs, conf map[string]string, place proc.Place) error {
 	for _, d := range []string{m.Journal, m.UFS, m.Backups} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return err
@@ -199,14 +213,8 @@ func (m *Master) start(p *Programs, conf map[string]string) error {
 	if err != nil {
 		return err
 	}
-	m.process = proc.New("alluxio-master", m.netns, filepath.Join(m.Dir, "master.out"), cmd.Args...)
-	if err := m.process.Start(); err != nil {
-		return err
-	}
-	if err := m.waitPrimary(masterStartTimeout); err != nil {
-		return fmt.Errorf("the Alluxio master did not serve: %w\n%s\nlog %s", err, proc.Tail(m.process.Log(), 30), m.Log())
-	}
-	return nil
+	m.process = proc.New("alluxio-master", place, filepath.Join(m.Dir, "master.out"), cmd.Args...)
+	return m.process.Start()
 }
 
 // StartMaster starts a master for one test, in a folder kept if the test
@@ -223,6 +231,12 @@ func StartMaster(t testing.TB, conf map[string]string) *Master {
 // primary (getServiceVersion of the meta master service, unauthenticated)
 // until it answers, the process exits or the timeout passes.
 func (m *Master) waitPrimary(timeout time.Duration) error {
+	return waitFor(m.process, timeout, "the master exited", "no answer", m.servesClients)
+}
+
+// servesClients is nil when the master answers a client's first call,
+// which only a primary does.
+func (m *Master) servesClients() error {
 	conn, err := grpc.NewClient(m.Address(), grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		return err
@@ -230,12 +244,10 @@ func (m *Master) waitPrimary(timeout time.Duration) error {
 	defer conn.Close()
 	versions := alluxiopb.NewServiceVersionClientServiceClient(conn)
 	serviceType := alluxiopb.ServiceType_META_MASTER_CLIENT_SERVICE
-	return waitFor(m.process, timeout, "the master exited", "no answer", func() error {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		_, err := versions.GetServiceVersion(ctx, &alluxiopb.GetServiceVersionPRequest{ServiceType: &serviceType})
-		return err
-	})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	_, err = versions.GetServiceVersion(ctx, &alluxiopb.GetServiceVersionPRequest{ServiceType: &serviceType})
+	return err
 }
 
 // waitFor calls probe until it succeeds, process exits (exited is then
