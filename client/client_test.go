@@ -94,6 +94,7 @@ func (m *scriptedMaster) take(ctx context.Context, method string, common *alluxi
 		c.opID = opID{hi: uint64(id.GetMostSignificantBits()), lo: uint64(id.GetLeastSignificantBits())}
 		if seq := md.Get(OpSeqMetadataKey); len(seq) == 1 {
 			c.opID.seq, _ = strconv.ParseUint(seq[0], 10, 64)
+			c.opID.lo -= c.opID.seq
 		}
 	}
 	m.mu.Lock()

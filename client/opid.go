@@ -14,10 +14,14 @@ import (
 )
 
 // OpSeqMetadataKey is the gRPC metadata key that carries an operation's
-// sequence number beside Alluxio's operation id (commonOptions.operationId),
-// which holds the client id: together they are the master's exactly-once
-// key (client id, sequence). A call without it is an Alluxio client's, whose
-// operation id is a fresh UUID per operation: sequence 1.
+// sequence number beside Alluxio's operation id (commonOptions.operationId).
+// The id is the client id with the sequence added to its low half, so that
+// every operation has a UUID of its own, as Alluxio's masters expect (one
+// that saw the same UUID twice would take every later call for a retry),
+// while a Halo master subtracts the sequence again and keys its
+// exactly-once table by (client id, sequence). A call without the header is
+// an Alluxio client's, whose operation id is a fresh UUID per operation:
+// sequence 1.
 const OpSeqMetadataKey = "halo-op-seq"
 
 // opIDSource hands out operation ids: a random 128-bit client id, fixed for
@@ -53,11 +57,11 @@ func (s *opIDSource) next() opID {
 func (s *opIDSource) clientID() string { return fmt.Sprintf("%016x%016x", s.hi, s.lo) }
 
 // common is Alluxio's common options carrying the operation id: the
-// client id as the UUID.
+// client id with the sequence added to its low half (see OpSeqMetadataKey).
 func (id opID) common() *alluxiopb.FileSystemMasterCommonPOptions {
 	return &alluxiopb.FileSystemMasterCommonPOptions{OperationId: &alluxiopb.FsOpPId{
 		MostSignificantBits:  int64Of(id.hi),
-		LeastSignificantBits: int64Of(id.lo),
+		LeastSignificantBits: int64Of(id.lo + id.seq),
 	}}
 }
 

@@ -50,19 +50,21 @@ func TestRegressionCreateAnswersWithItsOwnInode(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer endChannel()
-	// Operation ids as Halo's client sends them: its client id in
-	// Alluxio's operation id, the sequence in a header.
-	common := &alluxiopb.FileSystemMasterCommonPOptions{OperationId: &alluxiopb.FsOpPId{MostSignificantBits: proto.Int64(7), LeastSignificantBits: proto.Int64(7)}}
+	// Operation ids as Halo's client sends them: its client id plus the
+	// sequence in Alluxio's operation id, the sequence in a header.
+	common := func(seq uint64) *alluxiopb.FileSystemMasterCommonPOptions {
+		return &alluxiopb.FileSystemMasterCommonPOptions{OperationId: &alluxiopb.FsOpPId{MostSignificantBits: proto.Int64(7), LeastSignificantBits: proto.Int64(7 + int64(seq))}}
+	}
 	op := func(seq uint64) context.Context {
 		return metadata.AppendToOutgoingContext(ctx, client.OpSeqMetadataKey, strconv.FormatUint(seq, 10))
 	}
 	createFile := func(seq uint64, blockSize int64) (*alluxiopb.CreateFilePResponse, error) {
 		return api.CreateFile(op(seq), &alluxiopb.CreateFilePRequest{Path: proto.String("/regression/f"), Options: &alluxiopb.CreateFilePOptions{
-			Recursive: proto.Bool(true), BlockSizeBytes: proto.Int64(blockSize), CommonOptions: common,
+			Recursive: proto.Bool(true), BlockSizeBytes: proto.Int64(blockSize), CommonOptions: common(seq),
 		}})
 	}
 	remove := func(seq uint64, path string) error {
-		_, err := api.Remove(op(seq), &alluxiopb.DeletePRequest{Path: proto.String(path), Options: &alluxiopb.DeletePOptions{CommonOptions: common}})
+		_, err := api.Remove(op(seq), &alluxiopb.DeletePRequest{Path: proto.String(path), Options: &alluxiopb.DeletePOptions{CommonOptions: common(seq)}})
 		return err
 	}
 
@@ -96,7 +98,7 @@ func TestRegressionCreateAnswersWithItsOwnInode(t *testing.T) {
 
 	mkdir := func() (string, error) {
 		var header metadata.MD
-		_, err := api.CreateDirectory(op(4), &alluxiopb.CreateDirectoryPRequest{Path: proto.String("/regression/d"), Options: &alluxiopb.CreateDirectoryPOptions{CommonOptions: common}}, grpc.Header(&header))
+		_, err := api.CreateDirectory(op(4), &alluxiopb.CreateDirectoryPRequest{Path: proto.String("/regression/d"), Options: &alluxiopb.CreateDirectoryPOptions{CommonOptions: common(4)}}, grpc.Header(&header))
 		return strings.Join(header.Get(client.FileIDMetadataKey), ","), err
 	}
 	firstDir, err := mkdir()

@@ -17,8 +17,8 @@ import (
 
 // opID is the operation table's key of a mutation. Alluxio's client sends
 // a random UUID per operation, which a retry reuses: each such operation
-// is a client of one operation, sequence 1. Halo's client sends its own
-// client id as the UUID and the operation's sequence number in the
+// is a client of one operation, sequence 1. Halo's client sends its client
+// id plus the sequence as the UUID and the sequence in the
 // client.OpSeqMetadataKey header, so that the table keeps one client per
 // Halo client and notices retries of operations it has forgotten. Without
 // an operation id, nothing is remembered. The Alluxio interceptor has
@@ -28,17 +28,23 @@ func opID(ctx context.Context, o *alluxiopb.FileSystemMasterCommonPOptions) *mas
 	if id == nil {
 		return nil
 	}
+	lo := uint64(id.GetLeastSignificantBits())
 	seq, _ := opSeq(ctx)
-	return &master.OpID{ClientHi: uint64(id.GetMostSignificantBits()), ClientLo: uint64(id.GetLeastSignificantBits()), Seq: seq}
+	if seq != 0 {
+		lo -= seq
+	} else {
+		seq = 1
+	}
+	return &master.OpID{ClientHi: uint64(id.GetMostSignificantBits()), ClientLo: lo, Seq: seq}
 }
 
 // opSeq reads the sequence number Halo's client sends with an operation
-// id; 1 when the call carries none.
+// id; 0 when the call carries none.
 func opSeq(ctx context.Context) (uint64, error) {
 	md, _ := metadata.FromIncomingContext(ctx)
 	vals := md.Get(client.OpSeqMetadataKey)
 	if len(vals) == 0 {
-		return 1, nil
+		return 0, nil
 	}
 	seq, err := strconv.ParseUint(vals[0], 10, 64)
 	if err != nil || seq == 0 || len(vals) > 1 {
