@@ -70,6 +70,9 @@ type CreateOptions struct {
 	BlockSize int64     // default DefaultBlockSize
 	Mode      uint32    // 0: the master's default
 	Recursive bool
+	// NoShortCircuit sends every block through a worker's WriteBlock
+	// stream, even to a worker on this host.
+	NoShortCircuit bool
 }
 
 // FileWriter writes a new file: its blocks to workers, and for the
@@ -84,8 +87,8 @@ type FileWriter struct {
 	info   *alluxiopb.FileInfo
 
 	written int64
-	block   *blockWriter // the block being written, nil between blocks
-	ufs     *ufsWriter   // the UFS copy, for the through types
+	block   blockSink  // the block being written, nil between blocks
+	ufs     *ufsWriter // the UFS copy, for the through types
 	failed  error
 }
 
@@ -160,17 +163,17 @@ func (w *FileWriter) write(p []byte) (int, error) {
 // a block first when none is, and returns what it wrote.
 func (w *FileWriter) writeCached(part []byte) ([]byte, error) {
 	if w.block == nil {
-		b, err := w.c.openBlockWriter(w.ctx, w.path, w.opts.BlockSize)
+		b, err := w.c.openBlockWriter(w.ctx, w.path, w.opts.BlockSize, !w.opts.NoShortCircuit)
 		if err != nil {
 			return nil, err
 		}
 		w.block = b
 	}
-	part = part[:min(int64(len(part)), w.opts.BlockSize-w.block.written)]
+	part = part[:min(int64(len(part)), w.opts.BlockSize-w.block.size())]
 	if err := w.block.send(part); err != nil {
 		return nil, err
 	}
-	if w.block.written == w.opts.BlockSize {
+	if w.block.size() == w.opts.BlockSize {
 		err := w.block.close()
 		w.block = nil
 		return part, err
@@ -233,6 +236,14 @@ func (w *FileWriter) Written() int64 { return w.written }
 
 type writeStream = grpc.BidiStreamingClient[alluxiopb.WriteRequest, alluxiopb.WriteResponse]
 
+// blockSink takes the bytes of one new block, on a worker.
+type blockSink interface {
+	send(p []byte) error
+	size() int64
+	// close commits the block: it returns once every master knows.
+	close() error
+}
+
 // blockWriter streams one block to a worker.
 type blockWriter struct {
 	id      int64
@@ -240,7 +251,10 @@ type blockWriter struct {
 	written int64
 }
 
-func (c *Client) openBlockWriter(ctx context.Context, path string, blockSize int64) (*blockWriter, error) {
+// openBlockWriter starts a new block of path on the preferred worker,
+// writing its file directly when shortCircuit and the worker is on this
+// host.
+func (c *Client) openBlockWriter(ctx context.Context, path string, blockSize int64, shortCircuit bool) (blockSink, error) {
 	var id int64
 	err := c.invoke(ctx, read, "new block of "+path, func(ctx context.Context, mc *masterConn) error {
 		resp, err := mc.fs.GetNewBlockIdForFile(ctx, &alluxiopb.GetNewBlockIdForFilePRequest{Path: proto.String(path), Options: &alluxiopb.GetNewBlockIdForFilePOptions{}})
@@ -250,38 +264,65 @@ func (c *Client) openBlockWriter(ctx context.Context, path string, blockSize int
 	if err != nil {
 		return nil, err
 	}
-	stream, err := c.openWriteStream(ctx, &alluxiopb.WriteRequestCommand{
+	cmd := &alluxiopb.WriteRequestCommand{
 		Type: alluxiopb.RequestType_ALLUXIO_BLOCK.Enum(), Id: proto.Int64(id), Tier: proto.Int32(0), SpaceToReserve: proto.Int64(blockSize),
-	})
-	if err != nil {
-		return nil, err
 	}
-	return &blockWriter{id: id, stream: stream}, nil
+	var sink blockSink
+	err = c.onSomeWorker(ctx, func(addr string) error {
+		if shortCircuit && isLocalAddr(addr) {
+			local, err := c.createLocal(ctx, addr, id, blockSize)
+			if err == nil {
+				sink = local
+				return nil
+			}
+			c.logger.Debug("short-circuit write refused, writing through the worker", "worker", addr, "block", id, "error", err)
+		}
+		stream, err := c.startWrite(ctx, addr, cmd)
+		sink = &blockWriter{id: id, stream: stream}
+		return err
+	})
+	return sink, err
 }
 
 // openWriteStream starts a write on the preferred worker, trying the
 // next one when a worker cannot be reached.
 func (c *Client) openWriteStream(ctx context.Context, cmd *alluxiopb.WriteRequestCommand) (writeStream, error) {
+	var stream writeStream
+	err := c.onSomeWorker(ctx, func(addr string) (err error) {
+		stream, err = c.startWrite(ctx, addr, cmd)
+		return err
+	})
+	return stream, err
+}
+
+// onSomeWorker runs start with the preferred worker, then with the next
+// one each time start fails, until none is left.
+func (c *Client) onSomeWorker(ctx context.Context, start func(addr string) error) error {
 	failed := map[string]bool{}
 	for {
 		addr, err := c.pickWorker(ctx, failed)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		worker, err := c.workerConn(addr)
-		if err != nil {
-			return nil, err
-		}
-		stream, err := worker.WriteBlock(ctx)
-		if err == nil {
-			err = stream.Send(&alluxiopb.WriteRequest{Value: &alluxiopb.WriteRequest_Command{Command: cmd}})
-		}
-		if err == nil {
-			return stream, nil
+		if err = start(addr); err == nil {
+			return nil
 		}
 		c.logger.Debug("worker refused a write", "worker", addr, "error", err)
 		failed[addr] = true
 	}
+}
+
+// startWrite sends cmd to the worker at addr on a new WriteBlock stream.
+func (c *Client) startWrite(ctx context.Context, addr string, cmd *alluxiopb.WriteRequestCommand) (writeStream, error) {
+	worker, err := c.workerConn(addr)
+	if err != nil {
+		return nil, err
+	}
+	stream, err := worker.WriteBlock(ctx)
+	if err == nil {
+		err = stream.Send(&alluxiopb.WriteRequest{Value: &alluxiopb.WriteRequest_Command{Command: cmd}})
+	}
+	return stream, err
 }
 
 func (b *blockWriter) send(p []byte) error {
@@ -291,6 +332,8 @@ func (b *blockWriter) send(p []byte) error {
 	b.written += int64(len(p))
 	return nil
 }
+
+func (b *blockWriter) size() int64 { return b.written }
 
 // close commits the block: the worker answers once every master knows.
 func (b *blockWriter) close() error {

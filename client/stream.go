@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"sync/atomic"
 
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/proto"
@@ -15,6 +16,9 @@ import (
 // OpenOptions are the options of Open.
 type OpenOptions struct {
 	ReadType ReadType // default CACHE
+	// NoShortCircuit reads every block through a worker's ReadBlock
+	// stream, even from a worker on this host.
+	NoShortCircuit bool
 }
 
 // FileReader reads a complete file from the workers holding its blocks,
@@ -28,8 +32,16 @@ type FileReader struct {
 	info *alluxiopb.FileInfo
 
 	pos int64
-	cur *blockReader // the stream Read continues, nil when none
+	cur rangeReader // the range Read continues, nil when none
+	// viaWorker is set once a read of a block's file on this host failed:
+	// later reads go through the workers, which verify the block and drop
+	// it when it is damaged.
+	viaWorker atomic.Bool
 }
+
+// maxRereads bounds how many times a read that failed part way (a
+// damaged block, a worker gone) starts again from where it stopped.
+const maxRereads = 3
 
 // Open opens the complete file at path for reading.
 func (c *Client) Open(ctx context.Context, path string, opts OpenOptions) (*FileReader, error) {
@@ -102,11 +114,26 @@ func (c *Client) FileBlocks(ctx context.Context, path string) ([]FileBlock, erro
 // Length is the file's length.
 func (r *FileReader) Length() int64 { return r.info.GetLength() }
 
-// Read reads from the current position.
+// Read reads from the current position. A range that fails part way is
+// read again from where it stopped, from another copy or the UFS.
 func (r *FileReader) Read(p []byte) (int, error) {
 	if r.pos >= r.Length() {
 		return 0, io.EOF
 	}
+	for attempt := 0; ; attempt++ {
+		n, err := r.readCurrent(p)
+		switch {
+		case err == nil || attempt == maxRereads:
+			return n, err
+		case n > 0:
+			// The next Read starts again where this one stopped.
+			return n, nil
+		}
+		r.c.logger.Warn("read failed part way, reading again", "path", r.info.GetPath(), "offset", r.pos, "error", err)
+	}
+}
+
+func (r *FileReader) readCurrent(p []byte) (int, error) {
 	if r.cur == nil {
 		cur, err := r.openAt(r.pos, r.blockEnd(r.pos)-r.pos)
 		if err != nil {
@@ -116,38 +143,65 @@ func (r *FileReader) Read(p []byte) (int, error) {
 	}
 	n, err := r.cur.Read(p)
 	r.pos += int64(n)
-	if errors.Is(err, io.EOF) {
-		r.cur.close()
-		r.cur = nil
+	switch {
+	case errors.Is(err, io.EOF):
 		err = nil
+	case err != nil:
+		r.giveUpShortCircuit(r.cur)
+	default:
+		return n, nil
 	}
+	r.cur.close()
+	r.cur = nil
 	return n, err
 }
 
+// giveUpShortCircuit sends later reads through the workers when a read
+// of a block's file on this host failed.
+func (r *FileReader) giveUpShortCircuit(failed rangeReader) {
+	if _, local := failed.(*localReader); local {
+		r.viaWorker.Store(true)
+	}
+}
+
 // ReadAt reads len(p) bytes at off, from as many blocks as they span.
+// A range that fails part way is read again from where it stopped.
 func (r *FileReader) ReadAt(p []byte, off int64) (int, error) {
 	if off < 0 {
 		return 0, fserr.New(fserr.InvalidArgument, "negative offset %d", off)
 	}
-	done := 0
+	done, failures := 0, 0
 	for done < len(p) && off < r.Length() {
 		want := min(int64(len(p)-done), r.blockEnd(off)-off)
-		br, err := r.openAt(off, want)
-		if err != nil {
-			return done, err
-		}
-		n, err := io.ReadFull(br, p[done:done+int(want)])
-		br.close()
+		n, err := r.readRange(p[done:done+int(want)], off)
 		done += n
 		off += int64(n)
 		if err != nil {
-			return done, br.failure(err)
+			if failures++; failures > maxRereads {
+				return done, err
+			}
+			r.c.logger.Warn("read failed part way, reading again", "path", r.info.GetPath(), "offset", off, "error", err)
 		}
 	}
 	if done < len(p) {
 		return done, io.EOF
 	}
 	return done, nil
+}
+
+// readRange fills p, within one block, from off.
+func (r *FileReader) readRange(p []byte, off int64) (int, error) {
+	br, err := r.openAt(off, int64(len(p)))
+	if err != nil {
+		return 0, err
+	}
+	defer br.close()
+	n, err := io.ReadFull(br, p)
+	if err != nil {
+		r.giveUpShortCircuit(br)
+		return n, br.failure(err)
+	}
+	return n, nil
 }
 
 // Seek moves the position Read reads from.
@@ -195,7 +249,7 @@ func (r *FileReader) blockEnd(off int64) int64 {
 // openAt starts reading length bytes at off, within one block: from a
 // worker holding it, else (persisted files) through a worker from the
 // UFS, trying the next worker when one fails.
-func (r *FileReader) openAt(off, length int64) (*blockReader, error) {
+func (r *FileReader) openAt(off, length int64) (rangeReader, error) {
 	bs := r.blockSize()
 	index := int(off / bs)
 	blocks := r.info.GetFileBlockInfos()
@@ -208,7 +262,9 @@ func (r *FileReader) openAt(off, length int64) (*blockReader, error) {
 		Promote: proto.Bool(r.opts.ReadType == CachePromote),
 	}
 	var holders []string
+	var blockLength int64
 	if index < len(blocks) {
+		blockLength = blocks[index].GetBlockInfo().GetLength()
 		req.BlockId = proto.Int64(blocks[index].GetBlockInfo().GetBlockId())
 		for _, l := range blocks[index].GetBlockInfo().GetLocations() {
 			holders = append(holders, workerAddr(l.GetWorkerAddress()))
@@ -221,6 +277,11 @@ func (r *FileReader) openAt(off, length int64) (*blockReader, error) {
 			UfsPath: proto.String(r.info.GetUfsPath()), OffsetInFile: proto.Int64(int64(index) * bs),
 			BlockSize: proto.Int64(min(bs, r.Length()-int64(index)*bs)), MountId: proto.Int64(r.info.GetMountId()),
 			NoCache: proto.Bool(r.opts.ReadType == NoCache),
+		}
+	}
+	if !r.opts.NoShortCircuit && !r.viaWorker.Load() {
+		if local := r.c.openLocalHolder(r.ctx, req, holders, blockLength); local != nil {
+			return local, nil
 		}
 	}
 	return r.c.openBlockReader(r.ctx, r.info.GetPath(), req, holders, persisted)
@@ -237,6 +298,22 @@ func ufsOnlyBlock(info *alluxiopb.FileInfo, index int) int64 {
 }
 
 type readStream = grpc.BidiStreamingClient[alluxiopb.ReadRequest, alluxiopb.ReadResponse]
+
+// openLocalHolder opens the block's file at the first holder on this
+// host, nil when none is or it cannot be read from here.
+func (c *Client) openLocalHolder(ctx context.Context, req *alluxiopb.ReadRequest, holders []string, blockLength int64) rangeReader {
+	for _, addr := range holders {
+		if !isLocalAddr(addr) {
+			continue
+		}
+		local, err := c.openLocal(ctx, addr, req, blockLength)
+		if err == nil {
+			return local
+		}
+		c.logger.Debug("short-circuit read refused, reading through the worker", "worker", addr, "block", req.GetBlockId(), "error", err)
+	}
+	return nil
+}
 
 // openBlockReader tries the holders, then, for a persisted file, any
 // worker reading the UFS.

@@ -112,6 +112,11 @@ func applyCreateFile(f *FSM, e *journalpb.Entry) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
+	if op.Overwrite {
+		if err := f.removeFileToOverwrite(e, parts); err != nil {
+			return 0, err
+		}
+	}
 	n, created, err := f.createPath(e, parts, false, op.Mode, op.Recursive)
 	if err != nil {
 		return 0, err
@@ -137,6 +142,30 @@ func applyCreateFile(f *FSM, e *journalpb.Entry) (uint64, error) {
 	f.blocks.track(n)
 	f.index.notePinned(n)
 	return n.id, nil
+}
+
+// removeFileToOverwrite deletes the file at parts, if one is there, for
+// a create that replaces it. Anything else there (a directory) is left
+// for the create to refuse.
+func (f *FSM) removeFileToOverwrite(e *journalpb.Entry, parts []string) error {
+	if len(parts) == 0 {
+		return nil
+	}
+	n, err := f.lookup(e.Caller, parts)
+	if fserr.CodeOf(err) == fserr.NotFound {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if n.isDir() {
+		return nil
+	}
+	if err := f.checkDeletable(e.Caller, n, parts, false); err != nil {
+		return err
+	}
+	f.unlink(n, e.TimeMs)
+	return nil
 }
 
 func applyCreateDirectory(f *FSM, e *journalpb.Entry) (uint64, error) {

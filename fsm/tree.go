@@ -78,31 +78,41 @@ func applyDelete(f *FSM, e *journalpb.Entry) (uint64, error) {
 		return 0, err
 	}
 	if len(parts) == 0 {
+		if len(f.root.children) > 0 && !op.Recursive {
+			return 0, fserr.New(fserr.DirectoryNotEmpty, "cannot delete /: directory is not empty (and / itself is never deleted)")
+		}
 		return 0, fserr.New(fserr.InvalidPath, "cannot delete /")
 	}
 	n, err := f.lookup(e.Caller, parts)
 	if err != nil {
 		return 0, err
 	}
-	if err := checkPermission(e.Caller, n.parent, permWrite|permExecute, parts[:len(parts)-1]); err != nil {
-		return 0, err
-	}
-	if n.isDir() && len(n.children) > 0 && !op.Recursive {
-		return 0, fserr.New(fserr.DirectoryNotEmpty, "cannot delete %s: directory is not empty (use recursive delete)", op.Path)
-	}
-	if n.isMountPoint() || len(f.mounts.under(parts)) > 0 {
-		return 0, fserr.New(fserr.InvalidArgument, "cannot delete %s: it is or holds a mount point; unmount it first", op.Path)
-	}
-	if op.Recursive {
-		if err := checkEmptyingPermission(e.Caller, n); err != nil {
-			return 0, err
-		}
-	}
-	if err := f.checkWritableMount(parts); err != nil {
+	if err := f.checkDeletable(e.Caller, n, parts, op.Recursive); err != nil {
 		return 0, err
 	}
 	f.unlink(n, e.TimeMs)
 	return n.id, nil
+}
+
+// checkDeletable checks that the caller may delete n, found at parts,
+// and its subtree when recursive.
+func (f *FSM) checkDeletable(c *journalpb.Caller, n *Inode, parts []string, recursive bool) error {
+	path := "/" + strings.Join(parts, "/")
+	if err := checkPermission(c, n.parent, permWrite|permExecute, parts[:len(parts)-1]); err != nil {
+		return err
+	}
+	if n.isDir() && len(n.children) > 0 && !recursive {
+		return fserr.New(fserr.DirectoryNotEmpty, "cannot delete %s: directory is not empty (use recursive delete)", path)
+	}
+	if n.isMountPoint() || len(f.mounts.under(parts)) > 0 {
+		return fserr.New(fserr.InvalidArgument, "cannot delete %s: it is or holds a mount point; unmount it first", path)
+	}
+	if recursive {
+		if err := checkEmptyingPermission(c, n); err != nil {
+			return err
+		}
+	}
+	return f.checkWritableMount(parts)
 }
 
 // checkEmptyingPermission checks that the caller may remove the entries of

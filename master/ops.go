@@ -47,6 +47,9 @@ type CreateFileOptions struct {
 	Pinned         bool
 	// Persisted: the client writes the UFS copy as it writes the file.
 	Persisted bool
+	// Overwrite replaces a file already at Path, whose blocks the workers
+	// then free.
+	Overwrite bool
 }
 
 // CreateDirectoryOptions is a request to create a directory.
@@ -169,13 +172,19 @@ func (m *Master) CreateFile(ctx context.Context, o CreateFileOptions) (*journalp
 		return nil, err
 	}
 	mode := m.modeOr(o.Mode, 0o666)
+	var replaced []int64
+	if o.Overwrite {
+		// Looked up first: once replaced, nothing names them.
+		replaced = m.blocksUnder(o.Path)
+	}
 	res, err := m.proposeFor(ctx, o.OpID, &journalpb.Entry{Payload: &journalpb.Entry_CreateFile{CreateFile: &journalpb.CreateFileEntry{
 		Path: o.Path, Mode: mode, Recursive: o.Recursive, Completed: o.Completed,
-		BlockSizeBytes: o.BlockSizeBytes, TtlMs: o.TTLMs, Pinned: o.Pinned, Persisted: o.Persisted,
+		BlockSizeBytes: o.BlockSizeBytes, TtlMs: o.TTLMs, Pinned: o.Pinned, Persisted: o.Persisted, Overwrite: o.Overwrite,
 	}}})
 	if err != nil {
 		return nil, err
 	}
+	m.workers.Free(replaced)
 	return m.createAnswer(ctx, res, &journalpb.FileStatus{
 		Path: o.Path, Name: baseName(o.Path), Mode: mode, Completed: o.Completed,
 		BlockSizeBytes: o.BlockSizeBytes, TtlMs: o.TTLMs, Pinned: o.Pinned, PersistenceState: persistence(o.Persisted),

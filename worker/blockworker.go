@@ -10,6 +10,7 @@ import (
 	"github.com/halo-fs/halo/fserr"
 	"github.com/halo-fs/halo/proto/alluxiopb"
 	"github.com/halo-fs/halo/worker/blockstore"
+	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/proto"
 )
@@ -63,12 +64,13 @@ func (b *blockWorker) WriteBlock(stream grpc.BidiStreamingServer[alluxiopb.Write
 	if err != nil {
 		return err
 	}
-	return b.fill(stream.Context(), temp, cmd.GetPinOnCreate(), func() error { return receiveChunks(stream, temp, temp.Size, temp.ID()) })
+	return b.fill(stream.Context(), temp, cmd.GetPinOnCreate(), b.w.metrics.bytesWritten, func() error { return receiveChunks(stream, temp, temp.Size, temp.ID()) })
 }
 
-// fill runs the write that fills temp, then commits the block and tells
-// every master of it; a write that fails leaves nothing behind.
-func (b *blockWorker) fill(ctx context.Context, temp *blockstore.TempBlock, pin bool, write func() error) error {
+// fill runs the write that fills temp, then commits the block, counts its
+// bytes in written and tells every master of it; a write that fails
+// leaves nothing behind.
+func (b *blockWorker) fill(ctx context.Context, temp *blockstore.TempBlock, pin bool, written prometheus.Counter, write func() error) error {
 	err := write()
 	var meta blockstore.BlockMeta
 	if err == nil {
@@ -82,7 +84,7 @@ func (b *blockWorker) fill(ctx context.Context, temp *blockstore.TempBlock, pin 
 		b.w.store.Pin([]int64{meta.ID})
 	}
 	b.w.metrics.blocksWritten.Inc()
-	b.w.metrics.bytesWritten.Add(float64(meta.Length))
+	written.Add(float64(meta.Length))
 	b.w.commitBlock(ctx, meta)
 	return nil
 }
@@ -305,6 +307,7 @@ func (b *blockWorker) OpenLocalBlock(stream grpc.BidiStreamingServer[alluxiopb.O
 	if err := stream.Send(&alluxiopb.OpenLocalBlockResponse{Path: proto.String(r.Meta().Path)}); err != nil {
 		return err
 	}
+	b.w.metrics.blocksOpenedLocal.Inc()
 	return drain(stream)
 }
 
@@ -328,7 +331,7 @@ func (b *blockWorker) CreateLocalBlock(stream grpc.BidiStreamingServer[alluxiopb
 	if err != nil {
 		return err
 	}
-	return b.fill(stream.Context(), temp, req.GetPinOnCreate(), func() error {
+	return b.fill(stream.Context(), temp, req.GetPinOnCreate(), b.w.metrics.bytesWrittenLocal, func() error {
 		answer := &alluxiopb.CreateLocalBlockResponse{Path: proto.String(temp.Path())}
 		if err := stream.Send(answer); err != nil {
 			return err

@@ -155,7 +155,7 @@ func (b *blockWorker) cacheFromUfs(ctx context.Context, store ufs.Store, rel str
 	if err != nil {
 		return err
 	}
-	return b.fill(ctx, temp, false, func() error {
+	return b.fill(ctx, temp, false, b.w.metrics.bytesWritten, func() error {
 		n, err := io.Copy(temp, in)
 		if err == nil && n != o.GetBlockSize() && n < req.GetOffset()+req.GetLength() {
 			err = fmt.Errorf("the UFS file holds %d bytes of block %d, %d asked", n, req.GetBlockId(), req.GetOffset()+req.GetLength())

@@ -18,16 +18,23 @@ type metrics struct {
 	registry                *prometheus.Registry
 	blocksWritten           prometheus.Counter
 	bytesWritten, bytesRead prometheus.Counter
+	// The short-circuit path: blocks a client on this host wrote or read
+	// in the block files itself.
+	bytesWrittenLocal, blocksOpenedLocal prometheus.Counter
 }
 
 func newMetrics() *metrics {
 	m := &metrics{
 		registry:      prometheus.NewRegistry(),
-		blocksWritten: prometheus.NewCounter(prometheus.CounterOpts{Name: "halo_worker_blocks_written_total", Help: "Blocks written and committed through WriteBlock."}),
-		bytesWritten:  prometheus.NewCounter(prometheus.CounterOpts{Name: "halo_worker_bytes_written_total", Help: "Bytes of blocks committed through WriteBlock."}),
+		blocksWritten: prometheus.NewCounter(prometheus.CounterOpts{Name: "halo_worker_blocks_written_total", Help: "Blocks written and committed through WriteBlock or CreateLocalBlock."}),
+		bytesWritten:  prometheus.NewCounter(prometheus.CounterOpts{Name: "halo_worker_bytes_written_total", Help: "Bytes of blocks committed through WriteBlock or cached from the UFS."}),
 		bytesRead:     prometheus.NewCounter(prometheus.CounterOpts{Name: "halo_worker_bytes_read_total", Help: "Bytes sent by ReadBlock."}),
+		bytesWrittenLocal: prometheus.NewCounter(prometheus.CounterOpts{Name: "halo_worker_bytes_written_local_total",
+			Help: "Bytes of blocks committed through CreateLocalBlock: written by a client on this host (short-circuit)."}),
+		blocksOpenedLocal: prometheus.NewCounter(prometheus.CounterOpts{Name: "halo_worker_blocks_opened_local_total",
+			Help: "Blocks handed by OpenLocalBlock to a client on this host, which reads their files itself (short-circuit)."}),
 	}
-	m.registry.MustRegister(m.blocksWritten, m.bytesWritten, m.bytesRead,
+	m.registry.MustRegister(m.blocksWritten, m.bytesWritten, m.bytesRead, m.bytesWrittenLocal, m.blocksOpenedLocal,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -38,6 +38,7 @@ func (f *fileSystem) CreateFile(ctx context.Context, req *alluxiopb.CreateFilePR
 		BlockSizeBytes: o.GetBlockSizeBytes(),
 		TTLMs:          ttl(o.GetCommonOptions()),
 		Persisted:      persisted,
+		Overwrite:      o.GetOverwrite(),
 	})
 	if err != nil {
 		return nil, err

@@ -493,7 +493,11 @@ type CreateFileEntry struct {
 	// persisted: the client writes the UFS file while it writes the blocks
 	// (CACHE_THROUGH, THROUGH), so the file is PERSISTED from its creation,
 	// as in Alluxio.
-	Persisted     bool `protobuf:"varint,8,opt,name=persisted,proto3" json:"persisted,omitempty"`
+	Persisted bool `protobuf:"varint,8,opt,name=persisted,proto3" json:"persisted,omitempty"`
+	// overwrite replaces a file already at the path, in the same entry
+	// (Alluxio's CreateFilePOptions.overwrite, which Hadoop's
+	// create(overwrite=true) sends); a directory there is still an error.
+	Overwrite     bool `protobuf:"varint,9,opt,name=overwrite,proto3" json:"overwrite,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -580,6 +584,13 @@ func (x *CreateFileEntry) GetPinned() bool {
 func (x *CreateFileEntry) GetPersisted() bool {
 	if x != nil {
 		return x.Persisted
+	}
+	return false
+}
+
+func (x *CreateFileEntry) GetOverwrite() bool {
+	if x != nil {
+		return x.Overwrite
 	}
 	return false
 }
@@ -2122,7 +2133,7 @@ const file_journal_proto_rawDesc = "" +
 	"\x04noop\x18\x19 \x01(\v2\x1a.halo.journal.v1.NoopEntryH\x00R\x04noop\x12F\n" +
 	"\fcluster_info\x18\x1a \x01(\v2!.halo.journal.v1.ClusterInfoEntryH\x00R\vclusterInfo\x12b\n" +
 	"\x16operation_table_config\x18\x1b \x01(\v2*.halo.journal.v1.OperationTableConfigEntryH\x00R\x14operationTableConfigB\t\n" +
-	"\apayload\"\xec\x01\n" +
+	"\apayload\"\x8a\x02\n" +
 	"\x0fCreateFileEntry\x12\x12\n" +
 	"\x04path\x18\x01 \x01(\tR\x04path\x12\x12\n" +
 	"\x04mode\x18\x02 \x01(\rR\x04mode\x12\x1c\n" +
@@ -2131,7 +2142,8 @@ const file_journal_proto_rawDesc = "" +
 	"\x10block_size_bytes\x18\x05 \x01(\x03R\x0eblockSizeBytes\x12\x15\n" +
 	"\x06ttl_ms\x18\x06 \x01(\x03R\x05ttlMs\x12\x16\n" +
 	"\x06pinned\x18\a \x01(\bR\x06pinned\x12\x1c\n" +
-	"\tpersisted\x18\b \x01(\bR\tpersisted\"\x7f\n" +
+	"\tpersisted\x18\b \x01(\bR\tpersisted\x12\x1c\n" +
+	"\toverwrite\x18\t \x01(\bR\toverwrite\"\x7f\n" +
 	"\x14CreateDirectoryEntry\x12\x12\n" +
 	"\x04path\x18\x01 \x01(\tR\x04path\x12\x12\n" +
 	"\x04mode\x18\x02 \x01(\rR\x04mode\x12\x1c\n" +

@@ -263,7 +263,10 @@ func (s *Store) OpenBlock(blockID int64) (*BlockReader, error) {
 	}
 	e.readers++
 	s.touchLocked(e)
-	return &BlockReader{store: s, entry: e, file: f, sums: sums, meta: e.meta()}, nil
+	meta := e.meta()
+	file := verifiedFile{file: f, sums: sums, id: blockID, path: meta.Path,
+		onCorrupt: func(err *Error) { s.dropCorrupt(e, meta.Path, err) }}
+	return &BlockReader{verifiedFile: file, store: s, entry: e, meta: meta}, nil
 }
 
 // HasBlock reports whether a committed block has the id.

@@ -86,6 +86,9 @@ type Programs struct {
 	// that of FsShell. They are kept apart because the shaded client
 	// repeats every alluxio.* class of the other.
 	alluxio, hadoop string
+	// contract is that of Hadoop's contract tests (contract.go), set only
+	// on the copy RunContractTests runs them with.
+	contract string
 }
 
 var (
@@ -256,6 +259,9 @@ func (p *Programs) command(main MainClass, conf map[string]string, dir, self str
 		}
 	} else {
 		maps.Copy(props, conf)
+	}
+	if main == contractRunner {
+		classPath = p.contract
 	}
 	argv := append(slices.Clone(jvmFlags), "-cp", classPath)
 	for _, k := range slices.Sorted(maps.Keys(props)) {
