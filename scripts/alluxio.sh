@@ -2,19 +2,21 @@
 # Fetches the real Alluxio 2.9.3 programs that the compatibility tests run
 # (internal/testinfra/alluxio): the shell, the admin shell and a master
 # (pom.xml there), and Hadoop's FsShell with Alluxio's shaded client
-# (hadoop-pom.xml there), from Maven Central into ~/.m2.
+# (hadoop-pom.xml there), and Hadoop's FileSystem contract suites
+# (contract-pom.xml there), from Maven Central into ~/.m2.
 #
 #   scripts/alluxio.sh build    # resolve once; prints the folder with the class paths
 #
 # The folder, $HALO_CACHE/alluxio-2.9.3-<hash of the poms> (HALO_CACHE
-# defaults to ~/.cache/halo), holds alluxio.classpath and hadoop.classpath.
+# defaults to ~/.cache/halo), holds alluxio.classpath, hadoop.classpath and
+# contract.classpath.
 # A second run reads them and touches no network; Maven runs offline first,
 # so a machine whose ~/.m2 has the jars needs none either.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SRC=$ROOT/internal/testinfra/alluxio
 CACHE=${HALO_CACHE:-$HOME/.cache/halo}
-POMS=(pom.xml hadoop-pom.xml)
+POMS=(pom.xml hadoop-pom.xml contract-pom.xml)
 
 hash_poms() {
   (cd "$SRC" && sha256sum "${POMS[@]}") | sha256sum | cut -c1-16
@@ -27,7 +29,7 @@ OUT=$CACHE/alluxio-2.9.3-$(hash_poms)
 complete() {
   [ -f "$OUT/ok" ] || return 1
   local cp jar
-  for cp in "$OUT/alluxio.classpath" "$OUT/hadoop.classpath"; do
+  for cp in "$OUT/alluxio.classpath" "$OUT/hadoop.classpath" "$OUT/contract.classpath"; do
     [ -s "$cp" ] || return 1
     while IFS= read -r jar; do
       [ -f "$jar" ] || return 1
@@ -60,6 +62,7 @@ build() {
   mkdir -p "$OUT"
   resolve pom.xml "$OUT/alluxio.classpath"
   resolve hadoop-pom.xml "$OUT/hadoop.classpath"
+  resolve contract-pom.xml "$OUT/contract.classpath"
   touch "$OUT/ok"
 }
 
