@@ -484,7 +484,7 @@ func (f *FSM) decodeCheckpoint(r io.Reader) (CheckpointHeader, error) {
 	for _, m := range f.mounts.sorted() {
 		n := f.root
 		for _, name := range m.parts {
-			if n = n.children[name]; n == nil {
+			if n = n.children.get(name); n == nil {
 				break
 			}
 		}
@@ -538,7 +538,7 @@ func (f *FSM) restoreInode(rec *journalpb.InodeRecord, st *restoreState, first b
 		if _, err := SplitPath("/" + rec.Name); err != nil || rec.Name == "" || containsSlash(rec.Name) {
 			return fmt.Errorf("inode %d has an invalid name %q", rec.Id, rec.Name)
 		}
-		if _, dup := parent.children[rec.Name]; dup {
+		if parent.children.get(rec.Name) != nil {
 			return fmt.Errorf("inode %d: duplicate name %q in directory %d", rec.Id, rec.Name, rec.ParentId)
 		}
 		if rec.Id <= RootInodeID {
@@ -546,7 +546,7 @@ func (f *FSM) restoreInode(rec *journalpb.InodeRecord, st *restoreState, first b
 		}
 		n = &Inode{parent: parent}
 		f.fillInode(n, rec)
-		parent.children[n.name] = n
+		parent.children.insert(n)
 		f.blocks.track(n)
 		f.index.add(n)
 	}
@@ -614,6 +614,6 @@ func (f *FSM) fillInode(n *Inode, rec *journalpb.InodeRecord) {
 		n.extra = nil
 	}
 	if rec.IsDirectory && n.children == nil {
-		n.children = map[string]*Inode{}
+		n.children = &childList{}
 	}
 }

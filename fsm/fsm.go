@@ -89,7 +89,7 @@ func (f *FSM) reset() {
 		group:    f.strs.intern(f.cfg.RootGroup),
 		mode:     uint16(f.cfg.RootMode & 0o7777),
 		flags:    flagDirectory | flagCompleted,
-		children: map[string]*Inode{},
+		children: &childList{},
 	}
 	f.nextID = RootInodeID + 1
 	f.inodes = 1
@@ -240,8 +240,8 @@ func (f *FSM) lookup(c *journalpb.Caller, parts []string) (*Inode, error) {
 		if err := checkPermission(c, cur, permExecute, parts[:i]); err != nil {
 			return nil, err
 		}
-		next, ok := cur.children[name]
-		if !ok {
+		next := cur.children.get(name)
+		if next == nil {
 			return nil, fserr.New(fserr.NotFound, "path %s does not exist", JoinPath(parts))
 		}
 		cur = next

@@ -1,8 +1,6 @@
 package fsm
 
 import (
-	"sort"
-
 	"github.com/halo-fs/halo/proto/journalpb"
 )
 
@@ -27,7 +25,7 @@ type Inode struct {
 	group    string // interned
 	length   int64
 	blockIDs []uint64
-	children map[string]*Inode // directories only
+	children *childList // directories only
 	extra    *inodeExtra
 	nextByID *Inode // the next inode in its chain of inodeIndex
 	mode     uint16
@@ -109,12 +107,7 @@ func (n *Inode) path() string {
 // sortedChildren returns the children ordered by name: the order every
 // listing and every checkpoint uses, so that replicas write identical bytes.
 func (n *Inode) sortedChildren() []*Inode {
-	out := make([]*Inode, 0, len(n.children))
-	for _, c := range n.children {
-		out = append(out, c)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
-	return out
+	return n.children.sorted()
 }
 
 // info renders the inode for clients. path is passed in when the caller
@@ -139,7 +132,7 @@ func (n *Inode) info(path string) *journalpb.FileStatus {
 		BlockSizeBytes:         n.blockSize(),
 		MountPoint:             n.isMountPoint(),
 		MountId:                n.mountID(),
-		ChildCount:             uint32(len(n.children)),
+		ChildCount:             uint32(n.children.len()),
 	}
 	if n.parent == nil {
 		fi.Name = ""

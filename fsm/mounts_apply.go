@@ -41,7 +41,7 @@ func applyAddMountPoint(f *FSM, e *journalpb.Entry) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	if _, exists := parent.children[parts[len(parts)-1]]; exists {
+	if parent.children.get(parts[len(parts)-1]) != nil {
 		return 0, fserr.New(fserr.AlreadyExists, "cannot mount at %s: path already exists", op.Path)
 	}
 	if outer, _ := f.mounts.resolve(parts); outer != nil && len(outer.parts) > 0 {
@@ -138,11 +138,11 @@ func applyLoadMetadata(f *FSM, e *journalpb.Entry) (uint64, error) {
 		rel := rels[i]
 		ok := true
 		for _, name := range rel[:len(rel)-1] {
-			next, exists := dir.children[name]
+			next := dir.children.get(name)
 			// A listing names parents first; a missing one means skip. A
 			// mount point below base holds another UFS, so what the listing
 			// has under that name is not in it.
-			if !exists || !next.isDir() || next.isMountPoint() {
+			if next == nil || !next.isDir() || next.isMountPoint() {
 				ok = false
 				break
 			}
@@ -152,7 +152,7 @@ func applyLoadMetadata(f *FSM, e *journalpb.Entry) (uint64, error) {
 			continue
 		}
 		name := rel[len(rel)-1]
-		if _, exists := dir.children[name]; exists {
+		if dir.children.get(name) != nil {
 			continue
 		}
 		// Loading metadata changes no directory: parents keep their times.

@@ -41,7 +41,7 @@ func applyRename(f *FSM, e *journalpb.Entry) (uint64, error) {
 		// dst == src: renaming onto itself.
 		return 0, fserr.New(fserr.AlreadyExists, "cannot rename %s to %s: destination already exists", op.Src, op.Dst)
 	}
-	if _, exists := dstParent.children[dst[len(dst)-1]]; exists {
+	if dstParent.children.get(dst[len(dst)-1]) != nil {
 		return 0, fserr.New(fserr.AlreadyExists, "cannot rename %s to %s: destination already exists", op.Src, op.Dst)
 	}
 	if err := checkPermission(e.Caller, dstParent, permWrite|permExecute, dst[:len(dst)-1]); err != nil {
@@ -61,11 +61,11 @@ func applyRename(f *FSM, e *journalpb.Entry) (uint64, error) {
 	if err := checkMoveLength(n, src, dst); err != nil {
 		return 0, err
 	}
-	delete(srcParent.children, n.name)
+	srcParent.children.remove(n.name)
 	srcParent.mtime = e.TimeMs
 	n.name = strings.Clone(dst[len(dst)-1]) // not a slice of the whole path
 	n.parent = dstParent
-	dstParent.children[n.name] = n
+	dstParent.children.insert(n)
 	dstParent.mtime = e.TimeMs
 	raiseBelow(n)
 	return n.id, nil
@@ -87,7 +87,7 @@ func applyDelete(f *FSM, e *journalpb.Entry) (uint64, error) {
 	if err := checkPermission(e.Caller, n.parent, permWrite|permExecute, parts[:len(parts)-1]); err != nil {
 		return 0, err
 	}
-	if n.isDir() && len(n.children) > 0 && !op.Recursive {
+	if n.isDir() && n.children.len() > 0 && !op.Recursive {
 		return 0, fserr.New(fserr.DirectoryNotEmpty, "cannot delete %s: directory is not empty (use recursive delete)", op.Path)
 	}
 	if n.isMountPoint() || len(f.mounts.under(parts)) > 0 {
@@ -113,7 +113,7 @@ func checkEmptyingPermission(c *journalpb.Caller, n *Inode) error {
 		return nil
 	}
 	return walkSubtree(n, func(d *Inode) error {
-		if len(d.children) == 0 || allowed(c, d, permWrite|permExecute) {
+		if d.children.len() == 0 || allowed(c, d, permWrite|permExecute) {
 			return nil
 		}
 		return permissionError(c, d, permWrite|permExecute, d.path())
@@ -124,7 +124,7 @@ func checkEmptyingPermission(c *journalpb.Caller, n *Inode) error {
 func (f *FSM) unlink(n *Inode, timeMs int64) {
 	f.blocks.forget(n)
 	f.index.forget(n)
-	delete(n.parent.children, n.name)
+	n.parent.children.remove(n.name)
 	n.parent.mtime = timeMs
 	inodes, dirs := countSubtree(n)
 	f.inodes -= inodes
