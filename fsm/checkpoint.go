@@ -236,8 +236,8 @@ func fillInodeRecord(rec *journalpb.InodeRecord, n *Inode) {
 		IsDirectory:            n.isDir(),
 		CreationTimeMs:         n.ctime,
 		LastModificationTimeMs: n.mtime,
-		Owner:                  n.owner,
-		Group:                  n.group,
+		Owner:                  n.owner(),
+		Group:                  n.group(),
 		Mode:                   uint32(n.mode),
 		Length:                 n.length,
 		BlockIds:               n.blockIDs,
@@ -316,8 +316,8 @@ func (f *FSM) Restore(r io.Reader) (CheckpointHeader, error) {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.root, f.nextID, f.inodes, f.dirs, f.mounts, f.ops, f.applied, f.strs, f.clusterID, f.blocks, f.index =
-		fresh.root, fresh.nextID, fresh.inodes, fresh.dirs, fresh.mounts, fresh.ops, fresh.applied, fresh.strs, fresh.clusterID, fresh.blocks, fresh.index
+	f.root, f.nextID, f.inodes, f.dirs, f.mounts, f.ops, f.applied, f.owners, f.clusterID, f.blocks, f.index =
+		fresh.root, fresh.nextID, fresh.inodes, fresh.dirs, fresh.mounts, fresh.ops, fresh.applied, fresh.owners, fresh.clusterID, fresh.blocks, fresh.index
 	return h, nil
 }
 
@@ -595,8 +595,7 @@ func (f *FSM) fillInode(n *Inode, rec *journalpb.InodeRecord) {
 	n.name = rec.Name
 	n.ctime = rec.CreationTimeMs
 	n.mtime = rec.LastModificationTimeMs
-	n.owner = f.strs.intern(rec.Owner)
-	n.group = f.strs.intern(rec.Group)
+	n.own = f.owners.of(rec.Owner, rec.Group)
 	n.mode = uint16(rec.Mode & 0o7777)
 	n.length = rec.Length
 	if len(rec.BlockIds) > 0 {

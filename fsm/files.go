@@ -26,8 +26,7 @@ func (f *FSM) linkInode(parent *Inode, name string, dir bool, e *journalpb.Entry
 		name:   name,
 		ctime:  e.TimeMs,
 		mtime:  e.TimeMs,
-		owner:  f.strs.intern(callerUser(e.Caller)),
-		group:  f.strs.intern(primaryGroup(e.Caller)),
+		own:    f.owners.of(callerUser(e.Caller), primaryGroup(e.Caller)),
 		mode:   uint16(mode & 0o7777),
 	}
 	if dir {

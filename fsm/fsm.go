@@ -67,7 +67,7 @@ type FSM struct {
 	mounts  *mountTable
 	ops     *operationTable
 	applied uint64
-	strs    stringInterner
+	owners  ownerships
 	// clusterID names the cluster (embedded journal); see ClusterInfoEntry.
 	clusterID string
 	blocks    blockIndex
@@ -82,11 +82,10 @@ func New(cfg Config) *FSM {
 }
 
 func (f *FSM) reset() {
-	f.strs = stringInterner{}
+	f.owners = ownerships{}
 	f.root = &Inode{
 		id:       RootInodeID,
-		owner:    f.strs.intern(f.cfg.RootOwner),
-		group:    f.strs.intern(f.cfg.RootGroup),
+		own:      f.owners.of(f.cfg.RootOwner, f.cfg.RootGroup),
 		mode:     uint16(f.cfg.RootMode & 0o7777),
 		flags:    flagDirectory | flagCompleted,
 		children: &childList{},

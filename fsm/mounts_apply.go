@@ -49,10 +49,10 @@ func applyAddMountPoint(f *FSM, e *journalpb.Entry) (uint64, error) {
 	}
 	n := f.newChild(parent, parts[len(parts)-1], true, e, op.Mode)
 	if op.Owner != "" {
-		n.owner = f.strs.intern(op.Owner)
+		n.own = f.owners.of(op.Owner, n.group())
 	}
 	if op.Group != "" {
-		n.group = f.strs.intern(op.Group)
+		n.own = f.owners.of(n.owner(), op.Group)
 	}
 	n.flags |= flagMountPoint
 	n.ext().mountID = m.id
@@ -157,8 +157,7 @@ func applyLoadMetadata(f *FSM, e *journalpb.Entry) (uint64, error) {
 		}
 		// Loading metadata changes no directory: parents keep their times.
 		n := f.linkInode(dir, name, c.IsDirectory, e, c.Mode)
-		n.owner = f.strs.intern(c.Owner)
-		n.group = f.strs.intern(c.Group)
+		n.own = f.owners.of(c.Owner, c.Group)
 		n.persist = uint8(journalpb.PersistenceState_PERSISTED)
 		n.flags |= flagCompleted
 		if !c.IsDirectory {
