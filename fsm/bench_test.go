@@ -2,7 +2,6 @@ package fsm_test
 
 import (
 	"bytes"
-	"os"
 	"runtime"
 	"sync"
 	"testing"
@@ -105,14 +104,6 @@ func BenchmarkRestoreHeap(b *testing.B) {
 	}
 }
 
-// scaleBenchmarks runs only when asked for (make bench-scale): each
-// holds gigabytes and runs for minutes, too much for make bench.
-func scaleBenchmarks(b *testing.B) {
-	if os.Getenv("HALO_BENCH_SCALE") == "" {
-		b.Skip("a ten-million-inode benchmark; run it with make bench-scale (HALO_BENCH_SCALE=1)")
-	}
-}
-
 // BenchmarkScale10M builds 10,000,000 inodes by applying entries and
 // reports, in one run: the apply rate and the heap per inode of the built
 // namespace, the checkpoint's size and the time to write it, then the
@@ -122,7 +113,7 @@ func scaleBenchmarks(b *testing.B) {
 //
 //	HALO_BENCH_SCALE=1 go test -run='^$' -bench=Scale10M -benchtime=1x -timeout=60m ./fsm/
 func BenchmarkScale10M(b *testing.B) {
-	scaleBenchmarks(b)
+	benchns.SkipUnlessScale(b)
 	for b.Loop() {
 		inodes, cp := buildAndCheckpoint(b, benchns.DataLake(10_000_000))
 		before := benchns.HeapInUse()

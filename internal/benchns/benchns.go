@@ -7,6 +7,7 @@ package benchns
 import (
 	"bytes"
 	"fmt"
+	"os"
 	"runtime"
 	"testing"
 	"time"
@@ -117,4 +118,13 @@ func HeapInUse() uint64 {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	return ms.HeapAlloc
+}
+
+// SkipUnlessScale skips a benchmark of ten million inodes unless
+// HALO_BENCH_SCALE is set (make bench-scale sets it): each holds
+// gigabytes and runs for minutes, too much for make bench.
+func SkipUnlessScale(b *testing.B) {
+	if os.Getenv("HALO_BENCH_SCALE") == "" {
+		b.Skip("a ten-million-inode benchmark; run it with make bench-scale (HALO_BENCH_SCALE=1)")
+	}
 }
