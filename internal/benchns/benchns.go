@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"syscall"
 	"testing"
 	"time"
 
@@ -127,4 +128,14 @@ func SkipUnlessScale(b *testing.B) {
 	if os.Getenv("HALO_BENCH_SCALE") == "" {
 		b.Skip("a ten-million-inode benchmark; run it with make bench-scale (HALO_BENCH_SCALE=1)")
 	}
+}
+
+// ProcessCPU is the CPU time the process has used, user and system: on
+// a shared machine a steadier measure of work than the time that passed.
+func ProcessCPU(tb testing.TB) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		tb.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

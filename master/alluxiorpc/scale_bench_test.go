@@ -5,7 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"syscall"
 	"testing"
 	"time"
 
@@ -78,9 +77,9 @@ func BenchmarkListStatusPartialMillionChildren(b *testing.B) {
 		baseline := benchns.HeapInUse()
 		var before runtime.MemStats
 		runtime.ReadMemStats(&before)
-		start, cpuStart := time.Now(), processCPU(b)
+		start, cpuStart := time.Now(), benchns.ProcessCPU(b)
 		listed, batches, peak := listPartial(ctx, b, fs, shape.DirPath(0), children, baseline)
-		took, cpu := time.Since(start), processCPU(b)-cpuStart
+		took, cpu := time.Since(start), benchns.ProcessCPU(b)-cpuStart
 		var after runtime.MemStats
 		runtime.ReadMemStats(&after)
 		if listed != children {
@@ -92,16 +91,6 @@ func BenchmarkListStatusPartialMillionChildren(b *testing.B) {
 		b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/float64(batches), "alloc-bytes/batch")
 		b.ReportMetric(float64(peak)/(1<<20), "peak-live-heap-growth-MB")
 	}
-}
-
-// processCPU is the CPU time the process has used, user and system: on
-// a shared machine a steadier measure of work than the time that passed.
-func processCPU(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // listPartial lists dir, which holds want entries, to the end and
