@@ -98,6 +98,17 @@ PEERS_FLAGS ?=
 bench-peers:
 	GO=$(GO) scripts/peers.sh run $(PEERS_FLAGS)
 
+# The namespace at scale (docs/BENCHMARKS.md): ten million inodes built
+# by apply, checkpointed and restored; a Raft snapshot of them installed
+# into a new member; a master started from a backup of them; a directory
+# of a million files listed through ListStatusPartial. One at a time:
+# each holds several GiB.
+.PHONY: bench-scale
+bench-scale:
+	HALO_BENCH_SCALE=1 $(GO) test -run='^$$' -bench=Scale10M -benchtime=1x -timeout=60m ./fsm/
+	HALO_BENCH_SCALE=1 $(GO) test -run='^$$' -bench=RaftSnapshot10M -benchtime=1x -timeout=60m ./ha/raft/
+	HALO_BENCH_SCALE=1 $(GO) test -run='^$$' -bench='MasterRestore10M|ListStatusPartialMillionChildren' -benchtime=1x -timeout=60m ./master/alluxiorpc/
+
 fuzz:
 	scripts/fuzz.sh 20s
 

@@ -55,11 +55,11 @@ func checkAttributePermission(c *journalpb.Caller, n *Inode, op *journalpb.SetAt
 		return nil
 	}
 	switch {
-	case op.HasOwner && op.Owner != n.owner:
+	case op.HasOwner && op.Owner != n.owner():
 		return fserr.New(fserr.PermissionDenied, "permission denied: only a superuser can change the owner of %s (user=%s)", n.path(), c.User)
-	case op.HasGroup && (c.User != n.owner || !inGroup(c, op.Group)):
+	case op.HasGroup && (c.User != n.owner() || !inGroup(c, op.Group)):
 		return fserr.New(fserr.PermissionDenied, "permission denied: user=%s cannot change the group of %s to %s", c.User, n.path(), op.Group)
-	case op.HasMode && c.User != n.owner:
+	case op.HasMode && c.User != n.owner():
 		return fserr.New(fserr.PermissionDenied, "permission denied: user=%s is not the owner of %s", c.User, n.path())
 	case (op.HasPinned || op.HasTtl || op.HasPersisted) && !allowed(c, n, permWrite):
 		return permissionError(c, n, permWrite, n.path())
@@ -72,10 +72,10 @@ func (f *FSM) setAttributes(n *Inode, op *journalpb.SetAttributeEntry) {
 		n.mode = uint16(op.Mode)
 	}
 	if op.HasOwner {
-		n.owner = f.strs.intern(op.Owner)
+		n.own = f.owners.of(op.Owner, n.group())
 	}
 	if op.HasGroup {
-		n.group = f.strs.intern(op.Group)
+		n.own = f.owners.of(n.owner(), op.Group)
 	}
 	if op.HasPinned {
 		n.setFlag(flagPinned, op.Pinned)

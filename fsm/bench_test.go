@@ -1,96 +1,32 @@
-package fsm
+package fsm_test
 
 import (
 	"bytes"
-	"fmt"
 	"runtime"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/halo-fs/halo/proto/journalpb"
+	"github.com/halo-fs/halo/fsm"
+	"github.com/halo-fs/halo/internal/benchns"
 )
 
-// The benchmarks build a namespace shaped like a data lake: benchDirs
-// directories of benchFilesPerDir files each, names of about 20 bytes, two
-// owners. Run them with
+// The benchmarks build a namespace shaped like a data lake (see
+// benchns.DataLake). Run them with
 //
 //	go test -run=^$ -bench=. -benchtime=1x ./fsm/
-const (
-	benchDirs        = 1000
-	benchFilesPerDir = 1000
-)
-
-var benchCallers = []*journalpb.Caller{
-	{User: "etl", Groups: []string{"analytics"}},
-	{User: "alice", Groups: []string{"staff"}},
-}
-
-// buildBenchNamespace applies the entries that make the benchmark
-// namespace to f and returns how many entries it applied and how long Apply
-// took in total (building the entries is not counted).
-func buildBenchNamespace(tb testing.TB, f *FSM) (entries int, applyTime time.Duration) {
-	tb.Helper()
-	index := f.AppliedIndex()
-	batch := make([]*journalpb.Entry, 0, benchFilesPerDir+1)
-	for d := 0; d < benchDirs; d++ {
-		batch = batch[:0]
-		dir := fmt.Sprintf("/dt=2024-%02d-%02d-%04d", d%12+1, d%28+1, d)
-		c := benchCallers[d%len(benchCallers)]
-		batch = append(batch, &journalpb.Entry{
-			TimeMs: int64(1_700_000_000_000 + d), Caller: c,
-			OpId:    &journalpb.OperationID{ClientHi: 7, ClientLo: uint64(d % 16), Seq: benchSeq(d, 0)},
-			Payload: &journalpb.Entry_CreateDirectory{CreateDirectory: &journalpb.CreateDirectoryEntry{Path: dir, Mode: 0o755}},
-		})
-		for i := 0; i < benchFilesPerDir; i++ {
-			batch = append(batch, &journalpb.Entry{
-				TimeMs: int64(1_700_000_000_000 + d*benchFilesPerDir + i), Caller: c,
-				OpId: &journalpb.OperationID{ClientHi: 7, ClientLo: uint64(d % 16), Seq: benchSeq(d, i+1)},
-				Payload: &journalpb.Entry_CreateFile{CreateFile: &journalpb.CreateFileEntry{
-					Path: fmt.Sprintf("%s/part-%05d-%04x.orc", dir, i, d), Mode: 0o644, Completed: true,
-				}},
-			})
-		}
-		start := time.Now()
-		for _, e := range batch {
-			index++
-			if res := f.Apply(index, e); res.Err != nil {
-				tb.Fatalf("apply %v: %v", e, res.Err)
-			}
-		}
-		applyTime += time.Since(start)
-		entries += len(batch)
-	}
-	return entries, applyTime
-}
-
-// benchSeq numbers the operations in the order they are made, as a client
-// does: the table takes an id below one it forgot of the same client for a
-// retry it may have forgotten.
-func benchSeq(dir, op int) uint64 { return uint64(dir*(benchFilesPerDir+1) + op + 1) }
-
-func benchConfig() Config {
-	cfg := DefaultConfig()
-	cfg.RootMode = 0o777
-	return cfg
-}
-
-func heapInUse() uint64 {
-	runtime.GC()
-	runtime.GC()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	return ms.HeapAlloc
-}
+//
+// and the ten-million-inode one with make bench-scale.
+var benchShape = benchns.DataLake(1_000_000)
 
 // BenchmarkApply builds the namespace from nothing and reports the apply
 // rate and the heap each inode costs.
 func BenchmarkApply(b *testing.B) {
 	for b.Loop() {
-		before := heapInUse()
-		f := New(benchConfig())
-		entries, d := buildBenchNamespace(b, f)
-		after := heapInUse()
+		before := benchns.HeapInUse()
+		f := fsm.New(benchns.Config())
+		entries, d := benchns.Build(b, f, benchShape)
+		after := benchns.HeapInUse()
 		b.ReportMetric(float64(entries)/d.Seconds(), "entries/s")
 		b.ReportMetric(float64(after-before)/float64(f.InodeCount()), "heap-bytes/inode")
 		b.ReportMetric(float64(f.InodeCount()), "inodes")
@@ -100,21 +36,17 @@ func BenchmarkApply(b *testing.B) {
 
 var (
 	benchOnce       sync.Once
-	benchFSM        *FSM
+	benchFSM        *fsm.FSM
 	benchCheckpoint []byte
 )
 
 // sharedBenchNamespace builds the namespace and its checkpoint once for the
 // checkpoint and restore benchmarks.
-func sharedBenchNamespace(b *testing.B) (*FSM, []byte) {
+func sharedBenchNamespace(b *testing.B) (*fsm.FSM, []byte) {
 	benchOnce.Do(func() {
-		f := New(benchConfig())
-		buildBenchNamespace(b, f)
-		var buf bytes.Buffer
-		if _, err := f.WriteCheckpoint(&buf); err != nil {
-			b.Fatal(err)
-		}
-		benchFSM, benchCheckpoint = f, buf.Bytes()
+		f := fsm.New(benchns.Config())
+		benchns.Build(b, f, benchShape)
+		benchFSM, benchCheckpoint = f, benchns.Checkpoint(b, f)
 	})
 	if benchFSM == nil {
 		b.Fatal("building the benchmark namespace failed")
@@ -141,31 +73,78 @@ func BenchmarkRestore(b *testing.B) {
 	f, cp := sharedBenchNamespace(b)
 	b.ResetTimer()
 	for b.Loop() {
-		g := New(benchConfig())
-		if _, err := g.Restore(bytes.NewReader(cp)); err != nil {
-			b.Fatal(err)
-		}
-		if g.InodeCount() != f.InodeCount() {
-			b.Fatalf("restored %d inodes, want %d", g.InodeCount(), f.InodeCount())
-		}
+		restore(b, cp, f.InodeCount())
 	}
 	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/restore")
 	b.ReportMetric(float64(f.InodeCount()), "inodes")
+}
+
+func restore(b *testing.B, cp []byte, inodes uint64) *fsm.FSM {
+	g := fsm.New(benchns.Config())
+	if _, err := g.Restore(bytes.NewReader(cp)); err != nil {
+		b.Fatal(err)
+	}
+	if g.InodeCount() != inodes {
+		b.Fatalf("restored %d inodes, want %d", g.InodeCount(), inodes)
+	}
+	return g
 }
 
 // BenchmarkRestoreHeap reports the heap a restored namespace holds per
 // inode, which differs from a built one (no operation ids left over from
 // building, names copied out of the checkpoint).
 func BenchmarkRestoreHeap(b *testing.B) {
-	_, cp := sharedBenchNamespace(b)
+	f, cp := sharedBenchNamespace(b)
 	for b.Loop() {
-		before := heapInUse()
-		g := New(benchConfig())
-		if _, err := g.Restore(bytes.NewReader(cp)); err != nil {
-			b.Fatal(err)
-		}
-		after := heapInUse()
+		before := benchns.HeapInUse()
+		g := restore(b, cp, f.InodeCount())
+		after := benchns.HeapInUse()
 		b.ReportMetric(float64(after-before)/float64(g.InodeCount()), "heap-bytes/inode")
 		runtime.KeepAlive(g)
 	}
+}
+
+// BenchmarkScale10M builds 10,000,000 inodes by applying entries and
+// reports, in one run: the apply rate and the heap per inode of the built
+// namespace, the checkpoint's size and the time to write it, then the
+// time to restore it into a fresh namespace and the heap per inode of the
+// restored one. Times are given as they passed and as the CPU time the
+// process used (the collector's work included), which a loaded machine
+// disturbs less. The built namespace is dropped before the restore, so
+// the two heaps are measured apart.
+//
+//	HALO_BENCH_SCALE=1 go test -run='^$' -bench=Scale10M -benchtime=1x -timeout=60m ./fsm/
+func BenchmarkScale10M(b *testing.B) {
+	benchns.SkipUnlessScale(b)
+	for b.Loop() {
+		inodes, cp := buildAndCheckpoint(b, benchns.DataLake(10_000_000))
+		before := benchns.HeapInUse()
+		start, cpu := time.Now(), benchns.ProcessCPU(b)
+		g := restore(b, cp, inodes)
+		b.ReportMetric(time.Since(start).Seconds(), "restore-s")
+		b.ReportMetric((benchns.ProcessCPU(b) - cpu).Seconds(), "restore-cpu-s")
+		b.ReportMetric(float64(benchns.HeapInUse()-before)/float64(inodes), "restored-heap-bytes/inode")
+		runtime.KeepAlive(g)
+		// Measured before the restore, the checkpoint must be in the heap
+		// after it too.
+		runtime.KeepAlive(cp)
+	}
+}
+
+// buildAndCheckpoint builds shape, reports what building and
+// checkpointing it cost, and returns its inode count and checkpoint.
+func buildAndCheckpoint(b *testing.B, shape benchns.Shape) (uint64, []byte) {
+	before := benchns.HeapInUse()
+	f := fsm.New(benchns.Config())
+	entries, applyTime := benchns.Build(b, f, shape)
+	inodes := f.InodeCount()
+	b.ReportMetric(float64(inodes), "inodes")
+	b.ReportMetric(float64(entries)/applyTime.Seconds(), "entries/s")
+	b.ReportMetric(float64(benchns.HeapInUse()-before)/float64(inodes), "heap-bytes/inode")
+	start, cpu := time.Now(), benchns.ProcessCPU(b)
+	cp := benchns.Checkpoint(b, f)
+	b.ReportMetric(time.Since(start).Seconds(), "checkpoint-s")
+	b.ReportMetric((benchns.ProcessCPU(b) - cpu).Seconds(), "checkpoint-cpu-s")
+	b.ReportMetric(float64(len(cp)), "checkpoint-bytes")
+	return inodes, cp
 }

@@ -236,8 +236,8 @@ func fillInodeRecord(rec *journalpb.InodeRecord, n *Inode) {
 		IsDirectory:            n.isDir(),
 		CreationTimeMs:         n.ctime,
 		LastModificationTimeMs: n.mtime,
-		Owner:                  n.owner,
-		Group:                  n.group,
+		Owner:                  n.owner(),
+		Group:                  n.group(),
 		Mode:                   uint32(n.mode),
 		Length:                 n.length,
 		BlockIds:               n.blockIDs,
@@ -316,8 +316,8 @@ func (f *FSM) Restore(r io.Reader) (CheckpointHeader, error) {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.root, f.nextID, f.inodes, f.dirs, f.mounts, f.ops, f.applied, f.strs, f.clusterID, f.blocks, f.index, f.toPersist =
-		fresh.root, fresh.nextID, fresh.inodes, fresh.dirs, fresh.mounts, fresh.ops, fresh.applied, fresh.strs, fresh.clusterID, fresh.blocks, fresh.index, fresh.toPersist
+	f.root, f.nextID, f.inodes, f.dirs, f.mounts, f.ops, f.applied, f.owners, f.clusterID, f.blocks, f.index, f.toPersist =
+		fresh.root, fresh.nextID, fresh.inodes, fresh.dirs, fresh.mounts, fresh.ops, fresh.applied, fresh.owners, fresh.clusterID, fresh.blocks, fresh.index, fresh.toPersist
 	return h, nil
 }
 
@@ -484,7 +484,7 @@ func (f *FSM) decodeCheckpoint(r io.Reader) (CheckpointHeader, error) {
 	for _, m := range f.mounts.sorted() {
 		n := f.root
 		for _, name := range m.parts {
-			if n = n.children[name]; n == nil {
+			if n = n.children.get(name); n == nil {
 				break
 			}
 		}
@@ -538,7 +538,7 @@ func (f *FSM) restoreInode(rec *journalpb.InodeRecord, st *restoreState, first b
 		if _, err := SplitPath("/" + rec.Name); err != nil || rec.Name == "" || containsSlash(rec.Name) {
 			return fmt.Errorf("inode %d has an invalid name %q", rec.Id, rec.Name)
 		}
-		if _, dup := parent.children[rec.Name]; dup {
+		if parent.children.get(rec.Name) != nil {
 			return fmt.Errorf("inode %d: duplicate name %q in directory %d", rec.Id, rec.Name, rec.ParentId)
 		}
 		if rec.Id <= RootInodeID {
@@ -546,7 +546,7 @@ func (f *FSM) restoreInode(rec *journalpb.InodeRecord, st *restoreState, first b
 		}
 		n = &Inode{parent: parent}
 		f.fillInode(n, rec)
-		parent.children[n.name] = n
+		parent.children.insert(n)
 		f.blocks.track(n)
 		f.toPersist.track(n)
 		f.index.add(n)
@@ -596,8 +596,7 @@ func (f *FSM) fillInode(n *Inode, rec *journalpb.InodeRecord) {
 	n.name = rec.Name
 	n.ctime = rec.CreationTimeMs
 	n.mtime = rec.LastModificationTimeMs
-	n.owner = f.strs.intern(rec.Owner)
-	n.group = f.strs.intern(rec.Group)
+	n.own = f.owners.of(rec.Owner, rec.Group)
 	n.mode = uint16(rec.Mode & 0o7777)
 	n.length = rec.Length
 	if len(rec.BlockIds) > 0 {
@@ -615,6 +614,6 @@ func (f *FSM) fillInode(n *Inode, rec *journalpb.InodeRecord) {
 		n.extra = nil
 	}
 	if rec.IsDirectory && n.children == nil {
-		n.children = map[string]*Inode{}
+		n.children = &childList{}
 	}
 }

@@ -26,18 +26,17 @@ func (f *FSM) linkInode(parent *Inode, name string, dir bool, e *journalpb.Entry
 		name:   name,
 		ctime:  e.TimeMs,
 		mtime:  e.TimeMs,
-		owner:  f.strs.intern(callerUser(e.Caller)),
-		group:  f.strs.intern(primaryGroup(e.Caller)),
+		own:    f.owners.of(callerUser(e.Caller), primaryGroup(e.Caller)),
 		mode:   uint16(mode & 0o7777),
 	}
 	if dir {
 		n.flags = flagDirectory | flagCompleted
-		n.children = map[string]*Inode{}
+		n.children = &childList{}
 		f.dirs++
 	}
 	f.nextID++
 	f.inodes++
-	parent.children[name] = n
+	parent.children.insert(n)
 	f.index.add(n)
 	raiseBelow(n)
 	return n
@@ -55,8 +54,8 @@ func (f *FSM) prepareCreate(c *journalpb.Caller, parts []string, recursive bool)
 		if err := checkPermission(c, cur, permExecute, parts[:i]); err != nil {
 			return nil, 0, err
 		}
-		next, ok := cur.children[name]
-		if !ok {
+		next := cur.children.get(name)
+		if next == nil {
 			if i < len(parts)-1 && !recursive {
 				return nil, 0, fserr.New(fserr.NotFound, "cannot create %s: parent %s does not exist", JoinPath(parts), JoinPath(parts[:i+1]))
 			}

@@ -67,7 +67,7 @@ type FSM struct {
 	mounts  *mountTable
 	ops     *operationTable
 	applied uint64
-	strs    stringInterner
+	owners  ownerships
 	// clusterID names the cluster (embedded journal); see ClusterInfoEntry.
 	clusterID string
 	blocks    blockIndex
@@ -83,14 +83,13 @@ func New(cfg Config) *FSM {
 }
 
 func (f *FSM) reset() {
-	f.strs = stringInterner{}
+	f.owners = ownerships{}
 	f.root = &Inode{
 		id:       RootInodeID,
-		owner:    f.strs.intern(f.cfg.RootOwner),
-		group:    f.strs.intern(f.cfg.RootGroup),
+		own:      f.owners.of(f.cfg.RootOwner, f.cfg.RootGroup),
 		mode:     uint16(f.cfg.RootMode & 0o7777),
 		flags:    flagDirectory | flagCompleted,
-		children: map[string]*Inode{},
+		children: &childList{},
 	}
 	f.nextID = RootInodeID + 1
 	f.inodes = 1
@@ -242,8 +241,8 @@ func (f *FSM) lookup(c *journalpb.Caller, parts []string) (*Inode, error) {
 		if err := checkPermission(c, cur, permExecute, parts[:i]); err != nil {
 			return nil, err
 		}
-		next, ok := cur.children[name]
-		if !ok {
+		next := cur.children.get(name)
+		if next == nil {
 			return nil, fserr.New(fserr.NotFound, "path %s does not exist", JoinPath(parts))
 		}
 		cur = next

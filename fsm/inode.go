@@ -1,7 +1,7 @@
 package fsm
 
 import (
-	"sort"
+	"strings"
 
 	"github.com/halo-fs/halo/proto/journalpb"
 )
@@ -23,11 +23,10 @@ type Inode struct {
 	name     string
 	ctime    int64
 	mtime    int64
-	owner    string // interned
-	group    string // interned
+	own      *ownership // interned
 	length   int64
 	blockIDs []uint64
-	children map[string]*Inode // directories only
+	children *childList // directories only
 	extra    *inodeExtra
 	nextByID *Inode // the next inode in its chain of inodeIndex
 	mode     uint16
@@ -109,12 +108,7 @@ func (n *Inode) path() string {
 // sortedChildren returns the children ordered by name: the order every
 // listing and every checkpoint uses, so that replicas write identical bytes.
 func (n *Inode) sortedChildren() []*Inode {
-	out := make([]*Inode, 0, len(n.children))
-	for _, c := range n.children {
-		out = append(out, c)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
-	return out
+	return n.children.sorted()
 }
 
 // info renders the inode for clients. path is passed in when the caller
@@ -128,8 +122,8 @@ func (n *Inode) info(path string) *journalpb.FileStatus {
 		Length:                 n.length,
 		CreationTimeMs:         n.ctime,
 		LastModificationTimeMs: n.mtime,
-		Owner:                  n.owner,
-		Group:                  n.group,
+		Owner:                  n.owner(),
+		Group:                  n.group(),
 		Mode:                   uint32(n.mode),
 		Completed:              n.flags&flagCompleted != 0,
 		Pinned:                 n.flags&flagPinned != 0,
@@ -139,7 +133,7 @@ func (n *Inode) info(path string) *journalpb.FileStatus {
 		BlockSizeBytes:         n.blockSize(),
 		MountPoint:             n.isMountPoint(),
 		MountId:                n.mountID(),
-		ChildCount:             uint32(len(n.children)),
+		ChildCount:             uint32(n.children.len()),
 	}
 	if n.parent == nil {
 		fi.Name = ""
@@ -147,14 +141,27 @@ func (n *Inode) info(path string) *journalpb.FileStatus {
 	return fi
 }
 
-// stringInterner shares the few distinct owner and group names among all
-// inodes instead of storing a copy per inode.
-type stringInterner map[string]string
+// ownership is an inode's owner and group. A namespace holds few
+// distinct pairs, so inodes share interned ones: a pointer per inode
+// instead of two strings keeps the inode in a smaller allocation class.
+type ownership struct {
+	owner string
+	group string
+}
 
-func (s stringInterner) intern(v string) string {
-	if got, ok := s[v]; ok {
+// ownerships interns ownership pairs.
+type ownerships map[ownership]*ownership
+
+func (s ownerships) of(owner, group string) *ownership {
+	if got, ok := s[ownership{owner, group}]; ok {
 		return got
 	}
-	s[v] = v
-	return v
+	// Copies, so that the pair does not keep alive the decoded entry
+	// or checkpoint the names came from.
+	o := &ownership{owner: strings.Clone(owner), group: strings.Clone(group)}
+	s[*o] = o
+	return o
 }
+
+func (n *Inode) owner() string { return n.own.owner }
+func (n *Inode) group() string { return n.own.group }

@@ -1,9 +1,6 @@
 package fsm
 
 import (
-	"slices"
-	"strings"
-
 	"github.com/halo-fs/halo/fserr"
 	"github.com/halo-fs/halo/proto/journalpb"
 	"google.golang.org/protobuf/encoding/protowire"
@@ -15,8 +12,9 @@ import (
 // whole walk nor gathers the whole tree in memory. A Lister keeps its
 // place between pages: the directories from the listed one down to the
 // last entry listed, each with the names of its next children in order
-// (read once, so that a huge directory is not read again for every page;
-// see maxListBatch). At each page it checks that those directories are still
+// (a directory keeps its children sorted, so a page reads only the
+// children it lists, found after the last name listed, however large the
+// directory). At each page it checks that those directories are still
 // where they were and skips children that have since gone. A listing can
 // also resume after a path, the last entry of an earlier page: in the
 // listing's order that path names, directory by directory, the name to go
@@ -49,9 +47,9 @@ func DefaultListPageLimits() ListPageLimits {
 }
 
 // maxListBatch bounds how many children of one directory a listing reads
-// at once and keeps, in order, between pages: a directory up to that size
-// is read and sorted once per listing, a larger one in parts of that size.
-const maxListBatch = 1 << 20
+// at once and keeps, in order, between pages, whatever page size the
+// caller asks for.
+const maxListBatch = 1 << 16
 
 // ListStatus calls fn with the attributes of every child of path (every
 // descendant when recursive), in name order, depth first. A file lists as
@@ -200,7 +198,7 @@ func (l *Lister) resume(root *Inode, rootPath string, cursor []string) {
 	for _, name := range cursor {
 		top := l.frames[len(l.frames)-1]
 		top.after = name
-		child := top.dir.children[name]
+		child := top.dir.children.get(name)
 		if child == nil || !l.descends(child) {
 			return
 		}
@@ -214,7 +212,7 @@ func (l *Lister) resume(root *Inode, rootPath string, cursor []string) {
 func (l *Lister) revalidate() {
 	for i := 1; i < len(l.frames); i++ {
 		fr := l.frames[i]
-		if l.frames[i-1].dir.children[fr.name] != fr.dir || !l.descends(fr.dir) {
+		if l.frames[i-1].dir.children.get(fr.name) != fr.dir || !l.descends(fr.dir) {
 			l.frames = l.frames[:i]
 			return
 		}
@@ -231,13 +229,13 @@ func (l *Lister) fill(page *listPage) bool {
 				l.frames = l.frames[:len(l.frames)-1]
 				continue
 			}
-			want := max(1, min(len(top.dir.children), l.maxBatch))
+			want := max(1, min(top.dir.children.len(), l.maxBatch, page.limits.MaxEntries-len(page.infos)))
 			top.batch = childrenAfter(top.dir, top.after, want)
 			top.ended = len(top.batch) < want
 			continue
 		}
 		next := top.batch[0]
-		if top.dir.children[next.name] != next.n {
+		if top.dir.children.get(next.name) != next.n {
 			top.batch = top.batch[1:] // deleted, renamed or replaced since it was read
 			continue
 		}
@@ -276,51 +274,14 @@ func (p *listPage) add(fi *journalpb.FileStatus) bool {
 }
 
 // childrenAfter returns, in name order, up to limit children of dir whose
-// names sort after after. It selects them before it sorts them, so that a
-// part of a huge directory costs a pass over it, not a sort of it all.
+// names sort after after.
 func childrenAfter(dir *Inode, after string, limit int) []listedChild {
-	out := make([]listedChild, 0, len(dir.children))
-	for name, c := range dir.children {
-		if name > after {
-			out = append(out, listedChild{name: name, n: c})
+	out := make([]listedChild, 0, limit)
+	for c := range dir.children.after(after) {
+		if len(out) == limit {
+			break
 		}
+		out = append(out, listedChild{name: c.name, n: c})
 	}
-	if len(out) > limit {
-		selectSmallest(out, limit)
-		out = slices.Clone(out[:limit])
-	}
-	slices.SortFunc(out, func(a, b listedChild) int { return strings.Compare(a.name, b.name) })
 	return out
-}
-
-// selectSmallest reorders s so that its k smallest names come first
-// (quickselect). Map iteration gives the children in random order, so the
-// middle element is as good a pivot as any.
-func selectSmallest(s []listedChild, k int) {
-	lo, hi := 0, len(s)-1
-	for lo < hi {
-		pivot := s[lo+(hi-lo)/2].name
-		i, j := lo, hi
-		for i <= j {
-			for s[i].name < pivot {
-				i++
-			}
-			for s[j].name > pivot {
-				j--
-			}
-			if i <= j {
-				s[i], s[j] = s[j], s[i]
-				i++
-				j--
-			}
-		}
-		switch {
-		case k-1 <= j:
-			hi = j
-		case k-1 >= i:
-			lo = i
-		default:
-			return
-		}
-	}
 }

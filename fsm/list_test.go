@@ -2,6 +2,7 @@ package fsm
 
 import (
 	"fmt"
+	"runtime"
 	"slices"
 	"testing"
 	"time"
@@ -272,4 +273,48 @@ func wirePageSize(page []*journalpb.FileStatus) int {
 		size += protowire.SizeTag(1) + protowire.SizeBytes(proto.Size(fs))
 	}
 	return size
+}
+
+// bytesAllocated is what fn allocates on the heap: a measure of the work
+// it does that, unlike its duration, does not depend on the machine's load.
+func bytesAllocated(fn func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	fn()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
+}
+
+// A page of a huge directory costs what the page holds, not what the
+// directory holds: a listing resumed page by page over a million children
+// (each ListStatusPartial call starts a new Lister) must not read and sort
+// them all again for every page.
+func TestListPageOfHugeDirectoryCostsThePage(t *testing.T) {
+	const children, pageEntries = 50000, 10
+	h := newHarness(t)
+	h.mustApply(mkdir("/big"))
+	for i := range children {
+		h.mustApply(touch(fmt.Sprintf("/big/f%06d", i)))
+	}
+	limits := ListPageLimits{MaxBytes: 1 << 20, MaxEntries: pageEntries}
+	// The largest page of the children costs well under a kilobyte; the
+	// bound leaves room for the lookup and the Lister, and none for a
+	// pass that copies every child (24 bytes each, over a megabyte).
+	const maxPageBytes = 64 << 10
+	for _, after := range []string{"", "/big/f024999", "/big/f049989"} {
+		var page []*journalpb.FileStatus
+		used := bytesAllocated(func() {
+			var err error
+			if page, _, err = resumedPage(h.FSM, nil, "/big", false, after, limits); err != nil {
+				t.Fatal(err)
+			}
+		})
+		if len(page) != pageEntries {
+			t.Fatalf("page after %q has %d entries, want %d", after, len(page), pageEntries)
+		}
+		if used > maxPageBytes {
+			t.Errorf("a page of %d entries after %q of a directory of %d allocated %d bytes, want at most %d",
+				pageEntries, after, children, used, maxPageBytes)
+		}
+	}
 }

@@ -41,7 +41,7 @@ func applyAddMountPoint(f *FSM, e *journalpb.Entry) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	if _, exists := parent.children[parts[len(parts)-1]]; exists {
+	if parent.children.get(parts[len(parts)-1]) != nil {
 		return 0, fserr.New(fserr.AlreadyExists, "cannot mount at %s: path already exists", op.Path)
 	}
 	if outer, _ := f.mounts.resolve(parts); outer != nil && len(outer.parts) > 0 {
@@ -49,10 +49,10 @@ func applyAddMountPoint(f *FSM, e *journalpb.Entry) (uint64, error) {
 	}
 	n := f.newChild(parent, parts[len(parts)-1], true, e, op.Mode)
 	if op.Owner != "" {
-		n.owner = f.strs.intern(op.Owner)
+		n.own = f.owners.of(op.Owner, n.group())
 	}
 	if op.Group != "" {
-		n.group = f.strs.intern(op.Group)
+		n.own = f.owners.of(n.owner(), op.Group)
 	}
 	n.flags |= flagMountPoint
 	n.ext().mountID = m.id
@@ -138,11 +138,11 @@ func applyLoadMetadata(f *FSM, e *journalpb.Entry) (uint64, error) {
 		rel := rels[i]
 		ok := true
 		for _, name := range rel[:len(rel)-1] {
-			next, exists := dir.children[name]
+			next := dir.children.get(name)
 			// A listing names parents first; a missing one means skip. A
 			// mount point below base holds another UFS, so what the listing
 			// has under that name is not in it.
-			if !exists || !next.isDir() || next.isMountPoint() {
+			if next == nil || !next.isDir() || next.isMountPoint() {
 				ok = false
 				break
 			}
@@ -152,13 +152,12 @@ func applyLoadMetadata(f *FSM, e *journalpb.Entry) (uint64, error) {
 			continue
 		}
 		name := rel[len(rel)-1]
-		if _, exists := dir.children[name]; exists {
+		if dir.children.get(name) != nil {
 			continue
 		}
 		// Loading metadata changes no directory: parents keep their times.
 		n := f.linkInode(dir, name, c.IsDirectory, e, c.Mode)
-		n.owner = f.strs.intern(c.Owner)
-		n.group = f.strs.intern(c.Group)
+		n.own = f.owners.of(c.Owner, c.Group)
 		n.persist = uint8(journalpb.PersistenceState_PERSISTED)
 		n.flags |= flagCompleted
 		if !c.IsDirectory {

@@ -23,9 +23,9 @@ func allowed(c *journalpb.Caller, n *Inode, want uint16) bool {
 	}
 	var have uint16
 	switch {
-	case c.User == n.owner:
+	case c.User == n.owner():
 		have = n.mode >> 6 & 7
-	case inGroup(c, n.group):
+	case inGroup(c, n.group()):
 		have = n.mode >> 3 & 7
 	default:
 		have = n.mode & 7
@@ -53,7 +53,7 @@ func checkPermission(c *journalpb.Caller, n *Inode, want uint16, parts []string)
 func permissionError(c *journalpb.Caller, n *Inode, want uint16, path string) error {
 	return fserr.New(fserr.PermissionDenied,
 		"permission denied: user=%s, access=%s, path=%s: owner=%s, group=%s, mode=%s",
-		c.User, accessString(want), path, n.owner, n.group, modeString(n.mode))
+		c.User, accessString(want), path, n.owner(), n.group(), modeString(n.mode))
 }
 
 func accessString(bits uint16) string {

@@ -41,7 +41,7 @@ func applyRename(f *FSM, e *journalpb.Entry) (uint64, error) {
 		// dst == src: renaming onto itself.
 		return 0, fserr.New(fserr.AlreadyExists, "cannot rename %s to %s: destination already exists", op.Src, op.Dst)
 	}
-	if _, exists := dstParent.children[dst[len(dst)-1]]; exists {
+	if dstParent.children.get(dst[len(dst)-1]) != nil {
 		return 0, fserr.New(fserr.AlreadyExists, "cannot rename %s to %s: destination already exists", op.Src, op.Dst)
 	}
 	if err := checkPermission(e.Caller, dstParent, permWrite|permExecute, dst[:len(dst)-1]); err != nil {
@@ -61,11 +61,11 @@ func applyRename(f *FSM, e *journalpb.Entry) (uint64, error) {
 	if err := checkMoveLength(n, src, dst); err != nil {
 		return 0, err
 	}
-	delete(srcParent.children, n.name)
+	srcParent.children.remove(n.name)
 	srcParent.mtime = e.TimeMs
 	n.name = strings.Clone(dst[len(dst)-1]) // not a slice of the whole path
 	n.parent = dstParent
-	dstParent.children[n.name] = n
+	dstParent.children.insert(n)
 	dstParent.mtime = e.TimeMs
 	raiseBelow(n)
 	return n.id, nil
@@ -78,7 +78,7 @@ func applyDelete(f *FSM, e *journalpb.Entry) (uint64, error) {
 		return 0, err
 	}
 	if len(parts) == 0 {
-		if len(f.root.children) > 0 && !op.Recursive {
+		if f.root.children.len() > 0 && !op.Recursive {
 			return 0, fserr.New(fserr.DirectoryNotEmpty, "cannot delete /: directory is not empty (and / itself is never deleted)")
 		}
 		return 0, fserr.New(fserr.InvalidPath, "cannot delete /")
@@ -101,7 +101,7 @@ func (f *FSM) checkDeletable(c *journalpb.Caller, n *Inode, parts []string, recu
 	if err := checkPermission(c, n.parent, permWrite|permExecute, parts[:len(parts)-1]); err != nil {
 		return err
 	}
-	if n.isDir() && len(n.children) > 0 && !recursive {
+	if n.isDir() && n.children.len() > 0 && !recursive {
 		return fserr.New(fserr.DirectoryNotEmpty, "cannot delete %s: directory is not empty (use recursive delete)", path)
 	}
 	if n.isMountPoint() || len(f.mounts.under(parts)) > 0 {
@@ -123,7 +123,7 @@ func checkEmptyingPermission(c *journalpb.Caller, n *Inode) error {
 		return nil
 	}
 	return walkSubtree(n, func(d *Inode) error {
-		if len(d.children) == 0 || allowed(c, d, permWrite|permExecute) {
+		if d.children.len() == 0 || allowed(c, d, permWrite|permExecute) {
 			return nil
 		}
 		return permissionError(c, d, permWrite|permExecute, d.path())
@@ -135,7 +135,7 @@ func (f *FSM) unlink(n *Inode, timeMs int64) {
 	f.blocks.forget(n)
 	f.toPersist.forget(n)
 	f.index.forget(n)
-	delete(n.parent.children, n.name)
+	n.parent.children.remove(n.name)
 	n.parent.mtime = timeMs
 	inodes, dirs := countSubtree(n)
 	f.inodes -= inodes

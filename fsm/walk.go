@@ -28,7 +28,7 @@ func walkSubtree(n *Inode, visit func(*Inode) error) error {
 		if err := visit(cur); err != nil {
 			return err
 		}
-		if len(cur.children) > 0 {
+		if cur.children.len() > 0 {
 			pending = append(pending, cur.sortedChildren())
 		}
 	}
@@ -38,7 +38,7 @@ func walkSubtree(n *Inode, visit func(*Inode) error) error {
 // subtreeDirs returns n, when it has children, and every directory under
 // it that has children, each after its parent, in no particular order.
 func subtreeDirs(n *Inode) []*Inode {
-	if len(n.children) == 0 {
+	if n.children.len() == 0 {
 		return nil
 	}
 	var dirs []*Inode
@@ -47,8 +47,8 @@ func subtreeDirs(n *Inode) []*Inode {
 		cur := pending[len(pending)-1]
 		pending = pending[:len(pending)-1]
 		dirs = append(dirs, cur)
-		for _, c := range cur.children {
-			if len(c.children) > 0 {
+		for c := range cur.children.all() {
+			if c.children.len() > 0 {
 				pending = append(pending, c)
 			}
 		}
@@ -61,7 +61,7 @@ func subtreeDirs(n *Inode) []*Inode {
 func eachInSubtree(n *Inode, visit func(*Inode)) {
 	visit(n)
 	for _, d := range subtreeDirs(n) {
-		for _, c := range d.children {
+		for c := range d.children.all() {
 			visit(c)
 		}
 	}
@@ -75,8 +75,8 @@ func countSubtree(n *Inode) (inodes, dirs uint64) {
 		dirs = 1
 	}
 	for _, d := range subtreeDirs(n) {
-		inodes += uint64(len(d.children))
-		for _, c := range d.children {
+		inodes += uint64(d.children.len())
+		for c := range d.children.all() {
 			if c.isDir() {
 				dirs++
 			}
@@ -132,11 +132,11 @@ func measureBelow(n *Inode) int {
 	// Children come after their parents in dirs: measure from the end.
 	for i := len(dirs) - 1; i >= 0; i-- {
 		longest := 0
-		for name, c := range dirs[i].children {
-			if len(c.children) == 0 {
+		for c := range dirs[i].children.all() {
+			if c.children.len() == 0 {
 				c.below = 0
 			}
-			longest = max(longest, len(name)+1+int(c.below))
+			longest = max(longest, len(c.name)+1+int(c.below))
 		}
 		dirs[i].below = capBelow(longest)
 	}

@@ -126,3 +126,31 @@ func TestListStatusLetsWritesThroughBetweenPages(t *testing.T) {
 		t.Fatalf("listed %d entries ending with %s; want %d, without the file deleted during the listing", len(listed), listed[len(listed)-1], bigEntries)
 	}
 }
+
+// A caller that wants a few entries (a ListStatusPartial batch) gets
+// pages of that many, not of the namespace's default: each page costs
+// what it holds, so a partial listing of a huge directory reads a batch
+// per call rather than ten thousand entries.
+func TestListPagesHoldAtMostPageEntries(t *testing.T) {
+	const files, pageEntries = 25, 10
+	m, _ := startLocalMaster(t)
+	c := newClient(t, m)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for i := range files {
+		if _, err := c.CreateFile(ctx, fmt.Sprintf("/d/f%02d", i), client.CreateFileOptions{Recursive: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var sizes []int
+	err := m.List(asCaller(t, m, ctx, "halo"), ListOptions{Path: "/d", PageEntries: pageEntries}, func(page []*journalpb.FileStatus) error {
+		sizes = append(sizes, len(page))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []int{10, 10, 5}; fmt.Sprint(sizes) != fmt.Sprint(want) {
+		t.Fatalf("pages of %v entries, want %v", sizes, want)
+	}
+}

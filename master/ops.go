@@ -69,6 +69,10 @@ type ListOptions struct {
 	// StartAfter resumes a listing after the entry with this path (the
 	// last one a broken stream delivered); empty lists from the start.
 	StartAfter string
+	// PageEntries bounds the entries of each page below the namespace's
+	// default, for a caller that wants only so many: a page's cost
+	// follows its size. Zero keeps the default.
+	PageEntries int
 }
 
 // DeleteOptions is a request to delete a file or folder.
@@ -269,8 +273,12 @@ func (m *Master) List(ctx context.Context, o ListOptions, send func(page []*jour
 	if err != nil {
 		return err
 	}
+	limits := fsm.DefaultListPageLimits()
+	if o.PageEntries > 0 {
+		limits.MaxEntries = min(limits.MaxEntries, o.PageEntries)
+	}
 	for {
-		page, done, err := lister.Next(fsm.DefaultListPageLimits())
+		page, done, err := lister.Next(limits)
 		if err != nil {
 			return err
 		}

@@ -1,55 +1,36 @@
 package raft
 
 import (
-	"bytes"
 	"context"
-	"fmt"
 	"testing"
 	"time"
 
 	"github.com/halo-fs/halo/fsm"
 	"github.com/halo-fs/halo/ha/hatest"
+	"github.com/halo-fs/halo/internal/benchns"
 	"github.com/halo-fs/halo/proto/journalpb"
 	"github.com/hashicorp/go-hclog"
 )
-
-// namespaceCheckpoint builds a namespace of about n inodes (dirs of 1000
-// files) by applying entries and returns its checkpoint bytes.
-func namespaceCheckpoint(b *testing.B, n int) []byte {
-	b.Helper()
-	f := fsm.New(fsm.DefaultConfig())
-	caller := &journalpb.Caller{User: "root", Superuser: true}
-	index := uint64(0)
-	apply := func(p *journalpb.Entry) {
-		index++
-		p.Caller, p.TimeMs = caller, int64(index)
-		if res := f.Apply(index, p); res.Err != nil {
-			b.Fatal(res.Err)
-		}
-	}
-	for d := 0; d*1000 < n; d++ {
-		dir := fmt.Sprintf("/bench/dir-%05d", d)
-		apply(&journalpb.Entry{Payload: &journalpb.Entry_CreateDirectory{CreateDirectory: &journalpb.CreateDirectoryEntry{Path: dir, Mode: 0o755, Recursive: true}}})
-		for i := 0; i < 1000 && d*1000+i < n; i++ {
-			apply(&journalpb.Entry{Payload: &journalpb.Entry_CreateFile{CreateFile: &journalpb.CreateFileEntry{
-				Path: fmt.Sprintf("%s/part-%08d.parquet", dir, i), Mode: 0o644, Completed: true}}})
-		}
-	}
-	var buf bytes.Buffer
-	if _, err := f.WriteCheckpoint(&buf); err != nil {
-		b.Fatal(err)
-	}
-	return buf.Bytes()
-}
 
 // BenchmarkRaftSnapshot1M measures, at 1,000,000 inodes, a Raft snapshot
 // (serialise + persist, which also pauses applies while serialising) on a
 // seeded leader, and the install of that snapshot into a new member over
 // the loopback transport, from AddVoter until the member has applied it.
 //
-//	go test -run='^$' -bench=RaftSnapshot1M -benchtime=1x ./server/
+//	go test -run='^$' -bench=RaftSnapshot1M -benchtime=1x ./ha/raft/
 func BenchmarkRaftSnapshot1M(b *testing.B) {
-	data := namespaceCheckpoint(b, 1_000_000)
+	benchmarkRaftSnapshot(b, benchns.DataLake(1_000_000))
+}
+
+// BenchmarkRaftSnapshot10M is BenchmarkRaftSnapshot1M at 10,000,000
+// inodes (make bench-scale).
+func BenchmarkRaftSnapshot10M(b *testing.B) {
+	benchns.SkipUnlessScale(b)
+	benchmarkRaftSnapshot(b, benchns.DataLake(10_000_000))
+}
+
+func benchmarkRaftSnapshot(b *testing.B, shape benchns.Shape) {
+	data := namespaceCheckpoint(b, shape)
 	b.ReportMetric(float64(len(data)), "snapshot-bytes")
 	for i := 0; i < b.N; i++ {
 		addr := hatest.FreeAddrs(b, 1)[0]
@@ -93,7 +74,7 @@ func BenchmarkRaftSnapshot1M(b *testing.B) {
 		if err := leader.AddMember(context.Background(), joinAddr); err != nil {
 			b.Fatal(err)
 		}
-		deadline = time.Now().Add(5 * time.Minute)
+		deadline = time.Now().Add(15 * time.Minute)
 		for joinFSM.InodeCount() != want {
 			if time.Now().After(deadline) {
 				b.Fatalf("new member has %d of %d inodes", joinFSM.InodeCount(), want)
@@ -104,4 +85,12 @@ func BenchmarkRaftSnapshot1M(b *testing.B) {
 		joiner.Close()
 		leader.Close()
 	}
+}
+
+// namespaceCheckpoint builds shape by applying entries and returns its
+// checkpoint; the namespace itself is dropped.
+func namespaceCheckpoint(b *testing.B, shape benchns.Shape) []byte {
+	f := fsm.New(benchns.Config())
+	benchns.Build(b, f, shape)
+	return benchns.Checkpoint(b, f)
 }

@@ -55,7 +55,9 @@ func startMaster(t testing.TB, overrides map[string]string, dial ...grpc.DialOpt
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	// Long enough for a benchmark's master restoring millions of inodes
+	// from a backup (-i) on a loaded machine.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	if _, err := boot.FormatJournal(ctx, cfg); err != nil {
 		t.Fatal(err)

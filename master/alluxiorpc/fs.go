@@ -152,7 +152,8 @@ func (f *fileSystem) ListStatusPartial(ctx context.Context, req *alluxiopb.ListS
 	}
 	var out []*alluxiopb.FileInfo
 	truncated, size := false, 0
-	err = f.m.List(ctx, master.ListOptions{Path: req.GetPath(), Recursive: o.GetOptions().GetRecursive(), StartAfter: startAfter(req.GetPath(), o.GetStartAfter())},
+	// One entry beyond the batch tells whether the listing goes on.
+	err = f.m.List(ctx, master.ListOptions{Path: req.GetPath(), Recursive: o.GetOptions().GetRecursive(), StartAfter: startAfter(req.GetPath(), o.GetStartAfter()), PageEntries: batch + 1},
 		func(page []*journalpb.FileStatus) error {
 			for _, st := range page {
 				info := f.info(st)
