@@ -65,3 +65,47 @@ func TestWorkerServicePinnedFilesAndFileInfo(t *testing.T) {
 		}
 	}
 }
+
+// A file written ASYNC_THROUGH has its only copy on the workers until the
+// persister copies it, so the workers are told to keep its blocks from
+// eviction as if it were pinned.
+func TestToBePersistedFilesAreListedAsPinned(t *testing.T) {
+	conn := startMaster(t, nil)
+	ctx := authenticate(t, conn, currentUser(t), "channel-to-persist")
+	fs, workers, worker := alluxiopb.NewFileSystemMasterClientServiceClient(conn), alluxiopb.NewBlockMasterWorkerServiceClient(conn), registerByStream(t, ctx, conn)
+	if _, err := fs.CreateFile(ctx, &alluxiopb.CreateFilePRequest{Path: proto.String("/async"), Options: &alluxiopb.CreateFilePOptions{
+		BlockSizeBytes: proto.Int64(1024), WriteType: alluxiopb.WritePType_ASYNC_THROUGH.Enum(),
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	id, err := fs.GetNewBlockIdForFile(ctx, &alluxiopb.GetNewBlockIdForFilePRequest{Path: proto.String("/async")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := workers.CommitBlock(ctx, &alluxiopb.CommitBlockPRequest{WorkerId: proto.Int64(worker), BlockId: id.Id, Length: proto.Int64(7), TierAlias: proto.String("MEM")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fs.CompleteFile(ctx, &alluxiopb.CompleteFilePRequest{Path: proto.String("/async"), Options: &alluxiopb.CompleteFilePOptions{
+		AsyncPersistOptions: &alluxiopb.ScheduleAsyncPersistencePOptions{},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeFile(t, ctx, fs, workers, worker, "/cached", alluxiopb.WritePType_MUST_CACHE, 1024, []int64{7}, nil); err != nil {
+		t.Fatal(err)
+	}
+	st, err := fs.GetStatus(ctx, &alluxiopb.GetStatusPRequest{Path: proto.String("/async")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.GetFileInfo().GetPersistenceState() != "TO_BE_PERSISTED" {
+		t.Fatalf("/async is %s, want TO_BE_PERSISTED (its worker is unreachable, so it cannot be persisted here)", st.GetFileInfo().GetPersistenceState())
+	}
+
+	pins, err := alluxiopb.NewFileSystemMasterWorkerServiceClient(conn).GetPinnedFileIds(ctx, &alluxiopb.GetPinnedFileIdsPRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []int64{workerFileID(st.GetFileInfo().GetFileId())}; !slices.Equal(pins.GetPinnedFileIds(), want) {
+		t.Errorf("GetPinnedFileIds = %v, want %v (/async, TO_BE_PERSISTED, and not the MUST_CACHE /cached)", pins.GetPinnedFileIds(), want)
+	}
+}
