@@ -191,3 +191,32 @@ func TestFreeAndDeleteTellWorkersToDropBlocks(t *testing.T) {
 		t.Errorf("heartbeat after rm: %v, want Free of %v", cmd, mc.GetFileInfo().GetBlockIds())
 	}
 }
+
+// `fs persist` of a file only cached queues it for the persister, as an
+// ASYNC_THROUGH write does; a file not yet complete cannot be persisted.
+func TestScheduleAsyncPersistenceQueuesACachedFile(t *testing.T) {
+	ctx, fs, workers, worker := dataMaster(t)
+	if err := writeFile(t, ctx, fs, workers, worker, "/mc", alluxiopb.WritePType_MUST_CACHE, 1024, []int64{7}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fs.ScheduleAsyncPersistence(ctx, &alluxiopb.ScheduleAsyncPersistencePRequest{Path: proto.String("/mc")}); err != nil {
+		t.Fatalf("ScheduleAsyncPersistence of a complete MUST_CACHE file: %v", err)
+	}
+	st, err := fs.GetStatus(ctx, &alluxiopb.GetStatusPRequest{Path: proto.String("/mc")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := st.GetFileInfo().GetPersistenceState(); got != "TO_BE_PERSISTED" {
+		t.Errorf("after ScheduleAsyncPersistence: %s, want TO_BE_PERSISTED (its worker is unreachable here)", got)
+	}
+
+	if _, err := fs.CreateFile(ctx, &alluxiopb.CreateFilePRequest{Path: proto.String("/open"), Options: &alluxiopb.CreateFilePOptions{WriteType: alluxiopb.WritePType_MUST_CACHE.Enum()}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fs.ScheduleAsyncPersistence(ctx, &alluxiopb.ScheduleAsyncPersistencePRequest{Path: proto.String("/open")}); status.Code(err) != codes.FailedPrecondition {
+		t.Errorf("ScheduleAsyncPersistence of a file being written: %v, want FailedPrecondition", err)
+	}
+	if _, err := fs.ScheduleAsyncPersistence(ctx, &alluxiopb.ScheduleAsyncPersistencePRequest{Path: proto.String("/missing")}); status.Code(err) != codes.NotFound {
+		t.Errorf("ScheduleAsyncPersistence of a missing file: %v, want NotFound", err)
+	}
+}
