@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"maps"
 	"strings"
 	"testing"
 	"time"
@@ -21,15 +20,14 @@ import (
 // the workers' S3 reads and writes and the leader's persister.
 func TestRunTestsZooKeeperModeRootOnS3(t *testing.T) {
 	objects := minio.StartBucket(t, "halo")
-	ufsProps := objects.Options()
-	props := maps.Clone(ufsProps)
-	props["alluxio.master.mount.table.root.ufs"] = "s3://halo/root"
+	props := objects.Options()
+	props["alluxio.master.mount.table.root.ufs"] = "s3://halo/"
 	props["alluxio.security.authentication.type"] = string(identity.NoSASL)
 	props["halo.security.authorization.trust.asserted.superuser"] = "true"
 	c := masters.New(t, masters.Config{Mode: masters.ModeZooKeeper, Masters: 2, ZooKeeper: zookeeper.Start(t, 1), Authentication: identity.NoSASL, Props: props})
 	c.StartAll()
 	leader := c.Leader(60 * time.Second)
-	startUfsWorkers(t, c, ufsProps)
+	startUfsWorkers(t, c)
 
 	requireRunTestsPass(t, leader)
 	conf := map[string]string{
@@ -50,18 +48,16 @@ func TestRunTestsRootOnHDFS(t *testing.T) {
 	c := masters.NewRaft(t, 1, map[string]string{"alluxio.master.mount.table.root.ufs": namenode.URI + "/"})
 	c.StartAll()
 	leader := c.Leader(60 * time.Second)
-	startUfsWorkers(t, c, nil)
+	startUfsWorkers(t, c)
 	requireRunTestsPass(t, leader)
 }
 
-// startUfsWorkers starts two workers that reach the root UFS with
-// ufsProps, with room for the real client's whole 64 MiB blocks.
-func startUfsWorkers(t *testing.T, c *masters.Cluster, ufsProps map[string]string) []*workers.Worker {
+// startUfsWorkers starts two workers with room for the real client's
+// whole 64 MiB blocks. They have no UFS options: the masters hand them
+// the root mount's with the mount.
+func startUfsWorkers(t *testing.T, c *masters.Cluster) []*workers.Worker {
 	t.Helper()
-	return startWorkers(t, c, 2, func(w *workers.Worker) {
-		maps.Copy(w.Props, ufsProps)
-		w.Props["alluxio.worker.tieredstore.level0.dirs.quota"] = "512MB"
-	})
+	return startWorkers(t, c, 2, func(w *workers.Worker) { w.Props["alluxio.worker.tieredstore.level0.dirs.quota"] = "512MB" })
 }
 
 func requireRunTestsPass(t *testing.T, leader *masters.Master) {

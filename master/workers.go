@@ -63,3 +63,11 @@ func (m *Master) StatusByID(ctx context.Context, id uint64) (*journalpb.FileStat
 	}
 	return m.fsm.StatusByID(id)
 }
+
+// MountUfsOptions are the options the master opens a mount's UFS with:
+// the UFS options of its site properties under the mount's own. Workers
+// are given them so that they reach the UFS as the master does; they have
+// no UFS options of their own.
+func (m *Master) MountUfsOptions(mount map[string]string) map[string]string {
+	return m.ufsOptions(mount)
+}
