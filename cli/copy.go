@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"io"
 	"path"
 	"strings"
 
@@ -83,15 +82,7 @@ func (e *Env) copyFile(ctx context.Context, c *client.Client, src, dst string) e
 		return err
 	}
 	defer r.Close()
-	w, err := c.Create(ctx, dst, e.createOptions())
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(w, r); err != nil {
-		w.Abort()
-		return err
-	}
-	if err := w.Close(); err != nil {
+	if err := e.writeFile(ctx, c, r, dst); err != nil {
 		return err
 	}
 	fmt.Fprintf(e.Out, "Copied %s to %s\n", src, dst)

@@ -73,23 +73,7 @@ func TestToBePersistedFilesAreListedAsPinned(t *testing.T) {
 	conn := startMaster(t, nil)
 	ctx := authenticate(t, conn, currentUser(t), "channel-to-persist")
 	fs, workers, worker := alluxiopb.NewFileSystemMasterClientServiceClient(conn), alluxiopb.NewBlockMasterWorkerServiceClient(conn), registerByStream(t, ctx, conn)
-	if _, err := fs.CreateFile(ctx, &alluxiopb.CreateFilePRequest{Path: proto.String("/async"), Options: &alluxiopb.CreateFilePOptions{
-		BlockSizeBytes: proto.Int64(1024), WriteType: alluxiopb.WritePType_ASYNC_THROUGH.Enum(),
-	}}); err != nil {
-		t.Fatal(err)
-	}
-	id, err := fs.GetNewBlockIdForFile(ctx, &alluxiopb.GetNewBlockIdForFilePRequest{Path: proto.String("/async")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := workers.CommitBlock(ctx, &alluxiopb.CommitBlockPRequest{WorkerId: proto.Int64(worker), BlockId: id.Id, Length: proto.Int64(7), TierAlias: proto.String("MEM")}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := fs.CompleteFile(ctx, &alluxiopb.CompleteFilePRequest{Path: proto.String("/async"), Options: &alluxiopb.CompleteFilePOptions{
-		AsyncPersistOptions: &alluxiopb.ScheduleAsyncPersistencePOptions{},
-	}}); err != nil {
-		t.Fatal(err)
-	}
+	writeAsyncThrough(t, ctx, fs, workers, worker, "/async")
 	if err := writeFile(t, ctx, fs, workers, worker, "/cached", alluxiopb.WritePType_MUST_CACHE, 1024, []int64{7}, nil); err != nil {
 		t.Fatal(err)
 	}
