@@ -29,7 +29,7 @@ func TestCacheCommandsLoadPersistPinCopy(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Blocks of 1 MB: a write reserves a whole block on a worker, and 64 MB
-	// ones would evict every unpinned block of the workers' 64 MB.
+	// ones would evict the other blocks of the workers' quota.
 	halo := func(args ...string) string {
 		t.Helper()
 		out, err := leader.Halo(append([]string{"-D", "alluxio.user.block.size.bytes.default=1MB"}, args...)...)
