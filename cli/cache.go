@@ -39,14 +39,15 @@ func (e *Env) loadCommand() *cobra.Command {
 }
 
 func (e *Env) loadFile(ctx context.Context, c *client.Client, f *halopb.FileInfo, local bool) error {
-	if !local && f.GetInAlluxioPercentage() == 100 {
-		fmt.Fprintf(e.Out, "%s already in Alluxio fully\n", f.GetPath())
-		return nil
-	}
-	if _, err := c.Load(ctx, f.GetPath(), local); err != nil {
+	cached, err := c.Load(ctx, f.GetPath(), local)
+	switch {
+	case err != nil:
 		return err
+	case cached == 0:
+		fmt.Fprintf(e.Out, "%s already in Alluxio fully\n", f.GetPath())
+	default:
+		fmt.Fprintf(e.Out, "%s loaded\n", f.GetPath())
 	}
-	fmt.Fprintf(e.Out, "%s loaded\n", f.GetPath())
 	return nil
 }
 
