@@ -5,7 +5,6 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -75,16 +74,7 @@ func TestCacheCommandsLoadPersistPinCopy(t *testing.T) {
 			t.Fatal(err)
 		}
 		halo("fs", "free", p)
-		poll.Until(t, 30*time.Second, "the workers to drop the blocks of "+p, func() bool {
-			for _, w := range ws {
-				for _, b := range blocks {
-					if _, err := os.Stat(filepath.Join(w.Dir, "mem", "halo-blocks", strconv.FormatInt(b.ID, 10))); err == nil {
-						return false
-					}
-				}
-			}
-			return true
-		})
+		poll.Until(t, 30*time.Second, "the workers to drop the blocks of "+p, func() bool { return !anyHoldsBlockFile(ws, blocks) })
 		awaitCached(p, "0%")
 	}
 	copyIn := func(wt, dst string) {
