@@ -70,6 +70,12 @@ func (e *Env) upload(ctx context.Context, c *client.Client, src, dst string) err
 		return err
 	}
 	defer in.Close()
+	return e.writeFile(ctx, c, in, dst)
+}
+
+// writeFile writes what in holds to a new file dst; a failed write leaves
+// no complete file behind.
+func (e *Env) writeFile(ctx context.Context, c *client.Client, in io.Reader, dst string) error {
 	w, err := c.Create(ctx, dst, e.createOptions())
 	if err != nil {
 		return err

@@ -43,6 +43,13 @@ func NewFSCommand(env *Env) *cobra.Command {
 		env.headCommand(),
 		env.tailCommand(),
 		env.freeCommand(),
+		env.loadCommand(),
+		env.persistCommand(),
+		env.pinCommand(),
+		env.unpinCommand(),
+		env.setTTLCommand(),
+		env.unsetTTLCommand(),
+		env.cpCommand(),
 	)
 	return fs
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/halo-fs/halo/client"
 	"github.com/halo-fs/halo/internal/poll"
 	"github.com/halo-fs/halo/internal/testinfra/masters"
 	"github.com/halo-fs/halo/internal/testinfra/workers"
@@ -99,16 +100,7 @@ func requireRmDropsBlocks(t *testing.T, c *masters.Cluster, leader *masters.Mast
 	if err != nil || len(blocks) == 0 {
 		t.Fatalf("blocks of %s: %v, %d", path, err, len(blocks))
 	}
-	held := func() bool {
-		for _, w := range ws {
-			for _, b := range blocks {
-				if _, err := os.Stat(filepath.Join(w.Dir, "mem", "halo-blocks", strconv.FormatInt(b.ID, 10))); err == nil {
-					return true
-				}
-			}
-		}
-		return false
-	}
+	held := func() bool { return anyHoldsBlockFile(ws, blocks) }
 	if !held() {
 		t.Fatalf("no worker holds a block file of %s before it is removed", path)
 	}
@@ -116,4 +108,17 @@ func requireRmDropsBlocks(t *testing.T, c *masters.Cluster, leader *masters.Mast
 		t.Fatalf("rm %s: %v\n%s", path, err, out)
 	}
 	poll.Until(t, 30*time.Second, "the workers to drop the removed file's blocks", func() bool { return !held() })
+}
+
+// anyHoldsBlockFile says whether a worker of ws keeps a file of one of
+// blocks in its store.
+func anyHoldsBlockFile(ws []*workers.Worker, blocks []client.FileBlock) bool {
+	for _, w := range ws {
+		for _, b := range blocks {
+			if _, err := os.Stat(filepath.Join(w.Dir, "mem", "halo-blocks", strconv.FormatInt(b.ID, 10))); err == nil {
+				return true
+			}
+		}
+	}
+	return false
 }

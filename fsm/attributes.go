@@ -18,6 +18,9 @@ func applySetAttribute(f *FSM, e *journalpb.Entry) (uint64, error) {
 	if op.HasMode && op.Mode > 0o7777 {
 		return 0, fserr.New(fserr.InvalidArgument, "invalid mode %o for %s", op.Mode, op.Path)
 	}
+	if op.ToBePersisted && !op.Recursive && !n.isDir() && n.flags&flagCompleted == 0 {
+		return 0, fserr.New(fserr.FailedPrecondition, "cannot persist %s: the file is not complete yet", op.Path)
+	}
 	// Check every inode first so that a recursive change that fails part
 	// way leaves nothing changed.
 	targets := []*Inode{n}
@@ -61,7 +64,7 @@ func checkAttributePermission(c *journalpb.Caller, n *Inode, op *journalpb.SetAt
 		return fserr.New(fserr.PermissionDenied, "permission denied: user=%s cannot change the group of %s to %s", c.User, n.path(), op.Group)
 	case op.HasMode && c.User != n.owner():
 		return fserr.New(fserr.PermissionDenied, "permission denied: user=%s is not the owner of %s", c.User, n.path())
-	case (op.HasPinned || op.HasTtl || op.HasPersisted) && !allowed(c, n, permWrite):
+	case (op.HasPinned || op.HasTtl || op.HasPersisted || op.ToBePersisted) && !allowed(c, n, permWrite):
 		return permissionError(c, n, permWrite, n.path())
 	}
 	return nil
@@ -92,6 +95,10 @@ func (f *FSM) setAttributes(n *Inode, op *journalpb.SetAttributeEntry) {
 		} else {
 			n.persist = uint8(journalpb.PersistenceState_NOT_PERSISTED)
 		}
+		f.toPersist.track(n)
+	}
+	if op.ToBePersisted && !n.isDir() && n.flags&flagCompleted != 0 && n.persist == uint8(journalpb.PersistenceState_NOT_PERSISTED) {
+		n.persist = uint8(journalpb.PersistenceState_TO_BE_PERSISTED)
 		f.toPersist.track(n)
 	}
 }

@@ -41,3 +41,16 @@ func (f *FSM) ToPersist() []string {
 	slices.Sort(out)
 	return out
 }
+
+// ToPersistIDs lists, sorted, the inode ids of the files waiting to be
+// copied to the UFS: their only copy is on the workers until then.
+func (f *FSM) ToPersistIDs() []int64 {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	ids := make([]int64, 0, len(f.toPersist))
+	for n := range f.toPersist {
+		ids = append(ids, int64(n.id))
+	}
+	slices.Sort(ids)
+	return ids
+}

@@ -169,3 +169,16 @@ func (m *Master) copyBlockFrom(ctx context.Context, out io.Writer, addr string, 
 	}
 	return err
 }
+
+// SchedulePersist queues a complete file that is not persisted for the
+// persister, as Alluxio's ScheduleAsyncPersistence (`fs persist`) asks;
+// a file already persisted or queued is left as it is.
+func (m *Master) SchedulePersist(ctx context.Context, id *OpID, path string) error {
+	if err := checkPaths("path", path); err != nil {
+		return err
+	}
+	_, err := m.proposeFor(ctx, id, &journalpb.Entry{Payload: &journalpb.Entry_SetAttribute{SetAttribute: &journalpb.SetAttributeEntry{
+		Path: path, ToBePersisted: true,
+	}}})
+	return err
+}

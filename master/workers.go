@@ -2,6 +2,7 @@ package master
 
 import (
 	"context"
+	"slices"
 
 	"github.com/halo-fs/halo/proto/journalpb"
 )
@@ -39,14 +40,18 @@ func (m *Master) BlocksToDelete(ctx context.Context, worker int64) []int64 {
 	return dropped
 }
 
-// PinnedFileIDs returns the ids of the namespace's pinned files, whose
-// blocks workers keep from eviction. Like any read it is answered by the
-// leader only, so a worker that asks every master keeps the leader's list.
+// PinnedFileIDs returns, sorted, the ids of the files whose blocks workers
+// keep from eviction: the pinned ones, and those written ASYNC_THROUGH
+// and not yet persisted, whose only copy the workers hold. Like any read
+// it is answered by the leader only, so a worker that asks every master
+// keeps the leader's list.
 func (m *Master) PinnedFileIDs(ctx context.Context) ([]int64, error) {
 	if err := m.replicator.VerifyRead(ctx); err != nil {
 		return nil, err
 	}
-	return m.fsm.PinnedFileIDs(), nil
+	ids := append(m.fsm.PinnedFileIDs(), m.fsm.ToPersistIDs()...)
+	slices.Sort(ids)
+	return slices.Compact(ids), nil
 }
 
 // StatusByID describes the file or directory with inode id, for workers,
@@ -57,4 +62,12 @@ func (m *Master) StatusByID(ctx context.Context, id uint64) (*journalpb.FileStat
 		return nil, err
 	}
 	return m.fsm.StatusByID(id)
+}
+
+// MountUfsOptions are the options the master opens a mount's UFS with:
+// the UFS options of its site properties under the mount's own. Workers
+// are given them so that they reach the UFS as the master does; they have
+// no UFS options of their own.
+func (m *Master) MountUfsOptions(mount map[string]string) map[string]string {
+	return m.ufsOptions(mount)
 }

@@ -103,3 +103,12 @@ func completeOptions(ctx context.Context, req *alluxiopb.CompleteFilePRequest) m
 	o := req.GetOptions()
 	return master.WrittenFileOptions{OpID: opID(ctx, o.GetCommonOptions()), Path: req.GetPath(), UfsLength: o.UfsLength, AsyncPersist: o.GetAsyncPersistOptions() != nil}
 }
+
+// ScheduleAsyncPersistence queues a file for the leader's persister: the
+// real shell's `fs persist` asks it, then waits for PERSISTED.
+func (f *fileSystem) ScheduleAsyncPersistence(ctx context.Context, req *alluxiopb.ScheduleAsyncPersistencePRequest) (*alluxiopb.ScheduleAsyncPersistencePResponse, error) {
+	if err := f.m.SchedulePersist(ctx, opID(ctx, req.GetOptions().GetCommonOptions()), req.GetPath()); err != nil {
+		return nil, err
+	}
+	return &alluxiopb.ScheduleAsyncPersistencePResponse{}, nil
+}

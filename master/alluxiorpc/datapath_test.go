@@ -37,6 +37,29 @@ func writeFile(t *testing.T, ctx context.Context, fs alluxiopb.FileSystemMasterC
 	return err
 }
 
+// writeAsyncThrough writes path ASYNC_THROUGH as one 7-byte block
+// committed by worker, as Alluxio's client completes such a file.
+func writeAsyncThrough(t *testing.T, ctx context.Context, fs alluxiopb.FileSystemMasterClientServiceClient, workers alluxiopb.BlockMasterWorkerServiceClient, worker int64, path string) {
+	t.Helper()
+	if _, err := fs.CreateFile(ctx, &alluxiopb.CreateFilePRequest{Path: proto.String(path), Options: &alluxiopb.CreateFilePOptions{
+		BlockSizeBytes: proto.Int64(1024), WriteType: alluxiopb.WritePType_ASYNC_THROUGH.Enum(),
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	id, err := fs.GetNewBlockIdForFile(ctx, &alluxiopb.GetNewBlockIdForFilePRequest{Path: proto.String(path)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := workers.CommitBlock(ctx, &alluxiopb.CommitBlockPRequest{WorkerId: proto.Int64(worker), BlockId: id.Id, Length: proto.Int64(7), TierAlias: proto.String("MEM")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fs.CompleteFile(ctx, &alluxiopb.CompleteFilePRequest{Path: proto.String(path), Options: &alluxiopb.CompleteFilePOptions{
+		AsyncPersistOptions: &alluxiopb.ScheduleAsyncPersistencePOptions{},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // dataMaster starts a master with one registered worker and returns an
 // authenticated context, its file system and worker services, and the
 // worker's id.
@@ -122,23 +145,7 @@ func TestIncompleteWriteIsNotCompleted(t *testing.T) {
 // the leader's persister: TO_BE_PERSISTED until its UFS copy is written.
 func TestAsyncThroughCompletesToBePersisted(t *testing.T) {
 	ctx, fs, workers, worker := dataMaster(t)
-	if _, err := fs.CreateFile(ctx, &alluxiopb.CreateFilePRequest{Path: proto.String("/a"), Options: &alluxiopb.CreateFilePOptions{
-		BlockSizeBytes: proto.Int64(1024), WriteType: alluxiopb.WritePType_ASYNC_THROUGH.Enum(),
-	}}); err != nil {
-		t.Fatal(err)
-	}
-	id, err := fs.GetNewBlockIdForFile(ctx, &alluxiopb.GetNewBlockIdForFilePRequest{Path: proto.String("/a")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := workers.CommitBlock(ctx, &alluxiopb.CommitBlockPRequest{WorkerId: proto.Int64(worker), BlockId: id.Id, Length: proto.Int64(7), TierAlias: proto.String("MEM")}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := fs.CompleteFile(ctx, &alluxiopb.CompleteFilePRequest{Path: proto.String("/a"), Options: &alluxiopb.CompleteFilePOptions{
-		AsyncPersistOptions: &alluxiopb.ScheduleAsyncPersistencePOptions{},
-	}}); err != nil {
-		t.Fatal(err)
-	}
+	writeAsyncThrough(t, ctx, fs, workers, worker, "/a")
 	st, _ := fs.GetStatus(ctx, &alluxiopb.GetStatusPRequest{Path: proto.String("/a")})
 	if fi := st.GetFileInfo(); !fi.GetCompleted() || fi.GetLength() != 7 || fi.GetPersistenceState() != "TO_BE_PERSISTED" {
 		t.Errorf("after an ASYNC_THROUGH write: %v, want complete, 7 bytes, TO_BE_PERSISTED", fi)
@@ -189,5 +196,34 @@ func TestFreeAndDeleteTellWorkersToDropBlocks(t *testing.T) {
 	}
 	if cmd := heartbeat(); cmd.GetCommandType() != alluxiopb.CommandType_Free || len(cmd.GetData()) != 1 || cmd.GetData()[0] != mc.GetFileInfo().GetBlockIds()[0] {
 		t.Errorf("heartbeat after rm: %v, want Free of %v", cmd, mc.GetFileInfo().GetBlockIds())
+	}
+}
+
+// `fs persist` of a file only cached queues it for the persister, as an
+// ASYNC_THROUGH write does; a file not yet complete cannot be persisted.
+func TestScheduleAsyncPersistenceQueuesACachedFile(t *testing.T) {
+	ctx, fs, workers, worker := dataMaster(t)
+	if err := writeFile(t, ctx, fs, workers, worker, "/mc", alluxiopb.WritePType_MUST_CACHE, 1024, []int64{7}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fs.ScheduleAsyncPersistence(ctx, &alluxiopb.ScheduleAsyncPersistencePRequest{Path: proto.String("/mc")}); err != nil {
+		t.Fatalf("ScheduleAsyncPersistence of a complete MUST_CACHE file: %v", err)
+	}
+	st, err := fs.GetStatus(ctx, &alluxiopb.GetStatusPRequest{Path: proto.String("/mc")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := st.GetFileInfo().GetPersistenceState(); got != "TO_BE_PERSISTED" {
+		t.Errorf("after ScheduleAsyncPersistence: %s, want TO_BE_PERSISTED (its worker is unreachable here)", got)
+	}
+
+	if _, err := fs.CreateFile(ctx, &alluxiopb.CreateFilePRequest{Path: proto.String("/open"), Options: &alluxiopb.CreateFilePOptions{WriteType: alluxiopb.WritePType_MUST_CACHE.Enum()}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fs.ScheduleAsyncPersistence(ctx, &alluxiopb.ScheduleAsyncPersistencePRequest{Path: proto.String("/open")}); status.Code(err) != codes.FailedPrecondition {
+		t.Errorf("ScheduleAsyncPersistence of a file being written: %v, want FailedPrecondition", err)
+	}
+	if _, err := fs.ScheduleAsyncPersistence(ctx, &alluxiopb.ScheduleAsyncPersistencePRequest{Path: proto.String("/missing")}); status.Code(err) != codes.NotFound {
+		t.Errorf("ScheduleAsyncPersistence of a missing file: %v, want NotFound", err)
 	}
 }

@@ -65,3 +65,31 @@ func TestWorkerServicePinnedFilesAndFileInfo(t *testing.T) {
 		}
 	}
 }
+
+// A file written ASYNC_THROUGH has its only copy on the workers until the
+// persister copies it, so the workers are told to keep its blocks from
+// eviction as if it were pinned.
+func TestToBePersistedFilesAreListedAsPinned(t *testing.T) {
+	conn := startMaster(t, nil)
+	ctx := authenticate(t, conn, currentUser(t), "channel-to-persist")
+	fs, workers, worker := alluxiopb.NewFileSystemMasterClientServiceClient(conn), alluxiopb.NewBlockMasterWorkerServiceClient(conn), registerByStream(t, ctx, conn)
+	writeAsyncThrough(t, ctx, fs, workers, worker, "/async")
+	if err := writeFile(t, ctx, fs, workers, worker, "/cached", alluxiopb.WritePType_MUST_CACHE, 1024, []int64{7}, nil); err != nil {
+		t.Fatal(err)
+	}
+	st, err := fs.GetStatus(ctx, &alluxiopb.GetStatusPRequest{Path: proto.String("/async")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.GetFileInfo().GetPersistenceState() != "TO_BE_PERSISTED" {
+		t.Fatalf("/async is %s, want TO_BE_PERSISTED (its worker is unreachable, so it cannot be persisted here)", st.GetFileInfo().GetPersistenceState())
+	}
+
+	pins, err := alluxiopb.NewFileSystemMasterWorkerServiceClient(conn).GetPinnedFileIds(ctx, &alluxiopb.GetPinnedFileIdsPRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []int64{workerFileID(st.GetFileInfo().GetFileId())}; !slices.Equal(pins.GetPinnedFileIds(), want) {
+		t.Errorf("GetPinnedFileIds = %v, want %v (/async, TO_BE_PERSISTED, and not the MUST_CACHE /cached)", pins.GetPinnedFileIds(), want)
+	}
+}

@@ -202,6 +202,8 @@ func workerFileID(id int64) int64 {
 	return id<<fsm.BlockSequenceBits | blockSequenceMask
 }
 
+// GetUfsInfo describes a mount for a worker, with the options the master
+// itself opens its UFS with (site UFS options under the mount's own).
 func (f *fileSystemWorkers) GetUfsInfo(ctx context.Context, req *alluxiopb.GetUfsInfoPRequest) (*alluxiopb.GetUfsInfoPResponse, error) {
 	mounts, err := f.m.MountTable(ctx)
 	if err != nil {
@@ -214,7 +216,7 @@ func (f *fileSystemWorkers) GetUfsInfo(ctx context.Context, req *alluxiopb.GetUf
 				Properties: &alluxiopb.MountPOptions{
 					ReadOnly:   proto.Bool(mt.ReadOnly),
 					Shared:     proto.Bool(mt.Shared),
-					Properties: mt.Options,
+					Properties: f.m.MountUfsOptions(mt.Options),
 				},
 			}}, nil
 		}

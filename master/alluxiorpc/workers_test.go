@@ -289,3 +289,20 @@ func TestLeaderDeletesUnknownRegisteredBlocks(t *testing.T) {
 		t.Errorf("block %d, deleted: %v; want NotFound", orphan, err)
 	}
 }
+
+// A worker reads and writes a mount's UFS as the master does: GetUfsInfo
+// gives the UFS options of the masters' site properties (an S3 endpoint
+// and credentials, say) under the mount's own.
+func TestGetUfsInfoGivesTheOptionsTheMasterReachesTheUfsWith(t *testing.T) {
+	conn := startMaster(t, map[string]string{"alluxio.master.mount.table.root.ufs": t.TempDir(), "alluxio.underfs.s3.endpoint": "http://127.0.0.1:9", "aws.accessKeyId": "site-key"})
+	ctx := authenticate(t, conn, currentUser(t), "channel-ufs-options")
+	root := rootMount(t, ctx, conn)
+	info, err := alluxiopb.NewFileSystemMasterWorkerServiceClient(conn).GetUfsInfo(ctx, &alluxiopb.GetUfsInfoPRequest{MountId: proto.Int64(root.GetMountId())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := info.GetUfsInfo().GetProperties().GetProperties()
+	if got["alluxio.underfs.s3.endpoint"] != "http://127.0.0.1:9" || got["aws.accessKeyId"] != "site-key" {
+		t.Errorf("GetUfsInfo of the root mount gives options %v, want the site's S3 endpoint and access key", got)
+	}
+}

@@ -769,21 +769,26 @@ func (x *DeleteEntry) GetRecursive() bool {
 
 // SetAttributeEntry changes only the fields whose has_* flag is set.
 type SetAttributeEntry struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Path          string                 `protobuf:"bytes,1,opt,name=path,proto3" json:"path,omitempty"`
-	Recursive     bool                   `protobuf:"varint,2,opt,name=recursive,proto3" json:"recursive,omitempty"`
-	HasMode       bool                   `protobuf:"varint,3,opt,name=has_mode,json=hasMode,proto3" json:"has_mode,omitempty"`
-	Mode          uint32                 `protobuf:"varint,4,opt,name=mode,proto3" json:"mode,omitempty"`
-	HasOwner      bool                   `protobuf:"varint,5,opt,name=has_owner,json=hasOwner,proto3" json:"has_owner,omitempty"`
-	Owner         string                 `protobuf:"bytes,6,opt,name=owner,proto3" json:"owner,omitempty"`
-	HasGroup      bool                   `protobuf:"varint,7,opt,name=has_group,json=hasGroup,proto3" json:"has_group,omitempty"`
-	Group         string                 `protobuf:"bytes,8,opt,name=group,proto3" json:"group,omitempty"`
-	HasPinned     bool                   `protobuf:"varint,9,opt,name=has_pinned,json=hasPinned,proto3" json:"has_pinned,omitempty"`
-	Pinned        bool                   `protobuf:"varint,10,opt,name=pinned,proto3" json:"pinned,omitempty"`
-	HasTtl        bool                   `protobuf:"varint,11,opt,name=has_ttl,json=hasTtl,proto3" json:"has_ttl,omitempty"`
-	TtlMs         int64                  `protobuf:"varint,12,opt,name=ttl_ms,json=ttlMs,proto3" json:"ttl_ms,omitempty"`
-	HasPersisted  bool                   `protobuf:"varint,13,opt,name=has_persisted,json=hasPersisted,proto3" json:"has_persisted,omitempty"`
-	Persisted     bool                   `protobuf:"varint,14,opt,name=persisted,proto3" json:"persisted,omitempty"`
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	Path         string                 `protobuf:"bytes,1,opt,name=path,proto3" json:"path,omitempty"`
+	Recursive    bool                   `protobuf:"varint,2,opt,name=recursive,proto3" json:"recursive,omitempty"`
+	HasMode      bool                   `protobuf:"varint,3,opt,name=has_mode,json=hasMode,proto3" json:"has_mode,omitempty"`
+	Mode         uint32                 `protobuf:"varint,4,opt,name=mode,proto3" json:"mode,omitempty"`
+	HasOwner     bool                   `protobuf:"varint,5,opt,name=has_owner,json=hasOwner,proto3" json:"has_owner,omitempty"`
+	Owner        string                 `protobuf:"bytes,6,opt,name=owner,proto3" json:"owner,omitempty"`
+	HasGroup     bool                   `protobuf:"varint,7,opt,name=has_group,json=hasGroup,proto3" json:"has_group,omitempty"`
+	Group        string                 `protobuf:"bytes,8,opt,name=group,proto3" json:"group,omitempty"`
+	HasPinned    bool                   `protobuf:"varint,9,opt,name=has_pinned,json=hasPinned,proto3" json:"has_pinned,omitempty"`
+	Pinned       bool                   `protobuf:"varint,10,opt,name=pinned,proto3" json:"pinned,omitempty"`
+	HasTtl       bool                   `protobuf:"varint,11,opt,name=has_ttl,json=hasTtl,proto3" json:"has_ttl,omitempty"`
+	TtlMs        int64                  `protobuf:"varint,12,opt,name=ttl_ms,json=ttlMs,proto3" json:"ttl_ms,omitempty"`
+	HasPersisted bool                   `protobuf:"varint,13,opt,name=has_persisted,json=hasPersisted,proto3" json:"has_persisted,omitempty"`
+	Persisted    bool                   `protobuf:"varint,14,opt,name=persisted,proto3" json:"persisted,omitempty"`
+	// to_be_persisted: `fs persist` (Alluxio's ScheduleAsyncPersistence)
+	// queues a complete file that is not persisted for the leader's
+	// persister (TO_BE_PERSISTED); persisted files and directories are left
+	// as they are.
+	ToBePersisted bool `protobuf:"varint,15,opt,name=to_be_persisted,json=toBePersisted,proto3" json:"to_be_persisted,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -912,6 +917,13 @@ func (x *SetAttributeEntry) GetHasPersisted() bool {
 func (x *SetAttributeEntry) GetPersisted() bool {
 	if x != nil {
 		return x.Persisted
+	}
+	return false
+}
+
+func (x *SetAttributeEntry) GetToBePersisted() bool {
+	if x != nil {
+		return x.ToBePersisted
 	}
 	return false
 }
@@ -2154,7 +2166,7 @@ const file_journal_proto_rawDesc = "" +
 	"\x03dst\x18\x02 \x01(\tR\x03dst\"?\n" +
 	"\vDeleteEntry\x12\x12\n" +
 	"\x04path\x18\x01 \x01(\tR\x04path\x12\x1c\n" +
-	"\trecursive\x18\x02 \x01(\bR\trecursive\"\x84\x03\n" +
+	"\trecursive\x18\x02 \x01(\bR\trecursive\"\xac\x03\n" +
 	"\x11SetAttributeEntry\x12\x12\n" +
 	"\x04path\x18\x01 \x01(\tR\x04path\x12\x1c\n" +
 	"\trecursive\x18\x02 \x01(\bR\trecursive\x12\x19\n" +
@@ -2171,7 +2183,8 @@ const file_journal_proto_rawDesc = "" +
 	"\ahas_ttl\x18\v \x01(\bR\x06hasTtl\x12\x15\n" +
 	"\x06ttl_ms\x18\f \x01(\x03R\x05ttlMs\x12#\n" +
 	"\rhas_persisted\x18\r \x01(\bR\fhasPersisted\x12\x1c\n" +
-	"\tpersisted\x18\x0e \x01(\bR\tpersisted\"\x84\x01\n" +
+	"\tpersisted\x18\x0e \x01(\bR\tpersisted\x12&\n" +
+	"\x0fto_be_persisted\x18\x0f \x01(\bR\rtoBePersisted\"\x84\x01\n" +
 	"\x11CompleteFileEntry\x12\x12\n" +
 	"\x04path\x18\x01 \x01(\tR\x04path\x12\x16\n" +
 	"\x06length\x18\x02 \x01(\x03R\x06length\x12\x1b\n" +

@@ -58,6 +58,9 @@ func New(t testing.TB, c *masters.Cluster, name, host string, extra map[string]s
 	if err := os.MkdirAll(mem, 0o755); err != nil {
 		t.Fatal(err)
 	}
+	// The quota leaves room for a whole 64 MiB block, which a write
+	// reserves up front, beside blocks kept from eviction (pinned, or
+	// waiting for the persister).
 	w.Props = map[string]string{
 		"alluxio.work.dir":                             dir,
 		"alluxio.worker.hostname":                      host,
@@ -66,7 +69,7 @@ func New(t testing.TB, c *masters.Cluster, name, host string, extra map[string]s
 		"alluxio.worker.block.heartbeat.interval":      "200ms",
 		"alluxio.worker.tieredstore.level0.alias":      "MEM",
 		"alluxio.worker.tieredstore.level0.dirs.path":  mem,
-		"alluxio.worker.tieredstore.level0.dirs.quota": "64MB",
+		"alluxio.worker.tieredstore.level0.dirs.quota": "256MB",
 		"halo.worker.identity.file":                    filepath.Join(dir, "identity"),
 	}
 	for k, v := range c.Masters[0].Props {
