@@ -33,6 +33,7 @@ func testDockerFailover(t *testing.T, file string, bound time.Duration) {
 	leader := c.AwaitLeader(all[0], "", bound)
 	c.MustHalo(leader, "fs", "mkdir", "/docker")
 	want := touchAll(t, c, leader, "before-kill", 5)
+	sum := writeData(t, c, leader)
 
 	c.Kill(leader)
 	survivor := other(all, leader)
@@ -55,6 +56,37 @@ func testDockerFailover(t *testing.T, file string, bound time.Duration) {
 	})
 	checkListed(t, c, next, want)
 	checkWorkersLive(t, c, elected, bound)
+	checkData(t, c, next, sum)
+}
+
+// dataPath is the file with data each Docker test writes before the faults
+// and reads after them.
+const dataPath = "/docker/data"
+
+// writeData copies 8 MB of random bytes into Halo through container, with
+// the deployment's default write type, and returns their SHA-256.
+func writeData(t *testing.T, c *compose.Cluster, container string) string {
+	t.Helper()
+	sum := c.Shell(container, "head -c 8000000 /dev/urandom >/tmp/data && sha256sum </tmp/data")
+	c.MustHalo(container, "fs", "copyFromLocal", "/tmp/data", dataPath)
+	return firstField(sum)
+}
+
+// checkData fails the test unless the file writeData wrote reads back,
+// through container, with the same SHA-256.
+func checkData(t *testing.T, c *compose.Cluster, container, want string) {
+	t.Helper()
+	got := firstField(c.Shell(container, "halo fs cat "+dataPath+" | sha256sum"))
+	if got != want {
+		t.Errorf("%s read through %s after the faults has SHA-256 %q, want %s", dataPath, container, got, want)
+	}
+}
+
+func firstField(s string) string {
+	if f := strings.Fields(s); len(f) > 0 {
+		return f[0]
+	}
+	return ""
 }
 
 // checkWorkersLive waits until the leader counts every worker of the

@@ -181,6 +181,17 @@ func (c *Cluster) Halo(container string, args ...string) (string, error) {
 	return docker(append([]string{"exec", container, "halo"}, args...)...)
 }
 
+// Shell runs a shell script inside a container and fails the test on an
+// error.
+func (c *Cluster) Shell(container, script string) string {
+	c.t.Helper()
+	out, err := docker("exec", container, "sh", "-c", script)
+	if err != nil {
+		c.t.Fatalf("docker exec %s sh -c %q: %v\n%s", container, script, err, out)
+	}
+	return out
+}
+
 // MustHalo is Halo that fails the test on an error.
 func (c *Cluster) MustHalo(container string, args ...string) string {
 	c.t.Helper()
