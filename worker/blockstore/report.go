@@ -43,12 +43,23 @@ type Changes struct {
 func (s *Store) Report() Report {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	report := Report{LostStorage: make(map[string][]string)}
+	return Report{Tiers: s.tierReportsLocked(true), LostStorage: s.lostStorageLocked()}
+}
+
+// LostStorage is Report's lost storage alone: by tier alias, every folder
+// lost since the store opened.
+func (s *Store) LostStorage() map[string][]string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.lostStorageLocked()
+}
+
+func (s *Store) lostStorageLocked() map[string][]string {
+	lost := make(map[string][]string, len(s.changes.lostAll))
 	for alias, paths := range s.changes.lostAll {
-		report.LostStorage[alias] = slices.Clone(paths)
+		lost[alias] = slices.Clone(paths)
 	}
-	report.Tiers = s.tierReportsLocked(true)
-	return report
+	return lost
 }
 
 func (s *Store) tierReportsLocked(withBlocks bool) []TierReport {
