@@ -16,7 +16,9 @@ type TierReport struct {
 	Capacity int64 // sum of its usable folders' quotas
 	Used     int64
 	Dirs     []DirReport        // usable folders only
-	Blocks   map[string][]int64 // committed block ids by medium
+	Blocks   map[string][]int64 // committed block ids by medium; Report only
+	// BlockCount is how many committed blocks the tier holds.
+	BlockCount int
 }
 
 // Report is the store's full state as the worker registers it.
@@ -76,6 +78,7 @@ func (s *Store) tierReportsLocked(withBlocks bool) []TierReport {
 			tier.Capacity += d.capacity
 			tier.Used += d.used()
 			tier.Dirs = append(tier.Dirs, DirReport{Path: d.path, Medium: d.medium, Capacity: d.capacity, Used: d.used()})
+			tier.BlockCount += len(d.blocks)
 			if withBlocks {
 				for id := range d.blocks {
 					tier.Blocks[d.medium] = append(tier.Blocks[d.medium], id)
@@ -91,7 +94,8 @@ func (s *Store) tierReportsLocked(withBlocks bool) []TierReport {
 }
 
 // Usage is Report without the block lists, for the used bytes a commit
-// or heartbeat sends: it costs one step per folder, not per block.
+// or heartbeat sends and the counts a page shows: it costs one step per
+// folder, not per block.
 func (s *Store) Usage() []TierReport {
 	s.mu.Lock()
 	defer s.mu.Unlock()
