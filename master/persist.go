@@ -82,7 +82,7 @@ func (m *Master) persist(ctx context.Context, path string) error {
 	}
 	defer out.Abort()
 	for i, id := range st.BlockIds {
-		if err := m.copyBlock(ctx, out, int64(id), blockLengthOf(st, i)); err != nil {
+		if err := m.copyBlock(ctx, out, int64(id), BlockLength(st, i)); err != nil {
 			return err
 		}
 	}
@@ -115,13 +115,6 @@ func (m *Master) ufsFileOf(ctx context.Context, st *journalpb.FileStatus) (ufs.S
 		return store, rel, err
 	}
 	return nil, "", fserr.New(fserr.NotFound, "%s: no mount has id %d", st.Path, st.MountId)
-}
-
-func blockLengthOf(st *journalpb.FileStatus, i int) int64 {
-	if st.BlockSizeBytes <= 0 {
-		return st.Length
-	}
-	return max(0, min(st.BlockSizeBytes, st.Length-int64(i)*st.BlockSizeBytes))
 }
 
 // copyBlock copies a block from a worker holding it into out.

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"syscall"
 
+	"github.com/halo-fs/halo/journal"
 	"github.com/halo-fs/halo/master/blockmaster"
 )
 
@@ -91,16 +92,7 @@ func writeIdentity(f *os.File, id Identity) error {
 	if err := f.Sync(); err != nil {
 		return fmt.Errorf("worker identity: %w", err)
 	}
-	return syncDir(filepath.Dir(f.Name()))
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+	return journal.SyncDir(filepath.Dir(f.Name()))
 }
 
 // Release unlocks the identity for the next process.

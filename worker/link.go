@@ -148,16 +148,26 @@ func (l *link) disconnect() {
 	}
 }
 
-// call is the master's service with a context carrying the channel id,
-// under timeout; ok is false when the link has no connection.
+// call is the master's block service with a context for it (channelCall).
 func (l *link) call(ctx context.Context, timeout time.Duration) (svc alluxiopb.BlockMasterWorkerServiceClient, callCtx context.Context, cancel context.CancelFunc, err error) {
+	conn, callCtx, cancel, err := l.channelCall(ctx, timeout)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return alluxiopb.NewBlockMasterWorkerServiceClient(conn), callCtx, cancel, nil
+}
+
+// channelCall is the connection to the master with a context carrying
+// the channel id, under timeout; it fails when the link has no
+// connection.
+func (l *link) channelCall(ctx context.Context, timeout time.Duration) (conn *grpc.ClientConn, callCtx context.Context, cancel context.CancelFunc, err error) {
 	conn, channel := l.current()
 	if conn == nil {
 		return nil, nil, nil, errors.New("not connected to this master")
 	}
 	ctx = metadata.AppendToOutgoingContext(ctx, client.ChannelMetadataKey, channel)
 	callCtx, cancel = context.WithTimeout(ctx, timeout)
-	return alluxiopb.NewBlockMasterWorkerServiceClient(conn), callCtx, cancel, nil
+	return conn, callCtx, cancel, nil
 }
 
 // register asks the master for the worker's id, checks it is the id of

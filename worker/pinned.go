@@ -3,9 +3,7 @@ package worker
 import (
 	"context"
 
-	"github.com/halo-fs/halo/client"
 	"github.com/halo-fs/halo/proto/alluxiopb"
-	"google.golang.org/grpc/metadata"
 )
 
 // syncPinnedFiles hands the store the master's list of pinned files,
@@ -13,11 +11,10 @@ import (
 // a read of the namespace), so of the masters the worker asks, the
 // leader's list is the one kept; a call that fails keeps the last one.
 func (l *link) syncPinnedFiles(ctx context.Context) {
-	conn, channel := l.current()
-	if conn == nil {
+	conn, ctx, cancel, err := l.channelCall(ctx, l.w.cfg.CallTimeout)
+	if err != nil {
 		return
 	}
-	ctx, cancel := context.WithTimeout(metadata.AppendToOutgoingContext(ctx, client.ChannelMetadataKey, channel), l.w.cfg.CallTimeout)
 	defer cancel()
 	resp, err := alluxiopb.NewFileSystemMasterWorkerServiceClient(conn).GetPinnedFileIds(ctx, &alluxiopb.GetPinnedFileIdsPRequest{})
 	if err != nil {

@@ -14,7 +14,6 @@ import (
 	"github.com/halo-fs/halo/ufs"
 	"github.com/halo-fs/halo/ufs/adapters"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -64,11 +63,10 @@ func (w *Worker) mountStore(ctx context.Context, mountID int64) (ufs.Store, erro
 func (w *Worker) ufsInfo(ctx context.Context, mountID int64) (*alluxiopb.UfsInfo, error) {
 	var errs []error
 	for _, l := range w.allLinks() {
-		conn, channel := l.current()
-		if conn == nil {
+		conn, callCtx, cancel, err := l.channelCall(ctx, w.cfg.CallTimeout)
+		if err != nil {
 			continue
 		}
-		callCtx, cancel := context.WithTimeout(metadata.AppendToOutgoingContext(ctx, "channel-id", channel), w.cfg.CallTimeout)
 		resp, err := alluxiopb.NewFileSystemMasterWorkerServiceClient(conn).GetUfsInfo(callCtx, &alluxiopb.GetUfsInfoPRequest{MountId: proto.Int64(mountID)})
 		cancel()
 		if err == nil {

@@ -1,11 +1,11 @@
 package worker
 
 import (
-	"encoding/json"
 	"net/http"
 	"time"
 
 	"github.com/halo-fs/halo/master"
+	"github.com/halo-fs/halo/web"
 	"github.com/halo-fs/halo/web/workerui"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -58,7 +58,7 @@ func (w *Worker) webHandler() http.Handler {
 	}
 	mux.Handle("/metrics", promhttp.HandlerFor(w.metrics.registry, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/health", func(rw http.ResponseWriter, _ *http.Request) {
-		writeJSON(rw, http.StatusOK, map[string]any{"status": "ok", "id": w.identity.ID})
+		web.WriteJSON(rw, http.StatusOK, map[string]any{"status": "ok", "id": w.identity.ID})
 	})
 	mux.HandleFunc("/health/ready", func(rw http.ResponseWriter, _ *http.Request) {
 		masters := w.Masters()
@@ -68,7 +68,7 @@ func (w *Worker) webHandler() http.Handler {
 				code = http.StatusOK
 			}
 		}
-		writeJSON(rw, code, map[string]any{"id": w.identity.ID, "masters": masters})
+		web.WriteJSON(rw, code, map[string]any{"id": w.identity.ID, "masters": masters})
 	})
 	return mux
 }
@@ -82,10 +82,4 @@ func (w *Worker) masterLinks() []workerui.MasterLink {
 		})
 	}
 	return out
-}
-
-func writeJSON(rw http.ResponseWriter, code int, body any) {
-	rw.Header().Set("Content-Type", "application/json")
-	rw.WriteHeader(code)
-	json.NewEncoder(rw).Encode(body)
 }

@@ -98,9 +98,6 @@ type Worker struct {
 	changesMu sync.Mutex
 	linksMu   sync.Mutex
 	links     map[string]*link
-	// lostStorage is every tier folder the store has lost since it
-	// opened, by tier; changesMu guards it.
-	lostStorage map[string][]string
 
 	rpc     *grpc.Server
 	rpcAddr net.Addr
@@ -302,22 +299,16 @@ func (w *Worker) collectChanges() usage {
 	return w.usage()
 }
 
-// usage is the store's space per tier and the storage it lost; callers
-// hold changesMu.
+// usage is the store's space per tier and every folder it lost since it
+// opened.
 func (w *Worker) usage() usage {
 	u := usageOf(w.store.Usage())
-	u.lostStorage = w.lostStorage
+	u.lostStorage = w.store.LostStorage()
 	return u
 }
 
 func (w *Worker) distributeChanges() {
 	ch := w.store.TakeChanges()
-	for tier, dirs := range ch.LostStorage {
-		if w.lostStorage == nil {
-			w.lostStorage = map[string][]string{}
-		}
-		w.lostStorage[tier] = append(w.lostStorage[tier], dirs...)
-	}
 	if len(ch.Added) == 0 && len(ch.Removed) == 0 {
 		return
 	}

@@ -53,7 +53,7 @@ func (f *fileSystem) info(st *journalpb.FileStatus) *alluxiopb.FileInfo {
 	var cached int64
 	lost := false
 	for i, id := range st.BlockIds {
-		length := blockLength(st, i)
+		length := master.BlockLength(st, i)
 		bi := &alluxiopb.BlockInfo{BlockId: proto.Int64(int64(id)), Length: proto.Int64(length)}
 		if blk, ok := f.m.Workers().Block(int64(id)); ok && len(blk.Locations) > 0 {
 			bi.Locations = blockLocations(blk.Locations)
@@ -86,15 +86,6 @@ func (f *fileSystem) infos(page []*journalpb.FileStatus) []*alluxiopb.FileInfo {
 		out[i] = f.info(st)
 	}
 	return out
-}
-
-// blockLength is the length of block i of a complete file: every block
-// but the last is full.
-func blockLength(st *journalpb.FileStatus, i int) int64 {
-	if st.BlockSizeBytes <= 0 {
-		return st.Length
-	}
-	return max(0, min(st.BlockSizeBytes, st.Length-int64(i)*st.BlockSizeBytes))
 }
 
 // completeOptions reads a CompleteFile request: the UFS length when the

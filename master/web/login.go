@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/halo-fs/halo/internal/sharedsecret"
+	webui "github.com/halo-fs/halo/web"
 )
 
 // sessionCookie holds a browser's session in SECRET mode.
@@ -16,12 +17,12 @@ const sessionCookie = "halo_session"
 // a minute; the session for sharedsecret.SessionLifetime.
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	if s.cfg.Operators != SignedBySecret {
-		writeJSON(w, http.StatusBadRequest, map[string]any{"error": "login links are for alluxio.security.authentication.type=SECRET; this master needs none"})
+		webui.WriteJSONError(w, http.StatusBadRequest, "login links are for alluxio.security.authentication.type=SECRET; this master needs none")
 		return
 	}
 	now := time.Now()
 	if err := sharedsecret.VerifyLoginToken(r.URL.Query().Get("token"), s.cfg.Secret, now); err != nil {
-		writeJSON(w, http.StatusUnauthorized, map[string]any{"error": "login link refused: " + err.Error() + "; make a new one with `halo fsadmin webLogin`"})
+		webui.WriteJSONError(w, http.StatusUnauthorized, "login link refused: "+err.Error()+"; make a new one with `halo fsadmin webLogin`")
 		return
 	}
 	http.SetCookie(w, &http.Cookie{

@@ -9,7 +9,6 @@ package web
 
 import (
 	"crypto/tls"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -21,6 +20,7 @@ import (
 	"github.com/halo-fs/halo/ha/state"
 	"github.com/halo-fs/halo/internal/sharedsecret"
 	"github.com/halo-fs/halo/master/identity"
+	webui "github.com/halo-fs/halo/web"
 	"github.com/halo-fs/halo/web/masterui"
 	"github.com/hashicorp/go-hclog"
 	"github.com/prometheus/client_golang/prometheus"
@@ -140,7 +140,7 @@ func (s *Server) handler() (http.Handler, error) {
 	}
 	mux.Handle("/metrics", promhttp.HandlerFor(s.cfg.Metrics, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/health/live", func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]any{"live": true})
+		webui.WriteJSON(w, http.StatusOK, map[string]any{"live": true})
 	})
 	mux.HandleFunc("/health/ready", func(w http.ResponseWriter, _ *http.Request) {
 		ready, body := s.readiness()
@@ -148,20 +148,20 @@ func (s *Server) handler() (http.Handler, error) {
 		if !ready {
 			code = http.StatusServiceUnavailable
 		}
-		writeJSON(w, code, body)
+		webui.WriteJSON(w, code, body)
 	})
 	mux.HandleFunc("/health", func(w http.ResponseWriter, _ *http.Request) {
 		_, body := s.readiness()
-		writeJSON(w, http.StatusOK, body)
+		webui.WriteJSON(w, http.StatusOK, body)
 	})
 	mux.HandleFunc("GET "+sharedsecret.LoginPath, s.login)
 	mux.Handle("GET /checkpoint/digest", s.operatorOnly(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		d, err := s.CheckpointDigest()
 		if err != nil {
-			writeJSON(w, http.StatusInternalServerError, map[string]any{"error": err.Error()})
+			webui.WriteJSONError(w, http.StatusInternalServerError, err.Error())
 			return
 		}
-		writeJSON(w, http.StatusOK, d)
+		webui.WriteJSON(w, http.StatusOK, d)
 	})))
 	return mux, nil
 }
@@ -171,7 +171,7 @@ func (s *Server) handler() (http.Handler, error) {
 func (s *Server) operatorOnly(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if refusal := s.refusal(r); refusal != "" {
-			writeJSON(w, http.StatusUnauthorized, map[string]any{"error": refusal})
+			webui.WriteJSONError(w, http.StatusUnauthorized, refusal)
 			return
 		}
 		next.ServeHTTP(w, r)
@@ -238,10 +238,4 @@ func (s *Server) readiness() (bool, map[string]any) {
 		"journal_type":  st.JournalType,
 		"leader":        st.LeaderRPCAddress,
 	}
-}
-
-func writeJSON(w http.ResponseWriter, code int, body any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(body)
 }

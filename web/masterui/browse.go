@@ -3,6 +3,7 @@ package masterui
 import (
 	"fmt"
 	"net/http"
+	"path"
 
 	"github.com/halo-fs/halo/fsm"
 	"github.com/halo-fs/halo/proto/journalpb"
@@ -149,14 +150,10 @@ func (u *UI) entryOf(st *journalpb.FileStatus) Entry {
 	}
 }
 
+// parentOf is the folder holding p, "" for the root.
 func parentOf(p string) string {
 	if p == "/" {
 		return ""
 	}
-	for i := len(p) - 1; i > 0; i-- {
-		if p[i] == '/' {
-			return p[:i]
-		}
-	}
-	return "/"
+	return path.Dir(p)
 }

@@ -49,10 +49,14 @@ func (u *UI) data(r *http.Request) (any, error) {
 		for i, st := range page {
 			out.Scanned++
 			out.NextAfter = st.Path
-			if st.IsDirectory || st.Length == 0 || u.inAlluxioPercentage(st) == 0 {
+			if st.IsDirectory || st.Length == 0 {
 				continue
 			}
-			out.Files = append(out.Files, u.entryOf(st))
+			e := u.entryOf(st)
+			if e.InAlluxioPercentage == 0 {
+				continue
+			}
+			out.Files = append(out.Files, e)
 			if len(out.Files) == limit {
 				if done && i == len(page)-1 {
 					out.NextAfter = ""

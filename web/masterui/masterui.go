@@ -98,9 +98,6 @@ var nav = []web.Link{
 
 // New parses the pages.
 func New(cfg Config) (*UI, error) {
-	if cfg.Refusal == nil {
-		cfg.Refusal = func(*http.Request) string { return "" }
-	}
 	sub, err := fs.Sub(pageFiles, "pages")
 	if err != nil {
 		return nil, err

@@ -84,10 +84,10 @@ type LostStorage struct {
 }
 
 func (u *UI) overview(*http.Request) (any, error) {
-	report := u.cfg.Store.Report()
+	tiers, lost := u.cfg.Store.Usage(), u.cfg.Store.LostStorage()
 	out := Overview{Info: u.describe(), Masters: u.masters(), Tiers: []Tier{}, LostStorage: []LostStorage{}}
-	for _, t := range report.Tiers {
-		tier := Tier{Alias: t.Alias, CapacityBytes: t.Capacity, UsedBytes: t.Used, Blocks: blockCount(t), Dirs: []Dir{}}
+	for _, t := range tiers {
+		tier := Tier{Alias: t.Alias, CapacityBytes: t.Capacity, UsedBytes: t.Used, Blocks: t.BlockCount, Dirs: []Dir{}}
 		for _, d := range t.Dirs {
 			tier.Dirs = append(tier.Dirs, Dir{Path: d.Path, Medium: d.Medium, CapacityBytes: d.Capacity, UsedBytes: d.Used})
 		}
@@ -95,8 +95,8 @@ func (u *UI) overview(*http.Request) (any, error) {
 		out.UsedBytes += t.Used
 		out.Tiers = append(out.Tiers, tier)
 	}
-	for _, t := range report.Tiers {
-		for _, path := range report.LostStorage[t.Alias] {
+	for _, t := range tiers {
+		for _, path := range lost[t.Alias] {
 			out.LostStorage = append(out.LostStorage, LostStorage{Tier: t.Alias, Path: path})
 		}
 	}
@@ -157,7 +157,7 @@ func (u *UI) blocks(r *http.Request) (any, error) {
 	report := u.cfg.Store.Report()
 	out := Blocks{Tiers: []TierBlocks{}, Blocks: []Block{}}
 	for _, t := range report.Tiers {
-		out.Tiers = append(out.Tiers, TierBlocks{Alias: t.Alias, Blocks: blockCount(t)})
+		out.Tiers = append(out.Tiers, TierBlocks{Alias: t.Alias, Blocks: t.BlockCount})
 	}
 	tier, err := chosenTier(report, q.Get("tier"))
 	if err != nil {
@@ -190,14 +190,6 @@ func chosenTier(r blockstore.Report, alias string) (blockstore.TierReport, error
 		}
 	}
 	return blockstore.TierReport{}, fserr.New(fserr.InvalidArgument, "tier %q: this worker has the tiers %s", alias, tierNames(r))
-}
-
-func blockCount(t blockstore.TierReport) int {
-	n := 0
-	for _, ids := range t.Blocks {
-		n += len(ids)
-	}
-	return n
 }
 
 // afterOf reads the after parameter: a block id, or nothing for the

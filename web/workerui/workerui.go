@@ -20,6 +20,8 @@ import (
 // Store is what the UI reads of the worker's block store.
 type Store interface {
 	Report() blockstore.Report
+	Usage() []blockstore.TierReport
+	LostStorage() map[string][]string
 	BlockMeta(blockID int64) (blockstore.BlockMeta, error)
 }
 

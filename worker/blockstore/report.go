@@ -16,7 +16,9 @@ type TierReport struct {
 	Capacity int64 // sum of its usable folders' quotas
 	Used     int64
 	Dirs     []DirReport        // usable folders only
-	Blocks   map[string][]int64 // committed block ids by medium
+	Blocks   map[string][]int64 // committed block ids by medium; Report only
+	// BlockCount is how many committed blocks the tier holds.
+	BlockCount int
 }
 
 // Report is the store's full state as the worker registers it.
@@ -43,12 +45,23 @@ type Changes struct {
 func (s *Store) Report() Report {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	report := Report{LostStorage: make(map[string][]string)}
+	return Report{Tiers: s.tierReportsLocked(true), LostStorage: s.lostStorageLocked()}
+}
+
+// LostStorage is Report's lost storage alone: by tier alias, every folder
+// lost since the store opened.
+func (s *Store) LostStorage() map[string][]string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.lostStorageLocked()
+}
+
+func (s *Store) lostStorageLocked() map[string][]string {
+	lost := make(map[string][]string, len(s.changes.lostAll))
 	for alias, paths := range s.changes.lostAll {
-		report.LostStorage[alias] = slices.Clone(paths)
+		lost[alias] = slices.Clone(paths)
 	}
-	report.Tiers = s.tierReportsLocked(true)
-	return report
+	return lost
 }
 
 func (s *Store) tierReportsLocked(withBlocks bool) []TierReport {
@@ -65,6 +78,7 @@ func (s *Store) tierReportsLocked(withBlocks bool) []TierReport {
 			tier.Capacity += d.capacity
 			tier.Used += d.used()
 			tier.Dirs = append(tier.Dirs, DirReport{Path: d.path, Medium: d.medium, Capacity: d.capacity, Used: d.used()})
+			tier.BlockCount += len(d.blocks)
 			if withBlocks {
 				for id := range d.blocks {
 					tier.Blocks[d.medium] = append(tier.Blocks[d.medium], id)
@@ -80,7 +94,8 @@ func (s *Store) tierReportsLocked(withBlocks bool) []TierReport {
 }
 
 // Usage is Report without the block lists, for the used bytes a commit
-// or heartbeat sends: it costs one step per folder, not per block.
+// or heartbeat sends and the counts a page shows: it costs one step per
+// folder, not per block.
 func (s *Store) Usage() []TierReport {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -97,18 +97,6 @@ func (w *Worker) Start() {
 	}
 }
 
-// Halo runs a halo command with the worker's configuration and returns
-// its combined output.
-func (w *Worker) Halo(args ...string) (string, error) {
-	w.t.Helper()
-	if err := w.writeConf(); err != nil {
-		w.t.Fatal(err)
-	}
-	cmd := proc.Local{}.Command(append([]string{masters.Binary(w.t), "--conf", w.ConfDir}, args...)...)
-	out, err := cmd.CombinedOutput()
-	return string(out), err
-}
-
 func (w *Worker) writeConf() error { return masters.WriteSiteProperties(w.ConfDir, w.Props) }
 
 // RPCAddress is host:rpcport.
