@@ -130,16 +130,20 @@ func checkEmptyingPermission(c *journalpb.Caller, n *Inode) error {
 	})
 }
 
-// unlink removes n and its subtree.
+// unlink removes n and its subtree, which one walk drops from the
+// indexes and the counts.
 func (f *FSM) unlink(n *Inode, timeMs int64) {
-	f.blocks.forget(n)
-	f.toPersist.forget(n)
-	f.index.forget(n)
+	eachInSubtree(n, func(c *Inode) {
+		f.blocks.forgetFile(c)
+		delete(f.toPersist, c)
+		f.index.remove(c)
+		f.inodes--
+		if c.isDir() {
+			f.dirs--
+		}
+	})
 	n.parent.children.remove(n.name)
 	n.parent.mtime = timeMs
-	inodes, dirs := countSubtree(n)
-	f.inodes -= inodes
-	f.dirs -= dirs
 	n.parent = nil
 }
 
