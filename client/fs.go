@@ -254,15 +254,6 @@ func (c *Client) GetMountTable(ctx context.Context) ([]*halopb.MountPointInfo, e
 	return mounts, err
 }
 
-// Free drops the cached copies of path's data (recursive for a folder's
-// subtree).
-func (c *Client) Free(ctx context.Context, path string, recursive bool) error {
-	return c.invoke(ctx, read, "free "+path, func(ctx context.Context, mc *masterConn) error {
-		_, err := mc.fs.Free(ctx, &alluxiopb.FreePRequest{Path: proto.String(path), Options: &alluxiopb.FreePOptions{Recursive: proto.Bool(recursive)}})
-		return err
-	})
-}
-
 // LoadMetadata brings the UFS listing under path into the namespace and
 // returns how many inodes were loaded (Halo's service).
 func (c *Client) LoadMetadata(ctx context.Context, path string, recursive bool) (uint64, error) {
