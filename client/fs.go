@@ -91,10 +91,18 @@ func (c *Client) CreateFile(ctx context.Context, path string, opts CreateFileOpt
 
 // CompleteFile marks the file at path complete with its final length.
 func (c *Client) CompleteFile(ctx context.Context, path string, length int64) error {
+	return c.completeFile(ctx, path, length, false)
+}
+
+// completeFile completes the file at path; asyncPersist also queues it
+// for the leader's persister (ASYNC_THROUGH).
+func (c *Client) completeFile(ctx context.Context, path string, length int64, asyncPersist bool) error {
 	return c.mutate(ctx, "complete file "+path, func(ctx context.Context, mc *masterConn, id opID) error {
-		_, err := mc.fs.CompleteFile(ctx, &alluxiopb.CompleteFilePRequest{Path: proto.String(path), Options: &alluxiopb.CompleteFilePOptions{
-			UfsLength: proto.Int64(length), CommonOptions: id.common(),
-		}})
+		o := &alluxiopb.CompleteFilePOptions{UfsLength: proto.Int64(length), CommonOptions: id.common()}
+		if asyncPersist {
+			o.AsyncPersistOptions = &alluxiopb.ScheduleAsyncPersistencePOptions{}
+		}
+		_, err := mc.fs.CompleteFile(ctx, &alluxiopb.CompleteFilePRequest{Path: proto.String(path), Options: o})
 		return err
 	})
 }
