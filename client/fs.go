@@ -139,13 +139,8 @@ func fileIDOf(header metadata.MD) (uint64, error) {
 
 // GetStatus returns the attributes of path.
 func (c *Client) GetStatus(ctx context.Context, path string) (*halopb.FileInfo, error) {
-	var info *halopb.FileInfo
-	err := c.invoke(ctx, read, "get status "+path, func(ctx context.Context, mc *masterConn) error {
-		resp, err := mc.fs.GetStatus(ctx, &alluxiopb.GetStatusPRequest{Path: proto.String(path), Options: &alluxiopb.GetStatusPOptions{LoadMetadataType: neverLoad}})
-		info = fileInfoFrom(resp.GetFileInfo())
-		return err
-	})
-	return info, err
+	info, err := c.fileInfo(ctx, path)
+	return fileInfoFrom(info), err
 }
 
 // Exists reports whether path exists.
