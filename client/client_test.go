@@ -396,18 +396,24 @@ func TestCallerDeadlineMidMutationIsOutcomeUnknown(t *testing.T) {
 	}
 }
 
-func TestUnreachableMasterIsUnavailableNotUnknown(t *testing.T) {
+// deadAddress is a local address nothing listens on.
+func deadAddress(t *testing.T) string {
+	t.Helper()
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	dead := lis.Addr().String()
-	_ = lis.Close()
+	defer lis.Close()
+	return lis.Addr().String()
+}
+
+func TestUnreachableMasterIsUnavailableNotUnknown(t *testing.T) {
+	dead := deadAddress(t)
 	c := newTestClient(t, Options{
 		Finder:           staticFinder{addr: dead},
 		RetryMaxDuration: 200 * time.Millisecond,
 	})
-	err = c.Rename(context.Background(), "/a", "/b")
+	err := c.Rename(context.Background(), "/a", "/b")
 	if fserr.CodeOf(err) != fserr.Unavailable {
 		t.Fatalf("Rename against a closed port: %v, want Unavailable (nothing was sent)", err)
 	}
@@ -517,18 +523,13 @@ func TestLostChannelIsAuthenticatedAgain(t *testing.T) {
 // that cannot be authenticated because the master is unreachable makes
 // the call Unavailable, not outcome unknown: nothing was sent.
 func TestUnreachableMasterFailsChannelAuthenticationAsNotSent(t *testing.T) {
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dead := lis.Addr().String()
-	_ = lis.Close()
+	dead := deadAddress(t)
 	c := newTestClient(t, Options{
 		Finder:           staticFinder{addr: dead},
 		User:             "alice",
 		RetryMaxDuration: 200 * time.Millisecond,
 	})
-	err = c.Delete(context.Background(), "/a", false)
+	err := c.Delete(context.Background(), "/a", false)
 	if fserr.CodeOf(err) != fserr.Unavailable {
 		t.Fatalf("Delete against a closed port with a channel to authenticate: %v, want Unavailable (nothing was sent)", err)
 	}

@@ -212,14 +212,7 @@ func (w *FileWriter) finish() error {
 		}
 		w.ufs = nil
 	}
-	return w.c.mutate(w.ctx, "complete file "+w.path, func(ctx context.Context, mc *masterConn, id opID) error {
-		o := &alluxiopb.CompleteFilePOptions{UfsLength: proto.Int64(w.written), CommonOptions: id.common()}
-		if w.opts.WriteType == AsyncThrough {
-			o.AsyncPersistOptions = &alluxiopb.ScheduleAsyncPersistencePOptions{}
-		}
-		_, err := mc.fs.CompleteFile(ctx, &alluxiopb.CompleteFilePRequest{Path: proto.String(w.path), Options: o})
-		return err
-	})
+	return w.c.completeFile(w.ctx, w.path, w.written, w.opts.WriteType == AsyncThrough)
 }
 
 // Abort gives the write up: streams are cancelled and the incomplete

@@ -91,10 +91,18 @@ func (c *Client) CreateFile(ctx context.Context, path string, opts CreateFileOpt
 
 // CompleteFile marks the file at path complete with its final length.
 func (c *Client) CompleteFile(ctx context.Context, path string, length int64) error {
+	return c.completeFile(ctx, path, length, false)
+}
+
+// completeFile completes the file at path; asyncPersist also queues it
+// for the leader's persister (ASYNC_THROUGH).
+func (c *Client) completeFile(ctx context.Context, path string, length int64, asyncPersist bool) error {
 	return c.mutate(ctx, "complete file "+path, func(ctx context.Context, mc *masterConn, id opID) error {
-		_, err := mc.fs.CompleteFile(ctx, &alluxiopb.CompleteFilePRequest{Path: proto.String(path), Options: &alluxiopb.CompleteFilePOptions{
-			UfsLength: proto.Int64(length), CommonOptions: id.common(),
-		}})
+		o := &alluxiopb.CompleteFilePOptions{UfsLength: proto.Int64(length), CommonOptions: id.common()}
+		if asyncPersist {
+			o.AsyncPersistOptions = &alluxiopb.ScheduleAsyncPersistencePOptions{}
+		}
+		_, err := mc.fs.CompleteFile(ctx, &alluxiopb.CompleteFilePRequest{Path: proto.String(path), Options: o})
 		return err
 	})
 }
@@ -131,13 +139,8 @@ func fileIDOf(header metadata.MD) (uint64, error) {
 
 // GetStatus returns the attributes of path.
 func (c *Client) GetStatus(ctx context.Context, path string) (*halopb.FileInfo, error) {
-	var info *halopb.FileInfo
-	err := c.invoke(ctx, read, "get status "+path, func(ctx context.Context, mc *masterConn) error {
-		resp, err := mc.fs.GetStatus(ctx, &alluxiopb.GetStatusPRequest{Path: proto.String(path), Options: &alluxiopb.GetStatusPOptions{LoadMetadataType: neverLoad}})
-		info = fileInfoFrom(resp.GetFileInfo())
-		return err
-	})
-	return info, err
+	info, err := c.fileInfo(ctx, path)
+	return fileInfoFrom(info), err
 }
 
 // Exists reports whether path exists.
@@ -252,15 +255,6 @@ func (c *Client) GetMountTable(ctx context.Context) ([]*halopb.MountPointInfo, e
 		return err
 	})
 	return mounts, err
-}
-
-// Free drops the cached copies of path's data (recursive for a folder's
-// subtree).
-func (c *Client) Free(ctx context.Context, path string, recursive bool) error {
-	return c.invoke(ctx, read, "free "+path, func(ctx context.Context, mc *masterConn) error {
-		_, err := mc.fs.Free(ctx, &alluxiopb.FreePRequest{Path: proto.String(path), Options: &alluxiopb.FreePOptions{Recursive: proto.Bool(recursive)}})
-		return err
-	})
 }
 
 // LoadMetadata brings the UFS listing under path into the namespace and

@@ -83,8 +83,8 @@ func TestLeaderDiscoveryAsksEachRPCAddress(t *testing.T) {
 			t.Errorf("Exists(%s) = %v, %v; want %v", path, got, err, want)
 		}
 	}
-	if err := c.Free(ctx, "/found", false); err != nil {
-		t.Errorf("Free(/found): %v", err)
+	if err := c.FreeBlocks(ctx, "/found", false); err != nil {
+		t.Errorf("FreeBlocks(/found): %v", err)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"slices"
+	"sync"
 
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/proto"
@@ -36,15 +37,24 @@ func isLocalHost(host string) bool {
 	if ip.IsLoopback() {
 		return true
 	}
+	return slices.ContainsFunc(localIPs(), ip.Equal)
+}
+
+// localIPs are the addresses of this machine's interfaces, read once:
+// every block a client reads or writes asks.
+var localIPs = sync.OnceValue(func() []net.IP {
 	addrs, err := net.InterfaceAddrs()
 	if err != nil {
-		return false
+		return nil
 	}
-	return slices.ContainsFunc(addrs, func(a net.Addr) bool {
-		n, ok := a.(*net.IPNet)
-		return ok && n.IP.Equal(ip)
-	})
-}
+	var ips []net.IP
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok {
+			ips = append(ips, n.IP)
+		}
+	}
+	return ips
+})
 
 func isLocalAddr(addr string) bool {
 	host, _, err := net.SplitHostPort(addr)

@@ -67,14 +67,15 @@ func (c *Client) Workers(ctx context.Context) ([]*alluxiopb.WorkerInfo, error) {
 	return infos, err
 }
 
-// localHosts are the names a worker on this machine goes by.
-func localHosts() []string {
+// localHosts are the names a worker on this machine goes by, read once:
+// every block a client reads or writes asks.
+var localHosts = sync.OnceValue(func() []string {
 	hosts := []string{"localhost"}
 	if h, err := os.Hostname(); err == nil {
 		hosts = append(hosts, h)
 	}
 	return hosts
-}
+})
 
 // byPreference orders workers as Alluxio's default write policy
 // (LocalFirstPolicy) does: one on this host first, then the one with the

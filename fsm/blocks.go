@@ -38,11 +38,7 @@ func (x blockIndex) track(n *Inode) {
 	}
 }
 
-// forget drops n's subtree: its files' blocks are known no more.
-func (x blockIndex) forget(n *Inode) {
-	eachInSubtree(n, x.forgetFile)
-}
-
+// forgetFile drops inode n: a file's blocks are known no more.
 func (x blockIndex) forgetFile(n *Inode) {
 	if n.isDir() {
 		return

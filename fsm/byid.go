@@ -86,11 +86,7 @@ func (x *inodeIndex) find(id uint64) *Inode {
 	return nil
 }
 
-// forget drops n's subtree.
-func (x *inodeIndex) forget(n *Inode) {
-	eachInSubtree(n, x.remove)
-}
-
+// remove drops inode n from the index.
 func (x *inodeIndex) remove(n *Inode) {
 	for p := x.slot(n.id); *p != nil; p = &(*p).nextByID {
 		if *p == n {

@@ -21,14 +21,6 @@ func (q persistQueue) track(n *Inode) {
 	delete(q, n)
 }
 
-// forget drops n's subtree.
-func (q persistQueue) forget(n *Inode) {
-	if len(q) == 0 {
-		return
-	}
-	eachInSubtree(n, func(c *Inode) { delete(q, c) })
-}
-
 // ToPersist lists, sorted, the paths of the files waiting to be copied to
 // the UFS.
 func (f *FSM) ToPersist() []string {

@@ -97,15 +97,14 @@ func applyDelete(f *FSM, e *journalpb.Entry) (uint64, error) {
 // checkDeletable checks that the caller may delete n, found at parts,
 // and its subtree when recursive.
 func (f *FSM) checkDeletable(c *journalpb.Caller, n *Inode, parts []string, recursive bool) error {
-	path := "/" + strings.Join(parts, "/")
 	if err := checkPermission(c, n.parent, permWrite|permExecute, parts[:len(parts)-1]); err != nil {
 		return err
 	}
 	if n.isDir() && n.children.len() > 0 && !recursive {
-		return fserr.New(fserr.DirectoryNotEmpty, "cannot delete %s: directory is not empty (use recursive delete)", path)
+		return fserr.New(fserr.DirectoryNotEmpty, "cannot delete %s: directory is not empty (use recursive delete)", JoinPath(parts))
 	}
 	if n.isMountPoint() || len(f.mounts.under(parts)) > 0 {
-		return fserr.New(fserr.InvalidArgument, "cannot delete %s: it is or holds a mount point; unmount it first", path)
+		return fserr.New(fserr.InvalidArgument, "cannot delete %s: it is or holds a mount point; unmount it first", JoinPath(parts))
 	}
 	if recursive {
 		if err := checkEmptyingPermission(c, n); err != nil {
@@ -130,16 +129,20 @@ func checkEmptyingPermission(c *journalpb.Caller, n *Inode) error {
 	})
 }
 
-// unlink removes n and its subtree.
+// unlink removes n and its subtree, which one walk drops from the
+// indexes and the counts.
 func (f *FSM) unlink(n *Inode, timeMs int64) {
-	f.blocks.forget(n)
-	f.toPersist.forget(n)
-	f.index.forget(n)
+	eachInSubtree(n, func(c *Inode) {
+		f.blocks.forgetFile(c)
+		delete(f.toPersist, c)
+		f.index.remove(c)
+		f.inodes--
+		if c.isDir() {
+			f.dirs--
+		}
+	})
 	n.parent.children.remove(n.name)
 	n.parent.mtime = timeMs
-	inodes, dirs := countSubtree(n)
-	f.inodes -= inodes
-	f.dirs -= dirs
 	n.parent = nil
 }
 

@@ -67,24 +67,6 @@ func eachInSubtree(n *Inode, visit func(*Inode)) {
 	}
 }
 
-// countSubtree is the number of inodes in n's subtree, n included, and
-// how many of them are directories.
-func countSubtree(n *Inode) (inodes, dirs uint64) {
-	inodes = 1
-	if n.isDir() {
-		dirs = 1
-	}
-	for _, d := range subtreeDirs(n) {
-		inodes += uint64(d.children.len())
-		for c := range d.children.all() {
-			if c.isDir() {
-				dirs++
-			}
-		}
-	}
-	return inodes, dirs
-}
-
 // The longest path under an inode is kept as a cheap upper bound, the
 // below field: linking an inode raises its ancestors' bounds, unlinking
 // lowers nothing (finding the next longest path could mean reading every

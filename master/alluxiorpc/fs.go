@@ -156,12 +156,16 @@ func (f *fileSystem) ListStatusPartial(ctx context.Context, req *alluxiopb.ListS
 	err = f.m.List(ctx, master.ListOptions{Path: req.GetPath(), Recursive: o.GetOptions().GetRecursive(), StartAfter: startAfter(req.GetPath(), o.GetStartAfter()), PageEntries: batch + 1},
 		func(page []*journalpb.FileStatus) error {
 			for _, st := range page {
+				if len(out) == batch {
+					truncated = true
+					return errPageFull
+				}
 				info := f.info(st)
 				size += proto.Size(info)
 				// The batch also ends before the answer outgrows what a
 				// client receives in one message: big entries (files of
 				// many blocks) fill it before the count does.
-				if len(out) == batch || len(out) > 0 && size > maxPartialListingBytes {
+				if len(out) > 0 && size > maxPartialListingBytes {
 					truncated = true
 					return errPageFull
 				}

@@ -18,11 +18,7 @@ type journal struct {
 }
 
 func (j *journal) GetQuorumInfo(ctx context.Context, _ *alluxiopb.GetQuorumInfoPRequest) (*alluxiopb.GetQuorumInfoPResponse, error) {
-	q, err := j.m.Quorum()
-	if err != nil {
-		return nil, err
-	}
-	info, err := q.QuorumInfo(ctx)
+	info, err := j.m.QuorumInfo(ctx)
 	if err != nil {
 		return nil, err
 	}

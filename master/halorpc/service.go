@@ -43,11 +43,7 @@ func (s *service) Checkpoint(ctx context.Context, _ *halopb.Empty) (*halopb.Chec
 // the replicator's membership administration (the embedded journal's
 // only).
 func (s *service) GetQuorumInfo(ctx context.Context, _ *halopb.Empty) (*halopb.QuorumInfo, error) {
-	q, err := s.m.Quorum()
-	if err != nil {
-		return nil, err
-	}
-	return q.QuorumInfo(ctx)
+	return s.m.QuorumInfo(ctx)
 }
 
 func (s *service) AddQuorumMember(ctx context.Context, req *halopb.QuorumMemberRequest) (*halopb.Empty, error) {
