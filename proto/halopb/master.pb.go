@@ -469,6 +469,7 @@ type SetAttributeOptions struct {
 	TtlMs         int64                  `protobuf:"varint,12,opt,name=ttl_ms,json=ttlMs,proto3" json:"ttl_ms,omitempty"`
 	HasPersisted  bool                   `protobuf:"varint,13,opt,name=has_persisted,json=hasPersisted,proto3" json:"has_persisted,omitempty"`
 	Persisted     bool                   `protobuf:"varint,14,opt,name=persisted,proto3" json:"persisted,omitempty"`
+	ToBePersisted bool                   `protobuf:"varint,15,opt,name=to_be_persisted,json=toBePersisted,proto3" json:"to_be_persisted,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -597,6 +598,13 @@ func (x *SetAttributeOptions) GetHasPersisted() bool {
 func (x *SetAttributeOptions) GetPersisted() bool {
 	if x != nil {
 		return x.Persisted
+	}
+	return false
+}
+
+func (x *SetAttributeOptions) GetToBePersisted() bool {
+	if x != nil {
+		return x.ToBePersisted
 	}
 	return false
 }
@@ -1557,7 +1565,7 @@ const file_master_proto_rawDesc = "" +
 	"\bufs_path\x18\x13 \x01(\tR\aufsPath\x12\x1f\n" +
 	"\vchild_count\x18\x14 \x01(\rR\n" +
 	"childCount\x122\n" +
-	"\x15in_alluxio_percentage\x18\x15 \x01(\x05R\x13inAlluxioPercentage\"\x86\x03\n" +
+	"\x15in_alluxio_percentage\x18\x15 \x01(\x05R\x13inAlluxioPercentage\"\xae\x03\n" +
 	"\x13SetAttributeOptions\x12\x12\n" +
 	"\x04path\x18\x01 \x01(\tR\x04path\x12\x1c\n" +
 	"\trecursive\x18\x02 \x01(\bR\trecursive\x12\x19\n" +
@@ -1574,7 +1582,8 @@ const file_master_proto_rawDesc = "" +
 	"\ahas_ttl\x18\v \x01(\bR\x06hasTtl\x12\x15\n" +
 	"\x06ttl_ms\x18\f \x01(\x03R\x05ttlMs\x12#\n" +
 	"\rhas_persisted\x18\r \x01(\bR\fhasPersisted\x12\x1c\n" +
-	"\tpersisted\x18\x0e \x01(\bR\tpersisted\"\x89\x02\n" +
+	"\tpersisted\x18\x0e \x01(\bR\tpersisted\x12&\n" +
+	"\x0fto_be_persisted\x18\x0f \x01(\bR\rtoBePersisted\"\x89\x02\n" +
 	"\x0eMountPointInfo\x12\x19\n" +
 	"\bmount_id\x18\x01 \x01(\x04R\amountId\x12\x12\n" +
 	"\x04path\x18\x02 \x01(\tR\x04path\x12\x17\n" +
