@@ -9,6 +9,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/halo-fs/halo/internal/poll"
 )
 
 // procAddress decodes an address as /proc/net/tcp and tcp6 spell it: the
@@ -62,10 +65,13 @@ func wantListensOnlyOn(t *testing.T, m *Master, ports map[string]int) {
 	t.Helper()
 	host := net.ParseIP(m.Host)
 	for name, port := range ports {
-		addrs := listeners(t, m.Process().Pid(), port)
-		if len(addrs) == 0 {
-			t.Errorf("nothing listens on the %s port %d", name, port)
-		}
+		// Alluxio's master opens its web port after it serves RPCs, a
+		// while later on a loaded machine.
+		var addrs []net.IP
+		poll.Until(t, time.Minute, "the "+name+" port "+strconv.Itoa(port)+" to listen", func() bool {
+			addrs = listeners(t, m.Process().Pid(), port)
+			return len(addrs) > 0
+		})
 		for _, a := range addrs {
 			if !a.Equal(host) {
 				t.Errorf("the %s port %d is bound on %s, not on %s alone", name, port, a, host)
