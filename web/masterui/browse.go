@@ -23,6 +23,12 @@ type Browse struct {
 	// on its last page.
 	NextAfter string  `json:"nextAfter,omitempty"`
 	Blocks    []Block `json:"blocks,omitempty"`
+	// Head and Tail are a complete file's first and last bytes (Tail is
+	// nil when Head holds the whole file); NoBytes says why a file has
+	// neither.
+	Head    *Peek  `json:"head,omitempty"`
+	Tail    *Peek  `json:"tail,omitempty"`
+	NoBytes string `json:"noBytes,omitempty"`
 }
 
 // Entry is one inode as Browse shows it.
@@ -78,6 +84,7 @@ func (u *UI) browse(r *http.Request) (any, error) {
 	out := Browse{Path: st.Path, Parent: parentOf(st.Path), AppliedIndex: applied, Entry: u.entryOf(st)}
 	if !st.IsDirectory {
 		out.Blocks = u.blocksOf(st)
+		u.peekInto(r.Context(), &out, st)
 		return out, nil
 	}
 	lister, err := ns.NewLister(reader, st.Path, false, q.Get("after"))

@@ -45,6 +45,10 @@ type Master interface {
 	// Election is the leader changes this master saw since it started;
 	// known is false in modes without elections.
 	Election() (e ha.Election, known bool)
+	// ReadFileRange reads up to length bytes from offset of the complete
+	// file at path through the data path, caching nothing (a look must
+	// not change what is cached).
+	ReadFileRange(ctx context.Context, path string, offset, length int64) ([]byte, error)
 }
 
 // Config is what the UI serves.

@@ -42,6 +42,10 @@ type fakeMaster struct {
 	// election is what the replicator saw of elections; nil in a mode
 	// without them.
 	election *ha.Election
+	// contents are the files' bytes ReadFileRange answers; readErr, when
+	// set, is its answer instead.
+	contents map[string][]byte
+	readErr  error
 }
 
 func newFakeMaster(t testing.TB) *fakeMaster {
@@ -69,6 +73,13 @@ func (f *fakeMaster) Workers() *blockmaster.Table { return f.workers }
 func (f *fakeMaster) CommitIndex() (uint64, bool) { return f.commit, f.commit > 0 }
 func (f *fakeMaster) LeaderWebURL(context.Context) (string, error) {
 	return "http://m1:19999/", nil
+}
+func (f *fakeMaster) ReadFileRange(_ context.Context, path string, offset, length int64) ([]byte, error) {
+	if f.readErr != nil {
+		return nil, f.readErr
+	}
+	b := f.contents[path]
+	return b[offset:min(offset+length, int64(len(b)))], nil
 }
 func (f *fakeMaster) ClusterConfiguration() []conf.KeyValue {
 	return []conf.KeyValue{
