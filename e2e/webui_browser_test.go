@@ -16,6 +16,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/halo-fs/halo/client"
 	"github.com/halo-fs/halo/internal/testinfra/masters"
+	"github.com/halo-fs/halo/internal/testinfra/workers"
 )
 
 // TestWebUIInABrowserAcrossAFailover is the guide's check, done by a real
@@ -46,7 +47,8 @@ func TestWebUIInABrowserAcrossAFailover(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	ws := startWorkers(t, c, 2, nil)
+	// A MEM tier of 64 MB each, so the pages must show 128 MB in all.
+	ws := startWorkers(t, c, 2, func(w *workers.Worker) { w.Props["alluxio.worker.tieredstore.level0.dirs.quota"] = "64MB" })
 
 	overview := b.open(t, leader.WebURL("/"), "#role")
 	b.wants(t, "the leader's Overview", overview, `id="role">PRIMARY<`, `id="leader">`+leader.RPCAddress()+`<`, `id="files">1<`,
