@@ -25,11 +25,7 @@ func (e *Env) loadCommand() *cobra.Command {
 		Short: "Have workers cache a persisted file's (or a folder's files') blocks from the UFS",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			p, err := normalizePath(args[0])
-			if err != nil {
-				return err
-			}
-			return e.withClient(cmd, func(ctx context.Context, c *client.Client) error {
+			return e.withPath(cmd, args[0], func(ctx context.Context, c *client.Client, p string) error {
 				return eachFile(ctx, c, p, func(f *halopb.FileInfo) error { return e.loadFile(ctx, c, f, local) })
 			})
 		},

@@ -82,6 +82,16 @@ func (e *Env) lookupTimeout() time.Duration {
 }
 
 // withClient dials, runs fn and closes the client.
+// withPath runs fn with a client and the command's path argument made
+// absolute and clean, as most fs commands need.
+func (e *Env) withPath(cmd *cobra.Command, arg string, fn func(ctx context.Context, c *client.Client, p string) error) error {
+	p, err := normalizePath(arg)
+	if err != nil {
+		return err
+	}
+	return e.withClient(cmd, func(ctx context.Context, c *client.Client) error { return fn(ctx, c, p) })
+}
+
 func (e *Env) withClient(cmd *cobra.Command, fn func(ctx context.Context, c *client.Client) error) error {
 	ctx := cmd.Context()
 	if ctx == nil {

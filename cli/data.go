@@ -224,11 +224,7 @@ func (e *Env) freeCommand() *cobra.Command {
 		Short: "Drop the workers' cached copies of persisted files",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			p, err := normalizePath(args[0])
-			if err != nil {
-				return err
-			}
-			return e.withClient(cmd, func(ctx context.Context, c *client.Client) error {
+			return e.withPath(cmd, args[0], func(ctx context.Context, c *client.Client, p string) error {
 				if err := c.FreeBlocks(ctx, p, forced); err != nil {
 					return err
 				}

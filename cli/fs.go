@@ -179,11 +179,7 @@ func (e *Env) touchCommand() *cobra.Command {
 		Short: "Create an empty file",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			p, err := normalizePath(args[0])
-			if err != nil {
-				return err
-			}
-			return e.withClient(cmd, func(ctx context.Context, c *client.Client) error {
+			return e.withPath(cmd, args[0], func(ctx context.Context, c *client.Client, p string) error {
 				if _, err := c.CreateFile(ctx, p, client.CreateFileOptions{Recursive: true, Completed: true}); err != nil {
 					return err
 				}
@@ -203,11 +199,7 @@ func (e *Env) statCommand() *cobra.Command {
 			"%N name, %z size, %u owner, %g group, %y modification date, %Y modification time in ms, %b block count.",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			p, err := normalizePath(args[0])
-			if err != nil {
-				return err
-			}
-			return e.withClient(cmd, func(ctx context.Context, c *client.Client) error {
+			return e.withPath(cmd, args[0], func(ctx context.Context, c *client.Client, p string) error {
 				info, err := c.GetStatus(ctx, p)
 				if err != nil {
 					return err
@@ -379,11 +371,7 @@ func (e *Env) countCommand() *cobra.Command {
 		Short: "Count the files and folders under a path and their total size",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			p, err := normalizePath(args[0])
-			if err != nil {
-				return err
-			}
-			return e.withClient(cmd, func(ctx context.Context, c *client.Client) error {
+			return e.withPath(cmd, args[0], func(ctx context.Context, c *client.Client, p string) error {
 				var totals countTotals
 				if err := addUpListing(ctx, c, p, totals.add); err != nil {
 					return err
@@ -405,11 +393,7 @@ func (e *Env) duCommand() *cobra.Command {
 		Short: "Show the size of files and how much of it is in Alluxio",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			p, err := normalizePath(args[0])
-			if err != nil {
-				return err
-			}
-			return e.withClient(cmd, func(ctx context.Context, c *client.Client) error {
+			return e.withPath(cmd, args[0], func(ctx context.Context, c *client.Client, p string) error {
 				if summarize {
 					var total duTotal
 					if err := addUpListing(ctx, c, p, total.add); err != nil {
@@ -485,11 +469,7 @@ func (e *Env) testCommand() *cobra.Command {
 			if len(chosen) != 1 {
 				return fmt.Errorf("test needs exactly one of -d, -e, -f, -s, -z")
 			}
-			p, err := normalizePath(args[0])
-			if err != nil {
-				return err
-			}
-			return e.withClient(cmd, func(ctx context.Context, c *client.Client) error {
+			return e.withPath(cmd, args[0], func(ctx context.Context, c *client.Client, p string) error {
 				info, statErr := c.GetStatus(ctx, p)
 				ok, err := evaluateTest(chosen[0], info, statErr)
 				if err != nil {
@@ -578,11 +558,7 @@ func (e *Env) unmountCommand() *cobra.Command {
 		Short: "Remove a mount point",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			p, err := normalizePath(args[0])
-			if err != nil {
-				return err
-			}
-			return e.withClient(cmd, func(ctx context.Context, c *client.Client) error {
+			return e.withPath(cmd, args[0], func(ctx context.Context, c *client.Client, p string) error {
 				if err := c.Unmount(ctx, p); err != nil {
 					return err
 				}
