@@ -71,11 +71,7 @@ func (e *Env) persistCommand() *cobra.Command {
 		Short: "Copy files (or a folder's files) to the UFS and wait until they are PERSISTED",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			paths, err := normalizePaths(args)
-			if err != nil {
-				return err
-			}
-			return e.withClient(cmd, func(ctx context.Context, c *client.Client) error {
+			return e.withPaths(cmd, args, func(ctx context.Context, c *client.Client, paths []string) error {
 				for _, p := range paths {
 					if err := eachFile(ctx, c, p, func(f *halopb.FileInfo) error { return e.persistFile(ctx, c, f, timeout) }); err != nil {
 						return err

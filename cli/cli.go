@@ -92,6 +92,15 @@ func (e *Env) withPath(cmd *cobra.Command, arg string, fn func(ctx context.Conte
 	return e.withClient(cmd, func(ctx context.Context, c *client.Client) error { return fn(ctx, c, p) })
 }
 
+// withPaths is withPath for commands that take several paths.
+func (e *Env) withPaths(cmd *cobra.Command, args []string, fn func(ctx context.Context, c *client.Client, paths []string) error) error {
+	paths, err := normalizePaths(args)
+	if err != nil {
+		return err
+	}
+	return e.withClient(cmd, func(ctx context.Context, c *client.Client) error { return fn(ctx, c, paths) })
+}
+
 func (e *Env) withClient(cmd *cobra.Command, fn func(ctx context.Context, c *client.Client) error) error {
 	ctx := cmd.Context()
 	if ctx == nil {

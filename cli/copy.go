@@ -23,11 +23,7 @@ func (e *Env) cpCommand() *cobra.Command {
 			if strings.HasPrefix(args[0], "file://") || strings.HasPrefix(args[1], "file://") {
 				return fserr.New(fserr.InvalidArgument, "cp copies within Halo: use copyFromLocal or copyToLocal for local files")
 			}
-			paths, err := normalizePaths(args)
-			if err != nil {
-				return err
-			}
-			return e.withClient(cmd, func(ctx context.Context, c *client.Client) error {
+			return e.withPaths(cmd, args, func(ctx context.Context, c *client.Client, paths []string) error {
 				return e.copyTree(ctx, c, paths[0], paths[1], recursive)
 			})
 		},

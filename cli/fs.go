@@ -107,11 +107,7 @@ func (e *Env) lsCommand() *cobra.Command {
 		Short: "List files and directories with permission, owner, group, size, persistence state, modification time and in-Alluxio percentage",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			paths, err := normalizePaths(args)
-			if err != nil {
-				return err
-			}
-			return e.withClient(cmd, func(ctx context.Context, c *client.Client) error {
+			return e.withPaths(cmd, args, func(ctx context.Context, c *client.Client, paths []string) error {
 				printEntries := func(entries []*halopb.FileInfo) error {
 					for _, info := range entries {
 						if !pinnedOnly || info.GetPinned() {
@@ -156,11 +152,7 @@ func (e *Env) mkdirCommand() *cobra.Command {
 		Short: "Create directories, with any missing parents",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			paths, err := normalizePaths(args)
-			if err != nil {
-				return err
-			}
-			return e.withClient(cmd, func(ctx context.Context, c *client.Client) error {
+			return e.withPaths(cmd, args, func(ctx context.Context, c *client.Client, paths []string) error {
 				for _, p := range paths {
 					if _, err := c.CreateDirectory(ctx, p, client.CreateDirectoryOptions{Recursive: true}); err != nil {
 						return err
@@ -229,11 +221,7 @@ func (e *Env) mvCommand() *cobra.Command {
 		Short: "Rename a file or directory",
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			paths, err := normalizePaths(args)
-			if err != nil {
-				return err
-			}
-			return e.withClient(cmd, func(ctx context.Context, c *client.Client) error {
+			return e.withPaths(cmd, args, func(ctx context.Context, c *client.Client, paths []string) error {
 				if err := c.Rename(ctx, paths[0], paths[1]); err != nil {
 					return err
 				}
@@ -251,11 +239,7 @@ func (e *Env) rmCommand() *cobra.Command {
 		Short: "Remove files; -R removes directories and their contents",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			paths, err := normalizePaths(args)
-			if err != nil {
-				return err
-			}
-			return e.withClient(cmd, func(ctx context.Context, c *client.Client) error {
+			return e.withPaths(cmd, args, func(ctx context.Context, c *client.Client, paths []string) error {
 				for _, p := range paths {
 					if !recursive {
 						info, err := c.GetStatus(ctx, p)
@@ -576,11 +560,7 @@ func (e *Env) loadMetadataCommand() *cobra.Command {
 		Short: "Load metadata for a path from the under file system",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			paths, err := normalizePaths(args)
-			if err != nil {
-				return err
-			}
-			return e.withClient(cmd, func(ctx context.Context, c *client.Client) error {
+			return e.withPaths(cmd, args, func(ctx context.Context, c *client.Client, paths []string) error {
 				for _, p := range paths {
 					if _, err := c.LoadMetadata(ctx, p, recursive); err != nil {
 						return err
