@@ -163,7 +163,9 @@ func (w *FileWriter) write(p []byte) (int, error) {
 // a block first when none is, and returns what it wrote.
 func (w *FileWriter) writeCached(part []byte) ([]byte, error) {
 	if w.block == nil {
-		b, err := w.c.openBlockWriter(w.ctx, w.path, w.opts.BlockSize, !w.opts.NoShortCircuit)
+		b, err := w.c.openBlockWriter(w.ctx, w.path, blockWriteOptions{
+			size: w.opts.BlockSize, shortCircuit: !w.opts.NoShortCircuit, pinOnCreate: w.opts.WriteType == AsyncThrough,
+		})
 		if err != nil {
 			return nil, err
 		}
@@ -244,10 +246,21 @@ type blockWriter struct {
 	written int64
 }
 
-// openBlockWriter starts a new block of path on the preferred worker,
-// writing its file directly when shortCircuit and the worker is on this
-// host.
-func (c *Client) openBlockWriter(ctx context.Context, path string, blockSize int64, shortCircuit bool) (blockSink, error) {
+// blockWriteOptions are how a new block is written.
+type blockWriteOptions struct {
+	size int64 // the room reserved, the file's block size
+	// shortCircuit writes the block's file directly when the worker is on
+	// this host.
+	shortCircuit bool
+	// pinOnCreate asks the worker to keep the block from eviction until
+	// it has the master's word on the file, as Alluxio's client asks for
+	// ASYNC_THROUGH writes, whose blocks are the only copy until the
+	// persister has copied them.
+	pinOnCreate bool
+}
+
+// openBlockWriter starts a new block of path on the preferred worker.
+func (c *Client) openBlockWriter(ctx context.Context, path string, opts blockWriteOptions) (blockSink, error) {
 	var id int64
 	err := c.invoke(ctx, read, "new block of "+path, func(ctx context.Context, mc *masterConn) error {
 		resp, err := mc.fs.GetNewBlockIdForFile(ctx, &alluxiopb.GetNewBlockIdForFilePRequest{Path: proto.String(path), Options: &alluxiopb.GetNewBlockIdForFilePOptions{}})
@@ -258,12 +271,13 @@ func (c *Client) openBlockWriter(ctx context.Context, path string, blockSize int
 		return nil, err
 	}
 	cmd := &alluxiopb.WriteRequestCommand{
-		Type: alluxiopb.RequestType_ALLUXIO_BLOCK.Enum(), Id: proto.Int64(id), Tier: proto.Int32(0), SpaceToReserve: proto.Int64(blockSize),
+		Type: alluxiopb.RequestType_ALLUXIO_BLOCK.Enum(), Id: proto.Int64(id), Tier: proto.Int32(0), SpaceToReserve: proto.Int64(opts.size),
+		PinOnCreate: proto.Bool(opts.pinOnCreate),
 	}
 	var sink blockSink
 	err = c.onSomeWorker(ctx, func(addr string) error {
-		if shortCircuit && isLocalAddr(addr) {
-			local, err := c.createLocal(ctx, addr, id, blockSize)
+		if opts.shortCircuit && isLocalAddr(addr) {
+			local, err := c.createLocal(ctx, addr, id, opts)
 			if err == nil {
 				sink = local
 				return nil

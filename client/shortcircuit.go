@@ -147,8 +147,8 @@ type localBlockWriter struct {
 }
 
 // createLocal asks the worker at addr to create block id with room for
-// blockSize bytes, and opens its temp file.
-func (c *Client) createLocal(ctx context.Context, addr string, id, blockSize int64) (*localBlockWriter, error) {
+// opts.size bytes, and opens its temp file.
+func (c *Client) createLocal(ctx context.Context, addr string, id int64, opts blockWriteOptions) (*localBlockWriter, error) {
 	worker, err := c.workerConn(addr)
 	if err != nil {
 		return nil, err
@@ -157,7 +157,8 @@ func (c *Client) createLocal(ctx context.Context, addr string, id, blockSize int
 	stream, err := worker.CreateLocalBlock(sctx)
 	var resp *alluxiopb.CreateLocalBlockResponse
 	if err == nil {
-		err = stream.Send(&alluxiopb.CreateLocalBlockRequest{BlockId: proto.Int64(id), Tier: proto.Int32(0), SpaceToReserve: proto.Int64(blockSize)})
+		err = stream.Send(&alluxiopb.CreateLocalBlockRequest{BlockId: proto.Int64(id), Tier: proto.Int32(0), SpaceToReserve: proto.Int64(opts.size),
+			PinOnCreate: proto.Bool(opts.pinOnCreate)})
 	}
 	if err == nil {
 		resp, err = stream.Recv()

@@ -74,14 +74,14 @@ func (b *blockWorker) fill(ctx context.Context, temp *blockstore.TempBlock, pin 
 	err := write()
 	var meta blockstore.BlockMeta
 	if err == nil {
+		if pin {
+			b.w.store.PinOnCreate(temp.ID())
+		}
 		meta, err = temp.Commit()
 	}
 	if err != nil {
 		temp.Abort()
 		return err
-	}
-	if pin {
-		b.w.store.Pin([]int64{meta.ID})
 	}
 	b.w.metrics.blocksWritten.Inc()
 	written.Add(float64(meta.Length))

@@ -2,24 +2,56 @@ package worker
 
 import (
 	"context"
+	"slices"
 
 	"github.com/halo-fs/halo/proto/alluxiopb"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
 // syncPinnedFiles hands the store the master's list of pinned files,
-// whose blocks eviction then keeps. Only the leader answers (the list is
-// a read of the namespace), so of the masters the worker asks, the
-// leader's list is the one kept; a call that fails keeps the last one.
+// whose blocks eviction then keeps, and settles the files pinned on
+// create since the last list: a listed one stays pinned through the list,
+// one whose write is still under way stays pinned on create (the master
+// lists a file waiting for its persister only once it is complete), any
+// other is released. Only the leader answers (the list is a read of the
+// namespace), so of the masters the worker asks, the leader's list is
+// the one kept; a call that fails keeps the last one.
 func (l *link) syncPinnedFiles(ctx context.Context) {
 	conn, ctx, cancel, err := l.channelCall(ctx, l.w.cfg.CallTimeout)
 	if err != nil {
 		return
 	}
 	defer cancel()
-	resp, err := alluxiopb.NewFileSystemMasterWorkerServiceClient(conn).GetPinnedFileIds(ctx, &alluxiopb.GetPinnedFileIdsPRequest{})
+	refresh := l.w.store.StartPinnedRefresh()
+	svc := alluxiopb.NewFileSystemMasterWorkerServiceClient(conn)
+	resp, err := svc.GetPinnedFileIds(ctx, &alluxiopb.GetPinnedFileIdsPRequest{})
 	if err != nil {
 		l.log.Trace("no pinned file list from this master", "error", err)
 		return
 	}
-	l.w.store.SetPinnedFiles(resp.GetPinnedFileIds())
+	listed := resp.GetPinnedFileIds()
+	var keep []int64
+	for _, id := range l.w.store.PinnedOnCreate(refresh) {
+		if !slices.Contains(listed, id) && stillBeingWritten(ctx, svc, id) {
+			keep = append(keep, id)
+		}
+	}
+	l.w.store.RefreshPinnedFiles(refresh, listed, keep)
+}
+
+// stillBeingWritten tells whether the file a block was pinned on create
+// for may still need its blocks kept: it is not complete yet, or waits
+// for the persister, or the master could not say. A file that is gone
+// needs nothing kept.
+func stillBeingWritten(ctx context.Context, svc alluxiopb.FileSystemMasterWorkerServiceClient, fileID int64) bool {
+	resp, err := svc.GetFileInfo(ctx, &alluxiopb.GetFileInfoPRequest{FileId: &fileID})
+	if status.Code(err) == codes.NotFound {
+		return false
+	}
+	if err != nil {
+		return true
+	}
+	info := resp.GetFileInfo()
+	return !info.GetCompleted() || info.GetPersistenceState() == "TO_BE_PERSISTED"
 }

@@ -3,6 +3,7 @@ package worker
 import (
 	"context"
 	"net"
+	"sync"
 	"testing"
 	"time"
 
@@ -10,15 +11,37 @@ import (
 	"github.com/halo-fs/halo/worker/blockstore"
 	"github.com/hashicorp/go-hclog"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 )
 
-// pinningMaster answers heartbeats with nothing to do and
-// GetPinnedFileIds with a fixed list.
+// pinningMaster answers heartbeats with nothing to do, GetPinnedFileIds
+// with a fixed list and GetFileInfo with the files it is given.
 type pinningMaster struct {
 	alluxiopb.UnimplementedFileSystemMasterWorkerServiceServer
 	alluxiopb.UnimplementedBlockMasterWorkerServiceServer
 	pinned []int64
+
+	mu    sync.Mutex
+	files map[int64]*alluxiopb.FileInfo // by file id as workers name files
+}
+
+func (p *pinningMaster) GetFileInfo(_ context.Context, req *alluxiopb.GetFileInfoPRequest) (*alluxiopb.GetFileInfoPResponse, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	info := p.files[req.GetFileId()]
+	if info == nil {
+		return nil, status.Errorf(codes.NotFound, "no file has id %d", req.GetFileId())
+	}
+	return &alluxiopb.GetFileInfoPResponse{FileInfo: info}, nil
+}
+
+func (p *pinningMaster) setFile(id int64, info *alluxiopb.FileInfo) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.files[id] = info
 }
 
 func (p *pinningMaster) BlockHeartbeat(context.Context, *alluxiopb.BlockHeartbeatPRequest) (*alluxiopb.BlockHeartbeatPResponse, error) {
@@ -29,14 +52,14 @@ func (p *pinningMaster) GetPinnedFileIds(context.Context, *alluxiopb.GetPinnedFi
 	return &alluxiopb.GetPinnedFileIdsPResponse{PinnedFileIds: p.pinned}, nil
 }
 
-func servePinningMaster(t *testing.T, pinned []int64) *grpc.ClientConn {
+func servePinningMaster(t *testing.T, pinned []int64) (*grpc.ClientConn, *pinningMaster) {
 	t.Helper()
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := grpc.NewServer()
-	master := &pinningMaster{pinned: pinned}
+	master := &pinningMaster{pinned: pinned, files: map[int64]*alluxiopb.FileInfo{}}
 	alluxiopb.RegisterFileSystemMasterWorkerServiceServer(srv, master)
 	alluxiopb.RegisterBlockMasterWorkerServiceServer(srv, master)
 	go srv.Serve(lis)
@@ -46,7 +69,7 @@ func servePinningMaster(t *testing.T, pinned []int64) *grpc.ClientConn {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	return conn
+	return conn, master
 }
 
 func writeTestBlock(t *testing.T, s *blockstore.Store, id int64, n int) {
@@ -77,7 +100,7 @@ func TestPinnedFilesFromTheMasterAreKeptFromEviction(t *testing.T) {
 	t.Cleanup(func() { store.Close() })
 	const pinnedFile, otherFile = 5, 6
 	pinnedBlock, otherBlock := int64(pinnedFile<<24), int64(otherFile<<24)
-	conn := servePinningMaster(t, []int64{pinnedFile<<24 | 0xFFFFFF}) // as Alluxio names files
+	conn, _ := servePinningMaster(t, []int64{pinnedFile<<24 | 0xFFFFFF}) // as Alluxio names files
 	w := &Worker{cfg: Config{CallTimeout: 10 * time.Second, HeartbeatTimeout: 10 * time.Second}, store: store,
 		log: hclog.NewNullLogger(), identity: &Identity{ID: 1}}
 	l := newLink(w, "fake master")
@@ -92,5 +115,62 @@ func TestPinnedFilesFromTheMasterAreKeptFromEviction(t *testing.T) {
 	if !store.HasBlock(pinnedBlock) || store.HasBlock(otherBlock) {
 		t.Errorf("after filling the tier: pinned file's block kept %t, other file's block kept %t; want true, false",
 			store.HasBlock(pinnedBlock), store.HasBlock(otherBlock))
+	}
+}
+
+// A block written with Alluxio's pin-on-create flag (an ASYNC_THROUGH
+// write) is kept from eviction before the worker has the master's list of
+// files to keep, and while its file is still being written (the master
+// lists it only once complete); once the master says the file is
+// persisted, it may be evicted like any other.
+func TestBlockPinnedOnCreateIsKeptUntilTheMasterReleasesItsFile(t *testing.T) {
+	const blockSize = 1 << 20
+	store, err := blockstore.Open(blockstore.Config{Tiers: []blockstore.TierConfig{{
+		Alias: "MEM", Dirs: []blockstore.DirConfig{{Path: t.TempDir(), Quota: 2 * blockSize}},
+	}}}, hclog.NewNullLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	conn, master := servePinningMaster(t, nil)
+	w := &Worker{cfg: Config{CallTimeout: 10 * time.Second, HeartbeatTimeout: 10 * time.Second}, store: store,
+		log: hclog.NewNullLogger(), identity: &Identity{ID: 1}, metrics: newMetrics()}
+	l := newLink(w, "fake master")
+	l.conn, l.channel = conn, "channel"
+	heartbeat := func() {
+		t.Helper()
+		if err := l.heartbeat(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const asyncFile, otherFile = 5, 6
+	asyncBlock := int64(asyncFile << 24)
+	master.setFile(asyncFile<<24|0xFFFFFF, &alluxiopb.FileInfo{Completed: proto.Bool(false), PersistenceState: proto.String("NOT_PERSISTED")})
+
+	temp, err := store.CreateBlock(1, asyncBlock, "", blockSize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &blockWorker{w: w}
+	if err := b.fill(context.Background(), temp, true, w.metrics.bytesWritten, func() error {
+		_, err := temp.Write(make([]byte, blockSize))
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	heartbeat()
+	writeTestBlock(t, store, otherFile<<24, blockSize)
+	writeTestBlock(t, store, otherFile<<24|1, blockSize)
+	if !store.HasBlock(asyncBlock) {
+		t.Fatal("the block pinned on create was evicted while its file was still being written")
+	}
+
+	master.setFile(asyncFile<<24|0xFFFFFF, &alluxiopb.FileInfo{Completed: proto.Bool(true), PersistenceState: proto.String("PERSISTED")})
+	heartbeat()
+	// Two blocks fill the tier: the released one cannot stay.
+	writeTestBlock(t, store, otherFile<<24|2, blockSize)
+	writeTestBlock(t, store, otherFile<<24|3, blockSize)
+	if store.HasBlock(asyncBlock) {
+		t.Error("the block pinned on create is still kept from eviction after the master said its file is persisted")
 	}
 }

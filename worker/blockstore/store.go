@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"sync"
 
 	"github.com/hashicorp/go-hclog"
@@ -47,8 +48,15 @@ type Store struct {
 	moves            map[int64]bool // ids being copied between folders
 	pinnedBlocks     map[int64]bool
 	pinnedContainers map[int64]bool
-	clock            uint64 // logical time of block accesses
-	changes          pendingChanges
+	// pinnedOnCreate holds, by container id, the files a block was
+	// written for with Alluxio's pin-on-create flag, each with the
+	// pinned-list refresh under way then: the master's list reaches the
+	// worker only at a heartbeat, so until a list asked for after the
+	// write settles it, the worker keeps the file itself.
+	pinnedOnCreate  map[int64]uint64
+	pinnedRefreshes uint64
+	clock           uint64 // logical time of block accesses
+	changes         pendingChanges
 
 	locks []*os.File // one per usable folder, held while open
 
@@ -79,6 +87,7 @@ func Open(cfg Config, log hclog.Logger) (*Store, error) {
 		moves:            make(map[int64]bool),
 		pinnedBlocks:     make(map[int64]bool),
 		pinnedContainers: make(map[int64]bool),
+		pinnedOnCreate:   make(map[int64]uint64),
 		changes:          newPendingChanges(),
 		wake:             make(chan struct{}, 1),
 		stop:             make(chan struct{}),
@@ -383,14 +392,81 @@ func (s *Store) Unpin(blockIDs []int64) {
 func (s *Store) SetPinnedFiles(fileIDs []int64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.setPinnedFilesLocked(fileIDs)
+}
+
+func (s *Store) setPinnedFilesLocked(fileIDs []int64) {
 	clear(s.pinnedContainers)
 	for _, id := range fileIDs {
 		s.pinnedContainers[id>>containerShift] = true
 	}
 }
 
+// PinOnCreate keeps the file blockID belongs to from eviction until a
+// refresh of the pinned files started after this call settles it
+// (RefreshPinnedFiles). A write asks it (Alluxio's pin_on_create, sent
+// for ASYNC_THROUGH files) when its block is the file's only copy: the
+// master lists such files as pinned, but the worker learns the list only
+// at its next heartbeat. Call it before the block is committed, so that
+// no eviction comes between.
+func (s *Store) PinOnCreate(blockID int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pinnedOnCreate[blockID>>containerShift] = s.pinnedRefreshes
+}
+
+// PinnedRefresh is one refresh of the pinned files: started before the
+// master is asked for its list, finished by RefreshPinnedFiles.
+type PinnedRefresh struct{ seq uint64 }
+
+// StartPinnedRefresh starts a refresh of the pinned files; the files
+// pinned on create before it are settled by its RefreshPinnedFiles.
+func (s *Store) StartPinnedRefresh() PinnedRefresh {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pinnedRefreshes++
+	return PinnedRefresh{seq: s.pinnedRefreshes}
+}
+
+// PinnedOnCreate lists, as the master names files (the container id
+// shifted, every sequence bit set), the files pinned on create that r
+// settles.
+func (s *Store) PinnedOnCreate(r PinnedRefresh) []int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var ids []int64
+	for container, since := range s.pinnedOnCreate {
+		if since < r.seq {
+			ids = append(ids, container<<containerShift|(1<<containerShift-1))
+		}
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// RefreshPinnedFiles finishes r: the master's list replaces the pinned
+// files (SetPinnedFiles), and each file pinned on create before r is
+// released unless keep names it (its write is not complete yet, or the
+// master could not say): a listed file stays pinned through the list.
+func (s *Store) RefreshPinnedFiles(r PinnedRefresh, listed, keep []int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.setPinnedFilesLocked(listed)
+	kept := make(map[int64]bool, len(keep))
+	for _, id := range keep {
+		kept[id>>containerShift] = true
+	}
+	for container, since := range s.pinnedOnCreate {
+		if since < r.seq && !kept[container] {
+			delete(s.pinnedOnCreate, container)
+		}
+	}
+}
+
 func (s *Store) isPinnedLocked(blockID int64) bool {
-	return s.pinnedBlocks[blockID] || s.pinnedContainers[blockID>>containerShift]
+	container := blockID >> containerShift
+	_, onCreate := s.pinnedOnCreate[container]
+	return s.pinnedBlocks[blockID] || s.pinnedContainers[container] || onCreate
 }
 
 // addLocked makes a committed block visible.

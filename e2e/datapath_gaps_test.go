@@ -1,0 +1,65 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/halo-fs/halo/client"
+	"github.com/halo-fs/halo/internal/testinfra/masters"
+	"github.com/halo-fs/halo/internal/testinfra/workers"
+)
+
+// An ASYNC_THROUGH file's blocks are its only copy until the persister
+// has copied them. Here the persister cannot (the UFS root is not a
+// folder) and the worker has no heartbeat during the test, so it never
+// has the master's list of files to keep: a MUST_CACHE write that fills
+// its tiny tier right after must still not evict them, and the file
+// reads back.
+func TestAsyncThroughBlocksAreKeptBeforeTheWorkersNextHeartbeat(t *testing.T) {
+	c := masters.NewRaft(t, 1, nil)
+	c.StartAll()
+	c.Leader(60 * time.Second)
+	startWorkers(t, c, 1, func(w *workers.Worker) {
+		w.Props["alluxio.worker.block.heartbeat.interval"] = "1h"
+		w.Props["alluxio.worker.tieredstore.level0.dirs.quota"] = "3MB"
+	})
+	fs := newClient(t, c.RPCAddresses(), time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	ufsRoot := c.Masters[0].Props["alluxio.master.mount.table.root.ufs"]
+	if err := os.RemoveAll(ufsRoot); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(ufsRoot, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	const blockSize = 1 << 20
+	data := randomBytes(41, 2*blockSize)
+	w, err := fs.Create(ctx, "/async", client.CreateOptions{WriteType: client.AsyncThrough, BlockSize: blockSize})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write(data); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	filler, err := fs.Create(ctx, "/filler", client.CreateOptions{WriteType: client.MustCache, BlockSize: blockSize})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The filler may fail for want of room: the point is what it evicts.
+	if _, err := filler.Write(randomBytes(42, 2*blockSize)); err == nil {
+		err = filler.Close()
+		t.Logf("the filler's write: %v", err)
+	}
+	got, err := readAll(ctx, fs, "/async", client.NoCache)
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("the ASYNC_THROUGH file, not persisted yet, after a write filled its worker's tier: %d bytes, %v; want the %d written", len(got), err, len(data))
+	}
+}
