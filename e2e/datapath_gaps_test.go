@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/halo-fs/halo/client"
+	"github.com/halo-fs/halo/fserr"
 	"github.com/halo-fs/halo/internal/testinfra/masters"
 	"github.com/halo-fs/halo/internal/testinfra/workers"
 )
@@ -61,5 +64,44 @@ func TestAsyncThroughBlocksAreKeptBeforeTheWorkersNextHeartbeat(t *testing.T) {
 	got, err := readAll(ctx, fs, "/async", client.NoCache)
 	if err != nil || !bytes.Equal(got, data) {
 		t.Fatalf("the ASYNC_THROUGH file, not persisted yet, after a write filled its worker's tier: %d bytes, %v; want the %d written", len(got), err, len(data))
+	}
+}
+
+// A write that must reach the UFS (THROUGH, CACHE_THROUGH) into a mount
+// whose UFS folder is gone is refused at create, with FailedPrecondition
+// naming the folder, through the client and through copyFromLocal; no
+// file is left behind.
+func TestThroughCreateIntoAMissingUfsFolderIsRefused(t *testing.T) {
+	c := masters.NewRaft(t, 1, nil)
+	c.StartAll()
+	leader := c.Leader(60 * time.Second)
+	startWorkers(t, c, 1, nil)
+	fs := newClient(t, c.RPCAddresses(), time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	ufsRoot := c.Masters[0].Props["alluxio.master.mount.table.root.ufs"]
+	if err := os.RemoveAll(ufsRoot); err != nil {
+		t.Fatal(err)
+	}
+
+	for _, wt := range []client.WriteType{client.Through, client.CacheThrough} {
+		w, err := fs.Create(ctx, "/through", client.CreateOptions{WriteType: wt})
+		if err == nil {
+			w.Abort()
+		}
+		if fserr.CodeOf(err) != fserr.FailedPrecondition || !strings.Contains(err.Error(), ufsRoot) {
+			t.Errorf("create %s with the root's UFS folder gone: %v; want FailedPrecondition naming %s", wt, err, ufsRoot)
+		}
+	}
+	local := filepath.Join(t.TempDir(), "src")
+	if err := os.WriteFile(local, randomBytes(43, 1000), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := leader.Halo("-D", "alluxio.user.file.writetype.default=THROUGH", "fs", "copyFromLocal", local, "/copied")
+	if err == nil || !strings.Contains(out, ufsRoot) {
+		t.Errorf("copyFromLocal THROUGH with the root's UFS folder gone: %v\n%s\nwant a failure naming %s", err, out, ufsRoot)
+	}
+	if _, err := fs.GetStatus(ctx, "/copied"); fserr.CodeOf(err) != fserr.NotFound {
+		t.Errorf("the refused copy's file: %v, want NotFound", err)
 	}
 }

@@ -175,6 +175,11 @@ func (m *Master) CreateFile(ctx context.Context, o CreateFileOptions) (*journalp
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
+	if o.Persisted {
+		if err := m.checkMountFolderForWrite(ctx, o.Path); err != nil {
+			return nil, err
+		}
+	}
 	mode := m.modeOr(o.Mode, 0o666)
 	var replaced []int64
 	if o.Overwrite {

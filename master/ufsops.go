@@ -2,6 +2,7 @@ package master
 
 import (
 	"context"
+	"fmt"
 	"path"
 	"strings"
 
@@ -43,33 +44,61 @@ func (m *Master) mountEntry(ctx context.Context, req MountOptions) (*journalpb.A
 	}, nil
 }
 
-// checkUFSFolderExists stats the folder from its parent: opening a store
-// at a local path creates the path, and a mount must not invent the folder
-// it mounts.
+// checkUFSFolderExists refuses a mount of a UFS folder that is not there.
 func (m *Master) checkUFSFolderExists(ctx context.Context, uri string, options map[string]string) error {
+	if code, why := m.ufsFolderProblem(ctx, uri, options); why != "" {
+		return fserr.New(code, "cannot mount %s: %s", uri, why)
+	}
+	return nil
+}
+
+// checkMountFolderForWrite refuses a create whose UFS copy is written
+// with the file (THROUGH, CACHE_THROUGH) when the UFS folder of the mount
+// holding path is not there: the write would otherwise fail only once the
+// bytes are sent, or create the folder as a side effect.
+func (m *Master) checkMountFolderForWrite(ctx context.Context, path string) error {
+	if m.cfg.UFS == nil {
+		return nil
+	}
+	mount, _, err := m.fsm.ResolveUFS(path)
+	if err != nil {
+		return nil // no mount: the create itself says what is wrong with path
+	}
+	if _, why := m.ufsFolderProblem(ctx, mount.UfsUri, m.ufsOptions(mount.Options)); why != "" {
+		return fserr.New(fserr.FailedPrecondition, "cannot create %s with a UFS copy (THROUGH or CACHE_THROUGH): the UFS folder %s of the mount at %s %s",
+			path, mount.UfsUri, mount.Path, why)
+	}
+	return nil
+}
+
+// ufsFolderProblem says what is wrong with the UFS folder at uri, with the
+// error code that fits it, or "" when it is a folder. It stats the folder
+// from its parent: opening a store at a local path creates the path, and
+// neither a mount nor a write must invent the folder.
+func (m *Master) ufsFolderProblem(ctx context.Context, uri string, options map[string]string) (fserr.Code, string) {
 	u, err := ufs.ParseURI(uri)
 	if err != nil {
-		return fserr.New(fserr.InvalidArgument, "cannot mount %s: %v", uri, err)
+		return fserr.InvalidArgument, err.Error()
 	}
 	clean := strings.TrimSuffix(u.Path, "/")
 	if clean == "" {
-		return nil // a store's root (a bucket, a name node's /) exists if the store opens
+		return 0, "" // a store's root (a bucket, a name node's /) exists if the store opens
 	}
 	parent := u
 	parent.Path = path.Dir(clean)
 	store, err := m.cfg.UFS.Open(ctx, parent.String(), options)
 	if err != nil {
-		return fserr.New(fserr.InvalidArgument, "cannot mount %s: %v", uri, err)
+		return fserr.InvalidArgument, err.Error()
 	}
 	defer store.Close()
 	st, err := store.Stat(ctx, path.Base(clean))
 	if err != nil {
-		return fserr.New(fserr.NotFound, "cannot mount %s: %v", uri, err)
+		return fserr.NotFound, fmt.Sprintf("does not exist or cannot be reached: %v", err)
 	}
 	if !st.IsDir {
-		return fserr.New(fserr.InvalidArgument, "cannot mount %s: it is not a directory", uri)
+		return fserr.InvalidArgument, "is not a directory"
 	}
-	return nil
+	return 0, ""
 }
 
 // maxLoadMetadata bounds one loadMetadata entry; larger folders are loaded
