@@ -11,6 +11,7 @@ import (
 
 	"github.com/halo-fs/halo/client"
 	"github.com/halo-fs/halo/fserr"
+	"github.com/halo-fs/halo/internal/poll"
 	"github.com/halo-fs/halo/internal/testinfra/masters"
 	"github.com/halo-fs/halo/internal/testinfra/workers"
 )
@@ -103,5 +104,67 @@ func TestThroughCreateIntoAMissingUfsFolderIsRefused(t *testing.T) {
 	}
 	if _, err := fs.GetStatus(ctx, "/copied"); fserr.CodeOf(err) != fserr.NotFound {
 		t.Errorf("the refused copy's file: %v, want NotFound", err)
+	}
+}
+
+// A load right after a free caches the file again for good: the drop the
+// free queued for the worker's next heartbeat must not take the block the
+// load kept. A later free's drop (of another file) reaching the worker
+// shows that the heartbeats since have come and gone.
+func TestLoadRightAfterFreeKeepsTheBlocks(t *testing.T) {
+	c := masters.NewRaft(t, 1, nil)
+	c.StartAll()
+	c.Leader(60 * time.Second)
+	ws := startWorkers(t, c, 1, func(w *workers.Worker) {
+		w.Props["alluxio.worker.block.heartbeat.interval"] = "3s" // the free and the load fit between two
+	})
+	fs := newClient(t, c.RPCAddresses(), time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	const blockSize = 1 << 20
+	data := randomBytes(44, 2*blockSize)
+	for _, p := range []string{"/loaded", "/marker"} {
+		w, err := fs.Create(ctx, p, client.CreateOptions{WriteType: client.CacheThrough, BlockSize: blockSize})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Write(data); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	blocks, err := fs.FileBlocks(ctx, "/loaded")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	if err := fs.FreeBlocks(ctx, "/loaded", false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fs.Load(ctx, "/loaded", false); err != nil {
+		t.Fatal(err)
+	}
+	poll.Until(t, 30*time.Second, "the master to know the loaded blocks' worker", func() bool {
+		for _, held := range blockHolders(t, ctx, fs, "/loaded", ws[0]) {
+			if !held {
+				return false
+			}
+		}
+		return true
+	})
+	marker, err := fs.FileBlocks(ctx, "/marker")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fs.FreeBlocks(ctx, "/marker", false); err != nil {
+		t.Fatal(err)
+	}
+	poll.Until(t, 30*time.Second, "the worker to drop the later free's blocks", func() bool { return !anyHoldsBlockFile(ws, marker) })
+	for _, b := range blocks {
+		if !anyHoldsBlockFile(ws, []client.FileBlock{b}) {
+			t.Errorf("block %d of the file loaded right after its free is gone from the worker", b.ID)
+		}
 	}
 }

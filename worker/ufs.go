@@ -162,12 +162,27 @@ func (b *blockWorker) cacheFromUfs(ctx context.Context, store ufs.Store, rel str
 	})
 }
 
+// recommit tells the masters again of a block the worker already holds,
+// when asked to cache it, and says whether it still holds it after. The
+// master may have freed it (a free, then a load) with the drop still
+// waiting for the next heartbeat: the commit calls the drop off, and a
+// drop that came first is seen here, so that the caller caches the block
+// anew.
+func (b *blockWorker) recommit(ctx context.Context, blockID int64) bool {
+	meta, err := b.w.store.BlockMeta(blockID)
+	if err != nil {
+		return false
+	}
+	b.w.commitBlock(ctx, meta)
+	return b.w.store.HasBlock(blockID)
+}
+
 // Cache caches a block of a persisted file from the UFS, as Alluxio's
 // client asks after reading it from a worker that did not cache it; with
 // async the answer comes at once and the copy goes on while the worker
 // runs. Copying a block from another worker (no UFS path) is not served.
 func (b *blockWorker) Cache(ctx context.Context, req *alluxiopb.CacheRequest) (*alluxiopb.CacheResponse, error) {
-	if b.w.store.HasBlock(req.GetBlockId()) {
+	if b.recommit(ctx, req.GetBlockId()) {
 		return &alluxiopb.CacheResponse{}, nil
 	}
 	if req.GetOpenUfsBlockOptions().GetUfsPath() == "" {

@@ -280,7 +280,11 @@ func (t *Table) Heartbeat(id int64, h Heartbeat) Command {
 	}
 	for tier, ids := range h.Added {
 		for _, b := range ids {
-			t.addLocation(w, b, tier)
+			// A block freed since the worker added it is dropped on the
+			// command this heartbeat takes (TakeFreed): its add is stale.
+			if !slices.Contains(w.toFree, b) {
+				t.addLocation(w, b, tier)
+			}
 		}
 	}
 	if len(h.LostStorage) > 0 {
@@ -306,6 +310,9 @@ func (t *Table) Commit(id int64, tier string, block, length, used int64) error {
 	w.used[tier] = used
 	t.lengths[block] = length
 	t.addLocation(w, block, tier)
+	// A block committed again after a free (a load that found it still
+	// there) is to stay: the drop the free queued is called off.
+	w.toFree = slices.DeleteFunc(w.toFree, func(b int64) bool { return b == block })
 	return nil
 }
 

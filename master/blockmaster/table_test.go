@@ -296,3 +296,29 @@ func TestRegisteredBlocksAreCheckedInBatches(t *testing.T) {
 		t.Fatalf("second check: %v, want [3]", rest.Blocks)
 	}
 }
+
+// A free queues the drop for the worker's next heartbeat. A commit of the
+// block before then (a load that found it still there) calls the drop
+// off; an add the heartbeat reports from before the free does not bring
+// the freed location back, since that heartbeat's command drops it.
+func TestCommitAfterFreeCallsTheDropOff(t *testing.T) {
+	c := newClock()
+	tb := table(c, time.Minute)
+	id := register(t, tb, addr, memTier(100, 20, 77, 78))
+	if n := tb.Free([]int64{77, 78}); n != 2 {
+		t.Fatalf("free: %d copies to drop, want 2", n)
+	}
+	if err := tb.Commit(id, "MEM", 77, 10, 20); err != nil {
+		t.Fatal(err)
+	}
+	tb.Heartbeat(id, Heartbeat{Added: map[string][]int64{"MEM": {78}}})
+	if freed := tb.TakeFreed(id); !slices.Equal(freed, []int64{78}) {
+		t.Errorf("blocks to drop after 77 was committed again: %v, want [78]", freed)
+	}
+	if blk, ok := tb.Block(77); !ok || len(blk.Locations) != 1 {
+		t.Errorf("block 77, committed again after the free: %+v, %v; want one location", blk, ok)
+	}
+	if blk, ok := tb.Block(78); ok && len(blk.Locations) > 0 {
+		t.Errorf("block 78, freed, reported added by a heartbeat from before the free: %+v; want no location", blk)
+	}
+}
