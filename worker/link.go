@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"sync"
 	"time"
 
@@ -51,10 +52,16 @@ type link struct {
 	lastContact   time.Time
 	lastFailure   error
 	registrations int
+	// rounds numbers the heartbeats sent and the commits answered, in
+	// order; committedIn is, by block, the round its last commit was
+	// answered in, kept until a heartbeat sent later is answered (see
+	// freeable).
+	rounds      uint64
+	committedIn map[int64]uint64
 }
 
 func newLink(w *Worker, addr string) *link {
-	return &link{addr: addr, w: w, log: w.log.With("master", addr), pending: blockChanges{}}
+	return &link{addr: addr, w: w, log: w.log.With("master", addr), pending: blockChanges{}, committedIn: map[int64]uint64{}}
 }
 
 // run heartbeats every interval until ctx ends, registering first and
@@ -243,9 +250,11 @@ func (l *link) heartbeat(ctx context.Context) error {
 	svc, callCtx, cancel, err := l.call(ctx, l.w.cfg.HeartbeatTimeout)
 	if err == nil {
 		defer cancel()
+		sent := l.nextRound()
 		var resp *alluxiopb.BlockHeartbeatPResponse
 		if resp, err = svc.BlockHeartbeat(callCtx, req); err == nil {
-			l.obey(resp.GetCommand())
+			l.obey(ctx, resp.GetCommand(), sent)
+			l.forgetCommitsBefore(sent)
 			l.syncPinnedFiles(ctx)
 			return nil
 		}
@@ -289,19 +298,80 @@ func (l *link) stopTrackingLocked() {
 	l.registered = false
 }
 
-// obey acts on a heartbeat's command.
-func (l *link) obey(c *alluxiopb.Command) {
+func (l *link) nextRound() uint64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.rounds++
+	return l.rounds
+}
+
+func (l *link) noteCommitted(blockID int64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.rounds++
+	l.committedIn[blockID] = l.rounds
+}
+
+// forgetCommitsBefore drops what freeable no longer needs once the
+// heartbeat sent in round sent is answered: later heartbeats are sent
+// after those commits were answered.
+func (l *link) forgetCommitsBefore(sent uint64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	maps.DeleteFunc(l.committedIn, func(_ int64, round uint64) bool { return round < sent })
+}
+
+// freeable splits the blocks a free command of the heartbeat sent in
+// round sent names into those to drop and those committed to the master
+// since: the master may have taken the free for this heartbeat before the
+// commit reached it (a load that found the block still cached), and once
+// the commit is answered it counts the block held, so the block stays.
+func (l *link) freeable(ids []int64, sent uint64) (drop, keep []int64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, id := range ids {
+		if l.committedIn[id] > sent {
+			keep = append(keep, id)
+		} else {
+			drop = append(drop, id)
+		}
+	}
+	return drop, keep
+}
+
+// obey acts on the command answering the heartbeat sent in round sent.
+func (l *link) obey(ctx context.Context, c *alluxiopb.Command, sent uint64) {
 	switch c.GetCommandType() {
 	case alluxiopb.CommandType_Register:
 		l.log.Info("the master asks this worker to register again")
 		l.mu.Lock()
 		l.registered = false
 		l.mu.Unlock()
-	case alluxiopb.CommandType_Free, alluxiopb.CommandType_Delete:
-		// Only a leader that has caught up with the journal sends these
+	case alluxiopb.CommandType_Free:
+		drop, keep := l.freeable(c.GetData(), sent)
+		l.w.deleteBlocks(drop, l.addr, c.GetCommandType().String())
+		l.recommit(ctx, keep)
+	case alluxiopb.CommandType_Delete:
+		// Only a leader that has caught up with the journal sends this
 		// (master.BlocksToDelete): a standby's or a lagging master's
 		// view of the namespace never deletes a block.
 		l.w.deleteBlocks(c.GetData(), l.addr, c.GetCommandType().String())
+	}
+}
+
+// recommit tells the master again of blocks a free crossed, in case the
+// free came after their commit: the master then holds the worker's copy
+// as it is, and a later free drops it.
+func (l *link) recommit(ctx context.Context, ids []int64) {
+	for _, id := range ids {
+		meta, err := l.w.store.BlockMeta(id)
+		if err != nil {
+			continue
+		}
+		used := usageOf(l.w.store.Usage()).used[meta.Location.Tier]
+		if err := l.commit(ctx, meta.ID, meta.Length, meta.Location.Tier, used); err != nil {
+			l.log.Debug("block commit left to the next heartbeat", "block", id, "error", err)
+		}
 	}
 }
 
@@ -327,6 +397,9 @@ func (l *link) commit(ctx context.Context, blockID, length int64, tier string, u
 		WorkerId: proto.Int64(l.w.identity.ID), UsedBytesOnTier: proto.Int64(usedOnTier), TierAlias: proto.String(tier),
 		BlockId: proto.Int64(blockID), Length: proto.Int64(length), MediumType: proto.String(tier),
 	})
+	if err == nil {
+		l.noteCommitted(blockID)
+	}
 	return err
 }
 
