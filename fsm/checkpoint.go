@@ -248,6 +248,7 @@ func fillInodeRecord(rec *journalpb.InodeRecord, n *Inode) {
 		BlockSizeBytes:         n.blockSize(),
 		MountPoint:             n.isMountPoint(),
 		MountId:                n.mountID(),
+		ChildrenLoaded:         n.flags&flagChildrenLoaded != 0,
 	}
 }
 
@@ -607,6 +608,7 @@ func (f *FSM) fillInode(n *Inode, rec *journalpb.InodeRecord) {
 	n.setFlag(flagCompleted, rec.Completed)
 	n.setFlag(flagPinned, rec.Pinned)
 	n.setFlag(flagMountPoint, rec.MountPoint)
+	n.setFlag(flagChildrenLoaded, rec.ChildrenLoaded)
 	n.persist = uint8(rec.PersistenceState)
 	if rec.TtlMs != 0 || rec.BlockSizeBytes != 0 || rec.MountId != 0 {
 		n.extra = &inodeExtra{ttlMs: rec.TtlMs, blockSizeBytes: rec.BlockSizeBytes, mountID: rec.MountId}

@@ -30,7 +30,7 @@ func (f *FSM) linkInode(parent *Inode, name string, dir bool, e *journalpb.Entry
 		mode:   uint16(mode & 0o7777),
 	}
 	if dir {
-		n.flags = flagDirectory | flagCompleted
+		n.flags = flagDirectory | flagCompleted | flagChildrenLoaded
 		n.children = &childList{}
 		f.dirs++
 	}

@@ -13,6 +13,11 @@ const (
 	flagCompleted
 	flagPinned
 	flagMountPoint
+	// flagChildrenLoaded marks a directory whose UFS listing is in the
+	// namespace: a metadata load listed it, or Halo made it (its UFS
+	// folder, if any, was made with it). Mount points and directories a
+	// load found start without it.
+	flagChildrenLoaded
 )
 
 // Inode is one file or directory. Fields are kept compact; rarely used

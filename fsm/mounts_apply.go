@@ -32,6 +32,7 @@ func applyAddMountPoint(f *FSM, e *journalpb.Entry) (uint64, error) {
 			return 0, fserr.New(fserr.AlreadyExists, "/ is already mounted")
 		}
 		f.root.flags |= flagMountPoint
+		f.root.flags &^= flagChildrenLoaded
 		f.root.ext().mountID = m.id
 		f.root.persist = uint8(journalpb.PersistenceState_PERSISTED)
 		f.mounts.add(m)
@@ -55,6 +56,7 @@ func applyAddMountPoint(f *FSM, e *journalpb.Entry) (uint64, error) {
 		n.own = f.owners.of(n.owner(), op.Group)
 	}
 	n.flags |= flagMountPoint
+	n.flags &^= flagChildrenLoaded
 	n.ext().mountID = m.id
 	n.persist = uint8(journalpb.PersistenceState_PERSISTED)
 	f.mounts.add(m)
@@ -160,6 +162,7 @@ func applyLoadMetadata(f *FSM, e *journalpb.Entry) (uint64, error) {
 		n.own = f.owners.of(c.Owner, c.Group)
 		n.persist = uint8(journalpb.PersistenceState_PERSISTED)
 		n.flags |= flagCompleted
+		n.flags &^= flagChildrenLoaded
 		if !c.IsDirectory {
 			n.length = c.Length
 		}
@@ -167,6 +170,9 @@ func applyLoadMetadata(f *FSM, e *journalpb.Entry) (uint64, error) {
 			n.mtime = c.MtimeMs
 		}
 		loaded++
+	}
+	if op.WholeListing {
+		base.flags |= flagChildrenLoaded
 	}
 	return loaded, nil
 }

@@ -110,18 +110,12 @@ func (m *Master) loadMetadataEntry(ctx context.Context, req LoadMetadataOptions)
 	if m.cfg.UFS == nil {
 		return nil, fserr.New(fserr.FailedPrecondition, "this master has no under file systems configured")
 	}
-	mt, ufsURI, err := m.fsm.ResolveUFS(req.Path)
+	store, base, ufsURI, err := m.openUFSAt(ctx, req.Path)
 	if err != nil {
 		return nil, err
 	}
-	store, err := m.cfg.UFS.Open(ctx, mt.UfsUri, m.ufsOptions(mt.Options))
-	if err != nil {
-		return nil, fserr.New(fserr.Unavailable, "cannot open UFS %s: %v", mt.UfsUri, err)
-	}
 	defer store.Close()
-	rel := strings.TrimPrefix(strings.TrimPrefix(ufsURI, strings.TrimSuffix(mt.UfsUri, "/")), "/")
-	base := "/" + rel
-	entry := &journalpb.LoadMetadataEntry{Path: req.Path}
+	entry := &journalpb.LoadMetadataEntry{Path: req.Path, WholeListing: true}
 	// The listing stops as soon as it could not fit one entry, rather than
 	// hold a huge folder in memory only to have the entry refused.
 	size := 0
@@ -133,10 +127,7 @@ func (m *Master) loadMetadataEntry(ctx context.Context, req LoadMetadataOptions)
 		if childRel == "" {
 			return nil
 		}
-		child := &journalpb.UfsChild{
-			RelPath: childRel, IsDirectory: st.IsDir, Length: st.Length, MtimeMs: st.ModTime.UnixMilli(),
-			Owner: st.Owner, Group: st.Group, Mode: st.Mode,
-		}
+		child := ufsChild(childRel, st)
 		if size += proto.Size(child); size > m.cfg.MaxEntryBytes {
 			return fserr.New(fserr.ResourceExhausted, "the listing of %s is more than the journal entry limit of %d bytes (alluxio.master.embedded.journal.entry.size.max); load it in parts", req.Path, m.cfg.MaxEntryBytes)
 		}
@@ -161,4 +152,72 @@ func (m *Master) loadMetadataEntry(ctx context.Context, req LoadMetadataOptions)
 		return nil, fserr.New(fserr.NotFound, "cannot list %s in the UFS: %v", ufsURI, err)
 	}
 	return entry, nil
+}
+
+// openUFSAt opens the UFS of the mount holding p and returns it with
+// p's place in it (from the store's root) and its URI.
+func (m *Master) openUFSAt(ctx context.Context, p string) (store ufs.Store, rel, uri string, err error) {
+	mt, uri, err := m.fsm.ResolveUFS(p)
+	if err != nil {
+		return nil, "", "", err
+	}
+	store, err = m.cfg.UFS.Open(ctx, mt.UfsUri, m.ufsOptions(mt.Options))
+	if err != nil {
+		return nil, "", "", fserr.New(fserr.Unavailable, "cannot open UFS %s: %v", mt.UfsUri, err)
+	}
+	return store, "/" + strings.TrimPrefix(strings.TrimPrefix(uri, strings.TrimSuffix(mt.UfsUri, "/")), "/"), uri, nil
+}
+
+// ufsChild is what a metadata load records of a UFS entry at rel.
+func ufsChild(rel string, st ufs.Status) *journalpb.UfsChild {
+	return &journalpb.UfsChild{
+		RelPath: rel, IsDirectory: st.IsDir, Length: st.Length, MtimeMs: st.ModTime.UnixMilli(),
+		Owner: st.Owner, Group: st.Group, Mode: st.Mode,
+	}
+}
+
+// LoadOnAccess brings a path the namespace lacks in from the UFS, as a
+// first access under Alluxio's metadata load types ONCE and ALWAYS does:
+// each missing component is looked up in the UFS, and what is found is
+// loaded in one entry (a folder's own listing waits for its first
+// listing). NotFound, and no entry, when the UFS lacks it too.
+func (m *Master) LoadOnAccess(ctx context.Context, p string) error {
+	if m.cfg.UFS == nil {
+		return fserr.New(fserr.NotFound, "path %s does not exist", p)
+	}
+	if _, err := m.read(ctx); err != nil {
+		return err
+	}
+	dir, missing, err := m.fsm.MissingBelow(p)
+	if err != nil {
+		return err
+	}
+	store, base, _, err := m.openUFSAt(ctx, dir)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	entry := &journalpb.LoadMetadataEntry{Path: dir}
+	for i := range missing {
+		rel := strings.Join(missing[:i+1], "/")
+		st, err := store.Stat(ctx, path.Join(base, rel))
+		if err != nil {
+			if fserr.CodeOf(err) == fserr.NotFound {
+				return fserr.New(fserr.NotFound, "path %s does not exist, in the namespace or in the UFS", p)
+			}
+			return err
+		}
+		if !st.IsDir && i < len(missing)-1 {
+			return fserr.New(fserr.NotFound, "path %s does not exist: %s is a file in the UFS", p, path.Join(dir, rel))
+		}
+		entry.Children = append(entry.Children, ufsChild(rel, st))
+	}
+	_, err = m.proposeFor(ctx, nil, &journalpb.Entry{Payload: &journalpb.Entry_LoadMetadata{LoadMetadata: entry}})
+	return err
+}
+
+// DirectoryLoaded says whether the directory at path has its UFS listing
+// in the namespace (fsm.ChildrenLoaded).
+func (m *Master) DirectoryLoaded(path string) bool {
+	return m.fsm.ChildrenLoaded(path)
 }

@@ -93,16 +93,39 @@ func (f *fileSystem) Exists(ctx context.Context, req *alluxiopb.ExistsPRequest) 
 
 // status looks path up; a path the namespace lacks is loaded from the UFS
 // first unless the client said NEVER (Alluxio's ONCE and ALWAYS both load
-// what is missing; Halo does not re-sync what it has).
+// what is missing; a file Halo has is not synced again).
 func (f *fileSystem) status(ctx context.Context, path string, load alluxiopb.LoadMetadataPType) (*journalpb.FileStatus, error) {
 	st, err := f.m.GetStatus(ctx, path)
 	if fserr.CodeOf(err) != fserr.NotFound || load == alluxiopb.LoadMetadataPType_NEVER {
 		return st, err
 	}
-	if _, lerr := f.m.LoadMetadata(ctx, master.LoadMetadataOptions{Path: path}); lerr != nil {
-		return nil, err
+	if lerr := f.m.LoadOnAccess(ctx, path); lerr != nil {
+		if fserr.CodeOf(lerr) == fserr.NotFound {
+			return nil, err
+		}
+		return nil, lerr
 	}
 	return f.m.GetStatus(ctx, path)
+}
+
+// loadListing brings the UFS listing of the directory at path into the
+// namespace before it is listed: under ALWAYS every time, under ONCE
+// (Alluxio's default) until it has been loaded once. What cannot be
+// loaded (no UFS folder behind a directory made in Halo, no write
+// permission on it) leaves the namespace's own listing.
+func (f *fileSystem) loadListing(ctx context.Context, path string, recursive bool, load alluxiopb.LoadMetadataPType) {
+	switch load {
+	case alluxiopb.LoadMetadataPType_NEVER:
+		return
+	case alluxiopb.LoadMetadataPType_ALWAYS:
+	default:
+		if f.m.DirectoryLoaded(path) {
+			return
+		}
+	}
+	if _, err := f.m.LoadMetadata(ctx, master.LoadMetadataOptions{Path: path, Recursive: recursive}); err != nil {
+		f.m.Logger().Debug("listing without a metadata load from the UFS", "path", path, "error", err)
+	}
 }
 
 // ListStatus streams the listing in pages. Listing a file lists the file,
@@ -118,6 +141,7 @@ func (f *fileSystem) ListStatus(req *alluxiopb.ListStatusPRequest, stream grpc.S
 	if !st.IsDirectory {
 		return stream.Send(&alluxiopb.ListStatusPResponse{FileInfos: []*alluxiopb.FileInfo{f.info(st)}})
 	}
+	f.loadListing(ctx, path, o.GetRecursive(), o.GetLoadMetadataType())
 	return f.m.List(ctx, master.ListOptions{Path: path, Recursive: o.GetRecursive()}, func(page []*journalpb.FileStatus) error {
 		return stream.Send(&alluxiopb.ListStatusPResponse{FileInfos: f.infos(page)})
 	})
@@ -149,6 +173,10 @@ func (f *fileSystem) ListStatusPartial(ctx context.Context, req *alluxiopb.ListS
 	}
 	if !st.IsDirectory {
 		return &alluxiopb.ListStatusPartialPResponse{FileInfos: []*alluxiopb.FileInfo{f.info(st)}, IsTruncated: proto.Bool(false), FileCount: proto.Int64(1)}, nil
+	}
+	if o.GetStartAfter() == "" {
+		// Once per listing, on its first batch.
+		f.loadListing(ctx, req.GetPath(), o.GetOptions().GetRecursive(), o.GetOptions().GetLoadMetadataType())
 	}
 	var out []*alluxiopb.FileInfo
 	truncated, size := false, 0

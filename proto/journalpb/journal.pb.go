@@ -1146,9 +1146,13 @@ func (x *DeleteMountPointEntry) GetPath() string {
 // LoadMetadataEntry brings a UFS listing, read by the leader, into the
 // namespace under path. Existing inodes are left as they are.
 type LoadMetadataEntry struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Path          string                 `protobuf:"bytes,1,opt,name=path,proto3" json:"path,omitempty"`
-	Children      []*UfsChild            `protobuf:"bytes,2,rep,name=children,proto3" json:"children,omitempty"`
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Path     string                 `protobuf:"bytes,1,opt,name=path,proto3" json:"path,omitempty"`
+	Children []*UfsChild            `protobuf:"bytes,2,rep,name=children,proto3" json:"children,omitempty"`
+	// whole_listing: children are the whole UFS listing of path, which is
+	// then marked as loaded (InodeRecord.children_loaded); otherwise they
+	// are only the entries one lookup found on its way.
+	WholeListing  bool `protobuf:"varint,3,opt,name=whole_listing,json=wholeListing,proto3" json:"whole_listing,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1195,6 +1199,13 @@ func (x *LoadMetadataEntry) GetChildren() []*UfsChild {
 		return x.Children
 	}
 	return nil
+}
+
+func (x *LoadMetadataEntry) GetWholeListing() bool {
+	if x != nil {
+		return x.WholeListing
+	}
+	return false
 }
 
 type UfsChild struct {
@@ -1666,8 +1677,12 @@ type InodeRecord struct {
 	BlockSizeBytes         int64                  `protobuf:"varint,16,opt,name=block_size_bytes,json=blockSizeBytes,proto3" json:"block_size_bytes,omitempty"`
 	MountPoint             bool                   `protobuf:"varint,17,opt,name=mount_point,json=mountPoint,proto3" json:"mount_point,omitempty"`
 	MountId                uint64                 `protobuf:"varint,18,opt,name=mount_id,json=mountId,proto3" json:"mount_id,omitempty"`
-	unknownFields          protoimpl.UnknownFields
-	sizeCache              protoimpl.SizeCache
+	// children_loaded: the directory's UFS listing is in the namespace (a
+	// metadata load listed it, or Halo made the directory), so that under
+	// Alluxio's metadata load type ONCE it is not listed from the UFS again.
+	ChildrenLoaded bool `protobuf:"varint,19,opt,name=children_loaded,json=childrenLoaded,proto3" json:"children_loaded,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *InodeRecord) Reset() {
@@ -1824,6 +1839,13 @@ func (x *InodeRecord) GetMountId() uint64 {
 		return x.MountId
 	}
 	return 0
+}
+
+func (x *InodeRecord) GetChildrenLoaded() bool {
+	if x != nil {
+		return x.ChildrenLoaded
+	}
+	return false
 }
 
 type MountRecord struct {
@@ -2203,10 +2225,11 @@ const file_journal_proto_rawDesc = "" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"+\n" +
 	"\x15DeleteMountPointEntry\x12\x12\n" +
-	"\x04path\x18\x01 \x01(\tR\x04path\"^\n" +
+	"\x04path\x18\x01 \x01(\tR\x04path\"\x83\x01\n" +
 	"\x11LoadMetadataEntry\x12\x12\n" +
 	"\x04path\x18\x01 \x01(\tR\x04path\x125\n" +
-	"\bchildren\x18\x02 \x03(\v2\x19.halo.journal.v1.UfsChildR\bchildren\"\xbb\x01\n" +
+	"\bchildren\x18\x02 \x03(\v2\x19.halo.journal.v1.UfsChildR\bchildren\x12#\n" +
+	"\rwhole_listing\x18\x03 \x01(\bR\fwholeListing\"\xbb\x01\n" +
 	"\bUfsChild\x12\x19\n" +
 	"\brel_path\x18\x01 \x01(\tR\arelPath\x12!\n" +
 	"\fis_directory\x18\x02 \x01(\bR\visDirectory\x12\x16\n" +
@@ -2249,7 +2272,7 @@ const file_journal_proto_rawDesc = "" +
 	"\bufs_path\x18\x13 \x01(\tR\aufsPath\x12\x1f\n" +
 	"\vchild_count\x18\x14 \x01(\rR\n" +
 	"childCount\x122\n" +
-	"\x15in_alluxio_percentage\x18\x15 \x01(\x05R\x13inAlluxioPercentage\"\xce\x04\n" +
+	"\x15in_alluxio_percentage\x18\x15 \x01(\x05R\x13inAlluxioPercentage\"\xf7\x04\n" +
 	"\vInodeRecord\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x1b\n" +
 	"\tparent_id\x18\x02 \x01(\x04R\bparentId\x12\x12\n" +
@@ -2270,7 +2293,8 @@ const file_journal_proto_rawDesc = "" +
 	"\x10block_size_bytes\x18\x10 \x01(\x03R\x0eblockSizeBytes\x12\x1f\n" +
 	"\vmount_point\x18\x11 \x01(\bR\n" +
 	"mountPoint\x12\x19\n" +
-	"\bmount_id\x18\x12 \x01(\x04R\amountId\"\x8b\x02\n" +
+	"\bmount_id\x18\x12 \x01(\x04R\amountId\x12'\n" +
+	"\x0fchildren_loaded\x18\x13 \x01(\bR\x0echildrenLoaded\"\x8b\x02\n" +
 	"\vMountRecord\x12\x19\n" +
 	"\bmount_id\x18\x01 \x01(\x04R\amountId\x12\x12\n" +
 	"\x04path\x18\x02 \x01(\tR\x04path\x12\x17\n" +
