@@ -86,6 +86,13 @@ type Options struct {
 	TLS *tls.Config
 	// Secret, when set, is proved on every connection (SECRET mode).
 	Secret []byte
+	// MetadataLoadType is alluxio.user.file.metadata.load.type, any case:
+	// whether GetStatus, Exists and listings have the master load what
+	// only the UFS has, on first access (ONCE) or on every listing
+	// (ALWAYS), or never (NEVER). "" means NEVER, so that a program's
+	// reads change the namespace only when it asks (LoadMetadata); the
+	// CLI passes the property, ONCE by default as in Alluxio.
+	MetadataLoadType string
 }
 
 func (o Options) withDefaults() Options {
@@ -122,6 +129,8 @@ type Client struct {
 	finder LeaderFinder
 	ops    *opIDSource
 	logger hclog.Logger
+	// loadType is Options.MetadataLoadType, parsed.
+	loadType *alluxiopb.LoadMetadataPType
 
 	mu      sync.Mutex
 	conns   map[string]*masterConn
@@ -148,14 +157,19 @@ func New(opts Options) (*Client, error) {
 	if opts.Finder == nil && len(opts.Addresses) == 0 {
 		return nil, fserr.New(fserr.InvalidArgument, "no master addresses configured (alluxio.master.rpc.addresses)")
 	}
+	loadType, err := parseLoadType(opts.MetadataLoadType)
+	if err != nil {
+		return nil, err
+	}
 	ops, err := newOpIDSource(rand.Reader)
 	if err != nil {
 		return nil, fmt.Errorf("generating client id: %w", err)
 	}
 	c := &Client{
-		opts:  opts,
-		ops:   ops,
-		conns: make(map[string]*masterConn),
+		opts:     opts,
+		ops:      ops,
+		loadType: loadType,
+		conns:    make(map[string]*masterConn),
 	}
 	c.logger = opts.Logger.Named("client").With("client_id", ops.clientID())
 	c.finder = opts.Finder

@@ -5,6 +5,7 @@ import (
 	"net"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -39,6 +40,13 @@ type scriptedMaster struct {
 	listedAfter []string          // the startAfter of every listing asked for
 	channels    map[string]string // channel id to its user
 	channelIDs  []string          // every channel id sent, call by call
+	loadTypes   []alluxiopb.LoadMetadataPType
+}
+
+func (m *scriptedMaster) noteLoadType(t alluxiopb.LoadMetadataPType) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.loadTypes = append(m.loadTypes, t)
 }
 
 // step is what one call does: hang until the caller's deadline, or answer
@@ -179,6 +187,7 @@ func (m *scriptedMaster) Rename(ctx context.Context, req *alluxiopb.RenamePReque
 }
 
 func (m *scriptedMaster) GetStatus(ctx context.Context, req *alluxiopb.GetStatusPRequest) (*alluxiopb.GetStatusPResponse, error) {
+	m.noteLoadType(req.GetOptions().GetLoadMetadataType())
 	if err := m.next(ctx, "GetStatus", nil); err != nil {
 		return nil, err
 	}
@@ -189,6 +198,7 @@ func (m *scriptedMaster) GetStatus(ctx context.Context, req *alluxiopb.GetStatus
 // request's startAfter.
 func (m *scriptedMaster) ListStatusPartial(ctx context.Context, req *alluxiopb.ListStatusPartialPRequest) (*alluxiopb.ListStatusPartialPResponse, error) {
 	after := req.GetOptions().GetStartAfter()
+	m.noteLoadType(req.GetOptions().GetOptions().GetLoadMetadataType())
 	m.mu.Lock()
 	m.listedAfter = append(m.listedAfter, after)
 	m.mu.Unlock()
@@ -532,5 +542,38 @@ func TestUnreachableMasterFailsChannelAuthenticationAsNotSent(t *testing.T) {
 	err := c.Delete(context.Background(), "/a", false)
 	if fserr.CodeOf(err) != fserr.Unavailable {
 		t.Fatalf("Delete against a closed port with a channel to authenticate: %v, want Unavailable (nothing was sent)", err)
+	}
+}
+
+// GetStatus and listings ask the master for the metadata load type the
+// client is configured with (alluxio.user.file.metadata.load.type), NEVER
+// when it is not set; an unknown type is refused naming the property.
+func TestReadsAskForTheConfiguredMetadataLoadType(t *testing.T) {
+	for _, tc := range []struct {
+		configured string
+		want       alluxiopb.LoadMetadataPType
+	}{
+		{"", alluxiopb.LoadMetadataPType_NEVER},
+		{"ONCE", alluxiopb.LoadMetadataPType_ONCE},
+		{"always", alluxiopb.LoadMetadataPType_ALWAYS},
+	} {
+		m := startMaster(t, string(state.Primary))
+		c := newTestClient(t, Options{Finder: staticFinder{addr: m.addr}, MetadataLoadType: tc.configured})
+		if _, err := c.GetStatus(context.Background(), "/f"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.ListStatus(context.Background(), "/d", false); err != nil {
+			t.Fatal(err)
+		}
+		m.mu.Lock()
+		got := slices.Clone(m.loadTypes)
+		m.mu.Unlock()
+		if len(got) == 0 || slices.ContainsFunc(got, func(l alluxiopb.LoadMetadataPType) bool { return l != tc.want }) {
+			t.Errorf("configured %q: the master was asked for load types %v, want %v only", tc.configured, got, tc.want)
+		}
+	}
+	_, err := New(Options{Addresses: []string{"127.0.0.1:1"}, MetadataLoadType: "SOMETIMES"})
+	if fserr.CodeOf(err) != fserr.InvalidArgument || !strings.Contains(err.Error(), "alluxio.user.file.metadata.load.type") {
+		t.Errorf("an unknown metadata load type: %v, want InvalidArgument naming the property", err)
 	}
 }

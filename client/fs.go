@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"strconv"
+	"strings"
 	"time"
 
 	"google.golang.org/grpc"
@@ -45,9 +46,17 @@ type MountOptions struct {
 	Options  map[string]string // UFS properties, e.g. credentials
 }
 
-// neverLoad keeps reads from loading UFS metadata as a side effect: only
-// LoadMetadata does, as one exactly-once operation.
-var neverLoad = alluxiopb.LoadMetadataPType_NEVER.Enum()
+// parseLoadType reads alluxio.user.file.metadata.load.type; "" is NEVER.
+func parseLoadType(s string) (*alluxiopb.LoadMetadataPType, error) {
+	if s == "" {
+		return alluxiopb.LoadMetadataPType_NEVER.Enum(), nil
+	}
+	v, ok := alluxiopb.LoadMetadataPType_value[strings.ToUpper(s)]
+	if !ok {
+		return nil, fserr.New(fserr.InvalidArgument, "alluxio.user.file.metadata.load.type: unknown type %q: NEVER, ONCE or ALWAYS", s)
+	}
+	return alluxiopb.LoadMetadataPType(v).Enum(), nil
+}
 
 // mutate runs one operation of a mutation with its id, the same id in
 // every attempt.
@@ -147,7 +156,7 @@ func (c *Client) GetStatus(ctx context.Context, path string) (*halopb.FileInfo, 
 func (c *Client) Exists(ctx context.Context, path string) (bool, error) {
 	var exists bool
 	err := c.invoke(ctx, read, "exists "+path, func(ctx context.Context, mc *masterConn) error {
-		resp, err := mc.fs.Exists(ctx, &alluxiopb.ExistsPRequest{Path: proto.String(path), Options: &alluxiopb.ExistsPOptions{LoadMetadataType: neverLoad}})
+		resp, err := mc.fs.Exists(ctx, &alluxiopb.ExistsPRequest{Path: proto.String(path), Options: &alluxiopb.ExistsPOptions{LoadMetadataType: c.loadType}})
 		exists = resp.GetExists()
 		return err
 	})
@@ -178,7 +187,7 @@ func (c *Client) ListStatusPages(ctx context.Context, path string, recursive boo
 	after := ""
 	for {
 		req := &alluxiopb.ListStatusPartialPRequest{Path: proto.String(path), Options: &alluxiopb.ListStatusPartialPOptions{
-			Options:    &alluxiopb.ListStatusPOptions{Recursive: proto.Bool(recursive), LoadMetadataType: neverLoad},
+			Options:    &alluxiopb.ListStatusPOptions{Recursive: proto.Bool(recursive), LoadMetadataType: c.loadType},
 			BatchSize:  proto.Int32(c.opts.ListBatchSize),
 			OffsetType: &alluxiopb.ListStatusPartialPOptions_StartAfter{StartAfter: after},
 		}}

@@ -66,7 +66,7 @@ func (c *Client) Open(ctx context.Context, path string, opts OpenOptions) (*File
 func (c *Client) fileInfo(ctx context.Context, path string) (*alluxiopb.FileInfo, error) {
 	var info *alluxiopb.FileInfo
 	err := c.invoke(ctx, read, "get status "+path, func(ctx context.Context, mc *masterConn) error {
-		resp, err := mc.fs.GetStatus(ctx, &alluxiopb.GetStatusPRequest{Path: proto.String(path), Options: &alluxiopb.GetStatusPOptions{LoadMetadataType: neverLoad}})
+		resp, err := mc.fs.GetStatus(ctx, &alluxiopb.GetStatusPRequest{Path: proto.String(path), Options: &alluxiopb.GetStatusPOptions{LoadMetadataType: c.loadType}})
 		info = resp.GetFileInfo()
 		return err
 	})

@@ -163,6 +163,8 @@ type Config struct {
 	ClientWriteType string // alluxio.user.file.writetype.default
 	ClientReadType  string // alluxio.user.file.readtype.default
 	ClientBlockSize uint64 // alluxio.user.block.size.bytes.default
+	// ClientMetadataLoadType is alluxio.user.file.metadata.load.type.
+	ClientMetadataLoadType string
 
 	Masters []string // hosts from conf/masters
 	Workers []string // hosts from conf/workers

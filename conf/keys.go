@@ -450,6 +450,9 @@ var knownKeyTable = []keySpec{
 	{name: "alluxio.user.block.size.bytes.default", kind: kindSize, def: "64MB",
 		description: "Block size of the files a client writes.",
 		field:       func(c *Config) any { return &c.ClientBlockSize }},
+	{name: "alluxio.user.file.metadata.load.type", kind: kindEnum, def: "ONCE", enum: []string{"NEVER", "ONCE", "ALWAYS"},
+		description: "Whether a client's status and listing calls load what only the UFS has: never, a path or folder listing on first access, or a folder's listing on every listing.",
+		field:       func(c *Config) any { return &c.ClientMetadataLoadType }},
 }
 
 // keyIndex finds a known key's spec by name.

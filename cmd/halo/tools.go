@@ -30,6 +30,7 @@ func clientOptions(cfg *conf.Config, g *globals) client.Options {
 		RetryMaxSleep:    cfg.ClientRetryMaxSleep,
 		RetryMaxDuration: cfg.ClientRetryMaxDuration,
 		Logger:           g.logger("client"),
+		MetadataLoadType: cfg.ClientMetadataLoadType,
 	}
 }
 
