@@ -11,15 +11,18 @@ type change struct {
 	tier    string
 }
 
-// add records the store's changes, later ones replacing earlier ones.
+// add records the store's changes, later ones replacing earlier ones. A
+// block both removed and added in ch was added after its removal (the
+// store forgets an addition that a removal follows), so removals go
+// first.
 func (c blockChanges) add(ch blockstore.Changes) {
+	for _, id := range ch.Removed {
+		c[id] = change{removed: true}
+	}
 	for loc, ids := range ch.Added {
 		for _, id := range ids {
 			c[id] = change{tier: loc.Tier}
 		}
-	}
-	for _, id := range ch.Removed {
-		c[id] = change{removed: true}
 	}
 }
 

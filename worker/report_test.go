@@ -50,3 +50,16 @@ func TestUndeliveredChangesYieldToNewerOnes(t *testing.T) {
 		t.Errorf("after a failed heartbeat: added %v, removed %v; want MEM [1], removed [2 3]", added, removed)
 	}
 }
+
+// A block the store dropped and then cached again within one interval (a
+// free's drop, then a load) comes in one Changes as both removed and
+// added: it is reported added, as the store holds it.
+func TestBlockRemovedThenAddedAgainIsReportedAdded(t *testing.T) {
+	mem := blockstore.BlockLocation{Tier: "MEM", Medium: "MEM"}
+	pending := blockChanges{}
+	pending.add(blockstore.Changes{Added: map[blockstore.BlockLocation][]int64{mem: {7}}, Removed: []int64{7}})
+	added, removed := pending.split()
+	if !slices.Equal(added["MEM"], []int64{7}) || len(removed) != 0 {
+		t.Errorf("a block dropped and cached again: added %v, removed %v; want MEM [7], nothing removed", added, removed)
+	}
+}
