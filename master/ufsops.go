@@ -2,6 +2,7 @@ package master
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path"
 	"strings"
@@ -155,11 +156,16 @@ func (m *Master) loadMetadataEntry(ctx context.Context, req LoadMetadataOptions)
 }
 
 // openUFSAt opens the UFS of the mount holding p and returns it with
-// p's place in it (from the store's root) and its URI.
+// p's place in it (from the store's root) and its URI. A mount whose
+// folder is gone is refused: opening a store at a local path would make
+// the folder again, empty, as a side effect of a read.
 func (m *Master) openUFSAt(ctx context.Context, p string) (store ufs.Store, rel, uri string, err error) {
 	mt, uri, err := m.fsm.ResolveUFS(p)
 	if err != nil {
 		return nil, "", "", err
+	}
+	if _, why := m.ufsFolderProblem(ctx, mt.UfsUri, m.ufsOptions(mt.Options)); why != "" {
+		return nil, "", "", fserr.New(fserr.FailedPrecondition, "the UFS folder %s of the mount at %s %s", mt.UfsUri, mt.Path, why)
 	}
 	store, err = m.cfg.UFS.Open(ctx, mt.UfsUri, m.ufsOptions(mt.Options))
 	if err != nil {
@@ -201,11 +207,11 @@ func (m *Master) LoadOnAccess(ctx context.Context, p string) error {
 	for i := range missing {
 		rel := strings.Join(missing[:i+1], "/")
 		st, err := store.Stat(ctx, path.Join(base, rel))
+		if errors.Is(err, ufs.ErrNotFound) || errors.Is(err, ufs.ErrNotDirectory) || fserr.CodeOf(err) == fserr.NotFound {
+			return fserr.New(fserr.NotFound, "path %s does not exist, in the namespace or in the UFS", p)
+		}
 		if err != nil {
-			if fserr.CodeOf(err) == fserr.NotFound {
-				return fserr.New(fserr.NotFound, "path %s does not exist, in the namespace or in the UFS", p)
-			}
-			return err
+			return fserr.New(fserr.Unavailable, "path %s is not in the namespace, and the UFS cannot say whether it has it: %v", p, err)
 		}
 		if !st.IsDir && i < len(missing)-1 {
 			return fserr.New(fserr.NotFound, "path %s does not exist: %s is a file in the UFS", p, path.Join(dir, rel))

@@ -100,10 +100,12 @@ func (f *fileSystem) status(ctx context.Context, path string, load alluxiopb.Loa
 		return st, err
 	}
 	if lerr := f.m.LoadOnAccess(ctx, path); lerr != nil {
-		if fserr.CodeOf(lerr) == fserr.NotFound {
-			return nil, err
+		// Not found, as far as the namespace knows: a UFS that cannot
+		// be asked does not turn a lookup into an error to retry.
+		if fserr.CodeOf(lerr) != fserr.NotFound {
+			f.m.Logger().Warn("a path not in the namespace was not looked up in the UFS", "path", path, "error", lerr)
 		}
-		return nil, lerr
+		return nil, err
 	}
 	return f.m.GetStatus(ctx, path)
 }
