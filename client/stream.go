@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/halo-fs/halo/fserr"
+	"github.com/halo-fs/halo/fsm"
 	"github.com/halo-fs/halo/proto/alluxiopb"
 )
 
@@ -294,7 +295,7 @@ func ufsOnlyBlock(info *alluxiopb.FileInfo, index int) int64 {
 	if ids := info.GetBlockIds(); index < len(ids) {
 		return ids[index]
 	}
-	return info.GetFileId()<<24 | int64(index)
+	return info.GetFileId()<<fsm.BlockSequenceBits | int64(index)
 }
 
 type readStream = grpc.BidiStreamingClient[alluxiopb.ReadRequest, alluxiopb.ReadResponse]

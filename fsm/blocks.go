@@ -1,11 +1,22 @@
 package fsm
 
+import "github.com/halo-fs/halo/proto/journalpb"
+
 // BlockSequenceBits is how many low bits of a block id number the block
 // within its file, as in Alluxio: a block id is the id of the file being
 // written (its container) shifted left by this many bits, plus the
 // block's sequence number. A block a worker holds for a file still being
 // written is therefore known before the file's completion lists it.
 const BlockSequenceBits = 24
+
+// BlockLength is the length of block i of a complete file: every block
+// but the last is full; a file without a block size is one block.
+func BlockLength(st *journalpb.FileStatus, i int) int64 {
+	if st.BlockSizeBytes <= 0 {
+		return st.Length
+	}
+	return max(0, min(st.BlockSizeBytes, st.Length-int64(i)*st.BlockSizeBytes))
+}
 
 // blockIndex answers which block ids the namespace knows. It is derived
 // from the inodes, never journaled or checkpointed: apply and restore

@@ -53,15 +53,6 @@ func (a *blockAllocations) forget(file uint64) {
 
 func blockID(file, seq uint64) int64 { return int64(file<<fsm.BlockSequenceBits | seq) }
 
-// BlockLength is the length of block i of a complete file: every block
-// but the last is full.
-func BlockLength(st *journalpb.FileStatus, i int) int64 {
-	if st.BlockSizeBytes <= 0 {
-		return st.Length
-	}
-	return max(0, min(st.BlockSizeBytes, st.Length-int64(i)*st.BlockSizeBytes))
-}
-
 // NewBlockID hands out the id of the next block of the file being written
 // at path, as Alluxio's GetNewBlockIdForFile.
 func (m *Master) NewBlockID(ctx context.Context, path string) (int64, error) {

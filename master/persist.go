@@ -13,6 +13,7 @@ import (
 
 	"github.com/halo-fs/halo/client"
 	"github.com/halo-fs/halo/fserr"
+	"github.com/halo-fs/halo/fsm"
 	"github.com/halo-fs/halo/proto/alluxiopb"
 	"github.com/halo-fs/halo/proto/journalpb"
 	"github.com/halo-fs/halo/ufs"
@@ -82,7 +83,7 @@ func (m *Master) persist(ctx context.Context, path string) error {
 	}
 	defer out.Abort()
 	for i, id := range st.BlockIds {
-		if err := m.copyBlock(ctx, out, int64(id), BlockLength(st, i)); err != nil {
+		if err := m.copyBlock(ctx, out, int64(id), fsm.BlockLength(st, i)); err != nil {
 			return err
 		}
 	}

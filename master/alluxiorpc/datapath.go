@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/halo-fs/halo/fserr"
+	"github.com/halo-fs/halo/fsm"
 	"github.com/halo-fs/halo/master"
 	"github.com/halo-fs/halo/proto/alluxiopb"
 	"github.com/halo-fs/halo/proto/journalpb"
@@ -53,7 +54,7 @@ func (f *fileSystem) info(st *journalpb.FileStatus) *alluxiopb.FileInfo {
 	var cached int64
 	lost := false
 	for i, id := range st.BlockIds {
-		length := master.BlockLength(st, i)
+		length := fsm.BlockLength(st, i)
 		bi := &alluxiopb.BlockInfo{BlockId: proto.Int64(int64(id)), Length: proto.Int64(length)}
 		if blk, ok := f.m.Workers().Block(int64(id)); ok && len(blk.Locations) > 0 {
 			bi.Locations = blockLocations(blk.Locations)

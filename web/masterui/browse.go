@@ -109,7 +109,7 @@ func (u *UI) blocksOf(st *journalpb.FileStatus) []Block {
 	table := u.cfg.Master.Workers()
 	out := make([]Block, 0, len(st.BlockIds))
 	for i, id := range st.BlockIds {
-		b := Block{ID: id, Length: blockLength(st, i), Locations: []string{}}
+		b := Block{ID: id, Length: fsm.BlockLength(st, i), Locations: []string{}}
 		if known, ok := table.Block(int64(id)); ok {
 			for _, l := range known.Locations {
 				b.Locations = append(b.Locations, fmt.Sprintf("%s (%s)", l.Address.Host, l.Tier))
@@ -131,20 +131,10 @@ func (u *UI) inAlluxioPercentage(st *journalpb.FileStatus) int {
 	var held int64
 	for i, id := range st.BlockIds {
 		if b, ok := table.Block(int64(id)); ok && len(b.Locations) > 0 {
-			held += blockLength(st, i)
+			held += fsm.BlockLength(st, i)
 		}
 	}
 	return int(held * 100 / st.Length)
-}
-
-// blockLength is the length of a file's i-th block: whole blocks but for
-// the last.
-func blockLength(st *journalpb.FileStatus, i int) int64 {
-	if st.BlockSizeBytes <= 0 {
-		return 0
-	}
-	rest := st.Length - int64(i)*st.BlockSizeBytes
-	return max(0, min(rest, st.BlockSizeBytes))
 }
 
 func (u *UI) entryOf(st *journalpb.FileStatus) Entry {

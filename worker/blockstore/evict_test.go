@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/halo-fs/halo/fsm"
 	"github.com/halo-fs/halo/internal/poll"
 )
 
@@ -210,11 +211,11 @@ func TestLRFUKeepsAFrequentlyReadBlock(t *testing.T) {
 
 func TestPinnedFilesAndUnpinnedBlocks(t *testing.T) {
 	s := openStore(t, newConfig(t, testTier{TierMEM, []int64{2 * blockSize}}, testTier{TierSSD, []int64{8 * blockSize}}))
-	const file = int64(5)<<containerShift | 0xFFFFFF // Alluxio's file id for container 5
-	fileBlock := int64(5)<<containerShift | 1
+	const file = int64(5)<<fsm.BlockSequenceBits | 0xFFFFFF // Alluxio's file id for container 5
+	fileBlock := int64(5)<<fsm.BlockSequenceBits | 1
 	s.Pin([]int64{1})
 	s.Unpin([]int64{1})
-	s.SetPinnedFiles([]int64{99 << containerShift})
+	s.SetPinnedFiles([]int64{99 << fsm.BlockSequenceBits})
 	s.SetPinnedFiles([]int64{file}) // replaces the previous list
 	writeBlock(t, s, 1, "", blockSize)
 	writeBlock(t, s, fileBlock, "", blockSize)

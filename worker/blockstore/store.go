@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/halo-fs/halo/fsm"
 	"github.com/hashicorp/go-hclog"
 )
 
@@ -26,9 +27,9 @@ type BlockMeta struct {
 	Path     string // the block's data file, for short-circuit reads
 }
 
-// containerShift turns an Alluxio block id into its container id, which is
-// also the container id of the file the block belongs to.
-const containerShift = 24
+// containerOf is the container id of a block: the id of the file it
+// belongs to, in the block id's high bits (fsm.BlockSequenceBits).
+func containerOf(blockID int64) int64 { return blockID >> fsm.BlockSequenceBits }
 
 // Store is a tiered block store. Its methods are safe for concurrent use.
 type Store struct {
@@ -398,7 +399,7 @@ func (s *Store) SetPinnedFiles(fileIDs []int64) {
 func (s *Store) setPinnedFilesLocked(fileIDs []int64) {
 	clear(s.pinnedContainers)
 	for _, id := range fileIDs {
-		s.pinnedContainers[id>>containerShift] = true
+		s.pinnedContainers[containerOf(id)] = true
 	}
 }
 
@@ -412,7 +413,7 @@ func (s *Store) setPinnedFilesLocked(fileIDs []int64) {
 func (s *Store) PinOnCreate(blockID int64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.pinnedOnCreate[blockID>>containerShift] = s.pinnedRefreshes
+	s.pinnedOnCreate[containerOf(blockID)] = s.pinnedRefreshes
 }
 
 // PinnedRefresh is one refresh of the pinned files: started before the
@@ -437,7 +438,7 @@ func (s *Store) PinnedOnCreate(r PinnedRefresh) []int64 {
 	var ids []int64
 	for container, since := range s.pinnedOnCreate {
 		if since < r.seq {
-			ids = append(ids, container<<containerShift|(1<<containerShift-1))
+			ids = append(ids, container<<fsm.BlockSequenceBits|(1<<fsm.BlockSequenceBits-1))
 		}
 	}
 	slices.Sort(ids)
@@ -454,7 +455,7 @@ func (s *Store) RefreshPinnedFiles(r PinnedRefresh, listed, keep []int64) {
 	s.setPinnedFilesLocked(listed)
 	kept := make(map[int64]bool, len(keep))
 	for _, id := range keep {
-		kept[id>>containerShift] = true
+		kept[containerOf(id)] = true
 	}
 	for container, since := range s.pinnedOnCreate {
 		if since < r.seq && !kept[container] {
@@ -464,7 +465,7 @@ func (s *Store) RefreshPinnedFiles(r PinnedRefresh, listed, keep []int64) {
 }
 
 func (s *Store) isPinnedLocked(blockID int64) bool {
-	container := blockID >> containerShift
+	container := containerOf(blockID)
 	_, onCreate := s.pinnedOnCreate[container]
 	return s.pinnedBlocks[blockID] || s.pinnedContainers[container] || onCreate
 }
