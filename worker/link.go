@@ -250,16 +250,17 @@ func (l *link) heartbeat(ctx context.Context) error {
 	svc, callCtx, cancel, err := l.call(ctx, l.w.cfg.HeartbeatTimeout)
 	if err == nil {
 		defer cancel()
-		sent := l.nextRound()
+		round := l.nextRound()
 		var resp *alluxiopb.BlockHeartbeatPResponse
 		if resp, err = svc.BlockHeartbeat(callCtx, req); err == nil {
-			l.obey(ctx, resp.GetCommand(), sent)
-			l.forgetCommitsBefore(sent)
+			l.obey(ctx, resp.GetCommand(), round)
+			l.forgetCommitsBefore(round)
 			l.syncPinnedFiles(ctx)
 			return nil
 		}
 	}
 	l.keepUndelivered(sent)
+	l.w.pinnedFilesUnanswered(l.addr)
 	return fmt.Errorf("heartbeat: %w", err)
 }
 

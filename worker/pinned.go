@@ -15,11 +15,16 @@ import (
 // one whose write is still under way stays pinned on create (the master
 // lists a file waiting for its persister only once it is complete), any
 // other is released. Only the leader answers (the list is a read of the
-// namespace), so of the masters the worker asks, the leader's list is
-// the one kept; a call that fails keeps the last one.
+// namespace), so the worker asks the master that answered last, and
+// every master only when that one fails; a call that fails keeps the
+// last list.
 func (l *link) syncPinnedFiles(ctx context.Context) {
+	if !l.w.asksPinnedFilesOf(l.addr) {
+		return
+	}
 	conn, ctx, cancel, err := l.channelCall(ctx, l.w.cfg.CallTimeout)
 	if err != nil {
+		l.w.pinnedFilesUnanswered(l.addr)
 		return
 	}
 	defer cancel()
@@ -28,8 +33,10 @@ func (l *link) syncPinnedFiles(ctx context.Context) {
 	resp, err := svc.GetPinnedFileIds(ctx, &alluxiopb.GetPinnedFileIdsPRequest{})
 	if err != nil {
 		l.log.Trace("no pinned file list from this master", "error", err)
+		l.w.pinnedFilesUnanswered(l.addr)
 		return
 	}
+	l.w.pinnedFilesAnswered(l.addr)
 	listed := resp.GetPinnedFileIds()
 	var keep []int64
 	for _, id := range l.w.store.PinnedOnCreate(refresh) {
@@ -54,4 +61,29 @@ func stillBeingWritten(ctx context.Context, svc alluxiopb.FileSystemMasterWorker
 	}
 	info := resp.GetFileInfo()
 	return !info.GetCompleted() || info.GetPersistenceState() == "TO_BE_PERSISTED"
+}
+
+// asksPinnedFilesOf says whether the master at addr is to be asked for
+// the pinned files: the one that answered last, or any when none is.
+func (w *Worker) asksPinnedFilesOf(addr string) bool {
+	w.pinnedMu.Lock()
+	defer w.pinnedMu.Unlock()
+	return w.pinnedFrom == "" || w.pinnedFrom == addr
+}
+
+func (w *Worker) pinnedFilesAnswered(addr string) {
+	w.pinnedMu.Lock()
+	defer w.pinnedMu.Unlock()
+	w.pinnedFrom = addr
+}
+
+// pinnedFilesUnanswered notes that the master at addr did not answer (a
+// heartbeat or the list itself failed): if it was the one asked, every
+// master is asked again.
+func (w *Worker) pinnedFilesUnanswered(addr string) {
+	w.pinnedMu.Lock()
+	defer w.pinnedMu.Unlock()
+	if w.pinnedFrom == addr {
+		w.pinnedFrom = ""
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -172,5 +173,62 @@ func TestBlockPinnedOnCreateIsKeptUntilTheMasterReleasesItsFile(t *testing.T) {
 	writeTestBlock(t, store, otherFile<<24|3, blockSize)
 	if store.HasBlock(asyncBlock) {
 		t.Error("the block pinned on create is still kept from eviction after the master said its file is persisted")
+	}
+}
+
+// standbyMaster answers heartbeats, and refuses GetPinnedFileIds as a
+// master that does not lead does, counting the calls.
+type standbyMaster struct {
+	pinningMaster
+	asked atomic.Int32
+}
+
+func (s *standbyMaster) GetPinnedFileIds(context.Context, *alluxiopb.GetPinnedFileIdsPRequest) (*alluxiopb.GetPinnedFileIdsPResponse, error) {
+	s.asked.Add(1)
+	return nil, status.Error(codes.Unavailable, "not the leader")
+}
+
+// Of the masters it reports to, a worker asks for the pinned files only
+// the one that answered last, until it stops answering: standbys are not
+// asked on every heartbeat.
+func TestPinnedFilesAreAskedOfTheMasterThatAnsweredLast(t *testing.T) {
+	store, err := blockstore.Open(blockstore.Config{Tiers: []blockstore.TierConfig{{
+		Alias: "MEM", Dirs: []blockstore.DirConfig{{Path: t.TempDir(), Quota: 1 << 20}},
+	}}}, hclog.NewNullLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	leaderConn, _ := servePinningMaster(t, nil)
+	standby := &standbyMaster{pinningMaster: pinningMaster{files: map[int64]*alluxiopb.FileInfo{}}}
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := grpc.NewServer()
+	alluxiopb.RegisterFileSystemMasterWorkerServiceServer(srv, standby)
+	alluxiopb.RegisterBlockMasterWorkerServiceServer(srv, standby)
+	go srv.Serve(lis)
+	t.Cleanup(srv.Stop)
+	standbyConn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { standbyConn.Close() })
+
+	w := &Worker{cfg: Config{CallTimeout: 10 * time.Second, HeartbeatTimeout: 10 * time.Second}, store: store,
+		log: hclog.NewNullLogger(), identity: &Identity{ID: 1}, metrics: newMetrics()}
+	leader, other := newLink(w, "leader"), newLink(w, "standby")
+	leader.conn, leader.channel = leaderConn, "channel"
+	other.conn, other.channel = standbyConn, "channel"
+	for range 3 {
+		for _, l := range []*link{leader, other} {
+			if err := l.heartbeat(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if n := standby.asked.Load(); n != 0 {
+		t.Errorf("the standby was asked for the pinned files %d times after the leader had answered; want 0", n)
 	}
 }

@@ -99,6 +99,13 @@ type Worker struct {
 	linksMu   sync.Mutex
 	links     map[string]*link
 
+	// pinnedFrom is the master whose list of pinned files the worker got
+	// last, "" when none answered or it stopped answering: only the
+	// leader answers, so the others are asked only then (see
+	// syncPinnedFiles).
+	pinnedMu   sync.Mutex
+	pinnedFrom string
+
 	rpc     *grpc.Server
 	rpcAddr net.Addr
 	web     *http.Server
