@@ -16,6 +16,26 @@ import (
 	"github.com/halo-fs/halo/internal/testinfra/workers"
 )
 
+// smallBlock is the block size of the files written here: several blocks
+// fit a worker's tiny tier.
+const smallBlock = 1 << 20
+
+// writeSmallBlocks writes path with data in blocks of smallBlock bytes.
+func writeSmallBlocks(t *testing.T, ctx context.Context, fs *client.Client, path string, wt client.WriteType, data []byte) {
+	t.Helper()
+	w, err := fs.Create(ctx, path, client.CreateOptions{WriteType: wt, BlockSize: smallBlock})
+	if err != nil {
+		t.Fatalf("create %s (%s): %v", path, wt, err)
+	}
+	if _, err := w.Write(data); err != nil {
+		w.Abort()
+		t.Fatalf("write %s (%s): %v", path, wt, err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatalf("close %s (%s): %v", path, wt, err)
+	}
+}
+
 // An ASYNC_THROUGH file's blocks are its only copy until the persister
 // has copied them. Here the persister cannot (the UFS root is not a
 // folder) and the worker has no heartbeat during the test, so it never
@@ -41,24 +61,14 @@ func TestAsyncThroughBlocksAreKeptBeforeTheWorkersNextHeartbeat(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	const blockSize = 1 << 20
-	data := randomBytes(41, 2*blockSize)
-	w, err := fs.Create(ctx, "/async", client.CreateOptions{WriteType: client.AsyncThrough, BlockSize: blockSize})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.Write(data); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	filler, err := fs.Create(ctx, "/filler", client.CreateOptions{WriteType: client.MustCache, BlockSize: blockSize})
+	data := randomBytes(41, 2*smallBlock)
+	writeSmallBlocks(t, ctx, fs, "/async", client.AsyncThrough, data)
+	filler, err := fs.Create(ctx, "/filler", client.CreateOptions{WriteType: client.MustCache, BlockSize: smallBlock})
 	if err != nil {
 		t.Fatal(err)
 	}
 	// The filler may fail for want of room: the point is what it evicts.
-	if _, err := filler.Write(randomBytes(42, 2*blockSize)); err == nil {
+	if _, err := filler.Write(randomBytes(42, 2*smallBlock)); err == nil {
 		err = filler.Close()
 		t.Logf("the filler's write: %v", err)
 	}
@@ -121,19 +131,9 @@ func TestLoadRightAfterFreeKeepsTheBlocks(t *testing.T) {
 	fs := newClient(t, c.RPCAddresses(), time.Minute)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	const blockSize = 1 << 20
-	data := randomBytes(44, 2*blockSize)
+	data := randomBytes(44, 2*smallBlock)
 	for _, p := range []string{"/loaded", "/marker"} {
-		w, err := fs.Create(ctx, p, client.CreateOptions{WriteType: client.CacheThrough, BlockSize: blockSize})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := w.Write(data); err != nil {
-			t.Fatal(err)
-		}
-		if err := w.Close(); err != nil {
-			t.Fatal(err)
-		}
+		writeSmallBlocks(t, ctx, fs, p, client.CacheThrough, data)
 	}
 	blocks, err := fs.FileBlocks(ctx, "/loaded")
 	if err != nil {

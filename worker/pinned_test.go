@@ -53,14 +53,21 @@ func (p *pinningMaster) GetPinnedFileIds(context.Context, *alluxiopb.GetPinnedFi
 	return &alluxiopb.GetPinnedFileIdsPResponse{PinnedFileIds: p.pinned}, nil
 }
 
-func servePinningMaster(t *testing.T, pinned []int64) (*grpc.ClientConn, *pinningMaster) {
+// workerMasterServices is a fake master's side of the worker protocol.
+type workerMasterServices interface {
+	alluxiopb.FileSystemMasterWorkerServiceServer
+	alluxiopb.BlockMasterWorkerServiceServer
+}
+
+// serveFakeMaster serves master's worker services on loopback and
+// returns a connection to them.
+func serveFakeMaster(t *testing.T, master workerMasterServices) *grpc.ClientConn {
 	t.Helper()
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := grpc.NewServer()
-	master := &pinningMaster{pinned: pinned, files: map[int64]*alluxiopb.FileInfo{}}
 	alluxiopb.RegisterFileSystemMasterWorkerServiceServer(srv, master)
 	alluxiopb.RegisterBlockMasterWorkerServiceServer(srv, master)
 	go srv.Serve(lis)
@@ -70,7 +77,41 @@ func servePinningMaster(t *testing.T, pinned []int64) (*grpc.ClientConn, *pinnin
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	return conn, master
+	return conn
+}
+
+func servePinningMaster(t *testing.T, pinned []int64) (*grpc.ClientConn, *pinningMaster) {
+	t.Helper()
+	master := &pinningMaster{pinned: pinned, files: map[int64]*alluxiopb.FileInfo{}}
+	return serveFakeMaster(t, master), master
+}
+
+// memStore opens a store of one MEM tier of quota bytes.
+func memStore(t *testing.T, quota int64) *blockstore.Store {
+	t.Helper()
+	store, err := blockstore.Open(blockstore.Config{Tiers: []blockstore.TierConfig{{
+		Alias: "MEM", Dirs: []blockstore.DirConfig{{Path: t.TempDir(), Quota: quota}},
+	}}}, hclog.NewNullLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	return store
+}
+
+// linkedWorker is a worker over store, not serving, with a link to the
+// master at conn, as if registered.
+func linkedWorker(store *blockstore.Store, conn *grpc.ClientConn, addr string) (*Worker, *link) {
+	w := &Worker{cfg: Config{CallTimeout: 10 * time.Second, HeartbeatTimeout: 10 * time.Second}, store: store,
+		log: hclog.NewNullLogger(), identity: &Identity{ID: 1}, metrics: newMetrics()}
+	return w, linkTo(w, conn, addr)
+}
+
+// linkTo makes w a link to the master at conn, as if registered.
+func linkTo(w *Worker, conn *grpc.ClientConn, addr string) *link {
+	l := newLink(w, addr)
+	l.conn, l.channel, l.registered = conn, "channel", true
+	return l
 }
 
 func writeTestBlock(t *testing.T, s *blockstore.Store, id int64, n int) {
@@ -92,20 +133,11 @@ func writeTestBlock(t *testing.T, s *blockstore.Store, id int64, n int) {
 // the newer one, of a file not pinned, is evicted.
 func TestPinnedFilesFromTheMasterAreKeptFromEviction(t *testing.T) {
 	const blockSize = 1 << 20
-	store, err := blockstore.Open(blockstore.Config{Tiers: []blockstore.TierConfig{{
-		Alias: "MEM", Dirs: []blockstore.DirConfig{{Path: t.TempDir(), Quota: 2 * blockSize}},
-	}}}, hclog.NewNullLogger())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
+	store := memStore(t, 2*blockSize)
 	const pinnedFile, otherFile = 5, 6
 	pinnedBlock, otherBlock := int64(pinnedFile<<24), int64(otherFile<<24)
 	conn, _ := servePinningMaster(t, []int64{pinnedFile<<24 | 0xFFFFFF}) // as Alluxio names files
-	w := &Worker{cfg: Config{CallTimeout: 10 * time.Second, HeartbeatTimeout: 10 * time.Second}, store: store,
-		log: hclog.NewNullLogger(), identity: &Identity{ID: 1}}
-	l := newLink(w, "fake master")
-	l.conn, l.channel = conn, "channel"
+	_, l := linkedWorker(store, conn, "fake master")
 
 	if err := l.heartbeat(context.Background()); err != nil {
 		t.Fatal(err)
@@ -126,18 +158,9 @@ func TestPinnedFilesFromTheMasterAreKeptFromEviction(t *testing.T) {
 // persisted, it may be evicted like any other.
 func TestBlockPinnedOnCreateIsKeptUntilTheMasterReleasesItsFile(t *testing.T) {
 	const blockSize = 1 << 20
-	store, err := blockstore.Open(blockstore.Config{Tiers: []blockstore.TierConfig{{
-		Alias: "MEM", Dirs: []blockstore.DirConfig{{Path: t.TempDir(), Quota: 2 * blockSize}},
-	}}}, hclog.NewNullLogger())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
+	store := memStore(t, 2*blockSize)
 	conn, master := servePinningMaster(t, nil)
-	w := &Worker{cfg: Config{CallTimeout: 10 * time.Second, HeartbeatTimeout: 10 * time.Second}, store: store,
-		log: hclog.NewNullLogger(), identity: &Identity{ID: 1}, metrics: newMetrics()}
-	l := newLink(w, "fake master")
-	l.conn, l.channel = conn, "channel"
+	w, l := linkedWorker(store, conn, "fake master")
 	heartbeat := func() {
 		t.Helper()
 		if err := l.heartbeat(context.Background()); err != nil {
@@ -192,35 +215,10 @@ func (s *standbyMaster) GetPinnedFileIds(context.Context, *alluxiopb.GetPinnedFi
 // the one that answered last, until it stops answering: standbys are not
 // asked on every heartbeat.
 func TestPinnedFilesAreAskedOfTheMasterThatAnsweredLast(t *testing.T) {
-	store, err := blockstore.Open(blockstore.Config{Tiers: []blockstore.TierConfig{{
-		Alias: "MEM", Dirs: []blockstore.DirConfig{{Path: t.TempDir(), Quota: 1 << 20}},
-	}}}, hclog.NewNullLogger())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
 	leaderConn, _ := servePinningMaster(t, nil)
 	standby := &standbyMaster{pinningMaster: pinningMaster{files: map[int64]*alluxiopb.FileInfo{}}}
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := grpc.NewServer()
-	alluxiopb.RegisterFileSystemMasterWorkerServiceServer(srv, standby)
-	alluxiopb.RegisterBlockMasterWorkerServiceServer(srv, standby)
-	go srv.Serve(lis)
-	t.Cleanup(srv.Stop)
-	standbyConn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { standbyConn.Close() })
-
-	w := &Worker{cfg: Config{CallTimeout: 10 * time.Second, HeartbeatTimeout: 10 * time.Second}, store: store,
-		log: hclog.NewNullLogger(), identity: &Identity{ID: 1}, metrics: newMetrics()}
-	leader, other := newLink(w, "leader"), newLink(w, "standby")
-	leader.conn, leader.channel = leaderConn, "channel"
-	other.conn, other.channel = standbyConn, "channel"
+	w, leader := linkedWorker(memStore(t, 1<<20), leaderConn, "leader")
+	other := linkTo(w, serveFakeMaster(t, standby), "standby")
 	for range 3 {
 		for _, l := range []*link{leader, other} {
 			if err := l.heartbeat(context.Background()); err != nil {
