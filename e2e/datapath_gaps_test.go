@@ -36,6 +36,29 @@ func writeSmallBlocks(t *testing.T, ctx context.Context, fs *client.Client, path
 	}
 }
 
+// gapCluster is one Raft master and one worker (adjust changes its
+// properties first), a client, the root's UFS folder, and a context
+// bounding the test.
+type gapCluster struct {
+	leader  *masters.Master
+	worker  *workers.Worker
+	fs      *client.Client
+	ufsRoot string
+	ctx     context.Context
+}
+
+func startGapCluster(t *testing.T, adjust func(*workers.Worker)) gapCluster {
+	t.Helper()
+	c := masters.NewRaft(t, 1, nil)
+	c.StartAll()
+	leader := c.Leader(60 * time.Second)
+	ws := startWorkers(t, c, 1, adjust)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	t.Cleanup(cancel)
+	return gapCluster{leader: leader, worker: ws[0], fs: newClient(t, c.RPCAddresses(), time.Minute),
+		ufsRoot: c.Masters[0].Props["alluxio.master.mount.table.root.ufs"], ctx: ctx}
+}
+
 // An ASYNC_THROUGH file's blocks are its only copy until the persister
 // has copied them. Here the persister cannot (the UFS root is not a
 // folder) and the worker has no heartbeat during the test, so it never
@@ -43,17 +66,11 @@ func writeSmallBlocks(t *testing.T, ctx context.Context, fs *client.Client, path
 // its tiny tier right after must still not evict them, and the file
 // reads back.
 func TestAsyncThroughBlocksAreKeptBeforeTheWorkersNextHeartbeat(t *testing.T) {
-	c := masters.NewRaft(t, 1, nil)
-	c.StartAll()
-	c.Leader(60 * time.Second)
-	startWorkers(t, c, 1, func(w *workers.Worker) {
+	g := startGapCluster(t, func(w *workers.Worker) {
 		w.Props["alluxio.worker.block.heartbeat.interval"] = "1h"
 		w.Props["alluxio.worker.tieredstore.level0.dirs.quota"] = "3MB"
 	})
-	fs := newClient(t, c.RPCAddresses(), time.Minute)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	ufsRoot := c.Masters[0].Props["alluxio.master.mount.table.root.ufs"]
+	fs, ctx, ufsRoot := g.fs, g.ctx, g.ufsRoot
 	if err := os.RemoveAll(ufsRoot); err != nil {
 		t.Fatal(err)
 	}
@@ -83,14 +100,8 @@ func TestAsyncThroughBlocksAreKeptBeforeTheWorkersNextHeartbeat(t *testing.T) {
 // naming the folder, through the client and through copyFromLocal; no
 // file is left behind.
 func TestThroughCreateIntoAMissingUfsFolderIsRefused(t *testing.T) {
-	c := masters.NewRaft(t, 1, nil)
-	c.StartAll()
-	leader := c.Leader(60 * time.Second)
-	startWorkers(t, c, 1, nil)
-	fs := newClient(t, c.RPCAddresses(), time.Minute)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	ufsRoot := c.Masters[0].Props["alluxio.master.mount.table.root.ufs"]
+	g := startGapCluster(t, nil)
+	leader, fs, ctx, ufsRoot := g.leader, g.fs, g.ctx, g.ufsRoot
 	if err := os.RemoveAll(ufsRoot); err != nil {
 		t.Fatal(err)
 	}
@@ -122,15 +133,10 @@ func TestThroughCreateIntoAMissingUfsFolderIsRefused(t *testing.T) {
 // load kept. A later free's drop (of another file) reaching the worker
 // shows that the heartbeats since have come and gone.
 func TestLoadRightAfterFreeKeepsTheBlocks(t *testing.T) {
-	c := masters.NewRaft(t, 1, nil)
-	c.StartAll()
-	c.Leader(60 * time.Second)
-	ws := startWorkers(t, c, 1, func(w *workers.Worker) {
+	g := startGapCluster(t, func(w *workers.Worker) {
 		w.Props["alluxio.worker.block.heartbeat.interval"] = "3s" // the free and the load fit between two
 	})
-	fs := newClient(t, c.RPCAddresses(), time.Minute)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
+	fs, ctx, ws := g.fs, g.ctx, []*workers.Worker{g.worker}
 	data := randomBytes(44, 2*smallBlock)
 	for _, p := range []string{"/loaded", "/marker"} {
 		writeSmallBlocks(t, ctx, fs, p, client.CacheThrough, data)
