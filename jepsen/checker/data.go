@@ -3,6 +3,7 @@ package checker
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/halo-fs/halo/jepsen/model"
 )
@@ -18,7 +19,10 @@ type Data struct {
 	// LostWithWorker MUST_CACHE files lost with a killed worker (allowed).
 	Verified, Absent, LostWithWorker int
 	ReadsDuring                      int
-	Violations                       []DataViolation
+	// LongestWrite is the longest call to return among the writes, how
+	// long a fault held a write up.
+	LongestWrite time.Duration
+	Violations   []DataViolation
 }
 
 // DataViolation is one file that broke a rule.
@@ -56,6 +60,7 @@ func CheckData(writes []model.DataWrite, reads []model.DataRead, workersKilled b
 	for _, w := range writes {
 		written[w.Path] = w
 		d.Files++
+		d.LongestWrite = max(d.LongestWrite, time.Duration(w.Return-w.Call))
 		switch w.Outcome {
 		case model.OK:
 			d.Acknowledged++
@@ -132,6 +137,6 @@ func (d Data) Passed() bool { return len(d.Violations) == 0 }
 
 // String sums the verdict up for the log.
 func (d Data) String() string {
-	return fmt.Sprintf("%d files (%d acknowledged, %d unknown, %d failed): %d verified, %d absent or incomplete, %d lost with a killed worker; %d reads during faults; %d violations",
-		d.Files, d.Acknowledged, d.Unknown, d.Failed, d.Verified, d.Absent, d.LostWithWorker, d.ReadsDuring, len(d.Violations))
+	return fmt.Sprintf("%d files (%d acknowledged, %d unknown, %d failed): %d verified, %d absent or incomplete, %d lost with a killed worker; %d reads during faults; longest write %s; %d violations",
+		d.Files, d.Acknowledged, d.Unknown, d.Failed, d.Verified, d.Absent, d.LostWithWorker, d.ReadsDuring, d.LongestWrite.Round(time.Millisecond), len(d.Violations))
 }
