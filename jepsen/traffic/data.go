@@ -93,6 +93,8 @@ func (d *DataRunner) Run(ctx context.Context) error {
 	return nil
 }
 
+// write writes the files it takes from files, one every Interval, until
+// ctx ends; after each acknowledged one it reads back an earlier one.
 func (d *DataRunner) write(ctx context.Context, c *client.Client, writer int, files <-chan int) {
 	rng := rand.New(rand.NewPCG(uint64(writer), uint64(time.Now().UnixNano())))
 	var acked []model.DataWrite
@@ -100,12 +102,7 @@ func (d *DataRunner) write(ctx context.Context, c *client.Client, writer int, fi
 		if ctx.Err() != nil {
 			return
 		}
-		w := model.DataWrite{
-			Path:      fmt.Sprintf("%s/w%d-%05d", DataRoot, writer, n),
-			WriteType: string(d.cfg.Types[n%len(d.cfg.Types)]),
-			Size:      rng.Int64N(int64(d.cfg.MaxBlocks)*d.cfg.BlockSize + d.cfg.BlockSize/2 + 1),
-			Seed:      rng.Uint64(),
-		}
+		w := d.next(rng, writer, n)
 		w.Call = d.clock.Now()
 		err := d.writeFile(c, w)
 		w.Return = d.clock.Now()
@@ -128,6 +125,17 @@ func (d *DataRunner) write(ctx context.Context, c *client.Client, writer int, fi
 			return
 		case <-time.After(d.cfg.Interval):
 		}
+	}
+}
+
+// next is writer's file number n: the write types in turn, a size up to
+// MaxBlocks blocks and a half.
+func (d *DataRunner) next(rng *rand.Rand, writer, n int) model.DataWrite {
+	return model.DataWrite{
+		Path:      fmt.Sprintf("%s/w%d-%05d", DataRoot, writer, n),
+		WriteType: string(d.cfg.Types[n%len(d.cfg.Types)]),
+		Size:      rng.Int64N(int64(d.cfg.MaxBlocks)*d.cfg.BlockSize + d.cfg.BlockSize/2 + 1),
+		Seed:      rng.Uint64(),
 	}
 }
 
