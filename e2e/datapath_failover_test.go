@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/halo-fs/halo/client"
 	"github.com/halo-fs/halo/internal/testinfra/masters"
@@ -20,28 +21,31 @@ import (
 // fails with a clear error, having returned only right bytes up to then.
 func TestDataPathLeaderKilledMidRead(t *testing.T) {
 	for _, wt := range []client.WriteType{client.MustCache, client.CacheThrough, client.Through} {
-		for _, via := range []string{"client", "fs-cat"} {
-			t.Run(fmt.Sprintf("%s-via-%s", wt, via), func(t *testing.T) {
-				leader, _, fs, ctx := dataCluster(t)
-				data := randomBytes(16, *dataFileMiB<<20)
-				path := "/mid-read/" + strings.ToLower(string(wt))
-				writeAll(t, ctx, fs, path, wt, data)
-				// Killed after a block and a half: one block is being read,
-				// the next ones are still to be opened.
-				killAt := dataBlockSize * 3 / 2
-				var open func() (io.ReadCloser, func() error, error)
-				if via == "client" {
-					open = func() (io.ReadCloser, func() error, error) {
-						r, err := fs.Open(ctx, path, client.OpenOptions{ReadType: client.NoCache})
-						return r, func() error { return nil }, err
-					}
-				} else {
-					open = func() (io.ReadCloser, func() error, error) { return startCat(t, leader, path) }
-				}
-				got, err := readKillingLeader(open, leader, killAt)
+		t.Run(string(wt), func(t *testing.T) {
+			c, _, fs, ctx := startDataCluster(t)
+			data := randomBytes(16, *dataFileMiB<<20)
+			path := "/mid-read/" + strings.ToLower(string(wt))
+			writeAll(t, ctx, fs, path, wt, data)
+			readers := map[string]func(leader *masters.Master) (io.ReadCloser, func() error, error){
+				"client": func(*masters.Master) (io.ReadCloser, func() error, error) {
+					r, err := fs.Open(ctx, path, client.OpenOptions{ReadType: client.NoCache})
+					return r, func() error { return nil }, err
+				},
+				"fs cat": func(leader *masters.Master) (io.ReadCloser, func() error, error) { return startCat(t, leader, path) },
+			}
+			for _, via := range []string{"client", "fs cat"} {
+				leader := c.Leader(60 * time.Second)
+				// Killed after a block and a half: one block is being
+				// read, the next ones are still to be opened.
+				got, err := readKillingLeader(func() (io.ReadCloser, func() error, error) { return readers[via](leader) }, leader, dataBlockSize*3/2)
+				t.Logf("via %s, %s killed:", via, leader.Name)
 				requireRightBytesOrClearError(t, got, data, err)
-			})
-		}
+				// Back to three masters, so that the next kill leaves a
+				// quorum.
+				leader.Start()
+				c.WaitLive(60 * time.Second)
+			}
+		})
 	}
 }
 

@@ -105,13 +105,20 @@ func TestDataPathLeaderKilledMidWrite(t *testing.T) {
 // leader, the workers, a client and a context bounding the test.
 func dataCluster(t *testing.T) (*masters.Master, []*workers.Worker, *client.Client, context.Context) {
 	t.Helper()
+	c, ws, fs, ctx := startDataCluster(t)
+	return c.Leader(60 * time.Second), ws, fs, ctx
+}
+
+// startDataCluster is dataCluster with the cluster instead of its leader.
+func startDataCluster(t *testing.T) (*masters.Cluster, []*workers.Worker, *client.Client, context.Context) {
+	t.Helper()
 	c := masters.NewRaft(t, 3, nil)
 	c.StartAll()
-	leader := c.Leader(60 * time.Second)
+	c.Leader(60 * time.Second)
 	ws := startWorkers(t, c, 3, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	t.Cleanup(cancel)
-	return leader, ws, newClient(t, c.RPCAddresses(), 2*time.Minute), ctx
+	return c, ws, newClient(t, c.RPCAddresses(), 2*time.Minute), ctx
 }
 
 func writeAll(t *testing.T, ctx context.Context, fs *client.Client, path string, wt client.WriteType, data []byte) {
