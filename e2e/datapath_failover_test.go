@@ -23,7 +23,7 @@ func TestDataPathLeaderKilledMidRead(t *testing.T) {
 	for _, wt := range []client.WriteType{client.MustCache, client.CacheThrough, client.Through} {
 		t.Run(string(wt), func(t *testing.T) {
 			c, _, fs, ctx := startDataCluster(t)
-			data := randomBytes(16, *dataFileMiB<<20)
+			data := randomBytes(16, *faultFileMiB<<20)
 			path := "/mid-read/" + strings.ToLower(string(wt))
 			writeAll(t, ctx, fs, path, wt, data)
 			readers := map[string]func(leader *masters.Master) (io.ReadCloser, func() error, error){

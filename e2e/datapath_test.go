@@ -19,9 +19,15 @@ import (
 	"github.com/halo-fs/halo/proto/halopb"
 )
 
-// dataFileMiB is the size of the files the data path tests write: the
-// issue's 200 MiB, which adds about 40 s to make test over 20 MiB.
-var dataFileMiB = flag.Int("halo.data.mib", 200, "size in MiB of the files the data path tests write")
+// dataFileMiB is the size of the file written with each write type: the
+// issue's 200 MiB. faultFileMiB is that of the files the fault tests
+// (kill -9 of the leader mid-write, mid-read) write: a few blocks are
+// enough to be in the middle of one, and 200 MiB would add about a
+// minute to make test on 2 cores.
+var (
+	dataFileMiB  = flag.Int("halo.data.mib", 200, "size in MiB of the file written with each write type")
+	faultFileMiB = flag.Int("halo.data.fault.mib", 20, "size in MiB of the files the data path fault tests write")
+)
 
 // dataBlockSize keeps several blocks per file, spread over the workers.
 const dataBlockSize = 4 << 20
@@ -70,7 +76,7 @@ func TestDataPathWriteTypesAndLostWorker(t *testing.T) {
 func TestDataPathLeaderKilledMidWrite(t *testing.T) {
 	leader, _, fs, ctx := dataCluster(t)
 
-	data := randomBytes(15, *dataFileMiB<<20)
+	data := randomBytes(15, *faultFileMiB<<20)
 	w, err := fs.Create(ctx, "/during-failover", client.CreateOptions{WriteType: client.CacheThrough, BlockSize: dataBlockSize, Recursive: true})
 	if err != nil {
 		t.Fatal(err)
@@ -201,7 +207,7 @@ func blockHolders(t *testing.T, ctx context.Context, fs *client.Client, path str
 func TestDataPathAsyncThroughPersistsAcrossFailover(t *testing.T) {
 	leader, _, fs, ctx := dataCluster(t)
 
-	data := randomBytes(18, *dataFileMiB<<20)
+	data := randomBytes(18, *faultFileMiB<<20)
 	writeAll(t, ctx, fs, "/async/f", client.AsyncThrough, data)
 	leader.Kill()
 	var st *halopb.FileInfo
