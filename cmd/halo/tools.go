@@ -88,5 +88,14 @@ func newRunTestsCommand(g *globals) *cobra.Command {
 
 func newBenchCommand(g *globals) *cobra.Command {
 	env := toolEnv(g, nil)
-	return bench.NewCommand(env.Dial, nil)
+	// The cold reads' baseline opens the UFS with the site's properties
+	// (credentials, endpoints), as the root mount does.
+	ufsOptions := func() map[string]string {
+		cfg, err := g.load()
+		if err != nil {
+			return nil
+		}
+		return cfg.Properties
+	}
+	return bench.NewCommand(env.Dial, ufsOptions, nil)
 }
