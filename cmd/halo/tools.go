@@ -71,6 +71,7 @@ func fillEnv(env *cli.Env, cfg *conf.Config) {
 	env.Authentication, env.SecretFile, env.WebPort = cfg.AuthenticationType, cfg.AuthSecretFile, cfg.WebPort
 	env.WriteType, env.ReadType = client.WriteType(cfg.ClientWriteType), client.ReadType(cfg.ClientReadType)
 	env.BlockSize = int64(min(cfg.ClientBlockSize, math.MaxInt64))
+	env.NoShortCircuit = !cfg.ClientShortCircuit
 }
 
 func newFSCommand(g *globals) *cobra.Command {
