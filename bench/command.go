@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/halo-fs/halo/client"
 	"github.com/halo-fs/halo/conf"
@@ -122,7 +123,13 @@ func newDataCommand(dial Dialer, ufsOptions func() map[string]string, out io.Wri
 			return writeResult(out, cmd, fl.asJSON, res, writeDataSummary)
 		},
 	}
-	f := data.Flags()
+	fl.register(data.Flags())
+	_ = data.MarkFlagRequired("operation")
+	return data
+}
+
+// register adds the data command's flags to f.
+func (fl *dataFlags) register(f *pflag.FlagSet) {
 	f.StringVar(&fl.opts.Operation, "operation", "", "operation to measure: "+strings.Join(DataOperations, "|"))
 	f.IntVar(&fl.opts.Clients, "clients", DefaultDataClients, "parallel clients, each with a connection and a file of its own")
 	f.StringVar(&fl.size, "size", "1GB", "length of each client's file (a run moves clients × size)")
@@ -135,8 +142,6 @@ func newDataCommand(dial Dialer, ufsOptions func() map[string]string, out io.Wri
 	f.BoolVar(&fl.noRaw, "no-raw", false, "skip the raw baseline")
 	f.StringVar(&fl.bufferSize, "buffer-size", "1MB", "bytes each Write or Read call moves")
 	f.BoolVar(&fl.asJSON, "json", false, "print the result as JSON")
-	_ = data.MarkFlagRequired("operation")
-	return data
 }
 
 // parse checks the flags and turns them into options.
@@ -166,8 +171,12 @@ func (fl dataFlags) parse() (DataOptions, error) {
 	if fl.noRaw {
 		o.RawDir = ""
 	}
-	o = o.withDefaults()
-	return o, o.validate()
+	// Validated before the defaults fill in, which would turn --clients 0
+	// into one client.
+	if err := o.validate(); err != nil {
+		return o, err
+	}
+	return o.withDefaults(), nil
 }
 
 // parseBytes reads a size such as 64MiB, 1GB or 4096: binary units either
