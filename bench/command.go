@@ -138,7 +138,7 @@ func (fl *dataFlags) register(f *pflag.FlagSet) {
 	f.BoolVar(&fl.shortCircuitOff, "no-short-circuit", false, "send every byte through the worker's stream, even to a worker on this host")
 	f.BoolVar(&fl.opts.Cold, "cold", false, "free the files' blocks before reading, so that the workers read them from the UFS")
 	f.StringVar(&fl.opts.BasePath, "base", DefaultDataBasePath, "folder under which each run makes its own")
-	f.StringVar(&fl.opts.RawDir, "raw-dir", DefaultRawDir, "folder of the raw baseline (the MEM tier's medium, tmpfs)")
+	f.StringVar(&fl.opts.RawDir, "raw-dir", DefaultRawDir, "folder of the raw baseline (the MEM tier's medium, tmpfs), best of 3 runs")
 	f.BoolVar(&fl.noRaw, "no-raw", false, "skip the raw baseline")
 	f.StringVar(&fl.bufferSize, "buffer-size", "1MB", "bytes each Write or Read call moves")
 	f.BoolVar(&fl.asJSON, "json", false, "print the result as JSON")
