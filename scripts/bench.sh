@@ -17,6 +17,8 @@
 #   OPS="CreateFile" THREADS="64" scripts/bench.sh
 #   scripts/bench.sh data                  # every data row
 #   CLIENTS=16 PATHS=remote WARMTH=cold scripts/bench.sh data
+#   # cold reads from a MinIO bucket mounted at /s3 (-D: the UFS baseline's credentials):
+#   WRITES=no WARMTH=cold DATA_FLAGS="--base /s3/bench-data" HALO_FLAGS="-D aws.accessKeyId=… …" scripts/bench.sh data
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MODE=${1:-master}
@@ -30,6 +32,9 @@ TOTAL_MB=${TOTAL_MB:-1024}
 CLIENTS=${CLIENTS:-1 16}
 PATHS=${PATHS:-short-circuit remote}
 WARMTH=${WARMTH:-warm cold}
+# Extra words for `halo` (before `bench`) and for `bench data`.
+read -r -a HALO_FLAGS <<<"${HALO_FLAGS:-}"
+read -r -a DATA_FLAGS <<<"${DATA_FLAGS:-}"
 BIN=$PWD/bin/halo
 case "$MODE" in
 master | data) ;;
@@ -77,12 +82,12 @@ ms() { awk -v ns="$1" 'BEGIN { printf "%.2f", ns / 1e6 }'; }
 # data_row OP CLIENTS PATH WARMTH: one `bench data` run as a table row.
 data_row() {
   local op=$1 n=$2 path=$3 warmth=$4 load json args
-  args=(--operation "$op" --clients "$n" --size "$((TOTAL_MB / n))MB" --json)
+  args=(--operation "$op" --clients "$n" --size "$((TOTAL_MB / n))MB" --json "${DATA_FLAGS[@]}")
   if [ "$path" = remote ]; then args+=(--no-short-circuit); fi
   if [ "$warmth" = cold ]; then args+=(--cold); fi
   load=$(cut -d' ' -f1-3 /proc/loadavg)
   echo "== bench data ${args[*]}; load average $load" >&2
-  json=$("$BIN" bench data "${args[@]}")
+  json=$("$BIN" "${HALO_FLAGS[@]}" bench data "${args[@]}")
   printf '| %s | %d × %d MiB | %s | %s | %s | %.0f | %.0f | %.0f%% | %s | %s | %s |' \
     "$op" "$n" "$((TOTAL_MB / n))" "$path" "$(sfield write_type <<<"$json")" "$warmth" \
     "$(field mb_per_sec <<<"$json")" "$(field raw_mb_per_sec <<<"$json")" \
@@ -101,8 +106,10 @@ if [ "$MODE" = data ]; then
   rows=()
   for n in $CLIENTS; do
     for path in $PATHS; do
-      rows+=("$(data_row write "$n" "$path" -)")
-      echo "${rows[-1]}" >&2
+      if [ "${WRITES:-yes}" = yes ]; then
+        rows+=("$(data_row write "$n" "$path" -)")
+        echo "${rows[-1]}" >&2
+      fi
       for warmth in $WARMTH; do
         rows+=("$(data_row read "$n" "$path" "$warmth")")
         echo "${rows[-1]}" >&2
