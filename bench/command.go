@@ -49,10 +49,7 @@ func NewCommand(dial Dialer, ufsOptions func() map[string]string, out io.Writer)
 		Short: "Stress the leading master with one metadata operation (like Alluxio's StressMasterBench)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			if ctx == nil {
-				ctx = context.Background()
-			}
+			ctx := commandContext(cmd)
 			if err := opts.validate(); err != nil {
 				return err
 			}
@@ -84,6 +81,15 @@ func NewCommand(dial Dialer, ufsOptions func() map[string]string, out io.Writer)
 	return bench
 }
 
+// commandContext is the context cmd runs in; a command run outside
+// cobra's Execute has none.
+func commandContext(cmd *cobra.Command) context.Context {
+	if ctx := cmd.Context(); ctx != nil {
+		return ctx
+	}
+	return context.Background()
+}
+
 // dataFlags are the data command's flags as given, before parsing.
 type dataFlags struct {
 	opts                           DataOptions
@@ -99,10 +105,7 @@ func newDataCommand(dial Dialer, ufsOptions func() map[string]string, out io.Wri
 		Short: "Measure write or read throughput of N clients, each with a file of its own, against the raw medium",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			if ctx == nil {
-				ctx = context.Background()
-			}
+			ctx := commandContext(cmd)
 			opts, err := fl.parse()
 			if err != nil {
 				return err
