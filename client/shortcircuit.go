@@ -139,7 +139,8 @@ func (l *localReader) Read(p []byte) (int, error) {
 // later fills are whole aligned chunks.
 func (l *localReader) readAhead() error {
 	if l.buf == nil {
-		l.buf = make([]byte, chunkSize)
+		// No larger than the range: a small ReadAt reads its range alone.
+		l.buf = make([]byte, min(chunkSize, l.want))
 	}
 	n, err := l.readFile(l.buf[:min(chunkSize-l.offset%chunkSize, l.want)])
 	l.ahead = l.buf[:n]

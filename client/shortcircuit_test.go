@@ -91,3 +91,19 @@ func TestLocalReaderSmallReads(t *testing.T) {
 		t.Errorf("reading %d pieces of 32 KiB allocated %.0f times: a buffer per piece", pieces, allocs)
 	}
 }
+
+// A small positional read (ReadAt of a few bytes) does not read a whole
+// chunk ahead: it reads what it asked for.
+func TestLocalReaderSmallRangeReadsOnlyItsRange(t *testing.T) {
+	data := make([]byte, 2<<20)
+	rand.NewChaCha8([32]byte{3}).Read(data)
+	block := localBlockFile(t, 11, data)
+	l := &localReader{block: block, id: 11, offset: 5000, want: 100}
+	got, err := io.ReadAll(l)
+	if err != nil || !bytes.Equal(got, data[5000:5100]) {
+		t.Fatalf("read %d bytes (%v), want the 100 at 5000", len(got), err)
+	}
+	if cap(l.buf) > 100 {
+		t.Errorf("a read of 100 bytes took a buffer of %d", cap(l.buf))
+	}
+}
