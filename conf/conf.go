@@ -163,6 +163,8 @@ type Config struct {
 	ClientWriteType string // alluxio.user.file.writetype.default
 	ClientReadType  string // alluxio.user.file.readtype.default
 	ClientBlockSize uint64 // alluxio.user.block.size.bytes.default
+	// ClientShortCircuit is alluxio.user.short.circuit.enabled.
+	ClientShortCircuit bool
 
 	Masters []string // hosts from conf/masters
 	Workers []string // hosts from conf/workers

@@ -450,6 +450,9 @@ var knownKeyTable = []keySpec{
 	{name: "alluxio.user.block.size.bytes.default", kind: kindSize, def: "64MB",
 		description: "Block size of the files a client writes.",
 		field:       func(c *Config) any { return &c.ClientBlockSize }},
+	{name: "alluxio.user.short.circuit.enabled", kind: kindBool, def: "true",
+		description: "Whether a client with a worker on its host reads and writes that worker's block files itself rather than through its streams.",
+		field:       func(c *Config) any { return &c.ClientShortCircuit }},
 }
 
 // keyIndex finds a known key's spec by name.
