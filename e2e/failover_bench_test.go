@@ -62,7 +62,12 @@ type createLog struct {
 	changed   chan struct{} // closed and replaced whenever successes grows
 }
 
-type span struct{ start, end time.Time }
+// span is one acknowledged create: when it started and ended, and the
+// master the client had as leader when it ended.
+type span struct {
+	start, end time.Time
+	leader     string
+}
 
 func newCreateLog() *createLog {
 	return &createLog{acked: map[string]bool{}, unknown: map[string]bool{}, changed: make(chan struct{})}
@@ -156,7 +161,12 @@ func writeUntil(c *client.Client, l *createLog, dir string, stop <-chan struct{}
 			ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
 			start := time.Now()
 			_, err := c.CreateFile(ctx, p, client.CreateFileOptions{Recursive: true, Completed: true})
-			l.record(p, span{start, time.Now()}, err)
+			s := span{start: start, end: time.Now()}
+			if err == nil {
+				// The leader the client cached is the one that answered.
+				s.leader, _ = c.Leader(ctx)
+			}
+			l.record(p, s, err)
 			cancel()
 		}
 	}()
@@ -274,6 +284,120 @@ func benchFailover(b *testing.B, c *masters.Cluster) {
 	b.StopTimer()
 	creates.checkAcked(b, cl, "/failover")
 	reportPercentiles(b, "unavail", unavailable)
+}
+
+// BenchmarkRaftGracefulStop sends SIGTERM to the Raft leader once per
+// iteration while eight clients create files, and reports how long writes
+// were unavailable: the time from the signal to the first create a new
+// leader acknowledged ("handover"), and the longest gap between two
+// successive acknowledged creates from the last one before the signal to
+// that first one ("gap"). The leader hands its role over before it stops,
+// so no election timeout is waited for.
+func BenchmarkRaftGracefulStop(b *testing.B) {
+	c := masters.NewRaft(b, 3, map[string]string{"halo.master.embedded.journal.timeout.multiplier": "1"})
+	c.StartAll()
+	c.Leader(30 * time.Second)
+	const writers = 8
+	clients := make([]*client.Client, writers)
+	for i := range clients {
+		clients[i] = benchClient(b, c.RPCAddresses())
+	}
+	creates := newCreateLog()
+	var handover, gaps []time.Duration
+	trial := 0
+	for b.Loop() {
+		stop := make(chan struct{})
+		var done []<-chan struct{}
+		for i, cl := range clients {
+			done = append(done, writeUntil(cl, creates, fmt.Sprintf("/graceful/t%03d/w%d", trial, i), stop))
+		}
+		trial++
+		creates.waitCount(b, creates.count()+200, time.Minute)
+		leader := c.Leader(30 * time.Second)
+		stopped := make(chan struct{})
+		signalledAt := time.Now()
+		go func() {
+			defer close(stopped)
+			leader.Stop()
+		}()
+		back := creates.waitSuccessOnOther(b, signalledAt, leader.RPCAddress(), 60*time.Second)
+		handover = append(handover, back.Sub(signalledAt))
+		gaps = append(gaps, creates.longestGap(signalledAt, back))
+		close(stop)
+		for _, d := range done {
+			<-d
+		}
+		<-stopped
+		newLeader := c.Leader(30 * time.Second)
+		info, err := newLeader.Info(context.Background())
+		if err != nil {
+			b.Fatal(err)
+		}
+		leader.Start()
+		leader.WaitLive(60 * time.Second)
+		c.WaitApplied(info.AppliedIndex, 2*time.Minute)
+	}
+	b.StopTimer()
+	creates.checkAcked(b, clients[0], "/graceful")
+	reportPercentiles(b, "handover", handover)
+	reportPercentiles(b, "gap", gaps)
+}
+
+// waitSuccessOnOther waits for the first create acknowledged after since by
+// a master other than old, and returns its completion time.
+func (l *createLog) waitSuccessOnOther(b *testing.B, since time.Time, old string, timeout time.Duration) time.Time {
+	b.Helper()
+	deadline := time.After(timeout)
+	for {
+		l.mu.Lock()
+		var first time.Time
+		for i := len(l.successes) - 1; i >= 0 && l.successes[i].end.After(since); i-- {
+			if s := l.successes[i]; s.leader != old && (first.IsZero() || s.end.Before(first)) {
+				first = s.end
+			}
+		}
+		changed := l.changed
+		l.mu.Unlock()
+		if !first.IsZero() {
+			return first
+		}
+		select {
+		case <-changed:
+		case <-deadline:
+			b.Fatalf("no create succeeded on a new leader within %s of the signal", timeout)
+		}
+	}
+}
+
+// longestGap is the longest time between two successive acknowledged
+// creates among those that ended in (from, to], counting from the last one
+// that ended at or before from.
+func (l *createLog) longestGap(from, to time.Time) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var ends []time.Time
+	var before time.Time
+	for _, s := range l.successes {
+		switch {
+		case !s.end.After(from):
+			if s.end.After(before) {
+				before = s.end
+			}
+		case !s.end.After(to):
+			ends = append(ends, s.end)
+		}
+	}
+	slices.SortFunc(ends, time.Time.Compare)
+	longest := time.Duration(0)
+	prev := before
+	if prev.IsZero() {
+		prev = from
+	}
+	for _, e := range ends {
+		longest = max(longest, e.Sub(prev))
+		prev = e
+	}
+	return longest
 }
 
 // localEntries is how many journal entries BenchmarkLocalRestart writes
