@@ -8,9 +8,11 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/halo-fs/halo/bench/peers"
 	"github.com/halo-fs/halo/client"
 	"github.com/halo-fs/halo/fserr"
 	"github.com/halo-fs/halo/internal/testinfra/masters"
@@ -91,7 +93,7 @@ func (l *createLog) record(p string, s span, err error) {
 
 // oldLeaderAnswer bounds how late the answer of a create the killed leader
 // served can still arrive: no election completes this fast (followers wait
-// at least one 600 ms heartbeat timeout), so a create in flight at the kill
+// at least one 200 ms heartbeat timeout), so a create in flight at the kill
 // that succeeds later than this was served by the new leader.
 const oldLeaderAnswer = 50 * time.Millisecond
 
@@ -370,34 +372,77 @@ func (l *createLog) waitSuccessOnOther(b *testing.B, since time.Time, old string
 }
 
 // longestGap is the longest time between two successive acknowledged
-// creates among those that ended in (from, to], counting from the last one
-// that ended at or before from.
+// creates that ended up to to, counted from the last one that ended at or
+// before from.
 func (l *createLog) longestGap(from, to time.Time) time.Duration {
 	l.mu.Lock()
-	defer l.mu.Unlock()
 	var ends []time.Time
-	var before time.Time
 	for _, s := range l.successes {
-		switch {
-		case !s.end.After(from):
-			if s.end.After(before) {
-				before = s.end
-			}
-		case !s.end.After(to):
+		if !s.end.After(to) {
 			ends = append(ends, s.end)
 		}
 	}
+	l.mu.Unlock()
 	slices.SortFunc(ends, time.Time.Compare)
-	longest := time.Duration(0)
-	prev := before
-	if prev.IsZero() {
-		prev = from
+	return peers.LongestGap(ends, from)
+}
+
+// loadThreads is the thread count of the heaviest point of the peer
+// benchmark, at which no election may happen.
+const loadThreads = 64
+
+// BenchmarkRaftElectionsUnderLoad runs a 64-thread create load against
+// three Raft masters with the default timing, one second per iteration
+// (-benchtime=60x is a minute), and reports how many elections it caused:
+// the rise of the Raft term, which every election raises, and the leader
+// changes a 250 ms poll saw. A healthy cluster reports zero; the timing is
+// too tight for the machine otherwise.
+func BenchmarkRaftElectionsUnderLoad(b *testing.B) {
+	c := masters.NewRaft(b, 3, map[string]string{"halo.master.embedded.journal.timeout.multiplier": "1"})
+	c.StartAll()
+	c.Leader(30 * time.Second)
+	cl := benchClient(b, c.RPCAddresses())
+	termBefore := quorumTerm(b, cl)
+	changes := c.WatchLeaderChanges()
+	var acked atomic.Int64
+	var failed atomic.Int64
+	for b.Loop() {
+		second := time.Now().Add(time.Second)
+		var wg sync.WaitGroup
+		for w := range loadThreads {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := 0; time.Now().Before(second); i++ {
+					ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+					p := fmt.Sprintf("/load/w%02d/%d-%d", w, second.UnixNano(), i)
+					if _, err := cl.CreateFile(ctx, p, client.CreateFileOptions{Recursive: true, Completed: true}); err != nil {
+						failed.Add(1)
+					} else {
+						acked.Add(1)
+					}
+					cancel()
+				}
+			}()
+		}
+		wg.Wait()
 	}
-	for _, e := range ends {
-		longest = max(longest, e.Sub(prev))
-		prev = e
+	b.StopTimer()
+	b.ReportMetric(float64(quorumTerm(b, cl)-termBefore), "term-rises")
+	b.ReportMetric(float64(changes()), "leader-changes")
+	b.ReportMetric(float64(acked.Load())/float64(b.N), "creates/s")
+	b.ReportMetric(float64(failed.Load()), "failed-creates")
+}
+
+func quorumTerm(b *testing.B, cl *client.Client) uint64 {
+	b.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	info, err := cl.GetQuorumInfo(ctx)
+	if err != nil {
+		b.Fatalf("the Raft term: %v", err)
 	}
-	return longest
+	return info.GetTerm()
 }
 
 // localEntries is how many journal entries BenchmarkLocalRestart writes
