@@ -64,8 +64,18 @@ func (m *Master) Leading() (bool, string) {
 // name: on a standby whose leader fell silent it waits (bounded) for the
 // election, so that it neither names a dead leader nor refuses a call it
 // is about to be able to serve.
+// A stopping master waits no more: its graceful stop waits for the call.
 func (m *Master) LeadingOnceSettled(ctx context.Context) (bool, string) {
 	if a, ok := m.replicator.(ha.LeaderAwaiter); ok {
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		go func() {
+			select {
+			case <-m.stopping:
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
 		a.AwaitLiveLeader(ctx)
 	}
 	return m.Leading()

@@ -204,6 +204,7 @@ func gracefulStop(t *testing.T, conf map[string]string, trials int, c *masters.C
 		go func() {
 			defer close(exited)
 			leader.Stop()
+			t.Logf("graceful stop: %s exited %v after the signal", leader.Name, time.Since(signalledAt))
 		}()
 		return signalledAt, exited, func() {
 			leader.Start()
