@@ -38,8 +38,10 @@ import (
 // leader that has not heard from a quorum for LeaderLeaseTimeout steps
 // down; the lease is as long as Raft allows, since it does not bound
 // failover. On a 2-core machine with a load average of 10-20 and a
-// 64-thread create load, 200 ms caused no election in a minute; 600 ms
-// made failover take 1-2 s. Multiply them for slow machines.
+// 64-thread create load, 200 ms caused no election in a minute (one
+// election was seen at a load average near 30, when both followers
+// stalled); 600 ms made failover take 1-2 s. Multiply them for busier
+// machines (halo.master.embedded.journal.timeout.multiplier).
 type Timing struct {
 	HeartbeatTimeout   time.Duration
 	ElectionTimeout    time.Duration
