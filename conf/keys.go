@@ -205,7 +205,7 @@ var knownKeyTable = []keySpec{
 		description: "Shared UFS folder (path or URI) that receives a copy of every embedded journal checkpoint; a wiped master or a new cluster starts from the newest good one.",
 		field:       func(c *Config) any { return &c.CheckpointArchiveFolder }},
 	{name: KeyRaftTimeoutMultiplier, kind: kindCount, def: "1",
-		description: "Multiplies Halo's LAN Raft timeouts (600ms heartbeat and election timeout, 500ms leader lease) for slow or loaded machines.",
+		description: "Multiplies Halo's LAN Raft timeouts (200ms heartbeat, election and leader lease timeouts) for slow or loaded machines.",
 		field:       func(c *Config) any { return &c.RaftTimeoutMultiplier }},
 	{name: KeyTLSCertFile, kind: kindString, def: "",
 		description: "PEM certificate of this process; with the key and CA files set, the RPC port and the embedded journal use mutual TLS.",
