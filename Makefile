@@ -8,7 +8,7 @@ DEMO_DIR  ?= $(CURDIR)/.demo
 # 2-core machine is not oversubscribed.
 TEST_FLAGS ?= -count=1 -timeout 20m
 
-.PHONY: proto build dist test test-deps alluxio-deps unit e2e demo demo-stop bench lint fuzz clean jepsen jepsen-deps docker-images demo-docker demo-docker-stop bench-peers
+.PHONY: proto build dist test test-deps alluxio-deps unit e2e demo demo-stop bench lint fuzz clean jepsen jepsen-deps docker-images demo-docker demo-docker-stop bench-peers bench-data
 
 build:
 	$(GO) build -o $(BIN) ./cmd/halo
@@ -90,6 +90,13 @@ demo-docker-stop:
 bench: build
 	$(GO) test -run='^$$' -bench=. -benchtime=1x ./fsm/ ./journal/
 	DEMO_DIR=$(DEMO_DIR) scripts/bench.sh
+
+# Data throughput (docs/BENCHMARKS.md): 1 and 16 clients writing and reading
+# 1 GB between them through the demo's workers, short-circuit and through
+# the worker's stream, warm and cold, beside the raw tmpfs rate. Not part of
+# make test.
+bench-data: build
+	DEMO_DIR=$(DEMO_DIR) scripts/bench.sh data
 
 # Halo beside ZooKeeper, etcd and a real Alluxio 2.9.3 cluster, one after
 # the other in one run, in one table (bench/peers; not part of make test).

@@ -151,7 +151,7 @@ func TestCommandRejectsBadFlagsBeforeDialing(t *testing.T) {
 			return nil, errors.New("no master in unit tests")
 		}
 		var out, errOut bytes.Buffer
-		cmd := NewCommand(dial, &out)
+		cmd := NewCommand(dial, nil, &out)
 		cmd.SetArgs(tt.args)
 		cmd.SetErr(&errOut)
 		err := cmd.Execute()

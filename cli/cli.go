@@ -56,6 +56,10 @@ type Env struct {
 	WriteType client.WriteType
 	ReadType  client.ReadType
 	BlockSize int64
+	// NoShortCircuit sends the data commands' bytes through the workers'
+	// streams even to a worker on this host (alluxio.user.short.circuit.enabled
+	// set to false).
+	NoShortCircuit bool
 }
 
 func (e *Env) fillDefaults() {

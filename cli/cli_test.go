@@ -263,3 +263,24 @@ func TestTestCommandFalseIsSilentExitOne(t *testing.T) {
 		t.Errorf("Execute = %d with stderr %q, want 1 and nothing printed", code, errOut.String())
 	}
 }
+
+func TestShortCircuitOffReachesEveryDataPath(t *testing.T) {
+	for _, off := range []bool{false, true} {
+		e := &Env{NoShortCircuit: off}
+		if got := e.createOptions().NoShortCircuit; got != off {
+			t.Errorf("Env.NoShortCircuit %v: writes NoShortCircuit = %v", off, got)
+		}
+		if got := e.openOptions().NoShortCircuit; got != off {
+			t.Errorf("Env.NoShortCircuit %v: reads NoShortCircuit = %v", off, got)
+		}
+		plan, err := testPlan("", "", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, test := range e.withShortCircuit(plan) {
+			if test.noShortCircuit != off {
+				t.Fatalf("Env.NoShortCircuit %v: runTests' %+v", off, test)
+			}
+		}
+	}
+}

@@ -22,10 +22,12 @@ import (
 const defaultHeadTailBytes = 1024
 
 func (e *Env) createOptions() client.CreateOptions {
-	return client.CreateOptions{WriteType: e.WriteType, BlockSize: e.BlockSize, Recursive: true}
+	return client.CreateOptions{WriteType: e.WriteType, BlockSize: e.BlockSize, Recursive: true, NoShortCircuit: e.NoShortCircuit}
 }
 
-func (e *Env) openOptions() client.OpenOptions { return client.OpenOptions{ReadType: e.ReadType} }
+func (e *Env) openOptions() client.OpenOptions {
+	return client.OpenOptions{ReadType: e.ReadType, NoShortCircuit: e.NoShortCircuit}
+}
 
 func (e *Env) copyFromLocalCommand() *cobra.Command {
 	return &cobra.Command{

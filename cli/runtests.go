@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"path"
+	"slices"
 
 	"github.com/spf13/cobra"
 
@@ -80,6 +81,8 @@ type runTest struct {
 	op        string
 	readType  client.ReadType
 	writeType client.WriteType
+	// noShortCircuit is alluxio.user.short.circuit.enabled=false.
+	noShortCircuit bool
 }
 
 // testPlan lists the combinations the flags leave, in Alluxio's order:
@@ -117,9 +120,19 @@ func testPlan(operation, readType, writeType string) ([]runTest, error) {
 	return plan, nil
 }
 
+// withShortCircuit gives every test of plan the configured short-circuit
+// setting.
+func (e *Env) withShortCircuit(plan []runTest) []runTest {
+	out := slices.Clone(plan)
+	for i := range out {
+		out[i].noShortCircuit = e.NoShortCircuit
+	}
+	return out
+}
+
 func (e *Env) runTestPlan(ctx context.Context, c *client.Client, dir string, plan []runTest) int {
 	failed := 0
-	for _, t := range plan {
+	for _, t := range e.withShortCircuit(plan) {
 		fmt.Fprintf(e.Out, "runTest --operation %s --readType %s --writeType %s\n", t.op, t.readType, t.writeType)
 		if err := t.run(ctx, c, dir); err != nil {
 			fmt.Fprintf(e.Out, "%v\nFailed the test!\n", err)
@@ -135,7 +148,7 @@ func (e *Env) runTestPlan(ctx context.Context, c *client.Client, dir string, pla
 func (t runTest) run(ctx context.Context, c *client.Client, dir string) error {
 	p := path.Join(dir, fmt.Sprintf("%s_%s_%s", t.op, t.readType, t.writeType))
 	want := t.content()
-	w, err := c.Create(ctx, p, client.CreateOptions{WriteType: t.writeType, Recursive: true})
+	w, err := c.Create(ctx, p, client.CreateOptions{WriteType: t.writeType, Recursive: true, NoShortCircuit: t.noShortCircuit})
 	if err != nil {
 		return err
 	}
@@ -146,7 +159,7 @@ func (t runTest) run(ctx context.Context, c *client.Client, dir string) error {
 	if err := w.Close(); err != nil {
 		return err
 	}
-	r, err := c.Open(ctx, p, client.OpenOptions{ReadType: t.readType})
+	r, err := c.Open(ctx, p, client.OpenOptions{ReadType: t.readType, NoShortCircuit: t.noShortCircuit})
 	if err != nil {
 		return err
 	}

@@ -90,6 +90,10 @@ type FileWriter struct {
 	block   blockSink  // the block being written, nil between blocks
 	ufs     *ufsWriter // the UFS copy, for the through types
 	failed  error
+	// pending holds written bytes not sent yet: they go out in whole
+	// chunks, as Alluxio's client sends them, whatever the size of the
+	// caller's writes (io.Copy's 32 KiB, or a byte at a time).
+	pending []byte
 }
 
 // Create creates path and returns a writer for its bytes.
@@ -131,11 +135,46 @@ func (w *FileWriter) Write(p []byte) (int, error) {
 	if w.failed != nil {
 		return 0, w.failed
 	}
+	done := 0
+	for done < len(p) {
+		if len(w.pending) == 0 && len(p)-done >= chunkSize {
+			whole := (len(p) - done) / chunkSize * chunkSize
+			n, err := w.send(p[done : done+whole])
+			done += n
+			if err != nil {
+				return done, err
+			}
+			continue
+		}
+		if w.pending == nil {
+			w.pending = make([]byte, 0, chunkSize)
+		}
+		n := copy(w.pending[len(w.pending):cap(w.pending)], p[done:])
+		w.pending = w.pending[:len(w.pending)+n]
+		done += n
+		if len(w.pending) == cap(w.pending) {
+			if err := w.flush(); err != nil {
+				return done, err
+			}
+		}
+	}
+	return done, nil
+}
+
+// send writes p out; an error fails the writer.
+func (w *FileWriter) send(p []byte) (int, error) {
 	n, err := w.write(p)
 	if err != nil {
 		w.failed = err
 	}
 	return n, err
+}
+
+// flush sends the pending bytes.
+func (w *FileWriter) flush() error {
+	_, err := w.send(w.pending)
+	w.pending = w.pending[:0]
+	return err
 }
 
 func (w *FileWriter) write(p []byte) (int, error) {
@@ -201,6 +240,11 @@ func (w *FileWriter) Close() error {
 }
 
 func (w *FileWriter) finish() error {
+	if len(w.pending) > 0 {
+		if err := w.flush(); err != nil {
+			return err
+		}
+	}
 	if w.block != nil {
 		err := w.block.close()
 		w.block = nil
@@ -227,7 +271,7 @@ func (w *FileWriter) Abort() {
 }
 
 // Written is how many bytes were written so far.
-func (w *FileWriter) Written() int64 { return w.written }
+func (w *FileWriter) Written() int64 { return w.written + int64(len(w.pending)) }
 
 type writeStream = grpc.BidiStreamingClient[alluxiopb.WriteRequest, alluxiopb.WriteResponse]
 

@@ -218,7 +218,7 @@ func TestListStatusPagesThroughPartialListings(t *testing.T) {
 func TestLeaderDiscoveryFromEmbeddedJournalAddresses(t *testing.T) {
 	cluster := masters.New(t, masters.Config{
 		Mode: masters.ModeRaft, Masters: 3, InProcess: true, SamePorts: true,
-		Props: map[string]string{"halo.master.embedded.journal.timeout.multiplier": "2"},
+		Props: map[string]string{"halo.master.embedded.journal.timeout.multiplier": masters.TestRaftTimeoutMultiplier},
 	})
 	cluster.StartAll()
 	leader := cluster.Leader(60 * time.Second)

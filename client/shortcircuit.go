@@ -79,6 +79,10 @@ type localReader struct {
 	id     int64
 	offset int64 // in the block, of the next byte Read returns
 	want   int64 // bytes still to read
+	// ahead holds verified bytes from offset on. A read smaller than a
+	// checksum span would read and verify its whole span from the file
+	// again, so small reads are served from a chunk read ahead.
+	ahead, buf []byte
 }
 
 // openLocal asks the worker at addr for the file of the block req names,
@@ -113,9 +117,39 @@ func (l *localReader) Read(p []byte) (int, error) {
 		return 0, io.EOF
 	}
 	p = p[:min(int64(len(p)), l.want)]
-	n, err := l.block.ReadAt(p, l.offset)
+	if len(l.ahead) == 0 && len(p) < chunkSize {
+		if err := l.readAhead(); err != nil {
+			return 0, err
+		}
+	}
+	var n int
+	var err error
+	if len(l.ahead) > 0 {
+		n = copy(p, l.ahead)
+		l.ahead = l.ahead[n:]
+	} else {
+		n, err = l.readFile(p)
+	}
 	l.offset += int64(n)
 	l.want -= int64(n)
+	return n, err
+}
+
+// readAhead reads up to the next chunk boundary into ahead, so that
+// later fills are whole aligned chunks.
+func (l *localReader) readAhead() error {
+	if l.buf == nil {
+		// No larger than the range: a small ReadAt reads its range alone.
+		l.buf = make([]byte, min(chunkSize, l.want))
+	}
+	n, err := l.readFile(l.buf[:min(chunkSize-l.offset%chunkSize, l.want)])
+	l.ahead = l.buf[:n]
+	return err
+}
+
+// readFile fills p from the block's file at offset.
+func (l *localReader) readFile(p []byte) (int, error) {
+	n, err := l.block.ReadAt(p, l.offset)
 	if err != nil && !(errors.Is(err, io.EOF) && n == len(p)) {
 		return n, l.failure(err)
 	}

@@ -165,6 +165,8 @@ type Config struct {
 	ClientBlockSize uint64 // alluxio.user.block.size.bytes.default
 	// ClientMetadataLoadType is alluxio.user.file.metadata.load.type.
 	ClientMetadataLoadType string
+	// ClientShortCircuit is alluxio.user.short.circuit.enabled.
+	ClientShortCircuit bool
 
 	Masters []string // hosts from conf/masters
 	Workers []string // hosts from conf/workers

@@ -205,7 +205,7 @@ var knownKeyTable = []keySpec{
 		description: "Shared UFS folder (path or URI) that receives a copy of every embedded journal checkpoint; a wiped master or a new cluster starts from the newest good one.",
 		field:       func(c *Config) any { return &c.CheckpointArchiveFolder }},
 	{name: KeyRaftTimeoutMultiplier, kind: kindCount, def: "1",
-		description: "Multiplies Halo's LAN Raft timeouts (600ms heartbeat and election timeout, 500ms leader lease) for slow or loaded machines.",
+		description: "Multiplies Halo's LAN Raft timeouts (200ms heartbeat, election and leader lease timeouts) for slow or loaded machines.",
 		field:       func(c *Config) any { return &c.RaftTimeoutMultiplier }},
 	{name: KeyTLSCertFile, kind: kindString, def: "",
 		description: "PEM certificate of this process; with the key and CA files set, the RPC port and the embedded journal use mutual TLS.",
@@ -453,6 +453,9 @@ var knownKeyTable = []keySpec{
 	{name: "alluxio.user.file.metadata.load.type", kind: kindEnum, def: "ONCE", enum: []string{"NEVER", "ONCE", "ALWAYS"},
 		description: "Whether a client's status and listing calls load what only the UFS has: never, a path or folder listing on first access, or a folder's listing on every listing.",
 		field:       func(c *Config) any { return &c.ClientMetadataLoadType }},
+	{name: "alluxio.user.short.circuit.enabled", kind: kindBool, def: "true",
+		description: "Whether a client with a worker on its host reads and writes that worker's block files itself rather than through its streams.",
+		field:       func(c *Config) any { return &c.ClientShortCircuit }},
 }
 
 // keyIndex finds a known key's spec by name.

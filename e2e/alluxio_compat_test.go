@@ -54,7 +54,7 @@ func startAlluxioCompatibleRaft(t *testing.T, extra map[string]string) (*masters
 	props := map[string]string{
 		"alluxio.security.authentication.type":                 string(identity.NoSASL),
 		"halo.security.authorization.trust.asserted.superuser": "true",
-		"halo.master.embedded.journal.timeout.multiplier":      "2",
+		"halo.master.embedded.journal.timeout.multiplier":      masters.TestRaftTimeoutMultiplier,
 	}
 	maps.Copy(props, extra)
 	c := masters.New(t, masters.Config{Mode: masters.ModeRaft, Masters: 3, Authentication: identity.NoSASL, Props: props})

@@ -19,9 +19,15 @@ import (
 	"github.com/halo-fs/halo/proto/halopb"
 )
 
-// dataFileMiB is the size of the files the data path tests write: small
-// enough for make test, raise it for a longer run.
-var dataFileMiB = flag.Int("halo.data.mib", 20, "size in MiB of the files the data path tests write")
+// dataFileMiB is the size of the file written with each write type: the
+// issue's 200 MiB. faultFileMiB is that of the files the fault tests
+// (kill -9 of the leader mid-write, mid-read) write: a few blocks are
+// enough to be in the middle of one, and 200 MiB would add about a
+// minute to make test on 2 cores.
+var (
+	dataFileMiB  = flag.Int("halo.data.mib", 200, "size in MiB of the file written with each write type")
+	faultFileMiB = flag.Int("halo.data.fault.mib", 20, "size in MiB of the files the data path fault tests write")
+)
 
 // dataBlockSize keeps several blocks per file, spread over the workers.
 const dataBlockSize = 4 << 20
@@ -70,7 +76,7 @@ func TestDataPathWriteTypesAndLostWorker(t *testing.T) {
 func TestDataPathLeaderKilledMidWrite(t *testing.T) {
 	leader, _, fs, ctx := dataCluster(t)
 
-	data := randomBytes(15, *dataFileMiB<<20)
+	data := randomBytes(15, *faultFileMiB<<20)
 	w, err := fs.Create(ctx, "/during-failover", client.CreateOptions{WriteType: client.CacheThrough, BlockSize: dataBlockSize, Recursive: true})
 	if err != nil {
 		t.Fatal(err)
@@ -105,13 +111,20 @@ func TestDataPathLeaderKilledMidWrite(t *testing.T) {
 // leader, the workers, a client and a context bounding the test.
 func dataCluster(t *testing.T) (*masters.Master, []*workers.Worker, *client.Client, context.Context) {
 	t.Helper()
+	c, ws, fs, ctx := startDataCluster(t)
+	return c.Leader(60 * time.Second), ws, fs, ctx
+}
+
+// startDataCluster is dataCluster with the cluster instead of its leader.
+func startDataCluster(t *testing.T) (*masters.Cluster, []*workers.Worker, *client.Client, context.Context) {
+	t.Helper()
 	c := masters.NewRaft(t, 3, nil)
 	c.StartAll()
-	leader := c.Leader(60 * time.Second)
+	c.Leader(60 * time.Second)
 	ws := startWorkers(t, c, 3, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	t.Cleanup(cancel)
-	return leader, ws, newClient(t, c.RPCAddresses(), 2*time.Minute), ctx
+	return c, ws, newClient(t, c.RPCAddresses(), 2*time.Minute), ctx
 }
 
 func writeAll(t *testing.T, ctx context.Context, fs *client.Client, path string, wt client.WriteType, data []byte) {
@@ -194,7 +207,7 @@ func blockHolders(t *testing.T, ctx context.Context, fs *client.Client, path str
 func TestDataPathAsyncThroughPersistsAcrossFailover(t *testing.T) {
 	leader, _, fs, ctx := dataCluster(t)
 
-	data := randomBytes(18, *dataFileMiB<<20)
+	data := randomBytes(18, *faultFileMiB<<20)
 	writeAll(t, ctx, fs, "/async/f", client.AsyncThrough, data)
 	leader.Kill()
 	var st *halopb.FileInfo

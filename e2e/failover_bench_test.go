@@ -8,9 +8,11 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/halo-fs/halo/bench/peers"
 	"github.com/halo-fs/halo/client"
 	"github.com/halo-fs/halo/fserr"
 	"github.com/halo-fs/halo/internal/testinfra/masters"
@@ -62,7 +64,12 @@ type createLog struct {
 	changed   chan struct{} // closed and replaced whenever successes grows
 }
 
-type span struct{ start, end time.Time }
+// span is one acknowledged create: when it started and ended, and the
+// master the client had as leader when it ended.
+type span struct {
+	start, end time.Time
+	leader     string
+}
 
 func newCreateLog() *createLog {
 	return &createLog{acked: map[string]bool{}, unknown: map[string]bool{}, changed: make(chan struct{})}
@@ -86,7 +93,7 @@ func (l *createLog) record(p string, s span, err error) {
 
 // oldLeaderAnswer bounds how late the answer of a create the killed leader
 // served can still arrive: no election completes this fast (followers wait
-// at least one 600 ms heartbeat timeout), so a create in flight at the kill
+// at least one 200 ms heartbeat timeout), so a create in flight at the kill
 // that succeeds later than this was served by the new leader.
 const oldLeaderAnswer = 50 * time.Millisecond
 
@@ -156,7 +163,12 @@ func writeUntil(c *client.Client, l *createLog, dir string, stop <-chan struct{}
 			ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
 			start := time.Now()
 			_, err := c.CreateFile(ctx, p, client.CreateFileOptions{Recursive: true, Completed: true})
-			l.record(p, span{start, time.Now()}, err)
+			s := span{start: start, end: time.Now()}
+			if err == nil {
+				// The leader the client cached is the one that answered.
+				s.leader, _ = c.Leader(ctx)
+			}
+			l.record(p, s, err)
 			cancel()
 		}
 	}()
@@ -274,6 +286,163 @@ func benchFailover(b *testing.B, c *masters.Cluster) {
 	b.StopTimer()
 	creates.checkAcked(b, cl, "/failover")
 	reportPercentiles(b, "unavail", unavailable)
+}
+
+// BenchmarkRaftGracefulStop sends SIGTERM to the Raft leader once per
+// iteration while eight clients create files, and reports how long writes
+// were unavailable: the time from the signal to the first create a new
+// leader acknowledged ("handover"), and the longest gap between two
+// successive acknowledged creates from the last one before the signal to
+// that first one ("gap"). The leader hands its role over before it stops,
+// so no election timeout is waited for.
+func BenchmarkRaftGracefulStop(b *testing.B) {
+	c := masters.NewRaft(b, 3, map[string]string{"halo.master.embedded.journal.timeout.multiplier": "1"})
+	c.StartAll()
+	c.Leader(30 * time.Second)
+	const writers = 8
+	clients := make([]*client.Client, writers)
+	for i := range clients {
+		clients[i] = benchClient(b, c.RPCAddresses())
+	}
+	creates := newCreateLog()
+	var handover, gaps []time.Duration
+	trial := 0
+	for b.Loop() {
+		stop := make(chan struct{})
+		var done []<-chan struct{}
+		for i, cl := range clients {
+			done = append(done, writeUntil(cl, creates, fmt.Sprintf("/graceful/t%03d/w%d", trial, i), stop))
+		}
+		trial++
+		creates.waitCount(b, creates.count()+200, time.Minute)
+		leader := c.Leader(30 * time.Second)
+		stopped := make(chan struct{})
+		signalledAt := time.Now()
+		go func() {
+			defer close(stopped)
+			leader.Stop()
+		}()
+		back := creates.waitSuccessOnOther(b, signalledAt, leader.RPCAddress(), 60*time.Second)
+		handover = append(handover, back.Sub(signalledAt))
+		gaps = append(gaps, creates.longestGap(signalledAt, back))
+		close(stop)
+		for _, d := range done {
+			<-d
+		}
+		<-stopped
+		newLeader := c.Leader(30 * time.Second)
+		info, err := newLeader.Info(context.Background())
+		if err != nil {
+			b.Fatal(err)
+		}
+		leader.Start()
+		leader.WaitLive(60 * time.Second)
+		c.WaitApplied(info.AppliedIndex, 2*time.Minute)
+	}
+	b.StopTimer()
+	creates.checkAcked(b, clients[0], "/graceful")
+	reportPercentiles(b, "handover", handover)
+	reportPercentiles(b, "gap", gaps)
+}
+
+// waitSuccessOnOther waits for the first create acknowledged after since by
+// a master other than old, and returns its completion time.
+func (l *createLog) waitSuccessOnOther(b *testing.B, since time.Time, old string, timeout time.Duration) time.Time {
+	b.Helper()
+	deadline := time.After(timeout)
+	for {
+		l.mu.Lock()
+		var first time.Time
+		for i := len(l.successes) - 1; i >= 0 && l.successes[i].end.After(since); i-- {
+			if s := l.successes[i]; s.leader != old && (first.IsZero() || s.end.Before(first)) {
+				first = s.end
+			}
+		}
+		changed := l.changed
+		l.mu.Unlock()
+		if !first.IsZero() {
+			return first
+		}
+		select {
+		case <-changed:
+		case <-deadline:
+			b.Fatalf("no create succeeded on a new leader within %s of the signal", timeout)
+		}
+	}
+}
+
+// longestGap is the longest time between two successive acknowledged
+// creates that ended up to to, counted from the last one that ended at or
+// before from.
+func (l *createLog) longestGap(from, to time.Time) time.Duration {
+	l.mu.Lock()
+	var ends []time.Time
+	for _, s := range l.successes {
+		if !s.end.After(to) {
+			ends = append(ends, s.end)
+		}
+	}
+	l.mu.Unlock()
+	slices.SortFunc(ends, time.Time.Compare)
+	return peers.LongestGap(ends, from)
+}
+
+// loadThreads is the thread count of the heaviest point of the peer
+// benchmark, at which no election may happen.
+const loadThreads = 64
+
+// BenchmarkRaftElectionsUnderLoad runs a 64-thread create load against
+// three Raft masters with the default timing, one second per iteration
+// (-benchtime=60x is a minute), and reports how many elections it caused:
+// the rise of the Raft term, which every election raises, and the leader
+// changes a 250 ms poll saw. A healthy cluster reports zero; the timing is
+// too tight for the machine otherwise.
+func BenchmarkRaftElectionsUnderLoad(b *testing.B) {
+	c := masters.NewRaft(b, 3, map[string]string{"halo.master.embedded.journal.timeout.multiplier": "1"})
+	c.StartAll()
+	c.Leader(30 * time.Second)
+	cl := benchClient(b, c.RPCAddresses())
+	termBefore := quorumTerm(b, cl)
+	changes := c.WatchLeaderChanges()
+	var acked atomic.Int64
+	var failed atomic.Int64
+	for b.Loop() {
+		second := time.Now().Add(time.Second)
+		var wg sync.WaitGroup
+		for w := range loadThreads {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := 0; time.Now().Before(second); i++ {
+					ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+					p := fmt.Sprintf("/load/w%02d/%d-%d", w, second.UnixNano(), i)
+					if _, err := cl.CreateFile(ctx, p, client.CreateFileOptions{Recursive: true, Completed: true}); err != nil {
+						failed.Add(1)
+					} else {
+						acked.Add(1)
+					}
+					cancel()
+				}
+			}()
+		}
+		wg.Wait()
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(quorumTerm(b, cl)-termBefore), "term-rises")
+	b.ReportMetric(float64(changes()), "leader-changes")
+	b.ReportMetric(float64(acked.Load())/float64(b.N), "creates/s")
+	b.ReportMetric(float64(failed.Load()), "failed-creates")
+}
+
+func quorumTerm(b *testing.B, cl *client.Client) uint64 {
+	b.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	info, err := cl.GetQuorumInfo(ctx)
+	if err != nil {
+		b.Fatalf("the Raft term: %v", err)
+	}
+	return info.GetTerm()
 }
 
 // localEntries is how many journal entries BenchmarkLocalRestart writes

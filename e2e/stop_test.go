@@ -16,7 +16,7 @@ import (
 // seen within 9 s of the signal can only be one it handed over to.
 func TestSIGTERMedRaftLeaderHandsOverLeadership(t *testing.T) {
 	const heartbeatTimeout = 12 * time.Second
-	c := masters.NewRaft(t, 3, map[string]string{"halo.master.embedded.journal.timeout.multiplier": "20"})
+	c := masters.NewRaft(t, 3, map[string]string{"halo.master.embedded.journal.timeout.multiplier": "60"})
 	c.StartAll()
 	// The first election itself waits one to two heartbeat timeouts.
 	old := c.Leader(3 * heartbeatTimeout)

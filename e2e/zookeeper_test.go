@@ -48,6 +48,10 @@ func checkFailoverShown(t *testing.T, newLeader, old *masters.Master) {
 	if last.From != old.RPCAddress() || last.Term != m.ElectionEpoch || m.ZooKeeperConnection != "StateHasSession" {
 		t.Errorf("the new leader's failover history: %+v", m)
 	}
+	// It wrote at least its epoch marker into the shared journal.
+	if m.Journal == nil || !m.Journal.Writing || m.Journal.Batch == 0 || !strings.HasPrefix(m.Journal.Location, "file://") {
+		t.Errorf("the new leader's shared journal position: %+v", m.Journal)
+	}
 }
 
 func startZooKeeperCluster(t *testing.T, zkServers int, extra map[string]string) (*masters.Cluster, *masters.Master) {

@@ -38,6 +38,12 @@ type Election struct {
 	// Connection is the state of this master's connection to ZooKeeper
 	// ("" in other modes).
 	Connection string
+	// JournalLocation is the shared journal's folder (ZooKeeper mode);
+	// JournalBatch the newest batch this master has written there
+	// (JournalWriting: it leads) or read from it (a standby's position).
+	JournalLocation string
+	JournalBatch    uint64
+	JournalWriting  bool
 }
 
 // ElectionReporter is a replicator that keeps an Election: the modes

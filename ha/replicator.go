@@ -28,6 +28,19 @@ type Replicator interface {
 	Close() error
 }
 
+// LeaderAwaiter is implemented by replicators whose standbys can tell that
+// the leader they know has fallen silent (the embedded journal). Asked who
+// leads, such a standby first waits for the election that follows rather
+// than name a leader that may be dead: a client sent there would fail and
+// back off, and the backoff, not the election, would set the failover
+// time.
+type LeaderAwaiter interface {
+	// AwaitLiveLeader returns once this master serves, or it has heard
+	// from the leader it knows lately, or an election had time to end, or
+	// ctx ends (it keeps half of ctx's time for the caller).
+	AwaitLiveLeader(ctx context.Context)
+}
+
 // CheckpointInfo says where a checkpoint was written and what it covers.
 type CheckpointInfo struct {
 	Location string

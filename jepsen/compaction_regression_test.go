@@ -59,7 +59,7 @@ func TestRegressionFailoverToStandbyBehindCompaction(t *testing.T) {
 	logf := func(format string, args ...any) { t.Logf("%s: "+format, append([]any{sc.Name}, args...)...) }
 	f := &slowStandbyDriver{t: t, d: d, clock: clock, logf: logf, journal: d.OpenSharedJournal(), journalDir: d.Journal}
 	r, slow := f.drive(sc, runner)
-	out := judge(t, sc, d, runner, clock, r, logf)
+	out := judge(t, sc, d, workload{runner: runner}, clock, r, logf)
 	if !out.Summary.Passed() {
 		t.Errorf("%s failed: %s (report in %s)", sc.Name, strings.Join(out.Summary.Failures, "; "), out.Summary.ReportDir)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/halo-fs/halo/internal/testinfra/netns"
 	"github.com/halo-fs/halo/jepsen/nemesis"
 	"github.com/halo-fs/halo/jepsen/reporting"
+	"github.com/halo-fs/halo/jepsen/traffic"
 )
 
 // TestMain fails the package if a test left a namespace, a link or a
@@ -30,18 +31,19 @@ func TestMain(m *testing.M) {
 // shortRuns is what `make test` runs: in Raft mode a crash and two
 // partition shapes, in ZooKeeper mode a pause past the session timeout, the
 // leader cut off from ZooKeeper alone and ZooKeeper losing its quorum;
-// about 20 s each.
+// about 20 s each. The Raft crash also runs the data workload.
 var shortRuns = []struct {
 	mode    masters.Mode
 	masters int
 	fault   nemesis.Fault
+	data    bool
 }{
-	{masters.ModeRaft, 3, nemesis.KillLeader{}},
-	{masters.ModeRaft, 3, nemesis.OneWayLeader{}},
-	{masters.ModeRaft, 5, nemesis.PartitionHalves{}},
-	{masters.ModeZooKeeper, 3, nemesis.PauseLeader{}},
-	{masters.ModeZooKeeper, 3, nemesis.PartitionLeaderZooKeeper{}},
-	{masters.ModeZooKeeper, 3, nemesis.ZooKeeperLoseQuorum{}},
+	{masters.ModeRaft, 3, nemesis.KillLeader{}, true},
+	{masters.ModeRaft, 3, nemesis.OneWayLeader{}, false},
+	{masters.ModeRaft, 5, nemesis.PartitionHalves{}, false},
+	{masters.ModeZooKeeper, 3, nemesis.PauseLeader{}, false},
+	{masters.ModeZooKeeper, 3, nemesis.PartitionLeaderZooKeeper{}, false},
+	{masters.ModeZooKeeper, 3, nemesis.ZooKeeperLoseQuorum{}, false},
 }
 
 // TestRobustness is the short failover suite.
@@ -50,6 +52,10 @@ func TestRobustness(t *testing.T) {
 	for _, r := range shortRuns {
 		sc := NewScenario(r.mode, r.masters, r.fault, 15*time.Second)
 		sc.CheckTimeout = time.Minute
+		if r.data {
+			data := traffic.DefaultDataConfig()
+			sc.Data = &data
+		}
 		t.Run(sc.Name, func(t *testing.T) {
 			out := Run(t, sc)
 			rows = append(rows, out.Summary)
@@ -175,6 +181,7 @@ func TestJournalFencesLeaderThatIgnoresSessionLoss(t *testing.T) {
 //	HALO_JEPSEN_MIN_OPS=10000      fewest operations per run
 //	HALO_JEPSEN_QPS=250            target rate of all workers together
 //	HALO_JEPSEN_TABLE=path         where the Markdown table goes
+//	HALO_JEPSEN_DATA=1             with the data workload (workers beside the masters); 0: without
 //	HALO_JEPSEN_KEEP=1             keep every run's report, not only failures
 //	HALO_JEPSEN_REPORT_DIR=dir     where reports go (default jepsen/report)
 func TestRobustnessMatrix(t *testing.T) {
@@ -184,6 +191,7 @@ func TestRobustnessMatrix(t *testing.T) {
 	duration := envDuration(t, "HALO_JEPSEN_DURATION", 60*time.Second)
 	minOps := envInt(t, "HALO_JEPSEN_MIN_OPS", 10000)
 	qps := envInt(t, "HALO_JEPSEN_QPS", 250)
+	withData := envInt(t, "HALO_JEPSEN_DATA", 1) != 0
 	var faults []nemesis.Fault // nil: every fault of each mode
 	if list := os.Getenv("HALO_JEPSEN_FAULTS"); list != "" && list != "all" {
 		faults = nil
@@ -223,6 +231,10 @@ func TestRobustnessMatrix(t *testing.T) {
 				sc := NewScenario(mode, n, f, duration)
 				sc.MinOps = minOps
 				sc.Traffic.QPS = float64(qps)
+				if withData {
+					data := traffic.DefaultDataConfig()
+					sc.Data = &data
+				}
 				sc.KeepReport = os.Getenv("HALO_JEPSEN_KEEP") != ""
 				t.Run(sc.Name, func(t *testing.T) {
 					out := Run(t, sc)

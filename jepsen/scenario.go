@@ -11,6 +11,7 @@ package jepsen
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -21,6 +22,7 @@ import (
 	"github.com/anishathalye/porcupine"
 	"github.com/halo-fs/halo/internal/testinfra/masters"
 	"github.com/halo-fs/halo/internal/testinfra/netns"
+	"github.com/halo-fs/halo/internal/testinfra/workers"
 	"github.com/halo-fs/halo/internal/testinfra/zookeeper"
 	"github.com/halo-fs/halo/jepsen/checker"
 	"github.com/halo-fs/halo/jepsen/model"
@@ -53,6 +55,11 @@ type Scenario struct {
 	MinOps   int
 	Props    map[string]string
 	Traffic  traffic.Config
+	// Data, when set, adds a worker beside each master (in its
+	// namespace, their UFS root one folder every namespace sees) and the
+	// data workload: files of known content written under the faults and
+	// read back after healing.
+	Data *traffic.DataConfig
 	// Pinned workers talk to one master each (in turn; all to the first
 	// leader with PinToLeader); ClusterWide ones to the leader they find.
 	Pinned, ClusterWide int
@@ -147,6 +154,9 @@ type Outcome struct {
 	Summary          reporting.Summary
 	Linearizability  checker.Linearizability
 	Writes           checker.Writes
+	Data             checker.Data
+	DataWrites       []model.DataWrite
+	DataReads        []model.DataRead
 	Convergence      checker.Convergence
 	History          []model.Op
 	Faults           []nemesis.Window
@@ -162,7 +172,15 @@ type Outcome struct {
 // to assert on.
 func Run(t testing.TB, sc Scenario) Outcome {
 	t.Helper()
+	if sc.Data != nil {
+		sc.Props = maps.Clone(sc.Props)
+		sc.Props[rootUFS] = sharedUFS(t)
+	}
 	d := Deploy(t, sc.Mode, sc.Masters, sc.Props)
+	var ws []*workers.Worker
+	if sc.Data != nil {
+		ws = startWorkers(t, d)
+	}
 	clock := traffic.NewClock()
 	addrs := d.RPCAddresses()
 	pinTo := addrs
@@ -182,9 +200,50 @@ func Run(t testing.TB, sc Scenario) Outcome {
 	if err != nil {
 		t.Fatalf("%s: %v", sc.Name, err)
 	}
+	wl := workload{runner: runner, workers: ws}
+	if sc.Data != nil {
+		wl.data = traffic.NewDataRunner(*sc.Data, runner)
+	}
 	logf := func(format string, args ...any) { t.Logf("%s: "+format, append([]any{sc.Name}, args...)...) }
-	r := drive(t, sc, d, runner, clock, logf)
-	return judge(t, sc, d, runner, clock, r, logf)
+	r := drive(t, sc, d, wl, clock, logf)
+	return judge(t, sc, d, wl, clock, r, logf)
+}
+
+// workload is what runs against a deployment: the namespace workload and,
+// with the data workload, its runner and the workers it stores on.
+type workload struct {
+	runner  *traffic.Runner
+	data    *traffic.DataRunner
+	workers []*workers.Worker
+}
+
+// rootUFS is the property naming the root mount's UFS folder.
+const rootUFS = "alluxio.master.mount.table.root.ufs"
+
+// sharedUFS is the data workload's UFS root: one folder on the machine's
+// file system, which every namespace sees, as ZooKeeper mode's journal.
+func sharedUFS(t testing.TB) string {
+	dir := filepath.Join(t.TempDir(), "ufs")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// startWorkers starts a worker in each master's namespace and waits until
+// each is registered with every master.
+func startWorkers(t testing.TB, d *masters.Cluster) []*workers.Worker {
+	t.Helper()
+	var ws []*workers.Worker
+	for i, m := range d.Masters {
+		w := workers.NewIn(t, d, fmt.Sprintf("w%d", i+1), m.Netns, nil)
+		w.Start()
+		ws = append(ws, w)
+	}
+	for _, w := range ws {
+		w.WaitRegistered(d.RPCAddresses(), time.Minute)
+	}
+	return ws
 }
 
 // driven is what drive recorded.
@@ -200,13 +259,22 @@ type driven struct {
 // drive runs the workload while the nemesis injects faults, heals, checks
 // that a write goes through soon after, lets the workload run on for the
 // cooldown and stops it.
-func drive(t testing.TB, sc Scenario, d *masters.Cluster, runner *traffic.Runner, clock traffic.Clock, logf nemesis.Logger) driven {
+func drive(t testing.TB, sc Scenario, d *masters.Cluster, wl workload, clock traffic.Clock, logf nemesis.Logger) driven {
+	runner := wl.runner
 	ctx, stopTraffic := context.WithCancel(context.Background())
 	defer stopTraffic()
 	historyCh := make(chan []model.Op, 1)
 	go func() {
 		ops, _ := runner.Run(ctx)
 		historyCh <- ops
+	}()
+	dataDone := make(chan error, 1)
+	go func() {
+		if wl.data == nil {
+			dataDone <- nil
+			return
+		}
+		dataDone <- wl.data.Run(ctx)
 	}()
 	start := time.Now()
 	hardEnd := start.Add(3 * sc.Duration)
@@ -233,6 +301,9 @@ func drive(t testing.TB, sc Scenario, d *masters.Cluster, runner *traffic.Runner
 	}
 	stopTraffic()
 	r.history = <-historyCh
+	if err := <-dataDone; err != nil {
+		t.Errorf("%s: data workload: %v", sc.Name, err)
+	}
 	r.stoppedAt = clock.Now()
 	r.took = time.Since(start)
 	return r
@@ -240,7 +311,8 @@ func drive(t testing.TB, sc Scenario, d *masters.Cluster, runner *traffic.Runner
 
 // judge reads the final state and runs every checker over what drive
 // recorded; a failing run's folder is kept.
-func judge(t testing.TB, sc Scenario, d *masters.Cluster, runner *traffic.Runner, clock traffic.Clock, r driven, logf nemesis.Logger) Outcome {
+func judge(t testing.TB, sc Scenario, d *masters.Cluster, wl workload, clock traffic.Clock, r driven, logf nemesis.Logger) Outcome {
+	runner := wl.runner
 	out := Outcome{History: r.history, Faults: r.windows, MasterLogs: map[string]string{}}
 	for _, m := range d.Masters {
 		out.MasterLogs[m.Name] = m.LogPath()
@@ -285,6 +357,10 @@ func judge(t testing.TB, sc Scenario, d *masters.Cluster, runner *traffic.Runner
 		out.Writes = checker.CheckWrites(out.History, final.Groups, final.Ledger)
 		s.LostWrites, s.Phantoms, s.Acknowledged = len(out.Writes.Lost), len(out.Writes.Phantoms), out.Writes.Acknowledged
 	}
+	if wl.data != nil {
+		s.Failures = append(s.Failures, judgeData(&out, wl.data, logf)...)
+		s.Data = fmt.Sprintf("%d / %d, %d", out.Data.Verified, out.Data.Acknowledged, len(out.Data.Violations))
+	}
 	out.Linearizability = checker.CheckLinearizability(out.History, sc.CheckTimeout)
 	s.Linearizable, s.CheckTook = string(out.Linearizability.Result), out.Linearizability.Took
 	logf("%d ops (%d ok, %d failed, %d unknown), %d injections; porcupine %s in %s over %d ops (%d pending, %d narrowed)",
@@ -317,11 +393,32 @@ func judge(t testing.TB, sc Scenario, d *masters.Cluster, runner *traffic.Runner
 		s.Failures = append(s.Failures, fmt.Sprintf("only %d ops, want %d", s.Ops, sc.MinOps))
 	}
 	if !s.Passed() || sc.KeepReport {
-		s.ReportDir = writeReport(t, sc, d, out, s)
+		s.ReportDir = writeReport(t, sc, d, wl.workers, out, s)
 		logf("report: %s", s.ReportDir)
 	}
 	out.Summary = s
 	return out
+}
+
+// judgeData reads every file of the data workload back and checks it;
+// the harness's faults never kill a worker.
+func judgeData(out *Outcome, data *traffic.DataRunner, logf nemesis.Logger) []string {
+	writes, reads, err := data.ReadBack(time.Minute)
+	if err != nil {
+		return []string{"data read back: " + err.Error()}
+	}
+	out.DataWrites, out.DataReads = writes, reads
+	out.Data = checker.CheckData(writes, reads, false)
+	logf("data: %s", out.Data)
+	var failures []string
+	for i, v := range out.Data.Violations {
+		if i == 5 {
+			failures = append(failures, fmt.Sprintf("data: %d more violations", len(out.Data.Violations)-i))
+			break
+		}
+		failures = append(failures, fmt.Sprintf("data: %s (%s, %s): %s", v.Path, v.WriteType, v.Outcome, v.Problem))
+	}
+	return failures
 }
 
 func qpsBefore(ops []model.Op, at int64) float64 {
@@ -339,11 +436,15 @@ func qpsBefore(ops []model.Op, at int64) float64 {
 
 // writeReport keeps the run's folder: history, faults, verdicts,
 // Porcupine's view and every master's folder.
-func writeReport(t testing.TB, sc Scenario, d *masters.Cluster, out Outcome, s reporting.Summary) string {
+func writeReport(t testing.TB, sc Scenario, d *masters.Cluster, ws []*workers.Worker, out Outcome, s reporting.Summary) string {
 	dir := filepath.Join(sc.ReportRoot, time.Now().Format("20060102-150405")+"-"+sanitize(sc.Name))
 	run := reporting.Run{
 		Summary: s, History: out.History, Faults: out.Faults,
 		Extra: map[string]any{"writes": out.Writes, "convergence": out.Convergence},
+	}
+	if sc.Data != nil {
+		run.Extra["data"] = out.Data
+		run.Extra["data-history"] = map[string]any{"writes": out.DataWrites, "reads": out.DataReads}
 	}
 	run.Summary.ReportDir = dir
 	if err := reporting.Write(dir, run); err != nil {
@@ -361,7 +462,11 @@ func writeReport(t testing.TB, sc Scenario, d *masters.Cluster, out Outcome, s r
 	if err := checker.Visualize(out.Linearizability, notes, filepath.Join(dir, "history.html")); err != nil {
 		t.Logf("porcupine visualization: %v", err)
 	}
-	for name, src := range d.Folders() {
+	folders := d.Folders()
+	for _, w := range ws {
+		folders[filepath.Join("workers", w.Name)] = w.Dir
+	}
+	for name, src := range folders {
 		if err := reporting.CopyTree(src, filepath.Join(dir, name)); err != nil {
 			t.Logf("copy %s: %v", src, err)
 		}

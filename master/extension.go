@@ -8,6 +8,7 @@ import (
 	"github.com/halo-fs/halo/conf"
 	"github.com/halo-fs/halo/fserr"
 	"github.com/halo-fs/halo/fserr/rpcerr"
+	"github.com/halo-fs/halo/ha"
 
 	"github.com/hashicorp/go-hclog"
 	"google.golang.org/grpc"
@@ -57,6 +58,27 @@ func (m *Master) recordCall(fullMethod string, start time.Time, err error) {
 func (m *Master) Leading() (bool, string) {
 	st := m.replicator.Status()
 	return st.Leader, st.LeaderRPCAddress
+}
+
+// LeadingOnceSettled is Leading once the HA mode has a live leader to
+// name: on a standby whose leader fell silent it waits (bounded) for the
+// election, so that it neither names a dead leader nor refuses a call it
+// is about to be able to serve.
+// A stopping master waits no more: its graceful stop waits for the call.
+func (m *Master) LeadingOnceSettled(ctx context.Context) (bool, string) {
+	if a, ok := m.replicator.(ha.LeaderAwaiter); ok {
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		go func() {
+			select {
+			case <-m.stopping:
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+		a.AwaitLiveLeader(ctx)
+	}
+	return m.Leading()
 }
 
 // ServesStaleReads says whether this master answers reads whatever its

@@ -135,6 +135,10 @@ type Master struct {
 	webPort     *web.Server
 	backups     *backup.Backups
 	stopOnce    sync.Once
+	// stopping is closed when Stop begins, to end the streams clients
+	// keep open (channel authentication) that a graceful stop would
+	// otherwise wait for.
+	stopping chan struct{}
 	// stopBackground ends the leader's periodic work (daily backups).
 	stopBackground context.CancelFunc
 
@@ -158,7 +162,7 @@ func New(cfg Config, f *fsm.FSM, newReplicator func(*web.Metrics) ha.Replicator)
 	if cfg.Authentication == "" {
 		cfg.Authentication = identity.Simple
 	}
-	m := &Master{cfg: cfg, log: cfg.Logger, fsm: f, started: time.Now(), stopBackground: func() {}}
+	m := &Master{cfg: cfg, log: cfg.Logger, fsm: f, started: time.Now(), stopBackground: func() {}, stopping: make(chan struct{})}
 	m.workers = blockmaster.New(blockmaster.Config{Timeout: cfg.WorkerTimeout})
 	m.ids = identity.New(identity.Config{
 		SuperUser: cfg.SuperUser, SuperGroup: cfg.SuperGroup,
@@ -321,6 +325,7 @@ func (m *Master) rootMounted() bool {
 func (m *Master) Stop() error {
 	var err error
 	m.stopOnce.Do(func() {
+		close(m.stopping)
 		m.stopBackground()
 		m.webPort.Close()
 		if m.grpcServer != nil {
@@ -336,6 +341,10 @@ func (m *Master) Stop() error {
 	})
 	return err
 }
+
+// Stopping is closed once the master has begun to stop: a handler of a
+// stream that lasts as long as its client wants ends it then.
+func (m *Master) Stopping() <-chan struct{} { return m.stopping }
 
 // RPCAddr is the address the RPC port listens on.
 func (m *Master) RPCAddr() string {

@@ -247,7 +247,7 @@ func (l *link) heartbeat(ctx context.Context) error {
 		LostStorage:      storageLists(usage.lostStorage),
 		Options:          &alluxiopb.BlockHeartbeatPOptions{CapacityBytesOnTiers: usage.capacity},
 	}
-	svc, callCtx, cancel, err := l.call(ctx, l.w.cfg.HeartbeatTimeout)
+	svc, callCtx, cancel, err := l.call(ctx, l.w.cfg.CallTimeout)
 	if err == nil {
 		defer cancel()
 		round := l.nextRound()
@@ -389,7 +389,7 @@ func (l *link) commit(ctx context.Context, blockID, length int64, tier string, u
 	if failing != nil {
 		return fmt.Errorf("the master did not answer the last heartbeat: %w", failing)
 	}
-	svc, callCtx, cancel, err := l.call(ctx, l.w.cfg.HeartbeatTimeout)
+	svc, callCtx, cancel, err := l.call(ctx, l.w.cfg.CallTimeout)
 	if err != nil {
 		return err
 	}

@@ -110,17 +110,36 @@ func (w *JavaWriter) FirstSuccessAfter(t time.Time, timeout time.Duration) (time
 }
 
 func (w *JavaWriter) successAfter(t time.Time) (time.Time, bool) {
-	b, _ := os.ReadFile(w.ok)
-	for _, line := range strings.Split(string(b), "\n") {
-		ms, err := strconv.ParseInt(strings.TrimSpace(line), 10, 64)
-		if err != nil {
-			continue
-		}
-		if at := time.UnixMilli(ms); at.After(t) {
+	for _, at := range w.successes() {
+		if at.After(t) {
 			return at, true
 		}
 	}
 	return time.Time{}, false
+}
+
+// SuccessesBetween implements SuccessTimes (to the millisecond the writer
+// records).
+func (w *JavaWriter) SuccessesBetween(from, to time.Time) []time.Time {
+	var out []time.Time
+	for _, at := range w.successes() {
+		if !at.Before(from) && !at.After(to) {
+			out = append(out, at)
+		}
+	}
+	return out
+}
+
+// successes are the times the writer has recorded so far, in order.
+func (w *JavaWriter) successes() []time.Time {
+	b, _ := os.ReadFile(w.ok)
+	var out []time.Time
+	for _, line := range strings.Split(string(b), "\n") {
+		if ms, err := strconv.ParseInt(strings.TrimSpace(line), 10, 64); err == nil {
+			out = append(out, time.UnixMilli(ms))
+		}
+	}
+	return out
 }
 
 // Stop asks the writer to stop and waits for it.

@@ -210,3 +210,61 @@ func ParseThreads(s string) ([]int, error) {
 	}
 	return out, nil
 }
+
+// LongestGap is the longest time between two successive successes in
+// successes (in order), counted from the last one at or before signalledAt;
+// zero when none came before it.
+func LongestGap(successes []time.Time, signalledAt time.Time) time.Duration {
+	first := -1
+	for i, s := range successes {
+		if s.After(signalledAt) {
+			break
+		}
+		first = i
+	}
+	if first < 0 {
+		return 0
+	}
+	var longest time.Duration
+	for i := first + 1; i < len(successes); i++ {
+		longest = max(longest, successes[i].Sub(successes[i-1]))
+	}
+	return longest
+}
+
+// SuccessTimes is a writer whose every success can be read back.
+type SuccessTimes interface {
+	Successes
+	// SuccessesBetween are the end times of the creates that succeeded
+	// in [from, to], in order.
+	SuccessesBetween(from, to time.Time) []time.Time
+}
+
+// GracefulStop runs trials against a running writer w: once a create has
+// succeeded, a clean stop (SIGTERM) of the leader (stop returns when the
+// signal was sent, a channel closed when the process has exited, and the
+// restart), then the longest gap between two successive creates from the
+// last one before the signal to the first one after the process exited.
+// The stopped leader keeps answering until it has handed over, so the gap,
+// not the time to the first success, is the unavailability.
+func GracefulStop(w SuccessTimes, trials int, timeout time.Duration, stop func() (signalledAt time.Time, exited <-chan struct{}, restart func()), progress func(int, time.Duration)) ([]time.Duration, error) {
+	var out []time.Duration
+	since := time.Now()
+	for i := range trials {
+		if _, err := w.FirstSuccessAfter(since, timeout); err != nil {
+			return out, fmt.Errorf("trial %d, before the stop: %w", i, err)
+		}
+		signalledAt, exited, restart := stop()
+		<-exited
+		back, err := w.FirstSuccessAfter(time.Now(), timeout)
+		if err != nil {
+			return out, fmt.Errorf("trial %d, after the stop: %w", i, err)
+		}
+		gap := LongestGap(w.SuccessesBetween(since, back), signalledAt)
+		out = append(out, gap)
+		progress(i, gap)
+		restart()
+		since = time.Now()
+	}
+	return out, nil
+}

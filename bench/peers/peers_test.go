@@ -29,6 +29,7 @@ var (
 	warmupFlag   = flag.Duration("warmup", time.Second, "unmeasured time before each point")
 	threadsFlag  = flag.String("threads", "1,16,64", "thread counts, comma-separated")
 	trialsFlag   = flag.Int("failover-trials", 3, "kill -9 trials of each system's leader (0: none)")
+	gracefulFlag = flag.Int("graceful-trials", 3, "SIGTERM trials of Halo's Raft leader, which hands over before it stops (0: none)")
 	systemsFlag  = flag.String("systems", "zookeeper,etcd,halo-raft,alluxio", "which groups to run: zookeeper (ZooKeeper, then Halo in ZooKeeper mode on it), etcd, halo-raft, alluxio")
 	outFlag      = flag.String("out", "", "also write the report to this file")
 )
@@ -38,6 +39,7 @@ type report struct {
 	mu        sync.Mutex
 	points    []Point
 	failovers []string
+	graceful  []string
 	elections []string
 }
 
@@ -83,6 +85,13 @@ func TestPeers(t *testing.T) {
 		b.WriteString("| system | trials | p50 ms | p99 ms | per trial ms |\n|---|---:|---:|---:|---|\n")
 		for _, f := range r.failovers {
 			b.WriteString(f + "\n")
+		}
+	}
+	if len(r.graceful) > 0 {
+		b.WriteString("\nGraceful stop, SIGTERM to the Raft leader (it hands leadership over first): the longest gap between two successive successful creates, from the last one before the signal (one writer, Alluxio's Java client):\n\n")
+		b.WriteString("| system | trials | p50 ms | p99 ms | per trial ms |\n|---|---:|---:|---:|---|\n")
+		for _, g := range r.graceful {
+			b.WriteString(g + "\n")
 		}
 	}
 	fmt.Println()
@@ -146,7 +155,7 @@ func runHaloCluster(t *testing.T, r *report, c *masters.Cluster, name string, th
 		t.Fatal(err)
 	}
 	termBefore := raftTerm(t, c, cl)
-	changes := watchLeader(c)
+	changes := c.WatchLeaderChanges()
 	measure(t, r, s, threads)
 	javaConf := alluxio.ClientConf(c.RPCAddresses()...)
 	measureJava(t, r, name, javaConf, threads, false)
@@ -168,6 +177,44 @@ func runHaloCluster(t *testing.T, r *report, c *masters.Cluster, name string, th
 			}
 		}))
 	}
+	if *gracefulFlag > 0 && c.Mode == masters.ModeRaft {
+		row := trialRow(name, gracefulStop(t, javaConf, *gracefulFlag, c))
+		r.mu.Lock()
+		r.graceful = append(r.graceful, row)
+		r.mu.Unlock()
+	}
+}
+
+// gracefulStop runs GracefulStop's trials against c with one PeerBench
+// writer creating files through Alluxio's Java client.
+func gracefulStop(t *testing.T, conf map[string]string, trials int, c *masters.Cluster) []time.Duration {
+	w, err := javaDriver(t, conf).Writer("/halo-peer-graceful")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := w.Stop(); err != nil {
+			t.Error(err)
+		}
+	}()
+	out, err := GracefulStop(w, trials, 5*time.Minute, func() (time.Time, <-chan struct{}, func()) {
+		leader := c.Leader(time.Minute)
+		exited := make(chan struct{})
+		signalledAt := time.Now()
+		go func() {
+			defer close(exited)
+			leader.Stop()
+			t.Logf("graceful stop: %s exited %v after the signal", leader.Name, time.Since(signalledAt))
+		}()
+		return signalledAt, exited, func() {
+			leader.Start()
+			leader.WaitLive(2 * time.Minute)
+		}
+	}, func(i int, d time.Duration) { t.Logf("graceful stop trial %d: longest gap %v", i, d) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 // raftTerm is the Raft term of c's leader (0 outside Raft mode): each
@@ -183,33 +230,6 @@ func raftTerm(t *testing.T, c *masters.Cluster, cl *client.Client) uint64 {
 		t.Fatalf("the Raft term: %v", err)
 	}
 	return info.GetTerm()
-}
-
-// watchLeader polls c's leader until the returned func is called, which
-// says how many times it changed.
-func watchLeader(c *masters.Cluster) func() int {
-	stop, done := make(chan struct{}), make(chan int, 1)
-	go func() {
-		var last *masters.Master
-		changes := 0
-		tick := time.NewTicker(250 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-stop:
-				done <- changes
-				return
-			case <-tick.C:
-			}
-			if l := c.CurrentLeader(context.Background()); l != nil {
-				if last != nil && l != last {
-					changes++
-				}
-				last = l
-			}
-		}
-	}()
-	return func() int { close(stop); return <-done }
 }
 
 func haloClient(t *testing.T, addrs []string) *client.Client {
@@ -335,15 +355,21 @@ func startEtcd(t *testing.T, n int) []string {
 }
 
 func (r *report) addFailover(name string, samples []time.Duration) {
+	row := trialRow(name, samples)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.failovers = append(r.failovers, row)
+}
+
+// trialRow is one system's row of a trials table: count, p50, p99 and
+// every trial, in ms.
+func trialRow(name string, samples []time.Duration) string {
 	p50, p99 := Percentiles(samples)
 	var each []string
 	for _, s := range samples {
 		each = append(each, fmt.Sprint(s.Milliseconds()))
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.failovers = append(r.failovers, fmt.Sprintf("| %s | %d | %d | %d | %s |", name, len(samples),
-		p50.Milliseconds(), p99.Milliseconds(), strings.Join(each, " ")))
+	return fmt.Sprintf("| %s | %d | %d | %d | %s |", name, len(samples), p50.Milliseconds(), p99.Milliseconds(), strings.Join(each, " "))
 }
 
 // failover runs Failover's trials with one PeerBench writer creating

@@ -111,3 +111,16 @@ func TestFailoverIgnoresTheDeadLeadersLastAnswer(t *testing.T) {
 		t.Errorf("unavailability %v; want an hour and more, from the kill to the new leader's first create", got)
 	}
 }
+
+// The gap a graceful stop leaves counts from the last create before the
+// signal, not from the signal: the writer was waiting from then on.
+func TestLongestGapCountsFromTheLastSuccessBeforeTheSignal(t *testing.T) {
+	at := func(ms int) time.Time { return time.UnixMilli(int64(ms)) }
+	successes := []time.Time{at(900), at(1000), at(1180), at(1200), at(1210)}
+	if got := LongestGap(successes, at(1050)); got != 180*time.Millisecond {
+		t.Errorf("LongestGap = %v; want 180ms, from the create at 1000 to the one at 1180", got)
+	}
+	if got := LongestGap(successes[3:], at(1050)); got != 0 {
+		t.Errorf("LongestGap without a create before the signal = %v; want 0 (nothing to measure from)", got)
+	}
+}

@@ -72,6 +72,7 @@ func fillEnv(env *cli.Env, cfg *conf.Config) {
 	env.Authentication, env.SecretFile, env.WebPort = cfg.AuthenticationType, cfg.AuthSecretFile, cfg.WebPort
 	env.WriteType, env.ReadType = client.WriteType(cfg.ClientWriteType), client.ReadType(cfg.ClientReadType)
 	env.BlockSize = int64(min(cfg.ClientBlockSize, math.MaxInt64))
+	env.NoShortCircuit = !cfg.ClientShortCircuit
 }
 
 func newFSCommand(g *globals) *cobra.Command {
@@ -89,5 +90,14 @@ func newRunTestsCommand(g *globals) *cobra.Command {
 
 func newBenchCommand(g *globals) *cobra.Command {
 	env := toolEnv(g, nil)
-	return bench.NewCommand(env.Dial, nil)
+	// The cold reads' baseline opens the UFS with the site's properties
+	// (credentials, endpoints), as the root mount does.
+	ufsOptions := func() map[string]string {
+		cfg, err := g.load()
+		if err != nil {
+			return nil
+		}
+		return cfg.Properties
+	}
+	return bench.NewCommand(env.Dial, ufsOptions, nil)
 }

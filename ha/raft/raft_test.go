@@ -70,9 +70,9 @@ func startRaftCluster(t *testing.T, n int, adjust func(*Options)) []*raftNode {
 			LocalAddress: peers[i],
 			Peers:        peers,
 			RPCAddresses: rpcs,
-			// Doubled so that a loaded machine running -race does not
-			// depose leaders in the middle of a test.
-			Timing:       DefaultTiming().Scaled(2),
+			// A 1.2 s heartbeat timeout, so that a loaded machine running
+			// -race does not depose leaders in the middle of a test.
+			Timing:       DefaultTiming().Scaled(6),
 			ApplyTimeout: 20 * time.Second,
 		}
 		if adjust != nil {

@@ -72,6 +72,9 @@ type Replicator struct {
 	elector *Elector
 
 	cursor ufsjournal.Cursor // owned by the run goroutine
+	// readBatch is cursor.NextSeq-1 for readers outside the run
+	// goroutine: the newest batch this master has read.
+	readBatch atomic.Uint64
 
 	serving atomic.Bool
 	lead    atomic.Pointer[Leadership]
@@ -117,10 +120,19 @@ func New(opts Options) *Replicator {
 		lastCheckpoint:  opts.Recovered.CheckpointTime,
 		checkpointIndex: opts.Recovered.CheckpointIndex,
 	}
+	r.noteCursor()
 	r.queue = ha.NewGroupCommit(0, r.stop, r.done)
 	r.reads = ha.NewReadBarrier(r.probe)
 	go r.run()
 	return r
+}
+
+// noteCursor publishes the cursor's position to Election; the run
+// goroutine calls it whenever the cursor moves.
+func (r *Replicator) noteCursor() {
+	if r.cursor.NextSeq > 0 {
+		r.readBatch.Store(r.cursor.NextSeq - 1)
+	}
 }
 
 // Failed delivers the error that stopped the replicator for good: a
@@ -219,6 +231,7 @@ func (r *Replicator) standby(ctx context.Context) *Leadership {
 func (r *Replicator) tail(ctx context.Context) (progress bool, fatal error) {
 	for {
 		b, err := r.journal.Next(ctx, &r.cursor)
+		r.noteCursor()
 		switch {
 		case err == nil:
 			if err := applyBatch(r.fsm, b); err != nil {
@@ -256,6 +269,7 @@ func (r *Replicator) reload(ctx context.Context) error {
 		return err
 	}
 	r.cursor = rec.Cursor
+	r.noteCursor()
 	r.mu.Lock()
 	r.checkpointIndex = rec.CheckpointIndex
 	r.mu.Unlock()
@@ -295,6 +309,7 @@ func (r *Replicator) leadWhile(ctx context.Context, lead *Leadership) (served bo
 		r.lead.Store(nil)
 		r.writer.Store(nil)
 		r.cursor = w.Cursor()
+		r.noteCursor()
 		r.queue.FailQueued(r.notLeader())
 		select {
 		case <-r.fenced:
@@ -376,6 +391,7 @@ func (r *Replicator) promote(ctx context.Context, lead *Leadership) (*ufsjournal
 		w, err := r.journal.Claim(ctx, r.cursor, lead.Epoch, r.opts.Address)
 		if err == nil {
 			r.cursor = w.Cursor()
+			r.noteCursor()
 			return w, nil
 		}
 		switch {
@@ -587,8 +603,12 @@ func (r *Replicator) Status() ha.Status {
 // leads, its election epoch (the epoch its journal writes carry).
 func (r *Replicator) Election() ha.Election {
 	e := r.elector.Election()
+	e.JournalLocation, e.JournalBatch = r.journal.URI(), r.readBatch.Load()
 	if lead := r.lead.Load(); lead != nil && r.serving.Load() {
 		e.Epoch = lead.Epoch
+		if w := r.writer.Load(); w != nil {
+			e.JournalBatch, e.JournalWriting = w.LastSeq(), true
+		}
 	}
 	return e
 }

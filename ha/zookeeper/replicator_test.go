@@ -93,6 +93,16 @@ func TestZooKeeperReplicatorFailover(t *testing.T) {
 	}
 	pollUntil(t, "standby caught up", func() bool { return standby.FSM.AppliedIndex() == leader.FSM.AppliedIndex() })
 	pollUntil(t, "standby names the leader", func() bool { return standby.Rep.Status().LeaderRPCAddress == leader.Addr })
+	// The Masters page's journal position: the leader's newest batch
+	// written, which the caught-up standby has read.
+	written := leader.Rep.Election()
+	if !written.JournalWriting || written.JournalBatch < 2 || written.JournalLocation != "file://"+folder {
+		t.Fatalf("leader's journal position %+v, want writing past its epoch marker in %s", written, folder)
+	}
+	pollUntil(t, "standby read the leader's newest batch", func() bool {
+		read := standby.Rep.Election()
+		return !read.JournalWriting && read.JournalBatch == written.JournalBatch
+	})
 	_, err := standby.Rep.Propose(ctx, mkdir("/nope"))
 	if fserr.CodeOf(err) != fserr.NotLeader || fserr.LeaderHintOf(err) != leader.Addr {
 		t.Fatalf("standby Propose: %v; want NotLeader naming %s", err, leader.Addr)

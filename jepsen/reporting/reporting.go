@@ -43,8 +43,10 @@ type Summary struct {
 	// MaxWriteGap is the longest stretch inside a fault window (to the
 	// first acknowledgement after it) with no write acknowledged.
 	MaxWriteGap time.Duration `json:"max_write_gap_ns"`
-	Failures    []string      `json:"failures,omitempty"`
-	ReportDir   string        `json:"report_dir,omitempty"`
+	// Data is the data workload's verdict in short, empty without one.
+	Data      string   `json:"data,omitempty"`
+	Failures  []string `json:"failures,omitempty"`
+	ReportDir string   `json:"report_dir,omitempty"`
 }
 
 // Passed is true when no checker failed.
@@ -143,8 +145,8 @@ func CopyTree(src, dst string) error {
 // Table renders summaries as a Markdown table.
 func Table(rows []Summary) string {
 	var b strings.Builder
-	b.WriteString("| mode | masters | fault | duration | ops | ok / failed / unknown | linearizable | lost writes | converged | recovery | unavailability p50 / p99 | max write gap | result |\n")
-	b.WriteString("|---|---:|---|---:|---:|---|---|---:|---|---:|---|---:|---|\n")
+	b.WriteString("| mode | masters | fault | duration | ops | ok / failed / unknown | linearizable | lost writes | converged | recovery | unavailability p50 / p99 | max write gap | data files: verified / acked, violations | result |\n")
+	b.WriteString("|---|---:|---|---:|---:|---|---|---:|---|---:|---|---:|---|---|\n")
 	for _, s := range rows {
 		result := "pass"
 		if !s.Passed() {
@@ -154,9 +156,13 @@ func Table(rows []Summary) string {
 		if s.Phantoms > 0 {
 			lost += fmt.Sprintf(" (+%d phantom)", s.Phantoms)
 		}
-		fmt.Fprintf(&b, "| %s | %d | %s | %s | %d | %d / %d / %d | %s | %s | %v | %s | %s / %s | %s | %s |\n",
+		data := s.Data
+		if data == "" {
+			data = "-"
+		}
+		fmt.Fprintf(&b, "| %s | %d | %s | %s | %d | %d / %d / %d | %s | %s | %v | %s | %s / %s | %s | %s | %s |\n",
 			s.Mode, s.Masters, s.Fault, s.Duration.Round(time.Second), s.Ops, s.OK, s.Failed, s.Unknown,
-			s.Linearizable, lost, s.Converged, ms(s.Recovery), ms(s.UnavailP50), ms(s.UnavailP99), ms(s.MaxWriteGap), result)
+			s.Linearizable, lost, s.Converged, ms(s.Recovery), ms(s.UnavailP50), ms(s.UnavailP99), ms(s.MaxWriteGap), data, result)
 	}
 	return b.String()
 }

@@ -31,6 +31,14 @@ import (
 // and returns a connection to its RPC port.
 func startMaster(t testing.TB, overrides map[string]string, dial ...grpc.DialOption) *grpc.ClientConn {
 	t.Helper()
+	_, conn := startRunningMaster(t, overrides, dial...)
+	return conn
+}
+
+// startRunningMaster is startMaster that also returns the master, for
+// tests that stop it.
+func startRunningMaster(t testing.TB, overrides map[string]string, dial ...grpc.DialOption) (*boot.Running, *grpc.ClientConn) {
+	t.Helper()
 	port, err := ports.Free("127.0.0.1")
 	if err != nil {
 		t.Fatal(err)
@@ -75,7 +83,7 @@ func startMaster(t testing.TB, overrides map[string]string, dial ...grpc.DialOpt
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	return conn
+	return running, conn
 }
 
 // loggedPanic holds the first handler panic a test's master logged: the
@@ -106,6 +114,14 @@ func checkNoPanic(t testing.TB) {
 // authenticated until the test ends.
 func authenticate(t testing.TB, conn *grpc.ClientConn, user, channel string) context.Context {
 	t.Helper()
+	openAuthentication(t, conn, user, channel)
+	return metadata.AppendToOutgoingContext(context.Background(), "channel-id", channel)
+}
+
+// openAuthentication authenticates a channel as user and returns its
+// open authentication stream, which lasts until the test ends.
+func openAuthentication(t testing.TB, conn *grpc.ClientConn, user, channel string) alluxiopb.SaslAuthenticationService_AuthenticateClient {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	stream, err := alluxiopb.NewSaslAuthenticationServiceClient(conn).Authenticate(ctx)
@@ -128,7 +144,22 @@ func authenticate(t testing.TB, conn *grpc.ClientConn, user, channel string) con
 	if reply.GetMessageType() != alluxiopb.SaslMessageType_SUCCESS {
 		t.Fatalf("authenticate answered %v, want SUCCESS", reply)
 	}
-	return metadata.AppendToOutgoingContext(context.Background(), "channel-id", channel)
+	return stream
+}
+
+// Clients keep a channel's authentication stream open for the channel's
+// life, so a clean stop must end those streams itself: waiting for them
+// kept a stopped master's process and its clients' connections for the
+// five seconds after which the stop gives up waiting, and Alluxio's client
+// paid for that in every hand-over.
+func TestStopEndsOpenAuthenticationStreams(t *testing.T) {
+	running, conn := startRunningMaster(t, nil)
+	stream := openAuthentication(t, conn, currentUser(t), "stopping-channel")
+	go running.Close()
+	_, err := stream.Recv()
+	if st := status.Convert(err); st.Code() != codes.Unavailable || !strings.Contains(st.Message(), "stopping") {
+		t.Fatalf("the authentication stream ended with %v; want the master's UNAVAILABLE saying it is stopping", err)
+	}
 }
 
 func currentUser(t testing.TB) string {

@@ -37,12 +37,26 @@ func (s *sasl) Authenticate(stream grpc.BidiStreamingServer[alluxiopb.SaslMessag
 		return err
 	}
 	// The client keeps the stream open for the channel's life and closes
-	// it (or drops the connection) when done with the channel.
+	// it (or drops the connection) when done with the channel. A stopping
+	// master ends it: its graceful stop waits for every open stream.
+	closed := make(chan error, 1)
+	go func() { closed <- drain(stream) }()
+	select {
+	case err := <-closed:
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		return err
+	case <-s.m.Stopping():
+		return fserr.New(fserr.Unavailable, "the master is stopping")
+	}
+}
+
+// drain reads the client's side of an authentication stream until it
+// ends, and returns why it ended.
+func drain(stream grpc.BidiStreamingServer[alluxiopb.SaslMessage, alluxiopb.SaslMessage]) error {
 	for {
 		if _, err := stream.Recv(); err != nil {
-			if errors.Is(err, io.EOF) {
-				return nil
-			}
 			return err
 		}
 	}

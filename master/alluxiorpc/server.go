@@ -84,7 +84,7 @@ func admit(ctx context.Context, m *master.Master, method string) error {
 	if m.ServesStaleReads() && staleReads[method] {
 		return nil
 	}
-	return primaryOnly(m)
+	return primaryOnly(ctx, m)
 }
 
 // staleReads are the calls a standby answers from its own replica under
@@ -102,9 +102,12 @@ func fileSystemMethod(name string) string {
 }
 
 // primaryOnly refuses an Alluxio call on a standby, naming the primary
-// when this master knows it.
-func primaryOnly(m *master.Master) error {
-	leading, primary := m.Leading()
+// when this master knows it. During a failover it first waits for the
+// election: Alluxio's client polls the masters with exponential backoff,
+// and an immediate refusal from every one would let that backoff, not the
+// election, decide when it finds the new primary.
+func primaryOnly(ctx context.Context, m *master.Master) error {
+	leading, primary := m.LeadingOnceSettled(ctx)
 	if leading {
 		return nil
 	}

@@ -21,7 +21,7 @@ func TestStandbyAnswersReadsOnlyUnderTheStaleReadsKnob(t *testing.T) {
 	for _, knob := range []string{"false", "true"} {
 		t.Run("stale-reads="+knob, func(t *testing.T) {
 			c := masters.New(t, masters.Config{Mode: masters.ModeRaft, Masters: 3, InProcess: true, Authentication: identity.Simple,
-				Props: map[string]string{"halo.master.embedded.journal.timeout.multiplier": "2", "halo.test.unsafe.stale.reads": knob}})
+				Props: map[string]string{"halo.master.embedded.journal.timeout.multiplier": masters.TestRaftTimeoutMultiplier, "halo.test.unsafe.stale.reads": knob}})
 			c.StartAll()
 			leader := c.Leader(60 * time.Second)
 			conn := dial(t, c.Others(leader)[0])

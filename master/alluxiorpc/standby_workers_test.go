@@ -21,7 +21,7 @@ import (
 // leader gives.
 func TestStandbyAcceptsWorkers(t *testing.T) {
 	c := masters.New(t, masters.Config{Mode: masters.ModeRaft, Masters: 3, InProcess: true, Authentication: identity.Simple,
-		Props: map[string]string{"halo.master.embedded.journal.timeout.multiplier": "2"}})
+		Props: map[string]string{"halo.master.embedded.journal.timeout.multiplier": masters.TestRaftTimeoutMultiplier}})
 	c.StartAll()
 	leader := c.Leader(60 * time.Second)
 	leaderID := registeredOn(t, leader)

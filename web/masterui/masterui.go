@@ -65,40 +65,20 @@ type Config struct {
 
 // UI serves the master's pages and their JSON.
 type UI struct {
-	cfg   Config
-	pages *web.Pages
+	cfg  Config
+	site *web.Site
 }
 
 //go:embed pages
 var pageFiles embed.FS
 
-// Page paths. The Prometheus endpoint keeps /metrics, so the metrics page
-// lives under it.
+// The link to the leader and the JSON's prefix; the pages' paths are in
+// sections (the Prometheus endpoint keeps /metrics, so the metrics page
+// lives under it).
 const (
-	pathOverview   = "/"
-	pathBrowse     = "/browse"
-	pathData       = "/data"
-	pathConfig     = "/config"
-	pathWorkers    = "/workers"
-	pathMountTable = "/mounttable"
-	pathMetrics    = "/metrics/ui"
-	pathMasters    = "/masters"
-	pathLogs       = "/logs"
-	pathLeader     = "/leader"
-	apiPrefix      = "/api/v1/master/"
+	pathLeader = "/leader"
+	apiPrefix  = "/api/v1/master/"
 )
-
-var nav = []web.Link{
-	{Name: "Overview", Href: pathOverview},
-	{Name: "Browse", Href: pathBrowse},
-	{Name: "In-Alluxio data", Href: pathData},
-	{Name: "Configuration", Href: pathConfig},
-	{Name: "Workers", Href: pathWorkers},
-	{Name: "Mount table", Href: pathMountTable},
-	{Name: "Metrics", Href: pathMetrics},
-	{Name: "Masters", Href: pathMasters},
-	{Name: "Logs", Href: pathLogs},
-}
 
 // New parses the pages.
 func New(cfg Config) (*UI, error) {
@@ -106,46 +86,42 @@ func New(cfg Config) (*UI, error) {
 	if err != nil {
 		return nil, err
 	}
-	pages, err := web.Parse(web.Frame{Product: "Halo master", Nav: nav}, sub,
-		"overview.html", "browse.html", "data.html", "config.html", "workers.html", "mounttable.html", "masters.html")
+	u := &UI{cfg: cfg}
+	u.site, err = web.NewSite(web.SiteConfig{
+		Product: "Halo master", APIPrefix: apiPrefix, Templates: sub,
+		Banner: u.banner, Refusal: cfg.Refusal, Sections: u.sections(),
+	})
 	if err != nil {
 		return nil, err
 	}
-	return &UI{cfg: cfg, pages: pages}, nil
+	return u, nil
+}
+
+// sections are the pages in navigation order, each with its endpoint
+// under Alluxio's name.
+func (u *UI) sections() []web.Section {
+	return []web.Section{
+		{Endpoint: "info", Build: u.info},
+		{Name: "Overview", Path: "/", Template: "overview.html", Endpoint: "webui_overview", Build: u.overview},
+		{Name: "Browse", Path: "/browse", Template: "browse.html", Endpoint: "webui_browse", Build: u.browse, Operator: true},
+		{Name: "In-Alluxio data", Path: "/data", Template: "data.html", Endpoint: "webui_data", Build: u.data, Operator: true},
+		{Name: "Configuration", Path: "/config", Template: "config.html", Endpoint: "webui_config", Build: u.configuration, Operator: true},
+		{Name: "Workers", Path: "/workers", Template: "workers.html", Endpoint: "webui_workers", Build: u.workers},
+		{Name: "Mount table", Path: "/mounttable", Template: "mounttable.html", Endpoint: "webui_mounttable", Build: u.mountTable, Operator: true},
+		{Name: "Metrics", Path: "/metrics/ui", Template: "metrics.html", Endpoint: "webui_metrics", Build: u.metrics},
+		{Name: "Masters", Path: "/masters", Template: "masters.html", Endpoint: "webui_masters", Build: u.masters},
+		{Name: "Logs", Path: "/logs", Template: "logs.html", Endpoint: "webui_logs", Build: u.logs, Operator: true},
+	}
+}
+
+// Register adds the pages, the JSON endpoints, the stylesheet and the
+// link to the leader to mux, which keeps its other paths (/health,
+// /metrics).
+func (u *UI) Register(mux *http.ServeMux) {
+	u.site.Register(mux)
+	mux.HandleFunc("GET "+pathLeader, u.toLeader)
 }
 
 func (u *UI) metrics(*http.Request) (any, error) { return web.Metrics(u.cfg.Metrics) }
 
 func (u *UI) logs(*http.Request) (any, error) { return web.LogTail("master", u.cfg.LogFile) }
-
-// Register adds the pages, the JSON endpoints and the stylesheet to mux.
-func (u *UI) Register(mux *http.ServeMux) {
-	mux.Handle("GET /static/", web.Static())
-	mux.HandleFunc("GET /{$}", u.page("overview.html", "Overview", pathOverview, u.overview))
-	mux.HandleFunc("GET "+pathBrowse, u.operator(u.page("browse.html", "Browse", pathBrowse, u.browse)))
-	mux.HandleFunc("GET "+pathData, u.operator(u.page("data.html", "In-Alluxio data", pathData, u.data)))
-	mux.HandleFunc("GET "+pathConfig, u.operator(u.page("config.html", "Configuration", pathConfig, u.configuration)))
-	mux.HandleFunc("GET "+pathWorkers, u.page("workers.html", "Workers", pathWorkers, u.workers))
-	mux.HandleFunc("GET "+pathMountTable, u.operator(u.page("mounttable.html", "Mount table", pathMountTable, u.mountTable)))
-	mux.HandleFunc("GET "+pathMetrics, u.page("metrics.html", "Metrics", pathMetrics, u.metrics))
-	mux.HandleFunc("GET "+pathMasters, u.page("masters.html", "Masters", pathMasters, u.masters))
-	mux.HandleFunc("GET "+pathLogs, u.operator(u.page("logs.html", "Logs", pathLogs, u.logs)))
-	mux.HandleFunc("GET "+pathLeader, u.toLeader)
-
-	mux.HandleFunc("GET "+apiPrefix+"info", web.API(u.info))
-	mux.HandleFunc("GET "+apiPrefix+"webui_overview", web.API(u.overview))
-	mux.HandleFunc("GET "+apiPrefix+"webui_browse", u.operator(web.API(u.browse)))
-	mux.HandleFunc("GET "+apiPrefix+"webui_data", u.operator(web.API(u.data)))
-	mux.HandleFunc("GET "+apiPrefix+"webui_config", u.operator(web.API(u.configuration)))
-	mux.HandleFunc("GET "+apiPrefix+"webui_workers", web.API(u.workers))
-	mux.HandleFunc("GET "+apiPrefix+"webui_mounttable", u.operator(web.API(u.mountTable)))
-	mux.HandleFunc("GET "+apiPrefix+"webui_metrics", web.API(u.metrics))
-	mux.HandleFunc("GET "+apiPrefix+"webui_masters", web.API(u.masters))
-	mux.HandleFunc("GET "+apiPrefix+"webui_logs", u.operator(web.API(u.logs)))
-	mux.HandleFunc(apiPrefix, func(w http.ResponseWriter, r *http.Request) {
-		web.WriteJSONError(w, http.StatusNotFound, "no endpoint "+r.URL.Path+"; see docs/WEB.md for the endpoints")
-	})
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		u.pages.Error(w, http.StatusNotFound, u.banner(), "no page "+r.URL.Path)
-	})
-}

@@ -533,13 +533,23 @@ func TestMastersPageShowsTheFailoverHistory(t *testing.T) {
 
 	f.mode = "zookeeper"
 	f.election.Epoch, f.election.Connection = 77, "StateHasSession"
+	f.election.JournalLocation, f.election.JournalBatch, f.election.JournalWriting = "s3://j/<journal>", 4242, true
 	getJSON(t, s, "/api/v1/master/webui_masters", http.StatusOK, &m)
-	if m.ElectionEpoch != 77 || m.ZooKeeperConnection != "StateHasSession" {
-		t.Errorf("ZooKeeper mode: %+v", m)
+	wantJournal := JournalPosition{Location: "s3://j/<journal>", Batch: 4242, Writing: true}
+	if m.ElectionEpoch != 77 || m.ZooKeeperConnection != "StateHasSession" || m.Journal == nil || *m.Journal != wantJournal {
+		t.Errorf("ZooKeeper mode: %+v (journal %+v)", m, m.Journal)
 	}
 	_, _, body = get(t, s, "/masters")
-	if !strings.Contains(body, `<td id="epoch">77</td>`) || !strings.Contains(body, `<td id="zk-connection">StateHasSession</td>`) || !strings.Contains(body, "<th>Epoch</th>") {
-		t.Errorf("the ZooKeeper page lacks the epoch or the connection:\n%s", body)
+	for _, want := range []string{`<td id="epoch">77</td>`, `<td id="zk-connection">StateHasSession</td>`, "<th>Epoch</th>",
+		`<td id="journal-location">s3://j/&lt;journal&gt;</td>`, `<th>Newest batch written</th><td id="journal-batch">4242</td>`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the ZooKeeper page lacks %q:\n%s", want, body)
+		}
+	}
+	f.election.JournalWriting = false
+	_, _, body = get(t, s, "/masters")
+	if !strings.Contains(body, `<th>Newest batch read</th><td id="journal-batch">4242</td>`) {
+		t.Errorf("a standby's page does not say the batch is the one it read:\n%s", body)
 	}
 
 	f.election = nil

@@ -4,25 +4,11 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/halo-fs/halo/ha/state"
 	"github.com/halo-fs/halo/web"
 )
-
-// page renders the view with the page template name.
-func (u *UI) page(name, title, active string, build web.Build) http.HandlerFunc {
-	return u.pages.Page(name, title, active, u.banner, build)
-}
-
-// operator lets through only requests authenticated as the RPC port
-// requires, answering others 401 with the reason, as a page or as JSON.
-func (u *UI) operator(next http.HandlerFunc) http.HandlerFunc {
-	return u.pages.OperatorOnly(u.cfg.Refusal, isAPI, u.banner, next)
-}
-
-func isAPI(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, apiPrefix) }
 
 // banner is a standby's notice: its role, what its pages describe, and a
 // link to the leader; nil on the leader.
@@ -49,7 +35,7 @@ func (u *UI) toLeader(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	url, err := u.cfg.Master.LeaderWebURL(ctx)
 	if err != nil {
-		u.pages.Error(w, http.StatusServiceUnavailable, u.banner(), "cannot reach the leader's web UI: "+err.Error())
+		u.site.Error(w, http.StatusServiceUnavailable, "cannot reach the leader's web UI: "+err.Error())
 		return
 	}
 	http.Redirect(w, r, url, http.StatusFound)

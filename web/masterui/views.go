@@ -194,6 +194,9 @@ type Masters struct {
 	// leads; ZooKeeperConnection its connection to the ensemble.
 	ElectionEpoch       uint64 `json:"electionEpoch,omitempty"`
 	ZooKeeperConnection string `json:"zookeeperConnection,omitempty"`
+	// Journal is the shared journal's position as this master sees it
+	// (ZooKeeper mode).
+	Journal *JournalPosition `json:"sharedJournal,omitempty"`
 	// Failovers is the leader changes this master saw, newest first,
 	// since HistorySinceMs (when it started); nil in modes without
 	// elections.
@@ -201,6 +204,15 @@ type Masters struct {
 	HistorySinceMs int64      `json:"leaderChangesSinceMs,omitempty"`
 	// FailoversLeftOut counts older changes the bounded history dropped.
 	FailoversLeftOut int `json:"leaderChangesLeftOut,omitempty"`
+}
+
+// JournalPosition is where a master is in the shared journal: the newest
+// batch it wrote, when it leads, or read, when it follows. A standby whose
+// batch trails the leader's is still catching up.
+type JournalPosition struct {
+	Location string `json:"location"`
+	Batch    uint64 `json:"batch"`
+	Writing  bool   `json:"writing"`
 }
 
 // Failover is one change of leader, as this master saw it.
@@ -221,6 +233,9 @@ func (m *Masters) withElection(e ha.Election) {
 	m.HistorySinceMs = e.Since.UnixMilli()
 	m.FailoversLeftOut = e.Dropped
 	m.ElectionEpoch, m.ZooKeeperConnection = e.Epoch, e.Connection
+	if e.JournalLocation != "" {
+		m.Journal = &JournalPosition{Location: e.JournalLocation, Batch: e.JournalBatch, Writing: e.JournalWriting}
+	}
 	m.Failovers = make([]Failover, 0, len(e.Changes))
 	for i := len(e.Changes) - 1; i >= 0; i-- {
 		c := e.Changes[i]

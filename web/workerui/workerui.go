@@ -9,7 +9,6 @@ import (
 	"embed"
 	"io/fs"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/halo-fs/halo/web"
@@ -57,29 +56,12 @@ type Config struct {
 
 // UI serves the worker's pages and their JSON.
 type UI struct {
-	cfg   Config
-	pages *web.Pages
+	cfg  Config
+	site *web.Site
 }
 
 //go:embed pages
 var pageFiles embed.FS
-
-// Page paths. The Prometheus endpoint keeps /metrics, so the metrics page
-// lives under it, as on the master.
-const (
-	pathOverview = "/"
-	pathBlocks   = "/blocks"
-	pathMetrics  = "/metrics/ui"
-	pathLogs     = "/logs"
-	apiPrefix    = "/api/v1/worker/"
-)
-
-var nav = []web.Link{
-	{Name: "Overview", Href: pathOverview},
-	{Name: "Blocks", Href: pathBlocks},
-	{Name: "Metrics", Href: pathMetrics},
-	{Name: "Logs", Href: pathLogs},
-}
 
 // New parses the pages.
 func New(cfg Config) (*UI, error) {
@@ -87,44 +69,34 @@ func New(cfg Config) (*UI, error) {
 	if err != nil {
 		return nil, err
 	}
-	pages, err := web.Parse(web.Frame{Product: "Halo worker", Nav: nav}, sub, "overview.html", "blocks.html")
+	u := &UI{cfg: cfg}
+	u.site, err = web.NewSite(web.SiteConfig{
+		Product: "Halo worker", APIPrefix: apiPrefix, Templates: sub,
+		Refusal: cfg.Refusal, Sections: u.sections(),
+	})
 	if err != nil {
 		return nil, err
 	}
-	return &UI{cfg: cfg, pages: pages}, nil
+	return u, nil
+}
+
+const apiPrefix = "/api/v1/worker/"
+
+// sections are the pages in navigation order; the Prometheus endpoint
+// keeps /metrics, so the metrics page lives under it, as on the master.
+func (u *UI) sections() []web.Section {
+	return []web.Section{
+		{Endpoint: "info", Build: u.info},
+		{Name: "Overview", Path: "/", Template: "overview.html", Endpoint: "webui_overview", Build: u.overview},
+		{Name: "Blocks", Path: "/blocks", Template: "blocks.html", Endpoint: "webui_blocks", Build: u.blocks},
+		{Name: "Metrics", Path: "/metrics/ui", Template: "metrics.html", Endpoint: "webui_metrics", Build: u.metrics},
+		{Name: "Logs", Path: "/logs", Template: "logs.html", Endpoint: "webui_logs", Build: u.logs, Operator: true},
+	}
 }
 
 // Register adds the pages, the JSON endpoints and the stylesheet to mux,
 // which keeps its other paths (/health, /metrics).
-func (u *UI) Register(mux *http.ServeMux) {
-	page := func(name, title, active string, build web.Build) http.HandlerFunc {
-		return u.pages.Page(name, title, active, web.NoBanner, build)
-	}
-	mux.Handle("GET /static/", web.Static())
-	mux.HandleFunc("GET /{$}", page("overview.html", "Overview", pathOverview, u.overview))
-	mux.HandleFunc("GET "+pathBlocks, page("blocks.html", "Blocks", pathBlocks, u.blocks))
-	mux.HandleFunc("GET "+pathMetrics, page("metrics.html", "Metrics", pathMetrics, u.metrics))
-	mux.HandleFunc("GET "+pathLogs, u.operator(page("logs.html", "Logs", pathLogs, u.logs)))
-
-	mux.HandleFunc("GET "+apiPrefix+"info", web.API(u.info))
-	mux.HandleFunc("GET "+apiPrefix+"webui_overview", web.API(u.overview))
-	mux.HandleFunc("GET "+apiPrefix+"webui_blocks", web.API(u.blocks))
-	mux.HandleFunc("GET "+apiPrefix+"webui_metrics", web.API(u.metrics))
-	mux.HandleFunc("GET "+apiPrefix+"webui_logs", u.operator(web.API(u.logs)))
-	mux.HandleFunc(apiPrefix, func(w http.ResponseWriter, r *http.Request) {
-		web.WriteJSONError(w, http.StatusNotFound, "no endpoint "+r.URL.Path+"; see docs/WEB.md for the endpoints")
-	})
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		u.pages.Error(w, http.StatusNotFound, nil, "no page "+r.URL.Path)
-	})
-}
-
-// operator lets through only requests authenticated as the RPC port
-// requires.
-func (u *UI) operator(next http.HandlerFunc) http.HandlerFunc {
-	isAPI := func(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, apiPrefix) }
-	return u.pages.OperatorOnly(u.cfg.Refusal, isAPI, web.NoBanner, next)
-}
+func (u *UI) Register(mux *http.ServeMux) { u.site.Register(mux) }
 
 func (u *UI) metrics(*http.Request) (any, error) { return web.Metrics(u.cfg.Metrics) }
 

@@ -36,9 +36,9 @@ func StartCluster(t *testing.T, n int) []*Node {
 			RPCAddresses: rpcs,
 			FSM:          f,
 			Logger:       hatest.Logger(t, peers[i]),
-			// Doubled so that a loaded machine running -race does not
-			// depose leaders in the middle of a test.
-			Timing:       raft.DefaultTiming().Scaled(2),
+			// A 1.2 s heartbeat timeout, so that a loaded machine running
+			// -race does not depose leaders in the middle of a test.
+			Timing:       raft.DefaultTiming().Scaled(6),
 			ApplyTimeout: 20 * time.Second,
 		})
 		if err != nil {

@@ -121,10 +121,10 @@ func New(t testing.TB, cfg Config) *Cluster {
 }
 
 // NewRaft prepares n Raft masters with extra properties, formatted, with
-// Raft's timeouts doubled: the suite runs two packages at once on two
-// cores, and a heartbeat stalled past 600 ms there starts an election that
-// tests which talk to a remembered leader, or transfer leadership within
-// one election timeout, did not ask for. The failover benchmark sets "1"
+// Raft's timeouts multiplied by six (1.2 s): the suite runs two packages at
+// once on two cores, and a heartbeat stalled past a few hundred ms there
+// starts an election that tests which talk to a remembered leader, or
+// transfer leadership within one election timeout, did not ask for. The failover benchmark sets "1"
 // to measure the defaults.
 func NewRaft(t testing.TB, n int, extra map[string]string) *Cluster {
 	t.Helper()
@@ -139,8 +139,12 @@ func NewRaftInProcess(t testing.TB, n int, extra map[string]string) *Cluster {
 	return New(t, cfg)
 }
 
+// TestRaftTimeoutMultiplier scales Raft's timeouts in tests to a 1.2 s
+// heartbeat timeout, which a loaded test machine does not overrun.
+const TestRaftTimeoutMultiplier = "6"
+
 func raftConfig(n int, extra map[string]string) Config {
-	props := map[string]string{"halo.master.embedded.journal.timeout.multiplier": "2"}
+	props := map[string]string{"halo.master.embedded.journal.timeout.multiplier": TestRaftTimeoutMultiplier}
 	maps.Copy(props, extra)
 	return Config{Mode: ModeRaft, Masters: n, Props: props}
 }
@@ -282,6 +286,34 @@ func (c *Cluster) WaitLive(timeout time.Duration) {
 	for _, m := range c.Masters {
 		m.WaitLive(timeout)
 	}
+}
+
+// WatchLeaderChanges polls the leader every 250 ms until the returned
+// func is called, which says how many times it changed meanwhile: a
+// benchmark's count of elections under load.
+func (c *Cluster) WatchLeaderChanges() (stop func() int) {
+	quit, done := make(chan struct{}), make(chan int, 1)
+	go func() {
+		var last *Master
+		changes := 0
+		tick := time.NewTicker(250 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-quit:
+				done <- changes
+				return
+			case <-tick.C:
+			}
+			if l := c.CurrentLeader(context.Background()); l != nil {
+				if last != nil && l != last {
+					changes++
+				}
+				last = l
+			}
+		}
+	}()
+	return func() int { close(quit); return <-done }
 }
 
 // CurrentLeader returns the one running, unpaused master that reports

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/halo-fs/halo/internal/testinfra/masters"
+	"github.com/halo-fs/halo/internal/testinfra/netns"
 	"github.com/halo-fs/halo/internal/testinfra/proc"
 )
 
@@ -47,13 +48,32 @@ var sharedPrefixes = []string{
 	"halo.security.",
 }
 
+// Alluxio's worker ports, which a worker alone in a network namespace
+// beside a master (on Alluxio's master ports) can have.
+const (
+	DefaultRPCPort = 29999
+	DefaultWebPort = 30000
+)
+
 // New prepares (does not start) worker name on host, reporting to the
 // cluster's masters, with extra properties on top.
 func New(t testing.TB, c *masters.Cluster, name, host string, extra map[string]string) *Worker {
 	t.Helper()
+	return newWorker(t, c, name, host, proc.Local{}, masters.FreePort(t, host), masters.FreePort(t, host), extra)
+}
+
+// NewIn prepares (does not start) worker name in h's network namespace,
+// on h's address and Alluxio's worker ports, so that faults cutting h off
+// cut the worker off with it.
+func NewIn(t testing.TB, c *masters.Cluster, name string, h *netns.Host, extra map[string]string) *Worker {
+	t.Helper()
+	return newWorker(t, c, name, h.IP, h, DefaultRPCPort, DefaultWebPort, extra)
+}
+
+func newWorker(t testing.TB, c *masters.Cluster, name, host string, place proc.Place, rpcPort, webPort int, extra map[string]string) *Worker {
+	t.Helper()
 	dir := filepath.Join(proc.Dir(t), name)
-	w := &Worker{t: t, Name: name, Host: host, Dir: dir, ConfDir: filepath.Join(dir, "conf"),
-		RPCPort: masters.FreePort(t, host), WebPort: masters.FreePort(t, host)}
+	w := &Worker{t: t, Name: name, Host: host, Dir: dir, ConfDir: filepath.Join(dir, "conf"), RPCPort: rpcPort, WebPort: webPort}
 	mem := filepath.Join(dir, "mem")
 	if err := os.MkdirAll(mem, 0o755); err != nil {
 		t.Fatal(err)
@@ -82,7 +102,7 @@ func New(t testing.TB, c *masters.Cluster, name, host string, extra map[string]s
 	for k, v := range extra {
 		w.Props[k] = v
 	}
-	w.Process = proc.New(name, proc.Local{}, filepath.Join(dir, "worker.log"))
+	w.Process = proc.New(name, place, filepath.Join(dir, "worker.log"))
 	w.Process.Prepare = w.writeConf
 	t.Cleanup(w.Process.Kill)
 	return w
