@@ -2,15 +2,12 @@ package worker
 
 import (
 	"context"
-	"net"
 	"testing"
 	"time"
 
 	"github.com/halo-fs/halo/proto/alluxiopb"
 	"github.com/halo-fs/halo/worker/blockstore"
 	"github.com/hashicorp/go-hclog"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 )
 
 // silentMaster takes calls and never answers them, as a master cut off by
@@ -18,6 +15,7 @@ import (
 // own deadline.
 type silentMaster struct {
 	alluxiopb.UnimplementedBlockMasterWorkerServiceServer
+	alluxiopb.UnimplementedFileSystemMasterWorkerServiceServer
 }
 
 func (silentMaster) BlockHeartbeat(ctx context.Context, _ *alluxiopb.BlockHeartbeatPRequest) (*alluxiopb.BlockHeartbeatPResponse, error) {
@@ -32,30 +30,8 @@ func (silentMaster) CommitBlock(ctx context.Context, _ *alluxiopb.CommitBlockPRe
 
 func linkToSilentMaster(t *testing.T, cfg Config) *link {
 	t.Helper()
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := grpc.NewServer()
-	alluxiopb.RegisterBlockMasterWorkerServiceServer(srv, silentMaster{})
-	go srv.Serve(lis)
-	t.Cleanup(srv.Stop)
-	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	store, err := blockstore.Open(blockstore.Config{Tiers: []blockstore.TierConfig{{
-		Alias: "MEM", Dirs: []blockstore.DirConfig{{Path: t.TempDir(), Quota: 1 << 20}},
-	}}}, hclog.NewNullLogger())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	w := &Worker{cfg: cfg, store: store, log: hclog.NewNullLogger(), identity: &Identity{ID: 1}}
-	l := newLink(w, "silent master")
-	l.conn, l.channel, l.registered = conn, "channel", true
-	return l
+	w := &Worker{cfg: cfg, store: memStore(t, 1<<20), log: hclog.NewNullLogger(), identity: &Identity{ID: 1}}
+	return linkTo(w, serveFakeMaster(t, silentMaster{}), "silent master")
 }
 
 // A master that stops answering holds a block commit (which every write
@@ -82,5 +58,27 @@ func TestCallsToASilentMasterEndAtTheCallTimeout(t *testing.T) {
 				t.Fatalf("the %s to a master that never answers still waits after 30 s; the call timeout is %s", name, cfg.CallTimeout)
 			}
 		})
+	}
+}
+
+// With the leader's commit in hand, a write waits for a standby that does
+// not answer only briefly: one master cut off by a partition must not hold
+// every write up for a call timeout (here an hour).
+func TestBlockCommitDoesNotWaitForASilentStandby(t *testing.T) {
+	w, leader := linkedWorker(memStore(t, 1<<20), serveFakeMaster(t, &freeingMaster{}), "leader")
+	w.cfg.CallTimeout = time.Hour
+	standby := linkTo(w, serveFakeMaster(t, silentMaster{}), "standby")
+	w.links = map[string]*link{leader.addr: leader, standby.addr: standby}
+	w.pinnedFilesAnswered(leader.addr)
+
+	done := make(chan struct{})
+	go func() {
+		w.commitBlock(context.Background(), blockstore.BlockMeta{ID: 7, Length: 1, Location: blockstore.BlockLocation{Tier: "MEM"}})
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("a block commit still waits for a silent standby after 30 s although the leader has it")
 	}
 }

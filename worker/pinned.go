@@ -71,6 +71,14 @@ func (w *Worker) asksPinnedFilesOf(addr string) bool {
 	return w.pinnedFrom == "" || w.pinnedFrom == addr
 }
 
+// pinnedFilesSource is the master that answered the pinned files last:
+// the leader, as far as the worker knows; "" when none is.
+func (w *Worker) pinnedFilesSource() string {
+	w.pinnedMu.Lock()
+	defer w.pinnedMu.Unlock()
+	return w.pinnedFrom
+}
+
 func (w *Worker) pinnedFilesAnswered(addr string) {
 	w.pinnedMu.Lock()
 	defer w.pinnedMu.Unlock()

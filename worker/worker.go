@@ -353,23 +353,51 @@ func (w *Worker) deleteBlocks(ids []int64, master, command string) {
 	w.log.Info("deleted blocks on the master's command", "command", command, "master", master, "asked", len(ids), "deleted", removed)
 }
 
+// standbyCommitWait is how long a write waits for the standbys' commits
+// of its block once the leader has its own: on a LAN they arrive with the
+// leader's, and a standby cut off by a partition must not hold every write
+// up for a call timeout. A standby that misses it learns the block from
+// the next heartbeat.
+const standbyCommitWait = 250 * time.Millisecond
+
 // commitBlock tells every master the worker holds a newly written block
-// before the write is acknowledged, so a reader asking any master next
-// finds it; a master that does not answer learns it from the next
-// heartbeat.
+// before the write is acknowledged, so that the leader can complete the
+// file and a standby that takes over knows where the block is. It waits
+// for every master, or, when the master that answered the pinned files
+// last (the leader) has the commit, for the others at most
+// standbyCommitWait more; their commits go on after it returns.
 func (w *Worker) commitBlock(ctx context.Context, meta blockstore.BlockMeta) {
 	used := usageOf(w.store.Usage()).used[meta.Location.Tier]
+	leader := w.pinnedFilesSource()
+	links := w.allLinks()
+	ctx = context.WithoutCancel(ctx)
+	leaderHasIt := make(chan struct{})
 	var wg sync.WaitGroup
-	for _, l := range w.allLinks() {
+	for _, l := range links {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := l.commit(ctx, meta.ID, meta.Length, meta.Location.Tier, used); err != nil {
+			err := l.commit(ctx, meta.ID, meta.Length, meta.Location.Tier, used)
+			switch {
+			case err != nil:
 				l.log.Debug("block commit left to the next heartbeat", "block", meta.ID, "error", err)
+			case l.addr == leader:
+				close(leaderHasIt)
 			}
 		}()
 	}
-	wg.Wait()
+	all := make(chan struct{})
+	go func() { wg.Wait(); close(all) }()
+	select {
+	case <-all:
+	case <-leaderHasIt:
+		grace := time.NewTimer(standbyCommitWait)
+		defer grace.Stop()
+		select {
+		case <-all:
+		case <-grace.C:
+		}
+	}
 }
 
 // netAddress is the worker's address as Alluxio's masters take it.
