@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -128,6 +129,22 @@ func SkipUnlessScale(b *testing.B) {
 	if os.Getenv("HALO_BENCH_SCALE") == "" {
 		b.Skip("a ten-million-inode benchmark; run it with make bench-scale (HALO_BENCH_SCALE=1)")
 	}
+}
+
+// ScaleShape is the namespace of the ten-million-inode benchmarks:
+// DataLake(10,000,000), or DataLake(HALO_BENCH_INODES) when that is set,
+// so that how a figure grows with the namespace can be seen (and
+// profiled) at smaller sizes without waiting for the largest.
+func ScaleShape(b *testing.B) Shape {
+	v := os.Getenv("HALO_BENCH_INODES")
+	if v == "" {
+		return DataLake(10_000_000)
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1000 {
+		b.Fatalf("HALO_BENCH_INODES=%q: want a whole number of inodes, at least 1000", v)
+	}
+	return DataLake(n)
 }
 
 // ProcessCPU is the CPU time the process has used, user and system: on
