@@ -26,7 +26,7 @@ func BenchmarkRaftSnapshot1M(b *testing.B) {
 // inodes (make bench-scale).
 func BenchmarkRaftSnapshot10M(b *testing.B) {
 	benchns.SkipUnlessScale(b)
-	benchmarkRaftSnapshot(b, benchns.DataLake(10_000_000))
+	benchmarkRaftSnapshot(b, benchns.ScaleShape(b))
 }
 
 func benchmarkRaftSnapshot(b *testing.B, shape benchns.Shape) {

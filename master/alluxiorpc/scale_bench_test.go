@@ -50,7 +50,7 @@ func BenchmarkMasterRestore10M(b *testing.B) {
 		b.ReportMetric(cpu.Seconds(), "start-cpu-s")
 		fs := alluxiopb.NewFileSystemMasterClientServiceClient(conn)
 		ctx := authenticate(b, conn, currentUser(b), "restore-bench")
-		if _, err := fs.GetStatus(ctx, &alluxiopb.GetStatusPRequest{Path: proto.String(shape.DirPath(shape.Dirs-1))}); err != nil {
+		if _, err := fs.GetStatus(ctx, &alluxiopb.GetStatusPRequest{Path: proto.String(shape.DirPath(shape.Dirs - 1))}); err != nil {
 			b.Fatalf("the restored master does not know the last directory: %v", err)
 		}
 	}
