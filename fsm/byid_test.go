@@ -1,8 +1,11 @@
 package fsm
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/halo-fs/halo/fserr"
@@ -121,5 +124,27 @@ func TestRestoreBuildsIdIndexWithoutRehashing(t *testing.T) {
 		if g.index.find(id) == nil {
 			t.Errorf("restored index does not find inode %d", id)
 		}
+	}
+}
+
+// A checkpoint that gives two inodes one id is refused, wherever the two
+// stand in the tree.
+func TestRestoreRefusesAnIdUsedTwice(t *testing.T) {
+	root := &journalpb.InodeRecord{Id: RootInodeID, IsDirectory: true, Mode: 0o755}
+	dir := &journalpb.InodeRecord{Id: 2, ParentId: RootInodeID, Name: "d", IsDirectory: true, Mode: 0o755}
+	file := func(id, parent uint64, name string) *journalpb.InodeRecord {
+		return &journalpb.InodeRecord{Id: id, ParentId: parent, Name: name, Mode: 0o644, Completed: true}
+	}
+	var buf bytes.Buffer
+	if _, err := WriteImportedCheckpoint(&buf, []*journalpb.InodeRecord{root, dir, file(3, 2, "a"), file(4, 2, "b"), file(3, RootInodeID, "c")}, nil); err != nil {
+		t.Fatal(err)
+	}
+	f := New(testConfig())
+	_, err := f.Restore(&buf)
+	if !errors.Is(err, ErrCorruptCheckpoint) || !strings.Contains(err.Error(), "inode id 3 is used twice") {
+		t.Fatalf("restore: %v, want a corrupt checkpoint naming id 3 used twice", err)
+	}
+	if f.InodeCount() != 1 {
+		t.Errorf("a refused checkpoint left %d inodes, want the root alone", f.InodeCount())
 	}
 }
