@@ -730,12 +730,12 @@ func (a *raftFSM) Apply(l *hraft.Log) any {
 // Snapshot serialises the namespace now, while Raft holds off applies; the
 // bytes are then persisted while applying goes on.
 func (a *raftFSM) Snapshot() (hraft.FSMSnapshot, error) {
-	var buf bytes.Buffer
-	h, err := a.r.fsm.WriteCheckpoint(&buf)
+	buf := &snapshotBuffer{}
+	h, err := a.r.fsm.WriteCheckpoint(buf)
 	if err != nil {
 		return nil, err
 	}
-	return &fsmSnapshot{r: a.r, data: buf.Bytes(), header: h}, nil
+	return &fsmSnapshot{r: a.r, data: buf, header: h}, nil
 }
 
 func (a *raftFSM) Restore(rc io.ReadCloser) error {
@@ -754,12 +754,12 @@ func (a *raftFSM) Restore(rc io.ReadCloser) error {
 
 type fsmSnapshot struct {
 	r      *Replicator
-	data   []byte
+	data   *snapshotBuffer
 	header fsm.CheckpointHeader
 }
 
 func (s *fsmSnapshot) Persist(sink hraft.SnapshotSink) error {
-	if _, err := sink.Write(s.data); err != nil {
+	if _, err := s.data.WriteTo(sink); err != nil {
 		sink.Cancel()
 		return err
 	}
@@ -774,7 +774,7 @@ func (s *fsmSnapshot) Persist(sink hraft.SnapshotSink) error {
 		if loc, err := s.r.opts.Checkpoints.Write(context.Background(), s.header.AppliedIndex, s.data); err != nil {
 			s.r.log.Error("could not archive checkpoint on the UFS", "error", err)
 		} else {
-			s.r.log.Info("archived checkpoint", "location", loc, "bytes", len(s.data))
+			s.r.log.Info("archived checkpoint", "location", loc, "bytes", s.data.size)
 		}
 	}
 	return nil
