@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/halo-fs/halo/fsm"
 	"github.com/halo-fs/halo/journal"
 	hraft "github.com/hashicorp/raft"
 	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
@@ -123,6 +124,10 @@ func (r *Replicator) gapError(held, restored, first, last uint64) error {
 // back whole, and returns its index (0 if none did) and the ones before it.
 func (r *Replicator) restoreFirstGood(metas []*hraft.SnapshotMeta) (uint64, []*hraft.SnapshotMeta) {
 	for i, m := range metas {
+		if i == 0 && m.ID == r.seededSnapshot {
+			// Written by seed from the namespace the FSM holds already.
+			return m.Index, nil
+		}
 		if err := r.restoreSnapshot(m.ID); err != nil {
 			r.log.Error("raft snapshot is unusable, trying an older one", "id", m.ID, "index", m.Index, "error", err)
 			continue
@@ -140,6 +145,25 @@ func (r *Replicator) restoreSnapshot(id string) error {
 		return err
 	}
 	return (&raftFSM{r: r}).Restore(rc)
+}
+
+// restoreNamespace replaces the namespace with the checkpoint read from
+// rd, which becomes the newest snapshot this master holds.
+func (r *Replicator) restoreNamespace(rd io.Reader) (fsm.CheckpointHeader, error) {
+	h, err := r.fsm.Restore(rd)
+	if err != nil {
+		return h, err
+	}
+	r.namespaceRestores.Add(1)
+	r.noteSnapshot(h.AppliedIndex)
+	return h, nil
+}
+
+func (r *Replicator) noteSnapshot(index uint64) {
+	r.mu.Lock()
+	r.lastSnapIndex = index
+	r.lastSnapshot = time.Now()
+	r.mu.Unlock()
 }
 
 func (r *Replicator) logBounds() (first, last uint64, err error) {
