@@ -117,7 +117,7 @@ func BenchmarkRestoreHeap(b *testing.B) {
 func BenchmarkScale10M(b *testing.B) {
 	benchns.SkipUnlessScale(b)
 	for b.Loop() {
-		inodes, cp := buildAndCheckpoint(b, benchns.DataLake(10_000_000))
+		inodes, cp := buildAndCheckpoint(b, benchns.ScaleShape(b))
 		before := benchns.HeapInUse()
 		start, cpu := time.Now(), benchns.ProcessCPU(b)
 		g := restore(b, cp, inodes)

@@ -21,6 +21,9 @@ type inodeIndex struct {
 	slots []*Inode // len is a power of two
 	shift uint     // 64 minus log2(len(slots))
 	count int
+	// rehashed counts the inodes moved by growing the table, which a
+	// restore, knowing its size, avoids.
+	rehashed int
 	// pinned holds the pinned files, by id.
 	pinned map[uint64]struct{}
 }
@@ -53,7 +56,20 @@ func (x *inodeIndex) resize(slots int) {
 			s := x.slot(n.id)
 			n.nextByID, *s = *s, n
 			n = next
+			x.rehashed++
 		}
+	}
+}
+
+// reserve sizes the table for n inodes, so that adding them rehashes
+// nothing.
+func (x *inodeIndex) reserve(n int) {
+	slots := len(x.slots)
+	for slots < n {
+		slots *= 2
+	}
+	if slots > len(x.slots) {
+		x.resize(slots)
 	}
 }
 

@@ -1,6 +1,7 @@
 package ufs
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -21,12 +22,18 @@ func ReadFile(ctx context.Context, s Store, path string) ([]byte, error) {
 
 // WriteFile writes data as the file path, all at once or not at all.
 func WriteFile(ctx context.Context, s Store, path string, data []byte, opts CreateOptions) error {
+	return WriteFileFrom(ctx, s, path, bytes.NewReader(data), opts)
+}
+
+// WriteFileFrom is WriteFile for data that is not one slice (a Raft
+// snapshot held in chunks).
+func WriteFileFrom(ctx context.Context, s Store, path string, data io.WriterTo, opts CreateOptions) error {
 	w, err := s.Create(ctx, path, opts)
 	if err != nil {
 		return err
 	}
 	defer w.Abort()
-	if _, err := w.Write(data); err != nil {
+	if _, err := data.WriteTo(w); err != nil {
 		return err
 	}
 	return w.Close()

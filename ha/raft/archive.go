@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"sort"
 	"strconv"
 	"strings"
@@ -43,10 +44,9 @@ func parseArchiveName(name string) (uint64, bool) {
 }
 
 // Write stores data as the checkpoint at index and prunes old copies.
-func (a *CheckpointArchive) Write(ctx context.Context, index uint64, data []byte) (string, error) {
+func (a *CheckpointArchive) Write(ctx context.Context, index uint64, data io.WriterTo) (string, error) {
 	name := archiveName(index)
-	err := ufs.WriteFile(ctx, a.Store, name, data, ufs.CreateOptions{Overwrite: true})
-	if err != nil {
+	if err := ufs.WriteFileFrom(ctx, a.Store, name, data, ufs.CreateOptions{Overwrite: true}); err != nil {
 		return "", fmt.Errorf("write checkpoint %s to %s: %w", name, a.Store.URI(), err)
 	}
 	a.prune(ctx)

@@ -57,7 +57,7 @@ func TestArchiveRoundTrip(t *testing.T) {
 	}
 
 	index, want := namespaceAt(t, 6)
-	loc, err = a.Write(ctx, index, want)
+	loc, err = a.Write(ctx, index, bytes.NewReader(want))
 	if err != nil {
 		t.Fatalf("Write: %v", err)
 	}
@@ -84,7 +84,7 @@ func TestArchiveSkipsDamagedCopies(t *testing.T) {
 		index uint64
 		data  []byte
 	}{{oldIndex, oldData}, {midIndex, midData}, {newIndex, newData}} {
-		if _, err := a.Write(ctx, c.index, c.data); err != nil {
+		if _, err := a.Write(ctx, c.index, bytes.NewReader(c.data)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -146,7 +146,7 @@ func TestArchivePruning(t *testing.T) {
 		var written []uint64
 		// Out of order, as two leaders in turn may write them.
 		for _, i := range []uint64{5, 3, 9, 7, 11, 1} {
-			if _, err := a.Write(ctx, index+i, data); err != nil {
+			if _, err := a.Write(ctx, index+i, bytes.NewReader(data)); err != nil {
 				t.Fatal(err)
 			}
 			written = append(written, index+i)

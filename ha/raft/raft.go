@@ -115,6 +115,11 @@ type Replicator struct {
 	// catchUpUntil is the index up to which this master must hold the
 	// journal again before it takes part in elections; 0 when it may.
 	catchUpUntil atomic.Uint64
+	// seededSnapshot is the snapshot a new cluster's first master wrote
+	// from the namespace it already holds (see seed); "" if none.
+	seededSnapshot string
+	// namespaceRestores counts the namespace's restores, for tests.
+	namespaceRestores atomic.Int64
 
 	serving    servingState // leader, and caught up (Barrier done)
 	notify     chan bool
@@ -319,30 +324,26 @@ func (r *Replicator) seed() (bool, error) {
 	if data == nil {
 		return false, nil
 	}
-	h, err := r.fsm.Restore(bytes.NewReader(data))
+	h, err := r.restoreNamespace(bytes.NewReader(data))
 	if err != nil {
 		return false, fmt.Errorf("namespace to start from (%s): %w", source, err)
 	}
 	// The new cluster gets a name of its own: it is not the one the
 	// namespace came from, which may still be running.
 	r.fsm.ResetClusterID()
-	var buf bytes.Buffer
-	if _, err := r.fsm.WriteCheckpoint(&buf); err != nil {
-		return false, err
-	}
-	data = buf.Bytes()
 	index := max(h.AppliedIndex, 1)
 	sink, err := r.snaps.Create(hraft.SnapshotVersionMax, index, 1, voters(r.opts.Peers), index, r.transport)
 	if err != nil {
 		return false, fmt.Errorf("seed snapshot: %w", err)
 	}
-	if _, err := sink.Write(data); err != nil {
+	if _, err := r.fsm.WriteCheckpoint(sink); err != nil {
 		sink.Cancel()
 		return false, fmt.Errorf("seed snapshot: %w", err)
 	}
 	if err := sink.Close(); err != nil {
 		return false, fmt.Errorf("seed snapshot: %w", err)
 	}
+	r.seededSnapshot = sink.ID()
 	r.log.Info("starting a new cluster from an existing namespace", "source", source, "index", index, "inodes", h.InodeCount)
 	return true, nil
 }
@@ -738,36 +739,32 @@ func (a *raftFSM) Apply(l *hraft.Log) any {
 // Snapshot serialises the namespace now, while Raft holds off applies; the
 // bytes are then persisted while applying goes on.
 func (a *raftFSM) Snapshot() (hraft.FSMSnapshot, error) {
-	var buf bytes.Buffer
-	h, err := a.r.fsm.WriteCheckpoint(&buf)
+	buf := &snapshotBuffer{}
+	h, err := a.r.fsm.WriteCheckpoint(buf)
 	if err != nil {
 		return nil, err
 	}
-	return &fsmSnapshot{r: a.r, data: buf.Bytes(), header: h}, nil
+	return &fsmSnapshot{r: a.r, data: buf, header: h}, nil
 }
 
 func (a *raftFSM) Restore(rc io.ReadCloser) error {
 	defer rc.Close()
-	h, err := a.r.fsm.Restore(rc)
+	h, err := a.r.restoreNamespace(rc)
 	if err != nil {
 		return fmt.Errorf("restore snapshot: %w", err)
 	}
-	a.r.mu.Lock()
-	a.r.lastSnapIndex = h.AppliedIndex
-	a.r.lastSnapshot = time.Now()
-	a.r.mu.Unlock()
 	a.r.log.Info("restored namespace from snapshot", "applied_index", h.AppliedIndex, "inodes", h.InodeCount)
 	return nil
 }
 
 type fsmSnapshot struct {
 	r      *Replicator
-	data   []byte
+	data   *snapshotBuffer
 	header fsm.CheckpointHeader
 }
 
 func (s *fsmSnapshot) Persist(sink hraft.SnapshotSink) error {
-	if _, err := sink.Write(s.data); err != nil {
+	if _, err := s.data.WriteTo(sink); err != nil {
 		sink.Cancel()
 		return err
 	}
@@ -782,7 +779,7 @@ func (s *fsmSnapshot) Persist(sink hraft.SnapshotSink) error {
 		if loc, err := s.r.opts.Checkpoints.Write(context.Background(), s.header.AppliedIndex, s.data); err != nil {
 			s.r.log.Error("could not archive checkpoint on the UFS", "error", err)
 		} else {
-			s.r.log.Info("archived checkpoint", "location", loc, "bytes", len(s.data))
+			s.r.log.Info("archived checkpoint", "location", loc, "bytes", s.data.size)
 		}
 	}
 	return nil

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -102,10 +103,18 @@ func Build(tb testing.TB, f *fsm.FSM, shape Shape) (entries int, applyTime time.
 	return entries, applyTime
 }
 
+// checkpointBytesPerInode is a little more than a checkpoint of these
+// shapes takes per inode.
+const checkpointBytesPerInode = 80
+
 // Checkpoint returns f's checkpoint.
 func Checkpoint(tb testing.TB, f *fsm.FSM) []byte {
 	tb.Helper()
 	var buf bytes.Buffer
+	// Room for the whole checkpoint (about 67 bytes an inode in these
+	// shapes): growing by doubling would take longer than the writing
+	// the benchmarks measure.
+	buf.Grow(int(f.InodeCount()) * checkpointBytesPerInode)
 	if _, err := f.WriteCheckpoint(&buf); err != nil {
 		tb.Fatal(err)
 	}
@@ -128,6 +137,22 @@ func SkipUnlessScale(b *testing.B) {
 	if os.Getenv("HALO_BENCH_SCALE") == "" {
 		b.Skip("a ten-million-inode benchmark; run it with make bench-scale (HALO_BENCH_SCALE=1)")
 	}
+}
+
+// ScaleShape is the namespace of the ten-million-inode benchmarks:
+// DataLake(10,000,000), or DataLake(HALO_BENCH_INODES) when that is set,
+// so that how a figure grows with the namespace can be seen (and
+// profiled) at smaller sizes without waiting for the largest.
+func ScaleShape(b *testing.B) Shape {
+	v := os.Getenv("HALO_BENCH_INODES")
+	if v == "" {
+		return DataLake(10_000_000)
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1000 {
+		b.Fatalf("HALO_BENCH_INODES=%q: want a whole number of inodes, at least 1000", v)
+	}
+	return DataLake(n)
 }
 
 // ProcessCPU is the CPU time the process has used, user and system: on

@@ -20,21 +20,21 @@ import (
 // alluxio-start.sh -i does. It returns the connection and how long the
 // master took to start, as time passed and as CPU time: to restore the
 // namespace and write it into its journal as its first checkpoint.
-func startMasterFromBackup(b *testing.B, shape benchns.Shape) (conn *grpc.ClientConn, took, cpu time.Duration) {
-	file := filepath.Join(b.TempDir(), "namespace.backup")
-	if err := os.WriteFile(file, shapeCheckpoint(b, shape), 0o600); err != nil {
-		b.Fatal(err)
+func startMasterFromBackup(tb testing.TB, shape benchns.Shape) (conn *grpc.ClientConn, took, cpu time.Duration) {
+	file := filepath.Join(tb.TempDir(), "namespace.backup")
+	if err := os.WriteFile(file, shapeCheckpoint(tb, shape), 0o600); err != nil {
+		tb.Fatal(err)
 	}
 	benchns.HeapInUse() // the builder's garbage is not the master's restore
-	start, cpuStart := time.Now(), benchns.ProcessCPU(b)
-	conn = startMaster(b, map[string]string{"alluxio.master.journal.init.from.backup": file})
-	return conn, time.Since(start), benchns.ProcessCPU(b) - cpuStart
+	start, cpuStart := time.Now(), benchns.ProcessCPU(tb)
+	conn = startMaster(tb, map[string]string{"alluxio.master.journal.init.from.backup": file})
+	return conn, time.Since(start), benchns.ProcessCPU(tb) - cpuStart
 }
 
-func shapeCheckpoint(b *testing.B, shape benchns.Shape) []byte {
+func shapeCheckpoint(tb testing.TB, shape benchns.Shape) []byte {
 	f := fsm.New(benchns.Config())
-	benchns.Build(b, f, shape)
-	return benchns.Checkpoint(b, f)
+	benchns.Build(tb, f, shape)
+	return benchns.Checkpoint(tb, f)
 }
 
 // BenchmarkMasterRestore10M starts a fresh master from a backup of
@@ -43,13 +43,14 @@ func shapeCheckpoint(b *testing.B, shape benchns.Shape) []byte {
 //	HALO_BENCH_SCALE=1 go test -run='^$' -bench=MasterRestore10M -benchtime=1x -timeout=60m ./master/alluxiorpc/
 func BenchmarkMasterRestore10M(b *testing.B) {
 	benchns.SkipUnlessScale(b)
+	shape := benchns.ScaleShape(b)
 	for b.Loop() {
-		conn, took, cpu := startMasterFromBackup(b, benchns.DataLake(10_000_000))
+		conn, took, cpu := startMasterFromBackup(b, shape)
 		b.ReportMetric(took.Seconds(), "start-s")
 		b.ReportMetric(cpu.Seconds(), "start-cpu-s")
 		fs := alluxiopb.NewFileSystemMasterClientServiceClient(conn)
 		ctx := authenticate(b, conn, currentUser(b), "restore-bench")
-		if _, err := fs.GetStatus(ctx, &alluxiopb.GetStatusPRequest{Path: proto.String(benchns.DataLake(10_000_000).DirPath(9999))}); err != nil {
+		if _, err := fs.GetStatus(ctx, &alluxiopb.GetStatusPRequest{Path: proto.String(shape.DirPath(shape.Dirs - 1))}); err != nil {
 			b.Fatalf("the restored master does not know the last directory: %v", err)
 		}
 	}
