@@ -103,17 +103,26 @@ const oldLeaderAnswer = 50 * time.Millisecond
 // oldLeaderAnswer: then the old leader answered it just before it died.
 func (l *createLog) waitSuccess(b *testing.B, killedAt time.Time, timeout time.Duration) time.Time {
 	b.Helper()
-	deadline := time.After(timeout)
-	for {
-		l.mu.Lock()
-		var first time.Time
-		for i := len(l.successes) - 1; i >= 0 && l.successes[i].end.After(killedAt); i-- {
-			s := l.successes[i]
+	return l.waitFirst(b, timeout, "no create succeeded within %s of the kill", func(successes []span) (first time.Time) {
+		for i := len(successes) - 1; i >= 0 && successes[i].end.After(killedAt); i-- {
+			s := successes[i]
 			if s.start.Before(killedAt) && s.end.Sub(killedAt) < oldLeaderAnswer {
 				break
 			}
 			first = s.end
 		}
+		return first
+	})
+}
+
+// waitFirst waits until pick finds a success in the log (a non-zero
+// time) and returns it; failing says what did not happen within timeout.
+func (l *createLog) waitFirst(b *testing.B, timeout time.Duration, failing string, pick func([]span) time.Time) time.Time {
+	b.Helper()
+	deadline := time.After(timeout)
+	for {
+		l.mu.Lock()
+		first := pick(l.successes)
 		changed := l.changed
 		l.mu.Unlock()
 		if !first.IsZero() {
@@ -122,7 +131,7 @@ func (l *createLog) waitSuccess(b *testing.B, killedAt time.Time, timeout time.D
 		select {
 		case <-changed:
 		case <-deadline:
-			b.Fatalf("no create succeeded within %s of the kill", timeout)
+			b.Fatalf(failing, timeout)
 		}
 	}
 }
@@ -349,26 +358,14 @@ func BenchmarkRaftGracefulStop(b *testing.B) {
 // a master other than old, and returns its completion time.
 func (l *createLog) waitSuccessOnOther(b *testing.B, since time.Time, old string, timeout time.Duration) time.Time {
 	b.Helper()
-	deadline := time.After(timeout)
-	for {
-		l.mu.Lock()
-		var first time.Time
-		for i := len(l.successes) - 1; i >= 0 && l.successes[i].end.After(since); i-- {
-			if s := l.successes[i]; s.leader != old && (first.IsZero() || s.end.Before(first)) {
+	return l.waitFirst(b, timeout, "no create succeeded on a new leader within %s of the signal", func(successes []span) (first time.Time) {
+		for i := len(successes) - 1; i >= 0 && successes[i].end.After(since); i-- {
+			if s := successes[i]; s.leader != old && (first.IsZero() || s.end.Before(first)) {
 				first = s.end
 			}
 		}
-		changed := l.changed
-		l.mu.Unlock()
-		if !first.IsZero() {
-			return first
-		}
-		select {
-		case <-changed:
-		case <-deadline:
-			b.Fatalf("no create succeeded on a new leader within %s of the signal", timeout)
-		}
-	}
+		return first
+	})
 }
 
 // longestGap is the longest time between two successive acknowledged
