@@ -2,6 +2,7 @@ package raft
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"sort"
 	"time"
@@ -183,22 +184,88 @@ func (r *Replicator) HandOverLeadership() error {
 	return nil
 }
 
-// AddMember implements the master's QuorumAdmin: adds a voter. Raft changes membership
-// one server at a time; the call returns once the change is committed.
+// AddMember implements the master's QuorumAdmin: adds a voter. The new
+// member joins as a non-voter, which receives the log (a snapshot first)
+// without counting towards the quorum, and becomes a voter once it has
+// applied what the leader had applied when it joined: a voter that is still
+// restoring a large snapshot, or not running at all, would count against
+// the quorum and could stop writes (with two voters, both are needed).
+// When ctx ends first the member stays a non-voter; calling AddMember
+// again promotes it once it has caught up. Raft changes membership one
+// server at a time; each change returns once committed.
 func (r *Replicator) AddMember(ctx context.Context, address string) error {
 	if err := r.requireServing(); err != nil {
 		return err
 	}
-	if _, ok, err := r.member(address); err != nil {
+	s, ok, err := r.member(address)
+	if err != nil {
 		return err
-	} else if ok {
+	}
+	if ok && s.Suffrage == hraft.Voter {
 		return fserr.New(fserr.AlreadyExists, "%s is already a member of the quorum", address)
 	}
-	if err := r.raft.AddVoter(hraft.ServerID(address), hraft.ServerAddress(address), 0, timeoutFrom(ctx, r.opts.ApplyTimeout)).Error(); err != nil {
-		return fserr.New(fserr.Unavailable, "add %s to the quorum: %v", address, err)
+	id, addr := hraft.ServerID(address), hraft.ServerAddress(address)
+	if !ok {
+		if err := r.raft.AddNonvoter(id, addr, 0, timeoutFrom(ctx, r.opts.ApplyTimeout)).Error(); err != nil {
+			return fserr.New(fserr.Unavailable, "add %s to the quorum: %v", address, err)
+		}
+		r.log.Info("added quorum member as a non-voter until it catches up", "address", address)
 	}
-	r.log.Info("added quorum member", "address", address)
+	if err := r.awaitCaughtUp(ctx, address, r.fsm.AppliedIndex()); err != nil {
+		return err
+	}
+	if err := r.raft.AddVoter(id, addr, 0, timeoutFrom(ctx, r.opts.ApplyTimeout)).Error(); err != nil {
+		return fserr.New(fserr.Unavailable, "make %s a voter: %v", address, err)
+	}
+	r.log.Info("quorum member caught up and votes", "address", address)
 	return nil
+}
+
+// catchUpWait bounds how long AddMember waits for a new member to catch
+// up when its caller sets no deadline: a snapshot of 10 million inodes
+// takes a new member tens of seconds to install.
+const catchUpWait = 5 * time.Minute
+
+// awaitCaughtUp waits until the member at address has applied index, an
+// index of the namespace's entries (Raft's own configuration entries
+// never reach a namespace, so the commit index may stay ahead of it).
+func (r *Replicator) awaitCaughtUp(ctx context.Context, address string, index uint64) error {
+	applied := r.opts.MemberApplied
+	if applied == nil {
+		rpc := rpcAddressFor(address, r.opts.Peers, r.opts.RPCAddresses)
+		if rpc == "" {
+			r.log.Warn("cannot ask a new member how far it is (its RPC address is unknown); making it a voter at once", "address", address)
+			return nil
+		}
+		applied = func(ctx context.Context, _ string) (uint64, error) {
+			pi, err := peerInfo(ctx, rpc, r.opts.PeerDialOptions)
+			return pi.GetAppliedIndex(), err
+		}
+	}
+	wait := timeoutFrom(ctx, catchUpWait)
+	deadline := time.Now().Add(wait)
+	var last uint64
+	var lastErr error
+	for {
+		pctx, cancel := context.WithTimeout(ctx, time.Second)
+		last, lastErr = applied(pctx, address)
+		cancel()
+		if lastErr == nil && last >= index {
+			return nil
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			break
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	why := fmt.Sprintf("it has applied index %d of the leader's %d", last, index)
+	if lastErr != nil {
+		why = "it does not answer: " + lastErr.Error()
+	}
+	return fserr.New(fserr.FailedPrecondition, "%s is a non-voting member that receives the journal but has not caught up within %s (%s); add it again to make it a voter once it has", address, wait, why)
 }
 
 // RemoveMember implements the master's QuorumAdmin.

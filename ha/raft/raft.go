@@ -95,7 +95,11 @@ type Options struct {
 	// checkpoint). It is called only on a master with no Raft state when no
 	// quorum is running yet; it returns nil data when there is none.
 	InitialCheckpoint func(ctx context.Context) (data []byte, source string, err error)
-	snapshotRetain    int
+	// MemberApplied asks the member at a Raft address for its applied
+	// index, to promote a new member once it has caught up; nil asks the
+	// member's RPC port (HaloService.GetMasterInfo).
+	MemberApplied  func(ctx context.Context, raftAddress string) (uint64, error)
+	snapshotRetain int
 }
 
 // Replicator replicates entries through an embedded Raft log

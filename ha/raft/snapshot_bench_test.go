@@ -73,6 +73,8 @@ func benchmarkRaftSnapshot(b *testing.B, shape benchns.Shape) {
 			b.Fatal(err)
 		}
 		want := leaderFSM.InodeCount()
+		// The new member votes once it has restored the snapshot.
+		leader.opts.MemberApplied = func(context.Context, string) (uint64, error) { return joinFSM.AppliedIndex(), nil }
 		start, cpu = time.Now(), benchns.ProcessCPU(b)
 		if err := leader.AddMember(context.Background(), joinAddr); err != nil {
 			b.Fatal(err)
