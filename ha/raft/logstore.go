@@ -9,6 +9,7 @@ import (
 
 	"github.com/halo-fs/halo/journal"
 	"github.com/hashicorp/go-hclog"
+	hraft "github.com/hashicorp/raft"
 	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
 	raftwal "github.com/hashicorp/raft-wal"
 	"github.com/hashicorp/raft-wal/metadb"
@@ -38,6 +39,11 @@ type raftStore struct {
 	walMeta *metadb.BoltMetaDB // the WAL's list of segments; WAL.Close leaves it open
 	stable  *raftboltdb.BoltStore
 }
+
+// Raft must know the log takes no gaps: after installing a snapshot it
+// then empties the log instead of appending past a hole, which raft-wal
+// refuses.
+var _ hraft.MonotonicLogStore = (*raftStore)(nil)
 
 // openRaftStore opens the Raft state in dir, first moving a log that an
 // older master left in raft.db into the WAL.
