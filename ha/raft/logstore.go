@@ -120,6 +120,22 @@ func storeBounds(s indexBounds) (first, last uint64, err error) {
 	return first, last, err
 }
 
+// GetLog refuses entries outside the log's bounds. After Raft compacts the
+// head of the log, raft-wal v0.4.0 still reads the compacted entries from
+// the segment being written; Raft would then replicate them to a follower
+// that needs a snapshot, and a log that disagrees with its own FirstIndex
+// is one no reader should have to reason about.
+func (s *raftStore) GetLog(index uint64, l *hraft.Log) error {
+	first, last, err := storeBounds(s.WAL)
+	if err != nil {
+		return err
+	}
+	if index < first || index > last {
+		return hraft.ErrLogNotFound
+	}
+	return s.WAL.GetLog(index, l)
+}
+
 // The StableStore methods go to raft.db, not to the WAL's own meta store.
 
 func (s *raftStore) Set(key, val []byte) error            { return s.stable.Set(key, val) }

@@ -2,6 +2,7 @@ package raft
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -260,4 +261,30 @@ func tearTail(t *testing.T, walDir string) {
 	if _, err := f.WriteAt(torn, int64(end+8-end%8)); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestRaftStoreForgetsCompactedEntries: after Raft compacts the head of the
+// log, the compacted entries are gone, so that a follower that needs them
+// is sent a snapshot; raft-wal alone still reads them from the segment
+// being written.
+func TestRaftStoreForgetsCompactedEntries(t *testing.T) {
+	s, err := openRaftStore(t.TempDir(), hclog.NewNullLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	logs := someLogs(1, 100, "entry")
+	if err := s.StoreLogs(logs); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteRange(1, 60); err != nil {
+		t.Fatal(err)
+	}
+	for _, idx := range []uint64{1, 60, 101} {
+		var l hraft.Log
+		if err := s.GetLog(idx, &l); !errors.Is(err, hraft.ErrLogNotFound) {
+			t.Errorf("GetLog(%d) after compacting 1..60 of 1..100: %v (entry %d), want ErrLogNotFound", idx, err, l.Index)
+		}
+	}
+	wantLog(t, readLog(t, s), logs[60:])
 }
