@@ -22,16 +22,21 @@ import (
 
 // The operations a run can measure.
 const (
-	OpCreateFile    = "CreateFile"
-	OpCreateDir     = "CreateDir"
-	OpGetFileStatus = "GetFileStatus"
-	OpListDir       = "ListDir"
-	OpRenameFile    = "RenameFile"
-	OpDeleteFile    = "DeleteFile"
+	// OpCreateFile creates then completes a file: two requests, two
+	// journal entries, as Alluxio's StressMasterBench does.
+	OpCreateFile = "CreateFile"
+	// OpCreateFileOnly is one CreateFile request, left incomplete: one
+	// journal entry, the unit of a ZooKeeper create or an etcd put.
+	OpCreateFileOnly = "CreateFileOnly"
+	OpCreateDir      = "CreateDir"
+	OpGetFileStatus  = "GetFileStatus"
+	OpListDir        = "ListDir"
+	OpRenameFile     = "RenameFile"
+	OpDeleteFile     = "DeleteFile"
 )
 
 // Operations lists every supported operation.
-var Operations = []string{OpCreateFile, OpCreateDir, OpGetFileStatus, OpListDir, OpRenameFile, OpDeleteFile}
+var Operations = []string{OpCreateFile, OpCreateFileOnly, OpCreateDir, OpGetFileStatus, OpListDir, OpRenameFile, OpDeleteFile}
 
 // Defaults for Options.
 const (
@@ -357,6 +362,9 @@ func (w *worker) once(ctx context.Context) error {
 	switch w.op {
 	case OpCreateFile:
 		_, err := w.c.CreateFile(ctx, path.Join(w.dir, fmt.Sprintf("c%d", n)), client.CreateFileOptions{Completed: true})
+		return err
+	case OpCreateFileOnly:
+		_, err := w.c.CreateFile(ctx, path.Join(w.dir, fmt.Sprintf("c%d", n)), client.CreateFileOptions{})
 		return err
 	case OpCreateDir:
 		_, err := w.c.CreateDirectory(ctx, path.Join(w.dir, fmt.Sprintf("d%d", n)), client.CreateDirectoryOptions{})

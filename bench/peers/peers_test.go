@@ -76,7 +76,7 @@ func TestPeers(t *testing.T) {
 	fmt.Fprintf(&b, "Peer benchmark, %s–%s UTC; %d CPUs; load average (1/5/15 min) %s before, %s after; %v measured after %v warmup per point.\n\n",
 		started.Format("2006-01-02 15:04"), time.Now().UTC().Format("15:04"), nproc(), loadBefore, loadAverage(t), *durationFlag, *warmupFlag)
 	WriteTable(&b, r.points)
-	b.WriteString("\nA Halo create is CreateFile then CompleteFile (two requests), as Alluxio's is createFile then close of the empty stream (completeFile); × best peer is against the best of ZooKeeper, etcd and Alluxio at the same workload and thread count.\n")
+	b.WriteString("\nA Halo create is one CreateFile request (one journal entry, as a ZooKeeper create or an etcd put); its CreateFile+CompleteFile row is two requests, as Alluxio's createFile then close of the empty stream (completeFile) is; × best peer is against the best of ZooKeeper, etcd and Alluxio at the same workload and thread count.\n")
 	if len(r.elections) > 0 {
 		fmt.Fprintf(&b, "\nHalo's elections during the load points (leader polled every 250 ms): %s.\n", strings.Join(r.elections, "; "))
 	}

@@ -3,7 +3,9 @@ package peers
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -122,5 +124,28 @@ func TestLongestGapCountsFromTheLastSuccessBeforeTheSignal(t *testing.T) {
 	}
 	if got := LongestGap(successes[3:], at(1050)); got != 0 {
 		t.Errorf("LongestGap without a create before the signal = %v; want 0 (nothing to measure from)", got)
+	}
+}
+
+// TestSecondCreateIsARowOfItsOwn: a system with a second create (Halo's
+// create then complete) gets a create row for each, the first one first.
+func TestSecondCreateIsARowOfItsOwn(t *testing.T) {
+	var firsts, seconds atomic.Int64
+	s := &System{
+		Name: "halo", CreateOp: "one", SecondCreateOp: "two", ReadOp: "read",
+		Create:       func(context.Context, int, int64) error { firsts.Add(1); return nil },
+		SecondCreate: func(context.Context, int, int64) error { seconds.Add(1); return nil },
+		Read:         func(context.Context, int, int64) error { return nil },
+	}
+	points := s.Run(context.Background(), []int{1}, 0, 20*time.Millisecond, func(Point) {})
+	var got []string
+	for _, p := range points {
+		got = append(got, p.Workload+":"+p.Operation)
+	}
+	if want := []string{Create + ":one", Create + ":two", Read + ":read"}; !slices.Equal(got, want) {
+		t.Errorf("rows %v, want %v", got, want)
+	}
+	if firsts.Load() == 0 || seconds.Load() == 0 {
+		t.Errorf("creates called %d and %d times, want both", firsts.Load(), seconds.Load())
 	}
 }

@@ -20,7 +20,11 @@ type System struct {
 	// CreateOp and ReadOp name the calls in the table.
 	CreateOp, ReadOp string
 	Create, Read     Op
-	Close            func()
+	// SecondCreate, when set, is measured too, as a row of its own
+	// named SecondCreateOp.
+	SecondCreateOp string
+	SecondCreate   Op
+	Close          func()
 }
 
 // ZooKeeper drives an ensemble through one shared go-zookeeper
@@ -92,10 +96,11 @@ func Etcd(endpoints []string, prefix string) (*System, error) {
 	}, nil
 }
 
-// Halo drives masters through Halo's Go client: CreateFile with
-// Completed, which is Alluxio's create then complete (two requests, as
-// the Alluxio shell's touch); GetStatus, which the leader answers after
-// its read barrier.
+// Halo drives masters through Halo's Go client: CreateFile, one request
+// and one journal entry as a ZooKeeper create or an etcd put is; then, as
+// a second row, CreateFile with Completed, which is Alluxio's create then
+// complete (two requests, as the Alluxio shell's touch); GetStatus, which
+// the leader answers after its read barrier.
 func Halo(name string, c *client.Client, root string) (*System, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -105,9 +110,13 @@ func Halo(name string, c *client.Client, root string) (*System, error) {
 	}
 	return &System{
 		Name: name, Client: "Halo Go client",
-		CreateOp: "CreateFile+CompleteFile", ReadOp: "GetStatus",
+		CreateOp: "CreateFile", ReadOp: "GetStatus", SecondCreateOp: "CreateFile+CompleteFile",
 		Create: func(ctx context.Context, thread int, seq int64) error {
-			_, err := c.CreateFile(ctx, fmt.Sprintf("%s/c%d-%d", root, thread, seq), client.CreateFileOptions{Completed: true})
+			_, err := c.CreateFile(ctx, fmt.Sprintf("%s/c%d-%d", root, thread, seq), client.CreateFileOptions{})
+			return err
+		},
+		SecondCreate: func(ctx context.Context, thread int, seq int64) error {
+			_, err := c.CreateFile(ctx, fmt.Sprintf("%s/cc%d-%d", root, thread, seq), client.CreateFileOptions{Completed: true})
 			return err
 		},
 		Read: func(ctx context.Context, _ int, _ int64) error {
@@ -124,10 +133,16 @@ func (s *System) Run(ctx context.Context, threads []int, warmup, duration time.D
 	// Each point's threads get numbers of their own, so that a point's
 	// new paths are new to every earlier point too.
 	base := 0
-	for _, w := range []struct {
+	type workload struct {
 		workload, operation string
 		op                  Op
-	}{{Create, s.CreateOp, s.Create}, {Read, s.ReadOp, s.Read}} {
+	}
+	workloads := []workload{{Create, s.CreateOp, s.Create}}
+	if s.SecondCreate != nil {
+		workloads = append(workloads, workload{Create, s.SecondCreateOp, s.SecondCreate})
+	}
+	workloads = append(workloads, workload{Read, s.ReadOp, s.Read})
+	for _, w := range workloads {
 		for _, n := range threads {
 			first, op := base, w.op
 			base += n

@@ -23,7 +23,6 @@ import (
 	"github.com/halo-fs/halo/proto/journalpb"
 	"github.com/hashicorp/go-hclog"
 	hraft "github.com/hashicorp/raft"
-	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
 	"google.golang.org/grpc"
 )
 
@@ -70,7 +69,7 @@ func (t Timing) Scaled(m float64) Timing {
 
 // Options configure a Replicator.
 type Options struct {
-	Dir           string   // journal folder; Raft keeps raft.db and snapshots/ here
+	Dir           string   // journal folder; Raft keeps wal/, raft.db and snapshots/ here
 	LocalAddress  string   // this master's embedded journal address, host:port
 	BindAddress   string   // "" means LocalAddress
 	Peers         []string // alluxio.master.embedded.journal.addresses
@@ -103,7 +102,8 @@ type Options struct {
 }
 
 // Replicator replicates entries through an embedded Raft log
-// (hashicorp/raft, with raft-boltdb as log and stable store). Every master
+// (hashicorp/raft; the log in raft-wal, the term and vote in raft-boltdb;
+// see raftStore). Every master
 // applies every committed entry, so standbys are hot.
 type Replicator struct {
 	opts      Options
@@ -111,7 +111,7 @@ type Replicator struct {
 	fsm       *fsm.FSM
 	raft      *hraft.Raft
 	transport *hraft.NetworkTransport
-	store     *raftboltdb.BoltStore
+	store     *raftStore
 	snaps     *hraft.FileSnapshotStore
 	reads     *ha.ReadBarrier
 	gate      *electionGate // set while catching up on lost entries (see raftsnap.go)
@@ -192,9 +192,9 @@ func New(opts Options) (*Replicator, error) {
 	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("embedded journal folder %s: %w", opts.Dir, err)
 	}
-	store, err := raftboltdb.New(raftboltdb.Options{Path: filepath.Join(opts.Dir, "raft.db")})
+	store, err := openRaftStore(opts.Dir, log)
 	if err != nil {
-		return nil, fmt.Errorf("open raft log %s: %w", filepath.Join(opts.Dir, "raft.db"), err)
+		return nil, err
 	}
 	r.store = store
 	snaps, err := hraft.NewFileSnapshotStoreWithLogger(opts.Dir, opts.snapshotRetain, log.Named("snapshots"))

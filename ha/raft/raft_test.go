@@ -472,7 +472,7 @@ func TestRaftFolderLayoutIsKept(t *testing.T) {
 	dir := t.TempDir()
 	_, f := startSingleRaft(t, dir, hatest.FreeAddrs(t, 1)[0], nil)
 	poll.Until(t, 20*time.Second, "the cluster to be named", func() bool { return f.ClusterID() != "" })
-	for _, name := range []string{"raft.db", "snapshots", clusterIDFile} {
+	for _, name := range []string{"raft.db", "wal", "snapshots", clusterIDFile} {
 		poll.Until(t, 20*time.Second, name+" in the journal folder", func() bool {
 			_, err := os.Stat(filepath.Join(dir, name))
 			return err == nil

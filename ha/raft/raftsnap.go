@@ -193,8 +193,8 @@ func describeLog(first, last uint64) string {
 
 // quarantine moves the damaged snapshots, and the log when dropLog is
 // set, into a new folder under quarantineFolder. The log is copied and then
-// emptied, not renamed: raft.db also holds the current term and this
-// master's vote, which it must not forget.
+// emptied, not renamed: the open WAL keeps its segments, and raft.db,
+// which holds the current term and this master's vote, stays.
 func (r *Replicator) quarantine(damaged []*hraft.SnapshotMeta, dropLog bool, first, last uint64) error {
 	dest, err := r.newQuarantineFolder()
 	if err != nil {
@@ -236,8 +236,8 @@ func (r *Replicator) newQuarantineFolder() (string, error) {
 }
 
 func (r *Replicator) quarantineLog(dest string, first, last uint64) error {
-	from := filepath.Join(r.opts.Dir, "raft.db")
-	if err := copyFileSynced(from, filepath.Join(dest, "raft.db")); err != nil {
+	from := filepath.Join(r.opts.Dir, walFolder)
+	if err := copyFolderSynced(from, filepath.Join(dest, walFolder)); err != nil {
 		return fmt.Errorf("copy the raft log aside: %w", err)
 	}
 	if err := journal.SyncDir(dest); err != nil {

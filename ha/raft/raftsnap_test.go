@@ -65,7 +65,7 @@ func damageNewestSnapshot(t *testing.T, dir string, count int) []string {
 }
 
 // quarantined lists what was moved aside in a member's folder: the names
-// of snapshots, and "raft.db" for a log.
+// of snapshots, and "wal" for a log.
 func quarantined(t *testing.T, dir string) []string {
 	t.Helper()
 	var out []string
@@ -75,8 +75,8 @@ func quarantined(t *testing.T, dir string) []string {
 		for _, s := range snaps {
 			out = append(out, filepath.Base(s))
 		}
-		if _, err := os.Stat(filepath.Join(m, "raft.db")); err == nil {
-			out = append(out, "raft.db")
+		if _, err := os.Stat(filepath.Join(m, walFolder)); err == nil {
+			out = append(out, walFolder)
 		}
 	}
 	sort.Strings(out)
@@ -273,7 +273,7 @@ func TestRaftFollowerWithDamagedSnapshotCatchesUp(t *testing.T) {
 	}
 	proposeAll(t, leader.r, hatest.SomeMutations(5)...)
 	awaitSameNamespace(t, leader, nodes...)
-	if got := quarantined(t, follower.opts.Dir); strings.Join(got, ",") != ids[0]+",raft.db" {
+	if got := quarantined(t, follower.opts.Dir); strings.Join(got, ",") != ids[0]+","+walFolder {
 		t.Errorf("moved aside: %v, want the damaged snapshot %s and the log", got, ids[0])
 	}
 	poll.Until(t, 20*time.Second, "the follower to take part in elections again", follower.r.caughtUp)
