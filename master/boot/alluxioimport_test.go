@@ -54,14 +54,39 @@ func TestLocalJournalImportsAnAlluxioBackup(t *testing.T) {
 	}
 	defer j.Close()
 	sc := serverConfig(cfg, hclog.NewNullLogger())
-	if err := importBackup(context.Background(), cfg, sc, j, fsm.New(fsmConfig(cfg))); err != nil {
-		t.Fatal(err)
+	imported := fsm.New(fsmConfig(cfg))
+	if ok, err := importBackup(context.Background(), cfg, sc, j, imported); err != nil || !ok {
+		t.Fatalf("import into an empty journal: %t, %v", ok, err)
 	}
+	requireImportedTree(t, imported)
 	f := fsm.New(fsmConfig(cfg))
 	if _, err := local.RecoverFSM(j, f, hclog.NewNullLogger()); err != nil {
 		t.Fatal(err)
 	}
 	requireImportedTree(t, f)
+	if ok, err := importBackup(context.Background(), cfg, sc, j, fsm.New(fsmConfig(cfg))); err != nil || ok {
+		t.Errorf("import into a journal that holds the namespace: %t, %v; want it left alone", ok, err)
+	}
+}
+
+// A master started from a backup decodes the namespace once: the import
+// leaves it in place, and the checkpoint just written is not read back.
+func TestLocalMasterFromBackupRestoresOnce(t *testing.T) {
+	cfg := importConfig(t, alluxioBackup)
+	if err := journal.Format(strings.TrimPrefix(cfg.JournalFolder, "file://"), "cluster"); err != nil {
+		t.Fatal(err)
+	}
+	var logged strings.Builder
+	sc := serverConfig(cfg, hclog.New(&hclog.LoggerOptions{Output: &logged, Level: hclog.Info}))
+	m, _, err := openLocal(context.Background(), cfg, sc, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Stop()
+	requireImportedTree(t, m.Namespace())
+	if strings.Contains(logged.String(), "restored checkpoint") {
+		t.Errorf("the master read back the checkpoint it had just imported:\n%s", logged.String())
+	}
 }
 
 func TestSharedJournalImportsAnAlluxioBackup(t *testing.T) {

@@ -37,13 +37,19 @@ func openLocal(ctx context.Context, cfg *conf.Config, sc master.Config, _ *Secur
 	}
 	f := fsm.New(fsmConfig(cfg))
 	start := time.Now()
-	if err := importBackup(ctx, cfg, sc, j, f); err != nil {
+	imported, err := importBackup(ctx, cfg, sc, j, f)
+	if err != nil {
 		j.Close()
 		return nil, nil, err
 	}
-	if _, err := local.RecoverFSM(j, f, log); err != nil {
-		j.Close()
-		return nil, nil, fmt.Errorf("recover namespace from %s: %w", folder, err)
+	// An imported namespace is already in f, and the journal holds nothing
+	// after its checkpoint: decoding that again would only double the
+	// start of a large namespace.
+	if !imported {
+		if _, err := local.RecoverFSM(j, f, log); err != nil {
+			j.Close()
+			return nil, nil, fmt.Errorf("recover namespace from %s: %w", folder, err)
+		}
 	}
 	log.Info("namespace recovered", "inodes", f.InodeCount(), "applied_index", f.AppliedIndex(), "duration", time.Since(start))
 	m := master.New(sc, f, func(metrics *web.Metrics) ha.Replicator {
@@ -55,25 +61,27 @@ func openLocal(ctx context.Context, cfg *conf.Config, sc master.Config, _ *Secur
 }
 
 // importBackup restores a backup given with -i into an empty local
-// journal, as Alluxio does; a journal that already holds entries is left
-// alone (the backup is ignored with a warning), so a restart with the same
-// command line never rolls the namespace back.
-func importBackup(ctx context.Context, cfg *conf.Config, sc master.Config, j *journal.Journal, f *fsm.FSM) error {
+// journal and into f, as Alluxio does, and says whether it did; a journal
+// that already holds entries is left alone (the backup is ignored with a
+// warning), so a restart with the same command line never rolls the
+// namespace back.
+func importBackup(ctx context.Context, cfg *conf.Config, sc master.Config, j *journal.Journal, f *fsm.FSM) (imported bool, err error) {
 	if cfg.InitFromBackup == "" {
-		return nil
+		return false, nil
 	}
 	cps, err := j.Checkpoints()
 	if err != nil {
-		return err
+		return false, err
 	}
 	if j.LastIndex() > 0 || len(cps) > 0 {
 		sc.Logger.Warn("journal is not empty; ignoring the backup to start from", "backup", cfg.InitFromBackup)
-		return nil
+		return false, nil
 	}
-	return restoreBackup(ctx, cfg, sc, f, "journal", func(checkpoint func(io.Writer) error) error {
+	err = restoreBackup(ctx, cfg, sc, f, "journal", func(checkpoint func(io.Writer) error) error {
 		_, err := j.WriteCheckpoint(0, checkpoint)
 		return err
 	})
+	return err == nil, err
 }
 
 // restoreBackup reads the backup given with -i into f as the namespace at
