@@ -80,6 +80,9 @@ type DeleteOptions struct {
 	OpID      *OpID
 	Path      string
 	Recursive bool // a non-empty folder is deleted with its contents
+	// AlluxioOnly keeps the UFS copies (Alluxio's alluxioOnly); otherwise
+	// they are deleted too, once the namespace has dropped them.
+	AlluxioOnly bool
 }
 
 // SetAttributeOptions changes the attributes that are set (non-nil) and
@@ -318,11 +321,17 @@ func (m *Master) Delete(ctx context.Context, o DeleteOptions) error {
 	if err := o.Validate(); err != nil {
 		return err
 	}
-	// The blocks are looked up first: once deleted, nothing names them.
+	// The blocks and UFS copies are looked up first: once deleted,
+	// nothing names them.
 	blocks := m.blocksUnder(o.Path)
+	var copies []*journalpb.FileStatus
+	if !o.AlluxioOnly {
+		copies = m.ufsCopiesUnder(o.Path)
+	}
 	_, err := m.proposeFor(ctx, o.OpID, &journalpb.Entry{Payload: &journalpb.Entry_Delete{Delete: &journalpb.DeleteEntry{Path: o.Path, Recursive: o.Recursive}}})
 	if err == nil {
 		m.workers.Free(blocks)
+		m.removeUFSCopies(ctx, copies)
 	}
 	return err
 }

@@ -96,14 +96,32 @@ func (m *Master) persist(ctx context.Context, path string) error {
 	if err == nil {
 		err = res.Error()
 	}
-	if err == nil {
+	switch {
+	case err == nil:
 		m.log.Info("file persisted", "path", path, "ufs", st.UfsPath, "bytes", st.Length)
+	case fserr.CodeOf(err) == fserr.NotFound:
+		// Deleted while it was copied: the delete found no copy to
+		// remove, so this one would outlive the file.
+		if err := store.Delete(ctx, rel); err != nil && !errors.Is(err, ufs.ErrNotFound) {
+			m.log.Warn("a file deleted while it was persisted left its UFS copy", "path", path, "ufs", st.UfsPath, "error", err)
+		}
+		return nil
 	}
 	return err
 }
 
 // ufsFileOf opens the UFS of the mount holding st and names st's path in it.
 func (m *Master) ufsFileOf(ctx context.Context, st *journalpb.FileStatus) (ufs.Store, string, error) {
+	mt, rel, err := m.ufsPlaceOf(st)
+	if err != nil {
+		return nil, "", err
+	}
+	store, err := m.cfg.UFS.Open(ctx, mt.UfsUri, m.ufsOptions(mt.Options))
+	return store, rel, err
+}
+
+// ufsPlaceOf is the mount holding st and st's path in its UFS.
+func (m *Master) ufsPlaceOf(st *journalpb.FileStatus) (*journalpb.MountRecord, string, error) {
 	for _, mt := range m.fsm.MountTable() {
 		if mt.MountId != st.MountId {
 			continue
@@ -112,13 +130,11 @@ func (m *Master) ufsFileOf(ctx context.Context, st *journalpb.FileStatus) (ufs.S
 		if !ok {
 			return nil, "", fserr.New(fserr.Internal, "%s's UFS path %s is not under its mount's %s", st.Path, st.UfsPath, mt.UfsUri)
 		}
-		store, err := m.cfg.UFS.Open(ctx, mt.UfsUri, m.ufsOptions(mt.Options))
-		return store, rel, err
+		return mt, rel, nil
 	}
 	return nil, "", fserr.New(fserr.NotFound, "%s: no mount has id %d", st.Path, st.MountId)
 }
 
-// copyBlock copies a block from a worker holding it into out.
 func (m *Master) copyBlock(ctx context.Context, out io.Writer, id, length int64) error {
 	blk, ok := m.workers.Block(id)
 	if !ok || len(blk.Locations) == 0 {

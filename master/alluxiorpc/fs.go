@@ -228,11 +228,11 @@ func (f *fileSystem) Rename(ctx context.Context, req *alluxiopb.RenamePRequest) 
 	return &alluxiopb.RenamePResponse{}, nil
 }
 
-// Remove deletes from the namespace. alluxioOnly and unchecked change
-// nothing: Halo's delete never removes UFS data and checks no UFS.
+// Remove deletes from the namespace and, unless alluxioOnly, the UFS
+// copies. unchecked changes nothing: Halo checks no UFS before a delete.
 func (f *fileSystem) Remove(ctx context.Context, req *alluxiopb.DeletePRequest) (*alluxiopb.DeletePResponse, error) {
 	o := req.GetOptions()
-	if err := f.m.Delete(ctx, master.DeleteOptions{OpID: opID(ctx, o.GetCommonOptions()), Path: req.GetPath(), Recursive: o.GetRecursive()}); err != nil {
+	if err := f.m.Delete(ctx, master.DeleteOptions{OpID: opID(ctx, o.GetCommonOptions()), Path: req.GetPath(), Recursive: o.GetRecursive(), AlluxioOnly: o.GetAlluxioOnly()}); err != nil {
 		return nil, err
 	}
 	return &alluxiopb.DeletePResponse{}, nil
