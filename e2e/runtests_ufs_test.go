@@ -30,26 +30,39 @@ func TestRunTestsZooKeeperModeRootOnS3(t *testing.T) {
 	startUfsWorkers(t, c)
 
 	requireRunTestsPass(t, leader)
+	requireRealRunTestsPass(t, c, "in ZooKeeper mode on S3")
+}
+
+// runTests with the root UFS on HDFS (a MiniDFSCluster): the name
+// node's root, which exists on a fresh cluster, as the guide's
+// hdfs:// root mount; Halo's own and the real TestRunner.
+func TestRunTestsRootOnHDFS(t *testing.T) {
+	namenode := hdfs.StartT(t)
+	props := map[string]string{
+		"alluxio.master.mount.table.root.ufs":                  namenode.URI + "/",
+		"alluxio.security.authentication.type":                 string(identity.NoSASL),
+		"halo.security.authorization.trust.asserted.superuser": "true",
+	}
+	c := masters.New(t, masters.Config{Mode: masters.ModeRaft, Masters: 1, Authentication: identity.NoSASL, Props: props})
+	c.StartAll()
+	leader := c.Leader(60 * time.Second)
+	startUfsWorkers(t, c)
+	requireRunTestsPass(t, leader)
+	requireRealRunTestsPass(t, c, "in Raft mode on HDFS")
+}
+
+// requireRealRunTestsPass runs Alluxio 2.9.3's own TestRunner against the
+// cluster (NOSASL, as the cluster is started).
+func requireRealRunTestsPass(t *testing.T, c *masters.Cluster, where string) {
+	t.Helper()
 	conf := map[string]string{
 		"alluxio.master.rpc.addresses":         strings.Join(c.RPCAddresses(), ","),
 		"alluxio.security.authentication.type": string(identity.NoSASL),
 	}
 	r := alluxio.RunT(t, alluxio.Command{Main: alluxio.TestRunner, Conf: conf})
 	if r.ExitCode != 0 || strings.Count(r.Stdout, "Passed the test!") != 24 {
-		t.Errorf("real runTests in ZooKeeper mode on S3: exit %d, want 24 passed\n%s\n%s", r.ExitCode, r.Stdout, r.Stderr)
+		t.Errorf("real runTests %s: exit %d, want 24 passed\n%s\n%s", where, r.ExitCode, r.Stdout, r.Stderr)
 	}
-}
-
-// runTests with the root UFS on HDFS (a MiniDFSCluster): the name
-// node's root, which exists on a fresh cluster, as the guide's
-// hdfs:// root mount.
-func TestRunTestsRootOnHDFS(t *testing.T) {
-	namenode := hdfs.StartT(t)
-	c := masters.NewRaft(t, 1, map[string]string{"alluxio.master.mount.table.root.ufs": namenode.URI + "/"})
-	c.StartAll()
-	leader := c.Leader(60 * time.Second)
-	startUfsWorkers(t, c)
-	requireRunTestsPass(t, leader)
 }
 
 // startUfsWorkers starts two workers with room for the real client's
