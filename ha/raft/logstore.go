@@ -121,7 +121,7 @@ func storeBounds(s indexBounds) (first, last uint64, err error) {
 }
 
 // GetLog refuses entries outside the log's bounds. After Raft compacts the
-// head of the log, raft-wal v0.4.0 still reads the compacted entries from
+// head of the log, raft-wal (v0.4.0 and v0.4.1) still reads the compacted entries from
 // the segment being written; Raft would then replicate them to a follower
 // that needs a snapshot, and a log that disagrees with its own FirstIndex
 // is one no reader should have to reason about.

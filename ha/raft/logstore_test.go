@@ -288,3 +288,37 @@ func TestRaftStoreForgetsCompactedEntries(t *testing.T) {
 	}
 	wantLog(t, readLog(t, s), logs[60:])
 }
+
+// A follower whose last entries conflict with a new leader's drops them
+// (DeleteRange of the tail), and must still start on its log afterwards:
+// raft-wal v0.4.0 marked the truncated tail segment sealed without writing
+// its index, and the next start failed with "sealed segment has no index
+// block" (a master killed after a failover could not come back).
+func TestRaftStoreStartsAfterItsTailWasTruncated(t *testing.T) {
+	dir := t.TempDir()
+	s, err := openRaftStore(dir, hclog.NewNullLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.StoreLogs(someLogs(1, 100, "first")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteRange(91, 100); err != nil {
+		t.Fatal(err)
+	}
+	replacement := someLogs(91, 20, "new leader")
+	if err := s.StoreLogs(replacement); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s, err = openRaftStore(dir, hclog.NewNullLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	want := append(someLogs(1, 90, "first"), replacement...)
+	wantLog(t, readLog(t, s), want)
+}
