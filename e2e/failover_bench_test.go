@@ -284,13 +284,7 @@ func benchFailover(b *testing.B, c *masters.Cluster) {
 		close(stop)
 		<-done
 
-		info, err := newLeader.Info(context.Background())
-		if err != nil {
-			b.Fatal(err)
-		}
-		leader.Start()
-		leader.WaitLive(60 * time.Second)
-		c.WaitApplied(info.AppliedIndex, 2*time.Minute)
+		c.Rejoin(leader)
 	}
 	b.StopTimer()
 	creates.checkAcked(b, cl, "/failover")
@@ -339,14 +333,7 @@ func BenchmarkRaftGracefulStop(b *testing.B) {
 			<-d
 		}
 		<-stopped
-		newLeader := c.Leader(30 * time.Second)
-		info, err := newLeader.Info(context.Background())
-		if err != nil {
-			b.Fatal(err)
-		}
-		leader.Start()
-		leader.WaitLive(60 * time.Second)
-		c.WaitApplied(info.AppliedIndex, 2*time.Minute)
+		c.Rejoin(leader)
 	}
 	b.StopTimer()
 	creates.checkAcked(b, clients[0], "/graceful")

@@ -171,7 +171,7 @@ func runHaloCluster(t *testing.T, r *report, c *masters.Cluster, name string, th
 			leader := c.Leader(time.Minute)
 			killedAt := time.Now()
 			leader.Kill()
-			return killedAt, func() { rejoin(t, c, leader) }
+			return killedAt, func() { c.Rejoin(leader) }
 		}))
 	}
 	if *gracefulFlag > 0 && c.Mode == masters.ModeRaft {
@@ -180,23 +180,6 @@ func runHaloCluster(t *testing.T, r *report, c *masters.Cluster, name string, th
 		r.graceful = append(r.graceful, row)
 		r.mu.Unlock()
 	}
-}
-
-// rejoin restarts a stopped master and waits until it has applied what
-// the leader had, so that the next trial starts from three masters that
-// can all vote at once, not from one still catching up (a snapshot install,
-// after a long load) — that would measure two failures in a row.
-func rejoin(t *testing.T, c *masters.Cluster, m *masters.Master) {
-	t.Helper()
-	m.Start()
-	m.WaitLive(2 * time.Minute)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	info, err := c.Leader(time.Minute).Info(ctx)
-	cancel()
-	if err != nil {
-		t.Fatalf("leader's applied index: %v", err)
-	}
-	c.WaitApplied(info.AppliedIndex, 2*time.Minute)
 }
 
 // gracefulStop runs GracefulStop's trials against c with one PeerBench
@@ -220,7 +203,7 @@ func gracefulStop(t *testing.T, conf map[string]string, trials int, c *masters.C
 			leader.Stop()
 			t.Logf("graceful stop: %s exited %v after the signal", leader.Name, time.Since(signalledAt))
 		}()
-		return signalledAt, exited, func() { rejoin(t, c, leader) }
+		return signalledAt, exited, func() { c.Rejoin(leader) }
 	}, func(i int, d time.Duration) { t.Logf("graceful stop trial %d: longest gap %v", i, d) })
 	if err != nil {
 		t.Fatal(err)

@@ -418,6 +418,22 @@ func (c *Cluster) WaitApplied(index uint64, timeout time.Duration) {
 	c.t.Fatalf("masters did not all apply index %d within %s", index, timeout)
 }
 
+// Rejoin starts the stopped master m again and waits until it has applied
+// what the leader had, so that what a test or benchmark does next starts
+// from masters that can all vote at once, not from one still catching up.
+func (c *Cluster) Rejoin(m *Master) {
+	c.t.Helper()
+	m.Start()
+	m.WaitLive(2 * time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	info, err := c.Leader(time.Minute).Info(ctx)
+	cancel()
+	if err != nil {
+		c.t.Fatalf("the leader's applied index: %v", err)
+	}
+	c.WaitApplied(info.AppliedIndex, 2*time.Minute)
+}
+
 // Folders are what a failing run's report keeps, by name: every master's
 // folder, every ZooKeeper server's, the shared folder.
 func (c *Cluster) Folders() map[string]string {
