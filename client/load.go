@@ -2,7 +2,6 @@ package client
 
 import (
 	"context"
-	"net"
 	"slices"
 
 	"google.golang.org/protobuf/proto"
@@ -70,7 +69,7 @@ func (c *Client) loadTarget(ctx context.Context, local bool) (string, error) {
 		return "", err
 	}
 	for _, w := range byPreference(workers, nil) {
-		if isThisMachine(w.GetAddress().GetHost()) {
+		if isLocalHost(w.GetAddress().GetHost()) {
 			return workerAddr(w.GetAddress()), nil
 		}
 	}
@@ -85,7 +84,7 @@ func heldAsWanted(info *alluxiopb.FileInfo, index int, local bool) bool {
 		return false
 	}
 	return slices.ContainsFunc(blocks[index].GetBlockInfo().GetLocations(), func(l *alluxiopb.BlockLocation) bool {
-		return !local || isThisMachine(l.GetWorkerAddress().GetHost())
+		return !local || isLocalHost(l.GetWorkerAddress().GetHost())
 	})
 }
 
@@ -106,27 +105,4 @@ func (c *Client) cacheBlock(ctx context.Context, addr string, info *alluxiopb.Fi
 		return fserr.New(fserr.CodeOf(err), "worker %s did not cache block %d of %s: %v", addr, index, info.GetPath(), err)
 	}
 	return nil
-}
-
-// isThisMachine says whether host names this machine: a name of it, or
-// an address of one of its interfaces (loopback included).
-func isThisMachine(host string) bool {
-	if slices.Contains(localHosts(), host) {
-		return true
-	}
-	ip := net.ParseIP(host)
-	if ip == nil {
-		return false
-	}
-	if ip.IsLoopback() {
-		return true
-	}
-	addrs, err := net.InterfaceAddrs()
-	if err != nil {
-		return false
-	}
-	return slices.ContainsFunc(addrs, func(a net.Addr) bool {
-		n, ok := a.(*net.IPNet)
-		return ok && n.IP.Equal(ip)
-	})
 }
